@@ -58,6 +58,8 @@ GRU_API int gru_isa_supported(const char* name); /* 1 if compiled in and runnabl
 GRU_API int gru_set_isa(const char* name);
 /* Names of all variants compiled into this build, comma separated, best first. */
 GRU_API const char* gru_isa_list(void);
+/* Threads the core computes with (1 until the thread pool lands). */
+GRU_API int32_t gru_threads(void);
 
 /* ---- Activations (the kernels' fast approximations, exposed for error measurement) ---- */
 GRU_API int gru_eval_sigmoid(const float* x, size_t x_len, float* y, size_t y_len);
