@@ -1,0 +1,152 @@
+#include "addon/net_wrap.h"
+
+#include "addon/args.h"
+#include "addon/errors.h"
+
+namespace gru_addon {
+
+void NetWrap::Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor =
+      DefineClass(env, "Net",
+                  {
+                      InstanceMethod<&NetWrap::ParamSize>("paramSize"),
+                      InstanceMethod<&NetWrap::SetParam>("setParam"),
+                      InstanceMethod<&NetWrap::GetParam>("getParam"),
+                      InstanceMethod<&NetWrap::InitUniform>("initUniform"),
+                      InstanceMethod<&NetWrap::Forward>("forward"),
+                      InstanceMethod<&NetWrap::Bytes>("bytes"),
+                      InstanceMethod<&NetWrap::Destroy>("destroy"),
+                  });
+  exports.Set("Net", ctor);
+}
+
+NetWrap::NetWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NetWrap>(info) {
+  int32_t input_size, hidden_size, num_layers;
+  bool bidirectional, bias, reset_after;
+  if (!ReadInt32(info, 0, "inputSize", &input_size) ||
+      !ReadInt32(info, 1, "hiddenSize", &hidden_size) ||
+      !ReadInt32(info, 2, "numLayers", &num_layers) ||
+      !ReadBool(info, 3, "bidirectional", &bidirectional) || !ReadBool(info, 4, "bias", &bias) ||
+      !ReadBool(info, 5, "resetAfter", &reset_after)) {
+    return;  // JS exception pending: `new Net(...)` throws it.
+  }
+  gru_net* net = nullptr;
+  if (ThrowIfFailed(info.Env(), gru_net_create(input_size, hidden_size, num_layers,
+                                               bidirectional ? 1 : 0, bias ? 1 : 0,
+                                               reset_after ? 1 : 0, &net))) {
+    return;
+  }
+  net_ = net;
+  SyncExternalMemory(info.Env());
+}
+
+NetWrap::~NetWrap() { Free(Env()); }
+
+void NetWrap::Free(Napi::BasicEnv env) {
+  if (net_ == nullptr) return;
+  gru_net_destroy(net_);
+  net_ = nullptr;
+  if (reported_bytes_ != 0) {
+    Napi::MemoryManagement::AdjustExternalMemory(env, -reported_bytes_);
+    reported_bytes_ = 0;
+  }
+}
+
+void NetWrap::SyncExternalMemory(Napi::BasicEnv env) {
+  if (net_ == nullptr) return;
+  int64_t now = static_cast<int64_t>(gru_net_bytes(net_));
+  if (now != reported_bytes_) {
+    Napi::MemoryManagement::AdjustExternalMemory(env, now - reported_bytes_);
+    reported_bytes_ = now;
+  }
+}
+
+bool NetWrap::CheckLive(const Napi::CallbackInfo& info) const {
+  if (net_ != nullptr) return true;
+  ThrowCode(info.Env(), "ERR_GRU_DISPOSED", "network has been disposed");
+  return false;
+}
+
+Napi::Value NetWrap::ParamSize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int32_t layer, dir, kind;
+  if (!CheckLive(info) || !ReadInt32(info, 0, "layer", &layer) ||
+      !ReadInt32(info, 1, "direction", &dir) || !ReadInt32(info, 2, "kind", &kind)) {
+    return env.Undefined();
+  }
+  size_t len = 0;
+  if (ThrowIfFailed(env, gru_net_param_size(net_, layer, dir, kind, &len))) {
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, static_cast<double>(len));
+}
+
+Napi::Value NetWrap::SetParam(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int32_t layer, dir, kind;
+  ArrayArg<float> data;
+  if (!CheckLive(info) || !ReadInt32(info, 0, "layer", &layer) ||
+      !ReadInt32(info, 1, "direction", &dir) || !ReadInt32(info, 2, "kind", &kind) ||
+      !ReadFloat32Array(info, 3, "data", false, &data)) {
+    return env.Undefined();
+  }
+  ThrowIfFailed(env, gru_net_set_param(net_, layer, dir, kind, data.data, data.len));
+  return env.Undefined();
+}
+
+Napi::Value NetWrap::GetParam(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int32_t layer, dir, kind;
+  ArrayArg<float> out;
+  if (!CheckLive(info) || !ReadInt32(info, 0, "layer", &layer) ||
+      !ReadInt32(info, 1, "direction", &dir) || !ReadInt32(info, 2, "kind", &kind) ||
+      !ReadFloat32Array(info, 3, "out", false, &out)) {
+    return env.Undefined();
+  }
+  ThrowIfFailed(env, gru_net_get_param(net_, layer, dir, kind, out.data, out.len));
+  return env.Undefined();
+}
+
+Napi::Value NetWrap::InitUniform(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t seed;
+  if (!CheckLive(info) || !ReadUint32(info, 0, "seed", &seed)) return env.Undefined();
+  ThrowIfFailed(env, gru_net_init_uniform(net_, seed));
+  return env.Undefined();
+}
+
+Napi::Value NetWrap::Forward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int32_t seq_len, batch;
+  bool batch_first;
+  ArrayArg<float> x, h0, y, h_n;
+  ArrayArg<int32_t> lengths;
+  if (!CheckLive(info) || !ReadInt32(info, 0, "seqLen", &seq_len) ||
+      !ReadInt32(info, 1, "batch", &batch) || !ReadBool(info, 2, "batchFirst", &batch_first) ||
+      !ReadFloat32Array(info, 3, "x", false, &x) ||
+      !ReadFloat32Array(info, 4, "h0", true, &h0) ||
+      !ReadInt32Array(info, 5, "lengths", true, &lengths) ||
+      !ReadFloat32Array(info, 6, "y", true, &y) ||
+      !ReadFloat32Array(info, 7, "hN", true, &h_n)) {
+    return env.Undefined();
+  }
+  int status = gru_net_forward(net_, seq_len, batch, batch_first ? 1 : 0, x.data, x.len,
+                               h0.data, h0.len, lengths.data, lengths.len, y.data, y.len,
+                               h_n.data, h_n.len);
+  if (ThrowIfFailed(env, status)) return env.Undefined();
+  SyncExternalMemory(env);  // scratch may have grown with seqLen * batch
+  return env.Undefined();
+}
+
+Napi::Value NetWrap::Bytes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckLive(info)) return env.Undefined();
+  return Napi::Number::New(env, static_cast<double>(gru_net_bytes(net_)));
+}
+
+Napi::Value NetWrap::Destroy(const Napi::CallbackInfo& info) {
+  Free(info.Env());
+  return info.Env().Undefined();
+}
+
+}  // namespace gru_addon

@@ -1,0 +1,72 @@
+// The C ABI functions that are not about a network: status strings, ISA dispatch, the
+// activations, and memory accounting.
+#include <string.h>
+
+#include "dispatch.h"
+#include "gru_simd.h"
+#include "memory.h"
+#include "status.h"
+
+using gru::fail;
+
+extern "C" {
+
+const char* gru_status_code(int status) {
+  switch (status) {
+    case GRU_OK: return "OK";
+    case GRU_ERR_ARG: return "ERR_GRU_ARG";
+    case GRU_ERR_SHAPE: return "ERR_GRU_SHAPE";
+    case GRU_ERR_ALLOC: return "ERR_GRU_ALLOC";
+    case GRU_ERR_NULL: return "ERR_GRU_NULL";
+    case GRU_ERR_RANGE: return "ERR_GRU_RANGE";
+    case GRU_ERR_STATE: return "ERR_GRU_STATE";
+    case GRU_ERR_ISA: return "ERR_GRU_ISA";
+    case GRU_ERR_TYPE: return "ERR_GRU_TYPE";
+    default: return "ERR_GRU_UNKNOWN";
+  }
+}
+
+const char* gru_last_error(void) { return gru::last_error(); }
+
+const char* gru_isa_name(void) { return gru::active_kernels()->name; }
+
+const char* gru_isa_list(void) { return gru::compiled_kernel_names(); }
+
+int gru_isa_supported(const char* name) { return gru::find_kernels(name) != nullptr; }
+
+int gru_set_isa(const char* name) {
+  gru::clear_error();
+  if (!name) return fail(GRU_ERR_NULL, "isa name is null");
+  const gru::KernelTable* table = gru::find_kernels(name);
+  if (!table)
+    return fail(GRU_ERR_ISA, "ISA variant '%s' is not available here (compiled in: %s)", name,
+                gru::compiled_kernel_names());
+  gru::set_active_kernels(table);
+  return GRU_OK;
+}
+
+int32_t gru_threads(void) { return 1; }
+
+static int eval(void (*f)(const float*, float*, size_t), const char* what, const float* x,
+                size_t x_len, float* y, size_t y_len) {
+  gru::clear_error();
+  if (x_len != y_len)
+    return fail(GRU_ERR_SHAPE, "%s: y must have as many elements as x (%zu), got %zu", what,
+                x_len, y_len);
+  if (x_len == 0) return GRU_OK;
+  if (!x || !y) return fail(GRU_ERR_NULL, "%s: x or y is null", what);
+  f(x, y, x_len);
+  return GRU_OK;
+}
+
+int gru_eval_sigmoid(const float* x, size_t x_len, float* y, size_t y_len) {
+  return eval(gru::active_kernels()->sigmoid, "sigmoid", x, x_len, y, y_len);
+}
+
+int gru_eval_tanh(const float* x, size_t x_len, float* y, size_t y_len) {
+  return eval(gru::active_kernels()->tanh, "tanh", x, x_len, y, y_len);
+}
+
+size_t gru_allocated_bytes(void) { return gru::mem_allocated_bytes(); }
+
+}  // extern "C"

@@ -1,0 +1,99 @@
+// The register-blocked GEMM microkernel every kernel is built on, written once against a SIMD
+// shim S, and the blocking driver that walks a whole product with it.
+//
+// acc[m][t][g] (one vector of W units) = sum_k A[m][k] * panel_t[k][g][:]
+// for MR rows, NT tiles and G gates. Per k it loads NT*G panel vectors and broadcasts MR
+// values of A: MR*NT*G independent FMA chains hide the FMA latency. MR and NT are chosen so the
+// accumulators fit the register file (S::kAccRegs): many rows and one tile for batched
+// products, few rows and many tiles for batch 1 (a matrix-vector product would otherwise
+// leave the FMA units waiting on one chain).
+//
+// The epilogue (the caller's functor) receives the finished accumulators while they are in
+// registers: a plain store for the input projection, the fused gate math for a GRU step.
+#pragma once
+#include <stdint.h>
+
+namespace {
+
+template <class S, int MR, int NT, int G>
+struct MicroKernel {
+  using V = typename S::V;
+  static constexpr int W = S::kWidth;
+
+  static inline void run(int32_t K, const float* A, int64_t lda, const float* panel,
+                         int64_t panel_stride, V (&acc)[MR][NT][G]) {
+    for (int m = 0; m < MR; ++m)
+      for (int t = 0; t < NT; ++t)
+        for (int g = 0; g < G; ++g) acc[m][t][g] = S::zero();
+    for (int32_t k = 0; k < K; ++k) {
+      const float* pk = panel + static_cast<int64_t>(k) * G * W;
+      V b[NT][G];
+      for (int t = 0; t < NT; ++t)
+        for (int g = 0; g < G; ++g) b[t][g] = S::load(pk + t * panel_stride + g * W);
+      for (int m = 0; m < MR; ++m) {
+        const V a = S::set1(A[m * lda + k]);
+        for (int t = 0; t < NT; ++t)
+          for (int g = 0; g < G; ++g) acc[m][t][g] = S::fma(a, b[t][g], acc[m][t][g]);
+      }
+    }
+  }
+};
+
+// Tiles per call for a block of MR rows: as many as the accumulator budget allows.
+template <class S, int MR, int G>
+constexpr int tiles_per_block() {
+  return S::kAccRegs / (MR * G) > 0 ? S::kAccRegs / (MR * G) : 1;
+}
+
+// Walks rows [0, M) x tiles [0, tiles): tiles in groups (outer, so a group's panels stay in
+// cache while every row block uses them), rows in blocks of S::kMaxRows (inner).
+// Epi must provide: template <int MR, int NT> void operator()(int64_t row0, int32_t tile0,
+//                                                            V (&acc)[MR][NT][G]).
+template <class S, int G, class Epi>
+struct BlockedProduct {
+  using V = typename S::V;
+  static constexpr int W = S::kWidth;
+
+  template <int MR>
+  static void rows_block(int64_t row0, int32_t tile_begin, int32_t tile_end, int32_t K,
+                         const float* A, int64_t lda, const float* panels, Epi& epi) {
+    constexpr int NT = tiles_per_block<S, MR, G>();
+    const int64_t panel_stride = static_cast<int64_t>(K) * G * W;
+    const float* a = A + row0 * lda;
+    int32_t t = tile_begin;
+    for (; t + NT <= tile_end; t += NT) {
+      V acc[MR][NT][G];
+      MicroKernel<S, MR, NT, G>::run(K, a, lda, panels + t * panel_stride, panel_stride, acc);
+      epi.template operator()<MR, NT>(row0, t, acc);
+    }
+    for (; t < tile_end; ++t) {
+      V acc[MR][1][G];
+      MicroKernel<S, MR, 1, G>::run(K, a, lda, panels + t * panel_stride, panel_stride, acc);
+      epi.template operator()<MR, 1>(row0, t, acc);
+    }
+  }
+
+  static void run(int64_t M, int32_t K, const float* A, int64_t lda, const float* panels,
+                  int32_t tiles, Epi& epi) {
+    constexpr int kMR = S::kMaxRows;
+    // A group of tiles as wide as the widest row block uses (the batch-1 case).
+    constexpr int kGroup = tiles_per_block<S, 1, G>();
+    for (int32_t t0 = 0; t0 < tiles; t0 += kGroup) {
+      const int32_t t1 = t0 + kGroup < tiles ? t0 + kGroup : tiles;
+      int64_t m = 0;
+      for (; m + kMR <= M; m += kMR) rows_block<kMR>(m, t0, t1, K, A, lda, panels, epi);
+      switch (M - m) {  // the remainder, 0 to kMR-1 rows, with its own register blocking
+        case 1: rows_block<1>(m, t0, t1, K, A, lda, panels, epi); break;
+        case 2: rows_block<2>(m, t0, t1, K, A, lda, panels, epi); break;
+        case 3: rows_block<(3 < kMR ? 3 : 1)>(m, t0, t1, K, A, lda, panels, epi); break;
+        case 4: rows_block<(4 < kMR ? 4 : 1)>(m, t0, t1, K, A, lda, panels, epi); break;
+        case 5: rows_block<(5 < kMR ? 5 : 1)>(m, t0, t1, K, A, lda, panels, epi); break;
+        case 6: rows_block<(6 < kMR ? 6 : 1)>(m, t0, t1, K, A, lda, panels, epi); break;
+        case 7: rows_block<(7 < kMR ? 7 : 1)>(m, t0, t1, K, A, lda, panels, epi); break;
+        default: break;
+      }
+    }
+  }
+};
+
+}  // namespace

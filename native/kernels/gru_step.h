@@ -1,0 +1,184 @@
+// One GRU time step for all batch rows, with the gate math fused into the epilogue of the
+// recurrent GEMM: the G accumulators of a tile hold U_r h, U_z h and U_n h for the same W
+// hidden units, so r, z, n and h' are computed while they are in registers and h' is stored
+// once. Written once against a SIMD shim S.
+#pragma once
+#include "activations.h"
+#include "gemm_microkernel.h"
+#include "kernel_table.h"
+
+namespace {
+
+// Input projection epilogue: C = acc + bias, stored in panel order.
+template <class S, int G>
+struct StoreWithBias {
+  using V = typename S::V;
+  static constexpr int W = S::kWidth;
+  const float* bias;  // [tiles][G][W] or null
+  float* C;
+  int64_t ldc;
+
+  template <int MR, int NT>
+  void operator()(int64_t row0, int32_t tile0, V (&acc)[MR][NT][G]) {
+    for (int m = 0; m < MR; ++m) {
+      float* c = C + (row0 + m) * ldc;
+      for (int t = 0; t < NT; ++t)
+        for (int g = 0; g < G; ++g) {
+          const int64_t col = (static_cast<int64_t>(tile0 + t) * G + g) * W;
+          V v = acc[m][t][g];
+          if (bias) v = S::add(v, S::load(bias + col));
+          S::store(c + col, v);
+        }
+    }
+  }
+};
+
+// reset_after (PyTorch / ONNX linear_before_reset=1), one GEMM per step:
+//   r = s(xp_r + U_r h), z = s(xp_z + U_z h), n = tanh(xp_n + r * (U_n h + b_hn))
+//   h' = n + z * (h - n)     (= (1 - z) * n + z * h, one FMA fewer)
+template <class S>
+struct ResetAfterEpilogue {
+  using V = typename S::V;
+  using Act = Activations<S>;
+  static constexpr int W = S::kWidth;
+  const gru::StepArgs* a;
+
+  template <int MR, int NT>
+  void operator()(int64_t row0, int32_t tile0, V (&acc)[MR][NT][3]) {
+    for (int m = 0; m < MR; ++m) {
+      const int64_t row = row0 + m;
+      const float* xp = a->xp[row];
+      const float* h = a->h_prev + row * a->ldh;
+      float* out = a->h_next + row * a->ldh;
+      for (int t = 0; t < NT; ++t) {
+        const int64_t tile = tile0 + t;
+        const float* x = xp + tile * 3 * W;
+        const int64_t j = tile * W;
+        V r = Act::sigmoid(S::add(S::load(x), acc[m][t][0]));
+        V z = Act::sigmoid(S::add(S::load(x + W), acc[m][t][1]));
+        V hn = S::add(acc[m][t][2], S::load(a->b_hn + j));
+        V n = Act::tanh(S::fma(r, hn, S::load(x + 2 * W)));
+        V hp = S::load(h + j);
+        S::store(out + j, S::fma(z, S::sub(hp, n), n));
+      }
+    }
+  }
+};
+
+// reset_before (Cho 2014), two GEMMs per step, because U_n multiplies r * h:
+//   phase 1: r = s(xp_r + U_r h), z = s(xp_z + U_z h); keep rh = r * h and z
+//   phase 2: n = tanh(xp_n + U_n rh)  (b_hn is folded into xp_n), h' = n + z * (h - n)
+template <class S>
+struct ResetBeforeGates {
+  using V = typename S::V;
+  using Act = Activations<S>;
+  static constexpr int W = S::kWidth;
+  const gru::StepArgs* a;
+
+  template <int MR, int NT>
+  void operator()(int64_t row0, int32_t tile0, V (&acc)[MR][NT][2]) {
+    for (int m = 0; m < MR; ++m) {
+      const int64_t row = row0 + m;
+      const float* xp = a->xp[row];
+      const float* h = a->h_prev + row * a->ldh;
+      for (int t = 0; t < NT; ++t) {
+        const int64_t tile = tile0 + t;
+        const float* x = xp + tile * 3 * W;
+        const int64_t j = row * a->ldh + tile * W;
+        V r = Act::sigmoid(S::add(S::load(x), acc[m][t][0]));
+        V z = Act::sigmoid(S::add(S::load(x + W), acc[m][t][1]));
+        S::store(a->rh + j, S::mul(r, S::load(h + tile * W)));
+        S::store(a->z + j, z);
+      }
+    }
+  }
+};
+
+template <class S>
+struct ResetBeforeCandidate {
+  using V = typename S::V;
+  using Act = Activations<S>;
+  static constexpr int W = S::kWidth;
+  const gru::StepArgs* a;
+
+  template <int MR, int NT>
+  void operator()(int64_t row0, int32_t tile0, V (&acc)[MR][NT][1]) {
+    for (int m = 0; m < MR; ++m) {
+      const int64_t row = row0 + m;
+      const float* xp = a->xp[row];
+      for (int t = 0; t < NT; ++t) {
+        const int64_t tile = tile0 + t;
+        const int64_t j = row * a->ldh + tile * W;
+        V n = Act::tanh(S::add(S::load(xp + tile * 3 * W + 2 * W), acc[m][t][0]));
+        V hp = S::load(a->h_prev + j);
+        S::store(a->h_next + j, S::fma(S::load(a->z + j), S::sub(hp, n), n));
+      }
+    }
+  }
+};
+
+template <class S>
+struct GruKernels {
+  using V = typename S::V;
+
+  static void gemm_panels(int64_t M, int32_t K, const float* A, int64_t lda,
+                          const float* panels, int32_t tiles, int32_t G, const float* bias,
+                          float* C, int64_t ldc) {
+    switch (G) {
+      case 1: {
+        StoreWithBias<S, 1> epi{bias, C, ldc};
+        BlockedProduct<S, 1, StoreWithBias<S, 1>>::run(M, K, A, lda, panels, tiles, epi);
+        break;
+      }
+      case 2: {
+        StoreWithBias<S, 2> epi{bias, C, ldc};
+        BlockedProduct<S, 2, StoreWithBias<S, 2>>::run(M, K, A, lda, panels, tiles, epi);
+        break;
+      }
+      default: {
+        StoreWithBias<S, 3> epi{bias, C, ldc};
+        BlockedProduct<S, 3, StoreWithBias<S, 3>>::run(M, K, A, lda, panels, tiles, epi);
+        break;
+      }
+    }
+  }
+
+  static void step_reset_after(const gru::StepArgs* a) {
+    ResetAfterEpilogue<S> epi{a};
+    BlockedProduct<S, 3, ResetAfterEpilogue<S>>::run(a->rows, a->hidden, a->h_prev, a->ldh,
+                                                      a->u, a->tiles, epi);
+  }
+
+  static void step_reset_before(const gru::StepArgs* a) {
+    ResetBeforeGates<S> gates{a};
+    BlockedProduct<S, 2, ResetBeforeGates<S>>::run(a->rows, a->hidden, a->h_prev, a->ldh, a->u,
+                                                    a->tiles, gates);
+    ResetBeforeCandidate<S> cand{a};
+    BlockedProduct<S, 1, ResetBeforeCandidate<S>>::run(a->rows, a->hidden, a->rh, a->ldh,
+                                                        a->u_n, a->tiles, cand);
+  }
+
+  // Element-wise evaluation, for measuring the approximations' error.
+  static void sigmoid(const float* x, float* y, size_t n) { map<&Activations<S>::sigmoid>(x, y, n); }
+  static void tanh(const float* x, float* y, size_t n) { map<&Activations<S>::tanh>(x, y, n); }
+
+  template <V (*F)(V)>
+  static void map(const float* x, float* y, size_t n) {
+    constexpr size_t W = S::kWidth;
+    size_t i = 0;
+    for (; i + W <= n; i += W) S::store(y + i, F(S::load(x + i)));
+    if (i < n) {  // tail through a padded buffer
+      float in[W], out[W];
+      for (size_t k = 0; k < W; ++k) in[k] = i + k < n ? x[i + k] : 0.0f;
+      S::store(out, F(S::load(in)));
+      for (size_t k = 0; i + k < n; ++k) y[i + k] = out[k];
+    }
+  }
+
+  static constexpr gru::KernelTable table(const char* name) {
+    return gru::KernelTable{name,          S::kWidth,   &gemm_panels, &step_reset_after,
+                            &step_reset_before, &sigmoid, &tanh};
+  }
+};
+
+}  // namespace

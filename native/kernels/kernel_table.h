@@ -1,0 +1,49 @@
+// The table of kernels one ISA variant provides. Each native/kernels/isa_*.cpp fills one;
+// native/core/dispatch.cpp picks the best the CPU runs, once, at load.
+//
+// Packed weight layout ("gate panels"), shared by all variants with their own width W:
+//   the hidden units are split into tiles of W units (H padded with zeros to Hp = tiles*W);
+//   a panel for tile t holds, for each k of the K inputs, the G gates' W weights side by side:
+//       panel[t][k][g][lane] = weight of gate g, unit t*W + lane, input k
+//   so one k step of the microkernel loads G vectors and the gate math for W units finds
+//   r, z and n of the same units in the same registers.
+// A projection row (x W^T + b for one (t, b)) uses the same order: [tile][gate][lane].
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+namespace gru {
+
+// Arguments of one recurrent step for all batch rows: h_next = GRU(h_prev, xp).
+struct StepArgs {
+  int32_t rows;            // batch rows
+  int32_t hidden;          // H: inner dimension of the recurrent GEMM
+  int32_t tiles;           // Hp / W
+  int64_t ldh;             // row stride of h_prev, h_next, rh and z (= Hp)
+  const float* h_prev;     // [rows, ldh], lanes past H are zero
+  float* h_next;           // [rows, ldh]
+  const float* const* xp;  // per row: its projection row [tiles][3][W] (biases folded in)
+  // reset_after: [tiles][H][3][W]; reset_before: r,z panels [tiles][H][2][W]
+  const float* u;
+  const float* u_n;     // reset_before only: n panels [tiles][H][1][W]
+  const float* b_hn;    // reset_after only: [Hp], the recurrent bias of n (inside r * (...))
+  float* rh;            // reset_before only: scratch [rows, ldh] for r * h
+  float* z;             // reset_before only: scratch [rows, ldh] for z
+};
+
+struct KernelTable {
+  const char* name;  // "avx512", "avx2", "neon", "wasm128", "scalar"
+  int32_t width;     // W: floats per vector = units per tile
+
+  // C[m, :] = A[m, 0:K] * panels + bias, for m < M. C rows have tiles*G*W columns, in panel
+  // order; bias has tiles*G*W entries or is null.
+  void (*gemm_panels)(int64_t M, int32_t K, const float* A, int64_t lda, const float* panels,
+                      int32_t tiles, int32_t G, const float* bias, float* C, int64_t ldc);
+  // One step, equations of native/include/gru_simd.h.
+  void (*step_reset_after)(const StepArgs* args);
+  void (*step_reset_before)(const StepArgs* args);
+  void (*sigmoid)(const float* x, float* y, size_t n);
+  void (*tanh)(const float* x, float* y, size_t n);
+};
+
+}  // namespace gru

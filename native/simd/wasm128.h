@@ -1,0 +1,44 @@
+// WebAssembly SIMD128 shim: 4 floats per vector. No fused multiply-add in the baseline
+// proposal, so fma is a multiply and an add (two roundings).
+#pragma once
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+namespace {
+
+struct SimdWasm128 {
+  using V = v128_t;
+  using M = v128_t;
+  static constexpr int kWidth = 4;
+  // Engines map v128 onto 16 xmm registers on x86: keep 12 accumulators.
+  static constexpr int kMaxRows = 4;
+  static constexpr int kAccRegs = 12;
+
+  static V load(const float* p) { return wasm_v128_load(p); }
+  static void store(float* p, V v) { wasm_v128_store(p, v); }
+  static V set1(float x) { return wasm_f32x4_splat(x); }
+  static V zero() { return wasm_f32x4_splat(0.0f); }
+  static V add(V a, V b) { return wasm_f32x4_add(a, b); }
+  static V sub(V a, V b) { return wasm_f32x4_sub(a, b); }
+  static V mul(V a, V b) { return wasm_f32x4_mul(a, b); }
+  static V div(V a, V b) { return wasm_f32x4_div(a, b); }
+  static V fma(V a, V b, V c) { return wasm_f32x4_add(wasm_f32x4_mul(a, b), c); }
+  // pmax/pmin are single instructions on x86 (maxps/minps); NaN lanes are handled by callers.
+  static V max(V a, V b) { return wasm_f32x4_pmax(a, b); }
+  static V min(V a, V b) { return wasm_f32x4_pmin(a, b); }
+  static V abs(V a) { return wasm_f32x4_abs(a); }
+  static M less(V a, V b) { return wasm_f32x4_lt(a, b); }
+  static M is_nan(V a) { return wasm_f32x4_ne(a, a); }
+  static V select(M m, V a, V b) { return wasm_v128_bitselect(a, b, m); }
+  static V round_nearest(V a) { return wasm_f32x4_nearest(a); }
+  static V exp2_int(V n) {
+    V e = wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127));
+    return wasm_i32x4_shl(e, 23);
+  }
+  static V copysign(V mag, V sign) {
+    const V sign_bit = wasm_f32x4_splat(-0.0f);
+    return wasm_v128_bitselect(sign, mag, sign_bit);
+  }
+};
+
+}  // namespace
