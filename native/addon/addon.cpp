@@ -74,4 +74,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 }  // namespace
 }  // namespace gru_addon
 
-NODE_API_MODULE(gru_simd, gru_addon::Init)
+// NODE_API_MODULE pastes its argument into an identifier, so it takes an unqualified name.
+static Napi::Object InitGruSimd(Napi::Env env, Napi::Object exports) {
+  return gru_addon::Init(env, exports);
+}
+
+NODE_API_MODULE(gru_simd, InitGruSimd)

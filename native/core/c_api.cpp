@@ -13,16 +13,26 @@ extern "C" {
 
 const char* gru_status_code(int status) {
   switch (status) {
-    case GRU_OK: return "OK";
-    case GRU_ERR_ARG: return "ERR_GRU_ARG";
-    case GRU_ERR_SHAPE: return "ERR_GRU_SHAPE";
-    case GRU_ERR_ALLOC: return "ERR_GRU_ALLOC";
-    case GRU_ERR_NULL: return "ERR_GRU_NULL";
-    case GRU_ERR_RANGE: return "ERR_GRU_RANGE";
-    case GRU_ERR_STATE: return "ERR_GRU_STATE";
-    case GRU_ERR_ISA: return "ERR_GRU_ISA";
-    case GRU_ERR_TYPE: return "ERR_GRU_TYPE";
-    default: return "ERR_GRU_UNKNOWN";
+    case GRU_OK:
+      return "OK";
+    case GRU_ERR_ARG:
+      return "ERR_GRU_ARG";
+    case GRU_ERR_SHAPE:
+      return "ERR_GRU_SHAPE";
+    case GRU_ERR_ALLOC:
+      return "ERR_GRU_ALLOC";
+    case GRU_ERR_NULL:
+      return "ERR_GRU_NULL";
+    case GRU_ERR_RANGE:
+      return "ERR_GRU_RANGE";
+    case GRU_ERR_STATE:
+      return "ERR_GRU_STATE";
+    case GRU_ERR_ISA:
+      return "ERR_GRU_ISA";
+    case GRU_ERR_TYPE:
+      return "ERR_GRU_TYPE";
+    default:
+      return "ERR_GRU_UNKNOWN";
   }
 }
 
@@ -51,8 +61,8 @@ static int eval(void (*f)(const float*, float*, size_t), const char* what, const
                 size_t x_len, float* y, size_t y_len) {
   gru::clear_error();
   if (x_len != y_len)
-    return fail(GRU_ERR_SHAPE, "%s: y must have as many elements as x (%zu), got %zu", what,
-                x_len, y_len);
+    return fail(GRU_ERR_SHAPE, "%s: y must have as many elements as x (%zu), got %zu", what, x_len,
+                y_len);
   if (x_len == 0) return GRU_OK;
   if (!x || !y) return fail(GRU_ERR_NULL, "%s: x or y is null", what);
   f(x, y, x_len);

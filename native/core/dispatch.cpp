@@ -39,8 +39,7 @@ bool has_avx512() {
 // Best first; scalar last, always runnable.
 const Variant kVariants[] = {
 #if defined(__x86_64__) || defined(_M_X64)
-    {&kernels_avx512, &has_avx512},
-    {&kernels_avx2, &has_avx2},
+    {&kernels_avx512, &has_avx512}, {&kernels_avx2, &has_avx2},
 #endif
 #if defined(__aarch64__)
     {&kernels_neon, &always},

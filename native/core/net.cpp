@@ -63,11 +63,12 @@ int check_param_index(const gru_net* net, int32_t layer, int32_t direction, int3
   if (layer < 0 || layer >= net->layers)
     return fail(GRU_ERR_RANGE, "layer must be in [0, %d), got %d", net->layers, layer);
   if (direction < 0 || direction >= net->directions)
-    return fail(GRU_ERR_RANGE, "direction must be in [0, %d), got %d", net->directions,
-                direction);
+    return fail(GRU_ERR_RANGE, "direction must be in [0, %d), got %d", net->directions, direction);
   if (kind < 0 || kind > 3)
-    return fail(GRU_ERR_RANGE, "parameter kind must be 0..3 (weight_ih, weight_hh, bias_ih, "
-                               "bias_hh), got %d", kind);
+    return fail(GRU_ERR_RANGE,
+                "parameter kind must be 0..3 (weight_ih, weight_hh, bias_ih, "
+                "bias_hh), got %d",
+                kind);
   if (kind >= 2 && !net->has_bias)
     return fail(GRU_ERR_RANGE, "%s does not exist: the network was created without bias",
                 kParamNames[kind]);
@@ -76,12 +77,15 @@ int check_param_index(const gru_net* net, int32_t layer, int32_t direction, int3
 
 size_t param_len(const gru_net* net, int32_t layer, int32_t kind) {
   const size_t rows = 3 * static_cast<size_t>(net->hidden);
-  const size_t input = layer == 0 ? net->input_size
-                                  : static_cast<size_t>(net->hidden) * net->directions;
+  const size_t input =
+      layer == 0 ? net->input_size : static_cast<size_t>(net->hidden) * net->directions;
   switch (kind) {
-    case 0: return rows * input;
-    case 1: return rows * net->hidden;
-    default: return rows;
+    case 0:
+      return rows * input;
+    case 1:
+      return rows * net->hidden;
+    default:
+      return rows;
   }
 }
 
@@ -119,8 +123,7 @@ struct Pcg32 {
 extern "C" {
 
 int gru_net_create(int32_t input_size, int32_t hidden_size, int32_t num_layers,
-                   int32_t bidirectional, int32_t has_bias, int32_t reset_after,
-                   gru_net** out) {
+                   int32_t bidirectional, int32_t has_bias, int32_t reset_after, gru_net** out) {
   gru::clear_error();
   if (!out) return fail(GRU_ERR_NULL, "out is null");
   *out = nullptr;
@@ -200,8 +203,8 @@ int gru_net_set_param(gru_net* net, int32_t layer, int32_t direction, int32_t ki
   if (status != GRU_OK) return status;
   const size_t expected = param_len(net, layer, kind);
   if (len != expected)
-    return fail(GRU_ERR_SHAPE, "%s_l%d%s: expected %zu floats, got %zu", kParamNames[kind],
-                layer, direction ? "_reverse" : "", expected, len);
+    return fail(GRU_ERR_SHAPE, "%s_l%d%s: expected %zu floats, got %zu", kParamNames[kind], layer,
+                direction ? "_reverse" : "", expected, len);
   if (!data) return fail(GRU_ERR_NULL, "data is null");
   Cell& c = cell(net, layer, direction);
   const int32_t H = net->hidden, W = net->width;
@@ -231,8 +234,8 @@ int gru_net_get_param(const gru_net* net, int32_t layer, int32_t direction, int3
   if (status != GRU_OK) return status;
   const size_t expected = param_len(net, layer, kind);
   if (len != expected)
-    return fail(GRU_ERR_SHAPE, "%s_l%d%s: output must hold %zu floats, got %zu",
-                kParamNames[kind], layer, direction ? "_reverse" : "", expected, len);
+    return fail(GRU_ERR_SHAPE, "%s_l%d%s: output must hold %zu floats, got %zu", kParamNames[kind],
+                layer, direction ? "_reverse" : "", expected, len);
   if (!data) return fail(GRU_ERR_NULL, "data is null");
   const Cell& c = cell(net, layer, direction);
   const int32_t H = net->hidden, W = net->width;
@@ -280,8 +283,8 @@ int gru_net_init_uniform(gru_net* net, uint32_t seed) {
 
 int gru_net_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_first,
                     const float* x, size_t x_len, const float* h0, size_t h0_len,
-                    const int32_t* lengths, size_t lengths_len, float* y, size_t y_len,
-                    float* h_n, size_t h_n_len) {
+                    const int32_t* lengths, size_t lengths_len, float* y, size_t y_len, float* h_n,
+                    size_t h_n_len) {
   gru::clear_error();
   if (!net) return fail(GRU_ERR_NULL, "net is null");
   if (seq_len < 1) return fail(GRU_ERR_ARG, "seq_len must be >= 1, got %d", seq_len);
@@ -297,23 +300,22 @@ int gru_net_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_
   if (x_len != rows * I)
     return fail(GRU_ERR_SHAPE,
                 "x: expected %llu floats (seq_len %d x batch %d x input_size %d), got %zu",
-                static_cast<unsigned long long>(rows * I), seq_len, batch, net->input_size,
-                x_len);
+                static_cast<unsigned long long>(rows * I), seq_len, batch, net->input_size, x_len);
   const uint64_t state_len = L * D * B * H;
   if (h0 && h0_len != state_len)
     return fail(GRU_ERR_SHAPE,
                 "h0: expected %llu floats (num_layers*num_directions %llu x batch %d x "
                 "hidden_size %d), got %zu",
-                static_cast<unsigned long long>(state_len),
-                static_cast<unsigned long long>(L * D), batch, net->hidden, h0_len);
+                static_cast<unsigned long long>(state_len), static_cast<unsigned long long>(L * D),
+                batch, net->hidden, h0_len);
   if (lengths) {
     if (lengths_len != B)
-      return fail(GRU_ERR_SHAPE, "lengths: expected %d entries (one per batch row), got %zu",
-                  batch, lengths_len);
+      return fail(GRU_ERR_SHAPE, "lengths: expected %d entries (one per batch row), got %zu", batch,
+                  lengths_len);
     for (int32_t b = 0; b < batch; ++b)
       if (lengths[b] < 0 || lengths[b] > seq_len)
-        return fail(GRU_ERR_RANGE, "lengths[%d] must be in [0, seq_len=%d], got %d", b,
-                    seq_len, lengths[b]);
+        return fail(GRU_ERR_RANGE, "lengths[%d] must be in [0, seq_len=%d], got %d", b, seq_len,
+                    lengths[b]);
   }
   if (y && y_len != rows * D * H)
     return fail(GRU_ERR_SHAPE,
@@ -354,8 +356,8 @@ int gru_net_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_
   }
   if (!ok) {
     free_scratch(s);
-    return fail(GRU_ERR_ALLOC, "out of memory for the scratch of seq_len %d x batch %d",
-                seq_len, batch);
+    return fail(GRU_ERR_ALLOC, "out of memory for the scratch of seq_len %d x batch %d", seq_len,
+                batch);
   }
 
   // Row of (time t, batch b) in x, y and the layer outputs.
@@ -448,9 +450,8 @@ size_t gru_net_bytes(const gru_net* net) {
              gru::mem_size(c.b_hn);
   }
   const gru::Scratch& s = net->scratch;
-  total += gru::mem_size(s.xproj) + gru::mem_size(s.layer_out[0]) +
-           gru::mem_size(s.layer_out[1]) + gru::mem_size(s.state) + gru::mem_size(s.xp_rows) +
-           gru::mem_size(s.time_of_row);
+  total += gru::mem_size(s.xproj) + gru::mem_size(s.layer_out[0]) + gru::mem_size(s.layer_out[1]) +
+           gru::mem_size(s.state) + gru::mem_size(s.xp_rows) + gru::mem_size(s.time_of_row);
   return total;
 }
 

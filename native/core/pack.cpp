@@ -21,8 +21,8 @@ void pack_gate_panels(const float* src, int32_t H, int32_t K, int32_t first_gate
         }
 }
 
-void unpack_gate_panels(const float* panels, int32_t H, int32_t K, int32_t first_gate,
-                        int32_t G, int32_t W, float* dst) {
+void unpack_gate_panels(const float* panels, int32_t H, int32_t K, int32_t first_gate, int32_t G,
+                        int32_t W, float* dst) {
   for (int32_t g = 0; g < G; ++g)
     for (int32_t unit = 0; unit < H; ++unit)
       for (int32_t k = 0; k < K; ++k) {

@@ -10,8 +10,8 @@ namespace gru {
 void pack_gate_panels(const float* src, int32_t H, int32_t K, int32_t first_gate, int32_t G,
                       int32_t W, float* panels);
 // The inverse: writes those gates' rows of dst [3H, K].
-void unpack_gate_panels(const float* panels, int32_t H, int32_t K, int32_t first_gate,
-                        int32_t G, int32_t W, float* dst);
+void unpack_gate_panels(const float* panels, int32_t H, int32_t K, int32_t first_gate, int32_t G,
+                        int32_t W, float* dst);
 // Floats in a panel set.
 int64_t gate_panels_size(int32_t H, int32_t K, int32_t G, int32_t W);
 

@@ -35,14 +35,14 @@ extern "C" {
  * the bindings put on the JS Error as `code`. */
 typedef enum gru_status {
   GRU_OK = 0,
-  GRU_ERR_ARG = 1,      /* a scalar argument out of its domain (size <= 0, unknown flag) */
-  GRU_ERR_SHAPE = 2,    /* a buffer length does not match the shape it must have */
-  GRU_ERR_ALLOC = 3,    /* out of memory */
-  GRU_ERR_NULL = 4,     /* a required handle or pointer is null */
-  GRU_ERR_RANGE = 5,    /* an index (layer, direction, parameter kind, sequence length) out of range */
-  GRU_ERR_STATE = 6,    /* the call is not valid in the object's current state */
-  GRU_ERR_ISA = 7,      /* the requested ISA variant is not compiled in or not supported by the CPU */
-  GRU_ERR_TYPE = 8      /* bindings only: a JS argument of the wrong type (not a Float32Array) */
+  GRU_ERR_ARG = 1,   /* a scalar argument out of its domain (size <= 0, unknown flag) */
+  GRU_ERR_SHAPE = 2, /* a buffer length does not match the shape it must have */
+  GRU_ERR_ALLOC = 3, /* out of memory */
+  GRU_ERR_NULL = 4,  /* a required handle or pointer is null */
+  GRU_ERR_RANGE = 5, /* an index (layer, direction, parameter kind, sequence length) out of range */
+  GRU_ERR_STATE = 6, /* the call is not valid in the object's current state */
+  GRU_ERR_ISA = 7,   /* the requested ISA variant is not compiled in or not supported by the CPU */
+  GRU_ERR_TYPE = 8   /* bindings only: a JS argument of the wrong type (not a Float32Array) */
 } gru_status;
 
 GRU_API const char* gru_status_code(int status);
@@ -87,12 +87,12 @@ GRU_API void gru_net_destroy(gru_net* net);
  *   3 bias_hh   [3H]
  * Row-major, gate blocks in the order r, z, n. Biases of a net created without bias do not
  * exist (GRU_ERR_RANGE). */
-GRU_API int gru_net_param_size(const gru_net* net, int32_t layer, int32_t direction,
-                               int32_t kind, size_t* out_len);
+GRU_API int gru_net_param_size(const gru_net* net, int32_t layer, int32_t direction, int32_t kind,
+                               size_t* out_len);
 GRU_API int gru_net_set_param(gru_net* net, int32_t layer, int32_t direction, int32_t kind,
                               const float* data, size_t len);
-GRU_API int gru_net_get_param(const gru_net* net, int32_t layer, int32_t direction,
-                              int32_t kind, float* data, size_t len);
+GRU_API int gru_net_get_param(const gru_net* net, int32_t layer, int32_t direction, int32_t kind,
+                              float* data, size_t len);
 /* Fills every parameter with U(-1/sqrt(H), 1/sqrt(H)) from a seeded generator (PyTorch's
  * default init); the same seed gives the same parameters on every backend. */
 GRU_API int gru_net_init_uniform(gru_net* net, uint32_t seed);

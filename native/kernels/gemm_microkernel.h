@@ -83,14 +83,29 @@ struct BlockedProduct {
       int64_t m = 0;
       for (; m + kMR <= M; m += kMR) rows_block<kMR>(m, t0, t1, K, A, lda, panels, epi);
       switch (M - m) {  // the remainder, 0 to kMR-1 rows, with its own register blocking
-        case 1: rows_block<1>(m, t0, t1, K, A, lda, panels, epi); break;
-        case 2: rows_block<2>(m, t0, t1, K, A, lda, panels, epi); break;
-        case 3: rows_block<(3 < kMR ? 3 : 1)>(m, t0, t1, K, A, lda, panels, epi); break;
-        case 4: rows_block<(4 < kMR ? 4 : 1)>(m, t0, t1, K, A, lda, panels, epi); break;
-        case 5: rows_block<(5 < kMR ? 5 : 1)>(m, t0, t1, K, A, lda, panels, epi); break;
-        case 6: rows_block<(6 < kMR ? 6 : 1)>(m, t0, t1, K, A, lda, panels, epi); break;
-        case 7: rows_block<(7 < kMR ? 7 : 1)>(m, t0, t1, K, A, lda, panels, epi); break;
-        default: break;
+        case 1:
+          rows_block<1>(m, t0, t1, K, A, lda, panels, epi);
+          break;
+        case 2:
+          rows_block<2>(m, t0, t1, K, A, lda, panels, epi);
+          break;
+        case 3:
+          rows_block<(3 < kMR ? 3 : 1)>(m, t0, t1, K, A, lda, panels, epi);
+          break;
+        case 4:
+          rows_block<(4 < kMR ? 4 : 1)>(m, t0, t1, K, A, lda, panels, epi);
+          break;
+        case 5:
+          rows_block<(5 < kMR ? 5 : 1)>(m, t0, t1, K, A, lda, panels, epi);
+          break;
+        case 6:
+          rows_block<(6 < kMR ? 6 : 1)>(m, t0, t1, K, A, lda, panels, epi);
+          break;
+        case 7:
+          rows_block<(7 < kMR ? 7 : 1)>(m, t0, t1, K, A, lda, panels, epi);
+          break;
+        default:
+          break;
       }
     }
   }

@@ -121,9 +121,8 @@ template <class S>
 struct GruKernels {
   using V = typename S::V;
 
-  static void gemm_panels(int64_t M, int32_t K, const float* A, int64_t lda,
-                          const float* panels, int32_t tiles, int32_t G, const float* bias,
-                          float* C, int64_t ldc) {
+  static void gemm_panels(int64_t M, int32_t K, const float* A, int64_t lda, const float* panels,
+                          int32_t tiles, int32_t G, const float* bias, float* C, int64_t ldc) {
     switch (G) {
       case 1: {
         StoreWithBias<S, 1> epi{bias, C, ldc};
@@ -145,21 +144,23 @@ struct GruKernels {
 
   static void step_reset_after(const gru::StepArgs* a) {
     ResetAfterEpilogue<S> epi{a};
-    BlockedProduct<S, 3, ResetAfterEpilogue<S>>::run(a->rows, a->hidden, a->h_prev, a->ldh,
-                                                      a->u, a->tiles, epi);
+    BlockedProduct<S, 3, ResetAfterEpilogue<S>>::run(a->rows, a->hidden, a->h_prev, a->ldh, a->u,
+                                                     a->tiles, epi);
   }
 
   static void step_reset_before(const gru::StepArgs* a) {
     ResetBeforeGates<S> gates{a};
     BlockedProduct<S, 2, ResetBeforeGates<S>>::run(a->rows, a->hidden, a->h_prev, a->ldh, a->u,
-                                                    a->tiles, gates);
+                                                   a->tiles, gates);
     ResetBeforeCandidate<S> cand{a};
-    BlockedProduct<S, 1, ResetBeforeCandidate<S>>::run(a->rows, a->hidden, a->rh, a->ldh,
-                                                        a->u_n, a->tiles, cand);
+    BlockedProduct<S, 1, ResetBeforeCandidate<S>>::run(a->rows, a->hidden, a->rh, a->ldh, a->u_n,
+                                                       a->tiles, cand);
   }
 
   // Element-wise evaluation, for measuring the approximations' error.
-  static void sigmoid(const float* x, float* y, size_t n) { map<&Activations<S>::sigmoid>(x, y, n); }
+  static void sigmoid(const float* x, float* y, size_t n) {
+    map<&Activations<S>::sigmoid>(x, y, n);
+  }
   static void tanh(const float* x, float* y, size_t n) { map<&Activations<S>::tanh>(x, y, n); }
 
   template <V (*F)(V)>
@@ -176,8 +177,8 @@ struct GruKernels {
   }
 
   static constexpr gru::KernelTable table(const char* name) {
-    return gru::KernelTable{name,          S::kWidth,   &gemm_panels, &step_reset_after,
-                            &step_reset_before, &sigmoid, &tanh};
+    return gru::KernelTable{
+        name, S::kWidth, &gemm_panels, &step_reset_after, &step_reset_before, &sigmoid, &tanh};
   }
 };
 

@@ -1,5 +1,5 @@
-// Portable scalar variant: every platform (native fallback, and the wasm module for engines without SIMD).
-// Everything here has internal linkage (anonymous namespaces in the kernel headers), so no
+// Portable scalar variant: every platform (native fallback, and the wasm module for engines without
+// SIMD). Everything here has internal linkage (anonymous namespaces in the kernel headers), so no
 // function compiled with this file's ISA flags can be merged into another variant.
 #if 1  // always built
 #include "../simd/scalar.h"

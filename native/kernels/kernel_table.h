@@ -25,10 +25,10 @@ struct StepArgs {
   const float* const* xp;  // per row: its projection row [tiles][3][W] (biases folded in)
   // reset_after: [tiles][H][3][W]; reset_before: r,z panels [tiles][H][2][W]
   const float* u;
-  const float* u_n;     // reset_before only: n panels [tiles][H][1][W]
-  const float* b_hn;    // reset_after only: [Hp], the recurrent bias of n (inside r * (...))
-  float* rh;            // reset_before only: scratch [rows, ldh] for r * h
-  float* z;             // reset_before only: scratch [rows, ldh] for z
+  const float* u_n;   // reset_before only: n panels [tiles][H][1][W]
+  const float* b_hn;  // reset_after only: [Hp], the recurrent bias of n (inside r * (...))
+  float* rh;          // reset_before only: scratch [rows, ldh] for r * h
+  float* z;           // reset_before only: scratch [rows, ldh] for z
 };
 
 struct KernelTable {

@@ -38,8 +38,8 @@ struct SimdAvx512 {
   static V copysign(V mag, V sign) {
     const __m512i m = _mm512_set1_epi32(0x7fffffff);
     // ternary logic 0xCA = m ? mag : sign, bit by bit
-    return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(m, _mm512_castps_si512(mag),
-                                                         _mm512_castps_si512(sign), 0xCA));
+    return _mm512_castsi512_ps(
+        _mm512_ternarylogic_epi32(m, _mm512_castps_si512(mag), _mm512_castps_si512(sign), 0xCA));
   }
 };
 

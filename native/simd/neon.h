@@ -32,9 +32,7 @@ struct SimdNeon {
     int32x4_t e = vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127));
     return vreinterpretq_f32_s32(vshlq_n_s32(e, 23));
   }
-  static V copysign(V mag, V sign) {
-    return vbslq_f32(vdupq_n_u32(0x80000000u), sign, mag);
-  }
+  static V copysign(V mag, V sign) { return vbslq_f32(vdupq_n_u32(0x80000000u), sign, mag); }
 };
 
 }  // namespace

@@ -1,0 +1,337 @@
+/**
+ * The GRU layer: a stack of numLayers GRU cells, one or two directions each, whose weights
+ * live in a backend (native addon or wasm heap) in the kernels' packed layout. Parameters go
+ * in and out in PyTorch's nn.GRU state_dict layout; the packed form is private.
+ */
+import type { Backend, NetHandle, ParamKind } from './backends/backend.js';
+import { GruError } from './errors.js';
+import { currentBackend } from './loader.js';
+import * as check from './validate.js';
+
+export interface GRUOptions {
+  /** Features per timestep of the input. */
+  inputSize: number;
+  /** Features of the hidden state. */
+  hiddenSize: number;
+  /** Stacked layers (default 1). Layer k > 0 takes layer k-1's output. */
+  numLayers?: number;
+  /** Run a second direction over each sequence reversed and concatenate (default false). */
+  bidirectional?: boolean;
+  /** Learnable biases b_ih and b_hh (default true). */
+  bias?: boolean;
+  /** Input and output as [batch, seq, features] instead of [seq, batch, features] (default false). */
+  batchFirst?: boolean;
+  /**
+   * true (default): n = tanh(W_n x + b_in + r * (U_n h + b_hn)), as PyTorch, ONNX
+   * (linear_before_reset=1), cuDNN and Keras 2+. false: n = tanh(W_n x + b_in + U_n (r * h) + b_hn),
+   * as Cho et al. 2014 and Keras reset_after=False.
+   */
+  resetAfter?: boolean;
+  /** Seed of the initial parameters, U(-1/sqrt(H), 1/sqrt(H)); random if omitted. */
+  seed?: number;
+  /** Backend to hold the weights; default: the one chosen by init(). */
+  backend?: Backend;
+}
+
+export interface ForwardOptions {
+  /** Sequences in the batch (default 1). */
+  batch?: number;
+  /** Timesteps; inferred from x.length when omitted, checked when given. */
+  seqLen?: number;
+  /** Initial state [numLayers * numDirections, batch, hiddenSize]; zeros when omitted. */
+  h0?: Float32Array;
+  /** Valid steps of each sequence (like ONNX sequence_lens); steps past them are padding. */
+  lengths?: Int32Array | readonly number[];
+  /** Return the output sequence (default true); false computes only hN. */
+  returnSequences?: boolean;
+}
+
+export interface ForwardResult {
+  /** [seq, batch, D*H] ([batch, seq, D*H] when batchFirst), or null with returnSequences: false. */
+  output: Float32Array | null;
+  outputShape: [number, number, number];
+  /** Final state of every layer and direction, [numLayers * D, batch, hiddenSize]. */
+  hN: Float32Array;
+  hNShape: [number, number, number];
+}
+
+const FORWARD_KEYS = ['batch', 'seqLen', 'h0', 'lengths', 'returnSequences'] as const;
+const GRU_KEYS = [
+  'inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'bias', 'batchFirst', 'resetAfter', 'seed', 'backend',
+] as const;
+const KIND_NAMES = ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'] as const;
+
+interface ParamRef {
+  layer: number;
+  direction: number;
+  kind: ParamKind;
+}
+
+export class GRU {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly bidirectional: boolean;
+  readonly bias: boolean;
+  readonly batchFirst: boolean;
+  readonly resetAfter: boolean;
+  readonly backend: Backend;
+  #net: NetHandle | null;
+
+  constructor(options: GRUOptions) {
+    const o = check.options('GRU options', options);
+    check.knownKeys('GRU options', o, GRU_KEYS);
+    this.inputSize = check.positiveInt('inputSize', o.inputSize);
+    this.hiddenSize = check.positiveInt('hiddenSize', o.hiddenSize);
+    this.numLayers = o.numLayers === undefined ? 1 : check.positiveInt('numLayers', o.numLayers, 1024);
+    this.bidirectional = check.boolean('bidirectional', o.bidirectional, false);
+    this.bias = check.boolean('bias', o.bias, true);
+    this.batchFirst = check.boolean('batchFirst', o.batchFirst, false);
+    this.resetAfter = check.boolean('resetAfter', o.resetAfter, true);
+    const seed = o.seed === undefined ? Math.floor(Math.random() * 0x100000000) : check.uint32('seed', o.seed);
+    if (o.backend !== undefined && (o.backend === null || typeof (o.backend as Backend).netCreate !== 'function')) {
+      throw new GruError('ERR_GRU_ARG', `backend must be a Backend from loadBackend(), got ${check.describe(o.backend)}`);
+    }
+    this.backend = (o.backend as Backend | undefined) ?? currentBackend();
+    this.#net = this.backend.netCreate({
+      inputSize: this.inputSize,
+      hiddenSize: this.hiddenSize,
+      numLayers: this.numLayers,
+      bidirectional: this.bidirectional,
+      bias: this.bias,
+      resetAfter: this.resetAfter,
+    });
+    try {
+      this.backend.netInitUniform(this.#net, seed);
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+  }
+
+  get numDirections(): number {
+    return this.bidirectional ? 2 : 1;
+  }
+
+  get disposed(): boolean {
+    return this.#net === null;
+  }
+
+  /** Frees the weights in the backend. Every later call throws ERR_GRU_DISPOSED. Idempotent. */
+  dispose(): void {
+    if (this.#net !== null) {
+      const net = this.#net;
+      this.#net = null;
+      this.backend.netDestroy(net);
+    }
+  }
+
+  /** Names in PyTorch's order: per layer, per direction, weight_ih, weight_hh, bias_ih, bias_hh. */
+  parameterNames(): string[] {
+    const names: string[] = [];
+    const kinds = this.bias ? 4 : 2;
+    for (let l = 0; l < this.numLayers; l++) {
+      for (let d = 0; d < this.numDirections; d++) {
+        for (let k = 0; k < kinds; k++) names.push(`${KIND_NAMES[k]}_l${l}${d ? '_reverse' : ''}`);
+      }
+    }
+    return names;
+  }
+
+  /** PyTorch's shape of a parameter: [3H, in], [3H, H] or [3H]. */
+  parameterShape(name: string): number[] {
+    const { layer, kind } = this.#parse(name);
+    const h3 = 3 * this.hiddenSize;
+    if (kind === 0) return [h3, layer === 0 ? this.inputSize : this.hiddenSize * this.numDirections];
+    if (kind === 1) return [h3, this.hiddenSize];
+    return [h3];
+  }
+
+  getParameter(name: string): Float32Array {
+    const net = this.#handle();
+    const p = this.#parse(name);
+    const out = new Float32Array(this.backend.netParamSize(net, p.layer, p.direction, p.kind));
+    this.backend.netGetParam(net, p.layer, p.direction, p.kind, out);
+    return out;
+  }
+
+  setParameter(name: string, data: Float32Array): void {
+    const net = this.#handle();
+    const p = this.#parse(name);
+    const shape = this.parameterShape(name);
+    const size = shape.reduce((a, b) => a * b, 1);
+    check.float32ArrayOfLength(name, data, size, `shape [${shape.join(', ')}]`);
+    this.backend.netSetParam(net, p.layer, p.direction, p.kind, data);
+  }
+
+  /** Copies of every parameter, keyed by PyTorch's names. */
+  stateDict(): Record<string, Float32Array> {
+    const dict: Record<string, Float32Array> = {};
+    for (const name of this.parameterNames()) dict[name] = this.getParameter(name);
+    return dict;
+  }
+
+  /**
+   * Sets parameters from a state dict. strict (default): the dict must hold exactly this
+   * layer's parameters. Every tensor is checked before any is written.
+   */
+  loadStateDict(dict: Record<string, Float32Array>, options: { strict?: boolean } = {}): void {
+    this.#handle();
+    const d = check.options('stateDict', dict);
+    const strict = check.boolean('strict', check.options('loadStateDict options', options).strict, true);
+    const names = this.parameterNames();
+    if (strict) {
+      const missing = names.filter((n) => !(n in d));
+      const extra = Object.keys(d).filter((n) => !names.includes(n));
+      if (missing.length || extra.length) {
+        throw new GruError(
+          'ERR_GRU_RANGE',
+          `stateDict does not match this GRU: missing [${missing.join(', ')}], unexpected [${extra.join(', ')}]`,
+        );
+      }
+    }
+    for (const name of names) {
+      if (!(name in d)) continue;
+      const shape = this.parameterShape(name);
+      check.float32ArrayOfLength(`stateDict.${name}`, d[name], shape.reduce((a, b) => a * b, 1), `shape [${shape.join(', ')}]`);
+    }
+    for (const name of names) if (name in d) this.setParameter(name, d[name] as Float32Array);
+  }
+
+  /**
+   * Runs the GRU over a batch of sequences.
+   * x: [seqLen, batch, inputSize] ([batch, seqLen, inputSize] when batchFirst), flat.
+   */
+  forward(x: Float32Array, options: ForwardOptions = {}): ForwardResult {
+    const net = this.#handle();
+    const o = check.options('forward options', options);
+    check.knownKeys('forward options', o, FORWARD_KEYS);
+    const input = check.float32Array('x', x);
+    const batch = o.batch === undefined ? 1 : check.positiveInt('batch', o.batch, 1 << 30);
+    const perStep = batch * this.inputSize;
+    let seqLen: number;
+    if (o.seqLen === undefined) {
+      if (input.length === 0 || input.length % perStep !== 0) {
+        throw new GruError(
+          'ERR_GRU_SHAPE',
+          `x must hold seqLen x batch (${batch}) x inputSize (${this.inputSize}) floats, a positive multiple of ${perStep}, got ${input.length}`,
+        );
+      }
+      seqLen = input.length / perStep;
+    } else {
+      seqLen = check.positiveInt('seqLen', o.seqLen, 1 << 30);
+      if (input.length !== seqLen * perStep) {
+        throw new GruError(
+          'ERR_GRU_SHAPE',
+          `x must have ${seqLen * perStep} elements (seqLen ${seqLen} x batch ${batch} x inputSize ${this.inputSize}), got ${input.length}`,
+        );
+      }
+    }
+    const stateShape: [number, number, number] = [this.numLayers * this.numDirections, batch, this.hiddenSize];
+    const stateLen = stateShape[0] * batch * this.hiddenSize;
+    const h0 = o.h0 === undefined ? null : check.float32ArrayOfLength('h0', o.h0, stateLen, `[${stateShape.join(', ')}]`);
+    const lengths = o.lengths === undefined ? null : check.sequenceLengths(o.lengths, batch, seqLen);
+    const returnSequences = check.boolean('returnSequences', o.returnSequences, true);
+
+    const features = this.numDirections * this.hiddenSize;
+    const outputShape: [number, number, number] = this.batchFirst ? [batch, seqLen, features] : [seqLen, batch, features];
+    const output = returnSequences ? new Float32Array(seqLen * batch * features) : null;
+    const hN = new Float32Array(stateLen);
+    this.backend.netForward(net, { seqLen, batch, batchFirst: this.batchFirst, x: input, h0, lengths, y: output, hN });
+    return { output, outputShape, hN, hNShape: stateShape };
+  }
+
+  /**
+   * A stateful stream over this GRU: each step() call takes the next timestep (or chunk of
+   * timesteps) and carries h over to the next call. Results equal one forward() over the
+   * concatenated input. Unidirectional only (the reverse direction needs the future).
+   */
+  stream(options: { batch?: number; h0?: Float32Array } = {}): GRUStream {
+    this.#handle();
+    if (this.bidirectional) {
+      throw new GruError('ERR_GRU_STATE', 'stream() needs a unidirectional GRU: a bidirectional one must see the whole sequence');
+    }
+    const o = check.options('stream options', options);
+    check.knownKeys('stream options', o, ['batch', 'h0']);
+    const batch = o.batch === undefined ? 1 : check.positiveInt('batch', o.batch, 1 << 30);
+    return new GRUStream(this, batch, o.h0 as Float32Array | undefined);
+  }
+
+  /** @internal the live handle, or ERR_GRU_DISPOSED. */
+  #handle(): NetHandle {
+    if (this.#net === null) throw new GruError('ERR_GRU_DISPOSED', 'this GRU has been disposed');
+    return this.#net;
+  }
+
+  /** @internal runs the backend forward with caller-owned buffers (used by GRUStream). */
+  _forwardInto(x: Float32Array, seqLen: number, batch: number, state: Float32Array, y: Float32Array): void {
+    this.backend.netForward(this.#handle(), { seqLen, batch, batchFirst: this.batchFirst, x, h0: state, lengths: null, y, hN: state });
+  }
+
+  #parse(name: string): ParamRef {
+    if (typeof name !== 'string') {
+      throw new GruError('ERR_GRU_TYPE', `parameter name must be a string, got ${check.describe(name)}`);
+    }
+    const m = /^(weight_ih|weight_hh|bias_ih|bias_hh)_l(\d+)(_reverse)?$/.exec(name);
+    const layer = m ? Number(m[2]) : -1;
+    const kind = m ? (KIND_NAMES.indexOf(m[1] as (typeof KIND_NAMES)[number]) as ParamKind) : 0;
+    if (!m || layer >= this.numLayers || (m[3] && !this.bidirectional) || (kind >= 2 && !this.bias)) {
+      throw new GruError(
+        'ERR_GRU_RANGE',
+        `unknown parameter name ${check.describe(name)}; this GRU has: ${this.parameterNames().join(', ')}`,
+      );
+    }
+    return { layer, direction: m[3] ? 1 : 0, kind };
+  }
+}
+
+/** A stateful step-by-step view of a GRU; see GRU.stream(). */
+export class GRUStream {
+  readonly gru: GRU;
+  readonly batch: number;
+  #state: Float32Array;
+
+  constructor(gru: GRU, batch: number, h0?: Float32Array) {
+    this.gru = gru;
+    this.batch = batch;
+    this.#state = new Float32Array(gru.numLayers * batch * gru.hiddenSize);
+    this.reset(h0);
+  }
+
+  /** The state [numLayers, batch, hiddenSize] after the last step (a copy). */
+  state(): Float32Array {
+    return this.#state.slice();
+  }
+
+  /** Back to zeros, or to h0 [numLayers, batch, hiddenSize]. */
+  reset(h0?: Float32Array): void {
+    if (h0 === undefined) {
+      this.#state.fill(0);
+    } else {
+      const shape = `[${this.gru.numLayers}, ${this.batch}, ${this.gru.hiddenSize}]`;
+      this.#state.set(check.float32ArrayOfLength('h0', h0, this.#state.length, shape));
+    }
+  }
+
+  /**
+   * Feeds the next timestep(s): x is [steps, batch, inputSize] (or [batch, steps, inputSize]
+   * for a batchFirst GRU); steps is inferred. Returns the outputs of those steps and the new state.
+   */
+  step(x: Float32Array): { output: Float32Array; outputShape: [number, number, number]; h: Float32Array } {
+    if (this.gru.disposed) throw new GruError('ERR_GRU_DISPOSED', 'the GRU of this stream has been disposed');
+    const input = check.float32Array('x', x);
+    const perStep = this.batch * this.gru.inputSize;
+    if (input.length === 0 || input.length % perStep !== 0) {
+      throw new GruError(
+        'ERR_GRU_SHAPE',
+        `x must hold steps x batch (${this.batch}) x inputSize (${this.gru.inputSize}) floats, a positive multiple of ${perStep}, got ${input.length}`,
+      );
+    }
+    const steps = input.length / perStep;
+    const H = this.gru.hiddenSize;
+    const output = new Float32Array(steps * this.batch * H);
+    this.gru._forwardInto(input, steps, this.batch, this.#state, output);
+    const outputShape: [number, number, number] = this.gru.batchFirst ? [this.batch, steps, H] : [steps, this.batch, H];
+    return { output, outputShape, h: this.#state.slice() };
+  }
+}

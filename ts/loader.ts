@@ -1,0 +1,139 @@
+/**
+ * Backend selection. init() picks the fastest backend that loads here: native, then
+ * wasm-simd (if the engine has WebAssembly SIMD), then wasm. loadBackend() loads one by name,
+ * for forcing a backend or running several side by side.
+ */
+import type { Backend, BackendName } from './backends/backend.js';
+import { GruError } from './errors.js';
+import { describe, knownKeys, options as checkOptions } from './validate.js';
+
+export type { Backend, BackendName } from './backends/backend.js';
+
+export interface LoadOptions {
+  /** Path of the native addon (.node); default: GRU_SIMD_ADDON or the package's own build. */
+  addonPath?: string;
+  /** Location of gru_simd-simd.wasm (URL, or a path under Node); default: next to the package. */
+  wasmSimdUrl?: string | URL;
+  /** Location of gru_simd-scalar.wasm. */
+  wasmScalarUrl?: string | URL;
+}
+
+export interface InitOptions extends LoadOptions {
+  /** 'auto' (default): native, then wasm-simd, then wasm. A named backend must load or init throws. */
+  backend?: 'auto' | BackendName;
+  /** Do not print the one-line notice when auto falls back from native to wasm. */
+  quiet?: boolean;
+}
+
+export interface BackendInfo {
+  backend: BackendName;
+  /** ISA variant of the kernels new layers use: "avx512", "avx2", "neon", "wasm128", "scalar". */
+  isa: string;
+  /** Every variant compiled into this backend, best first. */
+  isaList: string[];
+  threads: number;
+  /** Why auto selection did not get native (or wasm-simd), if it did not. */
+  fallbackReason?: string;
+}
+
+const BACKEND_NAMES: readonly BackendName[] = ['native', 'wasm-simd', 'wasm'];
+const loaded = new Map<BackendName, Promise<Backend>>();
+let current: { backend: Backend; fallbackReason?: string } | null = null;
+let warnedFallback = false;
+
+async function load(name: BackendName, options: LoadOptions): Promise<Backend> {
+  switch (name) {
+    case 'native': {
+      const isNodeRuntime = typeof process !== 'undefined' && !!process.versions?.node;
+      if (!isNodeRuntime) {
+        throw new GruError('ERR_GRU_BACKEND_UNAVAILABLE', 'the native backend needs Node.js; this runtime is not Node');
+      }
+      const { loadNativeBackend } = await import('./backends/native.js');
+      return loadNativeBackend({ addonPath: options.addonPath });
+    }
+    case 'wasm-simd': {
+      const { loadWasmBackend, wasmSimdSupported } = await import('./backends/wasm.js');
+      if (!wasmSimdSupported()) {
+        throw new GruError('ERR_GRU_BACKEND_UNAVAILABLE', 'this JavaScript engine does not support WebAssembly SIMD');
+      }
+      return loadWasmBackend('simd', { wasmUrl: options.wasmSimdUrl });
+    }
+    case 'wasm': {
+      const { loadWasmBackend } = await import('./backends/wasm.js');
+      return loadWasmBackend('scalar', { wasmUrl: options.wasmScalarUrl });
+    }
+  }
+}
+
+function checkBackendName(value: unknown, allowAuto: boolean): BackendName | 'auto' {
+  const allowed: readonly string[] = allowAuto ? ['auto', ...BACKEND_NAMES] : BACKEND_NAMES;
+  if (typeof value !== 'string' || !allowed.includes(value)) {
+    throw new GruError('ERR_GRU_ARG', `backend must be one of ${allowed.map((n) => `'${n}'`).join(', ')}, got ${describe(value)}`);
+  }
+  return value as BackendName | 'auto';
+}
+
+/**
+ * Loads a backend by name (once per process; later calls return the same instance).
+ * Throws ERR_GRU_BACKEND_UNAVAILABLE with the reason when it cannot load here.
+ */
+export function loadBackend(name: BackendName, options: LoadOptions = {}): Promise<Backend> {
+  checkBackendName(name, false);
+  const o = checkOptions('loadBackend options', options);
+  knownKeys('loadBackend options', o, ['addonPath', 'wasmSimdUrl', 'wasmScalarUrl']);
+  let promise = loaded.get(name);
+  if (!promise) {
+    promise = load(name, options);
+    loaded.set(name, promise);
+    promise.catch(() => loaded.delete(name)); // a failed load may be retried (e.g. another path)
+  }
+  return promise;
+}
+
+function info(backend: Backend, fallbackReason?: string): BackendInfo {
+  const result: BackendInfo = { backend: backend.name, isa: backend.isa(), isaList: backend.isaList(), threads: backend.threads() };
+  if (fallbackReason) result.fallbackReason = fallbackReason;
+  return result;
+}
+
+/** Chooses the backend new GRU layers use by default, and reports it. */
+export async function init(options: InitOptions = {}): Promise<BackendInfo> {
+  const o = checkOptions('init options', options);
+  knownKeys('init options', o, ['backend', 'quiet', 'addonPath', 'wasmSimdUrl', 'wasmScalarUrl']);
+  const choice = o.backend === undefined ? 'auto' : checkBackendName(o.backend, true);
+  const { backend: _ignored, quiet, ...loadOptions } = options;
+  if (choice !== 'auto') {
+    current = { backend: await loadBackend(choice, loadOptions) };
+    return info(current.backend);
+  }
+  const reasons: string[] = [];
+  for (const name of BACKEND_NAMES) {
+    try {
+      const backend = await loadBackend(name, loadOptions);
+      const fallbackReason = reasons.length ? reasons.join('; ') : undefined;
+      current = { backend, fallbackReason };
+      if (fallbackReason && reasons.length && !quiet && !warnedFallback) {
+        warnedFallback = true;
+        console.warn(`gru-simd: using the ${name} backend (${fallbackReason})`);
+      }
+      return info(backend, fallbackReason);
+    } catch (e) {
+      reasons.push(`${name} unavailable: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  throw new GruError('ERR_GRU_BACKEND_UNAVAILABLE', `no backend could be loaded: ${reasons.join('; ')}`);
+}
+
+/** The backend init() chose, with its ISA and threads. Throws ERR_GRU_NOT_INITIALIZED before init(). */
+export function backendInfo(): BackendInfo {
+  if (!current) throw new GruError('ERR_GRU_NOT_INITIALIZED', 'call init() before backendInfo()');
+  return info(current.backend, current.fallbackReason);
+}
+
+/** @internal the default backend for new layers. */
+export function currentBackend(): Backend {
+  if (!current) {
+    throw new GruError('ERR_GRU_NOT_INITIALIZED', 'call `await init()` before creating a GRU, or pass { backend } from loadBackend()');
+  }
+  return current.backend;
+}

@@ -1,0 +1,101 @@
+/**
+ * Argument checks of the public API. Every message names the argument, what was expected
+ * and what came, e.g. "hiddenSize must be a positive integer, got 0".
+ */
+import { GruError } from './errors.js';
+
+/** Largest size accepted for a dimension (the core's own limit). */
+export const MAX_DIM = 1 << 20;
+
+/** A short description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
+  if (typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (Array.isArray(value)) return `an Array of length ${value.length}`;
+  if (ArrayBuffer.isView(value)) {
+    const n = (value as { length?: number }).length;
+    return `a ${value.constructor.name}${n === undefined ? '' : ` of length ${n}`}`;
+  }
+  if (typeof value === 'function') return 'a function';
+  const ctor = (value as object).constructor?.name;
+  return ctor && ctor !== 'Object' ? `a ${ctor}` : 'an object';
+}
+
+export function positiveInt(name: string, value: unknown, max = MAX_DIM): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new GruError('ERR_GRU_ARG', `${name} must be a positive integer no larger than ${max}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+export function boolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') {
+    throw new GruError('ERR_GRU_ARG', `${name} must be a boolean, got ${describe(value)}`);
+  }
+  return value;
+}
+
+export function uint32(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new GruError('ERR_GRU_ARG', `${name} must be an integer in [0, 2^32), got ${describe(value)}`);
+  }
+  return value;
+}
+
+export function float32Array(name: string, value: unknown): Float32Array {
+  if (!(value instanceof Float32Array)) {
+    throw new GruError('ERR_GRU_TYPE', `${name} must be a Float32Array, got ${describe(value)}`);
+  }
+  return value;
+}
+
+export function float32ArrayOfLength(name: string, value: unknown, length: number, shape: string): Float32Array {
+  const array = float32Array(name, value);
+  if (array.length !== length) {
+    throw new GruError('ERR_GRU_SHAPE', `${name} must have ${length} elements (${shape}), got ${array.length}`);
+  }
+  return array;
+}
+
+export function options(name: string, value: unknown): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new GruError('ERR_GRU_ARG', `${name} must be an object, got ${describe(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Rejects keys that are not options (a typo would otherwise be silently ignored). */
+export function knownKeys(name: string, value: Record<string, unknown>, keys: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!keys.includes(key)) {
+      throw new GruError('ERR_GRU_ARG', `${name} has an unknown option "${key}" (known: ${keys.join(', ')})`);
+    }
+  }
+}
+
+/** Per-sequence lengths: an Int32Array or number[] of `batch` integers in [0, seqLen]. */
+export function sequenceLengths(value: unknown, batch: number, seqLen: number): Int32Array {
+  if (!(value instanceof Int32Array) && !Array.isArray(value)) {
+    throw new GruError('ERR_GRU_TYPE', `lengths must be an Int32Array or an array of integers, got ${describe(value)}`);
+  }
+  if (value.length !== batch) {
+    throw new GruError('ERR_GRU_SHAPE', `lengths must have one entry per sequence (batch = ${batch}), got ${value.length}`);
+  }
+  const out = new Int32Array(batch);
+  for (let b = 0; b < batch; b++) {
+    const len: unknown = value[b];
+    if (typeof len !== 'number' || !Number.isInteger(len)) {
+      throw new GruError('ERR_GRU_ARG', `lengths[${b}] must be an integer, got ${describe(len)}`);
+    }
+    if (len < 0 || len > seqLen) {
+      throw new GruError('ERR_GRU_RANGE', `lengths[${b}] must be in [0, seqLen = ${seqLen}], got ${len}`);
+    }
+    out[b] = len;
+  }
+  return out;
+}
