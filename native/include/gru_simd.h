@@ -20,15 +20,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
 #if defined(__EMSCRIPTEN__)
 #include <emscripten/emscripten.h>
 #define GRU_API EMSCRIPTEN_KEEPALIVE
 #else
 #define GRU_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
 #endif
 
 /* Status codes. gru_status_code() maps each to a stable string ("ERR_GRU_SHAPE", ...) that
