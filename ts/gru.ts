@@ -128,6 +128,7 @@ export class GRU {
 
   /** Names in PyTorch's order: per layer, per direction, weight_ih, weight_hh, bias_ih, bias_hh. */
   parameterNames(): string[] {
+    this.#handle();
     const names: string[] = [];
     const kinds = this.bias ? 4 : 2;
     for (let l = 0; l < this.numLayers; l++) {

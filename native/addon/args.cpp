@@ -75,9 +75,9 @@ bool ThrowType(const Napi::CallbackInfo& info, const char* name, const char* exp
 }
 
 template <typename T>
-bool ReadTypedArray(const Napi::CallbackInfo& info, size_t index, const char* name,
-                    bool nullable, napi_typedarray_type want, const char* expected,
-                    const char* expected_or_null, ArrayArg<T>* out) {
+bool ReadTypedArray(const Napi::CallbackInfo& info, size_t index, const char* name, bool nullable,
+                    napi_typedarray_type want, const char* expected, const char* expected_or_null,
+                    ArrayArg<T>* out) {
   Napi::Value value = info[index];
   if (nullable && value.IsNull()) {
     *out = ArrayArg<T>();
@@ -93,8 +93,8 @@ bool ReadTypedArray(const Napi::CallbackInfo& info, size_t index, const char* na
   size_t length = 0;
   void* data = nullptr;
   // napi_get_typedarray_info returns the data pointer already advanced by byteOffset.
-  napi_status status = napi_get_typedarray_info(info.Env(), value, &type, &length, &data,
-                                                nullptr, nullptr);
+  napi_status status =
+      napi_get_typedarray_info(info.Env(), value, &type, &length, &data, nullptr, nullptr);
   if (status != napi_ok) {
     ThrowCode(info.Env(), "ERR_GRU_TYPE", std::string(name) + " could not be read");
     return false;
@@ -122,22 +122,22 @@ bool ReadIntegral(const Napi::CallbackInfo& info, size_t index, const char* name
 
 }  // namespace
 
-bool ReadFloat32Array(const Napi::CallbackInfo& info, size_t index, const char* name,
-                      bool nullable, ArrayArg<float>* out) {
+bool ReadFloat32Array(const Napi::CallbackInfo& info, size_t index, const char* name, bool nullable,
+                      ArrayArg<float>* out) {
   return ReadTypedArray(info, index, name, nullable, napi_float32_array, "a Float32Array",
                         "a Float32Array or null", out);
 }
 
-bool ReadInt32Array(const Napi::CallbackInfo& info, size_t index, const char* name,
-                    bool nullable, ArrayArg<int32_t>* out) {
+bool ReadInt32Array(const Napi::CallbackInfo& info, size_t index, const char* name, bool nullable,
+                    ArrayArg<int32_t>* out) {
   return ReadTypedArray(info, index, name, nullable, napi_int32_array, "an Int32Array",
                         "an Int32Array or null", out);
 }
 
 bool ReadInt32(const Napi::CallbackInfo& info, size_t index, const char* name, int32_t* out) {
   double v;
-  if (!ReadIntegral(info, index, name, -2147483648.0, 2147483647.0,
-                    "[-2147483648, 2147483647]", &v)) {
+  if (!ReadIntegral(info, index, name, -2147483648.0, 2147483647.0, "[-2147483648, 2147483647]",
+                    &v)) {
     return false;
   }
   *out = static_cast<int32_t>(v);
@@ -158,8 +158,7 @@ bool ReadBool(const Napi::CallbackInfo& info, size_t index, const char* name, bo
   return true;
 }
 
-bool ReadString(const Napi::CallbackInfo& info, size_t index, const char* name,
-                std::string* out) {
+bool ReadString(const Napi::CallbackInfo& info, size_t index, const char* name, std::string* out) {
   Napi::Value value = info[index];
   if (!value.IsString()) return ThrowType(info, name, "a string", value);
   *out = value.As<Napi::String>().Utf8Value();

@@ -23,11 +23,11 @@ struct ArrayArg {
 };
 
 // Float32Array; with nullable, null and undefined give {nullptr, 0}.
-bool ReadFloat32Array(const Napi::CallbackInfo& info, size_t index, const char* name,
-                      bool nullable, ArrayArg<float>* out);
+bool ReadFloat32Array(const Napi::CallbackInfo& info, size_t index, const char* name, bool nullable,
+                      ArrayArg<float>* out);
 // Int32Array; with nullable, null and undefined give {nullptr, 0}.
-bool ReadInt32Array(const Napi::CallbackInfo& info, size_t index, const char* name,
-                    bool nullable, ArrayArg<int32_t>* out);
+bool ReadInt32Array(const Napi::CallbackInfo& info, size_t index, const char* name, bool nullable,
+                    ArrayArg<int32_t>* out);
 // A number that is a finite integer in [INT32_MIN, INT32_MAX].
 bool ReadInt32(const Napi::CallbackInfo& info, size_t index, const char* name, int32_t* out);
 // A number that is a finite integer in [0, UINT32_MAX] (seeds).
@@ -35,8 +35,7 @@ bool ReadUint32(const Napi::CallbackInfo& info, size_t index, const char* name, 
 // A boolean (no truthiness: 0 and 1 are rejected).
 bool ReadBool(const Napi::CallbackInfo& info, size_t index, const char* name, bool* out);
 // A string.
-bool ReadString(const Napi::CallbackInfo& info, size_t index, const char* name,
-                std::string* out);
+bool ReadString(const Napi::CallbackInfo& info, size_t index, const char* name, std::string* out);
 
 }  // namespace gru_addon
 

@@ -6,17 +6,16 @@
 namespace gru_addon {
 
 void NetWrap::Init(Napi::Env env, Napi::Object exports) {
-  Napi::Function ctor =
-      DefineClass(env, "Net",
-                  {
-                      InstanceMethod<&NetWrap::ParamSize>("paramSize"),
-                      InstanceMethod<&NetWrap::SetParam>("setParam"),
-                      InstanceMethod<&NetWrap::GetParam>("getParam"),
-                      InstanceMethod<&NetWrap::InitUniform>("initUniform"),
-                      InstanceMethod<&NetWrap::Forward>("forward"),
-                      InstanceMethod<&NetWrap::Bytes>("bytes"),
-                      InstanceMethod<&NetWrap::Destroy>("destroy"),
-                  });
+  Napi::Function ctor = DefineClass(env, "Net",
+                                    {
+                                        InstanceMethod<&NetWrap::ParamSize>("paramSize"),
+                                        InstanceMethod<&NetWrap::SetParam>("setParam"),
+                                        InstanceMethod<&NetWrap::GetParam>("getParam"),
+                                        InstanceMethod<&NetWrap::InitUniform>("initUniform"),
+                                        InstanceMethod<&NetWrap::Forward>("forward"),
+                                        InstanceMethod<&NetWrap::Bytes>("bytes"),
+                                        InstanceMethod<&NetWrap::Destroy>("destroy"),
+                                    });
   exports.Set("Net", ctor);
 }
 
@@ -31,9 +30,9 @@ NetWrap::NetWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NetWrap>(inf
     return;  // JS exception pending: `new Net(...)` throws it.
   }
   gru_net* net = nullptr;
-  if (ThrowIfFailed(info.Env(), gru_net_create(input_size, hidden_size, num_layers,
-                                               bidirectional ? 1 : 0, bias ? 1 : 0,
-                                               reset_after ? 1 : 0, &net))) {
+  if (ThrowIfFailed(info.Env(),
+                    gru_net_create(input_size, hidden_size, num_layers, bidirectional ? 1 : 0,
+                                   bias ? 1 : 0, reset_after ? 1 : 0, &net))) {
     return;
   }
   net_ = net;
@@ -123,16 +122,13 @@ Napi::Value NetWrap::Forward(const Napi::CallbackInfo& info) {
   ArrayArg<int32_t> lengths;
   if (!CheckLive(info) || !ReadInt32(info, 0, "seqLen", &seq_len) ||
       !ReadInt32(info, 1, "batch", &batch) || !ReadBool(info, 2, "batchFirst", &batch_first) ||
-      !ReadFloat32Array(info, 3, "x", false, &x) ||
-      !ReadFloat32Array(info, 4, "h0", true, &h0) ||
+      !ReadFloat32Array(info, 3, "x", false, &x) || !ReadFloat32Array(info, 4, "h0", true, &h0) ||
       !ReadInt32Array(info, 5, "lengths", true, &lengths) ||
-      !ReadFloat32Array(info, 6, "y", true, &y) ||
-      !ReadFloat32Array(info, 7, "hN", true, &h_n)) {
+      !ReadFloat32Array(info, 6, "y", true, &y) || !ReadFloat32Array(info, 7, "hN", true, &h_n)) {
     return env.Undefined();
   }
-  int status = gru_net_forward(net_, seq_len, batch, batch_first ? 1 : 0, x.data, x.len,
-                               h0.data, h0.len, lengths.data, lengths.len, y.data, y.len,
-                               h_n.data, h_n.len);
+  int status = gru_net_forward(net_, seq_len, batch, batch_first ? 1 : 0, x.data, x.len, h0.data,
+                               h0.len, lengths.data, lengths.len, y.data, y.len, h_n.data, h_n.len);
   if (ThrowIfFailed(env, status)) return env.Undefined();
   SyncExternalMemory(env);  // scratch may have grown with seqLen * batch
   return env.Undefined();
