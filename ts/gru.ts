@@ -299,13 +299,19 @@ export class GRUStream {
     this.reset(h0);
   }
 
+  #live(): void {
+    if (this.gru.disposed) throw new GruError('ERR_GRU_DISPOSED', 'the GRU of this stream has been disposed');
+  }
+
   /** The state [numLayers, batch, hiddenSize] after the last step (a copy). */
   state(): Float32Array {
+    this.#live();
     return this.#state.slice();
   }
 
   /** Back to zeros, or to h0 [numLayers, batch, hiddenSize]. */
   reset(h0?: Float32Array): void {
+    this.#live();
     if (h0 === undefined) {
       this.#state.fill(0);
     } else {
@@ -319,7 +325,7 @@ export class GRUStream {
    * for a batchFirst GRU); steps is inferred. Returns the outputs of those steps and the new state.
    */
   step(x: Float32Array): { output: Float32Array; outputShape: [number, number, number]; h: Float32Array } {
-    if (this.gru.disposed) throw new GruError('ERR_GRU_DISPOSED', 'the GRU of this stream has been disposed');
+    this.#live();
     const input = check.float32Array('x', x);
     const perStep = this.batch * this.gru.inputSize;
     if (input.length === 0 || input.length % perStep !== 0) {

@@ -42,7 +42,7 @@ function notFound(start: URL): Error {
 export function packageRootFromSync(start: string | URL, readText: (file: URL) => string | null): URL {
   const first = new URL('.', start);
   for (let dir = first; ; ) {
-    let text: string | null = null;
+    let text: string | null;
     try {
       text = readText(new URL('package.json', dir));
     } catch {
@@ -58,7 +58,7 @@ export function packageRootFromSync(start: string | URL, readText: (file: URL) =
 async function packageRootFrom(start: string | URL, readText: (file: URL) => Promise<string | null>): Promise<URL> {
   const first = new URL('.', start);
   for (let dir = first; ; ) {
-    let text: string | null = null;
+    let text: string | null;
     try {
       text = await readText(new URL('package.json', dir));
     } catch {

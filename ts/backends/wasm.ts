@@ -108,7 +108,7 @@ let simdSupported: boolean | undefined;
 /** Whether this engine runs WebAssembly fixed-width SIMD (true in Node 20, Chromium, ...). */
 export function wasmSimdSupported(): boolean {
   if (simdSupported === undefined) {
-    let ok = false;
+    let ok: boolean;
     try {
       ok = typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
     } catch {
