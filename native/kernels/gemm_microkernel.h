@@ -15,13 +15,29 @@
 
 namespace {
 
+// How the microkernel reads A(m, k). Row-major with unit column stride is the hot case
+// (forward); the strided one serves products with a transposed operand (training).
+struct RowMajorA {
+  const float* p;
+  int64_t ld;
+  float at(int64_t m, int64_t k) const { return p[m * ld + k]; }
+  RowMajorA rows_from(int64_t m) const { return {p + m * ld, ld}; }
+};
+struct StridedA {
+  const float* p;
+  int64_t rs, cs;
+  float at(int64_t m, int64_t k) const { return p[m * rs + k * cs]; }
+  StridedA rows_from(int64_t m) const { return {p + m * rs, rs, cs}; }
+};
+
 template <class S, int MR, int NT, int G>
 struct MicroKernel {
   using V = typename S::V;
   static constexpr int W = S::kWidth;
 
-  static inline void run(int32_t K, const float* A, int64_t lda, const float* panel,
-                         int64_t panel_stride, V (&acc)[MR][NT][G]) {
+  template <class A_>
+  static inline void run(int32_t K, const A_& A, const float* panel, int64_t panel_stride,
+                         V (&acc)[MR][NT][G]) {
     for (int m = 0; m < MR; ++m)
       for (int t = 0; t < NT; ++t)
         for (int g = 0; g < G; ++g) acc[m][t][g] = S::zero();
@@ -31,7 +47,7 @@ struct MicroKernel {
       for (int t = 0; t < NT; ++t)
         for (int g = 0; g < G; ++g) b[t][g] = S::load(pk + t * panel_stride + g * W);
       for (int m = 0; m < MR; ++m) {
-        const V a = S::set1(A[m * lda + k]);
+        const V a = S::set1(A.at(m, k));
         for (int t = 0; t < NT; ++t)
           for (int g = 0; g < G; ++g) acc[m][t][g] = S::fma(a, b[t][g], acc[m][t][g]);
       }
@@ -49,60 +65,59 @@ constexpr int tiles_per_block() {
 // cache while every row block uses them), rows in blocks of S::kMaxRows (inner).
 // Epi must provide: template <int MR, int NT> void operator()(int64_t row0, int32_t tile0,
 //                                                            V (&acc)[MR][NT][G]).
-template <class S, int G, class Epi>
+template <class S, int G, class Epi, class A_ = RowMajorA>
 struct BlockedProduct {
   using V = typename S::V;
   static constexpr int W = S::kWidth;
 
   template <int MR>
-  static void rows_block(int64_t row0, int32_t tile_begin, int32_t tile_end, int32_t K,
-                         const float* A, int64_t lda, const float* panels, Epi& epi) {
+  static void rows_block(int64_t row0, int32_t tile_begin, int32_t tile_end, int32_t K, const A_& A,
+                         const float* panels, Epi& epi) {
     constexpr int NT = tiles_per_block<S, MR, G>();
     const int64_t panel_stride = static_cast<int64_t>(K) * G * W;
-    const float* a = A + row0 * lda;
+    const A_ a = A.rows_from(row0);
     int32_t t = tile_begin;
     for (; t + NT <= tile_end; t += NT) {
       V acc[MR][NT][G];
-      MicroKernel<S, MR, NT, G>::run(K, a, lda, panels + t * panel_stride, panel_stride, acc);
+      MicroKernel<S, MR, NT, G>::run(K, a, panels + t * panel_stride, panel_stride, acc);
       epi.template operator()<MR, NT>(row0, t, acc);
     }
     for (; t < tile_end; ++t) {
       V acc[MR][1][G];
-      MicroKernel<S, MR, 1, G>::run(K, a, lda, panels + t * panel_stride, panel_stride, acc);
+      MicroKernel<S, MR, 1, G>::run(K, a, panels + t * panel_stride, panel_stride, acc);
       epi.template operator()<MR, 1>(row0, t, acc);
     }
   }
 
-  static void run(int64_t M, int32_t K, const float* A, int64_t lda, const float* panels,
-                  int32_t tiles, Epi& epi) {
+  static void run(int64_t M, int32_t K, const A_& A, const float* panels, int32_t tiles, Epi& epi) {
     constexpr int kMR = S::kMaxRows;
     // A group of tiles as wide as the widest row block uses (the batch-1 case).
     constexpr int kGroup = tiles_per_block<S, 1, G>();
     for (int32_t t0 = 0; t0 < tiles; t0 += kGroup) {
       const int32_t t1 = t0 + kGroup < tiles ? t0 + kGroup : tiles;
       int64_t m = 0;
-      for (; m + kMR <= M; m += kMR) rows_block<kMR>(m, t0, t1, K, A, lda, panels, epi);
+      for (; m + kMR <= M; m += kMR) rows_block<kMR>(m, t0, t1, K, A, panels, epi);
       switch (M - m) {  // the remainder, 0 to kMR-1 rows, with its own register blocking
         case 1:
-          rows_block<1>(m, t0, t1, K, A, lda, panels, epi);
+          rows_block<1>(m, t0, t1, K, A, panels, epi);
           break;
         case 2:
-          rows_block<2>(m, t0, t1, K, A, lda, panels, epi);
+          rows_block<2>(m, t0, t1, K, A, panels, epi);
           break;
         case 3:
-          rows_block<(3 < kMR ? 3 : 1)>(m, t0, t1, K, A, lda, panels, epi);
+          rows_block<(3 < kMR ? 3 : 1)>(m, t0, t1, K, A, panels, epi);
           break;
         case 4:
-          rows_block<(4 < kMR ? 4 : 1)>(m, t0, t1, K, A, lda, panels, epi);
+          rows_block<(4 < kMR ? 4 : 1)>(m, t0, t1, K, A, panels, epi);
           break;
         case 5:
-          rows_block<(5 < kMR ? 5 : 1)>(m, t0, t1, K, A, lda, panels, epi);
+          rows_block<(5 < kMR ? 5 : 1)>(m, t0, t1, K, A, panels, epi);
           break;
         case 6:
-          rows_block<(6 < kMR ? 6 : 1)>(m, t0, t1, K, A, lda, panels, epi);
+          rows_block<(6 < kMR ? 6 : 1)>(m, t0, t1, K, A, panels, epi);
           break;
         case 7:
-          rows_block<(7 < kMR ? 7 : 1)>(m, t0, t1, K, A, lda, panels, epi);
+          rows_block<(7 < kMR ? 7 : 1)>(m, t0, t1, K, A, panels, epi);
           break;
         default:
           break;

@@ -6,6 +6,7 @@
 #include "activations.h"
 #include "gemm_microkernel.h"
 #include "kernel_table.h"
+#include "optim.h"
 
 namespace {
 
@@ -117,6 +118,37 @@ struct ResetBeforeCandidate {
   }
 };
 
+// General product epilogue: C (+)= acc, only the first n_valid columns (C is a caller's
+// matrix with exactly N columns, so the last tile may be partial).
+template <class S>
+struct StoreColumns {
+  using V = typename S::V;
+  static constexpr int W = S::kWidth;
+  float* C;
+  int64_t ldc;
+  int32_t n_valid;
+  bool accumulate;
+
+  template <int MR, int NT>
+  void operator()(int64_t row0, int32_t tile0, V (&acc)[MR][NT][1]) {
+    for (int m = 0; m < MR; ++m) {
+      float* c = C + (row0 + m) * ldc;
+      for (int t = 0; t < NT; ++t) {
+        const int32_t col = (tile0 + t) * W;
+        if (col + W <= n_valid) {
+          V v = accumulate ? S::add(S::load(c + col), acc[m][t][0]) : acc[m][t][0];
+          S::store(c + col, v);
+        } else {
+          float lanes[W];
+          S::store(lanes, acc[m][t][0]);
+          for (int32_t k = 0; col + k < n_valid; ++k)
+            c[col + k] = accumulate ? c[col + k] + lanes[k] : lanes[k];
+        }
+      }
+    }
+  }
+};
+
 template <class S>
 struct GruKernels {
   using V = typename S::V;
@@ -126,35 +158,47 @@ struct GruKernels {
     switch (G) {
       case 1: {
         StoreWithBias<S, 1> epi{bias, C, ldc};
-        BlockedProduct<S, 1, StoreWithBias<S, 1>>::run(M, K, A, lda, panels, tiles, epi);
+        BlockedProduct<S, 1, StoreWithBias<S, 1>>::run(M, K, RowMajorA{A, lda}, panels, tiles, epi);
         break;
       }
       case 2: {
         StoreWithBias<S, 2> epi{bias, C, ldc};
-        BlockedProduct<S, 2, StoreWithBias<S, 2>>::run(M, K, A, lda, panels, tiles, epi);
+        BlockedProduct<S, 2, StoreWithBias<S, 2>>::run(M, K, RowMajorA{A, lda}, panels, tiles, epi);
         break;
       }
       default: {
         StoreWithBias<S, 3> epi{bias, C, ldc};
-        BlockedProduct<S, 3, StoreWithBias<S, 3>>::run(M, K, A, lda, panels, tiles, epi);
+        BlockedProduct<S, 3, StoreWithBias<S, 3>>::run(M, K, RowMajorA{A, lda}, panels, tiles, epi);
         break;
       }
     }
   }
 
+  static void gemm_strided(int64_t M, int32_t K, const float* A, int64_t rs_a, int64_t cs_a,
+                           const float* panels, int32_t tiles, int32_t n_valid, float* C,
+                           int64_t ldc, int32_t accumulate) {
+    StoreColumns<S> epi{C, ldc, n_valid, accumulate != 0};
+    if (cs_a == 1) {
+      BlockedProduct<S, 1, StoreColumns<S>>::run(M, K, RowMajorA{A, rs_a}, panels, tiles, epi);
+    } else {
+      BlockedProduct<S, 1, StoreColumns<S>, StridedA>::run(M, K, StridedA{A, rs_a, cs_a}, panels,
+                                                           tiles, epi);
+    }
+  }
+
   static void step_reset_after(const gru::StepArgs* a) {
     ResetAfterEpilogue<S> epi{a};
-    BlockedProduct<S, 3, ResetAfterEpilogue<S>>::run(a->rows, a->hidden, a->h_prev, a->ldh, a->u,
-                                                     a->tiles, epi);
+    BlockedProduct<S, 3, ResetAfterEpilogue<S>>::run(
+        a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh}, a->u, a->tiles, epi);
   }
 
   static void step_reset_before(const gru::StepArgs* a) {
     ResetBeforeGates<S> gates{a};
-    BlockedProduct<S, 2, ResetBeforeGates<S>>::run(a->rows, a->hidden, a->h_prev, a->ldh, a->u,
-                                                   a->tiles, gates);
+    BlockedProduct<S, 2, ResetBeforeGates<S>>::run(a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh},
+                                                   a->u, a->tiles, gates);
     ResetBeforeCandidate<S> cand{a};
-    BlockedProduct<S, 1, ResetBeforeCandidate<S>>::run(a->rows, a->hidden, a->rh, a->ldh, a->u_n,
-                                                       a->tiles, cand);
+    BlockedProduct<S, 1, ResetBeforeCandidate<S>>::run(a->rows, a->hidden, RowMajorA{a->rh, a->ldh},
+                                                       a->u_n, a->tiles, cand);
   }
 
   // Element-wise evaluation, for measuring the approximations' error.
@@ -177,8 +221,11 @@ struct GruKernels {
   }
 
   static constexpr gru::KernelTable table(const char* name) {
+    using O = OptimKernels<S>;
     return gru::KernelTable{
-        name, S::kWidth, &gemm_panels, &step_reset_after, &step_reset_before, &sigmoid, &tanh};
+        name,     S::kWidth,     &gemm_panels,    &step_reset_after, &step_reset_before, &sigmoid,
+        &tanh,    &gemm_strided, &O::adam_update, &O::sgd_update,    &O::sum_squares,    &O::scale,
+        &O::clamp};
   }
 };
 

@@ -31,6 +31,19 @@ struct StepArgs {
   float* z;           // reset_before only: scratch [rows, ldh] for z
 };
 
+// Hyper-parameters of one Adam / AdamW update (formulas in gru_simd.h).
+struct AdamArgs {
+  float lr, beta1, beta2, eps, weight_decay;
+  float bias_correction1, bias_correction2;  // 1 - beta^t
+  int32_t decoupled;                         // AdamW
+  int32_t amsgrad, maximize;
+};
+
+struct SgdArgs {
+  float lr, momentum, dampening, weight_decay;
+  int32_t nesterov, maximize, first_step;
+};
+
 struct KernelTable {
   const char* name;  // "avx512", "avx2", "neon", "wasm128", "scalar"
   int32_t width;     // W: floats per vector = units per tile
@@ -44,6 +57,22 @@ struct KernelTable {
   void (*step_reset_before)(const StepArgs* args);
   void (*sigmoid)(const float* x, float* y, size_t n);
   void (*tanh)(const float* x, float* y, size_t n);
+
+  // C[m, 0:n_valid] (+)= sum_k A(m, k) * panels, A(m, k) = A[m * rs_a + k * cs_a]: the general
+  // product behind the training GEMMs (native/core/gemm.cpp packs B and blocks K). panels has
+  // G = 1 gate: [tiles][K][W]; columns past n_valid are not stored.
+  void (*gemm_strided)(int64_t M, int32_t K, const float* A, int64_t rs_a, int64_t cs_a,
+                       const float* panels, int32_t tiles, int32_t n_valid, float* C, int64_t ldc,
+                       int32_t accumulate);
+
+  // Optimizers, one fused pass over n parameters (native/kernels/optim.h).
+  void (*adam_update)(size_t n, float* param, const float* grad, float* m, float* v, float* vmax,
+                      const AdamArgs* args);
+  void (*sgd_update)(size_t n, float* param, const float* grad, float* buf, const SgdArgs* args);
+  // Sum of squares (for the global gradient norm), accumulated in float lanes, summed in double.
+  double (*sum_squares)(const float* x, size_t n);
+  void (*scale)(float* x, size_t n, float factor);
+  void (*clamp)(float* x, size_t n, float lo, float hi);
 };
 
 }  // namespace gru

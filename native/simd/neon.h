@@ -21,6 +21,7 @@ struct SimdNeon {
   static V mul(V a, V b) { return vmulq_f32(a, b); }
   static V div(V a, V b) { return vdivq_f32(a, b); }
   static V fma(V a, V b, V c) { return vfmaq_f32(c, a, b); }
+  static V sqrt(V a) { return vsqrtq_f32(a); }
   static V max(V a, V b) { return vmaxq_f32(a, b); }
   static V min(V a, V b) { return vminq_f32(a, b); }
   static V abs(V a) { return vabsq_f32(a); }

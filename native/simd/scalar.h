@@ -22,6 +22,7 @@ struct SimdScalar {
   static V mul(V a, V b) { return a * b; }
   static V div(V a, V b) { return a / b; }
   static V fma(V a, V b, V c) { return a * b + c; }
+  static V sqrt(V a) { return __builtin_sqrtf(a); }
   static V max(V a, V b) { return a > b ? a : b; }
   static V min(V a, V b) { return a < b ? a : b; }
   static V abs(V a) { return __builtin_fabsf(a); }

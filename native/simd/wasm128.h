@@ -24,6 +24,7 @@ struct SimdWasm128 {
   static V div(V a, V b) { return wasm_f32x4_div(a, b); }
   static V fma(V a, V b, V c) { return wasm_f32x4_add(wasm_f32x4_mul(a, b), c); }
   // pmax/pmin are single instructions on x86 (maxps/minps); NaN lanes are handled by callers.
+  static V sqrt(V a) { return wasm_f32x4_sqrt(a); }
   static V max(V a, V b) { return wasm_f32x4_pmax(a, b); }
   static V min(V a, V b) { return wasm_f32x4_pmin(a, b); }
   static V abs(V a) { return wasm_f32x4_abs(a); }

@@ -1,0 +1,23 @@
+// The general matrix product of the training code, on top of the kernels' strided
+// microkernel:  C[M, N] (+)= A[M, K] * B[K, N]  with
+//   A(m, k) = A[m * rs_a + k * cs_a]      (a transposed A is just other strides)
+//   B(k, n) = B[k * rs_b + n * cs_b]
+// B is packed into panels of W columns, K in blocks of kGemmKBlock (so a panel set stays in
+// L2), into `pack`, caller-provided scratch of gemm_pack_floats() floats: no allocation here.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/kernel_table.h"
+
+namespace gru {
+
+constexpr int32_t kGemmKBlock = 256;
+
+size_t gemm_pack_floats(const KernelTable* k, int64_t N, int64_t K);
+
+void gemm(const KernelTable* k, int64_t M, int64_t N, int64_t K, const float* A, int64_t rs_a,
+          int64_t cs_a, const float* B, int64_t rs_b, int64_t cs_b, float* C, int64_t ldc,
+          bool accumulate, float* pack);
+
+}  // namespace gru
