@@ -33,8 +33,8 @@ void gemm(const KernelTable* k, int64_t M, int64_t N, int64_t K, const float* A,
           dst[lane] = n < N ? src[n * cs_b] : 0.0f;
         }
       }
-    k->gemm_strided(M, kc, A + k0 * cs_a, rs_a, cs_a, pack, tiles, static_cast<int32_t>(N), C,
-                    ldc, accumulate || k0 > 0);
+    k->gemm_strided(M, kc, A + k0 * cs_a, rs_a, cs_a, pack, tiles, static_cast<int32_t>(N), C, ldc,
+                    accumulate || k0 > 0);
   }
 }
 

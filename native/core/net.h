@@ -5,20 +5,28 @@
 #include <stdint.h>
 
 #include "kernels/kernel_table.h"
+#include "params.h"
 
 namespace gru {
 
-// One (layer, direction) cell.
+// One (layer, direction) cell. The public-layout values are the parameters proper (what
+// get/set and the optimizers see); the packed forms are derived from them by repack().
 struct Cell {
   int32_t input;  // K of its input projection: input_size for layer 0, else D * H
-  float* w_ih;    // gate panels [tiles][input][3][W]
-  float* u;       // reset_after: [tiles][H][3][W]; reset_before: r,z panels [tiles][H][2][W]
-  float* u_n;     // reset_before: n panels [tiles][H][1][W]; else null
-  float* b_ih;    // public [3H] (zeros for a net without bias)
-  float* b_hh;    // public [3H]
-  float* b_x;     // folded into the projection, [tiles][3][W]: b_ir+b_hr, b_iz+b_hz, b_in
-                  // (+ b_hn for reset_before, where it sits outside the reset)
-  float* b_hn;    // reset_after: [Hp] b_hn, added inside r * (U_n h + b_hn); else zeros
+  float* w_ih;    // [3H, input]  public layout, rows r, z, n
+  float* w_hh;    // [3H, H]
+  float* b_ih;    // [3H] (zeros, and not a parameter, for a net without bias)
+  float* b_hh;    // [3H]
+  float* g_w_ih;  // gradients, same shapes (g_b_* null without bias)
+  float* g_w_hh;
+  float* g_b_ih;
+  float* g_b_hh;
+  float* w_ih_panels;  // gate panels [tiles][input][3][W]
+  float* u;            // reset_after: [tiles][H][3][W]; reset_before: r,z panels [tiles][H][2][W]
+  float* u_n;          // reset_before: n panels [tiles][H][1][W]; else null
+  float* b_x;          // folded into the projection, [tiles][3][W]: b_ir+b_hr, b_iz+b_hz, b_in
+                       // (+ b_hn for reset_before, where it sits outside the reset)
+  float* b_hn;         // reset_after: [Hp] b_hn, added inside r * (U_n h + b_hn); else zeros
 };
 
 struct Scratch {
@@ -30,15 +38,72 @@ struct Scratch {
   size_t state_cap = 0;
   const float** xp_rows = nullptr;  // per batch row: its projection row this step
   int32_t* time_of_row = nullptr;   // per batch row: its time index this step, -1 if padding
+  float** save_rows = nullptr;      // per batch row: where a training step keeps its gates
   size_t rows_cap = 0;
+  float* dropped = nullptr;  // training: the dropout-masked input of a layer [T*B, D*H]
+  size_t dropped_cap = 0;
+  float* backward = nullptr;  // all of backward's buffers, carved up by net_backward.cpp
+  size_t backward_cap = 0;
+};
+
+// What a training forward keeps for backward.
+struct TrainCache {
+  int32_t ready = 0;  // a forward_train ran and its backward has not
+  int32_t seq_len = 0, batch = 0, batch_first = 0;
+  float dropout = 0.0f;
+  uint32_t dropout_seed = 0;
+  int32_t* lengths = nullptr;  // [B], seq_len where the call had none
+  size_t lengths_cap = 0;
+  float* x = nullptr;  // [T*B, input_size]
+  size_t x_cap = 0;
+  float* h0 = nullptr;  // [L*D, B, H], zeros where the call had none
+  size_t h0_cap = 0;
+  float* outputs = nullptr;  // [L][T*B, D*H]: every layer's output sequence
+  size_t outputs_cap = 0;
+  float* gates = nullptr;  // [L*D][T*B][tiles][kSavedGates][W]
+  size_t gates_cap = 0;
 };
 
 }  // namespace gru
 
 struct gru_net {
+  gru::ParamOwner owner;  // first member: parameters, gradients, reference count
   int32_t input_size, hidden, layers, directions, has_bias, reset_after;
   const gru::KernelTable* kernels;  // fixed at creation: the weights are packed for it
   int32_t width, tiles, hidden_padded;
   gru::Cell* cells;  // [layers * directions]
   gru::Scratch scratch;
+  gru::TrainCache train;
 };
+
+namespace gru {
+
+// Shared by net.cpp (lifecycle, parameters), net_forward.cpp and net_backward.cpp.
+inline Cell& cell_at(gru_net* net, int32_t layer, int32_t direction) {
+  return net->cells[layer * net->directions + direction];
+}
+
+// Row of (time t, batch b) in x, y and the layer outputs.
+inline int64_t row_of(int32_t batch_first, int32_t seq_len, int32_t batch, int64_t t, int64_t b) {
+  return batch_first ? b * seq_len + t : t * batch + b;
+}
+
+// The dropout mask between layers: input i of layer `layer` (> 0) is kept with probability
+// 1 - p. A function of (seed, layer, i), so backward regenerates it.
+float dropout_keep_scale(uint32_t seed, int32_t layer, uint64_t i, float p);
+
+// Grows a scratch buffer to hold `count` elements; keeps it when large enough.
+bool ensure_floats(float*& p, size_t& cap, size_t count);
+
+// Checks the arguments of a forward call (shared by gru_net_forward and _forward_train).
+int check_forward_args(const gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_first,
+                       const float* x, size_t x_len, const float* h0, size_t h0_len,
+                       const int32_t* lengths, size_t lengths_len, const float* y, size_t y_len,
+                       const float* h_n, size_t h_n_len);
+
+// The forward driver; with train, keeps what backward needs in net->train.
+int run_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_first, const float* x,
+                const float* h0, const int32_t* lengths, float* y, float* h_n, bool train,
+                float dropout, uint32_t dropout_seed);
+
+}  // namespace gru

@@ -118,6 +118,128 @@ GRU_API size_t gru_net_bytes(const gru_net* net);
 /* Bytes currently allocated by the core in total, all objects: for leak tests. */
 GRU_API size_t gru_allocated_bytes(void);
 
+/* ==== Training ==============================================================================
+ * Every object with parameters (a GRU net, a dense layer, an embedding) keeps, per parameter
+ * tensor, its value and a gradient buffer in the public layout. backward() adds into the
+ * gradient buffers; zero_grad() clears them; an optimizer updates the values in place and the
+ * object repacks what its kernels need. An object destroyed while an optimizer still holds it
+ * is released when the optimizer is; the optimizer then fails with GRU_ERR_STATE. */
+
+/* Forward in training mode: as gru_net_forward, and keeps what backward needs (the gates of
+ * every step and every layer's output; gru_net_train_bytes tells how much). dropout in [0, 1)
+ * zeroes each input of layers 1..L-1 with that probability and scales the rest by 1/(1-p)
+ * (PyTorch's GRU dropout), from a mask that dropout_seed determines. */
+GRU_API int gru_net_forward_train(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_first,
+                                  const float* x, size_t x_len, const float* h0, size_t h0_len,
+                                  const int32_t* lengths, size_t lengths_len, float* y,
+                                  size_t y_len, float* h_n, size_t h_n_len, float dropout,
+                                  uint32_t dropout_seed);
+/* Backpropagation through time for the last gru_net_forward_train. dy [T, B, D*H] (layout of
+ * y) and dh_n [L*D, B, H] are the loss gradients of the outputs; either may be null (zero).
+ * Adds into the parameter gradients; writes dx (layout of x) and dh0 [L*D, B, H] when not null.
+ * Valid once per forward_train: before one, or a second time, it is GRU_ERR_STATE. */
+GRU_API int gru_net_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n,
+                             size_t dh_n_len, float* dx, size_t dx_len, float* dh0, size_t dh0_len);
+/* Gradient of one parameter tensor, same indexing and layout as gru_net_get_param. */
+GRU_API int gru_net_get_grad(const gru_net* net, int32_t layer, int32_t direction, int32_t kind,
+                             float* data, size_t len);
+GRU_API int gru_net_zero_grad(gru_net* net);
+/* Bytes forward_train keeps per (batch row, timestep, layer), and in total after the last one. */
+GRU_API size_t gru_net_train_bytes_per_step(const gru_net* net);
+GRU_API size_t gru_net_train_bytes(const gru_net* net);
+
+/* ---- Dense (linear) layer: y = x W^T + b, W [out, in], b [out] ------------------------- */
+typedef struct gru_dense gru_dense;
+GRU_API int gru_dense_create(int32_t in_features, int32_t out_features, int32_t has_bias,
+                             gru_dense** out);
+GRU_API void gru_dense_destroy(gru_dense* layer);
+/* kind 0: weight [out, in]; kind 1: bias [out]. */
+GRU_API int gru_dense_set_param(gru_dense* layer, int32_t kind, const float* data, size_t len);
+GRU_API int gru_dense_get_param(const gru_dense* layer, int32_t kind, float* data, size_t len);
+GRU_API int gru_dense_get_grad(const gru_dense* layer, int32_t kind, float* data, size_t len);
+/* PyTorch's nn.Linear default: weight and bias ~ U(-1/sqrt(in), 1/sqrt(in)). */
+GRU_API int gru_dense_init_uniform(gru_dense* layer, uint32_t seed);
+/* x [rows, in] -> y [rows, out]. train = 1 keeps a copy of x for backward. */
+GRU_API int gru_dense_forward(gru_dense* layer, int32_t rows, const float* x, size_t x_len,
+                              float* y, size_t y_len, int32_t train);
+/* dy [rows, out] of the last training forward; adds into the gradients; dx [rows, in] may be
+ * null. Once per training forward (GRU_ERR_STATE otherwise). */
+GRU_API int gru_dense_backward(gru_dense* layer, const float* dy, size_t dy_len, float* dx,
+                               size_t dx_len);
+GRU_API int gru_dense_zero_grad(gru_dense* layer);
+
+/* ---- Embedding: y[i] = W[index[i]], W [num_embeddings, dim] ---------------------------- */
+typedef struct gru_embedding gru_embedding;
+GRU_API int gru_embedding_create(int32_t num_embeddings, int32_t dim, gru_embedding** out);
+GRU_API void gru_embedding_destroy(gru_embedding* layer);
+/* kind 0: weight [num_embeddings, dim] (the only parameter). */
+GRU_API int gru_embedding_set_param(gru_embedding* layer, int32_t kind, const float* data,
+                                    size_t len);
+GRU_API int gru_embedding_get_param(const gru_embedding* layer, int32_t kind, float* data,
+                                    size_t len);
+GRU_API int gru_embedding_get_grad(const gru_embedding* layer, int32_t kind, float* data,
+                                   size_t len);
+/* Approximately N(0, 1) (PyTorch's default), from a seeded generator, identical everywhere. */
+GRU_API int gru_embedding_init_normal(gru_embedding* layer, uint32_t seed);
+/* indices [n], each in [0, num_embeddings) (GRU_ERR_RANGE otherwise) -> y [n, dim].
+ * train = 1 keeps the indices for backward. */
+GRU_API int gru_embedding_forward(gru_embedding* layer, const int32_t* indices, size_t n, float* y,
+                                  size_t y_len, int32_t train);
+/* dy [n, dim]: adds into the gradient rows of the indices used, no other row. */
+GRU_API int gru_embedding_backward(gru_embedding* layer, const float* dy, size_t dy_len);
+GRU_API int gru_embedding_zero_grad(gru_embedding* layer);
+
+/* ---- Losses (mean over elements / rows); the gradient output may be null ------------------ */
+/* logits [rows, classes], targets [rows] in [0, classes) or -1 (ignored row); mean over the
+ * rows not ignored. dlogits [rows, classes] = d loss / d logits. */
+GRU_API int gru_loss_softmax_cross_entropy(const float* logits, size_t logits_len, int32_t rows,
+                                           int32_t classes, const int32_t* targets,
+                                           size_t targets_len, float* dlogits, size_t dlogits_len,
+                                           float* loss);
+/* Binary cross-entropy on logits (numerically stable), targets in [0, 1]. */
+GRU_API int gru_loss_bce_with_logits(const float* logits, size_t n, const float* targets,
+                                     size_t targets_len, float* dlogits, size_t dlogits_len,
+                                     float* loss);
+GRU_API int gru_loss_mse(const float* pred, size_t n, const float* targets, size_t targets_len,
+                         float* dpred, size_t dpred_len, float* loss);
+
+/* ---- Dropout: y = x * mask / (1 - p); the mask is a function of (seed, index), so backward
+ * regenerates it instead of storing it. p in [0, 1). ----------------------------------------- */
+GRU_API int gru_dropout_forward(const float* x, size_t n, float p, uint32_t seed, float* y,
+                                size_t y_len);
+GRU_API int gru_dropout_backward(const float* dy, size_t n, float p, uint32_t seed, float* dx,
+                                 size_t dx_len);
+
+/* ---- Optimizers, fused: one pass over all parameters per step ----------------------------
+ * PyTorch's semantics. Adam: g += wd * p (L2); m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+ * (amsgrad: vmax = max(vmax, v)); p -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps).
+ * AdamW: p *= 1 - lr * wd first, no L2. SGD: g += wd * p; buf = momentum buf + (1-dampening) g
+ * (buf = g on the first step); nesterov: g += momentum buf, else g = buf; p -= lr g.
+ * maximize: ascend (g = -g). */
+typedef struct gru_optim gru_optim;
+enum { GRU_OPTIM_SGD = 0, GRU_OPTIM_ADAM = 1, GRU_OPTIM_ADAMW = 2 };
+enum { GRU_OPTIM_AMSGRAD = 1, GRU_OPTIM_MAXIMIZE = 2, GRU_OPTIM_NESTEROV = 4 };
+/* a = beta1 (Adam) or momentum (SGD); b = beta2 (Adam) or dampening (SGD); eps unused by SGD. */
+GRU_API int gru_optim_create(int32_t kind, float lr, float a, float b, float eps,
+                             float weight_decay, int32_t flags, gru_optim** out);
+GRU_API void gru_optim_destroy(gru_optim* opt);
+/* Adds every parameter tensor of the object, in its get_param order. */
+GRU_API int gru_optim_add_net(gru_optim* opt, gru_net* net);
+GRU_API int gru_optim_add_dense(gru_optim* opt, gru_dense* layer);
+GRU_API int gru_optim_add_embedding(gru_optim* opt, gru_embedding* layer);
+/* clip_grad_norm_: total 2-norm of all gradients; if above max_norm, scales them by
+ * max_norm / (total + 1e-6). Writes the total norm before clipping. */
+GRU_API int gru_optim_clip_grad_norm(gru_optim* opt, float max_norm, float* total_norm);
+/* clip_grad_value_: clamps every gradient to [-clip, clip]. */
+GRU_API int gru_optim_clip_grad_value(gru_optim* opt, float clip);
+/* One update with this learning rate (a schedule computes it per step). */
+GRU_API int gru_optim_step(gru_optim* opt, float lr);
+GRU_API int gru_optim_zero_grad(gru_optim* opt);
+/* The optimizer's state as one float array: [step count, then every moment buffer]. */
+GRU_API int gru_optim_state_size(const gru_optim* opt, size_t* out_len);
+GRU_API int gru_optim_get_state(const gru_optim* opt, float* data, size_t len);
+GRU_API int gru_optim_set_state(gru_optim* opt, const float* data, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -61,6 +61,13 @@ struct ResetAfterEpilogue {
         V n = Act::tanh(S::fma(r, hn, S::load(x + 2 * W)));
         V hp = S::load(h + j);
         S::store(out + j, S::fma(z, S::sub(hp, n), n));
+        if (a->save) {
+          float* keep = a->save[row] + tile * gru::kSavedGates * W;
+          S::store(keep, r);
+          S::store(keep + W, z);
+          S::store(keep + 2 * W, n);
+          S::store(keep + 3 * W, hn);
+        }
       }
     }
   }
@@ -90,6 +97,11 @@ struct ResetBeforeGates {
         V z = Act::sigmoid(S::add(S::load(x + W), acc[m][t][1]));
         S::store(a->rh + j, S::mul(r, S::load(h + tile * W)));
         S::store(a->z + j, z);
+        if (a->save) {
+          float* keep = a->save[row] + tile * gru::kSavedGates * W;
+          S::store(keep, r);
+          S::store(keep + W, z);
+        }
       }
     }
   }
@@ -113,6 +125,7 @@ struct ResetBeforeCandidate {
         V n = Act::tanh(S::add(S::load(xp + tile * 3 * W + 2 * W), acc[m][t][0]));
         V hp = S::load(a->h_prev + j);
         S::store(a->h_next + j, S::fma(S::load(a->z + j), S::sub(hp, n), n));
+        if (a->save) S::store(a->save[row] + tile * gru::kSavedGates * W + 2 * W, n);
       }
     }
   }

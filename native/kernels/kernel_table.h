@@ -29,7 +29,13 @@ struct StepArgs {
   const float* b_hn;  // reset_after only: [Hp], the recurrent bias of n (inside r * (...))
   float* rh;          // reset_before only: scratch [rows, ldh] for r * h
   float* z;           // reset_before only: scratch [rows, ldh] for z
+  // Training: per row, where to keep the gates for backward, or null (inference). Layout of a
+  // row: [tiles][kSavedGates][W] with r, z, n and (reset_after) U_n h + b_hn.
+  float* const* save;
 };
+
+// Gates a training forward keeps per unit: r, z, n and, for reset_after, U_n h + b_hn.
+constexpr int kSavedGates = 4;
 
 // Hyper-parameters of one Adam / AdamW update (formulas in gru_simd.h).
 struct AdamArgs {

@@ -1,0 +1,21 @@
+// A dense (linear) layer: y = x W^T + b. Its parameters live in the public layout only (the
+// general GEMM packs W per call into scratch), so an optimizer's update needs no repacking.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/kernel_table.h"
+#include "params.h"
+
+struct gru_dense {
+  gru::ParamOwner owner;        // first member: parameters, gradients, reference count
+  gru::ParamTensor tensors[2];  // weight [out, in], then bias [out] when has_bias
+  int32_t in, out, has_bias;
+  const gru::KernelTable* kernels;  // fixed at creation, like a network's
+  float* x_cache;                   // [rows, in] of the last training forward
+  size_t x_cap;
+  int32_t cached_rows;
+  int32_t pending;  // 1 between a training forward and its backward
+  float* pack;      // gemm packing scratch, grown on demand
+  size_t pack_cap;
+};

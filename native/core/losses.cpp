@@ -1,0 +1,135 @@
+// Losses with their gradients, PyTorch's definitions with mean reduction. Sums run in double
+// (a loss is one number over the whole batch; float accumulation would lose digits past a few
+// thousand terms). Not a hot path next to the network, so plain loops.
+//
+// An empty input (n = 0, or every row ignored) has loss 0 and a zero gradient, where PyTorch
+// returns NaN (0 / 0): a batch with nothing to learn from should not poison the weights.
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "gru_simd.h"
+#include "status.h"
+
+using gru::fail;
+
+namespace {
+
+int check_elementwise(const char* what, const float* a, size_t n, const float* targets,
+                      size_t targets_len, float* grad, size_t grad_len, const char* grad_name,
+                      const float* loss) {
+  if (targets_len != n)
+    return fail(GRU_ERR_SHAPE, "%s: targets must have as many elements as the input (%zu), got %zu",
+                what, n, targets_len);
+  if (grad && grad_len != n)
+    return fail(GRU_ERR_SHAPE, "%s: %s must have as many elements as the input (%zu), got %zu",
+                what, grad_name, n, grad_len);
+  if (!loss) return fail(GRU_ERR_NULL, "%s: loss is null", what);
+  if (n > 0 && (!a || !targets)) return fail(GRU_ERR_NULL, "%s: input or targets is null", what);
+  return GRU_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+int gru_loss_softmax_cross_entropy(const float* logits, size_t logits_len, int32_t rows,
+                                   int32_t classes, const int32_t* targets, size_t targets_len,
+                                   float* dlogits, size_t dlogits_len, float* loss) {
+  gru::clear_error();
+  if (rows < 0) return fail(GRU_ERR_ARG, "rows must be >= 0, got %d", rows);
+  if (classes < 1) return fail(GRU_ERR_ARG, "classes must be >= 1, got %d", classes);
+  const uint64_t total = static_cast<uint64_t>(rows) * classes;
+  if (logits_len != total)
+    return fail(GRU_ERR_SHAPE, "logits: expected %llu floats (rows %d x classes %d), got %zu",
+                static_cast<unsigned long long>(total), rows, classes, logits_len);
+  if (targets_len != static_cast<uint64_t>(rows))
+    return fail(GRU_ERR_SHAPE, "targets: expected %d entries (one per row), got %zu", rows,
+                targets_len);
+  if (dlogits && dlogits_len != total)
+    return fail(GRU_ERR_SHAPE, "dlogits: expected %llu floats (rows %d x classes %d), got %zu",
+                static_cast<unsigned long long>(total), rows, classes, dlogits_len);
+  if (!loss) return fail(GRU_ERR_NULL, "loss is null");
+  if (rows > 0 && (!logits || !targets))
+    return fail(GRU_ERR_NULL, "%s is null", logits ? "targets" : "logits");
+  int64_t counted = 0;
+  for (int32_t r = 0; r < rows; ++r) {
+    if (targets[r] == -1) continue;
+    if (targets[r] < 0 || targets[r] >= classes)
+      return fail(GRU_ERR_RANGE, "targets[%d] must be in [0, classes=%d) or -1 (ignored), got %d",
+                  r, classes, targets[r]);
+    ++counted;
+  }
+
+  // Per row: loss = logsumexp(x) - x[t], with the row max subtracted so exp never overflows;
+  // d loss / d x_j = (softmax_j - [j == t]) / counted.
+  const double inv_count = counted > 0 ? 1.0 / static_cast<double>(counted) : 0.0;
+  double sum = 0.0;
+  for (int32_t r = 0; r < rows; ++r) {
+    const float* x = logits + static_cast<int64_t>(r) * classes;
+    float* dx = dlogits ? dlogits + static_cast<int64_t>(r) * classes : nullptr;
+    if (targets[r] == -1) {
+      if (dx) memset(dx, 0, classes * sizeof(float));
+      continue;
+    }
+    double m = x[0];
+    for (int32_t j = 1; j < classes; ++j) m = x[j] > m ? x[j] : m;
+    double s = 0.0;
+    for (int32_t j = 0; j < classes; ++j) s += exp(x[j] - m);
+    const double log_s = log(s);
+    sum += m + log_s - x[targets[r]];
+    if (dx) {
+      for (int32_t j = 0; j < classes; ++j)
+        dx[j] = static_cast<float>((exp(x[j] - m - log_s) - (j == targets[r])) * inv_count);
+    }
+  }
+  *loss = static_cast<float>(sum * inv_count);
+  return GRU_OK;
+}
+
+int gru_loss_bce_with_logits(const float* logits, size_t n, const float* targets,
+                             size_t targets_len, float* dlogits, size_t dlogits_len, float* loss) {
+  gru::clear_error();
+  int status = check_elementwise("bce_with_logits", logits, n, targets, targets_len, dlogits,
+                                 dlogits_len, "dlogits", loss);
+  if (status != GRU_OK) return status;
+  for (size_t i = 0; i < n; ++i)
+    if (!(targets[i] >= 0.0f && targets[i] <= 1.0f))
+      return fail(GRU_ERR_RANGE, "targets[%zu] must be in [0, 1], got %g", i,
+                  static_cast<double>(targets[i]));
+
+  // loss = max(x, 0) - x t + log1p(exp(-|x|)): never exponentiates a positive number.
+  // grad = (sigmoid(x) - t) / n, sigmoid from exp(-|x|) for the same reason.
+  const double inv_n = n > 0 ? 1.0 / static_cast<double>(n) : 0.0;
+  double sum = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    const double x = logits[i], t = targets[i];
+    const double e = exp(-fabs(x));
+    sum += (x > 0.0 ? x : 0.0) - x * t + log1p(e);
+    if (dlogits) {
+      const double sig = x >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+      dlogits[i] = static_cast<float>((sig - t) * inv_n);
+    }
+  }
+  *loss = static_cast<float>(sum * inv_n);
+  return GRU_OK;
+}
+
+int gru_loss_mse(const float* pred, size_t n, const float* targets, size_t targets_len,
+                 float* dpred, size_t dpred_len, float* loss) {
+  gru::clear_error();
+  int status =
+      check_elementwise("mse", pred, n, targets, targets_len, dpred, dpred_len, "dpred", loss);
+  if (status != GRU_OK) return status;
+  const double inv_n = n > 0 ? 1.0 / static_cast<double>(n) : 0.0;
+  double sum = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    const double d = static_cast<double>(pred[i]) - targets[i];
+    sum += d * d;
+    if (dpred) dpred[i] = static_cast<float>(2.0 * d * inv_n);
+  }
+  *loss = static_cast<float>(sum * inv_n);
+  return GRU_OK;
+}
+
+}  // extern "C"

@@ -1,0 +1,286 @@
+// Backpropagation through time for gru_net.
+//
+// Per layer (last to first), per direction, steps in reverse processing order. With the saved
+// gates of a step (r, z, n and, for reset_after, hn = U_n h + b_hn) and dh, the gradient of the
+// loss with respect to the state the step produced:
+//   h' = n + z (h - n):         dn = dh (1 - z),  dz = dh (h - n),  dh_prev = dh z + ...
+//   n = tanh(a_n):              da_n = dn (1 - n^2)
+//   z = sigmoid(a_z):           da_z = dz z (1 - z)
+//   reset_after, a_n = xn + r hn:        dr = da_n hn,  d(hn) = da_n r
+//   reset_before, a_n = xn + U_n (r h):  d(rh) = U_n^T da_n,  dr = d(rh) h,  dh_prev += d(rh) r
+//   r = sigmoid(a_r):           da_r = dr r (1 - r)
+//   dh_prev += U^T [da_r, da_z, d(hn)]   (reset_before: U_rz^T [da_r, da_z])
+// Only the dh_prev product runs per step (a [B, 3H] x [3H, H] GEMM). The gradients of the
+// pre-activations of every (step, row) are kept, so the weight gradients are a few GEMMs over
+// all T*B rows at once after the loop:
+//   dW_ih += dGx^T X,  dW_hh += dGh^T H_prev (reset_before: n rows with r*h),  dX = dGx W_ih.
+// Padding steps (t >= length) pass the state gradient through unchanged and add nothing.
+#include <string.h>
+
+#include "gemm.h"
+#include "memory.h"
+#include "net.h"
+#include "status.h"
+
+using gru::fail;
+
+namespace gru {
+namespace {
+
+// Buffers of one backward call, carved from net->scratch.backward.
+struct BackwardBuffers {
+  float* dgx;        // [rows, 3H] gradient of the input-projection pre-activations
+  float* dgh;        // [rows, 3H] gradient of the recurrent pre-activations (U h + b_hh)
+  float* hprev;      // [rows, H] the state each (step, row) started from
+  float* rh;         // [rows, H] r * h_prev (reset_before)
+  float* dout;       // [rows, D*H] gradient of the current layer's output
+  float* din;        // [rows, D*H] gradient of the current layer's input (layers > 0)
+  float* dh;         // [B, H] state gradient carried between steps
+  float* dh_next;    // [B, H]
+  float* step_dg;    // [B, 3H] this step's dGh rows, contiguous for the GEMM
+  float* step_tmp;   // [B, H] reset_before: d(r h)
+  float* u_pack;     // panels of W_hh as the right operand: [tiles][3H][W]
+  float* gemm_pack;  // packing scratch of gru::gemm
+};
+
+bool carve(gru_net* net, int64_t rows, int64_t B, BackwardBuffers* bb) {
+  const int64_t H = net->hidden, D = net->directions, W = net->width;
+  const int64_t tilesW = static_cast<int64_t>(net->tiles) * W;
+  int64_t widest = H;
+  for (int32_t i = 0; i < net->layers * net->directions; ++i)
+    widest = net->cells[i].input > widest ? net->cells[i].input : widest;
+  const int64_t gemm_pack = ((widest + W - 1) / W) * W * kGemmKBlock;
+  const int64_t sizes[] = {rows * 3 * H, rows * 3 * H, rows * H,       rows * H,
+                           rows * D * H, rows * D * H, B * H,          B * H,
+                           B * 3 * H,    B * H,        tilesW * 3 * H, gemm_pack};
+  size_t total = 0;
+  for (int64_t n : sizes) total += static_cast<size_t>((n + 15) & ~int64_t{15});  // 64-byte aligned
+  Scratch& s = net->scratch;
+  if (!ensure_floats(s.backward, s.backward_cap, total)) return false;
+  float** parts[] = {&bb->dgx,     &bb->dgh,      &bb->hprev,  &bb->rh,
+                     &bb->dout,    &bb->din,      &bb->dh,     &bb->dh_next,
+                     &bb->step_dg, &bb->step_tmp, &bb->u_pack, &bb->gemm_pack};
+  float* p = s.backward;
+  for (int i = 0; i < 12; ++i) {
+    *parts[i] = p;
+    p += (sizes[i] + 15) & ~int64_t{15};
+  }
+  return true;
+}
+
+// Packs rows [k0, k0 + K) of w_hh [3H, H] as the right operand of a product with H columns:
+// panels[t][k][lane] = w_hh[(k0 + k) * H + t * W + lane].
+void pack_rows(const float* w_hh, int64_t H, int64_t k0, int64_t K, int32_t W, int32_t tiles,
+               float* panels) {
+  for (int32_t t = 0; t < tiles; ++t)
+    for (int64_t k = 0; k < K; ++k)
+      for (int32_t lane = 0; lane < W; ++lane) {
+        const int64_t col = static_cast<int64_t>(t) * W + lane;
+        panels[(static_cast<int64_t>(t) * K + k) * W + lane] =
+            col < H ? w_hh[(k0 + k) * H + col] : 0.0f;
+      }
+}
+
+void add_column_sums(const float* m, int64_t rows, int64_t cols, float* out) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) out[c] += m[r * cols + c];
+}
+
+}  // namespace
+}  // namespace gru
+
+extern "C" int gru_net_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n,
+                                size_t dh_n_len, float* dx, size_t dx_len, float* dh0,
+                                size_t dh0_len) {
+  using namespace gru;
+  clear_error();
+  if (!net) return fail(GRU_ERR_NULL, "net is null");
+  TrainCache& tc = net->train;
+  if (!tc.ready)
+    return fail(GRU_ERR_STATE,
+                "backward needs a training forward first, and runs once per training forward");
+  const int32_t T = tc.seq_len, B = tc.batch, bf = tc.batch_first;
+  const int64_t rows = static_cast<int64_t>(T) * B;
+  const int64_t H = net->hidden, D = net->directions, L = net->layers, I = net->input_size;
+  const int64_t DH = D * H, H3 = 3 * H;
+  const int64_t state_len = L * D * B * H;
+  if (dy && dy_len != static_cast<size_t>(rows * DH))
+    return fail(GRU_ERR_SHAPE,
+                "dy: expected %lld floats (seq_len %d x batch %d x num_directions*hidden_size "
+                "%lld, the output of the training forward), got %zu",
+                static_cast<long long>(rows * DH), T, B, static_cast<long long>(DH), dy_len);
+  if (dh_n && dh_n_len != static_cast<size_t>(state_len))
+    return fail(GRU_ERR_SHAPE, "dh_n: expected %lld floats ([L*D, batch %d, hidden_size]), got %zu",
+                static_cast<long long>(state_len), B, dh_n_len);
+  if (dx && dx_len != static_cast<size_t>(rows * I))
+    return fail(GRU_ERR_SHAPE, "dx: expected %lld floats (the size of x), got %zu",
+                static_cast<long long>(rows * I), dx_len);
+  if (dh0 && dh0_len != static_cast<size_t>(state_len))
+    return fail(GRU_ERR_SHAPE, "dh0: expected %lld floats, got %zu",
+                static_cast<long long>(state_len), dh0_len);
+  BackwardBuffers bb;
+  if (!carve(net, rows, B, &bb))
+    return fail(GRU_ERR_ALLOC, "out of memory for backward of seq_len %d x batch %d", T, B);
+  tc.ready = 0;  // consumed: a second backward needs a new training forward
+
+  const KernelTable* k = net->kernels;
+  const int32_t W = net->width, tiles = net->tiles;
+  const int64_t gates_per_row = static_cast<int64_t>(tiles) * kSavedGates * W;
+  const int32_t* lengths = tc.lengths;
+  int32_t longest = 0;
+  for (int32_t b = 0; b < B; ++b) longest = lengths[b] > longest ? lengths[b] : longest;
+
+  if (dy) {
+    memcpy(bb.dout, dy, rows * DH * sizeof(float));
+  } else {
+    memset(bb.dout, 0, rows * DH * sizeof(float));
+  }
+
+  for (int64_t l = L - 1; l >= 0; --l) {
+    const float* out_l = tc.outputs + l * rows * DH;
+    // The layer's input as its projection saw it (dropout regenerated from its seed).
+    const float* x_in = tc.x;
+    if (l > 0) {
+      x_in = tc.outputs + (l - 1) * rows * DH;
+      if (tc.dropout > 0.0f) {
+        for (int64_t i = 0; i < rows * DH; ++i)
+          net->scratch.dropped[i] =
+              x_in[i] * dropout_keep_scale(tc.dropout_seed, static_cast<int32_t>(l), i, tc.dropout);
+        x_in = net->scratch.dropped;
+      }
+    }
+    float* dx_target = l > 0 ? bb.din : dx;  // gradient of this layer's input, or null
+
+    for (int64_t d = 0; d < D; ++d) {
+      const Cell& c = cell_at(net, static_cast<int32_t>(l), static_cast<int32_t>(d));
+      const int64_t in = c.input;
+      const float* gates = tc.gates + (l * D + d) * rows * gates_per_row;
+      memset(bb.dgx, 0, rows * H3 * sizeof(float));
+      memset(bb.dgh, 0, rows * H3 * sizeof(float));
+      memset(bb.hprev, 0, rows * H * sizeof(float));
+      if (!net->reset_after) memset(bb.rh, 0, rows * H * sizeof(float));
+      if (dh_n) {
+        memcpy(bb.dh, dh_n + (l * D + d) * B * H, B * H * sizeof(float));
+      } else {
+        memset(bb.dh, 0, B * H * sizeof(float));
+      }
+      // U as the right operand of dh_prev = dG U: all 3H rows, or (reset_before) rows r,z
+      // first (K = 2H) and rows n after them (K = H).
+      const int64_t tilesW = static_cast<int64_t>(tiles) * W;
+      float* u_rz = bb.u_pack;
+      float* u_n = bb.u_pack + tilesW * 2 * H;
+      if (net->reset_after) {
+        pack_rows(c.w_hh, H, 0, H3, W, tiles, bb.u_pack);
+      } else {
+        pack_rows(c.w_hh, H, 0, 2 * H, W, tiles, u_rz);
+        pack_rows(c.w_hh, H, 2 * H, H, W, tiles, u_n);
+      }
+
+      for (int32_t step = longest - 1; step >= 0; --step) {
+        memset(bb.step_dg, 0, B * H3 * sizeof(float));
+        for (int32_t b = 0; b < B; ++b) {
+          float* dh_b = bb.dh + b * H;
+          float* next_b = bb.dh_next + b * H;
+          const int32_t len = lengths[b];
+          if (step >= len) {  // padding: the state, and its gradient, pass through
+            memcpy(next_b, dh_b, H * sizeof(float));
+            continue;
+          }
+          const int32_t t = d == 0 ? step : len - 1 - step;
+          const int64_t r0 = row_of(bf, T, B, t, b);
+          const float* hp;
+          if (step == 0) {
+            hp = tc.h0 + ((l * D + d) * B + b) * H;
+          } else {
+            const int32_t t_prev = d == 0 ? t - 1 : t + 1;
+            hp = out_l + row_of(bf, T, B, t_prev, b) * DH + d * H;
+          }
+          memcpy(bb.hprev + r0 * H, hp, H * sizeof(float));
+          const float* dyr = bb.dout + r0 * DH + d * H;
+          const float* g = gates + r0 * gates_per_row;
+          float* dgx = bb.dgx + r0 * H3;
+          float* dgh = bb.dgh + r0 * H3;
+          float* sdg = bb.step_dg + b * H3;
+          for (int64_t j = 0; j < H; ++j) {
+            const float* gj = g + (j / W) * kSavedGates * W + (j % W);
+            const float r = gj[0], z = gj[W], n = gj[2 * W], hn = gj[3 * W];
+            const float dh = dh_b[j] + dyr[j];
+            const float dn = dh * (1.0f - z);
+            const float dz = dh * (hp[j] - n);
+            const float da_n = dn * (1.0f - n * n);
+            const float da_z = dz * z * (1.0f - z);
+            next_b[j] = dh * z;
+            dgx[H + j] = dgh[H + j] = sdg[H + j] = da_z;
+            dgx[2 * H + j] = da_n;
+            if (net->reset_after) {
+              const float da_r = da_n * hn * r * (1.0f - r);
+              dgx[j] = dgh[j] = sdg[j] = da_r;
+              dgh[2 * H + j] = sdg[2 * H + j] = da_n * r;
+            } else {
+              dgh[2 * H + j] = sdg[2 * H + j] = da_n;  // r is finished below, after U_n^T da_n
+            }
+          }
+        }
+        if (net->reset_after) {
+          // dh_prev += dGh U, for all rows at once (padding rows have dG = 0).
+          k->gemm_strided(B, static_cast<int32_t>(H3), bb.step_dg, H3, 1, bb.u_pack, tiles,
+                          static_cast<int32_t>(H), bb.dh_next, H, 1);
+        } else {
+          // d(rh) = da_n U_n, then r's gradient, then dh_prev += [da_r, da_z] U_rz.
+          k->gemm_strided(B, static_cast<int32_t>(H), bb.step_dg + 2 * H, H3, 1, u_n, tiles,
+                          static_cast<int32_t>(H), bb.step_tmp, H, 0);
+          for (int32_t b = 0; b < B; ++b) {
+            const int32_t len = lengths[b];
+            if (step >= len) continue;
+            const int32_t t = d == 0 ? step : len - 1 - step;
+            const int64_t r0 = row_of(bf, T, B, t, b);
+            const float* hp = bb.hprev + r0 * H;
+            const float* g = gates + r0 * gates_per_row;
+            const float* drh = bb.step_tmp + b * H;
+            float* rh = bb.rh + r0 * H;
+            for (int64_t j = 0; j < H; ++j) {
+              const float r = g[(j / W) * kSavedGates * W + (j % W)];
+              const float da_r = drh[j] * hp[j] * r * (1.0f - r);
+              bb.dgx[r0 * H3 + j] = bb.dgh[r0 * H3 + j] = bb.step_dg[b * H3 + j] = da_r;
+              bb.dh_next[b * H + j] += drh[j] * r;
+              rh[j] = r * hp[j];
+            }
+          }
+          k->gemm_strided(B, static_cast<int32_t>(2 * H), bb.step_dg, H3, 1, u_rz, tiles,
+                          static_cast<int32_t>(H), bb.dh_next, H, 1);
+        }
+        float* swap = bb.dh;
+        bb.dh = bb.dh_next;
+        bb.dh_next = swap;
+      }
+      if (dh0) memcpy(dh0 + (l * D + d) * B * H, bb.dh, B * H * sizeof(float));
+
+      // Whole-sequence weight gradients: GEMMs over all T*B rows.
+      gemm(k, H3, in, rows, bb.dgx, 1, H3, x_in, in, 1, c.g_w_ih, in, true, bb.gemm_pack);
+      if (net->reset_after) {
+        gemm(k, H3, H, rows, bb.dgh, 1, H3, bb.hprev, H, 1, c.g_w_hh, H, true, bb.gemm_pack);
+      } else {
+        gemm(k, 2 * H, H, rows, bb.dgh, 1, H3, bb.hprev, H, 1, c.g_w_hh, H, true, bb.gemm_pack);
+        gemm(k, H, H, rows, bb.dgh + 2 * H, 1, H3, bb.rh, H, 1, c.g_w_hh + 2 * H * H, H, true,
+             bb.gemm_pack);
+      }
+      if (net->has_bias) {
+        add_column_sums(bb.dgx, rows, H3, c.g_b_ih);
+        add_column_sums(bb.dgh, rows, H3, c.g_b_hh);
+      }
+      // Gradient of the layer's input (both directions add into it).
+      if (dx_target)
+        gemm(k, rows, in, H3, bb.dgx, H3, 1, c.w_ih, in, 1, dx_target, in, d > 0, bb.gemm_pack);
+    }
+    if (l > 0) {
+      // The layer below's output gradient, through the dropout mask.
+      if (tc.dropout > 0.0f)
+        for (int64_t i = 0; i < rows * DH; ++i)
+          bb.din[i] *= dropout_keep_scale(tc.dropout_seed, static_cast<int32_t>(l), i, tc.dropout);
+      float* swap = bb.dout;
+      bb.dout = bb.din;
+      bb.din = swap;
+    }
+  }
+  return GRU_OK;
+}

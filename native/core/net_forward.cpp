@@ -1,0 +1,276 @@
+// The forward driver of gru_net, for inference and for training:
+//   per layer, per direction: one GEMM projects every (step, row) input at once; then per
+//   step one fused kernel call (recurrent GEMM + gate math) advances all batch rows.
+// Training keeps the gates of every step and every layer's output for net_backward.cpp.
+#include <math.h>
+#include <string.h>
+
+#include "memory.h"
+#include "net.h"
+#include "random.h"
+#include "status.h"
+
+using gru::fail;
+
+namespace gru {
+
+float dropout_keep_scale(uint32_t seed, int32_t layer, uint64_t i, float p) {
+  const float u = hash_uniform(seed ^ (static_cast<uint32_t>(layer) * 0x9E3779B9u), i);
+  return u >= p ? 1.0f / (1.0f - p) : 0.0f;
+}
+
+int check_forward_args(const gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_first,
+                       const float* x, size_t x_len, const float* h0, size_t h0_len,
+                       const int32_t* lengths, size_t lengths_len, const float* y, size_t y_len,
+                       const float* h_n, size_t h_n_len) {
+  if (!net) return fail(GRU_ERR_NULL, "net is null");
+  if (seq_len < 1) return fail(GRU_ERR_ARG, "seq_len must be >= 1, got %d", seq_len);
+  if (batch < 1) return fail(GRU_ERR_ARG, "batch must be >= 1, got %d", batch);
+  if (batch_first != 0 && batch_first != 1)
+    return fail(GRU_ERR_ARG, "batch_first must be 0 or 1, got %d", batch_first);
+  const uint64_t T = seq_len, B = batch, I = net->input_size, H = net->hidden;
+  const uint64_t D = net->directions, L = net->layers;
+  const uint64_t rows = T * B;
+  if (rows > (1ull << 40)) return fail(GRU_ERR_ARG, "seq_len x batch is too large");
+  if (!x) return fail(GRU_ERR_NULL, "x is null");
+  if (x_len != rows * I)
+    return fail(GRU_ERR_SHAPE,
+                "x: expected %llu floats (seq_len %d x batch %d x input_size %d), got %zu",
+                static_cast<unsigned long long>(rows * I), seq_len, batch, net->input_size, x_len);
+  const uint64_t state_len = L * D * B * H;
+  if (h0 && h0_len != state_len)
+    return fail(GRU_ERR_SHAPE,
+                "h0: expected %llu floats (num_layers*num_directions %llu x batch %d x "
+                "hidden_size %d), got %zu",
+                static_cast<unsigned long long>(state_len), static_cast<unsigned long long>(L * D),
+                batch, net->hidden, h0_len);
+  if (lengths) {
+    if (lengths_len != B)
+      return fail(GRU_ERR_SHAPE, "lengths: expected %d entries (one per batch row), got %zu", batch,
+                  lengths_len);
+    for (int32_t b = 0; b < batch; ++b)
+      if (lengths[b] < 0 || lengths[b] > seq_len)
+        return fail(GRU_ERR_RANGE, "lengths[%d] must be in [0, seq_len=%d], got %d", b, seq_len,
+                    lengths[b]);
+  }
+  if (y && y_len != rows * D * H)
+    return fail(GRU_ERR_SHAPE,
+                "y: expected %llu floats (seq_len %d x batch %d x num_directions*hidden_size "
+                "%llu), got %zu",
+                static_cast<unsigned long long>(rows * D * H), seq_len, batch,
+                static_cast<unsigned long long>(D * H), y_len);
+  if (h_n && h_n_len != state_len)
+    return fail(GRU_ERR_SHAPE, "h_n: expected %llu floats, got %zu",
+                static_cast<unsigned long long>(state_len), h_n_len);
+  return GRU_OK;
+}
+
+namespace {
+
+// Sizes every buffer the call needs before any loop starts (nothing is allocated inside them).
+bool prepare(gru_net* net, int64_t rows, int64_t B, bool train) {
+  Scratch& s = net->scratch;
+  const int64_t W = net->width, Hp = net->hidden_padded;
+  const int64_t ldp = static_cast<int64_t>(net->tiles) * 3 * W;
+  const int64_t DH = static_cast<int64_t>(net->directions) * net->hidden;
+  const int64_t L = net->layers;
+  // state: h, h_next, rh, z, and (training) a place for the gates of padding rows: 8 x [B, Hp]
+  if (!ensure_floats(s.xproj, s.xproj_cap, rows * ldp) ||
+      !ensure_floats(s.state, s.state_cap, 8 * B * Hp))
+    return false;
+  const size_t inner_outputs = train ? 0 : (L > 2 ? 2 : L - 1);
+  if (inner_outputs > 0 && static_cast<size_t>(rows * DH) > s.layer_out_cap) {
+    mem_free(s.layer_out[0]);
+    mem_free(s.layer_out[1]);
+    s.layer_out[0] = alloc_array<float>(rows * DH);
+    s.layer_out[1] = inner_outputs > 1 ? alloc_array<float>(rows * DH) : nullptr;
+    const bool ok = s.layer_out[0] && (inner_outputs < 2 || s.layer_out[1]);
+    s.layer_out_cap = ok ? rows * DH : 0;
+    if (!ok) return false;
+  }
+  if (static_cast<size_t>(B) > s.rows_cap) {
+    mem_free(const_cast<float**>(s.xp_rows));
+    mem_free(s.time_of_row);
+    mem_free(s.save_rows);
+    s.xp_rows = alloc_array<const float*>(B);
+    s.time_of_row = alloc_array<int32_t>(B);
+    s.save_rows = alloc_array<float*>(B);
+    const bool ok = s.xp_rows && s.time_of_row && s.save_rows;
+    s.rows_cap = ok ? B : 0;
+    if (!ok) return false;
+  }
+  if (!train) return true;
+  TrainCache& t = net->train;
+  const int64_t gates_per_row = static_cast<int64_t>(net->tiles) * kSavedGates * W;
+  size_t lengths_floats = t.lengths_cap;  // lengths is int32: same size as float
+  float* lengths = reinterpret_cast<float*>(t.lengths);
+  const bool ok = ensure_floats(lengths, lengths_floats, B) &&
+                  ensure_floats(t.x, t.x_cap, rows * net->input_size) &&
+                  ensure_floats(t.h0, t.h0_cap, L * net->directions * B * net->hidden) &&
+                  ensure_floats(t.outputs, t.outputs_cap, L * rows * DH) &&
+                  ensure_floats(t.gates, t.gates_cap, L * net->directions * rows * gates_per_row) &&
+                  (L < 2 || ensure_floats(s.dropped, s.dropped_cap, rows * DH));
+  t.lengths = reinterpret_cast<int32_t*>(lengths);
+  t.lengths_cap = lengths_floats;
+  return ok;
+}
+
+}  // namespace
+
+int run_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_first, const float* x,
+                const float* h0, const int32_t* lengths, float* y, float* h_n, bool train,
+                float dropout, uint32_t dropout_seed) {
+  const KernelTable* k = net->kernels;
+  const int64_t T = seq_len, B = batch, H = net->hidden, D = net->directions;
+  const int64_t rows = T * B;
+  const int32_t W = net->width, tiles = net->tiles;
+  const int64_t Hp = net->hidden_padded;
+  const int64_t ldp = static_cast<int64_t>(tiles) * 3 * W;  // projection row stride
+  const int64_t DH = D * H;
+  const int64_t gates_per_row = static_cast<int64_t>(tiles) * kSavedGates * W;
+  Scratch& s = net->scratch;
+  TrainCache& tc = net->train;
+  if (train) tc.ready = 0;  // a failed or new training forward invalidates the previous one
+  if (!prepare(net, rows, B, train)) {
+    return fail(GRU_ERR_ALLOC, "out of memory for the scratch of seq_len %d x batch %d", seq_len,
+                batch);
+  }
+  if (train) {
+    tc.seq_len = seq_len;
+    tc.batch = batch;
+    tc.batch_first = batch_first;
+    tc.dropout = dropout;
+    tc.dropout_seed = dropout_seed;
+    for (int64_t b = 0; b < B; ++b) tc.lengths[b] = lengths ? lengths[b] : seq_len;
+    memcpy(tc.x, x, rows * net->input_size * sizeof(float));
+    const size_t state_len = static_cast<size_t>(net->layers) * D * B * H;
+    if (h0) {
+      memcpy(tc.h0, h0, state_len * sizeof(float));
+    } else {
+      memset(tc.h0, 0, state_len * sizeof(float));
+    }
+    x = tc.x;  // read the copy: the caller may pass y == x... or change x before backward
+    h0 = tc.h0;
+  }
+
+  int32_t longest = seq_len;
+  if (lengths) {
+    longest = 0;
+    for (int32_t b = 0; b < batch; ++b) longest = lengths[b] > longest ? lengths[b] : longest;
+  }
+  float* discard = s.state + 4 * B * Hp;  // gates of padding rows go here (training)
+
+  const float* layer_in = x;
+  for (int32_t l = 0; l < net->layers; ++l) {
+    const bool last = l + 1 == net->layers;
+    float* out = train ? tc.outputs + l * rows * DH : (last ? y : s.layer_out[l % 2]);
+    if (train && l > 0 && dropout > 0.0f) {
+      for (int64_t i = 0; i < rows * DH; ++i)
+        s.dropped[i] = layer_in[i] * dropout_keep_scale(dropout_seed, l, i, dropout);
+      layer_in = s.dropped;
+    }
+    for (int32_t d = 0; d < net->directions; ++d) {
+      const Cell& c = cell_at(net, l, d);
+      // Input projection of every step and row at once: one GEMM.
+      k->gemm_panels(rows, c.input, layer_in, c.input, c.w_ih_panels, tiles, 3, c.b_x, s.xproj,
+                     ldp);
+
+      float* h = s.state;
+      float* h_next = s.state + B * Hp;
+      memset(h, 0, 2 * B * Hp * sizeof(float));
+      if (h0)
+        for (int64_t b = 0; b < batch; ++b)
+          memcpy(h + b * Hp, h0 + ((l * D + d) * B + b) * H, H * sizeof(float));
+
+      StepArgs args{};
+      args.rows = batch;
+      args.hidden = net->hidden;
+      args.tiles = tiles;
+      args.ldh = Hp;
+      args.xp = s.xp_rows;
+      args.u = c.u;
+      args.u_n = c.u_n;
+      args.b_hn = c.b_hn;
+      args.rh = s.state + 2 * B * Hp;
+      args.z = s.state + 3 * B * Hp;
+      args.save = train ? s.save_rows : nullptr;
+      float* gates = train ? tc.gates + (l * D + d) * rows * gates_per_row : nullptr;
+
+      for (int32_t step = 0; step < longest; ++step) {
+        for (int32_t b = 0; b < batch; ++b) {
+          const int32_t len = lengths ? lengths[b] : seq_len;
+          int32_t t = -1;
+          if (step < len) t = d == 0 ? step : len - 1 - step;
+          s.time_of_row[b] = t;
+          // A padding row still gets a valid row to read; its result is discarded below.
+          const int64_t r = row_of(batch_first, seq_len, batch, t < 0 ? 0 : t, b);
+          s.xp_rows[b] = s.xproj + r * ldp;
+          if (train)
+            s.save_rows[b] = t < 0 ? discard + b * gates_per_row : gates + r * gates_per_row;
+        }
+        args.h_prev = h;
+        args.h_next = h_next;
+        if (net->reset_after) {
+          k->step_reset_after(&args);
+        } else {
+          k->step_reset_before(&args);
+        }
+        for (int32_t b = 0; b < batch; ++b) {
+          const int32_t t = s.time_of_row[b];
+          if (t < 0) {
+            memcpy(h_next + b * Hp, h + b * Hp, Hp * sizeof(float));  // padding: state holds
+          } else if (out) {
+            memcpy(out + row_of(batch_first, seq_len, batch, t, b) * DH + d * H, h_next + b * Hp,
+                   H * sizeof(float));
+          }
+        }
+        float* swap = h;
+        h = h_next;
+        h_next = swap;
+      }
+      if (h_n)
+        for (int64_t b = 0; b < batch; ++b)
+          memcpy(h_n + ((l * D + d) * B + b) * H, h + b * Hp, H * sizeof(float));
+    }
+    // Padding steps output zeros.
+    if (out && lengths)
+      for (int32_t b = 0; b < batch; ++b)
+        for (int32_t t = lengths[b]; t < seq_len; ++t)
+          memset(out + row_of(batch_first, seq_len, batch, t, b) * DH, 0, DH * sizeof(float));
+    if (train && last && y) memcpy(y, out, rows * DH * sizeof(float));
+    layer_in = out;
+  }
+  if (train) tc.ready = 1;
+  return GRU_OK;
+}
+
+}  // namespace gru
+
+extern "C" {
+
+int gru_net_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_first,
+                    const float* x, size_t x_len, const float* h0, size_t h0_len,
+                    const int32_t* lengths, size_t lengths_len, float* y, size_t y_len, float* h_n,
+                    size_t h_n_len) {
+  gru::clear_error();
+  int status = gru::check_forward_args(net, seq_len, batch, batch_first, x, x_len, h0, h0_len,
+                                       lengths, lengths_len, y, y_len, h_n, h_n_len);
+  if (status != GRU_OK) return status;
+  return gru::run_forward(net, seq_len, batch, batch_first, x, h0, lengths, y, h_n, false, 0.0f, 0);
+}
+
+int gru_net_forward_train(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_first,
+                          const float* x, size_t x_len, const float* h0, size_t h0_len,
+                          const int32_t* lengths, size_t lengths_len, float* y, size_t y_len,
+                          float* h_n, size_t h_n_len, float dropout, uint32_t dropout_seed) {
+  gru::clear_error();
+  int status = gru::check_forward_args(net, seq_len, batch, batch_first, x, x_len, h0, h0_len,
+                                       lengths, lengths_len, y, y_len, h_n, h_n_len);
+  if (status != GRU_OK) return status;
+  if (!(dropout >= 0.0f && dropout < 1.0f))
+    return fail(GRU_ERR_ARG, "dropout must be in [0, 1), got %g", static_cast<double>(dropout));
+  return gru::run_forward(net, seq_len, batch, batch_first, x, h0, lengths, y, h_n, true, dropout,
+                          dropout_seed);
+}
+
+}  // extern "C"

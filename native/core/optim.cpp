@@ -1,0 +1,371 @@
+// The C ABI functions on gru_optim: SGD, Adam and AdamW over the parameter tensors of any
+// object with a ParamOwner (a GRU net, a dense layer, an embedding). Each step is one fused
+// kernel pass per tensor (native/kernels/optim.h); the owners repack after it.
+//
+// The optimizer holds a reference on every owner it was given, so a layer destroyed by the user
+// stays in memory until the optimizer goes; every call that would touch its tensors then fails
+// with GRU_ERR_STATE instead.
+//
+// State layout (gru_optim_get_state / set_state), one float array:
+//   [0]   the step count t (an integer; exact in float up to 2^24 steps)
+//   then, per tensor in the order added (each object's tensors in its get_param order):
+//     Adam / AdamW: m [size], v [size], and vmax [size] when amsgrad
+//     SGD:          the momentum buffer [size] when momentum != 0, else nothing
+// The step count is shared by all tensors (PyTorch keeps one per tensor), which is why tensors
+// can only be added before the first step.
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "dense.h"
+#include "dispatch.h"
+#include "embedding.h"
+#include "memory.h"
+#include "net.h"
+#include "status.h"
+
+using gru::fail;
+
+namespace {
+
+constexpr int32_t kAllFlags = GRU_OPTIM_AMSGRAD | GRU_OPTIM_MAXIMIZE | GRU_OPTIM_NESTEROV;
+constexpr double kMaxExactStep = 16777216.0;  // 2^24: the largest count a float holds exactly
+
+// One parameter tensor and its moments.
+struct Slot {
+  gru::ParamOwner* owner;
+  int32_t index;   // into owner->tensors
+  size_t size;     // floats
+  float* buffers;  // [buffers_per_tensor * size]: m, v, vmax (Adam) or the momentum buffer (SGD)
+};
+
+bool is_finite(float x) { return x == x && x - x == 0.0f; }
+
+}  // namespace
+
+struct gru_optim {
+  int32_t kind, flags;
+  float lr, a, b, eps, weight_decay;  // a, b: beta1, beta2 (Adam) or momentum, dampening (SGD)
+  int32_t buffers_per_tensor;
+  const gru::KernelTable* kernels;  // fixed at creation
+  int64_t steps;
+  gru::ParamOwner** owners;
+  int32_t n_owners, owners_cap;
+  Slot* slots;
+  int32_t n_slots, slots_cap;
+};
+
+namespace {
+
+const char* kind_name(int32_t kind) {
+  return kind == GRU_OPTIM_SGD ? "SGD" : kind == GRU_OPTIM_ADAM ? "Adam" : "AdamW";
+}
+
+// GRU_ERR_STATE if an object added to the optimizer has been destroyed since.
+int check_owners(const gru_optim* opt) {
+  for (int32_t i = 0; i < opt->n_owners; ++i)
+    if (opt->owners[i]->disposed)
+      return fail(GRU_ERR_STATE,
+                  "a %s added to this optimizer has been disposed; create a new optimizer for "
+                  "the objects still in use",
+                  opt->owners[i]->what);
+  return GRU_OK;
+}
+
+// Grows an array of trivially copyable T to hold at least `count`, keeping its contents.
+template <class T>
+bool reserve(T*& p, int32_t& cap, int32_t used, int32_t count) {
+  if (count <= cap) return true;
+  int32_t next = cap < 4 ? 4 : cap;
+  while (next < count) next *= 2;
+  T* grown = gru::alloc_array<T>(next);
+  if (!grown) return false;
+  if (used > 0) memcpy(grown, p, used * sizeof(T));
+  gru::mem_free(p);
+  p = grown;
+  cap = next;
+  return true;
+}
+
+int add_owner(gru_optim* opt, gru::ParamOwner* owner) {
+  if (owner->disposed) return fail(GRU_ERR_STATE, "the %s has been disposed", owner->what);
+  for (int32_t i = 0; i < opt->n_owners; ++i)
+    if (opt->owners[i] == owner)
+      return fail(GRU_ERR_ARG, "this %s was already added to the optimizer", owner->what);
+  if (opt->steps > 0)
+    return fail(GRU_ERR_STATE,
+                "parameters must be added before the first step (the optimizer has taken %lld; "
+                "the step count is shared by all parameters)",
+                static_cast<long long>(opt->steps));
+  if (owner->count > INT32_MAX - opt->n_slots)
+    return fail(GRU_ERR_ARG, "too many parameter tensors in one optimizer");
+  const int32_t first = opt->n_slots, count = owner->count;
+  if (!reserve(opt->owners, opt->owners_cap, opt->n_owners, opt->n_owners + 1) ||
+      !reserve(opt->slots, opt->slots_cap, opt->n_slots, opt->n_slots + count))
+    return fail(GRU_ERR_ALLOC, "out of memory adding a %s to the optimizer", owner->what);
+  // Moments, zeroed; on failure nothing is kept.
+  for (int32_t i = 0; i < count; ++i) {
+    Slot& s = opt->slots[first + i];
+    s.owner = owner;
+    s.index = i;
+    s.size = owner->tensors[i].size;
+    s.buffers = nullptr;
+    const size_t per = opt->buffers_per_tensor;
+    if (per > 0 && s.size > 0) {
+      s.buffers = s.size <= SIZE_MAX / sizeof(float) / 2 / per
+                      ? gru::alloc_array<float>(per * s.size)
+                      : nullptr;
+      if (!s.buffers) {
+        for (int32_t j = 0; j < i; ++j) gru::mem_free(opt->slots[first + j].buffers);
+        return fail(GRU_ERR_ALLOC, "out of memory for the optimizer state of a %s", owner->what);
+      }
+    }
+  }
+  gru::owner_retain(owner);
+  opt->owners[opt->n_owners++] = owner;
+  opt->n_slots += count;
+  return GRU_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+int gru_optim_create(int32_t kind, float lr, float a, float b, float eps, float weight_decay,
+                     int32_t flags, gru_optim** out) {
+  gru::clear_error();
+  if (!out) return fail(GRU_ERR_NULL, "out is null");
+  *out = nullptr;
+  if (kind != GRU_OPTIM_SGD && kind != GRU_OPTIM_ADAM && kind != GRU_OPTIM_ADAMW)
+    return fail(GRU_ERR_ARG, "optimizer kind must be 0 (SGD), 1 (Adam) or 2 (AdamW), got %d", kind);
+  if (!(lr > 0.0f) || !is_finite(lr))
+    return fail(GRU_ERR_ARG, "lr must be a finite number > 0, got %g", static_cast<double>(lr));
+  if (!(weight_decay >= 0.0f) || !is_finite(weight_decay))
+    return fail(GRU_ERR_ARG, "weight_decay must be a finite number >= 0, got %g",
+                static_cast<double>(weight_decay));
+  if (flags & ~kAllFlags)
+    return fail(GRU_ERR_ARG, "flags must combine AMSGRAD (1), MAXIMIZE (2), NESTEROV (4), got %d",
+                flags);
+  int32_t buffers = 0;
+  if (kind == GRU_OPTIM_SGD) {
+    if (!(a >= 0.0f) || !is_finite(a))
+      return fail(GRU_ERR_ARG, "momentum must be a finite number >= 0, got %g",
+                  static_cast<double>(a));
+    if (!is_finite(b))
+      return fail(GRU_ERR_ARG, "dampening must be a finite number, got %g", static_cast<double>(b));
+    if ((flags & GRU_OPTIM_NESTEROV) && (a <= 0.0f || b != 0.0f))
+      return fail(GRU_ERR_ARG,
+                  "nesterov needs momentum > 0 and dampening = 0, got momentum %g, dampening %g",
+                  static_cast<double>(a), static_cast<double>(b));
+    if (flags & GRU_OPTIM_AMSGRAD) return fail(GRU_ERR_ARG, "amsgrad applies to Adam/AdamW only");
+    buffers = a != 0.0f ? 1 : 0;
+  } else {
+    if (!(a >= 0.0f && a < 1.0f))
+      return fail(GRU_ERR_ARG, "beta1 must be in [0, 1), got %g", static_cast<double>(a));
+    if (!(b >= 0.0f && b < 1.0f))
+      return fail(GRU_ERR_ARG, "beta2 must be in [0, 1), got %g", static_cast<double>(b));
+    if (!(eps >= 0.0f) || !is_finite(eps))
+      return fail(GRU_ERR_ARG, "eps must be a finite number >= 0, got %g",
+                  static_cast<double>(eps));
+    if (flags & GRU_OPTIM_NESTEROV) return fail(GRU_ERR_ARG, "nesterov applies to SGD only");
+    buffers = (flags & GRU_OPTIM_AMSGRAD) ? 3 : 2;
+  }
+
+  gru_optim* opt = static_cast<gru_optim*>(gru::mem_calloc(sizeof(gru_optim)));
+  if (!opt) return fail(GRU_ERR_ALLOC, "out of memory creating the optimizer");
+  opt->kind = kind;
+  opt->flags = flags;
+  opt->lr = lr;
+  opt->a = a;
+  opt->b = b;
+  opt->eps = eps;
+  opt->weight_decay = weight_decay;
+  opt->buffers_per_tensor = buffers;
+  opt->kernels = gru::active_kernels();
+  *out = opt;
+  return GRU_OK;
+}
+
+void gru_optim_destroy(gru_optim* opt) {
+  if (!opt) return;
+  for (int32_t i = 0; i < opt->n_slots; ++i) gru::mem_free(opt->slots[i].buffers);
+  for (int32_t i = 0; i < opt->n_owners; ++i) gru::owner_release(opt->owners[i]);
+  gru::mem_free(opt->slots);
+  gru::mem_free(opt->owners);
+  gru::mem_free(opt);
+}
+
+int gru_optim_add_net(gru_optim* opt, gru_net* net) {
+  gru::clear_error();
+  if (!opt) return fail(GRU_ERR_NULL, "optimizer is null");
+  if (!net) return fail(GRU_ERR_NULL, "net is null");
+  return add_owner(opt, &net->owner);
+}
+
+int gru_optim_add_dense(gru_optim* opt, gru_dense* layer) {
+  gru::clear_error();
+  if (!opt) return fail(GRU_ERR_NULL, "optimizer is null");
+  if (!layer) return fail(GRU_ERR_NULL, "dense layer is null");
+  return add_owner(opt, &layer->owner);
+}
+
+int gru_optim_add_embedding(gru_optim* opt, gru_embedding* layer) {
+  gru::clear_error();
+  if (!opt) return fail(GRU_ERR_NULL, "optimizer is null");
+  if (!layer) return fail(GRU_ERR_NULL, "embedding is null");
+  return add_owner(opt, &layer->owner);
+}
+
+int gru_optim_clip_grad_norm(gru_optim* opt, float max_norm, float* total_norm) {
+  gru::clear_error();
+  if (!opt) return fail(GRU_ERR_NULL, "optimizer is null");
+  if (!(max_norm > 0.0f))
+    return fail(GRU_ERR_ARG, "max_norm must be > 0, got %g", static_cast<double>(max_norm));
+  int status = check_owners(opt);
+  if (status != GRU_OK) return status;
+  const gru::KernelTable* k = opt->kernels;
+  double sum = 0.0;
+  for (int32_t i = 0; i < opt->n_slots; ++i) {
+    const gru::ParamTensor& t = opt->slots[i].owner->tensors[opt->slots[i].index];
+    sum += k->sum_squares(t.grad, t.size);
+  }
+  const double total = sqrt(sum);
+  // PyTorch's clip_grad_norm_: coefficient max_norm / (total + 1e-6), applied when below 1
+  // (a NaN or infinite total leaves the gradients as they are; the caller sees the total).
+  const double coef = static_cast<double>(max_norm) / (total + 1e-6);
+  if (coef < 1.0)
+    for (int32_t i = 0; i < opt->n_slots; ++i) {
+      gru::ParamTensor& t = opt->slots[i].owner->tensors[opt->slots[i].index];
+      k->scale(t.grad, t.size, static_cast<float>(coef));
+    }
+  if (total_norm) *total_norm = static_cast<float>(total);
+  return GRU_OK;
+}
+
+int gru_optim_clip_grad_value(gru_optim* opt, float clip) {
+  gru::clear_error();
+  if (!opt) return fail(GRU_ERR_NULL, "optimizer is null");
+  if (!(clip > 0.0f))
+    return fail(GRU_ERR_ARG, "clip must be > 0, got %g", static_cast<double>(clip));
+  int status = check_owners(opt);
+  if (status != GRU_OK) return status;
+  for (int32_t i = 0; i < opt->n_slots; ++i) {
+    gru::ParamTensor& t = opt->slots[i].owner->tensors[opt->slots[i].index];
+    opt->kernels->clamp(t.grad, t.size, -clip, clip);
+  }
+  return GRU_OK;
+}
+
+int gru_optim_step(gru_optim* opt, float lr) {
+  gru::clear_error();
+  if (!opt) return fail(GRU_ERR_NULL, "optimizer is null");
+  if (!(lr > 0.0f) || !is_finite(lr))
+    return fail(GRU_ERR_ARG, "lr must be a finite number > 0, got %g", static_cast<double>(lr));
+  int status = check_owners(opt);
+  if (status != GRU_OK) return status;
+  const int64_t t = ++opt->steps;
+  const gru::KernelTable* k = opt->kernels;
+  const int32_t maximize = (opt->flags & GRU_OPTIM_MAXIMIZE) ? 1 : 0;
+  if (opt->kind == GRU_OPTIM_SGD) {
+    gru::SgdArgs args = {
+        lr,       opt->a, opt->b, opt->weight_decay, (opt->flags & GRU_OPTIM_NESTEROV) ? 1 : 0,
+        maximize, t == 1};
+    for (int32_t i = 0; i < opt->n_slots; ++i) {
+      Slot& s = opt->slots[i];
+      gru::ParamTensor& p = s.owner->tensors[s.index];
+      k->sgd_update(p.size, p.value, p.grad, s.buffers, &args);
+    }
+  } else {
+    const int32_t amsgrad = (opt->flags & GRU_OPTIM_AMSGRAD) ? 1 : 0;
+    const double steps = static_cast<double>(t);
+    gru::AdamArgs args = {lr,
+                          opt->a,
+                          opt->b,
+                          opt->eps,
+                          opt->weight_decay,
+                          static_cast<float>(1.0 - pow(static_cast<double>(opt->a), steps)),
+                          static_cast<float>(1.0 - pow(static_cast<double>(opt->b), steps)),
+                          opt->kind == GRU_OPTIM_ADAMW,
+                          amsgrad,
+                          maximize};
+    for (int32_t i = 0; i < opt->n_slots; ++i) {
+      Slot& s = opt->slots[i];
+      gru::ParamTensor& p = s.owner->tensors[s.index];
+      if (p.size == 0) continue;
+      float* m = s.buffers;
+      k->adam_update(p.size, p.value, p.grad, m, m + p.size, amsgrad ? m + 2 * p.size : nullptr,
+                     &args);
+    }
+  }
+  for (int32_t i = 0; i < opt->n_owners; ++i)
+    if (opt->owners[i]->values_changed) opt->owners[i]->values_changed(opt->owners[i]);
+  return GRU_OK;
+}
+
+int gru_optim_zero_grad(gru_optim* opt) {
+  gru::clear_error();
+  if (!opt) return fail(GRU_ERR_NULL, "optimizer is null");
+  int status = check_owners(opt);
+  if (status != GRU_OK) return status;
+  for (int32_t i = 0; i < opt->n_slots; ++i) {
+    gru::ParamTensor& t = opt->slots[i].owner->tensors[opt->slots[i].index];
+    memset(t.grad, 0, t.size * sizeof(float));
+  }
+  return GRU_OK;
+}
+
+int gru_optim_state_size(const gru_optim* opt, size_t* out_len) {
+  gru::clear_error();
+  if (!opt) return fail(GRU_ERR_NULL, "optimizer is null");
+  if (!out_len) return fail(GRU_ERR_NULL, "out_len is null");
+  size_t total = 1;
+  for (int32_t i = 0; i < opt->n_slots; ++i) total += opt->buffers_per_tensor * opt->slots[i].size;
+  *out_len = total;
+  return GRU_OK;
+}
+
+int gru_optim_get_state(const gru_optim* opt, float* data, size_t len) {
+  size_t expected = 0;
+  int status = gru_optim_state_size(opt, &expected);  // clears the error
+  if (status != GRU_OK) return status;
+  if (len != expected)
+    return fail(GRU_ERR_SHAPE, "optimizer state: output must hold %zu floats, got %zu", expected,
+                len);
+  if (!data) return fail(GRU_ERR_NULL, "data is null");
+  data[0] = static_cast<float>(opt->steps);
+  float* dst = data + 1;
+  for (int32_t i = 0; i < opt->n_slots; ++i) {
+    const size_t n = opt->buffers_per_tensor * opt->slots[i].size;
+    if (n > 0) memcpy(dst, opt->slots[i].buffers, n * sizeof(float));
+    dst += n;
+  }
+  return GRU_OK;
+}
+
+int gru_optim_set_state(gru_optim* opt, const float* data, size_t len) {
+  size_t expected = 0;
+  int status = gru_optim_state_size(opt, &expected);  // clears the error
+  if (status != GRU_OK) return status;
+  if (len != expected)
+    return fail(GRU_ERR_SHAPE,
+                "optimizer state: expected %zu floats (the step count, then the %s moments of "
+                "the parameters added, in order), got %zu",
+                expected, kind_name(opt->kind), len);
+  if (!data) return fail(GRU_ERR_NULL, "data is null");
+  const double t = data[0];
+  if (!(t >= 0.0 && t <= kMaxExactStep) || floor(t) != t)
+    return fail(GRU_ERR_ARG,
+                "optimizer state: the step count must be an integer in [0, 2^24], "
+                "got %g",
+                t);
+  opt->steps = static_cast<int64_t>(t);
+  const float* src = data + 1;
+  for (int32_t i = 0; i < opt->n_slots; ++i) {
+    const size_t n = opt->buffers_per_tensor * opt->slots[i].size;
+    if (n > 0) memcpy(opt->slots[i].buffers, src, n * sizeof(float));
+    src += n;
+  }
+  return GRU_OK;
+}
+
+}  // extern "C"
