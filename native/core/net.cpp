@@ -3,6 +3,7 @@
 #include "net.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "dispatch.h"
@@ -159,6 +160,16 @@ int gru_net_create(int32_t input_size, int32_t hidden_size, int32_t num_layers,
   if ((bidirectional != 0 && bidirectional != 1) || (has_bias != 0 && has_bias != 1) ||
       (reset_after != 0 && reset_after != 1))
     return fail(GRU_ERR_ARG, "bidirectional, has_bias and reset_after must be 0 or 1");
+
+  // Every size below is a product of these; check it in 64 bits so that size_t (32-bit in
+  // wasm) cannot wrap into a small allocation.
+  const uint64_t widest_input = input_size > hidden_size * (bidirectional ? 2ull : 1ull)
+                                    ? input_size
+                                    : hidden_size * (bidirectional ? 2ull : 1ull);
+  const uint64_t largest_tensor = 3ull * (hidden_size + 16) * (widest_input + 16);
+  if (largest_tensor > SIZE_MAX / (4 * sizeof(float)))
+    return fail(GRU_ERR_ALLOC, "a weight matrix of %llu floats does not fit in memory here",
+                static_cast<unsigned long long>(largest_tensor));
 
   gru_net* net = static_cast<gru_net*>(gru::mem_calloc(sizeof(gru_net)));
   if (!net) return fail(GRU_ERR_ALLOC, "out of memory creating the network");
