@@ -4,6 +4,7 @@
  * in and out in PyTorch's nn.GRU state_dict layout; the packed form is private.
  */
 import type { Backend, NetHandle, ParamKind } from './backends/backend.js';
+import { deriveSeed } from './dropout.js';
 import { GruError } from './errors.js';
 import { currentBackend } from './loader.js';
 import * as check from './validate.js';
@@ -44,6 +45,33 @@ export interface ForwardOptions {
   lengths?: Int32Array | readonly number[];
   /** Return the output sequence (default true); false computes only hN. */
   returnSequences?: boolean;
+  /**
+   * Training mode (default false): also keep what backward() needs (the gates of every step,
+   * every layer's output), replacing what the previous training forward kept.
+   */
+  train?: boolean;
+  /** Dropout probability in [0, 1) on the inputs of layers 1..numLayers-1; only with train. */
+  dropout?: number;
+  /** Seed of the dropout mask; default: the next of a sequence derived from the GRU's seed. */
+  dropoutSeed?: number;
+}
+
+export interface BackwardOptions {
+  /** d loss / d output, in the layout of forward()'s output; omitted: zero. */
+  dOutput?: Float32Array;
+  /** d loss / d hN, [numLayers * numDirections, batch, hiddenSize]; omitted: zero. */
+  dHN?: Float32Array;
+  /** Compute dx (default true). */
+  inputGrad?: boolean;
+  /** Compute dh0 (default false). */
+  h0Grad?: boolean;
+}
+
+export interface BackwardResult {
+  /** d loss / d x, in the layout of x; null with inputGrad: false. */
+  dx: Float32Array | null;
+  /** d loss / d h0, [numLayers * numDirections, batch, hiddenSize]; null unless h0Grad. */
+  dh0: Float32Array | null;
 }
 
 export interface ForwardResult {
@@ -55,7 +83,8 @@ export interface ForwardResult {
   hNShape: [number, number, number];
 }
 
-const FORWARD_KEYS = ['batch', 'seqLen', 'h0', 'lengths', 'returnSequences'] as const;
+const FORWARD_KEYS = ['batch', 'seqLen', 'h0', 'lengths', 'returnSequences', 'train', 'dropout', 'dropoutSeed'] as const;
+const BACKWARD_KEYS = ['dOutput', 'dHN', 'inputGrad', 'h0Grad'] as const;
 const GRU_KEYS = [
   'inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'bias', 'batchFirst', 'resetAfter', 'seed', 'backend',
 ] as const;
@@ -77,6 +106,11 @@ export class GRU {
   readonly resetAfter: boolean;
   readonly backend: Backend;
   #net: NetHandle | null;
+  /** Shape of the last training forward that backward() has not consumed yet. */
+  #trained: { seqLen: number; batch: number } | null = null;
+  /** Seeds of dropout masks when forward() is given none: deriveSeed(#dropoutBase, n++). */
+  #dropoutBase: number;
+  #dropoutCount = 0;
 
   constructor(options: GRUOptions) {
     const o = check.options('GRU options', options);
@@ -88,11 +122,9 @@ export class GRU {
     this.bias = check.boolean('bias', o.bias, true);
     this.batchFirst = check.boolean('batchFirst', o.batchFirst, false);
     this.resetAfter = check.boolean('resetAfter', o.resetAfter, true);
-    const seed = o.seed === undefined ? Math.floor(Math.random() * 0x100000000) : check.uint32('seed', o.seed);
-    if (o.backend !== undefined && (o.backend === null || typeof (o.backend as Backend).netCreate !== 'function')) {
-      throw new GruError('ERR_GRU_ARG', `backend must be a Backend from loadBackend(), got ${check.describe(o.backend)}`);
-    }
-    this.backend = (o.backend as Backend | undefined) ?? currentBackend();
+    const seed = check.seedOption(o.seed);
+    this.#dropoutBase = deriveSeed(seed, 0x64726f70);
+    this.backend = check.backendOption(o.backend, currentBackend);
     this.#net = this.backend.netCreate({
       inputSize: this.inputSize,
       hiddenSize: this.hiddenSize,
@@ -122,6 +154,7 @@ export class GRU {
     if (this.#net !== null) {
       const net = this.#net;
       this.#net = null;
+      this.#trained = null;
       this.backend.netDestroy(net);
     }
   }
@@ -163,6 +196,30 @@ export class GRU {
     const size = shape.reduce((a, b) => a * b, 1);
     check.float32ArrayOfLength(name, data, size, `shape [${shape.join(', ')}]`);
     this.backend.netSetParam(net, p.layer, p.direction, p.kind, data);
+  }
+
+  /** The gradient of a parameter accumulated by backward() since zeroGrad(), in its shape. */
+  getGradient(name: string): Float32Array {
+    const net = this.#handle();
+    const p = this.#parse(name);
+    const out = new Float32Array(this.backend.netParamSize(net, p.layer, p.direction, p.kind));
+    this.backend.netGetGrad(net, p.layer, p.direction, p.kind, out);
+    return out;
+  }
+
+  /** Sets every parameter gradient to zero. */
+  zeroGrad(): void {
+    this.backend.netZeroGrad(this.#handle());
+  }
+
+  /** Bytes a training forward keeps per (batch row, timestep, layer). */
+  trainBytesPerStep(): number {
+    return this.backend.netTrainBytesPerStep(this.#handle());
+  }
+
+  /** Bytes kept by the last training forward. */
+  trainBytes(): number {
+    return this.backend.netTrainBytes(this.#handle());
   }
 
   /** Copies of every parameter, keyed by PyTorch's names. */
@@ -233,13 +290,64 @@ export class GRU {
     const h0 = o.h0 === undefined ? null : check.float32ArrayOfLength('h0', o.h0, stateLen, `[${stateShape.join(', ')}]`);
     const lengths = o.lengths === undefined ? null : check.sequenceLengths(o.lengths, batch, seqLen);
     const returnSequences = check.boolean('returnSequences', o.returnSequences, true);
+    const train = check.boolean('train', o.train, false);
+    const dropout = o.dropout === undefined ? 0 : check.dropProbability('dropout', o.dropout);
+    if (!train && dropout !== 0) {
+      throw new GruError('ERR_GRU_ARG', `dropout applies only in training: pass train: true with dropout ${dropout}`);
+    }
+    if (!train && o.dropoutSeed !== undefined) {
+      throw new GruError('ERR_GRU_ARG', 'dropoutSeed applies only in training: pass train: true with it');
+    }
+    const dropoutSeed =
+      o.dropoutSeed === undefined ? deriveSeed(this.#dropoutBase, this.#dropoutCount) : check.uint32('dropoutSeed', o.dropoutSeed);
 
     const features = this.numDirections * this.hiddenSize;
     const outputShape: [number, number, number] = this.batchFirst ? [batch, seqLen, features] : [seqLen, batch, features];
     const output = returnSequences ? new Float32Array(seqLen * batch * features) : null;
     const hN = new Float32Array(stateLen);
-    this.backend.netForward(net, { seqLen, batch, batchFirst: this.batchFirst, x: input, h0, lengths, y: output, hN });
+    const call = { seqLen, batch, batchFirst: this.batchFirst, x: input, h0, lengths, y: output, hN };
+    if (train) {
+      // The core drops what the previous training forward kept as soon as this one starts.
+      this.#trained = null;
+      this.backend.netForwardTrain(net, { ...call, dropout, dropoutSeed });
+      if (o.dropoutSeed === undefined) this.#dropoutCount++;
+      this.#trained = { seqLen, batch };
+    } else {
+      this.backend.netForward(net, call);
+    }
     return { output, outputShape, hN, hNShape: stateShape };
+  }
+
+  /**
+   * Backpropagation through time for the last training forward (once per training forward):
+   * adds the parameter gradients into getGradient()'s buffers and returns dx and dh0.
+   */
+  backward(options: BackwardOptions = {}): BackwardResult {
+    const net = this.#handle();
+    const o = check.options('backward options', options);
+    check.knownKeys('backward options', o, BACKWARD_KEYS);
+    const trained = this.#trained;
+    if (trained === null) {
+      throw new GruError('ERR_GRU_STATE', 'backward() needs a forward(x, { train: true }) first (once per training forward)');
+    }
+    const { seqLen, batch } = trained;
+    const H = this.hiddenSize;
+    const features = this.numDirections * H;
+    const outShape = this.batchFirst ? `[${batch}, ${seqLen}, ${features}]` : `[${seqLen}, ${batch}, ${features}]`;
+    const stateShape = `[${this.numLayers * this.numDirections}, ${batch}, ${H}]`;
+    const stateLen = this.numLayers * this.numDirections * batch * H;
+    const dy = o.dOutput === undefined ? null : check.float32ArrayOfLength('dOutput', o.dOutput, seqLen * batch * features, outShape);
+    const dhN = o.dHN === undefined ? null : check.float32ArrayOfLength('dHN', o.dHN, stateLen, stateShape);
+    const dx = check.boolean('inputGrad', o.inputGrad, true) ? new Float32Array(seqLen * batch * this.inputSize) : null;
+    const dh0 = check.boolean('h0Grad', o.h0Grad, false) ? new Float32Array(stateLen) : null;
+    this.backend.netBackward(net, { dy, dhN, dx, dh0 });
+    this.#trained = null;
+    return { dx, dh0 };
+  }
+
+  /** @internal the live handle, for an optimizer. */
+  _netHandle(): NetHandle {
+    return this.#handle();
   }
 
   /**

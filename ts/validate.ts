@@ -2,6 +2,7 @@
  * Argument checks of the public API. Every message names the argument, what was expected
  * and what came, e.g. "hiddenSize must be a positive integer, got 0".
  */
+import type { Backend } from './backends/backend.js';
 import { GruError } from './errors.js';
 
 /** Largest size accepted for a dimension (the core's own limit). */
@@ -98,4 +99,66 @@ export function sequenceLengths(value: unknown, batch: number, seqLen: number): 
     out[b] = len;
   }
   return out;
+}
+
+/** A finite number in a range; `open` excludes the bound on that side (e.g. [0, 1)). */
+export function finiteNumber(
+  name: string,
+  value: unknown,
+  range: { min?: number; max?: number; minOpen?: boolean; maxOpen?: boolean } = {},
+): number {
+  const { min = -Infinity, max = Infinity, minOpen = false, maxOpen = false } = range;
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (minOpen ? value > min : value >= min) &&
+    (maxOpen ? value < max : value <= max);
+  if (!ok) {
+    const lo = min === -Infinity ? '(-inf' : `${minOpen ? '(' : '['}${min}`;
+    const hi = max === Infinity ? 'inf)' : `${max}${maxOpen ? ')' : ']'}`;
+    throw new GruError('ERR_GRU_ARG', `${name} must be a finite number in ${lo}, ${hi}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** A probability of dropping an element: a number in [0, 1). */
+export function dropProbability(name: string, value: unknown): number {
+  return finiteNumber(name, value, { min: 0, max: 1, maxOpen: true });
+}
+
+/**
+ * Integer indices (an Int32Array or an array of integers), each in [min, max): copied into a
+ * fresh Int32Array. `allow` is one more value accepted outside the range (-1 = ignore).
+ */
+export function int32Indices(name: string, value: unknown, min: number, max: number, allow?: number): Int32Array {
+  if (!(value instanceof Int32Array) && !Array.isArray(value)) {
+    throw new GruError('ERR_GRU_TYPE', `${name} must be an Int32Array or an array of integers, got ${describe(value)}`);
+  }
+  const out = new Int32Array(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const v: unknown = value[i];
+    if (typeof v !== 'number' || !Number.isInteger(v)) {
+      throw new GruError('ERR_GRU_ARG', `${name}[${i}] must be an integer, got ${describe(v)}`);
+    }
+    if ((v < min || v >= max) && v !== allow) {
+      const also = allow === undefined ? '' : ` or ${allow}`;
+      throw new GruError('ERR_GRU_RANGE', `${name}[${i}] must be in [${min}, ${max})${also}, got ${v}`);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/** A backend from loadBackend() given as an option, or the one init() chose. */
+export function backendOption(value: unknown, fallback: () => Backend): Backend {
+  if (value === undefined) return fallback();
+  if (value === null || typeof (value as Backend).netCreate !== 'function') {
+    throw new GruError('ERR_GRU_ARG', `backend must be a Backend from loadBackend(), got ${describe(value)}`);
+  }
+  return value as Backend;
+}
+
+/** A seed option: a uint32, or a random one when omitted. */
+export function seedOption(value: unknown): number {
+  return value === undefined ? Math.floor(Math.random() * 0x100000000) : uint32('seed', value);
 }

@@ -1,4 +1,5 @@
-// gru_simd.node: module init and the free functions of the addon. Every function is a thin
+// gru_simd.node: module init and the free functions of the addon (those of the training
+// section are in functions.cpp). Every function is a thin
 // wrapper over one function of the C ABI (native/include/gru_simd.h): check the JS argument
 // types, pass typed-array pointers and element counts, turn a failed status into a JS Error
 // with a `code`. The core does all checks of sizes and shapes.
@@ -7,8 +8,12 @@
 #include <string>
 
 #include "addon/args.h"
+#include "addon/dense_wrap.h"
+#include "addon/embedding_wrap.h"
 #include "addon/errors.h"
+#include "addon/functions.h"
 #include "addon/net_wrap.h"
+#include "addon/optim_wrap.h"
 #include "gru_simd.h"
 
 namespace gru_addon {
@@ -68,6 +73,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("evalTanh", Napi::Function::New<EvalTanh>(env, "evalTanh"));
   exports.Set("allocatedBytes", Napi::Function::New<AllocatedBytes>(env, "allocatedBytes"));
   NetWrap::Init(env, exports);
+  DenseWrap::Init(env, exports);
+  EmbeddingWrap::Init(env, exports);
+  OptimWrap::Init(env, exports);
+  InitTrainingFunctions(env, exports);
   return exports;
 }
 

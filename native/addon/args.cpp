@@ -1,5 +1,6 @@
 #include "addon/args.h"
 
+#include <cfloat>
 #include <cmath>
 #include <cstdio>
 
@@ -18,8 +19,11 @@ std::string Describe(const Napi::Value& value) {
     case napi_boolean:
       return "boolean";
     case napi_number: {
+      double v = value.As<Napi::Number>().DoubleValue();
+      if (std::isnan(v)) return "NaN";  // as JS prints them, not printf's "nan" and "inf"
+      if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
       char buf[40];
-      std::snprintf(buf, sizeof(buf), "%.17g", value.As<Napi::Number>().DoubleValue());
+      std::snprintf(buf, sizeof(buf), "%.17g", v);
       return buf;
     }
     case napi_string:
@@ -151,6 +155,20 @@ bool ReadUint32(const Napi::CallbackInfo& info, size_t index, const char* name, 
   return true;
 }
 
+bool ReadFloat(const Napi::CallbackInfo& info, size_t index, const char* name, float* out) {
+  Napi::Value value = info[index];
+  if (!value.IsNumber()) return ThrowType(info, name, "a number", value);
+  double v = value.As<Napi::Number>().DoubleValue();
+  // Past FLT_MAX the conversion to float gives Infinity, so those are rejected too.
+  if (!std::isfinite(v) || std::fabs(v) > static_cast<double>(FLT_MAX)) {
+    ThrowCode(info.Env(), "ERR_GRU_ARG",
+              std::string(name) + " must be a finite number, got " + Describe(value));
+    return false;
+  }
+  *out = static_cast<float>(v);
+  return true;
+}
+
 bool ReadBool(const Napi::CallbackInfo& info, size_t index, const char* name, bool* out) {
   Napi::Value value = info[index];
   if (!value.IsBoolean()) return ThrowType(info, name, "a boolean", value);
@@ -162,6 +180,18 @@ bool ReadString(const Napi::CallbackInfo& info, size_t index, const char* name, 
   Napi::Value value = info[index];
   if (!value.IsString()) return ThrowType(info, name, "a string", value);
   *out = value.As<Napi::String>().Utf8Value();
+  return true;
+}
+
+bool ReadTagged(const Napi::CallbackInfo& info, size_t index, const char* name,
+                const napi_type_tag* tag, const char* expected, Napi::Object* out) {
+  Napi::Value value = info[index];
+  if (!value.IsObject()) return ThrowType(info, name, expected, value);
+  Napi::Object object = value.As<Napi::Object>();
+  bool tagged = object.CheckTypeTag(tag);
+  if (info.Env().IsExceptionPending()) return false;
+  if (!tagged) return ThrowType(info, name, expected, value);
+  *out = object;
   return true;
 }
 

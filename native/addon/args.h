@@ -32,10 +32,30 @@ bool ReadInt32Array(const Napi::CallbackInfo& info, size_t index, const char* na
 bool ReadInt32(const Napi::CallbackInfo& info, size_t index, const char* name, int32_t* out);
 // A number that is a finite integer in [0, UINT32_MAX] (seeds).
 bool ReadUint32(const Napi::CallbackInfo& info, size_t index, const char* name, uint32_t* out);
+// A number that is finite and stays finite as a float (learning rates, probabilities, betas):
+// the core checks the range, this only keeps NaN and Infinity from reaching it as values.
+bool ReadFloat(const Napi::CallbackInfo& info, size_t index, const char* name, float* out);
 // A boolean (no truthiness: 0 and 1 are rejected).
 bool ReadBool(const Napi::CallbackInfo& info, size_t index, const char* name, bool* out);
 // A string.
 bool ReadString(const Napi::CallbackInfo& info, size_t index, const char* name, std::string* out);
+
+// An object made by one of the addon's classes, recognized by the type tag its constructor put
+// on it (napi_type_tag_object): a plain object, an object of another class or a handle of
+// another backend throws ERR_GRU_TYPE naming the argument, instead of being unwrapped as the
+// wrong C++ type.
+bool ReadTagged(const Napi::CallbackInfo& info, size_t index, const char* name,
+                const napi_type_tag* tag, const char* expected, Napi::Object* out);
+
+// ReadTagged, then the C++ object behind it. T is an ObjectWrap with a static kTypeTag.
+template <typename T>
+bool ReadWrapped(const Napi::CallbackInfo& info, size_t index, const char* name,
+                 const char* expected, T** out) {
+  Napi::Object object;
+  if (!ReadTagged(info, index, name, &T::kTypeTag, expected, &object)) return false;
+  *out = T::Unwrap(object);
+  return *out != nullptr;  // Unwrap leaves a JS exception pending when it fails
+}
 
 }  // namespace gru_addon
 

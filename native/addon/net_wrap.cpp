@@ -5,21 +5,33 @@
 
 namespace gru_addon {
 
+// Random, fixed: identifies Net objects of this addon (napi_type_tag_object).
+const napi_type_tag NetWrap::kTypeTag = {0x8b1f0c2e5a4d4e71ULL, 0x9c3a6f2b1d7e4c05ULL};
+
 void NetWrap::Init(Napi::Env env, Napi::Object exports) {
-  Napi::Function ctor = DefineClass(env, "Net",
-                                    {
-                                        InstanceMethod<&NetWrap::ParamSize>("paramSize"),
-                                        InstanceMethod<&NetWrap::SetParam>("setParam"),
-                                        InstanceMethod<&NetWrap::GetParam>("getParam"),
-                                        InstanceMethod<&NetWrap::InitUniform>("initUniform"),
-                                        InstanceMethod<&NetWrap::Forward>("forward"),
-                                        InstanceMethod<&NetWrap::Bytes>("bytes"),
-                                        InstanceMethod<&NetWrap::Destroy>("destroy"),
-                                    });
+  Napi::Function ctor =
+      DefineClass(env, "Net",
+                  {
+                      InstanceMethod<&NetWrap::ParamSize>("paramSize"),
+                      InstanceMethod<&NetWrap::SetParam>("setParam"),
+                      InstanceMethod<&NetWrap::GetParam>("getParam"),
+                      InstanceMethod<&NetWrap::InitUniform>("initUniform"),
+                      InstanceMethod<&NetWrap::Forward>("forward"),
+                      InstanceMethod<&NetWrap::ForwardTrain>("forwardTrain"),
+                      InstanceMethod<&NetWrap::Backward>("backward"),
+                      InstanceMethod<&NetWrap::GetGrad>("getGrad"),
+                      InstanceMethod<&NetWrap::ZeroGrad>("zeroGrad"),
+                      InstanceMethod<&NetWrap::TrainBytesPerStep>("trainBytesPerStep"),
+                      InstanceMethod<&NetWrap::TrainBytes>("trainBytes"),
+                      InstanceMethod<&NetWrap::Bytes>("bytes"),
+                      InstanceMethod<&NetWrap::Destroy>("destroy"),
+                  });
   exports.Set("Net", ctor);
 }
 
 NetWrap::NetWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NetWrap>(info) {
+  info.This().As<Napi::Object>().TypeTag(&kTypeTag);
+  if (info.Env().IsExceptionPending()) return;
   int32_t input_size, hidden_size, num_layers;
   bool bidirectional, bias, reset_after;
   if (!ReadInt32(info, 0, "inputSize", &input_size) ||
@@ -45,19 +57,12 @@ void NetWrap::Free(Napi::BasicEnv env) {
   if (net_ == nullptr) return;
   gru_net_destroy(net_);
   net_ = nullptr;
-  if (reported_bytes_ != 0) {
-    Napi::MemoryManagement::AdjustExternalMemory(env, -reported_bytes_);
-    reported_bytes_ = 0;
-  }
+  external_.Set(env, 0);
 }
 
 void NetWrap::SyncExternalMemory(Napi::BasicEnv env) {
   if (net_ == nullptr) return;
-  int64_t now = static_cast<int64_t>(gru_net_bytes(net_));
-  if (now != reported_bytes_) {
-    Napi::MemoryManagement::AdjustExternalMemory(env, now - reported_bytes_);
-    reported_bytes_ = now;
-  }
+  external_.Set(env, static_cast<int64_t>(gru_net_bytes(net_)));
 }
 
 bool NetWrap::CheckLive(const Napi::CallbackInfo& info) const {
@@ -132,6 +137,77 @@ Napi::Value NetWrap::Forward(const Napi::CallbackInfo& info) {
   if (ThrowIfFailed(env, status)) return env.Undefined();
   SyncExternalMemory(env);  // scratch may have grown with seqLen * batch
   return env.Undefined();
+}
+
+Napi::Value NetWrap::ForwardTrain(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int32_t seq_len, batch;
+  bool batch_first;
+  ArrayArg<float> x, h0, y, h_n;
+  ArrayArg<int32_t> lengths;
+  float dropout;
+  uint32_t dropout_seed;
+  if (!CheckLive(info) || !ReadInt32(info, 0, "seqLen", &seq_len) ||
+      !ReadInt32(info, 1, "batch", &batch) || !ReadBool(info, 2, "batchFirst", &batch_first) ||
+      !ReadFloat32Array(info, 3, "x", false, &x) || !ReadFloat32Array(info, 4, "h0", true, &h0) ||
+      !ReadInt32Array(info, 5, "lengths", true, &lengths) ||
+      !ReadFloat32Array(info, 6, "y", true, &y) || !ReadFloat32Array(info, 7, "hN", true, &h_n) ||
+      !ReadFloat(info, 8, "dropout", &dropout) ||
+      !ReadUint32(info, 9, "dropoutSeed", &dropout_seed)) {
+    return env.Undefined();
+  }
+  int status = gru_net_forward_train(net_, seq_len, batch, batch_first ? 1 : 0, x.data, x.len,
+                                     h0.data, h0.len, lengths.data, lengths.len, y.data, y.len,
+                                     h_n.data, h_n.len, dropout, dropout_seed);
+  if (ThrowIfFailed(env, status)) return env.Undefined();
+  SyncExternalMemory(env);  // the kept activations grow with seqLen * batch
+  return env.Undefined();
+}
+
+Napi::Value NetWrap::Backward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ArrayArg<float> dy, dh_n, dx, dh0;
+  if (!CheckLive(info) || !ReadFloat32Array(info, 0, "dy", true, &dy) ||
+      !ReadFloat32Array(info, 1, "dhN", true, &dh_n) ||
+      !ReadFloat32Array(info, 2, "dx", true, &dx) ||
+      !ReadFloat32Array(info, 3, "dh0", true, &dh0)) {
+    return env.Undefined();
+  }
+  ThrowIfFailed(env, gru_net_backward(net_, dy.data, dy.len, dh_n.data, dh_n.len, dx.data, dx.len,
+                                      dh0.data, dh0.len));
+  return env.Undefined();
+}
+
+Napi::Value NetWrap::GetGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int32_t layer, dir, kind;
+  ArrayArg<float> out;
+  if (!CheckLive(info) || !ReadInt32(info, 0, "layer", &layer) ||
+      !ReadInt32(info, 1, "direction", &dir) || !ReadInt32(info, 2, "kind", &kind) ||
+      !ReadFloat32Array(info, 3, "out", false, &out)) {
+    return env.Undefined();
+  }
+  ThrowIfFailed(env, gru_net_get_grad(net_, layer, dir, kind, out.data, out.len));
+  return env.Undefined();
+}
+
+Napi::Value NetWrap::ZeroGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckLive(info)) return env.Undefined();
+  ThrowIfFailed(env, gru_net_zero_grad(net_));
+  return env.Undefined();
+}
+
+Napi::Value NetWrap::TrainBytesPerStep(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckLive(info)) return env.Undefined();
+  return Napi::Number::New(env, static_cast<double>(gru_net_train_bytes_per_step(net_)));
+}
+
+Napi::Value NetWrap::TrainBytes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckLive(info)) return env.Undefined();
+  return Napi::Number::New(env, static_cast<double>(gru_net_train_bytes(net_)));
 }
 
 Napi::Value NetWrap::Bytes(const Napi::CallbackInfo& info) {

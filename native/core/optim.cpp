@@ -259,8 +259,10 @@ int gru_optim_clip_grad_value(gru_optim* opt, float clip) {
 int gru_optim_step(gru_optim* opt, float lr) {
   gru::clear_error();
   if (!opt) return fail(GRU_ERR_NULL, "optimizer is null");
-  if (!(lr > 0.0f) || !is_finite(lr))
-    return fail(GRU_ERR_ARG, "lr must be a finite number > 0, got %g", static_cast<double>(lr));
+  // >= 0, not > 0 as at creation: a schedule may anneal the rate to exactly 0 (PyTorch's
+  // CosineAnnealingLR with eta_min = 0 does on its last step).
+  if (!(lr >= 0.0f) || !is_finite(lr))
+    return fail(GRU_ERR_ARG, "lr must be a finite number >= 0, got %g", static_cast<double>(lr));
   int status = check_owners(opt);
   if (status != GRU_OK) return status;
   const int64_t t = ++opt->steps;

@@ -232,7 +232,8 @@ GRU_API int gru_optim_add_embedding(gru_optim* opt, gru_embedding* layer);
 GRU_API int gru_optim_clip_grad_norm(gru_optim* opt, float max_norm, float* total_norm);
 /* clip_grad_value_: clamps every gradient to [-clip, clip]. */
 GRU_API int gru_optim_clip_grad_value(gru_optim* opt, float clip);
-/* One update with this learning rate (a schedule computes it per step). */
+/* One update with this learning rate, >= 0 (a schedule computes it per step and may reach 0;
+ * creation requires lr > 0). */
 GRU_API int gru_optim_step(gru_optim* opt, float lr);
 GRU_API int gru_optim_zero_grad(gru_optim* opt);
 /* The optimizer's state as one float array: [step count, then every moment buffer]. */

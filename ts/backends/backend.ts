@@ -37,7 +37,7 @@ export interface ForwardCall {
   hN: Float32Array | null;
 }
 
-export interface Backend {
+export interface Backend extends TrainingBackend {
   readonly name: BackendName;
   /** The ISA variant new networks are created with ("avx512", "wasm128", "scalar", ...). */
   isa(): string;
@@ -61,4 +61,96 @@ export interface Backend {
   netBytes(net: NetHandle): number;
   /** Bytes allocated by the core in total (leak checks). */
   allocatedBytes(): number;
+}
+
+/* ---- Training (issue 3): one method per C ABI function of the training section ---------- */
+
+/** Opaque handles to objects owned by a backend. */
+export type DenseHandle = { readonly __denseHandle: unique symbol };
+export type EmbeddingHandle = { readonly __embeddingHandle: unique symbol };
+export type OptimHandle = { readonly __optimHandle: unique symbol };
+
+export interface ForwardTrainCall extends ForwardCall {
+  /** Dropout probability between stacked layers, in [0, 1). */
+  dropout: number;
+  dropoutSeed: number;
+}
+
+export interface BackwardCall {
+  /** Gradient of the loss w.r.t. the output sequence (layout of y), or null. */
+  dy: Float32Array | null;
+  /** Gradient w.r.t. the final state [L*D, B, H], or null. */
+  dhN: Float32Array | null;
+  /** Receives the gradient w.r.t. x (layout of x), or null. */
+  dx: Float32Array | null;
+  /** Receives the gradient w.r.t. h0, or null. */
+  dh0: Float32Array | null;
+}
+
+export const OptimKind = { sgd: 0, adam: 1, adamw: 2 } as const;
+export type OptimKind = (typeof OptimKind)[keyof typeof OptimKind];
+export const OptimFlags = { amsgrad: 1, maximize: 2, nesterov: 4 } as const;
+
+export interface OptimConfig {
+  kind: OptimKind;
+  lr: number;
+  /** beta1 (Adam) or momentum (SGD). */
+  a: number;
+  /** beta2 (Adam) or dampening (SGD). */
+  b: number;
+  eps: number;
+  weightDecay: number;
+  /** Bitwise OR of OptimFlags. */
+  flags: number;
+}
+
+export interface TrainingBackend {
+  netForwardTrain(net: NetHandle, call: ForwardTrainCall): void;
+  netBackward(net: NetHandle, call: BackwardCall): void;
+  netGetGrad(net: NetHandle, layer: number, direction: number, kind: ParamKind, out: Float32Array): void;
+  netZeroGrad(net: NetHandle): void;
+  netTrainBytesPerStep(net: NetHandle): number;
+  netTrainBytes(net: NetHandle): number;
+
+  denseCreate(inFeatures: number, outFeatures: number, bias: boolean): DenseHandle;
+  denseDestroy(layer: DenseHandle): void;
+  denseSetParam(layer: DenseHandle, kind: number, data: Float32Array): void;
+  denseGetParam(layer: DenseHandle, kind: number, out: Float32Array): void;
+  denseGetGrad(layer: DenseHandle, kind: number, out: Float32Array): void;
+  denseInitUniform(layer: DenseHandle, seed: number): void;
+  denseForward(layer: DenseHandle, rows: number, x: Float32Array, y: Float32Array, train: boolean): void;
+  denseBackward(layer: DenseHandle, dy: Float32Array, dx: Float32Array | null): void;
+  denseZeroGrad(layer: DenseHandle): void;
+
+  embeddingCreate(numEmbeddings: number, dim: number): EmbeddingHandle;
+  embeddingDestroy(layer: EmbeddingHandle): void;
+  embeddingSetParam(layer: EmbeddingHandle, kind: number, data: Float32Array): void;
+  embeddingGetParam(layer: EmbeddingHandle, kind: number, out: Float32Array): void;
+  embeddingGetGrad(layer: EmbeddingHandle, kind: number, out: Float32Array): void;
+  embeddingInitNormal(layer: EmbeddingHandle, seed: number): void;
+  embeddingForward(layer: EmbeddingHandle, indices: Int32Array, y: Float32Array, train: boolean): void;
+  embeddingBackward(layer: EmbeddingHandle, dy: Float32Array): void;
+  embeddingZeroGrad(layer: EmbeddingHandle): void;
+
+  /** Each returns the mean loss; the gradient output may be null. */
+  lossSoftmaxCrossEntropy(logits: Float32Array, rows: number, classes: number, targets: Int32Array, dlogits: Float32Array | null): number;
+  lossBceWithLogits(logits: Float32Array, targets: Float32Array, dlogits: Float32Array | null): number;
+  lossMse(pred: Float32Array, targets: Float32Array, dpred: Float32Array | null): number;
+
+  dropoutForward(x: Float32Array, p: number, seed: number, y: Float32Array): void;
+  dropoutBackward(dy: Float32Array, p: number, seed: number, dx: Float32Array): void;
+
+  optimCreate(config: OptimConfig): OptimHandle;
+  optimDestroy(opt: OptimHandle): void;
+  optimAddNet(opt: OptimHandle, net: NetHandle): void;
+  optimAddDense(opt: OptimHandle, layer: DenseHandle): void;
+  optimAddEmbedding(opt: OptimHandle, layer: EmbeddingHandle): void;
+  /** Returns the total norm before clipping. */
+  optimClipGradNorm(opt: OptimHandle, maxNorm: number): number;
+  optimClipGradValue(opt: OptimHandle, clip: number): void;
+  optimStep(opt: OptimHandle, lr: number): void;
+  optimZeroGrad(opt: OptimHandle): void;
+  optimStateSize(opt: OptimHandle): number;
+  optimGetState(opt: OptimHandle, out: Float32Array): void;
+  optimSetState(opt: OptimHandle, data: Float32Array): void;
 }

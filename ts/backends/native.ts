@@ -13,10 +13,22 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { GruError, type GruErrorCode } from '../errors.js';
-import type { Backend, ForwardCall, NetConfig, NetHandle, ParamKind } from './backend.js';
+import type {
+  Backend,
+  BackwardCall,
+  DenseHandle,
+  EmbeddingHandle,
+  ForwardCall,
+  ForwardTrainCall,
+  NetConfig,
+  NetHandle,
+  OptimConfig,
+  OptimHandle,
+  ParamKind,
+} from './backend.js';
 import { moduleUrl, packageRootFromSync } from './locate.js';
 
-/** The addon's own interface (native/addon/addon.cpp, net_wrap.cpp). */
+/** The addon's own interface (native/addon/addon.cpp, functions.cpp, *_wrap.cpp). */
 interface AddonNet {
   paramSize(layer: number, dir: number, kind: number): number;
   setParam(layer: number, dir: number, kind: number, data: Float32Array): void;
@@ -32,7 +44,60 @@ interface AddonNet {
     y: Float32Array | null,
     hN: Float32Array | null,
   ): void;
+  forwardTrain(
+    seqLen: number,
+    batch: number,
+    batchFirst: boolean,
+    x: Float32Array,
+    h0: Float32Array | null,
+    lengths: Int32Array | null,
+    y: Float32Array | null,
+    hN: Float32Array | null,
+    dropout: number,
+    dropoutSeed: number,
+  ): void;
+  backward(dy: Float32Array | null, dhN: Float32Array | null, dx: Float32Array | null, dh0: Float32Array | null): void;
+  getGrad(layer: number, dir: number, kind: number, out: Float32Array): void;
+  zeroGrad(): void;
+  trainBytesPerStep(): number;
+  trainBytes(): number;
   bytes(): number;
+  destroy(): void;
+}
+
+interface AddonDense {
+  setParam(kind: number, data: Float32Array): void;
+  getParam(kind: number, out: Float32Array): void;
+  getGrad(kind: number, out: Float32Array): void;
+  initUniform(seed: number): void;
+  forward(rows: number, x: Float32Array, y: Float32Array, train: boolean): void;
+  backward(dy: Float32Array, dx: Float32Array | null): void;
+  zeroGrad(): void;
+  destroy(): void;
+}
+
+interface AddonEmbedding {
+  setParam(kind: number, data: Float32Array): void;
+  getParam(kind: number, out: Float32Array): void;
+  getGrad(kind: number, out: Float32Array): void;
+  initNormal(seed: number): void;
+  forward(indices: Int32Array, y: Float32Array, train: boolean): void;
+  backward(dy: Float32Array): void;
+  zeroGrad(): void;
+  destroy(): void;
+}
+
+interface AddonOptim {
+  addNet(net: AddonNet): void;
+  addDense(layer: AddonDense): void;
+  addEmbedding(layer: AddonEmbedding): void;
+  clipGradNorm(maxNorm: number): number;
+  clipGradValue(clip: number): void;
+  step(lr: number): void;
+  zeroGrad(): void;
+  stateSize(): number;
+  getState(out: Float32Array): void;
+  setState(data: Float32Array): void;
   destroy(): void;
 }
 
@@ -53,6 +118,20 @@ interface Addon {
     bias: boolean,
     resetAfter: boolean,
   ) => AddonNet;
+  Dense: new (inFeatures: number, outFeatures: number, bias: boolean) => AddonDense;
+  Embedding: new (numEmbeddings: number, dim: number) => AddonEmbedding;
+  Optim: new (kind: number, lr: number, a: number, b: number, eps: number, weightDecay: number, flags: number) => AddonOptim;
+  lossSoftmaxCrossEntropy(
+    logits: Float32Array,
+    rows: number,
+    classes: number,
+    targets: Int32Array,
+    dlogits: Float32Array | null,
+  ): number;
+  lossBceWithLogits(logits: Float32Array, targets: Float32Array, dlogits: Float32Array | null): number;
+  lossMse(pred: Float32Array, targets: Float32Array, dpred: Float32Array | null): number;
+  dropoutForward(x: Float32Array, p: number, seed: number, y: Float32Array): void;
+  dropoutBackward(dy: Float32Array, p: number, seed: number, dx: Float32Array): void;
 }
 
 /** Re-throws an addon error as a GruError with the same code and message. */
@@ -67,8 +146,16 @@ function rethrow(err: unknown): never {
   throw err;
 }
 
-function netOf(handle: NetHandle): AddonNet {
-  return handle as unknown as AddonNet;
+/**
+ * The addon object behind a handle. A handle of another backend (or anything else) is
+ * ERR_GRU_ARG here, as on the wasm backends, rather than a TypeError from a missing method;
+ * the addon's own type tags are the last line behind this.
+ */
+function unwrap<T>(cls: abstract new (...args: never[]) => T, handle: unknown, name: string, what: string): T {
+  if (!(handle instanceof cls)) {
+    throw new GruError('ERR_GRU_ARG', `${name} must be ${what} created by this native backend`);
+  }
+  return handle;
 }
 
 /**
@@ -111,7 +198,17 @@ export function loadNativeBackend(options?: { addonPath?: string }): Backend {
       `native addon at ${path} (${source}) is not gru_simd.node: it exports no Net class`,
     );
   }
-  const Net = addon.Net;
+  const { Net, Dense, Embedding, Optim } = addon;
+  if (typeof Dense !== 'function' || typeof Embedding !== 'function' || typeof Optim !== 'function') {
+    throw new GruError(
+      'ERR_GRU_BACKEND_UNAVAILABLE',
+      `native addon at ${path} (${source}) is out of date: it exports no training classes; rebuild it (npm run build:native)`,
+    );
+  }
+  const netOf = (h: unknown, name = 'net'): AddonNet => unwrap(Net, h, name, 'a network');
+  const denseOf = (h: unknown, name = 'layer'): AddonDense => unwrap(Dense, h, name, 'a dense layer');
+  const embeddingOf = (h: unknown, name = 'layer'): AddonEmbedding => unwrap(Embedding, h, name, 'an embedding');
+  const optimOf = (h: unknown): AddonOptim => unwrap(Optim, h, 'opt', 'an optimizer');
 
   return {
     name: 'native',
@@ -243,6 +340,321 @@ export function loadNativeBackend(options?: { addonPath?: string }): Backend {
     },
     allocatedBytes(): number {
       return addon.allocatedBytes();
+    },
+
+    // ---- training: networks ----------------------------------------------------------------
+    netForwardTrain(net: NetHandle, call: ForwardTrainCall): void {
+      try {
+        netOf(net).forwardTrain(
+          call.seqLen,
+          call.batch,
+          call.batchFirst,
+          call.x,
+          call.h0,
+          call.lengths,
+          call.y,
+          call.hN,
+          call.dropout,
+          call.dropoutSeed,
+        );
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    netBackward(net: NetHandle, call: BackwardCall): void {
+      try {
+        netOf(net).backward(call.dy, call.dhN, call.dx, call.dh0);
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    netGetGrad(net: NetHandle, layer: number, direction: number, kind: ParamKind, out: Float32Array): void {
+      try {
+        netOf(net).getGrad(layer, direction, kind, out);
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    netZeroGrad(net: NetHandle): void {
+      try {
+        netOf(net).zeroGrad();
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    netTrainBytesPerStep(net: NetHandle): number {
+      try {
+        return netOf(net).trainBytesPerStep();
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    netTrainBytes(net: NetHandle): number {
+      try {
+        return netOf(net).trainBytes();
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+
+    // ---- training: dense layers ------------------------------------------------------------
+    denseCreate(inFeatures: number, outFeatures: number, bias: boolean): DenseHandle {
+      try {
+        return new Dense(inFeatures, outFeatures, bias) as unknown as DenseHandle;
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    denseDestroy(layer: DenseHandle): void {
+      try {
+        denseOf(layer).destroy();
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    denseSetParam(layer: DenseHandle, kind: number, data: Float32Array): void {
+      try {
+        denseOf(layer).setParam(kind, data);
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    denseGetParam(layer: DenseHandle, kind: number, out: Float32Array): void {
+      try {
+        denseOf(layer).getParam(kind, out);
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    denseGetGrad(layer: DenseHandle, kind: number, out: Float32Array): void {
+      try {
+        denseOf(layer).getGrad(kind, out);
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    denseInitUniform(layer: DenseHandle, seed: number): void {
+      try {
+        denseOf(layer).initUniform(seed);
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    denseForward(layer: DenseHandle, rows: number, x: Float32Array, y: Float32Array, train: boolean): void {
+      try {
+        denseOf(layer).forward(rows, x, y, train);
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    denseBackward(layer: DenseHandle, dy: Float32Array, dx: Float32Array | null): void {
+      try {
+        denseOf(layer).backward(dy, dx);
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    denseZeroGrad(layer: DenseHandle): void {
+      try {
+        denseOf(layer).zeroGrad();
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+
+    // ---- training: embeddings --------------------------------------------------------------
+    embeddingCreate(numEmbeddings: number, dim: number): EmbeddingHandle {
+      try {
+        return new Embedding(numEmbeddings, dim) as unknown as EmbeddingHandle;
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    embeddingDestroy(layer: EmbeddingHandle): void {
+      try {
+        embeddingOf(layer).destroy();
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    embeddingSetParam(layer: EmbeddingHandle, kind: number, data: Float32Array): void {
+      try {
+        embeddingOf(layer).setParam(kind, data);
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    embeddingGetParam(layer: EmbeddingHandle, kind: number, out: Float32Array): void {
+      try {
+        embeddingOf(layer).getParam(kind, out);
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    embeddingGetGrad(layer: EmbeddingHandle, kind: number, out: Float32Array): void {
+      try {
+        embeddingOf(layer).getGrad(kind, out);
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    embeddingInitNormal(layer: EmbeddingHandle, seed: number): void {
+      try {
+        embeddingOf(layer).initNormal(seed);
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    embeddingForward(layer: EmbeddingHandle, indices: Int32Array, y: Float32Array, train: boolean): void {
+      try {
+        embeddingOf(layer).forward(indices, y, train);
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    embeddingBackward(layer: EmbeddingHandle, dy: Float32Array): void {
+      try {
+        embeddingOf(layer).backward(dy);
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    embeddingZeroGrad(layer: EmbeddingHandle): void {
+      try {
+        embeddingOf(layer).zeroGrad();
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+
+    // ---- training: losses and dropout ------------------------------------------------------
+    lossSoftmaxCrossEntropy(
+      logits: Float32Array,
+      rows: number,
+      classes: number,
+      targets: Int32Array,
+      dlogits: Float32Array | null,
+    ): number {
+      try {
+        return addon.lossSoftmaxCrossEntropy(logits, rows, classes, targets, dlogits);
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    lossBceWithLogits(logits: Float32Array, targets: Float32Array, dlogits: Float32Array | null): number {
+      try {
+        return addon.lossBceWithLogits(logits, targets, dlogits);
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    lossMse(pred: Float32Array, targets: Float32Array, dpred: Float32Array | null): number {
+      try {
+        return addon.lossMse(pred, targets, dpred);
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    dropoutForward(x: Float32Array, p: number, seed: number, y: Float32Array): void {
+      try {
+        addon.dropoutForward(x, p, seed, y);
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    dropoutBackward(dy: Float32Array, p: number, seed: number, dx: Float32Array): void {
+      try {
+        addon.dropoutBackward(dy, p, seed, dx);
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+
+    // ---- training: optimizers --------------------------------------------------------------
+    optimCreate(config: OptimConfig): OptimHandle {
+      try {
+        const opt = new Optim(config.kind, config.lr, config.a, config.b, config.eps, config.weightDecay, config.flags);
+        return opt as unknown as OptimHandle;
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    optimDestroy(opt: OptimHandle): void {
+      try {
+        optimOf(opt).destroy();
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    optimAddNet(opt: OptimHandle, net: NetHandle): void {
+      try {
+        optimOf(opt).addNet(netOf(net));
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    optimAddDense(opt: OptimHandle, layer: DenseHandle): void {
+      try {
+        optimOf(opt).addDense(denseOf(layer));
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    optimAddEmbedding(opt: OptimHandle, layer: EmbeddingHandle): void {
+      try {
+        optimOf(opt).addEmbedding(embeddingOf(layer));
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    optimClipGradNorm(opt: OptimHandle, maxNorm: number): number {
+      try {
+        return optimOf(opt).clipGradNorm(maxNorm);
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    optimClipGradValue(opt: OptimHandle, clip: number): void {
+      try {
+        optimOf(opt).clipGradValue(clip);
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    optimStep(opt: OptimHandle, lr: number): void {
+      try {
+        optimOf(opt).step(lr);
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    optimZeroGrad(opt: OptimHandle): void {
+      try {
+        optimOf(opt).zeroGrad();
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    optimStateSize(opt: OptimHandle): number {
+      try {
+        return optimOf(opt).stateSize();
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    optimGetState(opt: OptimHandle, out: Float32Array): void {
+      try {
+        optimOf(opt).getState(out);
+      } catch (err) {
+        rethrow(err);
+      }
+    },
+    optimSetState(opt: OptimHandle, data: Float32Array): void {
+      try {
+        optimOf(opt).setState(data);
+      } catch (err) {
+        rethrow(err);
+      }
     },
   };
 }

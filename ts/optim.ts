@@ -1,0 +1,356 @@
+/**
+ * Optimizers with PyTorch's semantics (torch.optim.Adam, AdamW, SGD), fused in the core: one
+ * pass over every parameter tensor of the layers given, per step. The moment buffers live in
+ * the backend next to the weights; stateDict() copies them out as one Float32Array.
+ */
+import { OptimFlags, OptimKind, type Backend, type OptimConfig, type OptimHandle } from './backends/backend.js';
+import { Dense } from './dense.js';
+import { Embedding } from './embedding.js';
+import { GruError } from './errors.js';
+import { GRU } from './gru.js';
+import * as check from './validate.js';
+
+/** A layer with parameters an optimizer can update. */
+export type Trainable = GRU | Dense | Embedding;
+
+export interface AdamOptions {
+  /** Learning rate (default 1e-3). */
+  lr?: number;
+  /** Decay of the first and second moment estimates, each in [0, 1) (default [0.9, 0.999]). */
+  betas?: readonly [number, number];
+  /** Added to the denominator (default 1e-8). */
+  eps?: number;
+  /** L2 penalty added to the gradient (Adam) or decoupled decay (AdamW; default 0 / 1e-2). */
+  weightDecay?: number;
+  /** Use the maximum of past second moments (default false). */
+  amsgrad?: boolean;
+  /** Ascend instead of descend (default false). */
+  maximize?: boolean;
+}
+
+export interface SGDOptions {
+  /** Learning rate (required). */
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  weightDecay?: number;
+  /** Nesterov momentum; needs momentum > 0 and dampening 0. */
+  nesterov?: boolean;
+  maximize?: boolean;
+}
+
+export interface AdamStateDict {
+  type: 'adam' | 'adamw';
+  step: number;
+  lr: number;
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+  amsgrad: boolean;
+  maximize: boolean;
+  /** The backend's state: [step count, then every moment buffer]. */
+  state: Float32Array;
+}
+
+export interface SGDStateDict {
+  type: 'sgd';
+  step: number;
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  maximize: boolean;
+  state: Float32Array;
+}
+
+export type OptimizerStateDict = AdamStateDict | SGDStateDict;
+export type OptimizerType = OptimizerStateDict['type'];
+
+/** Options without lr, as validated; what stateDict() reports besides type, step, lr, state. */
+type Hyper = Record<string, number | boolean | [number, number]>;
+
+/** How one optimizer type reads its options and maps them onto the core's config. */
+interface Spec {
+  type: OptimizerType;
+  name: string;
+  /** lr when omitted; undefined: required. */
+  defaultLr: number | undefined;
+  /** Option names besides lr. */
+  keys: readonly string[];
+  /** Validates the options besides lr (already checked against keys). */
+  parse(o: Record<string, unknown>): Hyper;
+  config(hyper: Hyper): Omit<OptimConfig, 'lr'>;
+}
+
+/** Largest float: the core's clip threshold for "compute the norm, clip nothing". */
+const FLT_MAX = 3.4028234663852886e38;
+
+function lrOption(value: unknown): number {
+  return check.finiteNumber('lr', value, { min: 0, minOpen: true });
+}
+
+function adamSpec(type: 'adam' | 'adamw', name: string, defaultDecay: number): Spec {
+  return {
+    type,
+    name,
+    defaultLr: 1e-3,
+    keys: ['betas', 'eps', 'weightDecay', 'amsgrad', 'maximize'],
+    parse(o) {
+      let betas: [number, number] = [0.9, 0.999];
+      if (o.betas !== undefined) {
+        const b = o.betas;
+        if (!Array.isArray(b) || b.length !== 2) {
+          throw new GruError('ERR_GRU_ARG', `betas must be an array of two numbers in [0, 1), got ${check.describe(b)}`);
+        }
+        const range = { min: 0, max: 1, maxOpen: true };
+        betas = [check.finiteNumber('betas[0]', b[0], range), check.finiteNumber('betas[1]', b[1], range)];
+      }
+      return {
+        betas,
+        eps: o.eps === undefined ? 1e-8 : check.finiteNumber('eps', o.eps, { min: 0 }),
+        weightDecay: o.weightDecay === undefined ? defaultDecay : check.finiteNumber('weightDecay', o.weightDecay, { min: 0 }),
+        amsgrad: check.boolean('amsgrad', o.amsgrad, false),
+        maximize: check.boolean('maximize', o.maximize, false),
+      };
+    },
+    config(h) {
+      const [a, b] = h.betas as [number, number];
+      const flags = (h.amsgrad ? OptimFlags.amsgrad : 0) | (h.maximize ? OptimFlags.maximize : 0);
+      return { kind: OptimKind[type], a, b, eps: h.eps as number, weightDecay: h.weightDecay as number, flags };
+    },
+  };
+}
+
+const SGD_SPEC: Spec = {
+  type: 'sgd',
+  name: 'SGD',
+  defaultLr: undefined,
+  keys: ['momentum', 'dampening', 'weightDecay', 'nesterov', 'maximize'],
+  parse(o) {
+    const momentum = o.momentum === undefined ? 0 : check.finiteNumber('momentum', o.momentum, { min: 0 });
+    const dampening = o.dampening === undefined ? 0 : check.finiteNumber('dampening', o.dampening);
+    const nesterov = check.boolean('nesterov', o.nesterov, false);
+    if (nesterov && (momentum <= 0 || dampening !== 0)) {
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `nesterov requires momentum > 0 and dampening 0, got momentum ${momentum} and dampening ${dampening}`,
+      );
+    }
+    return {
+      momentum,
+      dampening,
+      weightDecay: o.weightDecay === undefined ? 0 : check.finiteNumber('weightDecay', o.weightDecay, { min: 0 }),
+      nesterov,
+      maximize: check.boolean('maximize', o.maximize, false),
+    };
+  },
+  config(h) {
+    const flags = (h.nesterov ? OptimFlags.nesterov : 0) | (h.maximize ? OptimFlags.maximize : 0);
+    return { kind: OptimKind.sgd, a: h.momentum as number, b: h.dampening as number, eps: 0, weightDecay: h.weightDecay as number, flags };
+  },
+};
+
+/** The layers to optimize: non-empty, distinct, live, all on one backend. */
+function checkParams(name: string, params: unknown): { layers: Trainable[]; backend: Backend } {
+  if (!Array.isArray(params) || params.length === 0) {
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `${name} params must be a non-empty array of GRU, Dense or Embedding layers, got ${check.describe(params)}`,
+    );
+  }
+  const layers: Trainable[] = [];
+  for (let i = 0; i < params.length; i++) {
+    const p: unknown = params[i];
+    if (!(p instanceof GRU || p instanceof Dense || p instanceof Embedding)) {
+      throw new GruError('ERR_GRU_ARG', `params[${i}] must be a GRU, Dense or Embedding layer, got ${check.describe(p)}`);
+    }
+    if (p.disposed) throw new GruError('ERR_GRU_DISPOSED', `params[${i}] (a ${p.constructor.name}) has been disposed`);
+    if (layers.includes(p)) throw new GruError('ERR_GRU_ARG', `params[${i}] appears more than once in params`);
+    if (layers.length > 0 && p.backend !== layers[0]!.backend) {
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `params must all live on one backend: params[0] is on ${layers[0]!.backend.name}, params[${i}] on ${p.backend.name}`,
+      );
+    }
+    layers.push(p);
+  }
+  return { layers, backend: layers[0]!.backend };
+}
+
+/** The shared part of Adam, AdamW and SGD. */
+export abstract class Optimizer {
+  readonly type: OptimizerType;
+  readonly backend: Backend;
+  /** The layers this optimizer updates, in the order given. */
+  readonly params: readonly Trainable[];
+  readonly #spec: Spec;
+  #hyper: Hyper;
+  #handle: OptimHandle | null;
+  #lr: number;
+  #step = 0;
+
+  protected constructor(spec: Spec, params: readonly Trainable[], options: unknown) {
+    const { layers, backend } = checkParams(spec.name, params);
+    const o = check.options(`${spec.name} options`, options);
+    check.knownKeys(`${spec.name} options`, o, ['lr', ...spec.keys]);
+    let lr: number;
+    if (o.lr !== undefined) lr = lrOption(o.lr);
+    else if (spec.defaultLr !== undefined) lr = spec.defaultLr;
+    else throw new GruError('ERR_GRU_ARG', `lr is required for ${spec.name} (a finite number > 0)`);
+    const hyper = spec.parse(o);
+    this.type = spec.type;
+    this.backend = backend;
+    this.params = layers;
+    this.#spec = spec;
+    this.#hyper = hyper;
+    this.#lr = lr;
+    this.#handle = this.#create(hyper);
+  }
+
+  /** Learning rate of the next step(): a finite number > 0 (a schedule may drive it to 0). */
+  get lr(): number {
+    return this.#lr;
+  }
+
+  set lr(value: number) {
+    this.#lr = lrOption(value);
+  }
+
+  /** @internal for schedules, which may reach 0 (CosineAnnealingLR with etaMin 0). */
+  _setScheduledLr(value: number): void {
+    this.#lr = check.finiteNumber('lr', value, { min: 0 });
+  }
+
+  /** step() calls so far (restored by loadStateDict). */
+  get stepCount(): number {
+    return this.#step;
+  }
+
+  get disposed(): boolean {
+    return this.#handle === null;
+  }
+
+  /** One update of every parameter from its gradient, with the current lr. */
+  step(): void {
+    this.backend.optimStep(this.#live(), this.#lr);
+    this.#step++;
+  }
+
+  /** Sets the gradients of every parameter to zero. */
+  zeroGrad(): void {
+    this.backend.optimZeroGrad(this.#live());
+  }
+
+  /**
+   * clip_grad_norm_: scales all gradients by maxNorm / (norm + 1e-6) when their total 2-norm
+   * is above maxNorm (> 0; Infinity only measures). Returns the total norm before clipping.
+   */
+  clipGradNorm(maxNorm: number): number {
+    if (typeof maxNorm !== 'number' || !(maxNorm > 0)) {
+      throw new GruError('ERR_GRU_ARG', `maxNorm must be a number > 0 (Infinity to only measure), got ${check.describe(maxNorm)}`);
+    }
+    return this.backend.optimClipGradNorm(this.#live(), Math.min(maxNorm, FLT_MAX));
+  }
+
+  /** clip_grad_value_: clamps every gradient to [-clip, clip]. */
+  clipGradValue(clip: number): void {
+    this.backend.optimClipGradValue(this.#live(), check.finiteNumber('clip', clip, { min: 0 }));
+  }
+
+  /** type, step count, lr, hyperparameters, and the backend state (moments) as one array. */
+  stateDict(): OptimizerStateDict {
+    const handle = this.#live();
+    const state = new Float32Array(this.backend.optimStateSize(handle));
+    this.backend.optimGetState(handle, state);
+    const hyper = { ...this.#hyper };
+    if (Array.isArray(hyper.betas)) hyper.betas = [...hyper.betas] as [number, number];
+    return { type: this.type, step: this.#step, lr: this.#lr, ...hyper, state } as OptimizerStateDict;
+  }
+
+  /**
+   * Restores a stateDict() of an optimizer of the same type over layers of the same shapes.
+   * Everything is checked before anything changes; hyperparameters are restored too.
+   */
+  loadStateDict(stateDict: OptimizerStateDict): void {
+    const handle = this.#live();
+    const sd = check.options('stateDict', stateDict);
+    if (sd.type !== this.type) {
+      throw new GruError('ERR_GRU_ARG', `stateDict.type must be '${this.type}' for this optimizer, got ${check.describe(sd.type)}`);
+    }
+    const { type: _type, step, lr: lrValue, state, ...rest } = sd;
+    if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) {
+      throw new GruError('ERR_GRU_ARG', `stateDict.step must be a non-negative integer, got ${check.describe(step)}`);
+    }
+    // 0 is allowed here: a schedule may have driven lr there before the state was saved.
+    const lr = check.finiteNumber('stateDict.lr', lrValue, { min: 0 });
+    check.knownKeys('stateDict', rest, this.#spec.keys);
+    const hyper = this.#spec.parse(rest);
+    const size = this.backend.optimStateSize(handle);
+    const data = check.float32ArrayOfLength('stateDict.state', state, size, 'this optimizer\'s state size');
+    if (JSON.stringify(hyper) !== JSON.stringify(this.#hyper)) {
+      // The core fixes hyperparameters at creation: rebuild over the same layers.
+      const fresh = this.#create(hyper);
+      this.#handle = fresh;
+      this.backend.optimDestroy(handle);
+      this.#hyper = hyper;
+    }
+    this.backend.optimSetState(this.#handle as OptimHandle, data);
+    this.#lr = lr;
+    this.#step = step;
+  }
+
+  /** Frees the moment buffers. Every later call throws ERR_GRU_DISPOSED. Idempotent. */
+  dispose(): void {
+    if (this.#handle !== null) {
+      const handle = this.#handle;
+      this.#handle = null;
+      this.backend.optimDestroy(handle);
+    }
+  }
+
+  #create(hyper: Hyper): OptimHandle {
+    const handle = this.backend.optimCreate({ ...this.#spec.config(hyper), lr: this.#lr });
+    try {
+      for (const p of this.params) {
+        if (p instanceof GRU) this.backend.optimAddNet(handle, p._netHandle());
+        else if (p instanceof Dense) this.backend.optimAddDense(handle, p._denseHandle());
+        else this.backend.optimAddEmbedding(handle, p._embeddingHandle());
+      }
+    } catch (e) {
+      this.backend.optimDestroy(handle);
+      throw e;
+    }
+    return handle;
+  }
+
+  #live(): OptimHandle {
+    if (this.#handle === null) throw new GruError('ERR_GRU_DISPOSED', `this ${this.#spec.name} optimizer has been disposed`);
+    const gone = this.params.findIndex((p) => p.disposed);
+    if (gone >= 0) {
+      throw new GruError('ERR_GRU_STATE', `params[${gone}] of this ${this.#spec.name} optimizer has been disposed`);
+    }
+    return this.#handle;
+  }
+}
+
+/** torch.optim.Adam: weightDecay is an L2 penalty added to the gradient. */
+export class Adam extends Optimizer {
+  constructor(params: readonly Trainable[], options: AdamOptions = {}) {
+    super(adamSpec('adam', 'Adam', 0), params, options);
+  }
+}
+
+/** torch.optim.AdamW: decoupled weight decay (default 1e-2), p *= 1 - lr * weightDecay. */
+export class AdamW extends Optimizer {
+  constructor(params: readonly Trainable[], options: AdamOptions = {}) {
+    super(adamSpec('adamw', 'AdamW', 1e-2), params, options);
+  }
+}
+
+/** torch.optim.SGD with momentum, dampening, Nesterov, weight decay. */
+export class SGD extends Optimizer {
+  constructor(params: readonly Trainable[], options: SGDOptions) {
+    super(SGD_SPEC, params, options);
+  }
+}
