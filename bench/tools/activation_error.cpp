@@ -1,7 +1,7 @@
 // Exhaustive error of the kernels' sigmoid and tanh over every float32 bit pattern, against
 // double-precision libm, for each ISA variant this CPU runs. Prints max absolute error, max
 // relative error (where |reference| >= 1e-30) and whether specials (NaN, +-Inf) are right.
-// Build and run: npm run measure:activations
+// Build and run: npm run measure:activations (scripts/measure-activations.sh)
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
