@@ -41,3 +41,55 @@ export interface Tolerance {
   readonly abs: number;
   readonly rel: number;
 }
+
+/* ---- Training --------------------------------------------------------------------------- */
+
+/**
+ * The float64 training reference against central finite differences in float64 (eps 1e-6):
+ * truncation O(eps^2) plus cancellation O(1e-16 / eps) ~ 1e-10 for losses of order 1.
+ * Measured (the table "float64 reference vs central finite differences" printed by the run):
+ * max |diff| 2.2e-9 (GRU parameters), 1.6e-9 (dx), 7.5e-10 (losses), i.e. <= 2% of this bound;
+ * a wrong term in BPTT (e.g. the sign of dz) gives errors of 1e-1.
+ */
+export const REFERENCE_FD = { abs: 1e-7, rel: 1e-6 } as const;
+
+/**
+ * Training gradients (GRU parameter gradients, dx, dh0; Dense, Embedding, loss gradients) of
+ * every backend and ISA against the float64 oracle. A gradient entry is a sum over up to
+ * T*B*3H terms that can cancel, so its error follows the size of the terms, not of the sum:
+ * accepted when |diff| <= abs * max|ref| + rel * |ref|, max|ref| over the whole tensor.
+ * Measured on the dev machine (AMD Zen 5), every backend and ISA, cases up to T = 200 and
+ * H = 128: max |diff| / max|ref| 6.9e-7 (avx512, avx2) and 1.7e-6 (scalar, wasm128), worst/tol
+ * 0.05-0.08, i.e. more than 10x margin. A dropped term (e.g. no b_hn gradient for
+ * resetBefore, measured by mutating the reference) gives errors of order 1.
+ */
+export const GRADIENT = { abs: 1e-5, rel: 1e-5 } as const;
+
+/** Dense forward against float64 (a dot product of up to 128 fp32 products, |x|, |W| <= 1). */
+export const LAYERS = { abs: 1e-5, rel: 1e-5 } as const;
+
+/** Loss values (means of fp32 terms, up to 1000 of them) against float64. */
+export const LOSS = { abs: 1e-6, rel: 1e-5 } as const;
+
+/**
+ * Parameters after 10 optimizer steps against torch.optim's formulas in float64, fed the same
+ * fp32 gradients. Each step rounds the parameter (ulp 1.2e-7 relative) and the update.
+ * Measured: max |diff| 5.4e-7 on parameters up to ~3 in size, worst/tol 0.25-0.27 on every
+ * backend and ISA. Formula slips, measured by mutating the reference: eps inside the square
+ * root 1e-6 (eps 1e-8) to 5e-3 (eps 1e-6); bias correction one step off 1e-3; a momentum
+ * buffer seeded with (1 - dampening) g instead of g 1e-2.
+ */
+export const OPTIMIZER = { abs: 2e-7, rel: 2e-6 } as const;
+
+/** clipGradNorm's total norm and the clipped gradients. Measured: norm rel. error <= 1e-8. */
+export const CLIP_NORM = { abs: 1e-7, rel: 1e-5 } as const;
+
+/**
+ * The loss of each of 30 training steps of the same seeded model on native and wasm-simd.
+ * The backends round differently (FMA, summation order), and training feeds each step's
+ * rounding into the next weights, so the curves could drift apart. Measured (LM, H 64, 30
+ * Adam steps): bitwise equal in the suite's run; a similar probe differs by 1 ulp (1.2e-7
+ * relative) at one step. 1e-5 leaves 100x for other CPUs, and catches a backend whose
+ * training differs in substance (a different mask, init or update gives 1e-3 and more).
+ */
+export const LOSS_CURVE = { abs: 1e-5, rel: 1e-5 } as const;
