@@ -6,6 +6,7 @@
 #include "gru_simd.h"
 #include "memory.h"
 #include "status.h"
+#include "thread_pool.h"
 
 using gru::fail;
 
@@ -55,7 +56,19 @@ int gru_set_isa(const char* name) {
   return GRU_OK;
 }
 
-int32_t gru_threads(void) { return 1; }
+int32_t gru_threads(void) { return gru::pool_threads(); }
+
+int gru_set_threads(int32_t n) {
+  gru::clear_error();
+#if defined(__EMSCRIPTEN__)
+  if (n != 1)
+    return fail(GRU_ERR_ARG, "threads must be 1 in WebAssembly (no wasm threads), got %d", n);
+#else
+  if (n < 1 || n > 1024) return fail(GRU_ERR_ARG, "threads must be in [1, 1024], got %d", n);
+  if (!gru::pool_set_threads(n)) return fail(GRU_ERR_ALLOC, "could not start %d threads", n);
+#endif
+  return GRU_OK;
+}
 
 static int eval(void (*f)(const float*, float*, size_t), const char* what, const float* x,
                 size_t x_len, float* y, size_t y_len) {

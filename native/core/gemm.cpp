@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "thread_pool.h"
+
 namespace gru {
 
 size_t gemm_pack_floats(const KernelTable* k, int64_t N, int64_t K) {
@@ -36,6 +38,53 @@ void gemm(const KernelTable* k, int64_t M, int64_t N, int64_t K, const float* A,
     k->gemm_strided(M, kc, A + k0 * cs_a, rs_a, cs_a, pack, tiles, static_cast<int32_t>(N), C, ldc,
                     accumulate || k0 > 0);
   }
+}
+
+namespace {
+
+struct ParallelGemm {
+  const KernelTable* k;
+  int64_t M, N, K;
+  const float* A;
+  int64_t rs_a, cs_a;
+  const float* B;
+  int64_t rs_b, cs_b;
+  float* C;
+  int64_t ldc;
+  bool accumulate;
+  float* pack;
+  size_t pack_per_worker;
+};
+
+void gemm_worker(void* context, int32_t worker, int32_t workers) {
+  const ParallelGemm& g = *static_cast<const ParallelGemm*>(context);
+  const int64_t W = g.k->width, tiles = (g.N + W - 1) / W;
+  int64_t t0, t1;
+  split_range(tiles, worker, workers, &t0, &t1);
+  const int64_t n0 = t0 * W, n1 = t1 * W < g.N ? t1 * W : g.N;
+  if (n1 <= n0) return;
+  gemm(g.k, g.M, n1 - n0, g.K, g.A, g.rs_a, g.cs_a, g.B + n0 * g.cs_b, g.rs_b, g.cs_b, g.C + n0,
+       g.ldc, g.accumulate, g.pack + worker * g.pack_per_worker);
+}
+
+}  // namespace
+
+size_t gemm_parallel_pack_floats(const KernelTable* k, int64_t N, int64_t K) {
+  return gemm_pack_floats(k, N, K) * static_cast<size_t>(pool_threads());
+}
+
+void gemm_parallel(const KernelTable* k, int64_t M, int64_t N, int64_t K, const float* A,
+                   int64_t rs_a, int64_t cs_a, const float* B, int64_t rs_b, int64_t cs_b, float* C,
+                   int64_t ldc, bool accumulate, float* pack, size_t pack_capacity) {
+  const int64_t W = k->width, tiles = (N + W - 1) / W;
+  const size_t per_worker = gemm_pack_floats(k, N, K);
+  // Worth a region only for a few milliseconds' worth of work (see net_forward.cpp).
+  int64_t workers = M * N * K >= (int64_t{1} << 21) ? pool_threads() : 1;
+  workers = workers < tiles ? workers : tiles;
+  const int64_t fit = static_cast<int64_t>(pack_capacity / per_worker);
+  workers = workers < fit ? workers : fit;
+  ParallelGemm g{k, M, N, K, A, rs_a, cs_a, B, rs_b, cs_b, C, ldc, accumulate, pack, per_worker};
+  parallel_run(static_cast<int32_t>(workers), &gemm_worker, &g);
 }
 
 }  // namespace gru

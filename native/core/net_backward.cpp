@@ -21,6 +21,7 @@
 #include "memory.h"
 #include "net.h"
 #include "status.h"
+#include "thread_pool.h"
 
 using gru::fail;
 
@@ -40,7 +41,8 @@ struct BackwardBuffers {
   float* step_dg;    // [B, 3H] this step's dGh rows, contiguous for the GEMM
   float* step_tmp;   // [B, H] reset_before: d(r h)
   float* u_pack;     // panels of W_hh as the right operand: [tiles][3H][W]
-  float* gemm_pack;  // packing scratch of gru::gemm
+  float* gemm_pack;  // packing scratch of gru::gemm_parallel
+  size_t gemm_pack_floats;
 };
 
 bool carve(gru_net* net, int64_t rows, int64_t B, BackwardBuffers* bb) {
@@ -49,7 +51,8 @@ bool carve(gru_net* net, int64_t rows, int64_t B, BackwardBuffers* bb) {
   int64_t widest = H;
   for (int32_t i = 0; i < net->layers * net->directions; ++i)
     widest = net->cells[i].input > widest ? net->cells[i].input : widest;
-  const int64_t gemm_pack = ((widest + W - 1) / W) * W * kGemmKBlock;
+  const int64_t gemm_pack =
+      static_cast<int64_t>(gemm_parallel_pack_floats(net->kernels, widest, kGemmKBlock));
   const int64_t sizes[] = {rows * 3 * H, rows * 3 * H, rows * H,       rows * H,
                            rows * D * H, rows * D * H, B * H,          B * H,
                            B * 3 * H,    B * H,        tilesW * 3 * H, gemm_pack};
@@ -65,6 +68,7 @@ bool carve(gru_net* net, int64_t rows, int64_t B, BackwardBuffers* bb) {
     *parts[i] = p;
     p += (sizes[i] + 15) & ~int64_t{15};
   }
+  bb->gemm_pack_floats = static_cast<size_t>(gemm_pack);
   return true;
 }
 
@@ -86,6 +90,136 @@ void add_column_sums(const float* m, int64_t rows, int64_t cols, float* out) {
     for (int64_t c = 0; c < cols; ++c) out[c] += m[r * cols + c];
 }
 
+// The reverse time loop of one cell. Each worker owns a range of hidden units (tiles): it
+// computes the element-wise gradients of its units, then its columns of dh_prev = dG U; the
+// workers meet after each of the two (the product reads every unit's dG).
+struct BackwardSteps {
+  gru_net* net;
+  const Cell* cell;
+  int32_t layer, direction, longest;
+  const float* out_l;  // this layer's outputs (the states)
+  const float* gates;  // this cell's saved gates
+  float* u_rz;         // reset_before: panels of U's r,z rows; reset_after: all of U
+  float* u_n;          // reset_before: panels of U's n rows
+  BackwardBuffers* bb;
+  SpinBarrier* barrier;
+};
+
+void backward_steps(void* context, int32_t worker, int32_t workers) {
+  BackwardSteps& job = *static_cast<BackwardSteps*>(context);
+  gru_net* net = job.net;
+  const TrainCache& tc = net->train;
+  const KernelTable* k = net->kernels;
+  BackwardBuffers& bb = *job.bb;
+  const int32_t T = tc.seq_len, B = tc.batch, bf = tc.batch_first;
+  const int32_t W = net->width, d = job.direction;
+  const int64_t H = net->hidden, H3 = 3 * H, DH = net->directions * H;
+  const int64_t gates_per_row = static_cast<int64_t>(net->tiles) * kSavedGates * W;
+  int64_t tile_begin, tile_end;
+  split_range(net->tiles, worker, workers, &tile_begin, &tile_end);
+  const int64_t j0 = tile_begin * W;
+  const int64_t j1 = tile_end * W < H ? tile_end * W : H;
+  const int32_t my_tiles = static_cast<int32_t>(tile_end - tile_begin);
+  const int32_t my_cols = static_cast<int32_t>(j1 > j0 ? j1 - j0 : 0);
+  float* dh = bb.dh;
+  float* dh_next = bb.dh_next;
+  const int32_t* lengths = tc.lengths;
+  auto sync = [&]() {
+    if (workers > 1) job.barrier->wait();
+  };
+
+  for (int32_t step = job.longest - 1; step >= 0; --step) {
+    for (int32_t b = 0; b < B; ++b) {
+      float* dh_b = dh + b * H;
+      float* next_b = dh_next + b * H;
+      float* sdg = bb.step_dg + b * H3;
+      const int32_t len = lengths[b];
+      if (step >= len) {  // padding: the state, and its gradient, pass through
+        for (int64_t j = j0; j < j1; ++j) {
+          next_b[j] = dh_b[j];
+          sdg[j] = sdg[H + j] = sdg[2 * H + j] = 0.0f;
+        }
+        continue;
+      }
+      const int32_t t = d == 0 ? step : len - 1 - step;
+      const int64_t r0 = row_of(bf, T, B, t, b);
+      const float* hp;
+      if (step == 0) {
+        hp = tc.h0 + ((static_cast<int64_t>(job.layer) * net->directions + d) * B + b) * H;
+      } else {
+        const int32_t t_prev = d == 0 ? t - 1 : t + 1;
+        hp = job.out_l + row_of(bf, T, B, t_prev, b) * DH + d * H;
+      }
+      float* hprev = bb.hprev + r0 * H;
+      const float* dyr = bb.dout + r0 * DH + d * H;
+      const float* g = job.gates + r0 * gates_per_row;
+      float* dgx = bb.dgx + r0 * H3;
+      float* dgh = bb.dgh + r0 * H3;
+      for (int64_t j = j0; j < j1; ++j) {
+        const float* gj = g + (j / W) * kSavedGates * W + (j % W);
+        const float r = gj[0], z = gj[W], n = gj[2 * W], hn = gj[3 * W];
+        hprev[j] = hp[j];
+        const float dhj = dh_b[j] + dyr[j];
+        const float dn = dhj * (1.0f - z);
+        const float dz = dhj * (hp[j] - n);
+        const float da_n = dn * (1.0f - n * n);
+        const float da_z = dz * z * (1.0f - z);
+        next_b[j] = dhj * z;
+        dgx[H + j] = dgh[H + j] = sdg[H + j] = da_z;
+        dgx[2 * H + j] = da_n;
+        if (net->reset_after) {
+          const float da_r = da_n * hn * r * (1.0f - r);
+          dgx[j] = dgh[j] = sdg[j] = da_r;
+          dgh[2 * H + j] = sdg[2 * H + j] = da_n * r;
+        } else {
+          dgh[2 * H + j] = sdg[2 * H + j] = da_n;  // r is finished below, after U_n^T da_n
+        }
+      }
+    }
+    sync();  // step_dg is complete
+    if (net->reset_after) {
+      // My columns of dh_prev += dGh U (padding rows have dG = 0).
+      if (my_tiles > 0)
+        k->gemm_strided(B, static_cast<int32_t>(H3), bb.step_dg, H3, 1,
+                        job.u_rz + tile_begin * H3 * W, my_tiles, my_cols, dh_next + j0, H, 1);
+    } else {
+      // d(rh) = da_n U_n (my columns), then r's gradient, then dh_prev += [da_r, da_z] U_rz.
+      if (my_tiles > 0)
+        k->gemm_strided(B, static_cast<int32_t>(H), bb.step_dg + 2 * H, H3, 1,
+                        job.u_n + tile_begin * H * W, my_tiles, my_cols, bb.step_tmp + j0, H, 0);
+      for (int32_t b = 0; b < B; ++b) {
+        const int32_t len = lengths[b];
+        if (step >= len) continue;
+        const int32_t t = d == 0 ? step : len - 1 - step;
+        const int64_t r0 = row_of(bf, T, B, t, b);
+        const float* hp = bb.hprev + r0 * H;
+        const float* g = job.gates + r0 * gates_per_row;
+        const float* drh = bb.step_tmp + b * H;
+        float* rh = bb.rh + r0 * H;
+        for (int64_t j = j0; j < j1; ++j) {
+          const float r = g[(j / W) * kSavedGates * W + (j % W)];
+          const float da_r = drh[j] * hp[j] * r * (1.0f - r);
+          bb.dgx[r0 * H3 + j] = bb.dgh[r0 * H3 + j] = bb.step_dg[b * H3 + j] = da_r;
+          dh_next[b * H + j] += drh[j] * r;
+          rh[j] = r * hp[j];
+        }
+      }
+      sync();  // the r part of step_dg is complete
+      if (my_tiles > 0)
+        k->gemm_strided(B, static_cast<int32_t>(2 * H), bb.step_dg, H3, 1,
+                        job.u_rz + tile_begin * 2 * H * W, my_tiles, my_cols, dh_next + j0, H, 1);
+    }
+    sync();  // dh_prev is complete; step_dg may be rewritten
+    float* swap = dh;
+    dh = dh_next;
+    dh_next = swap;
+  }
+  if (worker == 0) {
+    bb.dh = dh;  // the gradient of the state the first step started from
+    bb.dh_next = dh_next;
+  }
+}
+
 }  // namespace
 }  // namespace gru
 
@@ -99,7 +233,7 @@ extern "C" int gru_net_backward(gru_net* net, const float* dy, size_t dy_len, co
   if (!tc.ready)
     return fail(GRU_ERR_STATE,
                 "backward needs a training forward first, and runs once per training forward");
-  const int32_t T = tc.seq_len, B = tc.batch, bf = tc.batch_first;
+  const int32_t T = tc.seq_len, B = tc.batch;
   const int64_t rows = static_cast<int64_t>(T) * B;
   const int64_t H = net->hidden, D = net->directions, L = net->layers, I = net->input_size;
   const int64_t DH = D * H, H3 = 3 * H;
@@ -176,93 +310,39 @@ extern "C" int gru_net_backward(gru_net* net, const float* dy, size_t dy_len, co
         pack_rows(c.w_hh, H, 2 * H, H, W, tiles, u_n);
       }
 
-      for (int32_t step = longest - 1; step >= 0; --step) {
-        memset(bb.step_dg, 0, B * H3 * sizeof(float));
-        for (int32_t b = 0; b < B; ++b) {
-          float* dh_b = bb.dh + b * H;
-          float* next_b = bb.dh_next + b * H;
-          const int32_t len = lengths[b];
-          if (step >= len) {  // padding: the state, and its gradient, pass through
-            memcpy(next_b, dh_b, H * sizeof(float));
-            continue;
-          }
-          const int32_t t = d == 0 ? step : len - 1 - step;
-          const int64_t r0 = row_of(bf, T, B, t, b);
-          const float* hp;
-          if (step == 0) {
-            hp = tc.h0 + ((l * D + d) * B + b) * H;
-          } else {
-            const int32_t t_prev = d == 0 ? t - 1 : t + 1;
-            hp = out_l + row_of(bf, T, B, t_prev, b) * DH + d * H;
-          }
-          memcpy(bb.hprev + r0 * H, hp, H * sizeof(float));
-          const float* dyr = bb.dout + r0 * DH + d * H;
-          const float* g = gates + r0 * gates_per_row;
-          float* dgx = bb.dgx + r0 * H3;
-          float* dgh = bb.dgh + r0 * H3;
-          float* sdg = bb.step_dg + b * H3;
-          for (int64_t j = 0; j < H; ++j) {
-            const float* gj = g + (j / W) * kSavedGates * W + (j % W);
-            const float r = gj[0], z = gj[W], n = gj[2 * W], hn = gj[3 * W];
-            const float dh = dh_b[j] + dyr[j];
-            const float dn = dh * (1.0f - z);
-            const float dz = dh * (hp[j] - n);
-            const float da_n = dn * (1.0f - n * n);
-            const float da_z = dz * z * (1.0f - z);
-            next_b[j] = dh * z;
-            dgx[H + j] = dgh[H + j] = sdg[H + j] = da_z;
-            dgx[2 * H + j] = da_n;
-            if (net->reset_after) {
-              const float da_r = da_n * hn * r * (1.0f - r);
-              dgx[j] = dgh[j] = sdg[j] = da_r;
-              dgh[2 * H + j] = sdg[2 * H + j] = da_n * r;
-            } else {
-              dgh[2 * H + j] = sdg[2 * H + j] = da_n;  // r is finished below, after U_n^T da_n
-            }
-          }
-        }
-        if (net->reset_after) {
-          // dh_prev += dGh U, for all rows at once (padding rows have dG = 0).
-          k->gemm_strided(B, static_cast<int32_t>(H3), bb.step_dg, H3, 1, bb.u_pack, tiles,
-                          static_cast<int32_t>(H), bb.dh_next, H, 1);
-        } else {
-          // d(rh) = da_n U_n, then r's gradient, then dh_prev += [da_r, da_z] U_rz.
-          k->gemm_strided(B, static_cast<int32_t>(H), bb.step_dg + 2 * H, H3, 1, u_n, tiles,
-                          static_cast<int32_t>(H), bb.step_tmp, H, 0);
-          for (int32_t b = 0; b < B; ++b) {
-            const int32_t len = lengths[b];
-            if (step >= len) continue;
-            const int32_t t = d == 0 ? step : len - 1 - step;
-            const int64_t r0 = row_of(bf, T, B, t, b);
-            const float* hp = bb.hprev + r0 * H;
-            const float* g = gates + r0 * gates_per_row;
-            const float* drh = bb.step_tmp + b * H;
-            float* rh = bb.rh + r0 * H;
-            for (int64_t j = 0; j < H; ++j) {
-              const float r = g[(j / W) * kSavedGates * W + (j % W)];
-              const float da_r = drh[j] * hp[j] * r * (1.0f - r);
-              bb.dgx[r0 * H3 + j] = bb.dgh[r0 * H3 + j] = bb.step_dg[b * H3 + j] = da_r;
-              bb.dh_next[b * H + j] += drh[j] * r;
-              rh[j] = r * hp[j];
-            }
-          }
-          k->gemm_strided(B, static_cast<int32_t>(2 * H), bb.step_dg, H3, 1, u_rz, tiles,
-                          static_cast<int32_t>(H), bb.dh_next, H, 1);
-        }
-        float* swap = bb.dh;
-        bb.dh = bb.dh_next;
-        bb.dh_next = swap;
+      SpinBarrier barrier;
+      BackwardSteps job{net,
+                        &c,
+                        static_cast<int32_t>(l),
+                        static_cast<int32_t>(d),
+                        longest,
+                        out_l,
+                        gates,
+                        net->reset_after ? bb.u_pack : u_rz,
+                        u_n,
+                        &bb,
+                        &barrier};
+      const int64_t step_fmas = static_cast<int64_t>(B) * H3 * H;
+      int32_t step_workers = 1;
+      if (step_fmas >= (int64_t{1} << 17) && step_fmas * longest >= (int64_t{1} << 21)) {
+        const int64_t n = pool_threads() < tiles ? pool_threads() : tiles;
+        step_workers = static_cast<int32_t>(n > 1 ? n : 1);
       }
+      parallel_run(step_workers, &backward_steps, &job, &barrier);
       if (dh0) memcpy(dh0 + (l * D + d) * B * H, bb.dh, B * H * sizeof(float));
 
       // Whole-sequence weight gradients: GEMMs over all T*B rows.
-      gemm(k, H3, in, rows, bb.dgx, 1, H3, x_in, in, 1, c.g_w_ih, in, true, bb.gemm_pack);
+      const size_t pack = bb.gemm_pack_floats;
+      gemm_parallel(k, H3, in, rows, bb.dgx, 1, H3, x_in, in, 1, c.g_w_ih, in, true, bb.gemm_pack,
+                    pack);
       if (net->reset_after) {
-        gemm(k, H3, H, rows, bb.dgh, 1, H3, bb.hprev, H, 1, c.g_w_hh, H, true, bb.gemm_pack);
+        gemm_parallel(k, H3, H, rows, bb.dgh, 1, H3, bb.hprev, H, 1, c.g_w_hh, H, true,
+                      bb.gemm_pack, pack);
       } else {
-        gemm(k, 2 * H, H, rows, bb.dgh, 1, H3, bb.hprev, H, 1, c.g_w_hh, H, true, bb.gemm_pack);
-        gemm(k, H, H, rows, bb.dgh + 2 * H, 1, H3, bb.rh, H, 1, c.g_w_hh + 2 * H * H, H, true,
-             bb.gemm_pack);
+        gemm_parallel(k, 2 * H, H, rows, bb.dgh, 1, H3, bb.hprev, H, 1, c.g_w_hh, H, true,
+                      bb.gemm_pack, pack);
+        gemm_parallel(k, H, H, rows, bb.dgh + 2 * H, 1, H3, bb.rh, H, 1, c.g_w_hh + 2 * H * H, H,
+                      true, bb.gemm_pack, pack);
       }
       if (net->has_bias) {
         add_column_sums(bb.dgx, rows, H3, c.g_b_ih);
@@ -270,7 +350,8 @@ extern "C" int gru_net_backward(gru_net* net, const float* dy, size_t dy_len, co
       }
       // Gradient of the layer's input (both directions add into it).
       if (dx_target)
-        gemm(k, rows, in, H3, bb.dgx, H3, 1, c.w_ih, in, 1, dx_target, in, d > 0, bb.gemm_pack);
+        gemm_parallel(k, rows, in, H3, bb.dgx, H3, 1, c.w_ih, in, 1, dx_target, in, d > 0,
+                      bb.gemm_pack, pack);
     }
     if (l > 0) {
       // The layer below's output gradient, through the dropout mask.

@@ -9,6 +9,7 @@
 #include "net.h"
 #include "random.h"
 #include "status.h"
+#include "thread_pool.h"
 
 using gru::fail;
 
@@ -88,15 +89,17 @@ bool prepare(gru_net* net, int64_t rows, int64_t B, bool train) {
     s.layer_out_cap = ok ? rows * DH : 0;
     if (!ok) return false;
   }
-  if (static_cast<size_t>(B) > s.rows_cap) {
+  // Per-row step arrays, one set per worker.
+  const size_t row_slots = static_cast<size_t>(B) * pool_threads();
+  if (row_slots > s.rows_cap) {
     mem_free(const_cast<float**>(s.xp_rows));
     mem_free(s.time_of_row);
     mem_free(s.save_rows);
-    s.xp_rows = alloc_array<const float*>(B);
-    s.time_of_row = alloc_array<int32_t>(B);
-    s.save_rows = alloc_array<float*>(B);
+    s.xp_rows = alloc_array<const float*>(row_slots);
+    s.time_of_row = alloc_array<int32_t>(row_slots);
+    s.save_rows = alloc_array<float*>(row_slots);
     const bool ok = s.xp_rows && s.time_of_row && s.save_rows;
-    s.rows_cap = ok ? B : 0;
+    s.rows_cap = ok ? row_slots : 0;
     if (!ok) return false;
   }
   if (!train) return true;
@@ -113,6 +116,138 @@ bool prepare(gru_net* net, int64_t rows, int64_t B, bool train) {
   t.lengths = reinterpret_cast<int32_t*>(lengths);
   t.lengths_cap = lengths_floats;
   return ok;
+}
+
+// When is a parallel region worth it? Waking a sleeping helper thread costs tens of
+// microseconds, so a region must hold at least kMinRegionFmas multiply-adds (~15 us of one
+// core). Inside the time loop the helpers stay awake (they spin between steps), and a step
+// only pays a barrier (~1 us), so a step must hold at least kMinStepFmas.
+constexpr int64_t kMinRegionFmas = int64_t{1} << 21;
+constexpr int64_t kMinStepFmas = int64_t{1} << 17;
+
+int32_t workers_for(int64_t region_fmas, int64_t step_fmas, int64_t parts) {
+  if (region_fmas < kMinRegionFmas || step_fmas < kMinStepFmas) return 1;
+  int64_t n = pool_threads();
+  const int64_t by_work = step_fmas / kMinStepFmas;
+  n = n < by_work ? n : by_work;
+  n = n < parts ? n : parts;
+  return static_cast<int32_t>(n > 1 ? n : 1);
+}
+
+// The input projection of every (step, row) of one cell, rows split between workers.
+struct Projection {
+  const KernelTable* k;
+  int64_t rows;
+  const float* input;
+  int32_t input_width;
+  const Cell* cell;
+  int32_t tiles;
+  float* out;
+  int64_t ldp;
+};
+
+void project(void* context, int32_t worker, int32_t workers) {
+  const Projection& p = *static_cast<const Projection*>(context);
+  int64_t begin, end;
+  split_range(p.rows, worker, workers, &begin, &end);
+  if (end > begin)
+    p.k->gemm_panels(end - begin, p.input_width, p.input + begin * p.input_width, p.input_width,
+                     p.cell->w_ih_panels, p.tiles, 3, p.cell->b_x, p.out + begin * p.ldp, p.ldp);
+}
+
+// The time loop of one cell. Each worker owns a range of tiles (hidden units) for every
+// batch row and every step; the workers meet at a barrier after each step, because the next
+// step reads all of h.
+struct TimeLoop {
+  gru_net* net;
+  const Cell* cell;
+  int32_t direction, seq_len, batch, batch_first, longest;
+  const int32_t* lengths;
+  float* h;        // [B, Hp] the state before the first step
+  float* h_next;   // [B, Hp]
+  float* out;      // layer output [rows, D*H] or null
+  float* gates;    // training: this cell's saved gates, or null
+  float* discard;  // training: where padding rows' gates go
+  SpinBarrier* barrier;
+  float* final_h;  // set by worker 0: the buffer holding the state after the last step
+};
+
+void sync_barrier(void* context) { static_cast<SpinBarrier*>(context)->wait(); }
+
+void run_steps(void* context, int32_t worker, int32_t workers) {
+  TimeLoop& loop = *static_cast<TimeLoop*>(context);
+  gru_net* net = loop.net;
+  const KernelTable* k = net->kernels;
+  Scratch& s = net->scratch;
+  const int32_t W = net->width, B = loop.batch, T = loop.seq_len, d = loop.direction;
+  const int64_t Hp = net->hidden_padded, H = net->hidden;
+  const int64_t ldp = static_cast<int64_t>(net->tiles) * 3 * W;
+  const int64_t DH = static_cast<int64_t>(net->directions) * H;
+  const int64_t gates_per_row = static_cast<int64_t>(net->tiles) * kSavedGates * W;
+  int64_t tile_begin, tile_end;
+  split_range(net->tiles, worker, workers, &tile_begin, &tile_end);
+  const int64_t col_begin = tile_begin * W;
+  const int64_t col_end = tile_end * W;
+  const int64_t out_end = col_end < H ? col_end : H;  // columns of the output this worker writes
+  const float** xp_rows = s.xp_rows + static_cast<int64_t>(worker) * B;
+  int32_t* time_of_row = s.time_of_row + static_cast<int64_t>(worker) * B;
+  float** save_rows = s.save_rows + static_cast<int64_t>(worker) * B;
+
+  StepArgs args{};
+  args.rows = B;
+  args.hidden = net->hidden;
+  args.tiles = net->tiles;
+  args.tile_begin = static_cast<int32_t>(tile_begin);
+  args.tile_end = static_cast<int32_t>(tile_end);
+  args.ldh = Hp;
+  args.xp = xp_rows;
+  args.u = loop.cell->u;
+  args.u_n = loop.cell->u_n;
+  args.b_hn = loop.cell->b_hn;
+  args.rh = s.state + 2 * B * Hp;
+  args.z = s.state + 3 * B * Hp;
+  args.save = loop.gates ? save_rows : nullptr;
+  if (workers > 1) {
+    args.sync = &sync_barrier;
+    args.sync_context = loop.barrier;
+  }
+  float* h = loop.h;
+  float* h_next = loop.h_next;
+  for (int32_t step = 0; step < loop.longest; ++step) {
+    for (int32_t b = 0; b < B; ++b) {
+      const int32_t len = loop.lengths ? loop.lengths[b] : T;
+      int32_t t = -1;
+      if (step < len) t = d == 0 ? step : len - 1 - step;
+      time_of_row[b] = t;
+      // A padding row still gets a valid row to read; its result is discarded below.
+      const int64_t r = row_of(loop.batch_first, T, B, t < 0 ? 0 : t, b);
+      xp_rows[b] = s.xproj + r * ldp;
+      if (loop.gates)
+        save_rows[b] = t < 0 ? loop.discard + b * gates_per_row : loop.gates + r * gates_per_row;
+    }
+    args.h_prev = h;
+    args.h_next = h_next;
+    if (net->reset_after) {
+      k->step_reset_after(&args);
+    } else {
+      k->step_reset_before(&args);
+    }
+    for (int32_t b = 0; b < B; ++b) {
+      const int32_t t = time_of_row[b];
+      if (t < 0) {  // padding: the state holds
+        memcpy(h_next + b * Hp + col_begin, h + b * Hp + col_begin,
+               (col_end - col_begin) * sizeof(float));
+      } else if (loop.out && out_end > col_begin) {
+        memcpy(loop.out + row_of(loop.batch_first, T, B, t, b) * DH + d * H + col_begin,
+               h_next + b * Hp + col_begin, (out_end - col_begin) * sizeof(float));
+      }
+    }
+    if (workers > 1) loop.barrier->wait();
+    float* swap = h;
+    h = h_next;
+    h_next = swap;
+  }
+  if (worker == 0) loop.final_h = h;
 }
 
 }  // namespace
@@ -171,9 +306,10 @@ int run_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_firs
     }
     for (int32_t d = 0; d < net->directions; ++d) {
       const Cell& c = cell_at(net, l, d);
-      // Input projection of every step and row at once: one GEMM.
-      k->gemm_panels(rows, c.input, layer_in, c.input, c.w_ih_panels, tiles, 3, c.b_x, s.xproj,
-                     ldp);
+      // Input projection of every step and row at once: one GEMM (rows split between workers).
+      Projection projection{k, rows, layer_in, c.input, &c, tiles, s.xproj, ldp};
+      const int64_t projection_fmas = rows * c.input * 3 * Hp;
+      parallel_run(workers_for(projection_fmas, projection_fmas, rows), &project, &projection);
 
       float* h = s.state;
       float* h_next = s.state + B * Hp;
@@ -182,52 +318,19 @@ int run_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_firs
         for (int64_t b = 0; b < batch; ++b)
           memcpy(h + b * Hp, h0 + ((l * D + d) * B + b) * H, H * sizeof(float));
 
-      StepArgs args{};
-      args.rows = batch;
-      args.hidden = net->hidden;
-      args.tiles = tiles;
-      args.ldh = Hp;
-      args.xp = s.xp_rows;
-      args.u = c.u;
-      args.u_n = c.u_n;
-      args.b_hn = c.b_hn;
-      args.rh = s.state + 2 * B * Hp;
-      args.z = s.state + 3 * B * Hp;
-      args.save = train ? s.save_rows : nullptr;
-      float* gates = train ? tc.gates + (l * D + d) * rows * gates_per_row : nullptr;
-
-      for (int32_t step = 0; step < longest; ++step) {
-        for (int32_t b = 0; b < batch; ++b) {
-          const int32_t len = lengths ? lengths[b] : seq_len;
-          int32_t t = -1;
-          if (step < len) t = d == 0 ? step : len - 1 - step;
-          s.time_of_row[b] = t;
-          // A padding row still gets a valid row to read; its result is discarded below.
-          const int64_t r = row_of(batch_first, seq_len, batch, t < 0 ? 0 : t, b);
-          s.xp_rows[b] = s.xproj + r * ldp;
-          if (train)
-            s.save_rows[b] = t < 0 ? discard + b * gates_per_row : gates + r * gates_per_row;
-        }
-        args.h_prev = h;
-        args.h_next = h_next;
-        if (net->reset_after) {
-          k->step_reset_after(&args);
-        } else {
-          k->step_reset_before(&args);
-        }
-        for (int32_t b = 0; b < batch; ++b) {
-          const int32_t t = s.time_of_row[b];
-          if (t < 0) {
-            memcpy(h_next + b * Hp, h + b * Hp, Hp * sizeof(float));  // padding: state holds
-          } else if (out) {
-            memcpy(out + row_of(batch_first, seq_len, batch, t, b) * DH + d * H, h_next + b * Hp,
-                   H * sizeof(float));
-          }
-        }
-        float* swap = h;
-        h = h_next;
-        h_next = swap;
-      }
+      const int64_t step_fmas = B * 3 * Hp * H;
+      int32_t step_workers = workers_for(step_fmas * longest, step_fmas, tiles);
+      const int64_t row_sets = static_cast<int64_t>(s.rows_cap) / B;  // per-worker row arrays
+      if (step_workers > row_sets) step_workers = static_cast<int32_t>(row_sets);
+      SpinBarrier barrier;
+      TimeLoop loop{
+          net,     &c,       d,
+          seq_len, batch,    batch_first,
+          longest, lengths,  h,
+          h_next,  out,      train ? tc.gates + (l * D + d) * rows * gates_per_row : nullptr,
+          discard, &barrier, h};
+      parallel_run(step_workers, &run_steps, &loop, &barrier);
+      h = loop.final_h;
       if (h_n)
         for (int64_t b = 0; b < batch; ++b)
           memcpy(h_n + ((l * D + d) * B + b) * H, h + b * Hp, H * sizeof(float));

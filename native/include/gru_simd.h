@@ -58,8 +58,12 @@ GRU_API int gru_isa_supported(const char* name); /* 1 if compiled in and runnabl
 GRU_API int gru_set_isa(const char* name);
 /* Names of all variants compiled into this build, comma separated, best first. */
 GRU_API const char* gru_isa_list(void);
-/* Threads the core computes with (1 until the thread pool lands). */
+/* Threads the core computes with: a persistent pool, the calling thread included. Default:
+ * the CPUs this process may run on. Always 1 in wasm. */
 GRU_API int32_t gru_threads(void);
+/* Sets the pool size (1..1024); threads are started here, not per call. In wasm only 1 is
+ * valid (GRU_ERR_ARG otherwise). */
+GRU_API int gru_set_threads(int32_t n);
 
 /* ---- Activations (the kernels' fast approximations, exposed for error measurement) ---- */
 GRU_API int gru_eval_sigmoid(const float* x, size_t x_len, float* y, size_t y_len);

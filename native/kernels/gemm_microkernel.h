@@ -61,7 +61,7 @@ constexpr int tiles_per_block() {
   return S::kAccRegs / (MR * G) > 0 ? S::kAccRegs / (MR * G) : 1;
 }
 
-// Walks rows [0, M) x tiles [0, tiles): tiles in groups (outer, so a group's panels stay in
+// Walks rows [0, M) x a range of tiles: tiles in groups (outer, so a group's panels stay in
 // cache while every row block uses them), rows in blocks of S::kMaxRows (inner).
 // Epi must provide: template <int MR, int NT> void operator()(int64_t row0, int32_t tile0,
 //                                                            V (&acc)[MR][NT][G]).
@@ -70,31 +70,37 @@ struct BlockedProduct {
   using V = typename S::V;
   static constexpr int W = S::kWidth;
 
-  template <int MR>
-  static void rows_block(int64_t row0, int32_t tile_begin, int32_t tile_end, int32_t K, const A_& A,
-                         const float* panels, Epi& epi) {
-    constexpr int NT = tiles_per_block<S, MR, G>();
+  // Tiles [t, tile_end) for one block of MR rows, NT tiles per microkernel call; the tail of
+  // fewer than NT tiles goes through NT/2, NT/4, ... so it still has several FMA chains.
+  template <int MR, int NT>
+  static void tiles_for_rows(int64_t row0, int32_t t, int32_t tile_end, int32_t K, const A_& a,
+                             const float* panels, Epi& epi) {
     const int64_t panel_stride = static_cast<int64_t>(K) * G * W;
-    const A_ a = A.rows_from(row0);
-    int32_t t = tile_begin;
     for (; t + NT <= tile_end; t += NT) {
       V acc[MR][NT][G];
       MicroKernel<S, MR, NT, G>::run(K, a, panels + t * panel_stride, panel_stride, acc);
       epi.template operator()<MR, NT>(row0, t, acc);
     }
-    for (; t < tile_end; ++t) {
-      V acc[MR][1][G];
-      MicroKernel<S, MR, 1, G>::run(K, a, panels + t * panel_stride, panel_stride, acc);
-      epi.template operator()<MR, 1>(row0, t, acc);
+    if constexpr (NT > 1) {
+      if (t < tile_end) tiles_for_rows<MR, NT / 2>(row0, t, tile_end, K, a, panels, epi);
     }
   }
 
-  static void run(int64_t M, int32_t K, const A_& A, const float* panels, int32_t tiles, Epi& epi) {
+  template <int MR>
+  static void rows_block(int64_t row0, int32_t tile_begin, int32_t tile_end, int32_t K, const A_& A,
+                         const float* panels, Epi& epi) {
+    constexpr int NT = tiles_per_block<S, MR, G>();
+    tiles_for_rows<MR, NT>(row0, tile_begin, tile_end, K, A.rows_from(row0), panels, epi);
+  }
+
+  // Tiles [tile_begin, tile_end) of the panels (a worker's share of the columns).
+  static void run(int64_t M, int32_t K, const A_& A, const float* panels, int32_t tile_begin,
+                  int32_t tile_end, Epi& epi) {
     constexpr int kMR = S::kMaxRows;
     // A group of tiles as wide as the widest row block uses (the batch-1 case).
     constexpr int kGroup = tiles_per_block<S, 1, G>();
-    for (int32_t t0 = 0; t0 < tiles; t0 += kGroup) {
-      const int32_t t1 = t0 + kGroup < tiles ? t0 + kGroup : tiles;
+    for (int32_t t0 = tile_begin; t0 < tile_end; t0 += kGroup) {
+      const int32_t t1 = t0 + kGroup < tile_end ? t0 + kGroup : tile_end;
       int64_t m = 0;
       for (; m + kMR <= M; m += kMR) rows_block<kMR>(m, t0, t1, K, A, panels, epi);
       switch (M - m) {  // the remainder, 0 to kMR-1 rows, with its own register blocking

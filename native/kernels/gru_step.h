@@ -171,17 +171,20 @@ struct GruKernels {
     switch (G) {
       case 1: {
         StoreWithBias<S, 1> epi{bias, C, ldc};
-        BlockedProduct<S, 1, StoreWithBias<S, 1>>::run(M, K, RowMajorA{A, lda}, panels, tiles, epi);
+        BlockedProduct<S, 1, StoreWithBias<S, 1>>::run(M, K, RowMajorA{A, lda}, panels, 0, tiles,
+                                                       epi);
         break;
       }
       case 2: {
         StoreWithBias<S, 2> epi{bias, C, ldc};
-        BlockedProduct<S, 2, StoreWithBias<S, 2>>::run(M, K, RowMajorA{A, lda}, panels, tiles, epi);
+        BlockedProduct<S, 2, StoreWithBias<S, 2>>::run(M, K, RowMajorA{A, lda}, panels, 0, tiles,
+                                                       epi);
         break;
       }
       default: {
         StoreWithBias<S, 3> epi{bias, C, ldc};
-        BlockedProduct<S, 3, StoreWithBias<S, 3>>::run(M, K, RowMajorA{A, lda}, panels, tiles, epi);
+        BlockedProduct<S, 3, StoreWithBias<S, 3>>::run(M, K, RowMajorA{A, lda}, panels, 0, tiles,
+                                                       epi);
         break;
       }
     }
@@ -192,9 +195,9 @@ struct GruKernels {
                            int64_t ldc, int32_t accumulate) {
     StoreColumns<S> epi{C, ldc, n_valid, accumulate != 0};
     if (cs_a == 1) {
-      BlockedProduct<S, 1, StoreColumns<S>>::run(M, K, RowMajorA{A, rs_a}, panels, tiles, epi);
+      BlockedProduct<S, 1, StoreColumns<S>>::run(M, K, RowMajorA{A, rs_a}, panels, 0, tiles, epi);
     } else {
-      BlockedProduct<S, 1, StoreColumns<S>, StridedA>::run(M, K, StridedA{A, rs_a, cs_a}, panels,
+      BlockedProduct<S, 1, StoreColumns<S>, StridedA>::run(M, K, StridedA{A, rs_a, cs_a}, panels, 0,
                                                            tiles, epi);
     }
   }
@@ -202,16 +205,17 @@ struct GruKernels {
   static void step_reset_after(const gru::StepArgs* a) {
     ResetAfterEpilogue<S> epi{a};
     BlockedProduct<S, 3, ResetAfterEpilogue<S>>::run(
-        a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh}, a->u, a->tiles, epi);
+        a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh}, a->u, a->tile_begin, a->tile_end, epi);
   }
 
   static void step_reset_before(const gru::StepArgs* a) {
     ResetBeforeGates<S> gates{a};
     BlockedProduct<S, 2, ResetBeforeGates<S>>::run(a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh},
-                                                   a->u, a->tiles, gates);
+                                                   a->u, a->tile_begin, a->tile_end, gates);
+    if (a->sync) a->sync(a->sync_context);
     ResetBeforeCandidate<S> cand{a};
     BlockedProduct<S, 1, ResetBeforeCandidate<S>>::run(a->rows, a->hidden, RowMajorA{a->rh, a->ldh},
-                                                       a->u_n, a->tiles, cand);
+                                                       a->u_n, a->tile_begin, a->tile_end, cand);
   }
 
   // Element-wise evaluation, for measuring the approximations' error.

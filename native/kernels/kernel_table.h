@@ -16,9 +16,11 @@ namespace gru {
 
 // Arguments of one recurrent step for all batch rows: h_next = GRU(h_prev, xp).
 struct StepArgs {
-  int32_t rows;            // batch rows
-  int32_t hidden;          // H: inner dimension of the recurrent GEMM
-  int32_t tiles;           // Hp / W
+  int32_t rows;        // batch rows
+  int32_t hidden;      // H: inner dimension of the recurrent GEMM
+  int32_t tiles;       // Hp / W
+  int32_t tile_begin;  // the tiles (hidden units / W) this call computes: a worker's share
+  int32_t tile_end;
   int64_t ldh;             // row stride of h_prev, h_next, rh and z (= Hp)
   const float* h_prev;     // [rows, ldh], lanes past H are zero
   float* h_next;           // [rows, ldh]
@@ -32,6 +34,10 @@ struct StepArgs {
   // Training: per row, where to keep the gates for backward, or null (inference). Layout of a
   // row: [tiles][kSavedGates][W] with r, z, n and (reset_after) U_n h + b_hn.
   float* const* save;
+  // reset_before: called between its two phases (phase 2 reads all of rh), so the workers
+  // that split the tiles can meet at a barrier; null with one worker.
+  void (*sync)(void* context);
+  void* sync_context;
 };
 
 // Gates a training forward keeps per unit: r, z, n and, for reset_after, U_n h + b_hn.
@@ -66,7 +72,8 @@ struct KernelTable {
 
   // C[m, 0:n_valid] (+)= sum_k A(m, k) * panels, A(m, k) = A[m * rs_a + k * cs_a]: the general
   // product behind the training GEMMs (native/core/gemm.cpp packs B and blocks K). panels has
-  // G = 1 gate: [tiles][K][W]; columns past n_valid are not stored.
+  // G = 1 gate: [tiles][K][W]; columns past n_valid are not stored (C starts at column 0 of
+  // the panels: pass C and panels offset together to compute a slice of columns).
   void (*gemm_strided)(int64_t M, int32_t K, const float* A, int64_t rs_a, int64_t cs_a,
                        const float* panels, int32_t tiles, int32_t n_valid, float* C, int64_t ldc,
                        int32_t accumulate);
