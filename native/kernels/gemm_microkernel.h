@@ -58,7 +58,12 @@ struct MicroKernel {
 // Tiles per call for a block of MR rows: as many as the accumulator budget allows.
 template <class S, int MR, int G>
 constexpr int tiles_per_block() {
-  return S::kAccRegs / (MR * G) > 0 ? S::kAccRegs / (MR * G) : 1;
+  // Each tile of a block needs its own panel pointer: past about 4 (G = 3) the pointers no
+  // longer fit the general-purpose registers and are reloaded from the stack every k. 12
+  // chains of FMAs are already enough to cover the FMA latency on two pipes.
+  constexpr int by_registers = S::kAccRegs / (MR * G) > 0 ? S::kAccRegs / (MR * G) : 1;
+  constexpr int by_pointers = G == 1 ? 8 : 12 / G;
+  return by_registers < by_pointers ? by_registers : by_pointers;
 }
 
 // Walks rows [0, M) x a range of tiles: tiles in groups (outer, so a group's panels stay in
