@@ -20,13 +20,13 @@ namespace {
 struct RowMajorA {
   const float* p;
   int64_t ld;
-  float at(int64_t m, int64_t k) const { return p[m * ld + k]; }
+  const float* at(int64_t m, int64_t k) const { return p + m * ld + k; }
   RowMajorA rows_from(int64_t m) const { return {p + m * ld, ld}; }
 };
 struct StridedA {
   const float* p;
   int64_t rs, cs;
-  float at(int64_t m, int64_t k) const { return p[m * rs + k * cs]; }
+  const float* at(int64_t m, int64_t k) const { return p + m * rs + k * cs; }
   StridedA rows_from(int64_t m) const { return {p + m * rs, rs, cs}; }
 };
 
@@ -47,7 +47,7 @@ struct MicroKernel {
       for (int t = 0; t < NT; ++t)
         for (int g = 0; g < G; ++g) b[t][g] = S::load(pk + t * panel_stride + g * W);
       for (int m = 0; m < MR; ++m) {
-        const V a = S::set1(A.at(m, k));
+        const V a = S::broadcast(A.at(m, k));
         for (int t = 0; t < NT; ++t)
           for (int g = 0; g < G; ++g) acc[m][t][g] = S::fma(a, b[t][g], acc[m][t][g]);
       }

@@ -15,6 +15,7 @@ struct SimdNeon {
   static V load(const float* p) { return vld1q_f32(p); }
   static void store(float* p, V v) { vst1q_f32(p, v); }
   static V set1(float x) { return vdupq_n_f32(x); }
+  static V broadcast(const float* p) { return vld1q_dup_f32(p); }
   static V zero() { return vdupq_n_f32(0.0f); }
   static V add(V a, V b) { return vaddq_f32(a, b); }
   static V sub(V a, V b) { return vsubq_f32(a, b); }

@@ -16,6 +16,7 @@ struct SimdScalar {
   static V load(const float* p) { return *p; }
   static void store(float* p, V v) { *p = v; }
   static V set1(float x) { return x; }
+  static V broadcast(const float* p) { return *p; }
   static V zero() { return 0.0f; }
   static V add(V a, V b) { return a + b; }
   static V sub(V a, V b) { return a - b; }

@@ -17,6 +17,8 @@ struct SimdWasm128 {
   static V load(const float* p) { return wasm_v128_load(p); }
   static void store(float* p, V v) { wasm_v128_store(p, v); }
   static V set1(float x) { return wasm_f32x4_splat(x); }
+  // One instruction (v128.load32_splat), where a load and a splat would be two.
+  static V broadcast(const float* p) { return wasm_v128_load32_splat(p); }
   static V zero() { return wasm_f32x4_splat(0.0f); }
   static V add(V a, V b) { return wasm_f32x4_add(a, b); }
   static V sub(V a, V b) { return wasm_f32x4_sub(a, b); }
