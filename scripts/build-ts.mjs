@@ -1,10 +1,13 @@
 // Builds the JavaScript the package ships:
 //   dist/esm/   ES modules + .d.ts from tsc (one file per source module)
 //   dist/cjs/index.cjs   one CommonJS bundle for require(), made by esbuild from ts/index.ts.
+//   dist/wasm/   a copy of wasm/*.wasm: the browser build finds the modules beside itself, by
+//                new URL('../../wasm/…', import.meta.url) from dist/esm/backends/ (Node reads
+//                the package's own wasm/ instead).
 // In the CommonJS bundle import.meta.url does not exist; it is defined as the bundle's own
 // file URL, so the package root (and wasm/, build/) is found the same way as from dist/esm.
 import { execFileSync } from 'node:child_process';
-import { rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 rmSync('dist', { recursive: true, force: true });
@@ -19,9 +22,18 @@ await build({
   target: 'node18',
   outfile: 'dist/cjs/index.cjs',
   define: { 'import.meta.url': '__gru_simd_module_url' },
-  banner: { js: "const __gru_simd_module_url = require('node:url').pathToFileURL(__filename).href;" },
+  // The modules that use import.meta.url live in dist/esm/backends/ and find the wasm files at
+  // ../../wasm/ (= dist/wasm/); the bundle stands in for a module at the same depth.
+  banner: {
+    js: "const __gru_simd_module_url = require('node:url').pathToFileURL(require('node:path').join(__dirname, 'backends', 'index.cjs')).href;",
+  },
   logLevel: 'warning',
 });
 // Types for require(): the ESM declarations describe the same API.
 writeFileSync('dist/cjs/index.d.cts', "export * from '../esm/index.js';\n");
-console.log('build-ts: dist/esm (tsc) and dist/cjs/index.cjs (esbuild)');
+
+mkdirSync('dist/wasm', { recursive: true });
+const modules = readdirSync('wasm').filter((f) => f.endsWith('.wasm'));
+if (modules.length === 0) throw new Error('build-ts: no wasm/*.wasm to copy (run npm run build:wasm)');
+for (const f of modules) copyFileSync(`wasm/${f}`, `dist/wasm/${f}`);
+console.log(`build-ts: dist/esm (tsc), dist/cjs/index.cjs (esbuild), dist/wasm (${modules.join(', ')})`);

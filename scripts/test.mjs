@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // `npm test`: the one command that gates a change. Runs, in order, stopping at the first
 // failure: build the addon, build the TS (if scripts/build-ts.mjs exists), lint, type-check,
-// the mocha suite on every backend, the NEON cross-compile check, the suite on the node-gyp
-// build, the suite on the sanitizer build, and the wasm reproducibility check (when emcc is
-// installed; in CI, env CI=true, a missing emcc is a failure).
+// the mocha suite on every backend, the browser test (headless Chromium), the NEON
+// cross-compile check, the suite on the node-gyp build, the suite on the sanitizer build, and
+// the wasm reproducibility check (when emcc is installed; in CI, env CI=true, a missing emcc
+// is a failure), and the npm package test (pack, install, use).
 //
 // Each step gets env GRU_TEST_COUNTS=<file>; a mocha run (test/reporter.cjs) writes its
 // { passed, failed, skipped } there and those counts are added up. A step that writes no
@@ -38,6 +39,8 @@ const steps = [
   { name: 'typecheck', script: 'typecheck' },
   // All backends, whatever GRU_SIMD_BACKENDS the caller has set.
   { name: 'mocha (all backends)', script: 'test:unit', unsetEnv: ['GRU_SIMD_BACKENDS'] },
+  // gru-simd in headless Chromium (test/browser.test.ts): a missing Chromium fails in CI.
+  { name: 'browser (chromium)', script: 'test:browser' },
   { name: 'check:neon', script: 'check:neon' },
   { name: 'build:gyp', script: 'build:gyp' },
   { name: 'test:gyp', script: 'test:gyp' },
@@ -48,6 +51,9 @@ const steps = [
     if (inCI) return { name: 'check:wasm', fail: 'emcc not found (required in CI: apt-get install -y emscripten)' };
     return { name: 'check:wasm', script: 'check:wasm', skip: 'emcc not found (not CI)' };
   })(),
+  // npm pack (prepack: dist + the prebuilt addon), installed offline into fresh projects
+  // (test/package/package.e2e.ts): ESM, CJS, types, --ignore-scripts, no compiler, Vite.
+  { name: 'test:package', script: 'test:package' },
 ];
 
 const results = [];

@@ -4,6 +4,7 @@
  * nn.Linear's state_dict ('weight', 'bias').
  */
 import type { Backend, DenseHandle } from './backends/backend.js';
+import { Busy, holding } from './busy.js';
 import { GruError } from './errors.js';
 import { currentBackend } from './loader.js';
 import * as check from './validate.js';
@@ -30,6 +31,8 @@ export class Dense {
   #layer: DenseHandle | null;
   /** Rows of the last training forward that backward() has not consumed yet. */
   #trainedRows: number | null = null;
+  /** @internal Set while an async call (its own, an optimizer's, a model's) holds this layer. */
+  readonly _busy = new Busy('this Dense layer');
 
   constructor(options: DenseOptions) {
     const o = check.options('Dense options', options);
@@ -55,6 +58,7 @@ export class Dense {
   /** Frees the weights in the backend. Every later call throws ERR_GRU_DISPOSED. Idempotent. */
   dispose(): void {
     if (this.#layer !== null) {
+      this._busy.check();
       const layer = this.#layer;
       this.#layer = null;
       this.#trainedRows = null;
@@ -64,7 +68,7 @@ export class Dense {
 
   /** ['weight', 'bias'], or ['weight'] without bias. */
   parameterNames(): string[] {
-    this.#handle();
+    this.#live();
     return this.bias ? [...NAMES] : ['weight'];
   }
 
@@ -112,6 +116,28 @@ export class Dense {
   /** x [rows, inFeatures] -> y [rows, outFeatures]. train: keep x for backward(). */
   forward(x: Float32Array, options: { train?: boolean } = {}): Float32Array {
     const layer = this.#handle();
+    const f = this.#prepareForward(x, options);
+    if (f.train) this.#trainedRows = null;
+    this.backend.denseForward(layer, f.rows, f.x, f.y, f.train);
+    if (f.train) this.#trainedRows = f.rows;
+    return f.y;
+  }
+
+  /**
+   * forward() off the event loop (native: a worker thread; wasm: synchronously inside the
+   * promise). Leave x unmodified until it settles; the layer is busy (ERR_GRU_BUSY) meanwhile.
+   */
+  forwardAsync(x: Float32Array, options: { train?: boolean } = {}): Promise<Float32Array> {
+    return holding('forwardAsync()', [this._busy], async (run) => {
+      const { layer, f } = run(() => ({ layer: this.#handle(), f: this.#prepareForward(x, options) }));
+      if (f.train) this.#trainedRows = null;
+      await run(() => this.backend.denseForwardAsync(layer, f.rows, f.x, f.y, f.train));
+      if (f.train) this.#trainedRows = f.rows;
+      return f.y;
+    });
+  }
+
+  #prepareForward(x: Float32Array, options: { train?: boolean }): { rows: number; x: Float32Array; y: Float32Array; train: boolean } {
     const input = check.float32Array('x', x);
     const o = check.options('forward options', options);
     check.knownKeys('forward options', o, ['train']);
@@ -123,25 +149,35 @@ export class Dense {
       );
     }
     const rows = input.length / this.inFeatures;
-    const y = new Float32Array(rows * this.outFeatures);
-    if (train) this.#trainedRows = null;
-    this.backend.denseForward(layer, rows, input, y, train);
-    if (train) this.#trainedRows = rows;
-    return y;
+    return { rows, x: input, y: new Float32Array(rows * this.outFeatures), train };
   }
 
   /** dy [rows, outFeatures] of the last training forward: adds into the gradients, returns dx [rows, inFeatures]. */
   backward(dy: Float32Array): Float32Array {
     const layer = this.#handle();
+    const b = this.#prepareBackward(dy);
+    this.backend.denseBackward(layer, b.dy, b.dx);
+    this.#trainedRows = null;
+    return b.dx;
+  }
+
+  /** backward() off the event loop, as forwardAsync() is to forward(). */
+  backwardAsync(dy: Float32Array): Promise<Float32Array> {
+    return holding('backwardAsync()', [this._busy], async (run) => {
+      const { layer, b } = run(() => ({ layer: this.#handle(), b: this.#prepareBackward(dy) }));
+      await run(() => this.backend.denseBackwardAsync(layer, b.dy, b.dx));
+      this.#trainedRows = null;
+      return b.dx;
+    });
+  }
+
+  #prepareBackward(dy: Float32Array): { dy: Float32Array; dx: Float32Array } {
     const rows = this.#trainedRows;
     if (rows === null) {
       throw new GruError('ERR_GRU_STATE', 'backward() needs a forward(x, { train: true }) first (once per training forward)');
     }
     const grad = check.float32ArrayOfLength('dy', dy, rows * this.outFeatures, `[${rows}, ${this.outFeatures}]`);
-    const dx = new Float32Array(rows * this.inFeatures);
-    this.backend.denseBackward(layer, grad, dx);
-    this.#trainedRows = null;
-    return dx;
+    return { dy: grad, dx: new Float32Array(rows * this.inFeatures) };
   }
 
   /** @internal the live handle, for an optimizer. */
@@ -149,7 +185,15 @@ export class Dense {
     return this.#handle();
   }
 
+  /** The live handle: ERR_GRU_DISPOSED once freed, ERR_GRU_BUSY while an async call holds it. */
   #handle(): DenseHandle {
+    const layer = this.#live();
+    this._busy.check();
+    return layer;
+  }
+
+  /** The live handle, or ERR_GRU_DISPOSED (for what reads no backend state). */
+  #live(): DenseHandle {
     if (this.#layer === null) throw new GruError('ERR_GRU_DISPOSED', 'this Dense layer has been disposed');
     return this.#layer;
   }
@@ -159,7 +203,7 @@ export class Dense {
   }
 
   #kind(name: string): number {
-    this.#handle();
+    this.#live();
     if (typeof name !== 'string') {
       throw new GruError('ERR_GRU_TYPE', `parameter name must be a string, got ${check.describe(name)}`);
     }

@@ -4,6 +4,7 @@
  * backward regenerates it from the seed of the last training call instead of storing it.
  */
 import type { Backend } from './backends/backend.js';
+import { Busy } from './busy.js';
 import { GruError } from './errors.js';
 import { currentBackend } from './loader.js';
 import * as check from './validate.js';
@@ -37,6 +38,8 @@ export class Dropout {
   #calls = 0;
   /** Seed and length of the last training forward, for backward(). */
   #last: { seed: number; length: number } | null = null;
+  /** @internal Set while a SequenceModel's async step holds this layer (its mask sequence). */
+  readonly _busy = new Busy('this Dropout layer');
 
   constructor(options: DropoutOptions) {
     const o = check.options('Dropout options', options);
@@ -48,6 +51,7 @@ export class Dropout {
 
   /** x of any shape, flat. train: a fresh mask per call; otherwise a copy of x. */
   forward(x: Float32Array, options: { train?: boolean } = {}): Float32Array {
+    this._busy.check();
     const input = check.float32Array('x', x);
     const o = check.options('forward options', options);
     check.knownKeys('forward options', o, ['train']);
@@ -61,6 +65,7 @@ export class Dropout {
 
   /** dy (shape of the last training forward's x) -> dx, through that call's mask. */
   backward(dy: Float32Array): Float32Array {
+    this._busy.check();
     const last = this.#last;
     if (last === null) throw new GruError('ERR_GRU_STATE', 'backward() needs a forward(x, { train: true }) first');
     const grad = check.float32ArrayOfLength('dy', dy, last.length, 'the length of the last training forward\'s x');

@@ -4,6 +4,7 @@
  * indices the last training forward used, and no other row.
  */
 import type { Backend, EmbeddingHandle } from './backends/backend.js';
+import { Busy } from './busy.js';
 import { loadChecked } from './dense.js';
 import { GruError } from './errors.js';
 import { currentBackend } from './loader.js';
@@ -27,6 +28,8 @@ export class Embedding {
   #layer: EmbeddingHandle | null;
   /** Indices of the last training forward that backward() has not consumed yet. */
   #trainedRows: number | null = null;
+  /** @internal Set while an async call (an optimizer's, a model's) holds this layer. */
+  readonly _busy = new Busy('this Embedding');
 
   constructor(options: EmbeddingOptions) {
     const o = check.options('Embedding options', options);
@@ -51,6 +54,7 @@ export class Embedding {
   /** Frees the table in the backend. Every later call throws ERR_GRU_DISPOSED. Idempotent. */
   dispose(): void {
     if (this.#layer !== null) {
+      this._busy.check();
       const layer = this.#layer;
       this.#layer = null;
       this.#trainedRows = null;
@@ -59,7 +63,7 @@ export class Embedding {
   }
 
   parameterNames(): string[] {
-    this.#handle();
+    this.#live();
     return ['weight'];
   }
 
@@ -132,13 +136,21 @@ export class Embedding {
     return this.#handle();
   }
 
+  /** The live handle: ERR_GRU_DISPOSED once freed, ERR_GRU_BUSY while an async call holds it. */
   #handle(): EmbeddingHandle {
+    const layer = this.#live();
+    this._busy.check();
+    return layer;
+  }
+
+  /** The live handle, or ERR_GRU_DISPOSED (for what reads no backend state). */
+  #live(): EmbeddingHandle {
     if (this.#layer === null) throw new GruError('ERR_GRU_DISPOSED', 'this Embedding has been disposed');
     return this.#layer;
   }
 
   #check(name: string): void {
-    this.#handle();
+    this.#live();
     if (typeof name !== 'string') {
       throw new GruError('ERR_GRU_TYPE', `parameter name must be a string, got ${check.describe(name)}`);
     }

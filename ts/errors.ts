@@ -14,6 +14,8 @@ export type GruErrorCode =
   | 'ERR_GRU_ISA'
   | 'ERR_GRU_TYPE'
   | 'ERR_GRU_DISPOSED'
+  /** An async call is in flight on the object (or, for setThreads, on the backend): await it first. */
+  | 'ERR_GRU_BUSY'
   | 'ERR_GRU_NOT_INITIALIZED'
   | 'ERR_GRU_BACKEND_UNAVAILABLE';
 

@@ -3,7 +3,8 @@
  * live in a backend (native addon or wasm heap) in the kernels' packed layout. Parameters go
  * in and out in PyTorch's nn.GRU state_dict layout; the packed form is private.
  */
-import type { Backend, NetHandle, ParamKind } from './backends/backend.js';
+import type { Backend, BackwardCall, ForwardCall, NetHandle, ParamKind } from './backends/backend.js';
+import { Busy, holding } from './busy.js';
 import { deriveSeed } from './dropout.js';
 import { GruError } from './errors.js';
 import { currentBackend } from './loader.js';
@@ -96,6 +97,17 @@ interface ParamRef {
   kind: ParamKind;
 }
 
+/** A checked forward call: what forward() and forwardAsync() hand to the backend. */
+interface PreparedForward {
+  call: ForwardCall;
+  train: boolean;
+  dropout: number;
+  dropoutSeed: number;
+  /** The seed was derived (not given): count it once the call succeeds. */
+  derivedSeed: boolean;
+  result: ForwardResult;
+}
+
 export class GRU {
   readonly inputSize: number;
   readonly hiddenSize: number;
@@ -111,6 +123,8 @@ export class GRU {
   /** Seeds of dropout masks when forward() is given none: deriveSeed(#dropoutBase, n++). */
   #dropoutBase: number;
   #dropoutCount = 0;
+  /** @internal Set while an async call (forwardAsync, an optimizer's, a model's) holds this GRU. */
+  readonly _busy = new Busy('this GRU');
 
   constructor(options: GRUOptions) {
     const o = check.options('GRU options', options);
@@ -149,9 +163,13 @@ export class GRU {
     return this.#net === null;
   }
 
-  /** Frees the weights in the backend. Every later call throws ERR_GRU_DISPOSED. Idempotent. */
+  /**
+   * Frees the weights in the backend. Every later call throws ERR_GRU_DISPOSED. Idempotent.
+   * ERR_GRU_BUSY while an async call on this GRU is in flight.
+   */
   dispose(): void {
     if (this.#net !== null) {
+      this._busy.check();
       const net = this.#net;
       this.#net = null;
       this.#trained = null;
@@ -161,7 +179,7 @@ export class GRU {
 
   /** Names in PyTorch's order: per layer, per direction, weight_ih, weight_hh, bias_ih, bias_hh. */
   parameterNames(): string[] {
-    this.#handle();
+    this.#live();
     const names: string[] = [];
     const kinds = this.bias ? 4 : 2;
     for (let l = 0; l < this.numLayers; l++) {
@@ -262,6 +280,47 @@ export class GRU {
    */
   forward(x: Float32Array, options: ForwardOptions = {}): ForwardResult {
     const net = this.#handle();
+    const f = this.#prepareForward(x, options);
+    if (f.train) {
+      // The core drops what the previous training forward kept as soon as this one starts.
+      this.#trained = null;
+      this.backend.netForwardTrain(net, { ...f.call, dropout: f.dropout, dropoutSeed: f.dropoutSeed });
+      this.#commitTrain(f);
+    } else {
+      this.backend.netForward(net, f.call);
+    }
+    return f.result;
+  }
+
+  /**
+   * forward() off the event loop: same options, checks and results. Native: the backend runs on
+   * a worker thread while the event loop goes on; x (and h0) are read in place, so leave them
+   * unmodified until the promise settles. Meanwhile this GRU is busy: every other call on it
+   * (dispose, setParameter, forward, backward, zeroGrad, an optimizer's step) throws
+   * ERR_GRU_BUSY. Separate layers may run concurrently. Wasm has no threads here: the call runs
+   * synchronously inside the promise, with the same results.
+   */
+  forwardAsync(x: Float32Array, options: ForwardOptions = {}): Promise<ForwardResult> {
+    return holding('forwardAsync()', [this._busy], async (run) => {
+      const { net, f } = run(() => ({ net: this.#handle(), f: this.#prepareForward(x, options) }));
+      if (f.train) {
+        this.#trained = null;
+        await run(() => this.backend.netForwardTrainAsync(net, { ...f.call, dropout: f.dropout, dropoutSeed: f.dropoutSeed }));
+        this.#commitTrain(f);
+      } else {
+        await run(() => this.backend.netForwardAsync(net, f.call));
+      }
+      return f.result;
+    });
+  }
+
+  #commitTrain(f: PreparedForward): void {
+    if (f.derivedSeed) this.#dropoutCount++;
+    this.#trained = { seqLen: f.call.seqLen, batch: f.call.batch };
+  }
+
+  /** Checks forward()'s arguments and allocates its outputs. */
+  #prepareForward(x: Float32Array, options: ForwardOptions): PreparedForward {
     const o = check.options('forward options', options);
     check.knownKeys('forward options', o, FORWARD_KEYS);
     const input = check.float32Array('x', x);
@@ -306,16 +365,14 @@ export class GRU {
     const output = returnSequences ? new Float32Array(seqLen * batch * features) : null;
     const hN = new Float32Array(stateLen);
     const call = { seqLen, batch, batchFirst: this.batchFirst, x: input, h0, lengths, y: output, hN };
-    if (train) {
-      // The core drops what the previous training forward kept as soon as this one starts.
-      this.#trained = null;
-      this.backend.netForwardTrain(net, { ...call, dropout, dropoutSeed });
-      if (o.dropoutSeed === undefined) this.#dropoutCount++;
-      this.#trained = { seqLen, batch };
-    } else {
-      this.backend.netForward(net, call);
-    }
-    return { output, outputShape, hN, hNShape: stateShape };
+    return {
+      call,
+      train,
+      dropout,
+      dropoutSeed,
+      derivedSeed: o.dropoutSeed === undefined,
+      result: { output, outputShape, hN, hNShape: stateShape },
+    };
   }
 
   /**
@@ -324,6 +381,24 @@ export class GRU {
    */
   backward(options: BackwardOptions = {}): BackwardResult {
     const net = this.#handle();
+    const b = this.#prepareBackward(options);
+    this.backend.netBackward(net, b.call);
+    this.#trained = null;
+    return b.result;
+  }
+
+  /** backward() off the event loop, as forwardAsync() is to forward(). */
+  backwardAsync(options: BackwardOptions = {}): Promise<BackwardResult> {
+    return holding('backwardAsync()', [this._busy], async (run) => {
+      const { net, b } = run(() => ({ net: this.#handle(), b: this.#prepareBackward(options) }));
+      await run(() => this.backend.netBackwardAsync(net, b.call));
+      this.#trained = null;
+      return b.result;
+    });
+  }
+
+  /** Checks backward()'s arguments and allocates its outputs. */
+  #prepareBackward(options: BackwardOptions): { call: BackwardCall; result: BackwardResult } {
     const o = check.options('backward options', options);
     check.knownKeys('backward options', o, BACKWARD_KEYS);
     const trained = this.#trained;
@@ -340,9 +415,7 @@ export class GRU {
     const dhN = o.dHN === undefined ? null : check.float32ArrayOfLength('dHN', o.dHN, stateLen, stateShape);
     const dx = check.boolean('inputGrad', o.inputGrad, true) ? new Float32Array(seqLen * batch * this.inputSize) : null;
     const dh0 = check.boolean('h0Grad', o.h0Grad, false) ? new Float32Array(stateLen) : null;
-    this.backend.netBackward(net, { dy, dhN, dx, dh0 });
-    this.#trained = null;
-    return { dx, dh0 };
+    return { call: { dy, dhN, dx, dh0 }, result: { dx, dh0 } };
   }
 
   /** @internal the live handle, for an optimizer. */
@@ -366,8 +439,15 @@ export class GRU {
     return new GRUStream(this, batch, o.h0 as Float32Array | undefined);
   }
 
-  /** @internal the live handle, or ERR_GRU_DISPOSED. */
+  /** @internal the live handle, or ERR_GRU_DISPOSED; ERR_GRU_BUSY while an async call holds it. */
   #handle(): NetHandle {
+    const net = this.#live();
+    this._busy.check();
+    return net;
+  }
+
+  /** The live handle, or ERR_GRU_DISPOSED (for what reads no backend state). */
+  #live(): NetHandle {
     if (this.#net === null) throw new GruError('ERR_GRU_DISPOSED', 'this GRU has been disposed');
     return this.#net;
   }

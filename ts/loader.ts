@@ -1,25 +1,37 @@
 /**
- * Backend selection. init() picks the fastest backend that loads here: native, then
- * wasm-simd (if the engine has WebAssembly SIMD), then wasm. loadBackend() loads one by name,
- * for forcing a backend or running several side by side.
+ * Backend selection. init() picks the fastest backend that loads here: native (Node only),
+ * then wasm-simd (if the engine has WebAssembly SIMD), then wasm. loadBackend() loads one by
+ * name, for forcing a backend or running several side by side.
+ *
+ * Browser-safe: this file references neither the native backend nor any node: module. The
+ * Node entry (index.ts) adds them through setNodeHooks() (ts/platform-node.ts); the browser
+ * entry (index.browser.ts) does not, so bundlers never see them.
  */
 import type { Backend, BackendName } from './backends/backend.js';
+import { isNode } from './backends/locate.js';
+import type { WasmFiles } from './backends/wasm.js';
 import { GruError } from './errors.js';
-import { describe, knownKeys, options as checkOptions } from './validate.js';
+import { backendOption, describe, knownKeys, options as checkOptions } from './validate.js';
 
 export type { Backend, BackendName } from './backends/backend.js';
 
 export interface LoadOptions {
   /** Path of the native addon (.node); default: GRU_SIMD_ADDON or the package's own build. */
   addonPath?: string;
-  /** Location of gru_simd-simd.wasm (URL, or a path under Node); default: next to the package. */
+  /**
+   * Location of gru_simd-simd.wasm (URL, or a path under Node), e.g. on a CDN. Default: the
+   * package's wasm/ under Node; in browsers the file beside the module (bundlers copy it).
+   */
   wasmSimdUrl?: string | URL;
   /** Location of gru_simd-scalar.wasm. */
   wasmScalarUrl?: string | URL;
 }
 
 export interface InitOptions extends LoadOptions {
-  /** 'auto' (default): native, then wasm-simd, then wasm. A named backend must load or init throws. */
+  /**
+   * 'auto' (default): native, then wasm-simd, then wasm (in browsers: wasm-simd, then wasm).
+   * A named backend must load or init throws.
+   */
   backend?: 'auto' | BackendName;
   /** Do not print the one-line notice when auto falls back from native to wasm. */
   quiet?: boolean;
@@ -41,26 +53,43 @@ const loaded = new Map<BackendName, Promise<Backend>>();
 let current: { backend: Backend; fallbackReason?: string } | null = null;
 let warnedFallback = false;
 
+/** @internal What only the Node entry provides: see ts/platform-node.ts. */
+export interface NodeHooks {
+  loadNative(options: { addonPath?: string }): Promise<Backend>;
+  wasmFiles: WasmFiles;
+}
+
+let nodeHooks: NodeHooks | null = null;
+
+/** @internal Called once by ts/platform-node.ts when the Node entry is imported. */
+export function setNodeHooks(hooks: NodeHooks): void {
+  nodeHooks = hooks;
+}
+
 async function load(name: BackendName, options: LoadOptions): Promise<Backend> {
+  const files = nodeHooks?.wasmFiles;
   switch (name) {
     case 'native': {
-      const isNodeRuntime = typeof process !== 'undefined' && !!process.versions?.node;
-      if (!isNodeRuntime) {
-        throw new GruError('ERR_GRU_BACKEND_UNAVAILABLE', 'the native backend needs Node.js; this runtime is not Node');
+      if (nodeHooks === null) {
+        throw new GruError(
+          'ERR_GRU_BACKEND_UNAVAILABLE',
+          isNode()
+            ? 'the native backend is not part of the browser build of gru-simd (this import resolved with the "browser" condition)'
+            : 'the native backend needs Node.js; this runtime is not Node',
+        );
       }
-      const { loadNativeBackend } = await import('./backends/native.js');
-      return loadNativeBackend({ addonPath: options.addonPath });
+      return nodeHooks.loadNative({ addonPath: options.addonPath });
     }
     case 'wasm-simd': {
       const { loadWasmBackend, wasmSimdSupported } = await import('./backends/wasm.js');
       if (!wasmSimdSupported()) {
         throw new GruError('ERR_GRU_BACKEND_UNAVAILABLE', 'this JavaScript engine does not support WebAssembly SIMD');
       }
-      return loadWasmBackend('simd', { wasmUrl: options.wasmSimdUrl });
+      return loadWasmBackend('simd', { wasmUrl: options.wasmSimdUrl, files });
     }
     case 'wasm': {
       const { loadWasmBackend } = await import('./backends/wasm.js');
-      return loadWasmBackend('scalar', { wasmUrl: options.wasmScalarUrl });
+      return loadWasmBackend('scalar', { wasmUrl: options.wasmScalarUrl, files });
     }
   }
 }
@@ -107,7 +136,9 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
     return info(current.backend);
   }
   const reasons: string[] = [];
-  for (const name of BACKEND_NAMES) {
+  // Without the Node entry there is no native backend to miss: not a fallback, no notice.
+  const candidates = nodeHooks !== null ? BACKEND_NAMES : BACKEND_NAMES.filter((n) => n !== 'native');
+  for (const name of candidates) {
     try {
       const backend = await loadBackend(name, loadOptions);
       const fallbackReason = reasons.length ? reasons.join('; ') : undefined;
@@ -128,6 +159,24 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
 export function backendInfo(): BackendInfo {
   if (!current) throw new GruError('ERR_GRU_NOT_INITIALIZED', 'call init() before backendInfo()');
   return info(current.backend, current.fallbackReason);
+}
+
+/**
+ * Sets the threads the kernel core computes with, on the backend init() chose or on `backend`;
+ * backendInfo().threads reports it. n: an integer in [1, 1024]. Native: one persistent pool
+ * per process, used by every layer (default: the CPUs this process may run on); results are
+ * the same for every n. ERR_GRU_BUSY while an async call (forwardAsync, ...) is in flight. The
+ * wasm backends are single-threaded: only 1 is valid there.
+ */
+export function setThreads(n: number, backend?: Backend): void {
+  const b = backendOption(backend, currentBackend);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 1024) {
+    throw new GruError('ERR_GRU_ARG', `n (threads) must be an integer in [1, 1024], got ${describe(n)}`);
+  }
+  if (b.name !== 'native' && n !== 1) {
+    throw new GruError('ERR_GRU_ARG', `n (threads) must be 1 on the ${b.name} backend: WebAssembly is single-threaded here, got ${n}`);
+  }
+  b.setThreads(n);
 }
 
 /** @internal the default backend for new layers. */

@@ -7,11 +7,12 @@
  * only wires them together and moves rows (the head's input, padded steps of the targets).
  */
 import type { Backend } from './backends/backend.js';
+import { Busy, holding } from './busy.js';
 import { Dense } from './dense.js';
 import { Dropout, deriveSeed } from './dropout.js';
 import { Embedding } from './embedding.js';
 import { GruError } from './errors.js';
-import { GRU } from './gru.js';
+import { GRU, type BackwardOptions, type ForwardOptions, type ForwardResult } from './gru.js';
 import { currentBackend } from './loader.js';
 import { Adam, AdamW, SGD, type AdamOptions, type Optimizer, type SGDOptions } from './optim.js';
 import * as check from './validate.js';
@@ -104,6 +105,8 @@ export class SequenceModel {
   readonly #gruDropout: number;
   readonly #clip: number | undefined;
   #disposed = false;
+  /** @internal Set while trainStepAsync() is in flight. */
+  readonly _busy = new Busy('this SequenceModel');
 
   constructor(options: SequenceModelOptions) {
     const o = check.options('SequenceModel options', options);
@@ -181,9 +184,10 @@ export class SequenceModel {
     return this.#disposed;
   }
 
-  /** Frees the optimizer and every layer. Idempotent. */
+  /** Frees the optimizer and every layer. Idempotent. ERR_GRU_BUSY while any is in use by an async call. */
   dispose(): void {
     if (this.#disposed) return;
+    for (const guard of this.#guards()) guard.check(); // all or nothing
     this.#disposed = true;
     this.optimizer.dispose();
     this.dense.dispose();
@@ -203,20 +207,48 @@ export class SequenceModel {
     const out = this.#forward(p, true);
     const grad = new Float32Array(out.length);
     const loss = this.#loss(p, out, grad);
-    const dFeatures = this.dense.backward(grad);
-    const needDx = this.embedding !== undefined;
-    let dx: Float32Array | null;
-    if (this.outputMode === 'last') {
-      dx = this.gru.backward({ dHN: this.#scatterLast(dFeatures, p.batch), inputGrad: needDx }).dx;
-    } else {
-      dx = this.gru.backward({ dOutput: dFeatures, inputGrad: needDx }).dx;
-    }
-    if (this.embedding && dx) {
-      this.embedding.backward(this.inputDropout ? this.inputDropout.backward(dx) : dx);
-    }
+    const { dx } = this.gru.backward(this.#gruGrad(p, this.dense.backward(grad)));
+    this.#backInput(dx);
     const gradNorm = this.optimizer.clipGradNorm(this.#clip ?? Infinity);
     this.optimizer.step();
     return { loss, gradNorm };
+  }
+
+  /**
+   * trainStep() off the event loop: the same step with the same results. Native: the GRU's
+   * forward and backward, the head, the loss, the clipping and the update each run on a worker
+   * thread (the embedding lookup, dropout and row copies stay on the JS thread: they move
+   * memory once). The model, its layers and its optimizer are busy until the promise settles:
+   * every other call on them throws ERR_GRU_BUSY. Leave batch's arrays unmodified meanwhile.
+   * Wasm has no threads here: each part runs synchronously inside the promise.
+   */
+  trainStepAsync(batch: SequenceBatch): Promise<{ loss: number; gradNorm: number }> {
+    return holding('trainStepAsync()', this.#guards(), async (run) => {
+      const { p, h } = run(() => {
+        this.#live();
+        const prepared = this.#prepare('trainStep batch', batch, true);
+        this.optimizer.zeroGrad();
+        return { p: prepared, h: this.#embed(prepared, true) };
+      });
+      const r = await run(() => this.gru.forwardAsync(h, this.#gruOptions(p, true)));
+      const out = await run(() => this.dense.forwardAsync(this.#features(r, p), { train: true }));
+      const grad = new Float32Array(out.length);
+      const loss = await run(() => this.#lossAsync(p, out, grad));
+      const dFeatures = await run(() => this.dense.backwardAsync(grad));
+      const { dx } = await run(() => this.gru.backwardAsync(this.#gruGrad(p, dFeatures)));
+      run(() => this.#backInput(dx));
+      const gradNorm = await run(() => this.optimizer.clipGradNormAsync(this.#clip ?? Infinity));
+      await run(() => this.optimizer.stepAsync());
+      return { loss, gradNorm };
+    });
+  }
+
+  /** Everything an async step holds. */
+  #guards(): Busy[] {
+    const guards = [this._busy, this.gru._busy, this.dense._busy, this.optimizer._busy];
+    if (this.embedding) guards.push(this.embedding._busy);
+    if (this.inputDropout) guards.push(this.inputDropout._busy);
+    return guards;
   }
 
   /** The head's raw outputs (logits for the cross-entropies): [B, size] ('last') or [T*B, size]. */
@@ -272,6 +304,7 @@ export class SequenceModel {
 
   #live(): void {
     if (this.#disposed) throw new GruError('ERR_GRU_DISPOSED', 'this SequenceModel has been disposed');
+    this._busy.check();
   }
 
   #prepare(what: string, value: unknown, withTargets: boolean): Prepared {
@@ -332,17 +365,39 @@ export class SequenceModel {
 
   /** Embedding -> input dropout (training) -> GRU -> head; returns the head's output. */
   #forward(p: Prepared, train: boolean): Float32Array {
-    let h: Float32Array = this.embedding ? this.embedding.forward(p.x as Int32Array, { train }) : (p.x as Float32Array);
-    if (train && this.inputDropout) h = this.inputDropout.forward(h, { train: true });
-    const last = this.outputMode === 'last';
-    const r = this.gru.forward(h, {
+    const r = this.gru.forward(this.#embed(p, train), this.#gruOptions(p, train));
+    return this.dense.forward(this.#features(r, p), { train });
+  }
+
+  /** The GRU's input: embedded ids (or the float input), through input dropout in training. */
+  #embed(p: Prepared, train: boolean): Float32Array {
+    const h: Float32Array = this.embedding ? this.embedding.forward(p.x as Int32Array, { train }) : (p.x as Float32Array);
+    return train && this.inputDropout ? this.inputDropout.forward(h, { train: true }) : h;
+  }
+
+  #gruOptions(p: Prepared, train: boolean): ForwardOptions {
+    return {
       batch: p.batch,
       ...(p.lengths ? { lengths: p.lengths } : {}),
-      returnSequences: !last,
+      returnSequences: this.outputMode === 'sequence',
       ...(train ? { train: true, dropout: this.#gruDropout } : {}),
-    });
-    const features = last ? this.#gatherLast(r.hN, p.batch) : (r.output as Float32Array);
-    return this.dense.forward(features, { train });
+    };
+  }
+
+  /** The head's input: the last states [B, D*H] ('last') or the whole output [T*B, D*H]. */
+  #features(r: ForwardResult, p: Prepared): Float32Array {
+    return this.outputMode === 'last' ? this.#gatherLast(r.hN, p.batch) : (r.output as Float32Array);
+  }
+
+  /** The GRU's backward options from d loss / d head input. */
+  #gruGrad(p: Prepared, dFeatures: Float32Array): BackwardOptions {
+    const inputGrad = this.embedding !== undefined;
+    return this.outputMode === 'last' ? { dHN: this.#scatterLast(dFeatures, p.batch), inputGrad } : { dOutput: dFeatures, inputGrad };
+  }
+
+  /** d loss / d GRU input, back through input dropout into the embedding (if any). */
+  #backInput(dx: Float32Array | null): void {
+    if (this.embedding && dx) this.embedding.backward(this.inputDropout ? this.inputDropout.backward(dx) : dx);
   }
 
   /** The last layer's final state per sequence, [B, D*H] (forward then reverse for bidirectional). */
@@ -378,25 +433,68 @@ export class SequenceModel {
 
   /** Mean loss of the head's output; fills grad (d loss / d output) unless null. */
   #loss(p: Prepared, out: Float32Array, grad: Float32Array | null): number {
-    const size = this.#outputSize;
-    if (this.lossType === 'softmax-cross-entropy') {
-      return this.backend.lossSoftmaxCrossEntropy(out, out.length / size, size, p.targets as Int32Array, grad);
-    }
-    const targets = p.targets as Float32Array;
-    const fn = (x: Float32Array, t: Float32Array, g: Float32Array | null): number =>
-      this.lossType === 'bce' ? this.backend.lossBceWithLogits(x, t, g) : this.backend.lossMse(x, t, g);
-    const rows = p.validRows;
-    if (rows === null) return fn(out, targets, grad);
-    // Padded steps do not count: the loss is the mean over the valid rows only.
-    if (rows.length === 0) return 0;
-    const pick = (from: Float32Array): Float32Array => {
-      const to = new Float32Array(rows.length * size);
-      rows.forEach((r, i) => to.set(from.subarray(r * size, (r + 1) * size), i * size));
-      return to;
-    };
-    const g = grad ? new Float32Array(rows.length * size) : null;
-    const loss = fn(pick(out), pick(targets), g);
-    if (grad && g) rows.forEach((r, i) => grad.set(g.subarray(i * size, (i + 1) * size), r * size));
+    const call = this.#lossCall(p, out, grad);
+    if (call === null) return 0;
+    const loss = call.sync();
+    call.finish();
     return loss;
+  }
+
+  /** #loss off the event loop. */
+  async #lossAsync(p: Prepared, out: Float32Array, grad: Float32Array | null): Promise<number> {
+    const call = this.#lossCall(p, out, grad);
+    if (call === null) return 0;
+    const loss = await call.async();
+    call.finish();
+    return loss;
+  }
+
+  /**
+   * The backend call of the loss, to run sync or async, and finish() to scatter the gradient
+   * of the valid rows back; null when no row counts (loss 0).
+   */
+  #lossCall(
+    p: Prepared,
+    out: Float32Array,
+    grad: Float32Array | null,
+  ): { sync(): number; async(): Promise<number>; finish(): void } | null {
+    const size = this.#outputSize;
+    const b = this.backend;
+    if (this.lossType === 'softmax-cross-entropy') {
+      const rows = out.length / size;
+      const t = p.targets as Int32Array;
+      return {
+        sync: () => b.lossSoftmaxCrossEntropy(out, rows, size, t, grad),
+        async: () => b.lossSoftmaxCrossEntropyAsync(out, rows, size, t, grad),
+        finish: () => {},
+      };
+    }
+    const bce = this.lossType === 'bce';
+    let x = out;
+    let t = p.targets as Float32Array;
+    let g = grad;
+    let finish = (): void => {};
+    const rows = p.validRows;
+    if (rows !== null) {
+      // Padded steps do not count: the loss is the mean over the valid rows only.
+      if (rows.length === 0) return null;
+      const pick = (from: Float32Array): Float32Array => {
+        const to = new Float32Array(rows.length * size);
+        rows.forEach((r, i) => to.set(from.subarray(r * size, (r + 1) * size), i * size));
+        return to;
+      };
+      x = pick(out);
+      t = pick(t);
+      const picked = grad ? new Float32Array(rows.length * size) : null;
+      g = picked;
+      finish = () => {
+        if (grad && picked) rows.forEach((r, i) => grad.set(picked.subarray(i * size, (i + 1) * size), r * size));
+      };
+    }
+    return {
+      sync: () => (bce ? b.lossBceWithLogits(x, t, g) : b.lossMse(x, t, g)),
+      async: () => (bce ? b.lossBceWithLogitsAsync(x, t, g) : b.lossMseAsync(x, t, g)),
+      finish,
+    };
   }
 }

@@ -4,6 +4,7 @@
  * the backend next to the weights; stateDict() copies them out as one Float32Array.
  */
 import { OptimFlags, OptimKind, type Backend, type OptimConfig, type OptimHandle } from './backends/backend.js';
+import { Busy, holding } from './busy.js';
 import { Dense } from './dense.js';
 import { Embedding } from './embedding.js';
 import { GruError } from './errors.js';
@@ -189,6 +190,8 @@ export abstract class Optimizer {
   #handle: OptimHandle | null;
   #lr: number;
   #step = 0;
+  /** @internal Set while an async call (stepAsync, a model's) holds this optimizer. */
+  readonly _busy: Busy;
 
   protected constructor(spec: Spec, params: readonly Trainable[], options: unknown) {
     const { layers, backend } = checkParams(spec.name, params);
@@ -203,6 +206,7 @@ export abstract class Optimizer {
     this.backend = backend;
     this.params = layers;
     this.#spec = spec;
+    this._busy = new Busy(`this ${spec.name} optimizer`);
     this.#hyper = hyper;
     this.#lr = lr;
     this.#handle = this.#create(hyper);
@@ -237,6 +241,18 @@ export abstract class Optimizer {
     this.#step++;
   }
 
+  /**
+   * step() off the event loop (native: a worker thread; wasm: synchronously inside the
+   * promise). The optimizer and its layers are busy (ERR_GRU_BUSY) until it settles.
+   */
+  stepAsync(): Promise<void> {
+    return holding('stepAsync()', this.#guards(), async (run) => {
+      const { handle, lr } = run(() => ({ handle: this.#live(), lr: this.#lr }));
+      await run(() => this.backend.optimStepAsync(handle, lr));
+      this.#step++;
+    });
+  }
+
   /** Sets the gradients of every parameter to zero. */
   zeroGrad(): void {
     this.backend.optimZeroGrad(this.#live());
@@ -247,10 +263,28 @@ export abstract class Optimizer {
    * is above maxNorm (> 0; Infinity only measures). Returns the total norm before clipping.
    */
   clipGradNorm(maxNorm: number): number {
+    const max = this.#maxNorm(maxNorm);
+    return this.backend.optimClipGradNorm(this.#live(), max);
+  }
+
+  /** clipGradNorm() off the event loop, as stepAsync() is to step(). */
+  clipGradNormAsync(maxNorm: number): Promise<number> {
+    return holding('clipGradNormAsync()', this.#guards(), async (run) => {
+      const { handle, max } = run(() => ({ handle: this.#live(), max: this.#maxNorm(maxNorm) }));
+      return run(() => this.backend.optimClipGradNormAsync(handle, max));
+    });
+  }
+
+  #maxNorm(maxNorm: number): number {
     if (typeof maxNorm !== 'number' || !(maxNorm > 0)) {
       throw new GruError('ERR_GRU_ARG', `maxNorm must be a number > 0 (Infinity to only measure), got ${check.describe(maxNorm)}`);
     }
-    return this.backend.optimClipGradNorm(this.#live(), Math.min(maxNorm, FLT_MAX));
+    return Math.min(maxNorm, FLT_MAX);
+  }
+
+  /** The optimizer and every layer it updates: what an async call of it holds. */
+  #guards(): Busy[] {
+    return [this._busy, ...this.params.map((p) => p._busy)];
   }
 
   /** clip_grad_value_: clamps every gradient to [-clip, clip]. */
@@ -303,6 +337,7 @@ export abstract class Optimizer {
   /** Frees the moment buffers. Every later call throws ERR_GRU_DISPOSED. Idempotent. */
   dispose(): void {
     if (this.#handle !== null) {
+      this._busy.check();
       const handle = this.#handle;
       this.#handle = null;
       this.backend.optimDestroy(handle);
@@ -330,6 +365,9 @@ export abstract class Optimizer {
     if (gone >= 0) {
       throw new GruError('ERR_GRU_STATE', `params[${gone}] of this ${this.#spec.name} optimizer has been disposed`);
     }
+    // Every call reads or writes the layers' parameters or gradients.
+    this._busy.check();
+    for (const p of this.params) p._busy.check();
     return this.#handle;
   }
 }

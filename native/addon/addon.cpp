@@ -8,6 +8,7 @@
 #include <string>
 
 #include "addon/args.h"
+#include "addon/async.h"
 #include "addon/dense_wrap.h"
 #include "addon/embedding_wrap.h"
 #include "addon/errors.h"
@@ -44,6 +45,23 @@ Napi::Value Threads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), gru_threads());
 }
 
+// The core sizes per-worker scratch from the pool size when a call starts, so the pool is not
+// resized under a call in flight on a worker thread: ERR_GRU_BUSY then.
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int32_t n;
+  if (!ReadInt32(info, 0, "n", &n)) return env.Undefined();
+  const int32_t in_flight = AsyncInFlight();
+  if (in_flight > 0) {
+    ThrowCode(env, "ERR_GRU_BUSY",
+              "setThreads: " + std::to_string(in_flight) +
+                  " async call(s) in flight; wait for them to settle before resizing the pool");
+    return env.Undefined();
+  }
+  ThrowIfFailed(env, gru_set_threads(n));
+  return env.Undefined();
+}
+
 using EvalFn = int (*)(const float*, size_t, float*, size_t);
 
 Napi::Value Eval(const Napi::CallbackInfo& info, EvalFn fn) {
@@ -69,6 +87,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("isaSupported", Napi::Function::New<IsaSupported>(env, "isaSupported"));
   exports.Set("setIsa", Napi::Function::New<SetIsa>(env, "setIsa"));
   exports.Set("threads", Napi::Function::New<Threads>(env, "threads"));
+  exports.Set("setThreads", Napi::Function::New<SetThreads>(env, "setThreads"));
   exports.Set("evalSigmoid", Napi::Function::New<EvalSigmoid>(env, "evalSigmoid"));
   exports.Set("evalTanh", Napi::Function::New<EvalTanh>(env, "evalTanh"));
   exports.Set("allocatedBytes", Napi::Function::New<AllocatedBytes>(env, "allocatedBytes"));

@@ -1,6 +1,7 @@
 #include "addon/dense_wrap.h"
 
 #include <cstdint>
+#include <utility>
 
 #include "addon/args.h"
 #include "addon/errors.h"
@@ -17,7 +18,9 @@ void DenseWrap::Init(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod<&DenseWrap::GetGrad>("getGrad"),
                                         InstanceMethod<&DenseWrap::InitUniform>("initUniform"),
                                         InstanceMethod<&DenseWrap::Forward>("forward"),
+                                        InstanceMethod<&DenseWrap::ForwardAsync>("forwardAsync"),
                                         InstanceMethod<&DenseWrap::Backward>("backward"),
+                                        InstanceMethod<&DenseWrap::BackwardAsync>("backwardAsync"),
                                         InstanceMethod<&DenseWrap::ZeroGrad>("zeroGrad"),
                                         InstanceMethod<&DenseWrap::Destroy>("destroy"),
                                     });
@@ -45,7 +48,9 @@ DenseWrap::DenseWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DenseWra
   external_.Set(info.Env(), floats * 2 * static_cast<int64_t>(sizeof(float)));
 }
 
-DenseWrap::~DenseWrap() { Free(Env()); }
+DenseWrap::~DenseWrap() {
+  if (!busy()) Free(Env());  // busy only at environment teardown: leak, as NetWrap
+}
 
 void DenseWrap::Free(Napi::BasicEnv env) {
   if (layer_ == nullptr) return;
@@ -55,9 +60,11 @@ void DenseWrap::Free(Napi::BasicEnv env) {
 }
 
 bool DenseWrap::CheckLive(const Napi::CallbackInfo& info) const {
-  if (layer_ != nullptr) return true;
-  ThrowCode(info.Env(), "ERR_GRU_DISPOSED", "dense layer has been disposed");
-  return false;
+  if (layer_ == nullptr) {
+    ThrowCode(info.Env(), "ERR_GRU_DISPOSED", "dense layer has been disposed");
+    return false;
+  }
+  return CheckIdle(info.Env(), "dense layer");
 }
 
 Napi::Value DenseWrap::SetParam(const Napi::CallbackInfo& info) {
@@ -104,7 +111,7 @@ Napi::Value DenseWrap::InitUniform(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-Napi::Value DenseWrap::Forward(const Napi::CallbackInfo& info) {
+Napi::Value DenseWrap::RunForward(const Napi::CallbackInfo& info, bool async) {
   Napi::Env env = info.Env();
   int32_t rows;
   ArrayArg<float> x, y;
@@ -114,19 +121,28 @@ Napi::Value DenseWrap::Forward(const Napi::CallbackInfo& info) {
       !ReadBool(info, 3, "train", &train)) {
     return env.Undefined();
   }
-  ThrowIfFailed(env, gru_dense_forward(layer_, rows, x.data, x.len, y.data, y.len, train ? 1 : 0));
-  return env.Undefined();
+  gru_dense* layer = layer_;
+  const int32_t keep = train ? 1 : 0;
+  Job job;
+  job.name = "forwardAsync";
+  job.run = [=](float*) {
+    return gru_dense_forward(layer, rows, x.data, x.len, y.data, y.len, keep);
+  };
+  return RunJob(info, async, std::move(job), {this});
 }
 
-Napi::Value DenseWrap::Backward(const Napi::CallbackInfo& info) {
+Napi::Value DenseWrap::RunBackward(const Napi::CallbackInfo& info, bool async) {
   Napi::Env env = info.Env();
   ArrayArg<float> dy, dx;
   if (!CheckLive(info) || !ReadFloat32Array(info, 0, "dy", false, &dy) ||
       !ReadFloat32Array(info, 1, "dx", true, &dx)) {
     return env.Undefined();
   }
-  ThrowIfFailed(env, gru_dense_backward(layer_, dy.data, dy.len, dx.data, dx.len));
-  return env.Undefined();
+  gru_dense* layer = layer_;
+  Job job;
+  job.name = "backwardAsync";
+  job.run = [=](float*) { return gru_dense_backward(layer, dy.data, dy.len, dx.data, dx.len); };
+  return RunJob(info, async, std::move(job), {this});
 }
 
 Napi::Value DenseWrap::ZeroGrad(const Napi::CallbackInfo& info) {
@@ -137,6 +153,7 @@ Napi::Value DenseWrap::ZeroGrad(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value DenseWrap::Destroy(const Napi::CallbackInfo& info) {
+  if (!CheckIdle(info.Env(), "dense layer")) return info.Env().Undefined();
   Free(info.Env());
   return info.Env().Undefined();
 }

@@ -3,6 +3,8 @@
 //   new Dense(inFeatures, outFeatures, bias)
 //   setParam(kind, data) / getParam(kind, out) / getGrad(kind, out) / initUniform(seed)
 //   forward(rows, x, y, train) / backward(dy, dx) / zeroGrad() / destroy()
+//   forwardAsync / backwardAsync: the same arguments, a Promise<undefined> (async.h); busy
+//   meanwhile (every method throws ERR_GRU_BUSY), also while an optimizer's async call runs
 //
 // Lifetime as Net (net_wrap.h): destroy() is the plan, the destructor the safety net, every
 // method after destroy() throws ERR_GRU_DISPOSED, and the core keeps the layer's memory while
@@ -12,12 +14,13 @@
 
 #include <napi.h>
 
+#include "addon/async.h"
 #include "addon/external_memory.h"
 #include "gru_simd.h"
 
 namespace gru_addon {
 
-class DenseWrap : public Napi::ObjectWrap<DenseWrap> {
+class DenseWrap : public Napi::ObjectWrap<DenseWrap>, public AsyncGuard {
  public:
   static const napi_type_tag kTypeTag;
 
@@ -35,11 +38,16 @@ class DenseWrap : public Napi::ObjectWrap<DenseWrap> {
   Napi::Value GetParam(const Napi::CallbackInfo& info);
   Napi::Value GetGrad(const Napi::CallbackInfo& info);
   Napi::Value InitUniform(const Napi::CallbackInfo& info);
-  Napi::Value Forward(const Napi::CallbackInfo& info);
-  Napi::Value Backward(const Napi::CallbackInfo& info);
+  Napi::Value Forward(const Napi::CallbackInfo& info) { return RunForward(info, false); }
+  Napi::Value ForwardAsync(const Napi::CallbackInfo& info) { return RunForward(info, true); }
+  Napi::Value Backward(const Napi::CallbackInfo& info) { return RunBackward(info, false); }
+  Napi::Value BackwardAsync(const Napi::CallbackInfo& info) { return RunBackward(info, true); }
+  Napi::Value RunForward(const Napi::CallbackInfo& info, bool async);
+  Napi::Value RunBackward(const Napi::CallbackInfo& info, bool async);
   Napi::Value ZeroGrad(const Napi::CallbackInfo& info);
   Napi::Value Destroy(const Napi::CallbackInfo& info);
 
+  // ERR_GRU_DISPOSED once freed, ERR_GRU_BUSY while an async call holds the layer.
   bool CheckLive(const Napi::CallbackInfo& info) const;
   void Free(Napi::BasicEnv env);
 

@@ -41,7 +41,9 @@ EmbeddingWrap::EmbeddingWrap(const Napi::CallbackInfo& info)
   external_.Set(info.Env(), floats * 2 * static_cast<int64_t>(sizeof(float)));
 }
 
-EmbeddingWrap::~EmbeddingWrap() { Free(Env()); }
+EmbeddingWrap::~EmbeddingWrap() {
+  if (!busy()) Free(Env());  // busy only at environment teardown: leak, as NetWrap
+}
 
 void EmbeddingWrap::Free(Napi::BasicEnv env) {
   if (layer_ == nullptr) return;
@@ -51,9 +53,11 @@ void EmbeddingWrap::Free(Napi::BasicEnv env) {
 }
 
 bool EmbeddingWrap::CheckLive(const Napi::CallbackInfo& info) const {
-  if (layer_ != nullptr) return true;
-  ThrowCode(info.Env(), "ERR_GRU_DISPOSED", "embedding has been disposed");
-  return false;
+  if (layer_ == nullptr) {
+    ThrowCode(info.Env(), "ERR_GRU_DISPOSED", "embedding has been disposed");
+    return false;
+  }
+  return CheckIdle(info.Env(), "embedding");
 }
 
 Napi::Value EmbeddingWrap::SetParam(const Napi::CallbackInfo& info) {
@@ -130,6 +134,7 @@ Napi::Value EmbeddingWrap::ZeroGrad(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value EmbeddingWrap::Destroy(const Napi::CallbackInfo& info) {
+  if (!CheckIdle(info.Env(), "embedding")) return info.Env().Undefined();
   Free(info.Env());
   return info.Env().Undefined();
 }

@@ -4,18 +4,20 @@
 //   setParam(kind, data) / getParam(kind, out) / getGrad(kind, out) / initNormal(seed)
 //   forward(indices, y, train) / backward(dy) / zeroGrad() / destroy()
 //
-// Lifetime as Net (net_wrap.h).
+// Lifetime as Net (net_wrap.h). No async methods of its own; busy (every method throws
+// ERR_GRU_BUSY) while an optimizer's async call updates it.
 #ifndef GRU_SIMD_ADDON_EMBEDDING_WRAP_H_
 #define GRU_SIMD_ADDON_EMBEDDING_WRAP_H_
 
 #include <napi.h>
 
+#include "addon/async.h"
 #include "addon/external_memory.h"
 #include "gru_simd.h"
 
 namespace gru_addon {
 
-class EmbeddingWrap : public Napi::ObjectWrap<EmbeddingWrap> {
+class EmbeddingWrap : public Napi::ObjectWrap<EmbeddingWrap>, public AsyncGuard {
  public:
   static const napi_type_tag kTypeTag;
 

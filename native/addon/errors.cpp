@@ -4,10 +4,14 @@
 
 namespace gru_addon {
 
-void ThrowCode(Napi::Env env, const char* code, const std::string& message) {
+Napi::Error MakeError(Napi::Env env, const char* code, const std::string& message) {
   Napi::Error error = Napi::Error::New(env, message);
   error.Set("code", Napi::String::New(env, code));
-  error.ThrowAsJavaScriptException();
+  return error;
+}
+
+void ThrowCode(Napi::Env env, const char* code, const std::string& message) {
+  MakeError(env, code, message).ThrowAsJavaScriptException();
 }
 
 bool ThrowIfFailed(Napi::Env env, int status) {

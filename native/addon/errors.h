@@ -13,6 +13,9 @@
 
 namespace gru_addon {
 
+// Error(message) with error.code = code, not thrown (an async call rejects its promise with it).
+Napi::Error MakeError(Napi::Env env, const char* code, const std::string& message);
+
 // Throws Error(message) with error.code = code.
 void ThrowCode(Napi::Env env, const char* code, const std::string& message);
 

@@ -3,6 +3,8 @@
 //   lossSoftmaxCrossEntropy(logits, rows, classes, targets, dlogits) -> mean loss
 //   lossBceWithLogits(logits, targets, dlogits) -> mean loss
 //   lossMse(pred, targets, dpred) -> mean loss            (the gradient output may be null)
+//   lossSoftmaxCrossEntropyAsync / lossBceWithLogitsAsync / lossMseAsync: the same arguments,
+//   a Promise of the mean loss, computed on a worker thread (async.h)
 //   dropoutForward(x, p, seed, y) / dropoutBackward(dy, p, seed, dx)
 #ifndef GRU_SIMD_ADDON_FUNCTIONS_H_
 #define GRU_SIMD_ADDON_FUNCTIONS_H_

@@ -1,5 +1,7 @@
 #include "addon/net_wrap.h"
 
+#include <utility>
+
 #include "addon/args.h"
 #include "addon/errors.h"
 
@@ -17,8 +19,11 @@ void NetWrap::Init(Napi::Env env, Napi::Object exports) {
                       InstanceMethod<&NetWrap::GetParam>("getParam"),
                       InstanceMethod<&NetWrap::InitUniform>("initUniform"),
                       InstanceMethod<&NetWrap::Forward>("forward"),
+                      InstanceMethod<&NetWrap::ForwardAsync>("forwardAsync"),
                       InstanceMethod<&NetWrap::ForwardTrain>("forwardTrain"),
+                      InstanceMethod<&NetWrap::ForwardTrainAsync>("forwardTrainAsync"),
                       InstanceMethod<&NetWrap::Backward>("backward"),
+                      InstanceMethod<&NetWrap::BackwardAsync>("backwardAsync"),
                       InstanceMethod<&NetWrap::GetGrad>("getGrad"),
                       InstanceMethod<&NetWrap::ZeroGrad>("zeroGrad"),
                       InstanceMethod<&NetWrap::TrainBytesPerStep>("trainBytesPerStep"),
@@ -51,7 +56,11 @@ NetWrap::NetWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NetWrap>(inf
   SyncExternalMemory(info.Env());
 }
 
-NetWrap::~NetWrap() { Free(Env()); }
+NetWrap::~NetWrap() {
+  // Busy here only at environment teardown, with a worker thread still computing on the
+  // network (its references would otherwise keep this object alive): leak rather than free.
+  if (!busy()) Free(Env());
+}
 
 void NetWrap::Free(Napi::BasicEnv env) {
   if (net_ == nullptr) return;
@@ -66,9 +75,11 @@ void NetWrap::SyncExternalMemory(Napi::BasicEnv env) {
 }
 
 bool NetWrap::CheckLive(const Napi::CallbackInfo& info) const {
-  if (net_ != nullptr) return true;
-  ThrowCode(info.Env(), "ERR_GRU_DISPOSED", "network has been disposed");
-  return false;
+  if (net_ == nullptr) {
+    ThrowCode(info.Env(), "ERR_GRU_DISPOSED", "network has been disposed");
+    return false;
+  }
+  return CheckIdle(info.Env(), "network");
 }
 
 Napi::Value NetWrap::ParamSize(const Napi::CallbackInfo& info) {
@@ -119,7 +130,7 @@ Napi::Value NetWrap::InitUniform(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-Napi::Value NetWrap::Forward(const Napi::CallbackInfo& info) {
+Napi::Value NetWrap::RunForward(const Napi::CallbackInfo& info, bool async) {
   Napi::Env env = info.Env();
   int32_t seq_len, batch;
   bool batch_first;
@@ -132,14 +143,20 @@ Napi::Value NetWrap::Forward(const Napi::CallbackInfo& info) {
       !ReadFloat32Array(info, 6, "y", true, &y) || !ReadFloat32Array(info, 7, "hN", true, &h_n)) {
     return env.Undefined();
   }
-  int status = gru_net_forward(net_, seq_len, batch, batch_first ? 1 : 0, x.data, x.len, h0.data,
-                               h0.len, lengths.data, lengths.len, y.data, y.len, h_n.data, h_n.len);
-  if (ThrowIfFailed(env, status)) return env.Undefined();
-  SyncExternalMemory(env);  // scratch may have grown with seqLen * batch
-  return env.Undefined();
+  gru_net* net = net_;
+  const int32_t bf = batch_first ? 1 : 0;
+  Job job;
+  job.name = "forwardAsync";
+  job.run = [=](float*) {
+    return gru_net_forward(net, seq_len, batch, bf, x.data, x.len, h0.data, h0.len, lengths.data,
+                           lengths.len, y.data, y.len, h_n.data, h_n.len);
+  };
+  // Scratch may have grown with seqLen * batch.
+  job.done = [this](Napi::Env done_env) { SyncExternalMemory(done_env); };
+  return RunJob(info, async, std::move(job), {this});
 }
 
-Napi::Value NetWrap::ForwardTrain(const Napi::CallbackInfo& info) {
+Napi::Value NetWrap::RunForwardTrain(const Napi::CallbackInfo& info, bool async) {
   Napi::Env env = info.Env();
   int32_t seq_len, batch;
   bool batch_first;
@@ -156,15 +173,21 @@ Napi::Value NetWrap::ForwardTrain(const Napi::CallbackInfo& info) {
       !ReadUint32(info, 9, "dropoutSeed", &dropout_seed)) {
     return env.Undefined();
   }
-  int status = gru_net_forward_train(net_, seq_len, batch, batch_first ? 1 : 0, x.data, x.len,
-                                     h0.data, h0.len, lengths.data, lengths.len, y.data, y.len,
-                                     h_n.data, h_n.len, dropout, dropout_seed);
-  if (ThrowIfFailed(env, status)) return env.Undefined();
-  SyncExternalMemory(env);  // the kept activations grow with seqLen * batch
-  return env.Undefined();
+  gru_net* net = net_;
+  const int32_t bf = batch_first ? 1 : 0;
+  Job job;
+  job.name = "forwardTrainAsync";
+  job.run = [=](float*) {
+    return gru_net_forward_train(net, seq_len, batch, bf, x.data, x.len, h0.data, h0.len,
+                                 lengths.data, lengths.len, y.data, y.len, h_n.data, h_n.len,
+                                 dropout, dropout_seed);
+  };
+  // The kept activations grow with seqLen * batch.
+  job.done = [this](Napi::Env done_env) { SyncExternalMemory(done_env); };
+  return RunJob(info, async, std::move(job), {this});
 }
 
-Napi::Value NetWrap::Backward(const Napi::CallbackInfo& info) {
+Napi::Value NetWrap::RunBackward(const Napi::CallbackInfo& info, bool async) {
   Napi::Env env = info.Env();
   ArrayArg<float> dy, dh_n, dx, dh0;
   if (!CheckLive(info) || !ReadFloat32Array(info, 0, "dy", true, &dy) ||
@@ -173,9 +196,14 @@ Napi::Value NetWrap::Backward(const Napi::CallbackInfo& info) {
       !ReadFloat32Array(info, 3, "dh0", true, &dh0)) {
     return env.Undefined();
   }
-  ThrowIfFailed(env, gru_net_backward(net_, dy.data, dy.len, dh_n.data, dh_n.len, dx.data, dx.len,
-                                      dh0.data, dh0.len));
-  return env.Undefined();
+  gru_net* net = net_;
+  Job job;
+  job.name = "backwardAsync";
+  job.run = [=](float*) {
+    return gru_net_backward(net, dy.data, dy.len, dh_n.data, dh_n.len, dx.data, dx.len, dh0.data,
+                            dh0.len);
+  };
+  return RunJob(info, async, std::move(job), {this});
 }
 
 Napi::Value NetWrap::GetGrad(const Napi::CallbackInfo& info) {
@@ -217,6 +245,7 @@ Napi::Value NetWrap::Bytes(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value NetWrap::Destroy(const Napi::CallbackInfo& info) {
+  if (!CheckIdle(info.Env(), "network")) return info.Env().Undefined();
   Free(info.Env());
   return info.Env().Undefined();
 }

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "addon/args.h"
 #include "addon/dense_wrap.h"
@@ -14,20 +15,23 @@ namespace gru_addon {
 const napi_type_tag OptimWrap::kTypeTag = {0xd02a7f5e6b184c39ULL, 0x7e95c1a0b3f64d82ULL};
 
 void OptimWrap::Init(Napi::Env env, Napi::Object exports) {
-  Napi::Function ctor = DefineClass(env, "Optim",
-                                    {
-                                        InstanceMethod<&OptimWrap::AddNet>("addNet"),
-                                        InstanceMethod<&OptimWrap::AddDense>("addDense"),
-                                        InstanceMethod<&OptimWrap::AddEmbedding>("addEmbedding"),
-                                        InstanceMethod<&OptimWrap::ClipGradNorm>("clipGradNorm"),
-                                        InstanceMethod<&OptimWrap::ClipGradValue>("clipGradValue"),
-                                        InstanceMethod<&OptimWrap::Step>("step"),
-                                        InstanceMethod<&OptimWrap::ZeroGrad>("zeroGrad"),
-                                        InstanceMethod<&OptimWrap::StateSize>("stateSize"),
-                                        InstanceMethod<&OptimWrap::GetState>("getState"),
-                                        InstanceMethod<&OptimWrap::SetState>("setState"),
-                                        InstanceMethod<&OptimWrap::Destroy>("destroy"),
-                                    });
+  Napi::Function ctor =
+      DefineClass(env, "Optim",
+                  {
+                      InstanceMethod<&OptimWrap::AddNet>("addNet"),
+                      InstanceMethod<&OptimWrap::AddDense>("addDense"),
+                      InstanceMethod<&OptimWrap::AddEmbedding>("addEmbedding"),
+                      InstanceMethod<&OptimWrap::ClipGradNorm>("clipGradNorm"),
+                      InstanceMethod<&OptimWrap::ClipGradNormAsync>("clipGradNormAsync"),
+                      InstanceMethod<&OptimWrap::ClipGradValue>("clipGradValue"),
+                      InstanceMethod<&OptimWrap::Step>("step"),
+                      InstanceMethod<&OptimWrap::StepAsync>("stepAsync"),
+                      InstanceMethod<&OptimWrap::ZeroGrad>("zeroGrad"),
+                      InstanceMethod<&OptimWrap::StateSize>("stateSize"),
+                      InstanceMethod<&OptimWrap::GetState>("getState"),
+                      InstanceMethod<&OptimWrap::SetState>("setState"),
+                      InstanceMethod<&OptimWrap::Destroy>("destroy"),
+                  });
   exports.Set("Optim", ctor);
 }
 
@@ -49,13 +53,16 @@ OptimWrap::OptimWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<OptimWra
   opt_ = opt;
 }
 
-OptimWrap::~OptimWrap() { Free(Env()); }
+OptimWrap::~OptimWrap() {
+  if (!busy()) Free(Env());  // busy only at environment teardown: leak, as NetWrap
+}
 
 void OptimWrap::Free(Napi::BasicEnv env) {
   if (opt_ == nullptr) return;
   gru_optim_destroy(opt_);  // releases the core's references to the layers
   opt_ = nullptr;
   held_.clear();  // and the JS objects may now be collected
+  layers_.clear();
   external_.Set(env, 0);
 }
 
@@ -66,9 +73,21 @@ void OptimWrap::SyncExternalMemory(Napi::BasicEnv env) {
 }
 
 bool OptimWrap::CheckLive(const Napi::CallbackInfo& info) const {
-  if (opt_ != nullptr) return true;
-  ThrowCode(info.Env(), "ERR_GRU_DISPOSED", "optimizer has been disposed");
-  return false;
+  if (opt_ == nullptr) {
+    ThrowCode(info.Env(), "ERR_GRU_DISPOSED", "optimizer has been disposed");
+    return false;
+  }
+  if (!CheckIdle(info.Env(), "optimizer")) return false;
+  for (const AsyncGuard* layer : layers_) {
+    if (!layer->CheckIdle(info.Env(), "a layer of this optimizer")) return false;
+  }
+  return true;
+}
+
+std::vector<AsyncGuard*> OptimWrap::Guards() {
+  std::vector<AsyncGuard*> guards(layers_);
+  guards.push_back(this);
+  return guards;
 }
 
 template <typename W, typename H>
@@ -81,8 +100,10 @@ Napi::Value OptimWrap::Add(const Napi::CallbackInfo& info, const char* name, con
     ThrowCode(env, "ERR_GRU_DISPOSED", std::string(name) + " has been disposed");
     return env.Undefined();
   }
+  if (!wrap->CheckIdle(env, name)) return env.Undefined();
   if (ThrowIfFailed(env, add_fn(opt_, wrap->handle()))) return env.Undefined();
   held_.push_back(Napi::Persistent(info[0].As<Napi::Object>()));
+  layers_.push_back(wrap);
   SyncExternalMemory(env);
   return env.Undefined();
 }
@@ -99,15 +120,16 @@ Napi::Value OptimWrap::AddEmbedding(const Napi::CallbackInfo& info) {
   return Add<EmbeddingWrap>(info, "layer", "an Embedding of this addon", gru_optim_add_embedding);
 }
 
-Napi::Value OptimWrap::ClipGradNorm(const Napi::CallbackInfo& info) {
+Napi::Value OptimWrap::RunClipGradNorm(const Napi::CallbackInfo& info, bool async) {
   Napi::Env env = info.Env();
   float max_norm;
   if (!CheckLive(info) || !ReadFloat(info, 0, "maxNorm", &max_norm)) return env.Undefined();
-  float total = 0.0f;
-  if (ThrowIfFailed(env, gru_optim_clip_grad_norm(opt_, max_norm, &total))) {
-    return env.Undefined();
-  }
-  return Napi::Number::New(env, total);
+  gru_optim* opt = opt_;
+  Job job;
+  job.name = "clipGradNormAsync";
+  job.run = [=](float* total) { return gru_optim_clip_grad_norm(opt, max_norm, total); };
+  job.returns_number = true;
+  return RunJob(info, async, std::move(job), Guards());
 }
 
 Napi::Value OptimWrap::ClipGradValue(const Napi::CallbackInfo& info) {
@@ -118,12 +140,15 @@ Napi::Value OptimWrap::ClipGradValue(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-Napi::Value OptimWrap::Step(const Napi::CallbackInfo& info) {
+Napi::Value OptimWrap::RunStep(const Napi::CallbackInfo& info, bool async) {
   Napi::Env env = info.Env();
   float lr;
   if (!CheckLive(info) || !ReadFloat(info, 0, "lr", &lr)) return env.Undefined();
-  ThrowIfFailed(env, gru_optim_step(opt_, lr));
-  return env.Undefined();
+  gru_optim* opt = opt_;
+  Job job;
+  job.name = "stepAsync";
+  job.run = [=](float*) { return gru_optim_step(opt, lr); };
+  return RunJob(info, async, std::move(job), Guards());
 }
 
 Napi::Value OptimWrap::ZeroGrad(const Napi::CallbackInfo& info) {
@@ -160,6 +185,9 @@ Napi::Value OptimWrap::SetState(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value OptimWrap::Destroy(const Napi::CallbackInfo& info) {
+  // Only its own call in flight blocks it: releasing the core's references to a layer that
+  // another call is using is safe (that layer's wrapper still holds it).
+  if (!CheckIdle(info.Env(), "optimizer")) return info.Env().Undefined();
   Free(info.Env());
   return info.Env().Undefined();
 }

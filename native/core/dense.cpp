@@ -119,7 +119,7 @@ int gru_dense_set_param(gru_dense* layer, int32_t kind, const float* data, size_
   gru::clear_error();
   int status = check_kind(layer, kind);
   if (status != GRU_OK) return status;
-  gru::ParamTensor& t = layer->tensors[kind];
+  gru::ParamTensor& t = layer->tensors[kind == 0 ? 0 : 1];  // (spelled out for -Warray-bounds)
   if (len != t.size)
     return fail(GRU_ERR_SHAPE, "dense %s: expected %zu floats (%s), got %zu", kParamNames[kind],
                 t.size, kind == 0 ? "out_features x in_features" : "out_features", len);

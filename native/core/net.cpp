@@ -163,9 +163,10 @@ int gru_net_create(int32_t input_size, int32_t hidden_size, int32_t num_layers,
 
   // Every size below is a product of these; check it in 64 bits so that size_t (32-bit in
   // wasm) cannot wrap into a small allocation.
-  const uint64_t widest_input = input_size > hidden_size * (bidirectional ? 2ull : 1ull)
-                                    ? input_size
-                                    : hidden_size * (bidirectional ? 2ull : 1ull);
+  const uint64_t layer_output = static_cast<uint64_t>(hidden_size) * (bidirectional ? 2 : 1);
+  const uint64_t widest_input = static_cast<uint64_t>(input_size) > layer_output
+                                    ? static_cast<uint64_t>(input_size)
+                                    : layer_output;
   const uint64_t largest_tensor = 3ull * (hidden_size + 16) * (widest_input + 16);
   if (largest_tensor > SIZE_MAX / (4 * sizeof(float)))
     return fail(GRU_ERR_ALLOC, "a weight matrix of %llu floats does not fit in memory here",

@@ -37,7 +37,7 @@ export interface ForwardCall {
   hN: Float32Array | null;
 }
 
-export interface Backend extends TrainingBackend {
+export interface Backend extends TrainingBackend, AsyncBackend {
   readonly name: BackendName;
   /** The ISA variant new networks are created with ("avx512", "wasm128", "scalar", ...). */
   isa(): string;
@@ -46,7 +46,14 @@ export interface Backend extends TrainingBackend {
   isaSupported(isa: string): boolean;
   /** Changes the variant for networks created from now on. Throws ERR_GRU_ISA if unsupported. */
   setIsa(isa: string): void;
+  /** Threads the core computes with (its persistent pool, the calling thread included). */
   threads(): number;
+  /**
+   * Resizes the core's thread pool (1..1024; the wasm backends: only 1, they are
+   * single-threaded). Process-wide for the native backend. ERR_GRU_ARG out of range;
+   * ERR_GRU_BUSY (native) while an async call is in flight.
+   */
+  setThreads(n: number): void;
 
   evalSigmoid(x: Float32Array, y: Float32Array): void;
   evalTanh(x: Float32Array, y: Float32Array): void;
@@ -153,4 +160,33 @@ export interface TrainingBackend {
   optimStateSize(opt: OptimHandle): number;
   optimGetState(opt: OptimHandle, out: Float32Array): void;
   optimSetState(opt: OptimHandle, data: Float32Array): void;
+}
+
+/* ---- Async (issue 5): the long calls, off the event loop ---------------------------------- */
+
+/**
+ * Each method runs the call of the same name without `Async` and settles when it is done.
+ * Native: on a worker thread of libuv's pool, so the event loop keeps running; the typed
+ * arrays passed are held (kept alive) until the promise settles and must not be modified
+ * meanwhile; the object called on (an optimizer: with its layers) is busy: every other call on
+ * it throws ERR_GRU_BUSY. A failure rejects with a GruError (code and message of the core).
+ * Wasm: no threads here, the call runs synchronously inside the promise; same results.
+ */
+export interface AsyncBackend {
+  netForwardAsync(net: NetHandle, call: ForwardCall): Promise<void>;
+  netForwardTrainAsync(net: NetHandle, call: ForwardTrainCall): Promise<void>;
+  netBackwardAsync(net: NetHandle, call: BackwardCall): Promise<void>;
+  denseForwardAsync(layer: DenseHandle, rows: number, x: Float32Array, y: Float32Array, train: boolean): Promise<void>;
+  denseBackwardAsync(layer: DenseHandle, dy: Float32Array, dx: Float32Array | null): Promise<void>;
+  lossSoftmaxCrossEntropyAsync(
+    logits: Float32Array,
+    rows: number,
+    classes: number,
+    targets: Int32Array,
+    dlogits: Float32Array | null,
+  ): Promise<number>;
+  lossBceWithLogitsAsync(logits: Float32Array, targets: Float32Array, dlogits: Float32Array | null): Promise<number>;
+  lossMseAsync(pred: Float32Array, targets: Float32Array, dpred: Float32Array | null): Promise<number>;
+  optimClipGradNormAsync(opt: OptimHandle, maxNorm: number): Promise<number>;
+  optimStepAsync(opt: OptimHandle, lr: number): Promise<void>;
 }

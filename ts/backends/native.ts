@@ -1,13 +1,15 @@
 /**
- * The native backend: the N-API addon gru_simd.node (native/addon), built by cmake-js into
- * build/Release/ (or by node-gyp, or with sanitizers, at a path given in GRU_SIMD_ADDON).
+ * The native backend: the N-API addon gru_simd.node (native/addon). The npm package ships it
+ * prebuilt for some platforms (prebuilds/<platform>-<arch>/, made at pack time by
+ * scripts/prebuild.mjs); elsewhere the install script builds it with cmake-js into
+ * build/Release/ (node-gyp and sanitizer builds are used through GRU_SIMD_ADDON).
  *
  * Each Backend method calls one addon function, which calls one function of the C ABI. The
  * addon checks argument types and passes typed arrays to the core without a copy; the core
  * checks sizes. Errors from the addon carry a `code` ("ERR_GRU_SHAPE", ...) and are re-thrown
  * here as GruError with the same code and message.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +59,9 @@ interface AddonNet {
     dropoutSeed: number,
   ): void;
   backward(dy: Float32Array | null, dhN: Float32Array | null, dx: Float32Array | null, dh0: Float32Array | null): void;
+  forwardAsync(...args: Parameters<AddonNet['forward']>): Promise<void>;
+  forwardTrainAsync(...args: Parameters<AddonNet['forwardTrain']>): Promise<void>;
+  backwardAsync(...args: Parameters<AddonNet['backward']>): Promise<void>;
   getGrad(layer: number, dir: number, kind: number, out: Float32Array): void;
   zeroGrad(): void;
   trainBytesPerStep(): number;
@@ -72,6 +77,8 @@ interface AddonDense {
   initUniform(seed: number): void;
   forward(rows: number, x: Float32Array, y: Float32Array, train: boolean): void;
   backward(dy: Float32Array, dx: Float32Array | null): void;
+  forwardAsync(rows: number, x: Float32Array, y: Float32Array, train: boolean): Promise<void>;
+  backwardAsync(dy: Float32Array, dx: Float32Array | null): Promise<void>;
   zeroGrad(): void;
   destroy(): void;
 }
@@ -92,8 +99,10 @@ interface AddonOptim {
   addDense(layer: AddonDense): void;
   addEmbedding(layer: AddonEmbedding): void;
   clipGradNorm(maxNorm: number): number;
+  clipGradNormAsync(maxNorm: number): Promise<number>;
   clipGradValue(clip: number): void;
   step(lr: number): void;
+  stepAsync(lr: number): Promise<void>;
   zeroGrad(): void;
   stateSize(): number;
   getState(out: Float32Array): void;
@@ -107,6 +116,7 @@ interface Addon {
   isaSupported(name: string): boolean;
   setIsa(name: string): void;
   threads(): number;
+  setThreads(n: number): void;
   evalSigmoid(x: Float32Array, y: Float32Array): void;
   evalTanh(x: Float32Array, y: Float32Array): void;
   allocatedBytes(): number;
@@ -130,6 +140,9 @@ interface Addon {
   ): number;
   lossBceWithLogits(logits: Float32Array, targets: Float32Array, dlogits: Float32Array | null): number;
   lossMse(pred: Float32Array, targets: Float32Array, dpred: Float32Array | null): number;
+  lossSoftmaxCrossEntropyAsync(...args: Parameters<Addon['lossSoftmaxCrossEntropy']>): Promise<number>;
+  lossBceWithLogitsAsync(...args: Parameters<Addon['lossBceWithLogits']>): Promise<number>;
+  lossMseAsync(...args: Parameters<Addon['lossMse']>): Promise<number>;
   dropoutForward(x: Float32Array, p: number, seed: number, y: Float32Array): void;
   dropoutBackward(dy: Float32Array, p: number, seed: number, dx: Float32Array): void;
 }
@@ -147,6 +160,27 @@ function rethrow(err: unknown): never {
 }
 
 /**
+ * Runs an addon async call (a worker thread does the work) and awaits it. A failure becomes a
+ * GruError as in rethrow, with the stack of the caller, captured here before the call went off
+ * the event loop (the addon makes its error on the JS thread after the join, with no JS frames).
+ */
+async function settle<T>(start: () => Promise<T>): Promise<T> {
+  const site: { stack?: string } = {};
+  Error.captureStackTrace(site, settle);
+  try {
+    return await start(); // a synchronous throw (argument checks, ERR_GRU_BUSY) lands here too
+  } catch (err) {
+    try {
+      rethrow(err);
+    } catch (e) {
+      const frames = site.stack?.indexOf('\n') ?? -1;
+      if (e instanceof Error && frames >= 0) e.stack = `${e.name}: ${e.message}${(site.stack as string).slice(frames)}`;
+      throw e;
+    }
+  }
+}
+
+/**
  * The addon object behind a handle. A handle of another backend (or anything else) is
  * ERR_GRU_ARG here, as on the wasm backends, rather than a TypeError from a missing method;
  * the addon's own type tags are the last line behind this.
@@ -158,28 +192,52 @@ function unwrap<T>(cls: abstract new (...args: never[]) => T, handle: unknown, n
   return handle;
 }
 
+/** How to get a native addon where there is none: shown when the default paths are empty. */
+const HOW_TO_BUILD =
+  'install a C++17 compiler and cmake, then run `npm rebuild gru-simd` ' +
+  '(where npm blocks install scripts, first `npm install-scripts approve gru-simd`)';
+
 /**
- * Loads the addon and returns a Backend over it. Tries, in order: options.addonPath, the
- * environment variable GRU_SIMD_ADDON, <package root>/build/Release/gru_simd.node.
+ * Where to load the addon from: options.addonPath, else the environment variable
+ * GRU_SIMD_ADDON, else the first that exists of <package root>/build/Release/gru_simd.node (a
+ * build from source, which wins over the shipped binary: a developer's fresh build, or the
+ * install script's on a platform without a prebuild) and
+ * <package root>/prebuilds/<platform>-<arch>/gru_simd.node. Throws when none exists.
+ */
+function addonLocation(addonPath: string | undefined): { path: string; source: string } {
+  if (addonPath !== undefined) return { path: addonPath, source: 'options.addonPath' };
+  const fromEnv = process.env.GRU_SIMD_ADDON;
+  if (fromEnv !== undefined && fromEnv !== '') return { path: fromEnv, source: 'GRU_SIMD_ADDON' };
+  let root: string;
+  try {
+    root = fileURLToPath(packageRootFromSync(moduleUrl(), (u) => readFileSync(u, 'utf8')));
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new GruError('ERR_GRU_BACKEND_UNAVAILABLE', `native addon not found: ${why}`);
+  }
+  const target = `${process.platform}-${process.arch}`;
+  const candidates = [
+    { path: join(root, 'build', 'Release', 'gru_simd.node'), source: 'the local build' },
+    { path: join(root, 'prebuilds', target, 'gru_simd.node'), source: `the prebuilt binary for ${target}` },
+  ];
+  const found = candidates.find((c) => existsSync(c.path));
+  if (found) return found;
+  throw new GruError(
+    'ERR_GRU_BACKEND_UNAVAILABLE',
+    `no native addon for ${target}: no prebuilt binary ships for it and none was built from source ` +
+      `(looked for ${candidates.map((c) => c.path).join(' and ')}); for the native backend, ${HOW_TO_BUILD}`,
+  );
+}
+
+/**
+ * Loads the addon (see addonLocation for where) and returns a Backend over it.
  * Throws GruError ERR_GRU_BACKEND_UNAVAILABLE naming the path tried and why it failed.
  */
 export function loadNativeBackend(options?: { addonPath?: string }): Backend {
   const requireAddon = createRequire(moduleUrl());
-
-  let path = options?.addonPath ?? process.env.GRU_SIMD_ADDON;
-  let source = options?.addonPath !== undefined ? 'options.addonPath' : 'GRU_SIMD_ADDON';
-  if (path === undefined || path === '') {
-    let root: string;
-    try {
-      root = fileURLToPath(packageRootFromSync(moduleUrl(), (u) => readFileSync(u, 'utf8')));
-    } catch (err) {
-      const why = err instanceof Error ? err.message : String(err);
-      throw new GruError('ERR_GRU_BACKEND_UNAVAILABLE', `native addon not found: ${why}`);
-    }
-    path = join(root, 'build', 'Release', 'gru_simd.node');
-    source = 'the default path';
-  }
-  path = resolve(path); // a relative path is taken from the working directory, not a package
+  const location = addonLocation(options?.addonPath);
+  const source = location.source;
+  const path = resolve(location.path); // a relative path is taken from the working directory, not a package
 
   let addon: Addon;
   try {
@@ -238,6 +296,13 @@ export function loadNativeBackend(options?: { addonPath?: string }): Backend {
     },
     threads(): number {
       return addon.threads();
+    },
+    setThreads(n: number): void {
+      try {
+        addon.setThreads(n);
+      } catch (err) {
+        rethrow(err);
+      }
     },
     evalSigmoid(x: Float32Array, y: Float32Array): void {
       try {
@@ -655,6 +720,48 @@ export function loadNativeBackend(options?: { addonPath?: string }): Backend {
       } catch (err) {
         rethrow(err);
       }
+    },
+
+    // ---- async: worker threads (native/addon/async.h) ---------------------------------------
+    netForwardAsync(net: NetHandle, call: ForwardCall): Promise<void> {
+      const { seqLen, batch, batchFirst, x, h0, lengths, y, hN } = call;
+      return settle(() => netOf(net).forwardAsync(seqLen, batch, batchFirst, x, h0, lengths, y, hN));
+    },
+    netForwardTrainAsync(net: NetHandle, call: ForwardTrainCall): Promise<void> {
+      const { seqLen, batch, batchFirst, x, h0, lengths, y, hN, dropout, dropoutSeed } = call;
+      return settle(() =>
+        netOf(net).forwardTrainAsync(seqLen, batch, batchFirst, x, h0, lengths, y, hN, dropout, dropoutSeed),
+      );
+    },
+    netBackwardAsync(net: NetHandle, call: BackwardCall): Promise<void> {
+      return settle(() => netOf(net).backwardAsync(call.dy, call.dhN, call.dx, call.dh0));
+    },
+    denseForwardAsync(layer: DenseHandle, rows: number, x: Float32Array, y: Float32Array, train: boolean): Promise<void> {
+      return settle(() => denseOf(layer).forwardAsync(rows, x, y, train));
+    },
+    denseBackwardAsync(layer: DenseHandle, dy: Float32Array, dx: Float32Array | null): Promise<void> {
+      return settle(() => denseOf(layer).backwardAsync(dy, dx));
+    },
+    lossSoftmaxCrossEntropyAsync(
+      logits: Float32Array,
+      rows: number,
+      classes: number,
+      targets: Int32Array,
+      dlogits: Float32Array | null,
+    ): Promise<number> {
+      return settle(() => addon.lossSoftmaxCrossEntropyAsync(logits, rows, classes, targets, dlogits));
+    },
+    lossBceWithLogitsAsync(logits: Float32Array, targets: Float32Array, dlogits: Float32Array | null): Promise<number> {
+      return settle(() => addon.lossBceWithLogitsAsync(logits, targets, dlogits));
+    },
+    lossMseAsync(pred: Float32Array, targets: Float32Array, dpred: Float32Array | null): Promise<number> {
+      return settle(() => addon.lossMseAsync(pred, targets, dpred));
+    },
+    optimClipGradNormAsync(opt: OptimHandle, maxNorm: number): Promise<number> {
+      return settle(() => optimOf(opt).clipGradNormAsync(maxNorm));
+    },
+    optimStepAsync(opt: OptimHandle, lr: number): Promise<void> {
+      return settle(() => optimOf(opt).stepAsync(lr));
     },
   };
 }

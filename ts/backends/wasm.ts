@@ -6,8 +6,8 @@
  * Each method is one C ABI call (native/include/gru_simd.h): copy inputs into the wasm heap,
  * call, copy outputs out only on success, free in `finally`. Heap views are made fresh after
  * every call that may grow memory (malloc, the core itself), never cached; pointers and
- * size_t results are read with `>>> 0`. This module stays browser-safe: Node's fs is only
- * reached through a dynamic import.
+ * size_t results are read with `>>> 0`. This module is browser-safe: it references no node:
+ * module. Under Node the loader passes `files` (ts/platform-node.ts) to read the modules with fs.
  */
 
 import { GruError, type GruErrorCode } from '../errors.js';
@@ -25,15 +25,38 @@ import type {
   OptimHandle,
   ParamKind,
 } from './backend.js';
-import { isNode, packageRootUrl } from './locate.js';
+import { isNode } from './locate.js';
 
 export type WasmVariant = 'simd' | 'scalar';
+
+/** How a runtime with a filesystem (Node) finds and reads the modules; see ts/platform-node.ts. */
+export interface WasmFiles {
+  /** The default location of gru_simd-<variant>.wasm, instead of defaultWasmUrl(). */
+  defaultUrl(variant: WasmVariant): URL;
+  /** Reads a filesystem path or file: URL (which fetch cannot). */
+  read(location: string | URL): Promise<ArrayBuffer | ArrayBufferView<ArrayBuffer>>;
+}
 
 export interface WasmLoadOptions {
   /** Where to load the module from: a URL, or under Node also a filesystem path. */
   wasmUrl?: string | URL;
   /** The module's bytes; wins over wasmUrl. */
-  wasmBytes?: BufferSource;
+  wasmBytes?: ArrayBuffer | ArrayBufferView<ArrayBuffer>;
+  /** @internal Node only: file access (without it, every location is fetched). */
+  files?: WasmFiles;
+}
+
+/**
+ * Where the modules are when no location is given and no `files` says otherwise (browsers):
+ * beside this module. Each is a literal `new URL('<relative path>', import.meta.url)`, the
+ * pattern bundlers (Vite, webpack 5, Parcel) recognise: they copy the .wasm into the build and
+ * rewrite the URL. The path holds from ts/backends/ (the package's wasm/) and from
+ * dist/esm/backends/ (dist/wasm/, the copy scripts/build-ts.mjs makes).
+ */
+export function defaultWasmUrl(variant: WasmVariant): URL {
+  return variant === 'simd'
+    ? new URL('../../wasm/gru_simd-simd.wasm', import.meta.url)
+    : new URL('../../wasm/gru_simd-scalar.wasm', import.meta.url);
 }
 
 /** The exports of gru_simd-*.wasm: every GRU_API function of the header, plus the heap. */
@@ -49,6 +72,7 @@ interface GruExports {
   gru_set_isa(name: number): number;
   gru_isa_list(): number;
   gru_threads(): number;
+  gru_set_threads(n: number): number;
   gru_eval_sigmoid(x: number, xLen: number, y: number, yLen: number): number;
   gru_eval_tanh(x: number, xLen: number, y: number, yLen: number): number;
   gru_net_create(
@@ -206,6 +230,7 @@ const REQUIRED_EXPORTS: readonly (keyof GruExports)[] = [
   'gru_set_isa',
   'gru_isa_list',
   'gru_threads',
+  'gru_set_threads',
   'gru_eval_sigmoid',
   'gru_eval_tanh',
   'gru_net_create',
@@ -317,18 +342,24 @@ async function instantiateFromResponse(res: Response, where: string, imports: Im
   return (await WebAssembly.instantiate(await res.arrayBuffer(), imports)).instance;
 }
 
-async function instantiateFrom(location: string | URL, imports: Imports): Promise<WebAssembly.Instance> {
-  if (isNode()) {
-    const url = location instanceof URL ? location : isUrlLike(location) ? new URL(location) : null;
-    if (url === null || url.protocol === 'file:') {
-      // Node's fetch does not take file: URLs; fs takes both paths and file: URLs.
-      const fs = await import('node:fs/promises');
-      const bytes = await fs.readFile(url ?? location);
-      return (await WebAssembly.instantiate(bytes, imports)).instance;
-    }
-    return instantiateFromResponse(await fetch(url), url.href, imports);
+async function instantiateFrom(
+  location: string | URL,
+  imports: Imports,
+  files: WasmFiles | undefined,
+): Promise<WebAssembly.Instance> {
+  const url = location instanceof URL ? location : isUrlLike(location) ? new URL(location) : null;
+  if (files !== undefined && (url === null || url.protocol === 'file:')) {
+    // Node: its fetch does not take file: URLs; fs takes both paths and file: URLs.
+    return (await WebAssembly.instantiate(await files.read(url ?? location), imports)).instance;
   }
-  return instantiateFromResponse(await fetch(location), String(location), imports);
+  if (url?.protocol === 'file:' && isNode()) {
+    throw new Error(
+      "Node cannot fetch a file: URL; this is gru-simd's browser build (resolved with the \"browser\" condition): " +
+        'import gru-simd without that condition under Node',
+    );
+  }
+  // A browser (or a worker of one): a relative string resolves against the page, as fetch does.
+  return instantiateFromResponse(await fetch(url ?? location), String(url ?? location), imports);
 }
 
 function isFloat32Array(a: unknown): a is Float32Array {
@@ -587,6 +618,16 @@ class WasmBackend implements Backend {
 
   threads(): number {
     return this.ex.gru_threads();
+  }
+
+  setThreads(n: number): void {
+    if (n !== 1) {
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `threads must be 1 on the ${this.name} backend: WebAssembly is single-threaded here, got ${typeof n === 'number' ? n : typeName(n)}`,
+      );
+    }
+    this.check(this.ex.gru_set_threads(1));
   }
 
   // ---- activations ---------------------------------------------------------------------------
@@ -1088,13 +1129,64 @@ class WasmBackend implements Backend {
     requireF32('data', data);
     this.scope((s) => this.check(this.ex.gru_optim_set_state(ptr, s.copyIn(data), data.length)));
   }
+
+  // ---- async: no threads in wasm, so each runs synchronously inside its promise -----------
+  // (an async method turns a throw into a rejection; results equal the sync calls')
+
+  async netForwardAsync(net: NetHandle, call: ForwardCall): Promise<void> {
+    this.netForward(net, call);
+  }
+
+  async netForwardTrainAsync(net: NetHandle, call: ForwardTrainCall): Promise<void> {
+    this.netForwardTrain(net, call);
+  }
+
+  async netBackwardAsync(net: NetHandle, call: BackwardCall): Promise<void> {
+    this.netBackward(net, call);
+  }
+
+  async denseForwardAsync(layer: DenseHandle, rows: number, x: Float32Array, y: Float32Array, train: boolean): Promise<void> {
+    this.denseForward(layer, rows, x, y, train);
+  }
+
+  async denseBackwardAsync(layer: DenseHandle, dy: Float32Array, dx: Float32Array | null): Promise<void> {
+    this.denseBackward(layer, dy, dx);
+  }
+
+  async lossSoftmaxCrossEntropyAsync(
+    logits: Float32Array,
+    rows: number,
+    classes: number,
+    targets: Int32Array,
+    dlogits: Float32Array | null,
+  ): Promise<number> {
+    return this.lossSoftmaxCrossEntropy(logits, rows, classes, targets, dlogits);
+  }
+
+  async lossBceWithLogitsAsync(logits: Float32Array, targets: Float32Array, dlogits: Float32Array | null): Promise<number> {
+    return this.lossBceWithLogits(logits, targets, dlogits);
+  }
+
+  async lossMseAsync(pred: Float32Array, targets: Float32Array, dpred: Float32Array | null): Promise<number> {
+    return this.lossMse(pred, targets, dpred);
+  }
+
+  async optimClipGradNormAsync(opt: OptimHandle, maxNorm: number): Promise<number> {
+    return this.optimClipGradNorm(opt, maxNorm);
+  }
+
+  async optimStepAsync(opt: OptimHandle, lr: number): Promise<void> {
+    this.optimStep(opt, lr);
+  }
 }
 
 /**
  * Loads one of the two wasm modules. The bytes come from options.wasmBytes, else
- * options.wasmUrl, else <package root>/wasm/gru_simd-<variant>.wasm (read with fs under Node,
- * fetched in a browser). Throws ERR_GRU_BACKEND_UNAVAILABLE when the engine lacks SIMD (for
- * 'simd') or the module cannot be found or instantiated.
+ * options.wasmUrl, else the default location: <package root>/wasm/gru_simd-<variant>.wasm read
+ * with fs under Node (options.files), defaultWasmUrl() fetched elsewhere. A response served as
+ * application/wasm is compiled while it downloads (instantiateStreaming). Throws
+ * ERR_GRU_BACKEND_UNAVAILABLE when the engine lacks SIMD (for 'simd') or the module cannot be
+ * found or instantiated.
  */
 export async function loadWasmBackend(variant: WasmVariant, options: WasmLoadOptions = {}): Promise<Backend> {
   if (variant !== 'simd' && variant !== 'scalar') {
@@ -1117,11 +1209,11 @@ export async function loadWasmBackend(variant: WasmVariant, options: WasmLoadOpt
     } else {
       let location = options.wasmUrl;
       if (location === undefined) {
-        const url = new URL(`wasm/${file}`, await packageRootUrl());
+        const url = options.files !== undefined ? options.files.defaultUrl(variant) : defaultWasmUrl(variant);
         where = url.href;
         location = url;
       }
-      instance = await instantiateFrom(location, imports);
+      instance = await instantiateFrom(location, imports, options.files);
     }
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);

@@ -1,0 +1,108 @@
+/** gru-simd itself, on one backend: GRU.forward, GRU.stream().step, and a training step with Adam. */
+import type { Case } from '../cases.js';
+import { torchWeights, uniform, type TorchWeights } from '../weights.js';
+import { SEED, STREAM_FRAMES, PROBE_STEPS, type Contestant, type Prepared, type Probe } from './types.js';
+import * as gs from '../../ts/index.js';
+
+type Backend = Awaited<ReturnType<typeof gs.loadBackend>>;
+
+export function stateDict(w: TorchWeights, zeroHiddenBias = false): Record<string, Float32Array> {
+  return {
+    weight_ih_l0: w.weight_ih,
+    weight_hh_l0: w.weight_hh,
+    bias_ih_l0: w.bias_ih,
+    bias_hh_l0: zeroHiddenBias ? new Float32Array(w.bias_hh.length) : w.bias_hh,
+  };
+}
+
+/**
+ * A GRU on `backend` with the bench's weights. resetAfter false is the tfjs equation: one
+ * bias, so bias_hh is zero.
+ */
+export function makeGru(backend: Backend, c: Case, resetAfter = true): gs.GRU {
+  const gru = new gs.GRU({ inputSize: c.inputSize, hiddenSize: c.hiddenSize, resetAfter, backend });
+  gru.loadStateDict(stateDict(torchWeights(c.inputSize, c.hiddenSize, SEED.weights), !resetAfter));
+  return gru;
+}
+
+/**
+ * Applies `--threads N` where the library has a way to set it (a setThreads on the module or
+ * on the backend, once the thread pool lands); returns a note when it could not.
+ */
+function applyThreads(backend: Backend, threads: number | undefined): string {
+  if (threads === undefined) return '';
+  const onBackend = (backend as unknown as { setThreads?: (n: number) => void }).setThreads;
+  const onModule = (gs as unknown as { setThreads?: (n: number, b?: Backend) => void }).setThreads;
+  if (typeof onBackend === 'function') onBackend.call(backend, threads);
+  else if (typeof onModule === 'function') onModule(threads, backend);
+  else return ` (--threads ${threads} ignored: no setThreads yet)`;
+  return '';
+}
+
+export async function gruSimd(name: 'native' | 'wasm-simd' | 'wasm', threads?: number): Promise<Contestant> {
+  const backend = await gs.loadBackend(name);
+  const note = applyThreads(backend, threads);
+  return {
+    detail: `ISA ${backend.isa()}${note}`,
+    threads: backend.threads(),
+    resetAfter: true,
+    unsupported: () => null,
+    prepare: async (c) => prepareGruSimd(backend, c),
+  };
+}
+
+/** Also the reference of the checks (with resetAfter false for tfjs). */
+export function prepareGruSimd(backend: Backend, c: Case, resetAfter = true): Prepared {
+  const gru = makeGru(backend, c, resetAfter);
+  const { batch, seqLen: T, inputSize: I } = c;
+  if (c.kind === 'forward') {
+    const x = uniform(T * batch * I, SEED.x);
+    return {
+      async: false,
+      run: () => void gru.forward(x, { batch }),
+      probe: async () => ({ probe: { kind: 'output', data: gru.forward(x, { batch }).output as Float32Array }, calls: 1 }),
+      dispose: () => gru.dispose(),
+    };
+  }
+  if (c.kind === 'stream') {
+    const all = uniform(STREAM_FRAMES * batch * I, SEED.frames);
+    const frames = Array.from({ length: STREAM_FRAMES }, (_, k) => all.subarray(k * batch * I, (k + 1) * batch * I));
+    const stream = gru.stream({ batch });
+    let k = 0;
+    return {
+      async: false,
+      run: () => {
+        stream.step(frames[k] as Float32Array);
+        k = (k + 1) % STREAM_FRAMES;
+      },
+      probe: async () => {
+        let out: Float32Array | null = null;
+        for (let s = 0; s < PROBE_STEPS; s++) out = stream.step(frames[s] as Float32Array).output;
+        stream.reset();
+        return { probe: { kind: 'output', data: out as Float32Array }, calls: PROBE_STEPS };
+      },
+      dispose: () => gru.dispose(),
+    };
+  }
+  // Training step: forward (train) + MSE on the whole output sequence + BPTT + Adam.
+  const x = uniform(T * batch * I, SEED.x);
+  const target = uniform(T * batch * c.hiddenSize, SEED.target, 0.5);
+  const opt = new gs.Adam([gru], { lr: 1e-3 });
+  const step = (): number => {
+    opt.zeroGrad();
+    const { output } = gru.forward(x, { batch, train: true });
+    const { loss, grad } = gs.mse(output as Float32Array, target, { backend });
+    gru.backward({ dOutput: grad, inputGrad: false });
+    opt.step();
+    return loss;
+  };
+  return {
+    async: false,
+    run: () => void step(),
+    probe: async () => ({ probe: { kind: 'loss', value: step() } as Probe, calls: 1 }),
+    dispose: () => {
+      opt.dispose();
+      gru.dispose();
+    },
+  };
+}

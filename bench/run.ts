@@ -1,0 +1,106 @@
+/**
+ * `npm run bench` (full, ~10 min on 2 cores) and `npm run bench:quick` (under 2 min): gru-simd
+ * (native, wasm-simd, wasm) and its peers (onnxruntime-node, onnxruntime-web, tfjs wasm/cpu) on
+ * the same GRU workloads, in one run. Writes bench/results/results.{md,json} and sweep.svg, and
+ * prints the tables.
+ *
+ *   node --import tsx bench/run.ts [--quick] [--threads N] [--only native,ort-node-1,...] [--out DIR]
+ *   BENCH_QUICK=1 also selects the quick mode.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cases, GROUPS, type GroupResult, type GroupSpec, type Mode } from './cases.js';
+import { measurePeaks } from './peak.js';
+import { markdown, sweepSvg, type Report } from './report.js';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? undefined : process.argv[i + 1];
+}
+
+const mode: Mode = process.argv.includes('--quick') || ['1', 'true'].includes(process.env.BENCH_QUICK ?? '') ? 'quick' : 'full';
+const threadsOption = arg('threads') === undefined ? null : Number(arg('threads'));
+if (threadsOption !== null && !(Number.isInteger(threadsOption) && threadsOption > 0)) {
+  throw new Error(`--threads must be a positive integer, got ${arg('threads')}`);
+}
+const only = arg('only')?.split(',');
+const outDir = arg('out') ?? new URL('./results/', import.meta.url).pathname;
+/** A worker that runs longer than this is stopped and reported as failed. */
+const WORKER_LIMIT_S = mode === 'quick' ? 60 : 300;
+
+const started = performance.now();
+const load0 = loadavg()[0] as number;
+const tmp = mkdtempSync(join(tmpdir(), 'gru-bench-'));
+
+/** CPUs 0..n-1 as a taskset list, or null without taskset. */
+function affinity(n: number): string | null {
+  return spawnSync('taskset', ['--version']).error ? null : `0-${n - 1}`;
+}
+
+function runWorker(g: GroupSpec, cpus: string | null = null): Promise<GroupResult> {
+  const out = join(tmp, `${g.id}.json`);
+  rmSync(out, { force: true });
+  const args = ['--import', 'tsx', new URL('./worker.ts', import.meta.url).pathname, '--group', g.id, '--mode', mode, '--out', out];
+  if (threadsOption !== null && g.family === 'gru-simd' && !g.fixedThreads) args.push('--threads', String(threadsOption));
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const [cmd, argv] = cpus ? ['taskset', ['-c', cpus, process.execPath, ...args]] : [process.execPath, args];
+    const env = cpus ? { ...process.env, GRU_BENCH_AFFINITY: cpus } : process.env;
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], env });
+    let tail = '';
+    child.stderr.on('data', (d: Buffer) => {
+      process.stderr.write(d);
+      tail = (tail + d.toString()).slice(-2000);
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), WORKER_LIMIT_S * 1000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (existsSync(out)) return resolve(JSON.parse(readFileSync(out, 'utf8')) as GroupResult);
+      const lastLine = tail.trim().split('\n').filter(Boolean).pop() ?? '';
+      const why = signal === 'SIGKILL' ? `stopped after ${WORKER_LIMIT_S} s` : `worker exited with ${signal ?? code}`;
+      resolve({ group: g.id, name: g.name, threads: g.threads, detail: '', error: `${why}: ${lastLine}`, results: [], wallSeconds: (performance.now() - t0) / 1e3 });
+    });
+  });
+}
+
+process.stderr.write(`gru-simd bench, ${mode} mode: measuring this machine's peaks...\n`);
+const peaks = measurePeaks(tmp);
+const groups: GroupResult[] = [];
+for (const g of GROUPS) {
+  if (only && !only.includes(g.id)) continue;
+  if (g.fixedThreads && g.fixedThreads >= cpus().length) continue; // the same as the default
+  process.stderr.write(`${g.name}${g.family === 'gru-simd' && !g.fixedThreads ? '' : `, ${g.fixedThreads ?? g.threads} thread(s)`}:\n`);
+  let r = await runWorker(g);
+  if (r.needsAffinity) {
+    const list = affinity(r.needsAffinity);
+    r = list
+      ? await runWorker(g, list)
+      : { ...r, error: `cannot run on ${r.needsAffinity} thread(s): no setThreads in gru-simd and no taskset`, needsAffinity: undefined };
+  }
+  groups.push(r);
+}
+rmSync(tmp, { recursive: true, force: true });
+
+const report: Report = {
+  meta: {
+    mode,
+    date: new Date().toISOString(),
+    cpu: cpus()[0]?.model ?? 'unknown CPU',
+    cores: cpus().length,
+    node: process.version,
+    wallSeconds: (performance.now() - started) / 1e3,
+    loadAvg: { start: load0, end: loadavg()[0] as number },
+    threadsOption,
+  },
+  peaks,
+  cases: cases(mode),
+  groups,
+};
+mkdirSync(outDir, { recursive: true });
+const md = markdown(report);
+writeFileSync(join(outDir, 'results.md'), md);
+writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(report, null, 1)}\n`);
+writeFileSync(join(outDir, 'sweep.svg'), sweepSvg(report));
+process.stdout.write(`\n${md}\nWritten: ${join(outDir, 'results.md')}, results.json, sweep.svg (${report.meta.wallSeconds.toFixed(0)} s)\n`);

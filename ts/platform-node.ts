@@ -1,0 +1,22 @@
+/**
+ * What the Node entry (index.ts) adds to the browser-safe core: the native backend, and file
+ * access for the wasm modules (Node's fetch cannot read file: URLs). The modules are found
+ * where browsers find them, beside the module (defaultWasmUrl): the repository's wasm/ from
+ * ts/, dist/wasm/ from dist/esm/ and from the CommonJS bundle. The browser entry
+ * (index.browser.ts) does not import this file, so browser bundles reference neither the
+ * addon nor any node: module.
+ */
+import { readFile } from 'node:fs/promises';
+import { defaultWasmUrl } from './backends/wasm.js';
+import { setNodeHooks } from './loader.js';
+
+setNodeHooks({
+  async loadNative({ addonPath }) {
+    const { loadNativeBackend } = await import('./backends/native.js');
+    return loadNativeBackend({ addonPath });
+  },
+  wasmFiles: {
+    defaultUrl: defaultWasmUrl,
+    read: (location) => readFile(location),
+  },
+});
