@@ -13,7 +13,10 @@ cd "$(dirname "$0")/.."
 CLANG=${CLANG:-$(command -v clang-14 || command -v clang || true)}
 if [[ -z "$CLANG" ]]; then
   echo "check-neon: clang-14 not found (Debian: apt-get install clang-14, or the emscripten package)" >&2
-  exit 1
+  # A missing tool is a failure in CI; elsewhere the check is skipped, visibly.
+  if [ "${CI:-}" = "true" ]; then exit 1; fi
+  echo "check-neon: SKIPPED (not CI)" >&2
+  exit 0
 fi
 OBJDUMP=$(command -v llvm-objdump-14 || command -v llvm-objdump || true)
 TARGET=aarch64-linux-gnu
