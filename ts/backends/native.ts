@@ -148,6 +148,15 @@ interface Addon {
 }
 
 /** Re-throws an addon error as a GruError with the same code and message. */
+/** Runs one addon call; an addon error comes out as a GruError with the same code. */
+function guard<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (err) {
+    rethrow(err);
+  }
+}
+
 function rethrow(err: unknown): never {
   if (err instanceof GruError) throw err;
   if (err instanceof Error) {
@@ -281,42 +290,22 @@ export function loadNativeBackend(options?: { addonPath?: string }): Backend {
         .filter((s) => s.length > 0);
     },
     isaSupported(isa: string): boolean {
-      try {
-        return addon.isaSupported(isa);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => addon.isaSupported(isa));
     },
     setIsa(isa: string): void {
-      try {
-        addon.setIsa(isa);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => addon.setIsa(isa));
     },
     threads(): number {
       return addon.threads();
     },
     setThreads(n: number): void {
-      try {
-        addon.setThreads(n);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => addon.setThreads(n));
     },
     evalSigmoid(x: Float32Array, y: Float32Array): void {
-      try {
-        addon.evalSigmoid(x, y);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => addon.evalSigmoid(x, y));
     },
     evalTanh(x: Float32Array, y: Float32Array): void {
-      try {
-        addon.evalTanh(x, y);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => addon.evalTanh(x, y));
     },
     netCreate(config: NetConfig): NetHandle {
       try {
@@ -334,18 +323,10 @@ export function loadNativeBackend(options?: { addonPath?: string }): Backend {
       }
     },
     netDestroy(net: NetHandle): void {
-      try {
-        netOf(net).destroy();
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => netOf(net).destroy());
     },
     netParamSize(net: NetHandle, layer: number, direction: number, kind: ParamKind): number {
-      try {
-        return netOf(net).paramSize(layer, direction, kind);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => netOf(net).paramSize(layer, direction, kind));
     },
     netSetParam(
       net: NetHandle,
@@ -354,11 +335,7 @@ export function loadNativeBackend(options?: { addonPath?: string }): Backend {
       kind: ParamKind,
       data: Float32Array,
     ): void {
-      try {
-        netOf(net).setParam(layer, direction, kind, data);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => netOf(net).setParam(layer, direction, kind, data));
     },
     netGetParam(
       net: NetHandle,
@@ -367,41 +344,25 @@ export function loadNativeBackend(options?: { addonPath?: string }): Backend {
       kind: ParamKind,
       out: Float32Array,
     ): void {
-      try {
-        netOf(net).getParam(layer, direction, kind, out);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => netOf(net).getParam(layer, direction, kind, out));
     },
     netInitUniform(net: NetHandle, seed: number): void {
-      try {
-        netOf(net).initUniform(seed);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => netOf(net).initUniform(seed));
     },
     netForward(net: NetHandle, call: ForwardCall): void {
-      try {
-        netOf(net).forward(
-          call.seqLen,
-          call.batch,
-          call.batchFirst,
-          call.x,
-          call.h0,
-          call.lengths,
-          call.y,
-          call.hN,
-        );
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => netOf(net).forward(
+        call.seqLen,
+        call.batch,
+        call.batchFirst,
+        call.x,
+        call.h0,
+        call.lengths,
+        call.y,
+        call.hN,
+      ));
     },
     netBytes(net: NetHandle): number {
-      try {
-        return netOf(net).bytes();
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => netOf(net).bytes());
     },
     allocatedBytes(): number {
       return addon.allocatedBytes();
@@ -409,187 +370,91 @@ export function loadNativeBackend(options?: { addonPath?: string }): Backend {
 
     // ---- training: networks ----------------------------------------------------------------
     netForwardTrain(net: NetHandle, call: ForwardTrainCall): void {
-      try {
-        netOf(net).forwardTrain(
-          call.seqLen,
-          call.batch,
-          call.batchFirst,
-          call.x,
-          call.h0,
-          call.lengths,
-          call.y,
-          call.hN,
-          call.dropout,
-          call.dropoutSeed,
-        );
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => netOf(net).forwardTrain(
+        call.seqLen,
+        call.batch,
+        call.batchFirst,
+        call.x,
+        call.h0,
+        call.lengths,
+        call.y,
+        call.hN,
+        call.dropout,
+        call.dropoutSeed,
+      ));
     },
     netBackward(net: NetHandle, call: BackwardCall): void {
-      try {
-        netOf(net).backward(call.dy, call.dhN, call.dx, call.dh0);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => netOf(net).backward(call.dy, call.dhN, call.dx, call.dh0));
     },
     netGetGrad(net: NetHandle, layer: number, direction: number, kind: ParamKind, out: Float32Array): void {
-      try {
-        netOf(net).getGrad(layer, direction, kind, out);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => netOf(net).getGrad(layer, direction, kind, out));
     },
     netZeroGrad(net: NetHandle): void {
-      try {
-        netOf(net).zeroGrad();
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => netOf(net).zeroGrad());
     },
     netTrainBytesPerStep(net: NetHandle): number {
-      try {
-        return netOf(net).trainBytesPerStep();
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => netOf(net).trainBytesPerStep());
     },
     netTrainBytes(net: NetHandle): number {
-      try {
-        return netOf(net).trainBytes();
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => netOf(net).trainBytes());
     },
 
     // ---- training: dense layers ------------------------------------------------------------
     denseCreate(inFeatures: number, outFeatures: number, bias: boolean): DenseHandle {
-      try {
-        return new Dense(inFeatures, outFeatures, bias) as unknown as DenseHandle;
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => new Dense(inFeatures, outFeatures, bias) as unknown as DenseHandle);
     },
     denseDestroy(layer: DenseHandle): void {
-      try {
-        denseOf(layer).destroy();
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => denseOf(layer).destroy());
     },
     denseSetParam(layer: DenseHandle, kind: number, data: Float32Array): void {
-      try {
-        denseOf(layer).setParam(kind, data);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => denseOf(layer).setParam(kind, data));
     },
     denseGetParam(layer: DenseHandle, kind: number, out: Float32Array): void {
-      try {
-        denseOf(layer).getParam(kind, out);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => denseOf(layer).getParam(kind, out));
     },
     denseGetGrad(layer: DenseHandle, kind: number, out: Float32Array): void {
-      try {
-        denseOf(layer).getGrad(kind, out);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => denseOf(layer).getGrad(kind, out));
     },
     denseInitUniform(layer: DenseHandle, seed: number): void {
-      try {
-        denseOf(layer).initUniform(seed);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => denseOf(layer).initUniform(seed));
     },
     denseForward(layer: DenseHandle, rows: number, x: Float32Array, y: Float32Array, train: boolean): void {
-      try {
-        denseOf(layer).forward(rows, x, y, train);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => denseOf(layer).forward(rows, x, y, train));
     },
     denseBackward(layer: DenseHandle, dy: Float32Array, dx: Float32Array | null): void {
-      try {
-        denseOf(layer).backward(dy, dx);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => denseOf(layer).backward(dy, dx));
     },
     denseZeroGrad(layer: DenseHandle): void {
-      try {
-        denseOf(layer).zeroGrad();
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => denseOf(layer).zeroGrad());
     },
 
     // ---- training: embeddings --------------------------------------------------------------
     embeddingCreate(numEmbeddings: number, dim: number): EmbeddingHandle {
-      try {
-        return new Embedding(numEmbeddings, dim) as unknown as EmbeddingHandle;
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => new Embedding(numEmbeddings, dim) as unknown as EmbeddingHandle);
     },
     embeddingDestroy(layer: EmbeddingHandle): void {
-      try {
-        embeddingOf(layer).destroy();
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => embeddingOf(layer).destroy());
     },
     embeddingSetParam(layer: EmbeddingHandle, kind: number, data: Float32Array): void {
-      try {
-        embeddingOf(layer).setParam(kind, data);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => embeddingOf(layer).setParam(kind, data));
     },
     embeddingGetParam(layer: EmbeddingHandle, kind: number, out: Float32Array): void {
-      try {
-        embeddingOf(layer).getParam(kind, out);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => embeddingOf(layer).getParam(kind, out));
     },
     embeddingGetGrad(layer: EmbeddingHandle, kind: number, out: Float32Array): void {
-      try {
-        embeddingOf(layer).getGrad(kind, out);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => embeddingOf(layer).getGrad(kind, out));
     },
     embeddingInitNormal(layer: EmbeddingHandle, seed: number): void {
-      try {
-        embeddingOf(layer).initNormal(seed);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => embeddingOf(layer).initNormal(seed));
     },
     embeddingForward(layer: EmbeddingHandle, indices: Int32Array, y: Float32Array, train: boolean): void {
-      try {
-        embeddingOf(layer).forward(indices, y, train);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => embeddingOf(layer).forward(indices, y, train));
     },
     embeddingBackward(layer: EmbeddingHandle, dy: Float32Array): void {
-      try {
-        embeddingOf(layer).backward(dy);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => embeddingOf(layer).backward(dy));
     },
     embeddingZeroGrad(layer: EmbeddingHandle): void {
-      try {
-        embeddingOf(layer).zeroGrad();
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => embeddingOf(layer).zeroGrad());
     },
 
     // ---- training: losses and dropout ------------------------------------------------------
@@ -600,39 +465,19 @@ export function loadNativeBackend(options?: { addonPath?: string }): Backend {
       targets: Int32Array,
       dlogits: Float32Array | null,
     ): number {
-      try {
-        return addon.lossSoftmaxCrossEntropy(logits, rows, classes, targets, dlogits);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => addon.lossSoftmaxCrossEntropy(logits, rows, classes, targets, dlogits));
     },
     lossBceWithLogits(logits: Float32Array, targets: Float32Array, dlogits: Float32Array | null): number {
-      try {
-        return addon.lossBceWithLogits(logits, targets, dlogits);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => addon.lossBceWithLogits(logits, targets, dlogits));
     },
     lossMse(pred: Float32Array, targets: Float32Array, dpred: Float32Array | null): number {
-      try {
-        return addon.lossMse(pred, targets, dpred);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => addon.lossMse(pred, targets, dpred));
     },
     dropoutForward(x: Float32Array, p: number, seed: number, y: Float32Array): void {
-      try {
-        addon.dropoutForward(x, p, seed, y);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => addon.dropoutForward(x, p, seed, y));
     },
     dropoutBackward(dy: Float32Array, p: number, seed: number, dx: Float32Array): void {
-      try {
-        addon.dropoutBackward(dy, p, seed, dx);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => addon.dropoutBackward(dy, p, seed, dx));
     },
 
     // ---- training: optimizers --------------------------------------------------------------
@@ -645,81 +490,37 @@ export function loadNativeBackend(options?: { addonPath?: string }): Backend {
       }
     },
     optimDestroy(opt: OptimHandle): void {
-      try {
-        optimOf(opt).destroy();
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => optimOf(opt).destroy());
     },
     optimAddNet(opt: OptimHandle, net: NetHandle): void {
-      try {
-        optimOf(opt).addNet(netOf(net));
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => optimOf(opt).addNet(netOf(net)));
     },
     optimAddDense(opt: OptimHandle, layer: DenseHandle): void {
-      try {
-        optimOf(opt).addDense(denseOf(layer));
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => optimOf(opt).addDense(denseOf(layer)));
     },
     optimAddEmbedding(opt: OptimHandle, layer: EmbeddingHandle): void {
-      try {
-        optimOf(opt).addEmbedding(embeddingOf(layer));
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => optimOf(opt).addEmbedding(embeddingOf(layer)));
     },
     optimClipGradNorm(opt: OptimHandle, maxNorm: number): number {
-      try {
-        return optimOf(opt).clipGradNorm(maxNorm);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => optimOf(opt).clipGradNorm(maxNorm));
     },
     optimClipGradValue(opt: OptimHandle, clip: number): void {
-      try {
-        optimOf(opt).clipGradValue(clip);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => optimOf(opt).clipGradValue(clip));
     },
     optimStep(opt: OptimHandle, lr: number): void {
-      try {
-        optimOf(opt).step(lr);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => optimOf(opt).step(lr));
     },
     optimZeroGrad(opt: OptimHandle): void {
-      try {
-        optimOf(opt).zeroGrad();
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => optimOf(opt).zeroGrad());
     },
     optimStateSize(opt: OptimHandle): number {
-      try {
-        return optimOf(opt).stateSize();
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => optimOf(opt).stateSize());
     },
     optimGetState(opt: OptimHandle, out: Float32Array): void {
-      try {
-        optimOf(opt).getState(out);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => optimOf(opt).getState(out));
     },
     optimSetState(opt: OptimHandle, data: Float32Array): void {
-      try {
-        optimOf(opt).setState(data);
-      } catch (err) {
-        rethrow(err);
-      }
+      return guard(() => optimOf(opt).setState(data));
     },
 
     // ---- async: worker threads (native/addon/async.h) ---------------------------------------
