@@ -513,6 +513,31 @@ export class GRUStream {
    * for a batchFirst GRU); steps is inferred. Returns the outputs of those steps and the new state.
    */
   step(x: Float32Array): { output: Float32Array; outputShape: [number, number, number]; h: Float32Array } {
+    const steps = this.#steps(x);
+    const H = this.gru.hiddenSize;
+    const output = new Float32Array(steps * this.batch * H);
+    this.gru._forwardInto(x, steps, this.batch, this.#state, output);
+    const outputShape: [number, number, number] = this.gru.batchFirst ? [this.batch, steps, H] : [steps, this.batch, H];
+    return { output, outputShape, h: this.#state.slice() };
+  }
+
+  /**
+   * Like step(), for hot loops: writes the outputs of the step(s) into `output` ([steps, batch,
+   * hiddenSize], or [batch, steps, hiddenSize] for a batchFirst GRU) and allocates nothing
+   * (each new typed array of a kilobyte costs about a microsecond in Node, more than the rest
+   * of the call). The state is read with state() when wanted. Returns `output`.
+   */
+  stepInto(x: Float32Array, output: Float32Array): Float32Array {
+    const steps = this.#steps(x);
+    const H = this.gru.hiddenSize;
+    const layout = this.gru.batchFirst ? `[${this.batch}, ${steps}, ${H}]` : `[${steps}, ${this.batch}, ${H}]`;
+    check.float32ArrayOfLength('output', output, steps * this.batch * H, layout);
+    this.gru._forwardInto(x, steps, this.batch, this.#state, output);
+    return output;
+  }
+
+  /** Validates the input of a step and returns its number of timesteps. */
+  #steps(x: Float32Array): number {
     this.#live();
     const input = check.float32Array('x', x);
     const perStep = this.batch * this.gru.inputSize;
@@ -522,11 +547,6 @@ export class GRUStream {
         `x must hold steps x batch (${this.batch}) x inputSize (${this.gru.inputSize}) floats, a positive multiple of ${perStep}, got ${input.length}`,
       );
     }
-    const steps = input.length / perStep;
-    const H = this.gru.hiddenSize;
-    const output = new Float32Array(steps * this.batch * H);
-    this.gru._forwardInto(input, steps, this.batch, this.#state, output);
-    const outputShape: [number, number, number] = this.gru.batchFirst ? [this.batch, steps, H] : [steps, this.batch, H];
-    return { output, outputShape, h: this.#state.slice() };
+    return input.length / perStep;
   }
 }

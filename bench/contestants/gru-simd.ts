@@ -68,11 +68,14 @@ export function prepareGruSimd(backend: Backend, c: Case, resetAfter = true): Pr
     const all = uniform(STREAM_FRAMES * batch * I, SEED.frames);
     const frames = Array.from({ length: STREAM_FRAMES }, (_, k) => all.subarray(k * batch * I, (k + 1) * batch * I));
     const stream = gru.stream({ batch });
+    // The hot-loop API: outputs into a reused buffer, no allocation per step (the peers'
+    // APIs return new arrays; a kilobyte typed array costs about a microsecond in Node).
+    const output = new Float32Array(batch * c.hiddenSize);
     let k = 0;
     return {
       async: false,
       run: () => {
-        stream.step(frames[k] as Float32Array);
+        stream.stepInto(frames[k] as Float32Array, output);
         k = (k + 1) % STREAM_FRAMES;
       },
       probe: async () => {

@@ -159,6 +159,9 @@ export function errorSuite(backend: Backend): void {
         ['parameterNames', () => gru.parameterNames()],
         ['stream', () => gru.stream({ batch: 1 })],
         ['stream.step', () => st.step(new Float32Array(4))],
+        ['stream.stepInto', () => st.stepInto(new Float32Array(4), new Float32Array(8))],
+        ['stream.state', () => st.state()],
+        ['stream.reset', () => st.reset()],
       ];
       const wrong: string[] = [];
       for (const [what, fn] of calls) {

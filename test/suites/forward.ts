@@ -156,6 +156,30 @@ export function streamSuite(backend: Backend, isa: string): void {
           const again = st.step(x.subarray(0, 3 * stepIn));
           assert.deepEqual(again.output, out.subarray(0, 3 * stepOut), 'after reset(h0)');
         }
+        // stepInto: the same results, written into the caller's buffers, bitwise equal to step().
+        {
+          const a = gru.stream({ batch: s.B, h0 });
+          const b = gru.stream({ batch: s.B, h0 });
+          const into = new Float32Array(s.T * stepOut);
+          const buffer = new Float32Array(stepOut);
+          for (let t = 0; t < s.T; t++) {
+            const frame = x.subarray(t * stepIn, (t + 1) * stepIn);
+            const returned = b.stepInto(frame, buffer);
+            assert.equal(returned, buffer, 'stepInto returns its output buffer');
+            into.set(buffer, t * stepOut);
+            assert.deepEqual(b.state(), a.step(frame).h, `stepInto state after step ${t}`);
+          }
+          assertClose(into, full.output!, STREAM_VS_FORWARD, `${key} stepInto output vs forward`, [s.T, s.B, s.H]);
+          assert.throws(() => b.stepInto(x.subarray(0, stepIn), new Float32Array(stepOut + 1)), (e: unknown) => {
+            const err = e as { code?: string; message?: string };
+            return err.code === 'ERR_GRU_SHAPE' && /output/.test(err.message ?? '');
+          });
+          assert.throws(() => b.stepInto(x.subarray(0, stepIn), [0] as unknown as Float32Array), (e: unknown) => {
+            const err = e as { code?: string; message?: string };
+            return err.code === 'ERR_GRU_TYPE' && /output/.test(err.message ?? '');
+          });
+        }
+
         // reset() with no argument starts from zeros.
         const st = gru.stream({ batch: s.B, h0 });
         st.step(x.subarray(0, stepIn));
