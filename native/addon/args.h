@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <string>
 
+#include "errors.h"
+
 namespace gru_addon {
 
 // A typed array's elements as the C ABI takes them: data pointer (already advanced by the
@@ -55,6 +57,19 @@ bool ReadWrapped(const Napi::CallbackInfo& info, size_t index, const char* name,
   if (!ReadTagged(info, index, name, &T::kTypeTag, expected, &object)) return false;
   *out = T::Unwrap(object);
   return *out != nullptr;  // Unwrap leaves a JS exception pending when it fails
+}
+
+// The (kind, Float32Array) calls of a layer's parameters (set/get value, get gradient): reads
+// both arguments, then calls(kind, data, length) and throws its status. Returns undefined.
+template <typename Call>
+Napi::Value CallWithKindAndArray(const Napi::CallbackInfo& info, const char* array_name,
+                                 Call call) {
+  Napi::Env env = info.Env();
+  int32_t kind;
+  ArrayArg<float> array;
+  if (ReadInt32(info, 0, "kind", &kind) && ReadFloat32Array(info, 1, array_name, false, &array))
+    ThrowIfFailed(env, call(kind, array.data, array.len));
+  return env.Undefined();
 }
 
 }  // namespace gru_addon

@@ -61,39 +61,24 @@ bool EmbeddingWrap::CheckLive(const Napi::CallbackInfo& info) const {
 }
 
 Napi::Value EmbeddingWrap::SetParam(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int32_t kind;
-  ArrayArg<float> data;
-  if (!CheckLive(info) || !ReadInt32(info, 0, "kind", &kind) ||
-      !ReadFloat32Array(info, 1, "data", false, &data)) {
-    return env.Undefined();
-  }
-  ThrowIfFailed(env, gru_embedding_set_param(layer_, kind, data.data, data.len));
-  return env.Undefined();
+  if (!CheckLive(info)) return info.Env().Undefined();
+  return CallWithKindAndArray(info, "data", [this](int32_t kind, float* p, size_t n) {
+    return gru_embedding_set_param(layer_, kind, p, n);
+  });
 }
 
 Napi::Value EmbeddingWrap::GetParam(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int32_t kind;
-  ArrayArg<float> out;
-  if (!CheckLive(info) || !ReadInt32(info, 0, "kind", &kind) ||
-      !ReadFloat32Array(info, 1, "out", false, &out)) {
-    return env.Undefined();
-  }
-  ThrowIfFailed(env, gru_embedding_get_param(layer_, kind, out.data, out.len));
-  return env.Undefined();
+  if (!CheckLive(info)) return info.Env().Undefined();
+  return CallWithKindAndArray(info, "out", [this](int32_t kind, float* p, size_t n) {
+    return gru_embedding_get_param(layer_, kind, p, n);
+  });
 }
 
 Napi::Value EmbeddingWrap::GetGrad(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int32_t kind;
-  ArrayArg<float> out;
-  if (!CheckLive(info) || !ReadInt32(info, 0, "kind", &kind) ||
-      !ReadFloat32Array(info, 1, "out", false, &out)) {
-    return env.Undefined();
-  }
-  ThrowIfFailed(env, gru_embedding_get_grad(layer_, kind, out.data, out.len));
-  return env.Undefined();
+  if (!CheckLive(info)) return info.Env().Undefined();
+  return CallWithKindAndArray(info, "out", [this](int32_t kind, float* p, size_t n) {
+    return gru_embedding_get_grad(layer_, kind, p, n);
+  });
 }
 
 Napi::Value EmbeddingWrap::InitNormal(const Napi::CallbackInfo& info) {
