@@ -11,6 +11,8 @@ export interface Meta {
   wallSeconds: number;
   loadAvg: { start: number; end: number };
   threadsOption: number | null;
+  /** Rounds of the contestants timed in every round (see run.ts). */
+  rounds?: number;
 }
 
 export interface Report {
@@ -74,6 +76,12 @@ function timeCell(c: Case, r: CaseResult): string {
   return c.kind === 'stream' ? `${fmt(t * 1e6)} µs` : `${fmt(t * 1e3)} ms`;
 }
 
+/** Every round's median, when there were several: how much the machine moved during the run. */
+function roundsCell(c: Case, r: CaseResult): string {
+  if (!r.roundMedians || r.roundMedians.length < 2) return '';
+  return r.roundMedians.map((t) => fmt(c.kind === 'stream' ? t * 1e6 : t * 1e3)).join(' / ');
+}
+
 function spread(r: CaseResult): string {
   const n = `n=${r.samples}`;
   if (r.rme === undefined) return n;
@@ -112,6 +120,10 @@ export function markdown(rep: Report): string {
     'FLOPs: forward 2·3·H·(I+H)·B·T, training step 3× its forward. Speed-up (×) = peer time / gru-simd native time at ' +
       'the same thread count (1-thread contestants against gru-simd native 1T, 2-thread ones against 2T; > 1: gru-simd native is faster). Time: median per call (benchmark.js samples, or calls timed by hand for calls over ' +
       `${meta.mode === 'quick' ? '0.1' : '0.25'} s); ± is benchmark.js's relative margin of error (95%), or half the range of the hand-timed calls. ` +
+      ((meta.rounds ?? 1) > 1
+        ? `Rounds: gru-simd native and wasm-simd and onnxruntime-node and -web ran in ${meta.rounds} interleaved rounds (the order rotated each round); ` +
+          'their time is the best of the rounds\' medians, and the "rounds" column lists every round\'s median (same unit as time). The others ran once. '
+        : '') +
       'CPU/wall: CPU seconds of the contestant\'s process (all threads) per wall second while timing. ' +
       'tfjs computes the reset-before GRU (it cannot do reset-after; same FLOPs); every contestant is checked against gru-simd on the same weights first (check column).',
   );
@@ -140,20 +152,20 @@ export function markdown(rep: Report): string {
     out.push('');
     out.push(`${(c.flops / 1e9).toPrecision(3)} GFLOP per call${c.kind === 'stream' ? ' (one step; the time includes the call overhead: JS → backend → JS, output and state returned)' : ''}.`);
     out.push('');
-    out.push('| contestant | threads | time | ± | GFLOP/s | % peak | native speed-up | CPU/wall | check |');
-    out.push('|---|---|---|---|---|---|---|---|---|');
+    out.push('| contestant | threads | time | ± | rounds | GFLOP/s | % peak | native speed-up | CPU/wall | check |');
+    out.push('|---|---|---|---|---|---|---|---|---|---|');
     for (const g of groups) {
       const r = resultOf(g, c);
       const spec = GROUPS.find((x) => x.id === g.group);
       if (g.error || r?.status !== 'ok') {
-        out.push(`| ${label(g)} | ${g.threads} | ${notOk(g, r)} | | | | | | |`);
+        out.push(`| ${label(g)} | ${g.threads} | ${notOk(g, r)} | | | | | | | |`);
         continue;
       }
       const gf = gflops(c, r) as number;
       const peak = spec ? peakOf(spec.peak, g.threads, peaks) : 0;
       const s = speedup(groups, g, c);
       out.push(
-        `| ${label(g)} | ${g.threads} | ${timeCell(c, r)} | ${spread(r)} | ${fmt(gf)} | ${peak ? `${((gf / peak) * 100).toFixed(1)}%` : '–'} | ` +
+        `| ${label(g)} | ${g.threads} | ${timeCell(c, r)} | ${spread(r)} | ${roundsCell(c, r)} | ${fmt(gf)} | ${peak ? `${((gf / peak) * 100).toFixed(1)}%` : '–'} | ` +
           `${isNative(g) ? '1' : s === null ? '–' : `×${s.toFixed(2)}`} | ${r.cpuPerWall?.toFixed(2) ?? ''} | ${r.check ?? ''} |`,
       );
     }

@@ -4,14 +4,22 @@
  * the same GRU workloads, in one run. Writes bench/results/results.{md,json} and sweep.svg, and
  * prints the tables.
  *
- *   node --import tsx bench/run.ts [--quick] [--threads N] [--only native,ort-node-1,...] [--out DIR]
+ *   node --import tsx bench/run.ts [--quick] [--threads N] [--rounds N] [--only native,ort-node-1,...] [--out DIR]
  *   BENCH_QUICK=1 also selects the quick mode.
+ *
+ * Rounds (full mode: 3, quick: 1): the contestants the targets compare (gru-simd native and
+ * wasm-simd, onnxruntime-node and -web) are timed in every round, each round with a share of the
+ * time budget, in an order rotated from round to round; a case's time is the best of its rounds'
+ * medians. This machine is shared: a slow phase of a few seconds lands on whoever runs then, and
+ * one pass over the contestants turned it into a ratio (the same pair measured ×1.92 and ×1.49
+ * an hour apart). Interleaving gives every contestant the same chances of a quiet round.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cases, GROUPS, type GroupResult, type GroupSpec, type Mode } from './cases.js';
+import { cases, defaultRounds, GROUPS, type GroupResult, type GroupSpec, type Mode } from './cases.js';
+import { mergeRounds, roundOrder } from './rounds.js';
 import { measurePeaks } from './peak.js';
 import { markdown, sweepSvg, type Report } from './report.js';
 
@@ -25,6 +33,9 @@ const threadsOption = arg('threads') === undefined ? null : Number(arg('threads'
 if (threadsOption !== null && !(Number.isInteger(threadsOption) && threadsOption > 0)) {
   throw new Error(`--threads must be a positive integer, got ${arg('threads')}`);
 }
+const roundsOption = arg('rounds') === undefined ? defaultRounds(mode) : Number(arg('rounds'));
+if (!(Number.isInteger(roundsOption) && roundsOption > 0)) throw new Error(`--rounds must be a positive integer, got ${arg('rounds')}`);
+const rounds = roundsOption;
 const only = arg('only')?.split(',');
 const outDir = arg('out') ?? new URL('./results/', import.meta.url).pathname;
 /** A worker that runs longer than this is stopped and reported as failed. */
@@ -43,6 +54,7 @@ function runWorker(g: GroupSpec, cpus: string | null = null): Promise<GroupResul
   const out = join(tmp, `${g.id}.json`);
   rmSync(out, { force: true });
   const args = ['--import', 'tsx', new URL('./worker.ts', import.meta.url).pathname, '--group', g.id, '--mode', mode, '--out', out];
+  if (g.everyRound && rounds > 1) args.push('--rounds', String(rounds));
   if (threadsOption !== null && g.family === 'gru-simd' && !g.fixedThreads) args.push('--threads', String(threadsOption));
   const t0 = performance.now();
   return new Promise((resolve) => {
@@ -67,20 +79,24 @@ function runWorker(g: GroupSpec, cpus: string | null = null): Promise<GroupResul
 
 process.stderr.write(`gru-simd bench, ${mode} mode: measuring this machine's peaks...\n`);
 const peaks = measurePeaks(tmp);
-const groups: GroupResult[] = [];
-for (const g of GROUPS) {
-  if (only && !only.includes(g.id)) continue;
-  if (g.fixedThreads && g.fixedThreads >= cpus().length) continue; // the same as the default
-  process.stderr.write(`${g.name}${g.family === 'gru-simd' && !g.fixedThreads ? '' : `, ${g.fixedThreads ?? g.threads} thread(s)`}:\n`);
-  let r = await runWorker(g);
-  if (r.needsAffinity) {
-    const list = affinity(r.needsAffinity);
-    r = list
-      ? await runWorker(g, list)
-      : { ...r, error: `cannot run on ${r.needsAffinity} thread(s): no setThreads in gru-simd and no taskset`, needsAffinity: undefined };
-  }
-  groups.push(r);
+/** One worker run of g, with the CPU-affinity retry for a fixed thread count. */
+async function runGroup(g: GroupSpec, round: number): Promise<GroupResult> {
+  const threads = g.family === 'gru-simd' && !g.fixedThreads ? '' : `, ${g.fixedThreads ?? g.threads} thread(s)`;
+  process.stderr.write(`${g.name}${threads}${rounds > 1 ? ` (round ${round + 1}/${rounds})` : ''}:\n`);
+  const r = await runWorker(g);
+  if (!r.needsAffinity) return r;
+  const list = affinity(r.needsAffinity);
+  return list
+    ? runWorker(g, list)
+    : { ...r, error: `cannot run on ${r.needsAffinity} thread(s): no setThreads in gru-simd and no taskset`, needsAffinity: undefined };
 }
+
+const selected = GROUPS.filter((g) => (!only || only.includes(g.id)) && !(g.fixedThreads && g.fixedThreads >= cpus().length));
+const runs = new Map<string, GroupResult[]>(selected.map((g) => [g.id, []]));
+for (let round = 0; round < rounds; round++) {
+  for (const g of roundOrder(selected, round)) runs.get(g.id)?.push(await runGroup(g, round));
+}
+const groups: GroupResult[] = selected.map((g) => mergeRounds(runs.get(g.id) ?? []));
 rmSync(tmp, { recursive: true, force: true });
 
 const report: Report = {
@@ -93,6 +109,7 @@ const report: Report = {
     wallSeconds: (performance.now() - started) / 1e3,
     loadAvg: { start: load0, end: loadavg()[0] as number },
     threadsOption,
+    rounds,
   },
   peaks,
   cases: cases(mode),

@@ -4,7 +4,7 @@
  * (onnxruntime-web's numThreads is read once per process) cannot disturb each other, and a
  * peer that fails to load fails alone.
  *
- *   node --import tsx bench/worker.ts --group ort-node-2 --mode full --out /tmp/x.json [--threads N]
+ *   node --import tsx bench/worker.ts --group ort-node-2 --mode full --out /tmp/x.json [--threads N] [--rounds N]
  */
 import { writeFileSync } from 'node:fs';
 import Benchmark from 'benchmark';
@@ -181,7 +181,8 @@ async function main(): Promise<void> {
   const mode = (arg('mode') ?? 'full') as Mode;
   const out = arg('out') as string;
   const threadsArg = arg('threads');
-  const s = settings(mode);
+  // --rounds N: this worker is one of N rounds and gets 1/N of the time budgets.
+  const s = settings(mode, Number(arg('rounds') ?? 1));
   const spec = GROUPS.find((g) => g.id === group);
   const started = now();
   const result: GroupResult = { group, name: spec?.name ?? group, threads: spec?.threads ?? 1, detail: '', results: [], wallSeconds: 0 };
