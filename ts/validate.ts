@@ -62,6 +62,22 @@ export function float32ArrayOfLength(name: string, value: unknown, length: numbe
   return array;
 }
 
+/**
+ * Throws unless a destination array shares no memory with a source array: the core reads its
+ * inputs while it writes its outputs (a bidirectional layer reads x again after the forward
+ * direction has written its half of the output), so an overlap would give wrong results.
+ */
+export function disjoint(destName: string, dest: ArrayBufferView, sourceName: string, source: ArrayBufferView | null): void {
+  if (source === null || dest.buffer !== source.buffer) return;
+  const a0 = dest.byteOffset;
+  const a1 = a0 + dest.byteLength;
+  const b0 = source.byteOffset;
+  const b1 = b0 + source.byteLength;
+  if (a0 < b1 && b0 < a1) {
+    throw new GruError('ERR_GRU_ARG', `${destName} must not share memory with ${sourceName} (they overlap in the same ArrayBuffer)`);
+  }
+}
+
 export function options(name: string, value: unknown): Record<string, unknown> {
   if (value === undefined) return {};
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

@@ -55,6 +55,10 @@ export function errorSuite(backend: Backend): void {
       { title: 'lengths of the wrong size', code: 'ERR_GRU_SHAPE', name: 'lengths', opts: { batch: B, lengths: new Int32Array([1, 2, 3]) } },
       { title: 'a length > seqLen', code: 'ERR_GRU_RANGE', name: 'lengths', opts: { batch: B, lengths: new Int32Array([T, T + 1]) } },
       { title: 'a length < 0', code: 'ERR_GRU_RANGE', name: 'lengths', opts: { batch: B, lengths: [-1, T] } },
+      { title: 'output one element short', code: 'ERR_GRU_SHAPE', name: 'output', opts: { batch: B, output: new Float32Array(T * B * 5 - 1) } },
+      { title: 'output a Float64Array', code: 'ERR_GRU_TYPE', name: 'output', opts: { batch: B, output: bad<Float32Array>(new Float64Array(T * B * 5)) } },
+      { title: 'output with returnSequences: false', code: 'ERR_GRU_ARG', name: 'output', opts: { batch: B, output: new Float32Array(T * B * 5), returnSequences: false } },
+      { title: 'hN one element long', code: 'ERR_GRU_SHAPE', name: 'hN', opts: { batch: B, hN: new Float32Array(B * 5 + 1) } },
     ];
     for (const c of cases) {
       it(`${c.title} -> ${c.code} naming ${c.name}; the net still works after`, () => {
@@ -68,6 +72,41 @@ export function errorSuite(backend: Backend): void {
         }
       });
     }
+  });
+
+  describe('forward into caller buffers that overlap its inputs', () => {
+    const B = 2;
+    const T = 3;
+    // One buffer holding x (T*B*4 floats) followed by room for more.
+    const shared = new Float32Array(T * B * 4 + T * B * 5 + B * 5);
+    shared.set(uniform(T * B * 4, -1, 1, rng(3)));
+    const x = shared.subarray(0, T * B * 4);
+    it('output overlapping x -> ERR_GRU_ARG naming output and x; output untouched', () => {
+      const gru = make();
+      try {
+        const output = shared.subarray(T * B * 4 - 1, T * B * 4 - 1 + T * B * 5);
+        const before = shared.slice();
+        throws(() => gru.forward(x, { batch: B, output }), 'ERR_GRU_ARG', ['output', 'x']);
+        assert.deepEqual(shared, before);
+      } finally {
+        gru.dispose();
+      }
+    });
+    it('hN overlapping output, or part of h0 -> ERR_GRU_ARG; hN = h0 itself is allowed', () => {
+      const gru = make();
+      try {
+        const output = shared.subarray(T * B * 4, T * B * 4 + T * B * 5);
+        throws(() => gru.forward(x, { batch: B, output, hN: output.subarray(0, B * 5) }), 'ERR_GRU_ARG', ['hN', 'output']);
+        const h = new Float32Array(B * 5 + 1);
+        throws(() => gru.forward(x, { batch: B, h0: h.subarray(0, B * 5), hN: h.subarray(1) }), 'ERR_GRU_ARG', ['hN', 'h0']);
+        const state = new Float32Array(B * 5).fill(0.25);
+        const want = gru.forward(x, { batch: B, h0: state.slice() }).hN;
+        assert.equal(gru.forward(x, { batch: B, h0: state, hN: state }).hN, state);
+        assert.deepEqual(state, want, 'hN = h0: the state updated in place');
+      } finally {
+        gru.dispose();
+      }
+    });
   });
 
   describe('parameters', () => {

@@ -65,6 +65,15 @@ export function forwardSuite(backend: Backend, isa: string): void {
         assert.deepEqual(d.x, xCopy, 'forward must not modify x');
         if (h0Copy) assert.deepEqual(d.h0, h0Copy, 'forward must not modify h0');
 
+        // Into caller buffers (reused, dirty): the same values, in the given arrays.
+        const outBuf = new Float32Array(res.output.length).fill(Number.NaN);
+        const hNBuf = new Float32Array(res.hN.length).fill(7);
+        const into = gru.forward(d.x, { batch: c.B, h0: d.h0, lengths, output: outBuf, hN: hNBuf });
+        assert.equal(into.output, outBuf, 'output is the given array');
+        assert.equal(into.hN, hNBuf, 'hN is the given array');
+        assert.deepEqual(outBuf, res.output, 'output written into the given array equals a fresh one');
+        assert.deepEqual(hNBuf, res.hN, 'hN written into the given array equals a fresh one');
+
         // returnSequences=false: no output, the same hN as the full call.
         const last = gru.forward(d.x, { batch: c.B, h0: d.h0, lengths, returnSequences: false });
         assert.equal(last.output, null, 'output with returnSequences=false');
