@@ -12,6 +12,8 @@ struct SimdAvx2 {
   // 16 registers: 12 accumulators + broadcast + B loads.
   static constexpr int kMaxRows = 4;
   static constexpr int kAccRegs = 12;
+  // The GRU's gate math runs out of line, on spilled sums (see kernels/gru_step.h).
+  static constexpr bool kOutlineGateMath = true;
 
   static V load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, V v) { _mm256_storeu_ps(p, v); }

@@ -12,6 +12,8 @@ struct SimdAvx512 {
   // 32 registers: 24 accumulators + broadcast + B loads.
   static constexpr int kMaxRows = 8;
   static constexpr int kAccRegs = 24;
+  // The GRU's gate math runs out of line, on spilled sums (see kernels/gru_step.h).
+  static constexpr bool kOutlineGateMath = true;
 
   static V load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, V v) { _mm512_storeu_ps(p, v); }

@@ -11,6 +11,8 @@ struct SimdNeon {
   static constexpr int kWidth = 4;
   static constexpr int kMaxRows = 8;
   static constexpr int kAccRegs = 24;
+  // The GRU's gate math runs out of line, on spilled sums (see kernels/gru_step.h).
+  static constexpr bool kOutlineGateMath = true;
 
   static V load(const float* p) { return vld1q_f32(p); }
   static void store(float* p, V v) { vst1q_f32(p, v); }

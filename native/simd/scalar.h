@@ -12,6 +12,8 @@ struct SimdScalar {
   static constexpr int kWidth = 1;
   static constexpr int kMaxRows = 4;
   static constexpr int kAccRegs = 12;
+  // The GRU's gate math runs out of line, on spilled sums (see kernels/gru_step.h).
+  static constexpr bool kOutlineGateMath = true;
 
   static V load(const float* p) { return *p; }
   static void store(float* p, V v) { *p = v; }

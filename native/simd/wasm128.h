@@ -13,6 +13,8 @@ struct SimdWasm128 {
   // Engines map v128 onto 16 xmm registers on x86: keep 12 accumulators.
   static constexpr int kMaxRows = 4;
   static constexpr int kAccRegs = 12;
+  // The GRU's gate math stays inlined on the accumulators (see kernels/gru_step.h).
+  static constexpr bool kOutlineGateMath = false;
 
   static V load(const float* p) { return wasm_v128_load(p); }
   static void store(float* p, V v) { wasm_v128_store(p, v); }
