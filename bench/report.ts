@@ -125,7 +125,7 @@ export function markdown(rep: Report): string {
           'their time is the best of the rounds\' medians, and the "rounds" column lists every round\'s median (same unit as time). The others ran once. '
         : '') +
       'CPU/wall: CPU seconds of the contestant\'s process (all threads) per wall second while timing. ' +
-      'gru-simd\'s forward cases write into output buffers reused across calls (forward(x, { output, hN }), its API for server loops; ' +
+      'gru-simd\'s forward and training cases write into buffers reused across calls (forward(x, { output, hN }), mse(..., { grad }): its API for server and training loops; ' +
       'a new output array per call adds the page faults of its first touch, about 3 ms for B\'s 6.5 MB on this VM) and E uses stream.stepInto; the peers return new arrays. ' +
       'tfjs computes the reset-before GRU (it cannot do reset-after; same FLOPs); every contestant is checked against gru-simd on the same weights first (check column).',
   );

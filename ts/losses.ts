@@ -16,6 +16,20 @@ export interface LossResult {
 export interface LossOptions {
   /** Backend that computes the loss; default: the one chosen by init(). */
   backend?: Backend;
+  /**
+   * Where to write d loss / d input (the input's length) instead of a new array; the result's
+   * `grad` is this array. For training loops; must not overlap the input or the targets.
+   */
+  grad?: Float32Array;
+}
+
+/** options.grad checked (length, no overlap with the inputs), or a new array. */
+function gradBuffer(o: Record<string, unknown>, inputName: string, input: Float32Array, targets: ArrayBufferView): Float32Array {
+  if (o.grad === undefined) return new Float32Array(input.length);
+  const grad = check.float32ArrayOfLength('grad', o.grad, input.length, `the length of ${inputName}`);
+  check.disjoint('grad', grad, inputName, input);
+  check.disjoint('grad', grad, 'targets', targets);
+  return grad;
 }
 
 export interface SoftmaxCrossEntropyOptions extends LossOptions {
@@ -37,7 +51,7 @@ export function softmaxCrossEntropy(
   options: SoftmaxCrossEntropyOptions,
 ): LossResult {
   const o = check.options('softmaxCrossEntropy options', options);
-  check.knownKeys('softmaxCrossEntropy options', o, ['classes', 'backend']);
+  check.knownKeys('softmaxCrossEntropy options', o, ['classes', 'backend', 'grad']);
   const classes = check.positiveInt('classes', o.classes);
   const x = check.float32Array('logits', logits);
   if (x.length === 0 || x.length % classes !== 0) {
@@ -51,7 +65,7 @@ export function softmaxCrossEntropy(
   if (t.length !== rows) {
     throw new GruError('ERR_GRU_SHAPE', `targets must have one class per row of logits (${rows}), got ${t.length}`);
   }
-  const grad = new Float32Array(x.length);
+  const grad = gradBuffer(o, 'logits', x, t);
   const loss = backendOf(o).lossSoftmaxCrossEntropy(x, rows, classes, t, grad);
   return { loss, grad };
 }
@@ -61,26 +75,24 @@ function elementwise(
   input: Float32Array,
   targets: Float32Array,
   options: LossOptions | undefined,
-): [Float32Array, Float32Array, Backend] {
+): [Float32Array, Float32Array, Backend, Float32Array] {
   const o = check.options(`${what} options`, options);
-  check.knownKeys(`${what} options`, o, ['backend']);
+  check.knownKeys(`${what} options`, o, ['backend', 'grad']);
   const name = what === 'mse' ? 'pred' : 'logits';
   const x = check.float32Array(name, input);
   if (x.length === 0) throw new GruError('ERR_GRU_SHAPE', `${name} must not be empty`);
   const t = check.float32ArrayOfLength('targets', targets, x.length, `the length of ${name}`);
-  return [x, t, backendOf(o)];
+  return [x, t, backendOf(o), gradBuffer(o, name, x, t)];
 }
 
 /** Binary cross-entropy on logits (numerically stable), targets in [0, 1], same length. */
 export function bceWithLogits(logits: Float32Array, targets: Float32Array, options?: LossOptions): LossResult {
-  const [x, t, backend] = elementwise('bceWithLogits', logits, targets, options);
-  const grad = new Float32Array(x.length);
+  const [x, t, backend, grad] = elementwise('bceWithLogits', logits, targets, options);
   return { loss: backend.lossBceWithLogits(x, t, grad), grad };
 }
 
 /** Mean squared error, mean((pred - targets)^2). */
 export function mse(pred: Float32Array, targets: Float32Array, options?: LossOptions): LossResult {
-  const [x, t, backend] = elementwise('mse', pred, targets, options);
-  const grad = new Float32Array(x.length);
+  const [x, t, backend, grad] = elementwise('mse', pred, targets, options);
   return { loss: backend.lossMse(x, t, grad), grad };
 }

@@ -97,11 +97,14 @@ export function prepareGruSimd(backend: Backend, c: Case, resetAfter = true): Pr
   const x = uniform(T * batch * I, SEED.x);
   const target = uniform(T * batch * c.hiddenSize, SEED.target, 0.5);
   const opt = new gs.Adam([gru], { lr: 1e-3 });
+  // Reused output and gradient buffers, as for the forward cases.
+  const output = new Float32Array(T * batch * c.hiddenSize);
+  const dOutput = new Float32Array(output.length);
   const step = (): number => {
     opt.zeroGrad();
-    const { output } = gru.forward(x, { batch, train: true });
-    const { loss, grad } = gs.mse(output as Float32Array, target, { backend });
-    gru.backward({ dOutput: grad, inputGrad: false });
+    gru.forward(x, { batch, train: true, output });
+    const { loss } = gs.mse(output, target, { backend, grad: dOutput });
+    gru.backward({ dOutput, inputGrad: false });
     opt.step();
     return loss;
   };

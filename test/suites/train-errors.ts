@@ -181,6 +181,15 @@ export function trainErrorSuite(backend: Backend): void {
       throws(() => mse(new Float32Array(3), new Float32Array(4), { backend }), 'ERR_GRU_SHAPE', ['targets']);
       throws(() => mse(bad(new Float64Array(3)), new Float32Array(3), { backend }), 'ERR_GRU_TYPE', ['pred']);
     });
+    it('a grad buffer of the wrong length, or overlapping the input or targets -> ERR_GRU_SHAPE / ERR_GRU_ARG naming grad', () => {
+      const buf = new Float32Array(9);
+      const [x, t] = [buf.subarray(0, 3), buf.subarray(3, 6)];
+      throws(() => mse(x, t, { backend, grad: new Float32Array(4) }), 'ERR_GRU_SHAPE', ['grad']);
+      throws(() => mse(x, t, { backend, grad: buf.subarray(2, 5) }), 'ERR_GRU_ARG', ['grad', 'pred']);
+      throws(() => bceWithLogits(x, t, { backend, grad: buf.subarray(5, 8) }), 'ERR_GRU_ARG', ['grad', 'targets']);
+      throws(() => softmaxCrossEntropy(buf.subarray(0, 6), [0, 1], { classes: 3, backend, grad: buf.subarray(0, 6) }), 'ERR_GRU_ARG', ['grad', 'logits']);
+      throws(() => mse(x, t, { backend, grad: bad(new Float64Array(3)) }), 'ERR_GRU_TYPE', ['grad']);
+    });
   });
 
   describe('optimizers', () => {

@@ -355,6 +355,11 @@ export function layerGradientSuite(backend: Backend, isa: string): void {
       const ref = softmaxCrossEntropy64(logits, targets, classes);
       assertClose([res.loss], [ref.loss], LOSS, `${key} CE loss ${rows}x${classes}`, [1]);
       checkGradient(key, `CE grad ${rows}x${classes}`, res.grad, ref.grad, [rows, classes]);
+      const into = new Float32Array(rows * classes).fill(Number.NaN);
+      const again = softmaxCrossEntropy(logits, targets, { classes, backend, grad: into });
+      assert.equal(again.grad, into, 'CE: grad is the given array');
+      assert.equal(again.loss, res.loss, 'CE: same loss');
+      assert.deepEqual(into, res.grad, 'CE: same gradient in the given array');
     }
   });
 
@@ -372,6 +377,17 @@ export function layerGradientSuite(backend: Backend, isa: string): void {
       const mr = mse64(p, t);
       assertClose([m.loss], [mr.loss], LOSS, `${key} MSE loss n=${n}`, [1]);
       checkGradient(key, `MSE grad n=${n}`, m.grad, mr.grad, [n]);
+      // Into a given (dirty) buffer: the same loss and gradient, in that buffer.
+      for (const [name, fn, a, fresh] of [
+        ['mse', mse, p, m],
+        ['bceWithLogits', bceWithLogits, z, b],
+      ] as const) {
+        const into = new Float32Array(n).fill(Number.NaN);
+        const r = fn(a, t, { backend, grad: into });
+        assert.equal(r.grad, into, `${name}: grad is the given array`);
+        assert.equal(r.loss, fresh.loss, `${name}: same loss`);
+        assert.deepEqual(into, fresh.grad, `${name}: same gradient`);
+      }
     }
   });
 
