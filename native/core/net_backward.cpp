@@ -150,31 +150,21 @@ void backward_steps(void* context, int32_t worker, int32_t workers) {
         const int32_t t_prev = d == 0 ? t - 1 : t + 1;
         hp = job.out_l + row_of(bf, T, B, t_prev, b) * DH + d * H;
       }
-      float* hprev = bb.hprev + r0 * H;
-      const float* dyr = bb.dout + r0 * DH + d * H;
-      const float* g = job.gates + r0 * gates_per_row;
-      float* dgx = bb.dgx + r0 * H3;
-      float* dgh = bb.dgh + r0 * H3;
-      for (int64_t j = j0; j < j1; ++j) {
-        const float* gj = g + (j / W) * kSavedGates * W + (j % W);
-        const float r = gj[0], z = gj[W], n = gj[2 * W], hn = gj[3 * W];
-        hprev[j] = hp[j];
-        const float dhj = dh_b[j] + dyr[j];
-        const float dn = dhj * (1.0f - z);
-        const float dz = dhj * (hp[j] - n);
-        const float da_n = dn * (1.0f - n * n);
-        const float da_z = dz * z * (1.0f - z);
-        next_b[j] = dhj * z;
-        dgx[H + j] = dgh[H + j] = sdg[H + j] = da_z;
-        dgx[2 * H + j] = da_n;
-        if (net->reset_after) {
-          const float da_r = da_n * hn * r * (1.0f - r);
-          dgx[j] = dgh[j] = sdg[j] = da_r;
-          dgh[2 * H + j] = sdg[2 * H + j] = da_n * r;
-        } else {
-          dgh[2 * H + j] = sdg[2 * H + j] = da_n;  // r is finished below, after U_n^T da_n
-        }
-      }
+      GateGradArgs args;
+      args.hidden = H;
+      args.j0 = j0;
+      args.j1 = j1;
+      args.reset_after = net->reset_after;
+      args.gates = job.gates + r0 * gates_per_row;
+      args.h_prev = hp;
+      args.dh = dh_b;
+      args.dy = bb.dout + r0 * DH + d * H;
+      args.h_prev_copy = bb.hprev + r0 * H;
+      args.dh_prev = next_b;
+      args.dgx = bb.dgx + r0 * H3;
+      args.dgh = bb.dgh + r0 * H3;
+      args.step_dg = sdg;
+      if (j1 > j0) k->gate_grads(&args);
     }
     sync();  // step_dg is complete
     if (net->reset_after) {

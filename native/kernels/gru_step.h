@@ -5,6 +5,7 @@
 #pragma once
 #include "activations.h"
 #include "gemm_microkernel.h"
+#include "gru_backward.h"
 #include "kernel_table.h"
 #include "optim.h"
 
@@ -316,9 +317,9 @@ struct GruKernels {
   static constexpr gru::KernelTable table(const char* name) {
     using O = OptimKernels<S>;
     return gru::KernelTable{
-        name,     S::kWidth,     &gemm_panels,    &step_reset_after, &step_reset_before, &sigmoid,
-        &tanh,    &gemm_strided, &O::adam_update, &O::sgd_update,    &O::sum_squares,    &O::scale,
-        &O::clamp};
+        name,           S::kWidth,       &gemm_panels,  &step_reset_after,  &step_reset_before,
+        &sigmoid,       &tanh,           &gemm_strided, &GateGrads<S>::run, &O::adam_update,
+        &O::sgd_update, &O::sum_squares, &O::scale,     &O::clamp};
   }
 };
 

@@ -43,6 +43,23 @@ struct StepArgs {
 // Gates a training forward keeps per unit: r, z, n and, for reset_after, U_n h + b_hn.
 constexpr int kSavedGates = 4;
 
+// One batch row of a backward step's gate math (native/kernels/gru_backward.h), for the
+// hidden units [j0, j1) (j0 a multiple of the table's width). Rows of 3H are [r | z | n].
+struct GateGradArgs {
+  int64_t hidden;       // H
+  int64_t j0, j1;       // units of this call
+  int32_t reset_after;  // 1: the reset_after equations, 0: reset_before
+  const float* gates;   // the row's saved gates, [tiles][kSavedGates][W]
+  const float* h_prev;  // the state the step started from [H]
+  const float* dh;      // dL/dh' from the later steps [H]
+  const float* dy;      // dL/dh' from this step's output [H]
+  float* h_prev_copy;   // receives h_prev (kept for the weight gradient GEMM) [H]
+  float* dh_prev;       // receives the direct part of dL/dh_prev, dh' z [H]
+  float* dgx;           // receives dL/d(W x) pre-activations [3H]
+  float* dgh;           // receives dL/d(U h) pre-activations [3H]
+  float* step_dg;       // this step's copy of dgh for dh_prev += dG U [3H]
+};
+
 // Hyper-parameters of one Adam / AdamW update (formulas in gru_simd.h).
 struct AdamArgs {
   float lr, beta1, beta2, eps, weight_decay;
@@ -77,6 +94,9 @@ struct KernelTable {
   void (*gemm_strided)(int64_t M, int32_t K, const float* A, int64_t rs_a, int64_t cs_a,
                        const float* panels, int32_t tiles, int32_t n_valid, float* C, int64_t ldc,
                        int32_t accumulate);
+
+  // A backward step's gate math for one batch row (native/kernels/gru_backward.h).
+  void (*gate_grads)(const GateGradArgs* args);
 
   // Optimizers, one fused pass over n parameters (native/kernels/optim.h).
   void (*adam_update)(size_t n, float* param, const float* grad, float* m, float* v, float* vmax,

@@ -1,0 +1,63 @@
+// Backward of one GRU step's gate math (the inverse of gru_step.h's epilogue) for one batch
+// row and a worker's hidden units [j0, j1), written once against a SIMD shim S. From
+// dL/dh' = dh + dy and the gates the training forward kept, per unit:
+//   dn = dh' (1 - z),  dz = dh' (h - n),  dh_prev (direct part) = dh' z
+//   da_n = dn (1 - n^2),  da_z = dz z (1 - z)                      (a: pre-activations)
+//   reset_after:  da_r = da_n hn r (1 - r), with hn = U_n h + b_hn;
+//                 the rows of the step's dG (against U) are [da_r, da_z, da_n r]
+//   reset_before: [., da_z, da_n]; r's gradient needs U_n^T da_n first (native/core)
+// Multiplications and subtractions only, in the order of the scalar formulas, so every ISA
+// (and the scalar tail of a partial tile) gives the same bits.
+#pragma once
+#include "../simd/scalar.h"
+#include "kernel_table.h"
+
+namespace {
+
+template <class S>
+struct GateGrads {
+  using V = typename S::V;
+
+  // Units j .. j + S::kWidth - 1; g: their r gate, the others every `stride` floats after it.
+  static inline void units(const gru::GateGradArgs& a, int64_t j, const float* g, int64_t stride) {
+    const int64_t H = a.hidden;
+    const V one = S::set1(1.0f);
+    const V r = S::load(g), z = S::load(g + stride), n = S::load(g + 2 * stride);
+    const V hp = S::load(a.h_prev + j);
+    S::store(a.h_prev_copy + j, hp);
+    const V dh = S::add(S::load(a.dh + j), S::load(a.dy + j));
+    const V dn = S::mul(dh, S::sub(one, z));
+    const V dz = S::mul(dh, S::sub(hp, n));
+    const V da_n = S::mul(dn, S::sub(one, S::mul(n, n)));
+    const V da_z = S::mul(S::mul(dz, z), S::sub(one, z));
+    S::store(a.dh_prev + j, S::mul(dh, z));
+    S::store(a.dgx + H + j, da_z);
+    S::store(a.dgh + H + j, da_z);
+    S::store(a.step_dg + H + j, da_z);
+    S::store(a.dgx + 2 * H + j, da_n);
+    if (a.reset_after) {
+      const V hn = S::load(g + 3 * stride);
+      const V da_r = S::mul(S::mul(S::mul(da_n, hn), r), S::sub(one, r));
+      S::store(a.dgx + j, da_r);
+      S::store(a.dgh + j, da_r);
+      S::store(a.step_dg + j, da_r);
+      const V dgn = S::mul(da_n, r);
+      S::store(a.dgh + 2 * H + j, dgn);
+      S::store(a.step_dg + 2 * H + j, dgn);
+    } else {
+      S::store(a.dgh + 2 * H + j, da_n);
+      S::store(a.step_dg + 2 * H + j, da_n);
+    }
+  }
+
+  static void run(const gru::GateGradArgs* args) {
+    const gru::GateGradArgs& a = *args;
+    constexpr int W = S::kWidth;  // = the tile width of the gates' layout
+    int64_t j = a.j0;             // a multiple of W
+    for (; j + W <= a.j1; j += W) units(a, j, a.gates + (j / W) * gru::kSavedGates * W, W);
+    for (; j < a.j1; ++j)  // the valid units of a partial last tile
+      GateGrads<SimdScalar>::units(a, j, a.gates + (j / W) * gru::kSavedGates * W + j % W, W);
+  }
+};
+
+}  // namespace
