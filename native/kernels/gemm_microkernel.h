@@ -61,7 +61,8 @@ constexpr int tiles_per_block() {
   // Each tile of a block needs its own panel pointer: past about 4 (G = 3) the pointers no
   // longer fit the general-purpose registers and are reloaded from the stack every k. 12
   // chains of FMAs are already enough to cover the FMA latency on two pipes.
-  constexpr int by_registers = S::kAccRegs / (MR * G) > 0 ? S::kAccRegs / (MR * G) : 1;
+  constexpr int regs = MR == 1 ? S::kAccRegsOneRow : S::kAccRegs;
+  constexpr int by_registers = regs / (MR * G) > 0 ? regs / (MR * G) : 1;
   constexpr int by_pointers = G == 1 ? 8 : 12 / G;
   return by_registers < by_pointers ? by_registers : by_pointers;
 }

@@ -12,6 +12,7 @@ struct SimdAvx512 {
   // 32 registers: 24 accumulators + broadcast + B loads.
   static constexpr int kMaxRows = 8;
   static constexpr int kAccRegs = 24;
+  static constexpr int kAccRegsOneRow = kAccRegs;  // for a block of one row
   // The GRU's gate math runs out of line, on spilled sums (see kernels/gru_step.h).
   static constexpr bool kOutlineGateMath = true;
 

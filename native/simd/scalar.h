@@ -12,6 +12,7 @@ struct SimdScalar {
   static constexpr int kWidth = 1;
   static constexpr int kMaxRows = 4;
   static constexpr int kAccRegs = 12;
+  static constexpr int kAccRegsOneRow = kAccRegs;  // for a block of one row
   // The GRU's gate math runs out of line, on spilled sums (see kernels/gru_step.h).
   static constexpr bool kOutlineGateMath = true;
 
