@@ -227,6 +227,9 @@ void run_steps(void* context, int32_t worker, int32_t workers) {
     }
     args.h_prev = h;
     args.h_next = h_next;
+    // Odd steps walk the tiles backwards: when U is larger than L2 (C: 3 MB), the panels the
+    // last step streamed last are still there for this step's first tiles.
+    args.reverse_tiles = step & 1;
     if (net->reset_after) {
       k->step_reset_after(&args);
     } else {

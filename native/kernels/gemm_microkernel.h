@@ -99,13 +99,17 @@ struct BlockedProduct {
     tiles_for_rows<MR, NT>(row0, tile_begin, tile_end, K, A.rows_from(row0), panels, epi);
   }
 
-  // Tiles [tile_begin, tile_end) of the panels (a worker's share of the columns).
+  // Tiles [tile_begin, tile_end) of the panels (a worker's share of the columns). reverse walks
+  // the groups of tiles last to first (same results: tiles are independent). A recurrence
+  // alternates it from step to step, so the panels it streamed last, still in L2, come first.
   static void run(int64_t M, int32_t K, const A_& A, const float* panels, int32_t tile_begin,
-                  int32_t tile_end, Epi& epi) {
+                  int32_t tile_end, Epi& epi, bool reverse = false) {
     constexpr int kMR = S::kMaxRows;
     // A group of tiles as wide as the widest row block uses (the batch-1 case).
     constexpr int kGroup = tiles_per_block<S, 1, G>();
-    for (int32_t t0 = tile_begin; t0 < tile_end; t0 += kGroup) {
+    const int32_t groups = (tile_end - tile_begin + kGroup - 1) / kGroup;
+    for (int32_t gi = 0; gi < groups; ++gi) {
+      const int32_t t0 = tile_begin + (reverse ? groups - 1 - gi : gi) * kGroup;
       const int32_t t1 = t0 + kGroup < tile_end ? t0 + kGroup : tile_end;
       int64_t m = 0;
       for (; m + kMR <= M; m += kMR) rows_block<kMR>(m, t0, t1, K, A, panels, epi);

@@ -282,17 +282,20 @@ struct GruKernels {
   static void step_reset_after(const gru::StepArgs* a) {
     ResetAfterEpilogue<S> epi{a};
     BlockedProduct<S, 3, ResetAfterEpilogue<S>>::run(
-        a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh}, a->u, a->tile_begin, a->tile_end, epi);
+        a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh}, a->u, a->tile_begin, a->tile_end, epi,
+        a->reverse_tiles != 0);
   }
 
   static void step_reset_before(const gru::StepArgs* a) {
     ResetBeforeGates<S> gates{a};
     BlockedProduct<S, 2, ResetBeforeGates<S>>::run(a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh},
-                                                   a->u, a->tile_begin, a->tile_end, gates);
+                                                   a->u, a->tile_begin, a->tile_end, gates,
+                                                   a->reverse_tiles != 0);
     if (a->sync) a->sync(a->sync_context);
     ResetBeforeCandidate<S> cand{a};
     BlockedProduct<S, 1, ResetBeforeCandidate<S>>::run(a->rows, a->hidden, RowMajorA{a->rh, a->ldh},
-                                                       a->u_n, a->tile_begin, a->tile_end, cand);
+                                                       a->u_n, a->tile_begin, a->tile_end, cand,
+                                                       a->reverse_tiles != 0);
   }
 
   // Element-wise evaluation, for measuring the approximations' error.

@@ -21,6 +21,7 @@ struct StepArgs {
   int32_t tiles;       // Hp / W
   int32_t tile_begin;  // the tiles (hidden units / W) this call computes: a worker's share
   int32_t tile_end;
+  int32_t reverse_tiles;   // 1: walk the tiles last to first (alternated per step, for L2 reuse)
   int64_t ldh;             // row stride of h_prev, h_next, rh and z (= Hp)
   const float* h_prev;     // [rows, ldh], lanes past H are zero
   float* h_next;           // [rows, ldh]
