@@ -42,22 +42,34 @@ struct SumsInMemory {
   }
 };
 
-// Hands the finished accumulators of a row block to epi.gate_math, in registers or through a
-// buffer and an out-of-line call (see above).
-template <class S, int G, class Epi, int MR, int NT>
-inline void finish_block(const Epi& epi, int64_t row0, int32_t tile0,
-                         typename S::V (&acc)[MR][NT][G]) {
-  if constexpr (S::kOutlineGateMath) {
-    alignas(64) float sums[MR * NT * G * S::kWidth];
-    for (int m = 0; m < MR; ++m)
-      for (int t = 0; t < NT; ++t)
-        for (int g = 0; g < G; ++g)
-          S::store(sums + ((m * NT + t) * G + g) * S::kWidth, acc[m][t][g]);
-    epi.gate_math_outline(row0, MR, tile0, NT, sums);
-  } else {
-    epi.gate_math(row0, MR, tile0, NT, SumsInRegisters<S, MR, NT, G>{acc});
+// What the three GRU epilogues share: a row block's finished sums go to Derived::gate_math,
+// in registers or through a buffer and an out-of-line call (see above).
+template <class S, int G, class Derived>
+struct GateEpilogue {
+  using V = typename S::V;
+  const gru::StepArgs* a;
+
+  template <int MR, int NT>
+  void operator()(int64_t row0, int32_t tile0, V (&acc)[MR][NT][G]) {
+    if constexpr (S::kOutlineGateMath) {
+      alignas(64) float sums[MR * NT * G * S::kWidth];
+      for (int m = 0; m < MR; ++m)
+        for (int t = 0; t < NT; ++t)
+          for (int g = 0; g < G; ++g)
+            S::store(sums + ((m * NT + t) * G + g) * S::kWidth, acc[m][t][g]);
+      gate_math_outline(row0, MR, tile0, NT, sums);
+    } else {
+      derived().gate_math(row0, MR, tile0, NT, SumsInRegisters<S, MR, NT, G>{acc});
+    }
   }
-}
+
+ private:
+  const Derived& derived() const { return static_cast<const Derived&>(*this); }
+  GRU_NOINLINE void gate_math_outline(int64_t row0, int rows, int32_t tile0, int tiles,
+                                      const float* sums) const {
+    derived().gate_math(row0, rows, tile0, tiles, SumsInMemory<S, G>{sums, tiles});
+  }
+};
 
 // Input projection epilogue: C = acc + bias, stored in panel order.
 template <class S, int G>
@@ -87,24 +99,15 @@ struct StoreWithBias {
 //   r = s(xp_r + U_r h), z = s(xp_z + U_z h), n = tanh(xp_n + r * (U_n h + b_hn))
 //   h' = n + z * (h - n)     (= (1 - z) * n + z * h, one FMA fewer)
 template <class S>
-struct ResetAfterEpilogue {
+struct ResetAfterEpilogue : GateEpilogue<S, 3, ResetAfterEpilogue<S>> {
   using V = typename S::V;
   using Act = Activations<S>;
   static constexpr int W = S::kWidth;
-  const gru::StepArgs* a;
-
-  template <int MR, int NT>
-  void operator()(int64_t row0, int32_t tile0, V (&acc)[MR][NT][3]) {
-    finish_block<S, 3>(*this, row0, tile0, acc);
-  }
-  GRU_NOINLINE void gate_math_outline(int64_t row0, int rows, int32_t tile0, int tiles,
-                                      const float* sums) const {
-    gate_math(row0, rows, tile0, tiles, SumsInMemory<S, 3>{sums, tiles});
-  }
 
   // sums(m, t, g): U_r h, U_z h and U_n h of row row0 + m, tile tile0 + t.
   template <class Sums>
   void gate_math(int64_t row0, int rows, int32_t tile0, int tiles, const Sums& sums) const {
+    const gru::StepArgs* a = this->a;
     for (int m = 0; m < rows; ++m) {
       const int64_t row = row0 + m;
       const float* xp = a->xp[row];
@@ -136,23 +139,14 @@ struct ResetAfterEpilogue {
 //   phase 1: r = s(xp_r + U_r h), z = s(xp_z + U_z h); keep rh = r * h and z
 //   phase 2: n = tanh(xp_n + U_n rh)  (b_hn is folded into xp_n), h' = n + z * (h - n)
 template <class S>
-struct ResetBeforeGates {
+struct ResetBeforeGates : GateEpilogue<S, 2, ResetBeforeGates<S>> {
   using V = typename S::V;
   using Act = Activations<S>;
   static constexpr int W = S::kWidth;
-  const gru::StepArgs* a;
-
-  template <int MR, int NT>
-  void operator()(int64_t row0, int32_t tile0, V (&acc)[MR][NT][2]) {
-    finish_block<S, 2>(*this, row0, tile0, acc);
-  }
-  GRU_NOINLINE void gate_math_outline(int64_t row0, int rows, int32_t tile0, int tiles,
-                                      const float* sums) const {
-    gate_math(row0, rows, tile0, tiles, SumsInMemory<S, 2>{sums, tiles});
-  }
 
   template <class Sums>
   void gate_math(int64_t row0, int rows, int32_t tile0, int tiles, const Sums& sums) const {
+    const gru::StepArgs* a = this->a;
     for (int m = 0; m < rows; ++m) {
       const int64_t row = row0 + m;
       const float* xp = a->xp[row];
@@ -176,23 +170,14 @@ struct ResetBeforeGates {
 };
 
 template <class S>
-struct ResetBeforeCandidate {
+struct ResetBeforeCandidate : GateEpilogue<S, 1, ResetBeforeCandidate<S>> {
   using V = typename S::V;
   using Act = Activations<S>;
   static constexpr int W = S::kWidth;
-  const gru::StepArgs* a;
-
-  template <int MR, int NT>
-  void operator()(int64_t row0, int32_t tile0, V (&acc)[MR][NT][1]) {
-    finish_block<S, 1>(*this, row0, tile0, acc);
-  }
-  GRU_NOINLINE void gate_math_outline(int64_t row0, int rows, int32_t tile0, int tiles,
-                                      const float* sums) const {
-    gate_math(row0, rows, tile0, tiles, SumsInMemory<S, 1>{sums, tiles});
-  }
 
   template <class Sums>
   void gate_math(int64_t row0, int rows, int32_t tile0, int tiles, const Sums& sums) const {
+    const gru::StepArgs* a = this->a;
     for (int m = 0; m < rows; ++m) {
       const int64_t row = row0 + m;
       const float* xp = a->xp[row];
@@ -280,19 +265,19 @@ struct GruKernels {
   }
 
   static void step_reset_after(const gru::StepArgs* a) {
-    ResetAfterEpilogue<S> epi{a};
+    ResetAfterEpilogue<S> epi{{a}};
     BlockedProduct<S, 3, ResetAfterEpilogue<S>>::run(
         a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh}, a->u, a->tile_begin, a->tile_end, epi,
         a->reverse_tiles != 0);
   }
 
   static void step_reset_before(const gru::StepArgs* a) {
-    ResetBeforeGates<S> gates{a};
+    ResetBeforeGates<S> gates{{a}};
     BlockedProduct<S, 2, ResetBeforeGates<S>>::run(a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh},
                                                    a->u, a->tile_begin, a->tile_end, gates,
                                                    a->reverse_tiles != 0);
     if (a->sync) a->sync(a->sync_context);
-    ResetBeforeCandidate<S> cand{a};
+    ResetBeforeCandidate<S> cand{{a}};
     BlockedProduct<S, 1, ResetBeforeCandidate<S>>::run(a->rows, a->hidden, RowMajorA{a->rh, a->ldh},
                                                        a->u_n, a->tile_begin, a->tile_end, cand,
                                                        a->reverse_tiles != 0);
