@@ -7,6 +7,7 @@ import type { Backend, DenseHandle } from './backends/backend.js';
 import { Busy, holding } from './busy.js';
 import { GruError } from './errors.js';
 import { currentBackend } from './loader.js';
+import { loadStateDictInto, stateDictOf } from './state-dict.js';
 import * as check from './validate.js';
 
 export interface DenseOptions {
@@ -103,14 +104,12 @@ export class Dense {
   }
 
   stateDict(): Record<string, Float32Array> {
-    const dict: Record<string, Float32Array> = {};
-    for (const name of this.parameterNames()) dict[name] = this.getParameter(name);
-    return dict;
+    return stateDictOf(this);
   }
 
   /** strict (default): the dict must hold exactly this layer's parameters. Checks all, then writes. */
   loadStateDict(dict: Record<string, Float32Array>, options: { strict?: boolean } = {}): void {
-    loadChecked(this, dict, options, 'Dense');
+    loadStateDictInto(this, dict, options, 'Dense');
   }
 
   /** x [rows, inFeatures] -> y [rows, outFeatures]. train: keep x for backward(). */
@@ -216,36 +215,4 @@ export class Dense {
     }
     return kind;
   }
-}
-
-/** @internal loadStateDict shared by Dense and Embedding: checks every tensor before writing any. */
-export function loadChecked(
-  layer: {
-    parameterNames(): string[];
-    parameterShape(name: string): number[];
-    setParameter(name: string, data: Float32Array): void;
-  },
-  dict: Record<string, Float32Array>,
-  options: { strict?: boolean },
-  what: string,
-): void {
-  const names = layer.parameterNames();
-  const d = check.options('stateDict', dict);
-  const strict = check.boolean('strict', check.options('loadStateDict options', options).strict, true);
-  if (strict) {
-    const missing = names.filter((n) => !(n in d));
-    const extra = Object.keys(d).filter((n) => !names.includes(n));
-    if (missing.length || extra.length) {
-      throw new GruError(
-        'ERR_GRU_RANGE',
-        `stateDict does not match this ${what}: missing [${missing.join(', ')}], unexpected [${extra.join(', ')}]`,
-      );
-    }
-  }
-  for (const name of names) {
-    if (!(name in d)) continue;
-    const shape = layer.parameterShape(name);
-    check.float32ArrayOfLength(`stateDict.${name}`, d[name], shape.reduce((a, b) => a * b, 1), `shape [${shape.join(', ')}]`);
-  }
-  for (const name of names) if (name in d) layer.setParameter(name, d[name] as Float32Array);
 }

@@ -5,7 +5,7 @@
  */
 import type { Backend, EmbeddingHandle } from './backends/backend.js';
 import { Busy } from './busy.js';
-import { loadChecked } from './dense.js';
+import { loadStateDictInto, stateDictOf } from './state-dict.js';
 import { GruError } from './errors.js';
 import { currentBackend } from './loader.js';
 import * as check from './validate.js';
@@ -99,12 +99,12 @@ export class Embedding {
   }
 
   stateDict(): Record<string, Float32Array> {
-    return { weight: this.getParameter('weight') };
+    return stateDictOf(this);
   }
 
   /** strict (default): the dict must hold exactly { weight }. */
   loadStateDict(dict: Record<string, Float32Array>, options: { strict?: boolean } = {}): void {
-    loadChecked(this, dict, options, 'Embedding');
+    loadStateDictInto(this, dict, options, 'Embedding');
   }
 
   /** indices [n], each in [0, numEmbeddings) -> y [n, embeddingDim]. train: keep them for backward(). */

@@ -8,6 +8,7 @@ import { Busy, holding } from './busy.js';
 import { deriveSeed } from './dropout.js';
 import { GruError } from './errors.js';
 import { currentBackend } from './loader.js';
+import { loadStateDictInto, stateDictOf } from './state-dict.js';
 import * as check from './validate.js';
 
 export interface GRUOptions {
@@ -256,9 +257,7 @@ export class GRU {
 
   /** Copies of every parameter, keyed by PyTorch's names. */
   stateDict(): Record<string, Float32Array> {
-    const dict: Record<string, Float32Array> = {};
-    for (const name of this.parameterNames()) dict[name] = this.getParameter(name);
-    return dict;
+    return stateDictOf(this);
   }
 
   /**
@@ -267,25 +266,7 @@ export class GRU {
    */
   loadStateDict(dict: Record<string, Float32Array>, options: { strict?: boolean } = {}): void {
     this.#handle();
-    const d = check.options('stateDict', dict);
-    const strict = check.boolean('strict', check.options('loadStateDict options', options).strict, true);
-    const names = this.parameterNames();
-    if (strict) {
-      const missing = names.filter((n) => !(n in d));
-      const extra = Object.keys(d).filter((n) => !names.includes(n));
-      if (missing.length || extra.length) {
-        throw new GruError(
-          'ERR_GRU_RANGE',
-          `stateDict does not match this GRU: missing [${missing.join(', ')}], unexpected [${extra.join(', ')}]`,
-        );
-      }
-    }
-    for (const name of names) {
-      if (!(name in d)) continue;
-      const shape = this.parameterShape(name);
-      check.float32ArrayOfLength(`stateDict.${name}`, d[name], shape.reduce((a, b) => a * b, 1), `shape [${shape.join(', ')}]`);
-    }
-    for (const name of names) if (name in d) this.setParameter(name, d[name] as Float32Array);
+    loadStateDictInto(this, dict, options, 'GRU');
   }
 
   /**
