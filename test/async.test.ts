@@ -18,20 +18,25 @@ import { assertRejectsCode, assertThrowsCode, rng, uniform } from './util.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const INDEX = new URL('../ts/index.ts', import.meta.url).href;
+const ABI_MODULE = new URL('../ts/backends/abi.generated.ts', import.meta.url).href;
+const ADDON = process.env.GRU_SIMD_ADDON || fileURLToPath(new URL('../build/Release/gru_simd.node', import.meta.url));
 
 // Run with --expose-gc in a fresh process: forwardAsync calls whose network, input and output
 // have no JS reference left but the call's own, with the collector forced while they run.
 // Without the addon's references the network is destroyed and the input freed under the
 // worker thread: a crash (or a wrong result).
 const GC_PROBE = `const m = await import(${JSON.stringify(INDEX)});
+const { ABI } = await import(${JSON.stringify(ABI_MODULE)});
+const { createRequire } = await import('node:module');
 const b = await m.loadBackend('native');
+// The addon's own functions (the backend's async wrapper would keep its arguments alive in its frame).
+const addon = createRequire(import.meta.url)(${JSON.stringify(ADDON)}).bind(ABI, m.GruError);
 const [I, H, B, T] = [64, 128, 16, 300];
 const make = () => Float32Array.from({ length: T * B * I }, (_, i) => Math.sin(i * 0.37));
 const ref = new m.GRU({ inputSize: I, hiddenSize: H, seed: 5, backend: b }).forward(make(), { batch: B }).hN;
 const hN = new Float32Array(B * H);
-// The addon's own method (the backend's wrapper would keep its arguments alive in its frame).
-const start = () => new m.GRU({ inputSize: I, hiddenSize: H, seed: 5, backend: b })._netHandle()
-  .forwardAsync(T, B, false, make(), null, null, new Float32Array(T * B * H), hN);
+const start = () => addon.netForwardAsync(new m.GRU({ inputSize: I, hiddenSize: H, seed: 5, backend: b })._handle(),
+  T, B, 0, make(), null, null, new Float32Array(T * B * H), hN);
 let gcs = 0;
 let same = true;
 for (let round = 0; round < 3; round++) {
@@ -344,17 +349,17 @@ forEachBackend('async API', (backend: Backend) => {
 
     if (native) it('the native addon refuses too, for JS that bypasses the facade', async function () {
       const gru = new GRU({ inputSize: 8, hiddenSize: 16, seed: 3, backend });
-      const net = gru._netHandle();
+      const net = gru._handle();
       const x = uniform(200 * 4 * 8, -1, 1, rng(9));
       const y = new Float32Array(200 * 4 * 16);
-      const call = { seqLen: 200, batch: 4, batchFirst: false, x, h0: null, lengths: null, y, hN: null };
-      const pending = backend.netForwardAsync(net, call);
-      assertThrowsCode(() => backend.netDestroy(net), 'ERR_GRU_BUSY', ['network', 'forwardAsync']);
-      assertThrowsCode(() => backend.netForward(net, call), 'ERR_GRU_BUSY', ['network']);
-      assertThrowsCode(() => backend.netSetParam(net, 0, 0, 1, new Float32Array(48 * 16)), 'ERR_GRU_BUSY', ['network']);
-      await assertRejectsCode(() => backend.netForwardAsync(net, call), 'ERR_GRU_BUSY');
+      const args = [200, 4, 0, x, null, null, y, null] as const;
+      const pending = backend.netForwardAsync(net, ...args);
+      assertThrowsCode(() => backend.destroy(net), 'ERR_GRU_BUSY', ['destroy', 'netForwardAsync']);
+      assertThrowsCode(() => backend.netForward(net, ...args), 'ERR_GRU_BUSY', ['netForward', 'in flight']);
+      assertThrowsCode(() => backend.paramSet(net, 1, new Float32Array(48 * 16)), 'ERR_GRU_BUSY', ['paramSet']);
+      await assertRejectsCode(() => backend.netForwardAsync(net, ...args), 'ERR_GRU_BUSY');
       await pending;
-      backend.netForward(net, call);
+      backend.netForward(net, ...args);
       gru.dispose();
     });
   });
@@ -474,7 +479,7 @@ forEachBackend('async API', (backend: Backend) => {
         // Only the core catches a wrong dy length when the facade is bypassed.
         let err: unknown;
         try {
-          await backend.netBackwardAsync(gru._netHandle(), { dy: new Float32Array(5), dhN: null, dx: null, dh0: null });
+          await backend.netBackwardAsync(gru._handle(), new Float32Array(5), null, null, null);
         } catch (e) {
           err = e;
         }
@@ -483,8 +488,7 @@ forEachBackend('async API', (backend: Backend) => {
         assert.match(err.message, /dy/);
         assert.match(err.stack ?? '', /callsTheBackend/, 'the stack of the caller');
         // A forward the core rejects (x of the wrong length), and a loss with a bad target.
-        const call = { seqLen: 3, batch: 2, batchFirst: false, x: new Float32Array(7), h0: null, lengths: null, y: null, hN: null };
-        await assertRejectsCode(() => backend.netForwardAsync(gru._netHandle(), call), 'ERR_GRU_SHAPE');
+        await assertRejectsCode(() => backend.netForwardAsync(gru._handle(), 3, 2, 0, new Float32Array(7), null, null, null, null), 'ERR_GRU_SHAPE');
         await assertRejectsCode(() => backend.lossSoftmaxCrossEntropyAsync(new Float32Array(6), 2, 3, Int32Array.from([0, 5]), null), 'ERR_GRU_RANGE');
         // Nothing is left busy: the layer works, and (native) the pool may be resized again.
         gru.forward(new Float32Array(3 * 2 * 4), { batch: 2 });

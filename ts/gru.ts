@@ -3,12 +3,12 @@
  * live in a backend (native addon or wasm heap) in the kernels' packed layout. Parameters go
  * in and out in PyTorch's nn.GRU state_dict layout; the packed form is private.
  */
-import type { Backend, BackwardCall, ForwardCall, NetHandle, ParamKind } from './backends/backend.js';
-import { Busy, holding } from './busy.js';
+import type { Backend, NetHandle } from './backends/backend.js';
+import { holding } from './busy.js';
 import { deriveSeed } from './dropout.js';
 import { GruError } from './errors.js';
 import { currentBackend } from './loader.js';
-import { loadStateDictInto, stateDictOf } from './state-dict.js';
+import { Layer } from './layer.js';
 import * as check from './validate.js';
 
 export interface GRUOptions {
@@ -104,12 +104,24 @@ const BACKWARD_KEYS = ['dOutput', 'dHN', 'inputGrad', 'h0Grad'] as const;
 const GRU_KEYS = [
   'inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'bias', 'batchFirst', 'resetAfter', 'seed', 'backend',
 ] as const;
-const KIND_NAMES = ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'] as const;
+/** The arguments of gru_net_forward after the handle. */
+interface ForwardCall {
+  seqLen: number;
+  batch: number;
+  batchFirst: boolean;
+  x: Float32Array;
+  h0: Float32Array | null;
+  lengths: Int32Array | null;
+  y: Float32Array | null;
+  hN: Float32Array | null;
+}
 
-interface ParamRef {
-  layer: number;
-  direction: number;
-  kind: ParamKind;
+/** The arguments of gru_net_backward after the handle. */
+interface BackwardCall {
+  dy: Float32Array | null;
+  dhN: Float32Array | null;
+  dx: Float32Array | null;
+  dh0: Float32Array | null;
 }
 
 /** A checked forward call: what forward() and forwardAsync() hand to the backend. */
@@ -123,7 +135,7 @@ interface PreparedForward {
   result: ForwardResult;
 }
 
-export class GRU {
+export class GRU extends Layer<NetHandle> {
   readonly inputSize: number;
   readonly hiddenSize: number;
   readonly numLayers: number;
@@ -131,142 +143,52 @@ export class GRU {
   readonly bias: boolean;
   readonly batchFirst: boolean;
   readonly resetAfter: boolean;
-  readonly backend: Backend;
-  #net: NetHandle | null;
   /** Shape of the last training forward that backward() has not consumed yet. */
   #trained: { seqLen: number; batch: number } | null = null;
   /** Seeds of dropout masks when forward() is given none: deriveSeed(#dropoutBase, n++). */
-  #dropoutBase: number;
+  readonly #dropoutBase: number;
   #dropoutCount = 0;
-  /** @internal Set while an async call (forwardAsync, an optimizer's, a model's) holds this GRU. */
-  readonly _busy = new Busy('this GRU');
 
   constructor(options: GRUOptions) {
     const o = check.options('GRU options', options);
     check.knownKeys('GRU options', o, GRU_KEYS);
-    this.inputSize = check.positiveInt('inputSize', o.inputSize);
-    this.hiddenSize = check.positiveInt('hiddenSize', o.hiddenSize);
-    this.numLayers = o.numLayers === undefined ? 1 : check.positiveInt('numLayers', o.numLayers, 1024);
-    this.bidirectional = check.boolean('bidirectional', o.bidirectional, false);
-    this.bias = check.boolean('bias', o.bias, true);
-    this.batchFirst = check.boolean('batchFirst', o.batchFirst, false);
-    this.resetAfter = check.boolean('resetAfter', o.resetAfter, true);
+    const inputSize = check.positiveInt('inputSize', o.inputSize);
+    const hiddenSize = check.positiveInt('hiddenSize', o.hiddenSize);
+    const numLayers = o.numLayers === undefined ? 1 : check.positiveInt('numLayers', o.numLayers, 1024);
+    const bidirectional = check.boolean('bidirectional', o.bidirectional, false);
+    const bias = check.boolean('bias', o.bias, true);
+    const batchFirst = check.boolean('batchFirst', o.batchFirst, false);
+    const resetAfter = check.boolean('resetAfter', o.resetAfter, true);
     const seed = check.seedOption(o.seed);
+    const backend = check.backendOption(o.backend, currentBackend);
+    const net = backend.netCreate(inputSize, hiddenSize, numLayers, +bidirectional, +bias, +resetAfter);
+    super(backend, 'GRU', net, seed);
+    this.inputSize = inputSize;
+    this.hiddenSize = hiddenSize;
+    this.numLayers = numLayers;
+    this.bidirectional = bidirectional;
+    this.bias = bias;
+    this.batchFirst = batchFirst;
+    this.resetAfter = resetAfter;
     this.#dropoutBase = deriveSeed(seed, 0x64726f70);
-    this.backend = check.backendOption(o.backend, currentBackend);
-    this.#net = this.backend.netCreate({
-      inputSize: this.inputSize,
-      hiddenSize: this.hiddenSize,
-      numLayers: this.numLayers,
-      bidirectional: this.bidirectional,
-      bias: this.bias,
-      resetAfter: this.resetAfter,
-    });
-    try {
-      this.backend.netInitUniform(this.#net, seed);
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
   }
 
   get numDirections(): number {
     return this.bidirectional ? 2 : 1;
   }
 
-  get disposed(): boolean {
-    return this.#net === null;
-  }
-
-  /**
-   * Frees the weights in the backend. Every later call throws ERR_GRU_DISPOSED. Idempotent.
-   * ERR_GRU_BUSY while an async call on this GRU is in flight.
-   */
-  dispose(): void {
-    if (this.#net !== null) {
-      this._busy.check();
-      const net = this.#net;
-      this.#net = null;
-      this.#trained = null;
-      this.backend.netDestroy(net);
-    }
-  }
-
-  /** Names in PyTorch's order: per layer, per direction, weight_ih, weight_hh, bias_ih, bias_hh. */
-  parameterNames(): string[] {
-    this.#live();
-    const names: string[] = [];
-    const kinds = this.bias ? 4 : 2;
-    for (let l = 0; l < this.numLayers; l++) {
-      for (let d = 0; d < this.numDirections; d++) {
-        for (let k = 0; k < kinds; k++) names.push(`${KIND_NAMES[k]}_l${l}${d ? '_reverse' : ''}`);
-      }
-    }
-    return names;
-  }
-
-  /** PyTorch's shape of a parameter: [3H, in], [3H, H] or [3H]. */
-  parameterShape(name: string): number[] {
-    const { layer, kind } = this.#parse(name);
-    const h3 = 3 * this.hiddenSize;
-    if (kind === 0) return [h3, layer === 0 ? this.inputSize : this.hiddenSize * this.numDirections];
-    if (kind === 1) return [h3, this.hiddenSize];
-    return [h3];
-  }
-
-  getParameter(name: string): Float32Array {
-    const net = this.#handle();
-    const p = this.#parse(name);
-    const out = new Float32Array(this.backend.netParamSize(net, p.layer, p.direction, p.kind));
-    this.backend.netGetParam(net, p.layer, p.direction, p.kind, out);
-    return out;
-  }
-
-  setParameter(name: string, data: Float32Array): void {
-    const net = this.#handle();
-    const p = this.#parse(name);
-    const shape = this.parameterShape(name);
-    const size = shape.reduce((a, b) => a * b, 1);
-    check.float32ArrayOfLength(name, data, size, `shape [${shape.join(', ')}]`);
-    this.backend.netSetParam(net, p.layer, p.direction, p.kind, data);
-  }
-
-  /** The gradient of a parameter accumulated by backward() since zeroGrad(), in its shape. */
-  getGradient(name: string): Float32Array {
-    const net = this.#handle();
-    const p = this.#parse(name);
-    const out = new Float32Array(this.backend.netParamSize(net, p.layer, p.direction, p.kind));
-    this.backend.netGetGrad(net, p.layer, p.direction, p.kind, out);
-    return out;
-  }
-
-  /** Sets every parameter gradient to zero. */
-  zeroGrad(): void {
-    this.backend.netZeroGrad(this.#handle());
+  protected override _disposed(): void {
+    this.#trained = null;
   }
 
   /** Bytes a training forward keeps per (batch row, timestep, layer). */
   trainBytesPerStep(): number {
-    return this.backend.netTrainBytesPerStep(this.#handle());
+    return this.backend.netTrainBytesPerStep(this._handle());
   }
 
   /** Bytes kept by the last training forward. */
   trainBytes(): number {
-    return this.backend.netTrainBytes(this.#handle());
-  }
-
-  /** Copies of every parameter, keyed by PyTorch's names. */
-  stateDict(): Record<string, Float32Array> {
-    return stateDictOf(this);
-  }
-
-  /**
-   * Sets parameters from a state dict. strict (default): the dict must hold exactly this
-   * layer's parameters. Every tensor is checked before any is written.
-   */
-  loadStateDict(dict: Record<string, Float32Array>, options: { strict?: boolean } = {}): void {
-    this.#handle();
-    loadStateDictInto(this, dict, options, 'GRU');
+    return this.backend.netTrainBytes(this._handle());
   }
 
   /**
@@ -274,15 +196,15 @@ export class GRU {
    * x: [seqLen, batch, inputSize] ([batch, seqLen, inputSize] when batchFirst), flat.
    */
   forward(x: Float32Array, options: ForwardOptions = {}): ForwardResult {
-    const net = this.#handle();
+    const net = this._handle();
     const f = this.#prepareForward(x, options);
     if (f.train) {
       // The core drops what the previous training forward kept as soon as this one starts.
       this.#trained = null;
-      this.backend.netForwardTrain(net, { ...f.call, dropout: f.dropout, dropoutSeed: f.dropoutSeed });
+      this.backend.netForwardTrain(net, ...forwardArgs(f.call), f.dropout, f.dropoutSeed);
       this.#commitTrain(f);
     } else {
-      this.backend.netForward(net, f.call);
+      this.backend.netForward(net, ...forwardArgs(f.call));
     }
     return f.result;
   }
@@ -297,13 +219,13 @@ export class GRU {
    */
   forwardAsync(x: Float32Array, options: ForwardOptions = {}): Promise<ForwardResult> {
     return holding('forwardAsync()', [this._busy], async (run) => {
-      const { net, f } = run(() => ({ net: this.#handle(), f: this.#prepareForward(x, options) }));
+      const { net, f } = run(() => ({ net: this._handle(), f: this.#prepareForward(x, options) }));
       if (f.train) {
         this.#trained = null;
-        await run(() => this.backend.netForwardTrainAsync(net, { ...f.call, dropout: f.dropout, dropoutSeed: f.dropoutSeed }));
+        await run(() => this.backend.netForwardTrainAsync(net, ...forwardArgs(f.call), f.dropout, f.dropoutSeed));
         this.#commitTrain(f);
       } else {
-        await run(() => this.backend.netForwardAsync(net, f.call));
+        await run(() => this.backend.netForwardAsync(net, ...forwardArgs(f.call)));
       }
       return f.result;
     });
@@ -395,9 +317,9 @@ export class GRU {
    * adds the parameter gradients into getGradient()'s buffers and returns dx and dh0.
    */
   backward(options: BackwardOptions = {}): BackwardResult {
-    const net = this.#handle();
+    const net = this._handle();
     const b = this.#prepareBackward(options);
-    this.backend.netBackward(net, b.call);
+    this.backend.netBackward(net, b.call.dy, b.call.dhN, b.call.dx, b.call.dh0);
     this.#trained = null;
     return b.result;
   }
@@ -405,8 +327,8 @@ export class GRU {
   /** backward() off the event loop, as forwardAsync() is to forward(). */
   backwardAsync(options: BackwardOptions = {}): Promise<BackwardResult> {
     return holding('backwardAsync()', [this._busy], async (run) => {
-      const { net, b } = run(() => ({ net: this.#handle(), b: this.#prepareBackward(options) }));
-      await run(() => this.backend.netBackwardAsync(net, b.call));
+      const { net, b } = run(() => ({ net: this._handle(), b: this.#prepareBackward(options) }));
+      await run(() => this.backend.netBackwardAsync(net, b.call.dy, b.call.dhN, b.call.dx, b.call.dh0));
       this.#trained = null;
       return b.result;
     });
@@ -433,18 +355,13 @@ export class GRU {
     return { call: { dy, dhN, dx, dh0 }, result: { dx, dh0 } };
   }
 
-  /** @internal the live handle, for an optimizer. */
-  _netHandle(): NetHandle {
-    return this.#handle();
-  }
-
   /**
    * A stateful stream over this GRU: each step() call takes the next timestep (or chunk of
    * timesteps) and carries h over to the next call. Results equal one forward() over the
    * concatenated input. Unidirectional only (the reverse direction needs the future).
    */
   stream(options: { batch?: number; h0?: Float32Array } = {}): GRUStream {
-    this.#handle();
+    this._handle();
     if (this.bidirectional) {
       throw new GruError('ERR_GRU_STATE', 'stream() needs a unidirectional GRU: a bidirectional one must see the whole sequence');
     }
@@ -454,39 +371,15 @@ export class GRU {
     return new GRUStream(this, batch, o.h0 as Float32Array | undefined);
   }
 
-  /** @internal the live handle, or ERR_GRU_DISPOSED; ERR_GRU_BUSY while an async call holds it. */
-  #handle(): NetHandle {
-    const net = this.#live();
-    this._busy.check();
-    return net;
-  }
-
-  /** The live handle, or ERR_GRU_DISPOSED (for what reads no backend state). */
-  #live(): NetHandle {
-    if (this.#net === null) throw new GruError('ERR_GRU_DISPOSED', 'this GRU has been disposed');
-    return this.#net;
-  }
-
   /** @internal runs the backend forward with caller-owned buffers (used by GRUStream). */
   _forwardInto(x: Float32Array, seqLen: number, batch: number, state: Float32Array, y: Float32Array): void {
-    this.backend.netForward(this.#handle(), { seqLen, batch, batchFirst: this.batchFirst, x, h0: state, lengths: null, y, hN: state });
+    this.backend.netForward(this._handle(), seqLen, batch, +this.batchFirst, x, state, null, y, state);
   }
+}
 
-  #parse(name: string): ParamRef {
-    if (typeof name !== 'string') {
-      throw new GruError('ERR_GRU_TYPE', `parameter name must be a string, got ${check.describe(name)}`);
-    }
-    const m = /^(weight_ih|weight_hh|bias_ih|bias_hh)_l(\d+)(_reverse)?$/.exec(name);
-    const layer = m ? Number(m[2]) : -1;
-    const kind = m ? (KIND_NAMES.indexOf(m[1] as (typeof KIND_NAMES)[number]) as ParamKind) : 0;
-    if (!m || layer >= this.numLayers || (m[3] && !this.bidirectional) || (kind >= 2 && !this.bias)) {
-      throw new GruError(
-        'ERR_GRU_RANGE',
-        `unknown parameter name ${check.describe(name)}; this GRU has: ${this.parameterNames().join(', ')}`,
-      );
-    }
-    return { layer, direction: m[3] ? 1 : 0, kind };
-  }
+/** The positional arguments of gru_net_forward after the handle. */
+function forwardArgs(c: ForwardCall) {
+  return [c.seqLen, c.batch, +c.batchFirst, c.x, c.h0, c.lengths, c.y, c.hN] as const;
 }
 
 /** A stateful step-by-step view of a GRU; see GRU.stream(). */

@@ -3,15 +3,38 @@
  * pass over every parameter tensor of the layers given, per step. The moment buffers live in
  * the backend next to the weights; stateDict() copies them out as one Float32Array.
  */
-import { OptimFlags, OptimKind, type Backend, type OptimConfig, type OptimHandle } from './backends/backend.js';
+import {
+  GRU_OPTIM_AMSGRAD,
+  GRU_OPTIM_MAXIMIZE,
+  GRU_OPTIM_NESTEROV,
+  GRU_OPTIM_ADAM,
+  GRU_OPTIM_ADAMW,
+  GRU_OPTIM_SGD,
+} from './backends/abi.generated.js';
+import type { Backend, OptimHandle } from './backends/backend.js';
 import { Busy, holding } from './busy.js';
-import { Dense } from './dense.js';
-import { Embedding } from './embedding.js';
+import type { Dense } from './dense.js';
+import type { Embedding } from './embedding.js';
 import { GruError } from './errors.js';
-import { GRU } from './gru.js';
+import type { GRU } from './gru.js';
+import { adopt, Layer, release } from './layer.js';
 import * as check from './validate.js';
 
-/** A layer with parameters an optimizer can update. */
+/** The arguments of gru_optim_create after the kind-independent learning rate. */
+interface OptimConfig {
+  kind: number;
+  /** beta1 (Adam) or momentum (SGD). */
+  a: number;
+  /** beta2 (Adam) or dampening (SGD). */
+  b: number;
+  eps: number;
+  weightDecay: number;
+  /** Bitwise OR of GRU_OPTIM_AMSGRAD, _MAXIMIZE, _NESTEROV. */
+  flags: number;
+}
+const OPTIM_KIND = { adam: GRU_OPTIM_ADAM, adamw: GRU_OPTIM_ADAMW } as const;
+
+/** A layer with parameters an optimizer can update (any Layer; these are the ones exported). */
 export type Trainable = GRU | Dense | Embedding;
 
 export interface AdamOptions {
@@ -81,7 +104,7 @@ interface Spec {
   keys: readonly string[];
   /** Validates the options besides lr (already checked against keys). */
   parse(o: Record<string, unknown>): Hyper;
-  config(hyper: Hyper): Omit<OptimConfig, 'lr'>;
+  config(hyper: Hyper): OptimConfig;
 }
 
 /** Largest float: the core's clip threshold for "compute the norm, clip nothing". */
@@ -117,8 +140,8 @@ function adamSpec(type: 'adam' | 'adamw', name: string, defaultDecay: number): S
     },
     config(h) {
       const [a, b] = h.betas as [number, number];
-      const flags = (h.amsgrad ? OptimFlags.amsgrad : 0) | (h.maximize ? OptimFlags.maximize : 0);
-      return { kind: OptimKind[type], a, b, eps: h.eps as number, weightDecay: h.weightDecay as number, flags };
+      const flags = (h.amsgrad ? GRU_OPTIM_AMSGRAD : 0) | (h.maximize ? GRU_OPTIM_MAXIMIZE : 0);
+      return { kind: OPTIM_KIND[type], a, b, eps: h.eps as number, weightDecay: h.weightDecay as number, flags };
     },
   };
 }
@@ -147,8 +170,8 @@ const SGD_SPEC: Spec = {
     };
   },
   config(h) {
-    const flags = (h.nesterov ? OptimFlags.nesterov : 0) | (h.maximize ? OptimFlags.maximize : 0);
-    return { kind: OptimKind.sgd, a: h.momentum as number, b: h.dampening as number, eps: 0, weightDecay: h.weightDecay as number, flags };
+    const flags = (h.nesterov ? GRU_OPTIM_NESTEROV : 0) | (h.maximize ? GRU_OPTIM_MAXIMIZE : 0);
+    return { kind: GRU_OPTIM_SGD, a: h.momentum as number, b: h.dampening as number, eps: 0, weightDecay: h.weightDecay as number, flags };
   },
 };
 
@@ -163,18 +186,18 @@ function checkParams(name: string, params: unknown): { layers: Trainable[]; back
   const layers: Trainable[] = [];
   for (let i = 0; i < params.length; i++) {
     const p: unknown = params[i];
-    if (!(p instanceof GRU || p instanceof Dense || p instanceof Embedding)) {
+    if (!(p instanceof Layer)) {
       throw new GruError('ERR_GRU_ARG', `params[${i}] must be a GRU, Dense or Embedding layer, got ${check.describe(p)}`);
     }
     if (p.disposed) throw new GruError('ERR_GRU_DISPOSED', `params[${i}] (a ${p.constructor.name}) has been disposed`);
-    if (layers.includes(p)) throw new GruError('ERR_GRU_ARG', `params[${i}] appears more than once in params`);
+    if (layers.includes(p as Trainable)) throw new GruError('ERR_GRU_ARG', `params[${i}] appears more than once in params`);
     if (layers.length > 0 && p.backend !== layers[0]!.backend) {
       throw new GruError(
         'ERR_GRU_ARG',
         `params must all live on one backend: params[0] is on ${layers[0]!.backend.name}, params[${i}] on ${p.backend.name}`,
       );
     }
-    layers.push(p);
+    layers.push(p as Trainable);
   }
   return { layers, backend: layers[0]!.backend };
 }
@@ -210,6 +233,7 @@ export abstract class Optimizer {
     this.#hyper = hyper;
     this.#lr = lr;
     this.#handle = this.#create(hyper);
+    adopt(this, backend, this.#handle);
   }
 
   /** Learning rate of the next step(): a finite number > 0 (a schedule may drive it to 0). */
@@ -325,8 +349,10 @@ export abstract class Optimizer {
     if (JSON.stringify(hyper) !== JSON.stringify(this.#hyper)) {
       // The core fixes hyperparameters at creation: rebuild over the same layers.
       const fresh = this.#create(hyper);
+      release(this);
       this.#handle = fresh;
-      this.backend.optimDestroy(handle);
+      adopt(this, this.backend, fresh);
+      this.backend.destroy(handle);
       this.#hyper = hyper;
     }
     this.backend.optimSetState(this.#handle as OptimHandle, data);
@@ -340,20 +366,18 @@ export abstract class Optimizer {
       this._busy.check();
       const handle = this.#handle;
       this.#handle = null;
-      this.backend.optimDestroy(handle);
+      release(this);
+      this.backend.destroy(handle);
     }
   }
 
   #create(hyper: Hyper): OptimHandle {
-    const handle = this.backend.optimCreate({ ...this.#spec.config(hyper), lr: this.#lr });
+    const c = this.#spec.config(hyper);
+    const handle = this.backend.optimCreate(c.kind, this.#lr, c.a, c.b, c.eps, c.weightDecay, c.flags);
     try {
-      for (const p of this.params) {
-        if (p instanceof GRU) this.backend.optimAddNet(handle, p._netHandle());
-        else if (p instanceof Dense) this.backend.optimAddDense(handle, p._denseHandle());
-        else this.backend.optimAddEmbedding(handle, p._embeddingHandle());
-      }
+      for (const p of this.params) this.backend.optimAdd(handle, p._handle());
     } catch (e) {
-      this.backend.optimDestroy(handle);
+      this.backend.destroy(handle);
       throw e;
     }
     return handle;

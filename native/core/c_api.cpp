@@ -1,9 +1,10 @@
-// The C ABI functions that are not about a network: status strings, ISA dispatch, the
+// The C ABI functions that are about no object: status strings, ISA dispatch, threads, the
 // activations, and memory accounting.
 #include <string.h>
 
 #include "dispatch.h"
 #include "gru_simd.h"
+#include "handles.h"
 #include "memory.h"
 #include "status.h"
 #include "thread_pool.h"
@@ -12,7 +13,7 @@ using gru::fail;
 
 extern "C" {
 
-const char* gru_status_code(int status) {
+const char* gru_status_code(int32_t status) {
   switch (status) {
     case GRU_OK:
       return "OK";
@@ -32,6 +33,10 @@ const char* gru_status_code(int status) {
       return "ERR_GRU_ISA";
     case GRU_ERR_TYPE:
       return "ERR_GRU_TYPE";
+    case GRU_ERR_BUSY:
+      return "ERR_GRU_BUSY";
+    case GRU_ERR_DISPOSED:
+      return "ERR_GRU_DISPOSED";
     default:
       return "ERR_GRU_UNKNOWN";
   }
@@ -43,7 +48,7 @@ const char* gru_isa_name(void) { return gru::active_kernels()->name; }
 
 const char* gru_isa_list(void) { return gru::compiled_kernel_names(); }
 
-int gru_isa_supported(const char* name) { return gru::find_kernels(name) != nullptr; }
+int32_t gru_isa_supported(const char* name) { return name && gru::find_kernels(name) != nullptr; }
 
 int gru_set_isa(const char* name) {
   gru::clear_error();
@@ -62,9 +67,15 @@ int gru_set_threads(int32_t n) {
   gru::clear_error();
 #if defined(__EMSCRIPTEN__)
   if (n != 1)
-    return fail(GRU_ERR_ARG, "threads must be 1 in WebAssembly (no wasm threads), got %d", n);
+    return fail(GRU_ERR_ARG,
+                "threads must be 1 in WebAssembly: this build is single-threaded, got %d", n);
 #else
   if (n < 1 || n > 1024) return fail(GRU_ERR_ARG, "threads must be in [1, 1024], got %d", n);
+  // Calls size their per-worker scratch from the pool when they start: never resize under one.
+  if (gru::calls_in_flight() > 0)
+    return fail(GRU_ERR_BUSY,
+                "set_threads: %d call(s) in flight on other threads; wait for them to finish",
+                gru::calls_in_flight());
   if (!gru::pool_set_threads(n)) return fail(GRU_ERR_ALLOC, "could not start %d threads", n);
 #endif
   return GRU_OK;

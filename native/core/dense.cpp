@@ -9,6 +9,7 @@
 
 #include "dispatch.h"
 #include "gemm.h"
+#include "handles.h"
 #include "memory.h"
 #include "random.h"
 #include "status.h"
@@ -16,9 +17,6 @@
 using gru::fail;
 
 namespace {
-
-constexpr int32_t kMaxDim = 1 << 20;  // sizes past this are surely a mistake (and overflow)
-const char* const kParamNames[] = {"weight", "bias"};
 
 // Grows a scratch buffer to hold `count` elements; keeps it if already large enough.
 template <class T>
@@ -30,8 +28,8 @@ bool ensure(T*& p, size_t& cap, size_t count) {
   return p != nullptr;
 }
 
-void free_dense(gru::ParamOwner* owner) {
-  gru_dense* layer = reinterpret_cast<gru_dense*>(owner);  // owner is the first member
+void free_dense(gru::Object* object) {
+  gru_dense* layer = reinterpret_cast<gru_dense*>(object);  // the Object is the first member
   for (gru::ParamTensor& t : layer->tensors) {
     gru::mem_free(t.value);
     gru::mem_free(t.grad);
@@ -41,40 +39,44 @@ void free_dense(gru::ParamOwner* owner) {
   gru::mem_free(layer);
 }
 
-int check_kind(const gru_dense* layer, int32_t kind) {
-  if (!layer) return fail(GRU_ERR_NULL, "dense layer is null");
-  if (kind < 0 || kind > 1)
-    return fail(GRU_ERR_RANGE, "dense parameter kind must be 0 (weight) or 1 (bias), got %d", kind);
-  if (kind == 1 && !layer->has_bias)
-    return fail(GRU_ERR_RANGE, "bias does not exist: the dense layer was created without bias");
+size_t dense_bytes(const gru::Object* object) {
+  const gru_dense* layer = reinterpret_cast<const gru_dense*>(object);
+  size_t total = gru::mem_size(layer) + gru::mem_size(layer->x_cache) + gru::mem_size(layer->pack);
+  for (const gru::ParamTensor& t : layer->tensors)
+    total += gru::mem_size(t.value) + gru::mem_size(t.grad);
+  return total;
+}
+
+// PyTorch's nn.Linear default: kaiming_uniform(a = sqrt(5)) for the weight comes down to
+// U(-1/sqrt(in), 1/sqrt(in)), the bias's bound is the same. Weight first (row-major), then bias.
+int dense_init(gru::Object* object, uint32_t seed) {
+  gru_dense* layer = reinterpret_cast<gru_dense*>(object);
+  const float bound = 1.0f / sqrtf(static_cast<float>(layer->in));
+  gru::Pcg32 rng(seed);
+  for (int32_t i = 0; i < object->count; ++i) {
+    gru::ParamTensor& t = layer->tensors[i];
+    for (size_t j = 0; j < t.size; ++j) t.value[j] = (2.0f * rng.uniform() - 1.0f) * bound;
+  }
   return GRU_OK;
 }
 
-// Copies one tensor (value or gradient) out after checking the output's length.
-int copy_out(const gru_dense* layer, int32_t kind, bool grad, float* data, size_t len) {
-  int status = check_kind(layer, kind);
-  if (status != GRU_OK) return status;
-  const gru::ParamTensor& t = layer->tensors[kind];
-  if (len != t.size)
-    return fail(GRU_ERR_SHAPE, "dense %s%s: output must hold %zu floats, got %zu",
-                kParamNames[kind], grad ? " gradient" : "", t.size, len);
-  if (!data) return fail(GRU_ERR_NULL, "data is null");
-  memcpy(data, grad ? t.grad : t.value, t.size * sizeof(float));
-  return GRU_OK;
-}
+// Nothing is derived from the values (the GEMM packs W per call): no values_changed hook.
+constexpr gru::ObjectType kDenseType = {GRU_KIND_DENSE, "dense layer", &free_dense,
+                                        &dense_bytes,   &dense_init,   nullptr};
 
 }  // namespace
 
 extern "C" {
 
-int gru_dense_create(int32_t in_features, int32_t out_features, int32_t has_bias, gru_dense** out) {
+int gru_dense_create(int32_t in_features, int32_t out_features, int32_t has_bias,
+                     gru_dense_handle* out) {
   gru::clear_error();
   if (!out) return fail(GRU_ERR_NULL, "out is null");
-  *out = nullptr;
-  if (in_features < 1 || in_features > kMaxDim)
-    return fail(GRU_ERR_ARG, "in_features must be in [1, %d], got %d", kMaxDim, in_features);
-  if (out_features < 1 || out_features > kMaxDim)
-    return fail(GRU_ERR_ARG, "out_features must be in [1, %d], got %d", kMaxDim, out_features);
+  *out = 0;
+  if (in_features < 1 || in_features > GRU_MAX_DIM)
+    return fail(GRU_ERR_ARG, "in_features must be in [1, %d], got %d", GRU_MAX_DIM, in_features);
+  if (out_features < 1 || out_features > GRU_MAX_DIM)
+    return fail(GRU_ERR_ARG, "out_features must be in [1, %d], got %d", GRU_MAX_DIM, out_features);
   if (has_bias != 0 && has_bias != 1)
     return fail(GRU_ERR_ARG, "has_bias must be 0 or 1, got %d", has_bias);
   const uint64_t weights = static_cast<uint64_t>(in_features) * out_features;
@@ -84,78 +86,38 @@ int gru_dense_create(int32_t in_features, int32_t out_features, int32_t has_bias
 
   gru_dense* layer = static_cast<gru_dense*>(gru::mem_calloc(sizeof(gru_dense)));
   if (!layer) return fail(GRU_ERR_ALLOC, "out of memory creating the dense layer");
-  layer->owner.refs = 1;
-  layer->owner.count = has_bias ? 2 : 1;
-  layer->owner.tensors = layer->tensors;
-  layer->owner.what = "dense layer";
-  layer->owner.values_changed = nullptr;  // nothing is derived from the values
-  layer->owner.free_object = &free_dense;
+  gru::object_init(&layer->base, &kDenseType);
+  layer->base.count = has_bias ? 2 : 1;
+  layer->base.tensors = layer->tensors;
   layer->in = in_features;
   layer->out = out_features;
   layer->has_bias = has_bias;
   layer->kernels = gru::active_kernels();
   bool ok = true;
-  for (int32_t i = 0; i < layer->owner.count; ++i) {
+  const int32_t shape[] = {out_features, in_features};
+  for (int32_t i = 0; i < layer->base.count; ++i) {
     gru::ParamTensor& t = layer->tensors[i];
     t.size = i == 0 ? static_cast<size_t>(weights) : static_cast<size_t>(out_features);
     t.value = gru::alloc_array<float>(t.size);
     t.grad = gru::alloc_array<float>(t.size);
     ok = ok && t.value && t.grad;
+    gru::tensor_describe(&t, i == 0 ? 2 : 1, shape, "%s", i == 0 ? "weight" : "bias");
   }
   if (!ok) {
-    free_dense(&layer->owner);
+    free_dense(&layer->base);
     return fail(GRU_ERR_ALLOC, "out of memory allocating a %d x %d dense layer", out_features,
                 in_features);
   }
-  *out = layer;
-  return GRU_OK;
+  const int status = gru::handle_register(&layer->base, out);
+  if (status != GRU_OK) free_dense(&layer->base);
+  return status;
 }
 
-void gru_dense_destroy(gru_dense* layer) {
-  if (layer) gru::owner_dispose(&layer->owner);
-}
-
-int gru_dense_set_param(gru_dense* layer, int32_t kind, const float* data, size_t len) {
-  gru::clear_error();
-  int status = check_kind(layer, kind);
-  if (status != GRU_OK) return status;
-  gru::ParamTensor& t = layer->tensors[kind == 0 ? 0 : 1];  // (spelled out for -Warray-bounds)
-  if (len != t.size)
-    return fail(GRU_ERR_SHAPE, "dense %s: expected %zu floats (%s), got %zu", kParamNames[kind],
-                t.size, kind == 0 ? "out_features x in_features" : "out_features", len);
-  if (!data) return fail(GRU_ERR_NULL, "data is null");
-  memcpy(t.value, data, t.size * sizeof(float));
-  return GRU_OK;
-}
-
-int gru_dense_get_param(const gru_dense* layer, int32_t kind, float* data, size_t len) {
-  gru::clear_error();
-  return copy_out(layer, kind, false, data, len);
-}
-
-int gru_dense_get_grad(const gru_dense* layer, int32_t kind, float* data, size_t len) {
-  gru::clear_error();
-  return copy_out(layer, kind, true, data, len);
-}
-
-int gru_dense_init_uniform(gru_dense* layer, uint32_t seed) {
-  gru::clear_error();
-  if (!layer) return fail(GRU_ERR_NULL, "dense layer is null");
-  // PyTorch's nn.Linear default: kaiming_uniform(a = sqrt(5)) for the weight comes down to
-  // U(-1/sqrt(in), 1/sqrt(in)), the bias's bound is the same. Weight first (row-major), then bias.
-  const float bound = 1.0f / sqrtf(static_cast<float>(layer->in));
-  gru::Pcg32 rng(seed);
-  for (int32_t i = 0; i < layer->owner.count; ++i) {
-    gru::ParamTensor& t = layer->tensors[i];
-    for (size_t j = 0; j < t.size; ++j) t.value[j] = (2.0f * rng.uniform() - 1.0f) * bound;
-  }
-  return GRU_OK;
-}
-
-int gru_dense_forward(gru_dense* layer, int32_t rows, const float* x, size_t x_len, float* y,
+int gru_dense_forward(gru_dense_handle handle, int32_t rows, const float* x, size_t x_len, float* y,
                       size_t y_len, int32_t train) {
   gru::clear_error();
-  if (!layer) return fail(GRU_ERR_NULL, "dense layer is null");
+  gru::Acquired<gru_dense> layer(handle, GRU_KIND_DENSE, "layer");
+  if (!layer) return layer.status();
   if (rows < 0) return fail(GRU_ERR_ARG, "rows must be >= 0, got %d", rows);
   if (train != 0 && train != 1) return fail(GRU_ERR_ARG, "train must be 0 or 1, got %d", train);
   const int64_t in = layer->in, out = layer->out;
@@ -194,9 +156,11 @@ int gru_dense_forward(gru_dense* layer, int32_t rows, const float* x, size_t x_l
   return GRU_OK;
 }
 
-int gru_dense_backward(gru_dense* layer, const float* dy, size_t dy_len, float* dx, size_t dx_len) {
+int gru_dense_backward(gru_dense_handle handle, const float* dy, size_t dy_len, float* dx,
+                       size_t dx_len) {
   gru::clear_error();
-  if (!layer) return fail(GRU_ERR_NULL, "dense layer is null");
+  gru::Acquired<gru_dense> layer(handle, GRU_KIND_DENSE, "layer");
+  if (!layer) return layer.status();
   if (!layer->pending)
     return fail(GRU_ERR_STATE,
                 "dense backward needs a training forward first (train = 1), once per forward");
@@ -244,14 +208,6 @@ int gru_dense_backward(gru_dense* layer, const float* dy, size_t dy_len, float* 
     gru::gemm(k, rows, in, out, dy, out, 1, layer->tensors[0].value, in, 1, dx, in, false,
               layer->pack);
   layer->pending = 0;
-  return GRU_OK;
-}
-
-int gru_dense_zero_grad(gru_dense* layer) {
-  gru::clear_error();
-  if (!layer) return fail(GRU_ERR_NULL, "dense layer is null");
-  for (int32_t i = 0; i < layer->owner.count; ++i)
-    memset(layer->tensors[i].grad, 0, layer->tensors[i].size * sizeof(float));
   return GRU_OK;
 }
 

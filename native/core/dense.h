@@ -5,10 +5,10 @@
 #include <stdint.h>
 
 #include "kernels/kernel_table.h"
-#include "params.h"
+#include "object.h"
 
 struct gru_dense {
-  gru::ParamOwner owner;        // first member: parameters, gradients, reference count
+  gru::Object base;             // first member: kind, parameters, gradients, reference count
   gru::ParamTensor tensors[2];  // weight [out, in], then bias [out] when has_bias
   int32_t in, out, has_bias;
   const gru::KernelTable* kernels;  // fixed at creation, like a network's

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "handles.h"
 #include "memory.h"
 #include "random.h"
 #include "status.h"
@@ -13,47 +14,44 @@ using gru::fail;
 
 namespace {
 
-constexpr int32_t kMaxDim = 1 << 20;  // sizes past this are surely a mistake (and overflow)
-
-void free_embedding(gru::ParamOwner* owner) {
-  gru_embedding* layer = reinterpret_cast<gru_embedding*>(owner);  // owner is the first member
+void free_embedding(gru::Object* object) {
+  gru_embedding* layer = reinterpret_cast<gru_embedding*>(object);  // the Object comes first
   gru::mem_free(layer->table.value);
   gru::mem_free(layer->table.grad);
   gru::mem_free(layer->indices);
   gru::mem_free(layer);
 }
 
-int check_kind(const gru_embedding* layer, int32_t kind) {
-  if (!layer) return fail(GRU_ERR_NULL, "embedding is null");
-  if (kind != 0)
-    return fail(GRU_ERR_RANGE, "embedding parameter kind must be 0 (weight), got %d", kind);
+size_t embedding_bytes(const gru::Object* object) {
+  const gru_embedding* layer = reinterpret_cast<const gru_embedding*>(object);
+  return gru::mem_size(layer) + gru::mem_size(layer->table.value) +
+         gru::mem_size(layer->table.grad) + gru::mem_size(layer->indices);
+}
+
+// Approximately N(0, 1), PyTorch's nn.Embedding default.
+int embedding_init(gru::Object* object, uint32_t seed) {
+  gru_embedding* layer = reinterpret_cast<gru_embedding*>(object);
+  gru::Pcg32 rng(seed);
+  for (size_t i = 0; i < layer->table.size; ++i) layer->table.value[i] = rng.normal();
   return GRU_OK;
 }
 
-int copy_out(const gru_embedding* layer, int32_t kind, bool grad, float* data, size_t len) {
-  int status = check_kind(layer, kind);
-  if (status != GRU_OK) return status;
-  const gru::ParamTensor& t = layer->table;
-  if (len != t.size)
-    return fail(GRU_ERR_SHAPE, "embedding weight%s: output must hold %zu floats, got %zu",
-                grad ? " gradient" : "", t.size, len);
-  if (!data) return fail(GRU_ERR_NULL, "data is null");
-  memcpy(data, grad ? t.grad : t.value, t.size * sizeof(float));
-  return GRU_OK;
-}
+// Nothing is derived from the values: no values_changed hook.
+constexpr gru::ObjectType kEmbeddingType = {GRU_KIND_EMBEDDING, "embedding",     &free_embedding,
+                                            &embedding_bytes,   &embedding_init, nullptr};
 
 }  // namespace
 
 extern "C" {
 
-int gru_embedding_create(int32_t num_embeddings, int32_t dim, gru_embedding** out) {
+int gru_embedding_create(int32_t num_embeddings, int32_t dim, gru_embedding_handle* out) {
   gru::clear_error();
   if (!out) return fail(GRU_ERR_NULL, "out is null");
-  *out = nullptr;
+  *out = 0;
   if (num_embeddings < 1)
     return fail(GRU_ERR_ARG, "num_embeddings must be >= 1, got %d", num_embeddings);
-  if (dim < 1 || dim > kMaxDim)
-    return fail(GRU_ERR_ARG, "dim must be in [1, %d], got %d", kMaxDim, dim);
+  if (dim < 1 || dim > GRU_MAX_DIM)
+    return fail(GRU_ERR_ARG, "dim must be in [1, %d], got %d", GRU_MAX_DIM, dim);
   const uint64_t size = static_cast<uint64_t>(num_embeddings) * dim;
   if (size > SIZE_MAX / sizeof(float) / 2)
     return fail(GRU_ERR_ALLOC, "a %d x %d embedding does not fit in this address space",
@@ -61,65 +59,30 @@ int gru_embedding_create(int32_t num_embeddings, int32_t dim, gru_embedding** ou
 
   gru_embedding* layer = static_cast<gru_embedding*>(gru::mem_calloc(sizeof(gru_embedding)));
   if (!layer) return fail(GRU_ERR_ALLOC, "out of memory creating the embedding");
-  layer->owner.refs = 1;
-  layer->owner.count = 1;
-  layer->owner.tensors = &layer->table;
-  layer->owner.what = "embedding";
-  layer->owner.values_changed = nullptr;  // nothing is derived from the values
-  layer->owner.free_object = &free_embedding;
+  gru::object_init(&layer->base, &kEmbeddingType);
+  layer->base.count = 1;
+  layer->base.tensors = &layer->table;
   layer->num = num_embeddings;
   layer->dim = dim;
   layer->table.size = static_cast<size_t>(size);
   layer->table.value = gru::alloc_array<float>(layer->table.size);
   layer->table.grad = gru::alloc_array<float>(layer->table.size);
+  const int32_t shape[] = {num_embeddings, dim};
+  gru::tensor_describe(&layer->table, 2, shape, "weight");
   if (!layer->table.value || !layer->table.grad) {
-    free_embedding(&layer->owner);
+    free_embedding(&layer->base);
     return fail(GRU_ERR_ALLOC, "out of memory allocating a %d x %d embedding", num_embeddings, dim);
   }
-  *out = layer;
-  return GRU_OK;
+  const int status = gru::handle_register(&layer->base, out);
+  if (status != GRU_OK) free_embedding(&layer->base);
+  return status;
 }
 
-void gru_embedding_destroy(gru_embedding* layer) {
-  if (layer) gru::owner_dispose(&layer->owner);
-}
-
-int gru_embedding_set_param(gru_embedding* layer, int32_t kind, const float* data, size_t len) {
-  gru::clear_error();
-  int status = check_kind(layer, kind);
-  if (status != GRU_OK) return status;
-  gru::ParamTensor& t = layer->table;
-  if (len != t.size)
-    return fail(GRU_ERR_SHAPE,
-                "embedding weight: expected %zu floats (num_embeddings %d x dim %d), got %zu",
-                t.size, layer->num, layer->dim, len);
-  if (!data) return fail(GRU_ERR_NULL, "data is null");
-  memcpy(t.value, data, t.size * sizeof(float));
-  return GRU_OK;
-}
-
-int gru_embedding_get_param(const gru_embedding* layer, int32_t kind, float* data, size_t len) {
-  gru::clear_error();
-  return copy_out(layer, kind, false, data, len);
-}
-
-int gru_embedding_get_grad(const gru_embedding* layer, int32_t kind, float* data, size_t len) {
-  gru::clear_error();
-  return copy_out(layer, kind, true, data, len);
-}
-
-int gru_embedding_init_normal(gru_embedding* layer, uint32_t seed) {
-  gru::clear_error();
-  if (!layer) return fail(GRU_ERR_NULL, "embedding is null");
-  gru::Pcg32 rng(seed);
-  for (size_t i = 0; i < layer->table.size; ++i) layer->table.value[i] = rng.normal();
-  return GRU_OK;
-}
-
-int gru_embedding_forward(gru_embedding* layer, const int32_t* indices, size_t n, float* y,
+int gru_embedding_forward(gru_embedding_handle handle, const int32_t* indices, size_t n, float* y,
                           size_t y_len, int32_t train) {
   gru::clear_error();
-  if (!layer) return fail(GRU_ERR_NULL, "embedding is null");
+  gru::Acquired<gru_embedding> layer(handle, GRU_KIND_EMBEDDING, "layer");
+  if (!layer) return layer.status();
   if (train != 0 && train != 1) return fail(GRU_ERR_ARG, "train must be 0 or 1, got %d", train);
   const size_t dim = layer->dim;
   if (n > SIZE_MAX / sizeof(float) / dim)
@@ -153,9 +116,10 @@ int gru_embedding_forward(gru_embedding* layer, const int32_t* indices, size_t n
   return GRU_OK;
 }
 
-int gru_embedding_backward(gru_embedding* layer, const float* dy, size_t dy_len) {
+int gru_embedding_backward(gru_embedding_handle handle, const float* dy, size_t dy_len) {
   gru::clear_error();
-  if (!layer) return fail(GRU_ERR_NULL, "embedding is null");
+  gru::Acquired<gru_embedding> layer(handle, GRU_KIND_EMBEDDING, "layer");
+  if (!layer) return layer.status();
   if (!layer->pending)
     return fail(GRU_ERR_STATE,
                 "embedding backward needs a training forward first (train = 1), once per forward");
@@ -172,13 +136,6 @@ int gru_embedding_backward(gru_embedding* layer, const float* dy, size_t dy_len)
     for (size_t j = 0; j < dim; ++j) g[j] += d[j];
   }
   layer->pending = 0;
-  return GRU_OK;
-}
-
-int gru_embedding_zero_grad(gru_embedding* layer) {
-  gru::clear_error();
-  if (!layer) return fail(GRU_ERR_NULL, "embedding is null");
-  memset(layer->table.grad, 0, layer->table.size * sizeof(float));
   return GRU_OK;
 }
 

@@ -3,10 +3,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "params.h"
+#include "object.h"
 
 struct gru_embedding {
-  gru::ParamOwner owner;   // first member: parameters, gradients, reference count
+  gru::Object base;        // first member: kind, parameters, gradients, reference count
   gru::ParamTensor table;  // weight [num_embeddings, dim]
   int32_t num, dim;
   int32_t* indices;  // the indices of the last training forward

@@ -1,5 +1,6 @@
-// gru_net: creation, destruction, parameters and gradients (public layout), and repacking the
-// kernels' forms from them. The forward driver is in net_forward.cpp, BPTT in net_backward.cpp.
+// gru_net: creation, destruction, its parameter tensors (public layout, served by the generic
+// functions of objects.cpp) and repacking the kernels' forms from them. The forward driver is in
+// net_forward.cpp, BPTT in net_backward.cpp.
 #include "net.h"
 
 #include <math.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "dispatch.h"
+#include "handles.h"
 #include "memory.h"
 #include "pack.h"
 #include "random.h"
@@ -16,13 +18,6 @@ using gru::Cell;
 using gru::fail;
 
 namespace {
-
-constexpr int32_t kMaxDim = 1 << 20;  // sizes past this are surely a mistake (and overflow)
-const char* const kParamNames[] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
-
-const Cell& cell(const gru_net* net, int32_t layer, int32_t direction) {
-  return net->cells[layer * net->directions + direction];
-}
 
 void free_cell(Cell& c) {
   float* buffers[] = {c.w_ih,   c.w_hh,        c.b_ih, c.b_hh, c.g_w_ih, c.g_w_hh, c.g_b_ih,
@@ -72,63 +67,65 @@ void repack(const gru_net* net, Cell& c) {
   }
 }
 
-// ParamOwner hooks.
-void net_values_changed(gru::ParamOwner* owner) {
-  gru_net* net = reinterpret_cast<gru_net*>(owner);
+size_t net_train_bytes(const gru_net* net) {
+  const gru::TrainCache& t = net->train;
+  return gru::mem_size(t.lengths) + gru::mem_size(t.x) + gru::mem_size(t.h0) +
+         gru::mem_size(t.outputs) + gru::mem_size(t.gates);
+}
+
+// The Object hooks (object.h).
+void net_values_changed(gru::Object* object, int32_t index) {
+  gru_net* net = reinterpret_cast<gru_net*>(object);
+  if (index >= 0) {
+    repack(net, net->cells[index / (object->count / (net->layers * net->directions))]);
+    return;
+  }
   for (int32_t i = 0; i < net->layers * net->directions; ++i) repack(net, net->cells[i]);
 }
 
-void net_free(gru::ParamOwner* owner) {
-  gru_net* net = reinterpret_cast<gru_net*>(owner);
+void net_free(gru::Object* object) {
+  gru_net* net = reinterpret_cast<gru_net*>(object);
   if (net->cells) {
     for (int32_t i = 0; i < net->layers * net->directions; ++i) free_cell(net->cells[i]);
     gru::mem_free(net->cells);
   }
-  gru::mem_free(net->owner.tensors);
+  gru::mem_free(net->base.tensors);
   free_scratch(net->scratch);
   free_train(net->train);
   gru::mem_free(net);
 }
 
-int check_param_index(const gru_net* net, int32_t layer, int32_t direction, int32_t kind) {
-  if (!net) return fail(GRU_ERR_NULL, "net is null");
-  if (layer < 0 || layer >= net->layers)
-    return fail(GRU_ERR_RANGE, "layer must be in [0, %d), got %d", net->layers, layer);
-  if (direction < 0 || direction >= net->directions)
-    return fail(GRU_ERR_RANGE, "direction must be in [0, %d), got %d", net->directions, direction);
-  if (kind < 0 || kind > 3)
-    return fail(GRU_ERR_RANGE,
-                "parameter kind must be 0..3 (weight_ih, weight_hh, bias_ih, "
-                "bias_hh), got %d",
-                kind);
-  if (kind >= 2 && !net->has_bias)
-    return fail(GRU_ERR_RANGE, "%s does not exist: the network was created without bias",
-                kParamNames[kind]);
+size_t net_bytes(const gru::Object* object) {
+  const gru_net* net = reinterpret_cast<const gru_net*>(object);
+  size_t total = gru::mem_size(net) + gru::mem_size(net->cells) + gru::mem_size(net->base.tensors);
+  for (int32_t i = 0; i < net->layers * net->directions; ++i) {
+    const Cell& c = net->cells[i];
+    const float* buffers[] = {c.w_ih,   c.w_hh,        c.b_ih, c.b_hh, c.g_w_ih, c.g_w_hh, c.g_b_ih,
+                              c.g_b_hh, c.w_ih_panels, c.u,    c.u_n,  c.b_x,    c.b_hn};
+    for (const float* b : buffers) total += gru::mem_size(b);
+  }
+  const gru::Scratch& s = net->scratch;
+  total += gru::mem_size(s.xproj) + gru::mem_size(s.layer_out[0]) + gru::mem_size(s.layer_out[1]) +
+           gru::mem_size(s.state) + gru::mem_size(s.xp_rows) + gru::mem_size(s.time_of_row) +
+           gru::mem_size(s.save_rows) + gru::mem_size(s.dropped) + gru::mem_size(s.backward);
+  return total + net_train_bytes(net);
+}
+
+// PyTorch's nn.GRU default: every parameter ~ U(-1/sqrt(H), 1/sqrt(H)), drawn in state_dict
+// order. (The caller repacks.)
+int net_init(gru::Object* object, uint32_t seed) {
+  gru_net* net = reinterpret_cast<gru_net*>(object);
+  const float bound = 1.0f / sqrtf(static_cast<float>(net->hidden));
+  gru::Pcg32 rng(seed);
+  for (int32_t i = 0; i < object->count; ++i) {
+    gru::ParamTensor& t = object->tensors[i];
+    for (size_t j = 0; j < t.size; ++j) t.value[j] = (2.0f * rng.uniform() - 1.0f) * bound;
+  }
   return GRU_OK;
 }
 
-size_t param_len(const gru_net* net, int32_t layer, int32_t kind) {
-  const size_t rows = 3 * static_cast<size_t>(net->hidden);
-  const size_t input =
-      layer == 0 ? net->input_size : static_cast<size_t>(net->hidden) * net->directions;
-  switch (kind) {
-    case 0:
-      return rows * input;
-    case 1:
-      return rows * net->hidden;
-    default:
-      return rows;
-  }
-}
-
-float* value_of(const Cell& c, int32_t kind) {
-  float* values[] = {c.w_ih, c.w_hh, c.b_ih, c.b_hh};
-  return values[kind];
-}
-float* grad_of(const Cell& c, int32_t kind) {
-  float* grads[] = {c.g_w_ih, c.g_w_hh, c.g_b_ih, c.g_b_hh};
-  return grads[kind];
-}
+constexpr gru::ObjectType kNetType = {GRU_KIND_NET, "GRU",     &net_free,
+                                      &net_bytes,   &net_init, &net_values_changed};
 
 }  // namespace
 
@@ -147,14 +144,15 @@ bool ensure_floats(float*& p, size_t& cap, size_t count) {
 extern "C" {
 
 int gru_net_create(int32_t input_size, int32_t hidden_size, int32_t num_layers,
-                   int32_t bidirectional, int32_t has_bias, int32_t reset_after, gru_net** out) {
+                   int32_t bidirectional, int32_t has_bias, int32_t reset_after,
+                   gru_net_handle* out) {
   gru::clear_error();
   if (!out) return fail(GRU_ERR_NULL, "out is null");
-  *out = nullptr;
-  if (input_size < 1 || input_size > kMaxDim)
-    return fail(GRU_ERR_ARG, "input_size must be in [1, %d], got %d", kMaxDim, input_size);
-  if (hidden_size < 1 || hidden_size > kMaxDim)
-    return fail(GRU_ERR_ARG, "hidden_size must be in [1, %d], got %d", kMaxDim, hidden_size);
+  *out = 0;
+  if (input_size < 1 || input_size > GRU_MAX_DIM)
+    return fail(GRU_ERR_ARG, "input_size must be in [1, %d], got %d", GRU_MAX_DIM, input_size);
+  if (hidden_size < 1 || hidden_size > GRU_MAX_DIM)
+    return fail(GRU_ERR_ARG, "hidden_size must be in [1, %d], got %d", GRU_MAX_DIM, hidden_size);
   if (num_layers < 1 || num_layers > 1024)
     return fail(GRU_ERR_ARG, "num_layers must be in [1, 1024], got %d", num_layers);
   if ((bidirectional != 0 && bidirectional != 1) || (has_bias != 0 && has_bias != 1) ||
@@ -174,10 +172,7 @@ int gru_net_create(int32_t input_size, int32_t hidden_size, int32_t num_layers,
 
   gru_net* net = static_cast<gru_net*>(gru::mem_calloc(sizeof(gru_net)));
   if (!net) return fail(GRU_ERR_ALLOC, "out of memory creating the network");
-  net->owner.refs = 1;
-  net->owner.what = "GRU";
-  net->owner.values_changed = &net_values_changed;
-  net->owner.free_object = &net_free;
+  gru::object_init(&net->base, &kNetType);
   net->input_size = input_size;
   net->hidden = hidden_size;
   net->layers = num_layers;
@@ -194,9 +189,9 @@ int gru_net_create(int32_t input_size, int32_t hidden_size, int32_t num_layers,
   const int32_t n_cells = num_layers * net->directions;
   const int32_t per_cell = has_bias ? 4 : 2;
   net->cells = gru::alloc_array<Cell>(n_cells);
-  net->owner.tensors = gru::alloc_array<gru::ParamTensor>(n_cells * per_cell);
-  net->owner.count = n_cells * per_cell;
-  bool ok = net->cells && net->owner.tensors;
+  net->base.tensors = gru::alloc_array<gru::ParamTensor>(n_cells * per_cell);
+  net->base.count = n_cells * per_cell;
+  bool ok = net->cells && net->base.tensors;
   const int32_t H = hidden_size, W = net->width, Hp = net->hidden_padded;
   const size_t h3 = 3 * static_cast<size_t>(H);
   for (int32_t i = 0; ok && i < n_cells; ++i) {
@@ -220,138 +215,48 @@ int gru_net_create(int32_t input_size, int32_t hidden_size, int32_t num_layers,
          (!has_bias || (c.g_b_ih && c.g_b_hh)) && c.w_ih_panels && c.u && (reset_after || c.u_n) &&
          c.b_x && c.b_hn;
     if (!ok) break;
-    gru::ParamTensor* t = net->owner.tensors + i * per_cell;
-    t[0] = {c.w_ih, c.g_w_ih, n_ih};
-    t[1] = {c.w_hh, c.g_w_hh, n_hh};
+    // PyTorch's nn.GRU state_dict names and shapes, in its order.
+    gru::ParamTensor* t = net->base.tensors + i * per_cell;
+    const int32_t layer = i / net->directions;
+    const char* suffix = i % net->directions ? "_reverse" : "";
+    const int32_t rows = 3 * H, shape_ih[] = {rows, c.input}, shape_hh[] = {rows, H};
+    t[0] = {c.w_ih, c.g_w_ih, n_ih, {}, 0, {}};
+    t[1] = {c.w_hh, c.g_w_hh, n_hh, {}, 0, {}};
+    gru::tensor_describe(&t[0], 2, shape_ih, "weight_ih_l%d%s", layer, suffix);
+    gru::tensor_describe(&t[1], 2, shape_hh, "weight_hh_l%d%s", layer, suffix);
     if (has_bias) {
-      t[2] = {c.b_ih, c.g_b_ih, h3};
-      t[3] = {c.b_hh, c.g_b_hh, h3};
+      t[2] = {c.b_ih, c.g_b_ih, h3, {}, 0, {}};
+      t[3] = {c.b_hh, c.g_b_hh, h3, {}, 0, {}};
+      gru::tensor_describe(&t[2], 1, &rows, "bias_ih_l%d%s", layer, suffix);
+      gru::tensor_describe(&t[3], 1, &rows, "bias_hh_l%d%s", layer, suffix);
     }
   }
   if (!ok) {
-    net_free(&net->owner);
+    net_free(&net->base);
     return fail(GRU_ERR_ALLOC, "out of memory allocating weights (hidden_size %d, %d layers)",
                 hidden_size, num_layers);
   }
-  *out = net;
-  return GRU_OK;
+  const int status = gru::handle_register(&net->base, out);
+  if (status != GRU_OK) net_free(&net->base);
+  return status;
 }
 
-void gru_net_destroy(gru_net* net) {
-  if (net) gru::owner_dispose(&net->owner);
-}
-
-int gru_net_param_size(const gru_net* net, int32_t layer, int32_t direction, int32_t kind,
-                       size_t* out_len) {
+int gru_net_train_bytes_per_step(gru_net_handle handle, size_t* out) {
   gru::clear_error();
-  int status = check_param_index(net, layer, direction, kind);
-  if (status != GRU_OK) return status;
-  if (!out_len) return fail(GRU_ERR_NULL, "out_len is null");
-  *out_len = param_len(net, layer, kind);
-  return GRU_OK;
-}
-
-int gru_net_set_param(gru_net* net, int32_t layer, int32_t direction, int32_t kind,
-                      const float* data, size_t len) {
-  gru::clear_error();
-  int status = check_param_index(net, layer, direction, kind);
-  if (status != GRU_OK) return status;
-  const size_t expected = param_len(net, layer, kind);
-  if (len != expected)
-    return fail(GRU_ERR_SHAPE, "%s_l%d%s: expected %zu floats, got %zu", kParamNames[kind], layer,
-                direction ? "_reverse" : "", expected, len);
-  if (!data) return fail(GRU_ERR_NULL, "data is null");
-  Cell& c = gru::cell_at(net, layer, direction);
-  memcpy(value_of(c, kind), data, expected * sizeof(float));
-  repack(net, c);
-  return GRU_OK;
-}
-
-int gru_net_get_param(const gru_net* net, int32_t layer, int32_t direction, int32_t kind,
-                      float* data, size_t len) {
-  gru::clear_error();
-  int status = check_param_index(net, layer, direction, kind);
-  if (status != GRU_OK) return status;
-  const size_t expected = param_len(net, layer, kind);
-  if (len != expected)
-    return fail(GRU_ERR_SHAPE, "%s_l%d%s: output must hold %zu floats, got %zu", kParamNames[kind],
-                layer, direction ? "_reverse" : "", expected, len);
-  if (!data) return fail(GRU_ERR_NULL, "data is null");
-  memcpy(data, value_of(cell(net, layer, direction), kind), expected * sizeof(float));
-  return GRU_OK;
-}
-
-int gru_net_get_grad(const gru_net* net, int32_t layer, int32_t direction, int32_t kind,
-                     float* data, size_t len) {
-  gru::clear_error();
-  int status = check_param_index(net, layer, direction, kind);
-  if (status != GRU_OK) return status;
-  const size_t expected = param_len(net, layer, kind);
-  if (len != expected)
-    return fail(GRU_ERR_SHAPE, "gradient of %s_l%d%s: output must hold %zu floats, got %zu",
-                kParamNames[kind], layer, direction ? "_reverse" : "", expected, len);
-  if (!data) return fail(GRU_ERR_NULL, "data is null");
-  memcpy(data, grad_of(cell(net, layer, direction), kind), expected * sizeof(float));
-  return GRU_OK;
-}
-
-int gru_net_zero_grad(gru_net* net) {
-  gru::clear_error();
-  if (!net) return fail(GRU_ERR_NULL, "net is null");
-  for (int32_t i = 0; i < net->owner.count; ++i)
-    memset(net->owner.tensors[i].grad, 0, net->owner.tensors[i].size * sizeof(float));
-  return GRU_OK;
-}
-
-int gru_net_init_uniform(gru_net* net, uint32_t seed) {
-  gru::clear_error();
-  if (!net) return fail(GRU_ERR_NULL, "net is null");
-  // PyTorch's nn.GRU default: every parameter ~ U(-1/sqrt(H), 1/sqrt(H)), drawn in
-  // state_dict order.
-  const float bound = 1.0f / sqrtf(static_cast<float>(net->hidden));
-  gru::Pcg32 rng(seed);
-  const int32_t kinds = net->has_bias ? 4 : 2;
-  for (int32_t l = 0; l < net->layers; ++l)
-    for (int32_t d = 0; d < net->directions; ++d) {
-      Cell& c = gru::cell_at(net, l, d);
-      for (int32_t k = 0; k < kinds; ++k) {
-        float* v = value_of(c, k);
-        const size_t n = param_len(net, l, k);
-        for (size_t i = 0; i < n; ++i) v[i] = (2.0f * rng.uniform() - 1.0f) * bound;
-      }
-      repack(net, c);
-    }
-  return GRU_OK;
-}
-
-size_t gru_net_bytes(const gru_net* net) {
-  if (!net) return 0;
-  size_t total = gru::mem_size(net) + gru::mem_size(net->cells) + gru::mem_size(net->owner.tensors);
-  for (int32_t i = 0; i < net->layers * net->directions; ++i) {
-    const Cell& c = net->cells[i];
-    const float* buffers[] = {c.w_ih,   c.w_hh,        c.b_ih, c.b_hh, c.g_w_ih, c.g_w_hh, c.g_b_ih,
-                              c.g_b_hh, c.w_ih_panels, c.u,    c.u_n,  c.b_x,    c.b_hn};
-    for (const float* b : buffers) total += gru::mem_size(b);
-  }
-  const gru::Scratch& s = net->scratch;
-  total += gru::mem_size(s.xproj) + gru::mem_size(s.layer_out[0]) + gru::mem_size(s.layer_out[1]) +
-           gru::mem_size(s.state) + gru::mem_size(s.xp_rows) + gru::mem_size(s.time_of_row) +
-           gru::mem_size(s.save_rows) + gru::mem_size(s.dropped) + gru::mem_size(s.backward);
-  return total + gru_net_train_bytes(net);
-}
-
-size_t gru_net_train_bytes_per_step(const gru_net* net) {
-  if (!net) return 0;
+  gru::Acquired<gru_net> net(handle, GRU_KIND_NET, "net");
+  if (!net) return net.status();
   // Per direction: the saved gates (kSavedGates x Hp) and the layer's output (H).
-  return static_cast<size_t>(net->directions) *
+  *out = static_cast<size_t>(net->directions) *
          (gru::kSavedGates * static_cast<size_t>(net->hidden_padded) + net->hidden) * sizeof(float);
+  return GRU_OK;
 }
 
-size_t gru_net_train_bytes(const gru_net* net) {
-  if (!net) return 0;
-  const gru::TrainCache& t = net->train;
-  return gru::mem_size(t.lengths) + gru::mem_size(t.x) + gru::mem_size(t.h0) +
-         gru::mem_size(t.outputs) + gru::mem_size(t.gates);
+int gru_net_train_bytes(gru_net_handle handle, size_t* out) {
+  gru::clear_error();
+  gru::Acquired<gru_net> net(handle, GRU_KIND_NET, "net");
+  if (!net) return net.status();
+  *out = net_train_bytes(net.get());
+  return GRU_OK;
 }
 
 }  // extern "C"

@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #include "kernels/kernel_table.h"
-#include "params.h"
+#include "object.h"
 
 namespace gru {
 
@@ -67,7 +67,7 @@ struct TrainCache {
 }  // namespace gru
 
 struct gru_net {
-  gru::ParamOwner owner;  // first member: parameters, gradients, reference count
+  gru::Object base;  // first member: kind, parameters, gradients, reference count
   int32_t input_size, hidden, layers, directions, has_bias, reset_after;
   const gru::KernelTable* kernels;  // fixed at creation: the weights are packed for it
   int32_t width, tiles, hidden_padded;

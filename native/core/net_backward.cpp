@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "gemm.h"
+#include "handles.h"
 #include "memory.h"
 #include "net.h"
 #include "status.h"
@@ -213,12 +214,11 @@ void backward_steps(void* context, int32_t worker, int32_t workers) {
 }  // namespace
 }  // namespace gru
 
-extern "C" int gru_net_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n,
-                                size_t dh_n_len, float* dx, size_t dx_len, float* dh0,
-                                size_t dh0_len) {
+namespace {
+
+int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n, size_t dh_n_len,
+                 float* dx, size_t dx_len, float* dh0, size_t dh0_len) {
   using namespace gru;
-  clear_error();
-  if (!net) return fail(GRU_ERR_NULL, "net is null");
   TrainCache& tc = net->train;
   if (!tc.ready)
     return fail(GRU_ERR_STATE,
@@ -354,4 +354,15 @@ extern "C" int gru_net_backward(gru_net* net, const float* dy, size_t dy_len, co
     }
   }
   return GRU_OK;
+}
+
+}  // namespace
+
+extern "C" int gru_net_backward(gru_net_handle handle, const float* dy, size_t dy_len,
+                                const float* dh_n, size_t dh_n_len, float* dx, size_t dx_len,
+                                float* dh0, size_t dh0_len) {
+  gru::clear_error();
+  gru::Acquired<gru_net> net(handle, GRU_KIND_NET, "net");
+  if (!net) return net.status();
+  return run_backward(net.get(), dy, dy_len, dh_n, dh_n_len, dx, dx_len, dh0, dh0_len);
 }

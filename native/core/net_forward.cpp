@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "handles.h"
 #include "memory.h"
 #include "net.h"
 #include "random.h"
@@ -354,29 +355,35 @@ int run_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_firs
 
 extern "C" {
 
-int gru_net_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_first,
+int gru_net_forward(gru_net_handle handle, int32_t seq_len, int32_t batch, int32_t batch_first,
                     const float* x, size_t x_len, const float* h0, size_t h0_len,
                     const int32_t* lengths, size_t lengths_len, float* y, size_t y_len, float* h_n,
                     size_t h_n_len) {
   gru::clear_error();
-  int status = gru::check_forward_args(net, seq_len, batch, batch_first, x, x_len, h0, h0_len,
+  gru::Acquired<gru_net> net(handle, GRU_KIND_NET, "net");
+  if (!net) return net.status();
+  int status = gru::check_forward_args(net.get(), seq_len, batch, batch_first, x, x_len, h0, h0_len,
                                        lengths, lengths_len, y, y_len, h_n, h_n_len);
   if (status != GRU_OK) return status;
-  return gru::run_forward(net, seq_len, batch, batch_first, x, h0, lengths, y, h_n, false, 0.0f, 0);
+  return gru::run_forward(net.get(), seq_len, batch, batch_first, x, h0, lengths, y, h_n, false,
+                          0.0f, 0);
 }
 
-int gru_net_forward_train(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_first,
-                          const float* x, size_t x_len, const float* h0, size_t h0_len,
-                          const int32_t* lengths, size_t lengths_len, float* y, size_t y_len,
-                          float* h_n, size_t h_n_len, float dropout, uint32_t dropout_seed) {
+int gru_net_forward_train(gru_net_handle handle, int32_t seq_len, int32_t batch,
+                          int32_t batch_first, const float* x, size_t x_len, const float* h0,
+                          size_t h0_len, const int32_t* lengths, size_t lengths_len, float* y,
+                          size_t y_len, float* h_n, size_t h_n_len, float dropout,
+                          uint32_t dropout_seed) {
   gru::clear_error();
-  int status = gru::check_forward_args(net, seq_len, batch, batch_first, x, x_len, h0, h0_len,
+  gru::Acquired<gru_net> net(handle, GRU_KIND_NET, "net");
+  if (!net) return net.status();
+  int status = gru::check_forward_args(net.get(), seq_len, batch, batch_first, x, x_len, h0, h0_len,
                                        lengths, lengths_len, y, y_len, h_n, h_n_len);
   if (status != GRU_OK) return status;
   if (!(dropout >= 0.0f && dropout < 1.0f))
     return fail(GRU_ERR_ARG, "dropout must be in [0, 1), got %g", static_cast<double>(dropout));
-  return gru::run_forward(net, seq_len, batch, batch_first, x, h0, lengths, y, h_n, true, dropout,
-                          dropout_seed);
+  return gru::run_forward(net.get(), seq_len, batch, batch_first, x, h0, lengths, y, h_n, true,
+                          dropout, dropout_seed);
 }
 
 }  // extern "C"

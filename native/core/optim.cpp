@@ -1,6 +1,6 @@
 // The C ABI functions on gru_optim: SGD, Adam and AdamW over the parameter tensors of any
-// object with a ParamOwner (a GRU net, a dense layer, an embedding). Each step is one fused
-// kernel pass per tensor (native/kernels/optim.h); the owners repack after it.
+// object (object.h: a GRU net, a dense layer, an embedding, any layer to come). Each step is one
+// fused kernel pass per tensor (native/kernels/optim.h); the owners repack after it.
 //
 // The optimizer holds a reference on every owner it was given, so a layer destroyed by the user
 // stays in memory until the optimizer goes; every call that would touch its tensors then fails
@@ -17,11 +17,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "dense.h"
 #include "dispatch.h"
-#include "embedding.h"
+#include "handles.h"
 #include "memory.h"
-#include "net.h"
+#include "object.h"
 #include "status.h"
 
 using gru::fail;
@@ -33,7 +32,7 @@ constexpr double kMaxExactStep = 16777216.0;  // 2^24: the largest count a float
 
 // One parameter tensor and its moments.
 struct Slot {
-  gru::ParamOwner* owner;
+  gru::Object* owner;
   int32_t index;   // into owner->tensors
   size_t size;     // floats
   float* buffers;  // [buffers_per_tensor * size]: m, v, vmax (Adam) or the momentum buffer (SGD)
@@ -44,12 +43,13 @@ bool is_finite(float x) { return x == x && x - x == 0.0f; }
 }  // namespace
 
 struct gru_optim {
+  gru::Object base;  // first member: kind, reference count (no parameters of its own)
   int32_t kind, flags;
   float lr, a, b, eps, weight_decay;  // a, b: beta1, beta2 (Adam) or momentum, dampening (SGD)
   int32_t buffers_per_tensor;
   const gru::KernelTable* kernels;  // fixed at creation
   int64_t steps;
-  gru::ParamOwner** owners;
+  gru::Object** owners;
   int32_t n_owners, owners_cap;
   Slot* slots;
   int32_t n_slots, slots_cap;
@@ -57,7 +57,7 @@ struct gru_optim {
 
 namespace {
 
-const char* kind_name(int32_t kind) {
+const char* optim_name(int32_t kind) {
   return kind == GRU_OPTIM_SGD ? "SGD" : kind == GRU_OPTIM_ADAM ? "Adam" : "AdamW";
 }
 
@@ -68,7 +68,7 @@ int check_owners(const gru_optim* opt) {
       return fail(GRU_ERR_STATE,
                   "a %s added to this optimizer has been disposed; create a new optimizer for "
                   "the objects still in use",
-                  opt->owners[i]->what);
+                  opt->owners[i]->type->what);
   return GRU_OK;
 }
 
@@ -87,11 +87,11 @@ bool reserve(T*& p, int32_t& cap, int32_t used, int32_t count) {
   return true;
 }
 
-int add_owner(gru_optim* opt, gru::ParamOwner* owner) {
-  if (owner->disposed) return fail(GRU_ERR_STATE, "the %s has been disposed", owner->what);
+int add_owner(gru_optim* opt, gru::Object* owner) {
+  if (owner->disposed) return fail(GRU_ERR_STATE, "the %s has been disposed", owner->type->what);
   for (int32_t i = 0; i < opt->n_owners; ++i)
     if (opt->owners[i] == owner)
-      return fail(GRU_ERR_ARG, "this %s was already added to the optimizer", owner->what);
+      return fail(GRU_ERR_ARG, "this %s was already added to the optimizer", owner->type->what);
   if (opt->steps > 0)
     return fail(GRU_ERR_STATE,
                 "parameters must be added before the first step (the optimizer has taken %lld; "
@@ -102,7 +102,7 @@ int add_owner(gru_optim* opt, gru::ParamOwner* owner) {
   const int32_t first = opt->n_slots, count = owner->count;
   if (!reserve(opt->owners, opt->owners_cap, opt->n_owners, opt->n_owners + 1) ||
       !reserve(opt->slots, opt->slots_cap, opt->n_slots, opt->n_slots + count))
-    return fail(GRU_ERR_ALLOC, "out of memory adding a %s to the optimizer", owner->what);
+    return fail(GRU_ERR_ALLOC, "out of memory adding a %s to the optimizer", owner->type->what);
   // Moments, zeroed; on failure nothing is kept.
   for (int32_t i = 0; i < count; ++i) {
     Slot& s = opt->slots[first + i];
@@ -117,25 +117,94 @@ int add_owner(gru_optim* opt, gru::ParamOwner* owner) {
                       : nullptr;
       if (!s.buffers) {
         for (int32_t j = 0; j < i; ++j) gru::mem_free(opt->slots[first + j].buffers);
-        return fail(GRU_ERR_ALLOC, "out of memory for the optimizer state of a %s", owner->what);
+        return fail(GRU_ERR_ALLOC, "out of memory for the optimizer state of a %s",
+                    owner->type->what);
       }
     }
   }
-  gru::owner_retain(owner);
+  gru::object_retain(owner);
   opt->owners[opt->n_owners++] = owner;
   opt->n_slots += count;
   return GRU_OK;
 }
+
+// Floats in the state array: the step count, then every moment buffer.
+size_t state_size(const gru_optim* opt) {
+  size_t total = 1;
+  for (int32_t i = 0; i < opt->n_slots; ++i) total += opt->buffers_per_tensor * opt->slots[i].size;
+  return total;
+}
+
+// A call that touches the parameters holds every object added (object.h): GRU_ERR_BUSY when one
+// is in use by another call, e.g. an async forward on a worker thread.
+int lock_owners(gru_optim* opt) {
+  for (int32_t i = 0; i < opt->n_owners; ++i)
+    if (!gru::object_try_lock(opt->owners[i])) {
+      for (int32_t j = 0; j < i; ++j) gru::object_unlock(opt->owners[j]);
+      return fail(GRU_ERR_BUSY,
+                  "a %s added to this optimizer is busy: another call is running on it (an async "
+                  "call in flight?)",
+                  opt->owners[i]->type->what);
+    }
+  return GRU_OK;
+}
+
+void unlock_owners(gru_optim* opt) {
+  for (int32_t i = 0; i < opt->n_owners; ++i) gru::object_unlock(opt->owners[i]);
+}
+
+// The optimizer and, for the call's duration, every object it updates; disposed ones refused.
+class Held {
+ public:
+  Held(gru_optim_handle handle) : opt_(handle, GRU_KIND_OPTIM, "opt") {
+    if (!opt_) {
+      status_ = opt_.status();
+      return;
+    }
+    status_ = check_owners(opt_.get());
+    if (status_ == GRU_OK) status_ = lock_owners(opt_.get());
+    locked_ = status_ == GRU_OK;
+  }
+  ~Held() {
+    if (locked_) unlock_owners(opt_.get());
+  }
+  int status() const { return status_; }
+  gru_optim* operator->() const { return opt_.get(); }
+
+ private:
+  gru::Acquired<gru_optim> opt_;
+  int status_ = GRU_OK;
+  bool locked_ = false;
+};
+
+void free_optim(gru::Object* object) {
+  gru_optim* opt = reinterpret_cast<gru_optim*>(object);
+  for (int32_t i = 0; i < opt->n_slots; ++i) gru::mem_free(opt->slots[i].buffers);
+  for (int32_t i = 0; i < opt->n_owners; ++i) gru::object_release(opt->owners[i]);
+  gru::mem_free(opt->slots);
+  gru::mem_free(opt->owners);
+  gru::mem_free(opt);
+}
+
+size_t optim_bytes(const gru::Object* object) {
+  const gru_optim* opt = reinterpret_cast<const gru_optim*>(object);
+  size_t total = gru::mem_size(opt) + gru::mem_size(opt->slots) + gru::mem_size(opt->owners);
+  for (int32_t i = 0; i < opt->n_slots; ++i) total += gru::mem_size(opt->slots[i].buffers);
+  return total;
+}
+
+constexpr gru::ObjectType kOptimType = {GRU_KIND_OPTIM, "optimizer", &free_optim,
+                                        &optim_bytes,   nullptr,     nullptr};
 
 }  // namespace
 
 extern "C" {
 
 int gru_optim_create(int32_t kind, float lr, float a, float b, float eps, float weight_decay,
-                     int32_t flags, gru_optim** out) {
+                     int32_t flags, gru_optim_handle* out) {
   gru::clear_error();
   if (!out) return fail(GRU_ERR_NULL, "out is null");
-  *out = nullptr;
+  *out = 0;
   if (kind != GRU_OPTIM_SGD && kind != GRU_OPTIM_ADAM && kind != GRU_OPTIM_ADAMW)
     return fail(GRU_ERR_ARG, "optimizer kind must be 0 (SGD), 1 (Adam) or 2 (AdamW), got %d", kind);
   if (!(lr > 0.0f) || !is_finite(lr))
@@ -173,6 +242,7 @@ int gru_optim_create(int32_t kind, float lr, float a, float b, float eps, float 
 
   gru_optim* opt = static_cast<gru_optim*>(gru::mem_calloc(sizeof(gru_optim)));
   if (!opt) return fail(GRU_ERR_ALLOC, "out of memory creating the optimizer");
+  gru::object_init(&opt->base, &kOptimType);
   opt->kind = kind;
   opt->flags = flags;
   opt->lr = lr;
@@ -182,47 +252,29 @@ int gru_optim_create(int32_t kind, float lr, float a, float b, float eps, float 
   opt->weight_decay = weight_decay;
   opt->buffers_per_tensor = buffers;
   opt->kernels = gru::active_kernels();
-  *out = opt;
-  return GRU_OK;
+  const int status = gru::handle_register(&opt->base, out);
+  if (status != GRU_OK) free_optim(&opt->base);
+  return status;
 }
 
-void gru_optim_destroy(gru_optim* opt) {
-  if (!opt) return;
-  for (int32_t i = 0; i < opt->n_slots; ++i) gru::mem_free(opt->slots[i].buffers);
-  for (int32_t i = 0; i < opt->n_owners; ++i) gru::owner_release(opt->owners[i]);
-  gru::mem_free(opt->slots);
-  gru::mem_free(opt->owners);
-  gru::mem_free(opt);
-}
-
-int gru_optim_add_net(gru_optim* opt, gru_net* net) {
+int gru_optim_add(gru_optim_handle handle, gru_handle obj) {
   gru::clear_error();
-  if (!opt) return fail(GRU_ERR_NULL, "optimizer is null");
-  if (!net) return fail(GRU_ERR_NULL, "net is null");
-  return add_owner(opt, &net->owner);
+  gru::Acquired<gru_optim> opt(handle, GRU_KIND_OPTIM, "opt");
+  if (!opt) return opt.status();
+  if (obj == handle) return fail(GRU_ERR_ARG, "obj: an optimizer cannot add itself");
+  gru::Acquired<gru::Object> owner(obj, 0, "obj");
+  if (!owner) return owner.status();
+  if (owner->type->kind == GRU_KIND_OPTIM)
+    return fail(GRU_ERR_TYPE, "obj: an optimizer has no parameters to add");
+  return add_owner(opt.get(), owner.get());
 }
 
-int gru_optim_add_dense(gru_optim* opt, gru_dense* layer) {
+int gru_optim_clip_grad_norm(gru_optim_handle handle, float max_norm, float* total_norm) {
   gru::clear_error();
-  if (!opt) return fail(GRU_ERR_NULL, "optimizer is null");
-  if (!layer) return fail(GRU_ERR_NULL, "dense layer is null");
-  return add_owner(opt, &layer->owner);
-}
-
-int gru_optim_add_embedding(gru_optim* opt, gru_embedding* layer) {
-  gru::clear_error();
-  if (!opt) return fail(GRU_ERR_NULL, "optimizer is null");
-  if (!layer) return fail(GRU_ERR_NULL, "embedding is null");
-  return add_owner(opt, &layer->owner);
-}
-
-int gru_optim_clip_grad_norm(gru_optim* opt, float max_norm, float* total_norm) {
-  gru::clear_error();
-  if (!opt) return fail(GRU_ERR_NULL, "optimizer is null");
   if (!(max_norm > 0.0f))
     return fail(GRU_ERR_ARG, "max_norm must be > 0, got %g", static_cast<double>(max_norm));
-  int status = check_owners(opt);
-  if (status != GRU_OK) return status;
+  Held opt(handle);
+  if (opt.status() != GRU_OK) return opt.status();
   const gru::KernelTable* k = opt->kernels;
   double sum = 0.0;
   for (int32_t i = 0; i < opt->n_slots; ++i) {
@@ -242,13 +294,12 @@ int gru_optim_clip_grad_norm(gru_optim* opt, float max_norm, float* total_norm) 
   return GRU_OK;
 }
 
-int gru_optim_clip_grad_value(gru_optim* opt, float clip) {
+int gru_optim_clip_grad_value(gru_optim_handle handle, float clip) {
   gru::clear_error();
-  if (!opt) return fail(GRU_ERR_NULL, "optimizer is null");
   if (!(clip > 0.0f))
     return fail(GRU_ERR_ARG, "clip must be > 0, got %g", static_cast<double>(clip));
-  int status = check_owners(opt);
-  if (status != GRU_OK) return status;
+  Held opt(handle);
+  if (opt.status() != GRU_OK) return opt.status();
   for (int32_t i = 0; i < opt->n_slots; ++i) {
     gru::ParamTensor& t = opt->slots[i].owner->tensors[opt->slots[i].index];
     opt->kernels->clamp(t.grad, t.size, -clip, clip);
@@ -256,15 +307,14 @@ int gru_optim_clip_grad_value(gru_optim* opt, float clip) {
   return GRU_OK;
 }
 
-int gru_optim_step(gru_optim* opt, float lr) {
+int gru_optim_step(gru_optim_handle handle, float lr) {
   gru::clear_error();
-  if (!opt) return fail(GRU_ERR_NULL, "optimizer is null");
   // >= 0, not > 0 as at creation: a schedule may anneal the rate to exactly 0 (PyTorch's
   // CosineAnnealingLR with eta_min = 0 does on its last step).
   if (!(lr >= 0.0f) || !is_finite(lr))
     return fail(GRU_ERR_ARG, "lr must be a finite number >= 0, got %g", static_cast<double>(lr));
-  int status = check_owners(opt);
-  if (status != GRU_OK) return status;
+  Held opt(handle);
+  if (opt.status() != GRU_OK) return opt.status();
   const int64_t t = ++opt->steps;
   const gru::KernelTable* k = opt->kernels;
   const int32_t maximize = (opt->flags & GRU_OPTIM_MAXIMIZE) ? 1 : 0;
@@ -299,16 +349,17 @@ int gru_optim_step(gru_optim* opt, float lr) {
                      &args);
     }
   }
-  for (int32_t i = 0; i < opt->n_owners; ++i)
-    if (opt->owners[i]->values_changed) opt->owners[i]->values_changed(opt->owners[i]);
+  for (int32_t i = 0; i < opt->n_owners; ++i) {
+    gru::Object* owner = opt->owners[i];
+    if (owner->type->values_changed) owner->type->values_changed(owner, -1);
+  }
   return GRU_OK;
 }
 
-int gru_optim_zero_grad(gru_optim* opt) {
+int gru_optim_zero_grad(gru_optim_handle handle) {
   gru::clear_error();
-  if (!opt) return fail(GRU_ERR_NULL, "optimizer is null");
-  int status = check_owners(opt);
-  if (status != GRU_OK) return status;
+  Held opt(handle);
+  if (opt.status() != GRU_OK) return opt.status();
   for (int32_t i = 0; i < opt->n_slots; ++i) {
     gru::ParamTensor& t = opt->slots[i].owner->tensors[opt->slots[i].index];
     memset(t.grad, 0, t.size * sizeof(float));
@@ -316,20 +367,19 @@ int gru_optim_zero_grad(gru_optim* opt) {
   return GRU_OK;
 }
 
-int gru_optim_state_size(const gru_optim* opt, size_t* out_len) {
+int gru_optim_state_size(gru_optim_handle handle, size_t* out) {
   gru::clear_error();
-  if (!opt) return fail(GRU_ERR_NULL, "optimizer is null");
-  if (!out_len) return fail(GRU_ERR_NULL, "out_len is null");
-  size_t total = 1;
-  for (int32_t i = 0; i < opt->n_slots; ++i) total += opt->buffers_per_tensor * opt->slots[i].size;
-  *out_len = total;
+  gru::Acquired<gru_optim> opt(handle, GRU_KIND_OPTIM, "opt");
+  if (!opt) return opt.status();
+  *out = state_size(opt.get());
   return GRU_OK;
 }
 
-int gru_optim_get_state(const gru_optim* opt, float* data, size_t len) {
-  size_t expected = 0;
-  int status = gru_optim_state_size(opt, &expected);  // clears the error
-  if (status != GRU_OK) return status;
+int gru_optim_get_state(gru_optim_handle handle, float* data, size_t len) {
+  gru::clear_error();
+  gru::Acquired<gru_optim> opt(handle, GRU_KIND_OPTIM, "opt");
+  if (!opt) return opt.status();
+  const size_t expected = state_size(opt.get());
   if (len != expected)
     return fail(GRU_ERR_SHAPE, "optimizer state: output must hold %zu floats, got %zu", expected,
                 len);
@@ -344,22 +394,22 @@ int gru_optim_get_state(const gru_optim* opt, float* data, size_t len) {
   return GRU_OK;
 }
 
-int gru_optim_set_state(gru_optim* opt, const float* data, size_t len) {
-  size_t expected = 0;
-  int status = gru_optim_state_size(opt, &expected);  // clears the error
-  if (status != GRU_OK) return status;
+// All or nothing: the whole array is checked before anything is written.
+int gru_optim_set_state(gru_optim_handle handle, const float* data, size_t len) {
+  gru::clear_error();
+  gru::Acquired<gru_optim> opt(handle, GRU_KIND_OPTIM, "opt");
+  if (!opt) return opt.status();
+  const size_t expected = state_size(opt.get());
   if (len != expected)
     return fail(GRU_ERR_SHAPE,
                 "optimizer state: expected %zu floats (the step count, then the %s moments of "
                 "the parameters added, in order), got %zu",
-                expected, kind_name(opt->kind), len);
+                expected, optim_name(opt->kind), len);
   if (!data) return fail(GRU_ERR_NULL, "data is null");
   const double t = data[0];
   if (!(t >= 0.0 && t <= kMaxExactStep) || floor(t) != t)
     return fail(GRU_ERR_ARG,
-                "optimizer state: the step count must be an integer in [0, 2^24], "
-                "got %g",
-                t);
+                "optimizer state: the step count must be an integer in [0, 2^24], got %g", t);
   opt->steps = static_cast<int64_t>(t);
   const float* src = data + 1;
   for (int32_t i = 0; i < opt->n_slots; ++i) {

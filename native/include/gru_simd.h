@@ -2,17 +2,29 @@
  * gru_simd.h: the one C interface over the gru-simd kernel core.
  *
  * Both bindings (the Node N-API addon in native/addon and the WebAssembly exports built by
- * wasm/build.sh) are thin wrappers over exactly these functions, so every check lives here,
- * once. Rules of the interface:
- *   - Every function that can fail returns a gru_status. No C++ exception crosses it.
- *   - Every buffer comes with its length in elements; the core checks it against the shape
+ * wasm/build.sh) are generic callers driven by a description of this file that
+ * scripts/gen-abi.mjs parses out of it (ts/backends/abi.generated.ts,
+ * native/addon/abi.generated.h), so every check lives here, once. Rules of the interface,
+ * which the generator relies on:
+ *   - Return types: `int` is a gru_status (every function that can fail returns one; no C++
+ *     exception crosses the interface); `int32_t` and `size_t` are plain numbers; `const char*`
+ *     a NUL-terminated string owned by the core; `void` nothing.
+ *   - Every buffer comes as a pointer followed by its length in elements (`size_t NAME_len`,
+ *     or `size_t n`): `const T*` is an input, `T*` an output. GRU_NULLABLE before a buffer
+ *     says it may be null (with length 0). The core checks every length against the shape
  *     before it touches memory. A failure writes nothing into caller outputs.
+ *   - A pointer not followed by a length is one scalar result (`size_t* out`, `float* loss`,
+ *     `gru_handle* out`, `const char** out`); `const char*` alone is an input string.
+ *   - GRU_ASYNC before the return type: the Node addon also offers the call on a worker thread
+ *     (the binding's name + "Async").
+ *   - Objects are named by handles (gru_handle: a number, 0 never valid). The core checks each
+ *     handle's kind and liveness: a handle of the wrong kind is GRU_ERR_TYPE, a destroyed one
+ *     GRU_ERR_DISPOSED, never a crash. One call at a time per object: a second call while one
+ *     runs (on another thread) gets GRU_ERR_BUSY.
  *   - After a failure, gru_last_error() returns a message naming the argument, what was
  *     expected and what came (thread-local; valid until the next call on this thread).
- *   - Handles are opaque. The core owns what it allocates; *_destroy frees it.
  *
- * The list of functions marked GRU_API is the export list of the wasm build (wasm/build.sh
- * reads it from this file), so it is kept in one place.
+ * The list of functions marked GRU_API is also the export list of the wasm build.
  */
 #ifndef GRU_SIMD_H_
 #define GRU_SIMD_H_
@@ -26,6 +38,9 @@
 #else
 #define GRU_API
 #endif
+/* Annotations for the generator (scripts/gen-abi.mjs); nothing to the compiler. */
+#define GRU_ASYNC
+#define GRU_NULLABLE
 
 #ifdef __cplusplus
 extern "C" {
@@ -35,26 +50,32 @@ extern "C" {
  * the bindings put on the JS Error as `code`. */
 typedef enum gru_status {
   GRU_OK = 0,
-  GRU_ERR_ARG = 1,   /* a scalar argument out of its domain (size <= 0, unknown flag) */
-  GRU_ERR_SHAPE = 2, /* a buffer length does not match the shape it must have */
-  GRU_ERR_ALLOC = 3, /* out of memory */
-  GRU_ERR_NULL = 4,  /* a required handle or pointer is null */
-  GRU_ERR_RANGE = 5, /* an index (layer, direction, parameter kind, sequence length) out of range */
-  GRU_ERR_STATE = 6, /* the call is not valid in the object's current state */
-  GRU_ERR_ISA = 7,   /* the requested ISA variant is not compiled in or not supported by the CPU */
-  GRU_ERR_TYPE = 8   /* bindings only: a JS argument of the wrong type (not a Float32Array) */
+  GRU_ERR_ARG = 1,      /* a scalar argument out of its domain (size <= 0, unknown flag) */
+  GRU_ERR_SHAPE = 2,    /* a buffer length does not match the shape it must have */
+  GRU_ERR_ALLOC = 3,    /* out of memory */
+  GRU_ERR_NULL = 4,     /* a required pointer is null */
+  GRU_ERR_RANGE = 5,    /* an index (layer, parameter, sequence length, class) out of range */
+  GRU_ERR_STATE = 6,    /* the call is not valid in the object's current state */
+  GRU_ERR_ISA = 7,      /* the requested ISA variant is not compiled in or not supported here */
+  GRU_ERR_TYPE = 8,     /* a handle of the wrong kind (or, in a binding, a JS argument's type) */
+  GRU_ERR_BUSY = 9,     /* another call is running on the object */
+  GRU_ERR_DISPOSED = 10 /* the handle is not live: destroyed, or never one of this backend */
 } gru_status;
 
-GRU_API const char* gru_status_code(int status);
+/* The largest size of one dimension (features, hidden units, embedding dim) the core accepts:
+ * past this a size is surely a mistake, and products of two stay far from overflow. */
+#define GRU_MAX_DIM 1048576
+
+GRU_API const char* gru_status_code(int32_t status);
 GRU_API const char* gru_last_error(void);
 
 /* ---- ISA dispatch -------------------------------------------------------------------------
  * The core picks the best variant at load ("avx512", "avx2", "scalar" on x86-64; "neon",
  * "scalar" on arm64; "wasm128" or "scalar" in wasm). The environment variable GRU_SIMD_ISA
- * (native only) forces a lower one at load. gru_set_isa changes it later; a network keeps
+ * (native only) forces a lower one at load. gru_set_isa changes it later; an object keeps
  * the variant that was active when it was created (its weights are packed for it). */
 GRU_API const char* gru_isa_name(void);
-GRU_API int gru_isa_supported(const char* name); /* 1 if compiled in and runnable here */
+GRU_API int32_t gru_isa_supported(const char* name); /* 1 if compiled in and runnable here */
 GRU_API int gru_set_isa(const char* name);
 /* Names of all variants compiled into this build, comma separated, best first. */
 GRU_API const char* gru_isa_list(void);
@@ -64,10 +85,49 @@ GRU_API int32_t gru_threads(void);
 /* Sets the pool size (1..1024); threads are started here, not per call. In wasm only 1 is
  * valid (GRU_ERR_ARG otherwise). */
 GRU_API int gru_set_threads(int32_t n);
+/* Bytes currently allocated by the core in total, all objects: for leak tests. */
+GRU_API size_t gru_allocated_bytes(void);
 
 /* ---- Activations (the kernels' fast approximations, exposed for error measurement) ---- */
 GRU_API int gru_eval_sigmoid(const float* x, size_t x_len, float* y, size_t y_len);
 GRU_API int gru_eval_tanh(const float* x, size_t x_len, float* y, size_t y_len);
+
+/* ---- Objects and their parameters, whatever their kind -------------------------------------
+ * Every object (a GRU network, a dense layer, an embedding, an optimizer) is named by a
+ * handle. The typedefs say which kind a function takes; gru_handle takes any. */
+typedef uint32_t gru_handle;
+typedef gru_handle gru_net_handle;
+typedef gru_handle gru_dense_handle;
+typedef gru_handle gru_embedding_handle;
+typedef gru_handle gru_optim_handle;
+enum { GRU_KIND_NET = 1, GRU_KIND_DENSE = 2, GRU_KIND_EMBEDDING = 3, GRU_KIND_OPTIM = 4 };
+
+/* Frees the object (GRU_ERR_BUSY while a call runs on it). An optimizer that added it keeps
+ * its memory until the optimizer goes, and then fails with GRU_ERR_STATE. */
+GRU_API int gru_destroy(gru_handle obj);
+/* Its kind (GRU_KIND_*). */
+GRU_API int gru_object_kind(gru_handle obj, int32_t* out);
+/* Bytes the object holds (weights, packed forms, scratch, training storage). */
+GRU_API int gru_bytes(gru_handle obj, size_t* out);
+
+/* Parameter tensors by index, in PyTorch's state_dict order, names and layouts (nn.GRU:
+ * weight_ih_l{k}[_reverse] [3H, in], weight_hh_... [3H, H], bias_ih_... [3H], bias_hh_... [3H],
+ * gate blocks r, z, n; nn.Linear: weight [out, in], bias [out]; nn.Embedding: weight
+ * [num, dim]). An optimizer has none. */
+GRU_API int gru_param_count(gru_handle obj, int32_t* out);
+GRU_API int gru_param_name(gru_handle obj, int32_t index, const char** out);
+/* dims [4]: the shape, row-major, 0 past its rank. */
+GRU_API int gru_param_shape(gru_handle obj, int32_t index, int32_t* dims, size_t dims_len);
+GRU_API int gru_param_size(gru_handle obj, int32_t index, size_t* out);
+GRU_API int gru_param_get(gru_handle obj, int32_t index, float* data, size_t len);
+GRU_API int gru_param_set(gru_handle obj, int32_t index, const float* data, size_t len);
+/* The gradient backward() accumulated since the last zero. */
+GRU_API int gru_param_grad(gru_handle obj, int32_t index, float* data, size_t len);
+GRU_API int gru_zero_grad(gru_handle obj);
+/* The layer's default initialisation (PyTorch's) from a seeded generator: the same seed gives
+ * the same parameters on every backend. GRU: U(-1/sqrt(H), 1/sqrt(H)) in state_dict order;
+ * dense: U(-1/sqrt(in), 1/sqrt(in)), weight then bias; embedding: approximately N(0, 1). */
+GRU_API int gru_init_params(gru_handle obj, uint32_t seed);
 
 /* ---- A GRU network: num_layers stacked layers, one or two directions each ----------------
  * Equations (gate order r, z, n, as PyTorch):
@@ -77,29 +137,9 @@ GRU_API int gru_eval_tanh(const float* x, size_t x_len, float* y, size_t y_len);
  *   reset_after=0: n = tanh(W_n x + b_in + U_n (r * h) + b_hn)      (Cho 2014)
  *   h' = (1 - z) * n + z * h
  */
-typedef struct gru_net gru_net;
-
 GRU_API int gru_net_create(int32_t input_size, int32_t hidden_size, int32_t num_layers,
                            int32_t bidirectional, int32_t has_bias, int32_t reset_after,
-                           gru_net** out);
-GRU_API void gru_net_destroy(gru_net* net);
-
-/* Parameter kinds, PyTorch's nn.GRU state_dict tensors for one (layer, direction):
- *   0 weight_ih [3H, in]   (in = input_size for layer 0, else H * num_directions)
- *   1 weight_hh [3H, H]
- *   2 bias_ih   [3H]
- *   3 bias_hh   [3H]
- * Row-major, gate blocks in the order r, z, n. Biases of a net created without bias do not
- * exist (GRU_ERR_RANGE). */
-GRU_API int gru_net_param_size(const gru_net* net, int32_t layer, int32_t direction, int32_t kind,
-                               size_t* out_len);
-GRU_API int gru_net_set_param(gru_net* net, int32_t layer, int32_t direction, int32_t kind,
-                              const float* data, size_t len);
-GRU_API int gru_net_get_param(const gru_net* net, int32_t layer, int32_t direction, int32_t kind,
-                              float* data, size_t len);
-/* Fills every parameter with U(-1/sqrt(H), 1/sqrt(H)) from a seeded generator (PyTorch's
- * default init); the same seed gives the same parameters on every backend. */
-GRU_API int gru_net_init_uniform(gru_net* net, uint32_t seed);
+                           gru_net_handle* out);
 
 /* Forward over a batch of sequences.
  *   x       [T, B, in] (or [B, T, in] when batch_first)                    required
@@ -109,103 +149,77 @@ GRU_API int gru_net_init_uniform(gru_net* net, uint32_t seed);
  *           direction runs over each sequence's own valid prefix.
  *   y       [T, B, D*H] (or [B, T, D*H])                                   may be null
  *   h_n     [L*D, B, H], the state at each sequence's own last step         may be null
- * h0 and h_n may be the same buffer (streaming: state in, state out).
- * A network is not re-entrant: one call at a time per network. */
-GRU_API int gru_net_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_first,
-                            const float* x, size_t x_len, const float* h0, size_t h0_len,
-                            const int32_t* lengths, size_t lengths_len, float* y, size_t y_len,
-                            float* h_n, size_t h_n_len);
-
-/* Bytes held by the network (weights, packed forms, scratch): for leak tests. */
-GRU_API size_t gru_net_bytes(const gru_net* net);
-
-/* Bytes currently allocated by the core in total, all objects: for leak tests. */
-GRU_API size_t gru_allocated_bytes(void);
+ * h0 and h_n may be the same buffer (streaming: state in, state out). */
+GRU_API GRU_ASYNC int gru_net_forward(gru_net_handle net, int32_t seq_len, int32_t batch,
+                                      int32_t batch_first, const float* x, size_t x_len,
+                                      GRU_NULLABLE const float* h0, size_t h0_len,
+                                      GRU_NULLABLE const int32_t* lengths, size_t lengths_len,
+                                      GRU_NULLABLE float* y, size_t y_len, GRU_NULLABLE float* h_n,
+                                      size_t h_n_len);
 
 /* ==== Training ==============================================================================
- * Every object with parameters (a GRU net, a dense layer, an embedding) keeps, per parameter
- * tensor, its value and a gradient buffer in the public layout. backward() adds into the
- * gradient buffers; zero_grad() clears them; an optimizer updates the values in place and the
- * object repacks what its kernels need. An object destroyed while an optimizer still holds it
- * is released when the optimizer is; the optimizer then fails with GRU_ERR_STATE. */
+ * Every object with parameters keeps, per parameter tensor, its value and a gradient buffer in
+ * the public layout. backward() adds into the gradient buffers; gru_zero_grad() clears them; an
+ * optimizer updates the values in place and the object repacks what its kernels need. */
 
 /* Forward in training mode: as gru_net_forward, and keeps what backward needs (the gates of
  * every step and every layer's output; gru_net_train_bytes tells how much). dropout in [0, 1)
  * zeroes each input of layers 1..L-1 with that probability and scales the rest by 1/(1-p)
  * (PyTorch's GRU dropout), from a mask that dropout_seed determines. */
-GRU_API int gru_net_forward_train(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_first,
-                                  const float* x, size_t x_len, const float* h0, size_t h0_len,
-                                  const int32_t* lengths, size_t lengths_len, float* y,
-                                  size_t y_len, float* h_n, size_t h_n_len, float dropout,
-                                  uint32_t dropout_seed);
+GRU_API GRU_ASYNC int gru_net_forward_train(gru_net_handle net, int32_t seq_len, int32_t batch,
+                                            int32_t batch_first, const float* x, size_t x_len,
+                                            GRU_NULLABLE const float* h0, size_t h0_len,
+                                            GRU_NULLABLE const int32_t* lengths, size_t lengths_len,
+                                            GRU_NULLABLE float* y, size_t y_len,
+                                            GRU_NULLABLE float* h_n, size_t h_n_len, float dropout,
+                                            uint32_t dropout_seed);
 /* Backpropagation through time for the last gru_net_forward_train. dy [T, B, D*H] (layout of
  * y) and dh_n [L*D, B, H] are the loss gradients of the outputs; either may be null (zero).
  * Adds into the parameter gradients; writes dx (layout of x) and dh0 [L*D, B, H] when not null.
  * Valid once per forward_train: before one, or a second time, it is GRU_ERR_STATE. */
-GRU_API int gru_net_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n,
-                             size_t dh_n_len, float* dx, size_t dx_len, float* dh0, size_t dh0_len);
-/* Gradient of one parameter tensor, same indexing and layout as gru_net_get_param. */
-GRU_API int gru_net_get_grad(const gru_net* net, int32_t layer, int32_t direction, int32_t kind,
-                             float* data, size_t len);
-GRU_API int gru_net_zero_grad(gru_net* net);
+GRU_API GRU_ASYNC int gru_net_backward(gru_net_handle net, GRU_NULLABLE const float* dy,
+                                       size_t dy_len, GRU_NULLABLE const float* dh_n,
+                                       size_t dh_n_len, GRU_NULLABLE float* dx, size_t dx_len,
+                                       GRU_NULLABLE float* dh0, size_t dh0_len);
 /* Bytes forward_train keeps per (batch row, timestep, layer), and in total after the last one. */
-GRU_API size_t gru_net_train_bytes_per_step(const gru_net* net);
-GRU_API size_t gru_net_train_bytes(const gru_net* net);
+GRU_API int gru_net_train_bytes_per_step(gru_net_handle net, size_t* out);
+GRU_API int gru_net_train_bytes(gru_net_handle net, size_t* out);
 
 /* ---- Dense (linear) layer: y = x W^T + b, W [out, in], b [out] ------------------------- */
-typedef struct gru_dense gru_dense;
 GRU_API int gru_dense_create(int32_t in_features, int32_t out_features, int32_t has_bias,
-                             gru_dense** out);
-GRU_API void gru_dense_destroy(gru_dense* layer);
-/* kind 0: weight [out, in]; kind 1: bias [out]. */
-GRU_API int gru_dense_set_param(gru_dense* layer, int32_t kind, const float* data, size_t len);
-GRU_API int gru_dense_get_param(const gru_dense* layer, int32_t kind, float* data, size_t len);
-GRU_API int gru_dense_get_grad(const gru_dense* layer, int32_t kind, float* data, size_t len);
-/* PyTorch's nn.Linear default: weight and bias ~ U(-1/sqrt(in), 1/sqrt(in)). */
-GRU_API int gru_dense_init_uniform(gru_dense* layer, uint32_t seed);
+                             gru_dense_handle* out);
 /* x [rows, in] -> y [rows, out]. train = 1 keeps a copy of x for backward. */
-GRU_API int gru_dense_forward(gru_dense* layer, int32_t rows, const float* x, size_t x_len,
-                              float* y, size_t y_len, int32_t train);
+GRU_API GRU_ASYNC int gru_dense_forward(gru_dense_handle layer, int32_t rows, const float* x,
+                                        size_t x_len, float* y, size_t y_len, int32_t train);
 /* dy [rows, out] of the last training forward; adds into the gradients; dx [rows, in] may be
  * null. Once per training forward (GRU_ERR_STATE otherwise). */
-GRU_API int gru_dense_backward(gru_dense* layer, const float* dy, size_t dy_len, float* dx,
-                               size_t dx_len);
-GRU_API int gru_dense_zero_grad(gru_dense* layer);
+GRU_API GRU_ASYNC int gru_dense_backward(gru_dense_handle layer, const float* dy, size_t dy_len,
+                                         GRU_NULLABLE float* dx, size_t dx_len);
 
 /* ---- Embedding: y[i] = W[index[i]], W [num_embeddings, dim] ---------------------------- */
-typedef struct gru_embedding gru_embedding;
-GRU_API int gru_embedding_create(int32_t num_embeddings, int32_t dim, gru_embedding** out);
-GRU_API void gru_embedding_destroy(gru_embedding* layer);
-/* kind 0: weight [num_embeddings, dim] (the only parameter). */
-GRU_API int gru_embedding_set_param(gru_embedding* layer, int32_t kind, const float* data,
-                                    size_t len);
-GRU_API int gru_embedding_get_param(const gru_embedding* layer, int32_t kind, float* data,
-                                    size_t len);
-GRU_API int gru_embedding_get_grad(const gru_embedding* layer, int32_t kind, float* data,
-                                   size_t len);
-/* Approximately N(0, 1) (PyTorch's default), from a seeded generator, identical everywhere. */
-GRU_API int gru_embedding_init_normal(gru_embedding* layer, uint32_t seed);
+GRU_API int gru_embedding_create(int32_t num_embeddings, int32_t dim, gru_embedding_handle* out);
 /* indices [n], each in [0, num_embeddings) (GRU_ERR_RANGE otherwise) -> y [n, dim].
  * train = 1 keeps the indices for backward. */
-GRU_API int gru_embedding_forward(gru_embedding* layer, const int32_t* indices, size_t n, float* y,
-                                  size_t y_len, int32_t train);
+GRU_API int gru_embedding_forward(gru_embedding_handle layer, const int32_t* indices, size_t n,
+                                  float* y, size_t y_len, int32_t train);
 /* dy [n, dim]: adds into the gradient rows of the indices used, no other row. */
-GRU_API int gru_embedding_backward(gru_embedding* layer, const float* dy, size_t dy_len);
-GRU_API int gru_embedding_zero_grad(gru_embedding* layer);
+GRU_API int gru_embedding_backward(gru_embedding_handle layer, const float* dy, size_t dy_len);
 
 /* ---- Losses (mean over elements / rows); the gradient output may be null ------------------ */
 /* logits [rows, classes], targets [rows] in [0, classes) or -1 (ignored row); mean over the
  * rows not ignored. dlogits [rows, classes] = d loss / d logits. */
-GRU_API int gru_loss_softmax_cross_entropy(const float* logits, size_t logits_len, int32_t rows,
-                                           int32_t classes, const int32_t* targets,
-                                           size_t targets_len, float* dlogits, size_t dlogits_len,
-                                           float* loss);
+GRU_API GRU_ASYNC int gru_loss_softmax_cross_entropy(const float* logits, size_t logits_len,
+                                                     int32_t rows, int32_t classes,
+                                                     const int32_t* targets, size_t targets_len,
+                                                     GRU_NULLABLE float* dlogits,
+                                                     size_t dlogits_len, float* loss);
 /* Binary cross-entropy on logits (numerically stable), targets in [0, 1]. */
-GRU_API int gru_loss_bce_with_logits(const float* logits, size_t n, const float* targets,
-                                     size_t targets_len, float* dlogits, size_t dlogits_len,
-                                     float* loss);
-GRU_API int gru_loss_mse(const float* pred, size_t n, const float* targets, size_t targets_len,
-                         float* dpred, size_t dpred_len, float* loss);
+GRU_API GRU_ASYNC int gru_loss_bce_with_logits(const float* logits, size_t n, const float* targets,
+                                               size_t targets_len, GRU_NULLABLE float* dlogits,
+                                               size_t dlogits_len, float* loss);
+GRU_API GRU_ASYNC int gru_loss_mse(const float* pred, size_t n, const float* targets,
+                                   size_t targets_len, GRU_NULLABLE float* dpred, size_t dpred_len,
+                                   float* loss);
 
 /* ---- Dropout: y = x * mask / (1 - p); the mask is a function of (seed, index), so backward
  * regenerates it instead of storing it. p in [0, 1). ----------------------------------------- */
@@ -219,31 +233,30 @@ GRU_API int gru_dropout_backward(const float* dy, size_t n, float p, uint32_t se
  * (amsgrad: vmax = max(vmax, v)); p -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps).
  * AdamW: p *= 1 - lr * wd first, no L2. SGD: g += wd * p; buf = momentum buf + (1-dampening) g
  * (buf = g on the first step); nesterov: g += momentum buf, else g = buf; p -= lr g.
- * maximize: ascend (g = -g). */
-typedef struct gru_optim gru_optim;
+ * maximize: ascend (g = -g). A call that touches the parameters (step, clipping, zero_grad)
+ * holds every object added for its duration (GRU_ERR_BUSY if one is in use). */
 enum { GRU_OPTIM_SGD = 0, GRU_OPTIM_ADAM = 1, GRU_OPTIM_ADAMW = 2 };
 enum { GRU_OPTIM_AMSGRAD = 1, GRU_OPTIM_MAXIMIZE = 2, GRU_OPTIM_NESTEROV = 4 };
 /* a = beta1 (Adam) or momentum (SGD); b = beta2 (Adam) or dampening (SGD); eps unused by SGD. */
 GRU_API int gru_optim_create(int32_t kind, float lr, float a, float b, float eps,
-                             float weight_decay, int32_t flags, gru_optim** out);
-GRU_API void gru_optim_destroy(gru_optim* opt);
-/* Adds every parameter tensor of the object, in its get_param order. */
-GRU_API int gru_optim_add_net(gru_optim* opt, gru_net* net);
-GRU_API int gru_optim_add_dense(gru_optim* opt, gru_dense* layer);
-GRU_API int gru_optim_add_embedding(gru_optim* opt, gru_embedding* layer);
+                             float weight_decay, int32_t flags, gru_optim_handle* out);
+/* Adds every parameter tensor of the object, in its state_dict order. */
+GRU_API int gru_optim_add(gru_optim_handle opt, gru_handle obj);
 /* clip_grad_norm_: total 2-norm of all gradients; if above max_norm, scales them by
  * max_norm / (total + 1e-6). Writes the total norm before clipping. */
-GRU_API int gru_optim_clip_grad_norm(gru_optim* opt, float max_norm, float* total_norm);
+GRU_API GRU_ASYNC int gru_optim_clip_grad_norm(gru_optim_handle opt, float max_norm,
+                                               float* total_norm);
 /* clip_grad_value_: clamps every gradient to [-clip, clip]. */
-GRU_API int gru_optim_clip_grad_value(gru_optim* opt, float clip);
+GRU_API int gru_optim_clip_grad_value(gru_optim_handle opt, float clip);
 /* One update with this learning rate, >= 0 (a schedule computes it per step and may reach 0;
  * creation requires lr > 0). */
-GRU_API int gru_optim_step(gru_optim* opt, float lr);
-GRU_API int gru_optim_zero_grad(gru_optim* opt);
+GRU_API GRU_ASYNC int gru_optim_step(gru_optim_handle opt, float lr);
+/* Zeroes the gradients of every object added. */
+GRU_API int gru_optim_zero_grad(gru_optim_handle opt);
 /* The optimizer's state as one float array: [step count, then every moment buffer]. */
-GRU_API int gru_optim_state_size(const gru_optim* opt, size_t* out_len);
-GRU_API int gru_optim_get_state(const gru_optim* opt, float* data, size_t len);
-GRU_API int gru_optim_set_state(gru_optim* opt, const float* data, size_t len);
+GRU_API int gru_optim_state_size(gru_optim_handle opt, size_t* out);
+GRU_API int gru_optim_get_state(gru_optim_handle opt, float* data, size_t len);
+GRU_API int gru_optim_set_state(gru_optim_handle opt, const float* data, size_t len);
 
 #ifdef __cplusplus
 }

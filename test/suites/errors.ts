@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { GRU, GruError } from '../../ts/index.js';
-import type { Backend, ForwardCall, NetHandle } from '../../ts/backends/backend.js';
+import type { Backend, NetHandle } from '../../ts/backends/backend.js';
 import { rng, uniform, assertThrowsCode } from '../util.js';
 
 type GruOptions = ConstructorParameters<typeof GRU>[0];
@@ -217,21 +217,28 @@ export function errorSuite(backend: Backend): void {
   });
 
   describe('backend methods called directly: the core checks lengths itself', () => {
-    const cfg = { inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, bias: true, resetAfter: true };
     const T = 5;
     const B = 2;
     const D = 2;
     let net: NetHandle;
     beforeEach(() => {
-      net = backend.netCreate(cfg);
-      backend.netInitUniform(net, 1);
+      net = backend.netCreate(3, 4, 2, 1, 1, 1);
+      backend.initParams(net, 1);
     });
-    afterEach(() => backend.netDestroy(net));
+    afterEach(() => backend.destroy(net));
 
+    interface ForwardCall {
+      seqLen: number;
+      batch: number;
+      x: Float32Array;
+      h0: Float32Array | null;
+      lengths: Int32Array | null;
+      y: Float32Array | null;
+      hN: Float32Array | null;
+    }
     const call = (over: Partial<ForwardCall>): ForwardCall => ({
       seqLen: T,
       batch: B,
-      batchFirst: false,
       x: new Float32Array(T * B * 3).fill(0.25),
       h0: null,
       lengths: null,
@@ -239,10 +246,11 @@ export function errorSuite(backend: Backend): void {
       hN: new Float32Array(2 * D * B * 4).fill(7),
       ...over,
     });
+    const forward = (c: ForwardCall): void => backend.netForward(net, c.seqLen, c.batch, 0, c.x, c.h0, c.lengths, c.y, c.hN);
 
     it('a valid call works (the baseline of the cases below)', () => {
       const c = call({});
-      backend.netForward(net, c);
+      forward(c);
       assert.ok(c.y!.every((v) => v !== 7 && Math.abs(v) < 1));
     });
 
@@ -256,31 +264,59 @@ export function errorSuite(backend: Backend): void {
       ['a length > seqLen', { lengths: new Int32Array([T, T + 1]) }, 'ERR_GRU_RANGE'],
       ['a length < 0', { lengths: new Int32Array([-1, T]) }, 'ERR_GRU_RANGE'],
       ['batch 0', { batch: 0 }, 'ERR_GRU_ARG'],
+      ['batch 2.5', { batch: 2.5 }, 'ERR_GRU_ARG'],
       ['x a Float64Array', { x: bad<Float32Array>(new Float64Array(T * B * 3)) }, 'ERR_GRU_TYPE'],
+      ['x null', { x: bad<Float32Array>(null) }, 'ERR_GRU_TYPE'],
     ];
     for (const [title, over, code] of shapeCases) {
       it(`netForward with ${title} -> ${code}, outputs untouched`, () => {
         const c = call(over);
         c.y?.fill(7);
         c.hN?.fill(7);
-        throws(() => backend.netForward(net, c), code);
+        throws(() => forward(c), code);
         if (c.y) assert.ok(c.y.every((v) => v === 7), 'y must not be written on failure');
         if (c.hN) assert.ok(c.hN.every((v) => v === 7), 'hN must not be written on failure');
       });
     }
 
-    it('netSetParam / netGetParam with a wrong length -> ERR_GRU_SHAPE; bad index -> ERR_GRU_RANGE', () => {
-      const n = backend.netParamSize(net, 1, 1, 0);
-      assert.equal(n, 3 * 4 * (D * 4), 'weight_ih_l1_reverse is [3H, D*H]');
-      throws(() => backend.netSetParam(net, 1, 1, 0, new Float32Array(n - 1)), 'ERR_GRU_SHAPE');
-      throws(() => backend.netGetParam(net, 1, 1, 0, new Float32Array(n + 1)), 'ERR_GRU_SHAPE');
-      throws(() => backend.netParamSize(net, 2, 0, 0), 'ERR_GRU_RANGE');
-      throws(() => backend.netParamSize(net, 0, 2, 0), 'ERR_GRU_RANGE');
-      throws(() => backend.netSetParam(net, 0, 0, bad<0>(4), new Float32Array(12)), 'ERR_GRU_RANGE');
+    it('parameters by index: names, shapes and sizes of nn.GRU; a wrong length -> ERR_GRU_SHAPE; bad index -> ERR_GRU_RANGE', () => {
+      assert.equal(backend.paramCount(net), 2 * D * 4);
+      assert.equal(backend.paramName(net, 4), 'weight_ih_l0_reverse');
+      assert.equal(backend.paramName(net, 15), 'bias_hh_l1_reverse');
+      const dims = new Int32Array(4);
+      backend.paramShape(net, 12, dims);
+      assert.deepEqual([...dims], [12, D * 4, 0, 0], 'weight_ih_l1_reverse is [3H, D*H]');
+      const n = backend.paramSize(net, 12);
+      assert.equal(n, 3 * 4 * (D * 4));
+      throws(() => backend.paramSet(net, 12, new Float32Array(n - 1)), 'ERR_GRU_SHAPE');
+      throws(() => backend.paramGet(net, 12, new Float32Array(n + 1)), 'ERR_GRU_SHAPE');
+      throws(() => backend.paramGrad(net, 12, new Float32Array(n + 1)), 'ERR_GRU_SHAPE');
+      throws(() => backend.paramShape(net, 12, new Int32Array(3)), 'ERR_GRU_SHAPE');
+      throws(() => backend.paramSize(net, 16), 'ERR_GRU_RANGE');
+      throws(() => backend.paramName(net, -1), 'ERR_GRU_RANGE');
+      throws(() => backend.paramGet(net, 16, new Float32Array(n)), 'ERR_GRU_RANGE');
+    });
+
+    it('handles: the wrong kind -> ERR_GRU_TYPE, a destroyed or made-up one -> ERR_GRU_DISPOSED, and nothing else is touched', () => {
+      const dense = backend.denseCreate(3, 2, 1);
+      try {
+        throws(() => backend.netForward(bad<NetHandle>(dense), T, B, 0, new Float32Array(T * B * 3), null, null, null, null), 'ERR_GRU_TYPE');
+        throws(() => backend.netTrainBytes(bad<NetHandle>(dense)), 'ERR_GRU_TYPE');
+        throws(() => backend.optimAdd(bad(dense), net), 'ERR_GRU_TYPE');
+        assert.equal(backend.paramCount(dense), 2, 'the dense layer is intact');
+      } finally {
+        backend.destroy(dense);
+      }
+      throws(() => backend.paramCount(dense), 'ERR_GRU_DISPOSED');
+      throws(() => backend.destroy(dense), 'ERR_GRU_DISPOSED');
+      for (const h of [0, 1 << 20, 0xffffffff, net + 1]) throws(() => backend.bytes(bad(h)), 'ERR_GRU_DISPOSED');
+      throws(() => backend.bytes(bad(-1)), 'ERR_GRU_ARG');
+      throws(() => backend.bytes(bad('1')), 'ERR_GRU_TYPE');
+      assert.ok(backend.bytes(net) > 0, 'the network is intact');
     });
 
     it('netCreate with hiddenSize 0 -> ERR_GRU_ARG; setIsa("bogus") -> ERR_GRU_ISA', () => {
-      throws(() => backend.netCreate({ ...cfg, hiddenSize: 0 }), 'ERR_GRU_ARG');
+      throws(() => backend.netCreate(3, 0, 1, 0, 1, 1), 'ERR_GRU_ARG');
       const before = backend.isa();
       throws(() => backend.setIsa('bogus'), 'ERR_GRU_ISA');
       assert.equal(backend.isa(), before);

@@ -83,35 +83,17 @@ export function trainErrorSuite(backend: Backend): void {
       }),
     );
     it('the core refuses a backward before a training forward too (straight into the backend)', () => {
-      const net = backend.netCreate({ inputSize: 2, hiddenSize: 3, numLayers: 1, bidirectional: false, bias: true, resetAfter: true });
+      const net = backend.netCreate(2, 3, 1, 0, 1, 1);
       try {
-        throws(() => backend.netBackward(net, { dy: new Float32Array(3), dhN: null, dx: null, dh0: null }), 'ERR_GRU_STATE');
-        backend.netForwardTrain(net, {
-          seqLen: 1,
-          batch: 1,
-          batchFirst: false,
-          x: new Float32Array(2),
-          h0: null,
-          lengths: null,
-          y: new Float32Array(3),
-          hN: null,
-          dropout: 0,
-          dropoutSeed: 0,
-        });
+        throws(() => backend.netBackward(net, new Float32Array(3), null, null, null), 'ERR_GRU_STATE');
+        backend.netForwardTrain(net, 1, 1, 0, new Float32Array(2), null, null, new Float32Array(3), null, 0, 0);
         // The core checks lengths itself, too.
-        throws(() => backend.netBackward(net, { dy: new Float32Array(4), dhN: null, dx: null, dh0: null }), 'ERR_GRU_SHAPE');
-        backend.netBackward(net, { dy: new Float32Array(3), dhN: null, dx: new Float32Array(2), dh0: null });
-        throws(() => backend.netBackward(net, { dy: new Float32Array(3), dhN: null, dx: null, dh0: null }), 'ERR_GRU_STATE');
-        throws(
-          () => backend.netForwardTrain(net, {
-            seqLen: 1, batch: 1, batchFirst: false, x: new Float32Array(2), h0: null, lengths: null,
-            y: null, hN: null, dropout: 1, dropoutSeed: 0,
-          }),
-          'ERR_GRU_ARG',
-          ['dropout'],
-        );
+        throws(() => backend.netBackward(net, new Float32Array(4), null, null, null), 'ERR_GRU_SHAPE');
+        backend.netBackward(net, new Float32Array(3), null, new Float32Array(2), null);
+        throws(() => backend.netBackward(net, new Float32Array(3), null, null, null), 'ERR_GRU_STATE');
+        throws(() => backend.netForwardTrain(net, 1, 1, 0, new Float32Array(2), null, null, null, null, 1, 0), 'ERR_GRU_ARG', ['dropout']);
       } finally {
-        backend.netDestroy(net);
+        backend.destroy(net);
       }
     });
   });
@@ -148,11 +130,11 @@ export function trainErrorSuite(backend: Backend): void {
       const h = backend.embeddingCreate(5, 2);
       try {
         const y = new Float32Array(4).fill(7);
-        throws(() => backend.embeddingForward(h, Int32Array.of(1, 5), y, false), 'ERR_GRU_RANGE');
-        throws(() => backend.embeddingForward(h, Int32Array.of(-1, 0), y, false), 'ERR_GRU_RANGE');
+        throws(() => backend.embeddingForward(h, Int32Array.of(1, 5), y, 0), 'ERR_GRU_RANGE');
+        throws(() => backend.embeddingForward(h, Int32Array.of(-1, 0), y, 0), 'ERR_GRU_RANGE');
         assert.ok(y.every((v) => v === 7), 'nothing written on failure');
       } finally {
-        backend.embeddingDestroy(h);
+        backend.destroy(h);
       }
     });
     it('Dropout: p outside [0, 1) or NaN -> ERR_GRU_ARG naming p; backward before forward -> ERR_GRU_STATE', () => {
@@ -269,27 +251,30 @@ export function trainErrorSuite(backend: Backend): void {
     });
     it('the core refuses a step over a destroyed layer (straight into the backend) and frees both later', () => {
       const start = backend.allocatedBytes();
-      const h = backend.denseCreate(3, 2, true);
-      const opt = backend.optimCreate({ kind: 1, lr: 0.1, a: 0.9, b: 0.999, eps: 1e-8, weightDecay: 0, flags: 0 });
-      backend.optimAddDense(opt, h);
+      const h = backend.denseCreate(3, 2, 1);
+      const opt = backend.optimCreate(1, 0.1, 0.9, 0.999, 1e-8, 0, 0);
+      backend.optimAdd(opt, h);
+      throws(() => backend.optimAdd(opt, h), 'ERR_GRU_ARG', ['already added']);
+      throws(() => backend.optimAdd(opt, opt), 'ERR_GRU_ARG', ['itself']);
       backend.optimStep(opt, 0.1);
-      backend.denseDestroy(h);
+      backend.destroy(h);
       throws(() => backend.optimStep(opt, 0.1), 'ERR_GRU_STATE');
       throws(() => backend.optimZeroGrad(opt), 'ERR_GRU_STATE');
-      backend.optimDestroy(opt);
+      backend.destroy(opt);
       assert.equal(backend.allocatedBytes(), start, 'layer and optimizer freed');
     });
     it('the core refuses bad hyperparameters itself (lr < 0 or NaN, betas, eps, weightDecay, kind)', () => {
-      const base = { kind: 1 as const, lr: 0.1, a: 0.9, b: 0.999, eps: 1e-8, weightDecay: 0, flags: 0 };
+      const base = { kind: 1, lr: 0.1, a: 0.9, b: 0.999, eps: 1e-8, weightDecay: 0, flags: 0 };
+      const create = (c: typeof base) => backend.optimCreate(c.kind, c.lr, c.a, c.b, c.eps, c.weightDecay, c.flags);
       for (const over of [{ lr: -0.1 }, { lr: NaN }, { a: 1 }, { b: -0.1 }, { eps: -1 }, { weightDecay: -1 }, { kind: 7 }]) {
-        throws(() => backend.optimCreate(bad({ ...base, ...over })), 'ERR_GRU_ARG');
+        throws(() => create({ ...base, ...over }), 'ERR_GRU_ARG');
       }
-      const opt = backend.optimCreate(base);
+      const opt = create(base);
       try {
         throws(() => backend.optimStep(opt, -1), 'ERR_GRU_ARG', ['lr']);
         throws(() => backend.optimSetState(opt, new Float32Array(5)), 'ERR_GRU_SHAPE');
       } finally {
-        backend.optimDestroy(opt);
+        backend.destroy(opt);
       }
     });
     it('loadStateDict of another type or size -> errors naming stateDict', () => {

@@ -1,0 +1,153 @@
+#include "handles.h"
+
+#include <stddef.h>
+
+#include "memory.h"
+
+#if !defined(__EMSCRIPTEN__)
+#include <mutex>
+#endif
+
+namespace gru {
+namespace {
+
+constexpr uint32_t kSlotBits = 20;
+constexpr uint32_t kSlotMask = (1u << kSlotBits) - 1;
+constexpr uint32_t kMaxSlots = kSlotMask;  // slot + 1 must fit in kSlotBits, and never be 0
+constexpr uint32_t kGenerationMask = (1u << (32 - kSlotBits)) - 1;
+constexpr uint32_t kChunkSlots = 4096;  // slots are allocated in chunks that never move
+constexpr uint32_t kNoSlot = UINT32_MAX;
+
+struct Slot {
+  Object* object;       // null while free
+  uint32_t generation;  // advances each time the slot is freed
+  uint32_t next_free;   // free list link (FIFO)
+};
+
+Slot* g_chunks[(kMaxSlots + kChunkSlots - 1) / kChunkSlots];
+uint32_t g_slots = 0;  // slots made so far
+uint32_t g_free_head = kNoSlot, g_free_tail = kNoSlot;
+
+// Native: async calls of the addon look handles up on worker threads. Wasm has no threads.
+#if !defined(__EMSCRIPTEN__)
+std::mutex g_mutex;
+using Guard = std::lock_guard<std::mutex>;
+#else
+struct Guard {
+  explicit Guard(int) {}
+};
+int g_mutex = 0;
+#endif
+
+Slot& slot_at(uint32_t index) { return g_chunks[index / kChunkSlots][index % kChunkSlots]; }
+
+gru_handle make_handle(uint32_t index, uint32_t generation) {
+  return (generation << kSlotBits) | (index + 1);
+}
+
+// The slot of a live handle, or null. Call with the mutex held.
+Slot* find(gru_handle handle) {
+  const uint32_t low = handle & kSlotMask;
+  if (low == 0 || low > g_slots) return nullptr;
+  Slot& s = slot_at(low - 1);
+  if (!s.object || s.generation != (handle >> kSlotBits)) return nullptr;
+  return &s;
+}
+
+int not_live(const char* arg, gru_handle handle) {
+  return fail(GRU_ERR_DISPOSED,
+              "%s: handle %u is not live (disposed already, or not a handle of this backend)", arg,
+              handle);
+}
+
+int32_t g_calls = 0;  // atomically updated
+
+}  // namespace
+
+void calls_enter() { __atomic_add_fetch(&g_calls, 1, __ATOMIC_ACQ_REL); }
+void calls_leave() { __atomic_sub_fetch(&g_calls, 1, __ATOMIC_ACQ_REL); }
+int32_t calls_in_flight() { return __atomic_load_n(&g_calls, __ATOMIC_ACQUIRE); }
+
+const char* kind_name(int32_t kind) {
+  switch (kind) {
+    case GRU_KIND_NET:
+      return "GRU network";
+    case GRU_KIND_DENSE:
+      return "dense layer";
+    case GRU_KIND_EMBEDDING:
+      return "embedding";
+    case GRU_KIND_OPTIM:
+      return "optimizer";
+    default:
+      return "object";
+  }
+}
+
+int handle_register(Object* object, gru_handle* out) {
+  Guard lock(g_mutex);
+  uint32_t index;
+  if (g_free_head != kNoSlot) {
+    index = g_free_head;
+    g_free_head = slot_at(index).next_free;
+    if (g_free_head == kNoSlot) g_free_tail = kNoSlot;
+  } else {
+    if (g_slots >= kMaxSlots)
+      return fail(GRU_ERR_ALLOC, "too many live objects (%u): dispose some first", kMaxSlots);
+    if (g_slots % kChunkSlots == 0) {
+      Slot* chunk = alloc_array<Slot>(kChunkSlots);
+      if (!chunk) return fail(GRU_ERR_ALLOC, "out of memory for the handle table");
+      g_chunks[g_slots / kChunkSlots] = chunk;
+    }
+    index = g_slots++;
+  }
+  Slot& s = slot_at(index);
+  s.object = object;
+  s.next_free = kNoSlot;
+  *out = make_handle(index, s.generation);
+  return GRU_OK;
+}
+
+int handle_acquire(gru_handle handle, int32_t kind, const char* arg, Object** out) {
+  *out = nullptr;
+  Guard lock(g_mutex);
+  Slot* s = find(handle);
+  if (!s) return not_live(arg, handle);
+  Object* o = s->object;
+  if (kind != 0 && o->type->kind != kind)
+    return fail(GRU_ERR_TYPE, "%s: expected a handle of a %s, got one of a %s", arg,
+                kind_name(kind), kind_name(o->type->kind));
+  if (!object_try_lock(o))
+    return fail(GRU_ERR_BUSY,
+                "%s: the %s is busy: another call is running on it (an async call in flight?)", arg,
+                kind_name(o->type->kind));
+  *out = o;
+  return GRU_OK;
+}
+
+int handle_destroy(gru_handle handle) {
+  Object* o;
+  {
+    Guard lock(g_mutex);
+    Slot* s = find(handle);
+    if (!s) return not_live("handle", handle);
+    o = s->object;
+    if (!object_try_lock(o))
+      return fail(GRU_ERR_BUSY, "the %s is busy: another call is running on it; destroy it after",
+                  kind_name(o->type->kind));
+    const uint32_t index = (handle & kSlotMask) - 1;
+    s->object = nullptr;
+    s->generation = (s->generation + 1) & kGenerationMask;
+    if (g_free_tail == kNoSlot) {
+      g_free_head = g_free_tail = index;
+    } else {
+      slot_at(g_free_tail).next_free = index;
+      g_free_tail = index;
+    }
+  }
+  o->disposed = 1;
+  object_unlock(o);
+  object_release(o);  // may free it: nothing touches o after this
+  return GRU_OK;
+}
+
+}  // namespace gru

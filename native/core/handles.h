@@ -1,0 +1,68 @@
+// Handles: the numbers the C ABI gives out for objects instead of pointers, so that a handle of
+// the wrong kind, a freed one, or any number at all is refused by the core (GRU_ERR_TYPE,
+// GRU_ERR_DISPOSED) on every backend, never dereferenced.
+//
+// A handle is (generation << kSlotBits) | (slot + 1). A slot is reused first-in first-out and
+// its generation advances on every reuse, so a stale handle matches only after 4096 reuses of
+// its slot with every other free slot reused in between.
+#pragma once
+#include <stdint.h>
+
+#include "gru_simd.h"
+#include "object.h"
+#include "status.h"
+
+namespace gru {
+
+// Registers an object and writes its new handle to *out. GRU_ERR_ALLOC when the table is full.
+int handle_register(Object* object, gru_handle* out);
+
+// Looks up `handle` for a call: checks it is live and of `kind` (0: any kind), then takes the
+// object's busy flag (GRU_ERR_BUSY if another call holds it). `arg` names the argument in
+// messages. On success the caller must object_unlock() when the call ends (see Acquired).
+int handle_acquire(gru_handle handle, int32_t kind, const char* arg, Object** out);
+
+// gru_destroy: unregisters the handle (GRU_ERR_BUSY while a call runs on the object), marks the
+// object disposed and drops the handle's reference.
+int handle_destroy(gru_handle handle);
+
+// Calls holding an object right now, on any thread (Acquired counts them): the thread pool is
+// not resized under one (gru_set_threads refuses with GRU_ERR_BUSY).
+void calls_enter();
+void calls_leave();
+int32_t calls_in_flight();
+
+// The name of a kind for messages ("GRU network", "dense layer", ...).
+const char* kind_name(int32_t kind);
+
+// One call's hold on one object: acquires in the constructor, releases in the destructor.
+//   Acquired<gru_net> net(handle, GRU_KIND_NET, "net");
+//   if (!net) return net.status();
+template <class T>
+class Acquired {
+ public:
+  Acquired(gru_handle handle, int32_t kind, const char* arg)
+      : status_(handle_acquire(handle, kind, arg, &object_)) {
+    if (object_) calls_enter();
+  }
+  ~Acquired() {
+    if (!object_) return;
+    object_unlock(object_);
+    calls_leave();
+  }
+  Acquired(const Acquired&) = delete;
+  Acquired& operator=(const Acquired&) = delete;
+
+  explicit operator bool() const { return object_ != nullptr; }
+  int status() const { return status_; }
+  // Object is the first member of T (standard layout).
+  T* get() const { return reinterpret_cast<T*>(object_); }
+  T* operator->() const { return get(); }
+  Object* object() const { return object_; }
+
+ private:
+  Object* object_ = nullptr;
+  int status_;
+};
+
+}  // namespace gru

@@ -1,0 +1,172 @@
+// The C ABI functions every object answers, whatever its kind: destroy, bytes held, and its
+// parameter tensors by index (count, name, shape, size, get, set, gradient, zero, init).
+// Optimizers, state dicts and file formats use only these, so a new layer gets them for free
+// by filling its Object (object.h).
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gru_simd.h"
+#include "handles.h"
+#include "object.h"
+#include "status.h"
+
+using gru::Acquired;
+using gru::fail;
+using gru::Object;
+using gru::ParamTensor;
+
+namespace gru {
+
+void tensor_describe(ParamTensor* t, int32_t rank, const int32_t* shape, const char* name, ...) {
+  va_list args;
+  va_start(args, name);
+  vsnprintf(t->name, sizeof t->name, name, args);
+  va_end(args);
+  t->rank = rank;
+  for (int32_t i = 0; i < kMaxRank; ++i) t->shape[i] = i < rank ? shape[i] : 0;
+}
+
+}  // namespace gru
+
+namespace {
+
+// The tensor `index` of an acquired object, or an error naming the valid range.
+int tensor_at(const Object* o, int32_t index, const ParamTensor** out) {
+  if (index < 0 || index >= o->count)
+    return fail(GRU_ERR_RANGE, "parameter index must be in [0, %d) for this %s, got %d", o->count,
+                o->type->what, index);
+  *out = &o->tensors[index];
+  return GRU_OK;
+}
+
+// get_param / get_grad: one tensor's values or gradient into the caller's buffer.
+int copy_tensor_out(gru_handle obj, int32_t index, bool grad, float* data, size_t len) {
+  gru::clear_error();
+  Acquired<Object> o(obj, 0, "obj");
+  if (!o) return o.status();
+  const ParamTensor* t = nullptr;
+  int status = tensor_at(o.get(), index, &t);
+  if (status != GRU_OK) return status;
+  if (len != t->size)
+    return fail(GRU_ERR_SHAPE, "%s%s: output must hold %zu floats, got %zu", t->name,
+                grad ? " gradient" : "", t->size, len);
+  if (t->size > 0 && !data) return fail(GRU_ERR_NULL, "data is null");
+  if (t->size > 0) memcpy(data, grad ? t->grad : t->value, t->size * sizeof(float));
+  return GRU_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+int gru_destroy(gru_handle obj) {
+  gru::clear_error();
+  return gru::handle_destroy(obj);
+}
+
+int gru_object_kind(gru_handle obj, int32_t* out) {
+  gru::clear_error();
+  Acquired<Object> o(obj, 0, "obj");
+  if (!o) return o.status();
+  *out = o->type->kind;
+  return GRU_OK;
+}
+
+int gru_bytes(gru_handle obj, size_t* out) {
+  gru::clear_error();
+  Acquired<Object> o(obj, 0, "obj");
+  if (!o) return o.status();
+  *out = o->type->bytes(o.get());
+  return GRU_OK;
+}
+
+int gru_param_count(gru_handle obj, int32_t* out) {
+  gru::clear_error();
+  Acquired<Object> o(obj, 0, "obj");
+  if (!o) return o.status();
+  *out = o->count;
+  return GRU_OK;
+}
+
+int gru_param_name(gru_handle obj, int32_t index, const char** out) {
+  gru::clear_error();
+  Acquired<Object> o(obj, 0, "obj");
+  if (!o) return o.status();
+  const ParamTensor* t = nullptr;
+  int status = tensor_at(o.get(), index, &t);
+  if (status != GRU_OK) return status;
+  *out = t->name;  // lives as long as the object
+  return GRU_OK;
+}
+
+int gru_param_shape(gru_handle obj, int32_t index, int32_t* dims, size_t dims_len) {
+  gru::clear_error();
+  Acquired<Object> o(obj, 0, "obj");
+  if (!o) return o.status();
+  const ParamTensor* t = nullptr;
+  int status = tensor_at(o.get(), index, &t);
+  if (status != GRU_OK) return status;
+  if (dims_len != static_cast<size_t>(gru::kMaxRank))
+    return fail(GRU_ERR_SHAPE, "dims must hold %d int32 (unused ones are 0), got %zu",
+                gru::kMaxRank, dims_len);
+  if (!dims) return fail(GRU_ERR_NULL, "dims is null");
+  memcpy(dims, t->shape, sizeof t->shape);
+  return GRU_OK;
+}
+
+int gru_param_size(gru_handle obj, int32_t index, size_t* out) {
+  gru::clear_error();
+  Acquired<Object> o(obj, 0, "obj");
+  if (!o) return o.status();
+  const ParamTensor* t = nullptr;
+  int status = tensor_at(o.get(), index, &t);
+  if (status != GRU_OK) return status;
+  *out = t->size;
+  return GRU_OK;
+}
+
+int gru_param_get(gru_handle obj, int32_t index, float* data, size_t len) {
+  return copy_tensor_out(obj, index, false, data, len);
+}
+
+int gru_param_grad(gru_handle obj, int32_t index, float* data, size_t len) {
+  return copy_tensor_out(obj, index, true, data, len);
+}
+
+int gru_param_set(gru_handle obj, int32_t index, const float* data, size_t len) {
+  gru::clear_error();
+  Acquired<Object> o(obj, 0, "obj");
+  if (!o) return o.status();
+  const ParamTensor* t = nullptr;
+  int status = tensor_at(o.get(), index, &t);
+  if (status != GRU_OK) return status;
+  if (len != t->size)
+    return fail(GRU_ERR_SHAPE, "%s: expected %zu floats, got %zu", t->name, t->size, len);
+  if (t->size > 0 && !data) return fail(GRU_ERR_NULL, "data is null");
+  if (t->size > 0) memcpy(t->value, data, t->size * sizeof(float));
+  if (o->type->values_changed) o->type->values_changed(o.get(), index);
+  return GRU_OK;
+}
+
+int gru_zero_grad(gru_handle obj) {
+  gru::clear_error();
+  Acquired<Object> o(obj, 0, "obj");
+  if (!o) return o.status();
+  for (int32_t i = 0; i < o->count; ++i)
+    if (o->tensors[i].size > 0) memset(o->tensors[i].grad, 0, o->tensors[i].size * sizeof(float));
+  return GRU_OK;
+}
+
+int gru_init_params(gru_handle obj, uint32_t seed) {
+  gru::clear_error();
+  Acquired<Object> o(obj, 0, "obj");
+  if (!o) return o.status();
+  if (!o->type->init)
+    return fail(GRU_ERR_TYPE, "obj: a %s has no parameters to initialise", o->type->what);
+  int status = o->type->init(o.get(), seed);
+  if (status == GRU_OK && o->type->values_changed) o->type->values_changed(o.get(), -1);
+  return status;
+}
+
+}  // extern "C"

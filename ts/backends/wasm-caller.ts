@@ -1,0 +1,155 @@
+/**
+ * The generic caller of the wasm binding: one JS function per C ABI function, made from the
+ * description in abi.generated.ts. A call checks each argument's JS type (as the native addon
+ * does: numbers must convert to the C type exactly, floats stay finite as float32), copies the
+ * input arrays into the wasm heap, calls the export, and on success copies the output arrays
+ * and the scalar result out; every transient allocation is freed in `finally`. Heap views are
+ * made fresh after anything that may grow memory (malloc, the core itself), never cached;
+ * pointers and size_t results are read with `>>> 0`.
+ */
+import { GruError, type GruErrorCode } from '../errors.js';
+import type { AbiArg, AbiFunction } from './abi.js';
+import { ABI, type AbiCalls } from './abi.generated.js';
+
+/** The exports of gru_simd-*.wasm: every GRU_API function, plus the heap and its allocator. */
+export interface WasmExports {
+  memory: WebAssembly.Memory;
+  _initialize(): void;
+  malloc(bytes: number): number;
+  free(ptr: number): void;
+  [cFunction: string]: unknown;
+}
+
+/** The exports a module must have to be bound. */
+export function missingExports(ex: WasmExports): string[] {
+  return ['memory', '_initialize', 'malloc', 'free', ...ABI.map((f) => f.c)].filter((k) => ex[k] === undefined);
+}
+
+type Typed = Float32Array | Int32Array;
+type CFunction = (...args: number[]) => number;
+
+const FLT_MAX = 3.4028234663852886e38;
+const utf8 = new TextDecoder('utf-8');
+const utf8Encoder = new TextEncoder();
+
+function tagOf(v: unknown): string | undefined {
+  // By tag rather than instanceof, so arrays from another realm (vm, iframe) pass too.
+  return ArrayBuffer.isView(v) ? (v as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] : undefined;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (ArrayBuffer.isView(v)) return tagOf(v) ?? 'ArrayBufferView';
+  if (typeof v === 'number') return `the number ${v}`;
+  if (Array.isArray(v)) return 'Array';
+  return typeof v;
+}
+
+function refuse(fn: AbiFunction, arg: AbiArg, code: GruErrorCode, expected: string, got: unknown): never {
+  throw new GruError(code, `${fn.method}: ${arg.name} must be ${expected}, got ${describe(got)}`);
+}
+
+/** One numeric argument, checked as the addon checks it. */
+function numberArg(fn: AbiFunction, arg: AbiArg, v: unknown): number {
+  if (typeof v !== 'number') refuse(fn, arg, 'ERR_GRU_TYPE', 'a number', v);
+  if (arg.kind === 'i32') {
+    if (!(Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff)) refuse(fn, arg, 'ERR_GRU_ARG', 'an int32 integer', v);
+  } else if (arg.kind === 'f32') {
+    if (!(Math.abs(v) <= FLT_MAX)) refuse(fn, arg, 'ERR_GRU_ARG', 'a number finite as a float32', v);
+  } else if (!(Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) {
+    refuse(fn, arg, 'ERR_GRU_ARG', 'a uint32 integer', v);
+  }
+  return v;
+}
+
+/** Binds every function of the ABI to a module's exports. */
+export function bindWasm(ex: WasmExports): AbiCalls {
+  const heap = (): Uint8Array => new Uint8Array(ex.memory.buffer);
+  const readCString = (ptr: number): string => {
+    ptr >>>= 0;
+    if (ptr === 0) return '';
+    const h = heap();
+    let end = ptr;
+    while (end < h.length && h[end] !== 0) end++;
+    return utf8.decode(h.subarray(ptr, end));
+  };
+  const statusError = (status: number): GruError => {
+    const code = readCString((ex.gru_status_code as CFunction)(status)) as GruErrorCode;
+    const message = readCString((ex.gru_last_error as CFunction)());
+    return new GruError(code || 'ERR_GRU_ARG', message || `gru-simd core failed with status ${status}`);
+  };
+
+  const invoke = (fn: AbiFunction, cfn: CFunction, args: unknown[]): unknown => {
+    const allocated: number[] = [];
+    const copied = new Map<Typed, number>(); // an array passed twice (h0 and hN) is one heap copy
+    const outputs: { ptr: number; array: Typed }[] = [];
+    const alloc = (bytes: number): number => {
+      const p = ex.malloc(Math.max(bytes, 8)) >>> 0;
+      if (p === 0) throw new GruError('ERR_GRU_ALLOC', `wasm heap: could not allocate ${bytes} bytes`);
+      allocated.push(p);
+      return p;
+    };
+    try {
+      const flat: number[] = [];
+      fn.args.forEach((arg, i) => {
+        const v = args[i];
+        if (arg.kind === 'array') {
+          if (arg.nullable && (v === null || v === undefined)) {
+            flat.push(0, 0);
+            return;
+          }
+          const want = arg.type === 'f32' ? 'Float32Array' : 'Int32Array';
+          if (tagOf(v) !== want) refuse(fn, arg, 'ERR_GRU_TYPE', `${arg.type === 'f32' ? 'a' : 'an'} ${want}${arg.nullable ? ' or null' : ''}`, v);
+          const a = v as Typed;
+          let ptr = copied.get(a);
+          if (ptr === undefined) {
+            ptr = alloc(a.byteLength);
+            if (arg.dir === 'in') heap().set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), ptr);
+            copied.set(a, ptr);
+          }
+          if (arg.dir === 'out') outputs.push({ ptr, array: a });
+          flat.push(ptr, a.length);
+        } else if (arg.kind === 'str') {
+          if (typeof v !== 'string') refuse(fn, arg, 'ERR_GRU_TYPE', 'a string', v);
+          const bytes = utf8Encoder.encode(v);
+          const ptr = alloc(bytes.length + 1);
+          const h = heap();
+          h.set(bytes, ptr);
+          h[ptr + bytes.length] = 0;
+          flat.push(ptr);
+        } else {
+          flat.push(numberArg(fn, arg, v));
+        }
+      });
+      const outPtr = fn.out ? alloc(8) : 0;
+      if (fn.out) flat.push(outPtr);
+      const ret = cfn(...flat);
+      if (fn.ret === 'status' && ret !== 0) throw statusError(ret);
+      for (const { ptr, array } of outputs) {
+        new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(new Uint8Array(ex.memory.buffer, ptr, array.byteLength));
+      }
+      if (fn.out) {
+        const view = new DataView(ex.memory.buffer);
+        if (fn.out.type === 'f32') return view.getFloat32(outPtr, true);
+        if (fn.out.type === 'i32') return view.getInt32(outPtr, true);
+        if (fn.out.type === 'str') return readCString(view.getUint32(outPtr, true));
+        return view.getUint32(outPtr, true); // size_t (32-bit in wasm32) and handles
+      }
+      if (fn.ret === 'str') return readCString(ret);
+      if (fn.ret === 'size') return ret >>> 0;
+      return fn.ret === 'i32' ? ret : undefined;
+    } finally {
+      for (const p of allocated) ex.free(p);
+    }
+  };
+
+  const calls: Record<string, unknown> = {};
+  for (const fn of ABI) {
+    const cfn = ex[fn.c] as CFunction;
+    const call = (...args: unknown[]): unknown => invoke(fn, cfn, args);
+    calls[fn.method] = call;
+    // No threads here: the call runs synchronously inside the promise (a failure rejects it).
+    if (fn.async) calls[`${fn.method}Async`] = async (...args: unknown[]) => call(...args);
+  }
+  return calls as unknown as AbiCalls;
+}

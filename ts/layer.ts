@@ -1,0 +1,194 @@
+/**
+ * What every object of the core held from TypeScript shares (BackendObject): the handle's life
+ * (dispose, and a FinalizationRegistry as the safety net for objects never disposed), and the
+ * busy guard of async calls. Layer adds parameters: their names, shapes and sizes come from the
+ * core (gru_param_* by index, in PyTorch's state_dict order), so a layer class holds only what
+ * is its own (its options, forward and backward).
+ */
+import type { Backend, Handle } from './backends/backend.js';
+import { Busy } from './busy.js';
+import { GruError } from './errors.js';
+import { loadStateDictInto, stateDictOf } from './state-dict.js';
+import * as check from './validate.js';
+
+/**
+ * Destroys what was never disposed once its owner is collected. Never throws. A handle still
+ * in use by an async call its owner's collection did not wait for (one made on the backend
+ * directly) is refused ERR_GRU_BUSY: try again a little later.
+ */
+function destroyWhenIdle(backend: Backend, handle: Handle, tries = 0): void {
+  try {
+    backend.destroy(handle);
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_GRU_BUSY' && tries < 1000) {
+      const timer = setTimeout(() => destroyWhenIdle(backend, handle, tries + 1), 20);
+      (timer as { unref?: () => void }).unref?.();
+    }
+  }
+}
+
+const finalizer = new FinalizationRegistry<{ backend: Backend; handle: Handle }>(({ backend, handle }) =>
+  destroyWhenIdle(backend, handle),
+);
+
+/** Watches `owner`: when it is collected undisposed, `handle` is destroyed. */
+export function adopt(owner: object, backend: Backend, handle: Handle): void {
+  finalizer.register(owner, { backend, handle }, owner);
+}
+
+/** Stops watching `owner` (it destroyed its handle itself, or took another). */
+export function release(owner: object): void {
+  finalizer.unregister(owner);
+}
+
+export abstract class BackendObject<H extends Handle = Handle> {
+  readonly backend: Backend;
+  /** @internal Set while an async call (its own, an optimizer's, a model's) holds the object. */
+  readonly _busy: Busy;
+  readonly #what: string;
+  #handle: H | null;
+
+  /** Takes ownership of a handle just created; `what` names the object in messages ("GRU"). */
+  protected constructor(backend: Backend, what: string, handle: H) {
+    this.backend = backend;
+    this.#what = what;
+    this._busy = new Busy(`this ${what}`);
+    this.#handle = handle;
+    adopt(this, backend, handle);
+  }
+
+  get disposed(): boolean {
+    return this.#handle === null;
+  }
+
+  /**
+   * Frees what the core holds for this object. Every later call throws ERR_GRU_DISPOSED.
+   * Idempotent. ERR_GRU_BUSY while an async call holds it.
+   */
+  dispose(): void {
+    if (this.#handle === null) return;
+    this._busy.check();
+    const handle = this.#handle;
+    this.#handle = null;
+    release(this);
+    this._disposed();
+    this.backend.destroy(handle);
+  }
+
+  /** Called by dispose() before the handle goes: drop what refers to the core's state. */
+  protected _disposed(): void {}
+
+  /** @internal The live handle: ERR_GRU_DISPOSED once freed, ERR_GRU_BUSY while an async call holds it. */
+  _handle(): H {
+    const handle = this._live();
+    this._busy.check();
+    return handle;
+  }
+
+  /** The live handle, or ERR_GRU_DISPOSED (for what reads no state of the core). */
+  protected _live(): H {
+    if (this.#handle === null) throw new GruError('ERR_GRU_DISPOSED', `this ${this.#what} has been disposed`);
+    return this.#handle;
+  }
+}
+
+interface ParamInfo {
+  name: string;
+  shape: number[];
+  size: number;
+}
+
+export abstract class Layer<H extends Handle = Handle> extends BackendObject<H> {
+  readonly #params: readonly ParamInfo[];
+  readonly #what: string;
+
+  /**
+   * Takes ownership of a handle just created and initialises its parameters from `seed` (the
+   * core's default initialisation for the layer); disposes it if that fails.
+   */
+  protected constructor(backend: Backend, what: string, handle: H, seed: number) {
+    super(backend, what, handle);
+    this.#what = what;
+    try {
+      const params: ParamInfo[] = [];
+      const count = backend.paramCount(handle);
+      const dims = new Int32Array(4);
+      for (let i = 0; i < count; i++) {
+        backend.paramShape(handle, i, dims);
+        const shape = Array.from(dims).filter((d) => d > 0);
+        params.push({ name: backend.paramName(handle, i), shape, size: backend.paramSize(handle, i) });
+      }
+      this.#params = params;
+      backend.initParams(handle, seed);
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+  }
+
+  /** Names in PyTorch's state_dict order. */
+  parameterNames(): string[] {
+    this._live();
+    return this.#params.map((p) => p.name);
+  }
+
+  /** PyTorch's shape of a parameter. */
+  parameterShape(name: string): number[] {
+    return [...this.#param(name).info.shape];
+  }
+
+  getParameter(name: string): Float32Array {
+    const { index, info } = this.#param(name);
+    const out = new Float32Array(info.size);
+    this.backend.paramGet(this._handle(), index, out);
+    return out;
+  }
+
+  setParameter(name: string, data: Float32Array): void {
+    const { index, info } = this.#param(name);
+    check.float32ArrayOfLength(name, data, info.size, `shape [${info.shape.join(', ')}]`);
+    this.backend.paramSet(this._handle(), index, data);
+  }
+
+  /** The gradient of a parameter accumulated by backward() since zeroGrad(), in its shape. */
+  getGradient(name: string): Float32Array {
+    const { index, info } = this.#param(name);
+    const out = new Float32Array(info.size);
+    this.backend.paramGrad(this._handle(), index, out);
+    return out;
+  }
+
+  /** Sets every parameter gradient to zero. */
+  zeroGrad(): void {
+    this.backend.zeroGrad(this._handle());
+  }
+
+  /** Copies of every parameter, keyed by PyTorch's names. */
+  stateDict(): Record<string, Float32Array> {
+    return stateDictOf(this);
+  }
+
+  /**
+   * Sets parameters from a state dict. strict (default): the dict must hold exactly this
+   * layer's parameters. Every tensor is checked before any is written.
+   */
+  loadStateDict(dict: Record<string, Float32Array>, options: { strict?: boolean } = {}): void {
+    this._handle();
+    loadStateDictInto(this, dict, options, this.#what);
+  }
+
+  #param(name: string): { index: number; info: ParamInfo } {
+    this._live();
+    if (typeof name !== 'string') {
+      throw new GruError('ERR_GRU_TYPE', `parameter name must be a string, got ${check.describe(name)}`);
+    }
+    const index = this.#params.findIndex((p) => p.name === name);
+    if (index < 0) {
+      throw new GruError(
+        'ERR_GRU_RANGE',
+        `unknown parameter name ${check.describe(name)}; this ${this.#what} has: ${this.parameterNames().join(', ')}`,
+      );
+    }
+    return { index, info: this.#params[index]! };
+  }
+}
