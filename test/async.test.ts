@@ -1,5 +1,5 @@
 /**
- * Node servers (issue 5): the async API and the thread count, on every backend (env
+ * Node servers: the async API and the thread count, on every backend (env
  * GRU_SIMD_BACKENDS, default all three). Native runs the async calls on worker threads, so the
  * event loop keeps ticking; wasm runs them synchronously inside the promise, with the same
  * results. Results must not depend on the thread count or on calls running concurrently:

@@ -29,11 +29,6 @@ export class Busy {
     this.what = what;
   }
 
-  /** The async call holding the object, or null. */
-  get call(): string | null {
-    return this.#key === null ? null : this.#call;
-  }
-
   /** Throws ERR_GRU_BUSY while an async call other than the one running now holds the object. */
   check(): void {
     if (this.#key !== null && this.#key !== active) {

@@ -173,10 +173,7 @@ export function setThreads(n: number, backend?: Backend): void {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 1024) {
     throw new GruError('ERR_GRU_ARG', `n (threads) must be an integer in [1, 1024], got ${describe(n)}`);
   }
-  if (b.name !== 'native' && n !== 1) {
-    throw new GruError('ERR_GRU_ARG', `n (threads) must be 1 on the ${b.name} backend: WebAssembly is single-threaded here, got ${n}`);
-  }
-  b.setThreads(n);
+  b.setThreads(n); // the core refuses n > 1 where it is single-threaded (wasm), saying so
 }
 
 /** @internal the default backend for new layers. */

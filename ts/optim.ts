@@ -108,7 +108,6 @@ interface Spec {
 }
 
 /** Largest float: the core's clip threshold for "compute the norm, clip nothing". */
-const FLT_MAX = 3.4028234663852886e38;
 
 function lrOption(value: unknown): number {
   return check.finiteNumber('lr', value, { min: 0, minOpen: true });
@@ -303,7 +302,7 @@ export abstract class Optimizer {
     if (typeof maxNorm !== 'number' || !(maxNorm > 0)) {
       throw new GruError('ERR_GRU_ARG', `maxNorm must be a number > 0 (Infinity to only measure), got ${check.describe(maxNorm)}`);
     }
-    return Math.min(maxNorm, FLT_MAX);
+    return Math.min(maxNorm, check.FLT_MAX);
   }
 
   /** The optimizer and every layer it updates: what an async call of it holds. */

@@ -2,11 +2,11 @@
  * Argument checks of the public API. Every message names the argument, what was expected
  * and what came, e.g. "hiddenSize must be a positive integer, got 0".
  */
-import type { Backend } from './backends/backend.js';
+import { GRU_MAX_DIM, type Backend } from './backends/backend.js';
 import { GruError } from './errors.js';
 
-/** Largest size accepted for a dimension (the core's own limit). */
-export const MAX_DIM = 1 << 20;
+/** The largest float32: a number above it becomes Infinity in the core. */
+export const FLT_MAX = 3.4028234663852886e38;
 
 /** A short description of a value for error messages. */
 export function describe(value: unknown): string {
@@ -25,7 +25,7 @@ export function describe(value: unknown): string {
   return ctor && ctor !== 'Object' ? `a ${ctor}` : 'an object';
 }
 
-export function positiveInt(name: string, value: unknown, max = MAX_DIM): number {
+export function positiveInt(name: string, value: unknown, max = GRU_MAX_DIM): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
     throw new GruError('ERR_GRU_ARG', `${name} must be a positive integer no larger than ${max}, got ${describe(value)}`);
   }

@@ -13,7 +13,7 @@
 // range; tanh rounds to +-1 exactly, sigmoid(x) for x < -87.3 is flushed to 0 (the true value
 // is below the smallest normal float, 1.2e-38). NaN in gives NaN out (restored explicitly, as
 // min/max do not propagate NaN on every ISA). The measured error bounds are in the README and
-// checked by test/activations.test.ts.
+// checked by test/suites/activations.ts.
 #pragma once
 
 namespace {

@@ -1,7 +1,6 @@
 // Portable scalar variant: every platform (native fallback, and the wasm module for engines without
 // SIMD). Everything here has internal linkage (anonymous namespaces in the kernel headers), so no
 // function compiled with this file's ISA flags can be merged into another variant.
-#if 1  // always built
 #include "../simd/scalar.h"
 #include "gru_step.h"
 
@@ -11,4 +10,3 @@ const KernelTable* kernels_scalar() {
   return &table;
 }
 }  // namespace gru
-#endif

@@ -8,6 +8,7 @@
  * pointers and size_t results are read with `>>> 0`.
  */
 import { GruError, type GruErrorCode } from '../errors.js';
+import { FLT_MAX } from '../validate.js';
 import type { AbiArg, AbiFunction } from './abi.js';
 import { ABI, type AbiCalls } from './abi.generated.js';
 
@@ -28,7 +29,6 @@ export function missingExports(ex: WasmExports): string[] {
 type Typed = Float32Array | Int32Array;
 type CFunction = (...args: number[]) => number;
 
-const FLT_MAX = 3.4028234663852886e38;
 const utf8 = new TextDecoder('utf-8');
 const utf8Encoder = new TextEncoder();
 
