@@ -24,13 +24,8 @@ const fail = (message) => {
   process.exit(1);
 };
 
-const HANDLE_TYPES = {
-  gru_handle: 'any',
-  gru_net_handle: 'net',
-  gru_dense_handle: 'dense',
-  gru_embedding_handle: 'embedding',
-  gru_optim_handle: 'optim',
-};
+// gru_handle takes any object; gru_<kind>_handle one kind (the core checks it).
+const handleKind = (type) => (type === 'gru_handle' ? 'any' : /^gru_(\w+)_handle$/.exec(type)?.[1]);
 const SCALARS = { int32_t: 'i32', uint32_t: 'u32', float: 'f32' };
 const ARRAYS = { float: 'f32', int32_t: 'i32' };
 const SCALAR_OUTS = { size_t: 'size', int32_t: 'i32', float: 'f32', 'const char*': 'str' };
@@ -68,8 +63,8 @@ function describe(fn) {
     const next = fn.params[i + 1];
     const lengthFollows = next && next.type === 'size_t';
     const base = p.type.replace(/^const /, '').replace(/\*$/, '');
-    if (p.type in HANDLE_TYPES) {
-      args.push({ name: camel(p.name), kind: 'handle', of: HANDLE_TYPES[p.type] });
+    if (handleKind(p.type)) {
+      args.push({ name: camel(p.name), kind: 'handle', of: handleKind(p.type) });
     } else if (p.type in SCALARS) {
       args.push({ name: camel(p.name), kind: SCALARS[p.type] });
     } else if (p.type === 'const char*' && !lengthFollows) {
@@ -81,10 +76,10 @@ function describe(fn) {
     } else if (p.type.endsWith('*') && !lengthFollows) {
       if (out) fail(`${fn.name}: more than one scalar result`);
       const t = p.type.slice(0, -1);
-      const type = t in HANDLE_TYPES ? 'handle' : SCALAR_OUTS[t];
+      const type = handleKind(t) ? 'handle' : SCALAR_OUTS[t];
       if (!type) fail(`${fn.name}: unsupported result type ${p.type}`);
       if (i !== fn.params.length - 1) fail(`${fn.name}: a scalar result must be the last parameter`);
-      out = { name: p.name, type, of: HANDLE_TYPES[t] };
+      out = { name: p.name, type, of: handleKind(t) };
     } else {
       fail(`${fn.name}: unsupported parameter "${p.type} ${p.name}"`);
     }
@@ -110,25 +105,25 @@ function parseConstants(text) {
   return constants;
 }
 
-const HANDLE_TS = { any: 'Handle', net: 'NetHandle', dense: 'DenseHandle', embedding: 'EmbeddingHandle', optim: 'OptimHandle' };
+const handleTs = (of) => (of === 'any' ? 'Handle' : `Handle<'${of}'>`);
 const OUT_TS = { size: 'number', i32: 'number', f32: 'number', str: 'string' };
 const RET_TS = { status: 'void', i32: 'number', size: 'number', str: 'string', void: 'void' };
 
 function tsType(a) {
-  if (a.kind === 'handle') return HANDLE_TS[a.of];
+  if (a.kind === 'handle') return handleTs(a.of);
   if (a.kind === 'str') return 'string';
   if (a.kind === 'array') return (a.type === 'f32' ? 'Float32Array' : 'Int32Array') + (a.nullable ? ' | null' : '');
   return 'number';
 }
 
 function resultType(d) {
-  if (d.out) return d.out.type === 'handle' ? HANDLE_TS[d.out.of] : OUT_TS[d.out.type];
+  if (d.out) return d.out.type === 'handle' ? handleTs(d.out.of) : OUT_TS[d.out.type];
   return RET_TS[d.ret];
 }
 
 function renderTs(fns, constants) {
   const lines = [`// ${NOTICE}`, '//', '// The C ABI as the bindings see it: one entry per GRU_API function of the header.', ''];
-  lines.push("import type { AbiFunction, DenseHandle, EmbeddingHandle, Handle, NetHandle, OptimHandle } from './abi.js';", '');
+  lines.push("import type { AbiFunction, Handle } from './abi.js';", '');
   for (const [name, value] of constants) lines.push(`export const ${name} = ${value};`);
   lines.push('', 'export const ABI: readonly AbiFunction[] = [');
   for (const d of fns) lines.push(`  ${JSON.stringify(d)},`);

@@ -13,10 +13,7 @@ import {
 } from './backends/abi.generated.js';
 import type { Backend, OptimHandle } from './backends/backend.js';
 import { Busy, holding } from './busy.js';
-import type { Dense } from './dense.js';
-import type { Embedding } from './embedding.js';
 import { GruError } from './errors.js';
-import type { GRU } from './gru.js';
 import { adopt, Layer, release } from './layer.js';
 import * as check from './validate.js';
 
@@ -34,8 +31,8 @@ interface OptimConfig {
 }
 const OPTIM_KIND = { adam: GRU_OPTIM_ADAM, adamw: GRU_OPTIM_ADAMW } as const;
 
-/** A layer with parameters an optimizer can update (any Layer; these are the ones exported). */
-export type Trainable = GRU | Dense | Embedding;
+/** A layer with parameters an optimizer can update: GRU, Dense, Embedding, LayerNorm, ... */
+export type Trainable = Layer;
 
 export interface AdamOptions {
   /** Learning rate (default 1e-3). */
@@ -179,14 +176,14 @@ function checkParams(name: string, params: unknown): { layers: Trainable[]; back
   if (!Array.isArray(params) || params.length === 0) {
     throw new GruError(
       'ERR_GRU_ARG',
-      `${name} params must be a non-empty array of GRU, Dense or Embedding layers, got ${check.describe(params)}`,
+      `${name} params must be a non-empty array of layers (GRU, Dense, Embedding, LayerNorm, ...), got ${check.describe(params)}`,
     );
   }
   const layers: Trainable[] = [];
   for (let i = 0; i < params.length; i++) {
     const p: unknown = params[i];
     if (!(p instanceof Layer)) {
-      throw new GruError('ERR_GRU_ARG', `params[${i}] must be a GRU, Dense or Embedding layer, got ${check.describe(p)}`);
+      throw new GruError('ERR_GRU_ARG', `params[${i}] must be a layer (GRU, Dense, Embedding, LayerNorm, ...), got ${check.describe(p)}`);
     }
     if (p.disposed) throw new GruError('ERR_GRU_DISPOSED', `params[${i}] (a ${p.constructor.name}) has been disposed`);
     if (layers.includes(p as Trainable)) throw new GruError('ERR_GRU_ARG', `params[${i}] appears more than once in params`);

@@ -63,6 +63,7 @@ int dense_init(gru::Object* object, uint32_t seed) {
 // Nothing is derived from the values (the GEMM packs W per call): no values_changed hook.
 constexpr gru::ObjectType kDenseType = {GRU_KIND_DENSE, "dense layer", &free_dense,
                                         &dense_bytes,   &dense_init,   nullptr};
+[[maybe_unused]] const bool kDenseTypeRegistered = gru::register_kind(&kDenseType);
 
 }  // namespace
 

@@ -39,6 +39,7 @@ int embedding_init(gru::Object* object, uint32_t seed) {
 // Nothing is derived from the values: no values_changed hook.
 constexpr gru::ObjectType kEmbeddingType = {GRU_KIND_EMBEDDING, "embedding",     &free_embedding,
                                             &embedding_bytes,   &embedding_init, nullptr};
+[[maybe_unused]] const bool kEmbeddingTypeRegistered = gru::register_kind(&kEmbeddingType);
 
 }  // namespace
 

@@ -62,25 +62,25 @@ int not_live(const char* arg, gru_handle handle) {
 
 int32_t g_calls = 0;  // atomically updated
 
+// What each kind is called in messages: ObjectType::what, registered at static initialization.
+constexpr int32_t kMaxKinds = 64;
+const char* g_kind_names[kMaxKinds];
+
 }  // namespace
 
 void calls_enter() { __atomic_add_fetch(&g_calls, 1, __ATOMIC_ACQ_REL); }
 void calls_leave() { __atomic_sub_fetch(&g_calls, 1, __ATOMIC_ACQ_REL); }
 int32_t calls_in_flight() { return __atomic_load_n(&g_calls, __ATOMIC_ACQUIRE); }
 
+bool register_kind(const ObjectType* type) {
+  if (type->kind <= 0 || type->kind >= kMaxKinds) return false;
+  g_kind_names[type->kind] = type->what;
+  return true;
+}
+
 const char* kind_name(int32_t kind) {
-  switch (kind) {
-    case GRU_KIND_NET:
-      return "GRU network";
-    case GRU_KIND_DENSE:
-      return "dense layer";
-    case GRU_KIND_EMBEDDING:
-      return "embedding";
-    case GRU_KIND_OPTIM:
-      return "optimizer";
-    default:
-      return "object";
-  }
+  const char* name = kind > 0 && kind < kMaxKinds ? g_kind_names[kind] : nullptr;
+  return name ? name : "object of an unknown kind";
 }
 
 int handle_register(Object* object, gru_handle* out) {

@@ -32,6 +32,10 @@ void calls_enter();
 void calls_leave();
 int32_t calls_in_flight();
 
+// Records a kind's name for messages; each kind of object calls it once, at static
+// initialization: [[maybe_unused]] const bool kRegistered = gru::register_kind(&kType);
+bool register_kind(const ObjectType* type);
+
 // The name of a kind for messages ("GRU network", "dense layer", ...).
 const char* kind_name(int32_t kind);
 

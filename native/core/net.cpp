@@ -126,6 +126,7 @@ int net_init(gru::Object* object, uint32_t seed) {
 
 constexpr gru::ObjectType kNetType = {GRU_KIND_NET, "GRU",     &net_free,
                                       &net_bytes,   &net_init, &net_values_changed};
+[[maybe_unused]] const bool kNetTypeRegistered = gru::register_kind(&kNetType);
 
 }  // namespace
 

@@ -195,6 +195,7 @@ size_t optim_bytes(const gru::Object* object) {
 
 constexpr gru::ObjectType kOptimType = {GRU_KIND_OPTIM, "optimizer", &free_optim,
                                         &optim_bytes,   nullptr,     nullptr};
+[[maybe_unused]] const bool kOptimTypeRegistered = gru::register_kind(&kOptimType);
 
 }  // namespace
 

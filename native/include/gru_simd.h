@@ -100,7 +100,14 @@ typedef gru_handle gru_net_handle;
 typedef gru_handle gru_dense_handle;
 typedef gru_handle gru_embedding_handle;
 typedef gru_handle gru_optim_handle;
-enum { GRU_KIND_NET = 1, GRU_KIND_DENSE = 2, GRU_KIND_EMBEDDING = 3, GRU_KIND_OPTIM = 4 };
+typedef gru_handle gru_layer_norm_handle;
+enum {
+  GRU_KIND_NET = 1,
+  GRU_KIND_DENSE = 2,
+  GRU_KIND_EMBEDDING = 3,
+  GRU_KIND_OPTIM = 4,
+  GRU_KIND_LAYER_NORM = 5
+};
 
 /* Frees the object (GRU_ERR_BUSY while a call runs on it). An optimizer that added it keeps
  * its memory until the optimizer goes, and then fails with GRU_ERR_STATE. */
@@ -204,6 +211,19 @@ GRU_API int gru_embedding_forward(gru_embedding_handle layer, const int32_t* ind
                                   float* y, size_t y_len, int32_t train);
 /* dy [n, dim]: adds into the gradient rows of the indices used, no other row. */
 GRU_API int gru_embedding_backward(gru_embedding_handle layer, const float* dy, size_t dy_len);
+
+/* ---- Layer normalization over the last dimension, nn.LayerNorm(dim, eps, affine) ----------
+ * y = (x - mean) / sqrt(var + eps) * weight + bias, mean and biased variance over each row of
+ * dim features. Parameters (affine = 1): weight [dim] (ones), bias [dim] (zeros). */
+GRU_API int gru_layer_norm_create(int32_t dim, float eps, int32_t affine,
+                                  gru_layer_norm_handle* out);
+/* x [rows, dim] -> y [rows, dim]. train = 1 keeps the normalized rows for backward. */
+GRU_API int gru_layer_norm_forward(gru_layer_norm_handle layer, int32_t rows, const float* x,
+                                   size_t x_len, float* y, size_t y_len, int32_t train);
+/* dy [rows, dim] of the last training forward; adds into the gradients; dx may be null. Once
+ * per training forward (GRU_ERR_STATE otherwise). */
+GRU_API int gru_layer_norm_backward(gru_layer_norm_handle layer, const float* dy, size_t dy_len,
+                                    GRU_NULLABLE float* dx, size_t dx_len);
 
 /* ---- Losses (mean over elements / rows); the gradient output may be null ------------------ */
 /* logits [rows, classes], targets [rows] in [0, classes) or -1 (ignored row); mean over the

@@ -2,7 +2,7 @@
 //
 // The C ABI as the bindings see it: one entry per GRU_API function of the header.
 
-import type { AbiFunction, DenseHandle, EmbeddingHandle, Handle, NetHandle, OptimHandle } from './abi.js';
+import type { AbiFunction, Handle } from './abi.js';
 
 export const GRU_MAX_DIM = 1048576;
 export const GRU_OK = 0;
@@ -20,6 +20,7 @@ export const GRU_KIND_NET = 1;
 export const GRU_KIND_DENSE = 2;
 export const GRU_KIND_EMBEDDING = 3;
 export const GRU_KIND_OPTIM = 4;
+export const GRU_KIND_LAYER_NORM = 5;
 export const GRU_OPTIM_SGD = 0;
 export const GRU_OPTIM_ADAM = 1;
 export const GRU_OPTIM_ADAMW = 2;
@@ -63,6 +64,9 @@ export const ABI: readonly AbiFunction[] = [
   {"c":"gru_embedding_create","method":"embeddingCreate","args":[{"name":"numEmbeddings","kind":"i32"},{"name":"dim","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"embedding"},"async":false},
   {"c":"gru_embedding_forward","method":"embeddingForward","args":[{"name":"layer","kind":"handle","of":"embedding"},{"name":"indices","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"train","kind":"i32"}],"ret":"status","out":null,"async":false},
   {"c":"gru_embedding_backward","method":"embeddingBackward","args":[{"name":"layer","kind":"handle","of":"embedding"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false}],"ret":"status","out":null,"async":false},
+  {"c":"gru_layer_norm_create","method":"layerNormCreate","args":[{"name":"dim","kind":"i32"},{"name":"eps","kind":"f32"},{"name":"affine","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"layer_norm"},"async":false},
+  {"c":"gru_layer_norm_forward","method":"layerNormForward","args":[{"name":"layer","kind":"handle","of":"layer_norm"},{"name":"rows","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"train","kind":"i32"}],"ret":"status","out":null,"async":false},
+  {"c":"gru_layer_norm_backward","method":"layerNormBackward","args":[{"name":"layer","kind":"handle","of":"layer_norm"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":false},
   {"c":"gru_loss_softmax_cross_entropy","method":"lossSoftmaxCrossEntropy","args":[{"name":"logits","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"rows","kind":"i32"},{"name":"classes","kind":"i32"},{"name":"targets","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"dlogits","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
   {"c":"gru_loss_bce_with_logits","method":"lossBceWithLogits","args":[{"name":"logits","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dlogits","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
   {"c":"gru_loss_mse","method":"lossMse","args":[{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dpred","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
@@ -128,34 +132,40 @@ export interface AbiCalls {
   /** gru_init_params */
   initParams(obj: Handle, seed: number): void;
   /** gru_net_create */
-  netCreate(inputSize: number, hiddenSize: number, numLayers: number, bidirectional: number, hasBias: number, resetAfter: number): NetHandle;
+  netCreate(inputSize: number, hiddenSize: number, numLayers: number, bidirectional: number, hasBias: number, resetAfter: number): Handle<'net'>;
   /** gru_net_forward */
-  netForward(net: NetHandle, seqLen: number, batch: number, batchFirst: number, x: Float32Array, h0: Float32Array | null, lengths: Int32Array | null, y: Float32Array | null, hN: Float32Array | null): void;
-  netForwardAsync(net: NetHandle, seqLen: number, batch: number, batchFirst: number, x: Float32Array, h0: Float32Array | null, lengths: Int32Array | null, y: Float32Array | null, hN: Float32Array | null): Promise<void>;
+  netForward(net: Handle<'net'>, seqLen: number, batch: number, batchFirst: number, x: Float32Array, h0: Float32Array | null, lengths: Int32Array | null, y: Float32Array | null, hN: Float32Array | null): void;
+  netForwardAsync(net: Handle<'net'>, seqLen: number, batch: number, batchFirst: number, x: Float32Array, h0: Float32Array | null, lengths: Int32Array | null, y: Float32Array | null, hN: Float32Array | null): Promise<void>;
   /** gru_net_forward_train */
-  netForwardTrain(net: NetHandle, seqLen: number, batch: number, batchFirst: number, x: Float32Array, h0: Float32Array | null, lengths: Int32Array | null, y: Float32Array | null, hN: Float32Array | null, dropout: number, dropoutSeed: number): void;
-  netForwardTrainAsync(net: NetHandle, seqLen: number, batch: number, batchFirst: number, x: Float32Array, h0: Float32Array | null, lengths: Int32Array | null, y: Float32Array | null, hN: Float32Array | null, dropout: number, dropoutSeed: number): Promise<void>;
+  netForwardTrain(net: Handle<'net'>, seqLen: number, batch: number, batchFirst: number, x: Float32Array, h0: Float32Array | null, lengths: Int32Array | null, y: Float32Array | null, hN: Float32Array | null, dropout: number, dropoutSeed: number): void;
+  netForwardTrainAsync(net: Handle<'net'>, seqLen: number, batch: number, batchFirst: number, x: Float32Array, h0: Float32Array | null, lengths: Int32Array | null, y: Float32Array | null, hN: Float32Array | null, dropout: number, dropoutSeed: number): Promise<void>;
   /** gru_net_backward */
-  netBackward(net: NetHandle, dy: Float32Array | null, dhN: Float32Array | null, dx: Float32Array | null, dh0: Float32Array | null): void;
-  netBackwardAsync(net: NetHandle, dy: Float32Array | null, dhN: Float32Array | null, dx: Float32Array | null, dh0: Float32Array | null): Promise<void>;
+  netBackward(net: Handle<'net'>, dy: Float32Array | null, dhN: Float32Array | null, dx: Float32Array | null, dh0: Float32Array | null): void;
+  netBackwardAsync(net: Handle<'net'>, dy: Float32Array | null, dhN: Float32Array | null, dx: Float32Array | null, dh0: Float32Array | null): Promise<void>;
   /** gru_net_train_bytes_per_step */
-  netTrainBytesPerStep(net: NetHandle): number;
+  netTrainBytesPerStep(net: Handle<'net'>): number;
   /** gru_net_train_bytes */
-  netTrainBytes(net: NetHandle): number;
+  netTrainBytes(net: Handle<'net'>): number;
   /** gru_dense_create */
-  denseCreate(inFeatures: number, outFeatures: number, hasBias: number): DenseHandle;
+  denseCreate(inFeatures: number, outFeatures: number, hasBias: number): Handle<'dense'>;
   /** gru_dense_forward */
-  denseForward(layer: DenseHandle, rows: number, x: Float32Array, y: Float32Array, train: number): void;
-  denseForwardAsync(layer: DenseHandle, rows: number, x: Float32Array, y: Float32Array, train: number): Promise<void>;
+  denseForward(layer: Handle<'dense'>, rows: number, x: Float32Array, y: Float32Array, train: number): void;
+  denseForwardAsync(layer: Handle<'dense'>, rows: number, x: Float32Array, y: Float32Array, train: number): Promise<void>;
   /** gru_dense_backward */
-  denseBackward(layer: DenseHandle, dy: Float32Array, dx: Float32Array | null): void;
-  denseBackwardAsync(layer: DenseHandle, dy: Float32Array, dx: Float32Array | null): Promise<void>;
+  denseBackward(layer: Handle<'dense'>, dy: Float32Array, dx: Float32Array | null): void;
+  denseBackwardAsync(layer: Handle<'dense'>, dy: Float32Array, dx: Float32Array | null): Promise<void>;
   /** gru_embedding_create */
-  embeddingCreate(numEmbeddings: number, dim: number): EmbeddingHandle;
+  embeddingCreate(numEmbeddings: number, dim: number): Handle<'embedding'>;
   /** gru_embedding_forward */
-  embeddingForward(layer: EmbeddingHandle, indices: Int32Array, y: Float32Array, train: number): void;
+  embeddingForward(layer: Handle<'embedding'>, indices: Int32Array, y: Float32Array, train: number): void;
   /** gru_embedding_backward */
-  embeddingBackward(layer: EmbeddingHandle, dy: Float32Array): void;
+  embeddingBackward(layer: Handle<'embedding'>, dy: Float32Array): void;
+  /** gru_layer_norm_create */
+  layerNormCreate(dim: number, eps: number, affine: number): Handle<'layer_norm'>;
+  /** gru_layer_norm_forward */
+  layerNormForward(layer: Handle<'layer_norm'>, rows: number, x: Float32Array, y: Float32Array, train: number): void;
+  /** gru_layer_norm_backward */
+  layerNormBackward(layer: Handle<'layer_norm'>, dy: Float32Array, dx: Float32Array | null): void;
   /** gru_loss_softmax_cross_entropy */
   lossSoftmaxCrossEntropy(logits: Float32Array, rows: number, classes: number, targets: Int32Array, dlogits: Float32Array | null): number;
   lossSoftmaxCrossEntropyAsync(logits: Float32Array, rows: number, classes: number, targets: Int32Array, dlogits: Float32Array | null): Promise<number>;
@@ -170,23 +180,23 @@ export interface AbiCalls {
   /** gru_dropout_backward */
   dropoutBackward(dy: Float32Array, p: number, seed: number, dx: Float32Array): void;
   /** gru_optim_create */
-  optimCreate(kind: number, lr: number, a: number, b: number, eps: number, weightDecay: number, flags: number): OptimHandle;
+  optimCreate(kind: number, lr: number, a: number, b: number, eps: number, weightDecay: number, flags: number): Handle<'optim'>;
   /** gru_optim_add */
-  optimAdd(opt: OptimHandle, obj: Handle): void;
+  optimAdd(opt: Handle<'optim'>, obj: Handle): void;
   /** gru_optim_clip_grad_norm */
-  optimClipGradNorm(opt: OptimHandle, maxNorm: number): number;
-  optimClipGradNormAsync(opt: OptimHandle, maxNorm: number): Promise<number>;
+  optimClipGradNorm(opt: Handle<'optim'>, maxNorm: number): number;
+  optimClipGradNormAsync(opt: Handle<'optim'>, maxNorm: number): Promise<number>;
   /** gru_optim_clip_grad_value */
-  optimClipGradValue(opt: OptimHandle, clip: number): void;
+  optimClipGradValue(opt: Handle<'optim'>, clip: number): void;
   /** gru_optim_step */
-  optimStep(opt: OptimHandle, lr: number): void;
-  optimStepAsync(opt: OptimHandle, lr: number): Promise<void>;
+  optimStep(opt: Handle<'optim'>, lr: number): void;
+  optimStepAsync(opt: Handle<'optim'>, lr: number): Promise<void>;
   /** gru_optim_zero_grad */
-  optimZeroGrad(opt: OptimHandle): void;
+  optimZeroGrad(opt: Handle<'optim'>): void;
   /** gru_optim_state_size */
-  optimStateSize(opt: OptimHandle): number;
+  optimStateSize(opt: Handle<'optim'>): number;
   /** gru_optim_get_state */
-  optimGetState(opt: OptimHandle, data: Float32Array): void;
+  optimGetState(opt: Handle<'optim'>, data: Float32Array): void;
   /** gru_optim_set_state */
-  optimSetState(opt: OptimHandle, data: Float32Array): void;
+  optimSetState(opt: Handle<'optim'>, data: Float32Array): void;
 }

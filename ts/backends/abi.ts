@@ -3,16 +3,19 @@
  * native/include/gru_simd.h by scripts/gen-abi.mjs) and of the handles it hands out.
  */
 
-/** An object of the core (a layer, an optimizer), named by a number the core checks. */
-export type Handle = number & { readonly __gruHandle: true };
-export type NetHandle = Handle & { readonly __kind: 'net' };
-export type DenseHandle = Handle & { readonly __kind: 'dense' };
-export type EmbeddingHandle = Handle & { readonly __kind: 'embedding' };
-export type OptimHandle = Handle & { readonly __kind: 'optim' };
+/**
+ * An object of the core (a layer, an optimizer), named by a number the core checks; K is its
+ * kind as the header's handle type names it (gru_net_handle: 'net'), any kind without it.
+ */
+export type Handle<K extends string = string> = number & { readonly __gruHandle: K };
+export type NetHandle = Handle<'net'>;
+export type DenseHandle = Handle<'dense'>;
+export type EmbeddingHandle = Handle<'embedding'>;
+export type OptimHandle = Handle<'optim'>;
 
 /** One argument of a C function as JS passes it. */
 export type AbiArg =
-  | { name: string; kind: 'handle'; of: 'any' | 'net' | 'dense' | 'embedding' | 'optim' }
+  | { name: string; kind: 'handle'; of: string }
   | { name: string; kind: 'i32' | 'u32' | 'f32' | 'str' }
   /** A typed array and (in C) its length; 'out' arrays are written by the call. */
   | { name: string; kind: 'array'; type: 'f32' | 'i32'; dir: 'in' | 'out'; nullable: boolean };
