@@ -1,5 +1,5 @@
 // ESLint flat config: typescript-eslint's recommended rules for the library (ts/) and the
-// tests (test/). Formatting is not ESLint's job here (scripts/check-format.mjs).
+// tests (test/), examples and the benchmark suite. Formatting is prettier's job (.prettierrc.json).
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
@@ -17,10 +17,13 @@ const nodeGlobals = {
 export default defineConfig(
   { ignores: ['node_modules/', 'build/', 'build-*/', 'dist/', 'wasm/*.js', '.cache/'] },
   {
-    files: ['ts/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts'],
+    files: ['ts/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts'],
     extends: [js.configs.recommended, tseslint.configs.recommended],
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
     },
   },
   {

@@ -34,8 +34,27 @@ export function flops(kind: Kind, B: number, T: number, I: number, H: number): n
   return kind === 'train' ? 3 * forward : forward;
 }
 
-function makeCase(id: string, workload: Case['workload'], kind: Kind, B: number, T: number, I: number, H: number, label: string): Case {
-  return { id, workload, kind, batch: B, seqLen: T, inputSize: I, hiddenSize: H, flops: flops(kind, B, T, I, H), label };
+function makeCase(
+  id: string,
+  workload: Case['workload'],
+  kind: Kind,
+  B: number,
+  T: number,
+  I: number,
+  H: number,
+  label: string,
+): Case {
+  return {
+    id,
+    workload,
+    kind,
+    batch: B,
+    seqLen: T,
+    inputSize: I,
+    hiddenSize: H,
+    flops: flops(kind, B, T, I, H),
+    label,
+  };
 }
 
 export function cases(mode: Mode): Case[] {
@@ -43,12 +62,32 @@ export function cases(mode: Mode): Case[] {
     makeCase('A', 'A', 'forward', 1, 100, 64, 128, 'A: inference B1 T100 I64 H128'),
     makeCase('B', 'B', 'forward', 64, 100, 128, 256, 'B: inference B64 T100 I128 H256'),
     makeCase('C', 'C', 'forward', 1, 1000, 256, 512, 'C: inference B1 T1000 I256 H512'),
-    makeCase('D', 'D', 'train', 32, 50, 64, 128, 'D: training step B32 T50 I64 H128 (forward + BPTT + Adam)'),
+    makeCase(
+      'D',
+      'D',
+      'train',
+      32,
+      50,
+      64,
+      128,
+      'D: training step B32 T50 I64 H128 (forward + BPTT + Adam)',
+    ),
     makeCase('E', 'E', 'stream', 1, 1, 64, 256, 'E: streaming, one step per call, B1 I64 H256'),
   ];
   for (const B of SWEEP.batches) {
     for (const H of SWEEP.hidden[mode]) {
-      list.push(makeCase(`sweep-b${B}-h${H}`, 'sweep', 'forward', B, SWEEP.seqLen, SWEEP.inputSize, H, `sweep B${B} T${SWEEP.seqLen} I${SWEEP.inputSize} H${H}`));
+      list.push(
+        makeCase(
+          `sweep-b${B}-h${H}`,
+          'sweep',
+          'forward',
+          B,
+          SWEEP.seqLen,
+          SWEEP.inputSize,
+          H,
+          `sweep B${B} T${SWEEP.seqLen} I${SWEEP.inputSize} H${H}`,
+        ),
+      );
     }
   }
   return list;
@@ -83,15 +122,81 @@ export interface GroupSpec {
 
 export const GROUPS: GroupSpec[] = [
   // The library's default thread count (or --threads N), then 1 thread.
-  { id: 'native', family: 'gru-simd', backend: 'native', threads: 1, name: 'gru-simd native', peak: 'native', everyRound: true },
-  { id: 'native-1t', family: 'gru-simd', backend: 'native', threads: 1, fixedThreads: 1, name: 'gru-simd native', peak: 'native', everyRound: true },
-  { id: 'wasm-simd', family: 'gru-simd', backend: 'wasm-simd', threads: 1, name: 'gru-simd wasm-simd', peak: 'wasm-simd', everyRound: true },
-  { id: 'wasm', family: 'gru-simd', backend: 'wasm', threads: 1, name: 'gru-simd wasm (scalar)', peak: 'wasm-scalar' },
-  { id: 'ort-node-1', family: 'ort-node', threads: 1, name: 'onnxruntime-node', peak: 'native', everyRound: true },
-  { id: 'ort-node-2', family: 'ort-node', threads: 2, name: 'onnxruntime-node', peak: 'native', everyRound: true },
-  { id: 'ort-web-1', family: 'ort-web', threads: 1, name: 'onnxruntime-web (wasm)', peak: 'wasm-simd', everyRound: true },
-  { id: 'ort-web-2', family: 'ort-web', threads: 2, name: 'onnxruntime-web (wasm)', peak: 'wasm-simd', everyRound: true },
-  { id: 'tfjs-wasm', family: 'tfjs-wasm', threads: 1, name: 'tfjs wasm backend', peak: 'wasm-simd' },
+  {
+    id: 'native',
+    family: 'gru-simd',
+    backend: 'native',
+    threads: 1,
+    name: 'gru-simd native',
+    peak: 'native',
+    everyRound: true,
+  },
+  {
+    id: 'native-1t',
+    family: 'gru-simd',
+    backend: 'native',
+    threads: 1,
+    fixedThreads: 1,
+    name: 'gru-simd native',
+    peak: 'native',
+    everyRound: true,
+  },
+  {
+    id: 'wasm-simd',
+    family: 'gru-simd',
+    backend: 'wasm-simd',
+    threads: 1,
+    name: 'gru-simd wasm-simd',
+    peak: 'wasm-simd',
+    everyRound: true,
+  },
+  {
+    id: 'wasm',
+    family: 'gru-simd',
+    backend: 'wasm',
+    threads: 1,
+    name: 'gru-simd wasm (scalar)',
+    peak: 'wasm-scalar',
+  },
+  {
+    id: 'ort-node-1',
+    family: 'ort-node',
+    threads: 1,
+    name: 'onnxruntime-node',
+    peak: 'native',
+    everyRound: true,
+  },
+  {
+    id: 'ort-node-2',
+    family: 'ort-node',
+    threads: 2,
+    name: 'onnxruntime-node',
+    peak: 'native',
+    everyRound: true,
+  },
+  {
+    id: 'ort-web-1',
+    family: 'ort-web',
+    threads: 1,
+    name: 'onnxruntime-web (wasm)',
+    peak: 'wasm-simd',
+    everyRound: true,
+  },
+  {
+    id: 'ort-web-2',
+    family: 'ort-web',
+    threads: 2,
+    name: 'onnxruntime-web (wasm)',
+    peak: 'wasm-simd',
+    everyRound: true,
+  },
+  {
+    id: 'tfjs-wasm',
+    family: 'tfjs-wasm',
+    threads: 1,
+    name: 'tfjs wasm backend',
+    peak: 'wasm-simd',
+  },
   // Plain JavaScript: compared with the scalar wasm peak (the JIT emits the same scalar code).
   { id: 'tfjs-cpu', family: 'tfjs-cpu', threads: 1, name: 'tfjs cpu backend', peak: 'wasm-scalar' },
 ];
@@ -121,8 +226,30 @@ export interface Settings {
 export function settings(mode: Mode, rounds = 1): Settings {
   const s: Settings =
     mode === 'quick'
-      ? { mode, minSamples: 3, maxTime: 0.15, minTime: 0.02, slowCall: 0.1, slowBudget: 0.4, minCalls: 1, maxCalls: 4, cap: 2, scalarMaxFlops: 0.5e9 }
-      : { mode, minSamples: 5, maxTime: 1, minTime: 0.05, slowCall: 0.25, slowBudget: 2.5, minCalls: 2, maxCalls: 10, cap: 15, scalarMaxFlops: Infinity };
+      ? {
+          mode,
+          minSamples: 3,
+          maxTime: 0.15,
+          minTime: 0.02,
+          slowCall: 0.1,
+          slowBudget: 0.4,
+          minCalls: 1,
+          maxCalls: 4,
+          cap: 2,
+          scalarMaxFlops: 0.5e9,
+        }
+      : {
+          mode,
+          minSamples: 5,
+          maxTime: 1,
+          minTime: 0.05,
+          slowCall: 0.25,
+          slowBudget: 2.5,
+          minCalls: 2,
+          maxCalls: 10,
+          cap: 15,
+          scalarMaxFlops: Infinity,
+        };
   if (rounds <= 1) return s;
   return {
     ...s,

@@ -29,7 +29,12 @@ class Writer {
 
   /** A length-delimited field (wire type 2): bytes, a string or a nested message. */
   bytes(field: number, data: Uint8Array | string | Writer): this {
-    const b = typeof data === 'string' ? new TextEncoder().encode(data) : data instanceof Writer ? data.finish() : data;
+    const b =
+      typeof data === 'string'
+        ? new TextEncoder().encode(data)
+        : data instanceof Writer
+          ? data.finish()
+          : data;
     this.varint((field << 3) | 2).varint(b.length);
     this.#flush();
     this.#chunks.push(b);
@@ -102,7 +107,8 @@ export function gruModel(
 ): Uint8Array {
   const { seqLen: T, batch: B, inputSize: I, hiddenSize: H } = shape;
   const node = new Writer();
-  for (const input of ['X', 'W', 'R', 'B', ...(withInitialH ? ['', 'initial_h'] : [])]) node.bytes(1, input);
+  for (const input of ['X', 'W', 'R', 'B', ...(withInitialH ? ['', 'initial_h'] : [])])
+    node.bytes(1, input);
   node.bytes(2, 'Y').bytes(2, 'Y_h').bytes(3, 'gru').bytes(4, 'GRU');
   node.bytes(5, intAttr('hidden_size', H)).bytes(5, intAttr('linear_before_reset', 1));
 

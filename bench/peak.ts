@@ -26,9 +26,13 @@ const TOOLS = new URL('./tools/', import.meta.url).pathname;
 
 function nativePeak(tmp: string, notes: string[]): Record<string, number> {
   const exe = join(tmp, 'fma_peak');
-  const cc = spawnSync('g++', ['-O2', '-o', exe, join(TOOLS, 'fma_peak.cpp')], { encoding: 'utf8' });
+  const cc = spawnSync('g++', ['-O2', '-o', exe, join(TOOLS, 'fma_peak.cpp')], {
+    encoding: 'utf8',
+  });
   if (cc.error || cc.status !== 0) {
-    notes.push(`native peak not measured: g++ failed (${cc.error?.message ?? cc.stderr.trim().split('\n')[0]})`);
+    notes.push(
+      `native peak not measured: g++ failed (${cc.error?.message ?? cc.stderr.trim().split('\n')[0]})`,
+    );
     return {};
   }
   const run = spawnSync(exe, { encoding: 'utf8' });
@@ -44,7 +48,17 @@ function nativePeak(tmp: string, notes: string[]): Record<string, number> {
 
 function wasmBytes(tmp: string, notes: string[]): Buffer {
   const out = join(tmp, 'fma_peak_wasm.wasm');
-  const args = ['-O3', '-msimd128', '-fno-vectorize', '-fno-slp-vectorize', '--no-entry', '-sSTANDALONE_WASM', '-o', out, join(TOOLS, 'fma_peak_wasm.c')];
+  const args = [
+    '-O3',
+    '-msimd128',
+    '-fno-vectorize',
+    '-fno-slp-vectorize',
+    '--no-entry',
+    '-sSTANDALONE_WASM',
+    '-o',
+    out,
+    join(TOOLS, 'fma_peak_wasm.c'),
+  ];
   const cc = spawnSync('emcc', args, { encoding: 'utf8' });
   if (!cc.error && cc.status === 0) {
     notes.push('wasm peak: fma_peak_wasm.c compiled now with emcc');
@@ -71,13 +85,19 @@ function wasmPeak(bytes: Buffer): { simd: number; scalar: number } {
     return top;
   };
   // 12 chains per iteration: f32x4 mul + add = 8 flops each, scalar mul + add = 2.
-  return { simd: best(ex.simd_loop as (i: number, s: number) => number, 12 * 8), scalar: best(ex.scalar_loop as (i: number, s: number) => number, 12 * 2) };
+  return {
+    simd: best(ex.simd_loop as (i: number, s: number) => number, 12 * 8),
+    scalar: best(ex.scalar_loop as (i: number, s: number) => number, 12 * 2),
+  };
 }
 
 export function measurePeaks(tmp: string): Peaks {
   const notes: string[] = [];
   const native = nativePeak(tmp, notes);
   const w = wasmPeak(wasmBytes(tmp, notes));
-  const [nativeIsa, nativeBest] = Object.entries(native).sort((a, b) => b[1] - a[1])[0] ?? ['none', 0];
+  const [nativeIsa, nativeBest] = Object.entries(native).sort((a, b) => b[1] - a[1])[0] ?? [
+    'none',
+    0,
+  ];
   return { native, nativeBest, nativeIsa, wasmSimd: w.simd, wasmScalar: w.scalar, notes };
 }

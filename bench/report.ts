@@ -1,5 +1,13 @@
 /** Turns the workers' results into results.md (tables), results.json and sweep.svg. */
-import { GROUPS, SWEEP, type Case, type CaseResult, type GroupResult, type Mode, type PeakKind } from './cases.js';
+import {
+  GROUPS,
+  SWEEP,
+  type Case,
+  type CaseResult,
+  type GroupResult,
+  type Mode,
+  type PeakKind,
+} from './cases.js';
 import type { Peaks } from './peak.js';
 
 export interface Meta {
@@ -24,7 +32,8 @@ export interface Report {
 
 /** Peak GFLOP/s a contestant's throughput is compared with: its instruction set's, times its threads. */
 export function peakOf(kind: PeakKind, threads: number, peaks: Peaks): number {
-  const one = kind === 'native' ? peaks.nativeBest : kind === 'wasm-simd' ? peaks.wasmSimd : peaks.wasmScalar;
+  const one =
+    kind === 'native' ? peaks.nativeBest : kind === 'wasm-simd' ? peaks.wasmSimd : peaks.wasmScalar;
   return one * threads;
 }
 
@@ -113,8 +122,13 @@ export function markdown(rep: Report): string {
   out.push(
     `gru-simd: ${groups
       .filter((g) => g.name.startsWith('gru-simd'))
-      .map((g) => `${g.group} ${g.error ? `unavailable (${g.error})` : `${g.detail}, ${g.threads} thread(s)`}`)
-      .join('; ')}` + (meta.threadsOption !== null ? `; --threads ${meta.threadsOption} asked` : '') + '.',
+      .map(
+        (g) =>
+          `${g.group} ${g.error ? `unavailable (${g.error})` : `${g.detail}, ${g.threads} thread(s)`}`,
+      )
+      .join('; ')}` +
+      (meta.threadsOption !== null ? `; --threads ${meta.threadsOption} asked` : '') +
+      '.',
   );
   out.push(
     'FLOPs: forward 2·3·H·(I+H)·B·T, training step 3× its forward. Speed-up (×) = peer time / gru-simd native time at ' +
@@ -124,9 +138,9 @@ export function markdown(rep: Report): string {
         ? `Rounds: gru-simd native and wasm-simd and onnxruntime-node and -web ran in ${meta.rounds} interleaved rounds (the order rotated each round); ` +
           'their time is the best of the rounds\' medians, and the "rounds" column lists every round\'s median (same unit as time). The others ran once. '
         : '') +
-      'CPU/wall: CPU seconds of the contestant\'s process (all threads) per wall second while timing. ' +
-      'gru-simd\'s forward and training cases write into buffers reused across calls (forward(x, { output, hN }), mse(..., { grad }): its API for server and training loops; ' +
-      'a new output array per call adds the page faults of its first touch, about 3 ms for B\'s 6.5 MB on this VM) and E uses stream.stepInto; the peers return new arrays. ' +
+      "CPU/wall: CPU seconds of the contestant's process (all threads) per wall second while timing. " +
+      "gru-simd's forward and training cases write into buffers reused across calls (forward(x, { output, hN }), mse(..., { grad }): its API for server and training loops; " +
+      "a new output array per call adds the page faults of its first touch, about 3 ms for B's 6.5 MB on this VM) and E uses stream.stepInto; the peers return new arrays. " +
       'tfjs computes the reset-before GRU (it cannot do reset-after; same FLOPs); every contestant is checked against gru-simd on the same weights first (check column).',
   );
 
@@ -140,7 +154,14 @@ export function markdown(rep: Report): string {
   for (const g of groups) {
     const cells = headline.map((c) => {
       const r = resultOf(g, c);
-      if (g.error || r?.status !== 'ok') return g.error ? 'failed' : r?.status === 'skipped' && r.note !== 'no training API' ? 'skipped' : r?.status === 'failed' ? 'failed' : '–';
+      if (g.error || r?.status !== 'ok')
+        return g.error
+          ? 'failed'
+          : r?.status === 'skipped' && r.note !== 'no training API'
+            ? 'skipped'
+            : r?.status === 'failed'
+              ? 'failed'
+              : '–';
       const s = speedup(groups, g, c);
       return `${timeCell(c, r)}${s !== null && !isNative(g) ? ` (×${s.toFixed(2)})` : ''}`;
     });
@@ -152,9 +173,13 @@ export function markdown(rep: Report): string {
     out.push('');
     out.push(`## ${c.label}`);
     out.push('');
-    out.push(`${(c.flops / 1e9).toPrecision(3)} GFLOP per call${c.kind === 'stream' ? ' (one step; the time includes the call overhead: JS → backend → JS, output and state returned)' : ''}.`);
+    out.push(
+      `${(c.flops / 1e9).toPrecision(3)} GFLOP per call${c.kind === 'stream' ? ' (one step; the time includes the call overhead: JS → backend → JS, output and state returned)' : ''}.`,
+    );
     out.push('');
-    out.push('| contestant | threads | time | ± | rounds | GFLOP/s | % peak | native speed-up | CPU/wall | check |');
+    out.push(
+      '| contestant | threads | time | ± | rounds | GFLOP/s | % peak | native speed-up | CPU/wall | check |',
+    );
     out.push('|---|---|---|---|---|---|---|---|---|---|');
     for (const g of groups) {
       const r = resultOf(g, c);
@@ -177,7 +202,9 @@ export function markdown(rep: Report): string {
   for (const B of SWEEP.batches) {
     const pts = cases.filter((c) => c.workload === 'sweep' && c.batch === B);
     out.push('');
-    out.push(`## Sweep, batch ${B}, T${SWEEP.seqLen} I${SWEEP.inputSize}: GFLOP/s (gru-simd native speed-up)`);
+    out.push(
+      `## Sweep, batch ${B}, T${SWEEP.seqLen} I${SWEEP.inputSize}: GFLOP/s (gru-simd native speed-up)`,
+    );
     out.push('');
     out.push(`| contestant | threads | ${pts.map((c) => `H${c.hiddenSize}`).join(' | ')} |`);
     out.push(`|---|---|${pts.map(() => '---|').join('')}`);
@@ -197,14 +224,32 @@ export function markdown(rep: Report): string {
   out.push('');
   out.push('## Contestants that could not run');
   out.push('');
-  out.push(failed.length ? failed.map((g) => `- ${label(g)}: ${g.error}`).join('\n') : 'None: every contestant loaded and ran.');
+  out.push(
+    failed.length
+      ? failed.map((g) => `- ${label(g)}: ${g.error}`).join('\n')
+      : 'None: every contestant loaded and ran.',
+  );
   out.push('');
-  out.push(`Per-contestant wall time (s): ${groups.map((g) => `${g.group} ${g.wallSeconds.toFixed(0)}`).join(', ')}.`);
+  out.push(
+    `Per-contestant wall time (s): ${groups.map((g) => `${g.group} ${g.wallSeconds.toFixed(0)}`).join(', ')}.`,
+  );
   if (!nativeGroup || nativeGroup.error) out.push('\ngru-simd native did not run: no speed-ups.');
   return `${out.join('\n')}\n`;
 }
 
-const COLORS = ['#d62728', '#ff7f0e', '#8c564b', '#bcbd22', '#1f77b4', '#17becf', '#2ca02c', '#98df8a', '#9467bd', '#7f7f7f', '#e377c2'];
+const COLORS = [
+  '#d62728',
+  '#ff7f0e',
+  '#8c564b',
+  '#bcbd22',
+  '#1f77b4',
+  '#17becf',
+  '#2ca02c',
+  '#98df8a',
+  '#9467bd',
+  '#7f7f7f',
+  '#e377c2',
+];
 
 /** GFLOP/s vs hidden size, one panel per batch size, log-log, one line per contestant. */
 export function sweepSvg(rep: Report): string {
@@ -215,11 +260,15 @@ export function sweepSvg(rep: Report): string {
   const legendH = 20 * Math.ceil(groups.length / 3) + 10;
   const W = SWEEP.batches.length * (panelW + m.l + m.r);
   const H = panelH + m.t + m.b + legendH;
-  const all = groups.flatMap((g) => cases.filter((c) => c.workload === 'sweep').map((c) => gflops(c, resultOf(g, c))));
+  const all = groups.flatMap((g) =>
+    cases.filter((c) => c.workload === 'sweep').map((c) => gflops(c, resultOf(g, c))),
+  );
   const vals = all.filter((v): v is number => v !== null && v > 0);
   const lo = Math.floor(Math.log10(Math.min(...vals, 1)));
   const hi = Math.ceil(Math.log10(Math.max(...vals, 10)));
-  const hs = [...new Set(cases.filter((c) => c.workload === 'sweep').map((c) => c.hiddenSize))].sort((a, b) => a - b);
+  const hs = [
+    ...new Set(cases.filter((c) => c.workload === 'sweep').map((c) => c.hiddenSize)),
+  ].sort((a, b) => a - b);
   const x0 = Math.log2(hs[0] as number);
   const x1 = Math.log2(hs[hs.length - 1] as number);
   const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
@@ -232,19 +281,29 @@ export function sweepSvg(rep: Report): string {
     const oy = m.t;
     const X = (h: number): number => ox + ((Math.log2(h) - x0) / (x1 - x0 || 1)) * panelW;
     const Y = (v: number): number => oy + panelH - ((Math.log10(v) - lo) / (hi - lo)) * panelH;
-    parts.push(`<text x="${ox + panelW / 2}" y="${oy - 15}" text-anchor="middle" font-size="14">batch ${B}, T${SWEEP.seqLen} I${SWEEP.inputSize} (${rep.meta.mode})</text>`);
+    parts.push(
+      `<text x="${ox + panelW / 2}" y="${oy - 15}" text-anchor="middle" font-size="14">batch ${B}, T${SWEEP.seqLen} I${SWEEP.inputSize} (${rep.meta.mode})</text>`,
+    );
     for (let e = lo; e <= hi; e++) {
       const y = Y(10 ** e);
       parts.push(`<line x1="${ox}" x2="${ox + panelW}" y1="${y}" y2="${y}" stroke="#ddd"/>`);
-      parts.push(`<text x="${ox - 6}" y="${y + 4}" text-anchor="end">${10 ** e >= 1 ? 10 ** e : (10 ** e).toPrecision(1)}</text>`);
+      parts.push(
+        `<text x="${ox - 6}" y="${y + 4}" text-anchor="end">${10 ** e >= 1 ? 10 ** e : (10 ** e).toPrecision(1)}</text>`,
+      );
     }
     for (const h of hs) {
       parts.push(`<line x1="${X(h)}" x2="${X(h)}" y1="${oy}" y2="${oy + panelH}" stroke="#eee"/>`);
       parts.push(`<text x="${X(h)}" y="${oy + panelH + 16}" text-anchor="middle">${h}</text>`);
     }
-    parts.push(`<rect x="${ox}" y="${oy}" width="${panelW}" height="${panelH}" fill="none" stroke="#444"/>`);
-    parts.push(`<text x="${ox + panelW / 2}" y="${oy + panelH + 34}" text-anchor="middle">hidden size H</text>`);
-    parts.push(`<text transform="translate(${ox - 45} ${oy + panelH / 2}) rotate(-90)" text-anchor="middle">GFLOP/s</text>`);
+    parts.push(
+      `<rect x="${ox}" y="${oy}" width="${panelW}" height="${panelH}" fill="none" stroke="#444"/>`,
+    );
+    parts.push(
+      `<text x="${ox + panelW / 2}" y="${oy + panelH + 34}" text-anchor="middle">hidden size H</text>`,
+    );
+    parts.push(
+      `<text transform="translate(${ox - 45} ${oy + panelH / 2}) rotate(-90)" text-anchor="middle">GFLOP/s</text>`,
+    );
     groups.forEach((g, i) => {
       const pts = cases
         .filter((c) => c.workload === 'sweep' && c.batch === B)
@@ -253,8 +312,13 @@ export function sweepSvg(rep: Report): string {
       if (!pts.length) return;
       const color = COLORS[i % COLORS.length] as string;
       const dash = g.threads > 1 ? ' stroke-dasharray="5 3"' : '';
-      parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2"${dash} points="${pts.map(([h, v]) => `${X(h).toFixed(1)},${Y(v).toFixed(1)}`).join(' ')}"/>`);
-      for (const [h, v] of pts) parts.push(`<circle cx="${X(h).toFixed(1)}" cy="${Y(v).toFixed(1)}" r="3" fill="${color}"><title>${esc(label(g))} H${h}: ${fmt(v)} GFLOP/s</title></circle>`);
+      parts.push(
+        `<polyline fill="none" stroke="${color}" stroke-width="2"${dash} points="${pts.map(([h, v]) => `${X(h).toFixed(1)},${Y(v).toFixed(1)}`).join(' ')}"/>`,
+      );
+      for (const [h, v] of pts)
+        parts.push(
+          `<circle cx="${X(h).toFixed(1)}" cy="${Y(v).toFixed(1)}" r="3" fill="${color}"><title>${esc(label(g))} H${h}: ${fmt(v)} GFLOP/s</title></circle>`,
+        );
     });
   });
   groups.forEach((g, i) => {
@@ -264,8 +328,12 @@ export function sweepSvg(rep: Report): string {
     const y = m.t + panelH + m.b + 10 + row * 20;
     const color = COLORS[i % COLORS.length] as string;
     const dash = g.threads > 1 ? ' stroke-dasharray="5 3"' : '';
-    parts.push(`<line x1="${x}" x2="${x + 24}" y1="${y}" y2="${y}" stroke="${color}" stroke-width="2"${dash}/>`);
-    parts.push(`<text x="${x + 30}" y="${y + 4}">${esc(label(g))}${g.error ? ' (failed)' : ''}</text>`);
+    parts.push(
+      `<line x1="${x}" x2="${x + 24}" y1="${y}" y2="${y}" stroke="${color}" stroke-width="2"${dash}/>`,
+    );
+    parts.push(
+      `<text x="${x + 30}" y="${y + 4}">${esc(label(g))}${g.error ? ' (failed)' : ''}</text>`,
+    );
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;

@@ -6,7 +6,10 @@ import type { CaseResult, GroupResult, GroupSpec } from './cases.js';
  * round, then only those timed in every round, rotated by 3 places per round, so no contestant
  * always runs right after the same one or at the same point of the run.
  */
-export function roundOrder<G extends Pick<GroupSpec, 'everyRound'>>(selected: readonly G[], round: number): G[] {
+export function roundOrder<G extends Pick<GroupSpec, 'everyRound'>>(
+  selected: readonly G[],
+  round: number,
+): G[] {
   const these = round === 0 ? [...selected] : selected.filter((g) => g.everyRound);
   const shift = these.length ? (round * 3) % these.length : 0;
   return [...these.slice(shift), ...these.slice(0, shift)];
@@ -22,7 +25,9 @@ export function mergeRounds(runs: GroupResult[]): GroupResult {
   const wallSeconds = runs.reduce((sum, r) => sum + r.wallSeconds, 0);
   if (loaded.length === 0) return { ...first, wallSeconds };
   const results: CaseResult[] = first.results.map((r0) => {
-    const all = loaded.map((run) => run.results.find((r) => r.caseId === r0.caseId)).filter((r): r is CaseResult => r !== undefined);
+    const all = loaded
+      .map((run) => run.results.find((r) => r.caseId === r0.caseId))
+      .filter((r): r is CaseResult => r !== undefined);
     const ok = all.filter((r) => r.status === 'ok' && r.median !== undefined);
     if (ok.length === 0) return all[0] ?? r0;
     const best = ok.reduce((a, b) => ((b.median as number) < (a.median as number) ? b : a));
@@ -30,4 +35,3 @@ export function mergeRounds(runs: GroupResult[]): GroupResult {
   });
   return { ...first, results, wallSeconds };
 }
-

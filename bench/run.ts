@@ -18,7 +18,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cases, defaultRounds, GROUPS, type GroupResult, type GroupSpec, type Mode } from './cases.js';
+import {
+  cases,
+  defaultRounds,
+  GROUPS,
+  type GroupResult,
+  type GroupSpec,
+  type Mode,
+} from './cases.js';
 import { mergeRounds, roundOrder } from './rounds.js';
 import { measurePeaks } from './peak.js';
 import { markdown, sweepSvg, type Report } from './report.js';
@@ -28,13 +35,17 @@ function arg(name: string): string | undefined {
   return i < 0 ? undefined : process.argv[i + 1];
 }
 
-const mode: Mode = process.argv.includes('--quick') || ['1', 'true'].includes(process.env.BENCH_QUICK ?? '') ? 'quick' : 'full';
+const mode: Mode =
+  process.argv.includes('--quick') || ['1', 'true'].includes(process.env.BENCH_QUICK ?? '')
+    ? 'quick'
+    : 'full';
 const threadsOption = arg('threads') === undefined ? null : Number(arg('threads'));
 if (threadsOption !== null && !(Number.isInteger(threadsOption) && threadsOption > 0)) {
   throw new Error(`--threads must be a positive integer, got ${arg('threads')}`);
 }
 const roundsOption = arg('rounds') === undefined ? defaultRounds(mode) : Number(arg('rounds'));
-if (!(Number.isInteger(roundsOption) && roundsOption > 0)) throw new Error(`--rounds must be a positive integer, got ${arg('rounds')}`);
+if (!(Number.isInteger(roundsOption) && roundsOption > 0))
+  throw new Error(`--rounds must be a positive integer, got ${arg('rounds')}`);
 const rounds = roundsOption;
 const only = arg('only')?.split(',');
 const outDir = arg('out') ?? new URL('./results/', import.meta.url).pathname;
@@ -53,12 +64,25 @@ function affinity(n: number): string | null {
 function runWorker(g: GroupSpec, cpus: string | null = null): Promise<GroupResult> {
   const out = join(tmp, `${g.id}.json`);
   rmSync(out, { force: true });
-  const args = ['--import', 'tsx', new URL('./worker.ts', import.meta.url).pathname, '--group', g.id, '--mode', mode, '--out', out];
+  const args = [
+    '--import',
+    'tsx',
+    new URL('./worker.ts', import.meta.url).pathname,
+    '--group',
+    g.id,
+    '--mode',
+    mode,
+    '--out',
+    out,
+  ];
   if (g.everyRound && rounds > 1) args.push('--rounds', String(rounds));
-  if (threadsOption !== null && g.family === 'gru-simd' && !g.fixedThreads) args.push('--threads', String(threadsOption));
+  if (threadsOption !== null && g.family === 'gru-simd' && !g.fixedThreads)
+    args.push('--threads', String(threadsOption));
   const t0 = performance.now();
   return new Promise((resolve) => {
-    const [cmd, argv] = cpus ? ['taskset', ['-c', cpus, process.execPath, ...args]] : [process.execPath, args];
+    const [cmd, argv] = cpus
+      ? ['taskset', ['-c', cpus, process.execPath, ...args]]
+      : [process.execPath, args];
     const env = cpus ? { ...process.env, GRU_BENCH_AFFINITY: cpus } : process.env;
     const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], env });
     let tail = '';
@@ -71,8 +95,19 @@ function runWorker(g: GroupSpec, cpus: string | null = null): Promise<GroupResul
       clearTimeout(timer);
       if (existsSync(out)) return resolve(JSON.parse(readFileSync(out, 'utf8')) as GroupResult);
       const lastLine = tail.trim().split('\n').filter(Boolean).pop() ?? '';
-      const why = signal === 'SIGKILL' ? `stopped after ${WORKER_LIMIT_S} s` : `worker exited with ${signal ?? code}`;
-      resolve({ group: g.id, name: g.name, threads: g.threads, detail: '', error: `${why}: ${lastLine}`, results: [], wallSeconds: (performance.now() - t0) / 1e3 });
+      const why =
+        signal === 'SIGKILL'
+          ? `stopped after ${WORKER_LIMIT_S} s`
+          : `worker exited with ${signal ?? code}`;
+      resolve({
+        group: g.id,
+        name: g.name,
+        threads: g.threads,
+        detail: '',
+        error: `${why}: ${lastLine}`,
+        results: [],
+        wallSeconds: (performance.now() - t0) / 1e3,
+      });
     });
   });
 }
@@ -81,17 +116,26 @@ process.stderr.write(`gru-simd bench, ${mode} mode: measuring this machine's pea
 const peaks = measurePeaks(tmp);
 /** One worker run of g, with the CPU-affinity retry for a fixed thread count. */
 async function runGroup(g: GroupSpec, round: number): Promise<GroupResult> {
-  const threads = g.family === 'gru-simd' && !g.fixedThreads ? '' : `, ${g.fixedThreads ?? g.threads} thread(s)`;
-  process.stderr.write(`${g.name}${threads}${rounds > 1 ? ` (round ${round + 1}/${rounds})` : ''}:\n`);
+  const threads =
+    g.family === 'gru-simd' && !g.fixedThreads ? '' : `, ${g.fixedThreads ?? g.threads} thread(s)`;
+  process.stderr.write(
+    `${g.name}${threads}${rounds > 1 ? ` (round ${round + 1}/${rounds})` : ''}:\n`,
+  );
   const r = await runWorker(g);
   if (!r.needsAffinity) return r;
   const list = affinity(r.needsAffinity);
   return list
     ? runWorker(g, list)
-    : { ...r, error: `cannot run on ${r.needsAffinity} thread(s): no setThreads in gru-simd and no taskset`, needsAffinity: undefined };
+    : {
+        ...r,
+        error: `cannot run on ${r.needsAffinity} thread(s): no setThreads in gru-simd and no taskset`,
+        needsAffinity: undefined,
+      };
 }
 
-const selected = GROUPS.filter((g) => (!only || only.includes(g.id)) && !(g.fixedThreads && g.fixedThreads >= cpus().length));
+const selected = GROUPS.filter(
+  (g) => (!only || only.includes(g.id)) && !(g.fixedThreads && g.fixedThreads >= cpus().length),
+);
 const runs = new Map<string, GroupResult[]>(selected.map((g) => [g.id, []]));
 for (let round = 0; round < rounds; round++) {
   for (const g of roundOrder(selected, round)) runs.get(g.id)?.push(await runGroup(g, round));
@@ -120,4 +164,6 @@ const md = markdown(report);
 writeFileSync(join(outDir, 'results.md'), md);
 writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(report, null, 1)}\n`);
 writeFileSync(join(outDir, 'sweep.svg'), sweepSvg(report));
-process.stdout.write(`\n${md}\nWritten: ${join(outDir, 'results.md')}, results.json, sweep.svg (${report.meta.wallSeconds.toFixed(0)} s)\n`);
+process.stdout.write(
+  `\n${md}\nWritten: ${join(outDir, 'results.md')}, results.json, sweep.svg (${report.meta.wallSeconds.toFixed(0)} s)\n`,
+);

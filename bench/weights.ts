@@ -65,7 +65,8 @@ export function toOnnx(w: TorchWeights): OnnxGruWeights {
 function kerasKernel(m: Float32Array, H: number, cols: number): Float32Array {
   const g = zrn(m, H, cols);
   const out = new Float32Array(m.length);
-  for (let row = 0; row < 3 * H; row++) for (let c = 0; c < cols; c++) out[c * 3 * H + row] = g[row * cols + c] as number;
+  for (let row = 0; row < 3 * H; row++)
+    for (let c = 0; c < cols; c++) out[c * 3 * H + row] = g[row * cols + c] as number;
   return out;
 }
 
@@ -73,7 +74,11 @@ function kerasKernel(m: Float32Array, H: number, cols: number): Float32Array {
  * tfjs GRU (resetAfter false, one bias): kernel [I, 3H], recurrentKernel [H, 3H], bias [3H]
  * = bias_ih in z, r, h order. The matching gru-simd layer is resetAfter: false with bias_hh 0.
  */
-export function toKeras(w: TorchWeights): { kernel: Float32Array; recurrentKernel: Float32Array; bias: Float32Array } {
+export function toKeras(w: TorchWeights): {
+  kernel: Float32Array;
+  recurrentKernel: Float32Array;
+  bias: Float32Array;
+} {
   const H = w.hiddenSize;
   return {
     kernel: kerasKernel(w.weight_ih, H, w.inputSize),
@@ -85,6 +90,8 @@ export function toKeras(w: TorchWeights): { kernel: Float32Array; recurrentKerne
 /** [T, B, F] → [B, T, F] (tfjs takes batch-major sequences). */
 export function timeToBatchMajor(x: Float32Array, T: number, B: number, F: number): Float32Array {
   const out = new Float32Array(x.length);
-  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) out.set(x.subarray((t * B + b) * F, (t * B + b + 1) * F), (b * T + t) * F);
+  for (let t = 0; t < T; t++)
+    for (let b = 0; b < B; b++)
+      out.set(x.subarray((t * B + b) * F, (t * B + b + 1) * F), (b * T + t) * F);
   return out;
 }

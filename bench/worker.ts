@@ -8,7 +8,16 @@
  */
 import { writeFileSync } from 'node:fs';
 import Benchmark from 'benchmark';
-import { cases, GROUPS, settings, type Case, type CaseResult, type GroupResult, type Mode, type Settings } from './cases.js';
+import {
+  cases,
+  GROUPS,
+  settings,
+  type Case,
+  type CaseResult,
+  type GroupResult,
+  type Mode,
+  type Settings,
+} from './cases.js';
 import { gruSimd, prepareGruSimd } from './contestants/gru-simd.js';
 import { ort } from './contestants/ort.js';
 import { tfjs } from './contestants/tfjs.js';
@@ -65,10 +74,14 @@ async function reference(c: Case, resetAfter: boolean): Promise<{ probe: Probe; 
 function compare(got: Probe, want: Probe): { ok: boolean; text: string } {
   if (got.kind === 'loss' && want.kind === 'loss') {
     const rel = Math.abs(got.value - want.value) / Math.max(Math.abs(want.value), 1e-12);
-    return { ok: rel <= TOLERANCE.lossRelative, text: `first-step loss rel. diff ${rel.toExponential(1)}` };
+    return {
+      ok: rel <= TOLERANCE.lossRelative,
+      text: `first-step loss rel. diff ${rel.toExponential(1)}`,
+    };
   }
   if (got.kind === 'output' && want.kind === 'output') {
-    if (got.data.length !== want.data.length) return { ok: false, text: `output length ${got.data.length}, expected ${want.data.length}` };
+    if (got.data.length !== want.data.length)
+      return { ok: false, text: `output length ${got.data.length}, expected ${want.data.length}` };
     let max = 0;
     for (let i = 0; i < got.data.length; i++) {
       const d = Math.abs((got.data[i] as number) - (want.data[i] as number));
@@ -124,7 +137,13 @@ function sampled(p: Prepared, s: Settings): Promise<Partial<CaseResult>> {
       onComplete: () => {
         if (failure || bench.error) return reject(failure ?? bench.error);
         const st = bench.stats;
-        resolve({ median: median(st.sample), mean: st.mean, rme: st.rme, samples: st.sample.length, method: 'benchmark.js' });
+        resolve({
+          median: median(st.sample),
+          mean: st.mean,
+          rme: st.rme,
+          samples: st.sample.length,
+          method: 'benchmark.js',
+        });
       },
     });
     bench.run({ async: p.async });
@@ -142,14 +161,22 @@ function estimate(c: Case, measured: { c: Case; seconds: number }[]): number | n
   return last ? (last.seconds * c.flops) / last.c.flops : null;
 }
 
-async function runCase(contestant: Contestant, group: string, c: Case, s: Settings, measured: { c: Case; seconds: number }[]): Promise<CaseResult> {
+async function runCase(
+  contestant: Contestant,
+  group: string,
+  c: Case,
+  s: Settings,
+  measured: { c: Case; seconds: number }[],
+): Promise<CaseResult> {
   const base = { caseId: c.id };
   const why = contestant.unsupported(c);
   if (why) return { ...base, status: 'skipped', note: why };
-  if (group === 'wasm' && c.flops > s.scalarMaxFlops) return { ...base, status: 'skipped', note: 'quick mode (scalar, big case)' };
+  if (group === 'wasm' && c.flops > s.scalarMaxFlops)
+    return { ...base, status: 'skipped', note: 'quick mode (scalar, big case)' };
   const est = estimate(c, measured);
   const cap = c.workload === 'sweep' ? s.cap : s.cap * (s.mode === 'full' ? 4 : 1.5);
-  if (est !== null && est > cap) return { ...base, status: 'skipped', note: `> ${cap} s per call (est. ${est.toFixed(0)} s)` };
+  if (est !== null && est > cap)
+    return { ...base, status: 'skipped', note: `> ${cap} s per call (est. ${est.toFixed(0)} s)` };
 
   const ref = group === 'native' ? null : await reference(c, contestant.resetAfter);
   const p = await contestant.prepare(c);
@@ -161,7 +188,8 @@ async function runCase(contestant: Contestant, group: string, c: Case, s: Settin
     if (ref) {
       const cmp = compare(probe, ref.probe);
       check = `${cmp.text} vs ${ref.name}`;
-      if (!cmp.ok) return { ...base, status: 'failed', note: `does not match gru-simd: ${check}`, check };
+      if (!cmp.ok)
+        return { ...base, status: 'failed', note: `does not match gru-simd: ${check}`, check };
     }
     // CPU time of this process (every thread) per wall second while timing: shows the threads really used.
     const cpu0 = process.cpuUsage();
@@ -185,7 +213,14 @@ async function main(): Promise<void> {
   const s = settings(mode, Number(arg('rounds') ?? 1));
   const spec = GROUPS.find((g) => g.id === group);
   const started = now();
-  const result: GroupResult = { group, name: spec?.name ?? group, threads: spec?.threads ?? 1, detail: '', results: [], wallSeconds: 0 };
+  const result: GroupResult = {
+    group,
+    name: spec?.name ?? group,
+    threads: spec?.threads ?? 1,
+    detail: '',
+    results: [],
+    wallSeconds: 0,
+  };
   let contestant: Contestant;
   try {
     contestant = await load(group, threadsArg === undefined ? undefined : Number(threadsArg));
@@ -221,7 +256,10 @@ async function main(): Promise<void> {
       r = { caseId: c.id, status: 'failed', note: (e as Error).message.split('\n')[0] as string };
     }
     result.results.push(r);
-    const what = r.status === 'ok' ? `${((r.median as number) * 1e3).toPrecision(4)} ms (${r.method}, n=${r.samples}) ${r.check}` : `${r.status}: ${r.note}`;
+    const what =
+      r.status === 'ok'
+        ? `${((r.median as number) * 1e3).toPrecision(4)} ms (${r.method}, n=${r.samples}) ${r.check}`
+        : `${r.status}: ${r.note}`;
     log(`  ${group.padEnd(10)} ${c.id.padEnd(14)} ${what}`);
   }
   result.wallSeconds = now() - started;

@@ -19,11 +19,14 @@ function randomInput(n: number, seed: number): Float32Array {
 }
 
 const info = await init();
-console.log(`gru-simd chose the ${info.backend} backend, ISA ${info.isa}, ${info.threads} thread(s)`);
+console.log(
+  `gru-simd chose the ${info.backend} backend, ISA ${info.isa}, ${info.threads} thread(s)`,
+);
 if (info.fallbackReason) console.log(`  (${info.fallbackReason})`);
 
 const x = randomInput(shape.seqLen * shape.batch * shape.inputSize, 7);
-const flops = 2 * 3 * shape.hiddenSize * (shape.inputSize + shape.hiddenSize) * shape.batch * shape.seqLen;
+const flops =
+  2 * 3 * shape.hiddenSize * (shape.inputSize + shape.hiddenSize) * shape.batch * shape.seqLen;
 console.log(
   `\nforward: batch ${shape.batch}, seq ${shape.seqLen}, input ${shape.inputSize}, hidden ${shape.hiddenSize}` +
     ` (${(flops / 1e9).toFixed(2)} GFLOP per call)`,
@@ -37,7 +40,12 @@ for (const name of ['native', 'wasm-simd', 'wasm'] as BackendName[]) {
     console.log(`  ${name.padEnd(9)} not available: ${(e as Error).message}`);
     continue;
   }
-  const gru = new GRU({ inputSize: shape.inputSize, hiddenSize: shape.hiddenSize, seed: 42, backend });
+  const gru = new GRU({
+    inputSize: shape.inputSize,
+    hiddenSize: shape.hiddenSize,
+    seed: 42,
+    backend,
+  });
   gru.forward(x, { batch: shape.batch }); // warm-up: scratch allocation, page faults
   const runs = name === 'wasm' ? 2 : 5;
   const times: number[] = [];
@@ -52,7 +60,8 @@ for (const name of ['native', 'wasm-simd', 'wasm'] as BackendName[]) {
   let agreement = '';
   if (reference && output) {
     let maxDiff = 0;
-    for (let i = 0; i < output.length; i++) maxDiff = Math.max(maxDiff, Math.abs(output[i]! - reference[i]!));
+    for (let i = 0; i < output.length; i++)
+      maxDiff = Math.max(maxDiff, Math.abs(output[i]! - reference[i]!));
     agreement = `, max |difference| to the first backend ${maxDiff.toExponential(2)}`;
   } else {
     reference = output;

@@ -78,6 +78,8 @@ console.log(`${STEPS} steps in ${seconds.toFixed(1)} s (${(STEPS / seconds).toFi
 
 const pred = model.predict({ x: heldOut.x, batch: B });
 for (let b = 0; b < 3; b++) {
-  console.log(`  sequence ${b}: target ${heldOut.targets[b]!.toFixed(3)}, predicted ${pred[b]!.toFixed(3)}`);
+  console.log(
+    `  sequence ${b}: target ${heldOut.targets[b]!.toFixed(3)}, predicted ${pred[b]!.toFixed(3)}`,
+  );
 }
 model.dispose();

@@ -49,7 +49,7 @@ function findNodeDir() {
 }
 
 const nodeGyp = findNodeGyp();
-if (!nodeGyp) fail('node-gyp not found (neither npm_config_node_gyp nor npm\'s bundled copy)');
+if (!nodeGyp) fail("node-gyp not found (neither npm_config_node_gyp nor npm's bundled copy)");
 const nodeDir = findNodeDir();
 
 mkdirSync(stage, { recursive: true });

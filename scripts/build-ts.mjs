@@ -11,7 +11,9 @@ import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { build } from 'esbuild';
 
 rmSync('dist', { recursive: true, force: true });
-execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+  stdio: 'inherit',
+});
 
 mkdirSync('dist/cjs', { recursive: true });
 await build({
@@ -34,6 +36,9 @@ writeFileSync('dist/cjs/index.d.cts', "export * from '../esm/index.js';\n");
 
 mkdirSync('dist/wasm', { recursive: true });
 const modules = readdirSync('wasm').filter((f) => f.endsWith('.wasm'));
-if (modules.length === 0) throw new Error('build-ts: no wasm/*.wasm to copy (run npm run build:wasm)');
+if (modules.length === 0)
+  throw new Error('build-ts: no wasm/*.wasm to copy (run npm run build:wasm)');
 for (const f of modules) copyFileSync(`wasm/${f}`, `dist/wasm/${f}`);
-console.log(`build-ts: dist/esm (tsc), dist/cjs/index.cjs (esbuild), dist/wasm (${modules.join(', ')})`);
+console.log(
+  `build-ts: dist/esm (tsc), dist/cjs/index.cjs (esbuild), dist/wasm (${modules.join(', ')})`,
+);

@@ -25,7 +25,9 @@ try {
       process.exit(0);
     }
   } else {
-    console.error(`check-format: files above are not clang-formatted; run: clang-format -i ${files.join(' ')}`);
+    console.error(
+      `check-format: files above are not clang-formatted; run: clang-format -i ${files.join(' ')}`,
+    );
   }
   process.exit(1);
 }

@@ -29,13 +29,21 @@ const handleKind = (type) => (type === 'gru_handle' ? 'any' : /^gru_(\w+)_handle
 const SCALARS = { int32_t: 'i32', uint32_t: 'u32', float: 'f32' };
 const ARRAYS = { float: 'f32', int32_t: 'i32' };
 const SCALAR_OUTS = { size_t: 'size', int32_t: 'i32', float: 'f32', 'const char*': 'str' };
-const RETURNS = { int: 'status', int32_t: 'i32', size_t: 'size', 'const char*': 'str', void: 'void' };
+const RETURNS = {
+  int: 'status',
+  int32_t: 'i32',
+  size_t: 'size',
+  'const char*': 'str',
+  void: 'void',
+};
 
 /** Every GRU_API declaration: { name, ret, async, params: [{ type, name, nullable }] }. */
 function parseFunctions(text) {
   const code = text.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/.*$/gm, ' ');
   const functions = [];
-  for (const m of code.matchAll(/\bGRU_API\s+((?:GRU_ASYNC\s+)?)([\w\s*]+?)\s*\b(gru_\w+)\s*\(([^)]*)\)\s*;/g)) {
+  for (const m of code.matchAll(
+    /\bGRU_API\s+((?:GRU_ASYNC\s+)?)([\w\s*]+?)\s*\b(gru_\w+)\s*\(([^)]*)\)\s*;/g,
+  )) {
     const [, asyncMark, ret, name, paramText] = m;
     const params =
       paramText.trim() === 'void'
@@ -47,9 +55,18 @@ function parseFunctions(text) {
               .trim()
               .match(/^(.*?)(\w+)$/s);
             if (!pm) fail(`${name}: cannot read parameter "${p.trim()}"`);
-            return { type: pm[1].replace(/\s+/g, ' ').replace(/\s*\*/g, '*').trim(), name: pm[2], nullable };
+            return {
+              type: pm[1].replace(/\s+/g, ' ').replace(/\s*\*/g, '*').trim(),
+              name: pm[2],
+              nullable,
+            };
           });
-    functions.push({ name, ret: ret.replace(/\s+/g, ' ').replace(/\s*\*/g, '*').trim(), async: asyncMark !== '', params });
+    functions.push({
+      name,
+      ret: ret.replace(/\s+/g, ' ').replace(/\s*\*/g, '*').trim(),
+      async: asyncMark !== '',
+      params,
+    });
   }
   return functions;
 }
@@ -71,31 +88,47 @@ function describe(fn) {
       args.push({ name: camel(p.name), kind: 'str' });
     } else if (p.type.endsWith('*') && lengthFollows && base in ARRAYS && !p.type.endsWith('**')) {
       const dir = p.type.startsWith('const ') ? 'in' : 'out';
-      args.push({ name: camel(p.name), kind: 'array', type: ARRAYS[base], dir, nullable: p.nullable });
+      args.push({
+        name: camel(p.name),
+        kind: 'array',
+        type: ARRAYS[base],
+        dir,
+        nullable: p.nullable,
+      });
       i++; // the length travels with the array
     } else if (p.type.endsWith('*') && !lengthFollows) {
       if (out) fail(`${fn.name}: more than one scalar result`);
       const t = p.type.slice(0, -1);
       const type = handleKind(t) ? 'handle' : SCALAR_OUTS[t];
       if (!type) fail(`${fn.name}: unsupported result type ${p.type}`);
-      if (i !== fn.params.length - 1) fail(`${fn.name}: a scalar result must be the last parameter`);
+      if (i !== fn.params.length - 1)
+        fail(`${fn.name}: a scalar result must be the last parameter`);
       out = { name: p.name, type, of: handleKind(t) };
     } else {
       fail(`${fn.name}: unsupported parameter "${p.type} ${p.name}"`);
     }
-    if (p.nullable && args.at(-1)?.kind !== 'array') fail(`${fn.name}: GRU_NULLABLE on a non-array ${p.name}`);
+    if (p.nullable && args.at(-1)?.kind !== 'array')
+      fail(`${fn.name}: GRU_NULLABLE on a non-array ${p.name}`);
   }
   const ret = RETURNS[fn.ret];
   if (!ret) fail(`${fn.name}: unsupported return type ${fn.ret}`);
   if (out && ret !== 'status') fail(`${fn.name}: a scalar result needs an int (status) return`);
-  return { c: fn.name, method: camel(fn.name.replace(/^gru_/, '')), args, ret, out, async: fn.async };
+  return {
+    c: fn.name,
+    method: camel(fn.name.replace(/^gru_/, '')),
+    args,
+    ret,
+    out,
+    async: fn.async,
+  };
 }
 
 /** #define NAME number and enum constants, in header order. */
 function parseConstants(text) {
   const code = text.replace(/\/\*[\s\S]*?\*\//g, ' ');
   const constants = [];
-  for (const m of code.matchAll(/^#define\s+(GRU_[A-Z0-9_]+)\s+(\d+)\s*$/gm)) constants.push([m[1], Number(m[2])]);
+  for (const m of code.matchAll(/^#define\s+(GRU_[A-Z0-9_]+)\s+(\d+)\s*$/gm))
+    constants.push([m[1], Number(m[2])]);
   for (const m of code.matchAll(/enum(?:\s+\w+)?\s*\{([^}]*)\}/g)) {
     for (const item of m[1].split(',')) {
       const e = item.trim().match(/^(GRU_\w+)\s*=\s*(\d+)$/);
@@ -112,7 +145,8 @@ const RET_TS = { status: 'void', i32: 'number', size: 'number', str: 'string', v
 function tsType(a) {
   if (a.kind === 'handle') return handleTs(a.of);
   if (a.kind === 'str') return 'string';
-  if (a.kind === 'array') return (a.type === 'f32' ? 'Float32Array' : 'Int32Array') + (a.nullable ? ' | null' : '');
+  if (a.kind === 'array')
+    return (a.type === 'f32' ? 'Float32Array' : 'Int32Array') + (a.nullable ? ' | null' : '');
   return 'number';
 }
 
@@ -122,12 +156,22 @@ function resultType(d) {
 }
 
 function renderTs(fns, constants) {
-  const lines = [`// ${NOTICE}`, '//', '// The C ABI as the bindings see it: one entry per GRU_API function of the header.', ''];
+  const lines = [
+    `// ${NOTICE}`,
+    '//',
+    '// The C ABI as the bindings see it: one entry per GRU_API function of the header.',
+    '',
+  ];
   lines.push("import type { AbiFunction, Handle } from './abi.js';", '');
   for (const [name, value] of constants) lines.push(`export const ${name} = ${value};`);
   lines.push('', 'export const ABI: readonly AbiFunction[] = [');
   for (const d of fns) lines.push(`  ${JSON.stringify(d)},`);
-  lines.push('];', '', '/** One method per C ABI function (and `...Async` for the GRU_ASYNC ones). */', 'export interface AbiCalls {');
+  lines.push(
+    '];',
+    '',
+    '/** One method per C ABI function (and `...Async` for the GRU_ASYNC ones). */',
+    'export interface AbiCalls {',
+  );
   for (const d of fns) {
     const params = d.args.map((a) => `${a.name}: ${tsType(a)}`).join(', ');
     lines.push(`  /** ${d.c} */`, `  ${d.method}(${params}): ${resultType(d)};`);
@@ -139,16 +183,36 @@ function renderTs(fns, constants) {
 
 // C++ thunks: Arg and Result are defined in native/addon/abi.h.
 function renderCpp(fns) {
-  const lines = [`// ${NOTICE}`, '// One thunk per C ABI function: unpacks the caller\'s uniform arguments into the typed call.'];
-  lines.push('#pragma once', '#include "addon/abi.h"', '#include "gru_simd.h"', '', 'namespace gru_addon {', 'namespace generated {', '');
-  const CARG = { handle: (i) => `a[${i}].u32`, i32: (i) => `a[${i}].i32`, u32: (i) => `a[${i}].u32`, f32: (i) => `a[${i}].f32`, str: (i) => `a[${i}].str` };
+  const lines = [
+    `// ${NOTICE}`,
+    "// One thunk per C ABI function: unpacks the caller's uniform arguments into the typed call.",
+  ];
+  lines.push(
+    '#pragma once',
+    '#include "addon/abi.h"',
+    '#include "gru_simd.h"',
+    '',
+    'namespace gru_addon {',
+    'namespace generated {',
+    '',
+  );
+  const CARG = {
+    handle: (i) => `a[${i}].u32`,
+    i32: (i) => `a[${i}].i32`,
+    u32: (i) => `a[${i}].u32`,
+    f32: (i) => `a[${i}].f32`,
+    str: (i) => `a[${i}].str`,
+  };
   for (const d of fns) {
     const cargs = d.args.map((a, i) => {
       if (a.kind !== 'array') return CARG[a.kind](i);
       const t = a.type === 'f32' ? 'float' : 'int32_t';
       return `static_cast<${a.dir === 'in' ? 'const ' : ''}${t}*>(a[${i}].data), a[${i}].len`;
     });
-    if (d.out) cargs.push(`&r->${{ size: 'size', i32: 'i32', f32: 'f32', str: 'str', handle: 'u32' }[d.out.type]}`);
+    if (d.out)
+      cargs.push(
+        `&r->${{ size: 'size', i32: 'i32', f32: 'f32', str: 'str', handle: 'u32' }[d.out.type]}`,
+      );
     const call = `::${d.c}(${cargs.join(', ')})`;
     const body = {
       status: `return ${call};`,
@@ -157,9 +221,20 @@ function renderCpp(fns) {
       size: `r->size = ${call};\n  return GRU_OK;`,
       str: `r->str = ${call};\n  return GRU_OK;`,
     }[d.ret];
-    lines.push(`inline int ${d.c}(const Arg* a, Result* r) {`, `  (void)a;`, `  (void)r;`, `  ${body}`, '}', '');
+    lines.push(
+      `inline int ${d.c}(const Arg* a, Result* r) {`,
+      `  (void)a;`,
+      `  (void)r;`,
+      `  ${body}`,
+      '}',
+      '',
+    );
   }
-  lines.push('}  // namespace generated', '', '// Thunks by function name (the names of ts/backends/abi.generated.ts\'s ABI table).');
+  lines.push(
+    '}  // namespace generated',
+    '',
+    "// Thunks by function name (the names of ts/backends/abi.generated.ts's ABI table).",
+  );
   lines.push('inline const Thunk kThunks[] = {');
   for (const d of fns) lines.push(`    {"${d.c}", &generated::${d.c}},`);
   lines.push('};', '', '}  // namespace gru_addon', '');
@@ -169,7 +244,8 @@ function renderCpp(fns) {
 const header = readFileSync(join(root, HEADER), 'utf8');
 const fns = parseFunctions(header).map(describe);
 const apiLines = header.split('\n').filter((l) => /^\s*GRU_API\b/.test(l)).length;
-if (fns.length !== apiLines) fail(`${HEADER} has ${apiLines} GRU_API lines but ${fns.length} functions were parsed`);
+if (fns.length !== apiLines)
+  fail(`${HEADER} has ${apiLines} GRU_API lines but ${fns.length} functions were parsed`);
 const outputs = { [TS_OUT]: renderTs(fns, parseConstants(header)), [CPP_OUT]: renderCpp(fns) };
 
 if (process.argv.includes('--check')) {
@@ -180,7 +256,8 @@ if (process.argv.includes('--check')) {
       return true;
     }
   });
-  if (stale.length) fail(`stale: ${stale.map(([f]) => f).join(', ')}; run: node scripts/gen-abi.mjs`);
+  if (stale.length)
+    fail(`stale: ${stale.map(([f]) => f).join(', ')}; run: node scripts/gen-abi.mjs`);
   console.log(`gen-abi: ${fns.length} functions, generated files current`);
 } else {
   for (const [file, text] of Object.entries(outputs)) writeFileSync(join(root, file), text);

@@ -40,7 +40,8 @@ function loadError(file) {
   const probe = `const a = require(${JSON.stringify(file)}); if (typeof a.Net !== 'function') throw new Error('not gru_simd.node');`;
   const r = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8' });
   if (r.status === 0) return null;
-  const first = (r.stderr || '').split('\n').find((l) => /error/i.test(l)) ?? `exit status ${r.status}`;
+  const first =
+    (r.stderr || '').split('\n').find((l) => /error/i.test(l)) ?? `exit status ${r.status}`;
   return first.trim().slice(0, 300);
 }
 
@@ -100,7 +101,9 @@ if (build.error || build.status !== 0 || !existsSync(addon)) {
     pick(/\bERR!|\bERROR\b|CMake Error/) ??
     (build.error ? build.error.message : `cmake-js exited with status ${build.status}`)
   ).replace(/^(ERROR OMG|ERR!)\s*/, '');
-  unavailable(`${prebuiltNote}build failed: ${reason.slice(0, 300)}; full log in ${relative(root, log)}`);
+  unavailable(
+    `${prebuiltNote}build failed: ${reason.slice(0, 300)}; full log in ${relative(root, log)}`,
+  );
 }
 
 // A module that links but does not load (a missing runtime library) is no better than none.

@@ -40,7 +40,11 @@ const fail = (message) => {
 };
 
 function run(command, args, options = {}) {
-  const r = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, ...options });
+  const r = spawnSync(command, args, {
+    encoding: 'utf8',
+    maxBuffer: 512 * 1024 * 1024,
+    ...options,
+  });
   if (r.error) fail(`${command} could not run: ${r.error.message}`);
   if (r.status !== 0) {
     const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-30).join('\n');
@@ -51,25 +55,32 @@ function run(command, args, options = {}) {
 
 if (process.argv[2] === '--check') {
   const [file, objDir] = process.argv.slice(3);
-  if (!file || !existsSync(file)) fail('usage: node scripts/prebuild.mjs --check FILE [OBJDIR] (an unstripped linux-x64 .node or .so)');
+  if (!file || !existsSync(file))
+    fail(
+      'usage: node scripts/prebuild.mjs --check FILE [OBJDIR] (an unstripped linux-x64 .node or .so)',
+    );
   requireBinutils();
   console.log(`prebuild --check ${file}:\n  ${checkIsa(file, objDir)}\n  ${checkGlibc(file)}`);
   process.exit(0);
 }
 
 // ---- 1. build ------------------------------------------------------------------------------
-const linuxGlibc = process.platform === 'linux' && !!process.report?.getReport().header.glibcVersionRuntime;
+const linuxGlibc =
+  process.platform === 'linux' && !!process.report?.getReport().header.glibcVersionRuntime;
 // prebuilds/linux-<arch> is for glibc: a binary built against musl would not load there.
-if (process.platform === 'linux' && !linuxGlibc) fail('build the linux prebuild on a glibc system (this one has none)');
+if (process.platform === 'linux' && !linuxGlibc)
+  fail('build the linux prebuild on a glibc system (this one has none)');
 const flags = [];
-if (process.arch === 'x64' && process.platform !== 'win32') flags.push('-march=x86-64', '-mtune=generic');
+if (process.arch === 'x64' && process.platform !== 'win32')
+  flags.push('-march=x86-64', '-mtune=generic');
 if (process.arch === 'arm64' && process.platform === 'linux') flags.push('-march=armv8-a');
 // Relative to the build directory, where the compiler runs: no quoting issue with spaces.
 if (linuxGlibc && process.arch === 'x64') {
   flags.push('-include', relative(outDir, join(root, 'scripts', 'prebuild-glibc-compat.h')));
 }
 
-if (process.env.GRU_SIMD_PREBUILD_INCREMENTAL !== '1') rmSync(outDir, { recursive: true, force: true });
+if (process.env.GRU_SIMD_PREBUILD_INCREMENTAL !== '1')
+  rmSync(outDir, { recursive: true, force: true });
 let cmakeJs;
 try {
   cmakeJs = createRequire(join(root, 'package.json')).resolve('cmake-js/bin/cmake-js');
@@ -78,14 +89,17 @@ try {
 }
 // The prebuild takes no flags from the environment.
 const env = { ...process.env };
-for (const k of ['CFLAGS', 'CXXFLAGS', 'CPPFLAGS', 'LDFLAGS', 'GRU_SIMD_ISA', 'GRU_SIMD_ADDON']) delete env[k];
+for (const k of ['CFLAGS', 'CXXFLAGS', 'CPPFLAGS', 'LDFLAGS', 'GRU_SIMD_ISA', 'GRU_SIMD_ADDON'])
+  delete env[k];
 // cmake-js sets CMAKE_CXX_FLAGS itself (overriding a --CD one, and CXXFLAGS): the flags go in
 // the Release configuration's, after CMake's own default for it. Configure, then build: cmake-js
 // compile would skip the configure of an existing build-prebuild/ and keep its old flags.
 const common = ['--out', outDir, '--log-level', 'warn'];
 if (flags.length) common.push(`--CDCMAKE_CXX_FLAGS_RELEASE=-O3 -DNDEBUG ${flags.join(' ')}`);
-for (const step of ['configure', 'build']) run(process.execPath, [cmakeJs, step, ...common], { cwd: root, env });
-if (!existsSync(built)) fail(`cmake-js reported success but ${relative(root, built)} does not exist`);
+for (const step of ['configure', 'build'])
+  run(process.execPath, [cmakeJs, step, ...common], { cwd: root, env });
+if (!existsSync(built))
+  fail(`cmake-js reported success but ${relative(root, built)} does not exist`);
 
 // ---- 2. check the ISA and glibc of the linked binary (linux-x64) ----------------------------
 const notes = [];
@@ -97,7 +111,9 @@ if (process.platform === 'linux' && process.arch === 'x64') {
 function requireBinutils() {
   for (const tool of ['readelf', 'objdump', 'nm', 'strip']) {
     if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).status !== 0) {
-      fail(`${tool} not found: the linux-x64 prebuild is checked and stripped with binutils (apt-get install binutils)`);
+      fail(
+        `${tool} not found: the linux-x64 prebuild is checked and stripped with binutils (apt-get install binutils)`,
+      );
     }
   }
 }
@@ -106,11 +122,13 @@ function requireBinutils() {
 function functions(file) {
   const text = run('readelf', ['-sW', file]);
   const start = text.indexOf("Symbol table '.symtab'");
-  if (start < 0) fail(`${file} has no .symtab: it is stripped, so the ISA check cannot attribute code`);
+  if (start < 0)
+    fail(`${file} has no .symtab: it is stripped, so the ISA check cannot attribute code`);
   const funcs = [];
   let unit = '';
   for (const line of text.slice(start).split('\n')) {
-    const m = /^\s*\d+:\s+([0-9a-f]+)\s+(0x[0-9a-f]+|\d+)\s+(\w+)\s+(\w+)\s+\w+\s+(\S+)\s*(.*)$/.exec(line);
+    const m =
+      /^\s*\d+:\s+([0-9a-f]+)\s+(0x[0-9a-f]+|\d+)\s+(\w+)\s+(\w+)\s+\w+\s+(\S+)\s*(.*)$/.exec(line);
     if (!m) continue;
     const [, value, size, type, bind, ndx, name] = m;
     if (type === 'FILE') unit = name;
@@ -154,7 +172,9 @@ function checkIsa(file, objDir) {
   const inAvxUnit = (f) => {
     if (f.bind === 'LOCAL' && AVX_UNITS.has(f.unit)) return f.unit;
     const defs = units.get(f.name);
-    return defs && defs.size > 0 && [...defs].every((u) => AVX_UNITS.has(u)) ? [...defs].join('+') : null;
+    return defs && defs.size > 0 && [...defs].every((u) => AVX_UNITS.has(u))
+      ? [...defs].join('+')
+      : null;
   };
   const find = (addr) => {
     let lo = 0;
@@ -175,7 +195,8 @@ function checkIsa(file, objDir) {
     if (!m) continue;
     const [, addr, mnemonic, operands] = m;
     const isAvx =
-      (mnemonic.startsWith('v') && (/%[xyz]mm\d|%k[0-7]\b/.test(operands) || /^vzero(upper|all)$/.test(mnemonic))) ||
+      (mnemonic.startsWith('v') &&
+        (/%[xyz]mm\d|%k[0-7]\b/.test(operands) || /^vzero(upper|all)$/.test(mnemonic))) ||
       /^k(mov|and|or|xor|not|shift|test|add|unpck)/.test(mnemonic);
     if (!isAvx) continue;
     avx += 1;
@@ -183,7 +204,9 @@ function checkIsa(file, objDir) {
     const unit = f ? inAvxUnit(f) : null;
     const ok = unit !== null;
     const where = unit ?? f?.unit ?? '';
-    const key = f ? `${f.name} (${f.bind}${where ? `, ${where}` : ''})` : `address 0x${addr} (no function symbol)`;
+    const key = f
+      ? `${f.name} (${f.bind}${where ? `, ${where}` : ''})`
+      : `address 0x${addr} (no function symbol)`;
     const map = ok ? good : bad;
     map.set(key, (map.get(key) ?? 0) + 1);
   }
@@ -194,16 +217,21 @@ function checkIsa(file, objDir) {
         `${list.join('\n')}\nKeep ISA code in the ISA units, with internal linkage (see TOOLCHAIN.md).`,
     );
   }
-  const seen = new Set([...good.keys()].flatMap((k) => (/, (\S+)\)$/.exec(k)?.[1] ?? '').split('+')));
+  const seen = new Set(
+    [...good.keys()].flatMap((k) => (/, (\S+)\)$/.exec(k)?.[1] ?? '').split('+')),
+  );
   for (const u of AVX_UNITS) {
-    if (!seen.has(u)) fail(`no AVX instruction found in ${u}: the ISA check is not seeing the kernels`);
+    if (!seen.has(u))
+      fail(`no AVX instruction found in ${u}: the ISA check is not seeing the kernels`);
   }
   return `${avx} AVX/AVX-512 instructions, all in ${good.size} functions of ${[...AVX_UNITS].join(' / ')}`;
 }
 
 function checkGlibc(file) {
   const versions = {};
-  for (const m of run('objdump', ['-T', file]).matchAll(/\b(GLIBC|GLIBCXX|CXXABI)_(\d+(?:\.\d+)*)\b/g)) {
+  for (const m of run('objdump', ['-T', file]).matchAll(
+    /\b(GLIBC|GLIBCXX|CXXABI)_(\d+(?:\.\d+)*)\b/g,
+  )) {
     const v = m[2].split('.').map(Number);
     const cur = versions[m[1]];
     if (!cur || compare(v, cur) > 0) versions[m[1]] = v;

@@ -46,7 +46,8 @@ const env = {
 console.log(`test-asan: GRU_SIMD_ADDON=${addon} LD_PRELOAD=${libasan}`);
 
 // Sanitizer reports start with one of these (ASan, UBSan, LSan).
-const report = /ERROR: AddressSanitizer|runtime error:|SUMMARY: (Address|UndefinedBehavior)Sanitizer|ERROR: LeakSanitizer/;
+const report =
+  /ERROR: AddressSanitizer|runtime error:|SUMMARY: (Address|UndefinedBehavior)Sanitizer|ERROR: LeakSanitizer/;
 let reported = false;
 let tail = '';
 const child = spawn(process.execPath, [mocha, ...process.argv.slice(2)], {

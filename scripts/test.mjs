@@ -33,7 +33,9 @@ const steps = [
   {
     name: 'build:ts',
     script: 'build:ts',
-    skip: existsSync(join(root, 'scripts', 'build-ts.mjs')) ? null : 'scripts/build-ts.mjs does not exist',
+    skip: existsSync(join(root, 'scripts', 'build-ts.mjs'))
+      ? null
+      : 'scripts/build-ts.mjs does not exist',
   },
   { name: 'lint', script: 'lint' },
   { name: 'typecheck', script: 'typecheck' },
@@ -48,7 +50,11 @@ const steps = [
   { name: 'test:asan', script: 'test:asan' },
   (() => {
     if (hasEmcc()) return { name: 'check:wasm', script: 'check:wasm' };
-    if (inCI) return { name: 'check:wasm', fail: 'emcc not found (required in CI: apt-get install -y emscripten)' };
+    if (inCI)
+      return {
+        name: 'check:wasm',
+        fail: 'emcc not found (required in CI: apt-get install -y emscripten)',
+      };
     return { name: 'check:wasm', script: 'check:wasm', skip: 'emcc not found (not CI)' };
   })(),
   // npm pack (prepack: dist + the prebuilt addon), installed offline into fresh projects

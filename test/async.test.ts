@@ -4,6 +4,9 @@
  * event loop keeps ticking; wasm runs them synchronously inside the promise, with the same
  * results. Results must not depend on the thread count or on calls running concurrently:
  * compared bitwise. A layer in use by an async call refuses other calls (ERR_GRU_BUSY).
+ *
+ * Over 400 lines: the async API of every layer, its busy guards and lifetimes share the process-
+ * level fixtures.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -11,7 +14,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backendInfo, GRU, GruError, init, SequenceModel, setThreads, SGD, type SequenceModelOptions } from '../ts/index.js';
+import {
+  backendInfo,
+  GRU,
+  GruError,
+  init,
+  SequenceModel,
+  setThreads,
+  SGD,
+  type SequenceModelOptions,
+} from '../ts/index.js';
 import type { Backend } from '../ts/backends/backend.js';
 import { forEachBackend } from './backends.js';
 import { assertRejectsCode, assertThrowsCode, rng, uniform } from './util.js';
@@ -19,7 +31,9 @@ import { assertRejectsCode, assertThrowsCode, rng, uniform } from './util.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const INDEX = new URL('../ts/index.ts', import.meta.url).href;
 const ABI_MODULE = new URL('../ts/backends/abi.generated.ts', import.meta.url).href;
-const ADDON = process.env.GRU_SIMD_ADDON || fileURLToPath(new URL('../build/Release/gru_simd.node', import.meta.url));
+const ADDON =
+  process.env.GRU_SIMD_ADDON ||
+  fileURLToPath(new URL('../build/Release/gru_simd.node', import.meta.url));
 
 // Run with --expose-gc in a fresh process: forwardAsync calls whose network, input and output
 // have no JS reference left but the call's own, with the collector forced while they run.
@@ -52,7 +66,11 @@ for (let i = 0; i < 5; i++) globalThis.gc();
 console.log(JSON.stringify({ gcs, same }));`;
 
 /** Bitwise equality of two float arrays (NaN-safe, -0 vs 0 told apart). */
-function assertBitwise(actual: Float32Array | null, expected: Float32Array | null, what: string): void {
+function assertBitwise(
+  actual: Float32Array | null,
+  expected: Float32Array | null,
+  what: string,
+): void {
   assert.ok(actual !== null && expected !== null, `${what}: missing`);
   assert.equal(actual.length, expected.length, `${what}: length`);
   const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
@@ -62,9 +80,14 @@ function assertBitwise(actual: Float32Array | null, expected: Float32Array | nul
   }
 }
 
-function assertDictBitwise(actual: Record<string, Float32Array>, expected: Record<string, Float32Array>, what: string): void {
+function assertDictBitwise(
+  actual: Record<string, Float32Array>,
+  expected: Record<string, Float32Array>,
+  what: string,
+): void {
   assert.deepEqual(Object.keys(actual), Object.keys(expected), `${what}: names`);
-  for (const name of Object.keys(expected)) assertBitwise(actual[name] as Float32Array, expected[name] as Float32Array, `${what}.${name}`);
+  for (const name of Object.keys(expected))
+    assertBitwise(actual[name] as Float32Array, expected[name] as Float32Array, `${what}.${name}`);
 }
 
 /** Counts event-loop turns (setImmediate) and timer ticks (setInterval 1 ms) until stop(). */
@@ -105,7 +128,12 @@ function modelState(m: SequenceModel): Record<string, Float32Array> {
 interface TrainCase {
   name: string;
   options: Omit<SequenceModelOptions, 'backend' | 'seed'>;
-  batch(step: number): { x: Int32Array | Float32Array; targets: Int32Array | Float32Array; batch: number; lengths?: Int32Array };
+  batch(step: number): {
+    x: Int32Array | Float32Array;
+    targets: Int32Array | Float32Array;
+    batch: number;
+    lengths?: Int32Array;
+  };
 }
 
 const T = 9;
@@ -195,58 +223,78 @@ forEachBackend('async API', (backend: Backend) => {
         );
         if (native) {
           // A forward run on the JS thread allows no turn at all while it computes.
-          assert.ok(ticks.immediates >= 20, `only ${ticks.immediates} event-loop turns in ${ms.toFixed(0)} ms`);
-          assert.ok(ticks.intervals >= 5, `only ${ticks.intervals} timer ticks in ${ms.toFixed(0)} ms`);
+          assert.ok(
+            ticks.immediates >= 20,
+            `only ${ticks.immediates} event-loop turns in ${ms.toFixed(0)} ms`,
+          );
+          assert.ok(
+            ticks.intervals >= 5,
+            `only ${ticks.intervals} timer ticks in ${ms.toFixed(0)} ms`,
+          );
         }
       } finally {
         gru.dispose();
       }
     });
 
-    if (native) it('a synchronous forward of the same size blocks it (the contrast the test above relies on)', async function () {
-      const gru = new GRU({ inputSize: 128, hiddenSize: 256, seed: 11, backend });
-      try {
-        const x = uniform(400 * 64 * 128, -1, 1, rng(5));
-        const counter = tickCounter();
-        gru.forward(x, { batch: 64 });
-        await new Promise((resolve) => setImmediate(resolve));
-        const ticks = counter.stop();
-        assert.ok(ticks.immediates <= 2, `${ticks.immediates} turns`);
-      } finally {
-        gru.dispose();
-      }
-    });
+    if (native)
+      it('a synchronous forward of the same size blocks it (the contrast the test above relies on)', async function () {
+        const gru = new GRU({ inputSize: 128, hiddenSize: 256, seed: 11, backend });
+        try {
+          const x = uniform(400 * 64 * 128, -1, 1, rng(5));
+          const counter = tickCounter();
+          gru.forward(x, { batch: 64 });
+          await new Promise((resolve) => setImmediate(resolve));
+          const ticks = counter.stop();
+          assert.ok(ticks.immediates <= 2, `${ticks.immediates} turns`);
+        } finally {
+          gru.dispose();
+        }
+      });
   });
 
   describe('lifetime', () => {
-    if (native) it('the network and the typed arrays of a call in flight outlive their last JS reference', function () {
-      this.timeout(120000);
-      // From a file: code given with -e keeps its temporaries alive longer.
-      const dir = mkdtempSync(join(tmpdir(), 'gru-simd-gc-'));
-      const file = join(dir, 'probe.mjs');
-      writeFileSync(file, GC_PROBE);
-      let r;
-      try {
-        r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', file], { cwd: ROOT, encoding: 'utf8', timeout: 110000 });
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-      assert.equal(r.status, 0, `child exited ${r.status} ${r.signal ?? ''}: ${r.stderr}`);
-      const report = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { gcs: number; same: boolean };
-      assert.ok(report.gcs >= 1, 'the collector ran while the call was in flight');
-      assert.ok(report.same, 'the result equals a sync forward of the same network and input');
-    });
+    if (native)
+      it('the network and the typed arrays of a call in flight outlive their last JS reference', function () {
+        this.timeout(120000);
+        // From a file: code given with -e keeps its temporaries alive longer.
+        const dir = mkdtempSync(join(tmpdir(), 'gru-simd-gc-'));
+        const file = join(dir, 'probe.mjs');
+        writeFileSync(file, GC_PROBE);
+        let r;
+        try {
+          r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', file], {
+            cwd: ROOT,
+            encoding: 'utf8',
+            timeout: 110000,
+          });
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+        assert.equal(r.status, 0, `child exited ${r.status} ${r.signal ?? ''}: ${r.stderr}`);
+        const report = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as {
+          gcs: number;
+          same: boolean;
+        };
+        assert.ok(report.gcs >= 1, 'the collector ran while the call was in flight');
+        assert.ok(report.same, 'the result equals a sync forward of the same network and input');
+      });
   });
 
   describe('concurrent calls', () => {
     it('4 GRUs awaited together equal 4 serial sync calls, bitwise (forward, train forward, backward)', async () => {
       const [b, t, I, H] = [16, 60, 48, 96];
-      const grus = [1, 2, 3, 4].map((seed) => new GRU({ inputSize: I, hiddenSize: H, numLayers: seed % 2 ? 1 : 2, seed, backend }));
+      const grus = [1, 2, 3, 4].map(
+        (seed) =>
+          new GRU({ inputSize: I, hiddenSize: H, numLayers: seed % 2 ? 1 : 2, seed, backend }),
+      );
       try {
         const xs = grus.map((_, i) => uniform(t * b * I, -1, 1, rng(40 + i)));
         const lengths = Int32Array.from({ length: b }, (_, i) => t - ((i * 7) % t));
         const serial = grus.map((g, i) => g.forward(xs[i] as Float32Array, { batch: b, lengths }));
-        const together = await Promise.all(grus.map((g, i) => g.forwardAsync(xs[i] as Float32Array, { batch: b, lengths })));
+        const together = await Promise.all(
+          grus.map((g, i) => g.forwardAsync(xs[i] as Float32Array, { batch: b, lengths })),
+        );
         together.forEach((r, i) => {
           assertBitwise(r.output, serial[i]!.output, `gru ${i} output`);
           assertBitwise(r.hN, serial[i]!.hN, `gru ${i} hN`);
@@ -261,14 +309,22 @@ forEachBackend('async API', (backend: Backend) => {
           return { f, d, grads: g.parameterNames().map((n) => g.getGradient(n)) };
         });
         grus.forEach((g) => g.zeroGrad());
-        const fwd = await Promise.all(grus.map((g, i) => g.forwardAsync(xs[i] as Float32Array, { batch: b, train: true, dropoutSeed: 7 })));
-        const bwd = await Promise.all(grus.map((g, i) => g.backwardAsync({ dOutput: dys[i], h0Grad: true })));
+        const fwd = await Promise.all(
+          grus.map((g, i) =>
+            g.forwardAsync(xs[i] as Float32Array, { batch: b, train: true, dropoutSeed: 7 }),
+          ),
+        );
+        const bwd = await Promise.all(
+          grus.map((g, i) => g.backwardAsync({ dOutput: dys[i], h0Grad: true })),
+        );
         grus.forEach((g, i) => {
           const s = syncGrads[i]!;
           assertBitwise(fwd[i]!.output, s.f.output, `gru ${i} train output`);
           assertBitwise(bwd[i]!.dx, s.d.dx, `gru ${i} dx`);
           assertBitwise(bwd[i]!.dh0, s.d.dh0, `gru ${i} dh0`);
-          g.parameterNames().forEach((n, k) => assertBitwise(g.getGradient(n), s.grads[k] as Float32Array, `gru ${i} grad ${n}`));
+          g.parameterNames().forEach((n, k) =>
+            assertBitwise(g.getGradient(n), s.grads[k] as Float32Array, `gru ${i} grad ${n}`),
+          );
         });
       } finally {
         grus.forEach((g) => g.dispose());
@@ -280,7 +336,14 @@ forEachBackend('async API', (backend: Backend) => {
     it('dispose, setParameter, loadStateDict, forward, backward, zeroGrad, an optimizer step throw ERR_GRU_BUSY; all work after', async () => {
       const gru = new GRU({ inputSize: 32, hiddenSize: 64, seed: 3, backend });
       const other = new GRU({ inputSize: 32, hiddenSize: 64, seed: 4, backend });
-      const model = new SequenceModel({ inputSize: 32, gru: { hiddenSize: 8 }, output: { size: 2, mode: 'last' }, loss: 'mse', seed: 1, backend });
+      const model = new SequenceModel({
+        inputSize: 32,
+        gru: { hiddenSize: 8 },
+        output: { size: 2, mode: 'last' },
+        loss: 'mse',
+        seed: 1,
+        backend,
+      });
       try {
         const x = uniform(40 * 8 * 32, -1, 1, rng(9));
         const w = gru.getParameter('weight_hh_l0');
@@ -289,7 +352,11 @@ forEachBackend('async API', (backend: Backend) => {
         const busy = ['this GRU', 'forwardAsync()'];
         assertThrowsCode(() => gru.dispose(), 'ERR_GRU_BUSY', busy, GruError);
         assertThrowsCode(() => gru.setParameter('weight_hh_l0', w), 'ERR_GRU_BUSY', busy);
-        assertThrowsCode(() => gru.loadStateDict({ weight_hh_l0: w }, { strict: false }), 'ERR_GRU_BUSY', busy);
+        assertThrowsCode(
+          () => gru.loadStateDict({ weight_hh_l0: w }, { strict: false }),
+          'ERR_GRU_BUSY',
+          busy,
+        );
         assertThrowsCode(() => gru.forward(x, { batch: 8 }), 'ERR_GRU_BUSY', busy);
         assertThrowsCode(() => gru.backward(), 'ERR_GRU_BUSY', busy);
         assertThrowsCode(() => gru.zeroGrad(), 'ERR_GRU_BUSY', busy);
@@ -326,14 +393,25 @@ forEachBackend('async API', (backend: Backend) => {
         assert.ok(gru.disposed);
 
         // A model's step holds its layers and its optimizer for the whole step.
-        const batch = { x: uniform(6 * 2 * 32, -1, 1, rng(1)), targets: uniform(4, -1, 1, rng(2)), batch: 2 };
+        const batch = {
+          x: uniform(6 * 2 * 32, -1, 1, rng(1)),
+          targets: uniform(4, -1, 1, rng(2)),
+          batch: 2,
+        };
         const step = model.trainStepAsync(batch);
         const held = ['trainStepAsync()'];
         assertThrowsCode(() => model.dispose(), 'ERR_GRU_BUSY', ['this SequenceModel', ...held]);
         assertThrowsCode(() => model.trainStep(batch), 'ERR_GRU_BUSY', held);
         assertThrowsCode(() => model.predict(batch), 'ERR_GRU_BUSY', held);
-        assertThrowsCode(() => model.gru.setParameter('bias_hh_l0', new Float32Array(24)), 'ERR_GRU_BUSY', ['this GRU', ...held]);
-        assertThrowsCode(() => model.dense.dispose(), 'ERR_GRU_BUSY', ['this Dense layer', ...held]);
+        assertThrowsCode(
+          () => model.gru.setParameter('bias_hh_l0', new Float32Array(24)),
+          'ERR_GRU_BUSY',
+          ['this GRU', ...held],
+        );
+        assertThrowsCode(() => model.dense.dispose(), 'ERR_GRU_BUSY', [
+          'this Dense layer',
+          ...held,
+        ]);
         assertThrowsCode(() => model.optimizer.step(), 'ERR_GRU_BUSY', held);
         await assertRejectsCode(() => model.trainStepAsync(batch), 'ERR_GRU_BUSY');
         const { loss } = await step;
@@ -347,21 +425,32 @@ forEachBackend('async API', (backend: Backend) => {
       }
     });
 
-    if (native) it('the native addon refuses too, for JS that bypasses the facade', async function () {
-      const gru = new GRU({ inputSize: 8, hiddenSize: 16, seed: 3, backend });
-      const net = gru._handle();
-      const x = uniform(200 * 4 * 8, -1, 1, rng(9));
-      const y = new Float32Array(200 * 4 * 16);
-      const args = [200, 4, 0, x, null, null, y, null] as const;
-      const pending = backend.netForwardAsync(net, ...args);
-      assertThrowsCode(() => backend.destroy(net), 'ERR_GRU_BUSY', ['destroy', 'netForwardAsync']);
-      assertThrowsCode(() => backend.netForward(net, ...args), 'ERR_GRU_BUSY', ['netForward', 'in flight']);
-      assertThrowsCode(() => backend.paramSet(net, 1, new Float32Array(48 * 16)), 'ERR_GRU_BUSY', ['paramSet']);
-      await assertRejectsCode(() => backend.netForwardAsync(net, ...args), 'ERR_GRU_BUSY');
-      await pending;
-      backend.netForward(net, ...args);
-      gru.dispose();
-    });
+    if (native)
+      it('the native addon refuses too, for JS that bypasses the facade', async function () {
+        const gru = new GRU({ inputSize: 8, hiddenSize: 16, seed: 3, backend });
+        const net = gru._handle();
+        const x = uniform(200 * 4 * 8, -1, 1, rng(9));
+        const y = new Float32Array(200 * 4 * 16);
+        const args = [200, 4, 0, x, null, null, y, null] as const;
+        const pending = backend.netForwardAsync(net, ...args);
+        assertThrowsCode(() => backend.destroy(net), 'ERR_GRU_BUSY', [
+          'destroy',
+          'netForwardAsync',
+        ]);
+        assertThrowsCode(() => backend.netForward(net, ...args), 'ERR_GRU_BUSY', [
+          'netForward',
+          'in flight',
+        ]);
+        assertThrowsCode(
+          () => backend.paramSet(net, 1, new Float32Array(48 * 16)),
+          'ERR_GRU_BUSY',
+          ['paramSet'],
+        );
+        await assertRejectsCode(() => backend.netForwardAsync(net, ...args), 'ERR_GRU_BUSY');
+        await pending;
+        backend.netForward(net, ...args);
+        gru.dispose();
+      });
   });
 
   describe('trainStepAsync', () => {
@@ -386,7 +475,11 @@ forEachBackend('async API', (backend: Backend) => {
     }
 
     it('rejects a bad batch with the same error as trainStep, and frees the model', async () => {
-      const model = new SequenceModel({ ...(TRAIN_CASES[0] as TrainCase).options, seed: 1, backend });
+      const model = new SequenceModel({
+        ...(TRAIN_CASES[0] as TrainCase).options,
+        seed: 1,
+        backend,
+      });
       try {
         const bad = { ...(TRAIN_CASES[0] as TrainCase).batch(0), targets: new Int32Array(3) };
         assertThrowsCode(() => model.trainStep(bad), 'ERR_GRU_SHAPE', ['targets']);
@@ -409,7 +502,10 @@ forEachBackend('async API', (backend: Backend) => {
     if (native) {
       it('defaults to the CPUs available; backendInfo().threads follows setThreads', async () => {
         const { availableParallelism } = await import('node:os');
-        assert.ok(defaultThreads >= 1 && defaultThreads <= availableParallelism(), `default ${defaultThreads}`);
+        assert.ok(
+          defaultThreads >= 1 && defaultThreads <= availableParallelism(),
+          `default ${defaultThreads}`,
+        );
         await init({ backend: 'native' });
         for (const n of [1, 3, defaultThreads]) {
           setThreads(n);
@@ -420,13 +516,30 @@ forEachBackend('async API', (backend: Backend) => {
 
       const fwdBwd = (threads: number): Float32Array[] => {
         setThreads(threads, backend);
-        const gru = new GRU({ inputSize: 64, hiddenSize: 128, numLayers: 2, bidirectional: true, seed: 21, backend });
+        const gru = new GRU({
+          inputSize: 64,
+          hiddenSize: 128,
+          numLayers: 2,
+          bidirectional: true,
+          seed: 21,
+          backend,
+        });
         try {
           const x = uniform(50 * 32 * 64, -1, 1, rng(22));
           const f = gru.forward(x, { batch: 32, train: true, dropout: 0.25 });
           const dy = uniform(f.output!.length, -1, 1, rng(23));
-          const d = gru.backward({ dOutput: dy, dHN: uniform(f.hN.length, -1, 1, rng(24)), h0Grad: true });
-          return [f.output!, f.hN, d.dx!, d.dh0!, ...gru.parameterNames().map((n) => gru.getGradient(n))];
+          const d = gru.backward({
+            dOutput: dy,
+            dHN: uniform(f.hN.length, -1, 1, rng(24)),
+            h0Grad: true,
+          });
+          return [
+            f.output!,
+            f.hN,
+            d.dx!,
+            d.dh0!,
+            ...gru.parameterNames().map((n) => gru.getGradient(n)),
+          ];
         } finally {
           gru.dispose();
         }
@@ -455,7 +568,9 @@ forEachBackend('async API', (backend: Backend) => {
           };
           const one = timed(1);
           for (const n of [2, 3]) {
-            timed(n).forEach((a, i) => assertBitwise(a, one[i] as Float32Array, `${n} threads vs 1, result ${i}`));
+            timed(n).forEach((a, i) =>
+              assertBitwise(a, one[i] as Float32Array, `${n} threads vs 1, result ${i}`),
+            );
           }
         });
       }
@@ -472,7 +587,7 @@ forEachBackend('async API', (backend: Backend) => {
   });
 
   describe('errors in an async call', () => {
-    it('a core error rejects with its code, message and the caller\'s stack; the layer is free after', async function callsTheBackend() {
+    it("a core error rejects with its code, message and the caller's stack; the layer is free after", async function callsTheBackend() {
       const gru = new GRU({ inputSize: 4, hiddenSize: 8, seed: 1, backend });
       try {
         gru.forward(new Float32Array(3 * 2 * 4), { batch: 2, train: true });
@@ -488,8 +603,32 @@ forEachBackend('async API', (backend: Backend) => {
         assert.match(err.message, /dy/);
         assert.match(err.stack ?? '', /callsTheBackend/, 'the stack of the caller');
         // A forward the core rejects (x of the wrong length), and a loss with a bad target.
-        await assertRejectsCode(() => backend.netForwardAsync(gru._handle(), 3, 2, 0, new Float32Array(7), null, null, null, null), 'ERR_GRU_SHAPE');
-        await assertRejectsCode(() => backend.lossSoftmaxCrossEntropyAsync(new Float32Array(6), 2, 3, Int32Array.from([0, 5]), null), 'ERR_GRU_RANGE');
+        await assertRejectsCode(
+          () =>
+            backend.netForwardAsync(
+              gru._handle(),
+              3,
+              2,
+              0,
+              new Float32Array(7),
+              null,
+              null,
+              null,
+              null,
+            ),
+          'ERR_GRU_SHAPE',
+        );
+        await assertRejectsCode(
+          () =>
+            backend.lossSoftmaxCrossEntropyAsync(
+              new Float32Array(6),
+              2,
+              3,
+              Int32Array.from([0, 5]),
+              null,
+            ),
+          'ERR_GRU_RANGE',
+        );
         // Nothing is left busy: the layer works, and (native) the pool may be resized again.
         gru.forward(new Float32Array(3 * 2 * 4), { batch: 2 });
         setThreads(1, backend);

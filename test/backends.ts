@@ -72,7 +72,10 @@ export function forEachIsa(backend: Backend, body: (isa: string) => void): void 
         // backend refuses it, rather than running instructions the CPU lacks.
         it(`isa ${isa}: not runnable here, so setIsa refuses it (ERR_GRU_ISA) and keeps ${backend.isa()}`, () => {
           const before = backend.isa();
-          assert.throws(() => backend.setIsa(isa), (e: unknown) => (e as { code?: string }).code === 'ERR_GRU_ISA');
+          assert.throws(
+            () => backend.setIsa(isa),
+            (e: unknown) => (e as { code?: string }).code === 'ERR_GRU_ISA',
+          );
           assert.equal(backend.isa(), before);
         });
         return;

@@ -12,13 +12,21 @@ function ok(caseId: string, median: number, samples = 5): CaseResult {
 }
 
 function run(results: CaseResult[], extra: Partial<GroupResult> = {}): GroupResult {
-  return { group: 'native', name: 'gru-simd native', threads: 2, detail: 'avx512', results, wallSeconds: 10, ...extra };
+  return {
+    group: 'native',
+    name: 'gru-simd native',
+    threads: 2,
+    detail: 'avx512',
+    results,
+    wallSeconds: 10,
+    ...extra,
+  };
 }
 
 describe('bench rounds', () => {
   it('merges rounds per case: the smallest median, its samples and check, every median kept', () => {
     const merged = mergeRounds([
-      run([ok('A', 3e-4), ok('B', 0.030, 7)]),
+      run([ok('A', 3e-4), ok('B', 0.03, 7)]),
       run([ok('A', 2e-4, 9), ok('B', 0.026, 4)]),
       run([ok('A', 2.5e-4), ok('B', 0.028)]),
     ]);
@@ -29,13 +37,17 @@ describe('bench rounds', () => {
     assert.equal(a.check, 'round with 0.0002');
     assert.deepEqual(a.roundMedians, [3e-4, 2e-4, 2.5e-4]);
     assert.equal(b.median, 0.026);
-    assert.deepEqual(b.roundMedians, [0.030, 0.026, 0.028]);
+    assert.deepEqual(b.roundMedians, [0.03, 0.026, 0.028]);
     assert.equal(merged.wallSeconds, 30);
   });
 
   it('ignores rounds where a case failed or the contestant did not load', () => {
     const failed: CaseResult = { caseId: 'A', status: 'failed', note: 'boom' };
-    const merged = mergeRounds([run([failed]), run([], { error: 'could not load' }), run([ok('A', 0.5)])]);
+    const merged = mergeRounds([
+      run([failed]),
+      run([], { error: 'could not load' }),
+      run([ok('A', 0.5)]),
+    ]);
     assert.equal(merged.error, undefined);
     assert.equal(merged.results[0]?.status, 'ok');
     assert.deepEqual(merged.results[0]?.roundMedians, [0.5]);
@@ -51,9 +63,17 @@ describe('bench rounds', () => {
 
   it('runs everyone in round 1, then only the every-round contestants, rotated', () => {
     const first = roundOrder(GROUPS, 0).map((g) => g.id);
-    assert.deepEqual(first, GROUPS.map((g) => g.id));
+    assert.deepEqual(
+      first,
+      GROUPS.map((g) => g.id),
+    );
     const every = GROUPS.filter((g) => g.everyRound).map((g) => g.id);
-    assert.ok(every.includes('native') && every.includes('ort-node-1') && every.includes('wasm-simd') && every.includes('ort-web-1'));
+    assert.ok(
+      every.includes('native') &&
+        every.includes('ort-node-1') &&
+        every.includes('wasm-simd') &&
+        every.includes('ort-web-1'),
+    );
     assert.ok(!every.includes('tfjs-cpu') && !every.includes('wasm'));
     const second = roundOrder(GROUPS, 1).map((g) => g.id);
     const third = roundOrder(GROUPS, 2).map((g) => g.id);

@@ -13,6 +13,9 @@
  *     page keeps drawing frames, and a screenshot lands in test-output/.
  *
  * A missing Chromium is a failure in CI (env CI=true) and a visible skip elsewhere.
+ *
+ * Over 400 lines: one browser session serves every case (starting Chromium is the cost), so they
+ * share this file.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -35,7 +38,14 @@ const OUT_DIR = fileURLToPath(new URL('../test-output/', import.meta.url));
 
 /* ---- a seeded forward, computed in Node and in the page ------------------------------------ */
 
-const CFG: RefConfig = { inputSize: 7, hiddenSize: 33, numLayers: 2, bidirectional: false, bias: true, resetAfter: true };
+const CFG: RefConfig = {
+  inputSize: 7,
+  hiddenSize: 33,
+  numLayers: 2,
+  bidirectional: false,
+  bias: true,
+  resetAfter: true,
+};
 const T = 11;
 const B = 3;
 
@@ -47,12 +57,26 @@ const REF = referenceForward(CFG, PARAMS, X, { seqLen: T, batch: B });
 function request(init: ForwardRequest['init']): ForwardRequest {
   const params: Record<string, number[]> = {};
   for (const [k, v] of Object.entries(PARAMS)) params[k] = Array.from(v);
-  return { init, inputSize: CFG.inputSize, hiddenSize: CFG.hiddenSize, numLayers: CFG.numLayers, seqLen: T, batch: B, params, x: Array.from(X) };
+  return {
+    init,
+    inputSize: CFG.inputSize,
+    hiddenSize: CFG.hiddenSize,
+    numLayers: CFG.numLayers,
+    seqLen: T,
+    batch: B,
+    params,
+    x: Array.from(X),
+  };
 }
 
 async function nodeForward(name: BackendName): Promise<{ output: Float32Array; hN: Float32Array }> {
   const backend = await loadBackend(name);
-  const net = new GRU({ inputSize: CFG.inputSize, hiddenSize: CFG.hiddenSize, numLayers: CFG.numLayers, backend });
+  const net = new GRU({
+    inputSize: CFG.inputSize,
+    hiddenSize: CFG.hiddenSize,
+    numLayers: CFG.numLayers,
+    backend,
+  });
   try {
     for (const [k, v] of Object.entries(PARAMS)) net.setParameter(k, v);
     const { output, hN } = net.forward(X, { batch: B, seqLen: T });
@@ -66,7 +90,11 @@ async function nodeForward(name: BackendName): Promise<{ output: Float32Array; h
 /** The page's result: equal to Node's on the same wasm module, and to the float64 reference. */
 async function checkAgainstNode(got: ForwardResponse, nodeBackend: BackendName): Promise<void> {
   const node = await nodeForward(nodeBackend);
-  assert.deepEqual(got.output, Array.from(node.output), `output: Chromium and Node (${nodeBackend}) differ`);
+  assert.deepEqual(
+    got.output,
+    Array.from(node.output),
+    `output: Chromium and Node (${nodeBackend}) differ`,
+  );
   assert.deepEqual(got.hN, Array.from(node.hN), `hN: Chromium and Node (${nodeBackend}) differ`);
   assertClose(got.output, REF.output, FORWARD, 'output vs float64 reference', REF.outputShape);
   assertClose(got.hN, REF.hN, FORWARD, 'hN vs float64 reference', REF.hNShape);
@@ -85,7 +113,9 @@ function countWasmCalls(): void {
   const w = window as unknown as { wasmCalls: WasmCalls };
   w.wasmCalls = { streaming: 0, fromBytes: 0 };
   const streaming = WebAssembly.instantiateStreaming.bind(WebAssembly);
-  const instantiate = WebAssembly.instantiate.bind(WebAssembly) as (...a: unknown[]) => Promise<unknown>;
+  const instantiate = WebAssembly.instantiate.bind(WebAssembly) as (
+    ...a: unknown[]
+  ) => Promise<unknown>;
   WebAssembly.instantiateStreaming = ((...a: Parameters<typeof streaming>) => {
     w.wasmCalls.streaming++;
     return streaming(...a);
@@ -150,30 +180,62 @@ describe('browser: gru-simd in headless Chromium', function () {
   }
 
   function runForward(req: ForwardRequest): Promise<ForwardResponse> {
-    return page.evaluate((r) => (window as unknown as { gruTest: { forward(r: ForwardRequest): Promise<ForwardResponse> } }).gruTest.forward(r), req);
+    return page.evaluate(
+      (r) =>
+        (
+          window as unknown as { gruTest: { forward(r: ForwardRequest): Promise<ForwardResponse> } }
+        ).gruTest.forward(r),
+      req,
+    );
   }
 
-  const wasmCalls = (): Promise<WasmCalls> => page.evaluate(() => (window as unknown as { wasmCalls: WasmCalls }).wasmCalls);
+  const wasmCalls = (): Promise<WasmCalls> =>
+    page.evaluate(() => (window as unknown as { wasmCalls: WasmCalls }).wasmCalls);
   const fetched = (file: string): string[] => server.requests.filter((r) => r.includes(file));
 
   it('the browser entry bundles for browsers with no node: module and no native backend (the Node entry does not)', async () => {
     const bundle = (entry: string) =>
-      build({ entryPoints: [entry], absWorkingDir: ROOT, bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent' });
+      build({
+        entryPoints: [entry],
+        absWorkingDir: ROOT,
+        bundle: true,
+        platform: 'browser',
+        format: 'esm',
+        write: false,
+        metafile: true,
+        logLevel: 'silent',
+      });
     const r = await bundle('ts/index.browser.ts');
     const inputs = Object.keys(r.metafile.inputs);
-    assert.ok(inputs.includes('ts/backends/wasm.ts'), `the wasm backend is in the bundle: ${inputs.join(', ')}`);
-    for (const f of inputs) assert.ok(!/native|platform-node|^node:/.test(f), `the browser bundle pulls in ${f}`);
+    assert.ok(
+      inputs.includes('ts/backends/wasm.ts'),
+      `the wasm backend is in the bundle: ${inputs.join(', ')}`,
+    );
+    for (const f of inputs)
+      assert.ok(!/native|platform-node|^node:/.test(f), `the browser bundle pulls in ${f}`);
     const code = r.outputFiles[0]!.text;
     for (const v of ['simd', 'scalar']) {
-      assert.ok(code.includes(`new URL("../../wasm/gru_simd-${v}.wasm", import.meta.url)`), `the literal wasm URL (${v}) survives bundling`);
+      assert.ok(
+        code.includes(`new URL("../../wasm/gru_simd-${v}.wasm", import.meta.url)`),
+        `the literal wasm URL (${v}) survives bundling`,
+      );
     }
     // The control: the Node entry cannot be bundled for a browser (node: modules), so the
     // check above would notice a browser entry that reached them.
     await assert.rejects(bundle('ts/index.ts'), /node:/);
-    const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { exports: Record<string, Record<string, unknown>> };
+    const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as {
+      exports: Record<string, Record<string, unknown>>;
+    };
     const dot = pkg.exports['.']!;
-    assert.equal(Object.keys(dot)[0], 'browser', 'package.json exports: "browser" comes before "import"/"require"');
-    assert.deepEqual(dot.browser, { types: './dist/esm/index.browser.d.ts', default: './dist/esm/index.browser.js' });
+    assert.equal(
+      Object.keys(dot)[0],
+      'browser',
+      'package.json exports: "browser" comes before "import"/"require"',
+    );
+    assert.deepEqual(dot.browser, {
+      types: './dist/esm/index.browser.d.ts',
+      default: './dist/esm/index.browser.js',
+    });
   });
 
   it('auto init picks wasm-simd (streaming compile); a seeded forward equals Node wasm-simd bit for bit', async () => {
@@ -188,9 +250,23 @@ describe('browser: gru-simd in headless Chromium', function () {
       () => nodeForward('native'),
       () => null,
     );
-    if (native) assertClose(got.output, native.output, { abs: 2 * FORWARD.abs, rel: 2 * FORWARD.rel }, 'output vs Node native', REF.outputShape);
-    assert.deepEqual(await wasmCalls(), { streaming: 1, fromBytes: 0 }, 'application/wasm: instantiateStreaming, once');
-    assert.ok(fetched('/wasm/gru_simd-simd.wasm 200').length > 0, 'fetched /wasm/gru_simd-simd.wasm (beside ts/backends/)');
+    if (native)
+      assertClose(
+        got.output,
+        native.output,
+        { abs: 2 * FORWARD.abs, rel: 2 * FORWARD.rel },
+        'output vs Node native',
+        REF.outputShape,
+      );
+    assert.deepEqual(
+      await wasmCalls(),
+      { streaming: 1, fromBytes: 0 },
+      'application/wasm: instantiateStreaming, once',
+    );
+    assert.ok(
+      fetched('/wasm/gru_simd-simd.wasm 200').length > 0,
+      'fetched /wasm/gru_simd-simd.wasm (beside ts/backends/)',
+    );
     assert.deepEqual(fetched('scalar'), [], 'the scalar module is not fetched');
     assert.deepEqual(
       server.requests.filter((r) => /native|platform-node|node:/.test(r)),
@@ -211,18 +287,30 @@ describe('browser: gru-simd in headless Chromium', function () {
   it('wasmSimdUrl moves the module (a CDN); served as application/octet-stream it loads from an ArrayBuffer', async () => {
     await openForwardPage();
     const url = `${server.url}dist/wasm/gru_simd-simd.wasm?type=octet-stream`;
-    assert.ok(existsSync(`${ROOT}dist/wasm/gru_simd-simd.wasm`), 'dist/wasm/ exists (npm run build:ts)');
+    assert.ok(
+      existsSync(`${ROOT}dist/wasm/gru_simd-simd.wasm`),
+      'dist/wasm/ exists (npm run build:ts)',
+    );
     const before = fetched('/wasm/gru_simd-simd.wasm').length;
     const got = await runForward(request({ backend: 'wasm-simd', wasmSimdUrl: url }));
     assert.equal(got.info.backend, 'wasm-simd');
     await checkAgainstNode(got, 'wasm-simd');
-    assert.deepEqual(await wasmCalls(), { streaming: 0, fromBytes: 1 }, 'not application/wasm: compiled from an ArrayBuffer');
-    assert.deepEqual(fetched('/wasm/gru_simd-simd.wasm').slice(before), ['GET /dist/wasm/gru_simd-simd.wasm?type=octet-stream 200']);
+    assert.deepEqual(
+      await wasmCalls(),
+      { streaming: 0, fromBytes: 1 },
+      'not application/wasm: compiled from an ArrayBuffer',
+    );
+    assert.deepEqual(fetched('/wasm/gru_simd-simd.wasm').slice(before), [
+      'GET /dist/wasm/gru_simd-simd.wasm?type=octet-stream 200',
+    ]);
   });
 
   it('the built package (dist/esm/index.browser.js) finds dist/wasm/ beside itself', async function () {
     // npm test builds dist/ first: a missing build is a failure, not a reason to skip.
-    assert.ok(existsSync(`${ROOT}dist/esm/index.browser.js`), 'dist/esm/index.browser.js missing: npm run build:ts');
+    assert.ok(
+      existsSync(`${ROOT}dist/esm/index.browser.js`),
+      'dist/esm/index.browser.js missing: npm run build:ts',
+    );
     for (const f of ['gru_simd-simd.wasm', 'gru_simd-scalar.wasm']) {
       assert.ok(
         readFileSync(`${ROOT}dist/wasm/${f}`).equals(readFileSync(`${ROOT}wasm/${f}`)),
@@ -247,7 +335,8 @@ describe('browser: gru-simd in headless Chromium', function () {
     await page.goto(`${server.url}${query}`);
     await page.waitForFunction(
       (n) => {
-        const s = (window as unknown as { gruDemo?: { step: number; error: string | null } }).gruDemo;
+        const s = (window as unknown as { gruDemo?: { step: number; error: string | null } })
+          .gruDemo;
         return s !== undefined && (s.step >= n || s.error !== null);
       },
       minSteps,
@@ -266,16 +355,34 @@ describe('browser: gru-simd in headless Chromium', function () {
     assert.equal(state.ready?.info.isa, 'wasm128');
     const first = mean(state.losses.slice(0, 5));
     const last = mean(state.losses.slice(-10));
-    assert.ok(last < first - 0.8, `loss falls: first 5 steps ${first.toFixed(3)}, last 10 ${last.toFixed(3)}`);
-    assert.ok(last < state.ready!.unigram, `below the unigram entropy ${state.ready!.unigram.toFixed(3)}: ${last.toFixed(3)}`);
-    assert.ok(state.samples.length >= 1 && state.samples[0]!.text.length === 160, 'a generated sample is shown');
+    assert.ok(
+      last < first - 0.8,
+      `loss falls: first 5 steps ${first.toFixed(3)}, last 10 ${last.toFixed(3)}`,
+    );
+    assert.ok(
+      last < state.ready!.unigram,
+      `below the unigram entropy ${state.ready!.unigram.toFixed(3)}: ${last.toFixed(3)}`,
+    );
+    assert.ok(
+      state.samples.length >= 1 && state.samples[0]!.text.length === 160,
+      'a generated sample is shown',
+    );
     // Responsive: ~60 frames a second while the worker trains (headless, software rendering).
     await page.waitForTimeout(500);
-    const frames = await page.evaluate(() => (window as unknown as { gruDemo: DemoState }).gruDemo.frames);
-    assert.ok(frames - framesThen >= 10, `the requestAnimationFrame clock ticks while training: ${frames - framesThen} frames in 0.5 s`);
+    const frames = await page.evaluate(
+      () => (window as unknown as { gruDemo: DemoState }).gruDemo.frames,
+    );
+    assert.ok(
+      frames - framesThen >= 10,
+      `the requestAnimationFrame clock ticks while training: ${frames - framesThen} frames in 0.5 s`,
+    );
     assert.ok(state.longestFrameMs < 500, `longest frame ${state.longestFrameMs} ms`);
     // The training runs in the worker: the page's own thread never compiled a wasm module.
-    assert.deepEqual(await wasmCalls(), { streaming: 0, fromBytes: 0 }, 'no wasm on the main thread');
+    assert.deepEqual(
+      await wasmCalls(),
+      { streaming: 0, fromBytes: 0 },
+      'no wasm on the main thread',
+    );
     const text = await page.locator('#backend').textContent();
     assert.equal(text, 'wasm-simd');
     mkdirSync(OUT_DIR, { recursive: true });
@@ -289,7 +396,10 @@ describe('browser: gru-simd in headless Chromium', function () {
     assert.equal(state.ready?.info.isa, 'scalar');
     const first = state.losses[0]!;
     const last = mean(state.losses.slice(-3));
-    assert.ok(last < first - 0.5, `loss falls: step 1 ${first.toFixed(3)}, last 3 ${last.toFixed(3)}`);
+    assert.ok(
+      last < first - 0.5,
+      `loss falls: step 1 ${first.toFixed(3)}, last 3 ${last.toFixed(3)}`,
+    );
     assert.equal(await page.locator('#backend-select').inputValue(), 'wasm');
     mkdirSync(OUT_DIR, { recursive: true });
     await page.screenshot({ path: `${OUT_DIR}browser-demo-scalar.png`, fullPage: true });

@@ -6,7 +6,13 @@
  * lengths (always including a length 0 and a length T when B > 1). Inputs and the float64
  * reference are built once per case and shared by every backend and ISA.
  */
-import { parameterNames, parameterShape, referenceForward, type RefConfig, type RefResult } from './reference.js';
+import {
+  parameterNames,
+  parameterShape,
+  referenceForward,
+  type RefConfig,
+  type RefResult,
+} from './reference.js';
 import { rng, uniform } from './util.js';
 
 export interface Case {
@@ -97,7 +103,11 @@ export interface CaseData {
 }
 
 /** Random parameters in PyTorch layout, as Float32Array (so the reference sees fp32 values). */
-export function randomParams(cfg: RefConfig, rand: () => number, scale = 1): Record<string, Float32Array> {
+export function randomParams(
+  cfg: RefConfig,
+  rand: () => number,
+  scale = 1,
+): Record<string, Float32Array> {
   const k = scale / Math.sqrt(cfg.hiddenSize);
   const params: Record<string, Float32Array> = {};
   for (const name of parameterNames(cfg)) {
@@ -107,7 +117,12 @@ export function randomParams(cfg: RefConfig, rand: () => number, scale = 1): Rec
   return params;
 }
 
-export function makeLengths(kind: Case['lengths'], B: number, T: number, rand: () => number): Int32Array {
+export function makeLengths(
+  kind: Case['lengths'],
+  B: number,
+  T: number,
+  rand: () => number,
+): Int32Array {
   const lengths = new Int32Array(B);
   for (let b = 0; b < B; b++) {
     if (kind === 'zero') lengths[b] = 0;

@@ -24,7 +24,8 @@ describe('gru-simd', () => {
   });
 
   forEachBackend('backend', (backend) => {
-    describe('forward vs float64 reference', () => forEachIsa(backend, (isa) => forwardSuite(backend, isa)));
+    describe('forward vs float64 reference', () =>
+      forEachIsa(backend, (isa) => forwardSuite(backend, isa)));
     describe('streaming', () => forEachIsa(backend, (isa) => streamSuite(backend, isa)));
     describe('activations', () => forEachIsa(backend, (isa) => activationSuite(backend, isa)));
     describe('parameters', () => paramSuite(backend));

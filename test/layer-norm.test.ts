@@ -11,7 +11,13 @@ import { GRADIENT, LAYERS, REFERENCE_FD } from './tolerance.js';
 import { assertClose, assertThrowsCode, rng, uniform } from './util.js';
 
 /** y = (x - mean) / sqrt(var + eps) * w + b per row, in float64. */
-function layerNorm64(x: ArrayLike<number>, D: number, eps: number, w: ArrayLike<number> | null, b: ArrayLike<number> | null): Float64Array {
+function layerNorm64(
+  x: ArrayLike<number>,
+  D: number,
+  eps: number,
+  w: ArrayLike<number> | null,
+  b: ArrayLike<number> | null,
+): Float64Array {
   const y = new Float64Array(x.length);
   for (let r = 0; r < x.length / D; r++) {
     let mean = 0;
@@ -29,7 +35,13 @@ function layerNorm64(x: ArrayLike<number>, D: number, eps: number, w: ArrayLike<
 }
 
 /** d(sum(dy * y))/d(x, w, b) in float64 by the closed form the core uses. */
-function layerNormGrad64(x: ArrayLike<number>, dy: ArrayLike<number>, D: number, eps: number, w: ArrayLike<number>) {
+function layerNormGrad64(
+  x: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  D: number,
+  eps: number,
+  w: ArrayLike<number>,
+) {
   const dx = new Float64Array(x.length);
   const dw = new Float64Array(D);
   const db = new Float64Array(D);
@@ -61,7 +73,8 @@ describe('LayerNorm', () => {
     const w = Float64Array.from(uniform(D, 0.5, 1.5, r));
     const dy = Float64Array.from(uniform(rows * D, -1, 1, r));
     const b = new Float64Array(D);
-    const loss = (xs: Float64Array, ws: Float64Array) => layerNorm64(xs, D, eps, ws, b).reduce((a, y, i) => a + y * dy[i]!, 0);
+    const loss = (xs: Float64Array, ws: Float64Array) =>
+      layerNorm64(xs, D, eps, ws, b).reduce((a, y, i) => a + y * dy[i]!, 0);
     const { dx, dw } = layerNormGrad64(x, dy, D, eps, w);
     const h = 1e-6;
     for (let i = 0; i < x.length; i++) {
@@ -70,7 +83,10 @@ describe('LayerNorm', () => {
       p[i]! += h;
       m[i]! -= h;
       const fd = (loss(p, w) - loss(m, w)) / (2 * h);
-      assert.ok(Math.abs(fd - dx[i]!) <= REFERENCE_FD.abs + REFERENCE_FD.rel * Math.abs(fd) + 1e-8, `dx[${i}]: ${dx[i]} vs fd ${fd}`);
+      assert.ok(
+        Math.abs(fd - dx[i]!) <= REFERENCE_FD.abs + REFERENCE_FD.rel * Math.abs(fd) + 1e-8,
+        `dx[${i}]: ${dx[i]} vs fd ${fd}`,
+      );
     }
     for (let j = 0; j < D; j++) {
       const p = w.slice();
@@ -78,7 +94,10 @@ describe('LayerNorm', () => {
       p[j]! += h;
       m[j]! -= h;
       const fd = (loss(x, p) - loss(x, m)) / (2 * h);
-      assert.ok(Math.abs(fd - dw[j]!) <= REFERENCE_FD.abs + REFERENCE_FD.rel * Math.abs(fd) + 1e-8, `dw[${j}]: ${dw[j]} vs fd ${fd}`);
+      assert.ok(
+        Math.abs(fd - dw[j]!) <= REFERENCE_FD.abs + REFERENCE_FD.rel * Math.abs(fd) + 1e-8,
+        `dw[${j}]: ${dw[j]} vs fd ${fd}`,
+      );
     }
   });
 
@@ -121,7 +140,13 @@ describe('LayerNorm', () => {
         assert.deepEqual([...ln.getParameter('bias')], [0, 0, 0, 0, 0, 0]);
         assert.deepEqual(plain.parameterNames(), []);
         const x = Float32Array.of(1, 2, 3, 4, 5, 6);
-        assertClose(plain.forward(x), layerNorm64(x, 6, 1e-5, null, null), LAYERS, 'y without affine', [6]);
+        assertClose(
+          plain.forward(x),
+          layerNorm64(x, 6, 1e-5, null, null),
+          LAYERS,
+          'y without affine',
+          [6],
+        );
       } finally {
         ln.dispose();
         plain.dispose();
@@ -151,9 +176,22 @@ describe('LayerNorm', () => {
     });
 
     it('bad input: options, x and dy shapes, backward before forward; the core refuses what bypasses the facade', () => {
-      assertThrowsCode(() => new LayerNorm({ normalizedShape: 0, backend }), 'ERR_GRU_ARG', ['normalizedShape'], GruError);
-      assertThrowsCode(() => new LayerNorm({ normalizedShape: 4, eps: 0, backend }), 'ERR_GRU_ARG', ['eps']);
-      assertThrowsCode(() => new LayerNorm({ normalizedShape: 4, bogus: 1, backend } as never), 'ERR_GRU_ARG', ['bogus']);
+      assertThrowsCode(
+        () => new LayerNorm({ normalizedShape: 0, backend }),
+        'ERR_GRU_ARG',
+        ['normalizedShape'],
+        GruError,
+      );
+      assertThrowsCode(
+        () => new LayerNorm({ normalizedShape: 4, eps: 0, backend }),
+        'ERR_GRU_ARG',
+        ['eps'],
+      );
+      assertThrowsCode(
+        () => new LayerNorm({ normalizedShape: 4, bogus: 1, backend } as never),
+        'ERR_GRU_ARG',
+        ['bogus'],
+      );
       const ln = new LayerNorm({ normalizedShape: 4, backend });
       try {
         assertThrowsCode(() => ln.forward(new Float32Array(6)), 'ERR_GRU_SHAPE', ['x']);
@@ -161,9 +199,18 @@ describe('LayerNorm', () => {
         ln.forward(new Float32Array(8), { train: true });
         assertThrowsCode(() => ln.backward(new Float32Array(4)), 'ERR_GRU_SHAPE', ['dy']);
         const h = ln._handle();
-        assertThrowsCode(() => backend.layerNormForward(h, 2, new Float32Array(8), new Float32Array(7), 0), 'ERR_GRU_SHAPE', ['y']);
+        assertThrowsCode(
+          () => backend.layerNormForward(h, 2, new Float32Array(8), new Float32Array(7), 0),
+          'ERR_GRU_SHAPE',
+          ['y'],
+        );
         assertThrowsCode(() => backend.layerNormCreate(4, -1, 1), 'ERR_GRU_ARG', ['eps']);
-        assertThrowsCode(() => backend.netForward(h as never, 1, 1, 0, new Float32Array(4), null, null, null, null), 'ERR_GRU_TYPE', ['layer norm']);
+        assertThrowsCode(
+          () =>
+            backend.netForward(h as never, 1, 1, 0, new Float32Array(4), null, null, null, null),
+          'ERR_GRU_TYPE',
+          ['layer norm'],
+        );
       } finally {
         ln.dispose();
       }

@@ -49,7 +49,8 @@ describe('native: GRU_SIMD_ISA environment variable', () => {
   // Not selected for this run: nothing to define. Selected but not loaded: a failure.
   if (!native) return;
   if (!native.backend) {
-    it('the native backend loads', () => assert.fail('the native backend did not load (see the main suite)'));
+    it('the native backend loads', () =>
+      assert.fail('the native backend did not load (see the main suite)'));
     return;
   }
   const backend = native.backend;
@@ -68,8 +69,14 @@ describe('native: GRU_SIMD_ISA environment variable', () => {
     const { report, stderr, status } = probe({ GRU_SIMD_ISA: 'bogus' });
     assert.equal(status, 0, `child exited ${status}: ${stderr}`);
     assert.ok(report, `no report from the child; stderr: ${stderr}`);
-    assert.ok(report.isaList.includes(report.isa), `isa ${report.isa} in ${report.isaList.join(',')}`);
-    assert.ok(unset.report, `no report from the child without GRU_SIMD_ISA; stderr: ${unset.stderr}`);
+    assert.ok(
+      report.isaList.includes(report.isa),
+      `isa ${report.isa} in ${report.isaList.join(',')}`,
+    );
+    assert.ok(
+      unset.report,
+      `no report from the child without GRU_SIMD_ISA; stderr: ${unset.stderr}`,
+    );
     assert.equal(report.isa, unset.report.isa, 'falls back to the default ISA');
   });
 
@@ -96,7 +103,11 @@ describe('native: GRU_SIMD_ISA environment variable', () => {
 });
 
 describe('backends that cannot load', () => {
-  const where: Record<string, string> = { native: 'addonPath', 'wasm-simd': 'wasmSimdUrl', wasm: 'wasmScalarUrl' };
+  const where: Record<string, string> = {
+    native: 'addonPath',
+    'wasm-simd': 'wasmSimdUrl',
+    wasm: 'wasmScalarUrl',
+  };
   for (const name of ALL_BACKENDS.filter((n) => BACKEND_NAMES.includes(n))) {
     it(`${name} from a missing file -> ERR_GRU_BACKEND_UNAVAILABLE from loadBackend and init`, function () {
       this.slow(3000);
@@ -113,7 +124,11 @@ console.log(JSON.stringify(out));`;
       assert.equal(out.load, 'ERR_GRU_BACKEND_UNAVAILABLE', out.message);
       assert.equal(out.init, 'ERR_GRU_BACKEND_UNAVAILABLE');
       assert.ok(out.message.includes('/nonexistent/'), `message names the file: ${out.message}`);
-      assert.equal(out.gruBeforeInit, 'ERR_GRU_NOT_INITIALIZED', 'new GRU before init() without a backend');
+      assert.equal(
+        out.gruBeforeInit,
+        'ERR_GRU_NOT_INITIALIZED',
+        'new GRU before init() without a backend',
+      );
     });
   }
 });

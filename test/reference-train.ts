@@ -21,6 +21,9 @@
  *
  * Also here: Dense, Embedding, the three losses, and PyTorch's Adam / AdamW / SGD, clipping
  * and learning-rate schedules, each exactly as torch.optim writes them (see the comments).
+ *
+ * Over 400 lines: the whole float64 oracle of training in one place, so a reader checks it against
+ * the equations at once.
  */
 import {
   layerInputSize,
@@ -49,7 +52,13 @@ export interface RefGruGradients {
 /** Per layer, direction, row: the states h_0 .. h_len of the valid steps. */
 type States = Float64Array[][][][];
 
-function toTimeMajor(a: ArrayLike<number>, T: number, B: number, F: number, batchFirst: boolean): Float64Array {
+function toTimeMajor(
+  a: ArrayLike<number>,
+  T: number,
+  B: number,
+  F: number,
+  batchFirst: boolean,
+): Float64Array {
   const out = new Float64Array(T * B * F);
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) {
@@ -60,11 +69,18 @@ function toTimeMajor(a: ArrayLike<number>, T: number, B: number, F: number, batc
   return out;
 }
 
-function fromTimeMajor(a: Float64Array, T: number, B: number, F: number, batchFirst: boolean): Float64Array {
+function fromTimeMajor(
+  a: Float64Array,
+  T: number,
+  B: number,
+  F: number,
+  batchFirst: boolean,
+): Float64Array {
   if (!batchFirst) return a;
   const out = new Float64Array(T * B * F);
   for (let t = 0; t < T; t++) {
-    for (let b = 0; b < B; b++) out.set(a.subarray((t * B + b) * F, (t * B + b + 1) * F), (b * T + t) * F);
+    for (let b = 0; b < B; b++)
+      out.set(a.subarray((t * B + b) * F, (t * B + b + 1) * F), (b * T + t) * F);
   }
   return out;
 }
@@ -122,7 +138,8 @@ function stepGates(
 
 function need(params: ParamDict, name: string, len: number): ArrayLike<number> {
   const p = params[name];
-  if (!p || p.length !== len) throw new Error(`reference-train: parameter ${name} missing or not ${len} long`);
+  if (!p || p.length !== len)
+    throw new Error(`reference-train: parameter ${name} missing or not ${len} long`);
   return p;
 }
 
@@ -150,10 +167,15 @@ export function referenceGruGradients(
   const lenOf = (b: number): number => (lengths ? lengths[b] : T);
   if (x.length !== T * B * cfg.inputSize) throw new Error('reference-train: bad x length');
   if (h0 && h0.length !== L * D * B * H) throw new Error('reference-train: bad h0 length');
-  if (dOutput && dOutput.length !== T * B * DH) throw new Error('reference-train: bad dOutput length');
+  if (dOutput && dOutput.length !== T * B * DH)
+    throw new Error('reference-train: bad dOutput length');
   if (dHN && dHN.length !== L * D * B * H) throw new Error('reference-train: bad dHN length');
 
-  const w = (kind: 'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh', l: number, d: number): ArrayLike<number> => {
+  const w = (
+    kind: 'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh',
+    l: number,
+    d: number,
+  ): ArrayLike<number> => {
     const name = paramName(kind, l, d);
     const len = parameterShape(cfg, name).reduce((a, b) => a * b, 1);
     return need(params, name, len);
@@ -182,7 +204,17 @@ export function referenceGruGradients(
         seq.push(h);
         for (let s = 0; s < len; s++) {
           const t = d === 0 ? s : len - 1 - s;
-          const gt = stepGates(cfg, wih, whh, bih, bhh, layerIn[l], (t * B + b) * inSize, inSize, h);
+          const gt = stepGates(
+            cfg,
+            wih,
+            whh,
+            bih,
+            bhh,
+            layerIn[l],
+            (t * B + b) * inSize,
+            inSize,
+            h,
+          );
           const hn = new Float64Array(H);
           for (let j = 0; j < H; j++) hn[j] = (1 - gt.z[j]) * gt.n[j] + gt.z[j] * h[j];
           h = hn;
@@ -351,7 +383,11 @@ export function denseBackward64(
 
 /* ---- Embedding: y[i] = W[idx[i]] ------------------------------------------------------------ */
 
-export function embeddingForward64(idx: ArrayLike<number>, W: ArrayLike<number>, dim: number): Float64Array {
+export function embeddingForward64(
+  idx: ArrayLike<number>,
+  W: ArrayLike<number>,
+  dim: number,
+): Float64Array {
   const y = new Float64Array(idx.length * dim);
   for (let i = 0; i < idx.length; i++) {
     for (let k = 0; k < dim; k++) y[i * dim + k] = W[idx[i] * dim + k];
@@ -360,7 +396,12 @@ export function embeddingForward64(idx: ArrayLike<number>, W: ArrayLike<number>,
 }
 
 /** Adds dy[i] into row idx[i]; rows never used get 0. */
-export function embeddingBackward64(idx: ArrayLike<number>, dy: ArrayLike<number>, num: number, dim: number): Float64Array {
+export function embeddingBackward64(
+  idx: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  num: number,
+  dim: number,
+): Float64Array {
   const dW = new Float64Array(num * dim);
   for (let i = 0; i < idx.length; i++) {
     for (let k = 0; k < dim; k++) dW[idx[i] * dim + k] += dy[i * dim + k];
@@ -586,7 +627,11 @@ export function cosineLr64(lr0: number, epoch: number, tMax: number, etaMin: num
  * Central differences of f w.r.t. every element of `at` (changed in place, then restored):
  * (f(a + eps) - f(a - eps)) / (2 eps). The error is O(eps^2 f''') + O(ulp(f) / eps).
  */
-export function finiteDifferences(f: () => number, at: Float64Array | number[], eps = 1e-6): Float64Array {
+export function finiteDifferences(
+  f: () => number,
+  at: Float64Array | number[],
+  eps = 1e-6,
+): Float64Array {
   const out = new Float64Array(at.length);
   for (let i = 0; i < at.length; i++) {
     const v = at[i];

@@ -10,10 +10,18 @@ const sig = (x: number): number => 1 / (1 + Math.exp(-x));
 
 // H = 1, I = 1: gate rows r, z, n.
 const P = {
-  wr: 0.5, wz: -0.3, wn: 0.8,
-  ur: 0.2, uz: 0.6, un: -0.7,
-  bir: 0.1, biz: -0.2, bin: 0.05,
-  bhr: -0.15, bhz: 0.25, bhn: 0.4,
+  wr: 0.5,
+  wz: -0.3,
+  wn: 0.8,
+  ur: 0.2,
+  uz: 0.6,
+  un: -0.7,
+  bir: 0.1,
+  biz: -0.2,
+  bin: 0.05,
+  bhr: -0.15,
+  bhz: 0.25,
+  bhn: 0.4,
 };
 type Scalars = typeof P;
 
@@ -77,8 +85,16 @@ describe('float64 reference (checked by hand)', () => {
   }
 
   it('the two reset variants differ (so a test comparing them can tell them apart)', () => {
-    const a = referenceForward(cfg1({ resetAfter: true }), dict1(P), [1, -0.5], { seqLen: 2, batch: 1, h0: [0.3] });
-    const b = referenceForward(cfg1({ resetAfter: false }), dict1(P), [1, -0.5], { seqLen: 2, batch: 1, h0: [0.3] });
+    const a = referenceForward(cfg1({ resetAfter: true }), dict1(P), [1, -0.5], {
+      seqLen: 2,
+      batch: 1,
+      h0: [0.3],
+    });
+    const b = referenceForward(cfg1({ resetAfter: false }), dict1(P), [1, -0.5], {
+      seqLen: 2,
+      batch: 1,
+      h0: [0.3],
+    });
     assert.ok(Math.abs(a.hN[0] - b.hN[0]) > 1e-3);
   });
 
@@ -88,12 +104,25 @@ describe('float64 reference (checked by hand)', () => {
     const whh = [0.1, 0.2, -0.3, 0.4, 0.5, -0.6, 0.7, 0.8, -0.9, 0.15, 0.25, -0.35];
     const h = [0.5, -0.25];
     const x = 0.7;
-    const cfg: RefConfig = { inputSize: 1, hiddenSize: 2, numLayers: 1, bidirectional: false, bias: false, resetAfter: true };
+    const cfg: RefConfig = {
+      inputSize: 1,
+      hiddenSize: 2,
+      numLayers: 1,
+      bidirectional: false,
+      bias: false,
+      resetAfter: true,
+    };
     const dict = { weight_ih_l0: wih, weight_hh_l0: whh };
     for (const resetAfter of [true, false]) {
-      const res = referenceForward({ ...cfg, resetAfter }, dict, [x], { seqLen: 1, batch: 1, h0: h });
+      const res = referenceForward({ ...cfg, resetAfter }, dict, [x], {
+        seqLen: 1,
+        batch: 1,
+        h0: h,
+      });
       const r = [0, 1].map((j) => sig(wih[j] * x + whh[j * 2] * h[0] + whh[j * 2 + 1] * h[1]));
-      const z = [0, 1].map((j) => sig(wih[2 + j] * x + whh[(2 + j) * 2] * h[0] + whh[(2 + j) * 2 + 1] * h[1]));
+      const z = [0, 1].map((j) =>
+        sig(wih[2 + j] * x + whh[(2 + j) * 2] * h[0] + whh[(2 + j) * 2 + 1] * h[1]),
+      );
       const n = [0, 1].map((j) => {
         const row = (4 + j) * 2;
         const rec = resetAfter
@@ -101,7 +130,8 @@ describe('float64 reference (checked by hand)', () => {
           : whh[row] * (r[0] * h[0]) + whh[row + 1] * (r[1] * h[1]);
         return Math.tanh(wih[4 + j] * x + rec);
       });
-      for (let j = 0; j < 2; j++) near(res.hN[j], (1 - z[j]) * n[j] + z[j] * h[j], `resetAfter=${resetAfter} h[${j}]`);
+      for (let j = 0; j < 2; j++)
+        near(res.hN[j], (1 - z[j]) * n[j] + z[j] * h[j], `resetAfter=${resetAfter} h[${j}]`);
     }
   });
 
@@ -156,11 +186,18 @@ describe('float64 reference (checked by hand)', () => {
 
     // batchFirst: same numbers, x and output transposed to [B, T, ...].
     const xbf = [0, 1].flatMap((b) => [0, 1, 2].map((t) => xs[t][b]));
-    const bf = referenceForward(cfg, dict, xbf, { seqLen: 3, batch: 2, h0, lengths: [3, 2], batchFirst: true });
+    const bf = referenceForward(cfg, dict, xbf, {
+      seqLen: 3,
+      batch: 2,
+      h0,
+      lengths: [3, 2],
+      batchFirst: true,
+    });
     assert.deepEqual(bf.outputShape, [2, 3, 2]);
     for (let b = 0; b < 2; b++) {
       for (let t = 0; t < 3; t++) {
-        for (let k = 0; k < 2; k++) assert.equal(bf.output[(b * 3 + t) * 2 + k], tm.output[(t * 2 + b) * 2 + k]);
+        for (let k = 0; k < 2; k++)
+          assert.equal(bf.output[(b * 3 + t) * 2 + k], tm.output[(t * 2 + b) * 2 + k]);
       }
     }
     assert.deepEqual(bf.hN, tm.hN);
@@ -188,10 +225,22 @@ describe('float64 reference (checked by hand)', () => {
     dict.weight_ih_l1_reverse = [B2.wr, 0.45, B2.wz, 0.2, B2.wn, -0.15];
     const cfg = cfg1({ numLayers: 2, bidirectional: true });
     assert.deepEqual(parameterNames(cfg), [
-      'weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0',
-      'weight_ih_l0_reverse', 'weight_hh_l0_reverse', 'bias_ih_l0_reverse', 'bias_hh_l0_reverse',
-      'weight_ih_l1', 'weight_hh_l1', 'bias_ih_l1', 'bias_hh_l1',
-      'weight_ih_l1_reverse', 'weight_hh_l1_reverse', 'bias_ih_l1_reverse', 'bias_hh_l1_reverse',
+      'weight_ih_l0',
+      'weight_hh_l0',
+      'bias_ih_l0',
+      'bias_hh_l0',
+      'weight_ih_l0_reverse',
+      'weight_hh_l0_reverse',
+      'bias_ih_l0_reverse',
+      'bias_hh_l0_reverse',
+      'weight_ih_l1',
+      'weight_hh_l1',
+      'bias_ih_l1',
+      'bias_hh_l1',
+      'weight_ih_l1_reverse',
+      'weight_hh_l1_reverse',
+      'bias_ih_l1_reverse',
+      'bias_hh_l1_reverse',
     ]);
     const x = [0.5, -1.0];
     const res = referenceForward(cfg, dict, x, { seqLen: 2, batch: 1 });

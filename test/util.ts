@@ -28,7 +28,11 @@ export interface ErrorStats {
   worstIndex: number;
 }
 
-export function measure(actual: ArrayLike<number>, ref: ArrayLike<number>, tol: Tolerance): ErrorStats {
+export function measure(
+  actual: ArrayLike<number>,
+  ref: ArrayLike<number>,
+  tol: Tolerance,
+): ErrorStats {
   assert.equal(actual.length, ref.length, 'length of the compared arrays');
   let maxAbs = 0;
   let worst = 0;
@@ -125,11 +129,15 @@ export function assertThrowsCode(
   }
   assert.ok(threw, `expected an error with code ${code}, nothing was thrown`);
   assert.ok(thrown instanceof Error, `expected an Error, got ${String(thrown)}`);
-  if (ErrorClass) assert.ok(thrown instanceof ErrorClass, `expected a ${ErrorClass.name}, got ${thrown.name}`);
+  if (ErrorClass)
+    assert.ok(thrown instanceof ErrorClass, `expected a ${ErrorClass.name}, got ${thrown.name}`);
   const err = thrown as Error & Partial<CodedError>;
   assert.equal(err.code, code, `error code (message: ${err.message})`);
   for (const m of mentions) {
-    assert.ok(err.message.includes(m), `message should name "${m}": ${JSON.stringify(err.message)}`);
+    assert.ok(
+      err.message.includes(m),
+      `message should name "${m}": ${JSON.stringify(err.message)}`,
+    );
   }
 }
 

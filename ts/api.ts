@@ -5,8 +5,15 @@
 export { init, loadBackend, backendInfo, setThreads } from './loader.js';
 export type { BackendInfo, InitOptions, LoadOptions } from './loader.js';
 export type { Backend, BackendName } from './backends/backend.js';
-export { GRU, GRUStream } from './gru.js';
-export type { GRUOptions, ForwardOptions, ForwardResult, BackwardOptions, BackwardResult } from './gru.js';
+export { GRU } from './gru.js';
+export { GRUStream } from './gru-stream.js';
+export type {
+  GRUOptions,
+  ForwardOptions,
+  ForwardResult,
+  BackwardOptions,
+  BackwardResult,
+} from './gru.js';
 export { Dense } from './dense.js';
 export type { DenseOptions } from './dense.js';
 export { Embedding } from './embedding.js';
@@ -19,9 +26,23 @@ export type { DropoutOptions } from './dropout.js';
 export { softmaxCrossEntropy, bceWithLogits, mse } from './losses.js';
 export type { LossResult, LossOptions, SoftmaxCrossEntropyOptions } from './losses.js';
 export { Optimizer, Adam, AdamW, SGD } from './optim.js';
-export type { Trainable, AdamOptions, SGDOptions, AdamStateDict, SGDStateDict, OptimizerStateDict, OptimizerType } from './optim.js';
+export type {
+  Trainable,
+  AdamOptions,
+  SGDOptions,
+  AdamStateDict,
+  SGDStateDict,
+  OptimizerStateDict,
+  OptimizerType,
+} from './optim.js';
 export { LRSchedule, StepLR, ExponentialLR, CosineAnnealingLR } from './schedules.js';
 export { SequenceModel } from './model.js';
-export type { SequenceModelOptions, SequenceBatch, SequenceLoss, OutputMode, FitProgress } from './model.js';
+export type {
+  SequenceModelOptions,
+  SequenceBatch,
+  SequenceLoss,
+  OutputMode,
+  FitProgress,
+} from './model.js';
 export { GruError } from './errors.js';
 export type { GruErrorCode } from './errors.js';

@@ -57,7 +57,11 @@ export class Busy {
  * Runs body as the async call `call` holding every guard: throws (rejects with) ERR_GRU_BUSY,
  * taking none, if another call holds one; releases them when body settles, whichever way.
  */
-export async function holding<T>(call: string, guards: readonly Busy[], body: (run: Run) => Promise<T>): Promise<T> {
+export async function holding<T>(
+  call: string,
+  guards: readonly Busy[],
+  body: (run: Run) => Promise<T>,
+): Promise<T> {
   for (const guard of guards) guard.check();
   const key = active ?? Symbol(call); // inside a holder's segment: join it
   const taken = guards.filter((guard) => guard._take(key, call));

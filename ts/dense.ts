@@ -64,7 +64,10 @@ export class Dense extends Layer<DenseHandle> {
    */
   forwardAsync(x: Float32Array, options: { train?: boolean } = {}): Promise<Float32Array> {
     return holding('forwardAsync()', [this._busy], async (run) => {
-      const { layer, f } = run(() => ({ layer: this._handle(), f: this.#prepareForward(x, options) }));
+      const { layer, f } = run(() => ({
+        layer: this._handle(),
+        f: this.#prepareForward(x, options),
+      }));
       if (f.train) this.#trainedRows = null;
       await run(() => this.backend.denseForwardAsync(layer, f.rows, f.x, f.y, +f.train));
       if (f.train) this.#trainedRows = f.rows;
@@ -72,7 +75,10 @@ export class Dense extends Layer<DenseHandle> {
     });
   }
 
-  #prepareForward(x: Float32Array, options: { train?: boolean }): { rows: number; x: Float32Array; y: Float32Array; train: boolean } {
+  #prepareForward(
+    x: Float32Array,
+    options: { train?: boolean },
+  ): { rows: number; x: Float32Array; y: Float32Array; train: boolean } {
     const input = check.float32Array('x', x);
     const o = check.options('forward options', options);
     check.knownKeys('forward options', o, ['train']);
@@ -109,9 +115,17 @@ export class Dense extends Layer<DenseHandle> {
   #prepareBackward(dy: Float32Array): { dy: Float32Array; dx: Float32Array } {
     const rows = this.#trainedRows;
     if (rows === null) {
-      throw new GruError('ERR_GRU_STATE', 'backward() needs a forward(x, { train: true }) first (once per training forward)');
+      throw new GruError(
+        'ERR_GRU_STATE',
+        'backward() needs a forward(x, { train: true }) first (once per training forward)',
+      );
     }
-    const grad = check.float32ArrayOfLength('dy', dy, rows * this.outFeatures, `[${rows}, ${this.outFeatures}]`);
+    const grad = check.float32ArrayOfLength(
+      'dy',
+      dy,
+      rows * this.outFeatures,
+      `[${rows}, ${this.outFeatures}]`,
+    );
     return { dy: grad, dx: new Float32Array(rows * this.inFeatures) };
   }
 }

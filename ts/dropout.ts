@@ -67,8 +67,14 @@ export class Dropout {
   backward(dy: Float32Array): Float32Array {
     this._busy.check();
     const last = this.#last;
-    if (last === null) throw new GruError('ERR_GRU_STATE', 'backward() needs a forward(x, { train: true }) first');
-    const grad = check.float32ArrayOfLength('dy', dy, last.length, 'the length of the last training forward\'s x');
+    if (last === null)
+      throw new GruError('ERR_GRU_STATE', 'backward() needs a forward(x, { train: true }) first');
+    const grad = check.float32ArrayOfLength(
+      'dy',
+      dy,
+      last.length,
+      "the length of the last training forward's x",
+    );
     const dx = new Float32Array(grad.length);
     this.backend.dropoutBackward(grad, this.p, last.seed, dx);
     return dx;

@@ -43,7 +43,10 @@ export class Embedding extends Layer<EmbeddingHandle> {
   }
 
   /** indices [n], each in [0, numEmbeddings) -> y [n, embeddingDim]. train: keep them for backward(). */
-  forward(indices: Int32Array | readonly number[], options: { train?: boolean } = {}): Float32Array {
+  forward(
+    indices: Int32Array | readonly number[],
+    options: { train?: boolean } = {},
+  ): Float32Array {
     const layer = this._handle();
     const ids = check.int32Indices('indices', indices, 0, this.numEmbeddings);
     if (ids.length === 0) throw new GruError('ERR_GRU_SHAPE', 'indices must not be empty');
@@ -61,8 +64,17 @@ export class Embedding extends Layer<EmbeddingHandle> {
   backward(dy: Float32Array): void {
     const layer = this._handle();
     const rows = this.#trainedRows;
-    if (rows === null) throw new GruError('ERR_GRU_STATE', 'backward() needs a forward(indices, { train: true }) first');
-    const grad = check.float32ArrayOfLength('dy', dy, rows * this.embeddingDim, `[${rows}, ${this.embeddingDim}]`);
+    if (rows === null)
+      throw new GruError(
+        'ERR_GRU_STATE',
+        'backward() needs a forward(indices, { train: true }) first',
+      );
+    const grad = check.float32ArrayOfLength(
+      'dy',
+      dy,
+      rows * this.embeddingDim,
+      `[${rows}, ${this.embeddingDim}]`,
+    );
     this.backend.embeddingBackward(layer, grad);
   }
 }

@@ -2,12 +2,16 @@
  * The GRU layer: a stack of numLayers GRU cells, one or two directions each, whose weights
  * live in a backend (native addon or wasm heap) in the kernels' packed layout. Parameters go
  * in and out in PyTorch's nn.GRU state_dict layout; the packed form is private.
+ *
+ * Over 400 lines: forward, training and their async variants of one layer, and their option
+ * checks.
  */
 import type { Backend, NetHandle } from './backends/backend.js';
 import { holding } from './busy.js';
 import { deriveSeed } from './dropout.js';
 import { GruError } from './errors.js';
 import { currentBackend } from './loader.js';
+import { GRUStream } from './gru-stream.js';
 import { Layer } from './layer.js';
 import * as check from './validate.js';
 
@@ -99,10 +103,29 @@ export interface ForwardResult {
   hNShape: [number, number, number];
 }
 
-const FORWARD_KEYS = ['batch', 'seqLen', 'h0', 'lengths', 'returnSequences', 'train', 'dropout', 'dropoutSeed', 'output', 'hN'] as const;
+const FORWARD_KEYS = [
+  'batch',
+  'seqLen',
+  'h0',
+  'lengths',
+  'returnSequences',
+  'train',
+  'dropout',
+  'dropoutSeed',
+  'output',
+  'hN',
+] as const;
 const BACKWARD_KEYS = ['dOutput', 'dHN', 'inputGrad', 'h0Grad'] as const;
 const GRU_KEYS = [
-  'inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'bias', 'batchFirst', 'resetAfter', 'seed', 'backend',
+  'inputSize',
+  'hiddenSize',
+  'numLayers',
+  'bidirectional',
+  'bias',
+  'batchFirst',
+  'resetAfter',
+  'seed',
+  'backend',
 ] as const;
 /** The arguments of gru_net_forward after the handle. */
 interface ForwardCall {
@@ -154,14 +177,22 @@ export class GRU extends Layer<NetHandle> {
     check.knownKeys('GRU options', o, GRU_KEYS);
     const inputSize = check.positiveInt('inputSize', o.inputSize);
     const hiddenSize = check.positiveInt('hiddenSize', o.hiddenSize);
-    const numLayers = o.numLayers === undefined ? 1 : check.positiveInt('numLayers', o.numLayers, 1024);
+    const numLayers =
+      o.numLayers === undefined ? 1 : check.positiveInt('numLayers', o.numLayers, 1024);
     const bidirectional = check.boolean('bidirectional', o.bidirectional, false);
     const bias = check.boolean('bias', o.bias, true);
     const batchFirst = check.boolean('batchFirst', o.batchFirst, false);
     const resetAfter = check.boolean('resetAfter', o.resetAfter, true);
     const seed = check.seedOption(o.seed);
     const backend = check.backendOption(o.backend, currentBackend);
-    const net = backend.netCreate(inputSize, hiddenSize, numLayers, +bidirectional, +bias, +resetAfter);
+    const net = backend.netCreate(
+      inputSize,
+      hiddenSize,
+      numLayers,
+      +bidirectional,
+      +bias,
+      +resetAfter,
+    );
     super(backend, 'GRU', net, seed);
     this.inputSize = inputSize;
     this.hiddenSize = hiddenSize;
@@ -222,7 +253,9 @@ export class GRU extends Layer<NetHandle> {
       const { net, f } = run(() => ({ net: this._handle(), f: this.#prepareForward(x, options) }));
       if (f.train) {
         this.#trained = null;
-        await run(() => this.backend.netForwardTrainAsync(net, ...forwardArgs(f.call), f.dropout, f.dropoutSeed));
+        await run(() =>
+          this.backend.netForwardTrainAsync(net, ...forwardArgs(f.call), f.dropout, f.dropoutSeed),
+        );
         this.#commitTrain(f);
       } else {
         await run(() => this.backend.netForwardAsync(net, ...forwardArgs(f.call)));
@@ -261,29 +294,56 @@ export class GRU extends Layer<NetHandle> {
         );
       }
     }
-    const stateShape: [number, number, number] = [this.numLayers * this.numDirections, batch, this.hiddenSize];
+    const stateShape: [number, number, number] = [
+      this.numLayers * this.numDirections,
+      batch,
+      this.hiddenSize,
+    ];
     const stateLen = stateShape[0] * batch * this.hiddenSize;
-    const h0 = o.h0 === undefined ? null : check.float32ArrayOfLength('h0', o.h0, stateLen, `[${stateShape.join(', ')}]`);
-    const lengths = o.lengths === undefined ? null : check.sequenceLengths(o.lengths, batch, seqLen);
+    const h0 =
+      o.h0 === undefined
+        ? null
+        : check.float32ArrayOfLength('h0', o.h0, stateLen, `[${stateShape.join(', ')}]`);
+    const lengths =
+      o.lengths === undefined ? null : check.sequenceLengths(o.lengths, batch, seqLen);
     const returnSequences = check.boolean('returnSequences', o.returnSequences, true);
     const train = check.boolean('train', o.train, false);
     const dropout = o.dropout === undefined ? 0 : check.dropProbability('dropout', o.dropout);
     if (!train && dropout !== 0) {
-      throw new GruError('ERR_GRU_ARG', `dropout applies only in training: pass train: true with dropout ${dropout}`);
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `dropout applies only in training: pass train: true with dropout ${dropout}`,
+      );
     }
     if (!train && o.dropoutSeed !== undefined) {
-      throw new GruError('ERR_GRU_ARG', 'dropoutSeed applies only in training: pass train: true with it');
+      throw new GruError(
+        'ERR_GRU_ARG',
+        'dropoutSeed applies only in training: pass train: true with it',
+      );
     }
     const dropoutSeed =
-      o.dropoutSeed === undefined ? deriveSeed(this.#dropoutBase, this.#dropoutCount) : check.uint32('dropoutSeed', o.dropoutSeed);
+      o.dropoutSeed === undefined
+        ? deriveSeed(this.#dropoutBase, this.#dropoutCount)
+        : check.uint32('dropoutSeed', o.dropoutSeed);
 
     const features = this.numDirections * this.hiddenSize;
-    const outputShape: [number, number, number] = this.batchFirst ? [batch, seqLen, features] : [seqLen, batch, features];
+    const outputShape: [number, number, number] = this.batchFirst
+      ? [batch, seqLen, features]
+      : [seqLen, batch, features];
     const outputLen = seqLen * batch * features;
     let output: Float32Array | null = null;
     if (o.output !== undefined) {
-      if (!returnSequences) throw new GruError('ERR_GRU_ARG', 'output was given with returnSequences: false: pass one or the other');
-      output = check.float32ArrayOfLength('output', o.output, outputLen, `[${outputShape.join(', ')}]`);
+      if (!returnSequences)
+        throw new GruError(
+          'ERR_GRU_ARG',
+          'output was given with returnSequences: false: pass one or the other',
+        );
+      output = check.float32ArrayOfLength(
+        'output',
+        o.output,
+        outputLen,
+        `[${outputShape.join(', ')}]`,
+      );
       check.disjoint('output', output, 'x', input);
       check.disjoint('output', output, 'h0', h0);
     } else if (returnSequences) {
@@ -301,7 +361,16 @@ export class GRU extends Layer<NetHandle> {
     } else {
       hN = new Float32Array(stateLen);
     }
-    const call = { seqLen, batch, batchFirst: this.batchFirst, x: input, h0, lengths, y: output, hN };
+    const call = {
+      seqLen,
+      batch,
+      batchFirst: this.batchFirst,
+      x: input,
+      h0,
+      lengths,
+      y: output,
+      hN,
+    };
     return {
       call,
       train,
@@ -328,7 +397,9 @@ export class GRU extends Layer<NetHandle> {
   backwardAsync(options: BackwardOptions = {}): Promise<BackwardResult> {
     return holding('backwardAsync()', [this._busy], async (run) => {
       const { net, b } = run(() => ({ net: this._handle(), b: this.#prepareBackward(options) }));
-      await run(() => this.backend.netBackwardAsync(net, b.call.dy, b.call.dhN, b.call.dx, b.call.dh0));
+      await run(() =>
+        this.backend.netBackwardAsync(net, b.call.dy, b.call.dhN, b.call.dx, b.call.dh0),
+      );
       this.#trained = null;
       return b.result;
     });
@@ -340,17 +411,28 @@ export class GRU extends Layer<NetHandle> {
     check.knownKeys('backward options', o, BACKWARD_KEYS);
     const trained = this.#trained;
     if (trained === null) {
-      throw new GruError('ERR_GRU_STATE', 'backward() needs a forward(x, { train: true }) first (once per training forward)');
+      throw new GruError(
+        'ERR_GRU_STATE',
+        'backward() needs a forward(x, { train: true }) first (once per training forward)',
+      );
     }
     const { seqLen, batch } = trained;
     const H = this.hiddenSize;
     const features = this.numDirections * H;
-    const outShape = this.batchFirst ? `[${batch}, ${seqLen}, ${features}]` : `[${seqLen}, ${batch}, ${features}]`;
+    const outShape = this.batchFirst
+      ? `[${batch}, ${seqLen}, ${features}]`
+      : `[${seqLen}, ${batch}, ${features}]`;
     const stateShape = `[${this.numLayers * this.numDirections}, ${batch}, ${H}]`;
     const stateLen = this.numLayers * this.numDirections * batch * H;
-    const dy = o.dOutput === undefined ? null : check.float32ArrayOfLength('dOutput', o.dOutput, seqLen * batch * features, outShape);
-    const dhN = o.dHN === undefined ? null : check.float32ArrayOfLength('dHN', o.dHN, stateLen, stateShape);
-    const dx = check.boolean('inputGrad', o.inputGrad, true) ? new Float32Array(seqLen * batch * this.inputSize) : null;
+    const dy =
+      o.dOutput === undefined
+        ? null
+        : check.float32ArrayOfLength('dOutput', o.dOutput, seqLen * batch * features, outShape);
+    const dhN =
+      o.dHN === undefined ? null : check.float32ArrayOfLength('dHN', o.dHN, stateLen, stateShape);
+    const dx = check.boolean('inputGrad', o.inputGrad, true)
+      ? new Float32Array(seqLen * batch * this.inputSize)
+      : null;
     const dh0 = check.boolean('h0Grad', o.h0Grad, false) ? new Float32Array(stateLen) : null;
     return { call: { dy, dhN, dx, dh0 }, result: { dx, dh0 } };
   }
@@ -363,7 +445,10 @@ export class GRU extends Layer<NetHandle> {
   stream(options: { batch?: number; h0?: Float32Array } = {}): GRUStream {
     this._handle();
     if (this.bidirectional) {
-      throw new GruError('ERR_GRU_STATE', 'stream() needs a unidirectional GRU: a bidirectional one must see the whole sequence');
+      throw new GruError(
+        'ERR_GRU_STATE',
+        'stream() needs a unidirectional GRU: a bidirectional one must see the whole sequence',
+      );
     }
     const o = check.options('stream options', options);
     check.knownKeys('stream options', o, ['batch', 'h0']);
@@ -372,89 +457,28 @@ export class GRU extends Layer<NetHandle> {
   }
 
   /** @internal runs the backend forward with caller-owned buffers (used by GRUStream). */
-  _forwardInto(x: Float32Array, seqLen: number, batch: number, state: Float32Array, y: Float32Array): void {
-    this.backend.netForward(this._handle(), seqLen, batch, +this.batchFirst, x, state, null, y, state);
+  _forwardInto(
+    x: Float32Array,
+    seqLen: number,
+    batch: number,
+    state: Float32Array,
+    y: Float32Array,
+  ): void {
+    this.backend.netForward(
+      this._handle(),
+      seqLen,
+      batch,
+      +this.batchFirst,
+      x,
+      state,
+      null,
+      y,
+      state,
+    );
   }
 }
 
 /** The positional arguments of gru_net_forward after the handle. */
 function forwardArgs(c: ForwardCall) {
   return [c.seqLen, c.batch, +c.batchFirst, c.x, c.h0, c.lengths, c.y, c.hN] as const;
-}
-
-/** A stateful step-by-step view of a GRU; see GRU.stream(). */
-export class GRUStream {
-  readonly gru: GRU;
-  readonly batch: number;
-  #state: Float32Array;
-
-  constructor(gru: GRU, batch: number, h0?: Float32Array) {
-    this.gru = gru;
-    this.batch = batch;
-    this.#state = new Float32Array(gru.numLayers * batch * gru.hiddenSize);
-    this.reset(h0);
-  }
-
-  #live(): void {
-    if (this.gru.disposed) throw new GruError('ERR_GRU_DISPOSED', 'the GRU of this stream has been disposed');
-  }
-
-  /** The state [numLayers, batch, hiddenSize] after the last step (a copy). */
-  state(): Float32Array {
-    this.#live();
-    return this.#state.slice();
-  }
-
-  /** Back to zeros, or to h0 [numLayers, batch, hiddenSize]. */
-  reset(h0?: Float32Array): void {
-    this.#live();
-    if (h0 === undefined) {
-      this.#state.fill(0);
-    } else {
-      const shape = `[${this.gru.numLayers}, ${this.batch}, ${this.gru.hiddenSize}]`;
-      this.#state.set(check.float32ArrayOfLength('h0', h0, this.#state.length, shape));
-    }
-  }
-
-  /**
-   * Feeds the next timestep(s): x is [steps, batch, inputSize] (or [batch, steps, inputSize]
-   * for a batchFirst GRU); steps is inferred. Returns the outputs of those steps and the new state.
-   */
-  step(x: Float32Array): { output: Float32Array; outputShape: [number, number, number]; h: Float32Array } {
-    const steps = this.#steps(x);
-    const H = this.gru.hiddenSize;
-    const output = new Float32Array(steps * this.batch * H);
-    this.gru._forwardInto(x, steps, this.batch, this.#state, output);
-    const outputShape: [number, number, number] = this.gru.batchFirst ? [this.batch, steps, H] : [steps, this.batch, H];
-    return { output, outputShape, h: this.#state.slice() };
-  }
-
-  /**
-   * Like step(), for hot loops: writes the outputs of the step(s) into `output` ([steps, batch,
-   * hiddenSize], or [batch, steps, hiddenSize] for a batchFirst GRU) and allocates nothing
-   * (each new typed array of a kilobyte costs about a microsecond in Node, more than the rest
-   * of the call). The state is read with state() when wanted. Returns `output`.
-   */
-  stepInto(x: Float32Array, output: Float32Array): Float32Array {
-    const steps = this.#steps(x);
-    const H = this.gru.hiddenSize;
-    const layout = this.gru.batchFirst ? `[${this.batch}, ${steps}, ${H}]` : `[${steps}, ${this.batch}, ${H}]`;
-    check.float32ArrayOfLength('output', output, steps * this.batch * H, layout);
-    this.gru._forwardInto(x, steps, this.batch, this.#state, output);
-    return output;
-  }
-
-  /** Validates the input of a step and returns its number of timesteps. */
-  #steps(x: Float32Array): number {
-    this.#live();
-    const input = check.float32Array('x', x);
-    const perStep = this.batch * this.gru.inputSize;
-    if (input.length === 0 || input.length % perStep !== 0) {
-      throw new GruError(
-        'ERR_GRU_SHAPE',
-        `x must hold steps x batch (${this.batch}) x inputSize (${this.gru.inputSize}) floats, a positive multiple of ${perStep}, got ${input.length}`,
-      );
-    }
-    return input.length / perStep;
-  }
 }

@@ -33,7 +33,10 @@ export class LayerNorm extends Layer<Handle<'layer_norm'>> {
     const o = check.options('LayerNorm options', options);
     check.knownKeys('LayerNorm options', o, KEYS);
     const dim = check.positiveInt('normalizedShape', o.normalizedShape);
-    const eps = o.eps === undefined ? 1e-5 : check.finiteNumber('eps', o.eps, { min: 0, minOpen: true, max: check.FLT_MAX });
+    const eps =
+      o.eps === undefined
+        ? 1e-5
+        : check.finiteNumber('eps', o.eps, { min: 0, minOpen: true, max: check.FLT_MAX });
     const affine = check.boolean('elementwiseAffine', o.elementwiseAffine, true);
     const backend = check.backendOption(o.backend, currentBackend);
     super(backend, 'LayerNorm', backend.layerNormCreate(dim, eps, +affine), 0);
@@ -55,7 +58,10 @@ export class LayerNorm extends Layer<Handle<'layer_norm'>> {
     const train = check.boolean('train', o.train, false);
     const D = this.normalizedShape;
     if (input.length === 0 || input.length % D !== 0) {
-      throw new GruError('ERR_GRU_SHAPE', `x must hold rows x normalizedShape (${D}) floats, a positive multiple of ${D}, got ${input.length}`);
+      throw new GruError(
+        'ERR_GRU_SHAPE',
+        `x must hold rows x normalizedShape (${D}) floats, a positive multiple of ${D}, got ${input.length}`,
+      );
     }
     const rows = input.length / D;
     const y = new Float32Array(input.length);
@@ -70,7 +76,10 @@ export class LayerNorm extends Layer<Handle<'layer_norm'>> {
     const layer = this._handle();
     const rows = this.#trainedRows;
     if (rows === null) {
-      throw new GruError('ERR_GRU_STATE', 'backward() needs a forward(x, { train: true }) first (once per training forward)');
+      throw new GruError(
+        'ERR_GRU_STATE',
+        'backward() needs a forward(x, { train: true }) first (once per training forward)',
+      );
     }
     const D = this.normalizedShape;
     const grad = check.float32ArrayOfLength('dy', dy, rows * D, `[${rows}, ${D}]`);

@@ -27,8 +27,8 @@ function destroyWhenIdle(backend: Backend, handle: Handle, tries = 0): void {
   }
 }
 
-const finalizer = new FinalizationRegistry<{ backend: Backend; handle: Handle }>(({ backend, handle }) =>
-  destroyWhenIdle(backend, handle),
+const finalizer = new FinalizationRegistry<{ backend: Backend; handle: Handle }>(
+  ({ backend, handle }) => destroyWhenIdle(backend, handle),
 );
 
 /** Watches `owner`: when it is collected undisposed, `handle` is destroyed. */
@@ -87,7 +87,8 @@ export abstract class BackendObject<H extends Handle = Handle> {
 
   /** The live handle, or ERR_GRU_DISPOSED (for what reads no state of the core). */
   protected _live(): H {
-    if (this.#handle === null) throw new GruError('ERR_GRU_DISPOSED', `this ${this.#what} has been disposed`);
+    if (this.#handle === null)
+      throw new GruError('ERR_GRU_DISPOSED', `this ${this.#what} has been disposed`);
     return this.#handle;
   }
 }
@@ -116,7 +117,11 @@ export abstract class Layer<H extends Handle = Handle> extends BackendObject<H> 
       for (let i = 0; i < count; i++) {
         backend.paramShape(handle, i, dims);
         const shape = Array.from(dims).filter((d) => d > 0);
-        params.push({ name: backend.paramName(handle, i), shape, size: backend.paramSize(handle, i) });
+        params.push({
+          name: backend.paramName(handle, i),
+          shape,
+          size: backend.paramSize(handle, i),
+        });
       }
       this.#params = params;
       backend.initParams(handle, seed);
@@ -180,7 +185,10 @@ export abstract class Layer<H extends Handle = Handle> extends BackendObject<H> 
   #param(name: string): { index: number; info: ParamInfo } {
     this._live();
     if (typeof name !== 'string') {
-      throw new GruError('ERR_GRU_TYPE', `parameter name must be a string, got ${check.describe(name)}`);
+      throw new GruError(
+        'ERR_GRU_TYPE',
+        `parameter name must be a string, got ${check.describe(name)}`,
+      );
     }
     const index = this.#params.findIndex((p) => p.name === name);
     if (index < 0) {

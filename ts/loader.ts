@@ -83,7 +83,10 @@ async function load(name: BackendName, options: LoadOptions): Promise<Backend> {
     case 'wasm-simd': {
       const { loadWasmBackend, wasmSimdSupported } = await import('./backends/wasm.js');
       if (!wasmSimdSupported()) {
-        throw new GruError('ERR_GRU_BACKEND_UNAVAILABLE', 'this JavaScript engine does not support WebAssembly SIMD');
+        throw new GruError(
+          'ERR_GRU_BACKEND_UNAVAILABLE',
+          'this JavaScript engine does not support WebAssembly SIMD',
+        );
       }
       return loadWasmBackend('simd', { wasmUrl: options.wasmSimdUrl, files });
     }
@@ -97,7 +100,10 @@ async function load(name: BackendName, options: LoadOptions): Promise<Backend> {
 function checkBackendName(value: unknown, allowAuto: boolean): BackendName | 'auto' {
   const allowed: readonly string[] = allowAuto ? ['auto', ...BACKEND_NAMES] : BACKEND_NAMES;
   if (typeof value !== 'string' || !allowed.includes(value)) {
-    throw new GruError('ERR_GRU_ARG', `backend must be one of ${allowed.map((n) => `'${n}'`).join(', ')}, got ${describe(value)}`);
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `backend must be one of ${allowed.map((n) => `'${n}'`).join(', ')}, got ${describe(value)}`,
+    );
   }
   return value as BackendName | 'auto';
 }
@@ -120,7 +126,12 @@ export function loadBackend(name: BackendName, options: LoadOptions = {}): Promi
 }
 
 function info(backend: Backend, fallbackReason?: string): BackendInfo {
-  const result: BackendInfo = { backend: backend.name, isa: backend.isa(), isaList: backend.isaList(), threads: backend.threads() };
+  const result: BackendInfo = {
+    backend: backend.name,
+    isa: backend.isa(),
+    isaList: backend.isaList(),
+    threads: backend.threads(),
+  };
   if (fallbackReason) result.fallbackReason = fallbackReason;
   return result;
 }
@@ -137,7 +148,8 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
   }
   const reasons: string[] = [];
   // Without the Node entry there is no native backend to miss: not a fallback, no notice.
-  const candidates = nodeHooks !== null ? BACKEND_NAMES : BACKEND_NAMES.filter((n) => n !== 'native');
+  const candidates =
+    nodeHooks !== null ? BACKEND_NAMES : BACKEND_NAMES.filter((n) => n !== 'native');
   for (const name of candidates) {
     try {
       const backend = await loadBackend(name, loadOptions);
@@ -152,7 +164,10 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
       reasons.push(`${name} unavailable: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
-  throw new GruError('ERR_GRU_BACKEND_UNAVAILABLE', `no backend could be loaded: ${reasons.join('; ')}`);
+  throw new GruError(
+    'ERR_GRU_BACKEND_UNAVAILABLE',
+    `no backend could be loaded: ${reasons.join('; ')}`,
+  );
 }
 
 /** The backend init() chose, with its ISA and threads. Throws ERR_GRU_NOT_INITIALIZED before init(). */
@@ -171,7 +186,10 @@ export function backendInfo(): BackendInfo {
 export function setThreads(n: number, backend?: Backend): void {
   const b = backendOption(backend, currentBackend);
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 1024) {
-    throw new GruError('ERR_GRU_ARG', `n (threads) must be an integer in [1, 1024], got ${describe(n)}`);
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `n (threads) must be an integer in [1, 1024], got ${describe(n)}`,
+    );
   }
   b.setThreads(n); // the core refuses n > 1 where it is single-threaded (wasm), saying so
 }
@@ -179,7 +197,10 @@ export function setThreads(n: number, backend?: Backend): void {
 /** @internal the default backend for new layers. */
 export function currentBackend(): Backend {
   if (!current) {
-    throw new GruError('ERR_GRU_NOT_INITIALIZED', 'call `await init()` before creating a GRU, or pass { backend } from loadBackend()');
+    throw new GruError(
+      'ERR_GRU_NOT_INITIALIZED',
+      'call `await init()` before creating a GRU, or pass { backend } from loadBackend()',
+    );
   }
   return current.backend;
 }

@@ -24,9 +24,19 @@ export interface LossOptions {
 }
 
 /** options.grad checked (length, no overlap with the inputs), or a new array. */
-function gradBuffer(o: Record<string, unknown>, inputName: string, input: Float32Array, targets: ArrayBufferView): Float32Array {
+function gradBuffer(
+  o: Record<string, unknown>,
+  inputName: string,
+  input: Float32Array,
+  targets: ArrayBufferView,
+): Float32Array {
   if (o.grad === undefined) return new Float32Array(input.length);
-  const grad = check.float32ArrayOfLength('grad', o.grad, input.length, `the length of ${inputName}`);
+  const grad = check.float32ArrayOfLength(
+    'grad',
+    o.grad,
+    input.length,
+    `the length of ${inputName}`,
+  );
   check.disjoint('grad', grad, inputName, input);
   check.disjoint('grad', grad, 'targets', targets);
   return grad;
@@ -63,7 +73,10 @@ export function softmaxCrossEntropy(
   const rows = x.length / classes;
   const t = check.int32Indices('targets', targets, 0, classes, -1);
   if (t.length !== rows) {
-    throw new GruError('ERR_GRU_SHAPE', `targets must have one class per row of logits (${rows}), got ${t.length}`);
+    throw new GruError(
+      'ERR_GRU_SHAPE',
+      `targets must have one class per row of logits (${rows}), got ${t.length}`,
+    );
   }
   const grad = gradBuffer(o, 'logits', x, t);
   const loss = backendOf(o).lossSoftmaxCrossEntropy(x, rows, classes, t, grad);
@@ -86,7 +99,11 @@ function elementwise(
 }
 
 /** Binary cross-entropy on logits (numerically stable), targets in [0, 1], same length. */
-export function bceWithLogits(logits: Float32Array, targets: Float32Array, options?: LossOptions): LossResult {
+export function bceWithLogits(
+  logits: Float32Array,
+  targets: Float32Array,
+  options?: LossOptions,
+): LossResult {
   const [x, t, backend, grad] = elementwise('bceWithLogits', logits, targets, options);
   return { loss: backend.lossBceWithLogits(x, t, grad), grad };
 }

@@ -5,6 +5,9 @@
  *
  * Every number is computed by the backend through the layers' own forward/backward; this file
  * only wires them together and moves rows (the head's input, padded steps of the targets).
+ *
+ * Over 400 lines: its option parsing, training step, async variant and checkpoint belong to one
+ * object.
  */
 import type { Backend } from './backends/backend.js';
 import { Busy, holding } from './busy.js';
@@ -25,7 +28,13 @@ export interface SequenceModelOptions {
   embedding?: { numEmbeddings: number; embeddingDim: number };
   /** Features per step of float input; required without embedding. */
   inputSize?: number;
-  gru: { hiddenSize: number; numLayers?: number; bidirectional?: boolean; resetAfter?: boolean; dropout?: number };
+  gru: {
+    hiddenSize: number;
+    numLayers?: number;
+    bidirectional?: boolean;
+    resetAfter?: boolean;
+    dropout?: number;
+  };
   /** Dropout on the GRU's input (after the embedding) in training, in [0, 1). */
   inputDropout?: number;
   /**
@@ -67,14 +76,26 @@ export interface FitProgress {
 }
 
 const MODEL_KEYS = [
-  'embedding', 'inputSize', 'gru', 'inputDropout', 'output', 'loss', 'optimizer', 'clipGradNorm', 'seed', 'backend',
+  'embedding',
+  'inputSize',
+  'gru',
+  'inputDropout',
+  'output',
+  'loss',
+  'optimizer',
+  'clipGradNorm',
+  'seed',
+  'backend',
 ] as const;
 const LOSSES: readonly SequenceLoss[] = ['softmax-cross-entropy', 'bce', 'mse'];
 const MODES: readonly OutputMode[] = ['last', 'sequence'];
 
 function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw new GruError('ERR_GRU_ARG', `${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${check.describe(value)}`);
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${check.describe(value)}`,
+    );
   }
   return value as T;
 }
@@ -130,23 +151,43 @@ export class SequenceModel {
       }
       this.#inputSize = emb.embeddingDim;
     } else {
-      if (o.inputSize === undefined) throw new GruError('ERR_GRU_ARG', 'inputSize is required without an embedding');
+      if (o.inputSize === undefined)
+        throw new GruError('ERR_GRU_ARG', 'inputSize is required without an embedding');
       this.#inputSize = check.positiveInt('inputSize', o.inputSize);
     }
-    if (o.gru === undefined) throw new GruError('ERR_GRU_ARG', 'gru options are required ({ hiddenSize, ... })');
+    if (o.gru === undefined)
+      throw new GruError('ERR_GRU_ARG', 'gru options are required ({ hiddenSize, ... })');
     const g = check.options('gru', o.gru);
-    check.knownKeys('gru', g, ['hiddenSize', 'numLayers', 'bidirectional', 'resetAfter', 'dropout']);
-    this.#gruDropout = g.dropout === undefined ? 0 : check.dropProbability('gru.dropout', g.dropout);
-    const inputDropout = o.inputDropout === undefined ? 0 : check.dropProbability('inputDropout', o.inputDropout);
-    if (o.output === undefined) throw new GruError('ERR_GRU_ARG', "output options are required ({ size, mode: 'last' | 'sequence' })");
+    check.knownKeys('gru', g, [
+      'hiddenSize',
+      'numLayers',
+      'bidirectional',
+      'resetAfter',
+      'dropout',
+    ]);
+    this.#gruDropout =
+      g.dropout === undefined ? 0 : check.dropProbability('gru.dropout', g.dropout);
+    const inputDropout =
+      o.inputDropout === undefined ? 0 : check.dropProbability('inputDropout', o.inputDropout);
+    if (o.output === undefined)
+      throw new GruError(
+        'ERR_GRU_ARG',
+        "output options are required ({ size, mode: 'last' | 'sequence' })",
+      );
     const out = check.options('output', o.output);
     check.knownKeys('output', out, ['size', 'mode']);
     this.#outputSize = check.positiveInt('output.size', out.size);
     this.outputMode = oneOf('output.mode', out.mode, MODES);
     this.lossType = oneOf('loss', o.loss, LOSSES);
-    this.#clip = o.clipGradNorm === undefined ? undefined : check.finiteNumber('clipGradNorm', o.clipGradNorm, { min: 0, minOpen: true });
+    this.#clip =
+      o.clipGradNorm === undefined
+        ? undefined
+        : check.finiteNumber('clipGradNorm', o.clipGradNorm, { min: 0, minOpen: true });
     const { type: optimType, ...optimOptions } = check.options('optimizer', o.optimizer);
-    const type = optimType === undefined ? 'adam' : oneOf('optimizer.type', optimType, ['adam', 'adamw', 'sgd'] as const);
+    const type =
+      optimType === undefined
+        ? 'adam'
+        : oneOf('optimizer.type', optimType, ['adam', 'adamw', 'sgd'] as const);
 
     // Build, releasing what was built if a later part fails.
     const built: { dispose(): void }[] = [];
@@ -167,10 +208,18 @@ export class SequenceModel {
       });
       built.push(this.gru);
       const features = this.gru.numDirections * this.gru.hiddenSize;
-      this.dense = new Dense({ inFeatures: features, outFeatures: this.#outputSize, seed: deriveSeed(seed, 3), backend });
+      this.dense = new Dense({
+        inFeatures: features,
+        outFeatures: this.#outputSize,
+        seed: deriveSeed(seed, 3),
+        backend,
+      });
       built.push(this.dense);
-      if (inputDropout > 0) this.inputDropout = new Dropout({ p: inputDropout, seed: deriveSeed(seed, 4), backend });
-      const params = this.embedding ? [this.embedding, this.gru, this.dense] : [this.gru, this.dense];
+      if (inputDropout > 0)
+        this.inputDropout = new Dropout({ p: inputDropout, seed: deriveSeed(seed, 4), backend });
+      const params = this.embedding
+        ? [this.embedding, this.gru, this.dense]
+        : [this.gru, this.dense];
       if (type === 'sgd') this.optimizer = new SGD(params, optimOptions as unknown as SGDOptions);
       else if (type === 'adamw') this.optimizer = new AdamW(params, optimOptions as AdamOptions);
       else this.optimizer = new Adam(params, optimOptions as AdamOptions);
@@ -277,15 +326,24 @@ export class SequenceModel {
     check.knownKeys('fit options', o, ['epochs', 'onProgress']);
     const epochs = o.epochs === undefined ? 1 : check.positiveInt('epochs', o.epochs, 2 ** 31 - 1);
     if (o.onProgress !== undefined && typeof o.onProgress !== 'function') {
-      throw new GruError('ERR_GRU_ARG', `onProgress must be a function, got ${check.describe(o.onProgress)}`);
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `onProgress must be a function, got ${check.describe(o.onProgress)}`,
+      );
     }
     const onProgress = o.onProgress as ((p: FitProgress) => void) | undefined;
     const iterator = (batches as Partial<Iterable<SequenceBatch>> | null)?.[Symbol.iterator];
     if (typeof batches !== 'object' || typeof iterator !== 'function') {
-      throw new GruError('ERR_GRU_ARG', `batches must be an iterable of { x, targets, batch, lengths? }, got ${check.describe(batches)}`);
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `batches must be an iterable of { x, targets, batch, lengths? }, got ${check.describe(batches)}`,
+      );
     }
     if (epochs > 1 && (iterator.call(batches) as unknown) === batches) {
-      throw new GruError('ERR_GRU_ARG', `batches is a one-shot iterator; epochs ${epochs} needs an array or another re-iterable`);
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `batches is a one-shot iterator; epochs ${epochs} needs an array or another re-iterable`,
+      );
     }
     const losses: number[] = [];
     const t0 = performance.now();
@@ -295,7 +353,13 @@ export class SequenceModel {
         losses.push(loss);
         if (onProgress) {
           const seconds = (performance.now() - t0) / 1000;
-          onProgress({ epoch, step: losses.length - 1, loss, gradNorm, stepsPerSecond: seconds > 0 ? losses.length / seconds : 0 });
+          onProgress({
+            epoch,
+            step: losses.length - 1,
+            loss,
+            gradNorm,
+            stepsPerSecond: seconds > 0 ? losses.length / seconds : 0,
+          });
         }
       }
     }
@@ -303,13 +367,18 @@ export class SequenceModel {
   }
 
   #live(): void {
-    if (this.#disposed) throw new GruError('ERR_GRU_DISPOSED', 'this SequenceModel has been disposed');
+    if (this.#disposed)
+      throw new GruError('ERR_GRU_DISPOSED', 'this SequenceModel has been disposed');
     this._busy.check();
   }
 
   #prepare(what: string, value: unknown, withTargets: boolean): Prepared {
     const o = check.options(what, value);
-    check.knownKeys(what, o, withTargets ? ['x', 'targets', 'batch', 'lengths'] : ['x', 'batch', 'lengths']);
+    check.knownKeys(
+      what,
+      o,
+      withTargets ? ['x', 'targets', 'batch', 'lengths'] : ['x', 'batch', 'lengths'],
+    );
     const batch = check.positiveInt('batch', o.batch, 1 << 30);
     let x: Int32Array | Float32Array;
     let perStep: number;
@@ -327,19 +396,28 @@ export class SequenceModel {
       perStep = batch * this.#inputSize;
     }
     if (x.length === 0 || x.length % perStep !== 0) {
-      const unit = this.embedding ? `T x batch (${batch}) token ids` : `T x batch (${batch}) x inputSize (${this.#inputSize}) floats`;
-      throw new GruError('ERR_GRU_SHAPE', `x must hold ${unit}, a positive multiple of ${perStep}, got ${x.length}`);
+      const unit = this.embedding
+        ? `T x batch (${batch}) token ids`
+        : `T x batch (${batch}) x inputSize (${this.#inputSize}) floats`;
+      throw new GruError(
+        'ERR_GRU_SHAPE',
+        `x must hold ${unit}, a positive multiple of ${perStep}, got ${x.length}`,
+      );
     }
     const seqLen = x.length / perStep;
-    const lengths = o.lengths === undefined ? null : check.sequenceLengths(o.lengths, batch, seqLen);
+    const lengths =
+      o.lengths === undefined ? null : check.sequenceLengths(o.lengths, batch, seqLen);
     const p: Prepared = { x, seqLen, batch, lengths, targets: null, validRows: null };
     if (!withTargets) return p;
 
     const rows = this.outputMode === 'last' ? batch : seqLen * batch;
-    const shape = this.outputMode === 'last' ? `[batch = ${batch}]` : `[T * batch = ${seqLen} * ${batch}]`;
+    const shape =
+      this.outputMode === 'last' ? `[batch = ${batch}]` : `[T * batch = ${seqLen} * ${batch}]`;
     // Steps past a sequence's length: rows (t, b) with t >= lengths[b] ('sequence' only).
-    const padded = (row: number): boolean => lengths !== null && Math.floor(row / batch) >= (lengths[row % batch] as number);
-    const anyPadded = this.outputMode === 'sequence' && lengths !== null && lengths.some((len) => len < seqLen);
+    const padded = (row: number): boolean =>
+      lengths !== null && Math.floor(row / batch) >= (lengths[row % batch] as number);
+    const anyPadded =
+      this.outputMode === 'sequence' && lengths !== null && lengths.some((len) => len < seqLen);
     if (this.lossType === 'softmax-cross-entropy') {
       if (o.targets instanceof Float32Array) {
         throw new GruError(
@@ -348,12 +426,21 @@ export class SequenceModel {
         );
       }
       const t = check.int32Indices('targets', o.targets, 0, this.#outputSize, -1);
-      if (t.length !== rows) throw new GruError('ERR_GRU_SHAPE', `targets must have ${rows} class ids ${shape}, got ${t.length}`);
+      if (t.length !== rows)
+        throw new GruError(
+          'ERR_GRU_SHAPE',
+          `targets must have ${rows} class ids ${shape}, got ${t.length}`,
+        );
       if (anyPadded) for (let r = 0; r < rows; r++) if (padded(r)) t[r] = -1;
       p.targets = t;
     } else {
       const size = this.#outputSize;
-      p.targets = check.float32ArrayOfLength('targets', o.targets, rows * size, `${shape.slice(0, -1)} x size ${size}]`);
+      p.targets = check.float32ArrayOfLength(
+        'targets',
+        o.targets,
+        rows * size,
+        `${shape.slice(0, -1)} x size ${size}]`,
+      );
       if (anyPadded) {
         const valid: number[] = [];
         for (let r = 0; r < rows; r++) if (!padded(r)) valid.push(r);
@@ -371,7 +458,9 @@ export class SequenceModel {
 
   /** The GRU's input: embedded ids (or the float input), through input dropout in training. */
   #embed(p: Prepared, train: boolean): Float32Array {
-    const h: Float32Array = this.embedding ? this.embedding.forward(p.x as Int32Array, { train }) : (p.x as Float32Array);
+    const h: Float32Array = this.embedding
+      ? this.embedding.forward(p.x as Int32Array, { train })
+      : (p.x as Float32Array);
     return train && this.inputDropout ? this.inputDropout.forward(h, { train: true }) : h;
   }
 
@@ -386,18 +475,23 @@ export class SequenceModel {
 
   /** The head's input: the last states [B, D*H] ('last') or the whole output [T*B, D*H]. */
   #features(r: ForwardResult, p: Prepared): Float32Array {
-    return this.outputMode === 'last' ? this.#gatherLast(r.hN, p.batch) : (r.output as Float32Array);
+    return this.outputMode === 'last'
+      ? this.#gatherLast(r.hN, p.batch)
+      : (r.output as Float32Array);
   }
 
   /** The GRU's backward options from d loss / d head input. */
   #gruGrad(p: Prepared, dFeatures: Float32Array): BackwardOptions {
     const inputGrad = this.embedding !== undefined;
-    return this.outputMode === 'last' ? { dHN: this.#scatterLast(dFeatures, p.batch), inputGrad } : { dOutput: dFeatures, inputGrad };
+    return this.outputMode === 'last'
+      ? { dHN: this.#scatterLast(dFeatures, p.batch), inputGrad }
+      : { dOutput: dFeatures, inputGrad };
   }
 
   /** d loss / d GRU input, back through input dropout into the embedding (if any). */
   #backInput(dx: Float32Array | null): void {
-    if (this.embedding && dx) this.embedding.backward(this.inputDropout ? this.inputDropout.backward(dx) : dx);
+    if (this.embedding && dx)
+      this.embedding.backward(this.inputDropout ? this.inputDropout.backward(dx) : dx);
   }
 
   /** The last layer's final state per sequence, [B, D*H] (forward then reverse for bidirectional). */
@@ -488,7 +582,8 @@ export class SequenceModel {
       const picked = grad ? new Float32Array(rows.length * size) : null;
       g = picked;
       finish = () => {
-        if (grad && picked) rows.forEach((r, i) => grad.set(picked.subarray(i * size, (i + 1) * size), r * size));
+        if (grad && picked)
+          rows.forEach((r, i) => grad.set(picked.subarray(i * size, (i + 1) * size), r * size));
       };
     }
     return {

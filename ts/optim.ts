@@ -2,6 +2,9 @@
  * Optimizers with PyTorch's semantics (torch.optim.Adam, AdamW, SGD), fused in the core: one
  * pass over every parameter tensor of the layers given, per step. The moment buffers live in
  * the backend next to the weights; stateDict() copies them out as one Float32Array.
+ *
+ * Over 400 lines: the options, state dicts and async steps of three optimizers share one class;
+ * their specs are short tables.
  */
 import {
   GRU_OPTIM_AMSGRAD,
@@ -121,15 +124,24 @@ function adamSpec(type: 'adam' | 'adamw', name: string, defaultDecay: number): S
       if (o.betas !== undefined) {
         const b = o.betas;
         if (!Array.isArray(b) || b.length !== 2) {
-          throw new GruError('ERR_GRU_ARG', `betas must be an array of two numbers in [0, 1), got ${check.describe(b)}`);
+          throw new GruError(
+            'ERR_GRU_ARG',
+            `betas must be an array of two numbers in [0, 1), got ${check.describe(b)}`,
+          );
         }
         const range = { min: 0, max: 1, maxOpen: true };
-        betas = [check.finiteNumber('betas[0]', b[0], range), check.finiteNumber('betas[1]', b[1], range)];
+        betas = [
+          check.finiteNumber('betas[0]', b[0], range),
+          check.finiteNumber('betas[1]', b[1], range),
+        ];
       }
       return {
         betas,
         eps: o.eps === undefined ? 1e-8 : check.finiteNumber('eps', o.eps, { min: 0 }),
-        weightDecay: o.weightDecay === undefined ? defaultDecay : check.finiteNumber('weightDecay', o.weightDecay, { min: 0 }),
+        weightDecay:
+          o.weightDecay === undefined
+            ? defaultDecay
+            : check.finiteNumber('weightDecay', o.weightDecay, { min: 0 }),
         amsgrad: check.boolean('amsgrad', o.amsgrad, false),
         maximize: check.boolean('maximize', o.maximize, false),
       };
@@ -137,7 +149,14 @@ function adamSpec(type: 'adam' | 'adamw', name: string, defaultDecay: number): S
     config(h) {
       const [a, b] = h.betas as [number, number];
       const flags = (h.amsgrad ? GRU_OPTIM_AMSGRAD : 0) | (h.maximize ? GRU_OPTIM_MAXIMIZE : 0);
-      return { kind: OPTIM_KIND[type], a, b, eps: h.eps as number, weightDecay: h.weightDecay as number, flags };
+      return {
+        kind: OPTIM_KIND[type],
+        a,
+        b,
+        eps: h.eps as number,
+        weightDecay: h.weightDecay as number,
+        flags,
+      };
     },
   };
 }
@@ -148,7 +167,8 @@ const SGD_SPEC: Spec = {
   defaultLr: undefined,
   keys: ['momentum', 'dampening', 'weightDecay', 'nesterov', 'maximize'],
   parse(o) {
-    const momentum = o.momentum === undefined ? 0 : check.finiteNumber('momentum', o.momentum, { min: 0 });
+    const momentum =
+      o.momentum === undefined ? 0 : check.finiteNumber('momentum', o.momentum, { min: 0 });
     const dampening = o.dampening === undefined ? 0 : check.finiteNumber('dampening', o.dampening);
     const nesterov = check.boolean('nesterov', o.nesterov, false);
     if (nesterov && (momentum <= 0 || dampening !== 0)) {
@@ -160,14 +180,24 @@ const SGD_SPEC: Spec = {
     return {
       momentum,
       dampening,
-      weightDecay: o.weightDecay === undefined ? 0 : check.finiteNumber('weightDecay', o.weightDecay, { min: 0 }),
+      weightDecay:
+        o.weightDecay === undefined
+          ? 0
+          : check.finiteNumber('weightDecay', o.weightDecay, { min: 0 }),
       nesterov,
       maximize: check.boolean('maximize', o.maximize, false),
     };
   },
   config(h) {
     const flags = (h.nesterov ? GRU_OPTIM_NESTEROV : 0) | (h.maximize ? GRU_OPTIM_MAXIMIZE : 0);
-    return { kind: GRU_OPTIM_SGD, a: h.momentum as number, b: h.dampening as number, eps: 0, weightDecay: h.weightDecay as number, flags };
+    return {
+      kind: GRU_OPTIM_SGD,
+      a: h.momentum as number,
+      b: h.dampening as number,
+      eps: 0,
+      weightDecay: h.weightDecay as number,
+      flags,
+    };
   },
 };
 
@@ -183,10 +213,18 @@ function checkParams(name: string, params: unknown): { layers: Trainable[]; back
   for (let i = 0; i < params.length; i++) {
     const p: unknown = params[i];
     if (!(p instanceof Layer)) {
-      throw new GruError('ERR_GRU_ARG', `params[${i}] must be a layer (GRU, Dense, Embedding, LayerNorm, ...), got ${check.describe(p)}`);
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `params[${i}] must be a layer (GRU, Dense, Embedding, LayerNorm, ...), got ${check.describe(p)}`,
+      );
     }
-    if (p.disposed) throw new GruError('ERR_GRU_DISPOSED', `params[${i}] (a ${p.constructor.name}) has been disposed`);
-    if (layers.includes(p as Trainable)) throw new GruError('ERR_GRU_ARG', `params[${i}] appears more than once in params`);
+    if (p.disposed)
+      throw new GruError(
+        'ERR_GRU_DISPOSED',
+        `params[${i}] (a ${p.constructor.name}) has been disposed`,
+      );
+    if (layers.includes(p as Trainable))
+      throw new GruError('ERR_GRU_ARG', `params[${i}] appears more than once in params`);
     if (layers.length > 0 && p.backend !== layers[0]!.backend) {
       throw new GruError(
         'ERR_GRU_ARG',
@@ -297,7 +335,10 @@ export abstract class Optimizer {
 
   #maxNorm(maxNorm: number): number {
     if (typeof maxNorm !== 'number' || !(maxNorm > 0)) {
-      throw new GruError('ERR_GRU_ARG', `maxNorm must be a number > 0 (Infinity to only measure), got ${check.describe(maxNorm)}`);
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `maxNorm must be a number > 0 (Infinity to only measure), got ${check.describe(maxNorm)}`,
+      );
     }
     return Math.min(maxNorm, check.FLT_MAX);
   }
@@ -319,7 +360,13 @@ export abstract class Optimizer {
     this.backend.optimGetState(handle, state);
     const hyper = { ...this.#hyper };
     if (Array.isArray(hyper.betas)) hyper.betas = [...hyper.betas] as [number, number];
-    return { type: this.type, step: this.#step, lr: this.#lr, ...hyper, state } as OptimizerStateDict;
+    return {
+      type: this.type,
+      step: this.#step,
+      lr: this.#lr,
+      ...hyper,
+      state,
+    } as OptimizerStateDict;
   }
 
   /**
@@ -330,18 +377,29 @@ export abstract class Optimizer {
     const handle = this.#live();
     const sd = check.options('stateDict', stateDict);
     if (sd.type !== this.type) {
-      throw new GruError('ERR_GRU_ARG', `stateDict.type must be '${this.type}' for this optimizer, got ${check.describe(sd.type)}`);
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `stateDict.type must be '${this.type}' for this optimizer, got ${check.describe(sd.type)}`,
+      );
     }
     const { type: _type, step, lr: lrValue, state, ...rest } = sd;
     if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) {
-      throw new GruError('ERR_GRU_ARG', `stateDict.step must be a non-negative integer, got ${check.describe(step)}`);
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `stateDict.step must be a non-negative integer, got ${check.describe(step)}`,
+      );
     }
     // 0 is allowed here: a schedule may have driven lr there before the state was saved.
     const lr = check.finiteNumber('stateDict.lr', lrValue, { min: 0 });
     check.knownKeys('stateDict', rest, this.#spec.keys);
     const hyper = this.#spec.parse(rest);
     const size = this.backend.optimStateSize(handle);
-    const data = check.float32ArrayOfLength('stateDict.state', state, size, 'this optimizer\'s state size');
+    const data = check.float32ArrayOfLength(
+      'stateDict.state',
+      state,
+      size,
+      "this optimizer's state size",
+    );
     if (JSON.stringify(hyper) !== JSON.stringify(this.#hyper)) {
       // The core fixes hyperparameters at creation: rebuild over the same layers.
       const fresh = this.#create(hyper);
@@ -369,7 +427,15 @@ export abstract class Optimizer {
 
   #create(hyper: Hyper): OptimHandle {
     const c = this.#spec.config(hyper);
-    const handle = this.backend.optimCreate(c.kind, this.#lr, c.a, c.b, c.eps, c.weightDecay, c.flags);
+    const handle = this.backend.optimCreate(
+      c.kind,
+      this.#lr,
+      c.a,
+      c.b,
+      c.eps,
+      c.weightDecay,
+      c.flags,
+    );
     try {
       for (const p of this.params) this.backend.optimAdd(handle, p._handle());
     } catch (e) {
@@ -380,10 +446,14 @@ export abstract class Optimizer {
   }
 
   #live(): OptimHandle {
-    if (this.#handle === null) throw new GruError('ERR_GRU_DISPOSED', `this ${this.#spec.name} optimizer has been disposed`);
+    if (this.#handle === null)
+      throw new GruError('ERR_GRU_DISPOSED', `this ${this.#spec.name} optimizer has been disposed`);
     const gone = this.params.findIndex((p) => p.disposed);
     if (gone >= 0) {
-      throw new GruError('ERR_GRU_STATE', `params[${gone}] of this ${this.#spec.name} optimizer has been disposed`);
+      throw new GruError(
+        'ERR_GRU_STATE',
+        `params[${gone}] of this ${this.#spec.name} optimizer has been disposed`,
+      );
     }
     // Every call reads or writes the layers' parameters or gradients.
     this._busy.check();

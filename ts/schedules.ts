@@ -16,7 +16,10 @@ export abstract class LRSchedule {
 
   protected constructor(optimizer: Optimizer) {
     if (!(optimizer instanceof Optimizer)) {
-      throw new GruError('ERR_GRU_ARG', `optimizer must be an Adam, AdamW or SGD optimizer, got ${check.describe(optimizer)}`);
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `optimizer must be an Adam, AdamW or SGD optimizer, got ${check.describe(optimizer)}`,
+      );
     }
     this.optimizer = optimizer;
     this.baseLr = optimizer.lr;
@@ -35,7 +38,8 @@ export abstract class LRSchedule {
 
   /** Advances one epoch and sets the optimizer's lr. */
   step(): void {
-    if (this.optimizer.disposed) throw new GruError('ERR_GRU_DISPOSED', 'the optimizer of this schedule has been disposed');
+    if (this.optimizer.disposed)
+      throw new GruError('ERR_GRU_DISPOSED', 'the optimizer of this schedule has been disposed');
     this.#epoch++;
     this.#lastLr = this.lrAt(this.#epoch);
     this.optimizer._setScheduledLr(this.#lastLr);
@@ -44,7 +48,11 @@ export abstract class LRSchedule {
   protected abstract lrAt(epoch: number): number;
 }
 
-function scheduleOptions(name: string, value: unknown, keys: readonly string[]): Record<string, unknown> {
+function scheduleOptions(
+  name: string,
+  value: unknown,
+  keys: readonly string[],
+): Record<string, unknown> {
   const o = check.options(`${name} options`, value);
   check.knownKeys(`${name} options`, o, keys);
   return o;
@@ -59,7 +67,8 @@ export class StepLR extends LRSchedule {
     super(optimizer);
     const o = scheduleOptions('StepLR', options, ['stepSize', 'gamma']);
     this.stepSize = check.positiveInt('stepSize', o.stepSize, 2 ** 31 - 1);
-    this.gamma = o.gamma === undefined ? 0.1 : check.finiteNumber('gamma', o.gamma, { min: 0, minOpen: true });
+    this.gamma =
+      o.gamma === undefined ? 0.1 : check.finiteNumber('gamma', o.gamma, { min: 0, minOpen: true });
   }
 
   protected lrAt(epoch: number): number {
@@ -98,6 +107,9 @@ export class CosineAnnealingLR extends LRSchedule {
   }
 
   protected lrAt(epoch: number): number {
-    return this.etaMin + ((this.baseLr - this.etaMin) * (1 + Math.cos((Math.PI * epoch) / this.tMax))) / 2;
+    return (
+      this.etaMin +
+      ((this.baseLr - this.etaMin) * (1 + Math.cos((Math.PI * epoch) / this.tMax))) / 2
+    );
   }
 }

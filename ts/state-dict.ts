@@ -32,7 +32,11 @@ export function loadStateDictInto(
 ): void {
   const names = layer.parameterNames();
   const d = check.options('stateDict', dict);
-  const strict = check.boolean('strict', check.options('loadStateDict options', options).strict, true);
+  const strict = check.boolean(
+    'strict',
+    check.options('loadStateDict options', options).strict,
+    true,
+  );
   if (strict) {
     const missing = names.filter((n) => !(n in d));
     const extra = Object.keys(d).filter((n) => !names.includes(n));
@@ -46,7 +50,12 @@ export function loadStateDictInto(
   for (const name of names) {
     if (!(name in d)) continue;
     const shape = layer.parameterShape(name);
-    check.float32ArrayOfLength(`stateDict.${name}`, d[name], shape.reduce((a, b) => a * b, 1), `shape [${shape.join(', ')}]`);
+    check.float32ArrayOfLength(
+      `stateDict.${name}`,
+      d[name],
+      shape.reduce((a, b) => a * b, 1),
+      `shape [${shape.join(', ')}]`,
+    );
   }
   for (const name of names) if (name in d) layer.setParameter(name, d[name] as Float32Array);
 }

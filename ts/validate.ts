@@ -13,7 +13,8 @@ export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
   if (typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   if (Array.isArray(value)) return `an Array of length ${value.length}`;
   if (ArrayBuffer.isView(value)) {
@@ -27,7 +28,10 @@ export function describe(value: unknown): string {
 
 export function positiveInt(name: string, value: unknown, max = GRU_MAX_DIM): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new GruError('ERR_GRU_ARG', `${name} must be a positive integer no larger than ${max}, got ${describe(value)}`);
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `${name} must be a positive integer no larger than ${max}, got ${describe(value)}`,
+    );
   }
   return value;
 }
@@ -42,7 +46,10 @@ export function boolean(name: string, value: unknown, fallback: boolean): boolea
 
 export function uint32(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
-    throw new GruError('ERR_GRU_ARG', `${name} must be an integer in [0, 2^32), got ${describe(value)}`);
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `${name} must be an integer in [0, 2^32), got ${describe(value)}`,
+    );
   }
   return value;
 }
@@ -54,10 +61,18 @@ export function float32Array(name: string, value: unknown): Float32Array {
   return value;
 }
 
-export function float32ArrayOfLength(name: string, value: unknown, length: number, shape: string): Float32Array {
+export function float32ArrayOfLength(
+  name: string,
+  value: unknown,
+  length: number,
+  shape: string,
+): Float32Array {
   const array = float32Array(name, value);
   if (array.length !== length) {
-    throw new GruError('ERR_GRU_SHAPE', `${name} must have ${length} elements (${shape}), got ${array.length}`);
+    throw new GruError(
+      'ERR_GRU_SHAPE',
+      `${name} must have ${length} elements (${shape}), got ${array.length}`,
+    );
   }
   return array;
 }
@@ -67,14 +82,22 @@ export function float32ArrayOfLength(name: string, value: unknown, length: numbe
  * inputs while it writes its outputs (a bidirectional layer reads x again after the forward
  * direction has written its half of the output), so an overlap would give wrong results.
  */
-export function disjoint(destName: string, dest: ArrayBufferView, sourceName: string, source: ArrayBufferView | null): void {
+export function disjoint(
+  destName: string,
+  dest: ArrayBufferView,
+  sourceName: string,
+  source: ArrayBufferView | null,
+): void {
   if (source === null || dest.buffer !== source.buffer) return;
   const a0 = dest.byteOffset;
   const a1 = a0 + dest.byteLength;
   const b0 = source.byteOffset;
   const b1 = b0 + source.byteLength;
   if (a0 < b1 && b0 < a1) {
-    throw new GruError('ERR_GRU_ARG', `${destName} must not share memory with ${sourceName} (they overlap in the same ArrayBuffer)`);
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `${destName} must not share memory with ${sourceName} (they overlap in the same ArrayBuffer)`,
+    );
   }
 }
 
@@ -87,10 +110,17 @@ export function options(name: string, value: unknown): Record<string, unknown> {
 }
 
 /** Rejects keys that are not options (a typo would otherwise be silently ignored). */
-export function knownKeys(name: string, value: Record<string, unknown>, keys: readonly string[]): void {
+export function knownKeys(
+  name: string,
+  value: Record<string, unknown>,
+  keys: readonly string[],
+): void {
   for (const key of Object.keys(value)) {
     if (!keys.includes(key)) {
-      throw new GruError('ERR_GRU_ARG', `${name} has an unknown option "${key}" (known: ${keys.join(', ')})`);
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `${name} has an unknown option "${key}" (known: ${keys.join(', ')})`,
+      );
     }
   }
 }
@@ -98,10 +128,16 @@ export function knownKeys(name: string, value: Record<string, unknown>, keys: re
 /** Per-sequence lengths: an Int32Array or number[] of `batch` integers in [0, seqLen]. */
 export function sequenceLengths(value: unknown, batch: number, seqLen: number): Int32Array {
   if (!(value instanceof Int32Array) && !Array.isArray(value)) {
-    throw new GruError('ERR_GRU_TYPE', `lengths must be an Int32Array or an array of integers, got ${describe(value)}`);
+    throw new GruError(
+      'ERR_GRU_TYPE',
+      `lengths must be an Int32Array or an array of integers, got ${describe(value)}`,
+    );
   }
   if (value.length !== batch) {
-    throw new GruError('ERR_GRU_SHAPE', `lengths must have one entry per sequence (batch = ${batch}), got ${value.length}`);
+    throw new GruError(
+      'ERR_GRU_SHAPE',
+      `lengths must have one entry per sequence (batch = ${batch}), got ${value.length}`,
+    );
   }
   const out = new Int32Array(batch);
   for (let b = 0; b < batch; b++) {
@@ -110,7 +146,10 @@ export function sequenceLengths(value: unknown, batch: number, seqLen: number): 
       throw new GruError('ERR_GRU_ARG', `lengths[${b}] must be an integer, got ${describe(len)}`);
     }
     if (len < 0 || len > seqLen) {
-      throw new GruError('ERR_GRU_RANGE', `lengths[${b}] must be in [0, seqLen = ${seqLen}], got ${len}`);
+      throw new GruError(
+        'ERR_GRU_RANGE',
+        `lengths[${b}] must be in [0, seqLen = ${seqLen}], got ${len}`,
+      );
     }
     out[b] = len;
   }
@@ -132,7 +171,10 @@ export function finiteNumber(
   if (!ok) {
     const lo = min === -Infinity ? '(-inf' : `${minOpen ? '(' : '['}${min}`;
     const hi = max === Infinity ? 'inf)' : `${max}${maxOpen ? ')' : ']'}`;
-    throw new GruError('ERR_GRU_ARG', `${name} must be a finite number in ${lo}, ${hi}, got ${describe(value)}`);
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `${name} must be a finite number in ${lo}, ${hi}, got ${describe(value)}`,
+    );
   }
   return value;
 }
@@ -146,9 +188,18 @@ export function dropProbability(name: string, value: unknown): number {
  * Integer indices (an Int32Array or an array of integers), each in [min, max): copied into a
  * fresh Int32Array. `allow` is one more value accepted outside the range (-1 = ignore).
  */
-export function int32Indices(name: string, value: unknown, min: number, max: number, allow?: number): Int32Array {
+export function int32Indices(
+  name: string,
+  value: unknown,
+  min: number,
+  max: number,
+  allow?: number,
+): Int32Array {
   if (!(value instanceof Int32Array) && !Array.isArray(value)) {
-    throw new GruError('ERR_GRU_TYPE', `${name} must be an Int32Array or an array of integers, got ${describe(value)}`);
+    throw new GruError(
+      'ERR_GRU_TYPE',
+      `${name} must be an Int32Array or an array of integers, got ${describe(value)}`,
+    );
   }
   const out = new Int32Array(value.length);
   for (let i = 0; i < value.length; i++) {
@@ -158,7 +209,10 @@ export function int32Indices(name: string, value: unknown, min: number, max: num
     }
     if ((v < min || v >= max) && v !== allow) {
       const also = allow === undefined ? '' : ` or ${allow}`;
-      throw new GruError('ERR_GRU_RANGE', `${name}[${i}] must be in [${min}, ${max})${also}, got ${v}`);
+      throw new GruError(
+        'ERR_GRU_RANGE',
+        `${name}[${i}] must be in [${min}, ${max})${also}, got ${v}`,
+      );
     }
     out[i] = v;
   }
@@ -169,7 +223,10 @@ export function int32Indices(name: string, value: unknown, min: number, max: num
 export function backendOption(value: unknown, fallback: () => Backend): Backend {
   if (value === undefined) return fallback();
   if (value === null || typeof (value as Backend).netCreate !== 'function') {
-    throw new GruError('ERR_GRU_ARG', `backend must be a Backend from loadBackend(), got ${describe(value)}`);
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `backend must be a Backend from loadBackend(), got ${describe(value)}`,
+    );
   }
   return value as Backend;
 }

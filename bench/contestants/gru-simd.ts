@@ -1,7 +1,14 @@
 /** gru-simd itself, on one backend: GRU.forward, GRU.stream().step, and a training step with Adam. */
 import type { Case } from '../cases.js';
 import { torchWeights, uniform, type TorchWeights } from '../weights.js';
-import { SEED, STREAM_FRAMES, PROBE_STEPS, type Contestant, type Prepared, type Probe } from './types.js';
+import {
+  SEED,
+  STREAM_FRAMES,
+  PROBE_STEPS,
+  type Contestant,
+  type Prepared,
+  type Probe,
+} from './types.js';
 import * as gs from '../../ts/index.js';
 
 type Backend = Awaited<ReturnType<typeof gs.loadBackend>>;
@@ -39,7 +46,10 @@ function applyThreads(backend: Backend, threads: number | undefined): string {
   return '';
 }
 
-export async function gruSimd(name: 'native' | 'wasm-simd' | 'wasm', threads?: number): Promise<Contestant> {
+export async function gruSimd(
+  name: 'native' | 'wasm-simd' | 'wasm',
+  threads?: number,
+): Promise<Contestant> {
   const backend = await gs.loadBackend(name);
   const note = applyThreads(backend, threads);
   return {
@@ -66,13 +76,18 @@ export function prepareGruSimd(backend: Backend, c: Case, resetAfter = true): Pr
     return {
       async: false,
       run: () => void gru.forward(x, { batch, output, hN }),
-      probe: async () => ({ probe: { kind: 'output', data: gru.forward(x, { batch }).output as Float32Array }, calls: 1 }),
+      probe: async () => ({
+        probe: { kind: 'output', data: gru.forward(x, { batch }).output as Float32Array },
+        calls: 1,
+      }),
       dispose: () => gru.dispose(),
     };
   }
   if (c.kind === 'stream') {
     const all = uniform(STREAM_FRAMES * batch * I, SEED.frames);
-    const frames = Array.from({ length: STREAM_FRAMES }, (_, k) => all.subarray(k * batch * I, (k + 1) * batch * I));
+    const frames = Array.from({ length: STREAM_FRAMES }, (_, k) =>
+      all.subarray(k * batch * I, (k + 1) * batch * I),
+    );
     const stream = gru.stream({ batch });
     // The hot-loop API: outputs into a reused buffer, no allocation per step (the peers'
     // APIs return new arrays; a kilobyte typed array costs about a microsecond in Node).

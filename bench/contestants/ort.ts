@@ -15,7 +15,12 @@ export async function ort(flavour: 'node' | 'web', threads: number): Promise<Con
   let sessionOptions: Record<string, unknown>;
   if (flavour === 'node') {
     lib = await import('onnxruntime-node');
-    sessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+    sessionOptions = {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    };
   } else {
     lib = (await import('onnxruntime-web')) as unknown as Ort;
     // Global and read once, at the first session: one process per thread count (run.ts does that).
@@ -23,7 +28,10 @@ export async function ort(flavour: 'node' | 'web', threads: number): Promise<Con
     sessionOptions = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' };
   }
   return {
-    detail: flavour === 'node' ? `CPU EP, ${lib.env.versions.node ?? ''}` : `wasm EP, ${lib.env.versions.web ?? ''}`,
+    detail:
+      flavour === 'node'
+        ? `CPU EP, ${lib.env.versions.node ?? ''}`
+        : `wasm EP, ${lib.env.versions.web ?? ''}`,
     threads,
     resetAfter: true,
     unsupported: (c) => (c.kind === 'train' ? 'no training API' : null),
@@ -34,11 +42,16 @@ export async function ort(flavour: 'node' | 'web', threads: number): Promise<Con
 async function prepareOrt(lib: Ort, options: Record<string, unknown>, c: Case): Promise<Prepared> {
   const { batch: B, seqLen: T, inputSize: I, hiddenSize: H } = c;
   const stream = c.kind === 'stream';
-  const model = gruModel({ seqLen: T, batch: B, inputSize: I, hiddenSize: H }, toOnnx(torchWeights(I, H, SEED.weights)), stream);
+  const model = gruModel(
+    { seqLen: T, batch: B, inputSize: I, hiddenSize: H },
+    toOnnx(torchWeights(I, H, SEED.weights)),
+    stream,
+  );
   const session = await lib.InferenceSession.create(model, options);
   if (!stream) {
     const X = new lib.Tensor('float32', uniform(T * B * I, SEED.x), [T, B, I]);
-    const call = async (): Promise<Float32Array> => (await session.run({ X })).Y?.data as Float32Array;
+    const call = async (): Promise<Float32Array> =>
+      (await session.run({ X })).Y?.data as Float32Array;
     return {
       async: true,
       run: async () => void (await call()),
@@ -47,7 +60,10 @@ async function prepareOrt(lib: Ort, options: Record<string, unknown>, c: Case): 
     };
   }
   const all = uniform(STREAM_FRAMES * B * I, SEED.frames);
-  const frames = Array.from({ length: STREAM_FRAMES }, (_, k) => new lib.Tensor('float32', all.slice(k * B * I, (k + 1) * B * I), [1, B, I]));
+  const frames = Array.from(
+    { length: STREAM_FRAMES },
+    (_, k) => new lib.Tensor('float32', all.slice(k * B * I, (k + 1) * B * I), [1, B, I]),
+  );
   const zeros = new lib.Tensor('float32', new Float32Array(B * H), [1, B, H]);
   let h = zeros;
   let k = 0;

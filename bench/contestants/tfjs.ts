@@ -20,7 +20,8 @@ export async function tfjs(backendName: 'cpu' | 'wasm'): Promise<Contestant> {
   try {
     tf = await import('@tensorflow/tfjs');
     if (backendName === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
-    if (!(await tf.setBackend(backendName))) throw new Error(`tf.setBackend('${backendName}') failed`);
+    if (!(await tf.setBackend(backendName)))
+      throw new Error(`tf.setBackend('${backendName}') failed`);
     await tf.ready();
   } finally {
     console.warn = warn;
@@ -56,7 +57,11 @@ function prepareTfjs(tf: Tf, c: Case): Prepared {
   });
   const model = tf.sequential({ layers: [layer] });
   const k = toKeras(torchWeights(I, H, SEED.weights));
-  const weights = [tf.tensor2d(k.kernel, [I, 3 * H]), tf.tensor2d(k.recurrentKernel, [H, 3 * H]), tf.tensor1d(k.bias)];
+  const weights = [
+    tf.tensor2d(k.kernel, [I, 3 * H]),
+    tf.tensor2d(k.recurrentKernel, [H, 3 * H]),
+    tf.tensor1d(k.bias),
+  ];
   layer.setWeights(weights);
   tf.dispose(weights);
   const owned: Tensor[] = [];
@@ -79,13 +84,18 @@ function prepareTfjs(tf: Tf, c: Case): Prepared {
       async: false,
       run: () => void call(),
       // [B, T, H] back to gru-simd's [T, B, H] for the check.
-      probe: async () => ({ probe: { kind: 'output', data: timeToBatchMajor(call(), B, T, H) }, calls: 1 }),
+      probe: async () => ({
+        probe: { kind: 'output', data: timeToBatchMajor(call(), B, T, H) },
+        calls: 1,
+      }),
       dispose,
     };
   }
   if (stream) {
     const all = uniform(STREAM_FRAMES * B * I, SEED.frames);
-    const frames = Array.from({ length: STREAM_FRAMES }, (_, f) => tf.tensor3d(all.slice(f * B * I, (f + 1) * B * I), [B, 1, I]));
+    const frames = Array.from({ length: STREAM_FRAMES }, (_, f) =>
+      tf.tensor3d(all.slice(f * B * I, (f + 1) * B * I), [B, 1, I]),
+    );
     owned.push(...frames);
     let f = 0;
     const step = (frame: number): Float32Array => {

@@ -58,7 +58,14 @@ function send(message: ToWorker): void {
 
 function start(): void {
   worker?.terminate();
-  Object.assign(state, { ready: null, step: 0, losses: [], stepsPerSecond: 0, samples: [], error: null });
+  Object.assign(state, {
+    ready: null,
+    step: 0,
+    losses: [],
+    stepsPerSecond: 0,
+    samples: [],
+    error: null,
+  });
   paused = false;
   $('pause').textContent = 'Pause';
   $('backend').textContent = 'loading…';
@@ -68,7 +75,8 @@ function start(): void {
   scheduleChart();
   worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   worker.onmessage = (event: MessageEvent<FromWorker>) => onMessage(event.data);
-  worker.onerror = (event) => showError(event.message || 'the worker failed to start (see the console)');
+  worker.onerror = (event) =>
+    showError(event.message || 'the worker failed to start (see the console)');
   send({ type: 'start', backend: state.backendChoice });
 }
 
@@ -84,7 +92,8 @@ function onMessage(msg: FromWorker): void {
     case 'ready': {
       state.ready = msg;
       $('backend').textContent = msg.info.backend;
-      $('isa').textContent = `ISA ${msg.info.isa} · ${msg.info.threads} thread${msg.info.threads === 1 ? '' : 's'} · loaded in ${msg.loadMs.toFixed(0)} ms`;
+      $('isa').textContent =
+        `ISA ${msg.info.isa} · ${msg.info.threads} thread${msg.info.threads === 1 ? '' : 's'} · loaded in ${msg.loadMs.toFixed(0)} ms`;
       $('baseline').textContent = `unigram entropy ${msg.unigram.toFixed(3)} (no context)`;
       const c = msg.config;
       $('model').textContent =
@@ -97,7 +106,8 @@ function onMessage(msg: FromWorker): void {
       state.losses.push(...msg.losses);
       state.stepsPerSecond = msg.stepsPerSecond;
       $('speed').textContent = `${msg.stepsPerSecond.toFixed(1)} steps/s`;
-      $('step').textContent = `step ${msg.step} · ${(msg.charsPerSecond / 1000).toFixed(1)}k chars/s`;
+      $('step').textContent =
+        `step ${msg.step} · ${(msg.charsPerSecond / 1000).toFixed(1)}k chars/s`;
       const avg = movingAverage(state.losses, 10);
       $('loss').textContent = `${(avg[avg.length - 1] ?? NaN).toFixed(3)}`;
       scheduleChart();
@@ -222,11 +232,13 @@ function tickClock(now: number): void {
   frameTimes.push(now);
   while (frameTimes.length > 2 && now - (frameTimes[0] as number) > 2000) frameTimes.shift();
   let longest = 0;
-  for (let i = 1; i < frameTimes.length; i++) longest = Math.max(longest, (frameTimes[i] as number) - (frameTimes[i - 1] as number));
+  for (let i = 1; i < frameTimes.length; i++)
+    longest = Math.max(longest, (frameTimes[i] as number) - (frameTimes[i - 1] as number));
   state.longestFrameMs = longest;
   const d = new Date();
   const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
-  $('clock').textContent = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+  $('clock').textContent =
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
   $('spinner').style.transform = `rotate(${(now * 0.36) % 360}deg)`;
   if (state.frames % 10 === 0) {
     const span = now - (frameTimes[0] as number);

@@ -3,7 +3,8 @@ import type { BackendInfo } from '../../ts/index.browser.js';
 
 export type BackendChoice = 'auto' | 'wasm-simd' | 'wasm';
 
-export type ToWorker = { type: 'start'; backend: BackendChoice } | { type: 'pause' } | { type: 'resume' };
+export type ToWorker =
+  { type: 'start'; backend: BackendChoice } | { type: 'pause' } | { type: 'resume' };
 
 export type FromWorker =
   | {
@@ -15,7 +16,13 @@ export type FromWorker =
       textChars: number;
       /** Entropy of the text's character frequencies: the loss of the best model without context. */
       unigram: number;
-      config: { hiddenSize: number; embeddingDim: number; seqLen: number; batch: number; lr: number };
+      config: {
+        hiddenSize: number;
+        embeddingDim: number;
+        seqLen: number;
+        batch: number;
+        lr: number;
+      };
       loadMs: number;
     }
   | {

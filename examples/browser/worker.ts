@@ -52,7 +52,10 @@ async function loadCorpus(): Promise<Corpus> {
 }
 
 /** A batch of random windows, time-major: x [T, B] ids, targets the next character. */
-function batchOf(c: Corpus, rand: () => number): { x: Int32Array; targets: Int32Array; batch: number } {
+function batchOf(
+  c: Corpus,
+  rand: () => number,
+): { x: Int32Array; targets: Int32Array; batch: number } {
   const { seqLen: T, batch: B } = CONFIG;
   const x = new Int32Array(T * B);
   const targets = new Int32Array(T * B);
@@ -105,7 +108,12 @@ async function train(choice: BackendChoice): Promise<void> {
   });
   const parameters = [model.embedding, model.gru, model.dense].reduce((n, layer) => {
     if (layer === undefined) return n;
-    return n + layer.parameterNames().reduce((m, name) => m + layer.parameterShape(name).reduce((a, b) => a * b, 1), 0);
+    return (
+      n +
+      layer
+        .parameterNames()
+        .reduce((m, name) => m + layer.parameterShape(name).reduce((a, b) => a * b, 1), 0)
+    );
   }, 0);
   scope.postMessage({
     type: 'ready',
@@ -148,7 +156,13 @@ async function train(choice: BackendChoice): Promise<void> {
       stepsPerSecond,
       charsPerSecond: stepsPerSecond * CONFIG.seqLen * CONFIG.batch,
     });
-    if (sampleDue) scope.postMessage({ type: 'sample', step, prompt: PROMPT, text: sample(model, corpus, sampleRand) });
+    if (sampleDue)
+      scope.postMessage({
+        type: 'sample',
+        step,
+        prompt: PROMPT,
+        text: sample(model, corpus, sampleRand),
+      });
     // Let messages (pause) in; setTimeout(0) costs at most ~4 ms per slice.
     await new Promise((resolve) => setTimeout(resolve, 0));
   }

@@ -25,15 +25,26 @@ export interface ForwardResponse {
   hN: number[];
 }
 
-const lib = new URLSearchParams(location.search).get('lib') === 'dist' ? '/dist/esm/index.browser.js' : '/ts/index.browser.js';
+const lib =
+  new URLSearchParams(location.search).get('lib') === 'dist'
+    ? '/dist/esm/index.browser.js'
+    : '/ts/index.browser.js';
 const gru = (await import(lib)) as typeof GruSimd;
 
 async function forward(req: ForwardRequest): Promise<ForwardResponse> {
   const info = await gru.init(req.init);
-  const net = new gru.GRU({ inputSize: req.inputSize, hiddenSize: req.hiddenSize, numLayers: req.numLayers });
+  const net = new gru.GRU({
+    inputSize: req.inputSize,
+    hiddenSize: req.hiddenSize,
+    numLayers: req.numLayers,
+  });
   try {
-    for (const [name, values] of Object.entries(req.params)) net.setParameter(name, Float32Array.from(values));
-    const { output, hN } = net.forward(Float32Array.from(req.x), { batch: req.batch, seqLen: req.seqLen });
+    for (const [name, values] of Object.entries(req.params))
+      net.setParameter(name, Float32Array.from(values));
+    const { output, hN } = net.forward(Float32Array.from(req.x), {
+      batch: req.batch,
+      seqLen: req.seqLen,
+    });
     if (output === null) throw new Error('forward returned no output sequence');
     return { info, output: Array.from(output), hN: Array.from(hN) };
   } finally {
@@ -41,4 +52,7 @@ async function forward(req: ForwardRequest): Promise<ForwardResponse> {
   }
 }
 
-(window as unknown as { gruTest: { lib: string; forward: typeof forward } }).gruTest = { lib, forward };
+(window as unknown as { gruTest: { lib: string; forward: typeof forward } }).gruTest = {
+  lib,
+  forward,
+};

@@ -14,6 +14,9 @@
  * files built from the repository's lock, so `npm ci --offline` takes every dependency from
  * npm's cache. In CI (CI=true) a missing tool (Chromium, binutils, a C++ compiler) is a
  * failure, elsewhere a visible skip. GRU_TEST_KEEP=1 keeps the temporary directory.
+ *
+ * Over 400 lines: one npm pack serves every install scenario (packing is the cost), so they share
+ * this file.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -65,11 +68,28 @@ function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = userEnv(), timeout = 120000): Run {
+function run(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = userEnv(),
+  timeout = 120000,
+): Run {
   const started = Date.now();
-  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout, maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync(cmd, args, {
+    cwd,
+    env,
+    encoding: 'utf8',
+    timeout,
+    maxBuffer: 256 * 1024 * 1024,
+  });
   const stderr = r.error ? `${r.stderr ?? ''}\n${r.error.message}` : (r.stderr ?? '');
-  return { status: r.status, stdout: r.stdout ?? '', stderr, seconds: (Date.now() - started) / 1000 };
+  return {
+    status: r.status,
+    stdout: r.stdout ?? '',
+    stderr,
+    seconds: (Date.now() - started) / 1000,
+  };
 }
 
 function tail(text: string, lines = 25): string {
@@ -77,7 +97,11 @@ function tail(text: string, lines = 25): string {
 }
 
 function ok(r: Run, what: string): Run {
-  assert.equal(r.status, 0, `${what} exited with status ${r.status}\n--- stdout\n${tail(r.stdout)}\n--- stderr\n${tail(r.stderr)}`);
+  assert.equal(
+    r.status,
+    0,
+    `${what} exited with status ${r.status}\n--- stdout\n${tail(r.stdout)}\n--- stderr\n${tail(r.stderr)}`,
+  );
   return r;
 }
 
@@ -208,7 +232,9 @@ function parseReport(r: Run, what: string): ForwardReport {
   try {
     return JSON.parse(line) as ForwardReport;
   } catch {
-    assert.fail(`${what}: no JSON report on the last line of stdout:\n${tail(r.stdout)}\n${tail(r.stderr)}`);
+    assert.fail(
+      `${what}: no JSON report on the last line of stdout:\n${tail(r.stdout)}\n${tail(r.stderr)}`,
+    );
   }
 }
 
@@ -216,14 +242,20 @@ function assertClose(actual: number[], expected: number[], what: string): void {
   assert.equal(actual.length, expected.length, `${what}: length`);
   for (let i = 0; i < expected.length; i++) {
     const err = Math.abs(actual[i] - expected[i]);
-    assert.ok(err <= ABS + REL * Math.abs(expected[i]), `${what}[${i}]: ${actual[i]} vs ${expected[i]} (error ${err})`);
+    assert.ok(
+      err <= ABS + REL * Math.abs(expected[i]),
+      `${what}[${i}]: ${actual[i]} vs ${expected[i]} (error ${err})`,
+    );
   }
 }
 
 function assertForward(report: ForwardReport, what: string): void {
   assert.equal(report.output.length, 5 * 2 * 8, `${what}: output [5, 2, 8]`);
   assert.equal(report.hN.length, 2 * 2 * 8, `${what}: hN [2, 2, 8]`);
-  assert.ok(report.hN.every(Number.isFinite) && report.hN.some((v) => v !== 0), `${what}: hN finite, not all zero`);
+  assert.ok(
+    report.hN.every(Number.isFinite) && report.hN.some((v) => v !== 0),
+    `${what}: hN finite, not all zero`,
+  );
 }
 
 // ---- packing and installing ----------------------------------------------------------------------
@@ -236,7 +268,7 @@ function lockClosure(deps: string[]): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
   const visit = (from: string, name: string): void => {
     // Node's resolution inside the lock's tree: the nearest node_modules/<name> walking up.
-    for (let dir = from; ; ) {
+    for (let dir = from; ;) {
       const key = `${dir ? `${dir}/` : ''}node_modules/${name}`;
       const entry = lock.packages[key];
       if (entry) {
@@ -246,7 +278,10 @@ function lockClosure(deps: string[]): Record<string, Record<string, unknown>> {
         for (const d of Object.keys(entry.dependencies ?? {})) visit(key, d);
         return;
       }
-      if (!dir) throw new Error(`package-lock.json has no ${name} (needed by ${from || 'gru-simd'}): run npm install`);
+      if (!dir)
+        throw new Error(
+          `package-lock.json has no ${name} (needed by ${from || 'gru-simd'}): run npm install`,
+        );
       const cut = dir.lastIndexOf('/node_modules/');
       dir = cut < 0 ? '' : dir.slice(0, cut);
     }
@@ -266,13 +301,24 @@ function makeProject(dir: string, tarball: string, allowScripts = false): void {
   copyFileSync(tarball, join(dir, 'gru-simd.tgz'));
   const manifest = JSON.parse(
     ok(run('tar', ['-xzOf', tarball, 'package/package.json'], dir), 'tar (package.json)').stdout,
-  ) as { version: string; license?: string; dependencies?: Record<string, string>; engines?: Record<string, string> };
+  ) as {
+    version: string;
+    license?: string;
+    dependencies?: Record<string, string>;
+    engines?: Record<string, string>;
+  };
   const name = `gru-simd-user-${relative(join(dir, '..'), dir)}`;
   const spec = 'file:gru-simd.tgz';
   // What `npm install-scripts approve gru-simd` writes for a file: dependency (from the
   // registry, the key is the package name).
   const allow = { [`file:${join(dir, 'gru-simd.tgz')}`]: true };
-  const pkg = { name, version: '1.0.0', private: true, dependencies: { 'gru-simd': spec }, ...(allowScripts ? { allowScripts: allow } : {}) };
+  const pkg = {
+    name,
+    version: '1.0.0',
+    private: true,
+    dependencies: { 'gru-simd': spec },
+    ...(allowScripts ? { allowScripts: allow } : {}),
+  };
   writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
   const integrity = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
   const lock = {
@@ -300,7 +346,11 @@ function makeProject(dir: string, tarball: string, allowScripts = false): void {
 function npmCi(dir: string, flags: string[], env = userEnv()): Run {
   const args = ['ci', '--offline', '--no-audit', '--no-fund', '--foreground-scripts', ...flags];
   const r = ok(run('npm', args, dir, env), `npm ${args.join(' ')} in ${dir}`);
-  assert.doesNotMatch(r.stderr, /not yet covered by allowScripts/, 'the project approves gru-simd\'s install script');
+  assert.doesNotMatch(
+    r.stderr,
+    /not yet covered by allowScripts/,
+    "the project approves gru-simd's install script",
+  );
   return r;
 }
 
@@ -309,7 +359,10 @@ function shims(dir: string, names: string[]): string {
   mkdirSync(dir, { recursive: true });
   for (const name of names) {
     const file = join(dir, name);
-    writeFileSync(file, `#!/bin/sh\necho "${name}: not installed (gru-simd package test)" >&2\nexit 127\n`);
+    writeFileSync(
+      file,
+      `#!/bin/sh\necho "${name}: not installed (gru-simd package test)" >&2\nexit 127\n`,
+    );
     chmodSync(file, 0o755);
   }
   return dir;
@@ -323,7 +376,9 @@ function filesUnder(dir: string): string[] {
 
 function glibcFloor(file: string): number[] {
   let max = [0];
-  for (const m of ok(run('objdump', ['-T', file], ROOT), 'objdump -T').stdout.matchAll(/\bGLIBC_(\d+(?:\.\d+)*)\b/g)) {
+  for (const m of ok(run('objdump', ['-T', file], ROOT), 'objdump -T').stdout.matchAll(
+    /\bGLIBC_(\d+(?:\.\d+)*)\b/g,
+  )) {
     const v = m[1].split('.').map(Number);
     if (v[0] > max[0] || (v[0] === max[0] && (v[1] ?? 0) > (max[1] ?? 0))) max = v;
   }
@@ -346,11 +401,20 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
     // prepack: build:ts and the prebuilt addon. The package test keeps build-prebuild/ between
     // runs (a clean build takes about a minute here); `npm pack` by hand builds it clean.
     const env = userEnv({ GRU_SIMD_PREBUILD_INCREMENTAL: '1' });
-    const r = ok(run('npm', ['pack', '--json', '--pack-destination', packDir], ROOT, env, 300000), 'npm pack');
+    const r = ok(
+      run('npm', ['pack', '--json', '--pack-destination', packDir], ROOT, env, 300000),
+      'npm pack',
+    );
     const json = [...r.stdout.matchAll(/^\[\s*\{/gm)].pop();
     assert.ok(json?.index !== undefined, `npm pack printed no JSON:\n${tail(r.stdout)}`);
     const [info] = JSON.parse(r.stdout.slice(json.index)) as [
-      { filename: string; size: number; unpackedSize: number; entryCount: number; files: { path: string }[] },
+      {
+        filename: string;
+        size: number;
+        unpackedSize: number;
+        entryCount: number;
+        files: { path: string }[];
+      },
     ];
     tarball = join(packDir, info.filename);
     files = info.files.map((f) => f.path).sort();
@@ -369,7 +433,10 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
 
   describe('the tarball', () => {
     it('holds what users need: dist (esm, cjs, types), wasm, the prebuild, native sources, install script, README', () => {
-      const manifest = JSON.parse(readFileSync(join(unpacked, 'package.json'), 'utf8')) as Record<string, unknown>;
+      const manifest = JSON.parse(readFileSync(join(unpacked, 'package.json'), 'utf8')) as Record<
+        string,
+        unknown
+      >;
       // Every file package.json points at (main, module, types, exports), patterns aside.
       const named = new Set<string>();
       const collect = (v: unknown): void => {
@@ -400,7 +467,10 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
       // The shipped wasm modules (dist/wasm/, the only copy) are the repository's current ones.
       for (const f of files.filter((p) => p.startsWith('dist/wasm/'))) {
         const source = join(ROOT, 'wasm', f.slice('dist/wasm/'.length));
-        assert.ok(readFileSync(join(unpacked, f)).equals(readFileSync(source)), `${f} differs from wasm/: a stale copy`);
+        assert.ok(
+          readFileSync(join(unpacked, f)).equals(readFileSync(source)),
+          `${f} differs from wasm/: a stale copy`,
+        );
       }
     });
 
@@ -432,9 +502,14 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
       const probe = `const a = require(${JSON.stringify(file)}); console.log(typeof a.Net, a.isaList());`;
       const r = ok(run(process.execPath, ['-e', probe], work), 'require(prebuild)');
       assert.match(r.stdout, /^function .*scalar/m, 'exports Net and lists the scalar ISA');
-      console.log(`      prebuild: ${(statSync(file).size / 1024).toFixed(0)} KiB, ISAs ${r.stdout.trim().split(' ')[1]}`);
+      console.log(
+        `      prebuild: ${(statSync(file).size / 1024).toFixed(0)} KiB, ISAs ${r.stdout.trim().split(' ')[1]}`,
+      );
       if (TARGET !== 'linux-x64') return;
-      requireTool(this, has('objdump') && has('readelf') ? null : 'binutils (objdump, readelf) not found');
+      requireTool(
+        this,
+        has('objdump') && has('readelf') ? null : 'binutils (objdump, readelf) not found',
+      );
       const sections = ok(run('readelf', ['-SW', file], work), 'readelf -S').stdout;
       assert.ok(!sections.includes('.symtab'), 'stripped: no .symtab');
       const floor = glibcFloor(file);
@@ -444,44 +519,72 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
       );
     });
 
-    itOnLinuxX64('prebuild.mjs --check rejects AVX code outside isa_avx2.cpp / isa_avx512.cpp (fixtures)', function () {
-      this.slow(10000);
-      requireTool(this, has('g++') && has('objdump') && has('nm') ? null : 'g++ or binutils not found');
-      const dir = join(work, 'isa-fixture');
-      mkdirSync(dir);
-      const avx = (name: string, linkage: string) =>
-        `#include <immintrin.h>\n${linkage} float ${name}(const float* x) { __m256 v = _mm256_loadu_ps(x); return v[0] + v[7]; }\n` +
-        `float ${name}_entry(const float* x) { return ${name}(x); }\n`;
-      const inlineHelper = 'inline float helper(float* x) { for (int i = 0; i < 64; i++) x[i] = x[i] * 3 + 1; return x[5]; }\n';
-      const sources: Record<string, [string, string[]]> = {
-        'isa_avx2.cpp': [avx('k2', 'static') + inlineHelper + 'float use2(float* x) { return helper(x); }\n', ['-mavx2']],
-        'isa_avx512.cpp': [avx('k512', 'static'), ['-mavx512f']],
-        'baseline.cpp': [inlineHelper + 'float use0(float* x) { return helper(x); }\n', []],
-        'leaky.cpp': [avx('leak', 'static'), ['-mavx2']],
-      };
-      for (const [name, [text, flags]] of Object.entries(sources)) {
-        writeFileSync(join(dir, name), text);
-        ok(run('g++', ['-O2', '-fPIC', '-fno-inline', ...flags, '-c', name, '-o', `${name}.o`], dir), `g++ ${name}`);
-      }
-      const link = (out: string, units: string[]): string[] => {
-        const objDir = join(dir, `${out}-objects`);
-        mkdirSync(objDir);
-        for (const u of units) copyFileSync(join(dir, `${u}.o`), join(objDir, `${u}.o`));
-        ok(run('g++', ['-shared', ...units.map((u) => join(objDir, `${u}.o`)), '-o', out], dir), `link ${out}`);
-        return [join(ROOT, 'scripts', 'prebuild.mjs'), '--check', join(dir, out), objDir];
-      };
-      const check = (args: string[]) => run(process.execPath, args, dir);
-      const good = check(link('good.so', ['isa_avx2.cpp', 'isa_avx512.cpp']));
-      assert.equal(good.status, 0, `AVX only in the ISA units passes:\n${good.stdout}${good.stderr}`);
-      const leak = check(link('leak.so', ['isa_avx2.cpp', 'isa_avx512.cpp', 'leaky.cpp']));
-      assert.notEqual(leak.status, 0, 'AVX in another unit fails');
-      assert.match(leak.stderr, /leak.*leaky\.cpp/, `names the function and unit:\n${leak.stderr}`);
-      // The inline helper, instantiated by an AVX unit and a baseline unit: the linker keeps
-      // one copy (the AVX one, linked first), which baseline code then calls.
-      const comdat = check(link('comdat.so', ['isa_avx2.cpp', 'baseline.cpp', 'isa_avx512.cpp']));
-      assert.notEqual(comdat.status, 0, 'an AVX copy of a shared inline function fails');
-      assert.match(comdat.stderr, /helper/, `names the function:\n${comdat.stderr}`);
-    });
+    itOnLinuxX64(
+      'prebuild.mjs --check rejects AVX code outside isa_avx2.cpp / isa_avx512.cpp (fixtures)',
+      function () {
+        this.slow(10000);
+        requireTool(
+          this,
+          has('g++') && has('objdump') && has('nm') ? null : 'g++ or binutils not found',
+        );
+        const dir = join(work, 'isa-fixture');
+        mkdirSync(dir);
+        const avx = (name: string, linkage: string) =>
+          `#include <immintrin.h>\n${linkage} float ${name}(const float* x) { __m256 v = _mm256_loadu_ps(x); return v[0] + v[7]; }\n` +
+          `float ${name}_entry(const float* x) { return ${name}(x); }\n`;
+        const inlineHelper =
+          'inline float helper(float* x) { for (int i = 0; i < 64; i++) x[i] = x[i] * 3 + 1; return x[5]; }\n';
+        const sources: Record<string, [string, string[]]> = {
+          'isa_avx2.cpp': [
+            avx('k2', 'static') + inlineHelper + 'float use2(float* x) { return helper(x); }\n',
+            ['-mavx2'],
+          ],
+          'isa_avx512.cpp': [avx('k512', 'static'), ['-mavx512f']],
+          'baseline.cpp': [inlineHelper + 'float use0(float* x) { return helper(x); }\n', []],
+          'leaky.cpp': [avx('leak', 'static'), ['-mavx2']],
+        };
+        for (const [name, [text, flags]] of Object.entries(sources)) {
+          writeFileSync(join(dir, name), text);
+          ok(
+            run(
+              'g++',
+              ['-O2', '-fPIC', '-fno-inline', ...flags, '-c', name, '-o', `${name}.o`],
+              dir,
+            ),
+            `g++ ${name}`,
+          );
+        }
+        const link = (out: string, units: string[]): string[] => {
+          const objDir = join(dir, `${out}-objects`);
+          mkdirSync(objDir);
+          for (const u of units) copyFileSync(join(dir, `${u}.o`), join(objDir, `${u}.o`));
+          ok(
+            run('g++', ['-shared', ...units.map((u) => join(objDir, `${u}.o`)), '-o', out], dir),
+            `link ${out}`,
+          );
+          return [join(ROOT, 'scripts', 'prebuild.mjs'), '--check', join(dir, out), objDir];
+        };
+        const check = (args: string[]) => run(process.execPath, args, dir);
+        const good = check(link('good.so', ['isa_avx2.cpp', 'isa_avx512.cpp']));
+        assert.equal(
+          good.status,
+          0,
+          `AVX only in the ISA units passes:\n${good.stdout}${good.stderr}`,
+        );
+        const leak = check(link('leak.so', ['isa_avx2.cpp', 'isa_avx512.cpp', 'leaky.cpp']));
+        assert.notEqual(leak.status, 0, 'AVX in another unit fails');
+        assert.match(
+          leak.stderr,
+          /leak.*leaky\.cpp/,
+          `names the function and unit:\n${leak.stderr}`,
+        );
+        // The inline helper, instantiated by an AVX unit and a baseline unit: the linker keeps
+        // one copy (the AVX one, linked first), which baseline code then calls.
+        const comdat = check(link('comdat.so', ['isa_avx2.cpp', 'baseline.cpp', 'isa_avx512.cpp']));
+        assert.notEqual(comdat.status, 0, 'an AVX copy of a shared inline function fails');
+        assert.match(comdat.stderr, /helper/, `names the function:\n${comdat.stderr}`);
+      },
+    );
   });
 
   describe('installed with --ignore-scripts (dependency install scripts blocked)', () => {
@@ -498,14 +601,23 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
     });
 
     it('nothing was built: no build/ in node_modules/gru-simd', () => {
-      assert.ok(existsSync(join(project, 'node_modules', 'gru-simd', 'prebuilds', TARGET, 'gru_simd.node')));
-      assert.ok(!existsSync(join(project, 'node_modules', 'gru-simd', 'build')), 'no build directory');
+      assert.ok(
+        existsSync(join(project, 'node_modules', 'gru-simd', 'prebuilds', TARGET, 'gru_simd.node')),
+      );
+      assert.ok(
+        !existsSync(join(project, 'node_modules', 'gru-simd', 'build')),
+        'no build directory',
+      );
     });
 
     it("ESM: import { init, GRU } from 'gru-simd' runs a forward on the native backend (the prebuild)", () => {
       esm = parseReport(run(process.execPath, ['user.mjs'], project), 'node user.mjs');
       assertForward(esm, 'ESM');
-      assert.equal(esm.info.backend, 'native', `backend ${esm.info.backend}: ${esm.info.fallbackReason ?? ''}`);
+      assert.equal(
+        esm.info.backend,
+        'native',
+        `backend ${esm.info.backend}: ${esm.info.fallbackReason ?? ''}`,
+      );
       assert.ok(esm.info.isaList.includes('scalar'), `isaList ${esm.info.isaList.join(',')}`);
     });
 
@@ -521,7 +633,10 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
       if (!esm) assert.fail('the ESM test above failed: nothing to compare with');
       for (const backend of ['wasm-simd', 'wasm']) {
         const env = userEnv({ GRU_TEST_BACKEND: backend });
-        const r = parseReport(run(process.execPath, ['user.mjs'], project, env), `node user.mjs (${backend})`);
+        const r = parseReport(
+          run(process.execPath, ['user.mjs'], project, env),
+          `node user.mjs (${backend})`,
+        );
         assert.equal(r.info.backend, backend);
         assertClose(esm.output, r.output, `native vs ${backend} output`);
         assertClose(esm.hN, r.hN, `native vs ${backend} hN`);
@@ -539,22 +654,37 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
       // A Node project: @types/node, no DOM.
       writeFileSync(
         join(dir, 'tsconfig.json'),
-        tsconfig({ lib: ['ES2022'], types: ['node'], typeRoots: [nodeTypes] }, ['user.mts', 'user.cts']),
+        tsconfig({ lib: ['ES2022'], types: ['node'], typeRoots: [nodeTypes] }, [
+          'user.mts',
+          'user.cts',
+        ]),
       );
       // A browser project: the "browser" export condition, DOM, no @types/node.
       writeFileSync(
         join(dir, 'tsconfig.browser.json'),
-        tsconfig({ lib: ['ES2022', 'DOM'], types: [], module: 'ESNext', moduleResolution: 'Bundler', customConditions: ['browser'] }, [
-          'browser.mts',
-        ]),
+        tsconfig(
+          {
+            lib: ['ES2022', 'DOM'],
+            types: [],
+            module: 'ESNext',
+            moduleResolution: 'Bundler',
+            customConditions: ['browser'],
+          },
+          ['browser.mts'],
+        ),
       );
       const errors = ['tsconfig.json', 'tsconfig.browser.json'].flatMap((config) => {
         const r = run(process.execPath, [TSC, '-p', config], dir);
-        return r.status === 0 ? [] : [`tsc -p ${config} (exit ${r.status}):\n${r.stdout}${r.stderr}`];
+        return r.status === 0
+          ? []
+          : [`tsc -p ${config} (exit ${r.status}):\n${r.stdout}${r.stderr}`];
       });
       assert.deepEqual(errors, [], errors.join('\n'));
       // And tsc does see the types: an error in a user file is reported.
-      writeFileSync(join(dir, 'user.mts'), `${USER_TS_ESM}new GRU({ inputSize: 4, hiddenSize: 'x' });\n`);
+      writeFileSync(
+        join(dir, 'user.mts'),
+        `${USER_TS_ESM}new GRU({ inputSize: 4, hiddenSize: 'x' });\n`,
+      );
       const bad = run(process.execPath, [TSC, '-p', 'tsconfig.json'], dir);
       assert.notEqual(bad.status, 0, 'a type error in the user file fails tsc');
       assert.match(bad.stdout, /user\.mts.*error TS2322/, bad.stdout);
@@ -567,10 +697,17 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
 
       before(function () {
         this.timeout(120000);
-        const manifest = JSON.parse(readFileSync(join(project, 'node_modules', 'gru-simd', 'package.json'), 'utf8')) as {
+        const manifest = JSON.parse(
+          readFileSync(join(project, 'node_modules', 'gru-simd', 'package.json'), 'utf8'),
+        ) as {
           exports?: { '.'?: Record<string, unknown> };
         };
-        requireTool(this, manifest.exports?.['.']?.browser ? null : 'package.json has no "browser" export condition');
+        requireTool(
+          this,
+          manifest.exports?.['.']?.browser
+            ? null
+            : 'package.json has no "browser" export condition',
+        );
         requireTool(this, existsSync(VITE) ? null : 'vite is not installed (npm install)');
         requireTool(this, chromiumMissing());
         const web = join(project, 'web');
@@ -578,7 +715,14 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
         writeFileSync(join(web, 'index.html'), PAGE_HTML);
         writeFileSync(join(web, 'main.js'), PAGE_JS);
         distDir = join(web, 'dist');
-        const r = ok(run(process.execPath, [VITE, 'build', web, '--outDir', distDir, '--emptyOutDir', '--logLevel', 'warn'], project), 'vite build');
+        const r = ok(
+          run(
+            process.execPath,
+            [VITE, 'build', web, '--outDir', distDir, '--emptyOutDir', '--logLevel', 'warn'],
+            project,
+          ),
+          'vite build',
+        );
         console.log(`      vite build: ${r.seconds.toFixed(1)} s`);
       });
 
@@ -591,7 +735,10 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
           const text = readFileSync(join(distDir, f), 'utf8');
           assert.ok(!/["']node:[a-z]/.test(text), `${f} references a node: module`);
         }
-        assert.ok(out.some((f) => /gru_simd-simd[^/]*\.wasm$/.test(f)), `the SIMD module is in the build: ${out.join(', ')}`);
+        assert.ok(
+          out.some((f) => /gru_simd-simd[^/]*\.wasm$/.test(f)),
+          `the SIMD module is in the build: ${out.join(', ')}`,
+        );
       });
 
       it('runs in Chromium on wasm-simd, bit-identical to Node on wasm-simd', async function () {
@@ -611,7 +758,9 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
             res.writeHead(404).end();
             return;
           }
-          res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
+          res.writeHead(200, {
+            'content-type': types[extname(file)] ?? 'application/octet-stream',
+          });
           res.end(readFileSync(file));
         });
         await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
@@ -621,8 +770,14 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
         try {
           const page = await browser.context.newPage();
           await page.goto(`http://127.0.0.1:${port}/`);
-          await page.waitForFunction(() => (window as unknown as { __gru?: unknown }).__gru !== undefined, null, { timeout: 60000 });
-          result = (await page.evaluate(() => (window as unknown as { __gru: unknown }).__gru)) as ForwardReport;
+          await page.waitForFunction(
+            () => (window as unknown as { __gru?: unknown }).__gru !== undefined,
+            null,
+            { timeout: 60000 },
+          );
+          result = (await page.evaluate(
+            () => (window as unknown as { __gru: unknown }).__gru,
+          )) as ForwardReport;
         } finally {
           await browser.close();
         }
@@ -637,7 +792,10 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
         assert.deepEqual(result.output, node.output, 'output equals Node wasm-simd bit for bit');
 
         // What the browser downloaded: no package.json walk, no scalar module when SIMD works.
-        assert.ok(!requested.some((p) => p.endsWith('package.json')), `requests: ${requested.join(', ')}`);
+        assert.ok(
+          !requested.some((p) => p.endsWith('package.json')),
+          `requests: ${requested.join(', ')}`,
+        );
         const wasm = requested.filter((p) => p.endsWith('.wasm'));
         assert.equal(wasm.length, 1, `one .wasm fetched: ${wasm.join(', ')}`);
         assert.match(wasm[0], /gru_simd-simd/);
@@ -648,7 +806,8 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
             return { p, raw: bytes.length, gz: gzipSync(bytes, { level: 9 }).length };
           });
         const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
-        for (const row of rows) console.log(`      downloaded ${row.p}: ${kib(row.raw)}, gzip -9 ${kib(row.gz)}`);
+        for (const row of rows)
+          console.log(`      downloaded ${row.p}: ${kib(row.raw)}, gzip -9 ${kib(row.gz)}`);
         const sum = (k: 'raw' | 'gz') => rows.reduce((s, row) => s + row[k], 0);
         console.log(`      downloaded JS + wasm: ${kib(sum('raw'))}, gzip -9 ${kib(sum('gz'))}`);
       });
@@ -661,8 +820,14 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
       const project = join(work, 'scripts-allowed');
       makeProject(project, tarball, true);
       const r = npmCi(project, []);
-      assert.match(r.stdout + r.stderr, /gru-simd: using the prebuilt native addon prebuilds\/[\w-]+\/gru_simd\.node/);
-      assert.ok(!existsSync(join(project, 'node_modules', 'gru-simd', 'build', 'Release')), 'nothing compiled');
+      assert.match(
+        r.stdout + r.stderr,
+        /gru-simd: using the prebuilt native addon prebuilds\/[\w-]+\/gru_simd\.node/,
+      );
+      assert.ok(
+        !existsSync(join(project, 'node_modules', 'gru-simd', 'build', 'Release')),
+        'nothing compiled',
+      );
       writeFileSync(join(project, 'user.mjs'), USER_ESM);
       const report = parseReport(run(process.execPath, ['user.mjs'], project), 'node user.mjs');
       assert.equal(report.info.backend, 'native');
@@ -690,7 +855,10 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
 
     it('install succeeds and says why (no cmake), that it falls back to wasm, and how to get native', () => {
       const out = install.stdout + install.stderr;
-      assert.match(out, /gru-simd: native addon unavailable \(cmake was not found on PATH\); gru-simd will use its WebAssembly backend/);
+      assert.match(
+        out,
+        /gru-simd: native addon unavailable \(cmake was not found on PATH\); gru-simd will use its WebAssembly backend/,
+      );
       assert.match(out, howTo);
     });
 
@@ -698,11 +866,19 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
       this.timeout(120000);
       const path = `${shims(join(work, 'no-cxx'), ['c++', 'g++', 'gcc', 'cc', 'clang', 'clang++'])}:${process.env.PATH}`;
       const env = userEnv({ PATH: path, CXX: '/bin/false', CC: '/bin/false' });
-      const r = ok(run('npm', ['rebuild', 'gru-simd', '--foreground-scripts'], project, env), 'npm rebuild');
+      const r = ok(
+        run('npm', ['rebuild', 'gru-simd', '--foreground-scripts'], project, env),
+        'npm rebuild',
+      );
       const out = r.stdout + r.stderr;
-      assert.match(out, /gru-simd: native addon unavailable \(build failed: [^\n]+full log in build\/install-native\.log\)/);
+      assert.match(
+        out,
+        /gru-simd: native addon unavailable \(build failed: [^\n]+full log in build\/install-native\.log\)/,
+      );
       assert.match(out, howTo);
-      assert.ok(!existsSync(join(project, 'node_modules', 'gru-simd', 'build', 'Release', 'gru_simd.node')));
+      assert.ok(
+        !existsSync(join(project, 'node_modules', 'gru-simd', 'build', 'Release', 'gru_simd.node')),
+      );
     });
 
     it('init() falls back to wasm-simd, and its notice says how to get native', () => {
@@ -712,7 +888,10 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
       assertForward(report, 'fallback');
       assert.equal(report.info.backend, 'wasm-simd');
       assert.match(report.info.fallbackReason ?? '', new RegExp(`no native addon for ${TARGET}`));
-      assert.match(r.stderr, /gru-simd: using the wasm-simd backend \(native unavailable: no native addon/);
+      assert.match(
+        r.stderr,
+        /gru-simd: using the wasm-simd backend \(native unavailable: no native addon/,
+      );
       assert.match(r.stderr, howTo);
     });
   });

@@ -70,8 +70,18 @@ function check(
 export function activationSuite(backend: Backend, isa: string): void {
   const key = `${backend.name}/${isa}`;
   const fns = [
-    { name: 'sigmoid' as const, run: (x: Float32Array, y: Float32Array) => backend.evalSigmoid(x, y), f64: sigmoid64, lo: 0 },
-    { name: 'tanh' as const, run: (x: Float32Array, y: Float32Array) => backend.evalTanh(x, y), f64: Math.tanh, lo: -1 },
+    {
+      name: 'sigmoid' as const,
+      run: (x: Float32Array, y: Float32Array) => backend.evalSigmoid(x, y),
+      f64: sigmoid64,
+      lo: 0,
+    },
+    {
+      name: 'tanh' as const,
+      run: (x: Float32Array, y: Float32Array) => backend.evalTanh(x, y),
+      f64: Math.tanh,
+      lo: -1,
+    },
   ];
   for (const fn of fns) {
     it(`${fn.name}: every ${STRIDE}th float32 and a dense grid on [-10, 10] vs float64`, () => {
@@ -95,15 +105,35 @@ export function activationSuite(backend: Backend, isa: string): void {
 
   it('special values: NaN -> NaN; +-Inf, +-1e30, +-FLT_MAX saturate exactly; +-0 -> 0.5 and +-0', () => {
     const FLT_MAX = 3.4028234663852886e38;
-    const x = Float32Array.from([NaN, Infinity, -Infinity, 1e30, -1e30, FLT_MAX, -FLT_MAX, 0, -0, 100, -100]);
+    const x = Float32Array.from([
+      NaN,
+      Infinity,
+      -Infinity,
+      1e30,
+      -1e30,
+      FLT_MAX,
+      -FLT_MAX,
+      0,
+      -0,
+      100,
+      -100,
+    ]);
     const sg = new Float32Array(x.length);
     const th = new Float32Array(x.length);
     backend.evalSigmoid(x, sg);
     backend.evalTanh(x, th);
     assert.ok(Number.isNaN(sg[0]), `sigmoid(NaN) = ${sg[0]}`);
     assert.ok(Number.isNaN(th[0]), `tanh(NaN) = ${th[0]}`);
-    assert.deepEqual(Array.from(sg.subarray(1, 7)), [1, 0, 1, 0, 1, 0], 'sigmoid saturation (Inf, -Inf, 1e30, -1e30, max, -max)');
-    assert.deepEqual(Array.from(th.subarray(1, 7)), [1, -1, 1, -1, 1, -1], 'tanh saturation (Inf, -Inf, 1e30, -1e30, max, -max)');
+    assert.deepEqual(
+      Array.from(sg.subarray(1, 7)),
+      [1, 0, 1, 0, 1, 0],
+      'sigmoid saturation (Inf, -Inf, 1e30, -1e30, max, -max)',
+    );
+    assert.deepEqual(
+      Array.from(th.subarray(1, 7)),
+      [1, -1, 1, -1, 1, -1],
+      'tanh saturation (Inf, -Inf, 1e30, -1e30, max, -max)',
+    );
     assert.equal(sg[7], 0.5, 'sigmoid(0)');
     assert.equal(sg[8], 0.5, 'sigmoid(-0)');
     assert.ok(Object.is(th[7], 0), `tanh(0) = ${th[7]}, want +0`);

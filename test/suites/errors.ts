@@ -2,6 +2,8 @@
  * Bad input, through the public API and straight into the backend (the core's own checks):
  * every failure is a GruError with a stable code and a message naming the argument, and
  * nothing is written to the caller's outputs.
+ *
+ * Over 400 lines: one case per refused input of the inference API and of the backend directly.
  */
 import assert from 'node:assert/strict';
 import { GRU, GruError } from '../../ts/index.js';
@@ -19,7 +21,8 @@ export function errorSuite(backend: Backend): void {
     assertThrowsCode(fn, code, mentions, GruError);
 
   const base = { inputSize: 4, hiddenSize: 5, backend };
-  const make = (over: Partial<GruOptions> = {}): GRU => new GRU({ ...base, seed: 9, ...over } as GruOptions);
+  const make = (over: Partial<GruOptions> = {}): GRU =>
+    new GRU({ ...base, seed: 9, ...over } as GruOptions);
 
   describe('constructor', () => {
     for (const field of ['inputSize', 'hiddenSize', 'numLayers'] as const) {
@@ -30,7 +33,9 @@ export function errorSuite(backend: Backend): void {
       }
     }
     it('a non-boolean bidirectional -> ERR_GRU_ARG naming it', () => {
-      throws(() => new GRU({ ...base, bidirectional: bad<boolean>('yes') }), 'ERR_GRU_ARG', ['bidirectional']);
+      throws(() => new GRU({ ...base, bidirectional: bad<boolean>('yes') }), 'ERR_GRU_ARG', [
+        'bidirectional',
+      ]);
     });
     it('hiddenSize = Infinity -> ERR_GRU_ARG', () => {
       throws(() => new GRU({ ...base, hiddenSize: Infinity }), 'ERR_GRU_ARG', ['hiddenSize']);
@@ -41,32 +46,119 @@ export function errorSuite(backend: Backend): void {
     const B = 2;
     const T = 3;
     const x = uniform(T * B * 4, -1, 1, rng(1));
-    const cases: { title: string; code: string; name: string; x?: unknown; opts: Partial<ForwardOptions> & Record<string, unknown> }[] = [
-      { title: 'x a number[]', code: 'ERR_GRU_TYPE', name: 'x', x: Array.from(x), opts: { batch: B } },
-      { title: 'x a Float64Array', code: 'ERR_GRU_TYPE', name: 'x', x: Float64Array.from(x), opts: { batch: B } },
-      { title: 'x length not a multiple of batch*inputSize', code: 'ERR_GRU_SHAPE', name: 'x', x: x.subarray(1), opts: { batch: B } },
-      { title: 'x length != seqLen*batch*inputSize', code: 'ERR_GRU_SHAPE', name: 'x', opts: { batch: B, seqLen: T + 1 } },
+    const cases: {
+      title: string;
+      code: string;
+      name: string;
+      x?: unknown;
+      opts: Partial<ForwardOptions> & Record<string, unknown>;
+    }[] = [
+      {
+        title: 'x a number[]',
+        code: 'ERR_GRU_TYPE',
+        name: 'x',
+        x: Array.from(x),
+        opts: { batch: B },
+      },
+      {
+        title: 'x a Float64Array',
+        code: 'ERR_GRU_TYPE',
+        name: 'x',
+        x: Float64Array.from(x),
+        opts: { batch: B },
+      },
+      {
+        title: 'x length not a multiple of batch*inputSize',
+        code: 'ERR_GRU_SHAPE',
+        name: 'x',
+        x: x.subarray(1),
+        opts: { batch: B },
+      },
+      {
+        title: 'x length != seqLen*batch*inputSize',
+        code: 'ERR_GRU_SHAPE',
+        name: 'x',
+        opts: { batch: B, seqLen: T + 1 },
+      },
       { title: 'batch = 0', code: 'ERR_GRU_ARG', name: 'batch', opts: { batch: 0 } },
       { title: 'batch = -2', code: 'ERR_GRU_ARG', name: 'batch', opts: { batch: -2 } },
       { title: 'batch = 1.5', code: 'ERR_GRU_ARG', name: 'batch', opts: { batch: 1.5 } },
-      { title: 'h0 one element short', code: 'ERR_GRU_SHAPE', name: 'h0', opts: { batch: B, h0: new Float32Array(B * 5 - 1) } },
-      { title: 'h0 one element long', code: 'ERR_GRU_SHAPE', name: 'h0', opts: { batch: B, h0: new Float32Array(B * 5 + 1) } },
-      { title: 'h0 a Float64Array', code: 'ERR_GRU_TYPE', name: 'h0', opts: { batch: B, h0: bad<Float32Array>(new Float64Array(B * 5)) } },
-      { title: 'lengths of the wrong size', code: 'ERR_GRU_SHAPE', name: 'lengths', opts: { batch: B, lengths: new Int32Array([1, 2, 3]) } },
-      { title: 'a length > seqLen', code: 'ERR_GRU_RANGE', name: 'lengths', opts: { batch: B, lengths: new Int32Array([T, T + 1]) } },
-      { title: 'a length < 0', code: 'ERR_GRU_RANGE', name: 'lengths', opts: { batch: B, lengths: [-1, T] } },
-      { title: 'output one element short', code: 'ERR_GRU_SHAPE', name: 'output', opts: { batch: B, output: new Float32Array(T * B * 5 - 1) } },
-      { title: 'output a Float64Array', code: 'ERR_GRU_TYPE', name: 'output', opts: { batch: B, output: bad<Float32Array>(new Float64Array(T * B * 5)) } },
-      { title: 'output with returnSequences: false', code: 'ERR_GRU_ARG', name: 'output', opts: { batch: B, output: new Float32Array(T * B * 5), returnSequences: false } },
-      { title: 'hN one element long', code: 'ERR_GRU_SHAPE', name: 'hN', opts: { batch: B, hN: new Float32Array(B * 5 + 1) } },
+      {
+        title: 'h0 one element short',
+        code: 'ERR_GRU_SHAPE',
+        name: 'h0',
+        opts: { batch: B, h0: new Float32Array(B * 5 - 1) },
+      },
+      {
+        title: 'h0 one element long',
+        code: 'ERR_GRU_SHAPE',
+        name: 'h0',
+        opts: { batch: B, h0: new Float32Array(B * 5 + 1) },
+      },
+      {
+        title: 'h0 a Float64Array',
+        code: 'ERR_GRU_TYPE',
+        name: 'h0',
+        opts: { batch: B, h0: bad<Float32Array>(new Float64Array(B * 5)) },
+      },
+      {
+        title: 'lengths of the wrong size',
+        code: 'ERR_GRU_SHAPE',
+        name: 'lengths',
+        opts: { batch: B, lengths: new Int32Array([1, 2, 3]) },
+      },
+      {
+        title: 'a length > seqLen',
+        code: 'ERR_GRU_RANGE',
+        name: 'lengths',
+        opts: { batch: B, lengths: new Int32Array([T, T + 1]) },
+      },
+      {
+        title: 'a length < 0',
+        code: 'ERR_GRU_RANGE',
+        name: 'lengths',
+        opts: { batch: B, lengths: [-1, T] },
+      },
+      {
+        title: 'output one element short',
+        code: 'ERR_GRU_SHAPE',
+        name: 'output',
+        opts: { batch: B, output: new Float32Array(T * B * 5 - 1) },
+      },
+      {
+        title: 'output a Float64Array',
+        code: 'ERR_GRU_TYPE',
+        name: 'output',
+        opts: { batch: B, output: bad<Float32Array>(new Float64Array(T * B * 5)) },
+      },
+      {
+        title: 'output with returnSequences: false',
+        code: 'ERR_GRU_ARG',
+        name: 'output',
+        opts: { batch: B, output: new Float32Array(T * B * 5), returnSequences: false },
+      },
+      {
+        title: 'hN one element long',
+        code: 'ERR_GRU_SHAPE',
+        name: 'hN',
+        opts: { batch: B, hN: new Float32Array(B * 5 + 1) },
+      },
     ];
     for (const c of cases) {
       it(`${c.title} -> ${c.code} naming ${c.name}; the net still works after`, () => {
         const gru = make();
         try {
           const good = gru.forward(x, { batch: B });
-          throws(() => gru.forward(bad<Float32Array>(c.x ?? x), bad<ForwardOptions>(c.opts)), c.code, [c.name]);
-          assert.deepEqual(gru.forward(x, { batch: B }), good, 'a failed call leaves the network unchanged');
+          throws(
+            () => gru.forward(bad<Float32Array>(c.x ?? x), bad<ForwardOptions>(c.opts)),
+            c.code,
+            [c.name],
+          );
+          assert.deepEqual(
+            gru.forward(x, { batch: B }),
+            good,
+            'a failed call leaves the network unchanged',
+          );
         } finally {
           gru.dispose();
         }
@@ -96,9 +188,17 @@ export function errorSuite(backend: Backend): void {
       const gru = make();
       try {
         const output = shared.subarray(T * B * 4, T * B * 4 + T * B * 5);
-        throws(() => gru.forward(x, { batch: B, output, hN: output.subarray(0, B * 5) }), 'ERR_GRU_ARG', ['hN', 'output']);
+        throws(
+          () => gru.forward(x, { batch: B, output, hN: output.subarray(0, B * 5) }),
+          'ERR_GRU_ARG',
+          ['hN', 'output'],
+        );
         const h = new Float32Array(B * 5 + 1);
-        throws(() => gru.forward(x, { batch: B, h0: h.subarray(0, B * 5), hN: h.subarray(1) }), 'ERR_GRU_ARG', ['hN', 'h0']);
+        throws(
+          () => gru.forward(x, { batch: B, h0: h.subarray(0, B * 5), hN: h.subarray(1) }),
+          'ERR_GRU_ARG',
+          ['hN', 'h0'],
+        );
         const state = new Float32Array(B * 5).fill(0.25);
         const want = gru.forward(x, { batch: B, h0: state.slice() }).hN;
         assert.equal(gru.forward(x, { batch: B, h0: state, hN: state }).hN, state);
@@ -125,8 +225,14 @@ export function errorSuite(backend: Backend): void {
       const gru = make();
       try {
         const before = gru.stateDict();
-        throws(() => gru.setParameter('weight_hh_l0', new Float32Array(15 * 5 - 1)), 'ERR_GRU_SHAPE', ['weight_hh_l0']);
-        throws(() => gru.setParameter('bias_ih_l0', new Float32Array(16)), 'ERR_GRU_SHAPE', ['bias_ih_l0']);
+        throws(
+          () => gru.setParameter('weight_hh_l0', new Float32Array(15 * 5 - 1)),
+          'ERR_GRU_SHAPE',
+          ['weight_hh_l0'],
+        );
+        throws(() => gru.setParameter('bias_ih_l0', new Float32Array(16)), 'ERR_GRU_SHAPE', [
+          'bias_ih_l0',
+        ]);
         throws(
           () => gru.loadStateDict({ ...before, weight_ih_l0: new Float32Array(3) }),
           'ERR_GRU_SHAPE',
@@ -140,8 +246,16 @@ export function errorSuite(backend: Backend): void {
     it('setParameter with a Float64Array / number[] -> ERR_GRU_TYPE', () => {
       const gru = make();
       try {
-        throws(() => gru.setParameter('bias_hh_l0', bad<Float32Array>(new Float64Array(15))), 'ERR_GRU_TYPE', ['bias_hh_l0']);
-        throws(() => gru.setParameter('bias_hh_l0', bad<Float32Array>(new Array(15).fill(0))), 'ERR_GRU_TYPE', ['bias_hh_l0']);
+        throws(
+          () => gru.setParameter('bias_hh_l0', bad<Float32Array>(new Float64Array(15))),
+          'ERR_GRU_TYPE',
+          ['bias_hh_l0'],
+        );
+        throws(
+          () => gru.setParameter('bias_hh_l0', bad<Float32Array>(new Array(15).fill(0))),
+          'ERR_GRU_TYPE',
+          ['bias_hh_l0'],
+        );
       } finally {
         gru.dispose();
       }
@@ -149,7 +263,11 @@ export function errorSuite(backend: Backend): void {
     it('loadStateDict with an unknown key -> ERR_GRU_RANGE naming it', () => {
       const gru = make();
       try {
-        throws(() => gru.loadStateDict({ ...gru.stateDict(), weight_ih_l7: new Float32Array(1) }), 'ERR_GRU_RANGE', ['weight_ih_l7']);
+        throws(
+          () => gru.loadStateDict({ ...gru.stateDict(), weight_ih_l7: new Float32Array(1) }),
+          'ERR_GRU_RANGE',
+          ['weight_ih_l7'],
+        );
       } finally {
         gru.dispose();
       }
@@ -176,7 +294,10 @@ export function errorSuite(backend: Backend): void {
         // The stream is still usable and still at its zero state.
         const one = st.step(new Float32Array(8).fill(0.5));
         assert.deepEqual(one.outputShape, [1, 2, 5]);
-        assert.deepEqual(one.output, gru.forward(new Float32Array(8).fill(0.5), { batch: 2 }).output);
+        assert.deepEqual(
+          one.output,
+          gru.forward(new Float32Array(8).fill(0.5), { batch: 2 }).output,
+        );
       } finally {
         gru.dispose();
       }
@@ -209,7 +330,8 @@ export function errorSuite(backend: Backend): void {
           wrong.push(`${what}: no error`);
         } catch (e) {
           const code = (e as { code?: string }).code;
-          if (!(e instanceof GruError) || code !== 'ERR_GRU_DISPOSED') wrong.push(`${what}: ${code ?? String(e)}`);
+          if (!(e instanceof GruError) || code !== 'ERR_GRU_DISPOSED')
+            wrong.push(`${what}: ${code ?? String(e)}`);
         }
       }
       assert.deepEqual(wrong, [], 'methods that did not throw ERR_GRU_DISPOSED after dispose()');
@@ -246,7 +368,8 @@ export function errorSuite(backend: Backend): void {
       hN: new Float32Array(2 * D * B * 4).fill(7),
       ...over,
     });
-    const forward = (c: ForwardCall): void => backend.netForward(net, c.seqLen, c.batch, 0, c.x, c.h0, c.lengths, c.y, c.hN);
+    const forward = (c: ForwardCall): void =>
+      backend.netForward(net, c.seqLen, c.batch, 0, c.x, c.h0, c.lengths, c.y, c.hN);
 
     it('a valid call works (the baseline of the cases below)', () => {
       const c = call({});
@@ -274,8 +397,16 @@ export function errorSuite(backend: Backend): void {
         c.y?.fill(7);
         c.hN?.fill(7);
         throws(() => forward(c), code);
-        if (c.y) assert.ok(c.y.every((v) => v === 7), 'y must not be written on failure');
-        if (c.hN) assert.ok(c.hN.every((v) => v === 7), 'hN must not be written on failure');
+        if (c.y)
+          assert.ok(
+            c.y.every((v) => v === 7),
+            'y must not be written on failure',
+          );
+        if (c.hN)
+          assert.ok(
+            c.hN.every((v) => v === 7),
+            'hN must not be written on failure',
+          );
       });
     }
 
@@ -300,7 +431,21 @@ export function errorSuite(backend: Backend): void {
     it('handles: the wrong kind -> ERR_GRU_TYPE, a destroyed or made-up one -> ERR_GRU_DISPOSED, and nothing else is touched', () => {
       const dense = backend.denseCreate(3, 2, 1);
       try {
-        throws(() => backend.netForward(bad<NetHandle>(dense), T, B, 0, new Float32Array(T * B * 3), null, null, null, null), 'ERR_GRU_TYPE');
+        throws(
+          () =>
+            backend.netForward(
+              bad<NetHandle>(dense),
+              T,
+              B,
+              0,
+              new Float32Array(T * B * 3),
+              null,
+              null,
+              null,
+              null,
+            ),
+          'ERR_GRU_TYPE',
+        );
         throws(() => backend.netTrainBytes(bad<NetHandle>(dense)), 'ERR_GRU_TYPE');
         throws(() => backend.optimAdd(bad(dense), net), 'ERR_GRU_TYPE');
         assert.equal(backend.paramCount(dense), 2, 'the dense layer is intact');
@@ -309,7 +454,8 @@ export function errorSuite(backend: Backend): void {
       }
       throws(() => backend.paramCount(dense), 'ERR_GRU_DISPOSED');
       throws(() => backend.destroy(dense), 'ERR_GRU_DISPOSED');
-      for (const h of [0, 1 << 20, 0xffffffff, net + 1]) throws(() => backend.bytes(bad(h)), 'ERR_GRU_DISPOSED');
+      for (const h of [0, 1 << 20, 0xffffffff, net + 1])
+        throws(() => backend.bytes(bad(h)), 'ERR_GRU_DISPOSED');
       throws(() => backend.bytes(bad(-1)), 'ERR_GRU_ARG');
       throws(() => backend.bytes(bad('1')), 'ERR_GRU_TYPE');
       assert.ok(backend.bytes(net) > 0, 'the network is intact');

@@ -56,7 +56,9 @@ export function forwardSuite(backend: Backend, isa: string): void {
               const off = (c.batchFirst ? b * c.T + t : t * c.B + b) * D * H;
               for (let j = 0; j < D * H; j++) {
                 if (res.output[off + j] !== 0) {
-                  assert.fail(`padding output at b=${b} t=${t} j=${j} is ${res.output[off + j]}, want 0`);
+                  assert.fail(
+                    `padding output at b=${b} t=${t} j=${j} is ${res.output[off + j]}, want 0`,
+                  );
                 }
               }
             }
@@ -71,7 +73,11 @@ export function forwardSuite(backend: Backend, isa: string): void {
         const into = gru.forward(d.x, { batch: c.B, h0: d.h0, lengths, output: outBuf, hN: hNBuf });
         assert.equal(into.output, outBuf, 'output is the given array');
         assert.equal(into.hN, hNBuf, 'hN is the given array');
-        assert.deepEqual(outBuf, res.output, 'output written into the given array equals a fresh one');
+        assert.deepEqual(
+          outBuf,
+          res.output,
+          'output written into the given array equals a fresh one',
+        );
         assert.deepEqual(hNBuf, res.hN, 'hN written into the given array equals a fresh one');
 
         // returnSequences=false: no output, the same hN as the full call.
@@ -87,7 +93,14 @@ export function forwardSuite(backend: Backend, isa: string): void {
 
   it('a forward with weights set by name matches the reference fed the same named tensors', () => {
     // Per name, a different tensor: a mix-up of layer, direction or kind changes the result.
-    const cfg = { inputSize: 5, hiddenSize: 9, numLayers: 2, bidirectional: true, bias: true, resetAfter: false };
+    const cfg = {
+      inputSize: 5,
+      hiddenSize: 9,
+      numLayers: 2,
+      bidirectional: true,
+      bias: true,
+      resetAfter: false,
+    };
     const rand = rng(77);
     const params = randomParams(cfg, rand, 1.5);
     const x = uniform(6 * 2 * 5, -1, 1, rand);
@@ -128,7 +141,14 @@ export function streamSuite(backend: Backend, isa: string): void {
   for (const s of STREAM_CASES) {
     const title = `H${s.H} I${s.I} B${s.B} T${s.T} L${s.L} ${s.resetAfter ? 'resetAfter' : 'resetBefore'}${s.bias ? '' : ' nobias'}${s.h0 ? ' h0' : ''}`;
     it(`${title}: step by step and in chunks 1,7,3,rest equal the whole-sequence forward`, () => {
-      const cfg = { inputSize: s.I, hiddenSize: s.H, numLayers: s.L, bidirectional: false, bias: s.bias, resetAfter: s.resetAfter };
+      const cfg = {
+        inputSize: s.I,
+        hiddenSize: s.H,
+        numLayers: s.L,
+        bidirectional: false,
+        bias: s.bias,
+        resetAfter: s.resetAfter,
+      };
       const rand = rng(s.H * 1000 + s.T);
       const params = randomParams(cfg, rand, 1.5);
       const x = uniform(s.T * s.B * s.I, -1, 1, rand);
@@ -154,8 +174,20 @@ export function streamSuite(backend: Backend, isa: string): void {
             t += n;
           }
           const what = `${key} stream chunks ${chunks.length === s.T ? '1 x T' : chunks.join(',')}`;
-          const so = assertClose(out, full.output!, STREAM_VS_FORWARD, `${what} output vs forward`, [s.T, s.B, s.H]);
-          const sh = assertClose(h, full.hN, STREAM_VS_FORWARD, `${what} h vs forward hN`, full.hNShape);
+          const so = assertClose(
+            out,
+            full.output!,
+            STREAM_VS_FORWARD,
+            `${what} output vs forward`,
+            [s.T, s.B, s.H],
+          );
+          const sh = assertClose(
+            h,
+            full.hN,
+            STREAM_VS_FORWARD,
+            `${what} h vs forward hN`,
+            full.hNShape,
+          );
           forwardErrors.record(key, 'stream-vs-forward', Math.max(so.maxAbs, sh.maxAbs));
           assertClose(out, ref.output, FORWARD, `${what} output vs reference`, [s.T, s.B, s.H]);
           assert.deepEqual(st.state(), h, 'state() equals the last step h');
@@ -178,15 +210,25 @@ export function streamSuite(backend: Backend, isa: string): void {
             into.set(buffer, t * stepOut);
             assert.deepEqual(b.state(), a.step(frame).h, `stepInto state after step ${t}`);
           }
-          assertClose(into, full.output!, STREAM_VS_FORWARD, `${key} stepInto output vs forward`, [s.T, s.B, s.H]);
-          assert.throws(() => b.stepInto(x.subarray(0, stepIn), new Float32Array(stepOut + 1)), (e: unknown) => {
-            const err = e as { code?: string; message?: string };
-            return err.code === 'ERR_GRU_SHAPE' && /output/.test(err.message ?? '');
-          });
-          assert.throws(() => b.stepInto(x.subarray(0, stepIn), [0] as unknown as Float32Array), (e: unknown) => {
-            const err = e as { code?: string; message?: string };
-            return err.code === 'ERR_GRU_TYPE' && /output/.test(err.message ?? '');
-          });
+          assertClose(into, full.output!, STREAM_VS_FORWARD, `${key} stepInto output vs forward`, [
+            s.T,
+            s.B,
+            s.H,
+          ]);
+          assert.throws(
+            () => b.stepInto(x.subarray(0, stepIn), new Float32Array(stepOut + 1)),
+            (e: unknown) => {
+              const err = e as { code?: string; message?: string };
+              return err.code === 'ERR_GRU_SHAPE' && /output/.test(err.message ?? '');
+            },
+          );
+          assert.throws(
+            () => b.stepInto(x.subarray(0, stepIn), [0] as unknown as Float32Array),
+            (e: unknown) => {
+              const err = e as { code?: string; message?: string };
+              return err.code === 'ERR_GRU_TYPE' && /output/.test(err.message ?? '');
+            },
+          );
         }
 
         // reset() with no argument starts from zeros.
@@ -195,7 +237,11 @@ export function streamSuite(backend: Backend, isa: string): void {
         st.reset();
         const zeroStart = gru.forward(x.subarray(0, 2 * stepIn), { batch: s.B });
         const z = st.step(x.subarray(0, 2 * stepIn));
-        assertClose(z.output, zeroStart.output!, STREAM_VS_FORWARD, `${key} reset() then 2 steps`, [2, s.B, s.H]);
+        assertClose(z.output, zeroStart.output!, STREAM_VS_FORWARD, `${key} reset() then 2 steps`, [
+          2,
+          s.B,
+          s.H,
+        ]);
       } finally {
         gru.dispose();
       }

@@ -33,7 +33,10 @@ export function memorySuite(backend: Backend): void {
       }
       gru.dispose();
     }
-    assert.ok(sawGrowth, 'allocatedBytes() must grow while a network is alive (else this test proves nothing)');
+    assert.ok(
+      sawGrowth,
+      'allocatedBytes() must grow while a network is alive (else this test proves nothing)',
+    );
     assert.equal(backend.allocatedBytes(), start, 'allocatedBytes() back to its starting value');
   });
 }
@@ -63,7 +66,8 @@ export function autoInitSuite(loadedNames: readonly string[]): void {
     const info = await init({ backend: 'auto' });
     const preference = ['native', 'wasm-simd', 'wasm'].filter((n) => loadedNames.includes(n));
     // Only a claim about backends this run loaded: auto may still find one not selected here.
-    if (preference.length > 0 && loadedNames.length === 3) assert.equal(info.backend, preference[0]);
+    if (preference.length > 0 && loadedNames.length === 3)
+      assert.equal(info.backend, preference[0]);
     assert.ok(['native', 'wasm-simd', 'wasm'].includes(info.backend));
     if (info.backend === 'native') assert.equal(info.fallbackReason, undefined);
   });

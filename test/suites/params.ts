@@ -5,10 +5,25 @@ import type { Backend } from '../../ts/backends/backend.js';
 import { parameterNames, parameterShape, type RefConfig } from '../reference.js';
 import { rng, uniform } from '../util.js';
 
-const CFG_BIDIR: RefConfig = { inputSize: 5, hiddenSize: 7, numLayers: 2, bidirectional: true, bias: true, resetAfter: true };
-const CFG_NOBIAS: RefConfig = { inputSize: 3, hiddenSize: 16, numLayers: 3, bidirectional: false, bias: false, resetAfter: false };
+const CFG_BIDIR: RefConfig = {
+  inputSize: 5,
+  hiddenSize: 7,
+  numLayers: 2,
+  bidirectional: true,
+  bias: true,
+  resetAfter: true,
+};
+const CFG_NOBIAS: RefConfig = {
+  inputSize: 3,
+  hiddenSize: 16,
+  numLayers: 3,
+  bidirectional: false,
+  bias: false,
+  resetAfter: false,
+};
 
-const numel = (cfg: RefConfig, name: string): number => parameterShape(cfg, name).reduce((a, b) => a * b, 1);
+const numel = (cfg: RefConfig, name: string): number =>
+  parameterShape(cfg, name).reduce((a, b) => a * b, 1);
 
 export function paramSuite(backend: Backend): void {
   for (const cfg of [CFG_BIDIR, CFG_NOBIAS]) {
@@ -43,7 +58,8 @@ export function paramSuite(backend: Backend): void {
       const after = gru.stateDict();
       assert.deepEqual(after[name], known);
       for (const other of parameterNames(cfg)) {
-        if (other !== name) assert.deepEqual(after[other], before[other], `${other} must not change`);
+        if (other !== name)
+          assert.deepEqual(after[other], before[other], `${other} must not change`);
       }
       // The caller's array is copied in, not kept.
       known[0] = 42;
@@ -87,16 +103,24 @@ export function paramSuite(backend: Backend): void {
         let sum = 0;
         let n = 0;
         for (const name of parameterNames(cfg)) {
-          assert.notDeepEqual(sc[name], sa[name], `${name}: a different seed gives different values`);
+          assert.notDeepEqual(
+            sc[name],
+            sa[name],
+            `${name}: a different seed gives different values`,
+          );
           for (const v of sa[name]) {
-            if (!(Math.abs(v) <= Math.fround(k))) assert.fail(`${name}: ${v} outside +-1/sqrt(H) = ${k}`);
+            if (!(Math.abs(v) <= Math.fround(k)))
+              assert.fail(`${name}: ${v} outside +-1/sqrt(H) = ${k}`);
             maxAbs = Math.max(maxAbs, Math.abs(v));
             sum += v;
             n++;
           }
         }
         // Not all zeros or a constant: the values fill the interval and centre on 0.
-        assert.ok(maxAbs > 0.95 * k, `values should fill +-1/sqrt(H): max |v| ${maxAbs}, bound ${k}`);
+        assert.ok(
+          maxAbs > 0.95 * k,
+          `values should fill +-1/sqrt(H): max |v| ${maxAbs}, bound ${k}`,
+        );
         assert.ok(Math.abs(sum / n) < 0.1 * k, `mean ${sum / n} should be near 0`);
         const distinct = new Set(sa[parameterNames(cfg)[1]]).size;
         assert.ok(distinct > 0.9 * sa[parameterNames(cfg)[1]].length, 'values are not repeated');
@@ -112,7 +136,10 @@ export function paramSuite(backend: Backend): void {
 /** The same seed gives the same parameters on every backend and ISA variant. */
 export function seededAcrossBackendsSuite(backends: readonly Backend[]): void {
   // With a single variant in this run (e.g. GRU_SIMD_BACKENDS=wasm) there is nothing to compare.
-  const variants = backends.reduce((n, b) => n + b.isaList().filter((v) => b.isaSupported(v)).length, 0);
+  const variants = backends.reduce(
+    (n, b) => n + b.isaList().filter((v) => b.isaSupported(v)).length,
+    0,
+  );
   if (variants < 2) return;
   it(`seed 42 gives identical parameters on ${backends.map((b) => b.name).join(', ')} and every ISA`, function () {
     const cfg = CFG_BIDIR;
@@ -130,6 +157,7 @@ export function seededAcrossBackendsSuite(backends: readonly Backend[]): void {
         backend.setIsa(previous);
       }
     }
-    for (const d of dicts.slice(1)) assert.deepEqual(d.sd, dicts[0].sd, `${d.where} vs ${dicts[0].where}`);
+    for (const d of dicts.slice(1))
+      assert.deepEqual(d.sd, dicts[0].sd, `${d.where} vs ${dicts[0].where}`);
   });
 }

@@ -2,9 +2,20 @@
  * Training gradients of every backend and ISA variant against the float64 oracle
  * (reference-train.ts): GRU parameter gradients, dx and dh0 on a varied subset of the forward
  * suite's shapes; Dense, Embedding, the losses and Dropout; the bytes a training forward keeps.
+ *
+ * Over 400 lines: the gradient checks of every layer share the oracle's fixtures and the error
+ * table.
  */
 import assert from 'node:assert/strict';
-import { GRU, Dense, Embedding, Dropout, softmaxCrossEntropy, bceWithLogits, mse } from '../../ts/index.js';
+import {
+  GRU,
+  Dense,
+  Embedding,
+  Dropout,
+  softmaxCrossEntropy,
+  bceWithLogits,
+  mse,
+} from '../../ts/index.js';
 import type { Backend } from '../../ts/backends/backend.js';
 import { caseTitle, configOf, makeLengths, randomParams, type Case } from '../cases.js';
 import { parameterNames, type RefResult } from '../reference.js';
@@ -113,14 +124,26 @@ export function checkGradient(
   shape: readonly number[],
 ): ErrorStats {
   const scale = Math.max(maxAbsOf(ref), 1e-3);
-  const s = assertClose(actual, ref, { abs: GRADIENT.abs * scale, rel: GRADIENT.rel }, `${key} ${what}`, shape);
+  const s = assertClose(
+    actual,
+    ref,
+    { abs: GRADIENT.abs * scale, rel: GRADIENT.rel },
+    `${key} ${what}`,
+    shape,
+  );
   gradErrors.record(key, 'max|diff|', s.maxAbs);
   gradErrors.record(key, 'max|diff|/max|ref|', s.maxAbs / scale);
   gradErrors.record(key, 'worst/tol', s.worst);
   return s;
 }
 
-function sameOutput(key: string, res: { output: Float32Array | null; hN: Float32Array }, ref: RefResult | RefGruGradients, shape: number[], hNShape: number[]): void {
+function sameOutput(
+  key: string,
+  res: { output: Float32Array | null; hN: Float32Array },
+  ref: RefResult | RefGruGradients,
+  shape: number[],
+  hNShape: number[],
+): void {
   assertClose(res.output!, ref.output, FORWARD, `${key} training forward output`, shape);
   assertClose(res.hN, ref.hN, FORWARD, `${key} training forward hN`, hNShape);
 }
@@ -141,11 +164,20 @@ export function gruGradientSuite(backend: Backend, isa: string): void {
         sameOutput(key, res, d.ref, outShape, hNShape);
         const dOutCopy = d.dOutput?.slice();
         const { dx, dh0 } = gru.backward({ dOutput: d.dOutput, dHN: d.dHN, h0Grad: true });
-        assert.ok(dx instanceof Float32Array && dh0 instanceof Float32Array, 'dx and dh0 are Float32Arrays');
+        assert.ok(
+          dx instanceof Float32Array && dh0 instanceof Float32Array,
+          'dx and dh0 are Float32Arrays',
+        );
         checkGradient(key, 'dx', dx, d.ref.dx, c.batchFirst ? [c.B, c.T, c.I] : [c.T, c.B, c.I]);
         checkGradient(key, 'dh0', dh0, d.ref.dh0, hNShape);
         for (const name of parameterNames(cfg)) {
-          checkGradient(key, `d/d ${name}`, gru.getGradient(name), d.ref.grads[name], gru.parameterShape(name));
+          checkGradient(
+            key,
+            `d/d ${name}`,
+            gru.getGradient(name),
+            d.ref.grads[name],
+            gru.parameterShape(name),
+          );
         }
         if (dOutCopy) assert.deepEqual(d.dOutput, dOutCopy, 'backward must not modify dOutput');
         // Padding steps: no gradient reaches x there.
@@ -153,7 +185,8 @@ export function gruGradientSuite(backend: Backend, isa: string): void {
           for (let b = 0; b < c.B; b++) {
             for (let t: number = d.lengths[b]; t < c.T; t++) {
               const off = (c.batchFirst ? b * c.T + t : t * c.B + b) * c.I;
-              for (let k = 0; k < c.I; k++) assert.equal(dx[off + k], 0, `dx at padding b=${b} t=${t}`);
+              for (let k = 0; k < c.I; k++)
+                assert.equal(dx[off + k], 0, `dx at padding b=${b} t=${t}`);
             }
           }
         }
@@ -183,11 +216,20 @@ export function gruGradientSuite(backend: Backend, isa: string): void {
       assert.ok(second.dh0 instanceof Float32Array, 'dh0 with h0Grad');
       const twice = gru.getGradient('weight_hh_l1');
       const ref2 = Float64Array.from(d.ref.grads.weight_hh_l1, (v) => 2 * v);
-      checkGradient(key, 'accumulated d/d weight_hh_l1', twice, ref2, gru.parameterShape('weight_hh_l1'));
+      checkGradient(
+        key,
+        'accumulated d/d weight_hh_l1',
+        twice,
+        ref2,
+        gru.parameterShape('weight_hh_l1'),
+      );
       assert.notDeepEqual(twice, once, 'the second backward added');
       gru.zeroGrad();
       for (const name of gru.parameterNames()) {
-        assert.ok(gru.getGradient(name).every((v) => v === 0), `${name} zero after zeroGrad()`);
+        assert.ok(
+          gru.getGradient(name).every((v) => v === 0),
+          `${name} zero after zeroGrad()`,
+        );
       }
       // The same forward + backward after zeroGrad gives the first gradients again, bitwise.
       run({});
@@ -202,7 +244,14 @@ export function gruGradientSuite(backend: Backend, isa: string): void {
     // training forward is a fixed smooth function of the weights, and the gradient backward
     // returns must predict its change along a random direction v:
     //   (L(w + h v) - L(w - h v)) / 2h  ~  <grad, v>,  L = sum(dOutput * output).
-    const cfg = { inputSize: 5, hiddenSize: 9, numLayers: 3, bidirectional: true, bias: true, resetAfter: true };
+    const cfg = {
+      inputSize: 5,
+      hiddenSize: 9,
+      numLayers: 3,
+      bidirectional: true,
+      bias: true,
+      resetAfter: true,
+    };
     const rand = rng(31);
     const params = randomParams(cfg, rand, 1.5);
     const [T, B] = [7, 3];
@@ -219,11 +268,26 @@ export function gruGradientSuite(backend: Backend, isa: string): void {
         return s;
       };
       const noDrop = gru.forward(x, { batch: B }).output!;
-      const dropped = gru.forward(x, { batch: B, train: true, dropout: 0.5, dropoutSeed: 1234 }).output!;
-      const again = gru.forward(x, { batch: B, train: true, dropout: 0.5, dropoutSeed: 1234 }).output!;
+      const dropped = gru.forward(x, {
+        batch: B,
+        train: true,
+        dropout: 0.5,
+        dropoutSeed: 1234,
+      }).output!;
+      const again = gru.forward(x, {
+        batch: B,
+        train: true,
+        dropout: 0.5,
+        dropoutSeed: 1234,
+      }).output!;
       assert.deepEqual(again, dropped, 'same dropoutSeed, same mask');
       assert.notDeepEqual(dropped, noDrop, 'dropout 0.5 changes the output of a 3-layer GRU');
-      const zeroDrop = gru.forward(x, { batch: B, train: true, dropout: 0, dropoutSeed: 1234 }).output!;
+      const zeroDrop = gru.forward(x, {
+        batch: B,
+        train: true,
+        dropout: 0,
+        dropoutSeed: 1234,
+      }).output!;
       assertClose(zeroDrop, noDrop, FORWARD, `${key} dropout 0 equals no dropout`, [T, B, 18]);
 
       gru.zeroGrad();
@@ -238,12 +302,21 @@ export function gruGradientSuite(backend: Backend, isa: string): void {
       }
       const h = 1e-2;
       const shifted = (sign: number): Record<string, Float32Array> =>
-        Object.fromEntries(Object.entries(params).map(([n, p]) => [n, p.map((w, i) => w + sign * h * v[n][i])]));
+        Object.fromEntries(
+          Object.entries(params).map(([n, p]) => [n, p.map((w, i) => w + sign * h * v[n][i])]),
+        );
       const fd = (lossAt(shifted(1), 0.5) - lossAt(shifted(-1), 0.5)) / (2 * h);
       // fp32 forward (~1e-6 relative) over a step of 1e-2, plus O(h^2) curvature: 2% is ample;
       // a wrong mask in backward (or none) is off by tens of percent.
-      assert.ok(Math.abs(fd - predicted) <= 0.02 * Math.abs(predicted), `directional derivative: finite differences ${fd}, from backward ${predicted}`);
-      gradErrors.record(key, 'dropout dir. deriv. rel', Math.abs(fd - predicted) / Math.abs(predicted));
+      assert.ok(
+        Math.abs(fd - predicted) <= 0.02 * Math.abs(predicted),
+        `directional derivative: finite differences ${fd}, from backward ${predicted}`,
+      );
+      gradErrors.record(
+        key,
+        'dropout dir. deriv. rel',
+        Math.abs(fd - predicted) / Math.abs(predicted),
+      );
     } finally {
       gru.dispose();
     }
@@ -267,18 +340,31 @@ export function layerGradientSuite(backend: Backend, isa: string): void {
         const b = uniform(outF, -1, 1, rand);
         layer.setParameter('weight', W);
         if (bias) layer.setParameter('bias', b);
-        assert.deepEqual(layer.getParameter('weight'), W, 'getParameter(weight) returns what was set');
+        assert.deepEqual(
+          layer.getParameter('weight'),
+          W,
+          'getParameter(weight) returns what was set',
+        );
         const x = uniform(rows * inF, -1, 1, rand);
         const dy = uniform(rows * outF, -1, 1, rand);
         const y = layer.forward(x, { train: true });
-        assertClose(y, denseForward64(x, rows, W, bias ? b : null, inF, outF), LAYERS, `${key} Dense y`, [rows, outF]);
+        assertClose(
+          y,
+          denseForward64(x, rows, W, bias ? b : null, inF, outF),
+          LAYERS,
+          `${key} Dense y`,
+          [rows, outF],
+        );
         const dx = layer.backward(dy);
         const ref = denseBackward64(x, dy, rows, W, inF, outF);
         checkGradient(key, 'Dense dx', dx, ref.dx, [rows, inF]);
         checkGradient(key, 'Dense dW', layer.getGradient('weight'), ref.dW, [outF, inF]);
         if (bias) checkGradient(key, 'Dense db', layer.getGradient('bias'), ref.db, [outF]);
         layer.zeroGrad();
-        assert.ok(layer.getGradient('weight').every((v) => v === 0), 'zeroGrad');
+        assert.ok(
+          layer.getGradient('weight').every((v) => v === 0),
+          'zeroGrad',
+        );
       } finally {
         layer.dispose();
       }
@@ -292,10 +378,16 @@ export function layerGradientSuite(backend: Backend, isa: string): void {
     try {
       const W = uniform(num * dim, -1, 1, rand);
       emb.setParameter('weight', W);
-      const idx = Int32Array.from({ length: 50 }, (_, i) => (i % 5 === 0 ? 3 : Math.floor(rand() * 60)));
+      const idx = Int32Array.from({ length: 50 }, (_, i) =>
+        i % 5 === 0 ? 3 : Math.floor(rand() * 60),
+      );
       idx[49] = num - 1;
       const y = emb.forward(idx, { train: true });
-      assert.deepEqual(y, Float32Array.from(embeddingForward64(idx, W, dim)), 'rows gathered exactly');
+      assert.deepEqual(
+        y,
+        Float32Array.from(embeddingForward64(idx, W, dim)),
+        'rows gathered exactly',
+      );
       const dy = uniform(idx.length * dim, -1, 1, rand);
       emb.backward(dy);
       const ref = embeddingBackward64(idx, dy, num, dim);
@@ -324,7 +416,10 @@ export function layerGradientSuite(backend: Backend, isa: string): void {
       const mean = s / w.length;
       const variance = s2 / w.length - mean * mean;
       // 10,000 samples: the standard error of the mean is 0.01, of the variance ~0.014.
-      assert.ok(Math.abs(mean) < 0.05 && Math.abs(variance - 1) < 0.07, `mean ${mean}, variance ${variance}`);
+      assert.ok(
+        Math.abs(mean) < 0.05 && Math.abs(variance - 1) < 0.07,
+        `mean ${mean}, variance ${variance}`,
+      );
     } finally {
       a.dispose();
       b.dispose();
@@ -337,8 +432,14 @@ export function layerGradientSuite(backend: Backend, isa: string): void {
       for (const name of ['weight', 'bias'] as const) {
         const p = layer.getParameter(name);
         const bound = 1 / 5;
-        assert.ok(p.every((v) => Math.abs(v) <= bound), `${name} within +-1/sqrt(in)`);
-        assert.ok(p.some((v) => Math.abs(v) > 0.8 * bound), `${name} spans the range`);
+        assert.ok(
+          p.every((v) => Math.abs(v) <= bound),
+          `${name} within +-1/sqrt(in)`,
+        );
+        assert.ok(
+          p.some((v) => Math.abs(v) > 0.8 * bound),
+          `${name} spans the range`,
+        );
       }
     } finally {
       layer.dispose();
@@ -347,10 +448,17 @@ export function layerGradientSuite(backend: Backend, isa: string): void {
 
   it('softmax cross-entropy (ignored rows, large logits) vs float64: loss and gradient', () => {
     const rand = rng(13);
-    for (const [rows, classes] of [[1, 1], [17, 7], [64, 97], [3, 128]] as const) {
+    for (const [rows, classes] of [
+      [1, 1],
+      [17, 7],
+      [64, 97],
+      [3, 128],
+    ] as const) {
       const logits = uniform(rows * classes, -8, 8, rand);
       logits[0] = 80; // exp(80) overflows fp32: the loss must be computed stably
-      const targets = Int32Array.from({ length: rows }, (_, i) => (i % 4 === 2 ? -1 : Math.floor(rand() * classes)));
+      const targets = Int32Array.from({ length: rows }, (_, i) =>
+        i % 4 === 2 ? -1 : Math.floor(rand() * classes),
+      );
       const res = softmaxCrossEntropy(logits, targets, { classes, backend });
       const ref = softmaxCrossEntropy64(logits, targets, classes);
       assertClose([res.loss], [ref.loss], LOSS, `${key} CE loss ${rows}x${classes}`, [1]);
@@ -411,12 +519,17 @@ export function layerGradientSuite(backend: Backend, isa: string): void {
           Math.abs(y[i] - x[i] / (1 - p)) > 3e-7 * Math.abs(y[i]) ||
           Math.abs(dx[i] - dy[i] / (1 - p)) > 3e-7 * Math.abs(dx[i])
         ) {
-          assert.fail(`p=${p} [${i}]: y ${y[i]} (x/(1-p) = ${x[i] / (1 - p)}), dx ${dx[i]} (dy/(1-p) = ${dy[i] / (1 - p)})`);
+          assert.fail(
+            `p=${p} [${i}]: y ${y[i]} (x/(1-p) = ${x[i] / (1 - p)}), dx ${dx[i]} (dy/(1-p) = ${dy[i] / (1 - p)})`,
+          );
         }
       }
       // Binomial(n, p): 5 standard deviations.
       const sd = Math.sqrt(n * p * (1 - p));
-      assert.ok(Math.abs(zeros - n * p) <= 5 * sd + 1e-9, `p=${p}: ${zeros} of ${n} dropped, expected ~${n * p}`);
+      assert.ok(
+        Math.abs(zeros - n * p) <= 5 * sd + 1e-9,
+        `p=${p}: ${zeros} of ${n} dropped, expected ~${n * p}`,
+      );
       const y2 = drop.forward(x, { train: true });
       if (p > 0) assert.notDeepEqual(y2, y, 'a new mask per training call');
     }
@@ -424,7 +537,13 @@ export function layerGradientSuite(backend: Backend, isa: string): void {
 }
 
 /** Floats per SIMD vector of each ISA variant: Hp, the padded hidden size, is a multiple of it. */
-const VECTOR_FLOATS: Record<string, number> = { avx512: 16, avx2: 8, neon: 4, wasm128: 4, scalar: 1 };
+const VECTOR_FLOATS: Record<string, number> = {
+  avx512: 16,
+  avx2: 8,
+  neon: 4,
+  wasm128: 4,
+  scalar: 1,
+};
 
 /**
  * Bytes a training forward keeps (the memory cost of BPTT), against README's formula:
@@ -459,14 +578,24 @@ export function trainBytesSuite(backend: Backend, isa: string): void {
         const t10 = at(10);
         const t20 = at(20);
         const t40 = at(40);
-        assert.equal(t40 - t20, 20 * slope, `trainBytes(T=40) - trainBytes(T=20) = 20 B (perStep L + 4 I) (${t20}, ${t40})`);
+        assert.equal(
+          t40 - t20,
+          20 * slope,
+          `trainBytes(T=40) - trainBytes(T=20) = 20 B (perStep L + 4 I) (${t20}, ${t40})`,
+        );
         // Beyond the formula only bookkeeping (the lengths, 4 bytes per row), no T-sized buffer.
         const rest = t10 - 10 * slope - perCall;
-        assert.ok(rest >= 0 && rest <= 4 * B + 256, `trainBytes(T=10) = ${t10}: formula ${10 * slope + perCall}, rest ${rest}`);
+        assert.ok(
+          rest >= 0 && rest <= 4 * B + 256,
+          `trainBytes(T=10) = ${t10}: formula ${10 * slope + perCall}, rest ${rest}`,
+        );
         // A smaller training forward after a larger one: the core may keep its larger buffers
         // (grow-only scratch) or shrink them; either way no more than the larger one held.
         const again = at(10);
-        assert.ok(again === t10 || again === t40, `trainBytes() after T=40 then T=10: ${again}, want ${t10} or ${t40}`);
+        assert.ok(
+          again === t10 || again === t40,
+          `trainBytes() after T=40 then T=10: ${again}, want ${t10} or ${t40}`,
+        );
         trainBytesTable.push(
           `${backend.name}/${isa} ${title}: perStep ${perStep} B (Hp ${Hp}); B=3 T=10: ${t10} B = formula + ${rest} B; ` +
             `T=10 after T=40: ${again === t10 ? 'own size' : 'keeps the T=40 buffers'}`,

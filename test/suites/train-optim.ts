@@ -4,9 +4,22 @@
  * from a forward/backward on seeded data. The reference is fed exactly the fp32 gradients the
  * optimizer sees (read with getGradient before the step), so only the update itself is
  * compared. Also: clipping, schedules, and a save / dispose / rebuild / load resume.
+ *
+ * Over 400 lines: each optimizer configuration, the resume and the schedule tests run over the
+ * same fixtures.
  */
 import assert from 'node:assert/strict';
-import { Adam, AdamW, SGD, GRU, Dense, Embedding, StepLR, ExponentialLR, CosineAnnealingLR } from '../../ts/index.js';
+import {
+  Adam,
+  AdamW,
+  SGD,
+  GRU,
+  Dense,
+  Embedding,
+  StepLR,
+  ExponentialLR,
+  CosineAnnealingLR,
+} from '../../ts/index.js';
 import type { Backend } from '../../ts/backends/backend.js';
 import {
   RefAdam,
@@ -31,7 +44,14 @@ export class Trio {
   readonly dense: Dense;
   readonly emb: Embedding;
   constructor(backend: Backend, seed: number) {
-    this.gru = new GRU({ inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, seed, backend });
+    this.gru = new GRU({
+      inputSize: 3,
+      hiddenSize: 5,
+      numLayers: 2,
+      bidirectional: true,
+      seed,
+      backend,
+    });
     this.dense = new Dense({ inFeatures: 7, outFeatures: 4, bias: true, seed: seed + 1, backend });
     this.emb = new Embedding({ numEmbeddings: 9, embeddingDim: 3, seed: seed + 2, backend });
   }
@@ -42,7 +62,9 @@ export class Trio {
 
   /** (layer, name) of every parameter tensor. */
   entries(): [GRU | Dense | Embedding, string][] {
-    return this.layers.flatMap((l) => l.parameterNames().map((n): [GRU | Dense | Embedding, string] => [l, n]));
+    return this.layers.flatMap((l) =>
+      l.parameterNames().map((n): [GRU | Dense | Embedding, string] => [l, n]),
+    );
   }
 
   params(): Float32Array[] {
@@ -59,11 +81,17 @@ export class Trio {
     for (const l of this.layers) l.zeroGrad();
     const [T, B] = [4, 2];
     this.gru.forward(uniform(T * B * 3, -1, 1, rand), { batch: B, train: true });
-    this.gru.backward({ dOutput: uniform(T * B * 10, -1, 1, rand), dHN: uniform(4 * B * 5, -1, 1, rand) });
+    this.gru.backward({
+      dOutput: uniform(T * B * 10, -1, 1, rand),
+      dHN: uniform(4 * B * 5, -1, 1, rand),
+    });
     this.dense.forward(uniform(3 * 7, -1, 1, rand), { train: true });
     this.dense.backward(uniform(3 * 4, -2, 2, rand));
     // Rows 0..5 only: rows 6..8 keep a zero gradient (weight decay still moves them).
-    this.emb.forward(Int32Array.from({ length: 5 }, () => Math.floor(rand() * 6)), { train: true });
+    this.emb.forward(
+      Int32Array.from({ length: 5 }, () => Math.floor(rand() * 6)),
+      { train: true },
+    );
     this.emb.backward(uniform(5 * 3, -1, 1, rand));
   }
 
@@ -128,7 +156,13 @@ const STEPS = 10;
 function compareParams(key: string, title: string, trio: Trio, ref: Float64Array[]): void {
   const names = trio.entries().map(([l, n]) => `${l.constructor.name}.${n}`);
   trio.params().forEach((p, i) => {
-    const s = assertClose(p, ref[i], OPTIMIZER, `${key} ${title}: ${names[i]} after ${STEPS} steps`, [p.length]);
+    const s = assertClose(
+      p,
+      ref[i],
+      OPTIMIZER,
+      `${key} ${title}: ${names[i]} after ${STEPS} steps`,
+      [p.length],
+    );
     optimErrors.record(key, 'max|diff|', s.maxAbs);
     optimErrors.record(key, 'worst/tol', s.worst);
   });
@@ -162,8 +196,16 @@ export function optimizerSuite(backend: Backend, isa: string): void {
       const trio = new Trio(backend, 11);
       const opt = c.make(trio.layers);
       try {
-        const ref = new RefAdam(trio.params().map((p) => Float64Array.from(p)), { ...c.ref, decoupled: c.decoupled });
-        runSideBySide(trio, opt, (g, lr) => ref.step(g, lr), () => c.ref.lr);
+        const ref = new RefAdam(
+          trio.params().map((p) => Float64Array.from(p)),
+          { ...c.ref, decoupled: c.decoupled },
+        );
+        runSideBySide(
+          trio,
+          opt,
+          (g, lr) => ref.step(g, lr),
+          () => c.ref.lr,
+        );
         compareParams(key, c.title, trio, ref.params);
         assert.equal(opt.stepCount, STEPS, 'stepCount');
       } finally {
@@ -177,8 +219,16 @@ export function optimizerSuite(backend: Backend, isa: string): void {
       const trio = new Trio(backend, 12);
       const opt = c.make(trio.layers);
       try {
-        const ref = new RefSgd(trio.params().map((p) => Float64Array.from(p)), c.ref);
-        runSideBySide(trio, opt, (g, lr) => ref.step(g, lr), () => c.ref.lr);
+        const ref = new RefSgd(
+          trio.params().map((p) => Float64Array.from(p)),
+          c.ref,
+        );
+        runSideBySide(
+          trio,
+          opt,
+          (g, lr) => ref.step(g, lr),
+          () => c.ref.lr,
+        );
         compareParams(key, c.title, trio, ref.params);
       } finally {
         opt.dispose();
@@ -191,11 +241,20 @@ export function optimizerSuite(backend: Backend, isa: string): void {
     const trio = new Trio(backend, 13);
     const opt = new Adam(trio.layers, { lr: 0.01 });
     try {
-      const ref = new RefAdam(trio.params().map((p) => Float64Array.from(p)), { ...adamOpts({ lr: 0.01 }), decoupled: false });
+      const ref = new RefAdam(
+        trio.params().map((p) => Float64Array.from(p)),
+        { ...adamOpts({ lr: 0.01 }), decoupled: false },
+      );
       const lrAt = (k: number): number => (k < 4 ? 0.01 : 0.002);
-      runSideBySide(trio, opt, (g, lr) => ref.step(g, lr), lrAt, (k) => {
-        opt.lr = lrAt(k);
-      });
+      runSideBySide(
+        trio,
+        opt,
+        (g, lr) => ref.step(g, lr),
+        lrAt,
+        (k) => {
+          opt.lr = lrAt(k);
+        },
+      );
       assert.equal(opt.lr, 0.002);
       compareParams(key, 'lr setter', trio, ref.params);
     } finally {
@@ -210,7 +269,10 @@ export function optimizerSuite(backend: Backend, isa: string): void {
     try {
       trio.backward(0);
       const g64 = trio.grads().map((g) => Float64Array.from(g));
-      const total64 = clipGradNorm64(g64.map((g) => g.slice()), Infinity);
+      const total64 = clipGradNorm64(
+        g64.map((g) => g.slice()),
+        Infinity,
+      );
       // Above: measured norm, then clipped.
       const maxNorm = total64 / 3;
       const total = opt.clipGradNorm(maxNorm);
@@ -218,17 +280,30 @@ export function optimizerSuite(backend: Backend, isa: string): void {
       optimErrors.record(key, 'clip norm rel', Math.abs(total - total64) / total64);
       const expected = g64.map((g) => g.slice());
       clipGradNorm64(expected, maxNorm);
-      trio.grads().forEach((g, i) => assertClose(g, expected[i], CLIP_NORM, `${key} clipped gradient ${i}`, [g.length]));
+      trio
+        .grads()
+        .forEach((g, i) =>
+          assertClose(g, expected[i], CLIP_NORM, `${key} clipped gradient ${i}`, [g.length]),
+        );
       let after = 0;
       for (const g of trio.grads()) for (const v of g) after += v * v;
-      assert.ok(Math.abs(Math.sqrt(after) - maxNorm) <= 1e-5 * maxNorm, `norm after clipping ${Math.sqrt(after)}, want ${maxNorm}`);
+      assert.ok(
+        Math.abs(Math.sqrt(after) - maxNorm) <= 1e-5 * maxNorm,
+        `norm after clipping ${Math.sqrt(after)}, want ${maxNorm}`,
+      );
       // Below: returns the norm, changes nothing (bitwise).
       const before = trio.grads();
       const t2 = opt.clipGradNorm(maxNorm * 10);
       assertClose([t2], [maxNorm], CLIP_NORM, `${key} norm of the clipped gradients`, [1]);
       assert.deepEqual(trio.grads(), before, 'a norm below maxNorm leaves the gradients unchanged');
       // Infinity only measures.
-      assertClose([opt.clipGradNorm(Infinity)], [maxNorm], CLIP_NORM, `${key} clipGradNorm(Infinity)`, [1]);
+      assertClose(
+        [opt.clipGradNorm(Infinity)],
+        [maxNorm],
+        CLIP_NORM,
+        `${key} clipGradNorm(Infinity)`,
+        [1],
+      );
       assert.deepEqual(trio.grads(), before, 'clipGradNorm(Infinity) changes nothing');
     } finally {
       opt.dispose();
@@ -249,7 +324,8 @@ export function optimizerSuite(backend: Backend, isa: string): void {
       before.forEach((g, i) => {
         for (let k = 0; k < g.length; k++) {
           const want = Math.min(Math.fround(c), Math.max(-Math.fround(c), g[k]));
-          if (after[i][k] !== want) assert.fail(`tensor ${i} [${k}]: ${g[k]} clamped to ${after[i][k]}, want ${want}`);
+          if (after[i][k] !== want)
+            assert.fail(`tensor ${i} [${k}]: ${g[k]} clamped to ${after[i][k]}, want ${want}`);
           if (want !== g[k]) clamped++;
         }
       });
@@ -265,7 +341,10 @@ export function optimizerSuite(backend: Backend, isa: string): void {
     const opt = new SGD(trio.layers, { lr: 0.2, momentum: 0.5 });
     const sched = new StepLR(opt, { stepSize: 3, gamma: 0.5 });
     try {
-      const ref = new RefSgd(trio.params().map((p) => Float64Array.from(p)), sgdOpts({ lr: 0.2, momentum: 0.5 }));
+      const ref = new RefSgd(
+        trio.params().map((p) => Float64Array.from(p)),
+        sgdOpts({ lr: 0.2, momentum: 0.5 }),
+      );
       runSideBySide(
         trio,
         opt,
@@ -358,7 +437,10 @@ export function scheduleSuite(backend: Backend): void {
 /** Save midway, dispose, rebuild, load: the end state is bitwise the uninterrupted run's. */
 export function resumeSuite(backend: Backend): void {
   const cases: { title: string; make: (p: Trio['layers']) => Optim }[] = [
-    { title: 'Adam amsgrad weightDecay', make: (p) => new Adam(p, { lr: 0.01, amsgrad: true, weightDecay: 0.01 }) },
+    {
+      title: 'Adam amsgrad weightDecay',
+      make: (p) => new Adam(p, { lr: 0.01, amsgrad: true, weightDecay: 0.01 }),
+    },
     { title: 'AdamW', make: (p) => new AdamW(p, { lr: 0.01, betas: [0.8, 0.99] }) },
     { title: 'SGD nesterov', make: (p) => new SGD(p, { lr: 0.05, momentum: 0.9, nesterov: true }) },
   ];
@@ -406,7 +488,13 @@ export function resumeSuite(backend: Backend): void {
         assert.equal(optB.stepCount, 6, 'stepCount restored');
         steps(r, optB, 6, 12);
         const resumed = r.params();
-        resumed.forEach((p, i) => assert.deepEqual(p, straight[i], `parameter tensor ${i} differs from the uninterrupted run`));
+        resumed.forEach((p, i) =>
+          assert.deepEqual(
+            p,
+            straight[i],
+            `parameter tensor ${i} differs from the uninterrupted run`,
+          ),
+        );
       } finally {
         optB.dispose();
         r.dispose();

@@ -33,7 +33,12 @@ const dot = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   return s;
 };
 
-function check(what: string, analytic: ArrayLike<number>, fd: ArrayLike<number>, key: string): void {
+function check(
+  what: string,
+  analytic: ArrayLike<number>,
+  fd: ArrayLike<number>,
+  key: string,
+): void {
   const s = assertClose(analytic, fd, REFERENCE_FD, what, [fd.length]);
   fdErrors.record(key, 'max|diff|', s.maxAbs);
   fdErrors.record(key, 'worst/tol', s.worst);
@@ -92,12 +97,20 @@ export function referenceSelfCheckSuite(): void {
           params[name] = f64(n, -k, k, rand);
         }
         const x = f64(c.T * c.B * c.I, -1, 1, rand);
-        const h0 = c.h0 ? f64(c.L * D * c.B * c.H, -1, 1, rand) : new Float64Array(c.L * D * c.B * c.H);
+        const h0 = c.h0
+          ? f64(c.L * D * c.B * c.H, -1, 1, rand)
+          : new Float64Array(c.L * D * c.B * c.H);
         // Random weights on every output, padding steps included: those outputs are constant 0,
         // so finite differences see no dependence there, and the oracle must ignore them.
         const dOut = f64(c.T * c.B * D * c.H, -1, 1, rand);
         const dHN = f64(c.L * D * c.B * c.H, -1, 1, rand);
-        const opts = { seqLen: c.T, batch: c.B, batchFirst: c.batchFirst ?? false, h0, lengths: c.lengths };
+        const opts = {
+          seqLen: c.T,
+          batch: c.B,
+          batchFirst: c.batchFirst ?? false,
+          h0,
+          lengths: c.lengths,
+        };
         const loss = (): number => {
           const r = referenceForward(cfg, params, x, opts);
           return dot(r.output, dOut) + dot(r.hN, dHN);
@@ -110,12 +123,20 @@ export function referenceSelfCheckSuite(): void {
         assert.deepEqual(g.hN, fwd.hN, 'hN of the training reference');
 
         for (const name of parameterNames(cfg)) {
-          check(`${title} d/d ${name}`, g.grads[name], finiteDifferences(loss, params[name]), 'GRU params');
+          check(
+            `${title} d/d ${name}`,
+            g.grads[name],
+            finiteDifferences(loss, params[name]),
+            'GRU params',
+          );
         }
         check(`${title} dx`, g.dx, finiteDifferences(loss, x), 'GRU dx');
         check(`${title} dh0`, g.dh0, finiteDifferences(loss, h0), 'GRU dh0');
         // A sanity floor: the gradients are not trivially zero.
-        assert.ok(g.dx.some((v) => Math.abs(v) > 1e-3), 'dx has non-trivial entries');
+        assert.ok(
+          g.dx.some((v) => Math.abs(v) > 1e-3),
+          'dx has non-trivial entries',
+        );
         if (c.lengths) {
           // Rows with length 0: dh0 is dHN passed through, dx is 0.
           for (let b = 0; b < c.B; b++) {
@@ -166,21 +187,46 @@ export function referenceSelfCheckSuite(): void {
     const logits = f64(4 * classes, -3, 3, rand);
     const targets = [1, -1, 4, 0];
     const ce = softmaxCrossEntropy64(logits, targets, classes);
-    check('softmax CE', ce.grad, finiteDifferences(() => softmaxCrossEntropy64(logits, targets, classes).loss, logits), 'losses');
-    for (let c = 0; c < classes; c++) assert.equal(ce.grad[classes + c], 0, 'ignored row has no gradient');
+    check(
+      'softmax CE',
+      ce.grad,
+      finiteDifferences(() => softmaxCrossEntropy64(logits, targets, classes).loss, logits),
+      'losses',
+    );
+    for (let c = 0; c < classes; c++)
+      assert.equal(ce.grad[classes + c], 0, 'ignored row has no gradient');
     // Uniform logits: loss = log(classes).
-    assert.ok(Math.abs(softmaxCrossEntropy64(new Float64Array(classes), [2], classes).loss - Math.log(classes)) < 1e-15);
+    assert.ok(
+      Math.abs(
+        softmaxCrossEntropy64(new Float64Array(classes), [2], classes).loss - Math.log(classes),
+      ) < 1e-15,
+    );
 
     const z = f64(7, -30, 30, rand);
     const t = f64(7, 0, 1, rand);
     const bce = bceWithLogits64(z, t);
-    check('BCE', bce.grad, finiteDifferences(() => bceWithLogits64(z, t).loss, z), 'losses');
+    check(
+      'BCE',
+      bce.grad,
+      finiteDifferences(() => bceWithLogits64(z, t).loss, z),
+      'losses',
+    );
     // Direct form, where it does not overflow.
-    const direct = (x: number, y: number): number => -(y * Math.log(1 / (1 + Math.exp(-x))) + (1 - y) * Math.log(1 - 1 / (1 + Math.exp(-x))));
-    assert.ok(Math.abs(bceWithLogits64([0.7, -1.2], [1, 0.25]).loss - (direct(0.7, 1) + direct(-1.2, 0.25)) / 2) < 1e-14);
+    const direct = (x: number, y: number): number =>
+      -(y * Math.log(1 / (1 + Math.exp(-x))) + (1 - y) * Math.log(1 - 1 / (1 + Math.exp(-x))));
+    assert.ok(
+      Math.abs(
+        bceWithLogits64([0.7, -1.2], [1, 0.25]).loss - (direct(0.7, 1) + direct(-1.2, 0.25)) / 2,
+      ) < 1e-14,
+    );
 
     const p = f64(6, -2, 2, rand);
     const q = f64(6, -2, 2, rand);
-    check('MSE', mse64(p, q).grad, finiteDifferences(() => mse64(p, q).loss, p), 'losses');
+    check(
+      'MSE',
+      mse64(p, q).grad,
+      finiteDifferences(() => mse64(p, q).loss, p),
+      'losses',
+    );
   });
 }

@@ -30,7 +30,9 @@ function isOurPackageJson(text: string): boolean {
 }
 
 function notFound(start: URL): Error {
-  return new Error(`no package.json with name "${PACKAGE_NAME}" in ${start.href} or any directory above it`);
+  return new Error(
+    `no package.json with name "${PACKAGE_NAME}" in ${start.href} or any directory above it`,
+  );
 }
 
 /**
@@ -39,9 +41,12 @@ function notFound(start: URL): Error {
  * throws / returns null when it is absent. Synchronous so a Node-only caller (the native
  * backend) can pass `(u) => fs.readFileSync(u, 'utf8')` from its own static import of fs.
  */
-export function packageRootFromSync(start: string | URL, readText: (file: URL) => string | null): URL {
+export function packageRootFromSync(
+  start: string | URL,
+  readText: (file: URL) => string | null,
+): URL {
   const first = new URL('.', start);
-  for (let dir = first; ; ) {
+  for (let dir = first; ;) {
     let text: string | null;
     try {
       text = readText(new URL('package.json', dir));

@@ -26,7 +26,9 @@ interface Addon {
  * An async call's failure, with the stack of the caller captured before the call went off the
  * event loop (the addon makes its error on the JS thread after the join, with no JS frames).
  */
-function withCallerStack<A extends unknown[], R>(start: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+function withCallerStack<A extends unknown[], R>(
+  start: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
   return async function callsTheAddon(...args: A): Promise<R> {
     const site: { stack?: string } = {};
     Error.captureStackTrace(site, callsTheAddon);
@@ -34,7 +36,8 @@ function withCallerStack<A extends unknown[], R>(start: (...args: A) => Promise<
       return await start(...args);
     } catch (e) {
       const frames = site.stack?.indexOf('\n') ?? -1;
-      if (e instanceof Error && frames >= 0) e.stack = `${e.name}: ${e.message}${(site.stack as string).slice(frames)}`;
+      if (e instanceof Error && frames >= 0)
+        e.stack = `${e.name}: ${e.message}${(site.stack as string).slice(frames)}`;
       throw e;
     }
   };
@@ -66,7 +69,10 @@ function addonLocation(addonPath: string | undefined): { path: string; source: s
   const target = `${process.platform}-${process.arch}`;
   const candidates = [
     { path: join(root, 'build', 'Release', 'gru_simd.node'), source: 'the local build' },
-    { path: join(root, 'prebuilds', target, 'gru_simd.node'), source: `the prebuilt binary for ${target}` },
+    {
+      path: join(root, 'prebuilds', target, 'gru_simd.node'),
+      source: `the prebuilt binary for ${target}`,
+    },
   ];
   const found = candidates.find((c) => existsSync(c.path));
   if (found) return found;
@@ -96,22 +102,33 @@ export function loadNativeBackend(options?: { addonPath?: string }): Backend {
   } catch (err) {
     // First line only: Node appends the whole "Require stack" to a missing module's message.
     const why = (err instanceof Error ? err.message : String(err)).split('\n')[0];
-    throw new GruError('ERR_GRU_BACKEND_UNAVAILABLE', `native addon could not be loaded from ${where}: ${why}`);
+    throw new GruError(
+      'ERR_GRU_BACKEND_UNAVAILABLE',
+      `native addon could not be loaded from ${where}: ${why}`,
+    );
   }
   if (typeof addon?.bind !== 'function') {
-    throw new GruError('ERR_GRU_BACKEND_UNAVAILABLE', `native addon at ${where} is not gru_simd.node of this version: it exports no bind()`);
+    throw new GruError(
+      'ERR_GRU_BACKEND_UNAVAILABLE',
+      `native addon at ${where} is not gru_simd.node of this version: it exports no bind()`,
+    );
   }
   let calls: AbiCalls;
   try {
     calls = addon.bind(ABI, GruError);
   } catch (err) {
-    throw new GruError('ERR_GRU_BACKEND_UNAVAILABLE', `native addon at ${where}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new GruError(
+      'ERR_GRU_BACKEND_UNAVAILABLE',
+      `native addon at ${where}: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   const wrapped: Record<string, unknown> = { ...calls };
   for (const fn of ABI) {
     if (fn.async) {
       const key = `${fn.method}Async`;
-      wrapped[key] = withCallerStack((calls as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[key]!);
+      wrapped[key] = withCallerStack(
+        (calls as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[key]!,
+      );
     }
   }
   return makeBackend('native', wrapped as unknown as AbiCalls);

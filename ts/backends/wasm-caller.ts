@@ -23,7 +23,9 @@ export interface WasmExports {
 
 /** The exports a module must have to be bound. */
 export function missingExports(ex: WasmExports): string[] {
-  return ['memory', '_initialize', 'malloc', 'free', ...ABI.map((f) => f.c)].filter((k) => ex[k] === undefined);
+  return ['memory', '_initialize', 'malloc', 'free', ...ABI.map((f) => f.c)].filter(
+    (k) => ex[k] === undefined,
+  );
 }
 
 type Typed = Float32Array | Int32Array;
@@ -34,7 +36,9 @@ const utf8Encoder = new TextEncoder();
 
 function tagOf(v: unknown): string | undefined {
   // By tag rather than instanceof, so arrays from another realm (vm, iframe) pass too.
-  return ArrayBuffer.isView(v) ? (v as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] : undefined;
+  return ArrayBuffer.isView(v)
+    ? (v as { [Symbol.toStringTag]?: string })[Symbol.toStringTag]
+    : undefined;
 }
 
 function describe(v: unknown): string {
@@ -45,7 +49,13 @@ function describe(v: unknown): string {
   return typeof v;
 }
 
-function refuse(fn: AbiFunction, arg: AbiArg, code: GruErrorCode, expected: string, got: unknown): never {
+function refuse(
+  fn: AbiFunction,
+  arg: AbiArg,
+  code: GruErrorCode,
+  expected: string,
+  got: unknown,
+): never {
   throw new GruError(code, `${fn.method}: ${arg.name} must be ${expected}, got ${describe(got)}`);
 }
 
@@ -53,9 +63,11 @@ function refuse(fn: AbiFunction, arg: AbiArg, code: GruErrorCode, expected: stri
 function numberArg(fn: AbiFunction, arg: AbiArg, v: unknown): number {
   if (typeof v !== 'number') refuse(fn, arg, 'ERR_GRU_TYPE', 'a number', v);
   if (arg.kind === 'i32') {
-    if (!(Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff)) refuse(fn, arg, 'ERR_GRU_ARG', 'an int32 integer', v);
+    if (!(Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff))
+      refuse(fn, arg, 'ERR_GRU_ARG', 'an int32 integer', v);
   } else if (arg.kind === 'f32') {
-    if (!(Math.abs(v) <= FLT_MAX)) refuse(fn, arg, 'ERR_GRU_ARG', 'a number finite as a float32', v);
+    if (!(Math.abs(v) <= FLT_MAX))
+      refuse(fn, arg, 'ERR_GRU_ARG', 'a number finite as a float32', v);
   } else if (!(Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) {
     refuse(fn, arg, 'ERR_GRU_ARG', 'a uint32 integer', v);
   }
@@ -76,7 +88,10 @@ export function bindWasm(ex: WasmExports): AbiCalls {
   const statusError = (status: number): GruError => {
     const code = readCString((ex.gru_status_code as CFunction)(status)) as GruErrorCode;
     const message = readCString((ex.gru_last_error as CFunction)());
-    return new GruError(code || 'ERR_GRU_ARG', message || `gru-simd core failed with status ${status}`);
+    return new GruError(
+      code || 'ERR_GRU_ARG',
+      message || `gru-simd core failed with status ${status}`,
+    );
   };
 
   const invoke = (fn: AbiFunction, cfn: CFunction, args: unknown[]): unknown => {
@@ -85,7 +100,8 @@ export function bindWasm(ex: WasmExports): AbiCalls {
     const outputs: { ptr: number; array: Typed }[] = [];
     const alloc = (bytes: number): number => {
       const p = ex.malloc(Math.max(bytes, 8)) >>> 0;
-      if (p === 0) throw new GruError('ERR_GRU_ALLOC', `wasm heap: could not allocate ${bytes} bytes`);
+      if (p === 0)
+        throw new GruError('ERR_GRU_ALLOC', `wasm heap: could not allocate ${bytes} bytes`);
       allocated.push(p);
       return p;
     };
@@ -99,12 +115,20 @@ export function bindWasm(ex: WasmExports): AbiCalls {
             return;
           }
           const want = arg.type === 'f32' ? 'Float32Array' : 'Int32Array';
-          if (tagOf(v) !== want) refuse(fn, arg, 'ERR_GRU_TYPE', `${arg.type === 'f32' ? 'a' : 'an'} ${want}${arg.nullable ? ' or null' : ''}`, v);
+          if (tagOf(v) !== want)
+            refuse(
+              fn,
+              arg,
+              'ERR_GRU_TYPE',
+              `${arg.type === 'f32' ? 'a' : 'an'} ${want}${arg.nullable ? ' or null' : ''}`,
+              v,
+            );
           const a = v as Typed;
           let ptr = copied.get(a);
           if (ptr === undefined) {
             ptr = alloc(a.byteLength);
-            if (arg.dir === 'in') heap().set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), ptr);
+            if (arg.dir === 'in')
+              heap().set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), ptr);
             copied.set(a, ptr);
           }
           if (arg.dir === 'out') outputs.push({ ptr, array: a });
@@ -126,7 +150,9 @@ export function bindWasm(ex: WasmExports): AbiCalls {
       const ret = cfn(...flat);
       if (fn.ret === 'status' && ret !== 0) throw statusError(ret);
       for (const { ptr, array } of outputs) {
-        new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(new Uint8Array(ex.memory.buffer, ptr, array.byteLength));
+        new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(
+          new Uint8Array(ex.memory.buffer, ptr, array.byteLength),
+        );
       }
       if (fn.out) {
         const view = new DataView(ex.memory.buffer);

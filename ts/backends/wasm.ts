@@ -50,7 +50,8 @@ export function defaultWasmUrl(variant: WasmVariant): URL {
 // (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)): valid only where the
 // engine has fixed-width SIMD (the same probe as wasm-feature-detect).
 const SIMD_PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15,
+  253, 98, 11,
 ]);
 
 let simdSupported: boolean | undefined;
@@ -82,7 +83,10 @@ function makeImports(): Imports {
       // Reached only through abort() (e.g. operator new out of memory, built without
       // exceptions). Unwind out of the module instead of exiting the process.
       proc_exit: (code: number) => {
-        throw new GruError('ERR_GRU_ALLOC', `gru-simd wasm module aborted (exit code ${code}), most likely out of memory`);
+        throw new GruError(
+          'ERR_GRU_ALLOC',
+          `gru-simd wasm module aborted (exit code ${code}), most likely out of memory`,
+        );
       },
     },
   };
@@ -93,7 +97,11 @@ function isUrlLike(s: string): boolean {
   return /^[a-z][a-z0-9+.-]+:/i.test(s);
 }
 
-async function instantiateFromResponse(res: Response, where: string, imports: Imports): Promise<WebAssembly.Instance> {
+async function instantiateFromResponse(
+  res: Response,
+  where: string,
+  imports: Imports,
+): Promise<WebAssembly.Instance> {
   if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText} for ${where}`);
   const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   // Streaming compiles while downloading but needs the right MIME type; servers that send
@@ -116,7 +124,7 @@ async function instantiateFrom(
   }
   if (url?.protocol === 'file:' && isNode()) {
     throw new Error(
-      "Node cannot fetch a file: URL; this is gru-simd's browser build (resolved with the \"browser\" condition): " +
+      'Node cannot fetch a file: URL; this is gru-simd\'s browser build (resolved with the "browser" condition): ' +
         'import gru-simd without that condition under Node',
     );
   }
@@ -132,7 +140,10 @@ async function instantiateFrom(
  * ERR_GRU_BACKEND_UNAVAILABLE when the engine lacks SIMD (for 'simd') or the module cannot be
  * found or instantiated.
  */
-export async function loadWasmBackend(variant: WasmVariant, options: WasmLoadOptions = {}): Promise<Backend> {
+export async function loadWasmBackend(
+  variant: WasmVariant,
+  options: WasmLoadOptions = {},
+): Promise<Backend> {
   if (variant !== 'simd' && variant !== 'scalar') {
     throw new GruError('ERR_GRU_ARG', `variant must be 'simd' or 'scalar', got ${String(variant)}`);
   }
@@ -144,7 +155,10 @@ export async function loadWasmBackend(variant: WasmVariant, options: WasmLoadOpt
     );
   }
   const file = `gru_simd-${variant}.wasm`;
-  let where = options.wasmBytes !== undefined ? 'options.wasmBytes' : String(options.wasmUrl ?? `wasm/${file}`);
+  let where =
+    options.wasmBytes !== undefined
+      ? 'options.wasmBytes'
+      : String(options.wasmUrl ?? `wasm/${file}`);
   let instance: WebAssembly.Instance;
   try {
     const imports = makeImports();
@@ -153,7 +167,8 @@ export async function loadWasmBackend(variant: WasmVariant, options: WasmLoadOpt
     } else {
       let location = options.wasmUrl;
       if (location === undefined) {
-        const url = options.files !== undefined ? options.files.defaultUrl(variant) : defaultWasmUrl(variant);
+        const url =
+          options.files !== undefined ? options.files.defaultUrl(variant) : defaultWasmUrl(variant);
         where = url.href;
         location = url;
       }
