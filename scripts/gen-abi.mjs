@@ -37,9 +37,26 @@ const RETURNS = {
   void: 'void',
 };
 
-/** Every GRU_API declaration: { name, ret, async, params: [{ type, name, nullable }] }. */
+/** The comment right above a declaration starting at `at`, as plain lines, or ''. */
+function docBefore(text, at) {
+  const before = text.slice(0, at).trimEnd();
+  if (!before.endsWith('*/')) return '';
+  const start = before.lastIndexOf('/*');
+  return before
+    .slice(start + 2, -2)
+    .split('\n')
+    .map((l) => l.replace(/^\s*\*?\s?/, '').trimEnd())
+    .filter((l) => !/^-+\s|\s-+$/.test(l) || l.replace(/-/g, '').trim())
+    .map((l) => l.replace(/^-+\s*|\s*-+$/g, ''))
+    .join('\n')
+    .trim();
+}
+
+/** Every GRU_API declaration: { name, ret, async, doc, params: [{ type, name, nullable }] }. */
 function parseFunctions(text) {
-  const code = text.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/.*$/gm, ' ');
+  // Comments blanked to spaces of the same length, so indices still point into `text`.
+  const blank = (m) => m.replace(/[^\n]/g, ' ');
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, blank).replace(/\/\/.*$/gm, blank);
   const functions = [];
   for (const m of code.matchAll(
     /\bGRU_API\s+((?:GRU_ASYNC\s+)?)([\w\s*]+?)\s*\b(gru_\w+)\s*\(([^)]*)\)\s*;/g,
@@ -62,6 +79,7 @@ function parseFunctions(text) {
             };
           });
     functions.push({
+      doc: docBefore(text, m.index),
       name,
       ret: ret.replace(/\s+/g, ' ').replace(/\s*\*/g, '*').trim(),
       async: asyncMark !== '',
@@ -120,6 +138,7 @@ function describe(fn) {
     ret,
     out,
     async: fn.async,
+    doc: fn.doc,
   };
 }
 
@@ -165,7 +184,7 @@ function renderTs(fns, constants) {
   lines.push("import type { AbiFunction, Handle } from './abi.js';", '');
   for (const [name, value] of constants) lines.push(`export const ${name} = ${value};`);
   lines.push('', 'export const ABI: readonly AbiFunction[] = [');
-  for (const d of fns) lines.push(`  ${JSON.stringify(d)},`);
+  for (const { doc: _doc, ...d } of fns) lines.push(`  ${JSON.stringify(d)},`);
   lines.push(
     '];',
     '',
@@ -174,7 +193,9 @@ function renderTs(fns, constants) {
   );
   for (const d of fns) {
     const params = d.args.map((a) => `${a.name}: ${tsType(a)}`).join(', ');
-    lines.push(`  /** ${d.c} */`, `  ${d.method}(${params}): ${resultType(d)};`);
+    const doc = [d.c, ...(d.doc ? ['', ...d.doc.split('\n')] : [])];
+    lines.push('  /**', ...doc.map((l) => `   * ${l}`.trimEnd()), '   */');
+    lines.push(`  ${d.method}(${params}): ${resultType(d)};`);
     if (d.async) lines.push(`  ${d.method}Async(${params}): Promise<${resultType(d)}>;`);
   }
   lines.push('}', '');

@@ -85,118 +85,339 @@ export const ABI: readonly AbiFunction[] = [
 
 /** One method per C ABI function (and `...Async` for the GRU_ASYNC ones). */
 export interface AbiCalls {
-  /** gru_status_code */
+  /**
+   * gru_status_code
+   */
   statusCode(status: number): string;
-  /** gru_last_error */
+  /**
+   * gru_last_error
+   */
   lastError(): string;
-  /** gru_isa_name */
+  /**
+   * gru_isa_name
+   *
+   * ISA dispatch
+   * The core picks the best variant at load ("avx512", "avx2", "scalar" on x86-64; "neon",
+   * "scalar" on arm64; "wasm128" or "scalar" in wasm). The environment variable GRU_SIMD_ISA
+   * (native only) forces a lower one at load. gru_set_isa changes it later; an object keeps
+   * the variant that was active when it was created (its weights are packed for it).
+   */
   isaName(): string;
-  /** gru_isa_supported */
+  /**
+   * gru_isa_supported
+   */
   isaSupported(name: string): number;
-  /** gru_set_isa */
+  /**
+   * gru_set_isa
+   *
+   * 1 if compiled in and runnable here
+   */
   setIsa(name: string): void;
-  /** gru_isa_list */
+  /**
+   * gru_isa_list
+   *
+   * Names of all variants compiled into this build, comma separated, best first.
+   */
   isaList(): string;
-  /** gru_threads */
+  /**
+   * gru_threads
+   *
+   * Threads the core computes with: a persistent pool, the calling thread included. Default:
+   * the CPUs this process may run on. Always 1 in wasm.
+   */
   threads(): number;
-  /** gru_set_threads */
+  /**
+   * gru_set_threads
+   *
+   * Sets the pool size (1..1024); threads are started here, not per call. In wasm only 1 is
+   * valid (GRU_ERR_ARG otherwise).
+   */
   setThreads(n: number): void;
-  /** gru_allocated_bytes */
+  /**
+   * gru_allocated_bytes
+   *
+   * Bytes currently allocated by the core in total, all objects: for leak tests.
+   */
   allocatedBytes(): number;
-  /** gru_eval_sigmoid */
+  /**
+   * gru_eval_sigmoid
+   *
+   * Activations (the kernels' fast approximations, exposed for error measurement)
+   */
   evalSigmoid(x: Float32Array, y: Float32Array): void;
-  /** gru_eval_tanh */
+  /**
+   * gru_eval_tanh
+   */
   evalTanh(x: Float32Array, y: Float32Array): void;
-  /** gru_destroy */
+  /**
+   * gru_destroy
+   *
+   * Frees the object (GRU_ERR_BUSY while a call runs on it). An optimizer that added it keeps
+   * its memory until the optimizer goes, and then fails with GRU_ERR_STATE.
+   */
   destroy(obj: Handle): void;
-  /** gru_object_kind */
+  /**
+   * gru_object_kind
+   *
+   * Its kind (GRU_KIND_*).
+   */
   objectKind(obj: Handle): number;
-  /** gru_bytes */
+  /**
+   * gru_bytes
+   *
+   * Bytes the object holds (weights, packed forms, scratch, training storage).
+   */
   bytes(obj: Handle): number;
-  /** gru_param_count */
+  /**
+   * gru_param_count
+   *
+   * Parameter tensors by index, in PyTorch's state_dict order, names and layouts (nn.GRU:
+   * weight_ih_l{k}[_reverse] [3H, in], weight_hh_... [3H, H], bias_ih_... [3H], bias_hh_... [3H],
+   * gate blocks r, z, n; nn.Linear: weight [out, in], bias [out]; nn.Embedding: weight
+   * [num, dim]). An optimizer has none.
+   */
   paramCount(obj: Handle): number;
-  /** gru_param_name */
+  /**
+   * gru_param_name
+   */
   paramName(obj: Handle, index: number): string;
-  /** gru_param_shape */
+  /**
+   * gru_param_shape
+   *
+   * dims [4]: the shape, row-major, 0 past its rank.
+   */
   paramShape(obj: Handle, index: number, dims: Int32Array): void;
-  /** gru_param_size */
+  /**
+   * gru_param_size
+   */
   paramSize(obj: Handle, index: number): number;
-  /** gru_param_get */
+  /**
+   * gru_param_get
+   */
   paramGet(obj: Handle, index: number, data: Float32Array): void;
-  /** gru_param_set */
+  /**
+   * gru_param_set
+   */
   paramSet(obj: Handle, index: number, data: Float32Array): void;
-  /** gru_param_grad */
+  /**
+   * gru_param_grad
+   *
+   * The gradient backward() accumulated since the last zero.
+   */
   paramGrad(obj: Handle, index: number, data: Float32Array): void;
-  /** gru_zero_grad */
+  /**
+   * gru_zero_grad
+   */
   zeroGrad(obj: Handle): void;
-  /** gru_init_params */
+  /**
+   * gru_init_params
+   *
+   * The layer's default initialisation (PyTorch's) from a seeded generator: the same seed gives
+   * the same parameters on every backend. GRU: U(-1/sqrt(H), 1/sqrt(H)) in state_dict order;
+   * dense: U(-1/sqrt(in), 1/sqrt(in)), weight then bias; embedding: approximately N(0, 1).
+   */
   initParams(obj: Handle, seed: number): void;
-  /** gru_net_create */
+  /**
+   * gru_net_create
+   *
+   * A GRU network: num_layers stacked layers, one or two directions each
+   * Equations (gate order r, z, n, as PyTorch):
+   *   r = sigmoid(W_r x + b_ir + U_r h + b_hr)
+   *   z = sigmoid(W_z x + b_iz + U_z h + b_hz)
+   *   reset_after=1: n = tanh(W_n x + b_in + r * (U_n h + b_hn))      (PyTorch, ONNX lbr=1)
+   *   reset_after=0: n = tanh(W_n x + b_in + U_n (r * h) + b_hn)      (Cho 2014)
+   *   h' = (1 - z) * n + z * h
+   */
   netCreate(inputSize: number, hiddenSize: number, numLayers: number, bidirectional: number, hasBias: number, resetAfter: number): Handle<'net'>;
-  /** gru_net_forward */
+  /**
+   * gru_net_forward
+   *
+   * Forward over a batch of sequences.
+   *   x       [T, B, in] (or [B, T, in] when batch_first)                    required
+   *   h0      [L*D, B, H]                                                    may be null (zeros)
+   *   lengths [B], each in [0, T]; steps at t >= lengths[b] are padding:     may be null (all T)
+   *           they change neither the state nor the outputs (zeros there); the reverse
+   *           direction runs over each sequence's own valid prefix.
+   *   y       [T, B, D*H] (or [B, T, D*H])                                   may be null
+   *   h_n     [L*D, B, H], the state at each sequence's own last step         may be null
+   * h0 and h_n may be the same buffer (streaming: state in, state out).
+   */
   netForward(net: Handle<'net'>, seqLen: number, batch: number, batchFirst: number, x: Float32Array, h0: Float32Array | null, lengths: Int32Array | null, y: Float32Array | null, hN: Float32Array | null): void;
   netForwardAsync(net: Handle<'net'>, seqLen: number, batch: number, batchFirst: number, x: Float32Array, h0: Float32Array | null, lengths: Int32Array | null, y: Float32Array | null, hN: Float32Array | null): Promise<void>;
-  /** gru_net_forward_train */
+  /**
+   * gru_net_forward_train
+   *
+   * Forward in training mode: as gru_net_forward, and keeps what backward needs (the gates of
+   * every step and every layer's output; gru_net_train_bytes tells how much). dropout in [0, 1)
+   * zeroes each input of layers 1..L-1 with that probability and scales the rest by 1/(1-p)
+   * (PyTorch's GRU dropout), from a mask that dropout_seed determines.
+   */
   netForwardTrain(net: Handle<'net'>, seqLen: number, batch: number, batchFirst: number, x: Float32Array, h0: Float32Array | null, lengths: Int32Array | null, y: Float32Array | null, hN: Float32Array | null, dropout: number, dropoutSeed: number): void;
   netForwardTrainAsync(net: Handle<'net'>, seqLen: number, batch: number, batchFirst: number, x: Float32Array, h0: Float32Array | null, lengths: Int32Array | null, y: Float32Array | null, hN: Float32Array | null, dropout: number, dropoutSeed: number): Promise<void>;
-  /** gru_net_backward */
+  /**
+   * gru_net_backward
+   *
+   * Backpropagation through time for the last gru_net_forward_train. dy [T, B, D*H] (layout of
+   * y) and dh_n [L*D, B, H] are the loss gradients of the outputs; either may be null (zero).
+   * Adds into the parameter gradients; writes dx (layout of x) and dh0 [L*D, B, H] when not null.
+   * Valid once per forward_train: before one, or a second time, it is GRU_ERR_STATE.
+   */
   netBackward(net: Handle<'net'>, dy: Float32Array | null, dhN: Float32Array | null, dx: Float32Array | null, dh0: Float32Array | null): void;
   netBackwardAsync(net: Handle<'net'>, dy: Float32Array | null, dhN: Float32Array | null, dx: Float32Array | null, dh0: Float32Array | null): Promise<void>;
-  /** gru_net_train_bytes_per_step */
+  /**
+   * gru_net_train_bytes_per_step
+   *
+   * Bytes forward_train keeps per (batch row, timestep, layer), and in total after the last one.
+   */
   netTrainBytesPerStep(net: Handle<'net'>): number;
-  /** gru_net_train_bytes */
+  /**
+   * gru_net_train_bytes
+   */
   netTrainBytes(net: Handle<'net'>): number;
-  /** gru_dense_create */
+  /**
+   * gru_dense_create
+   *
+   * Dense (linear) layer: y = x W^T + b, W [out, in], b [out]
+   */
   denseCreate(inFeatures: number, outFeatures: number, hasBias: number): Handle<'dense'>;
-  /** gru_dense_forward */
+  /**
+   * gru_dense_forward
+   *
+   * x [rows, in] -> y [rows, out]. train = 1 keeps a copy of x for backward.
+   */
   denseForward(layer: Handle<'dense'>, rows: number, x: Float32Array, y: Float32Array, train: number): void;
   denseForwardAsync(layer: Handle<'dense'>, rows: number, x: Float32Array, y: Float32Array, train: number): Promise<void>;
-  /** gru_dense_backward */
+  /**
+   * gru_dense_backward
+   *
+   * dy [rows, out] of the last training forward; adds into the gradients; dx [rows, in] may be
+   * null. Once per training forward (GRU_ERR_STATE otherwise).
+   */
   denseBackward(layer: Handle<'dense'>, dy: Float32Array, dx: Float32Array | null): void;
   denseBackwardAsync(layer: Handle<'dense'>, dy: Float32Array, dx: Float32Array | null): Promise<void>;
-  /** gru_embedding_create */
+  /**
+   * gru_embedding_create
+   *
+   * Embedding: y[i] = W[index[i]], W [num_embeddings, dim]
+   */
   embeddingCreate(numEmbeddings: number, dim: number): Handle<'embedding'>;
-  /** gru_embedding_forward */
+  /**
+   * gru_embedding_forward
+   *
+   * indices [n], each in [0, num_embeddings) (GRU_ERR_RANGE otherwise) -> y [n, dim].
+   * train = 1 keeps the indices for backward.
+   */
   embeddingForward(layer: Handle<'embedding'>, indices: Int32Array, y: Float32Array, train: number): void;
-  /** gru_embedding_backward */
+  /**
+   * gru_embedding_backward
+   *
+   * dy [n, dim]: adds into the gradient rows of the indices used, no other row.
+   */
   embeddingBackward(layer: Handle<'embedding'>, dy: Float32Array): void;
-  /** gru_layer_norm_create */
+  /**
+   * gru_layer_norm_create
+   *
+   * Layer normalization over the last dimension, nn.LayerNorm(dim, eps, affine)
+   * y = (x - mean) / sqrt(var + eps) * weight + bias, mean and biased variance over each row of
+   * dim features. Parameters (affine = 1): weight [dim] (ones), bias [dim] (zeros).
+   */
   layerNormCreate(dim: number, eps: number, affine: number): Handle<'layer_norm'>;
-  /** gru_layer_norm_forward */
+  /**
+   * gru_layer_norm_forward
+   *
+   * x [rows, dim] -> y [rows, dim]. train = 1 keeps the normalized rows for backward.
+   */
   layerNormForward(layer: Handle<'layer_norm'>, rows: number, x: Float32Array, y: Float32Array, train: number): void;
-  /** gru_layer_norm_backward */
+  /**
+   * gru_layer_norm_backward
+   *
+   * dy [rows, dim] of the last training forward; adds into the gradients; dx may be null. Once
+   * per training forward (GRU_ERR_STATE otherwise).
+   */
   layerNormBackward(layer: Handle<'layer_norm'>, dy: Float32Array, dx: Float32Array | null): void;
-  /** gru_loss_softmax_cross_entropy */
+  /**
+   * gru_loss_softmax_cross_entropy
+   *
+   * logits [rows, classes], targets [rows] in [0, classes) or -1 (ignored row); mean over the
+   * rows not ignored. dlogits [rows, classes] = d loss / d logits.
+   */
   lossSoftmaxCrossEntropy(logits: Float32Array, rows: number, classes: number, targets: Int32Array, dlogits: Float32Array | null): number;
   lossSoftmaxCrossEntropyAsync(logits: Float32Array, rows: number, classes: number, targets: Int32Array, dlogits: Float32Array | null): Promise<number>;
-  /** gru_loss_bce_with_logits */
+  /**
+   * gru_loss_bce_with_logits
+   *
+   * Binary cross-entropy on logits (numerically stable), targets in [0, 1].
+   */
   lossBceWithLogits(logits: Float32Array, targets: Float32Array, dlogits: Float32Array | null): number;
   lossBceWithLogitsAsync(logits: Float32Array, targets: Float32Array, dlogits: Float32Array | null): Promise<number>;
-  /** gru_loss_mse */
+  /**
+   * gru_loss_mse
+   */
   lossMse(pred: Float32Array, targets: Float32Array, dpred: Float32Array | null): number;
   lossMseAsync(pred: Float32Array, targets: Float32Array, dpred: Float32Array | null): Promise<number>;
-  /** gru_dropout_forward */
+  /**
+   * gru_dropout_forward
+   *
+   * Dropout: y = x * mask / (1 - p); the mask is a function of (seed, index), so backward
+   * regenerates it instead of storing it. p in [0, 1).
+   */
   dropoutForward(x: Float32Array, p: number, seed: number, y: Float32Array): void;
-  /** gru_dropout_backward */
+  /**
+   * gru_dropout_backward
+   */
   dropoutBackward(dy: Float32Array, p: number, seed: number, dx: Float32Array): void;
-  /** gru_optim_create */
+  /**
+   * gru_optim_create
+   *
+   * a = beta1 (Adam) or momentum (SGD); b = beta2 (Adam) or dampening (SGD); eps unused by SGD.
+   */
   optimCreate(kind: number, lr: number, a: number, b: number, eps: number, weightDecay: number, flags: number): Handle<'optim'>;
-  /** gru_optim_add */
+  /**
+   * gru_optim_add
+   *
+   * Adds every parameter tensor of the object, in its state_dict order.
+   */
   optimAdd(opt: Handle<'optim'>, obj: Handle): void;
-  /** gru_optim_clip_grad_norm */
+  /**
+   * gru_optim_clip_grad_norm
+   *
+   * clip_grad_norm_: total 2-norm of all gradients; if above max_norm, scales them by
+   * max_norm / (total + 1e-6). Writes the total norm before clipping.
+   */
   optimClipGradNorm(opt: Handle<'optim'>, maxNorm: number): number;
   optimClipGradNormAsync(opt: Handle<'optim'>, maxNorm: number): Promise<number>;
-  /** gru_optim_clip_grad_value */
+  /**
+   * gru_optim_clip_grad_value
+   *
+   * clip_grad_value_: clamps every gradient to [-clip, clip].
+   */
   optimClipGradValue(opt: Handle<'optim'>, clip: number): void;
-  /** gru_optim_step */
+  /**
+   * gru_optim_step
+   *
+   * One update with this learning rate, >= 0 (a schedule computes it per step and may reach 0;
+   * creation requires lr > 0).
+   */
   optimStep(opt: Handle<'optim'>, lr: number): void;
   optimStepAsync(opt: Handle<'optim'>, lr: number): Promise<void>;
-  /** gru_optim_zero_grad */
+  /**
+   * gru_optim_zero_grad
+   *
+   * Zeroes the gradients of every object added.
+   */
   optimZeroGrad(opt: Handle<'optim'>): void;
-  /** gru_optim_state_size */
+  /**
+   * gru_optim_state_size
+   *
+   * The optimizer's state as one float array: [step count, then every moment buffer].
+   */
   optimStateSize(opt: Handle<'optim'>): number;
-  /** gru_optim_get_state */
+  /**
+   * gru_optim_get_state
+   */
   optimGetState(opt: Handle<'optim'>, data: Float32Array): void;
-  /** gru_optim_set_state */
+  /**
+   * gru_optim_set_state
+   */
   optimSetState(opt: Handle<'optim'>, data: Float32Array): void;
 }
