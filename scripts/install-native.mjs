@@ -37,7 +37,7 @@ function unavailable(why, hint = true) {
 
 /** Loads an addon in a child Node: null when it works, else the first line of the error. */
 function loadError(file) {
-  const probe = `const a = require(${JSON.stringify(file)}); if (typeof a.Net !== 'function') throw new Error('not gru_simd.node');`;
+  const probe = `const a = require(${JSON.stringify(file)}); if (typeof a.bind !== 'function') throw new Error('not gru_simd.node');`;
   const r = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8' });
   if (r.status === 0) return null;
   const first =
