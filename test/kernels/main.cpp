@@ -2,9 +2,12 @@
 // this build (gru::compiled_kernel_names()) that this CPU runs (gru::find_kernels()). A table
 // compiled in but not runnable here is listed as NOT RUN with its name: absent hardware, not
 // a skipped test (no test is ever skipped). The last line is `N passed, N failed`; with env
-// GRU_TEST_COUNTS set, {"passed": N, "failed": N, "skipped": 0} is written to that file.
+// GRU_TEST_COUNTS set, {"passed": N, "failed": N, "skipped": 0} is written to that file (natively;
+// a wasm build leaves that to scripts/run-wasi.mjs, which reads the last line).
 //
 // Usage: gru_kernel_tests [substring]   runs only the tests whose "kernel: variant" contains it.
+// Env GRU_KERNEL_TESTS_TARGET names the build in the output (e.g. "wasm-simd": the ISA
+// "scalar" of that module is then reported as "wasm-simd/scalar").
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +52,8 @@ double seconds_now() {
 int main(int argc, char** argv) {
   setvbuf(stdout, nullptr, _IOLBF, 0);
   const char* filter = argc > 1 ? argv[1] : nullptr;
+  const char* target = getenv("GRU_KERNEL_TESTS_TARGET");
+  if (target && !*target) target = nullptr;
   const double started = seconds_now();
   int passed = 0, failed = 0;
 
@@ -81,19 +86,20 @@ int main(int argc, char** argv) {
     pos = comma + 1;
     if (isa.empty()) continue;
     const gru::KernelTable* table = gru::find_kernels(isa.c_str());
+    const std::string shown = target ? std::string(target) + "/" + isa : isa;
     if (!table) {
       printf("\nNOT RUN %s: compiled in, but this CPU cannot run it (absent hardware)\n",
-             isa.c_str());
+             shown.c_str());
       not_run.push_back(isa);
       continue;
     }
     ++isas_run;
-    printf("\n%s (W = %d)\n", table->name, table->width);
+    printf("\n%s (W = %d)\n", shown.c_str(), table->width);
     int isa_passed = 0, isa_failed = 0;
     for (const kt::TestDef& t : all) {
       std::string full = std::string(t.kernel) + ": " + t.variant;
       if (filter && full.find(filter) == std::string::npos) continue;
-      kt::Check c(table->name, full.c_str());
+      kt::Check c(shown.c_str(), full.c_str());
       const double t0 = seconds_now();
       t.fn(*table, c);
       const double ms = (seconds_now() - t0) * 1e3;
@@ -105,12 +111,12 @@ int main(int argc, char** argv) {
         ++isa_passed;
       } else {
         if (c.failures() == 0)
-          printf("    FAIL [%s] %s: checked nothing\n", table->name, full.c_str());
+          printf("    FAIL [%s] %s: checked nothing\n", shown.c_str(), full.c_str());
         printf("  FAIL %-44s %5d cases, %d failures\n", full.c_str(), c.cases(), c.failures());
         ++isa_failed;
       }
     }
-    printf("%s: %d passed, %d failed\n", table->name, isa_passed, isa_failed);
+    printf("%s: %d passed, %d failed\n", shown.c_str(), isa_passed, isa_failed);
     passed += isa_passed;
     failed += isa_failed;
   }
@@ -119,7 +125,7 @@ int main(int argc, char** argv) {
     ++failed;
   }
 
-  printf("\nkernel tests: ISAs run:");
+  printf("\nkernel tests%s%s: ISAs run:", target ? " of " : "", target ? target : "");
   for (size_t pos = 0; pos < names.size();) {
     size_t comma = names.find(',', pos);
     if (comma == std::string::npos) comma = names.size();
