@@ -1,5 +1,6 @@
-// Fails if any C++ file of the core is not formatted by clang-format (.clang-format: Google
-// style, 100 columns). Fix with: clang-format -i <files>
+// Fails if any C++ file of the core (native/) or of the kernel tests (test/kernels/) is not
+// formatted by clang-format (.clang-format: Google style, 100 columns).
+// Fix with: clang-format -i <files>
 import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ function sources(dir) {
   });
 }
 
-const files = sources('native');
+const files = [...sources('native'), ...sources(join('test', 'kernels'))];
 try {
   execFileSync('clang-format', ['--dry-run', '--Werror', ...files], { stdio: 'inherit' });
 } catch (e) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: the one command that gates a change. Runs, in order, stopping at the first
-// failure: build the addon, build the TS (if scripts/build-ts.mjs exists), lint, type-check,
+// failure: build the addon, the per-kernel C++ tests (test/kernels), build the TS (if
+// scripts/build-ts.mjs exists), lint, type-check,
 // the mocha suite on every backend, the browser test (headless Chromium), the NEON
 // cross-compile check, the suite on the node-gyp build, the suite on the sanitizer build, and
 // the wasm reproducibility check (when emcc is installed; in CI, env CI=true, a missing emcc
@@ -30,6 +31,9 @@ function hasEmcc() {
 /** Each step: a name and how to run it, or why it is skipped / failed before it runs. */
 const steps = [
   { name: 'build:native', script: 'build:native' },
+  // Each KernelTable function on every ISA this CPU runs, against float64 (test/kernels): an
+  // edge bug fails here as the kernel, before the layer suites.
+  { name: 'test:kernels', script: 'test:kernels' },
   {
     name: 'build:ts',
     script: 'build:ts',

@@ -1,0 +1,132 @@
+// gate_grads: a backward step's gate math for one batch row and a worker's units [j0, j1),
+// with GateGradArgs built as net_backward.cpp's backward_steps builds them (j0 = tile_begin * W,
+// j1 = min(tile_end * W, H), the row's saved gates in the forward's [tiles][kSavedGates][W]).
+#include "core/thread_pool.h"
+#include "harness.h"
+#include "reference.h"
+#include "tolerance.h"
+
+namespace {
+
+using kt::Check;
+using kt::Val;
+
+struct Grads {
+  std::vector<float> h_prev_copy, dh_prev, dgx, dgh, step_dg;
+  explicit Grads(int H, int W) {
+    // W floats past each array: a full-vector store at the partial last tile would land there.
+    h_prev_copy = kt::sentinels(H + W);
+    dh_prev = kt::sentinels(H + W);
+    dgx = kt::sentinels(3 * H + W);
+    dgh = kt::sentinels(3 * H + W);
+    step_dg = kt::sentinels(3 * H + W);
+  }
+  void point(gru::GateGradArgs& a) {
+    a.h_prev_copy = h_prev_copy.data();
+    a.dh_prev = dh_prev.data();
+    a.dgx = dgx.data();
+    a.dgh = dgh.data();
+    a.step_dg = step_dg.data();
+  }
+};
+
+// Only [j0, j1) of block `block` (of H floats) may be written, and the `tail` floats after
+// j1 must not be. reset_before leaves the r block alone (the core fills it after the U_n^T
+// product): `written` false.
+void check_range(Check& c, const char* name, const float* out, int H, int block, int j0, int j1,
+                 int tail, const Val* ref, bool written) {
+  const float* b = out + block * H;
+  c.untouched(b, j0, "%s block %d before j0", name, block);
+  for (int j = j0; j < j1; ++j) {
+    if (written) {
+      c.close(b[j], ref[j].v, ref[j].m, kt::kGateGrads, "%s[%d*H + %d]", name, block, j);
+    } else {
+      c.untouched(b + j, 1, "%s[%d*H + %d] (not this kernel's)", name, block, j);
+    }
+  }
+  c.untouched(b + j1, tail, "%s block %d from j1", name, block);
+}
+
+void gate_grads_case(const gru::KernelTable& k, Check& c, bool reset_after) {
+  const int W = k.width;
+  for (int H : kt::edge_sizes(W, {13, 97})) {
+    const int tiles = (H + W - 1) / W;
+    for (int workers = 1; workers <= 3 && workers <= tiles; ++workers)
+      for (int w = 0; w < workers; ++w) {
+        int64_t tb, te;
+        gru::split_range(tiles, w, workers, &tb, &te);
+        const int j0 = static_cast<int>(tb) * W;
+        const int j1 = static_cast<int>(te * W < H ? te * W : H);
+        c.at("H=%d units [%d, %d) (worker %d of %d)", H, j0, j1, w, workers);
+        kt::Rng rng = c.rng();
+        // The saved gates: r, z in (0, 1), n in (-1, 1), hn of order 1; lanes past H poison.
+        std::vector<float> gates(static_cast<size_t>(tiles) * gru::kSavedGates * W, kt::kPoison);
+        const float lo[] = {0.01f, 0.01f, -0.99f, -2.0f}, hi[] = {0.99f, 0.99f, 0.99f, 2.0f};
+        for (int j = 0; j < H; ++j)
+          for (int q = 0; q < gru::kSavedGates; ++q)
+            gates[((j / W) * gru::kSavedGates + q) * W + j % W] = rng.uniform(lo[q], hi[q]);
+        std::vector<float> h(H + W, kt::kPoison), dh(H + W, kt::kPoison), dy(H + W, kt::kPoison);
+        kt::fill(rng, h.data(), H, -1.0f, 1.0f);
+        kt::fill(rng, dh.data(), H, -1.0f, 1.0f);
+        kt::fill(rng, dy.data(), H, -1.0f, 1.0f);
+
+        gru::GateGradArgs a;
+        a.hidden = H;
+        a.j0 = j0;
+        a.j1 = j1;
+        a.reset_after = reset_after ? 1 : 0;
+        a.gates = gates.data();
+        a.h_prev = h.data();
+        a.dh = dh.data();
+        a.dy = dy.data();
+        Grads out(H, W);
+        out.point(a);
+        k.gate_grads(&a);
+
+        // net_backward.cpp's equations, unit by unit:
+        //   dh' = dh + dy; dn = dh' (1 - z), dz = dh' (h - n), dh_prev = dh' z
+        //   da_n = dn (1 - n^2), da_z = dz z (1 - z), da_r = da_n hn r (1 - r)
+        std::vector<Val> dprev(H), da_r(H), da_z(H), da_n(H), dgn(H);
+        for (int j = 0; j < H; ++j) {
+          const float* g = &gates[(j / W) * gru::kSavedGates * W + j % W];
+          const Val r(g[0]), z(g[W]), n(g[2 * W]), hn(g[3 * W]), one(1.0);
+          const Val dhv = Val(dh[j]) + Val(dy[j]);
+          const Val dn = dhv * (one - z), dz = dhv * (Val(h[j]) - n);
+          dprev[j] = dhv * z;
+          da_n[j] = dn * (one - n * n);
+          da_z[j] = dz * z * (one - z);
+          da_r[j] = da_n[j] * hn * r * (one - r);
+          dgn[j] = reset_after ? da_n[j] * r : da_n[j];
+        }
+        for (int j = j0; j < j1; ++j) c.same(out.h_prev_copy[j], h[j], "h_prev_copy[%d]", j);
+        c.untouched(out.h_prev_copy.data(), j0, "h_prev_copy before j0");
+        c.untouched(&out.h_prev_copy[j1], H - j1 + W, "h_prev_copy from j1");
+        // Up to the next block; after the last one, the W floats past the array too.
+        const int gap = H - j1, end = H - j1 + W;
+        check_range(c, "dh_prev", out.dh_prev.data(), H, 0, j0, j1, end, dprev.data(), true);
+        // Rows of 3H: [r | z | n]. dgx's n row is da_n; dgh's and step_dg's are da_n r
+        // (reset_after) or da_n; the r rows are reset_after's only.
+        const struct {
+          const char* name;
+          const float* out;
+          const Val* n_ref;
+        } rows3[] = {{"dgx", out.dgx.data(), da_n.data()},
+                     {"dgh", out.dgh.data(), dgn.data()},
+                     {"step_dg", out.step_dg.data(), dgn.data()}};
+        for (const auto& o : rows3) {
+          check_range(c, o.name, o.out, H, 0, j0, j1, gap, da_r.data(), reset_after);
+          check_range(c, o.name, o.out, H, 1, j0, j1, gap, da_z.data(), true);
+          check_range(c, o.name, o.out, H, 2, j0, j1, end, o.n_ref, true);
+        }
+      }
+  }
+}
+
+KT_TEST(gate_grads_ra, "gate_grads", "reset_after, worker ranges (1-3 workers)") {
+  gate_grads_case(k, c, true);
+}
+KT_TEST(gate_grads_rb, "gate_grads", "reset_before, worker ranges (1-3 workers)") {
+  gate_grads_case(k, c, false);
+}
+
+}  // namespace
