@@ -342,9 +342,9 @@ size_t gru_net_bytes(const gru_net* net) {
 
 size_t gru_net_train_bytes_per_step(const gru_net* net) {
   if (!net) return 0;
-  // Per direction: the saved gates (kSavedGates x Hp) and the layer's output (H).
+  // Per direction: the saved gates (kGruSaved x Hp) and the layer's output (H).
   return static_cast<size_t>(net->directions) *
-         (gru::kSavedGates * static_cast<size_t>(net->hidden_padded) + net->hidden) * sizeof(float);
+         (gru::kGruSaved * static_cast<size_t>(net->hidden_padded) + net->hidden) * sizeof(float);
 }
 
 size_t gru_net_train_bytes(const gru_net* net) {

@@ -60,7 +60,7 @@ struct TrainCache {
   size_t h0_cap = 0;
   float* outputs = nullptr;  // [L][T*B, D*H]: every layer's output sequence
   size_t outputs_cap = 0;
-  float* gates = nullptr;  // [L*D][T*B][tiles][kSavedGates][W]
+  float* gates = nullptr;  // [L*D][T*B][tiles][kGruSaved][W]
   size_t gates_cap = 0;
 };
 

@@ -110,11 +110,13 @@ void backward_steps(void* context, int32_t worker, int32_t workers) {
   gru_net* net = job.net;
   const TrainCache& tc = net->train;
   const KernelTable* k = net->kernels;
+  const GateGradKernel gate_grads =
+      net->reset_after ? k->gate_grads_reset_after : k->gate_grads_reset_before;
   BackwardBuffers& bb = *job.bb;
   const int32_t T = tc.seq_len, B = tc.batch, bf = tc.batch_first;
   const int32_t W = net->width, d = job.direction;
   const int64_t H = net->hidden, H3 = 3 * H, DH = net->directions * H;
-  const int64_t gates_per_row = static_cast<int64_t>(net->tiles) * kSavedGates * W;
+  const int64_t gates_per_row = static_cast<int64_t>(net->tiles) * kGruSaved * W;
   int64_t tile_begin, tile_end;
   split_range(net->tiles, worker, workers, &tile_begin, &tile_end);
   const int64_t j0 = tile_begin * W;
@@ -154,7 +156,6 @@ void backward_steps(void* context, int32_t worker, int32_t workers) {
       args.hidden = H;
       args.j0 = j0;
       args.j1 = j1;
-      args.reset_after = net->reset_after;
       args.gates = job.gates + r0 * gates_per_row;
       args.h_prev = hp;
       args.dh = dh_b;
@@ -164,7 +165,7 @@ void backward_steps(void* context, int32_t worker, int32_t workers) {
       args.dgx = bb.dgx + r0 * H3;
       args.dgh = bb.dgh + r0 * H3;
       args.step_dg = sdg;
-      if (j1 > j0) k->gate_grads(&args);
+      if (j1 > j0) gate_grads(&args);
     }
     sync();  // step_dg is complete
     if (net->reset_after) {
@@ -187,7 +188,7 @@ void backward_steps(void* context, int32_t worker, int32_t workers) {
         const float* drh = bb.step_tmp + b * H;
         float* rh = bb.rh + r0 * H;
         for (int64_t j = j0; j < j1; ++j) {
-          const float r = g[(j / W) * kSavedGates * W + (j % W)];
+          const float r = g[(j / W) * kGruSaved * W + (j % W)];
           const float da_r = drh[j] * hp[j] * r * (1.0f - r);
           bb.dgx[r0 * H3 + j] = bb.dgh[r0 * H3 + j] = bb.step_dg[b * H3 + j] = da_r;
           dh_next[b * H + j] += drh[j] * r;
@@ -249,7 +250,7 @@ extern "C" int gru_net_backward(gru_net* net, const float* dy, size_t dy_len, co
 
   const KernelTable* k = net->kernels;
   const int32_t W = net->width, tiles = net->tiles;
-  const int64_t gates_per_row = static_cast<int64_t>(tiles) * kSavedGates * W;
+  const int64_t gates_per_row = static_cast<int64_t>(tiles) * kGruSaved * W;
   const int32_t* lengths = tc.lengths;
   int32_t longest = 0;
   for (int32_t b = 0; b < B; ++b) longest = lengths[b] > longest ? lengths[b] : longest;

@@ -104,7 +104,7 @@ bool prepare(gru_net* net, int64_t rows, int64_t B, bool train) {
   }
   if (!train) return true;
   TrainCache& t = net->train;
-  const int64_t gates_per_row = static_cast<int64_t>(net->tiles) * kSavedGates * W;
+  const int64_t gates_per_row = static_cast<int64_t>(net->tiles) * kGruSaved * W;
   size_t lengths_floats = t.lengths_cap;  // lengths is int32: same size as float
   float* lengths = reinterpret_cast<float*>(t.lengths);
   const bool ok = ensure_floats(lengths, lengths_floats, B) &&
@@ -183,7 +183,7 @@ void run_steps(void* context, int32_t worker, int32_t workers) {
   const int64_t Hp = net->hidden_padded, H = net->hidden;
   const int64_t ldp = static_cast<int64_t>(net->tiles) * 3 * W;
   const int64_t DH = static_cast<int64_t>(net->directions) * H;
-  const int64_t gates_per_row = static_cast<int64_t>(net->tiles) * kSavedGates * W;
+  const int64_t gates_per_row = static_cast<int64_t>(net->tiles) * kGruSaved * W;
   int64_t tile_begin, tile_end;
   split_range(net->tiles, worker, workers, &tile_begin, &tile_end);
   const int64_t col_begin = tile_begin * W;
@@ -201,11 +201,11 @@ void run_steps(void* context, int32_t worker, int32_t workers) {
   args.tile_end = static_cast<int32_t>(tile_end);
   args.ldh = Hp;
   args.xp = xp_rows;
-  args.u = loop.cell->u;
-  args.u_n = loop.cell->u_n;
-  args.b_hn = loop.cell->b_hn;
-  args.rh = s.state + 2 * B * Hp;
-  args.z = s.state + 3 * B * Hp;
+  args.u[0] = loop.cell->u;
+  args.u[1] = loop.cell->u_n;
+  args.b_step = loop.cell->b_hn;
+  args.scratch[0] = s.state + 2 * B * Hp;  // r * h
+  args.scratch[1] = s.state + 3 * B * Hp;  // z
   args.save = loop.gates ? save_rows : nullptr;
   if (workers > 1) {
     args.sync = &sync_barrier;
@@ -265,7 +265,7 @@ int run_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_firs
   const int64_t Hp = net->hidden_padded;
   const int64_t ldp = static_cast<int64_t>(tiles) * 3 * W;  // projection row stride
   const int64_t DH = D * H;
-  const int64_t gates_per_row = static_cast<int64_t>(tiles) * kSavedGates * W;
+  const int64_t gates_per_row = static_cast<int64_t>(tiles) * kGruSaved * W;
   Scratch& s = net->scratch;
   TrainCache& tc = net->train;
   if (train) tc.ready = 0;  // a failed or new training forward invalidates the previous one
