@@ -1,6 +1,6 @@
 // gru_net: creation, destruction, its parameter tensors (public layout, served by the generic
-// functions of objects.cpp) and repacking the kernels' forms from them. The forward driver is in
-// net_forward.cpp, BPTT in net_backward.cpp.
+// functions of objects.cpp) and repacking the kernels' forms from them, as the net's CellSpec
+// (cell.h) lays them out. The forward driver is in net_forward.cpp, BPTT in net_backward.cpp.
 #include "net.h"
 
 #include <math.h>
@@ -21,7 +21,7 @@ namespace {
 
 void free_cell(Cell& c) {
   float* buffers[] = {c.w_ih,   c.w_hh,        c.b_ih, c.b_hh, c.g_w_ih, c.g_w_hh, c.g_b_ih,
-                      c.g_b_hh, c.w_ih_panels, c.u,    c.u_n,  c.b_x,    c.b_hn};
+                      c.g_b_hh, c.w_ih_panels, c.u[0], c.u[1], c.b_x,    c.b_step};
   for (float* b : buffers) gru::mem_free(b);
 }
 
@@ -47,23 +47,40 @@ void free_train(gru::TrainCache& t) {
   t = gru::TrainCache{};
 }
 
+// Allocates the kernels' forms of a cell (zeroed): gate panels of the input weights, one panel
+// set per recurrent group, the folded biases.
+bool alloc_packed(const gru_net* net, Cell& c) {
+  const gru::CellSpec& spec = *net->spec;
+  const int32_t H = net->hidden, W = net->width;
+  c.w_ih_panels = gru::alloc_array<float>(gru::gate_panels_size(H, c.input, spec.gates, W));
+  bool ok = c.w_ih_panels != nullptr;
+  for (int32_t i = 0; i < spec.recurrent_groups; ++i) {
+    c.u[i] = gru::alloc_array<float>(gru::gate_panels_size(H, H, spec.recurrent[i].gates, W));
+    ok = ok && c.u[i];
+  }
+  c.b_x = gru::alloc_array<float>(static_cast<size_t>(spec.gates) * net->hidden_padded);
+  c.b_step = gru::alloc_array<float>(net->hidden_padded);
+  return ok && c.b_x && c.b_step;
+}
+
 // Derives the kernels' forms (gate panels, folded biases) from the public values.
 void repack(const gru_net* net, Cell& c) {
-  const int32_t H = net->hidden, W = net->width;
-  gru::pack_gate_panels(c.w_ih, H, c.input, 0, 3, W, c.w_ih_panels);
-  if (net->reset_after) {
-    gru::pack_gate_panels(c.w_hh, H, H, 0, 3, W, c.u);
-  } else {
-    gru::pack_gate_panels(c.w_hh, H, H, 0, 2, W, c.u);
-    gru::pack_gate_panels(c.w_hh, H, H, 2, 1, W, c.u_n);
-  }
+  const gru::CellSpec& spec = *net->spec;
+  const int32_t H = net->hidden, W = net->width, G = spec.gates;
+  gru::pack_gate_panels(c.w_ih, H, c.input, 0, G, W, c.w_ih_panels);
+  for (int32_t i = 0; i < spec.recurrent_groups; ++i)
+    gru::pack_gate_panels(c.w_hh, H, H, spec.recurrent[i].first_gate, spec.recurrent[i].gates, W,
+                          c.u[i]);
+  // A gate's b_ih and b_hh both add to its pre-activation, so they fold into the projection as
+  // one bias; the step_bias_gate's b_hh is multiplied first (reset_after: r * (U_n h + b_hn)),
+  // so the step adds it.
+  const int32_t inside = spec.step_bias_gate;
   for (int32_t j = 0; j < H; ++j) {
     const int32_t t = j / W, lane = j % W;
-    float* bx = c.b_x + static_cast<int64_t>(t) * 3 * W + lane;
-    bx[0] = c.b_ih[j] + c.b_hh[j];
-    bx[W] = c.b_ih[H + j] + c.b_hh[H + j];
-    bx[2 * W] = net->reset_after ? c.b_ih[2 * H + j] : c.b_ih[2 * H + j] + c.b_hh[2 * H + j];
-    c.b_hn[j] = net->reset_after ? c.b_hh[2 * H + j] : 0.0f;
+    float* bx = c.b_x + static_cast<int64_t>(t) * G * W + lane;
+    for (int32_t g = 0; g < G; ++g)
+      bx[g * W] = g == inside ? c.b_ih[g * H + j] : c.b_ih[g * H + j] + c.b_hh[g * H + j];
+    c.b_step[j] = inside >= 0 ? c.b_hh[inside * H + j] : 0.0f;
   }
 }
 
@@ -101,7 +118,7 @@ size_t net_bytes(const gru::Object* object) {
   for (int32_t i = 0; i < net->layers * net->directions; ++i) {
     const Cell& c = net->cells[i];
     const float* buffers[] = {c.w_ih,   c.w_hh,        c.b_ih, c.b_hh, c.g_w_ih, c.g_w_hh, c.g_b_ih,
-                              c.g_b_hh, c.w_ih_panels, c.u,    c.u_n,  c.b_x,    c.b_hn};
+                              c.g_b_hh, c.w_ih_panels, c.u[0], c.u[1], c.b_x,    c.b_step};
     for (const float* b : buffers) total += gru::mem_size(b);
   }
   const gru::Scratch& s = net->scratch;
@@ -166,7 +183,9 @@ int gru_net_create(int32_t input_size, int32_t hidden_size, int32_t num_layers,
   const uint64_t widest_input = static_cast<uint64_t>(input_size) > layer_output
                                     ? static_cast<uint64_t>(input_size)
                                     : layer_output;
-  const uint64_t largest_tensor = 3ull * (hidden_size + 16) * (widest_input + 16);
+  const gru::CellSpec* spec = gru::gru_cell_spec(reset_after);
+  const uint64_t largest_tensor =
+      static_cast<uint64_t>(spec->gates) * (hidden_size + 16) * (widest_input + 16);
   if (largest_tensor > SIZE_MAX / (4 * sizeof(float)))
     return fail(GRU_ERR_ALLOC, "a weight matrix of %llu floats does not fit in memory here",
                 static_cast<unsigned long long>(largest_tensor));
@@ -180,6 +199,7 @@ int gru_net_create(int32_t input_size, int32_t hidden_size, int32_t num_layers,
   net->directions = bidirectional ? 2 : 1;
   net->has_bias = has_bias;
   net->reset_after = reset_after;
+  net->spec = spec;
   net->kernels = gru::active_kernels();
   net->width = net->kernels->width;
   net->tiles = (hidden_size + net->width - 1) / net->width;
@@ -193,8 +213,8 @@ int gru_net_create(int32_t input_size, int32_t hidden_size, int32_t num_layers,
   net->base.tensors = gru::alloc_array<gru::ParamTensor>(n_cells * per_cell);
   net->base.count = n_cells * per_cell;
   bool ok = net->cells && net->base.tensors;
-  const int32_t H = hidden_size, W = net->width, Hp = net->hidden_padded;
-  const size_t h3 = 3 * static_cast<size_t>(H);
+  const int32_t H = hidden_size;
+  const size_t h3 = static_cast<size_t>(spec->gates) * H;  // G*H rows (3H for a GRU)
   for (int32_t i = 0; ok && i < n_cells; ++i) {
     Cell& c = net->cells[i];
     c.input = i < net->directions ? input_size : H * net->directions;
@@ -207,29 +227,22 @@ int gru_net_create(int32_t input_size, int32_t hidden_size, int32_t num_layers,
     c.g_w_hh = gru::alloc_array<float>(n_hh);
     c.g_b_ih = has_bias ? gru::alloc_array<float>(h3) : nullptr;
     c.g_b_hh = has_bias ? gru::alloc_array<float>(h3) : nullptr;
-    c.w_ih_panels = gru::alloc_array<float>(gru::gate_panels_size(H, c.input, 3, W));
-    c.u = gru::alloc_array<float>(gru::gate_panels_size(H, H, reset_after ? 3 : 2, W));
-    c.u_n = reset_after ? nullptr : gru::alloc_array<float>(gru::gate_panels_size(H, H, 1, W));
-    c.b_x = gru::alloc_array<float>(3 * static_cast<size_t>(Hp));
-    c.b_hn = gru::alloc_array<float>(Hp);
     ok = c.w_ih && c.w_hh && c.b_ih && c.b_hh && c.g_w_ih && c.g_w_hh &&
-         (!has_bias || (c.g_b_ih && c.g_b_hh)) && c.w_ih_panels && c.u && (reset_after || c.u_n) &&
-         c.b_x && c.b_hn;
+         (!has_bias || (c.g_b_ih && c.g_b_hh)) && alloc_packed(net, c);
     if (!ok) break;
-    // PyTorch's nn.GRU state_dict names and shapes, in its order.
+    // PyTorch's state_dict names (the spec's) and shapes, in its order.
     gru::ParamTensor* t = net->base.tensors + i * per_cell;
     const int32_t layer = i / net->directions;
     const char* suffix = i % net->directions ? "_reverse" : "";
-    const int32_t rows = 3 * H, shape_ih[] = {rows, c.input}, shape_hh[] = {rows, H};
-    t[0] = {c.w_ih, c.g_w_ih, n_ih, {}, 0, {}};
-    t[1] = {c.w_hh, c.g_w_hh, n_hh, {}, 0, {}};
-    gru::tensor_describe(&t[0], 2, shape_ih, "weight_ih_l%d%s", layer, suffix);
-    gru::tensor_describe(&t[1], 2, shape_hh, "weight_hh_l%d%s", layer, suffix);
-    if (has_bias) {
-      t[2] = {c.b_ih, c.g_b_ih, h3, {}, 0, {}};
-      t[3] = {c.b_hh, c.g_b_hh, h3, {}, 0, {}};
-      gru::tensor_describe(&t[2], 1, &rows, "bias_ih_l%d%s", layer, suffix);
-      gru::tensor_describe(&t[3], 1, &rows, "bias_hh_l%d%s", layer, suffix);
+    float* values[] = {c.w_ih, c.w_hh, c.b_ih, c.b_hh};
+    float* grads[] = {c.g_w_ih, c.g_w_hh, c.g_b_ih, c.g_b_hh};
+    for (int32_t k = 0; k < per_cell; ++k) {
+      int64_t rows, cols;
+      gru::param_shape(*spec, H, c.input, k, &rows, &cols);
+      const int32_t shape[] = {static_cast<int32_t>(rows), static_cast<int32_t>(cols)};
+      t[k] = {values[k], grads[k], static_cast<size_t>(rows * cols), {}, 0, {}};
+      gru::tensor_describe(&t[k], k < 2 ? 2 : 1, shape, "%s_l%d%s", spec->param_names[k], layer,
+                           suffix);
     }
   }
   if (!ok) {
@@ -246,9 +259,9 @@ int gru_net_train_bytes_per_step(gru_net_handle handle, size_t* out) {
   gru::clear_error();
   gru::Acquired<gru_net> net(handle, GRU_KIND_NET, "net");
   if (!net) return net.status();
-  // Per direction: the saved gates (kSavedGates x Hp) and the layer's output (H).
+  // Per direction: what the cell saves (CellSpec::saved x Hp) and the layer's output (H).
   *out = static_cast<size_t>(net->directions) *
-         (gru::kSavedGates * static_cast<size_t>(net->hidden_padded) + net->hidden) * sizeof(float);
+         (net->spec->saved * static_cast<size_t>(net->hidden_padded) + net->hidden) * sizeof(float);
   return GRU_OK;
 }
 

@@ -1,9 +1,11 @@
 // A GRU network: num_layers x num_directions cells, their packed weights, and the scratch a
 // forward pass needs (grown on demand, reused across calls, never allocated inside the loops).
+// What a cell computes is its CellSpec's (cell.h); nothing here depends on which cell it is.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cell.h"
 #include "kernels/kernel_table.h"
 #include "object.h"
 
@@ -11,22 +13,25 @@ namespace gru {
 
 // One (layer, direction) cell. The public-layout values are the parameters proper (what
 // get/set and the optimizers see); the packed forms are derived from them by repack().
+// G is the spec's gates (a GRU's 3: rows r, z, n).
 struct Cell {
   int32_t input;  // K of its input projection: input_size for layer 0, else D * H
-  float* w_ih;    // [3H, input]  public layout, rows r, z, n
-  float* w_hh;    // [3H, H]
-  float* b_ih;    // [3H] (zeros, and not a parameter, for a net without bias)
-  float* b_hh;    // [3H]
+  float* w_ih;    // [G*H, input]  public layout, gate blocks in the spec's order
+  float* w_hh;    // [G*H, H]
+  float* b_ih;    // [G*H] (zeros, and not a parameter, for a net without bias)
+  float* b_hh;    // [G*H]
   float* g_w_ih;  // gradients, same shapes (g_b_* null without bias)
   float* g_w_hh;
   float* g_b_ih;
   float* g_b_hh;
-  float* w_ih_panels;  // gate panels [tiles][input][3][W]
-  float* u;            // reset_after: [tiles][H][3][W]; reset_before: r,z panels [tiles][H][2][W]
-  float* u_n;          // reset_before: n panels [tiles][H][1][W]; else null
-  float* b_x;          // folded into the projection, [tiles][3][W]: b_ir+b_hr, b_iz+b_hz, b_in
-                       // (+ b_hn for reset_before, where it sits outside the reset)
-  float* b_hn;         // reset_after: [Hp] b_hn, added inside r * (U_n h + b_hn); else zeros
+  float* w_ih_panels;  // gate panels [tiles][input][G][W]
+  // Recurrent panel sets, one per CellSpec::recurrent group [tiles][H][gates][W]; null past
+  // the spec's groups. GRU reset_after: r, z, n; reset_before: r, z and n.
+  float* u[kMaxRecurrentGroups];
+  // Folded into the projection, [tiles][G][W]: b_ih + b_hh per gate, b_ih alone for the
+  // spec's step_bias_gate (GRU: b_ir+b_hr, b_iz+b_hz, b_in, + b_hn for reset_before).
+  float* b_x;
+  float* b_step;  // [Hp] b_hh of the step_bias_gate (reset_after's b_hn), else zeros
 };
 
 struct Scratch {
@@ -34,11 +39,13 @@ struct Scratch {
   size_t xproj_cap = 0;
   float* layer_out[2] = {nullptr, nullptr};  // ping-pong outputs of inner layers [T*B, D*H]
   size_t layer_out_cap = 0;
-  float* state = nullptr;  // h, h_next, rh, z: 4 x [B, Hp]
+  // [2][states][B, Hp] the state before and after a step, then the cell's step scratch
+  // [step_scratch][B, Hp], then (training) where padding rows' saved floats go [B][saved*Hp].
+  float* state = nullptr;
   size_t state_cap = 0;
   const float** xp_rows = nullptr;  // per batch row: its projection row this step
   int32_t* time_of_row = nullptr;   // per batch row: its time index this step, -1 if padding
-  float** save_rows = nullptr;      // per batch row: where a training step keeps its gates
+  float** save_rows = nullptr;      // per batch row: where a training step keeps its saved floats
   size_t rows_cap = 0;
   float* dropped = nullptr;  // training: the dropout-masked input of a layer [T*B, D*H]
   size_t dropped_cap = 0;
@@ -60,7 +67,7 @@ struct TrainCache {
   size_t h0_cap = 0;
   float* outputs = nullptr;  // [L][T*B, D*H]: every layer's output sequence
   size_t outputs_cap = 0;
-  float* gates = nullptr;  // [L*D][T*B][tiles][kSavedGates][W]
+  float* gates = nullptr;  // what the cells saved: [L*D][T*B][tiles][CellSpec::saved][W]
   size_t gates_cap = 0;
 };
 
@@ -69,6 +76,7 @@ struct TrainCache {
 struct gru_net {
   gru::Object base;  // first member: kind, parameters, gradients, reference count
   int32_t input_size, hidden, layers, directions, has_bias, reset_after;
+  const gru::CellSpec* spec;        // the cell (from reset_after); the drivers read only this
   const gru::KernelTable* kernels;  // fixed at creation: the weights are packed for it
   int32_t width, tiles, hidden_padded;
   gru::Cell* cells;  // [layers * directions]

@@ -1,8 +1,11 @@
 // Backpropagation through time for gru_net.
 //
-// Per layer (last to first), per direction, steps in reverse processing order. With the saved
-// gates of a step (r, z, n and, for reset_after, hn = U_n h + b_hn) and dh, the gradient of the
-// loss with respect to the state the step produced:
+// Per layer (last to first), per direction, steps in reverse processing order. What the cell
+// computes per step is its CellSpec's (cell.h): the gate-gradient kernel, then its
+// recurrent_grad (dh_prev += dG U); the driver has no per-cell branch. For the GRU specs
+// (cell_gru.cpp), with the saved gates of a step (r, z, n and, for reset_after,
+// hn = U_n h + b_hn) and dh, the gradient of the loss with respect to the state the step
+// produced:
 //   h' = n + z (h - n):         dn = dh (1 - z),  dz = dh (h - n),  dh_prev = dh z + ...
 //   n = tanh(a_n):              da_n = dn (1 - n^2)
 //   z = sigmoid(a_z):           da_z = dz z (1 - z)
@@ -10,10 +13,12 @@
 //   reset_before, a_n = xn + U_n (r h):  d(rh) = U_n^T da_n,  dr = d(rh) h,  dh_prev += d(rh) r
 //   r = sigmoid(a_r):           da_r = dr r (1 - r)
 //   dh_prev += U^T [da_r, da_z, d(hn)]   (reset_before: U_rz^T [da_r, da_z])
-// Only the dh_prev product runs per step (a [B, 3H] x [3H, H] GEMM). The gradients of the
+// Only the dh_prev product runs per step (a [B, G*H] x [G*H, H] GEMM). The gradients of the
 // pre-activations of every (step, row) are kept, so the weight gradients are a few GEMMs over
 // all T*B rows at once after the loop:
-//   dW_ih += dGx^T X,  dW_hh += dGh^T H_prev (reset_before: n rows with r*h),  dX = dGx W_ih.
+//   dW_ih += dGx^T X,  dX = dGx W_ih,
+//   dW_hh += dGh^T H_prev per recurrent group, a later group's rows with the vector it
+//   multiplies (reset_before's n rows: r*h).
 // Padding steps (t >= length) pass the state gradient through unchanged and add nothing.
 #include <string.h>
 
@@ -29,51 +34,58 @@ using gru::fail;
 namespace gru {
 namespace {
 
-// Buffers of one backward call, carved from net->scratch.backward.
+// Buffers of one backward call, carved from net->scratch.backward. G: the cell's gates.
 struct BackwardBuffers {
-  float* dgx;        // [rows, 3H] gradient of the input-projection pre-activations
-  float* dgh;        // [rows, 3H] gradient of the recurrent pre-activations (U h + b_hh)
+  float* dgx;        // [rows, G*H] gradient of the input-projection pre-activations
+  float* dgh;        // [rows, G*H] gradient of the recurrent pre-activations (U h + b_hh)
   float* hprev;      // [rows, H] the state each (step, row) started from
-  float* rh;         // [rows, H] r * h_prev (reset_before)
+  float* inner;      // [rows, H] input of recurrent group 1 (reset_before: r * h_prev)
   float* dout;       // [rows, D*H] gradient of the current layer's output
   float* din;        // [rows, D*H] gradient of the current layer's input (layers > 0)
-  float* dh;         // [B, H] state gradient carried between steps
-  float* dh_next;    // [B, H]
-  float* step_dg;    // [B, 3H] this step's dGh rows, contiguous for the GEMM
-  float* step_tmp;   // [B, H] reset_before: d(r h)
-  float* u_pack;     // panels of W_hh as the right operand: [tiles][3H][W]
+  float* dh;         // [states][B, H] state gradient carried between steps
+  float* dh_next;    // [states][B, H]
+  float* step_dg;    // [B, G*H] this step's dGh rows, contiguous for the GEMM
+  float* step_tmp;   // [B, H] the cell's scratch (reset_before: d(r h))
+  float* u_pack;     // W_hh per recurrent group as the right operand: [tiles][gates*H][W]
   float* gemm_pack;  // packing scratch of gru::gemm_parallel
+  int64_t* row_at;   // per worker, per batch row: its (step, row) index this step, or -1
   size_t gemm_pack_floats;
 };
 
 bool carve(gru_net* net, int64_t rows, int64_t B, BackwardBuffers* bb) {
-  const int64_t H = net->hidden, D = net->directions, W = net->width;
+  const CellSpec& spec = *net->spec;
+  const int64_t H = net->hidden, D = net->directions, W = net->width, GH = spec.gates * H;
+  const int64_t S = spec.states;
   const int64_t tilesW = static_cast<int64_t>(net->tiles) * W;
   int64_t widest = H;
   for (int32_t i = 0; i < net->layers * net->directions; ++i)
     widest = net->cells[i].input > widest ? net->cells[i].input : widest;
   const int64_t gemm_pack =
       static_cast<int64_t>(gemm_parallel_pack_floats(net->kernels, widest, kGemmKBlock));
-  const int64_t sizes[] = {rows * 3 * H, rows * 3 * H, rows * H,       rows * H,
-                           rows * D * H, rows * D * H, B * H,          B * H,
-                           B * 3 * H,    B * H,        tilesW * 3 * H, gemm_pack};
+  const int64_t inner = spec.recurrent_groups > 1 ? rows * H : 0;
+  const int64_t row_at = 2 * B * pool_threads();  // int64 in float units
+  const int64_t sizes[] = {rows * GH,    rows * GH, rows * H,  inner,  rows * D * H,
+                           rows * D * H, S * B * H, S * B * H, B * GH, B * H,
+                           tilesW * GH,  gemm_pack, row_at};
   size_t total = 0;
   for (int64_t n : sizes) total += static_cast<size_t>((n + 15) & ~int64_t{15});  // 64-byte aligned
   Scratch& s = net->scratch;
   if (!ensure_floats(s.backward, s.backward_cap, total)) return false;
-  float** parts[] = {&bb->dgx,     &bb->dgh,      &bb->hprev,  &bb->rh,
-                     &bb->dout,    &bb->din,      &bb->dh,     &bb->dh_next,
-                     &bb->step_dg, &bb->step_tmp, &bb->u_pack, &bb->gemm_pack};
+  float* row_at_floats;
+  float** parts[] = {&bb->dgx,    &bb->dgh,       &bb->hprev,    &bb->inner,   &bb->dout,
+                     &bb->din,    &bb->dh,        &bb->dh_next,  &bb->step_dg, &bb->step_tmp,
+                     &bb->u_pack, &bb->gemm_pack, &row_at_floats};
   float* p = s.backward;
-  for (int i = 0; i < 12; ++i) {
+  for (int i = 0; i < 13; ++i) {
     *parts[i] = p;
     p += (sizes[i] + 15) & ~int64_t{15};
   }
+  bb->row_at = reinterpret_cast<int64_t*>(row_at_floats);
   bb->gemm_pack_floats = static_cast<size_t>(gemm_pack);
   return true;
 }
 
-// Packs rows [k0, k0 + K) of w_hh [3H, H] as the right operand of a product with H columns:
+// Packs rows [k0, k0 + K) of w_hh [G*H, H] as the right operand of a product with H columns:
 // panels[t][k][lane] = w_hh[(k0 + k) * H + t * W + lane].
 void pack_rows(const float* w_hh, int64_t H, int64_t k0, int64_t K, int32_t W, int32_t tiles,
                float* panels) {
@@ -91,17 +103,19 @@ void add_column_sums(const float* m, int64_t rows, int64_t cols, float* out) {
     for (int64_t c = 0; c < cols; ++c) out[c] += m[r * cols + c];
 }
 
+void sync_barrier(void* context) { static_cast<SpinBarrier*>(context)->wait(); }
+
 // The reverse time loop of one cell. Each worker owns a range of hidden units (tiles): it
-// computes the element-wise gradients of its units, then its columns of dh_prev = dG U; the
-// workers meet after each of the two (the product reads every unit's dG).
+// computes the element-wise gradients of its units, then (the cell's recurrent_grad) its
+// columns of dh_prev += dG U; the workers meet after each of the two (the product reads every
+// unit's dG).
 struct BackwardSteps {
   gru_net* net;
   const Cell* cell;
   int32_t layer, direction, longest;
-  const float* out_l;  // this layer's outputs (the states)
-  const float* gates;  // this cell's saved gates
-  float* u_rz;         // reset_before: panels of U's r,z rows; reset_after: all of U
-  float* u_n;          // reset_before: panels of U's n rows
+  const float* out_l;                   // this layer's outputs (the states)
+  const float* gates;                   // what this cell saved
+  const float* u[kMaxRecurrentGroups];  // W_hh per recurrent group, as packed in bb->u_pack
   BackwardBuffers* bb;
   SpinBarrier* barrier;
 };
@@ -110,40 +124,67 @@ void backward_steps(void* context, int32_t worker, int32_t workers) {
   BackwardSteps& job = *static_cast<BackwardSteps*>(context);
   gru_net* net = job.net;
   const TrainCache& tc = net->train;
-  const KernelTable* k = net->kernels;
+  const CellSpec& spec = *net->spec;
+  const GateGradKernel gate_grads = net->kernels->*spec.gate_grads;
   BackwardBuffers& bb = *job.bb;
   const int32_t T = tc.seq_len, B = tc.batch, bf = tc.batch_first;
-  const int32_t W = net->width, d = job.direction;
-  const int64_t H = net->hidden, H3 = 3 * H, DH = net->directions * H;
-  const int64_t gates_per_row = static_cast<int64_t>(net->tiles) * kSavedGates * W;
+  const int32_t W = net->width, d = job.direction, G = spec.gates, states = spec.states;
+  const int64_t H = net->hidden, GH = G * H, DH = net->directions * H;
+  const int64_t state_stride = static_cast<int64_t>(B) * H;  // of dh, dh_next
+  const int64_t saved_per_row = static_cast<int64_t>(net->tiles) * spec.saved * W;
   int64_t tile_begin, tile_end;
   split_range(net->tiles, worker, workers, &tile_begin, &tile_end);
   const int64_t j0 = tile_begin * W;
   const int64_t j1 = tile_end * W < H ? tile_end * W : H;
-  const int32_t my_tiles = static_cast<int32_t>(tile_end - tile_begin);
-  const int32_t my_cols = static_cast<int32_t>(j1 > j0 ? j1 - j0 : 0);
   float* dh = bb.dh;
   float* dh_next = bb.dh_next;
   const int32_t* lengths = tc.lengths;
+  int64_t* row_at = bb.row_at + static_cast<int64_t>(worker) * B;
   auto sync = [&]() {
     if (workers > 1) job.barrier->wait();
   };
+
+  BackwardStep rg;  // what the cell's recurrent_grad reads; dh_prev changes per step
+  rg.k = net->kernels;
+  rg.batch = B;
+  rg.gates = G;
+  rg.hidden = H;
+  rg.width = W;
+  rg.tile_begin = tile_begin;
+  rg.tiles = static_cast<int32_t>(tile_end - tile_begin);
+  rg.j0 = j0;
+  rg.j1 = j1;
+  rg.u = job.u;
+  rg.step_dg = bb.step_dg;
+  rg.row_at = row_at;
+  rg.saved = job.gates;
+  rg.saved_per_row = saved_per_row;
+  rg.h_prev = bb.hprev;
+  rg.inner = bb.inner;
+  rg.dgx = bb.dgx;
+  rg.dgh = bb.dgh;
+  rg.tmp = bb.step_tmp;
+  rg.sync = workers > 1 ? &sync_barrier : nullptr;
+  rg.sync_context = job.barrier;
 
   for (int32_t step = job.longest - 1; step >= 0; --step) {
     for (int32_t b = 0; b < B; ++b) {
       float* dh_b = dh + b * H;
       float* next_b = dh_next + b * H;
-      float* sdg = bb.step_dg + b * H3;
+      float* sdg = bb.step_dg + b * GH;
       const int32_t len = lengths[b];
       if (step >= len) {  // padding: the state, and its gradient, pass through
-        for (int64_t j = j0; j < j1; ++j) {
-          next_b[j] = dh_b[j];
-          sdg[j] = sdg[H + j] = sdg[2 * H + j] = 0.0f;
-        }
+        row_at[b] = -1;
+        for (int32_t v = 0; v < states; ++v)
+          for (int64_t j = j0; j < j1; ++j)
+            next_b[v * state_stride + j] = dh_b[v * state_stride + j];
+        for (int32_t g = 0; g < G; ++g)
+          for (int64_t j = j0; j < j1; ++j) sdg[g * H + j] = 0.0f;
         continue;
       }
       const int32_t t = d == 0 ? step : len - 1 - step;
       const int64_t r0 = row_of(bf, T, B, t, b);
+      row_at[b] = r0;
       const float* hp;
       if (step == 0) {
         hp = tc.h0 + ((static_cast<int64_t>(job.layer) * net->directions + d) * B + b) * H;
@@ -155,51 +196,22 @@ void backward_steps(void* context, int32_t worker, int32_t workers) {
       args.hidden = H;
       args.j0 = j0;
       args.j1 = j1;
-      args.reset_after = net->reset_after;
-      args.gates = job.gates + r0 * gates_per_row;
+      args.state_stride = state_stride;
+      args.gates = job.gates + r0 * saved_per_row;
       args.h_prev = hp;
       args.dh = dh_b;
       args.dy = bb.dout + r0 * DH + d * H;
       args.h_prev_copy = bb.hprev + r0 * H;
       args.dh_prev = next_b;
-      args.dgx = bb.dgx + r0 * H3;
-      args.dgh = bb.dgh + r0 * H3;
+      args.dgx = bb.dgx + r0 * GH;
+      args.dgh = bb.dgh + r0 * GH;
       args.step_dg = sdg;
-      if (j1 > j0) k->gate_grads(&args);
+      if (j1 > j0) gate_grads(&args);
     }
     sync();  // step_dg is complete
-    if (net->reset_after) {
-      // My columns of dh_prev += dGh U (padding rows have dG = 0).
-      if (my_tiles > 0)
-        k->gemm_strided(B, static_cast<int32_t>(H3), bb.step_dg, H3, 1,
-                        job.u_rz + tile_begin * H3 * W, my_tiles, my_cols, dh_next + j0, H, 1);
-    } else {
-      // d(rh) = da_n U_n (my columns), then r's gradient, then dh_prev += [da_r, da_z] U_rz.
-      if (my_tiles > 0)
-        k->gemm_strided(B, static_cast<int32_t>(H), bb.step_dg + 2 * H, H3, 1,
-                        job.u_n + tile_begin * H * W, my_tiles, my_cols, bb.step_tmp + j0, H, 0);
-      for (int32_t b = 0; b < B; ++b) {
-        const int32_t len = lengths[b];
-        if (step >= len) continue;
-        const int32_t t = d == 0 ? step : len - 1 - step;
-        const int64_t r0 = row_of(bf, T, B, t, b);
-        const float* hp = bb.hprev + r0 * H;
-        const float* g = job.gates + r0 * gates_per_row;
-        const float* drh = bb.step_tmp + b * H;
-        float* rh = bb.rh + r0 * H;
-        for (int64_t j = j0; j < j1; ++j) {
-          const float r = g[(j / W) * kSavedGates * W + (j % W)];
-          const float da_r = drh[j] * hp[j] * r * (1.0f - r);
-          bb.dgx[r0 * H3 + j] = bb.dgh[r0 * H3 + j] = bb.step_dg[b * H3 + j] = da_r;
-          dh_next[b * H + j] += drh[j] * r;
-          rh[j] = r * hp[j];
-        }
-      }
-      sync();  // the r part of step_dg is complete
-      if (my_tiles > 0)
-        k->gemm_strided(B, static_cast<int32_t>(2 * H), bb.step_dg, H3, 1,
-                        job.u_rz + tile_begin * 2 * H * W, my_tiles, my_cols, dh_next + j0, H, 1);
-    }
+    // My columns of dh_prev += dG U (padding rows have dG = 0), as the cell computes it.
+    rg.dh_prev = dh_next;
+    spec.recurrent_grad(rg);
     sync();  // dh_prev is complete; step_dg may be rewritten
     float* swap = dh;
     dh = dh_next;
@@ -212,6 +224,16 @@ void backward_steps(void* context, int32_t worker, int32_t workers) {
 }
 
 }  // namespace
+
+void recurrent_grad_through_h(const BackwardStep& s) {
+  const int64_t GH = s.gates * s.hidden;
+  const int32_t my_cols = static_cast<int32_t>(s.j1 > s.j0 ? s.j1 - s.j0 : 0);
+  if (s.tiles > 0)
+    s.k->gemm_strided(s.batch, static_cast<int32_t>(GH), s.step_dg, GH, 1,
+                      s.u[0] + s.tile_begin * GH * s.width, s.tiles, my_cols, s.dh_prev + s.j0,
+                      s.hidden, 1);
+}
+
 }  // namespace gru
 
 namespace {
@@ -226,7 +248,7 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
   const int32_t T = tc.seq_len, B = tc.batch;
   const int64_t rows = static_cast<int64_t>(T) * B;
   const int64_t H = net->hidden, D = net->directions, L = net->layers, I = net->input_size;
-  const int64_t DH = D * H, H3 = 3 * H;
+  const int64_t DH = D * H, GH = static_cast<int64_t>(net->spec->gates) * H;
   const int64_t state_len = L * D * B * H;
   if (dy && dy_len != static_cast<size_t>(rows * DH))
     return fail(GRU_ERR_SHAPE,
@@ -248,8 +270,9 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
   tc.ready = 0;  // consumed: a second backward needs a new training forward
 
   const KernelTable* k = net->kernels;
+  const CellSpec& spec = *net->spec;
   const int32_t W = net->width, tiles = net->tiles;
-  const int64_t gates_per_row = static_cast<int64_t>(tiles) * kSavedGates * W;
+  const int64_t saved_per_row = static_cast<int64_t>(tiles) * spec.saved * W;
   const int32_t* lengths = tc.lengths;
   int32_t longest = 0;
   for (int32_t b = 0; b < B; ++b) longest = lengths[b] > longest ? lengths[b] : longest;
@@ -278,26 +301,28 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
     for (int64_t d = 0; d < D; ++d) {
       const Cell& c = cell_at(net, static_cast<int32_t>(l), static_cast<int32_t>(d));
       const int64_t in = c.input;
-      const float* gates = tc.gates + (l * D + d) * rows * gates_per_row;
-      memset(bb.dgx, 0, rows * H3 * sizeof(float));
-      memset(bb.dgh, 0, rows * H3 * sizeof(float));
+      const float* gates = tc.gates + (l * D + d) * rows * saved_per_row;
+      memset(bb.dgx, 0, rows * GH * sizeof(float));
+      memset(bb.dgh, 0, rows * GH * sizeof(float));
       memset(bb.hprev, 0, rows * H * sizeof(float));
-      if (!net->reset_after) memset(bb.rh, 0, rows * H * sizeof(float));
+      if (spec.recurrent_groups > 1) memset(bb.inner, 0, rows * H * sizeof(float));
       if (dh_n) {
         memcpy(bb.dh, dh_n + (l * D + d) * B * H, B * H * sizeof(float));
       } else {
         memset(bb.dh, 0, B * H * sizeof(float));
       }
-      // U as the right operand of dh_prev = dG U: all 3H rows, or (reset_before) rows r,z
-      // first (K = 2H) and rows n after them (K = H).
+      // Further states (an LSTM's c) are not outputs: their gradient starts at zero.
+      memset(bb.dh + B * H, 0, (spec.states - 1) * B * H * sizeof(float));
+      // U as the right operand of dh_prev = dG U, per recurrent group: its rows (K = gates*H),
+      // one group after the other (GRU reset_before: rows r,z, K = 2H, then rows n, K = H).
       const int64_t tilesW = static_cast<int64_t>(tiles) * W;
-      float* u_rz = bb.u_pack;
-      float* u_n = bb.u_pack + tilesW * 2 * H;
-      if (net->reset_after) {
-        pack_rows(c.w_hh, H, 0, H3, W, tiles, bb.u_pack);
-      } else {
-        pack_rows(c.w_hh, H, 0, 2 * H, W, tiles, u_rz);
-        pack_rows(c.w_hh, H, 2 * H, H, W, tiles, u_n);
+      const float* u[kMaxRecurrentGroups] = {};
+      float* u_next = bb.u_pack;
+      for (int32_t i = 0; i < spec.recurrent_groups; ++i) {
+        const int64_t K = spec.recurrent[i].gates * H;
+        pack_rows(c.w_hh, H, spec.recurrent[i].first_gate * H, K, W, tiles, u_next);
+        u[i] = u_next;
+        u_next += tilesW * K;
       }
 
       SpinBarrier barrier;
@@ -308,11 +333,10 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
                         longest,
                         out_l,
                         gates,
-                        net->reset_after ? bb.u_pack : u_rz,
-                        u_n,
+                        {u[0], u[1]},
                         &bb,
                         &barrier};
-      const int64_t step_fmas = static_cast<int64_t>(B) * H3 * H;
+      const int64_t step_fmas = static_cast<int64_t>(B) * GH * H;
       int32_t step_workers = 1;
       if (step_fmas >= (int64_t{1} << 17) && step_fmas * longest >= (int64_t{1} << 21)) {
         const int64_t n = pool_threads() < tiles ? pool_threads() : tiles;
@@ -323,24 +347,21 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
 
       // Whole-sequence weight gradients: GEMMs over all T*B rows.
       const size_t pack = bb.gemm_pack_floats;
-      gemm_parallel(k, H3, in, rows, bb.dgx, 1, H3, x_in, in, 1, c.g_w_ih, in, true, bb.gemm_pack,
+      gemm_parallel(k, GH, in, rows, bb.dgx, 1, GH, x_in, in, 1, c.g_w_ih, in, true, bb.gemm_pack,
                     pack);
-      if (net->reset_after) {
-        gemm_parallel(k, H3, H, rows, bb.dgh, 1, H3, bb.hprev, H, 1, c.g_w_hh, H, true,
-                      bb.gemm_pack, pack);
-      } else {
-        gemm_parallel(k, 2 * H, H, rows, bb.dgh, 1, H3, bb.hprev, H, 1, c.g_w_hh, H, true,
-                      bb.gemm_pack, pack);
-        gemm_parallel(k, H, H, rows, bb.dgh + 2 * H, 1, H3, bb.rh, H, 1, c.g_w_hh + 2 * H * H, H,
-                      true, bb.gemm_pack, pack);
+      // dW_hh per recurrent group: its rows of dGh times the vector the group multiplies.
+      for (int32_t i = 0; i < spec.recurrent_groups; ++i) {
+        const int64_t first = spec.recurrent[i].first_gate * H, K = spec.recurrent[i].gates * H;
+        gemm_parallel(k, K, H, rows, bb.dgh + first, 1, GH, i == 0 ? bb.hprev : bb.inner, H, 1,
+                      c.g_w_hh + first * H, H, true, bb.gemm_pack, pack);
       }
       if (net->has_bias) {
-        add_column_sums(bb.dgx, rows, H3, c.g_b_ih);
-        add_column_sums(bb.dgh, rows, H3, c.g_b_hh);
+        add_column_sums(bb.dgx, rows, GH, c.g_b_ih);
+        add_column_sums(bb.dgh, rows, GH, c.g_b_hh);
       }
       // Gradient of the layer's input (both directions add into it).
       if (dx_target)
-        gemm_parallel(k, rows, in, H3, bb.dgx, H3, 1, c.w_ih, in, 1, dx_target, in, d > 0,
+        gemm_parallel(k, rows, in, GH, bb.dgx, GH, 1, c.w_ih, in, 1, dx_target, in, d > 0,
                       bb.gemm_pack, pack);
     }
     if (l > 0) {

@@ -1,7 +1,9 @@
 // The forward driver of gru_net, for inference and for training:
 //   per layer, per direction: one GEMM projects every (step, row) input at once; then per
 //   step one fused kernel call (recurrent GEMM + gate math) advances all batch rows.
-// Training keeps the gates of every step and every layer's output for net_backward.cpp.
+// Training keeps what the cell saves of every step and every layer's output for
+// net_backward.cpp. What the cell computes is its CellSpec's (cell.h): its gates, states, step
+// kernel and saved floats; the driver has no per-cell branch.
 #include <math.h>
 #include <string.h>
 
@@ -72,13 +74,16 @@ namespace {
 // Sizes every buffer the call needs before any loop starts (nothing is allocated inside them).
 bool prepare(gru_net* net, int64_t rows, int64_t B, bool train) {
   Scratch& s = net->scratch;
+  const CellSpec& spec = *net->spec;
   const int64_t W = net->width, Hp = net->hidden_padded;
-  const int64_t ldp = static_cast<int64_t>(net->tiles) * 3 * W;
+  const int64_t ldp = static_cast<int64_t>(net->tiles) * spec.gates * W;
   const int64_t DH = static_cast<int64_t>(net->directions) * net->hidden;
   const int64_t L = net->layers;
-  // state: h, h_next, rh, z, and (training) a place for the gates of padding rows: 8 x [B, Hp]
+  // state: the states before and after a step, the cell's step scratch, and (training) a place
+  // for the saved floats of padding rows, each [B, Hp].
+  const int64_t state_vectors = 2 * spec.states + spec.step_scratch + (train ? spec.saved : 0);
   if (!ensure_floats(s.xproj, s.xproj_cap, rows * ldp) ||
-      !ensure_floats(s.state, s.state_cap, 8 * B * Hp))
+      !ensure_floats(s.state, s.state_cap, state_vectors * B * Hp))
     return false;
   const size_t inner_outputs = train ? 0 : (L > 2 ? 2 : L - 1);
   if (inner_outputs > 0 && static_cast<size_t>(rows * DH) > s.layer_out_cap) {
@@ -105,14 +110,14 @@ bool prepare(gru_net* net, int64_t rows, int64_t B, bool train) {
   }
   if (!train) return true;
   TrainCache& t = net->train;
-  const int64_t gates_per_row = static_cast<int64_t>(net->tiles) * kSavedGates * W;
+  const int64_t saved_per_row = static_cast<int64_t>(net->tiles) * spec.saved * W;
   size_t lengths_floats = t.lengths_cap;  // lengths is int32: same size as float
   float* lengths = reinterpret_cast<float*>(t.lengths);
   const bool ok = ensure_floats(lengths, lengths_floats, B) &&
                   ensure_floats(t.x, t.x_cap, rows * net->input_size) &&
                   ensure_floats(t.h0, t.h0_cap, L * net->directions * B * net->hidden) &&
                   ensure_floats(t.outputs, t.outputs_cap, L * rows * DH) &&
-                  ensure_floats(t.gates, t.gates_cap, L * net->directions * rows * gates_per_row) &&
+                  ensure_floats(t.gates, t.gates_cap, L * net->directions * rows * saved_per_row) &&
                   (L < 2 || ensure_floats(s.dropped, s.dropped_cap, rows * DH));
   t.lengths = reinterpret_cast<int32_t*>(lengths);
   t.lengths_cap = lengths_floats;
@@ -142,7 +147,7 @@ struct Projection {
   const float* input;
   int32_t input_width;
   const Cell* cell;
-  int32_t tiles;
+  int32_t tiles, gates;
   float* out;
   int64_t ldp;
 };
@@ -153,7 +158,8 @@ void project(void* context, int32_t worker, int32_t workers) {
   split_range(p.rows, worker, workers, &begin, &end);
   if (end > begin)
     p.k->gemm_panels(end - begin, p.input_width, p.input + begin * p.input_width, p.input_width,
-                     p.cell->w_ih_panels, p.tiles, 3, p.cell->b_x, p.out + begin * p.ldp, p.ldp);
+                     p.cell->w_ih_panels, p.tiles, p.gates, p.cell->b_x, p.out + begin * p.ldp,
+                     p.ldp);
 }
 
 // The time loop of one cell. Each worker owns a range of tiles (hidden units) for every
@@ -164,11 +170,12 @@ struct TimeLoop {
   const Cell* cell;
   int32_t direction, seq_len, batch, batch_first, longest;
   const int32_t* lengths;
-  float* h;        // [B, Hp] the state before the first step
-  float* h_next;   // [B, Hp]
+  float* h;        // [states][B, Hp] the state before the first step
+  float* h_next;   // [states][B, Hp]
+  float* scratch;  // the cell's step scratch
   float* out;      // layer output [rows, D*H] or null
-  float* gates;    // training: this cell's saved gates, or null
-  float* discard;  // training: where padding rows' gates go
+  float* gates;    // training: what this cell saves, or null
+  float* discard;  // training: where padding rows' saved floats go
   SpinBarrier* barrier;
   float* final_h;  // set by worker 0: the buffer holding the state after the last step
 };
@@ -178,13 +185,15 @@ void sync_barrier(void* context) { static_cast<SpinBarrier*>(context)->wait(); }
 void run_steps(void* context, int32_t worker, int32_t workers) {
   TimeLoop& loop = *static_cast<TimeLoop*>(context);
   gru_net* net = loop.net;
-  const KernelTable* k = net->kernels;
+  const CellSpec& spec = *net->spec;
+  const StepKernel step_kernel = net->kernels->*spec.step;
   Scratch& s = net->scratch;
   const int32_t W = net->width, B = loop.batch, T = loop.seq_len, d = loop.direction;
   const int64_t Hp = net->hidden_padded, H = net->hidden;
-  const int64_t ldp = static_cast<int64_t>(net->tiles) * 3 * W;
+  const int64_t ldp = static_cast<int64_t>(net->tiles) * spec.gates * W;
   const int64_t DH = static_cast<int64_t>(net->directions) * H;
-  const int64_t gates_per_row = static_cast<int64_t>(net->tiles) * kSavedGates * W;
+  const int64_t saved_per_row = static_cast<int64_t>(net->tiles) * spec.saved * W;
+  const int64_t state_stride = B * Hp;
   int64_t tile_begin, tile_end;
   split_range(net->tiles, worker, workers, &tile_begin, &tile_end);
   const int64_t col_begin = tile_begin * W;
@@ -201,12 +210,11 @@ void run_steps(void* context, int32_t worker, int32_t workers) {
   args.tile_begin = static_cast<int32_t>(tile_begin);
   args.tile_end = static_cast<int32_t>(tile_end);
   args.ldh = Hp;
+  args.state_stride = state_stride;
   args.xp = xp_rows;
-  args.u = loop.cell->u;
-  args.u_n = loop.cell->u_n;
-  args.b_hn = loop.cell->b_hn;
-  args.rh = s.state + 2 * B * Hp;
-  args.z = s.state + 3 * B * Hp;
+  for (int i = 0; i < kMaxRecurrentGroups; ++i) args.u[i] = loop.cell->u[i];
+  args.b_step = loop.cell->b_step;
+  for (int i = 0; i < spec.step_scratch; ++i) args.scratch[i] = loop.scratch + i * B * Hp;
   args.save = loop.gates ? save_rows : nullptr;
   if (workers > 1) {
     args.sync = &sync_barrier;
@@ -224,23 +232,20 @@ void run_steps(void* context, int32_t worker, int32_t workers) {
       const int64_t r = row_of(loop.batch_first, T, B, t < 0 ? 0 : t, b);
       xp_rows[b] = s.xproj + r * ldp;
       if (loop.gates)
-        save_rows[b] = t < 0 ? loop.discard + b * gates_per_row : loop.gates + r * gates_per_row;
+        save_rows[b] = t < 0 ? loop.discard + b * saved_per_row : loop.gates + r * saved_per_row;
     }
     args.h_prev = h;
     args.h_next = h_next;
     // Odd steps walk the tiles backwards: when U is larger than L2 (C: 3 MB), the panels the
     // last step streamed last are still there for this step's first tiles.
     args.reverse_tiles = step & 1;
-    if (net->reset_after) {
-      k->step_reset_after(&args);
-    } else {
-      k->step_reset_before(&args);
-    }
+    step_kernel(&args);
     for (int32_t b = 0; b < B; ++b) {
       const int32_t t = time_of_row[b];
       if (t < 0) {  // padding: the state holds
-        memcpy(h_next + b * Hp + col_begin, h + b * Hp + col_begin,
-               (col_end - col_begin) * sizeof(float));
+        for (int32_t v = 0; v < spec.states; ++v)
+          memcpy(h_next + v * state_stride + b * Hp + col_begin,
+                 h + v * state_stride + b * Hp + col_begin, (col_end - col_begin) * sizeof(float));
       } else if (loop.out && out_end > col_begin) {
         memcpy(loop.out + row_of(loop.batch_first, T, B, t, b) * DH + d * H + col_begin,
                h_next + b * Hp + col_begin, (out_end - col_begin) * sizeof(float));
@@ -260,13 +265,14 @@ int run_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_firs
                 const float* h0, const int32_t* lengths, float* y, float* h_n, bool train,
                 float dropout, uint32_t dropout_seed) {
   const KernelTable* k = net->kernels;
+  const CellSpec& spec = *net->spec;
   const int64_t T = seq_len, B = batch, H = net->hidden, D = net->directions;
   const int64_t rows = T * B;
-  const int32_t W = net->width, tiles = net->tiles;
+  const int32_t W = net->width, tiles = net->tiles, G = spec.gates;
   const int64_t Hp = net->hidden_padded;
-  const int64_t ldp = static_cast<int64_t>(tiles) * 3 * W;  // projection row stride
+  const int64_t ldp = static_cast<int64_t>(tiles) * G * W;  // projection row stride
   const int64_t DH = D * H;
-  const int64_t gates_per_row = static_cast<int64_t>(tiles) * kSavedGates * W;
+  const int64_t saved_per_row = static_cast<int64_t>(tiles) * spec.saved * W;
   Scratch& s = net->scratch;
   TrainCache& tc = net->train;
   if (train) tc.ready = 0;  // a failed or new training forward invalidates the previous one
@@ -297,7 +303,11 @@ int run_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_firs
     longest = 0;
     for (int32_t b = 0; b < batch; ++b) longest = lengths[b] > longest ? lengths[b] : longest;
   }
-  float* discard = s.state + 4 * B * Hp;  // gates of padding rows go here (training)
+  // The state buffers (cell.h: [2][states][B, Hp]), the cell's step scratch and the place where
+  // padding rows' saved floats go (training), as prepare() sized them.
+  const int64_t state_floats = spec.states * B * Hp;
+  float* scratch = s.state + 2 * state_floats;
+  float* discard = scratch + spec.step_scratch * B * Hp;
 
   const float* layer_in = x;
   for (int32_t l = 0; l < net->layers; ++l) {
@@ -311,28 +321,25 @@ int run_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_firs
     for (int32_t d = 0; d < net->directions; ++d) {
       const Cell& c = cell_at(net, l, d);
       // Input projection of every step and row at once: one GEMM (rows split between workers).
-      Projection projection{k, rows, layer_in, c.input, &c, tiles, s.xproj, ldp};
-      const int64_t projection_fmas = rows * c.input * 3 * Hp;
+      Projection projection{k, rows, layer_in, c.input, &c, tiles, G, s.xproj, ldp};
+      const int64_t projection_fmas = rows * c.input * G * Hp;
       parallel_run(workers_for(projection_fmas, projection_fmas, rows), &project, &projection);
 
       float* h = s.state;
-      float* h_next = s.state + B * Hp;
-      memset(h, 0, 2 * B * Hp * sizeof(float));
+      float* h_next = s.state + state_floats;
+      memset(h, 0, 2 * state_floats * sizeof(float));  // h0 sets h; further states start at 0
       if (h0)
         for (int64_t b = 0; b < batch; ++b)
           memcpy(h + b * Hp, h0 + ((l * D + d) * B + b) * H, H * sizeof(float));
 
-      const int64_t step_fmas = B * 3 * Hp * H;
+      const int64_t step_fmas = B * G * Hp * H;
       int32_t step_workers = workers_for(step_fmas * longest, step_fmas, tiles);
       const int64_t row_sets = static_cast<int64_t>(s.rows_cap) / B;  // per-worker row arrays
       if (step_workers > row_sets) step_workers = static_cast<int32_t>(row_sets);
       SpinBarrier barrier;
-      TimeLoop loop{
-          net,     &c,       d,
-          seq_len, batch,    batch_first,
-          longest, lengths,  h,
-          h_next,  out,      train ? tc.gates + (l * D + d) * rows * gates_per_row : nullptr,
-          discard, &barrier, h};
+      float* saved = train ? tc.gates + (l * D + d) * rows * saved_per_row : nullptr;
+      TimeLoop loop{net, &c,     d,       seq_len, batch, batch_first, longest,  lengths,
+                    h,   h_next, scratch, out,     saved, discard,     &barrier, h};
       parallel_run(step_workers, &run_steps, &loop, &barrier);
       h = loop.final_h;
       if (h_n)

@@ -1,20 +1,24 @@
 // Backward of one GRU step's gate math (the inverse of gru_step.h's epilogue) for one batch
-// row and a worker's hidden units [j0, j1), written once against a SIMD shim S. From
+// row and a worker's hidden units [j0, j1), written once against a SIMD shim S and compiled
+// once per variant (kResetAfter), so the variant is not a branch per vector. From
 // dL/dh' = dh + dy and the gates the training forward kept, per unit:
 //   dn = dh' (1 - z),  dz = dh' (h - n),  dh_prev (direct part) = dh' z
 //   da_n = dn (1 - n^2),  da_z = dz z (1 - z)                      (a: pre-activations)
 //   reset_after:  da_r = da_n hn r (1 - r), with hn = U_n h + b_hn;
 //                 the rows of the step's dG (against U) are [da_r, da_z, da_n r]
-//   reset_before: [., da_z, da_n]; r's gradient needs U_n^T da_n first (native/core)
-// Multiplications and subtractions only, in the order of the scalar formulas, so every ISA
-// (and the scalar tail of a partial tile) gives the same bits.
+//   reset_before: [., da_z, da_n]; r's gradient needs U_n^T da_n first (native/core/cell_gru.cpp)
+// Multiplications and subtractions only, in the order of the scalar formulas. ISAs may still
+// differ by an ulp: in the FMA variants (avx2, avx512) the compiler contracts a multiply and a
+// subtraction such as 1 - n*n into one fused operation (GCC's default -ffp-contract=fast), so
+// da_n and what derives from it can differ from the scalar table in the last bit (measured by
+// test/kernels; within the float64 tolerances everywhere).
 #pragma once
 #include "../simd/scalar.h"
 #include "kernel_table.h"
 
 namespace {
 
-template <class S>
+template <class S, bool kResetAfter>
 struct GateGrads {
   using V = typename S::V;
 
@@ -35,7 +39,7 @@ struct GateGrads {
     S::store(a.dgh + H + j, da_z);
     S::store(a.step_dg + H + j, da_z);
     S::store(a.dgx + 2 * H + j, da_n);
-    if (a.reset_after) {
+    if constexpr (kResetAfter) {
       const V hn = S::load(g + 3 * stride);
       const V da_r = S::mul(S::mul(S::mul(da_n, hn), r), S::sub(one, r));
       S::store(a.dgx + j, da_r);
@@ -54,9 +58,10 @@ struct GateGrads {
     const gru::GateGradArgs& a = *args;
     constexpr int W = S::kWidth;  // = the tile width of the gates' layout
     int64_t j = a.j0;             // a multiple of W
-    for (; j + W <= a.j1; j += W) units(a, j, a.gates + (j / W) * gru::kSavedGates * W, W);
+    for (; j + W <= a.j1; j += W) units(a, j, a.gates + (j / W) * gru::kGruSaved * W, W);
     for (; j < a.j1; ++j)  // the valid units of a partial last tile
-      GateGrads<SimdScalar>::units(a, j, a.gates + (j / W) * gru::kSavedGates * W + j % W, W);
+      GateGrads<SimdScalar, kResetAfter>::units(a, j,
+                                                a.gates + (j / W) * gru::kGruSaved * W + j % W, W);
   }
 };
 

@@ -119,12 +119,12 @@ struct ResetAfterEpilogue : GateEpilogue<S, 3, ResetAfterEpilogue<S>> {
         const int64_t j = tile * W;
         V r = Act::sigmoid(S::add(S::load(x), sums(m, t, 0)));
         V z = Act::sigmoid(S::add(S::load(x + W), sums(m, t, 1)));
-        V hn = S::add(sums(m, t, 2), S::load(a->b_hn + j));
+        V hn = S::add(sums(m, t, 2), S::load(a->b_step + j));
         V n = Act::tanh(S::fma(r, hn, S::load(x + 2 * W)));
         V hp = S::load(h + j);
         S::store(out + j, S::fma(z, S::sub(hp, n), n));
         if (a->save) {
-          float* keep = a->save[row] + tile * gru::kSavedGates * W;
+          float* keep = a->save[row] + tile * gru::kGruSaved * W;
           S::store(keep, r);
           S::store(keep + W, z);
           S::store(keep + 2 * W, n);
@@ -138,6 +138,7 @@ struct ResetAfterEpilogue : GateEpilogue<S, 3, ResetAfterEpilogue<S>> {
 // reset_before (Cho 2014), two GEMMs per step, because U_n multiplies r * h:
 //   phase 1: r = s(xp_r + U_r h), z = s(xp_z + U_z h); keep rh = r * h and z
 //   phase 2: n = tanh(xp_n + U_n rh)  (b_hn is folded into xp_n), h' = n + z * (h - n)
+// rh and z are the step's scratch vectors (StepArgs::scratch[0], [1]).
 template <class S>
 struct ResetBeforeGates : GateEpilogue<S, 2, ResetBeforeGates<S>> {
   using V = typename S::V;
@@ -157,10 +158,10 @@ struct ResetBeforeGates : GateEpilogue<S, 2, ResetBeforeGates<S>> {
         const int64_t j = row * a->ldh + tile * W;
         V r = Act::sigmoid(S::add(S::load(x), sums(m, t, 0)));
         V z = Act::sigmoid(S::add(S::load(x + W), sums(m, t, 1)));
-        S::store(a->rh + j, S::mul(r, S::load(h + tile * W)));
-        S::store(a->z + j, z);
+        S::store(a->scratch[0] + j, S::mul(r, S::load(h + tile * W)));
+        S::store(a->scratch[1] + j, z);
         if (a->save) {
-          float* keep = a->save[row] + tile * gru::kSavedGates * W;
+          float* keep = a->save[row] + tile * gru::kGruSaved * W;
           S::store(keep, r);
           S::store(keep + W, z);
         }
@@ -186,8 +187,8 @@ struct ResetBeforeCandidate : GateEpilogue<S, 1, ResetBeforeCandidate<S>> {
         const int64_t j = row * a->ldh + tile * W;
         V n = Act::tanh(S::add(S::load(xp + tile * 3 * W + 2 * W), sums(m, t, 0)));
         V hp = S::load(a->h_prev + j);
-        S::store(a->h_next + j, S::fma(S::load(a->z + j), S::sub(hp, n), n));
-        if (a->save) S::store(a->save[row] + tile * gru::kSavedGates * W + 2 * W, n);
+        S::store(a->h_next + j, S::fma(S::load(a->scratch[1] + j), S::sub(hp, n), n));
+        if (a->save) S::store(a->save[row] + tile * gru::kGruSaved * W + 2 * W, n);
       }
     }
   }
@@ -267,20 +268,20 @@ struct GruKernels {
   static void step_reset_after(const gru::StepArgs* a) {
     ResetAfterEpilogue<S> epi{{a}};
     BlockedProduct<S, 3, ResetAfterEpilogue<S>>::run(
-        a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh}, a->u, a->tile_begin, a->tile_end, epi,
+        a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh}, a->u[0], a->tile_begin, a->tile_end, epi,
         a->reverse_tiles != 0);
   }
 
   static void step_reset_before(const gru::StepArgs* a) {
     ResetBeforeGates<S> gates{{a}};
     BlockedProduct<S, 2, ResetBeforeGates<S>>::run(a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh},
-                                                   a->u, a->tile_begin, a->tile_end, gates,
+                                                   a->u[0], a->tile_begin, a->tile_end, gates,
                                                    a->reverse_tiles != 0);
     if (a->sync) a->sync(a->sync_context);
     ResetBeforeCandidate<S> cand{{a}};
-    BlockedProduct<S, 1, ResetBeforeCandidate<S>>::run(a->rows, a->hidden, RowMajorA{a->rh, a->ldh},
-                                                       a->u_n, a->tile_begin, a->tile_end, cand,
-                                                       a->reverse_tiles != 0);
+    BlockedProduct<S, 1, ResetBeforeCandidate<S>>::run(
+        a->rows, a->hidden, RowMajorA{a->scratch[0], a->ldh}, a->u[1], a->tile_begin, a->tile_end,
+        cand, a->reverse_tiles != 0);
   }
 
   // Element-wise evaluation, for measuring the approximations' error.
@@ -304,10 +305,21 @@ struct GruKernels {
 
   static constexpr gru::KernelTable table(const char* name) {
     using O = OptimKernels<S>;
-    return gru::KernelTable{
-        name,           S::kWidth,       &gemm_panels,  &step_reset_after,  &step_reset_before,
-        &sigmoid,       &tanh,           &gemm_strided, &GateGrads<S>::run, &O::adam_update,
-        &O::sgd_update, &O::sum_squares, &O::scale,     &O::clamp};
+    return gru::KernelTable{name,
+                            S::kWidth,
+                            &gemm_panels,
+                            &step_reset_after,
+                            &step_reset_before,
+                            &sigmoid,
+                            &tanh,
+                            &gemm_strided,
+                            &GateGrads<S, true>::run,
+                            &GateGrads<S, false>::run,
+                            &O::adam_update,
+                            &O::sgd_update,
+                            &O::sum_squares,
+                            &O::scale,
+                            &O::clamp};
   }
 };
 

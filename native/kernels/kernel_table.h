@@ -14,51 +14,70 @@
 
 namespace gru {
 
-// Arguments of one recurrent step for all batch rows: h_next = GRU(h_prev, xp).
+// Recurrent panel sets a cell may have (CellSpec::recurrent in native/core/cell.h): a group of
+// gates whose recurrent rows multiply the same vector is one set.
+constexpr int kMaxRecurrentGroups = 2;
+// [rows, ldh] scratch vectors a step may use (CellSpec::step_scratch).
+constexpr int kMaxStepScratch = 2;
+
+// Arguments of one recurrent step for all batch rows: h_next = cell(h_prev, xp). The driver
+// (native/core/net_forward.cpp) fills them the same way for every cell; what the pointers hold
+// is the cell's (its CellSpec).
 struct StepArgs {
   int32_t rows;        // batch rows
   int32_t hidden;      // H: inner dimension of the recurrent GEMM
   int32_t tiles;       // Hp / W
   int32_t tile_begin;  // the tiles (hidden units / W) this call computes: a worker's share
   int32_t tile_end;
-  int32_t reverse_tiles;   // 1: walk the tiles last to first (alternated per step, for L2 reuse)
-  int64_t ldh;             // row stride of h_prev, h_next, rh and z (= Hp)
-  const float* h_prev;     // [rows, ldh], lanes past H are zero
-  float* h_next;           // [rows, ldh]
-  const float* const* xp;  // per row: its projection row [tiles][3][W] (biases folded in)
-  // reset_after: [tiles][H][3][W]; reset_before: r,z panels [tiles][H][2][W]
-  const float* u;
-  const float* u_n;   // reset_before only: n panels [tiles][H][1][W]
-  const float* b_hn;  // reset_after only: [Hp], the recurrent bias of n (inside r * (...))
-  float* rh;          // reset_before only: scratch [rows, ldh] for r * h
-  float* z;           // reset_before only: scratch [rows, ldh] for z
-  // Training: per row, where to keep the gates for backward, or null (inference). Layout of a
-  // row: [tiles][kSavedGates][W] with r, z, n and (reset_after) U_n h + b_hn.
+  int32_t reverse_tiles;  // 1: walk the tiles last to first (alternated per step, for L2 reuse)
+  int64_t ldh;            // row stride of the state and scratch vectors (= Hp)
+  // From one state vector to the next in h_prev / h_next: h first, then (an LSTM) c. A GRU
+  // has h only.
+  int64_t state_stride;
+  const float* h_prev;     // [states][rows, ldh], lanes past H are zero
+  float* h_next;           // [states][rows, ldh]
+  const float* const* xp;  // per row: its projection row [tiles][G][W] (biases folded in)
+  // The cell's recurrent panel sets [tiles][H][gates][W], one per group. GRU reset_after:
+  // u[0] = r, z, n; reset_before: u[0] = r, z (times h), u[1] = n (times r * h).
+  const float* u[kMaxRecurrentGroups];
+  // [Hp] the one recurrent bias the step adds itself rather than the projection: reset_after's
+  // b_hn, inside r * (U_n h + b_hn); zeros for the other cells.
+  const float* b_step;
+  // The cell's step scratch, CellSpec::step_scratch vectors of [rows, ldh]: reset_before keeps
+  // r * h (the A operand of its second GEMM) and z there.
+  float* scratch[kMaxStepScratch];
+  // Training: per row, where to keep what backward needs, or null (inference). Layout of a
+  // row: [tiles][CellSpec::saved][W]; the GRU kernels keep r, z, n and (reset_after)
+  // U_n h + b_hn (kGruSaved).
   float* const* save;
-  // reset_before: called between its two phases (phase 2 reads all of rh), so the workers
-  // that split the tiles can meet at a barrier; null with one worker.
+  // Called between the phases of a step that has two (reset_before: phase 2 reads all of
+  // r * h), so the workers that split the tiles can meet at a barrier; null with one worker.
   void (*sync)(void* context);
   void* sync_context;
 };
 
-// Gates a training forward keeps per unit: r, z, n and, for reset_after, U_n h + b_hn.
-constexpr int kSavedGates = 4;
+// Floats per unit the GRU kernels keep for backward: r, z, n and, for reset_after,
+// U_n h + b_hn (reset_before leaves the fourth unused, so both variants share one layout).
+constexpr int kGruSaved = 4;
 
 // One batch row of a backward step's gate math (native/kernels/gru_backward.h), for the
-// hidden units [j0, j1) (j0 a multiple of the table's width). Rows of 3H are [r | z | n].
+// hidden units [j0, j1) (j0 a multiple of the table's width). Rows of G*H are gate blocks in
+// the order of the public weights (GRU: [r | z | n]).
 struct GateGradArgs {
-  int64_t hidden;       // H
-  int64_t j0, j1;       // units of this call
-  int32_t reset_after;  // 1: the reset_after equations, 0: reset_before
-  const float* gates;   // the row's saved gates, [tiles][kSavedGates][W]
+  int64_t hidden;  // H
+  int64_t j0, j1;  // units of this call
+  // From a row's state gradient to its next state's (an LSTM's dc after dh) in dh and
+  // dh_prev; a GRU has h only.
+  int64_t state_stride;
+  const float* gates;   // the row's saved floats, [tiles][CellSpec::saved][W]
   const float* h_prev;  // the state the step started from [H]
   const float* dh;      // dL/dh' from the later steps [H]
   const float* dy;      // dL/dh' from this step's output [H]
   float* h_prev_copy;   // receives h_prev (kept for the weight gradient GEMM) [H]
-  float* dh_prev;       // receives the direct part of dL/dh_prev, dh' z [H]
-  float* dgx;           // receives dL/d(W x) pre-activations [3H]
-  float* dgh;           // receives dL/d(U h) pre-activations [3H]
-  float* step_dg;       // this step's copy of dgh for dh_prev += dG U [3H]
+  float* dh_prev;       // receives the direct part of dL/dh_prev (GRU: dh' z) [H]
+  float* dgx;           // receives dL/d(W x) pre-activations [G*H]
+  float* dgh;           // receives dL/d(U h) pre-activations [G*H]
+  float* step_dg;       // this step's copy of dgh for dh_prev += dG U [G*H]
 };
 
 // Hyper-parameters of one Adam / AdamW update (formulas in gru_simd.h).
@@ -74,6 +93,9 @@ struct SgdArgs {
   int32_t nesterov, maximize, first_step;
 };
 
+using StepKernel = void (*)(const StepArgs* args);
+using GateGradKernel = void (*)(const GateGradArgs* args);
+
 struct KernelTable {
   const char* name;  // "avx512", "avx2", "neon", "wasm128", "scalar"
   int32_t width;     // W: floats per vector = units per tile
@@ -82,9 +104,10 @@ struct KernelTable {
   // order; bias has tiles*G*W entries or is null.
   void (*gemm_panels)(int64_t M, int32_t K, const float* A, int64_t lda, const float* panels,
                       int32_t tiles, int32_t G, const float* bias, float* C, int64_t ldc);
-  // One step, equations of native/include/gru_simd.h.
-  void (*step_reset_after)(const StepArgs* args);
-  void (*step_reset_before)(const StepArgs* args);
+  // One GRU step, equations of native/include/gru_simd.h. A cell spec (native/core/cell.h)
+  // names the entry its driver steps with.
+  StepKernel step_reset_after;
+  StepKernel step_reset_before;
   void (*sigmoid)(const float* x, float* y, size_t n);
   void (*tanh)(const float* x, float* y, size_t n);
 
@@ -96,8 +119,10 @@ struct KernelTable {
                        const float* panels, int32_t tiles, int32_t n_valid, float* C, int64_t ldc,
                        int32_t accumulate);
 
-  // A backward step's gate math for one batch row (native/kernels/gru_backward.h).
-  void (*gate_grads)(const GateGradArgs* args);
+  // A backward step's gate math for one batch row (native/kernels/gru_backward.h), one entry
+  // per GRU variant; a cell spec names its entry.
+  GateGradKernel gate_grads_reset_after;
+  GateGradKernel gate_grads_reset_before;
 
   // Optimizers, one fused pass over n parameters (native/kernels/optim.h).
   void (*adam_update)(size_t n, float* param, const float* grad, float* m, float* v, float* vmax,

@@ -60,11 +60,11 @@ void gate_grads_case(const gru::KernelTable& k, Check& c, bool reset_after) {
         c.at("H=%d units [%d, %d) (worker %d of %d)", H, j0, j1, w, workers);
         kt::Rng rng = c.rng();
         // The saved gates: r, z in (0, 1), n in (-1, 1), hn of order 1; lanes past H poison.
-        std::vector<float> gates(static_cast<size_t>(tiles) * gru::kSavedGates * W, kt::kPoison);
+        std::vector<float> gates(static_cast<size_t>(tiles) * gru::kGruSaved * W, kt::kPoison);
         const float lo[] = {0.01f, 0.01f, -0.99f, -2.0f}, hi[] = {0.99f, 0.99f, 0.99f, 2.0f};
         for (int j = 0; j < H; ++j)
-          for (int q = 0; q < gru::kSavedGates; ++q)
-            gates[((j / W) * gru::kSavedGates + q) * W + j % W] = rng.uniform(lo[q], hi[q]);
+          for (int q = 0; q < gru::kGruSaved; ++q)
+            gates[((j / W) * gru::kGruSaved + q) * W + j % W] = rng.uniform(lo[q], hi[q]);
         std::vector<float> h(H + W, kt::kPoison), dh(H + W, kt::kPoison), dy(H + W, kt::kPoison);
         kt::fill(rng, h.data(), H, -1.0f, 1.0f);
         kt::fill(rng, dh.data(), H, -1.0f, 1.0f);
@@ -74,21 +74,21 @@ void gate_grads_case(const gru::KernelTable& k, Check& c, bool reset_after) {
         a.hidden = H;
         a.j0 = j0;
         a.j1 = j1;
-        a.reset_after = reset_after ? 1 : 0;
+        a.state_stride = H;  // one state vector (h); the value only matters to a cell with two
         a.gates = gates.data();
         a.h_prev = h.data();
         a.dh = dh.data();
         a.dy = dy.data();
         Grads out(H, W);
         out.point(a);
-        k.gate_grads(&a);
+        (reset_after ? k.gate_grads_reset_after : k.gate_grads_reset_before)(&a);
 
         // net_backward.cpp's equations, unit by unit:
         //   dh' = dh + dy; dn = dh' (1 - z), dz = dh' (h - n), dh_prev = dh' z
         //   da_n = dn (1 - n^2), da_z = dz z (1 - z), da_r = da_n hn r (1 - r)
         std::vector<Val> dprev(H), da_r(H), da_z(H), da_n(H), dgn(H);
         for (int j = 0; j < H; ++j) {
-          const float* g = &gates[(j / W) * gru::kSavedGates * W + j % W];
+          const float* g = &gates[(j / W) * gru::kGruSaved * W + j % W];
           const Val r(g[0]), z(g[W]), n(g[2 * W]), hn(g[3 * W]), one(1.0);
           const Val dhv = Val(dh[j]) + Val(dy[j]);
           const Val dn = dhv * (one - z), dz = dhv * (Val(h[j]) - n);
@@ -122,10 +122,10 @@ void gate_grads_case(const gru::KernelTable& k, Check& c, bool reset_after) {
   }
 }
 
-KT_TEST(gate_grads_ra, "gate_grads", "reset_after, worker ranges (1-3 workers)") {
+KT_TEST(gate_grads_ra, "gate_grads_reset_after", "reset_after, worker ranges (1-3 workers)") {
   gate_grads_case(k, c, true);
 }
-KT_TEST(gate_grads_rb, "gate_grads", "reset_before, worker ranges (1-3 workers)") {
+KT_TEST(gate_grads_rb, "gate_grads_reset_before", "reset_before, worker ranges (1-3 workers)") {
   gate_grads_case(k, c, false);
 }
 

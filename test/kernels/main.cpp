@@ -23,9 +23,19 @@
 namespace {
 
 // Every function pointer of KernelTable, in its order; each must have at least one test.
-const char* const kKernels[] = {
-    "gemm_panels", "step_reset_after", "step_reset_before", "sigmoid",     "tanh",  "gemm_strided",
-    "gate_grads",  "adam_update",      "sgd_update",        "sum_squares", "scale", "clamp"};
+const char* const kKernels[] = {"gemm_panels",
+                                "step_reset_after",
+                                "step_reset_before",
+                                "sigmoid",
+                                "tanh",
+                                "gemm_strided",
+                                "gate_grads_reset_after",
+                                "gate_grads_reset_before",
+                                "adam_update",
+                                "sgd_update",
+                                "sum_squares",
+                                "scale",
+                                "clamp"};
 
 // Adding a kernel to KernelTable breaks this build until its name is added to kKernels (and a
 // test to test/kernels, or the run fails): the table is its name, its width and one pointer

@@ -78,7 +78,7 @@ struct Outputs {
     h_next = kt::sentinels((p.rows + 1) * p.ldh);  // one more row: rows past `rows` stay
     rh = kt::sentinels(p.rows * p.ldh);
     z = kt::sentinels(p.rows * p.ldh);
-    save_len = static_cast<int64_t>(p.tiles) * gru::kSavedGates * p.W;
+    save_len = static_cast<int64_t>(p.tiles) * gru::kGruSaved * p.W;
     if (with_save) {
       save_rows.assign(p.rows, kt::sentinels(save_len + p.W));  // + W: nothing past the row
       for (auto& s : save_rows) save.push_back(s.data());
@@ -163,11 +163,12 @@ void run_and_check(const gru::KernelTable& k, Check& c, const Problem& p,
     a.h_prev = p.h_prev.data();
     a.h_next = o.h_next.data();
     a.xp = p.xp.data();
-    a.u = p.u.data();
-    a.u_n = p.reset_after ? nullptr : p.u_n.data();
-    a.b_hn = p.b_hn.data();
-    a.rh = o.rh.data();  // reset_after gets them too (the core passes its scratch): unused
-    a.z = o.z.data();
+    a.state_stride = static_cast<int64_t>(p.rows) * p.ldh;  // one state vector (h) for a GRU
+    a.u[0] = p.u.data();
+    a.u[1] = p.reset_after ? nullptr : p.u_n.data();
+    a.b_step = p.b_hn.data();
+    a.scratch[0] = o.rh.data();  // reset_before: r * h, then z (the core's step scratch)
+    a.scratch[1] = o.z.data();
     a.save = with_save ? o.save.data() : nullptr;
     links[w] = {&ch, static_cast<int>(w)};
     if (!p.reset_after && with_sync) {
@@ -215,7 +216,7 @@ void run_and_check(const gru::KernelTable& k, Check& c, const Problem& p,
     // save row: [tiles][kSavedGates][W] = r, z, n, and hn for reset_after.
     const float* s = o.save[r];
     for (int j = 0; j < p.H; ++j) {
-      const float* g = s + (j / p.W) * gru::kSavedGates * p.W + j % p.W;
+      const float* g = s + (j / p.W) * gru::kGruSaved * p.W + j % p.W;
       const kt::Val* refs[] = {&p.ref.r[r * p.H + j], &p.ref.z[r * p.H + j], &p.ref.n[r * p.H + j],
                                &p.ref.hn[r * p.H + j]};
       const char* names[] = {"r", "z", "n", "hn"};
