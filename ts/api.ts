@@ -44,5 +44,34 @@ export type {
   OutputMode,
   FitProgress,
 } from './model.js';
+export { sequential, Sequential, layers, tensor, ModelLayer } from './models/index.js';
+export {
+  GRULayer,
+  DenseLayer,
+  EmbeddingLayer,
+  DropoutLayer,
+  LayerNormalizationLayer,
+} from './models/index.js';
+export type {
+  SequentialArgs,
+  ModelCompileArgs,
+  ModelFitArgs,
+  History,
+  CustomCallbackArgs,
+  Logs,
+  Tensor,
+  TensorLike,
+  NestedArray,
+  DType,
+  Shape,
+  LayerArgs,
+  GRULayerArgs,
+  DenseLayerArgs,
+  EmbeddingLayerArgs,
+  DropoutLayerArgs,
+  LayerNormalizationLayerArgs,
+  LossConfig,
+  OptimizerConfig,
+} from './models/index.js';
 export { GruError } from './errors.js';
 export type { GruErrorCode } from './errors.js';

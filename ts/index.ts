@@ -9,6 +9,7 @@
  *
  * Training: layers (GRU, Dense, Embedding, Dropout) with forward({ train: true }) / backward(),
  * losses, optimizers (Adam, AdamW, SGD), lr schedules, and SequenceModel wiring them together.
+ * Keras-style models over them: sequential({ layers: [layers.gru(...), ...] }), compile, fit.
  *
  * This is the Node entry: it adds the native backend and fs access for the wasm modules
  * (platform-node.ts) to the API. Browsers and bundlers get index.browser.ts (the package's

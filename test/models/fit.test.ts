@@ -1,0 +1,283 @@
+/**
+ * model.fit()'s loop, on every backend: the seeded shuffle is reproducible (and shuffles),
+ * validation (split and data), initialEpoch, callbacks and stopTraining, verbose output, and
+ * bad input (y against x, compile missing, unknown or pending names) as GruErrors with a code.
+ */
+import assert from 'node:assert/strict';
+import type { Backend } from '../../ts/backends/backend.js';
+import { layers, sequential, tensor, type Sequential } from '../../ts/index.js';
+import { forEachBackend } from '../backends.js';
+import { assertThrowsCode, rng, uniform } from '../util.js';
+
+const [N, T, F] = [24, 4, 2];
+const x = tensor(uniform(N * T * F, -1, 1, rng(61)), [N, T, F]);
+const y = tensor(uniform(N, -1, 1, rng(62)), [N, 1]);
+
+function regression(backend: Backend, seed = 63): Sequential {
+  const model = sequential({
+    seed,
+    backend,
+    layers: [layers.gru({ units: 5, inputShape: [T, F] }), layers.dense({ units: 1 })],
+  });
+  model.compile({ optimizer: { name: 'adam', learningRate: 0.01 }, loss: 'mse' });
+  return model;
+}
+
+function params(model: Sequential): Float32Array[] {
+  return model.layers.flatMap((l) =>
+    l.trainables().flatMap((t) => t.parameterNames().map((n) => t.getParameter(n))),
+  );
+}
+
+async function rejectsCode(p: Promise<unknown>, code: string, mentions: string[] = []) {
+  await assert.rejects(p, (e: Error & { code?: string }) => {
+    assert.equal(e.code, code, e.message);
+    for (const m of mentions) assert.ok(e.message.includes(m), `"${m}" in ${e.message}`);
+    return true;
+  });
+}
+
+/** Runs fn with console.log and process.stdout (isTTY, write) replaced; returns what they got. */
+async function captured(tty: boolean, fn: () => Promise<unknown>) {
+  const logged: string[] = [];
+  const written: string[] = [];
+  const { log } = console;
+  const write = process.stdout.write;
+  const had = Object.getOwnPropertyDescriptor(process.stdout, 'isTTY');
+  console.log = (...a: unknown[]) => void logged.push(a.join(' '));
+  process.stdout.write = ((s: string) => written.push(s) > 0) as typeof write;
+  Object.defineProperty(process.stdout, 'isTTY', { value: tty, configurable: true });
+  try {
+    await fn();
+  } finally {
+    console.log = log;
+    process.stdout.write = write;
+    if (had) Object.defineProperty(process.stdout, 'isTTY', had);
+    else delete (process.stdout as { isTTY?: boolean }).isTTY;
+  }
+  return { logged, written };
+}
+
+forEachBackend('models: fit', (backend) => {
+  it('the seeded shuffle is reproducible, and shuffles', async () => {
+    const run = async (options: object, seed = 63) => {
+      const model = regression(backend, seed);
+      try {
+        const h = await model.fit(x, y, { epochs: 3, batchSize: 5, verbose: 0, ...options });
+        return { loss: h.history.loss, params: params(model) };
+      } finally {
+        model.dispose();
+      }
+    };
+    const a = await run({});
+    const b = await run({});
+    assert.deepEqual(b, a);
+    assert.notDeepEqual((await run({ shuffle: false })).loss, a.loss);
+    assert.deepEqual(await run({ seed: 9 }), await run({ seed: 9 })); // fit's own seed
+    assert.notDeepEqual((await run({ seed: 9 })).loss, a.loss);
+  });
+
+  it('validationSplit holds out the last samples (val_loss = evaluate on them); validationData; initialEpoch', async () => {
+    const model = regression(backend);
+    try {
+      const h = await model.fit(x, y, {
+        epochs: 4,
+        initialEpoch: 2,
+        validationSplit: 0.25,
+        batchSize: 6,
+        verbose: 0,
+      });
+      assert.deepEqual(h.epoch, [2, 3]);
+      assert.equal(h.history.loss.length, 2);
+      const tail = (t: typeof x, rows: number) =>
+        tensor(t.data.slice(18 * rows), [6, ...t.shape.slice(1)]);
+      assert.equal(
+        h.history.val_loss![1],
+        model.evaluate(tail(x, T * F), tail(y, 1), { batchSize: 6 }),
+      );
+      const v = await model.fit(x, y, { validationData: [x, y], verbose: 0 });
+      assert.equal(v.history.val_loss![0], model.evaluate(x, y));
+      await rejectsCode(model.fit(x, y, { validationSplit: 0.99 }), 'ERR_GRU_ARG', [
+        'leaves no training samples',
+      ]);
+      await rejectsCode(model.fit(x, y, { validationData: [x] as never }), 'ERR_GRU_ARG', [
+        '[x, y]',
+      ]);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('callbacks are called in order and awaited, with the running loss; stopTraining stops after the batch', async () => {
+    const model = regression(backend);
+    try {
+      const calls: string[] = [];
+      const h = await model.fit(x, y, {
+        epochs: 2,
+        batchSize: 10,
+        verbose: 0,
+        callbacks: [
+          {
+            onTrainBegin: () => void calls.push('train'),
+            onEpochBegin: (e) => void calls.push(`epoch ${e}`),
+            onBatchEnd: async (b, logs) => {
+              await new Promise((r) => setTimeout(r, 1));
+              calls.push(`batch ${b} size ${logs!.size}`);
+            },
+            onEpochEnd: (e, logs) => void calls.push(`end ${e} ${logs!.loss}`),
+            onTrainEnd: () => void calls.push('done'),
+          },
+        ],
+      });
+      const [l0, l1] = h.history.loss;
+      assert.deepEqual(calls, [
+        'train',
+        'epoch 0',
+        'batch 0 size 10',
+        'batch 1 size 10',
+        'batch 2 size 4',
+        `end 0 ${l0}`,
+        'epoch 1',
+        'batch 0 size 10',
+        'batch 1 size 10',
+        'batch 2 size 4',
+        `end 1 ${l1}`,
+        'done',
+      ]);
+      let batchesRun = 0;
+      const stopped = await model.fit(x, y, {
+        epochs: 5,
+        batchSize: 10,
+        verbose: 0,
+        callbacks: { onBatchEnd: () => void (++batchesRun === 2 && (model.stopTraining = true)) },
+      });
+      assert.equal(batchesRun, 2);
+      assert.deepEqual(stopped.epoch, [0]);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('verbose 2 prints one line per epoch; verbose 1 draws a bar only on a terminal; verbose 0 nothing', async () => {
+    const model = regression(backend);
+    try {
+      const two = await captured(false, () =>
+        model.fit(x, y, { epochs: 3, verbose: 2, validationData: [x, y] }),
+      );
+      assert.equal(two.logged.length, 3);
+      assert.match(
+        two.logged[2]!,
+        /^Epoch 3\/3 - 1\/1 - \d+s \d+ms\/step - loss: \d\.\d{4} - val_loss: \d\.\d{4}$/,
+      );
+      const quiet = await captured(false, () => model.fit(x, y, { epochs: 2 }));
+      assert.deepEqual(quiet, { logged: [], written: [] });
+      const tty = await captured(true, () => model.fit(x, y, { epochs: 2, verbose: 1 }));
+      assert.equal(tty.logged.length, 0);
+      const text = tty.written.join('');
+      assert.match(text, /Epoch 1\/2\n/);
+      assert.match(text, /\r1\/1 \[=+\] - \d+s \d+ms\/step - loss: \d\.\d{4}\n/);
+      assert.deepEqual(await captured(true, () => model.fit(x, y, { verbose: 0 })), {
+        logged: [],
+        written: [],
+      });
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('bad input: each a GruError with a code naming what is wrong', async () => {
+    const model = regression(backend);
+    const fresh = sequential({ backend, layers: [layers.dense({ units: 1, inputShape: [3] })] });
+    try {
+      await rejectsCode(
+        model.fit(x, tensor(new Float32Array(N - 1), [N - 1, 1])),
+        'ERR_GRU_SHAPE',
+        ['y must have one sample per sample of x', 'x has 24', 'y has 23'],
+      );
+      await rejectsCode(model.fit(x, tensor(new Float32Array(2 * N), [N, 2])), 'ERR_GRU_SHAPE', [
+        '(None, 1)',
+        '(None, 2)',
+      ]);
+      await rejectsCode(fresh.fit([[1, 2, 3]], [[1]]), 'ERR_GRU_STATE', ['compile()']);
+      assertThrowsCode(() => fresh.evaluate([[1, 2, 3]], [[1]]), 'ERR_GRU_STATE', ['compile()']);
+      assertThrowsCode(
+        () => fresh.compile({ optimizer: 'adam', loss: 'bogusLoss' }),
+        'ERR_GRU_ARG',
+        [
+          "unknown loss 'bogusLoss'",
+          "'sparseCategoricalCrossentropy', 'binaryCrossentropy', 'meanSquaredError'",
+        ],
+      );
+      assertThrowsCode(() => fresh.compile({ optimizer: 'adam', loss: 'huber' }), 'ERR_GRU_ARG', [
+        "loss 'huber' is not available yet",
+        'core loss',
+      ]);
+      assertThrowsCode(
+        () => fresh.compile({ optimizer: 'adam', loss: 'binaryCrossentropy' }),
+        'ERR_GRU_ARG',
+        ['on probabilities', "activation 'sigmoid'", 'fromLogits: true'],
+      );
+      assertThrowsCode(
+        () => fresh.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' }),
+        'ERR_GRU_ARG',
+        ['fromLogits: true'],
+      );
+      assertThrowsCode(
+        () => fresh.compile({ optimizer: 'adam', loss: 'mse', metrics: ['accuracy'] }),
+        'ERR_GRU_ARG',
+        ["metric 'accuracy' is not available yet", 'core metrics'],
+      );
+      assertThrowsCode(
+        () => fresh.compile({ optimizer: 'adam', loss: 'mse', metrics: ['f1'] }),
+        'ERR_GRU_ARG',
+        ["unknown metric 'f1'"],
+      );
+      assertThrowsCode(() => fresh.compile({ optimizer: 'rmsprop', loss: 'mse' }), 'ERR_GRU_ARG', [
+        'core RMSprop',
+      ]);
+      assertThrowsCode(() => fresh.compile({ optimizer: 'nadam', loss: 'mse' }), 'ERR_GRU_ARG', [
+        "unknown optimizer 'nadam'",
+        "'adam', 'adamw', 'sgd'",
+      ]);
+      assertThrowsCode(
+        () => fresh.compile({ optimizer: { name: 'sgd', weightDecay: 0.1 }, loss: 'mse' }),
+        'ERR_GRU_ARG',
+        ['decoupled'],
+      );
+      assertThrowsCode(
+        () => fresh.compile({ optimizer: { name: 'adam', learningRate: -1 }, loss: 'mse' }),
+        'ERR_GRU_ARG',
+        ['learningRate'],
+      );
+      assertThrowsCode(
+        () => fresh.compile({ optimizer: { name: 'adam', clipnorm: 1 }, loss: 'mse' }),
+        'ERR_GRU_ARG',
+        ['clipnorm'],
+      );
+      const labels = sequential({ backend, layers: [layers.dense({ units: 3, inputShape: [2] })] });
+      labels.compile({
+        optimizer: 'sgd',
+        loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true },
+      });
+      await rejectsCode(labels.fit([[0, 1]], tensor(new Float32Array([1]), [1])), 'ERR_GRU_TYPE', [
+        'int32',
+      ]);
+      await rejectsCode(labels.fit([[0, 1]], tensor(new Int32Array([3]), [1])), 'ERR_GRU_RANGE');
+      assert.equal((await labels.trainOnBatch([[0, 1]], [2])) > 0, true);
+      labels.dispose();
+      await rejectsCode(model.fit(x, y, { classWeight: {} } as never), 'ERR_GRU_ARG', [
+        'classWeight is not available yet',
+      ]);
+      await rejectsCode(model.fit(x, y, { epoch: 3 } as never), 'ERR_GRU_ARG', [
+        'unknown option "epoch"',
+      ]);
+      const running = model.fit(x, y, { epochs: 2, verbose: 0, batchSize: 4 });
+      await rejectsCode(model.fit(x, y, { verbose: 0 }), 'ERR_GRU_BUSY');
+      assertThrowsCode(() => model.dispose(), 'ERR_GRU_BUSY', ['stopTraining']);
+      await running;
+    } finally {
+      model.dispose();
+      fresh.dispose();
+    }
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * layers.dense: Keras's Dense over the core Dense, on the last axis: [batch, in] -> [batch,
+ * units], and on 3-D input per step, [batch, steps, in] -> [batch, steps, units] (the rows are
+ * batch x steps; nothing is copied). Parameters in * units + units, as Keras.
+ *
+ * The activation is resolved by name in names.ts. forward() returns the raw output (before the
+ * activation): the model applies the last layer's activation in predict (in the core) and fuses
+ * it into the loss in training; other activations wait for the core Dense activation option.
+ */
+import { Dense } from '../dense.js';
+import { GruError } from '../errors.js';
+import type { Layer } from '../layer.js';
+import * as check from '../validate.js';
+import { ModelLayer, type BuildContext, type LayerArgs, type PendingOptions } from './layer.js';
+import { resolveActivation } from './names.js';
+import type { Shape, Tensor } from './tensor.js';
+
+export interface DenseLayerArgs extends LayerArgs {
+  /** Output features. */
+  units: number;
+  /** By name (default 'linear'); see names.ts for what is available now. */
+  activation?: string;
+  /** Learnable bias (default true). */
+  useBias?: boolean;
+  /** tfjs's shorthand for inputShape: [inputDim]. */
+  inputDim?: number;
+}
+
+const INIT = "the core initialises as PyTorch does; Keras's initializers are not available yet";
+const PENDING: PendingOptions = {
+  kernelInitializer: { allowed: [], why: INIT },
+  biasInitializer: { allowed: [], why: INIT },
+  kernelRegularizer: { allowed: [], why: 'regularizers come later' },
+  biasRegularizer: { allowed: [], why: 'regularizers come later' },
+};
+
+export class DenseLayer extends ModelLayer {
+  readonly className = 'Dense';
+  protected readonly prefix = 'dense';
+  readonly units: number;
+  readonly useBias: boolean;
+  readonly #activation: string;
+  #dense: Dense | null = null;
+
+  constructor(args: DenseLayerArgs) {
+    const o = check.options('layers.dense options', args);
+    const { inputDim, ...rest } = o;
+    if (inputDim !== undefined && rest.inputShape !== undefined) {
+      throw new GruError(
+        'ERR_GRU_ARG',
+        'layers.dense options: give inputDim or inputShape, not both',
+      );
+    }
+    const shaped = inputDim === undefined ? rest : { ...rest, inputShape: [inputDim] };
+    super('layers.dense options', shaped, ['units', 'activation', 'useBias'], PENDING);
+    this.units = check.positiveInt('units', o.units);
+    this.useBias = check.boolean('useBias', o.useBias, true);
+    this.#activation = resolveActivation(o.activation).name;
+  }
+
+  override get activation(): string {
+    return this.#activation;
+  }
+
+  /** The core Dense (built). */
+  get core(): Dense {
+    if (this.#dense === null) throw new GruError('ERR_GRU_STATE', `${this.name} is not built`);
+    return this.#dense;
+  }
+
+  protected build(input: Shape, ctx: BuildContext): Shape {
+    const features = input[input.length - 1];
+    this.expect(
+      input.length <= 2 && typeof features === 'number',
+      '(None, features) or (None, steps, features), with a known number of features',
+      input,
+    );
+    this.#dense = new Dense({
+      inFeatures: features as number,
+      outFeatures: this.units,
+      bias: this.useBias,
+      seed: ctx.seed,
+      backend: ctx.backend,
+    });
+    return [...input.slice(0, -1), this.units];
+  }
+
+  forward(x: Tensor, train: boolean): Tensor {
+    const y = this.core.forward(x.data as Float32Array, { train });
+    return { data: y, shape: [...x.shape.slice(0, -1), this.units] };
+  }
+
+  backward(dy: Float32Array, _inputGrad: boolean): Float32Array | null {
+    return this.core.backward(dy);
+  }
+
+  trainables(): Layer[] {
+    return this.#dense ? [this.#dense] : [];
+  }
+
+  protected _release(): void {
+    this.#dense = null;
+  }
+}

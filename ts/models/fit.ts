@@ -1,0 +1,221 @@
+/**
+ * model.fit(): Keras 3's loop over epochs and batches, with tfjs's option and callback names.
+ * Each batch is one core training step (Sequential._trainStep); this file only orders samples
+ * (a seeded shuffle per epoch), splits off validation samples, calls the callbacks, keeps the
+ * History and prints progress. The loss of an epoch is the mean of its batch losses weighted by
+ * batch size, as Keras 3's loss tracker (and the logs of onBatchEnd carry that running mean).
+ *
+ * fit() is async, as tfjs's: between batches it yields to the event loop (every 25 ms), so
+ * timers and I/O run; each batch itself runs synchronously.
+ */
+import { deriveSeed } from '../dropout.js';
+import { GruError } from '../errors.js';
+import * as check from '../validate.js';
+import { batches, batchSizeOption, gatherRows, permutation, sliceRows } from './data.js';
+import { progress } from './progress.js';
+import type { Tensor, TensorLike } from './tensor.js';
+
+export type Logs = Record<string, number>;
+
+/** tfjs's CustomCallbackArgs; each may return a promise, which fit() awaits. */
+export interface CustomCallbackArgs {
+  onTrainBegin?: (logs?: Logs) => void | Promise<void>;
+  onTrainEnd?: (logs?: Logs) => void | Promise<void>;
+  onEpochBegin?: (epoch: number, logs?: Logs) => void | Promise<void>;
+  /** logs: loss (and val_loss) of the epoch. */
+  onEpochEnd?: (epoch: number, logs?: Logs) => void | Promise<void>;
+  onBatchBegin?: (batch: number, logs?: Logs) => void | Promise<void>;
+  /** logs: batch, size, and loss, the mean over the epoch so far (Keras 3's). */
+  onBatchEnd?: (batch: number, logs?: Logs) => void | Promise<void>;
+}
+
+export interface ModelFitArgs {
+  /** Last epoch (exclusive), counted from 0 (default 1). */
+  epochs?: number;
+  /** Samples per step (default 32); the last batch of an epoch may be smaller. */
+  batchSize?: number;
+  /** Reorder the training samples every epoch, seeded (default true). */
+  shuffle?: boolean;
+  /** Seed of the shuffles; default: derived from the model's seed and the count of fit() calls. */
+  seed?: number;
+  /** Fraction of samples, taken from the end before shuffling, to evaluate on after each epoch. */
+  validationSplit?: number;
+  /** [x, y] to evaluate on after each epoch (wins over validationSplit). */
+  validationData?: [TensorLike, TensorLike];
+  /** First epoch to run (to resume a run; default 0). */
+  initialEpoch?: number;
+  /** 0 silent, 1 a progress bar when stdout is a terminal (default), 2 one line per epoch. */
+  verbose?: 0 | 1 | 2;
+  callbacks?: CustomCallbackArgs | CustomCallbackArgs[];
+}
+
+/** What fit() resolves to: the epochs run and each one's logs. */
+export interface History {
+  epoch: number[];
+  history: { loss: number[]; val_loss?: number[] } & Record<string, number[]>;
+}
+
+/** What fit() needs of the model (Sequential). */
+export interface FitTarget {
+  stopTraining: boolean;
+  _prepare(x: unknown, y: unknown, xName: string, yName: string): { x: Tensor; y: Tensor };
+  _trainStep(x: Tensor, y: Tensor): number;
+  _evaluate(x: Tensor, y: Tensor, batchSize: number): number;
+  _beginFit(): number;
+  _endFit(): void;
+}
+
+const FIT_KEYS = [
+  'epochs',
+  'batchSize',
+  'shuffle',
+  'seed',
+  'validationSplit',
+  'validationData',
+  'initialEpoch',
+  'verbose',
+  'callbacks',
+];
+const FIT_LATER = [
+  'classWeight',
+  'sampleWeight',
+  'stepsPerEpoch',
+  'validationSteps',
+  'validationFreq',
+  'validationBatchSize',
+  'yieldEvery',
+];
+const CALLBACK_KEYS: readonly (keyof CustomCallbackArgs)[] = [
+  'onTrainBegin',
+  'onTrainEnd',
+  'onEpochBegin',
+  'onEpochEnd',
+  'onBatchBegin',
+  'onBatchEnd',
+];
+
+function callbacksOption(value: unknown): CustomCallbackArgs[] {
+  if (value === undefined) return [];
+  const list = Array.isArray(value) ? value : [value];
+  return list.map((c, i) => {
+    const o = check.options(`callbacks[${i}]`, c);
+    check.knownKeys(`callbacks[${i}]`, o, CALLBACK_KEYS);
+    for (const [k, f] of Object.entries(o)) {
+      if (typeof f !== 'function')
+        throw new GruError(
+          'ERR_GRU_ARG',
+          `callbacks[${i}].${k} must be a function, got ${check.describe(f)}`,
+        );
+    }
+    return o as CustomCallbackArgs;
+  });
+}
+
+/** Lets timers and I/O run between batches, at most every 25 ms. */
+function yielder(): () => Promise<void> {
+  let last = performance.now();
+  const g = globalThis as { setImmediate?: (f: () => void) => void };
+  const next = (): Promise<void> =>
+    new Promise((resolve) => (g.setImmediate ? g.setImmediate(resolve) : setTimeout(resolve, 0)));
+  return async () => {
+    if (performance.now() - last < 25) return;
+    await next();
+    last = performance.now();
+  };
+}
+
+export async function runFit(
+  model: FitTarget,
+  xValue: TensorLike,
+  yValue: TensorLike,
+  args: ModelFitArgs,
+): Promise<History> {
+  const o = check.options('fit options', args);
+  const later = Object.keys(o).find((k) => FIT_LATER.includes(k));
+  if (later !== undefined)
+    throw new GruError('ERR_GRU_ARG', `fit option ${later} is not available yet`);
+  check.knownKeys('fit options', o, FIT_KEYS);
+  const epochs = o.epochs === undefined ? 1 : check.positiveInt('epochs', o.epochs, 2 ** 31 - 1);
+  const initialEpoch =
+    o.initialEpoch === undefined ? 0 : check.uint32('initialEpoch', o.initialEpoch);
+  const batchSize = batchSizeOption(o.batchSize);
+  const shuffle = check.boolean('shuffle', o.shuffle, true);
+  const verbose = o.verbose === undefined ? 1 : o.verbose;
+  if (verbose !== 0 && verbose !== 1 && verbose !== 2)
+    throw new GruError('ERR_GRU_ARG', `verbose must be 0, 1 or 2, got ${check.describe(verbose)}`);
+  const callbacks = callbacksOption(o.callbacks);
+  const split =
+    o.validationSplit === undefined
+      ? 0
+      : check.finiteNumber('validationSplit', o.validationSplit, { min: 0, max: 1, maxOpen: true });
+
+  let { x, y } = model._prepare(xValue, yValue, 'x', 'y');
+  let val: { x: Tensor; y: Tensor } | null = null;
+  if (o.validationData !== undefined) {
+    const v = o.validationData;
+    if (!Array.isArray(v) || v.length !== 2) {
+      throw new GruError('ERR_GRU_ARG', `validationData must be [x, y], got ${check.describe(v)}`);
+    }
+    val = model._prepare(v[0], v[1], 'validationData[0]', 'validationData[1]');
+  } else if (split > 0) {
+    // Keras: the last samples, before any shuffling.
+    const n = x.shape[0]!;
+    const at = Math.floor(n * (1 - split));
+    if (at === 0 || at === n) {
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `validationSplit ${split} of ${n} samples leaves ${at === 0 ? 'no training' : 'no validation'} samples`,
+      );
+    }
+    val = { x: sliceRows(x, at, n), y: sliceRows(y, at, n) };
+    [x, y] = [sliceRows(x, 0, at), sliceRows(y, 0, at)];
+  }
+
+  const seed0 = model._beginFit();
+  const seed = o.seed === undefined ? seed0 : check.uint32('seed', o.seed);
+  const history: History = { epoch: [], history: { loss: [] } };
+  if (val) history.history.val_loss = [];
+  const bar = progress(verbose);
+  const pause = yielder();
+  const call = async <K extends keyof CustomCallbackArgs>(
+    k: K,
+    ...a: Parameters<NonNullable<CustomCallbackArgs[K]>>
+  ): Promise<void> => {
+    for (const c of callbacks) await (c[k] as ((...b: typeof a) => unknown) | undefined)?.(...a);
+  };
+  try {
+    const n = x.shape[0]!;
+    const steps = batches(n, batchSize);
+    await call('onTrainBegin', {});
+    for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
+      await call('onEpochBegin', epoch, {});
+      bar.epochBegin(epoch, epochs, steps.length);
+      const order = shuffle ? permutation(n, deriveSeed(seed, epoch)) : null;
+      let sum = 0;
+      let seen = 0;
+      for (let b = 0; b < steps.length && !model.stopTraining; b++) {
+        const [start, end] = steps[b]!;
+        await call('onBatchBegin', b, { batch: b, size: end - start });
+        const xb = order ? gatherRows(x, order, start, end) : sliceRows(x, start, end);
+        const yb = order ? gatherRows(y, order, start, end) : sliceRows(y, start, end);
+        sum += model._trainStep(xb, yb) * (end - start);
+        seen += end - start;
+        const logs = { batch: b, size: end - start, loss: sum / seen };
+        bar.batchEnd(b, logs);
+        await call('onBatchEnd', b, logs);
+        await pause();
+      }
+      if (seen === 0) break; // stopped before any batch of this epoch
+      const logs: Logs = { loss: sum / seen };
+      if (val) logs.val_loss = model._evaluate(val.x, val.y, batchSize);
+      history.epoch.push(epoch);
+      for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
+      bar.epochEnd(logs);
+      await call('onEpochEnd', epoch, logs);
+    }
+    await call('onTrainEnd', {});
+  } finally {
+    model._endFit();
+  }
+  return history;
+}

@@ -1,0 +1,25 @@
+/**
+ * The model API (Keras-style, in tfjs's shape): sequential(), the layers namespace, tensor().
+ * The PyTorch-style classes of ts/ (GRU, Dense, Adam, ...) are the level below it.
+ */
+import * as layers from './layers.js';
+
+export { layers };
+export { Sequential, sequential } from './sequential.js';
+export type { SequentialArgs, ModelCompileArgs } from './sequential.js';
+export type { ModelFitArgs, History, CustomCallbackArgs, Logs } from './fit.js';
+export { tensor } from './tensor.js';
+export type { Tensor, TensorLike, NestedArray, DType, Shape } from './tensor.js';
+export { ModelLayer } from './layer.js';
+export type { LayerArgs } from './layer.js';
+export { GRULayer } from './gru.js';
+export type { GRULayerArgs } from './gru.js';
+export { DenseLayer } from './dense.js';
+export type { DenseLayerArgs } from './dense.js';
+export { EmbeddingLayer } from './embedding.js';
+export type { EmbeddingLayerArgs } from './embedding.js';
+export { DropoutLayer } from './dropout.js';
+export type { DropoutLayerArgs } from './dropout.js';
+export { LayerNormalizationLayer } from './layer-normalization.js';
+export type { LayerNormalizationLayerArgs } from './layer-normalization.js';
+export type { LossConfig, OptimizerConfig } from './names.js';

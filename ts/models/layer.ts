@@ -1,0 +1,206 @@
+/**
+ * What every layer of the model API shares (ModelLayer): its name, its optional input shape,
+ * building from the previous layer's output shape (when its core objects are made), and the
+ * parameter count. A subclass holds its options and its core layer(s) from ts/ (GRU, Dense,
+ * Embedding, LayerNorm, Dropout), whose forward and backward compute everything; it only
+ * reshapes (batch first, as Keras) and moves rows.
+ */
+import type { Backend } from '../backends/backend.js';
+import { GruError } from '../errors.js';
+import type { Layer } from '../layer.js';
+import * as check from '../validate.js';
+import { formatShape, sizeOf, type Shape, type Tensor } from './tensor.js';
+
+/** What a layer is built with: the model's backend and a seed of its own. */
+export interface BuildContext {
+  backend: Backend;
+  seed: number;
+}
+
+/** Options every layer takes (tfjs's names). */
+export interface LayerArgs {
+  /** Unique in its model; default: the prefix, numbered from the second on (dense, dense_1, ...). */
+  name?: string;
+  /** Shape of one sample, without the batch (first layer only): [steps, features]; null: any. */
+  inputShape?: Shape;
+}
+
+const LAYER_KEYS = ['name', 'inputShape'] as const;
+
+/**
+ * Keras options with no counterpart yet: each is refused unless it has its default value
+ * (listed first in `allowed`), with the reason.
+ */
+export type PendingOptions = Record<string, { allowed: readonly unknown[]; why: string }>;
+
+export abstract class ModelLayer {
+  /** Keras's class name, shown by summary(): 'GRU', 'Dense', ... */
+  abstract readonly className: string;
+  /** The prefix of automatic names: 'gru' gives gru, gru_1, gru_2, ... */
+  protected abstract readonly prefix: string;
+  readonly inputShape: Shape | undefined;
+  readonly #givenName: string | undefined;
+  #name: string | undefined;
+  #shapes: { input: Shape; output: Shape } | null = null;
+  /** @internal The model this layer was added to (a layer belongs to one model). */
+  _owner: object | null = null;
+
+  /**
+   * Validates the options common to every layer and the layer's own keys; `what` names the
+   * layer in messages ("layers.gru options").
+   */
+  protected constructor(
+    what: string,
+    o: Record<string, unknown>,
+    keys: readonly string[],
+    pending: PendingOptions = {},
+  ) {
+    for (const [k, { allowed, why }] of Object.entries(pending)) {
+      if (o[k] !== undefined && !allowed.includes(o[k])) {
+        throw new GruError(
+          'ERR_GRU_ARG',
+          `${what}: ${k} ${check.describe(o[k])} is not available yet (${why}); leave it out${allowed.length > 0 ? ` or pass ${check.describe(allowed[0])}` : ''}`,
+        );
+      }
+    }
+    check.knownKeys(what, o, [...LAYER_KEYS, ...keys, ...Object.keys(pending)]);
+    if (o.name !== undefined && (typeof o.name !== 'string' || !/^[^/]+$/.test(o.name))) {
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `${what}: name must be a non-empty string without '/', got ${check.describe(o.name)}`,
+      );
+    }
+    this.#givenName = o.name as string | undefined;
+    this.inputShape = o.inputShape === undefined ? undefined : shapeOption(what, o.inputShape);
+  }
+
+  /** The name given, else the one its model assigned (the prefix until it is added to one). */
+  get name(): string {
+    return this.#givenName ?? this.#name ?? this.prefix;
+  }
+
+  /** @internal The name given, or undefined for the model to choose one. */
+  _nameFrom(taken: ReadonlySet<string>): string {
+    if (this.#givenName !== undefined) return this.#givenName;
+    let name = this.prefix;
+    for (let i = 1; taken.has(name); i++) name = `${this.prefix}_${i}`;
+    this.#name = name;
+    return name;
+  }
+
+  get built(): boolean {
+    return this.#shapes !== null;
+  }
+
+  /** Shape of one output sample, without the batch. ERR_GRU_STATE until built. */
+  get outputShape(): Shape {
+    if (this.#shapes === null)
+      throw new GruError('ERR_GRU_STATE', `${this.name} has not been built yet`);
+    return [...this.#shapes.output];
+  }
+
+  /** @internal Makes the core objects for this per-sample input shape; returns the output's. */
+  _build(input: Shape, ctx: BuildContext): Shape {
+    const output = this.build(input, ctx);
+    this.#shapes = { input: [...input], output };
+    return output;
+  }
+
+  protected abstract build(input: Shape, ctx: BuildContext): Shape;
+
+  /** x [batch, ...input] -> [batch, ...output]. train: keep what backward() needs. */
+  abstract forward(x: Tensor, train: boolean): Tensor;
+
+  /**
+   * d loss / d output of the last training forward -> d loss / d input, adding into the
+   * parameter gradients; null when inputGrad is false (the first layer) or the input is ids.
+   */
+  abstract backward(dy: Float32Array, inputGrad: boolean): Float32Array | null;
+
+  /** The core layers holding its parameters, for the optimizer. */
+  trainables(): Layer[] {
+    return [];
+  }
+
+  /** Parameters as Keras counts them. */
+  countParams(): number {
+    let n = 0;
+    for (const t of this.trainables())
+      for (const p of t.parameterNames()) n += sizeOf(t.parameterShape(p));
+    return n;
+  }
+
+  /** @internal After every optimizer step: keeps what Keras does not have at its fixed value. */
+  _afterStep(): void {}
+
+  /** The activation applied to its output ('linear' but for Dense). */
+  get activation(): string {
+    return 'linear';
+  }
+
+  /** Takes integer ids (Embedding): then it must be the first layer. */
+  get takesIds(): boolean {
+    return false;
+  }
+
+  /** Frees its core objects; it is unbuilt again. */
+  dispose(): void {
+    for (const t of this.trainables()) t.dispose();
+    this._release();
+    this.#shapes = null;
+  }
+
+  /** Drops the references to the core objects. */
+  protected abstract _release(): void;
+
+  /** ERR_GRU_SHAPE naming this layer unless ok. */
+  protected expect(ok: boolean, expected: string, got: Shape): void {
+    if (!ok) {
+      throw new GruError(
+        'ERR_GRU_SHAPE',
+        `${this.name} expects input of shape ${expected}, got ${formatShape([null, ...got])}`,
+      );
+    }
+  }
+}
+
+/** A per-sample shape option: positive integers, null for a free dimension. */
+export function shapeOption(what: string, value: unknown): Shape {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `${what}: inputShape must be a non-empty array of positive integers (null for any), without the batch, got ${check.describe(value)}`,
+    );
+  }
+  return value.map((d, i) => (d === null ? null : check.positiveInt(`inputShape[${i}]`, d)));
+}
+
+/** @internal Refuses a layer that cannot follow `previous` with input `shape` in a Sequential model. */
+export function checkPlace(
+  layer: ModelLayer,
+  previous: ModelLayer | undefined,
+  shape: Shape,
+): void {
+  if (layer.takesIds && previous) {
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `${layer.name} takes integer ids, so it must be the first layer; it follows ${previous.name}`,
+    );
+  }
+  const given = layer.inputShape;
+  if (
+    given &&
+    (given.length !== shape.length || given.some((d, j) => d !== null && d !== shape[j]))
+  ) {
+    throw new GruError(
+      'ERR_GRU_SHAPE',
+      `${layer.name} expects input of shape ${formatShape([null, ...given])}, got ${formatShape([null, ...shape])}`,
+    );
+  }
+  if (previous && previous.activation !== 'linear') {
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `${previous.name}: activation '${previous.activation}' is available only on the last layer for now (the core has no backward of it alone yet)`,
+    );
+  }
+}

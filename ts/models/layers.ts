@@ -1,0 +1,43 @@
+/**
+ * The `layers` namespace: tfjs's factory names (tf.layers.gru({ units }) -> layers.gru({ units })),
+ * each making a layer of the model API that builds its core layer(s) when the model is built.
+ *
+ * Not here yet: globalAveragePooling1d / globalMaxPooling1d (a reduction over steps would be a
+ * per-element JavaScript loop; it waits for a core pooling op), batchNormalization,
+ * bidirectional, activation, masking.
+ */
+import { DenseLayer, type DenseLayerArgs } from './dense.js';
+import { DropoutLayer, type DropoutLayerArgs } from './dropout.js';
+import { EmbeddingLayer, type EmbeddingLayerArgs } from './embedding.js';
+import { GRULayer, type GRULayerArgs } from './gru.js';
+import {
+  LayerNormalizationLayer,
+  type LayerNormalizationLayerArgs,
+} from './layer-normalization.js';
+
+/** Keras's GRU: [batch, steps, features] -> [batch, units] (or every step with returnSequences). */
+export function gru(args: GRULayerArgs): GRULayer {
+  return new GRULayer(args);
+}
+
+/** Keras's Dense on the last axis, on 2-D and 3-D input. */
+export function dense(args: DenseLayerArgs): DenseLayer {
+  return new DenseLayer(args);
+}
+
+/** Keras's Embedding: integer ids [batch, length] -> [batch, length, outputDim]. */
+export function embedding(args: EmbeddingLayerArgs): EmbeddingLayer {
+  return new EmbeddingLayer(args);
+}
+
+/** Keras's Dropout, active in training only. */
+export function dropout(args: DropoutLayerArgs): DropoutLayer {
+  return new DropoutLayer(args);
+}
+
+/** Keras's LayerNormalization over the last axis. */
+export function layerNormalization(
+  args: LayerNormalizationLayerArgs = {},
+): LayerNormalizationLayer {
+  return new LayerNormalizationLayer(args);
+}
