@@ -4,14 +4,19 @@
  * core would refuse later, and (native, every ISA) denormals flushed to zero. The bodies live
  * in test/suites/ and never name a backend, except the denormal suite, native only.
  */
+import { hostileArgSuite } from './suites/hostile-args.js';
+import { float32ArgSuite, loaderSuite } from './suites/silent-acceptance.js';
 import { denormalSuite } from './suites/denormals.js';
 import { forEachBackend, forEachIsa } from './backends.js';
 
 describe('gru-simd reliability', () => {
   forEachBackend('backend', (backend) => {
+    describe('hostile arguments: GruErrors', () => hostileArgSuite(backend));
+    describe('numbers and options the core would refuse later', () => float32ArgSuite(backend));
     if (backend.name === 'native') {
       describe('denormals flushed to zero (native)', () =>
         forEachIsa(backend, (isa) => denormalSuite(backend, isa)));
     }
   });
+  describe('loader', () => loaderSuite());
 });
