@@ -107,6 +107,9 @@ interface Spec {
   config(hyper: Hyper): OptimConfig;
 }
 
+/** The core's largest step count: step counts are stored as a float32 in the state (exact to 2^24). */
+const MAX_STEP = 2 ** 24;
+
 function lrOption(value: unknown): number {
   return check.float32('lr', value, { min: 0, minOpen: true });
 }
@@ -372,19 +375,27 @@ export abstract class Optimizer {
 
   /**
    * Restores a stateDict() of an optimizer of the same type over layers of the same shapes.
-   * Everything is checked before anything changes; hyperparameters are restored too.
+   * All or nothing: every field is read once and checked (the core's rules included) and a
+   * replacement with new hyperparameters is built and loaded before anything changes; on any
+   * failure the optimizer is as it was.
    */
   loadStateDict(stateDict: OptimizerStateDict): void {
     const handle = this.#live();
-    const sd = check.options('stateDict', stateDict);
-    if (sd.type !== this.type) {
+    // Each field read exactly once: a getter answering differently later cannot matter.
+    const {
+      type,
+      step,
+      lr: lrValue,
+      state,
+      ...rest
+    } = { ...check.options('stateDict', stateDict) };
+    if (type !== this.type) {
       throw new GruError(
         'ERR_GRU_ARG',
-        `stateDict.type must be '${this.type}' for this optimizer, got ${check.describe(sd.type)}`,
+        `stateDict.type must be '${this.type}' for this optimizer, got ${check.describe(type)}`,
       );
     }
-    const { type: _type, step, lr: lrValue, state, ...rest } = sd;
-    if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) {
+    if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0) {
       throw new GruError(
         'ERR_GRU_ARG',
         `stateDict.step must be a non-negative integer, got ${check.describe(step)}`,
@@ -394,23 +405,33 @@ export abstract class Optimizer {
     const lr = check.float32('stateDict.lr', lrValue, { min: 0 });
     check.knownKeys('stateDict', rest, this.#spec.keys);
     const hyper = this.#spec.parse(rest);
-    const size = this.backend.optimStateSize(handle);
-    const data = check.float32ArrayOfLength(
-      'stateDict.state',
-      state,
-      size,
-      "this optimizer's state size",
-    );
-    if (JSON.stringify(hyper) !== JSON.stringify(this.#hyper)) {
-      // The core fixes hyperparameters at creation: rebuild over the same layers.
-      const fresh = this.#create(hyper);
-      release(this);
-      this.#handle = fresh;
-      adopt(this, this.backend, fresh);
-      this.backend.destroy(handle);
-      this.#hyper = hyper;
+    const data = check.float32Array('stateDict.state', state);
+    // The core fixes hyperparameters at creation (and the state's size follows them: amsgrad,
+    // SGD momentum): new ones need a new optimizer over the same layers, loaded before the swap.
+    const rebuild = JSON.stringify(hyper) !== JSON.stringify(this.#hyper);
+    const target = rebuild ? this.#create(hyper) : handle;
+    try {
+      const size = this.backend.optimStateSize(target);
+      check.float32ArrayOfLength('stateDict.state', data, size, "this optimizer's state size");
+      const count = data[0] as number;
+      if (!(Number.isInteger(count) && count >= 0 && count <= MAX_STEP)) {
+        throw new GruError(
+          'ERR_GRU_ARG',
+          `stateDict.state[0] (the step count) must be an integer in [0, 2^24], got ${count}`,
+        );
+      }
+      this.backend.optimSetState(target, data); // all or nothing in the core too
+    } catch (e) {
+      if (rebuild) this.backend.destroy(target);
+      throw e;
     }
-    this.backend.optimSetState(this.#handle as OptimHandle, data);
+    if (rebuild) {
+      release(this);
+      this.#handle = target;
+      adopt(this, this.backend, target);
+      this.#hyper = hyper;
+      this.backend.destroy(handle);
+    }
     this.#lr = lr;
     this.#step = step;
   }
@@ -428,9 +449,11 @@ export abstract class Optimizer {
 
   #create(hyper: Hyper): OptimHandle {
     const c = this.#spec.config(hyper);
+    // Every step passes its own lr; the one at creation is only checked (> 0 as a float32), and
+    // the current one may have been annealed to 0.
     const handle = this.backend.optimCreate(
       c.kind,
-      this.#lr,
+      Math.fround(this.#lr) > 0 ? this.#lr : 1,
       c.a,
       c.b,
       c.eps,
