@@ -90,7 +90,7 @@ export class Dense extends Layer<DenseHandle> {
       );
     }
     const rows = input.length / this.inFeatures;
-    return { rows, x: input, y: new Float32Array(rows * this.outFeatures), train };
+    return { rows, x: input, y: check.allocFloat32('y', rows * this.outFeatures), train };
   }
 
   /** dy [rows, outFeatures] of the last training forward: adds into the gradients, returns dx [rows, inFeatures]. */
@@ -126,6 +126,6 @@ export class Dense extends Layer<DenseHandle> {
       rows * this.outFeatures,
       `[${rows}, ${this.outFeatures}]`,
     );
-    return { dy: grad, dx: new Float32Array(rows * this.inFeatures) };
+    return { dy: grad, dx: check.allocFloat32('dx', rows * this.inFeatures) };
   }
 }

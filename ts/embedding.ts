@@ -53,7 +53,7 @@ export class Embedding extends Layer<EmbeddingHandle> {
     const o = check.options('forward options', options);
     check.knownKeys('forward options', o, ['train']);
     const train = check.boolean('train', o.train, false);
-    const y = new Float32Array(ids.length * this.embeddingDim);
+    const y = check.allocFloat32('y', ids.length * this.embeddingDim);
     if (train) this.#trainedRows = null;
     this.backend.embeddingForward(layer, ids, y, +train);
     if (train) this.#trainedRows = ids.length;

@@ -4,6 +4,7 @@
  */
 import { GruError } from './errors.js';
 import type { GRU } from './gru.js';
+import { BackendObject } from './layer.js';
 import * as check from './validate.js';
 
 /** A stateful step-by-step view of a GRU; see GRU.stream(). */
@@ -12,11 +13,18 @@ export class GRUStream {
   readonly batch: number;
   #state: Float32Array;
 
+  /** Prefer gru.stream(options); batch: sequences stepped side by side; h0 as in reset(). */
   constructor(gru: GRU, batch: number, h0?: Float32Array) {
+    if (BackendObject._whatIs(gru) !== 'GRU')
+      throw new GruError('ERR_GRU_ARG', `gru must be a GRU, got ${check.describe(gru)}`);
+    if (gru.disposed) throw new GruError('ERR_GRU_DISPOSED', 'gru has been disposed');
     this.gru = gru;
-    this.batch = batch;
-    this.#state = new Float32Array(gru.numLayers * batch * gru.hiddenSize);
-    this.reset(h0);
+    this.batch = check.positiveInt('batch', batch, 1 << 30);
+    this.#state = check.allocFloat32(
+      `the stream's state (numLayers ${gru.numLayers} x batch ${batch} x hiddenSize ${gru.hiddenSize})`,
+      gru.numLayers * batch * gru.hiddenSize,
+    );
+    if (h0 !== undefined) this.reset(h0); // a new array is zeros already: not touched here
   }
 
   #live(): void {
@@ -52,7 +60,7 @@ export class GRUStream {
   } {
     const steps = this.#steps(x);
     const H = this.gru.hiddenSize;
-    const output = new Float32Array(steps * this.batch * H);
+    const output = check.allocFloat32('output', steps * this.batch * H);
     this.gru._forwardInto(x, steps, this.batch, this.#state, output);
     const outputShape: [number, number, number] = this.gru.batchFirst
       ? [this.batch, steps, H]

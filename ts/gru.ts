@@ -347,7 +347,7 @@ export class GRU extends Layer<NetHandle> {
       check.disjoint('output', output, 'x', input);
       check.disjoint('output', output, 'h0', h0);
     } else if (returnSequences) {
-      output = new Float32Array(outputLen);
+      output = check.allocFloat32('output', outputLen);
     }
     let hN: Float32Array;
     if (o.hN !== undefined) {
@@ -359,7 +359,7 @@ export class GRU extends Layer<NetHandle> {
       if (!sameAsH0) check.disjoint('hN', hN, 'h0', h0);
       if (output) check.disjoint('hN', hN, 'output', output);
     } else {
-      hN = new Float32Array(stateLen);
+      hN = check.allocFloat32('hN', stateLen);
     }
     const call = {
       seqLen,
@@ -431,9 +431,11 @@ export class GRU extends Layer<NetHandle> {
     const dhN =
       o.dHN === undefined ? null : check.float32ArrayOfLength('dHN', o.dHN, stateLen, stateShape);
     const dx = check.boolean('inputGrad', o.inputGrad, true)
-      ? new Float32Array(seqLen * batch * this.inputSize)
+      ? check.allocFloat32('dx', seqLen * batch * this.inputSize)
       : null;
-    const dh0 = check.boolean('h0Grad', o.h0Grad, false) ? new Float32Array(stateLen) : null;
+    const dh0 = check.boolean('h0Grad', o.h0Grad, false)
+      ? check.allocFloat32('dh0', stateLen)
+      : null;
     return { call: { dy, dhN, dx, dh0 }, result: { dx, dh0 } };
   }
 

@@ -33,10 +33,7 @@ export class LayerNorm extends Layer<Handle<'layer_norm'>> {
     const o = check.options('LayerNorm options', options);
     check.knownKeys('LayerNorm options', o, KEYS);
     const dim = check.positiveInt('normalizedShape', o.normalizedShape);
-    const eps =
-      o.eps === undefined
-        ? 1e-5
-        : check.finiteNumber('eps', o.eps, { min: 0, minOpen: true, max: check.FLT_MAX });
+    const eps = o.eps === undefined ? 1e-5 : check.float32('eps', o.eps, { min: 0, minOpen: true });
     const affine = check.boolean('elementwiseAffine', o.elementwiseAffine, true);
     const backend = check.backendOption(o.backend, currentBackend);
     super(backend, 'LayerNorm', backend.layerNormCreate(dim, eps, +affine), 0);

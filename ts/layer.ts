@@ -62,6 +62,17 @@ export abstract class BackendObject<H extends Handle = Handle> {
   }
 
   /**
+   * @internal What value is ("GRU", "Dense", ...) when it is one of these objects, else
+   * undefined: a Proxy of one (whose methods would throw a TypeError on its private fields) and
+   * a revoked Proxy included. Never throws, runs no user code.
+   */
+  static _whatIs(value: unknown): string | undefined {
+    return typeof value === 'object' && value !== null && #what in value
+      ? (value as BackendObject).#what
+      : undefined;
+  }
+
+  /**
    * Frees what the core holds for this object. Every later call throws ERR_GRU_DISPOSED.
    * Idempotent. ERR_GRU_BUSY while an async call holds it.
    */
@@ -102,6 +113,11 @@ interface ParamInfo {
 export abstract class Layer<H extends Handle = Handle> extends BackendObject<H> {
   readonly #params: readonly ParamInfo[];
   readonly #what: string;
+
+  /** @internal Whether value is a layer (not a Proxy of one); never throws, runs no user code. */
+  static _isLayer(value: unknown): value is Layer {
+    return typeof value === 'object' && value !== null && #params in value;
+  }
 
   /**
    * Takes ownership of a handle just created and initialises its parameters from `seed` (the

@@ -57,6 +57,8 @@ let warnedFallback = false;
 export interface NodeHooks {
   loadNative(options: { addonPath?: string }): Promise<Backend>;
   wasmFiles: WasmFiles;
+  /** The CPUs this process may run on. */
+  availableCpus(): number;
 }
 
 let nodeHooks: NodeHooks | null = null;
@@ -110,12 +112,17 @@ function checkBackendName(value: unknown, allowAuto: boolean): BackendName | 'au
 
 /**
  * Loads a backend by name (once per process; later calls return the same instance).
- * Throws ERR_GRU_BACKEND_UNAVAILABLE with the reason when it cannot load here.
+ * Rejects with ERR_GRU_BACKEND_UNAVAILABLE with the reason when it cannot load here, and with
+ * ERR_GRU_ARG for a name or option that is none (a promise, so every failure is a rejection).
  */
 export function loadBackend(name: BackendName, options: LoadOptions = {}): Promise<Backend> {
-  checkBackendName(name, false);
-  const o = checkOptions('loadBackend options', options);
-  knownKeys('loadBackend options', o, ['addonPath', 'wasmSimdUrl', 'wasmScalarUrl']);
+  try {
+    checkBackendName(name, false);
+    const o = checkOptions('loadBackend options', options);
+    knownKeys('loadBackend options', o, ['addonPath', 'wasmSimdUrl', 'wasmScalarUrl']);
+  } catch (e) {
+    return Promise.reject(e);
+  }
   let promise = loaded.get(name);
   if (!promise) {
     promise = load(name, options);
@@ -176,12 +183,25 @@ export function backendInfo(): BackendInfo {
   return info(current.backend, current.fallbackReason);
 }
 
+/** How many threads per CPU setThreads allows. */
+const THREADS_PER_CPU = 4;
+
+/** The CPUs this process may use: os.availableParallelism() in Node, else the browser's count. */
+function availableCpus(): number {
+  const n =
+    nodeHooks?.availableCpus() ??
+    (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 ? n : 1;
+}
+
 /**
  * Sets the threads the kernel core computes with, on the backend init() chose or on `backend`;
- * backendInfo().threads reports it. n: an integer in [1, 1024]. Native: one persistent pool
- * per process, used by every layer (default: the CPUs this process may run on); results are
- * the same for every n. ERR_GRU_BUSY while an async call (forwardAsync, ...) is in flight. The
- * wasm backends are single-threaded: only 1 is valid there.
+ * backendInfo().threads reports it. n: an integer in [1, 1024], and at most 4 per CPU this
+ * process may use (more only makes every call slower: the pool's threads wait at every step for
+ * threads that have no core to run on). Native: one persistent pool per process, used by every
+ * layer (default: the CPUs this process may run on); results are the same for every n.
+ * ERR_GRU_BUSY while an async call (forwardAsync, ...) is in flight. The wasm backends are
+ * single-threaded: only 1 is valid there.
  */
 export function setThreads(n: number, backend?: Backend): void {
   const b = backendOption(backend, currentBackend);
@@ -189,6 +209,13 @@ export function setThreads(n: number, backend?: Backend): void {
     throw new GruError(
       'ERR_GRU_ARG',
       `n (threads) must be an integer in [1, 1024], got ${describe(n)}`,
+    );
+  }
+  const cpus = availableCpus();
+  if (n > THREADS_PER_CPU * cpus) {
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `n (threads) must be at most ${THREADS_PER_CPU} x the ${cpus} CPU(s) this process may use (${THREADS_PER_CPU * cpus}), got ${n}: more threads than cores oversubscribe them, and every call gets slower`,
     );
   }
   b.setThreads(n); // the core refuses n > 1 where it is single-threaded (wasm), saying so

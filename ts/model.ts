@@ -182,7 +182,7 @@ export class SequenceModel {
     this.#clip =
       o.clipGradNorm === undefined
         ? undefined
-        : check.finiteNumber('clipGradNorm', o.clipGradNorm, { min: 0, minOpen: true });
+        : check.float32('clipGradNorm', o.clipGradNorm, { min: 0, minOpen: true });
     const { type: optimType, ...optimOptions } = check.options('optimizer', o.optimizer);
     const type =
       optimType === undefined
@@ -383,7 +383,7 @@ export class SequenceModel {
     let x: Int32Array | Float32Array;
     let perStep: number;
     if (this.embedding) {
-      if (o.x instanceof Float32Array) {
+      if (check.isFloat32Array(o.x)) {
         throw new GruError(
           'ERR_GRU_TYPE',
           'x must be token ids (an Int32Array or an array of integers) for a model with an embedding, got a Float32Array',
@@ -419,7 +419,7 @@ export class SequenceModel {
     const anyPadded =
       this.outputMode === 'sequence' && lengths !== null && lengths.some((len) => len < seqLen);
     if (this.lossType === 'softmax-cross-entropy') {
-      if (o.targets instanceof Float32Array) {
+      if (check.isFloat32Array(o.targets)) {
         throw new GruError(
           'ERR_GRU_TYPE',
           'targets must be class ids (an Int32Array or an array of integers) for softmax-cross-entropy, got a Float32Array',

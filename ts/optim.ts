@@ -107,10 +107,11 @@ interface Spec {
   config(hyper: Hyper): OptimConfig;
 }
 
-/** Largest float: the core's clip threshold for "compute the norm, clip nothing". */
+/** The core's largest step count: step counts are stored as a float32 in the state (exact to 2^24). */
+const MAX_STEP = 2 ** 24;
 
 function lrOption(value: unknown): number {
-  return check.finiteNumber('lr', value, { min: 0, minOpen: true });
+  return check.float32('lr', value, { min: 0, minOpen: true });
 }
 
 function adamSpec(type: 'adam' | 'adamw', name: string, defaultDecay: number): Spec {
@@ -130,18 +131,15 @@ function adamSpec(type: 'adam' | 'adamw', name: string, defaultDecay: number): S
           );
         }
         const range = { min: 0, max: 1, maxOpen: true };
-        betas = [
-          check.finiteNumber('betas[0]', b[0], range),
-          check.finiteNumber('betas[1]', b[1], range),
-        ];
+        betas = [check.float32('betas[0]', b[0], range), check.float32('betas[1]', b[1], range)];
       }
       return {
         betas,
-        eps: o.eps === undefined ? 1e-8 : check.finiteNumber('eps', o.eps, { min: 0 }),
+        eps: o.eps === undefined ? 1e-8 : check.float32('eps', o.eps, { min: 0 }),
         weightDecay:
           o.weightDecay === undefined
             ? defaultDecay
-            : check.finiteNumber('weightDecay', o.weightDecay, { min: 0 }),
+            : check.float32('weightDecay', o.weightDecay, { min: 0 }),
         amsgrad: check.boolean('amsgrad', o.amsgrad, false),
         maximize: check.boolean('maximize', o.maximize, false),
       };
@@ -168,10 +166,10 @@ const SGD_SPEC: Spec = {
   keys: ['momentum', 'dampening', 'weightDecay', 'nesterov', 'maximize'],
   parse(o) {
     const momentum =
-      o.momentum === undefined ? 0 : check.finiteNumber('momentum', o.momentum, { min: 0 });
-    const dampening = o.dampening === undefined ? 0 : check.finiteNumber('dampening', o.dampening);
+      o.momentum === undefined ? 0 : check.float32('momentum', o.momentum, { min: 0 });
+    const dampening = o.dampening === undefined ? 0 : check.float32('dampening', o.dampening);
     const nesterov = check.boolean('nesterov', o.nesterov, false);
-    if (nesterov && (momentum <= 0 || dampening !== 0)) {
+    if (nesterov && (!(Math.fround(momentum) > 0) || Math.fround(dampening) !== 0)) {
       throw new GruError(
         'ERR_GRU_ARG',
         `nesterov requires momentum > 0 and dampening 0, got momentum ${momentum} and dampening ${dampening}`,
@@ -181,9 +179,7 @@ const SGD_SPEC: Spec = {
       momentum,
       dampening,
       weightDecay:
-        o.weightDecay === undefined
-          ? 0
-          : check.finiteNumber('weightDecay', o.weightDecay, { min: 0 }),
+        o.weightDecay === undefined ? 0 : check.float32('weightDecay', o.weightDecay, { min: 0 }),
       nesterov,
       maximize: check.boolean('maximize', o.maximize, false),
     };
@@ -203,7 +199,7 @@ const SGD_SPEC: Spec = {
 
 /** The layers to optimize: non-empty, distinct, live, all on one backend. */
 function checkParams(name: string, params: unknown): { layers: Trainable[]; backend: Backend } {
-  if (!Array.isArray(params) || params.length === 0) {
+  if (check.isRevokedProxy(params) || !Array.isArray(params) || params.length === 0) {
     throw new GruError(
       'ERR_GRU_ARG',
       `${name} params must be a non-empty array of layers (GRU, Dense, Embedding, LayerNorm, ...), got ${check.describe(params)}`,
@@ -212,7 +208,7 @@ function checkParams(name: string, params: unknown): { layers: Trainable[]; back
   const layers: Trainable[] = [];
   for (let i = 0; i < params.length; i++) {
     const p: unknown = params[i];
-    if (!(p instanceof Layer)) {
+    if (!Layer._isLayer(p)) {
       throw new GruError(
         'ERR_GRU_ARG',
         `params[${i}] must be a layer (GRU, Dense, Embedding, LayerNorm, ...), got ${check.describe(p)}`,
@@ -270,6 +266,11 @@ export abstract class Optimizer {
     adopt(this, backend, this.#handle);
   }
 
+  /** @internal Whether value is an optimizer (not a Proxy of one); never throws. */
+  static _is(value: unknown): value is Optimizer {
+    return typeof value === 'object' && value !== null && #handle in value;
+  }
+
   /** Learning rate of the next step(): a finite number > 0 (a schedule may drive it to 0). */
   get lr(): number {
     return this.#lr;
@@ -281,7 +282,7 @@ export abstract class Optimizer {
 
   /** @internal for schedules, which may reach 0 (CosineAnnealingLR with etaMin 0). */
   _setScheduledLr(value: number): void {
-    this.#lr = check.finiteNumber('lr', value, { min: 0 });
+    this.#lr = check.float32('lr', value, { min: 0 });
   }
 
   /** step() calls so far (restored by loadStateDict). */
@@ -334,13 +335,15 @@ export abstract class Optimizer {
   }
 
   #maxNorm(maxNorm: number): number {
-    if (typeof maxNorm !== 'number' || !(maxNorm > 0)) {
+    // Infinity (only measure) becomes FLT_MAX; what is > 0 must stay > 0 as a float32.
+    const max = typeof maxNorm === 'number' ? Math.min(maxNorm, check.FLT_MAX) : NaN;
+    if (!(Math.fround(max) > 0)) {
       throw new GruError(
         'ERR_GRU_ARG',
-        `maxNorm must be a number > 0 (Infinity to only measure), got ${check.describe(maxNorm)}`,
+        `maxNorm must be a number > 0 as a float32 (Infinity to only measure), got ${check.describe(maxNorm)}`,
       );
     }
-    return Math.min(maxNorm, check.FLT_MAX);
+    return max;
   }
 
   /** The optimizer and every layer it updates: what an async call of it holds. */
@@ -350,7 +353,8 @@ export abstract class Optimizer {
 
   /** clip_grad_value_: clamps every gradient to [-clip, clip]. */
   clipGradValue(clip: number): void {
-    this.backend.optimClipGradValue(this.#live(), check.finiteNumber('clip', clip, { min: 0 }));
+    const c = check.float32('clip', clip, { min: 0, minOpen: true });
+    this.backend.optimClipGradValue(this.#live(), c);
   }
 
   /** type, step count, lr, hyperparameters, and the backend state (moments) as one array. */
@@ -371,45 +375,63 @@ export abstract class Optimizer {
 
   /**
    * Restores a stateDict() of an optimizer of the same type over layers of the same shapes.
-   * Everything is checked before anything changes; hyperparameters are restored too.
+   * All or nothing: every field is read once and checked (the core's rules included) and a
+   * replacement with new hyperparameters is built and loaded before anything changes; on any
+   * failure the optimizer is as it was.
    */
   loadStateDict(stateDict: OptimizerStateDict): void {
     const handle = this.#live();
-    const sd = check.options('stateDict', stateDict);
-    if (sd.type !== this.type) {
+    // Each field read exactly once: a getter answering differently later cannot matter.
+    const {
+      type,
+      step,
+      lr: lrValue,
+      state,
+      ...rest
+    } = { ...check.options('stateDict', stateDict) };
+    if (type !== this.type) {
       throw new GruError(
         'ERR_GRU_ARG',
-        `stateDict.type must be '${this.type}' for this optimizer, got ${check.describe(sd.type)}`,
+        `stateDict.type must be '${this.type}' for this optimizer, got ${check.describe(type)}`,
       );
     }
-    const { type: _type, step, lr: lrValue, state, ...rest } = sd;
-    if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) {
+    if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0) {
       throw new GruError(
         'ERR_GRU_ARG',
         `stateDict.step must be a non-negative integer, got ${check.describe(step)}`,
       );
     }
     // 0 is allowed here: a schedule may have driven lr there before the state was saved.
-    const lr = check.finiteNumber('stateDict.lr', lrValue, { min: 0 });
+    const lr = check.float32('stateDict.lr', lrValue, { min: 0 });
     check.knownKeys('stateDict', rest, this.#spec.keys);
     const hyper = this.#spec.parse(rest);
-    const size = this.backend.optimStateSize(handle);
-    const data = check.float32ArrayOfLength(
-      'stateDict.state',
-      state,
-      size,
-      "this optimizer's state size",
-    );
-    if (JSON.stringify(hyper) !== JSON.stringify(this.#hyper)) {
-      // The core fixes hyperparameters at creation: rebuild over the same layers.
-      const fresh = this.#create(hyper);
-      release(this);
-      this.#handle = fresh;
-      adopt(this, this.backend, fresh);
-      this.backend.destroy(handle);
-      this.#hyper = hyper;
+    const data = check.float32Array('stateDict.state', state);
+    // The core fixes hyperparameters at creation (and the state's size follows them: amsgrad,
+    // SGD momentum): new ones need a new optimizer over the same layers, loaded before the swap.
+    const rebuild = JSON.stringify(hyper) !== JSON.stringify(this.#hyper);
+    const target = rebuild ? this.#create(hyper) : handle;
+    try {
+      const size = this.backend.optimStateSize(target);
+      check.float32ArrayOfLength('stateDict.state', data, size, "this optimizer's state size");
+      const count = data[0] as number;
+      if (!(Number.isInteger(count) && count >= 0 && count <= MAX_STEP)) {
+        throw new GruError(
+          'ERR_GRU_ARG',
+          `stateDict.state[0] (the step count) must be an integer in [0, 2^24], got ${count}`,
+        );
+      }
+      this.backend.optimSetState(target, data); // all or nothing in the core too
+    } catch (e) {
+      if (rebuild) this.backend.destroy(target);
+      throw e;
     }
-    this.backend.optimSetState(this.#handle as OptimHandle, data);
+    if (rebuild) {
+      release(this);
+      this.#handle = target;
+      adopt(this, this.backend, target);
+      this.#hyper = hyper;
+      this.backend.destroy(handle);
+    }
     this.#lr = lr;
     this.#step = step;
   }
@@ -427,9 +449,11 @@ export abstract class Optimizer {
 
   #create(hyper: Hyper): OptimHandle {
     const c = this.#spec.config(hyper);
+    // Every step passes its own lr; the one at creation is only checked (> 0 as a float32), and
+    // the current one may have been annealed to 0.
     const handle = this.backend.optimCreate(
       c.kind,
-      this.#lr,
+      Math.fround(this.#lr) > 0 ? this.#lr : 1,
       c.a,
       c.b,
       c.eps,

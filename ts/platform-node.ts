@@ -7,6 +7,7 @@
  * addon nor any node: module.
  */
 import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import { defaultWasmUrl } from './backends/wasm.js';
 import { setNodeHooks } from './loader.js';
 
@@ -19,4 +20,7 @@ setNodeHooks({
     defaultUrl: defaultWasmUrl,
     read: (location) => readFile(location),
   },
+  // The CPUs this process may run on (its affinity mask; Node >= 18.14), else all of them.
+  availableCpus: () =>
+    typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,
 });

@@ -15,10 +15,18 @@ export abstract class LRSchedule {
   #lastLr: number;
 
   protected constructor(optimizer: Optimizer) {
-    if (!(optimizer instanceof Optimizer)) {
+    if (!Optimizer._is(optimizer)) {
       throw new GruError(
         'ERR_GRU_ARG',
         `optimizer must be an Adam, AdamW or SGD optimizer, got ${check.describe(optimizer)}`,
+      );
+    }
+    // `new LRSchedule(opt)` from JavaScript (TypeScript's abstract does not exist at run time)
+    // would make step() throw a TypeError: refused here, where the mistake is.
+    if (typeof (this as unknown as { lrAt?: unknown }).lrAt !== 'function') {
+      throw new GruError(
+        'ERR_GRU_TYPE',
+        'LRSchedule is abstract: construct a StepLR, ExponentialLR, CosineAnnealingLR or a subclass that defines lrAt(epoch)',
       );
     }
     this.optimizer = optimizer;
@@ -103,7 +111,8 @@ export class CosineAnnealingLR extends LRSchedule {
     super(optimizer);
     const o = scheduleOptions('CosineAnnealingLR', options, ['tMax', 'etaMin']);
     this.tMax = check.positiveInt('tMax', o.tMax, 2 ** 31 - 1);
-    this.etaMin = o.etaMin === undefined ? 0 : check.finiteNumber('etaMin', o.etaMin, { min: 0 });
+    // etaMin becomes the optimizer's lr: a float32 for the core.
+    this.etaMin = o.etaMin === undefined ? 0 : check.float32('etaMin', o.etaMin, { min: 0 });
   }
 
   protected lrAt(epoch: number): number {

@@ -22,7 +22,9 @@ export function stateDictOf(layer: NamedParameters): Record<string, Float32Array
 
 /**
  * Sets the layer's parameters from dict. strict (default): the dict must hold exactly the
- * layer's parameters. Every tensor is checked (type, length) before any is written.
+ * layer's parameters. All or nothing: each entry is read once and copied, every copy is checked
+ * (type, length), and only then is any written; a getter that answers differently on a second
+ * read, or throws, changes nothing.
  */
 export function loadStateDictInto(
   layer: NamedParameters,
@@ -31,15 +33,14 @@ export function loadStateDictInto(
   what: string,
 ): void {
   const names = layer.parameterNames();
+  const o = check.options('loadStateDict options', options);
+  check.knownKeys('loadStateDict options', o, ['strict']);
+  const strict = check.boolean('strict', o.strict, true);
   const d = check.options('stateDict', dict);
-  const strict = check.boolean(
-    'strict',
-    check.options('loadStateDict options', options).strict,
-    true,
-  );
+  const present = names.filter((n) => n in d);
   if (strict) {
-    const missing = names.filter((n) => !(n in d));
     const extra = Object.keys(d).filter((n) => !names.includes(n));
+    const missing = names.filter((n) => !present.includes(n));
     if (missing.length || extra.length) {
       throw new GruError(
         'ERR_GRU_RANGE',
@@ -47,15 +48,16 @@ export function loadStateDictInto(
       );
     }
   }
-  for (const name of names) {
-    if (!(name in d)) continue;
+  const snapshot: [string, Float32Array][] = [];
+  for (const name of present) {
     const shape = layer.parameterShape(name);
-    check.float32ArrayOfLength(
+    const value = check.float32ArrayOfLength(
       `stateDict.${name}`,
-      d[name],
+      d[name], // the one read of this entry
       shape.reduce((a, b) => a * b, 1),
       `shape [${shape.join(', ')}]`,
     );
+    snapshot.push([name, new Float32Array(value)]); // a copy, made without user code (no species)
   }
-  for (const name of names) if (name in d) layer.setParameter(name, d[name] as Float32Array);
+  for (const [name, value] of snapshot) layer.setParameter(name, value);
 }

@@ -2,13 +2,15 @@
  * Argument checks of the public API. Every message names the argument, what was expected
  * and what came, e.g. "hiddenSize must be a positive integer, got 0".
  */
-import { GRU_MAX_DIM, type Backend } from './backends/backend.js';
+import { GRU_MAX_DIM, isBackend, type Backend } from './backends/backend.js';
 import { GruError } from './errors.js';
 
 /** The largest float32: a number above it becomes Infinity in the core. */
 export const FLT_MAX = 3.4028234663852886e38;
 
-/** A short description of a value for error messages. */
+const TYPED_ARRAY_NAME = /^(Big)?(Int|Uint|Float)(8|16|32|64)(Clamped)?Array$/;
+
+/** A short description of a value for error messages. Runs no code of the value's that throws. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
@@ -16,14 +18,125 @@ export function describe(value: unknown): string {
   if (typeof value === 'string')
     return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
   if (typeof value === 'boolean' || typeof value === 'bigint') return String(value);
-  if (Array.isArray(value)) return `an Array of length ${value.length}`;
-  if (ArrayBuffer.isView(value)) {
-    const n = (value as { length?: number }).length;
-    return `a ${value.constructor.name}${n === undefined ? '' : ` of length ${n}`}`;
+  if (typeof value === 'symbol') return 'a symbol';
+  if (isRevokedProxy(value)) return 'a revoked Proxy';
+  const kind = typedArrayKind(value);
+  if (kind !== undefined) {
+    const view = value as ArrayBufferView & { length: number };
+    return isDetached(view)
+      ? `a ${kind} over a detached ArrayBuffer`
+      : `a ${kind} of length ${view.length}`;
   }
   if (typeof value === 'function') return 'a function';
-  const ctor = (value as object).constructor?.name;
-  return ctor && ctor !== 'Object' ? `a ${ctor}` : 'an object';
+  if (ArrayBuffer.isView(value)) return 'a DataView';
+  try {
+    // A live Proxy runs its traps here: one that throws is described as a plain object.
+    if (Array.isArray(value)) return `an Array of length ${value.length}`;
+    const ctor: unknown = (value as object).constructor?.name;
+    if (typeof ctor === 'string' && TYPED_ARRAY_NAME.test(ctor))
+      return `an object posing as a ${ctor} (a Proxy?), not a typed array`;
+    return typeof ctor === 'string' && ctor !== '' && ctor !== 'Object' ? `a ${ctor}` : 'an object';
+  } catch {
+    return 'an object';
+  }
+}
+
+// ---- typed arrays: recognised by their internal slot, never by instanceof ----------------------
+
+const typedArrayTag = Object.getOwnPropertyDescriptor(
+  Object.getPrototypeOf(Uint8Array.prototype) as object,
+  Symbol.toStringTag,
+)?.get as (this: unknown) => string | undefined;
+
+/**
+ * The kind of a typed array ("Float32Array", ...), read from its internal slot by
+ * %TypedArray%.prototype[Symbol.toStringTag]'s getter; undefined for anything else. A Proxy of
+ * a typed array passes `instanceof` (its getPrototypeOf trap forwards) but has no memory the
+ * core can read, and a revoked Proxy throws a TypeError on `instanceof`: this refuses both,
+ * never throws, runs no user code, and accepts typed arrays of another realm (vm, iframe).
+ */
+export function typedArrayKind(value: unknown): string | undefined {
+  return typedArrayTag.call(value);
+}
+
+/**
+ * Whether value is a revoked Proxy, on which every operation throws a TypeError. Array.isArray
+ * throws for a revoked Proxy and for nothing else, without running any trap.
+ */
+export function isRevokedProxy(value: unknown): boolean {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false;
+  try {
+    Array.isArray(value);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Whether a typed array's ArrayBuffer has been detached (transferred away by postMessage,
+ * structuredClone(buf, { transfer }) or ArrayBuffer.prototype.transfer): its length reads 0,
+ * and reading or writing it throws a TypeError. ArrayBuffer.prototype.detached where the engine
+ * has it (Node 22), else the one construction a detached buffer refuses.
+ */
+export function isDetached(view: ArrayBufferView): boolean {
+  if (view.byteLength !== 0) return false;
+  const buffer = view.buffer as ArrayBuffer & { detached?: boolean };
+  if (typeof buffer.detached === 'boolean') return buffer.detached;
+  try {
+    new Uint8Array(buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** A typed array of `kind`, not detached: ERR_GRU_TYPE / ERR_GRU_ARG naming the argument. */
+function typedArray(name: string, value: unknown, kind: string): ArrayBufferView {
+  if (typedArrayKind(value) !== kind)
+    throw new GruError('ERR_GRU_TYPE', `${name} must be a ${kind}, got ${describe(value)}`);
+  const view = value as ArrayBufferView;
+  if (isDetached(view)) {
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `${name} must not be a view of a detached ArrayBuffer (one transferred away by postMessage, structuredClone or transfer()), got ${describe(value)}`,
+    );
+  }
+  return view;
+}
+
+/**
+ * An Int32Array (not detached) or an Array: what takes integers element by element. Refuses a
+ * Proxy of an Int32Array and a revoked Proxy (ERR_GRU_TYPE).
+ */
+function int32ArrayLike(name: string, value: unknown): ArrayLike<unknown> {
+  if (typedArrayKind(value) === 'Int32Array')
+    return typedArray(name, value, 'Int32Array') as Int32Array;
+  if (!isRevokedProxy(value) && Array.isArray(value)) return value;
+  throw new GruError(
+    'ERR_GRU_TYPE',
+    `${name} must be an Int32Array or an array of integers, got ${describe(value)}`,
+  );
+}
+
+/** Whether value is a Float32Array, by its slot: false for a Proxy of one; never throws. */
+export function isFloat32Array(value: unknown): value is Float32Array {
+  return typedArrayKind(value) === 'Float32Array';
+}
+
+/**
+ * A new Float32Array of n elements for an output, or ERR_GRU_ALLOC naming it (the engine
+ * throws a RangeError past its largest array, or when memory runs out).
+ */
+export function allocFloat32(name: string, n: number): Float32Array {
+  try {
+    return new Float32Array(n);
+  } catch (e) {
+    throw new GruError(
+      'ERR_GRU_ALLOC',
+      `could not allocate ${name}: ${n} floats (${n * 4} bytes): ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
 }
 
 export function positiveInt(name: string, value: unknown, max = GRU_MAX_DIM): number {
@@ -55,10 +168,7 @@ export function uint32(name: string, value: unknown): number {
 }
 
 export function float32Array(name: string, value: unknown): Float32Array {
-  if (!(value instanceof Float32Array)) {
-    throw new GruError('ERR_GRU_TYPE', `${name} must be a Float32Array, got ${describe(value)}`);
-  }
-  return value;
+  return typedArray(name, value, 'Float32Array') as Float32Array;
 }
 
 export function float32ArrayOfLength(
@@ -103,7 +213,13 @@ export function disjoint(
 
 export function options(name: string, value: unknown): Record<string, unknown> {
   if (value === undefined) return {};
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    isRevokedProxy(value) ||
+    Array.isArray(value) ||
+    typedArrayKind(value) !== undefined
+  ) {
     throw new GruError('ERR_GRU_ARG', `${name} must be an object, got ${describe(value)}`);
   }
   return value as Record<string, unknown>;
@@ -127,21 +243,16 @@ export function knownKeys(
 
 /** Per-sequence lengths: an Int32Array or number[] of `batch` integers in [0, seqLen]. */
 export function sequenceLengths(value: unknown, batch: number, seqLen: number): Int32Array {
-  if (!(value instanceof Int32Array) && !Array.isArray(value)) {
-    throw new GruError(
-      'ERR_GRU_TYPE',
-      `lengths must be an Int32Array or an array of integers, got ${describe(value)}`,
-    );
-  }
-  if (value.length !== batch) {
+  const array = int32ArrayLike('lengths', value);
+  if (array.length !== batch) {
     throw new GruError(
       'ERR_GRU_SHAPE',
-      `lengths must have one entry per sequence (batch = ${batch}), got ${value.length}`,
+      `lengths must have one entry per sequence (batch = ${batch}), got ${array.length}`,
     );
   }
   const out = new Int32Array(batch);
   for (let b = 0; b < batch; b++) {
-    const len: unknown = value[b];
+    const len: unknown = array[b];
     if (typeof len !== 'number' || !Number.isInteger(len)) {
       throw new GruError('ERR_GRU_ARG', `lengths[${b}] must be an integer, got ${describe(len)}`);
     }
@@ -156,32 +267,59 @@ export function sequenceLengths(value: unknown, batch: number, seqLen: number): 
   return out;
 }
 
-/** A finite number in a range; `open` excludes the bound on that side (e.g. [0, 1)). */
-export function finiteNumber(
-  name: string,
-  value: unknown,
-  range: { min?: number; max?: number; minOpen?: boolean; maxOpen?: boolean } = {},
-): number {
+interface Range {
+  min?: number;
+  max?: number;
+  /** Excludes min (e.g. (0, inf)). */
+  minOpen?: boolean;
+  /** Excludes max (e.g. [0, 1)). */
+  maxOpen?: boolean;
+}
+
+function inRange(value: number, range: Range): boolean {
   const { min = -Infinity, max = Infinity, minOpen = false, maxOpen = false } = range;
-  const ok =
-    typeof value === 'number' &&
-    Number.isFinite(value) &&
-    (minOpen ? value > min : value >= min) &&
-    (maxOpen ? value < max : value <= max);
-  if (!ok) {
-    const lo = min === -Infinity ? '(-inf' : `${minOpen ? '(' : '['}${min}`;
-    const hi = max === Infinity ? 'inf)' : `${max}${maxOpen ? ')' : ']'}`;
+  return (minOpen ? value > min : value >= min) && (maxOpen ? value < max : value <= max);
+}
+
+function rangeText(range: Range): string {
+  const { min = -Infinity, max = Infinity, minOpen = false, maxOpen = false } = range;
+  const lo = min === -Infinity ? '(-inf' : `${minOpen ? '(' : '['}${min}`;
+  const hi = max === Infinity ? 'inf)' : `${max}${maxOpen ? ')' : ']'}`;
+  return `${lo}, ${hi}`;
+}
+
+/** A finite number in a range (for numbers TypeScript uses itself; see float32 for the core's). */
+export function finiteNumber(name: string, value: unknown, range: Range = {}): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || !inRange(value, range)) {
     throw new GruError(
       'ERR_GRU_ARG',
-      `${name} must be a finite number in ${lo}, ${hi}, got ${describe(value)}`,
+      `${name} must be a finite number in ${rangeText(range)}, got ${describe(value)}`,
     );
   }
   return value;
 }
 
-/** A probability of dropping an element: a number in [0, 1). */
+/**
+ * A number the core receives as a float: finite as a float32 (|value| <= FLT_MAX, as the
+ * bindings require: past it the core would see Infinity), and in range as the float32 the core
+ * will see, Math.fround(value): 5e-324 > 0 is 0 there, 0.99999999999 < 1 is 1. Returns value.
+ */
+export function float32(name: string, value: unknown, range: Range = {}): number {
+  const f = typeof value === 'number' ? Math.fround(value) : NaN;
+  if (typeof value !== 'number' || !(Math.abs(value) <= FLT_MAX) || !inRange(f, range)) {
+    const rounded = typeof value === 'number' && f !== value && !Number.isNaN(f);
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `${name} must be a finite float32 in ${rangeText(range)}, got ${describe(value)}` +
+        (rounded ? ` (${f} as a float32)` : ''),
+    );
+  }
+  return value;
+}
+
+/** A probability of dropping an element: a float32 in [0, 1). */
 export function dropProbability(name: string, value: unknown): number {
-  return finiteNumber(name, value, { min: 0, max: 1, maxOpen: true });
+  return float32(name, value, { min: 0, max: 1, maxOpen: true });
 }
 
 /**
@@ -195,15 +333,11 @@ export function int32Indices(
   max: number,
   allow?: number,
 ): Int32Array {
-  if (!(value instanceof Int32Array) && !Array.isArray(value)) {
-    throw new GruError(
-      'ERR_GRU_TYPE',
-      `${name} must be an Int32Array or an array of integers, got ${describe(value)}`,
-    );
-  }
-  const out = new Int32Array(value.length);
-  for (let i = 0; i < value.length; i++) {
-    const v: unknown = value[i];
+  const array = int32ArrayLike(name, value);
+  const n = array.length;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v: unknown = array[i];
     if (typeof v !== 'number' || !Number.isInteger(v)) {
       throw new GruError('ERR_GRU_ARG', `${name}[${i}] must be an integer, got ${describe(v)}`);
     }
@@ -219,10 +353,13 @@ export function int32Indices(
   return out;
 }
 
-/** A backend from loadBackend() given as an option, or the one init() chose. */
+/**
+ * A backend from loadBackend() given as an option, or the one init() chose. Only the objects
+ * the backends made (isBackend): a look-alike would fail later with a TypeError, far from here.
+ */
 export function backendOption(value: unknown, fallback: () => Backend): Backend {
   if (value === undefined) return fallback();
-  if (value === null || typeof (value as Backend).netCreate !== 'function') {
+  if (!isBackend(value)) {
     throw new GruError(
       'ERR_GRU_ARG',
       `backend must be a Backend from loadBackend(), got ${describe(value)}`,

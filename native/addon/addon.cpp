@@ -69,6 +69,11 @@ bool ReadArg(Napi::Env env, const Binding& b, const FnSpec& fn, const ArgSpec& s
                           (spec.nullable ? " or null" : ""),
                       v);
       Napi::TypedArray a = v.As<Napi::TypedArray>();
+      // A detached buffer (transferred away) reads as no memory and length 0: refused as the
+      // wasm binding refuses it (ts/backends/wasm-caller.ts), not passed on as an empty array.
+      if (a.ArrayBuffer().IsDetached())
+        return Refuse(env, b, "ERR_GRU_ARG", fn, spec,
+                      "a view of a live (not detached) ArrayBuffer", v);
       out->data = static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
       out->len = a.ElementLength();
       return true;

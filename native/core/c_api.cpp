@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "dispatch.h"
+#include "fp_env.h"
 #include "gru_simd.h"
 #include "handles.h"
 #include "memory.h"
@@ -84,6 +85,7 @@ int gru_set_threads(int32_t n) {
 static int eval(void (*f)(const float*, float*, size_t), const char* what, const float* x,
                 size_t x_len, float* y, size_t y_len) {
   gru::clear_error();
+  gru::FlushDenormals flush;  // as the GRU computes its gates (fp_env.h)
   if (x_len != y_len)
     return fail(GRU_ERR_SHAPE, "%s: y must have as many elements as x (%zu), got %zu", what, x_len,
                 y_len);

@@ -4,6 +4,7 @@
 // the identity bit for bit. y may be x (in place).
 #include <stdint.h>
 
+#include "fp_env.h"
 #include "gru_simd.h"
 #include "random.h"
 #include "status.h"
@@ -15,6 +16,7 @@ namespace {
 int apply(const char* in_name, const char* out_name, const float* x, size_t n, float p,
           uint32_t seed, float* y, size_t y_len) {
   gru::clear_error();
+  gru::FlushDenormals flush;  // no handle, so no Acquired to do it (fp_env.h)
   if (!(p >= 0.0f && p < 1.0f))
     return fail(GRU_ERR_ARG, "dropout p must be in [0, 1), got %g", static_cast<double>(p));
   if (y_len != n)

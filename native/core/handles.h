@@ -8,6 +8,7 @@
 #pragma once
 #include <stdint.h>
 
+#include "fp_env.h"
 #include "gru_simd.h"
 #include "object.h"
 #include "status.h"
@@ -39,7 +40,10 @@ bool register_kind(const ObjectType* type);
 // The name of a kind for messages ("GRU network", "dense layer", ...).
 const char* kind_name(int32_t kind);
 
-// One call's hold on one object: acquires in the constructor, releases in the destructor.
+// One call's hold on one object: acquires in the constructor, releases in the destructor. It also
+// flushes denormals on the calling thread for the length of the call (fp_env.h): every function
+// that computes on an object takes it through an Acquired, so that covers forward, training,
+// backward, the layers and the optimizers in one place.
 //   Acquired<gru_net> net(handle, GRU_KIND_NET, "net");
 //   if (!net) return net.status();
 template <class T>
@@ -65,6 +69,7 @@ class Acquired {
   Object* object() const { return object_; }
 
  private:
+  FlushDenormals flush_;  // first: set before the object is taken, restored after it is let go
   Object* object_ = nullptr;
   int status_;
 };

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fp_env.h"
 #include "gru_simd.h"
 #include "status.h"
 
@@ -39,6 +40,7 @@ int gru_loss_softmax_cross_entropy(const float* logits, size_t logits_len, int32
                                    int32_t classes, const int32_t* targets, size_t targets_len,
                                    float* dlogits, size_t dlogits_len, float* loss) {
   gru::clear_error();
+  gru::FlushDenormals flush;  // no handle, so no Acquired to do it (fp_env.h)
   if (rows < 0) return fail(GRU_ERR_ARG, "rows must be >= 0, got %d", rows);
   if (classes < 1) return fail(GRU_ERR_ARG, "classes must be >= 1, got %d", classes);
   const uint64_t total = static_cast<uint64_t>(rows) * classes;
@@ -92,6 +94,7 @@ int gru_loss_softmax_cross_entropy(const float* logits, size_t logits_len, int32
 int gru_loss_bce_with_logits(const float* logits, size_t n, const float* targets,
                              size_t targets_len, float* dlogits, size_t dlogits_len, float* loss) {
   gru::clear_error();
+  gru::FlushDenormals flush;  // no handle, so no Acquired to do it (fp_env.h)
   int status = check_elementwise("bce_with_logits", logits, n, targets, targets_len, dlogits,
                                  dlogits_len, "dlogits", loss);
   if (status != GRU_OK) return status;
@@ -120,6 +123,7 @@ int gru_loss_bce_with_logits(const float* logits, size_t n, const float* targets
 int gru_loss_mse(const float* pred, size_t n, const float* targets, size_t targets_len,
                  float* dpred, size_t dpred_len, float* loss) {
   gru::clear_error();
+  gru::FlushDenormals flush;  // no handle, so no Acquired to do it (fp_env.h)
   int status =
       check_elementwise("mse", pred, n, targets, targets_len, dpred, dpred_len, "dpred", loss);
   if (status != GRU_OK) return status;

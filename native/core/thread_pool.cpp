@@ -1,5 +1,7 @@
 #include "thread_pool.h"
 
+#include "fp_env.h"
+
 #if !defined(__EMSCRIPTEN__)
 #include <pthread.h>
 #include <sched.h>
@@ -78,6 +80,8 @@ Pool g_pool;
 
 void* helper_main(void* arg) {
   const int32_t index = static_cast<int32_t>(reinterpret_cast<intptr_t>(arg));
+  // The pool's threads run only the core's regions: its FP environment for good (fp_env.h).
+  use_core_fp_env_on_this_thread();
   uint64_t seen = __atomic_load_n(&g_pool.start_generation, __ATOMIC_ACQUIRE);
   for (;;) {
     // Wait for a new region: spin first (regions come back to back), then sleep.

@@ -26,9 +26,17 @@ export interface Backend extends Omit<AbiCalls, 'isaList' | 'isaSupported'> {
   isaSupported(isa: string): boolean;
 }
 
+/** Every Backend makeBackend made: what a `backend` option is checked against. */
+const made = new WeakSet<object>();
+
+/** Whether value is a Backend made here (by loadBackend()), not a look-alike or a Proxy of one. */
+export function isBackend(value: unknown): value is Backend {
+  return typeof value === 'object' && value !== null && made.has(value);
+}
+
 /** The Backend over a binding's generated calls. */
 export function makeBackend(name: BackendName, calls: AbiCalls): Backend {
-  return Object.freeze({
+  const backend: Backend = Object.freeze({
     ...calls,
     name,
     isa: () => calls.isaName(),
@@ -40,4 +48,6 @@ export function makeBackend(name: BackendName, calls: AbiCalls): Backend {
         .filter((s) => s.length > 0),
     isaSupported: (isa: string) => calls.isaSupported(isa) !== 0,
   });
+  made.add(backend);
+  return backend;
 }

@@ -8,7 +8,7 @@
  * pointers and size_t results are read with `>>> 0`.
  */
 import { GruError, type GruErrorCode } from '../errors.js';
-import { FLT_MAX } from '../validate.js';
+import { FLT_MAX, isDetached, isRevokedProxy, typedArrayKind } from '../validate.js';
 import type { AbiArg, AbiFunction } from './abi.js';
 import { ABI, type AbiCalls } from './abi.generated.js';
 
@@ -34,16 +34,15 @@ type CFunction = (...args: number[]) => number;
 const utf8 = new TextDecoder('utf-8');
 const utf8Encoder = new TextEncoder();
 
-function tagOf(v: unknown): string | undefined {
-  // By tag rather than instanceof, so arrays from another realm (vm, iframe) pass too.
-  return ArrayBuffer.isView(v)
-    ? (v as { [Symbol.toStringTag]?: string })[Symbol.toStringTag]
-    : undefined;
-}
-
+// Typed arrays by their internal slot (validate.ts typedArrayKind), not instanceof: arrays from
+// another realm (vm, iframe) pass, a Proxy of one does not (its memory cannot be copied), and a
+// revoked Proxy is refused rather than throwing a TypeError here.
 function describe(v: unknown): string {
   if (v === null) return 'null';
-  if (ArrayBuffer.isView(v)) return tagOf(v) ?? 'ArrayBufferView';
+  if (isRevokedProxy(v)) return 'a revoked Proxy';
+  const kind = typedArrayKind(v);
+  if (kind !== undefined) return isDetached(v as Typed) ? `a detached ${kind}` : kind;
+  if (ArrayBuffer.isView(v)) return 'DataView';
   if (typeof v === 'number') return `the number ${v}`;
   if (Array.isArray(v)) return 'Array';
   return typeof v;
@@ -115,7 +114,7 @@ export function bindWasm(ex: WasmExports): AbiCalls {
             return;
           }
           const want = arg.type === 'f32' ? 'Float32Array' : 'Int32Array';
-          if (tagOf(v) !== want)
+          if (typedArrayKind(v) !== want)
             refuse(
               fn,
               arg,
@@ -124,6 +123,10 @@ export function bindWasm(ex: WasmExports): AbiCalls {
               v,
             );
           const a = v as Typed;
+          // Its bytes cannot be read or written (a TypeError): refused, as the native addon
+          // refuses it (native/addon/addon.cpp).
+          if (isDetached(a))
+            refuse(fn, arg, 'ERR_GRU_ARG', 'a view of a live (not detached) ArrayBuffer', v);
           let ptr = copied.get(a);
           if (ptr === undefined) {
             ptr = alloc(a.byteLength);
