@@ -23,6 +23,13 @@ export { LayerNorm } from './layer-norm.js';
 export type { LayerNormOptions } from './layer-norm.js';
 export { Dropout } from './dropout.js';
 export type { DropoutOptions } from './dropout.js';
+export {
+  ACTIVATIONS,
+  activationForward,
+  activationBackward,
+  activationSaves,
+} from './activations.js';
+export type { ActivationName, ActivationOptions } from './activations.js';
 export { softmaxCrossEntropy, bceWithLogits, mse } from './losses.js';
 export type { LossResult, LossOptions, SoftmaxCrossEntropyOptions } from './losses.js';
 export { Optimizer, Adam, AdamW, SGD } from './optim.js';

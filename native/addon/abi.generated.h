@@ -188,10 +188,22 @@ inline int gru_net_train_bytes(const Arg* a, Result* r) {
   return ::gru_net_train_bytes(a[0].u32, &r->size);
 }
 
+inline int gru_activation_forward(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_activation_forward(a[0].i32, a[1].i32, static_cast<const float*>(a[2].data), a[2].len, static_cast<float*>(a[3].data), a[3].len);
+}
+
+inline int gru_activation_backward(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_activation_backward(a[0].i32, a[1].i32, static_cast<const float*>(a[2].data), a[2].len, static_cast<const float*>(a[3].data), a[3].len, static_cast<const float*>(a[4].data), a[4].len, static_cast<float*>(a[5].data), a[5].len);
+}
+
 inline int gru_dense_create(const Arg* a, Result* r) {
   (void)a;
   (void)r;
-  return ::gru_dense_create(a[0].i32, a[1].i32, a[2].i32, &r->u32);
+  return ::gru_dense_create(a[0].i32, a[1].i32, a[2].i32, a[3].i32, &r->u32);
 }
 
 inline int gru_dense_forward(const Arg* a, Result* r) {
@@ -359,6 +371,8 @@ inline const Thunk kThunks[] = {
     {"gru_net_backward", &generated::gru_net_backward},
     {"gru_net_train_bytes_per_step", &generated::gru_net_train_bytes_per_step},
     {"gru_net_train_bytes", &generated::gru_net_train_bytes},
+    {"gru_activation_forward", &generated::gru_activation_forward},
+    {"gru_activation_backward", &generated::gru_activation_backward},
     {"gru_dense_create", &generated::gru_dense_create},
     {"gru_dense_forward", &generated::gru_dense_forward},
     {"gru_dense_backward", &generated::gru_dense_backward},

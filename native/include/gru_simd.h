@@ -192,14 +192,59 @@ GRU_API GRU_ASYNC int gru_net_backward(gru_net_handle net, GRU_NULLABLE const fl
 GRU_API int gru_net_train_bytes_per_step(gru_net_handle net, size_t* out);
 GRU_API int gru_net_train_bytes(gru_net_handle net, size_t* out);
 
-/* ---- Dense (linear) layer: y = x W^T + b, W [out, in], b [out] ------------------------- */
+/* ---- Activations (Keras 3's definitions), applied over rows of `cols` values -------------
+ *   LINEAR      x                              RELU        max(x, 0)
+ *   SIGMOID     1 / (1 + exp(-x))              TANH        tanh(x)
+ *   SOFTMAX     exp(x_j - max) / sum_k exp(x_k - max), over each row of cols values
+ *   GELU        0.5 x (1 + erf(x / sqrt 2))    (keras.activations.gelu, approximate=False)
+ *   GELU_TANH   0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))      (approximate=True)
+ *   ELU         x > 0 ? x : exp(x) - 1         (alpha 1)
+ *   SELU        scale * (x > 0 ? x : alpha (exp(x) - 1)), alpha 1.6732632423543772,
+ *               scale 1.0507009873554805
+ *   SOFTPLUS    log(1 + exp(x))
+ *   HARD_SIGMOID         relu6(x + 3) / 6                 (Keras 3)
+ *   HARD_SIGMOID_KERAS2  clip(0.2 x + 0.5, 0, 1)          (Keras 2, tf.keras, tfjs)
+ * Derivatives at kinks: relu'(0) = 0; ELU and SELU take the x <= 0 branch at 0 (as JAX's
+ * autodiff, Keras 3's backend); the hard sigmoids' slope is 0 where the output is 0 or 1.
+ * NaN in gives NaN out. */
+enum {
+  GRU_ACT_LINEAR = 0,
+  GRU_ACT_RELU = 1,
+  GRU_ACT_SIGMOID = 2,
+  GRU_ACT_TANH = 3,
+  GRU_ACT_SOFTMAX = 4,
+  GRU_ACT_GELU = 5,
+  GRU_ACT_GELU_TANH = 6,
+  GRU_ACT_ELU = 7,
+  GRU_ACT_SELU = 8,
+  GRU_ACT_SOFTPLUS = 9,
+  GRU_ACT_HARD_SIGMOID = 10,
+  GRU_ACT_HARD_SIGMOID_KERAS2 = 11
+};
+/* x [rows, cols] -> y, same length (a multiple of cols >= 1; cols matters to SOFTMAX only). */
+GRU_API GRU_ASYNC int gru_activation_forward(int32_t kind, int32_t cols, const float* x,
+                                             size_t x_len, float* y, size_t y_len);
+/* dx = dy * f'(x), from what the kind's derivative is cheapest and most accurate from: the
+ * forward output y for every kind except GELU and GELU_TANH, which take the input x (LINEAR
+ * takes neither). Pass the one it needs (GRU_ERR_NULL naming it otherwise); the other may be
+ * null, and if given must have the length of dy. */
+GRU_API GRU_ASYNC int gru_activation_backward(int32_t kind, int32_t cols,
+                                              GRU_NULLABLE const float* x, size_t x_len,
+                                              GRU_NULLABLE const float* y, size_t y_len,
+                                              const float* dy, size_t dy_len, float* dx,
+                                              size_t dx_len);
+
+/* ---- Dense layer: y = act(x W^T + b), W [out, in], b [out], act a GRU_ACT_* kind --------- */
 GRU_API int gru_dense_create(int32_t in_features, int32_t out_features, int32_t has_bias,
-                             gru_dense_handle* out);
-/* x [rows, in] -> y [rows, out]. train = 1 keeps a copy of x for backward. */
+                             int32_t activation, gru_dense_handle* out);
+/* x [rows, in] -> y [rows, out], the activation applied in the same call (softmax over the out
+ * features of each row). train = 1 keeps a copy of x, and of what the activation's derivative
+ * needs (y, or x W^T + b for the GELUs), for backward. */
 GRU_API GRU_ASYNC int gru_dense_forward(gru_dense_handle layer, int32_t rows, const float* x,
                                         size_t x_len, float* y, size_t y_len, int32_t train);
-/* dy [rows, out] of the last training forward; adds into the gradients; dx [rows, in] may be
- * null. Once per training forward (GRU_ERR_STATE otherwise). */
+/* dy [rows, out] of the last training forward (the gradient of the activation's output: the
+ * layer applies the activation's derivative first); adds into the gradients; dx [rows, in] may
+ * be null. Once per training forward (GRU_ERR_STATE otherwise). */
 GRU_API GRU_ASYNC int gru_dense_backward(gru_dense_handle layer, const float* dy, size_t dy_len,
                                          GRU_NULLABLE float* dx, size_t dx_len);
 

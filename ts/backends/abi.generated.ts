@@ -21,6 +21,18 @@ export const GRU_KIND_DENSE = 2;
 export const GRU_KIND_EMBEDDING = 3;
 export const GRU_KIND_OPTIM = 4;
 export const GRU_KIND_LAYER_NORM = 5;
+export const GRU_ACT_LINEAR = 0;
+export const GRU_ACT_RELU = 1;
+export const GRU_ACT_SIGMOID = 2;
+export const GRU_ACT_TANH = 3;
+export const GRU_ACT_SOFTMAX = 4;
+export const GRU_ACT_GELU = 5;
+export const GRU_ACT_GELU_TANH = 6;
+export const GRU_ACT_ELU = 7;
+export const GRU_ACT_SELU = 8;
+export const GRU_ACT_SOFTPLUS = 9;
+export const GRU_ACT_HARD_SIGMOID = 10;
+export const GRU_ACT_HARD_SIGMOID_KERAS2 = 11;
 export const GRU_OPTIM_SGD = 0;
 export const GRU_OPTIM_ADAM = 1;
 export const GRU_OPTIM_ADAMW = 2;
@@ -58,7 +70,9 @@ export const ABI: readonly AbiFunction[] = [
   {"c":"gru_net_backward","method":"netBackward","args":[{"name":"net","kind":"handle","of":"net"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"dhN","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":true},{"name":"dh0","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":true},
   {"c":"gru_net_train_bytes_per_step","method":"netTrainBytesPerStep","args":[{"name":"net","kind":"handle","of":"net"}],"ret":"status","out":{"name":"out","type":"size"},"async":false},
   {"c":"gru_net_train_bytes","method":"netTrainBytes","args":[{"name":"net","kind":"handle","of":"net"}],"ret":"status","out":{"name":"out","type":"size"},"async":false},
-  {"c":"gru_dense_create","method":"denseCreate","args":[{"name":"inFeatures","kind":"i32"},{"name":"outFeatures","kind":"i32"},{"name":"hasBias","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"dense"},"async":false},
+  {"c":"gru_activation_forward","method":"activationForward","args":[{"name":"kind","kind":"i32"},{"name":"cols","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":true},
+  {"c":"gru_activation_backward","method":"activationBackward","args":[{"name":"kind","kind":"i32"},{"name":"cols","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"y","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":true},
+  {"c":"gru_dense_create","method":"denseCreate","args":[{"name":"inFeatures","kind":"i32"},{"name":"outFeatures","kind":"i32"},{"name":"hasBias","kind":"i32"},{"name":"activation","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"dense"},"async":false},
   {"c":"gru_dense_forward","method":"denseForward","args":[{"name":"layer","kind":"handle","of":"dense"},{"name":"rows","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"train","kind":"i32"}],"ret":"status","out":null,"async":true},
   {"c":"gru_dense_backward","method":"denseBackward","args":[{"name":"layer","kind":"handle","of":"dense"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":true},
   {"c":"gru_embedding_create","method":"embeddingCreate","args":[{"name":"numEmbeddings","kind":"i32"},{"name":"dim","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"embedding"},"async":false},
@@ -275,23 +289,43 @@ export interface AbiCalls {
    */
   netTrainBytes(net: Handle<'net'>): number;
   /**
+   * gru_activation_forward
+   *
+   * x [rows, cols] -> y, same length (a multiple of cols >= 1; cols matters to SOFTMAX only).
+   */
+  activationForward(kind: number, cols: number, x: Float32Array, y: Float32Array): void;
+  activationForwardAsync(kind: number, cols: number, x: Float32Array, y: Float32Array): Promise<void>;
+  /**
+   * gru_activation_backward
+   *
+   * dx = dy * f'(x), from what the kind's derivative is cheapest and most accurate from: the
+   * forward output y for every kind except GELU and GELU_TANH, which take the input x (LINEAR
+   * takes neither). Pass the one it needs (GRU_ERR_NULL naming it otherwise); the other may be
+   * null, and if given must have the length of dy.
+   */
+  activationBackward(kind: number, cols: number, x: Float32Array | null, y: Float32Array | null, dy: Float32Array, dx: Float32Array): void;
+  activationBackwardAsync(kind: number, cols: number, x: Float32Array | null, y: Float32Array | null, dy: Float32Array, dx: Float32Array): Promise<void>;
+  /**
    * gru_dense_create
    *
-   * Dense (linear) layer: y = x W^T + b, W [out, in], b [out]
+   * Dense layer: y = act(x W^T + b), W [out, in], b [out], act a GRU_ACT_* kind
    */
-  denseCreate(inFeatures: number, outFeatures: number, hasBias: number): Handle<'dense'>;
+  denseCreate(inFeatures: number, outFeatures: number, hasBias: number, activation: number): Handle<'dense'>;
   /**
    * gru_dense_forward
    *
-   * x [rows, in] -> y [rows, out]. train = 1 keeps a copy of x for backward.
+   * x [rows, in] -> y [rows, out], the activation applied in the same call (softmax over the out
+   * features of each row). train = 1 keeps a copy of x, and of what the activation's derivative
+   * needs (y, or x W^T + b for the GELUs), for backward.
    */
   denseForward(layer: Handle<'dense'>, rows: number, x: Float32Array, y: Float32Array, train: number): void;
   denseForwardAsync(layer: Handle<'dense'>, rows: number, x: Float32Array, y: Float32Array, train: number): Promise<void>;
   /**
    * gru_dense_backward
    *
-   * dy [rows, out] of the last training forward; adds into the gradients; dx [rows, in] may be
-   * null. Once per training forward (GRU_ERR_STATE otherwise).
+   * dy [rows, out] of the last training forward (the gradient of the activation's output: the
+   * layer applies the activation's derivative first); adds into the gradients; dx [rows, in] may
+   * be null. Once per training forward (GRU_ERR_STATE otherwise).
    */
   denseBackward(layer: Handle<'dense'>, dy: Float32Array, dx: Float32Array | null): void;
   denseBackwardAsync(layer: Handle<'dense'>, dy: Float32Array, dx: Float32Array | null): Promise<void>;
