@@ -8,10 +8,12 @@ import assert from 'node:assert/strict';
 import type { Backend } from '../ts/backends/backend.js';
 import {
   ACTIVATIONS,
+  Adam,
   Dense,
   activationBackward,
   activationForward,
   activationSaves,
+  categoricalCrossentropy,
   type ActivationName,
 } from '../ts/index.js';
 import { forEachBackend, forEachIsa } from './backends.js';
@@ -256,6 +258,53 @@ describe('Dense with an activation', () => {
       );
       assertThrowsCode(() => backend.denseCreate(2, 1, 1, 12), 'ERR_GRU_ARG', ['activation']);
       assertThrowsCode(() => backend.denseCreate(2, 1, 1, -1), 'ERR_GRU_ARG', ['activation']);
+    });
+
+    it('Dense(relu) -> Dense(softmax) learns a 3-class problem with categoricalCrossentropy and Adam', () => {
+      const hidden = new Dense({
+        inFeatures: 2,
+        outFeatures: 16,
+        activation: 'relu',
+        seed: 1,
+        backend,
+      });
+      const head = new Dense({
+        inFeatures: 16,
+        outFeatures: 3,
+        activation: 'softmax',
+        seed: 2,
+        backend,
+      });
+      const opt = new Adam([hidden, head], { lr: 0.05 });
+      try {
+        // Three clusters on a circle; one-hot targets.
+        const N = 30;
+        const r = rng(9);
+        const x = new Float32Array(N * 2);
+        const t = new Float32Array(N * 3);
+        for (let i = 0; i < N; i++) {
+          const c = i % 3;
+          x[2 * i] = Math.cos((2 * Math.PI * c) / 3) + 0.3 * (r() - 0.5);
+          x[2 * i + 1] = Math.sin((2 * Math.PI * c) / 3) + 0.3 * (r() - 0.5);
+          t[3 * i + c] = 1;
+        }
+        const lossOf = () =>
+          categoricalCrossentropy(t, head.forward(hidden.forward(x)), { classes: 3, backend }).loss;
+        const first = lossOf();
+        for (let step = 0; step < 60; step++) {
+          opt.zeroGrad();
+          const p = head.forward(hidden.forward(x, { train: true }), { train: true });
+          const { grad } = categoricalCrossentropy(t, p, { classes: 3, backend });
+          hidden.backward(head.backward(grad));
+          opt.step();
+        }
+        const last = lossOf();
+        assert.ok(last < first / 10, `loss ${first} -> ${last}`);
+      } finally {
+        opt.dispose();
+        hidden.dispose();
+        head.dispose();
+      }
     });
   });
 });

@@ -30,8 +30,26 @@ export {
   activationSaves,
 } from './activations.js';
 export type { ActivationName, ActivationOptions } from './activations.js';
-export { softmaxCrossEntropy, bceWithLogits, mse } from './losses.js';
-export type { LossResult, LossOptions, SoftmaxCrossEntropyOptions } from './losses.js';
+export {
+  softmaxCrossEntropy,
+  bceWithLogits,
+  mse,
+  categoricalCrossentropy,
+  sparseCategoricalCrossentropy,
+  binaryCrossentropy,
+  meanSquaredError,
+  meanAbsoluteError,
+  huber,
+} from './losses.js';
+export type {
+  LossResult,
+  LossOptions,
+  SoftmaxCrossEntropyOptions,
+  KerasLossOptions,
+  CategoricalLossOptions,
+  BinaryLossOptions,
+  HuberOptions,
+} from './losses.js';
 export { Optimizer, Adam, AdamW, SGD } from './optim.js';
 export type {
   Trainable,

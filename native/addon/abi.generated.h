@@ -272,6 +272,18 @@ inline int gru_loss_mse(const Arg* a, Result* r) {
   return ::gru_loss_mse(static_cast<const float*>(a[0].data), a[0].len, static_cast<const float*>(a[1].data), a[1].len, static_cast<float*>(a[2].data), a[2].len, &r->f32);
 }
 
+inline int gru_loss(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_loss(a[0].i32, a[1].i32, a[2].f32, static_cast<const float*>(a[3].data), a[3].len, static_cast<const float*>(a[4].data), a[4].len, static_cast<const float*>(a[5].data), a[5].len, static_cast<float*>(a[6].data), a[6].len, &r->f32);
+}
+
+inline int gru_loss_sparse(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_loss_sparse(a[0].i32, a[1].i32, static_cast<const float*>(a[2].data), a[2].len, static_cast<const int32_t*>(a[3].data), a[3].len, static_cast<const float*>(a[4].data), a[4].len, static_cast<float*>(a[5].data), a[5].len, &r->f32);
+}
+
 inline int gru_dropout_forward(const Arg* a, Result* r) {
   (void)a;
   (void)r;
@@ -385,6 +397,8 @@ inline const Thunk kThunks[] = {
     {"gru_loss_softmax_cross_entropy", &generated::gru_loss_softmax_cross_entropy},
     {"gru_loss_bce_with_logits", &generated::gru_loss_bce_with_logits},
     {"gru_loss_mse", &generated::gru_loss_mse},
+    {"gru_loss", &generated::gru_loss},
+    {"gru_loss_sparse", &generated::gru_loss_sparse},
     {"gru_dropout_forward", &generated::gru_dropout_forward},
     {"gru_dropout_backward", &generated::gru_dropout_backward},
     {"gru_optim_create", &generated::gru_optim_create},

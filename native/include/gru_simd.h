@@ -270,7 +270,7 @@ GRU_API int gru_layer_norm_forward(gru_layer_norm_handle layer, int32_t rows, co
 GRU_API int gru_layer_norm_backward(gru_layer_norm_handle layer, const float* dy, size_t dy_len,
                                     GRU_NULLABLE float* dx, size_t dx_len);
 
-/* ---- Losses (mean over elements / rows); the gradient output may be null ------------------ */
+/* ---- Losses, PyTorch's (mean over elements / rows); the gradient output may be null -------- */
 /* logits [rows, classes], targets [rows] in [0, classes) or -1 (ignored row); mean over the
  * rows not ignored. dlogits [rows, classes] = d loss / d logits. */
 GRU_API GRU_ASYNC int gru_loss_softmax_cross_entropy(const float* logits, size_t logits_len,
@@ -285,6 +285,48 @@ GRU_API GRU_ASYNC int gru_loss_bce_with_logits(const float* logits, size_t n, co
 GRU_API GRU_ASYNC int gru_loss_mse(const float* pred, size_t n, const float* targets,
                                    size_t targets_len, GRU_NULLABLE float* dpred, size_t dpred_len,
                                    float* loss);
+
+/* ---- Losses with Keras 3's semantics, sample weights included ------------------------------
+ * pred and targets [rows, cols]. The loss of row r, l_r:
+ *   CATEGORICAL_CE         -sum_j t_j log(clip(p_j / sum_k p_k, eps, 1 - eps))   (cols = classes,
+ *                          pred probabilities, e.g. a softmax output; eps = 1e-7)
+ *   CATEGORICAL_CE_LOGITS  -sum_j t_j log_softmax(x)_j
+ *   BINARY_CE              mean_j -(t log(c) + (1 - t) log(1 - c)), c = clip(p, eps, 1 - eps)
+ *   BINARY_CE_LOGITS       mean_j max(x, 0) - x t + log(1 + exp(-|x|))
+ *   MSE                    mean_j (p - t)^2
+ *   MAE                    mean_j |p - t|
+ *   HUBER                  mean_j (|e| <= delta ? e^2 / 2 : delta |e| - delta^2 / 2), e = p - t
+ * The clip bounds are float32 numbers (1e-7 and 1 - 1e-7 rounded), as Keras computes in float32.
+ * Reduction 'sum_over_batch_size': loss = sum_r w_r l_r / rows (0 when rows = 0). sample_weight
+ * null means w = 1; otherwise its W entries (finite, >= 0; W divides rows) each weigh a block of
+ * rows / W consecutive rows: Keras's broadcast of per-sample weights [batch] over the steps of
+ * a sequence [batch, T]. grad = d loss / d pred as Keras's autodiff gives it (CATEGORICAL_CE:
+ * through the row normalization; both probability forms: zero where the clip is active;
+ * MAE: sign(e), 0 at e = 0, where JAX's autodiff gives -1).
+ * Targets of the CE kinds must be in [0, 1], of the others finite (GRU_ERR_RANGE otherwise). */
+enum {
+  GRU_LOSS_CATEGORICAL_CE = 0,
+  GRU_LOSS_CATEGORICAL_CE_LOGITS = 1,
+  GRU_LOSS_BINARY_CE = 2,
+  GRU_LOSS_BINARY_CE_LOGITS = 3,
+  GRU_LOSS_MSE = 4,
+  GRU_LOSS_MAE = 5,
+  GRU_LOSS_HUBER = 6
+};
+/* pred_len a multiple of cols >= 1 (cols changes only the CE kinds' results); delta is
+ * HUBER's (finite, > 0), ignored by the other kinds. */
+GRU_API GRU_ASYNC int gru_loss(int32_t kind, int32_t cols, float delta, const float* pred,
+                               size_t pred_len, const float* targets, size_t targets_len,
+                               GRU_NULLABLE const float* sample_weight, size_t sample_weight_len,
+                               GRU_NULLABLE float* grad, size_t grad_len, float* loss);
+/* Sparse categorical cross-entropy: kind CATEGORICAL_CE or CATEGORICAL_CE_LOGITS on pred
+ * [rows, classes] with integer targets [rows], each in [0, classes) (GRU_ERR_RANGE otherwise):
+ * the loss of the one-hot rows, as gru_loss. */
+GRU_API GRU_ASYNC int gru_loss_sparse(int32_t kind, int32_t classes, const float* pred,
+                                      size_t pred_len, const int32_t* targets, size_t targets_len,
+                                      GRU_NULLABLE const float* sample_weight,
+                                      size_t sample_weight_len, GRU_NULLABLE float* grad,
+                                      size_t grad_len, float* loss);
 
 /* ---- Dropout: y = x * mask / (1 - p); the mask is a function of (seed, index), so backward
  * regenerates it instead of storing it. p in [0, 1). ----------------------------------------- */

@@ -33,6 +33,13 @@ export const GRU_ACT_SELU = 8;
 export const GRU_ACT_SOFTPLUS = 9;
 export const GRU_ACT_HARD_SIGMOID = 10;
 export const GRU_ACT_HARD_SIGMOID_KERAS2 = 11;
+export const GRU_LOSS_CATEGORICAL_CE = 0;
+export const GRU_LOSS_CATEGORICAL_CE_LOGITS = 1;
+export const GRU_LOSS_BINARY_CE = 2;
+export const GRU_LOSS_BINARY_CE_LOGITS = 3;
+export const GRU_LOSS_MSE = 4;
+export const GRU_LOSS_MAE = 5;
+export const GRU_LOSS_HUBER = 6;
 export const GRU_OPTIM_SGD = 0;
 export const GRU_OPTIM_ADAM = 1;
 export const GRU_OPTIM_ADAMW = 2;
@@ -84,6 +91,8 @@ export const ABI: readonly AbiFunction[] = [
   {"c":"gru_loss_softmax_cross_entropy","method":"lossSoftmaxCrossEntropy","args":[{"name":"logits","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"rows","kind":"i32"},{"name":"classes","kind":"i32"},{"name":"targets","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"dlogits","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
   {"c":"gru_loss_bce_with_logits","method":"lossBceWithLogits","args":[{"name":"logits","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dlogits","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
   {"c":"gru_loss_mse","method":"lossMse","args":[{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dpred","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
+  {"c":"gru_loss","method":"loss","args":[{"name":"kind","kind":"i32"},{"name":"cols","kind":"i32"},{"name":"delta","kind":"f32"},{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"sampleWeight","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"grad","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
+  {"c":"gru_loss_sparse","method":"lossSparse","args":[{"name":"kind","kind":"i32"},{"name":"classes","kind":"i32"},{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"sampleWeight","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"grad","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
   {"c":"gru_dropout_forward","method":"dropoutForward","args":[{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"p","kind":"f32"},{"name":"seed","kind":"u32"},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_dropout_backward","method":"dropoutBackward","args":[{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"p","kind":"f32"},{"name":"seed","kind":"u32"},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_optim_create","method":"optimCreate","args":[{"name":"kind","kind":"i32"},{"name":"lr","kind":"f32"},{"name":"a","kind":"f32"},{"name":"b","kind":"f32"},{"name":"eps","kind":"f32"},{"name":"weightDecay","kind":"f32"},{"name":"flags","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"optim"},"async":false},
@@ -389,6 +398,23 @@ export interface AbiCalls {
    */
   lossMse(pred: Float32Array, targets: Float32Array, dpred: Float32Array | null): number;
   lossMseAsync(pred: Float32Array, targets: Float32Array, dpred: Float32Array | null): Promise<number>;
+  /**
+   * gru_loss
+   *
+   * pred_len a multiple of cols >= 1 (cols changes only the CE kinds' results); delta is
+   * HUBER's (finite, > 0), ignored by the other kinds.
+   */
+  loss(kind: number, cols: number, delta: number, pred: Float32Array, targets: Float32Array, sampleWeight: Float32Array | null, grad: Float32Array | null): number;
+  lossAsync(kind: number, cols: number, delta: number, pred: Float32Array, targets: Float32Array, sampleWeight: Float32Array | null, grad: Float32Array | null): Promise<number>;
+  /**
+   * gru_loss_sparse
+   *
+   * Sparse categorical cross-entropy: kind CATEGORICAL_CE or CATEGORICAL_CE_LOGITS on pred
+   * [rows, classes] with integer targets [rows], each in [0, classes) (GRU_ERR_RANGE otherwise):
+   * the loss of the one-hot rows, as gru_loss.
+   */
+  lossSparse(kind: number, classes: number, pred: Float32Array, targets: Int32Array, sampleWeight: Float32Array | null, grad: Float32Array | null): number;
+  lossSparseAsync(kind: number, classes: number, pred: Float32Array, targets: Int32Array, sampleWeight: Float32Array | null, grad: Float32Array | null): Promise<number>;
   /**
    * gru_dropout_forward
    *
