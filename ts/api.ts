@@ -50,6 +50,8 @@ export type {
   BinaryLossOptions,
   HuberOptions,
 } from './losses.js';
+export { Metric, metric } from './metrics.js';
+export type { MetricName, MetricOptions, MetricUpdateOptions } from './metrics.js';
 export { Optimizer, Adam, AdamW, SGD } from './optim.js';
 export type {
   Trainable,

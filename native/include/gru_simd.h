@@ -25,6 +25,9 @@
  *     expected and what came (thread-local; valid until the next call on this thread).
  *
  * The list of functions marked GRU_API is also the export list of the wasm build.
+ *
+ * Over 400 lines: the whole interface and its contract in one file, the one the generator and
+ * the wasm export list read.
  */
 #ifndef GRU_SIMD_H_
 #define GRU_SIMD_H_
@@ -327,6 +330,42 @@ GRU_API GRU_ASYNC int gru_loss_sparse(int32_t kind, int32_t classes, const float
                                       GRU_NULLABLE const float* sample_weight,
                                       size_t sample_weight_len, GRU_NULLABLE float* grad,
                                       size_t grad_len, float* loss);
+
+/* ---- Metrics (Keras 3's), as sums that a caller adds up over batches ------------------------
+ * Each call writes the sums of this batch only; the metric over many batches is the ratio of
+ * the sums added up (ts/metrics.ts adds them in float64). rows, cols and sample_weight as for
+ * the losses: sample i is a block of rows / W rows of weight w_i (without weights, each row is
+ * a sample of weight 1).
+ *   BINARY_ACCURACY       per element: t == (p > threshold ? 1 : 0)
+ *   CATEGORICAL_ACCURACY  per row: argmax t == argmax p (the first index on ties)
+ *   MAE, MSE              per element: |p - t|, (p - t)^2
+ * sums [2] = { sum_i w_i v_i, sum_i w_i }, v_i the mean of the values of sample i: the metric
+ * is sums[0] / sums[1]. threshold: BINARY_ACCURACY's, ignored by the other kinds. */
+enum {
+  GRU_METRIC_BINARY_ACCURACY = 0,
+  GRU_METRIC_CATEGORICAL_ACCURACY = 1,
+  GRU_METRIC_MAE = 2,
+  GRU_METRIC_MSE = 3
+};
+GRU_API int gru_metric_mean(int32_t kind, int32_t cols, float threshold, const float* pred,
+                            size_t pred_len, const float* targets, size_t targets_len,
+                            GRU_NULLABLE const float* sample_weight, size_t sample_weight_len,
+                            float* sums, size_t sums_len);
+/* Sparse categorical accuracy: per row, argmax p == targets[r], each target in [0, classes)
+ * (GRU_ERR_RANGE otherwise); sums [2] as gru_metric_mean. */
+GRU_API int gru_metric_sparse_accuracy(int32_t classes, const float* pred, size_t pred_len,
+                                       const int32_t* targets, size_t targets_len,
+                                       GRU_NULLABLE const float* sample_weight,
+                                       size_t sample_weight_len, float* sums, size_t sums_len);
+/* Confusion counts at a threshold (Keras's Precision and Recall): per element, predicted
+ * positive when p > threshold, positive when t != 0. counts [4] = { true positives, false
+ * positives, true negatives, false negatives }, each element counting its sample's weight
+ * (sample_weight's W entries divide the elements into W equal blocks). precision = tp / (tp +
+ * fp), recall = tp / (tp + fn). */
+GRU_API int gru_metric_confusion(float threshold, const float* pred, size_t pred_len,
+                                 const float* targets, size_t targets_len,
+                                 GRU_NULLABLE const float* sample_weight, size_t sample_weight_len,
+                                 float* counts, size_t counts_len);
 
 /* ---- Dropout: y = x * mask / (1 - p); the mask is a function of (seed, index), so backward
  * regenerates it instead of storing it. p in [0, 1). ----------------------------------------- */

@@ -40,6 +40,10 @@ export const GRU_LOSS_BINARY_CE_LOGITS = 3;
 export const GRU_LOSS_MSE = 4;
 export const GRU_LOSS_MAE = 5;
 export const GRU_LOSS_HUBER = 6;
+export const GRU_METRIC_BINARY_ACCURACY = 0;
+export const GRU_METRIC_CATEGORICAL_ACCURACY = 1;
+export const GRU_METRIC_MAE = 2;
+export const GRU_METRIC_MSE = 3;
 export const GRU_OPTIM_SGD = 0;
 export const GRU_OPTIM_ADAM = 1;
 export const GRU_OPTIM_ADAMW = 2;
@@ -93,6 +97,9 @@ export const ABI: readonly AbiFunction[] = [
   {"c":"gru_loss_mse","method":"lossMse","args":[{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dpred","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
   {"c":"gru_loss","method":"loss","args":[{"name":"kind","kind":"i32"},{"name":"cols","kind":"i32"},{"name":"delta","kind":"f32"},{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"sampleWeight","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"grad","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
   {"c":"gru_loss_sparse","method":"lossSparse","args":[{"name":"kind","kind":"i32"},{"name":"classes","kind":"i32"},{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"sampleWeight","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"grad","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
+  {"c":"gru_metric_mean","method":"metricMean","args":[{"name":"kind","kind":"i32"},{"name":"cols","kind":"i32"},{"name":"threshold","kind":"f32"},{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"sampleWeight","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"sums","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
+  {"c":"gru_metric_sparse_accuracy","method":"metricSparseAccuracy","args":[{"name":"classes","kind":"i32"},{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"sampleWeight","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"sums","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
+  {"c":"gru_metric_confusion","method":"metricConfusion","args":[{"name":"threshold","kind":"f32"},{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"sampleWeight","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"counts","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_dropout_forward","method":"dropoutForward","args":[{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"p","kind":"f32"},{"name":"seed","kind":"u32"},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_dropout_backward","method":"dropoutBackward","args":[{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"p","kind":"f32"},{"name":"seed","kind":"u32"},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_optim_create","method":"optimCreate","args":[{"name":"kind","kind":"i32"},{"name":"lr","kind":"f32"},{"name":"a","kind":"f32"},{"name":"b","kind":"f32"},{"name":"eps","kind":"f32"},{"name":"weightDecay","kind":"f32"},{"name":"flags","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"optim"},"async":false},
@@ -415,6 +422,27 @@ export interface AbiCalls {
    */
   lossSparse(kind: number, classes: number, pred: Float32Array, targets: Int32Array, sampleWeight: Float32Array | null, grad: Float32Array | null): number;
   lossSparseAsync(kind: number, classes: number, pred: Float32Array, targets: Int32Array, sampleWeight: Float32Array | null, grad: Float32Array | null): Promise<number>;
+  /**
+   * gru_metric_mean
+   */
+  metricMean(kind: number, cols: number, threshold: number, pred: Float32Array, targets: Float32Array, sampleWeight: Float32Array | null, sums: Float32Array): void;
+  /**
+   * gru_metric_sparse_accuracy
+   *
+   * Sparse categorical accuracy: per row, argmax p == targets[r], each target in [0, classes)
+   * (GRU_ERR_RANGE otherwise); sums [2] as gru_metric_mean.
+   */
+  metricSparseAccuracy(classes: number, pred: Float32Array, targets: Int32Array, sampleWeight: Float32Array | null, sums: Float32Array): void;
+  /**
+   * gru_metric_confusion
+   *
+   * Confusion counts at a threshold (Keras's Precision and Recall): per element, predicted
+   * positive when p > threshold, positive when t != 0. counts [4] = { true positives, false
+   * positives, true negatives, false negatives }, each element counting its sample's weight
+   * (sample_weight's W entries divide the elements into W equal blocks). precision = tp / (tp +
+   * fp), recall = tp / (tp + fn).
+   */
+  metricConfusion(threshold: number, pred: Float32Array, targets: Float32Array, sampleWeight: Float32Array | null, counts: Float32Array): void;
   /**
    * gru_dropout_forward
    *
