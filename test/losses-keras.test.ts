@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import type { Backend } from '../ts/backends/backend.js';
 import {
+  activationForward,
   binaryCrossentropy,
   categoricalCrossentropy,
   huber,
@@ -195,6 +196,20 @@ describe('Keras losses', () => {
       assert.ok(Math.abs(bce.loss - bceExpected) <= 1e-6 * bceExpected, `${bce.loss}`);
       assert.deepEqual([...bce.grad], [0, 0, 0, 0]);
       assert.ok(Number.isFinite(bce.loss));
+    });
+
+    it('the async forms (GRU_ASYNC: a worker thread on native) give the same bits', async () => {
+      const c = cases(6, 4, 12)[0]!;
+      const p = Float32Array.from(c.yPred);
+      const t = Float32Array.from(c.yTrue);
+      const w = uniform(6, 0, 2, rng(1));
+      const [g1, g2] = [new Float32Array(p.length), new Float32Array(p.length)];
+      const sync = backend.loss(0, 4, 1, p, t, w, g1);
+      assert.equal(await backend.lossAsync(0, 4, 1, p, t, w, g2), sync);
+      assert.deepEqual(g2, g1);
+      const y = new Float32Array(p.length);
+      await backend.activationForwardAsync(4, 4, p, y);
+      assert.deepEqual(y, activationForward('softmax', p, { cols: 4, backend }));
     });
 
     it('a grad buffer is written in place and returned', () => {
