@@ -23,8 +23,35 @@ export { LayerNorm } from './layer-norm.js';
 export type { LayerNormOptions } from './layer-norm.js';
 export { Dropout } from './dropout.js';
 export type { DropoutOptions } from './dropout.js';
-export { softmaxCrossEntropy, bceWithLogits, mse } from './losses.js';
-export type { LossResult, LossOptions, SoftmaxCrossEntropyOptions } from './losses.js';
+export {
+  ACTIVATIONS,
+  activationForward,
+  activationBackward,
+  activationSaves,
+} from './activations.js';
+export type { ActivationName, ActivationOptions } from './activations.js';
+export {
+  softmaxCrossEntropy,
+  bceWithLogits,
+  mse,
+  categoricalCrossentropy,
+  sparseCategoricalCrossentropy,
+  binaryCrossentropy,
+  meanSquaredError,
+  meanAbsoluteError,
+  huber,
+} from './losses.js';
+export type {
+  LossResult,
+  LossOptions,
+  SoftmaxCrossEntropyOptions,
+  KerasLossOptions,
+  CategoricalLossOptions,
+  BinaryLossOptions,
+  HuberOptions,
+} from './losses.js';
+export { Metric, metric } from './metrics.js';
+export type { MetricName, MetricOptions, MetricUpdateOptions } from './metrics.js';
 export { Optimizer, Adam, AdamW, SGD } from './optim.js';
 export type {
   Trainable,

@@ -1,8 +1,10 @@
 /**
  * A dense (linear) layer, y = x W^T + b with W [outFeatures, inFeatures] and b [outFeatures],
- * as PyTorch's nn.Linear. Weights and gradients live in a backend; names and layouts are
+ * as PyTorch's nn.Linear, optionally followed by an activation (ts/activations.ts) applied by
+ * the core in the same call. Weights and gradients live in a backend; names and layouts are
  * nn.Linear's state_dict ('weight', 'bias').
  */
+import { activationKind, type ActivationName } from './activations.js';
 import type { Backend, DenseHandle } from './backends/backend.js';
 import { holding } from './busy.js';
 import { GruError } from './errors.js';
@@ -15,18 +17,24 @@ export interface DenseOptions {
   outFeatures: number;
   /** Learnable bias (default true). */
   bias?: boolean;
+  /**
+   * Applied to x W^T + b in the same call (default 'linear': none); softmax normalizes each
+   * row of outFeatures. backward() takes the gradient of the activation's output.
+   */
+  activation?: ActivationName;
   /** Seed of the initial parameters, U(-1/sqrt(in), 1/sqrt(in)); random if omitted. */
   seed?: number;
   /** Backend to hold the weights; default: the one chosen by init(). */
   backend?: Backend;
 }
 
-const DENSE_KEYS = ['inFeatures', 'outFeatures', 'bias', 'seed', 'backend'] as const;
+const DENSE_KEYS = ['inFeatures', 'outFeatures', 'bias', 'activation', 'seed', 'backend'] as const;
 
 export class Dense extends Layer<DenseHandle> {
   readonly inFeatures: number;
   readonly outFeatures: number;
   readonly bias: boolean;
+  readonly activation: ActivationName;
   /** Rows of the last training forward that backward() has not consumed yet. */
   #trainedRows: number | null = null;
 
@@ -36,19 +44,25 @@ export class Dense extends Layer<DenseHandle> {
     const inFeatures = check.positiveInt('inFeatures', o.inFeatures);
     const outFeatures = check.positiveInt('outFeatures', o.outFeatures);
     const bias = check.boolean('bias', o.bias, true);
+    const activation = (o.activation === undefined ? 'linear' : o.activation) as ActivationName;
+    const kind = activationKind('activation', activation);
     const seed = check.seedOption(o.seed);
     const backend = check.backendOption(o.backend, currentBackend);
-    super(backend, 'Dense layer', backend.denseCreate(inFeatures, outFeatures, +bias), seed);
+    super(backend, 'Dense layer', backend.denseCreate(inFeatures, outFeatures, +bias, kind), seed);
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
     this.bias = bias;
+    this.activation = activation;
   }
 
   protected override _disposed(): void {
     this.#trainedRows = null;
   }
 
-  /** x [rows, inFeatures] -> y [rows, outFeatures]. train: keep x for backward(). */
+  /**
+   * x [rows, inFeatures] -> y [rows, outFeatures], the activation applied. train: keep x (and
+   * what the activation's derivative needs) for backward().
+   */
   forward(x: Float32Array, options: { train?: boolean } = {}): Float32Array {
     const layer = this._handle();
     const f = this.#prepareForward(x, options);
@@ -93,7 +107,10 @@ export class Dense extends Layer<DenseHandle> {
     return { rows, x: input, y: check.allocFloat32('y', rows * this.outFeatures), train };
   }
 
-  /** dy [rows, outFeatures] of the last training forward: adds into the gradients, returns dx [rows, inFeatures]. */
+  /**
+   * dy [rows, outFeatures], the gradient of the last training forward's output (after the
+   * activation): adds into the gradients, returns dx [rows, inFeatures].
+   */
   backward(dy: Float32Array): Float32Array {
     const layer = this._handle();
     const b = this.#prepareBackward(dy);

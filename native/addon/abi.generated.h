@@ -188,10 +188,22 @@ inline int gru_net_train_bytes(const Arg* a, Result* r) {
   return ::gru_net_train_bytes(a[0].u32, &r->size);
 }
 
+inline int gru_activation_forward(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_activation_forward(a[0].i32, a[1].i32, static_cast<const float*>(a[2].data), a[2].len, static_cast<float*>(a[3].data), a[3].len);
+}
+
+inline int gru_activation_backward(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_activation_backward(a[0].i32, a[1].i32, static_cast<const float*>(a[2].data), a[2].len, static_cast<const float*>(a[3].data), a[3].len, static_cast<const float*>(a[4].data), a[4].len, static_cast<float*>(a[5].data), a[5].len);
+}
+
 inline int gru_dense_create(const Arg* a, Result* r) {
   (void)a;
   (void)r;
-  return ::gru_dense_create(a[0].i32, a[1].i32, a[2].i32, &r->u32);
+  return ::gru_dense_create(a[0].i32, a[1].i32, a[2].i32, a[3].i32, &r->u32);
 }
 
 inline int gru_dense_forward(const Arg* a, Result* r) {
@@ -258,6 +270,36 @@ inline int gru_loss_mse(const Arg* a, Result* r) {
   (void)a;
   (void)r;
   return ::gru_loss_mse(static_cast<const float*>(a[0].data), a[0].len, static_cast<const float*>(a[1].data), a[1].len, static_cast<float*>(a[2].data), a[2].len, &r->f32);
+}
+
+inline int gru_loss(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_loss(a[0].i32, a[1].i32, a[2].f32, static_cast<const float*>(a[3].data), a[3].len, static_cast<const float*>(a[4].data), a[4].len, static_cast<const float*>(a[5].data), a[5].len, static_cast<float*>(a[6].data), a[6].len, &r->f32);
+}
+
+inline int gru_loss_sparse(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_loss_sparse(a[0].i32, a[1].i32, static_cast<const float*>(a[2].data), a[2].len, static_cast<const int32_t*>(a[3].data), a[3].len, static_cast<const float*>(a[4].data), a[4].len, static_cast<float*>(a[5].data), a[5].len, &r->f32);
+}
+
+inline int gru_metric_mean(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_metric_mean(a[0].i32, a[1].i32, a[2].f32, static_cast<const float*>(a[3].data), a[3].len, static_cast<const float*>(a[4].data), a[4].len, static_cast<const float*>(a[5].data), a[5].len, static_cast<float*>(a[6].data), a[6].len);
+}
+
+inline int gru_metric_sparse_accuracy(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_metric_sparse_accuracy(a[0].i32, static_cast<const float*>(a[1].data), a[1].len, static_cast<const int32_t*>(a[2].data), a[2].len, static_cast<const float*>(a[3].data), a[3].len, static_cast<float*>(a[4].data), a[4].len);
+}
+
+inline int gru_metric_confusion(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_metric_confusion(a[0].f32, static_cast<const float*>(a[1].data), a[1].len, static_cast<const float*>(a[2].data), a[2].len, static_cast<const float*>(a[3].data), a[3].len, static_cast<float*>(a[4].data), a[4].len);
 }
 
 inline int gru_dropout_forward(const Arg* a, Result* r) {
@@ -359,6 +401,8 @@ inline const Thunk kThunks[] = {
     {"gru_net_backward", &generated::gru_net_backward},
     {"gru_net_train_bytes_per_step", &generated::gru_net_train_bytes_per_step},
     {"gru_net_train_bytes", &generated::gru_net_train_bytes},
+    {"gru_activation_forward", &generated::gru_activation_forward},
+    {"gru_activation_backward", &generated::gru_activation_backward},
     {"gru_dense_create", &generated::gru_dense_create},
     {"gru_dense_forward", &generated::gru_dense_forward},
     {"gru_dense_backward", &generated::gru_dense_backward},
@@ -371,6 +415,11 @@ inline const Thunk kThunks[] = {
     {"gru_loss_softmax_cross_entropy", &generated::gru_loss_softmax_cross_entropy},
     {"gru_loss_bce_with_logits", &generated::gru_loss_bce_with_logits},
     {"gru_loss_mse", &generated::gru_loss_mse},
+    {"gru_loss", &generated::gru_loss},
+    {"gru_loss_sparse", &generated::gru_loss_sparse},
+    {"gru_metric_mean", &generated::gru_metric_mean},
+    {"gru_metric_sparse_accuracy", &generated::gru_metric_sparse_accuracy},
+    {"gru_metric_confusion", &generated::gru_metric_confusion},
     {"gru_dropout_forward", &generated::gru_dropout_forward},
     {"gru_dropout_backward", &generated::gru_dropout_backward},
     {"gru_optim_create", &generated::gru_optim_create},

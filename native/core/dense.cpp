@@ -1,12 +1,16 @@
-// The C ABI functions on gru_dense: y = x W^T + b and its backward, every product through the
-// general GEMM (native/core/gemm.h) with strides instead of transposed copies. Every length is
-// checked before any memory is touched.
+// The C ABI functions on gru_dense: y = act(x W^T + b) and its backward, every product through
+// the general GEMM (native/core/gemm.h) with strides instead of transposed copies. Every length
+// is checked before any memory is touched. The activation runs over y right after the GEMM, in
+// the same call, while the rows are still in cache (a Dense head's rows x out floats fit in L2);
+// a training forward keeps what its derivative needs, and backward applies the derivative to
+// dy before the GEMMs.
 #include "dense.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "activation.h"
 #include "dispatch.h"
 #include "gemm.h"
 #include "handles.h"
@@ -35,13 +39,15 @@ void free_dense(gru::Object* object) {
     gru::mem_free(t.grad);
   }
   gru::mem_free(layer->x_cache);
+  gru::mem_free(layer->act_cache);
   gru::mem_free(layer->pack);
   gru::mem_free(layer);
 }
 
 size_t dense_bytes(const gru::Object* object) {
   const gru_dense* layer = reinterpret_cast<const gru_dense*>(object);
-  size_t total = gru::mem_size(layer) + gru::mem_size(layer->x_cache) + gru::mem_size(layer->pack);
+  size_t total = gru::mem_size(layer) + gru::mem_size(layer->x_cache) +
+                 gru::mem_size(layer->act_cache) + gru::mem_size(layer->pack);
   for (const gru::ParamTensor& t : layer->tensors)
     total += gru::mem_size(t.value) + gru::mem_size(t.grad);
   return total;
@@ -70,7 +76,7 @@ constexpr gru::ObjectType kDenseType = {GRU_KIND_DENSE, "dense layer", &free_den
 extern "C" {
 
 int gru_dense_create(int32_t in_features, int32_t out_features, int32_t has_bias,
-                     gru_dense_handle* out) {
+                     int32_t activation, gru_dense_handle* out) {
   gru::clear_error();
   if (!out) return fail(GRU_ERR_NULL, "out is null");
   *out = 0;
@@ -80,6 +86,9 @@ int gru_dense_create(int32_t in_features, int32_t out_features, int32_t has_bias
     return fail(GRU_ERR_ARG, "out_features must be in [1, %d], got %d", GRU_MAX_DIM, out_features);
   if (has_bias != 0 && has_bias != 1)
     return fail(GRU_ERR_ARG, "has_bias must be 0 or 1, got %d", has_bias);
+  if (!gru::activation_valid(activation))
+    return fail(GRU_ERR_ARG, "activation must be a GRU_ACT_* kind in [0, %d], got %d",
+                gru::kActivationKinds - 1, activation);
   const uint64_t weights = static_cast<uint64_t>(in_features) * out_features;
   if (weights > SIZE_MAX / sizeof(float) / 2)
     return fail(GRU_ERR_ALLOC, "a %d x %d weight does not fit in this address space", out_features,
@@ -93,6 +102,7 @@ int gru_dense_create(int32_t in_features, int32_t out_features, int32_t has_bias
   layer->in = in_features;
   layer->out = out_features;
   layer->has_bias = has_bias;
+  layer->activation = activation;
   layer->kernels = gru::active_kernels();
   bool ok = true;
   const int32_t shape[] = {out_features, in_features};
@@ -133,9 +143,12 @@ int gru_dense_forward(gru_dense_handle handle, int32_t rows, const float* x, siz
   if (rows > 0 && (!x || !y)) return fail(GRU_ERR_NULL, "%s is null", x ? "y" : "x");
 
   const gru::KernelTable* k = layer->kernels;
+  const gru::ActivationSaves saves = gru::activation_saves(layer->activation);
+  const bool keep_act = train && saves != gru::ActivationSaves::kNothing;
   if (!ensure(layer->pack, layer->pack_cap, gru::gemm_pack_floats(k, out, in)) ||
-      (train && !ensure(layer->x_cache, layer->x_cap, static_cast<size_t>(x_expected)))) {
-    if (!layer->x_cache) layer->pending = 0;  // the previous forward's input is gone
+      (train && !ensure(layer->x_cache, layer->x_cap, static_cast<size_t>(x_expected))) ||
+      (keep_act && !ensure(layer->act_cache, layer->act_cap, static_cast<size_t>(y_expected)))) {
+    if (train) layer->pending = 0;  // the caches of the previous forward may be gone
     return fail(GRU_ERR_ALLOC, "out of memory for dense scratch (rows %d)", rows);
   }
 
@@ -149,6 +162,12 @@ int gru_dense_forward(gru_dense_handle handle, int32_t rows, const float* x, siz
       memset(yr, 0, out * sizeof(float));
   }
   gru::gemm(k, rows, out, in, x, in, 1, layer->tensors[0].value, 1, in, y, out, true, layer->pack);
+  const size_t y_bytes = static_cast<size_t>(y_expected) * sizeof(float);
+  if (keep_act && saves == gru::ActivationSaves::kInput && rows > 0)
+    memcpy(layer->act_cache, y, y_bytes);
+  gru::activation_forward(layer->activation, k, rows, out, y, y);
+  if (keep_act && saves == gru::ActivationSaves::kOutput && rows > 0)
+    memcpy(layer->act_cache, y, y_bytes);
   if (train) {
     if (rows > 0) memcpy(layer->x_cache, x, x_expected * sizeof(float));
     layer->cached_rows = rows;
@@ -179,6 +198,12 @@ int gru_dense_backward(gru_dense_handle handle, const float* dy, size_t dy_len, 
                 static_cast<unsigned long long>(dx_expected), rows, layer->in, dx_len);
   if (rows > 0 && !dy) return fail(GRU_ERR_NULL, "dy is null");
 
+  // d loss / d (x W^T + b) = dy * act'(.), written over the kept activation values (consumed:
+  // backward runs once per training forward); LINEAR uses dy as it is.
+  if (gru::activation_saves(layer->activation) != gru::ActivationSaves::kNothing) {
+    gru::activation_backward(layer->activation, rows, out, layer->act_cache, dy, layer->act_cache);
+    dy = layer->act_cache;
+  }
   const gru::KernelTable* k = layer->kernels;
   const int64_t kc = rows < gru::kGemmKBlock ? rows : gru::kGemmKBlock;
   size_t pack = gru::gemm_pack_floats(k, in, kc);  // dW: N = in, K = rows

@@ -25,6 +25,9 @@
  *     expected and what came (thread-local; valid until the next call on this thread).
  *
  * The list of functions marked GRU_API is also the export list of the wasm build.
+ *
+ * Over 400 lines: the whole interface and its contract in one file, the one the generator and
+ * the wasm export list read.
  */
 #ifndef GRU_SIMD_H_
 #define GRU_SIMD_H_
@@ -192,14 +195,59 @@ GRU_API GRU_ASYNC int gru_net_backward(gru_net_handle net, GRU_NULLABLE const fl
 GRU_API int gru_net_train_bytes_per_step(gru_net_handle net, size_t* out);
 GRU_API int gru_net_train_bytes(gru_net_handle net, size_t* out);
 
-/* ---- Dense (linear) layer: y = x W^T + b, W [out, in], b [out] ------------------------- */
+/* ---- Activations (Keras 3's definitions), applied over rows of `cols` values -------------
+ *   LINEAR      x                              RELU        max(x, 0)
+ *   SIGMOID     1 / (1 + exp(-x))              TANH        tanh(x)
+ *   SOFTMAX     exp(x_j - max) / sum_k exp(x_k - max), over each row of cols values
+ *   GELU        0.5 x (1 + erf(x / sqrt 2))    (keras.activations.gelu, approximate=False)
+ *   GELU_TANH   0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))      (approximate=True)
+ *   ELU         x > 0 ? x : exp(x) - 1         (alpha 1)
+ *   SELU        scale * (x > 0 ? x : alpha (exp(x) - 1)), alpha 1.6732632423543772,
+ *               scale 1.0507009873554805
+ *   SOFTPLUS    log(1 + exp(x))
+ *   HARD_SIGMOID         relu6(x + 3) / 6                 (Keras 3)
+ *   HARD_SIGMOID_KERAS2  clip(0.2 x + 0.5, 0, 1)          (Keras 2, tf.keras, tfjs)
+ * Derivatives at kinks: relu'(0) = 0; ELU and SELU take the x <= 0 branch at 0 (as JAX's
+ * autodiff, Keras 3's backend); the hard sigmoids' slope is 0 where the output is 0 or 1.
+ * NaN in gives NaN out. */
+enum {
+  GRU_ACT_LINEAR = 0,
+  GRU_ACT_RELU = 1,
+  GRU_ACT_SIGMOID = 2,
+  GRU_ACT_TANH = 3,
+  GRU_ACT_SOFTMAX = 4,
+  GRU_ACT_GELU = 5,
+  GRU_ACT_GELU_TANH = 6,
+  GRU_ACT_ELU = 7,
+  GRU_ACT_SELU = 8,
+  GRU_ACT_SOFTPLUS = 9,
+  GRU_ACT_HARD_SIGMOID = 10,
+  GRU_ACT_HARD_SIGMOID_KERAS2 = 11
+};
+/* x [rows, cols] -> y, same length (a multiple of cols >= 1; cols matters to SOFTMAX only). */
+GRU_API GRU_ASYNC int gru_activation_forward(int32_t kind, int32_t cols, const float* x,
+                                             size_t x_len, float* y, size_t y_len);
+/* dx = dy * f'(x), from what the kind's derivative is cheapest and most accurate from: the
+ * forward output y for every kind except GELU and GELU_TANH, which take the input x (LINEAR
+ * takes neither). Pass the one it needs (GRU_ERR_NULL naming it otherwise); the other may be
+ * null, and if given must have the length of dy. */
+GRU_API GRU_ASYNC int gru_activation_backward(int32_t kind, int32_t cols,
+                                              GRU_NULLABLE const float* x, size_t x_len,
+                                              GRU_NULLABLE const float* y, size_t y_len,
+                                              const float* dy, size_t dy_len, float* dx,
+                                              size_t dx_len);
+
+/* ---- Dense layer: y = act(x W^T + b), W [out, in], b [out], act a GRU_ACT_* kind --------- */
 GRU_API int gru_dense_create(int32_t in_features, int32_t out_features, int32_t has_bias,
-                             gru_dense_handle* out);
-/* x [rows, in] -> y [rows, out]. train = 1 keeps a copy of x for backward. */
+                             int32_t activation, gru_dense_handle* out);
+/* x [rows, in] -> y [rows, out], the activation applied in the same call (softmax over the out
+ * features of each row). train = 1 keeps a copy of x, and of what the activation's derivative
+ * needs (y, or x W^T + b for the GELUs), for backward. */
 GRU_API GRU_ASYNC int gru_dense_forward(gru_dense_handle layer, int32_t rows, const float* x,
                                         size_t x_len, float* y, size_t y_len, int32_t train);
-/* dy [rows, out] of the last training forward; adds into the gradients; dx [rows, in] may be
- * null. Once per training forward (GRU_ERR_STATE otherwise). */
+/* dy [rows, out] of the last training forward (the gradient of the activation's output: the
+ * layer applies the activation's derivative first); adds into the gradients; dx [rows, in] may
+ * be null. Once per training forward (GRU_ERR_STATE otherwise). */
 GRU_API GRU_ASYNC int gru_dense_backward(gru_dense_handle layer, const float* dy, size_t dy_len,
                                          GRU_NULLABLE float* dx, size_t dx_len);
 
@@ -225,7 +273,7 @@ GRU_API int gru_layer_norm_forward(gru_layer_norm_handle layer, int32_t rows, co
 GRU_API int gru_layer_norm_backward(gru_layer_norm_handle layer, const float* dy, size_t dy_len,
                                     GRU_NULLABLE float* dx, size_t dx_len);
 
-/* ---- Losses (mean over elements / rows); the gradient output may be null ------------------ */
+/* ---- Losses, PyTorch's (mean over elements / rows); the gradient output may be null -------- */
 /* logits [rows, classes], targets [rows] in [0, classes) or -1 (ignored row); mean over the
  * rows not ignored. dlogits [rows, classes] = d loss / d logits. */
 GRU_API GRU_ASYNC int gru_loss_softmax_cross_entropy(const float* logits, size_t logits_len,
@@ -240,6 +288,84 @@ GRU_API GRU_ASYNC int gru_loss_bce_with_logits(const float* logits, size_t n, co
 GRU_API GRU_ASYNC int gru_loss_mse(const float* pred, size_t n, const float* targets,
                                    size_t targets_len, GRU_NULLABLE float* dpred, size_t dpred_len,
                                    float* loss);
+
+/* ---- Losses with Keras 3's semantics, sample weights included ------------------------------
+ * pred and targets [rows, cols]. The loss of row r, l_r:
+ *   CATEGORICAL_CE         -sum_j t_j log(clip(p_j / sum_k p_k, eps, 1 - eps))   (cols = classes,
+ *                          pred probabilities, e.g. a softmax output; eps = 1e-7)
+ *   CATEGORICAL_CE_LOGITS  -sum_j t_j log_softmax(x)_j
+ *   BINARY_CE              mean_j -(t log(c) + (1 - t) log(1 - c)), c = clip(p, eps, 1 - eps)
+ *   BINARY_CE_LOGITS       mean_j max(x, 0) - x t + log(1 + exp(-|x|))
+ *   MSE                    mean_j (p - t)^2
+ *   MAE                    mean_j |p - t|
+ *   HUBER                  mean_j (|e| <= delta ? e^2 / 2 : delta |e| - delta^2 / 2), e = p - t
+ * The clip bounds are float32 numbers (1e-7 and 1 - 1e-7 rounded), as Keras computes in float32.
+ * Reduction 'sum_over_batch_size': loss = sum_r w_r l_r / rows (0 when rows = 0). sample_weight
+ * null means w = 1; otherwise its W entries (finite, >= 0; W divides rows) each weigh a block of
+ * rows / W consecutive rows: Keras's broadcast of per-sample weights [batch] over the steps of
+ * a sequence [batch, T]. grad = d loss / d pred as Keras's autodiff gives it (CATEGORICAL_CE:
+ * through the row normalization; both probability forms: zero where the clip is active;
+ * MAE: sign(e), 0 at e = 0, where JAX's autodiff gives -1).
+ * Targets of the CE kinds must be in [0, 1], of the others finite (GRU_ERR_RANGE otherwise). */
+enum {
+  GRU_LOSS_CATEGORICAL_CE = 0,
+  GRU_LOSS_CATEGORICAL_CE_LOGITS = 1,
+  GRU_LOSS_BINARY_CE = 2,
+  GRU_LOSS_BINARY_CE_LOGITS = 3,
+  GRU_LOSS_MSE = 4,
+  GRU_LOSS_MAE = 5,
+  GRU_LOSS_HUBER = 6
+};
+/* pred_len a multiple of cols >= 1 (cols changes only the CE kinds' results); delta is
+ * HUBER's (finite, > 0), ignored by the other kinds. */
+GRU_API GRU_ASYNC int gru_loss(int32_t kind, int32_t cols, float delta, const float* pred,
+                               size_t pred_len, const float* targets, size_t targets_len,
+                               GRU_NULLABLE const float* sample_weight, size_t sample_weight_len,
+                               GRU_NULLABLE float* grad, size_t grad_len, float* loss);
+/* Sparse categorical cross-entropy: kind CATEGORICAL_CE or CATEGORICAL_CE_LOGITS on pred
+ * [rows, classes] with integer targets [rows], each in [0, classes) (GRU_ERR_RANGE otherwise):
+ * the loss of the one-hot rows, as gru_loss. */
+GRU_API GRU_ASYNC int gru_loss_sparse(int32_t kind, int32_t classes, const float* pred,
+                                      size_t pred_len, const int32_t* targets, size_t targets_len,
+                                      GRU_NULLABLE const float* sample_weight,
+                                      size_t sample_weight_len, GRU_NULLABLE float* grad,
+                                      size_t grad_len, float* loss);
+
+/* ---- Metrics (Keras 3's), as sums that a caller adds up over batches ------------------------
+ * Each call writes the sums of this batch only; the metric over many batches is the ratio of
+ * the sums added up (ts/metrics.ts adds them in float64). rows, cols and sample_weight as for
+ * the losses: sample i is a block of rows / W rows of weight w_i (without weights, each row is
+ * a sample of weight 1).
+ *   BINARY_ACCURACY       per element: t == (p > threshold ? 1 : 0)
+ *   CATEGORICAL_ACCURACY  per row: argmax t == argmax p (the first index on ties)
+ *   MAE, MSE              per element: |p - t|, (p - t)^2
+ * sums [2] = { sum_i w_i v_i, sum_i w_i }, v_i the mean of the values of sample i: the metric
+ * is sums[0] / sums[1]. threshold: BINARY_ACCURACY's, ignored by the other kinds. */
+enum {
+  GRU_METRIC_BINARY_ACCURACY = 0,
+  GRU_METRIC_CATEGORICAL_ACCURACY = 1,
+  GRU_METRIC_MAE = 2,
+  GRU_METRIC_MSE = 3
+};
+GRU_API int gru_metric_mean(int32_t kind, int32_t cols, float threshold, const float* pred,
+                            size_t pred_len, const float* targets, size_t targets_len,
+                            GRU_NULLABLE const float* sample_weight, size_t sample_weight_len,
+                            float* sums, size_t sums_len);
+/* Sparse categorical accuracy: per row, argmax p == targets[r], each target in [0, classes)
+ * (GRU_ERR_RANGE otherwise); sums [2] as gru_metric_mean. */
+GRU_API int gru_metric_sparse_accuracy(int32_t classes, const float* pred, size_t pred_len,
+                                       const int32_t* targets, size_t targets_len,
+                                       GRU_NULLABLE const float* sample_weight,
+                                       size_t sample_weight_len, float* sums, size_t sums_len);
+/* Confusion counts at a threshold (Keras's Precision and Recall): per element, predicted
+ * positive when p > threshold, positive when t != 0. counts [4] = { true positives, false
+ * positives, true negatives, false negatives }, each element counting its sample's weight
+ * (sample_weight's W entries divide the elements into W equal blocks). precision = tp / (tp +
+ * fp), recall = tp / (tp + fn). */
+GRU_API int gru_metric_confusion(float threshold, const float* pred, size_t pred_len,
+                                 const float* targets, size_t targets_len,
+                                 GRU_NULLABLE const float* sample_weight, size_t sample_weight_len,
+                                 float* counts, size_t counts_len);
 
 /* ---- Dropout: y = x * mask / (1 - p); the mask is a function of (seed, index), so backward
  * regenerates it instead of storing it. p in [0, 1). ----------------------------------------- */

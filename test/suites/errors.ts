@@ -429,7 +429,7 @@ export function errorSuite(backend: Backend): void {
     });
 
     it('handles: the wrong kind -> ERR_GRU_TYPE, a destroyed or made-up one -> ERR_GRU_DISPOSED, and nothing else is touched', () => {
-      const dense = backend.denseCreate(3, 2, 1);
+      const dense = backend.denseCreate(3, 2, 1, 0);
       try {
         throws(
           () =>

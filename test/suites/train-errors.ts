@@ -364,7 +364,7 @@ export function trainErrorSuite(backend: Backend): void {
     });
     it('the core refuses a step over a destroyed layer (straight into the backend) and frees both later', () => {
       const start = backend.allocatedBytes();
-      const h = backend.denseCreate(3, 2, 1);
+      const h = backend.denseCreate(3, 2, 1, 0);
       const opt = backend.optimCreate(1, 0.1, 0.9, 0.999, 1e-8, 0, 0);
       backend.optimAdd(opt, h);
       throws(() => backend.optimAdd(opt, h), 'ERR_GRU_ARG', ['already added']);

@@ -21,6 +21,29 @@ export const GRU_KIND_DENSE = 2;
 export const GRU_KIND_EMBEDDING = 3;
 export const GRU_KIND_OPTIM = 4;
 export const GRU_KIND_LAYER_NORM = 5;
+export const GRU_ACT_LINEAR = 0;
+export const GRU_ACT_RELU = 1;
+export const GRU_ACT_SIGMOID = 2;
+export const GRU_ACT_TANH = 3;
+export const GRU_ACT_SOFTMAX = 4;
+export const GRU_ACT_GELU = 5;
+export const GRU_ACT_GELU_TANH = 6;
+export const GRU_ACT_ELU = 7;
+export const GRU_ACT_SELU = 8;
+export const GRU_ACT_SOFTPLUS = 9;
+export const GRU_ACT_HARD_SIGMOID = 10;
+export const GRU_ACT_HARD_SIGMOID_KERAS2 = 11;
+export const GRU_LOSS_CATEGORICAL_CE = 0;
+export const GRU_LOSS_CATEGORICAL_CE_LOGITS = 1;
+export const GRU_LOSS_BINARY_CE = 2;
+export const GRU_LOSS_BINARY_CE_LOGITS = 3;
+export const GRU_LOSS_MSE = 4;
+export const GRU_LOSS_MAE = 5;
+export const GRU_LOSS_HUBER = 6;
+export const GRU_METRIC_BINARY_ACCURACY = 0;
+export const GRU_METRIC_CATEGORICAL_ACCURACY = 1;
+export const GRU_METRIC_MAE = 2;
+export const GRU_METRIC_MSE = 3;
 export const GRU_OPTIM_SGD = 0;
 export const GRU_OPTIM_ADAM = 1;
 export const GRU_OPTIM_ADAMW = 2;
@@ -58,7 +81,9 @@ export const ABI: readonly AbiFunction[] = [
   {"c":"gru_net_backward","method":"netBackward","args":[{"name":"net","kind":"handle","of":"net"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"dhN","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":true},{"name":"dh0","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":true},
   {"c":"gru_net_train_bytes_per_step","method":"netTrainBytesPerStep","args":[{"name":"net","kind":"handle","of":"net"}],"ret":"status","out":{"name":"out","type":"size"},"async":false},
   {"c":"gru_net_train_bytes","method":"netTrainBytes","args":[{"name":"net","kind":"handle","of":"net"}],"ret":"status","out":{"name":"out","type":"size"},"async":false},
-  {"c":"gru_dense_create","method":"denseCreate","args":[{"name":"inFeatures","kind":"i32"},{"name":"outFeatures","kind":"i32"},{"name":"hasBias","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"dense"},"async":false},
+  {"c":"gru_activation_forward","method":"activationForward","args":[{"name":"kind","kind":"i32"},{"name":"cols","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":true},
+  {"c":"gru_activation_backward","method":"activationBackward","args":[{"name":"kind","kind":"i32"},{"name":"cols","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"y","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":true},
+  {"c":"gru_dense_create","method":"denseCreate","args":[{"name":"inFeatures","kind":"i32"},{"name":"outFeatures","kind":"i32"},{"name":"hasBias","kind":"i32"},{"name":"activation","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"dense"},"async":false},
   {"c":"gru_dense_forward","method":"denseForward","args":[{"name":"layer","kind":"handle","of":"dense"},{"name":"rows","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"train","kind":"i32"}],"ret":"status","out":null,"async":true},
   {"c":"gru_dense_backward","method":"denseBackward","args":[{"name":"layer","kind":"handle","of":"dense"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":true},
   {"c":"gru_embedding_create","method":"embeddingCreate","args":[{"name":"numEmbeddings","kind":"i32"},{"name":"dim","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"embedding"},"async":false},
@@ -70,6 +95,11 @@ export const ABI: readonly AbiFunction[] = [
   {"c":"gru_loss_softmax_cross_entropy","method":"lossSoftmaxCrossEntropy","args":[{"name":"logits","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"rows","kind":"i32"},{"name":"classes","kind":"i32"},{"name":"targets","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"dlogits","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
   {"c":"gru_loss_bce_with_logits","method":"lossBceWithLogits","args":[{"name":"logits","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dlogits","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
   {"c":"gru_loss_mse","method":"lossMse","args":[{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dpred","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
+  {"c":"gru_loss","method":"loss","args":[{"name":"kind","kind":"i32"},{"name":"cols","kind":"i32"},{"name":"delta","kind":"f32"},{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"sampleWeight","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"grad","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
+  {"c":"gru_loss_sparse","method":"lossSparse","args":[{"name":"kind","kind":"i32"},{"name":"classes","kind":"i32"},{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"sampleWeight","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"grad","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
+  {"c":"gru_metric_mean","method":"metricMean","args":[{"name":"kind","kind":"i32"},{"name":"cols","kind":"i32"},{"name":"threshold","kind":"f32"},{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"sampleWeight","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"sums","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
+  {"c":"gru_metric_sparse_accuracy","method":"metricSparseAccuracy","args":[{"name":"classes","kind":"i32"},{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"sampleWeight","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"sums","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
+  {"c":"gru_metric_confusion","method":"metricConfusion","args":[{"name":"threshold","kind":"f32"},{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"sampleWeight","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"counts","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_dropout_forward","method":"dropoutForward","args":[{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"p","kind":"f32"},{"name":"seed","kind":"u32"},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_dropout_backward","method":"dropoutBackward","args":[{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"p","kind":"f32"},{"name":"seed","kind":"u32"},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_optim_create","method":"optimCreate","args":[{"name":"kind","kind":"i32"},{"name":"lr","kind":"f32"},{"name":"a","kind":"f32"},{"name":"b","kind":"f32"},{"name":"eps","kind":"f32"},{"name":"weightDecay","kind":"f32"},{"name":"flags","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"optim"},"async":false},
@@ -275,23 +305,43 @@ export interface AbiCalls {
    */
   netTrainBytes(net: Handle<'net'>): number;
   /**
+   * gru_activation_forward
+   *
+   * x [rows, cols] -> y, same length (a multiple of cols >= 1; cols matters to SOFTMAX only).
+   */
+  activationForward(kind: number, cols: number, x: Float32Array, y: Float32Array): void;
+  activationForwardAsync(kind: number, cols: number, x: Float32Array, y: Float32Array): Promise<void>;
+  /**
+   * gru_activation_backward
+   *
+   * dx = dy * f'(x), from what the kind's derivative is cheapest and most accurate from: the
+   * forward output y for every kind except GELU and GELU_TANH, which take the input x (LINEAR
+   * takes neither). Pass the one it needs (GRU_ERR_NULL naming it otherwise); the other may be
+   * null, and if given must have the length of dy.
+   */
+  activationBackward(kind: number, cols: number, x: Float32Array | null, y: Float32Array | null, dy: Float32Array, dx: Float32Array): void;
+  activationBackwardAsync(kind: number, cols: number, x: Float32Array | null, y: Float32Array | null, dy: Float32Array, dx: Float32Array): Promise<void>;
+  /**
    * gru_dense_create
    *
-   * Dense (linear) layer: y = x W^T + b, W [out, in], b [out]
+   * Dense layer: y = act(x W^T + b), W [out, in], b [out], act a GRU_ACT_* kind
    */
-  denseCreate(inFeatures: number, outFeatures: number, hasBias: number): Handle<'dense'>;
+  denseCreate(inFeatures: number, outFeatures: number, hasBias: number, activation: number): Handle<'dense'>;
   /**
    * gru_dense_forward
    *
-   * x [rows, in] -> y [rows, out]. train = 1 keeps a copy of x for backward.
+   * x [rows, in] -> y [rows, out], the activation applied in the same call (softmax over the out
+   * features of each row). train = 1 keeps a copy of x, and of what the activation's derivative
+   * needs (y, or x W^T + b for the GELUs), for backward.
    */
   denseForward(layer: Handle<'dense'>, rows: number, x: Float32Array, y: Float32Array, train: number): void;
   denseForwardAsync(layer: Handle<'dense'>, rows: number, x: Float32Array, y: Float32Array, train: number): Promise<void>;
   /**
    * gru_dense_backward
    *
-   * dy [rows, out] of the last training forward; adds into the gradients; dx [rows, in] may be
-   * null. Once per training forward (GRU_ERR_STATE otherwise).
+   * dy [rows, out] of the last training forward (the gradient of the activation's output: the
+   * layer applies the activation's derivative first); adds into the gradients; dx [rows, in] may
+   * be null. Once per training forward (GRU_ERR_STATE otherwise).
    */
   denseBackward(layer: Handle<'dense'>, dy: Float32Array, dx: Float32Array | null): void;
   denseBackwardAsync(layer: Handle<'dense'>, dy: Float32Array, dx: Float32Array | null): Promise<void>;
@@ -355,6 +405,44 @@ export interface AbiCalls {
    */
   lossMse(pred: Float32Array, targets: Float32Array, dpred: Float32Array | null): number;
   lossMseAsync(pred: Float32Array, targets: Float32Array, dpred: Float32Array | null): Promise<number>;
+  /**
+   * gru_loss
+   *
+   * pred_len a multiple of cols >= 1 (cols changes only the CE kinds' results); delta is
+   * HUBER's (finite, > 0), ignored by the other kinds.
+   */
+  loss(kind: number, cols: number, delta: number, pred: Float32Array, targets: Float32Array, sampleWeight: Float32Array | null, grad: Float32Array | null): number;
+  lossAsync(kind: number, cols: number, delta: number, pred: Float32Array, targets: Float32Array, sampleWeight: Float32Array | null, grad: Float32Array | null): Promise<number>;
+  /**
+   * gru_loss_sparse
+   *
+   * Sparse categorical cross-entropy: kind CATEGORICAL_CE or CATEGORICAL_CE_LOGITS on pred
+   * [rows, classes] with integer targets [rows], each in [0, classes) (GRU_ERR_RANGE otherwise):
+   * the loss of the one-hot rows, as gru_loss.
+   */
+  lossSparse(kind: number, classes: number, pred: Float32Array, targets: Int32Array, sampleWeight: Float32Array | null, grad: Float32Array | null): number;
+  lossSparseAsync(kind: number, classes: number, pred: Float32Array, targets: Int32Array, sampleWeight: Float32Array | null, grad: Float32Array | null): Promise<number>;
+  /**
+   * gru_metric_mean
+   */
+  metricMean(kind: number, cols: number, threshold: number, pred: Float32Array, targets: Float32Array, sampleWeight: Float32Array | null, sums: Float32Array): void;
+  /**
+   * gru_metric_sparse_accuracy
+   *
+   * Sparse categorical accuracy: per row, argmax p == targets[r], each target in [0, classes)
+   * (GRU_ERR_RANGE otherwise); sums [2] as gru_metric_mean.
+   */
+  metricSparseAccuracy(classes: number, pred: Float32Array, targets: Int32Array, sampleWeight: Float32Array | null, sums: Float32Array): void;
+  /**
+   * gru_metric_confusion
+   *
+   * Confusion counts at a threshold (Keras's Precision and Recall): per element, predicted
+   * positive when p > threshold, positive when t != 0. counts [4] = { true positives, false
+   * positives, true negatives, false negatives }, each element counting its sample's weight
+   * (sample_weight's W entries divide the elements into W equal blocks). precision = tp / (tp +
+   * fp), recall = tp / (tp + fn).
+   */
+  metricConfusion(threshold: number, pred: Float32Array, targets: Float32Array, sampleWeight: Float32Array | null, counts: Float32Array): void;
   /**
    * gru_dropout_forward
    *
