@@ -1,6 +1,6 @@
 // gate_grads: a backward step's gate math for one batch row and a worker's units [j0, j1),
 // with GateGradArgs built as net_backward.cpp's backward_steps builds them (j0 = tile_begin * W,
-// j1 = min(tile_end * W, H), the row's saved gates in the forward's [tiles][kSavedGates][W]).
+// j1 = min(tile_end * W, H), the row's saved gates in the forward's [tiles][kGruSaved][W]).
 #include "core/thread_pool.h"
 #include "harness.h"
 #include "reference.h"

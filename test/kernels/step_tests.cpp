@@ -213,7 +213,7 @@ void run_and_check(const gru::KernelTable& k, Check& c, const Problem& p,
       c.untouched(&o.rh[r * p.ldh + p.Hp], p.ldh - p.Hp, "rh row %d past Hp", r);
     }
     if (!with_save) continue;
-    // save row: [tiles][kSavedGates][W] = r, z, n, and hn for reset_after.
+    // save row: [tiles][kGruSaved][W] = r, z, n, and hn for reset_after.
     const float* s = o.save[r];
     for (int j = 0; j < p.H; ++j) {
       const float* g = s + (j / p.W) * gru::kGruSaved * p.W + j % p.W;
@@ -225,7 +225,7 @@ void run_and_check(const gru::KernelTable& k, Check& c, const Problem& p,
                 r, names[q], j);
       if (!p.reset_after) c.untouched(g + 3 * p.W, 1, "save[%d] slot 3 of unit %d", r, j);
     }
-    c.untouched(s + o.save_len, p.W, "save row %d past tiles*kSavedGates*W", r);
+    c.untouched(s + o.save_len, p.W, "save row %d past tiles*kGruSaved*W", r);
   }
   if (!p.reset_after) check_phase1(c, p, o, 0, p.H);
   c.untouched(&o.h_next[p.rows * p.ldh], p.ldh, "h_next row `rows`");
