@@ -1,5 +1,5 @@
 /**
- * The model API's building, on every backend: Keras's parameter counts (issue 10's model 2 and
+ * The model API's building, on every backend: Keras's parameter counts (the deep binary classifier of the Keras tutorials and
  * each layer alone, by Keras's formulas), summary(), shape errors naming the layer, and what
  * is refused for now (names that wait for the core) with a GruError code.
  */
@@ -27,7 +27,7 @@ function model2(backend: Backend): Sequential {
 }
 
 forEachBackend('models: building', (backend) => {
-  it("issue 10's model 2: summary() prints Keras's output shapes and parameter counts", () => {
+  it("the deep binary classifier (3 GRU(128), Dense 64/32/16/1): summary() prints Keras's output shapes and parameter counts", () => {
     const model = model2(backend);
     try {
       const lines: string[] = [];
