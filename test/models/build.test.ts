@@ -9,7 +9,7 @@ import { GruError, layers, sequential, Sequential, tensor } from '../../ts/index
 import { forEachBackend } from '../backends.js';
 import { assertThrowsCode } from '../util.js';
 
-/** Issue 10's model 2 (activations left linear: they do not change the counts). */
+/** The deep binary classifier (activations left linear: they do not change the counts). */
 function model2(backend: Backend): Sequential {
   return sequential({
     seed: 1,
