@@ -260,6 +260,11 @@ forEachBackend('models: fit', (backend) => {
         ['learningRate'],
       );
       assertThrowsCode(
+        () => fresh.compile({ optimizer: { name: 'sgd', learningRate: 0 }, loss: 'mse' }),
+        'ERR_GRU_ARG',
+        ['learningRate must be a finite float32 in (0, inf)'],
+      );
+      assertThrowsCode(
         () => fresh.compile({ optimizer: { name: 'adam', clipnorm: 1 }, loss: 'mse' }),
         'ERR_GRU_ARG',
         ['clipnorm'],
@@ -283,6 +288,10 @@ forEachBackend('models: fit', (backend) => {
       ]);
       const running = model.fit(x, y, { epochs: 2, verbose: 0, batchSize: 4 });
       await rejectsCode(model.fit(x, y, { verbose: 0 }), 'ERR_GRU_BUSY');
+      assertThrowsCode(() => model.compile({ optimizer: 'sgd', loss: 'mae' }), 'ERR_GRU_BUSY', [
+        'compile() while fit() runs',
+      ]);
+      assertThrowsCode(() => model.add(layers.dense({ units: 1 })), 'ERR_GRU_BUSY');
       assertThrowsCode(() => model.dispose(), 'ERR_GRU_BUSY', ['stopTraining']);
       await running;
     } finally {

@@ -53,12 +53,12 @@ export interface ModelFitArgs {
   /** Fraction of samples, taken from the end before shuffling, to evaluate on after each epoch. */
   validationSplit?: number;
   /** [x, y] or [x, y, sampleWeight] to evaluate on after each epoch (wins over validationSplit). */
-  validationData?: [TensorLike, TensorLike] | [TensorLike, TensorLike, TensorLike];
+  validationData?: [TensorLike, TensorLike] | [TensorLike, TensorLike, TensorLike | Float32Array];
   /**
    * Keras's sample_weight: a weight >= 0 per sample, [samples], or per step, [samples, steps]
    * for an output per step; the loss is sum(w l) / rows (Keras's sum_over_batch_size).
    */
-  sampleWeight?: TensorLike;
+  sampleWeight?: TensorLike | Float32Array;
   /**
    * Keras's class_weight, { [classIndex]: weight } (1 for a class not listed): each training
    * sample weighs its class's weight, the class being argmax y (one-hot) or round(y) (ids, 0/1).

@@ -285,13 +285,18 @@ interface OptimizerEntry {
 
 const num = (o: Record<string, unknown>, k: string, d: number, min = 0): number =>
   o[k] === undefined ? d : check.finiteNumber(k, o[k], { min });
+/** The core's optimizers take a learning rate > 0 (a float32): refused here, not at the first step. */
+const rate = (o: Record<string, unknown>, d: number): number =>
+  o.learningRate === undefined
+    ? d
+    : check.float32('learningRate', o.learningRate, { min: 0, minOpen: true });
 
 function adamLike(defaultDecay: number): OptimizerEntry {
   return {
     keys: ['learningRate', 'beta1', 'beta2', 'epsilon', 'amsgrad', 'weightDecay'],
     parse(o) {
       const options = {
-        lr: num(o, 'learningRate', 1e-3),
+        lr: rate(o, 1e-3),
         betas: [num(o, 'beta1', 0.9), num(o, 'beta2', 0.999)] as [number, number],
         eps: num(o, 'epsilon', 1e-7),
         amsgrad: check.boolean('amsgrad', o.amsgrad, false),
@@ -310,7 +315,7 @@ const OPTIMIZERS: Record<string, OptimizerEntry | Pending> = {
     keys: ['learningRate', 'momentum', 'nesterov'],
     parse(o) {
       const options = {
-        lr: num(o, 'learningRate', 0.01),
+        lr: rate(o, 0.01),
         momentum: num(o, 'momentum', 0),
         nesterov: check.boolean('nesterov', o.nesterov, false),
       };

@@ -52,14 +52,14 @@ export interface ModelEvaluateArgs {
   /** Samples per batch (default 32). */
   batchSize?: number;
   /** Keras's sample_weight: [samples], or [samples, steps] for an output per step. */
-  sampleWeight?: TensorLike;
+  sampleWeight?: TensorLike | Float32Array;
   /** Return { loss, [metric]: value } (Keras's return_dict) instead of a number or a list. */
   returnDict?: boolean;
 }
 
 export interface ModelTrainOnBatchArgs {
   /** Keras's sample_weight, as evaluate()'s. */
-  sampleWeight?: TensorLike;
+  sampleWeight?: TensorLike | Float32Array;
   /** Keras's class_weight, as fit()'s. */
   classWeight?: Record<number, number>;
 }
