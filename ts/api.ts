@@ -82,6 +82,8 @@ export {
 export type {
   SequentialArgs,
   ModelCompileArgs,
+  ModelEvaluateArgs,
+  ModelTrainOnBatchArgs,
   ModelFitArgs,
   History,
   CustomCallbackArgs,

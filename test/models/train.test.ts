@@ -9,12 +9,12 @@ import type { Backend } from '../../ts/backends/backend.js';
 import {
   Adam,
   AdamW,
-  bceWithLogits,
+  binaryCrossentropy,
   layers,
-  mse,
+  meanSquaredError,
   SGD,
   sequential,
-  softmaxCrossEntropy,
+  sparseCategoricalCrossentropy,
   tensor,
   type DenseLayer,
   type EmbeddingLayer,
@@ -57,7 +57,7 @@ function signTask(n: number, steps: number, seed: number): { x: Float32Array; y:
 }
 
 forEachBackend('models: training', (backend: Backend) => {
-  it('fit() learns the sign of a sum (binaryCrossentropy after a sigmoid): the loss falls by half', async () => {
+  it('fit() learns the sign of a sum (binaryCrossentropy on the sigmoid probabilities): the loss falls by half', async () => {
     const [N, T] = [128, 8];
     const { x, y } = signTask(N, T, 5);
     const model = sequential({
@@ -73,13 +73,13 @@ forEachBackend('models: training', (backend: Backend) => {
         optimizer: { name: 'adam', learningRate: 0.02 },
         loss: 'binary_crossentropy',
       });
-      const before = model.evaluate(tensor(x, [N, T, 2]), tensor(y, [N, 1]));
+      const before = model.evaluate(tensor(x, [N, T, 2]), tensor(y, [N, 1])) as number;
       const history = await model.fit(tensor(x, [N, T, 2]), tensor(y, [N, 1]), {
         epochs: 30,
         batchSize: 16,
         verbose: 0,
       });
-      const after = model.evaluate(tensor(x, [N, T, 2]), tensor(y, [N, 1]));
+      const after = model.evaluate(tensor(x, [N, T, 2]), tensor(y, [N, 1])) as number;
       assert.deepEqual(
         history.epoch,
         Array.from({ length: 30 }, (_, i) => i),
@@ -121,26 +121,25 @@ forEachBackend('models: training', (backend: Backend) => {
       const [g1, , g2, d] = model.layers as [GRULayer, unknown, GRULayer, DenseLayer];
       const h1 = g1.core.forward(x, { batch: N }).output as Float32Array;
       const h2 = g2.core.forward(reverseSteps(h1, N, T), { batch: N, returnSequences: false }).hN;
-      const logits = d.core.forward(h2);
-      const probs = new Float32Array(N);
-      backend.evalSigmoid(logits, probs);
+      const probs = d.core.forward(h2); // the core Dense with its sigmoid
+      assert.equal(d.core.activation, 'sigmoid');
       const predicted = model.predict(tensor(x, [N, T, F]), { batchSize: N });
       assert.deepEqual(predicted.shape, [N, 1]);
       assert.deepEqual(predicted.data, probs);
       assert.equal(
         model.evaluate(tensor(x, [N, T, F]), tensor(y, [N, 1]), { batchSize: N }),
-        bceWithLogits(logits, y, { backend }).loss,
+        binaryCrossentropy(y, probs, { backend }).loss,
       );
       // In batches: the same rows, and the loss the mean over samples of the batch losses.
       assert.deepEqual(model.predict(tensor(x, [N, T, F]), { batchSize: 4 }).data, probs);
-      const rows = (a: number, b: number) => [logits.subarray(a, b), y.subarray(a, b)] as const;
+      const rows = (a: number, b: number) => [y.subarray(a, b), probs.subarray(a, b)] as const;
       const weighted =
         [
           [0, 4],
           [4, 8],
           [8, 10],
         ].reduce(
-          (s, [a, b]) => s + bceWithLogits(...rows(a!, b!), { backend }).loss * (b! - a!),
+          (s, [a, b]) => s + binaryCrossentropy(...rows(a!, b!), { backend }).loss * (b! - a!),
           0,
         ) / N;
       assert.equal(
@@ -187,7 +186,11 @@ forEachBackend('models: training', (backend: Backend) => {
         const e = emb.forward(ids, { train: true });
         const g = gru.forward(e, { batch: N, train: true }).output as Float32Array;
         const out = dense.forward(norm.forward(g, { train: true }), { train: true });
-        const { loss, grad } = softmaxCrossEntropy(out, labels, { classes: K, backend });
+        const { loss, grad } = sparseCategoricalCrossentropy(labels, out, {
+          classes: K,
+          fromLogits: true,
+          backend,
+        });
         const { dx } = gru.backward({ dOutput: norm.backward(dense.backward(grad)) });
         emb.backward(dx as Float32Array);
         opt.step();
@@ -204,7 +207,11 @@ forEachBackend('models: training', (backend: Backend) => {
       assert.deepEqual(predicted.shape, [N, L, K]);
       assert.deepEqual(predicted.data, logits);
       const labelsAs = tensor(labels, [N, L, 1]); // Keras also takes a trailing 1
-      const expected = softmaxCrossEntropy(logits, labels, { classes: K, backend }).loss;
+      const expected = sparseCategoricalCrossentropy(labels, logits, {
+        classes: K,
+        fromLogits: true,
+        backend,
+      }).loss;
       assert.equal(model.evaluate(tensor(ids, [N, L]), labelsAs, { batchSize: N }), expected);
       opt.dispose();
     } finally {
@@ -235,7 +242,7 @@ forEachBackend('models: training', (backend: Backend) => {
       opt.zeroGrad();
       const h = gru.forward(reverseSteps(x, N, T), { batch: N, train: true })
         .output as Float32Array;
-      const { loss, grad } = mse(dense.forward(h, { train: true }), y, { backend });
+      const { loss, grad } = meanSquaredError(y, dense.forward(h, { train: true }), { backend });
       gru.backward({ dOutput: dense.backward(grad) });
       opt.step();
       assert.equal(await model.trainOnBatch(tensor(x, [N, T, F]), tensor(y, [N, T, 2])), loss);
@@ -273,11 +280,11 @@ forEachBackend('models: training', (backend: Backend) => {
         for (let step = 0; step < 3; step++) {
           await model.trainOnBatch(tensor(x, [N, T, F]), tensor(y, [N, 1]));
           opt.zeroGrad();
-          const { grad } = mse(
+          const { grad } = meanSquaredError(
+            y,
             dense.forward(gru.forward(x, { batch: N, train: true, returnSequences: false }).hN, {
               train: true,
             }),
-            y,
             { backend },
           );
           gru.backward({ dHN: dense.backward(grad) });

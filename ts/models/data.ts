@@ -74,3 +74,28 @@ export function sameSamples(x: Tensor, y: Tensor, xName: string, yName: string):
     );
   }
 }
+
+/** Samples for fit() and evaluate(): x, y and their weights (null: all 1), row for row. */
+export interface Samples {
+  x: Tensor;
+  y: Tensor;
+  w: Tensor | null;
+}
+
+/** Samples [start, end) as views. */
+export function sliceSamples(s: Samples, start: number, end: number): Samples {
+  return {
+    x: sliceRows(s.x, start, end),
+    y: sliceRows(s.y, start, end),
+    w: s.w && sliceRows(s.w, start, end),
+  };
+}
+
+/** Samples order[start..end) copied. */
+export function gatherSamples(s: Samples, order: Int32Array, start: number, end: number): Samples {
+  return {
+    x: gatherRows(s.x, order, start, end),
+    y: gatherRows(s.y, order, start, end),
+    w: s.w && gatherRows(s.w, order, start, end),
+  };
+}

@@ -3,10 +3,11 @@
  * units], and on 3-D input per step, [batch, steps, in] -> [batch, steps, units] (the rows are
  * batch x steps; nothing is copied). Parameters in * units + units, as Keras.
  *
- * The activation is resolved by name in names.ts. forward() returns the raw output (before the
- * activation): the model applies the last layer's activation in predict (in the core) and fuses
- * it into the loss in training; other activations wait for the core Dense activation option.
+ * The activation (a Keras or tfjs name, resolved in names.ts) runs in the core Dense, fused
+ * after the GEMM, forward and backward: forward() returns the activation's output (softmax
+ * over each row of units), on any layer of the model.
  */
+import type { ActivationName } from '../activations.js';
 import { Dense } from '../dense.js';
 import { GruError } from '../errors.js';
 import type { Layer } from '../layer.js';
@@ -18,7 +19,7 @@ import type { Shape, Tensor } from './tensor.js';
 export interface DenseLayerArgs extends LayerArgs {
   /** Output features. */
   units: number;
-  /** By name (default 'linear'); see names.ts for what is available now. */
+  /** By name, Keras's or tfjs's (default 'linear'); names.ts lists them. */
   activation?: string;
   /** Learnable bias (default true). */
   useBias?: boolean;
@@ -39,7 +40,8 @@ export class DenseLayer extends ModelLayer {
   protected readonly prefix = 'dense';
   readonly units: number;
   readonly useBias: boolean;
-  readonly #activation: string;
+  /** The core Dense's activation (ts/activations.ts) that the name given resolved to. */
+  readonly activation: ActivationName;
   #dense: Dense | null = null;
 
   constructor(args: DenseLayerArgs) {
@@ -55,11 +57,7 @@ export class DenseLayer extends ModelLayer {
     super('layers.dense options', shaped, ['units', 'activation', 'useBias'], PENDING);
     this.units = check.positiveInt('units', o.units);
     this.useBias = check.boolean('useBias', o.useBias, true);
-    this.#activation = resolveActivation(o.activation).name;
-  }
-
-  override get activation(): string {
-    return this.#activation;
+    this.activation = resolveActivation(o.activation);
   }
 
   /** The core Dense (built). */
@@ -79,6 +77,7 @@ export class DenseLayer extends ModelLayer {
       inFeatures: features as number,
       outFeatures: this.units,
       bias: this.useBias,
+      activation: this.activation,
       seed: ctx.seed,
       backend: ctx.backend,
     });

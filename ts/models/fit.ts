@@ -3,7 +3,11 @@
  * Each batch is one core training step (Sequential._trainStep); this file only orders samples
  * (a seeded shuffle per epoch), splits off validation samples, calls the callbacks, keeps the
  * History and prints progress. The loss of an epoch is the mean of its batch losses weighted by
- * batch size, as Keras 3's loss tracker (and the logs of onBatchEnd carry that running mean).
+ * batch size, as Keras 3's loss tracker; each metric accumulates over the epoch's batches, from
+ * the training forward's outputs (before each step), as Keras 3's; the logs of onBatchEnd carry
+ * both running values. With validation data, val_loss and val_<metric> after each epoch.
+ * sampleWeight and classWeight weigh the loss (Keras 3: not the metrics); class weights apply to
+ * the training samples only, and validationSplit splits sampleWeight with x and y.
  *
  * fit() is async, as tfjs's: between batches it yields to the event loop (every 25 ms), so
  * timers and I/O run; each batch itself runs synchronously.
@@ -11,21 +15,29 @@
 import { deriveSeed } from '../dropout.js';
 import { GruError } from '../errors.js';
 import * as check from '../validate.js';
-import { batches, batchSizeOption, gatherRows, permutation, sliceRows } from './data.js';
+import { metricLogs, type Compiled, type Logs } from './compiled.js';
+import {
+  batches,
+  batchSizeOption,
+  gatherSamples,
+  permutation,
+  sliceSamples,
+  type Samples,
+} from './data.js';
 import { progress } from './progress.js';
-import type { Tensor, TensorLike } from './tensor.js';
+import type { TensorLike } from './tensor.js';
 
-export type Logs = Record<string, number>;
+export type { Logs } from './compiled.js';
 
 /** tfjs's CustomCallbackArgs; each may return a promise, which fit() awaits. */
 export interface CustomCallbackArgs {
   onTrainBegin?: (logs?: Logs) => void | Promise<void>;
   onTrainEnd?: (logs?: Logs) => void | Promise<void>;
   onEpochBegin?: (epoch: number, logs?: Logs) => void | Promise<void>;
-  /** logs: loss (and val_loss) of the epoch. */
+  /** logs: loss and metrics (and val_loss, val_<metric>) of the epoch. */
   onEpochEnd?: (epoch: number, logs?: Logs) => void | Promise<void>;
   onBatchBegin?: (batch: number, logs?: Logs) => void | Promise<void>;
-  /** logs: batch, size, and loss, the mean over the epoch so far (Keras 3's). */
+  /** logs: batch, size, and loss and metrics over the epoch so far (Keras 3's). */
   onBatchEnd?: (batch: number, logs?: Logs) => void | Promise<void>;
 }
 
@@ -40,8 +52,18 @@ export interface ModelFitArgs {
   seed?: number;
   /** Fraction of samples, taken from the end before shuffling, to evaluate on after each epoch. */
   validationSplit?: number;
-  /** [x, y] to evaluate on after each epoch (wins over validationSplit). */
-  validationData?: [TensorLike, TensorLike];
+  /** [x, y] or [x, y, sampleWeight] to evaluate on after each epoch (wins over validationSplit). */
+  validationData?: [TensorLike, TensorLike] | [TensorLike, TensorLike, TensorLike | Float32Array];
+  /**
+   * Keras's sample_weight: a weight >= 0 per sample, [samples], or per step, [samples, steps]
+   * for an output per step; the loss is sum(w l) / rows (Keras's sum_over_batch_size).
+   */
+  sampleWeight?: TensorLike | Float32Array;
+  /**
+   * Keras's class_weight, { [classIndex]: weight } (1 for a class not listed): each training
+   * sample weighs its class's weight, the class being argmax y (one-hot) or round(y) (ids, 0/1).
+   */
+  classWeight?: Record<number, number>;
   /** First epoch to run (to resume a run; default 0). */
   initialEpoch?: number;
   /** 0 silent, 1 a progress bar when stdout is a terminal (default), 2 one line per epoch. */
@@ -58,9 +80,8 @@ export interface History {
 /** What fit() needs of the model (Sequential). */
 export interface FitTarget {
   stopTraining: boolean;
-  _prepare(x: unknown, y: unknown, xName: string, yName: string): { x: Tensor; y: Tensor };
-  _trainStep(x: Tensor, y: Tensor): number;
-  _evaluate(x: Tensor, y: Tensor, batchSize: number): number;
+  /** The compiled loss, metrics and optimizer (ERR_GRU_STATE before compile()). */
+  _training(): Compiled;
   _beginFit(): number;
   _endFit(): void;
 }
@@ -75,10 +96,10 @@ const FIT_KEYS = [
   'initialEpoch',
   'verbose',
   'callbacks',
+  'sampleWeight',
+  'classWeight',
 ];
 const FIT_LATER = [
-  'classWeight',
-  'sampleWeight',
   'stepsPerEpoch',
   'validationSteps',
   'validationFreq',
@@ -149,17 +170,22 @@ export async function runFit(
       ? 0
       : check.finiteNumber('validationSplit', o.validationSplit, { min: 0, max: 1, maxOpen: true });
 
-  let { x, y } = model._prepare(xValue, yValue, 'x', 'y');
-  let val: { x: Tensor; y: Tensor } | null = null;
+  const c = model._training();
+  let train = c.prepare(xValue, yValue, o.sampleWeight, ['x', 'y', 'sampleWeight']);
+  let val: Samples | null = null;
   if (o.validationData !== undefined) {
     const v = o.validationData;
-    if (!Array.isArray(v) || v.length !== 2) {
-      throw new GruError('ERR_GRU_ARG', `validationData must be [x, y], got ${check.describe(v)}`);
+    if (!Array.isArray(v) || v.length < 2 || v.length > 3) {
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `validationData must be [x, y] or [x, y, sampleWeight], got ${check.describe(v)}`,
+      );
     }
-    val = model._prepare(v[0], v[1], 'validationData[0]', 'validationData[1]');
+    const names = [0, 1, 2].map((i) => `validationData[${i}]`) as [string, string, string];
+    val = c.prepare(v[0], v[1], v[2], names);
   } else if (split > 0) {
     // Keras: the last samples, before any shuffling.
-    const n = x.shape[0]!;
+    const n = train.x.shape[0]!;
     const at = Math.floor(n * (1 - split));
     if (at === 0 || at === n) {
       throw new GruError(
@@ -167,47 +193,52 @@ export async function runFit(
         `validationSplit ${split} of ${n} samples leaves ${at === 0 ? 'no training' : 'no validation'} samples`,
       );
     }
-    val = { x: sliceRows(x, at, n), y: sliceRows(y, at, n) };
-    [x, y] = [sliceRows(x, 0, at), sliceRows(y, 0, at)];
+    val = sliceSamples(train, at, n);
+    train = sliceSamples(train, 0, at);
   }
+  if (o.classWeight !== undefined) train.w = c.classWeights(o.classWeight, train);
+  const metrics = c.track(train);
 
   const seed0 = model._beginFit();
   const seed = o.seed === undefined ? seed0 : check.uint32('seed', o.seed);
   const history: History = { epoch: [], history: { loss: [] } };
-  if (val) history.history.val_loss = [];
   const bar = progress(verbose);
   const pause = yielder();
   const call = async <K extends keyof CustomCallbackArgs>(
     k: K,
     ...a: Parameters<NonNullable<CustomCallbackArgs[K]>>
   ): Promise<void> => {
-    for (const c of callbacks) await (c[k] as ((...b: typeof a) => unknown) | undefined)?.(...a);
+    for (const cb of callbacks) await (cb[k] as ((...b: typeof a) => unknown) | undefined)?.(...a);
   };
   try {
-    const n = x.shape[0]!;
+    const n = train.x.shape[0]!;
     const steps = batches(n, batchSize);
     await call('onTrainBegin', {});
     for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
       await call('onEpochBegin', epoch, {});
       bar.epochBegin(epoch, epochs, steps.length);
       const order = shuffle ? permutation(n, deriveSeed(seed, epoch)) : null;
+      for (const m of metrics) m.metric.reset();
       let sum = 0;
       let seen = 0;
       for (let b = 0; b < steps.length && !model.stopTraining; b++) {
         const [start, end] = steps[b]!;
         await call('onBatchBegin', b, { batch: b, size: end - start });
-        const xb = order ? gatherRows(x, order, start, end) : sliceRows(x, start, end);
-        const yb = order ? gatherRows(y, order, start, end) : sliceRows(y, start, end);
-        sum += model._trainStep(xb, yb) * (end - start);
+        const batch = order
+          ? gatherSamples(train, order, start, end)
+          : sliceSamples(train, start, end);
+        sum += c.trainStep(batch, metrics) * (end - start);
         seen += end - start;
-        const logs = { batch: b, size: end - start, loss: sum / seen };
+        const logs = { batch: b, size: end - start, loss: sum / seen, ...metricLogs(metrics) };
         bar.batchEnd(b, logs);
         await call('onBatchEnd', b, logs);
         await pause();
       }
       if (seen === 0) break; // stopped before any batch of this epoch
-      const logs: Logs = { loss: sum / seen };
-      if (val) logs.val_loss = model._evaluate(val.x, val.y, batchSize);
+      const logs: Logs = { loss: sum / seen, ...metricLogs(metrics) };
+      if (val) {
+        for (const [k, v] of Object.entries(c.evaluate(val, batchSize))) logs[`val_${k}`] = v;
+      }
       history.epoch.push(epoch);
       for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
       bar.epochEnd(logs);

@@ -6,7 +6,12 @@ import * as layers from './layers.js';
 
 export { layers };
 export { Sequential, sequential } from './sequential.js';
-export type { SequentialArgs, ModelCompileArgs } from './sequential.js';
+export type {
+  SequentialArgs,
+  ModelCompileArgs,
+  ModelEvaluateArgs,
+  ModelTrainOnBatchArgs,
+} from './sequential.js';
 export type { ModelFitArgs, History, CustomCallbackArgs, Logs } from './fit.js';
 export { tensor } from './tensor.js';
 export type { Tensor, TensorLike, NestedArray, DType, Shape } from './tensor.js';

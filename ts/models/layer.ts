@@ -133,11 +133,6 @@ export abstract class ModelLayer {
   /** @internal After every optimizer step: keeps what Keras does not have at its fixed value. */
   _afterStep(): void {}
 
-  /** The activation applied to its output ('linear' but for Dense). */
-  get activation(): string {
-    return 'linear';
-  }
-
   /** Takes integer ids (Embedding): then it must be the first layer. */
   get takesIds(): boolean {
     return false;
@@ -195,12 +190,6 @@ export function checkPlace(
     throw new GruError(
       'ERR_GRU_SHAPE',
       `${layer.name} expects input of shape ${formatShape([null, ...given])}, got ${formatShape([null, ...shape])}`,
-    );
-  }
-  if (previous && previous.activation !== 'linear') {
-    throw new GruError(
-      'ERR_GRU_ARG',
-      `${previous.name}: activation '${previous.activation}' is available only on the last layer for now (the core has no backward of it alone yet)`,
     );
   }
 }

@@ -1,19 +1,37 @@
 /**
  * Every name the model API resolves, in one place: Dense activations, losses, metrics and
- * optimizers. An entry says what it calls in the core, or why it is not available yet (the core
+ * optimizers. An entry says what it calls in the core, or why it is not available (the core
  * piece it waits for); nothing else in ts/models/ interprets these names. Names match in Keras's
  * snake_case or tfjs's camelCase ('binary_crossentropy' = 'binaryCrossentropy').
  *
- * Core activations on Dense, core losses (categorical / sparse categorical / binary
- * cross-entropy on probabilities, mae, huber) and core metrics are being added; when they land,
- * their entries here change from pending to a core call, and nothing else needs to.
+ * Activations run in the core Dense (ts/dense.ts, fused after the GEMM, with its backward), on
+ * any layer. Losses are the core's Keras losses (ts/losses.ts) on the model's output, which is
+ * the last layer's activation output: after a 'softmax' or 'sigmoid' layer the cross-entropy is
+ * computed from the probabilities, clipped to [1e-7, 1 - 1e-7] as Keras defines it (and as its
+ * JAX and PyTorch backends compute it; Keras's TensorFlow backend instead takes the logits behind
+ * a softmax or sigmoid output when it can find them). The numbers are Keras's; for the stable
+ * form, end with activation 'linear' and give the loss { name, fromLogits: true }. Metrics are
+ * the core's (ts/metrics.ts), 'accuracy' chosen from the shapes as Keras 3 chooses it.
  */
+import type { ActivationName } from '../activations.js';
 import type { Backend } from '../backends/backend.js';
 import { GruError } from '../errors.js';
 import type { Layer } from '../layer.js';
+import type { Metric, MetricName } from '../metrics.js';
 import { Adam, AdamW, SGD, type Optimizer } from '../optim.js';
 import * as check from '../validate.js';
+import {
+  accuracyFor,
+  categoricalLoss,
+  elementLoss,
+  makeMetric,
+  sparseLoss,
+  type Loss,
+  type LossKernel,
+} from './objectives.js';
 import type { DType } from './tensor.js';
+
+export type { Loss } from './objectives.js';
 
 /** Normalizes a name: 'binary_crossentropy', 'binaryCrossentropy' -> 'binarycrossentropy'. */
 const key = (name: string): string => name.replace(/_/g, '').toLowerCase();
@@ -61,191 +79,191 @@ function lookup<E extends object>(
 // ---------------------------------------------------------------------------------------------
 // Activations of Dense
 
-export interface Activation {
-  /** Applies the activation to the layer's raw output for predict, in the core; null: identity. */
-  apply: ((backend: Backend, x: Float32Array) => Float32Array) | null;
-  /**
-   * Training has no core backward of this activation alone: it is allowed only on the last
-   * layer, fused into one of these losses (with fromLogits false), which then read the raw
-   * output. Absent: usable anywhere (linear).
-   */
-  fusedInto?: readonly string[];
-}
+const NO_CORE_ACT = 'the core has no such activation (ts/activations.ts lists those it has)';
 
-const CORE_DENSE = 'it needs the core Dense activation option (being added to the core)';
-
-const ACTIVATIONS: Record<string, Activation | Pending> = {
-  linear: { apply: null },
-  sigmoid: {
-    apply: (backend, x) => {
-      const y = new Float32Array(x.length);
-      backend.evalSigmoid(x, y);
-      return y;
-    },
-    fusedInto: ['binaryCrossentropy'],
-  },
-  // The loss could be fused (softmaxCrossEntropy reads logits), but predict would need a core
-  // softmax, and there is none yet.
-  softmax: {
-    pending:
-      "predict needs a core softmax, and the core has none yet (the core Dense activation option being added brings it); meanwhile use activation 'linear' with loss { name: 'sparseCategoricalCrossentropy', fromLogits: true }",
-  },
-  relu: { pending: CORE_DENSE },
-  tanh: { pending: CORE_DENSE },
-  gelu: { pending: CORE_DENSE },
-  elu: { pending: CORE_DENSE },
-  selu: { pending: CORE_DENSE },
-  softplus: { pending: CORE_DENSE },
+/** Keras 3's and tfjs's activation names -> the core Dense's. */
+const ACTIVATIONS: Record<string, { core: ActivationName } | Pending> = {
+  linear: { core: 'linear' },
+  relu: { core: 'relu' },
+  sigmoid: { core: 'sigmoid' },
+  tanh: { core: 'tanh' },
+  softmax: { core: 'softmax' },
+  // Keras 3's gelu (approximate=False) and tfjs's 'gelu' are the exact form.
+  gelu: { core: 'gelu' },
+  geluTanh: { core: 'geluTanh' },
+  elu: { core: 'elu' },
+  selu: { core: 'selu' },
+  softplus: { core: 'softplus' },
+  // The name means Keras 3's, relu6(x + 3) / 6; tfjs's and Keras 2's clip(0.2 x + 0.5, 0, 1)
+  // is 'hardSigmoidKeras2' (models saved by Keras 2 need it).
+  hardSigmoid: { core: 'hardSigmoid' },
+  hardSigmoidKeras2: { core: 'hardSigmoidKeras2' },
+  ...Object.fromEntries(
+    [
+      'relu6',
+      'leakyRelu',
+      'softsign',
+      'swish',
+      'mish',
+      'celu',
+      'exponential',
+      'logSoftmax',
+      'logSigmoid',
+      'hardSilu',
+      'hardTanh',
+    ].map((n) => [n, { pending: NO_CORE_ACT }]),
+  ),
+};
+/** tfjs's 'gelu_new' is the tanh approximation; Keras's silu = swish, hard_swish = hard_silu. */
+const ACTIVATION_ALIASES: Record<string, string> = {
+  gelunew: 'geluTanh',
+  silu: 'swish',
+  hardswish: 'hardSilu',
 };
 
-export function resolveActivation(name: unknown): { name: string; activation: Activation } {
-  const { name: n, entry } = lookup('activation', ACTIVATIONS, {}, name ?? 'linear');
-  return { name: n, activation: entry };
+/** The core Dense activation of a Keras / tfjs name (undefined or null: 'linear', as Keras). */
+export function resolveActivation(name: unknown): ActivationName {
+  return lookup('activation', ACTIVATIONS, ACTIVATION_ALIASES, name ?? 'linear').entry.core;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Losses
 
-/** A loss ready to run on the last layer's raw (pre-activation) output. */
-export interface Loss {
-  name: string;
-  /** The dtype of y: int32 class ids or float32 values. */
-  targets: DType;
-  /** Throws unless y's per-sample shape fits the model's per-sample output shape. */
-  checkTargets(output: readonly number[], y: readonly number[]): void;
-  /** The mean loss of a batch; d loss / d output into grad unless null. */
-  compute(
-    backend: Backend,
-    out: Float32Array,
-    outShape: readonly number[],
-    y: Float32Array | Int32Array,
-    grad: Float32Array | null,
-  ): number;
+/** Parsed loss options (those an entry does not list keep their default). */
+interface LossOptions {
+  fromLogits: boolean;
+  delta: number;
 }
-
-type Kernel = Omit<Loss, 'name'>;
-
-function mismatch(what: string, output: readonly number[], y: readonly number[]): GruError {
-  return new GruError(
-    'ERR_GRU_SHAPE',
-    `y must hold ${what} for an output of shape (None, ${output.join(', ')}), got y of shape (None, ${y.join(', ')})`,
-  );
-}
-
-/** The core losses, each a mean over elements (over rows for the cross-entropy), as Keras's. */
-const KERNELS = {
-  softmaxCrossEntropy: {
-    targets: 'int32',
-    checkTargets(output, y) {
-      const rows = output.slice(0, -1);
-      const ok = (s: readonly number[]) =>
-        s.length === rows.length && s.every((d, i) => d === rows[i]);
-      if (!ok(y) && !(y[y.length - 1] === 1 && ok(y.slice(0, -1))))
-        throw mismatch('one class id per row', output, y);
-    },
-    compute: (backend, out, shape, y, grad) => {
-      const classes = shape[shape.length - 1]!;
-      return backend.lossSoftmaxCrossEntropy(
-        out,
-        out.length / classes,
-        classes,
-        y as Int32Array,
-        grad,
-      );
-    },
-  },
-  bceWithLogits: {
-    targets: 'float32',
-    checkTargets(output, y) {
-      if (output.reduce((a, b) => a * b, 1) !== y.reduce((a, b) => a * b, 1))
-        throw mismatch('one value per output', output, y);
-    },
-    compute: (backend, out, _shape, y, grad) =>
-      backend.lossBceWithLogits(out, y as Float32Array, grad),
-  },
-  mse: {
-    targets: 'float32',
-    checkTargets: (output, y) => KERNELS.bceWithLogits.checkTargets(output, y),
-    compute: (backend, out, _shape, y, grad) => backend.lossMse(out, y as Float32Array, grad),
-  },
-} satisfies Record<string, Kernel>;
 
 interface LossEntry {
-  /** The core kernel for this loss after the last layer's activation, or why there is none. */
-  plan(fromLogits: boolean, activation: string): Kernel | string;
+  /** Options it takes besides name. */
+  keys: readonly (keyof LossOptions)[];
+  make(o: LossOptions): LossKernel;
 }
 
-const CORE_LOSSES = 'it needs a core loss (being added to the core)';
+const NO_CORE_LOSS = 'the core has no such loss (ts/losses.ts lists those it has)';
 
 const LOSSES: Record<string, LossEntry | Pending> = {
-  sparseCategoricalCrossentropy: {
-    plan: (fromLogits, activation) =>
-      activation === 'linear' && fromLogits
-        ? KERNELS.softmaxCrossEntropy
-        : activation === 'linear'
-          ? `on probabilities ${CORE_LOSSES}; give the last layer activation 'linear' and the loss { name: 'sparseCategoricalCrossentropy', fromLogits: true }`
-          : `after activation '${activation}' it is not available yet (use activation 'linear' and fromLogits: true)`,
-  },
+  categoricalCrossentropy: { keys: ['fromLogits'], make: (o) => categoricalLoss(o.fromLogits) },
+  sparseCategoricalCrossentropy: { keys: ['fromLogits'], make: (o) => sparseLoss(o.fromLogits) },
   binaryCrossentropy: {
-    plan: (fromLogits, activation) =>
-      activation === 'linear' && fromLogits
-        ? KERNELS.bceWithLogits
-        : activation === 'sigmoid' && !fromLogits
-          ? KERNELS.bceWithLogits // fused: the core's stable BCE on the sigmoid's input
-          : activation === 'linear'
-            ? `on probabilities from a linear layer ${CORE_LOSSES}; use activation 'sigmoid' on the last layer, or fromLogits: true`
-            : `after activation '${activation}' with fromLogits ${fromLogits} it is not available`,
+    keys: ['fromLogits'],
+    make: (o) => elementLoss(o.fromLogits ? 'binaryCrossentropyFromLogits' : 'binaryCrossentropy'),
   },
-  meanSquaredError: {
-    plan: (_fromLogits, activation) =>
-      activation === 'linear'
-        ? KERNELS.mse
-        : `after activation '${activation}' it needs the core Dense activation option (being added to the core); only 'linear' precedes it today`,
-  },
-  categoricalCrossentropy: { pending: `one-hot targets ${CORE_LOSSES}` },
-  meanAbsoluteError: { pending: CORE_LOSSES },
-  huber: { pending: CORE_LOSSES },
+  meanSquaredError: { keys: [], make: () => elementLoss('meanSquaredError') },
+  meanAbsoluteError: { keys: [], make: () => elementLoss('meanAbsoluteError') },
+  huber: { keys: ['delta'], make: (o) => elementLoss('huber', o.delta) },
+  ...Object.fromEntries(
+    [
+      'kullbackLeiblerDivergence',
+      'poisson',
+      'logCosh',
+      'meanAbsolutePercentageError',
+      'meanSquaredLogarithmicError',
+      'hinge',
+      'squaredHinge',
+      'categoricalHinge',
+      'cosineSimilarity',
+    ].map((n) => [n, { pending: NO_CORE_LOSS }]),
+  ),
 };
-const LOSS_ALIASES: Record<string, string> = { mse: 'meanSquaredError', mae: 'meanAbsoluteError' };
+/** Keras's short names (keras/src/losses/__init__.py). */
+const LOSS_ALIASES: Record<string, string> = {
+  mse: 'meanSquaredError',
+  mae: 'meanAbsoluteError',
+  bce: 'binaryCrossentropy',
+  mape: 'meanAbsolutePercentageError',
+  msle: 'meanSquaredLogarithmicError',
+  kld: 'kullbackLeiblerDivergence',
+  kldivergence: 'kullbackLeiblerDivergence',
+};
+/** Keras loss options the core losses do not have: refused unless at their default. */
+const LOSS_PENDING: Record<string, { allowed: unknown; why: string }> = {
+  labelSmoothing: { allowed: 0, why: 'the core losses have no label smoothing' },
+  reduction: {
+    allowed: 'sum_over_batch_size',
+    why: "the core losses reduce as Keras's default, 'sum_over_batch_size'",
+  },
+  ignoreClass: { allowed: null, why: 'the core sparse cross-entropy has no ignored class' },
+  axis: { allowed: -1, why: 'the core losses reduce over the last axis' },
+};
 
-export type LossConfig = string | { name: string; fromLogits?: boolean };
+export type LossConfig =
+  string | { name: string; fromLogits?: boolean; delta?: number; [option: string]: unknown };
 
-/** The loss of compile() for a model whose last layer has `activation`. */
-export function resolveLoss(config: unknown, activation: string): Loss {
+/** compile()'s loss: a name, or { name, fromLogits } (the cross-entropies), { name, delta } (huber). */
+export function resolveLoss(config: unknown): Loss {
   const c = typeof config === 'string' ? { name: config } : check.options('loss', config);
-  if (typeof config !== 'string') check.knownKeys('loss', c, ['name', 'fromLogits']);
   const { name, entry } = lookup('loss', LOSSES, LOSS_ALIASES, c.name);
+  for (const [k, { allowed, why }] of Object.entries(LOSS_PENDING)) {
+    if (c[k] !== undefined && c[k] !== allowed) {
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `loss option ${k} ${check.describe(c[k])} is not available: ${why}`,
+      );
+    }
+  }
+  check.knownKeys(`loss '${name}'`, c, ['name', ...entry.keys, ...Object.keys(LOSS_PENDING)]);
   const fromLogits = check.boolean('loss.fromLogits', c.fromLogits, false);
-  const plan = entry.plan(fromLogits, activation);
-  if (typeof plan === 'string')
-    throw new GruError('ERR_GRU_ARG', `loss '${name}' (fromLogits: ${fromLogits}): ${plan}`);
-  return { name, ...plan };
+  const delta =
+    c.delta === undefined
+      ? 1
+      : check.finiteNumber('loss.delta', c.delta, { min: 0, minOpen: true, max: check.FLT_MAX });
+  return { name, ...entry.make({ fromLogits, delta }) };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Metrics
 
-const CORE_METRICS = 'metrics are computed in the core, and core metrics are being added';
-const METRICS: Record<string, Pending> = Object.fromEntries(
-  [
-    'accuracy',
-    'binaryAccuracy',
-    'categoricalAccuracy',
-    'sparseCategoricalAccuracy',
-    'precision',
-    'recall',
-    'auc',
-    'meanSquaredError',
-    'meanAbsoluteError',
-  ].map((n) => [n, { pending: CORE_METRICS }]),
-);
+const METRICS: Record<string, { core: MetricName | 'accuracy' } | Pending> = {
+  // Binary, sparse categorical or categorical, from the shapes of y and the output, as Keras 3.
+  accuracy: { core: 'accuracy' },
+  binaryAccuracy: { core: 'binaryAccuracy' },
+  categoricalAccuracy: { core: 'categoricalAccuracy' },
+  sparseCategoricalAccuracy: { core: 'sparseCategoricalAccuracy' },
+  meanSquaredError: { core: 'meanSquaredError' },
+  meanAbsoluteError: { core: 'meanAbsoluteError' },
+  precision: { core: 'precision' },
+  recall: { core: 'recall' },
+  auc: { pending: 'the core has no AUC (confusion counts over many thresholds) yet' },
+};
+const METRIC_ALIASES: Record<string, string> = {
+  acc: 'accuracy',
+  mse: 'meanSquaredError',
+  mae: 'meanAbsoluteError',
+};
 
-/** compile()'s metrics: none is available yet, so any name is refused (and an unknown one named). */
-export function resolveMetrics(value: unknown): string[] {
-  if (value === undefined) return [];
-  const names = Array.isArray(value) ? value : [value];
-  for (const n of names) lookup('metric', METRICS, { ...LOSS_ALIASES, acc: 'accuracy' }, n);
-  return [];
+/** A compiled metric: its name in logs (as given, as Keras and tfjs name it) and its maker. */
+export interface ModelMetric {
+  name: string;
+  /** A fresh core Metric for outputs and targets of these per-sample shapes (y's dtype). */
+  make(backend: Backend, output: readonly number[], y: readonly number[], targets: DType): Metric;
+}
+
+/** compile()'s metrics: names (Keras's or tfjs's), each at most once. */
+export function resolveMetrics(value: unknown): ModelMetric[] {
+  if (value === undefined || value === null) return [];
+  const names: unknown[] = Array.isArray(value) ? value : [value];
+  const seen = new Set<string>();
+  return names.map((given) => {
+    const { entry } = lookup('metric', METRICS, METRIC_ALIASES, given);
+    const name = given as string;
+    if (seen.has(name))
+      throw new GruError('ERR_GRU_ARG', `metric '${name}' is given twice in compile()`);
+    seen.add(name);
+    return {
+      name,
+      make: (backend, output, y, targets) =>
+        makeMetric(
+          name,
+          entry.core === 'accuracy' ? accuracyFor(output, y) : entry.core,
+          backend,
+          output,
+          y,
+          targets,
+        ),
+    };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -267,13 +285,18 @@ interface OptimizerEntry {
 
 const num = (o: Record<string, unknown>, k: string, d: number, min = 0): number =>
   o[k] === undefined ? d : check.finiteNumber(k, o[k], { min });
+/** The core's optimizers take a learning rate > 0 (a float32): refused here, not at the first step. */
+const rate = (o: Record<string, unknown>, d: number): number =>
+  o.learningRate === undefined
+    ? d
+    : check.float32('learningRate', o.learningRate, { min: 0, minOpen: true });
 
 function adamLike(defaultDecay: number): OptimizerEntry {
   return {
     keys: ['learningRate', 'beta1', 'beta2', 'epsilon', 'amsgrad', 'weightDecay'],
     parse(o) {
       const options = {
-        lr: num(o, 'learningRate', 1e-3),
+        lr: rate(o, 1e-3),
         betas: [num(o, 'beta1', 0.9), num(o, 'beta2', 0.999)] as [number, number],
         eps: num(o, 'epsilon', 1e-7),
         amsgrad: check.boolean('amsgrad', o.amsgrad, false),
@@ -292,7 +315,7 @@ const OPTIMIZERS: Record<string, OptimizerEntry | Pending> = {
     keys: ['learningRate', 'momentum', 'nesterov'],
     parse(o) {
       const options = {
-        lr: num(o, 'learningRate', 0.01),
+        lr: rate(o, 0.01),
         momentum: num(o, 'momentum', 0),
         nesterov: check.boolean('nesterov', o.nesterov, false),
       };

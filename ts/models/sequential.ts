@@ -1,27 +1,28 @@
 /**
  * Sequential: Keras's (and tfjs's) stack of layers, each taking the previous one's output.
  * Built when the first layer has an inputShape (at construction or add) or from the first data
- * it sees; compile() names the optimizer and loss (names.ts); fit() (fit.ts), evaluate(),
- * predict(), trainOnBatch() run every layer's forward and backward, the loss and the optimizer
- * step in the core. Between layers only tensors' references move; batches are row views or
- * row copies (data.ts).
+ * it sees; compile() names the optimizer, loss and metrics (names.ts, compiled.ts); fit()
+ * (fit.ts), evaluate(), predict(), trainOnBatch() run every layer's forward and backward, the
+ * loss, the metrics and the optimizer step in the core. Between layers only tensors' references
+ * move; batches are row views or row copies (data.ts).
+ *
+ * evaluate() and trainOnBatch() return what tfjs's and Keras's return: the loss alone when
+ * compiled without metrics, else [loss, ...metrics] in compile()'s order (evaluate's
+ * returnDict: true gives { loss, [metric]: value }, Keras's return_dict).
  */
 import type { Backend } from '../backends/backend.js';
 import { deriveSeed } from '../dropout.js';
 import { GruError } from '../errors.js';
-import type { Layer } from '../layer.js';
 import { currentBackend } from '../loader.js';
-import type { Optimizer } from '../optim.js';
 import * as check from '../validate.js';
-import { batches, batchSizeOption, rowSize, sameSamples, sliceRows } from './data.js';
+import { Compiled, metricLogs, type Logs, type Network } from './compiled.js';
+import { batches, batchSizeOption, rowSize, sliceRows } from './data.js';
 import { runFit, type FitTarget, type History, type ModelFitArgs } from './fit.js';
 import { checkPlace, ModelLayer } from './layer.js';
 import {
-  resolveActivation,
   resolveLoss,
   resolveMetrics,
   resolveOptimizer,
-  type Loss,
   type LossConfig,
   type OptimizerConfig,
 } from './names.js';
@@ -41,10 +42,26 @@ export interface SequentialArgs {
 export interface ModelCompileArgs {
   /** 'adam' | 'adamw' | 'sgd' with Keras's defaults, or { name, learningRate, ... }. */
   optimizer: OptimizerConfig;
-  /** A name, or { name, fromLogits } (Keras's from_logits). */
+  /** A name, or { name, fromLogits } (Keras's from_logits), { name: 'huber', delta }. */
   loss: LossConfig;
-  /** None is available yet (they wait for core metrics): any name is refused. */
+  /** Names ('accuracy', 'mae', 'precision', ...): each in fit()'s History and evaluate(). */
   metrics?: string | string[];
+}
+
+export interface ModelEvaluateArgs {
+  /** Samples per batch (default 32). */
+  batchSize?: number;
+  /** Keras's sample_weight: [samples], or [samples, steps] for an output per step. */
+  sampleWeight?: TensorLike | Float32Array;
+  /** Return { loss, [metric]: value } (Keras's return_dict) instead of a number or a list. */
+  returnDict?: boolean;
+}
+
+export interface ModelTrainOnBatchArgs {
+  /** Keras's sample_weight, as evaluate()'s. */
+  sampleWeight?: TensorLike | Float32Array;
+  /** Keras's class_weight, as fit()'s. */
+  classWeight?: Record<number, number>;
 }
 
 const SEQUENTIAL_KEYS = ['layers', 'name', 'seed', 'backend'] as const;
@@ -58,8 +75,7 @@ export class Sequential implements FitTarget {
   readonly #layers: ModelLayer[] = [];
   /** Per-sample input shape once built. */
   #input: Shape | null = null;
-  #compiled: { loss: Loss; create: (layers: Layer[]) => Optimizer } | null = null;
-  #optimizer: Optimizer | null = null;
+  #compiled: Compiled | null = null;
   #disposed = false;
   #fitting = false;
   #fits = 0;
@@ -107,6 +123,7 @@ export class Sequential implements FitTarget {
    */
   add(layer: ModelLayer): void {
     this.#live();
+    this.#idle('add()');
     if (!(layer instanceof ModelLayer)) {
       throw new GruError(
         'ERR_GRU_ARG',
@@ -130,9 +147,8 @@ export class Sequential implements FitTarget {
       layer._owner = null;
       throw e;
     }
-    this.#compiled = null; // the optimizer and loss were for the layers before
-    this.#optimizer?.dispose();
-    this.#optimizer = null;
+    this.#compiled?.dispose(); // the optimizer and loss were for the layers before
+    this.#compiled = null;
   }
 
   /** Builds for inputs of this shape, the batch first ([null, steps, features], as Keras's). */
@@ -174,9 +190,10 @@ export class Sequential implements FitTarget {
     return { input: this.#input, output: this.#layers[this.#layers.length - 1]!.outputShape };
   }
 
-  /** Names the optimizer and the loss (and metrics, none available yet). */
+  /** Names the optimizer, the loss and the metrics. */
   compile(args: ModelCompileArgs): void {
     this.#live();
+    this.#idle('compile()');
     const o = check.options('compile options', args);
     check.knownKeys('compile options', o, ['optimizer', 'loss', 'metrics']);
     if (this.#layers.length === 0)
@@ -185,12 +202,15 @@ export class Sequential implements FitTarget {
       throw new GruError('ERR_GRU_ARG', 'compile() needs an optimizer');
     if (o.loss === undefined) throw new GruError('ERR_GRU_ARG', 'compile() needs a loss');
     const optimizer = resolveOptimizer(o.optimizer);
-    const last = this.#layers[this.#layers.length - 1]!;
-    const loss = resolveLoss(o.loss, last.activation);
-    resolveMetrics(o.metrics);
-    this.#optimizer?.dispose();
-    this.#optimizer = null;
-    this.#compiled = { loss, create: optimizer.create };
+    const loss = resolveLoss(o.loss);
+    const metrics = resolveMetrics(o.metrics);
+    this.#compiled?.dispose();
+    this.#compiled = new Compiled(this.#network(), loss, metrics, optimizer.create);
+  }
+
+  /** Keras's model.metrics_names: 'loss', then each compiled metric (empty before compile). */
+  get metricsNames(): string[] {
+    return this.#compiled?.metricsNames ?? [];
   }
 
   /** Trains on x and y for some epochs; resolves to the History. See ModelFitArgs. */
@@ -198,12 +218,20 @@ export class Sequential implements FitTarget {
     return runFit(this, x, y, args);
   }
 
-  /** The loss on x and y (no dropout, no gradient): the mean over samples. */
-  evaluate(x: TensorLike, y: TensorLike, args: { batchSize?: number } = {}): number {
+  /**
+   * The loss on x and y (no dropout, no gradient; with sampleWeight, Keras's weighted mean) and
+   * the metrics: the loss alone without metrics, else [loss, ...metrics].
+   */
+  evaluate(x: TensorLike, y: TensorLike, args: ModelEvaluateArgs & { returnDict: true }): Logs;
+  evaluate(x: TensorLike, y: TensorLike, args?: ModelEvaluateArgs): number | number[];
+  evaluate(x: TensorLike, y: TensorLike, args: ModelEvaluateArgs = {}): number | number[] | Logs {
     const o = check.options('evaluate options', args);
-    check.knownKeys('evaluate options', o, ['batchSize']);
-    const data = this._prepare(x, y, 'x', 'y');
-    return this._evaluate(data.x, data.y, batchSizeOption(o.batchSize));
+    check.knownKeys('evaluate options', o, ['batchSize', 'sampleWeight', 'returnDict']);
+    const returnDict = check.boolean('returnDict', o.returnDict, false);
+    const c = this._training();
+    const data = c.prepare(x, y, o.sampleWeight, ['x', 'y', 'sampleWeight']);
+    const logs = c.evaluate(data, batchSizeOption(o.batchSize));
+    return returnDict ? logs : c.flatten(logs);
   }
 
   /** The model's output for x, after the last layer's activation, [samples, ...output]. */
@@ -212,24 +240,34 @@ export class Sequential implements FitTarget {
     const o = check.options('predict options', args);
     check.knownKeys('predict options', o, ['batchSize']);
     const input = this.#inputTensor('x', x);
-    const last = this.#layers[this.#layers.length - 1]!;
-    const apply = resolveActivation(last.activation).activation.apply;
     const n = input.shape[0]!;
     let out: Tensor | null = null;
     for (const [start, end] of batches(n, batchSizeOption(o.batchSize))) {
       const h = this.#forward(sliceRows(input, start, end), false);
-      const data = apply ? apply(this.backend, h.data as Float32Array) : (h.data as Float32Array);
-      if (end - start === n) return { data, shape: h.shape };
+      if (end - start === n) return h;
       out ??= { data: new Float32Array(n * rowSize(h)), shape: [n, ...h.shape.slice(1)] };
-      out.data.set(data, start * rowSize(h));
+      out.data.set(h.data, start * rowSize(h));
     }
     return out as Tensor;
   }
 
-  /** One optimizer step on one batch; resolves to its loss (before the step). */
-  async trainOnBatch(x: TensorLike, y: TensorLike): Promise<number> {
-    const data = this._prepare(x, y, 'x', 'y');
-    return this._trainStep(data.x, data.y);
+  /**
+   * One optimizer step on one batch; resolves to its loss (before the step), or [loss,
+   * ...metrics] of this batch when compiled with metrics (as tfjs and Keras).
+   */
+  async trainOnBatch(
+    x: TensorLike,
+    y: TensorLike,
+    args: ModelTrainOnBatchArgs = {},
+  ): Promise<number | number[]> {
+    const o = check.options('trainOnBatch options', args);
+    check.knownKeys('trainOnBatch options', o, ['sampleWeight', 'classWeight']);
+    const c = this._training();
+    const data = c.prepare(x, y, o.sampleWeight, ['x', 'y', 'sampleWeight']);
+    if (o.classWeight !== undefined) data.w = c.classWeights(o.classWeight, data);
+    const metrics = c.track(data);
+    const loss = c.trainStep(data, metrics);
+    return c.flatten({ loss, ...metricLogs(metrics) });
   }
 
   /** Prints (through printFn, one line per call; default console.log) the layers and counts. */
@@ -261,8 +299,14 @@ export class Sequential implements FitTarget {
     if (this.#fitting)
       throw new GruError('ERR_GRU_BUSY', 'fit() is running: set stopTraining = true and await it');
     this.#disposed = true;
-    this.#optimizer?.dispose();
+    this.#compiled?.dispose();
     for (const layer of this.#layers) layer.dispose();
+  }
+
+  /** ERR_GRU_BUSY while fit() runs: its loss, metrics and optimizer must not change under it. */
+  #idle(what: string): void {
+    if (this.#fitting)
+      throw new GruError('ERR_GRU_BUSY', `${what} while fit() runs: call it after fit() ends`);
   }
 
   #live(): void {
@@ -298,65 +342,36 @@ export class Sequential implements FitTarget {
     return h;
   }
 
-  /** @internal x and y checked against the model (built from x if need be) and the loss. */
-  _prepare(x: unknown, y: unknown, xName: string, yName: string): { x: Tensor; y: Tensor } {
-    this.#live();
-    const loss = this.#loss();
-    const xs = this.#inputTensor(xName, x);
-    const ys = toTensor(yName, y, loss.targets);
-    sameSamples(xs, ys, xName, yName);
-    // A free number of steps (null) takes x's: every layer keeps the steps where they are.
-    const output = this.#shapes().output.map((d, i) => d ?? (xs.shape[i + 1] as number));
-    loss.checkTargets(output, ys.shape.slice(1));
-    return { x: xs, y: ys };
+  /** What compile()'s steps need of this model (compiled.ts). */
+  #network(): Network {
+    return {
+      backend: this.backend,
+      inputTensor: (name, x) => this.#inputTensor(name, x),
+      // A free number of steps (null) takes x's: every layer keeps the steps where they are.
+      outputFor: (x) => this.#shapes().output.map((d, i) => d ?? (x.shape[i + 1] as number)),
+      forward: (x, train) => this.#forward(x, train),
+      backward: (grad) => {
+        let d: Float32Array | null = grad;
+        for (let i = this.#layers.length - 1; i >= 0 && d !== null; i--)
+          d = this.#layers[i]!.backward(d, i > 0);
+      },
+      afterStep: () => {
+        for (const layer of this.#layers) layer._afterStep();
+      },
+      trainables: () => this.#layers.flatMap((l) => l.trainables()),
+    };
   }
 
-  #loss(): Loss {
+  /** @internal The compiled loss, metrics and optimizer (ERR_GRU_STATE before compile()). */
+  _training(): Compiled {
+    this.#live();
     if (this.#compiled === null) {
       throw new GruError(
         'ERR_GRU_STATE',
         'compile() the model first (with an optimizer and a loss), and again after adding layers',
       );
     }
-    return this.#compiled.loss;
-  }
-
-  /** @internal The mean loss over x and y in batches, weighted by batch size (as Keras 3). */
-  _evaluate(x: Tensor, y: Tensor, batchSize: number): number {
-    const loss = this.#loss();
-    let sum = 0;
-    const n = x.shape[0]!;
-    for (const [start, end] of batches(n, batchSize)) {
-      const out = this.#forward(sliceRows(x, start, end), false);
-      const yb = sliceRows(y, start, end);
-      sum +=
-        loss.compute(this.backend, out.data as Float32Array, out.shape, yb.data, null) *
-        (end - start);
-    }
-    return sum / n;
-  }
-
-  /** @internal One optimizer step on a batch; returns its loss. */
-  _trainStep(x: Tensor, y: Tensor): number {
-    const loss = this.#loss();
-    const optimizer = (this.#optimizer ??= this.#makeOptimizer());
-    optimizer.zeroGrad();
-    const out = this.#forward(x, true);
-    const grad = new Float32Array(out.data.length);
-    const value = loss.compute(this.backend, out.data as Float32Array, out.shape, y.data, grad);
-    let d: Float32Array | null = grad;
-    for (let i = this.#layers.length - 1; i >= 0 && d !== null; i--)
-      d = this.#layers[i]!.backward(d, i > 0);
-    optimizer.step();
-    for (const layer of this.#layers) layer._afterStep();
-    return value;
-  }
-
-  #makeOptimizer(): Optimizer {
-    const trainables = this.#layers.flatMap((l) => l.trainables());
-    if (trainables.length === 0)
-      throw new GruError('ERR_GRU_STATE', 'the model has no parameters to train');
-    return (this.#compiled as { create: (layers: Layer[]) => Optimizer }).create(trainables);
+    return this.#compiled;
   }
 
   /** @internal fit()'s guard and its shuffle seed. */

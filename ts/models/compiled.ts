@@ -1,0 +1,158 @@
+/**
+ * What compile() makes of a model: its loss, metrics and optimizer (names.ts), and the steps that
+ * use them on the model's layers: data checked against the model (x, y, sample and class
+ * weights), a training step, evaluation in batches. Every number comes from the core: the
+ * layers' forward and backward, the loss (with the sample weights), the metrics and the
+ * optimizer step.
+ *
+ * Keras 3's conventions: the loss of several batches is the mean of the batch losses weighted by
+ * batch size (its loss tracker); metrics accumulate over every batch since they were made (one
+ * set per epoch, per evaluate(), per trainOnBatch()) and are not weighted by sample or class
+ * weights (Keras 3's `metrics`, as opposed to its `weighted_metrics`, which are not offered).
+ */
+import type { Backend } from '../backends/backend.js';
+import { GruError } from '../errors.js';
+import type { Layer } from '../layer.js';
+import type { Metric } from '../metrics.js';
+import type { Optimizer } from '../optim.js';
+import { batches, sameSamples, sliceSamples, type Samples } from './data.js';
+import type { Loss, ModelMetric } from './names.js';
+import { toTensor, type Tensor } from './tensor.js';
+import { classWeightTensor, sampleWeightTensor } from './weights.js';
+
+export type Logs = Record<string, number>;
+
+/** What the steps need of a model (Sequential gives it; nothing here knows its layers). */
+export interface Network {
+  readonly backend: Backend;
+  /** x as the model's input tensor (the model is built from it if need be). */
+  inputTensor(name: string, x: unknown): Tensor;
+  /** The per-sample output shape for x: a free number of steps (null) takes x's. */
+  outputFor(x: Tensor): number[];
+  forward(x: Tensor, train: boolean): Tensor;
+  /** d loss / d output of the last training forward, back through every layer. */
+  backward(grad: Float32Array): void;
+  /** After each optimizer step (layers keeping a parameter at a fixed value). */
+  afterStep(): void;
+  trainables(): Layer[];
+}
+
+/** A metric being accumulated, under its name in logs. */
+export interface TrackedMetric {
+  name: string;
+  metric: Metric;
+}
+
+/** Each metric's result under its name. */
+export function metricLogs(metrics: readonly TrackedMetric[]): Logs {
+  return Object.fromEntries(metrics.map((m) => [m.name, m.metric.result()]));
+}
+
+export class Compiled {
+  readonly #net: Network;
+  readonly loss: Loss;
+  readonly metrics: readonly ModelMetric[];
+  readonly #create: (layers: Layer[]) => Optimizer;
+  #optimizer: Optimizer | null = null;
+
+  constructor(
+    net: Network,
+    loss: Loss,
+    metrics: readonly ModelMetric[],
+    create: (layers: Layer[]) => Optimizer,
+  ) {
+    this.#net = net;
+    this.loss = loss;
+    this.metrics = metrics;
+    this.#create = create;
+  }
+
+  /** Keras's metrics_names: 'loss', then each metric in compile()'s order. */
+  get metricsNames(): string[] {
+    return ['loss', ...this.metrics.map((m) => m.name)];
+  }
+
+  /** Logs as Keras returns them without return_dict: the loss alone, or [loss, ...metrics]. */
+  flatten(logs: Logs): number | number[] {
+    const values = this.metricsNames.map((n) => logs[n]!);
+    return values.length === 1 ? values[0]! : values;
+  }
+
+  /** x, y and the sample weights w (if given) checked against the model and the loss. */
+  prepare(x: unknown, y: unknown, w: unknown, names: [string, string, string]): Samples {
+    const xs = this.#net.inputTensor(names[0], x);
+    const ys = toTensor(names[1], y, this.loss.targets);
+    sameSamples(xs, ys, names[0], names[1]);
+    const output = this.#net.outputFor(xs);
+    this.loss.checkTargets(output, ys.shape.slice(1));
+    const ws = w === undefined ? null : sampleWeightTensor(names[2], w, xs.shape[0]!, output);
+    return { x: xs, y: ys, w: ws };
+  }
+
+  /** classWeight as sample weights for the samples (Keras 3's rule: weights.ts). */
+  classWeights(value: unknown, data: Samples): Tensor {
+    if (data.w !== null) {
+      throw new GruError(
+        'ERR_GRU_ARG',
+        'give classWeight or sampleWeight, not both (as Keras: class weights become sample weights)',
+      );
+    }
+    return classWeightTensor(value, data.y, this.#net.outputFor(data.x));
+  }
+
+  /** Fresh (zeroed) core metrics for targets like data's, in compile()'s order. */
+  track(data: Samples): TrackedMetric[] {
+    const output = this.#net.outputFor(data.x);
+    const y = data.y.shape.slice(1);
+    return this.metrics.map((m) => ({
+      name: m.name,
+      metric: m.make(this.#net.backend, output, y, this.loss.targets),
+    }));
+  }
+
+  /** The loss and metrics over the samples, in batches (no dropout, no gradient). */
+  evaluate(data: Samples, batchSize: number): Logs {
+    const net = this.#net;
+    const metrics = this.track(data);
+    let sum = 0;
+    const n = data.x.shape[0]!;
+    for (const [start, end] of batches(n, batchSize)) {
+      const b = sliceSamples(data, start, end);
+      const out = net.forward(b.x, false);
+      const pred = out.data as Float32Array;
+      const w = (b.w?.data ?? null) as Float32Array | null;
+      sum += this.loss.compute(net.backend, pred, out.shape, b.y.data, w, null) * (end - start);
+      for (const m of metrics) m.metric.update(b.y.data, pred);
+    }
+    return { loss: sum / n, ...metricLogs(metrics) };
+  }
+
+  /** One optimizer step on a batch; returns its loss (before the step); updates the metrics. */
+  trainStep(batch: Samples, metrics: readonly TrackedMetric[]): number {
+    const net = this.#net;
+    const optimizer = (this.#optimizer ??= this.#makeOptimizer());
+    optimizer.zeroGrad();
+    const out = net.forward(batch.x, true);
+    const pred = out.data as Float32Array;
+    const grad = new Float32Array(pred.length);
+    const w = (batch.w?.data ?? null) as Float32Array | null;
+    const value = this.loss.compute(net.backend, pred, out.shape, batch.y.data, w, grad);
+    for (const m of metrics) m.metric.update(batch.y.data, pred);
+    net.backward(grad);
+    optimizer.step();
+    net.afterStep();
+    return value;
+  }
+
+  #makeOptimizer(): Optimizer {
+    const trainables = this.#net.trainables();
+    if (trainables.length === 0)
+      throw new GruError('ERR_GRU_STATE', 'the model has no parameters to train');
+    return this.#create(trainables);
+  }
+
+  dispose(): void {
+    this.#optimizer?.dispose();
+    this.#optimizer = null;
+  }
+}
