@@ -37,8 +37,9 @@ const ADDON =
 
 // Run with --expose-gc in a fresh process: forwardAsync calls whose network, input and output
 // have no JS reference left but the call's own, with the collector forced while they run.
-// Without the addon's references the network is destroyed and the input freed under the
-// worker thread: a crash (or a wrong result).
+// Without the addon's reservation of the handle the network is destroyed under the worker
+// thread, and without its copies (native/addon/owned_arrays.h) the input is freed under it and
+// the output lost: a crash (or a wrong result).
 const GC_PROBE = `const m = await import(${JSON.stringify(INDEX)});
 const { ABI } = await import(${JSON.stringify(ABI_MODULE)});
 const { createRequire } = await import('node:module');

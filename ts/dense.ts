@@ -74,7 +74,8 @@ export class Dense extends Layer<DenseHandle> {
 
   /**
    * forward() off the event loop (native: a worker thread; wasm: synchronously inside the
-   * promise). Leave x unmodified until it settles; the layer is busy (ERR_GRU_BUSY) meanwhile.
+   * promise). x is read as it is at the call (native copies it); the layer is busy
+   * (ERR_GRU_BUSY) until the promise settles.
    */
   forwardAsync(x: Float32Array, options: { train?: boolean } = {}): Promise<Float32Array> {
     return holding('forwardAsync()', [this._busy], async (run) => {

@@ -65,7 +65,8 @@ export interface ForwardOptions {
    * of a new array; the result's `output` is this array. For servers that call forward in a
    * loop: a fresh array of megabytes costs page faults every call (B64 T100 H256, 6.5 MB: about
    * 3 ms on a 2-core VM, where the forward itself takes 13-25 ms). Must not overlap x or h0.
-   * With forwardAsync, leave it alone until the promise settles.
+   * With forwardAsync it is written when the promise settles (native computes into a copy);
+   * detached or resized by then, it is not, and the promise rejects ERR_GRU_STATE.
    */
   output?: Float32Array;
   /**

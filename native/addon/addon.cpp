@@ -68,14 +68,13 @@ bool ReadArg(Napi::Env env, const Binding& b, const FnSpec& fn, const ArgSpec& s
                       std::string(spec.f32 ? "a Float32Array" : "an Int32Array") +
                           (spec.nullable ? " or null" : ""),
                       v);
-      Napi::TypedArray a = v.As<Napi::TypedArray>();
       // A detached buffer (transferred away) reads as no memory and length 0: refused as the
       // wasm binding refuses it (ts/backends/wasm-caller.ts), not passed on as an empty array.
-      if (a.ArrayBuffer().IsDetached())
+      uint8_t* data = nullptr;
+      if (!ArrayMemory(env, v, &data, &out->len))
         return Refuse(env, b, "ERR_GRU_ARG", fn, spec,
                       "a view of a live (not detached) ArrayBuffer", v);
-      out->data = static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
-      out->len = a.ElementLength();
+      out->data = data;
       return true;
     }
     case ArgKind::kStr:
@@ -183,7 +182,7 @@ Napi::Value Bind(const Napi::CallbackInfo& info) {
     for (uint32_t j = 0; j < a.Length(); ++j) {
       Napi::Object s = a.Get(j).As<Napi::Object>();
       fn->args.push_back({Str(s, "name"), KindOf(Str(s, "kind")), Str(s, "type") == "f32",
-                          s.Get("nullable").ToBoolean().Value()});
+                          s.Get("nullable").ToBoolean().Value(), Str(s, "dir") == "out"});
     }
     Napi::Value out = d.Get("out");
     fn->result = out.IsObject() ? Str(out.As<Napi::Object>(), "type") : Str(d, "ret");

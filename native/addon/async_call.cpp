@@ -1,14 +1,18 @@
 // Async calls: the thunk runs on a libuv worker thread (Napi::AsyncWorker) instead of the JS
 // thread, and the call returns a Promise, so a long forward does not stall the event loop.
-// While it is in flight, the typed arrays it reads and writes are held by references (the
-// garbage collector cannot free them under the worker) and the handles it names are reserved
-// (Binding::CheckNotReserved). The core's busy flags (native/core/handles.h) stand behind this:
+// While it is in flight the call works on memory it owns (owned_arrays.h): its inputs copied in
+// before it is queued, its outputs copied back after the join, only into arrays still attached
+// with their memory and length (else the promise rejects ERR_GRU_STATE naming the argument, and
+// no output is written). So whatever JS does to the arrays meanwhile (writes, a transfer, a
+// resize, the collector) cannot reach the worker. The handles it names are reserved
+// (Binding::CheckNotReserved); the core's busy flags (native/core/handles.h) stand behind this:
 // two threads never run on one object. A failure is read on the worker thread (gru_last_error
 // is thread-local) and the promise is rejected with it on the JS thread.
 #include <string>
 #include <vector>
 
 #include "addon/binding.h"
+#include "addon/owned_arrays.h"
 #include "gru_simd.h"
 
 namespace gru_addon {
@@ -27,10 +31,11 @@ class CallWorker : public Napi::AsyncWorker {
 
   ~CallWorker() override { Release(); }
 
-  // Holds the arrays, reserves the handles, queues the work; returns the promise.
+  // Takes its copies of the arrays, reserves the handles, queues the work; returns the promise
+  // (undefined with an exception pending if it could not start).
   Napi::Value Start(const Napi::CallbackInfo& info) {
+    if (!arrays_.Take(Env(), *binding_, fn_, info, args_)) return Env().Undefined();
     for (size_t i = 0; i < fn_.args.size(); ++i) {
-      if (info[i].IsObject()) held_.push_back(Napi::Persistent(info[i].As<Napi::Object>()));
       if (fn_.args[i].kind == ArgKind::kHandle &&
           binding_->reserved.emplace(args_[i].u32, fn_.method + "Async").second)
         reserved_.push_back(args_[i].u32);
@@ -54,12 +59,20 @@ class CallWorker : public Napi::AsyncWorker {
 
   void OnOK() override {
     Napi::Env env = Env();
+    const std::string lost = status_ == GRU_OK ? arrays_.CopyBack() : std::string();
     Release();
     if (status_ != GRU_OK) {
       deferred_.Reject(binding_->MakeError(env, gru_status_code(status_), message_));
       return;
     }
-    binding_->AfterCall(env, fn_, args_, result_);
+    binding_->AfterCall(env, fn_, args_, result_);  // the object's memory changed either way
+    if (!lost.empty()) {
+      deferred_.Reject(binding_->MakeError(
+          env, "ERR_GRU_STATE",
+          fn_.method + "Async: " + lost +
+              " was detached or resized while the call was in flight; no output was written"));
+      return;
+    }
     deferred_.Resolve(binding_->ToJs(env, fn_, result_));
   }
 
@@ -74,7 +87,7 @@ class CallWorker : public Napi::AsyncWorker {
   void Release() {
     for (uint32_t h : reserved_) binding_->reserved.erase(h);
     reserved_.clear();
-    held_.clear();
+    arrays_.Release();
     if (counted_) --binding_->in_flight;
     counted_ = false;
   }
@@ -87,7 +100,7 @@ class CallWorker : public Napi::AsyncWorker {
   int status_ = GRU_OK;
   std::string message_;
   Napi::Promise::Deferred deferred_;
-  std::vector<Napi::ObjectReference> held_;
+  OwnedArrays arrays_;
   std::vector<uint32_t> reserved_;
   bool counted_ = false;
 };

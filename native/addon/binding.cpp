@@ -58,6 +58,24 @@ void Binding::AfterCall(Napi::Env env, const FnSpec& fn, const Arg* args, const 
   reported = static_cast<int64_t>(bytes);
 }
 
+bool ArrayMemory(napi_env env, napi_value array, uint8_t** data, size_t* len) {
+  napi_typedarray_type type;
+  void* elements = nullptr;
+  napi_value buffer;
+  size_t offset = 0;
+  if (napi_get_typedarray_info(env, array, &type, len, &elements, &buffer, &offset) != napi_ok)
+    return false;
+  // napi_is_detached_arraybuffer fails on a SharedArrayBuffer (not an ArrayBuffer to N-API),
+  // which cannot be detached anyway.
+  bool plain = false;
+  bool detached = false;
+  if (napi_is_arraybuffer(env, buffer, &plain) != napi_ok) return false;
+  if (plain && (napi_is_detached_arraybuffer(env, buffer, &detached) != napi_ok || detached))
+    return false;
+  *data = static_cast<uint8_t*>(elements);
+  return true;
+}
+
 Napi::Value Binding::ToJs(Napi::Env env, const FnSpec& fn, const Result& r) const {
   const std::string& t = fn.result;
   if (t == "i32") return Napi::Number::New(env, r.i32);

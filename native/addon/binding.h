@@ -23,6 +23,7 @@ struct ArgSpec {
   ArgKind kind;
   bool f32;       // an array of float (else int32)
   bool nullable;  // an array that may be null
+  bool out;       // an array the call writes
 };
 
 struct FnSpec {
@@ -52,6 +53,11 @@ struct Binding {
   void AfterCall(Napi::Env env, const FnSpec& fn, const Arg* args, const Result& result);
   Napi::Value ToJs(Napi::Env env, const FnSpec& fn, const Result& result) const;
 };
+
+// The memory of a typed array (any element type): its first element and its element count.
+// False when its ArrayBuffer is detached. Views of a SharedArrayBuffer (never detached) and of a
+// resizable ArrayBuffer (the length it has now) included.
+bool ArrayMemory(napi_env env, napi_value array, uint8_t** data, size_t* len);
 
 // Runs fn on a worker thread and returns a Promise (async_call.cpp).
 Napi::Value StartAsync(const Napi::CallbackInfo& info, const FnSpec& fn, const Arg* args);

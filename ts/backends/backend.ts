@@ -6,8 +6,10 @@
  * the facade validates first, the core checks every value, length and handle again.
  *
  * Async methods (native): the call runs on a worker thread and the promise settles when it is
- * done; the typed arrays passed are kept alive meanwhile and must not be modified; every other
- * call naming one of its handles throws ERR_GRU_BUSY until it settles. Wasm has no threads
+ * done; it works on copies of the typed arrays passed (inputs copied at the call, outputs copied
+ * back when it settles, or ERR_GRU_STATE if one was detached or resized meanwhile:
+ * native/addon/owned_arrays.h); every other call naming one of its handles throws ERR_GRU_BUSY
+ * until it settles. Wasm has no threads
  * here: the call runs synchronously inside the promise, with the same results.
  */
 import type { AbiCalls } from './abi.generated.js';

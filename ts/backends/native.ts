@@ -6,7 +6,8 @@
  *
  * The addon is one generic caller: bind(ABI, GruError) turns the C ABI's description
  * (abi.generated.ts) into one function per C function, which checks JS types, passes typed
- * arrays to the core without a copy, and throws GruError(code, message) for a failed status.
+ * arrays to the core without a copy (an async call on copies it owns), and throws
+ * GruError(code, message) for a failed status.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
