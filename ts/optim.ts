@@ -277,6 +277,8 @@ export abstract class Optimizer {
   }
 
   set lr(value: number) {
+    if (this.#handle === null)
+      throw new GruError('ERR_GRU_DISPOSED', `this ${this.#spec.name} optimizer has been disposed`);
     this.#lr = lrOption(value);
   }
 
