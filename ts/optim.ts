@@ -247,6 +247,7 @@ export abstract class Optimizer {
   readonly _busy: Busy;
 
   protected constructor(spec: Spec, params: readonly Trainable[], options: unknown) {
+    check.notAbstract(new.target, Optimizer, 'Optimizer', 'an Adam, AdamW or SGD');
     const { layers, backend } = checkParams(spec.name, params);
     const o = check.options(`${spec.name} options`, options);
     check.knownKeys(`${spec.name} options`, o, ['lr', ...spec.keys]);

@@ -368,6 +368,20 @@ export function backendOption(value: unknown, fallback: () => Backend): Backend 
   return value as Backend;
 }
 
+/**
+ * Refuses `new` of an abstract class from JavaScript (TypeScript's abstract and protected do not
+ * exist at run time): ERR_GRU_TYPE at once, rather than a TypeError from deep inside later.
+ */
+export function notAbstract(
+  target: unknown,
+  abstract: unknown,
+  name: string,
+  instead: string,
+): void {
+  if (target === abstract)
+    throw new GruError('ERR_GRU_TYPE', `${name} is abstract: construct ${instead}`);
+}
+
 /** A seed option: a uint32, or a random one when omitted. */
 export function seedOption(value: unknown): number {
   return value === undefined ? Math.floor(Math.random() * 0x100000000) : uint32('seed', value);
