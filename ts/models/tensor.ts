@@ -34,13 +34,21 @@ export function formatShape(shape: readonly (number | null)[]): string {
   return `(${dims.join(', ')}${dims.length === 1 ? ',' : ''})`;
 }
 
+/** Float32Array or Int32Array, by the internal slot (a Proxy of one is neither); or undefined. */
+function typedKind(value: unknown): 'Float32Array' | 'Int32Array' | undefined {
+  const kind = check.typedArrayKind(value);
+  return kind === 'Float32Array' || kind === 'Int32Array' ? kind : undefined;
+}
+
 export function isTensor(value: unknown): value is Tensor {
+  if (check.isRevokedProxy(value)) return false;
   const v = value as Partial<Tensor> | null;
   return (
     typeof v === 'object' &&
     v !== null &&
-    (v.data instanceof Float32Array || v.data instanceof Int32Array) &&
-    Array.isArray(v.shape)
+    !Array.isArray(v) &&
+    'data' in v &&
+    typedKind(v.data) !== undefined
   );
 }
 
@@ -121,17 +129,19 @@ export function toTensor(
   if (isTensor(value) && shape === undefined) {
     return toTensor(name, value.data, dtype, value.shape);
   }
-  if (value instanceof Float32Array || value instanceof Int32Array) {
-    const want = dtype === 'int32' ? Int32Array : dtype === 'float32' ? Float32Array : null;
-    if (want !== null && !(value instanceof want)) {
+  const kind = typedKind(value);
+  if (kind !== undefined) {
+    const want = dtype === 'int32' ? 'Int32Array' : dtype === 'float32' ? 'Float32Array' : null;
+    if (want !== null && kind !== want) {
       throw new GruError(
         'ERR_GRU_TYPE',
-        `${name} must hold ${dtype} values (an ${want.name}), got ${check.describe(value)}`,
+        `${name} must hold ${dtype} values (an ${want}), got ${check.describe(value)}`,
       );
     }
-    return { data: value, shape: checkShape(name, shape ?? [value.length], value.length) };
+    const data = value as Float32Array | Int32Array;
+    return { data, shape: checkShape(name, shape ?? [data.length], data.length) };
   }
-  if (!Array.isArray(value)) {
+  if (check.isRevokedProxy(value) || !Array.isArray(value)) {
     throw new GruError(
       'ERR_GRU_TYPE',
       `${name} must be a tensor { data, shape } (see tensor()), a Float32Array, an Int32Array or nested arrays of numbers, got ${check.describe(value)}`,
