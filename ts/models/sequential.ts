@@ -81,7 +81,18 @@ export class Sequential implements FitTarget {
         `layers must be an array of layers, got ${check.describe(o.layers)}`,
       );
     }
-    for (const layer of (o.layers ?? []) as ModelLayer[]) this.add(layer);
+    // All or nothing: a layer refused (not a layer, or not fitting) leaves no layer built or
+    // owned by this half-made model (their core objects would wait for the finalizer).
+    try {
+      for (const layer of (o.layers ?? []) as ModelLayer[]) this.add(layer);
+    } catch (e) {
+      for (const layer of this.#layers) {
+        layer.dispose();
+        layer._owner = null;
+      }
+      this.#layers.length = 0;
+      throw e;
+    }
   }
 
   get layers(): readonly ModelLayer[] {
@@ -235,6 +246,12 @@ export class Sequential implements FitTarget {
   /** Prints (through printFn, one line per call; default console.log) the layers and counts. */
   summary(printFn: (line: string) => void = console.log): void {
     this.#live();
+    if (typeof printFn !== 'function') {
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `printFn must be a function (one line per call), got ${check.describe(printFn)}`,
+      );
+    }
     this.#shapes();
     const rows = this.#layers.map((l) => ({
       name: l.name,
