@@ -9,7 +9,7 @@ import { layerStateSuite, optimizerStateSuite } from './suites/state-atomic.js';
 import { hostileArgSuite } from './suites/hostile-args.js';
 import { float32ArgSuite, loaderSuite } from './suites/silent-acceptance.js';
 import { denormalSuite } from './suites/denormals.js';
-import { fuzzFoundSuite } from './suites/fuzz-found.js';
+import { fuzzFoundLoaderSuite, fuzzFoundSuite } from './suites/fuzz-found.js';
 import { forEachBackend, forEachIsa } from './backends.js';
 
 describe('gru-simd reliability', () => {
@@ -25,4 +25,5 @@ describe('gru-simd reliability', () => {
     }
   });
   describe('loader', () => loaderSuite());
+  describe('loader: found by the fuzzer', () => fuzzFoundLoaderSuite());
 });

@@ -4,7 +4,23 @@
  * silently accepted). The fuzzer's own slice (test/fuzz.test.ts) finds them again if they come
  * back; these say what each one was.
  */
-import { Adam, Dense, GRU, GRUStream, GruError } from '../../ts/index.js';
+import assert from 'node:assert/strict';
+import {
+  Adam,
+  Dense,
+  GRU,
+  GRUStream,
+  GruError,
+  Layer,
+  ModelLayer,
+  Optimizer,
+  Sequential,
+  init,
+  layers,
+  loadBackend,
+  sequential,
+  tensor,
+} from '../../ts/index.js';
 import type { Backend } from '../../ts/backends/backend.js';
 import { assertThrowsCode } from '../util.js';
 
@@ -35,5 +51,119 @@ export function fuzzFoundSuite(backend: Backend): void {
     } finally {
       dense.dispose();
     }
+  });
+
+  it('new Layer(), new Optimizer(), new ModelLayer() (abstract, constructible from JavaScript): ERR_GRU_TYPE, not a TypeError', () => {
+    for (const [C, name] of [
+      [Layer, 'Layer'],
+      [Optimizer, 'Optimizer'],
+      [ModelLayer, 'ModelLayer'],
+    ] as const) {
+      const Abstract = C as unknown as new (...a: unknown[]) => unknown;
+      throws(() => new Abstract(), 'ERR_GRU_TYPE', [name, 'abstract']);
+      throws(() => new Abstract(backend, 'GRU', 1, 0), 'ERR_GRU_TYPE', [name, 'abstract']);
+    }
+  });
+
+  describe('a model layer called directly (forward and backward are public)', () => {
+    it('not built: ERR_GRU_STATE (Dropout had a TypeError on its missing core)', () => {
+      const x = tensor(new Float32Array(4), [2, 2]);
+      throws(() => layers.dropout({ rate: 0.5 }).forward(x, true), 'ERR_GRU_STATE', ['not built']);
+      throws(
+        () => layers.dropout({ rate: 0.5 }).backward(new Float32Array(4), true),
+        'ERR_GRU_STATE',
+      );
+      throws(() => layers.gru({ units: 2 }).forward(x, false), 'ERR_GRU_STATE');
+    });
+
+    it('x not a tensor of the right typed array and shape: ERR_GRU_TYPE / ERR_GRU_SHAPE naming the layer', () => {
+      const model = sequential({
+        layers: [
+          layers.layerNormalization({ inputShape: [3, 2] }),
+          layers.dropout({ rate: 0.25 }),
+          layers.gru({ units: 2, goBackwards: true }),
+          layers.dense({ units: 1 }),
+        ],
+        seed: 1,
+        backend,
+      });
+      try {
+        const [norm, drop, gru, dense] = model.layers;
+        const data = new Float32Array(12);
+        const bad = <T>(v: unknown): T => v as T;
+        for (const l of [norm!, drop!, gru!, dense!]) {
+          throws(() => l.forward(bad(null), false), 'ERR_GRU_TYPE', [l.name]);
+          throws(() => l.forward(bad({ data: [1, 2], shape: [2] }), false), 'ERR_GRU_TYPE');
+          throws(
+            () => l.forward(bad({ data: new Proxy(data, {}), shape: [2, 3, 2] }), false),
+            'ERR_GRU_TYPE',
+          );
+          throws(() => l.forward({ data, shape: [2, 3, 3] }, false), 'ERR_GRU_SHAPE', [l.name]);
+          throws(() => l.backward(bad('dy'), true), 'ERR_GRU_TYPE', ['dy']);
+        }
+        // gru: [batch, steps, features] with the features it was built for (it reverses steps).
+        throws(() => gru!.forward({ data, shape: [2, 2, 3] }, false), 'ERR_GRU_SHAPE', ['gru']);
+        assert.deepEqual(gru!.forward({ data, shape: [2, 3, 2] }, false).shape, [2, 2]);
+      } finally {
+        model.dispose();
+      }
+    });
+  });
+
+  it('tensor() and fit() with a Proxy of a typed array: ERR_GRU_TYPE, not a TypeError on its length', () => {
+    const proxy = new Proxy(new Float32Array(4), {});
+    throws(() => tensor(proxy as unknown as Float32Array, [2, 2]), 'ERR_GRU_TYPE');
+    throws(() => tensor(proxy as unknown as Float32Array), 'ERR_GRU_TYPE');
+    const model = sequential({ layers: [layers.dense({ units: 1, inputDim: 2 })], backend });
+    try {
+      model.compile({ optimizer: 'sgd', loss: 'mse' });
+      const y = tensor(new Float32Array(2), [2, 1]);
+      throws(
+        () => model.evaluate({ data: proxy as unknown as Float32Array, shape: [2, 2] }, y),
+        'ERR_GRU_TYPE',
+      );
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('summary(printFn) with printFn not a function: ERR_GRU_ARG, not a TypeError', () => {
+    const model = sequential({ layers: [layers.dense({ units: 1, inputDim: 2 })], backend });
+    try {
+      throws(() => model.summary(5 as never), 'ERR_GRU_ARG', ['printFn']);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('new Sequential with a layer refused halfway: the layers before it are not left built (all or nothing)', () => {
+    const gru = layers.gru({ units: 3, inputShape: [2, 2] });
+    const before = backend.allocatedBytes();
+    throws(
+      () => new Sequential({ layers: [gru, layers.dense({ units: 1 }), {} as never], backend }),
+      'ERR_GRU_ARG',
+    );
+    assert.equal(gru.built, false, 'the GRU built by the failed constructor is unbuilt again');
+    assert.equal(backend.allocatedBytes(), before, 'no core object left for the finalizer');
+    const model = new Sequential({ layers: [gru], backend }); // and it can join another model
+    model.dispose();
+  });
+}
+
+export function fuzzFoundLoaderSuite(): void {
+  it('init / loadBackend options of the wrong type: ERR_GRU_ARG (they were ignored when the backend was loaded already)', async () => {
+    const bad = <T>(v: unknown): T => v as T;
+    const rejects = async (p: Promise<unknown>, name: string) =>
+      assert.rejects(
+        p,
+        (e: unknown) =>
+          e instanceof GruError && e.code === 'ERR_GRU_ARG' && e.message.includes(name),
+      );
+    await loadBackend('wasm');
+    await rejects(loadBackend('wasm', { wasmScalarUrl: bad(null) }), 'wasmScalarUrl');
+    await rejects(loadBackend('wasm', { addonPath: bad(5) }), 'addonPath');
+    await rejects(init({ backend: 'wasm', quiet: bad(0) }), 'quiet');
+    await rejects(init({ backend: 'wasm', wasmSimdUrl: bad({}) }), 'wasmSimdUrl');
+    await loadBackend('wasm', { wasmScalarUrl: new URL('file:///elsewhere.wasm') }); // a URL: fine
   });
 }
