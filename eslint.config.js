@@ -17,7 +17,7 @@ const nodeGlobals = {
 export default defineConfig(
   { ignores: ['node_modules/', 'build/', 'build-*/', 'dist/', 'wasm/*.js', '.cache/'] },
   {
-    files: ['ts/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts'],
+    files: ['ts/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     extends: [js.configs.recommended, tseslint.configs.recommended],
     rules: {
       '@typescript-eslint/no-unused-vars': [
