@@ -58,16 +58,14 @@ export function paramName(ctx: Ctx, meta: LayerMeta): Arg {
 function dictArg(ctx: Ctx, meta: LayerMeta, strict: boolean): Arg {
   const r = ctx.rng;
   const dict: Record<string, unknown> = {};
-  let isBad = false;
-  const notes: string[] = [];
+  const badEntries = new Map<string, string>();
+  let shapeBad = false; // a name missing or extra, with strict
   for (const n of meta.names) {
     const a = f32(ctx, n, meta.sizes[n]!);
     dict[n] = a.value;
-    if (a.bad) {
-      isBad = true;
-      notes.push(a.what);
-    }
+    if (a.bad) badEntries.set(n, a.what);
   }
+  const notes: string[] = [];
   if (!friendly(ctx)) {
     const some = meta.names.length > 0;
     const how = r.pick(
@@ -76,13 +74,14 @@ function dictArg(ctx: Ctx, meta: LayerMeta, strict: boolean): Arg {
         : ['extra', 'proxy', 'not an object'],
     );
     const key = some ? r.pick(meta.names) : 'weight';
-    notes.push(how);
+    notes.push(`${how} ${key}`);
     if (how === 'missing') {
       delete dict[key];
-      isBad ||= strict;
+      badEntries.delete(key);
+      shapeBad = strict;
     } else if (how === 'extra') {
       dict[key + '_extra'] = new Float32Array(1);
-      isBad ||= strict;
+      shapeBad = strict;
     } else if (how === 'throwing' || how === 'changing') {
       // Read once (README: each value read once and copied): a second read must not matter.
       const first = dict[key];
@@ -94,14 +93,16 @@ function dictArg(ctx: Ctx, meta: LayerMeta, strict: boolean): Arg {
           return reads++ === 0 ? first : new Float32Array(1);
         },
       });
-    } else if (how === 'proxy') {
-      return arg(new Proxy(dict, {}), isBad, `stateDict: a Proxy (${notes.join('; ')})`);
-    } else {
+    } else if (how !== 'proxy') {
       const v = r.pick<unknown>([null, 3, [], new Float32Array(2)]);
       return bad(v, `stateDict: ${show(v)}`);
     }
   }
-  return arg(dict, isBad, `stateDict: {${notes.join('; ')}}`);
+  const isBad = shapeBad || badEntries.size > 0;
+  const what = [...badEntries.values(), ...notes].join('; ');
+  if (notes[0]?.startsWith('proxy'))
+    return arg(new Proxy(dict, {}), isBad, `stateDict: a Proxy (${what})`);
+  return arg(dict, isBad, `stateDict: {${what}}`);
 }
 
 /** Layer's members on the layers of `kinds`, named `cls.member`; proto: call through Layer. */

@@ -91,6 +91,10 @@ interface ChildRun {
 
 let childCount = 0;
 
+function asanOptions(): string {
+  return [process.env.ASAN_OPTIONS, 'allocator_may_return_null=1'].filter(Boolean).join(':');
+}
+
 async function runChild(
   o: FuzzOptions,
   backend: BackendName,
@@ -113,6 +117,9 @@ async function runChild(
     ['--expose-gc', '--import', 'tsx', CHILD, JSON.stringify(co)],
     {
       cwd: ROOT,
+      // Under AddressSanitizer (npm run test:asan): a malloc too big for it (the fuzzer's sizes
+      // that overflow) returns null, as the C library's would, instead of aborting the process.
+      env: { ...process.env, ASAN_OPTIONS: asanOptions() },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
