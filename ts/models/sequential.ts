@@ -65,7 +65,10 @@ export class Sequential implements FitTarget {
   #fits = 0;
 
   constructor(args: SequentialArgs | ModelLayer[] = {}) {
-    const o = Array.isArray(args) ? { layers: args } : check.options('Sequential options', args);
+    const o =
+      !check.isRevokedProxy(args) && Array.isArray(args)
+        ? { layers: args }
+        : check.options('Sequential options', args);
     check.knownKeys('Sequential options', o, SEQUENTIAL_KEYS);
     if (o.name !== undefined && (typeof o.name !== 'string' || o.name === ''))
       throw new GruError(
