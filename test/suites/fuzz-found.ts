@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import {
   Adam,
   Dense,
+  Dropout,
   GRU,
   GRUStream,
   GruError,
@@ -18,6 +19,7 @@ import {
   init,
   layers,
   loadBackend,
+  mse,
   sequential,
   tensor,
 } from '../../ts/index.js';
@@ -134,6 +136,36 @@ export function fuzzFoundSuite(backend: Backend): void {
     } finally {
       model.dispose();
     }
+  });
+
+  it('sequential(a revoked Proxy): ERR_GRU_ARG, not a TypeError from Array.isArray', () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    throws(() => sequential(proxy as never), 'ERR_GRU_ARG', ['Sequential options']);
+    throws(() => new Sequential(proxy as never), 'ERR_GRU_ARG', ['Sequential options']);
+  });
+
+  it('a view of a resizable ArrayBuffer shrunk under it (out of bounds): ERR_GRU_ARG, as a detached one', () => {
+    type Resizable = ArrayBuffer & { resize(n: number): void };
+    const shrunk = (): Float32Array => {
+      const R = ArrayBuffer as unknown as new (n: number, o: object) => Resizable;
+      const buffer = new R(32, { maxByteLength: 32 });
+      const view = new Float32Array(buffer, 0, 8);
+      buffer.resize(4);
+      return view;
+    };
+    const dropout = new Dropout({ p: 0.5, seed: 1, backend });
+    throws(() => dropout.forward(shrunk()), 'ERR_GRU_ARG', ['x', 'shrunk']);
+    throws(() => mse(shrunk(), new Float32Array(8), { backend }), 'ERR_GRU_ARG', ['pred']);
+    // Straight into the backend: refused too (native reads it as 0 elements, wasm as no memory).
+    assert.throws(
+      () => backend.lossMse(new Float32Array(8), shrunk(), null),
+      (e: unknown) => e instanceof GruError && /^ERR_GRU_(ARG|SHAPE)$/.test(e.code),
+    );
+    // A length-tracking view of a resizable buffer is an ordinary array.
+    const R = ArrayBuffer as unknown as new (n: number, o: object) => Resizable;
+    const tracking = new Float32Array(new R(16, { maxByteLength: 64 }));
+    assert.equal(dropout.forward(tracking).length, 4);
   });
 
   it('new Sequential with a layer refused halfway: the layers before it are not left built (all or nothing)', () => {
