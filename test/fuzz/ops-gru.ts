@@ -77,7 +77,9 @@ function forwardArgs(ctx: Ctx, g: GRU, m: GruMeta) {
       : int(ctx, 'batch', { min: 1, max: 2 ** 30, lo: B, hi: B, optional: true });
   if (batch.value === undefined) B = 1; // omitted: batch 1
   const per = B * m.I;
-  const seqLen = maybe(ctx, 0.3, () => int(ctx, 'seqLen', { min: 1, max: 2 ** 30, lo: T, hi: T }));
+  const seqLen = maybe(ctx, 0.3, () =>
+    int(ctx, 'seqLen', { min: 1, max: 2 ** 30, lo: T, hi: T, optional: true }),
+  );
   const ok =
     seqLen.value === undefined
       ? (l: number) => l > 0 && l % per === 0

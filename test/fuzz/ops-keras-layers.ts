@@ -82,7 +82,7 @@ export function layerOptions(
     });
     if (ctx.rng.chance(0.1)) {
       f.inputDim = int(ctx, 'inputDim', { min: 1, max: 2 ** 20, hi: 5, optional: true });
-      if (f.inputShape?.value !== undefined)
+      if (f.inputShape?.value !== undefined && f.inputDim.value !== undefined)
         f.inputDim = bad(f.inputDim.value, 'inputDim with inputShape');
     }
   } else if (type === 'embedding') {
@@ -93,7 +93,7 @@ export function layerOptions(
     });
     if (ctx.rng.chance(0.2)) {
       f.inputLength = int(ctx, 'inputLength', { min: 1, max: 2 ** 20, hi: 4, optional: true });
-      if (f.inputShape?.value !== undefined)
+      if (f.inputShape?.value !== undefined && f.inputLength.value !== undefined)
         f.inputLength = bad(f.inputLength.value, 'inputLength with inputShape');
     }
   } else if (type === 'dropout') {

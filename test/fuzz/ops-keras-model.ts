@@ -164,7 +164,9 @@ function newModel(viaClass: boolean): Op {
         backend: backendArg(ctx),
       };
       const arrayForm = viaClass && Array.isArray(layerList.value) && ctx.rng.chance(0.3);
-      const o = arrayForm ? layerList : options(ctx, 'Sequential options', fields, true);
+      let o = arrayForm ? layerList : options(ctx, 'Sequential options', fields, true);
+      // An array is the layers list (sequential() passes it to new Sequential): [] is valid.
+      if (Array.isArray(o.value) && o.value.length === 0) o = good(o.value, 'layers: []');
       return {
         args: [o],
         run: () => (viaClass ? new Sequential(o.value as never) : sequential(o.value as never)),
