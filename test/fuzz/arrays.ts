@@ -51,6 +51,15 @@ function safeValues(o: object): unknown[] {
   }
 }
 
+/** Array.isArray, false for a revoked Proxy (on which it throws). */
+export function isArray(v: unknown): v is unknown[] {
+  try {
+    return Array.isArray(v);
+  } catch {
+    return false;
+  }
+}
+
 /** An Array of zeros (never throws: a revoked Proxy is not one). */
 function isPlainZeros(v: unknown): v is unknown[] {
   try {

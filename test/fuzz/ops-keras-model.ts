@@ -12,7 +12,7 @@
 import { layers, Sequential, sequential, tensor } from '../../ts/models/index.js';
 import type { ModelLayer } from '../../ts/models/layer.js';
 import { arg, bad, friendly, good, type Arg, type Ctx, type Op } from './call.js';
-import { f32 } from './arrays.js';
+import { f32, isArray, lengthOf } from './arrays.js';
 import { backendArg, getter, onPool } from './ops-common.js';
 import type { Entry } from './pool.js';
 import { bool, callback, choice, finite, int, options, show, uint32 } from './values.js';
@@ -163,10 +163,10 @@ function newModel(viaClass: boolean): Op {
         seed: uint32(ctx, 'seed'),
         backend: backendArg(ctx),
       };
-      const arrayForm = viaClass && Array.isArray(layerList.value) && ctx.rng.chance(0.3);
+      const arrayForm = viaClass && isArray(layerList.value) && ctx.rng.chance(0.3);
       let o = arrayForm ? layerList : options(ctx, 'Sequential options', fields, true);
       // An array is the layers list (sequential() passes it to new Sequential): [] is valid.
-      if (Array.isArray(o.value) && o.value.length === 0) o = good(o.value, 'layers: []');
+      if (lengthOf(o.value) === 0 && isArray(o.value)) o = good(o.value, 'layers: []');
       return {
         args: [o],
         run: () => (viaClass ? new Sequential(o.value as never) : sequential(o.value as never)),

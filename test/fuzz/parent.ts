@@ -191,9 +191,27 @@ function parseLog(
       };
       Object.assign(records.get(i) ?? {}, { op: json.op, args: json.args, detail: json.detail });
     } else if (tag === 'X') stoppedAt = i;
-    else if (tag === 'F')
-      throw new Error(`the fuzzer failed in its child: ${JSON.parse(line.slice(2))}`);
-    else if (tag === 'E') endInfo = JSON.parse(line.slice(2)) as ChildRun['end'];
+    else if (tag === 'F') {
+      // A bug of the fuzzer (a generator threw): a record that says so, and the run goes on.
+      const at = pending?.i ?? start + records.size;
+      const detail = `the fuzzer itself failed: ${String(JSON.parse(line.slice(2))).slice(0, 600)}`;
+      return {
+        records: [
+          ...records.values(),
+          {
+            backend,
+            i: at,
+            op: '(the fuzzer)',
+            cls: 'otherError',
+            ms: 0,
+            detail,
+            childStart: start,
+          },
+        ],
+        next: at + 1,
+        end: null,
+      };
+    } else if (tag === 'E') endInfo = JSON.parse(line.slice(2)) as ChildRun['end'];
   }
   const how = exit.killed
     ? 'no progress: killed by the watchdog'
