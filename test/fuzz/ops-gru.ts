@@ -91,7 +91,7 @@ function forwardArgs(ctx: Ctx, g: GRU, m: GruMeta) {
   const f: Record<string, Arg> = {
     batch,
     seqLen,
-    h0: maybe(ctx, 0.3, () => f32(ctx, 'h0', stateLen)),
+    h0: maybe(ctx, 0.3, () => f32(ctx, 'h0', stateLen, { optional: true })),
     lengths: maybe(ctx, 0.25, () =>
       i32(ctx, 'lengths', ints(ctx, B, 0, T), { lo: 0, hi: T, arrays: true }),
     ),
@@ -122,7 +122,7 @@ function forwardArgs(ctx: Ctx, g: GRU, m: GruMeta) {
       arg(new Float32Array(shared, hAt * 4, stateLen), hOver, `hN at ${hAt}`),
     );
   } else {
-    f.output = maybe(ctx, 0.2, () => f32(ctx, 'output', outLen));
+    f.output = maybe(ctx, 0.2, () => f32(ctx, 'output', outLen, { optional: true }));
     if (f.output.value !== undefined && noSeq)
       f.output = bad(f.output.value, 'output with returnSequences: false');
     const h0 = f.h0.value;
@@ -131,7 +131,7 @@ function forwardArgs(ctx: Ctx, g: GRU, m: GruMeta) {
         ? r.chance(0.6)
           ? arg(h0, f.h0.bad, 'hN: h0 itself')
           : arg(h0.subarray(1), true, 'hN: part of h0')
-        : f32(ctx, 'hN', stateLen),
+        : f32(ctx, 'hN', stateLen, { optional: true }),
     );
   }
   return { x, o: options(ctx, 'forward options', f, true), training, T, B };
@@ -171,8 +171,10 @@ function backwardOp(name: string, isAsync: boolean): Op {
     const out = t ? t.T * t.B * m.D * m.H : ctx.rng.int(1, 40);
     const state = t ? m.L * m.D * t.B * m.H : ctx.rng.int(1, 40);
     const f = {
-      dOutput: maybe(ctx, 0.6, () => f32(ctx, 'dOutput', out, t ? {} : anyLen)),
-      dHN: maybe(ctx, 0.4, () => f32(ctx, 'dHN', state, t ? {} : anyLen)),
+      dOutput: maybe(ctx, 0.6, () =>
+        f32(ctx, 'dOutput', out, { optional: true, ...(t ? {} : anyLen) }),
+      ),
+      dHN: maybe(ctx, 0.4, () => f32(ctx, 'dHN', state, { optional: true, ...(t ? {} : anyLen) })),
       inputGrad: maybe(ctx, 0.3, () => bool(ctx, 'inputGrad')),
       h0Grad: maybe(ctx, 0.3, () => bool(ctx, 'h0Grad')),
     };
@@ -194,7 +196,7 @@ const streamOp = onPool<GRU>('GRU.stream', 'GRU', (ctx, e) => {
   const B = ctx.rng.int(1, 3);
   const batch = int(ctx, 'batch', { min: 1, max: 2 ** 30, lo: B, hi: B, optional: true });
   const b = typeof batch.value === 'number' && !batch.bad ? batch.value : 1;
-  const f = { batch, h0: maybe(ctx, 0.3, () => f32(ctx, 'h0', m.L * b * m.H)) };
+  const f = { batch, h0: maybe(ctx, 0.3, () => f32(ctx, 'h0', m.L * b * m.H, { optional: true })) };
   const o = options(ctx, 'stream options', f, true);
   return {
     args: [o],

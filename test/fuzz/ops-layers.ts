@@ -258,7 +258,7 @@ function gradArg(ctx: Ctx, input: Arg, n: number): Arg {
     input.value = shared.subarray(0, x.length);
     return arg(shared.subarray(at, at + n), at < x.length, `grad at ${at} of the input's buffer`);
   }
-  return f32(ctx, 'grad', n);
+  return f32(ctx, 'grad', n, { optional: true });
 }
 
 const lossOps: Op[] = [
