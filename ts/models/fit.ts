@@ -96,7 +96,7 @@ const CALLBACK_KEYS: readonly (keyof CustomCallbackArgs)[] = [
 
 function callbacksOption(value: unknown): CustomCallbackArgs[] {
   if (value === undefined) return [];
-  const list = Array.isArray(value) ? value : [value];
+  const list = !check.isRevokedProxy(value) && Array.isArray(value) ? value : [value];
   return list.map((c, i) => {
     const o = check.options(`callbacks[${i}]`, c);
     check.knownKeys(`callbacks[${i}]`, o, CALLBACK_KEYS);
