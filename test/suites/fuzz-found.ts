@@ -145,6 +145,23 @@ export function fuzzFoundSuite(backend: Backend): void {
     throws(() => new Sequential(proxy as never), 'ERR_GRU_ARG', ['Sequential options']);
   });
 
+  it('fit() with callbacks a revoked Proxy: ERR_GRU_ARG, not a TypeError from Array.isArray', async () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const model = sequential({ layers: [layers.dense({ units: 1, inputDim: 2 })], backend });
+    try {
+      model.compile({ optimizer: 'sgd', loss: 'mse' });
+      const [x, y] = [tensor(new Float32Array(4), [2, 2]), tensor(new Float32Array(2), [2, 1])];
+      await assert.rejects(
+        model.fit(x, y, { callbacks: proxy as never, verbose: 0 }),
+        (e: unknown) =>
+          e instanceof GruError && e.code === 'ERR_GRU_ARG' && /callbacks/.test(e.message),
+      );
+    } finally {
+      model.dispose();
+    }
+  });
+
   it('a view of a resizable ArrayBuffer shrunk under it (out of bounds): ERR_GRU_ARG, as a detached one', () => {
     type Resizable = ArrayBuffer & { resize(n: number): void };
     const shrunk = (): Float32Array => {
