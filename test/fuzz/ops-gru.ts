@@ -93,7 +93,7 @@ function forwardArgs(ctx: Ctx, g: GRU, m: GruMeta) {
     seqLen,
     h0: maybe(ctx, 0.3, () => f32(ctx, 'h0', stateLen, { optional: true })),
     lengths: maybe(ctx, 0.25, () =>
-      i32(ctx, 'lengths', ints(ctx, B, 0, T), { lo: 0, hi: T, arrays: true }),
+      i32(ctx, 'lengths', ints(ctx, B, 0, T), { lo: 0, hi: T, arrays: true, optional: true }),
     ),
     returnSequences: maybe(ctx, 0.2, () => bool(ctx, 'returnSequences')),
     train,
@@ -134,7 +134,11 @@ function forwardArgs(ctx: Ctx, g: GRU, m: GruMeta) {
         : f32(ctx, 'hN', stateLen, { optional: true }),
     );
   }
-  return { x, o: options(ctx, 'forward options', f, true), training, T, B };
+  const o = options(ctx, 'forward options', f, true);
+  // Options omitted: batch 1 and seqLen inferred, so x needs only to hold whole steps.
+  const xl = isF32(x.value) ? x.value.length : undefined;
+  if (o.value === undefined && xl !== undefined) x = { ...x, bad: !(xl > 0 && xl % m.I === 0) };
+  return { x, o, training, T, B };
 }
 
 function forwardOp(name: string, isAsync: boolean): Op {

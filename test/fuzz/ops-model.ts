@@ -106,7 +106,12 @@ function batchArg(ctx: Ctx, m: ModelMeta, withTargets: boolean): Arg {
     batch: int(ctx, 'batch', { min: 1, max: 2 ** 30, lo: B, hi: B }),
   };
   if (r.chance(0.25))
-    f.lengths = i32(ctx, 'lengths', ints(ctx, B, 0, t), { lo: 0, hi: t, arrays: true });
+    f.lengths = i32(ctx, 'lengths', ints(ctx, B, 0, t), {
+      lo: 0,
+      hi: t,
+      arrays: true,
+      optional: true,
+    });
   const rows = m.mode === 'last' ? B : t * B;
   if (withTargets) {
     f.targets =
