@@ -124,7 +124,7 @@ function adamSpec(type: 'adam' | 'adamw', name: string, defaultDecay: number): S
       let betas: [number, number] = [0.9, 0.999];
       if (o.betas !== undefined) {
         const b = o.betas;
-        if (!Array.isArray(b) || b.length !== 2) {
+        if (!check.isArray(b) || b.length !== 2) {
           throw new GruError(
             'ERR_GRU_ARG',
             `betas must be an array of two numbers in [0, 1), got ${check.describe(b)}`,

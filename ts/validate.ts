@@ -95,6 +95,11 @@ export function isDetached(view: ArrayBufferView): boolean {
   }
 }
 
+/** Array.isArray, false (not a TypeError) for a revoked Proxy. */
+export function isArray(value: unknown): value is unknown[] {
+  return !isRevokedProxy(value) && Array.isArray(value);
+}
+
 /** A typed array of `kind`, not detached: ERR_GRU_TYPE / ERR_GRU_ARG naming the argument. */
 function typedArray(name: string, value: unknown, kind: string): ArrayBufferView {
   if (typedArrayKind(value) !== kind)

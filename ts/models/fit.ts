@@ -96,7 +96,7 @@ const CALLBACK_KEYS: readonly (keyof CustomCallbackArgs)[] = [
 
 function callbacksOption(value: unknown): CustomCallbackArgs[] {
   if (value === undefined) return [];
-  const list = !check.isRevokedProxy(value) && Array.isArray(value) ? value : [value];
+  const list = check.isArray(value) ? value : [value];
   return list.map((c, i) => {
     const o = check.options(`callbacks[${i}]`, c);
     check.knownKeys(`callbacks[${i}]`, o, CALLBACK_KEYS);
@@ -153,7 +153,7 @@ export async function runFit(
   let val: { x: Tensor; y: Tensor } | null = null;
   if (o.validationData !== undefined) {
     const v = o.validationData;
-    if (!Array.isArray(v) || v.length !== 2) {
+    if (!check.isArray(v) || v.length !== 2) {
       throw new GruError('ERR_GRU_ARG', `validationData must be [x, y], got ${check.describe(v)}`);
     }
     val = model._prepare(v[0], v[1], 'validationData[0]', 'validationData[1]');

@@ -217,7 +217,7 @@ export abstract class ModelLayer {
 
 /** A per-sample shape option: positive integers, null for a free dimension. */
 export function shapeOption(what: string, value: unknown): Shape {
-  if (!Array.isArray(value) || value.length === 0) {
+  if (!check.isArray(value) || value.length === 0) {
     throw new GruError(
       'ERR_GRU_ARG',
       `${what}: inputShape must be a non-empty array of positive integers (null for any), without the batch, got ${check.describe(value)}`,

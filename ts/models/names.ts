@@ -243,7 +243,7 @@ const METRICS: Record<string, Pending> = Object.fromEntries(
 /** compile()'s metrics: none is available yet, so any name is refused (and an unknown one named). */
 export function resolveMetrics(value: unknown): string[] {
   if (value === undefined) return [];
-  const names = Array.isArray(value) ? value : [value];
+  const names = check.isArray(value) ? value : [value];
   for (const n of names) lookup('metric', METRICS, { ...LOSS_ALIASES, acc: 'accuracy' }, n);
   return [];
 }

@@ -65,10 +65,7 @@ export class Sequential implements FitTarget {
   #fits = 0;
 
   constructor(args: SequentialArgs | ModelLayer[] = {}) {
-    const o =
-      !check.isRevokedProxy(args) && Array.isArray(args)
-        ? { layers: args }
-        : check.options('Sequential options', args);
+    const o = check.isArray(args) ? { layers: args } : check.options('Sequential options', args);
     check.knownKeys('Sequential options', o, SEQUENTIAL_KEYS);
     if (o.name !== undefined && (typeof o.name !== 'string' || o.name === ''))
       throw new GruError(
@@ -78,7 +75,7 @@ export class Sequential implements FitTarget {
     this.name = (o.name as string | undefined) ?? 'sequential';
     this.#seed = check.seedOption(o.seed);
     this.backend = check.backendOption(o.backend, currentBackend);
-    if (o.layers !== undefined && !Array.isArray(o.layers)) {
+    if (o.layers !== undefined && !check.isArray(o.layers)) {
       throw new GruError(
         'ERR_GRU_ARG',
         `layers must be an array of layers, got ${check.describe(o.layers)}`,
@@ -152,7 +149,7 @@ export class Sequential implements FitTarget {
   /** Builds for inputs of this shape, the batch first ([null, steps, features], as Keras's). */
   build(inputShape: Shape): void {
     this.#live();
-    if (!Array.isArray(inputShape) || inputShape.length < 2) {
+    if (!check.isArray(inputShape) || inputShape.length < 2) {
       throw new GruError(
         'ERR_GRU_ARG',
         `inputShape must be [batch (null), ...sample shape], got ${check.describe(inputShape)}`,
