@@ -162,6 +162,34 @@ export function fuzzFoundSuite(backend: Backend): void {
     }
   });
 
+  it('a revoked Proxy where an array is expected (betas, inputShape, layers, build, metrics, validationData, tensor shape and nested data): a GruError, not a TypeError from Array.isArray', async () => {
+    const rv = (): never => {
+      const { proxy, revoke } = Proxy.revocable({}, {});
+      revoke();
+      return proxy as never;
+    };
+    const dense = new Dense({ inFeatures: 2, outFeatures: 1, seed: 1, backend });
+    const model = sequential({ layers: [layers.dense({ units: 1, inputDim: 2 })], backend });
+    try {
+      throws(() => new Adam([dense], { betas: rv() }), 'ERR_GRU_ARG', ['betas']);
+      throws(() => layers.gru({ units: 1, inputShape: rv() }), 'ERR_GRU_ARG', ['inputShape']);
+      throws(() => new Sequential({ layers: rv(), backend }), 'ERR_GRU_ARG', ['layers']);
+      throws(() => model.build(rv()), 'ERR_GRU_ARG', ['inputShape']);
+      throws(() => model.compile({ optimizer: 'sgd', loss: 'mse', metrics: rv() }), 'ERR_GRU_ARG');
+      throws(() => tensor(new Float32Array(4), rv()), 'ERR_GRU_SHAPE', ['shape']);
+      throws(() => tensor([rv()]), 'ERR_GRU_ARG');
+      model.compile({ optimizer: 'sgd', loss: 'mse' });
+      const [x, y] = [tensor(new Float32Array(4), [2, 2]), tensor(new Float32Array(2), [2, 1])];
+      await assert.rejects(
+        model.fit(x, y, { validationData: rv(), verbose: 0 }),
+        (e: unknown) => e instanceof GruError && e.code === 'ERR_GRU_ARG',
+      );
+    } finally {
+      model.dispose();
+      dense.dispose();
+    }
+  });
+
   it('a view of a resizable ArrayBuffer shrunk under it (out of bounds): ERR_GRU_ARG, as a detached one', () => {
     type Resizable = ArrayBuffer & { resize(n: number): void };
     const shrunk = (): Float32Array => {
