@@ -19,7 +19,7 @@ import { LayerNormalizationLayer } from '../../ts/models/layer-normalization.js'
 import { arg, bad, friendly, good, type Arg, type Ctx, type Op } from './call.js';
 import { f32, i32 } from './arrays.js';
 import { ints } from './ops-common.js';
-import { bool, choice, finite, float32, int, options, show, uint32 } from './values.js';
+import { bool, choice, finite, float32, int, options, revoked, show, uint32 } from './values.js';
 
 const none = good(undefined, '');
 
@@ -34,7 +34,10 @@ function common(ctx: Ctx): Record<string, Arg> {
     const shape = [r.int(1, 4), r.int(1, 5)];
     f.inputShape = friendly(ctx)
       ? good(r.chance(0.2) ? [null, shape[1]] : shape, 'inputShape')
-      : bad(r.pick<unknown>([[], [0, 3], [1.5], 'x', [2, -1], null]), 'inputShape: not a shape');
+      : bad(
+          r.pick<unknown>([[], [0, 3], [1.5], 'x', [2, -1], null, revoked()]),
+          'inputShape: not a shape',
+        );
   }
   return f;
 }

@@ -15,7 +15,7 @@ import { arg, bad, friendly, good, type Arg, type Ctx, type Op } from './call.js
 import { f32, isArray, lengthOf } from './arrays.js';
 import { backendArg, getter, onPool } from './ops-common.js';
 import type { Entry } from './pool.js';
-import { bool, callback, choice, finite, int, options, show, uint32 } from './values.js';
+import { bool, callback, choice, finite, int, options, revoked, show, uint32 } from './values.js';
 
 interface SeqMeta {
   T: number;
@@ -154,6 +154,7 @@ function newModel(viaClass: boolean): Op {
           'gru',
           [...list, {}],
           owned.length ? [owned[0]] : [null],
+          revoked(),
         ]);
         layerList = bad(v, `layers: ${show(v)}`);
       }
@@ -211,7 +212,7 @@ const modelOps: Op[] = [
     const m = meta(e);
     const a = friendly(ctx)
       ? good(m.vocab !== null ? [null, m.T] : [null, m.T, m.F], 'inputShape')
-      : bad(ctx.rng.pick<unknown>([[5], 'x', null, 3]), 'inputShape: not [batch, ...]');
+      : bad(ctx.rng.pick<unknown>([[5], 'x', null, 3, revoked()]), 'inputShape: not [batch, ...]');
     return { args: [a], run: () => e.obj.build(a.value as never) };
   }),
   on('compile', (ctx, e) => {
@@ -231,7 +232,7 @@ const modelOps: Op[] = [
         { name: 'mse', bogus: 1 },
       ]),
       metrics: ctx.rng.chance(0.1)
-        ? bad('accuracy', 'metrics: accuracy (not available yet)')
+        ? bad(ctx.rng.pick<unknown>(['accuracy', ['mse'], revoked()]), 'metrics: not available yet')
         : none,
     };
     const o = options(ctx, 'compile options', f);
@@ -259,6 +260,15 @@ const modelOps: Op[] = [
         : none,
     };
     if (ctx.rng.chance(0.03)) f.classWeight = bad({}, 'classWeight (not available yet)');
+    if (ctx.rng.chance(0.1)) {
+      const [vx, vy] = xy(ctx, meta(e));
+      f.validationData = friendly(ctx)
+        ? arg([vx.value, vy.value], vx.bad || vy.bad, `validationData: [${vx.what}, ${vy.what}]`)
+        : bad(
+            ctx.rng.pick<unknown>([[vx.value], revoked(), {}, null]),
+            'validationData: not [x, y]',
+          );
+    }
     const o = options(ctx, 'fit options', f, true);
     return {
       args: [x, y, o],
@@ -347,13 +357,13 @@ const tensorOp: Op = {
           dt,
         );
       case 'bad shape': {
-        const v = r.pick<unknown>([[0, n], [-1], [1.5, n], 'x', []]);
+        const v = r.pick<unknown>([[0, n], [-1], [1.5, n], 'x', [], revoked()]);
         return call(good(typed, 'data'), bad(v, `shape: ${show(v)}`), none);
       }
       case 'ragged':
         return call(bad([...nested, new Array(shape[1]! + 1).fill(1)], 'data: ragged'), none, dt);
       case 'element': {
-        const v = r.pick<unknown>([NaN, Infinity, '1', null, ints ? 1.5 : undefined]);
+        const v = r.pick<unknown>([NaN, Infinity, '1', null, revoked(), ints ? 1.5 : undefined]);
         const bent = nested.map((row) => [...row]) as unknown[][];
         bent[0]![0] = v;
         return call(

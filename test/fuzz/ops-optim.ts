@@ -17,7 +17,7 @@ import { arg, bad, friendly, good, type Arg, type Ctx, type Op } from './call.js
 import { f32 } from './arrays.js';
 import { getter, isDisposed, layerArg, objectArg, onPool } from './ops-common.js';
 import { LAYER_KINDS, type Entry } from './pool.js';
-import { bool, finite, float32, int, options, show } from './values.js';
+import { bool, finite, float32, int, options, revoked, show } from './values.js';
 
 /** A params array: distinct live layers of this backend, or a hostile one. */
 function paramsArg(ctx: Ctx): Arg {
@@ -69,6 +69,7 @@ function adamFields(ctx: Ctx): Record<string, Arg> {
             0.9,
             '0.9,0.99',
             { 0: 0.9, 1: 0.99, length: 2 },
+            revoked(),
           ]),
           'betas: not two numbers',
         );

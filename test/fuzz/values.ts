@@ -49,7 +49,7 @@ export function show(v: unknown): string {
   }
 }
 
-const revoked = (): object => {
+export const revoked = (): object => {
   const { proxy, revoke } = Proxy.revocable({}, {});
   revoke();
   return proxy;
