@@ -18,6 +18,13 @@ export class GRUStream {
     if (BackendObject._whatIs(gru) !== 'GRU')
       throw new GruError('ERR_GRU_ARG', `gru must be a GRU, got ${check.describe(gru)}`);
     if (gru.disposed) throw new GruError('ERR_GRU_DISPOSED', 'gru has been disposed');
+    // As gru.stream(): the state would be read with the wrong shape at the first step.
+    if (gru.bidirectional) {
+      throw new GruError(
+        'ERR_GRU_STATE',
+        'a GRUStream needs a unidirectional GRU: a bidirectional one must see the whole sequence',
+      );
+    }
     this.gru = gru;
     this.batch = check.positiveInt('batch', batch, 1 << 30);
     this.#state = check.allocFloat32(

@@ -179,6 +179,12 @@ export abstract class Layer<H extends Handle = Handle> extends BackendObject<H> 
    * core's default initialisation for the layer); disposes it if that fails.
    */
   protected constructor(backend: Backend, what: string, handle: H, seed: number) {
+    check.notAbstract(
+      new.target,
+      Layer,
+      'Layer',
+      'a GRU, Dense, Embedding, LayerNorm or a subclass',
+    );
     super(backend, what, handle);
     this.#what = what;
     try {

@@ -11,7 +11,14 @@ import type { Backend, BackendName } from './backends/backend.js';
 import { isNode } from './backends/locate.js';
 import type { WasmFiles } from './backends/wasm.js';
 import { GruError } from './errors.js';
-import { backendOption, describe, knownKeys, options as checkOptions } from './validate.js';
+import {
+  backendOption,
+  boolean,
+  describe,
+  isRevokedProxy,
+  knownKeys,
+  options as checkOptions,
+} from './validate.js';
 
 export type { Backend, BackendName } from './backends/backend.js';
 
@@ -99,6 +106,25 @@ async function load(name: BackendName, options: LoadOptions): Promise<Backend> {
   }
 }
 
+/** The types of LoadOptions: a path string; a URL or a string for the wasm locations. */
+function checkLoadOptions(what: string, o: Record<string, unknown>): void {
+  if (o.addonPath !== undefined && typeof o.addonPath !== 'string') {
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `${what}: addonPath must be a string (a file path), got ${describe(o.addonPath)}`,
+    );
+  }
+  for (const key of ['wasmSimdUrl', 'wasmScalarUrl']) {
+    const v = o[key];
+    if (v !== undefined && typeof v !== 'string' && (isRevokedProxy(v) || !(v instanceof URL))) {
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `${what}: ${key} must be a URL or a string (a URL or path), got ${describe(v)}`,
+      );
+    }
+  }
+}
+
 function checkBackendName(value: unknown, allowAuto: boolean): BackendName | 'auto' {
   const allowed: readonly string[] = allowAuto ? ['auto', ...BACKEND_NAMES] : BACKEND_NAMES;
   if (typeof value !== 'string' || !allowed.includes(value)) {
@@ -120,6 +146,7 @@ export function loadBackend(name: BackendName, options: LoadOptions = {}): Promi
     checkBackendName(name, false);
     const o = checkOptions('loadBackend options', options);
     knownKeys('loadBackend options', o, ['addonPath', 'wasmSimdUrl', 'wasmScalarUrl']);
+    checkLoadOptions('loadBackend options', o);
   } catch (e) {
     return Promise.reject(e);
   }
@@ -147,6 +174,8 @@ function info(backend: Backend, fallbackReason?: string): BackendInfo {
 export async function init(options: InitOptions = {}): Promise<BackendInfo> {
   const o = checkOptions('init options', options);
   knownKeys('init options', o, ['backend', 'quiet', 'addonPath', 'wasmSimdUrl', 'wasmScalarUrl']);
+  checkLoadOptions('init options', o);
+  boolean('quiet', o.quiet, false);
   const choice = o.backend === undefined ? 'auto' : checkBackendName(o.backend, true);
   const { backend: _ignored, quiet, ...loadOptions } = options;
   if (choice !== 'auto') {

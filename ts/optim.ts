@@ -124,7 +124,7 @@ function adamSpec(type: 'adam' | 'adamw', name: string, defaultDecay: number): S
       let betas: [number, number] = [0.9, 0.999];
       if (o.betas !== undefined) {
         const b = o.betas;
-        if (!Array.isArray(b) || b.length !== 2) {
+        if (!check.isArray(b) || b.length !== 2) {
           throw new GruError(
             'ERR_GRU_ARG',
             `betas must be an array of two numbers in [0, 1), got ${check.describe(b)}`,
@@ -247,6 +247,7 @@ export abstract class Optimizer {
   readonly _busy: Busy;
 
   protected constructor(spec: Spec, params: readonly Trainable[], options: unknown) {
+    check.notAbstract(new.target, Optimizer, 'Optimizer', 'an Adam, AdamW or SGD');
     const { layers, backend } = checkParams(spec.name, params);
     const o = check.options(`${spec.name} options`, options);
     check.knownKeys(`${spec.name} options`, o, ['lr', ...spec.keys]);
@@ -277,6 +278,8 @@ export abstract class Optimizer {
   }
 
   set lr(value: number) {
+    if (this.#handle === null)
+      throw new GruError('ERR_GRU_DISPOSED', `this ${this.#spec.name} optimizer has been disposed`);
     this.#lr = lrOption(value);
   }
 

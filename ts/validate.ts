@@ -24,7 +24,7 @@ export function describe(value: unknown): string {
   if (kind !== undefined) {
     const view = value as ArrayBufferView & { length: number };
     return isDetached(view)
-      ? `a ${kind} over a detached ArrayBuffer`
+      ? `a ${kind} over a detached (or shrunk) ArrayBuffer`
       : `a ${kind} of length ${view.length}`;
   }
   if (typeof value === 'function') return 'a function';
@@ -73,22 +73,31 @@ export function isRevokedProxy(value: unknown): boolean {
   }
 }
 
+const typedArrayIncludes = (
+  Object.getPrototypeOf(Uint8Array.prototype) as { includes: (this: unknown, v: number) => boolean }
+).includes;
+
 /**
- * Whether a typed array's ArrayBuffer has been detached (transferred away by postMessage,
- * structuredClone(buf, { transfer }) or ArrayBuffer.prototype.transfer): its length reads 0,
- * and reading or writing it throws a TypeError. ArrayBuffer.prototype.detached where the engine
- * has it (Node 22), else the one construction a detached buffer refuses.
+ * Whether a typed array has no memory left: its ArrayBuffer detached (transferred away by
+ * postMessage, structuredClone(buf, { transfer }) or ArrayBuffer.prototype.transfer), or
+ * resized smaller than the view (a resizable ArrayBuffer shrunk under a fixed-length view: the
+ * view is "out of bounds"). Its length reads 0, and reading or copying it (slice, set, new
+ * Float32Array(it)) throws a TypeError. Told by %TypedArray%.prototype.includes, which throws
+ * for both and for nothing else, and runs no user code.
  */
 export function isDetached(view: ArrayBufferView): boolean {
   if (view.byteLength !== 0) return false;
-  const buffer = view.buffer as ArrayBuffer & { detached?: boolean };
-  if (typeof buffer.detached === 'boolean') return buffer.detached;
   try {
-    new Uint8Array(buffer, 0, 0);
+    typedArrayIncludes.call(view, 0);
     return false;
   } catch {
     return true;
   }
+}
+
+/** Array.isArray, false (not a TypeError) for a revoked Proxy. */
+export function isArray(value: unknown): value is unknown[] {
+  return !isRevokedProxy(value) && Array.isArray(value);
 }
 
 /** A typed array of `kind`, not detached: ERR_GRU_TYPE / ERR_GRU_ARG naming the argument. */
@@ -99,7 +108,7 @@ function typedArray(name: string, value: unknown, kind: string): ArrayBufferView
   if (isDetached(view)) {
     throw new GruError(
       'ERR_GRU_ARG',
-      `${name} must not be a view of a detached ArrayBuffer (one transferred away by postMessage, structuredClone or transfer()), got ${describe(value)}`,
+      `${name} must not be a view of a detached ArrayBuffer (one transferred away by postMessage, structuredClone or transfer()) or of one resized smaller than the view, got ${describe(value)}`,
     );
   }
   return view;
@@ -366,6 +375,20 @@ export function backendOption(value: unknown, fallback: () => Backend): Backend 
     );
   }
   return value as Backend;
+}
+
+/**
+ * Refuses `new` of an abstract class from JavaScript (TypeScript's abstract and protected do not
+ * exist at run time): ERR_GRU_TYPE at once, rather than a TypeError from deep inside later.
+ */
+export function notAbstract(
+  target: unknown,
+  abstract: unknown,
+  name: string,
+  instead: string,
+): void {
+  if (target === abstract)
+    throw new GruError('ERR_GRU_TYPE', `${name} is abstract: construct ${instead}`);
 }
 
 /** A seed option: a uint32, or a random one when omitted. */

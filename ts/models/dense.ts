@@ -85,12 +85,13 @@ export class DenseLayer extends ModelLayer {
   }
 
   forward(x: Tensor, train: boolean): Tensor {
-    const y = this.core.forward(x.data as Float32Array, { train });
-    return { data: y, shape: [...x.shape.slice(0, -1), this.units] };
+    const t = this.input(x, 'Float32Array', undefined, this.core.inFeatures);
+    const y = this.core.forward(t.data as Float32Array, { train });
+    return { data: y, shape: [...t.shape.slice(0, -1), this.units] };
   }
 
   backward(dy: Float32Array, _inputGrad: boolean): Float32Array | null {
-    return this.core.backward(dy);
+    return this.core.backward(this.gradient(dy));
   }
 
   trainables(): Layer[] {

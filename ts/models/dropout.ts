@@ -4,6 +4,7 @@
  * and predict it passes its input through. No parameters.
  */
 import { Dropout } from '../dropout.js';
+import { GruError } from '../errors.js';
 import * as check from '../validate.js';
 import { ModelLayer, type BuildContext, type LayerArgs, type PendingOptions } from './layer.js';
 import type { Shape, Tensor } from './tensor.js';
@@ -42,14 +43,23 @@ export class DropoutLayer extends ModelLayer {
     return [...input];
   }
 
+  /** The core Dropout (built): ERR_GRU_STATE before build() (or after dispose()). */
+  #core(): Dropout {
+    if (this.#dropout === null) throw new GruError('ERR_GRU_STATE', `${this.name} is not built`);
+    return this.#dropout;
+  }
+
   forward(x: Tensor, train: boolean): Tensor {
-    if (!train || this.rate === 0) return x;
-    const dropout = this.#dropout as Dropout;
-    return { data: dropout.forward(x.data as Float32Array, { train: true }), shape: x.shape };
+    const dropout = this.#core();
+    const t = this.input(x, 'Float32Array');
+    if (!train || this.rate === 0) return t;
+    return { data: dropout.forward(t.data as Float32Array, { train: true }), shape: t.shape };
   }
 
   backward(dy: Float32Array, _inputGrad: boolean): Float32Array {
-    return this.rate === 0 ? dy : (this.#dropout as Dropout).backward(dy);
+    const dropout = this.#core();
+    const d = this.gradient(dy);
+    return this.rate === 0 ? d : dropout.backward(d);
   }
 
   protected _release(): void {

@@ -73,12 +73,14 @@ export class EmbeddingLayer extends ModelLayer {
   }
 
   forward(x: Tensor, train: boolean): Tensor {
-    const y = this.core.forward(x.data as Int32Array, { train });
-    return { data: y, shape: [...x.shape, this.outputDim] };
+    const core = this.core;
+    const t = this.input(x, 'Int32Array');
+    const y = core.forward(t.data as Int32Array, { train });
+    return { data: y, shape: [...t.shape, this.outputDim] };
   }
 
   backward(dy: Float32Array, _inputGrad: boolean): null {
-    this.core.backward(dy);
+    this.core.backward(this.gradient(dy));
     return null;
   }
 

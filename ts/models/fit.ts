@@ -117,7 +117,7 @@ const CALLBACK_KEYS: readonly (keyof CustomCallbackArgs)[] = [
 
 function callbacksOption(value: unknown): CustomCallbackArgs[] {
   if (value === undefined) return [];
-  const list = Array.isArray(value) ? value : [value];
+  const list = check.isArray(value) ? value : [value];
   return list.map((c, i) => {
     const o = check.options(`callbacks[${i}]`, c);
     check.knownKeys(`callbacks[${i}]`, o, CALLBACK_KEYS);
@@ -175,7 +175,7 @@ export async function runFit(
   let val: Samples | null = null;
   if (o.validationData !== undefined) {
     const v = o.validationData;
-    if (!Array.isArray(v) || v.length < 2 || v.length > 3) {
+    if (!check.isArray(v) || v.length < 2 || v.length > 3) {
       throw new GruError(
         'ERR_GRU_ARG',
         `validationData must be [x, y] or [x, y, sampleWeight], got ${check.describe(v)}`,

@@ -127,8 +127,9 @@ export class GRULayer extends ModelLayer {
   }
 
   forward(x: Tensor, train: boolean): Tensor {
-    const [batch, steps, features] = x.shape as [number, number, number];
-    const data = x.data as Float32Array;
+    const t = this.input(x, 'Float32Array', 3, this.core.inputSize);
+    const [batch, steps, features] = t.shape as [number, number, number];
+    const data = t.data as Float32Array;
     const input = this.goBackwards ? reverseSteps(data, batch, steps, features) : data;
     const r = this.core.forward(input, { batch, returnSequences: this.returnSequences, train });
     if (train) this.#last = { batch, steps };
@@ -139,7 +140,8 @@ export class GRULayer extends ModelLayer {
   }
 
   backward(dy: Float32Array, inputGrad: boolean): Float32Array | null {
-    const grad = this.returnSequences ? { dOutput: dy } : { dHN: dy };
+    const d = this.gradient(dy);
+    const grad = this.returnSequences ? { dOutput: d } : { dHN: d };
     const { dx } = this.core.backward({ ...grad, inputGrad });
     const last = this.#last as { batch: number; steps: number };
     if (dx === null || !this.goBackwards) return dx;

@@ -73,11 +73,12 @@ export class LayerNormalizationLayer extends ModelLayer {
   }
 
   forward(x: Tensor, train: boolean): Tensor {
-    return { data: this.core.forward(x.data as Float32Array, { train }), shape: x.shape };
+    const t = this.input(x, 'Float32Array', undefined, this.core.normalizedShape);
+    return { data: this.core.forward(t.data as Float32Array, { train }), shape: t.shape };
   }
 
   backward(dy: Float32Array, _inputGrad: boolean): Float32Array {
-    return this.core.backward(dy);
+    return this.core.backward(this.gradient(dy));
   }
 
   trainables(): Layer[] {

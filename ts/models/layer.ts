@@ -55,6 +55,12 @@ export abstract class ModelLayer {
     keys: readonly string[],
     pending: PendingOptions = {},
   ) {
+    check.notAbstract(
+      new.target,
+      ModelLayer,
+      'ModelLayer',
+      'a layer from layers (layers.gru(...), ...)',
+    );
     for (const [k, { allowed, why }] of Object.entries(pending)) {
       if (o[k] !== undefined && !allowed.includes(o[k])) {
         throw new GruError(
@@ -148,6 +154,51 @@ export abstract class ModelLayer {
   /** Drops the references to the core objects. */
   protected abstract _release(): void;
 
+  /**
+   * forward()'s x, checked (forward and backward are public: a direct call has none of
+   * Sequential's checks): a tensor whose data is a `kind` array (by its slot: not a Proxy of
+   * one) and whose shape is positive integers holding data.length, `rank` of them if given, the
+   * last one `features` if given. ERR_GRU_TYPE / ERR_GRU_SHAPE naming this layer.
+   */
+  protected input(
+    x: unknown,
+    kind: 'Float32Array' | 'Int32Array',
+    rank?: number,
+    features?: number,
+  ): Tensor {
+    const t = (check.isRevokedProxy(x) ? null : x) as Partial<Tensor> | null;
+    const data: unknown = typeof t === 'object' && t !== null ? t.data : undefined;
+    if (check.typedArrayKind(data) !== kind) {
+      throw new GruError(
+        'ERR_GRU_TYPE',
+        `${this.name}: x must be a tensor { data: ${kind}, shape }, got ${check.describe(x)} with data ${check.describe(data)}`,
+      );
+    }
+    const shape: unknown = (t as Tensor).shape;
+    const length = (data as ArrayLike<number>).length;
+    const dims =
+      !check.isRevokedProxy(shape) && Array.isArray(shape) ? (shape as unknown[]) : undefined;
+    if (
+      dims === undefined ||
+      !dims.every((d) => typeof d === 'number' && Number.isInteger(d) && d > 0) ||
+      sizeOf(dims as number[]) !== length ||
+      (rank !== undefined && dims.length !== rank) ||
+      (features !== undefined && dims[dims.length - 1] !== features)
+    ) {
+      const want = `${rank === undefined ? '' : `${rank} `}positive integers holding its ${length} values${features === undefined ? '' : `, the last ${features}`}`;
+      throw new GruError(
+        'ERR_GRU_SHAPE',
+        `${this.name}: x.shape must be ${want}, got ${check.describe(shape)}`,
+      );
+    }
+    return { data: data as Float32Array | Int32Array, shape: [...(dims as number[])] };
+  }
+
+  /** backward()'s dy: a Float32Array (ERR_GRU_TYPE naming it). */
+  protected gradient(dy: unknown): Float32Array {
+    return check.float32Array(`${this.name}: dy`, dy);
+  }
+
   /** ERR_GRU_SHAPE naming this layer unless ok. */
   protected expect(ok: boolean, expected: string, got: Shape): void {
     if (!ok) {
@@ -161,7 +212,7 @@ export abstract class ModelLayer {
 
 /** A per-sample shape option: positive integers, null for a free dimension. */
 export function shapeOption(what: string, value: unknown): Shape {
-  if (!Array.isArray(value) || value.length === 0) {
+  if (!check.isArray(value) || value.length === 0) {
     throw new GruError(
       'ERR_GRU_ARG',
       `${what}: inputShape must be a non-empty array of positive integers (null for any), without the batch, got ${check.describe(value)}`,

@@ -243,7 +243,7 @@ export interface ModelMetric {
 /** compile()'s metrics: names (Keras's or tfjs's), each at most once. */
 export function resolveMetrics(value: unknown): ModelMetric[] {
   if (value === undefined || value === null) return [];
-  const names: unknown[] = Array.isArray(value) ? value : [value];
+  const names: unknown[] = check.isArray(value) ? value : [value];
   const seen = new Set<string>();
   return names.map((given) => {
     const { entry } = lookup('metric', METRICS, METRIC_ALIASES, given);

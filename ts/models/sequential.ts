@@ -81,7 +81,7 @@ export class Sequential implements FitTarget {
   #fits = 0;
 
   constructor(args: SequentialArgs | ModelLayer[] = {}) {
-    const o = Array.isArray(args) ? { layers: args } : check.options('Sequential options', args);
+    const o = check.isArray(args) ? { layers: args } : check.options('Sequential options', args);
     check.knownKeys('Sequential options', o, SEQUENTIAL_KEYS);
     if (o.name !== undefined && (typeof o.name !== 'string' || o.name === ''))
       throw new GruError(
@@ -91,13 +91,24 @@ export class Sequential implements FitTarget {
     this.name = (o.name as string | undefined) ?? 'sequential';
     this.#seed = check.seedOption(o.seed);
     this.backend = check.backendOption(o.backend, currentBackend);
-    if (o.layers !== undefined && !Array.isArray(o.layers)) {
+    if (o.layers !== undefined && !check.isArray(o.layers)) {
       throw new GruError(
         'ERR_GRU_ARG',
         `layers must be an array of layers, got ${check.describe(o.layers)}`,
       );
     }
-    for (const layer of (o.layers ?? []) as ModelLayer[]) this.add(layer);
+    // All or nothing: a layer refused (not a layer, or not fitting) leaves no layer built or
+    // owned by this half-made model (their core objects would wait for the finalizer).
+    try {
+      for (const layer of (o.layers ?? []) as ModelLayer[]) this.add(layer);
+    } catch (e) {
+      for (const layer of this.#layers) {
+        layer.dispose();
+        layer._owner = null;
+      }
+      this.#layers.length = 0;
+      throw e;
+    }
   }
 
   get layers(): readonly ModelLayer[] {
@@ -154,7 +165,7 @@ export class Sequential implements FitTarget {
   /** Builds for inputs of this shape, the batch first ([null, steps, features], as Keras's). */
   build(inputShape: Shape): void {
     this.#live();
-    if (!Array.isArray(inputShape) || inputShape.length < 2) {
+    if (!check.isArray(inputShape) || inputShape.length < 2) {
       throw new GruError(
         'ERR_GRU_ARG',
         `inputShape must be [batch (null), ...sample shape], got ${check.describe(inputShape)}`,
@@ -273,6 +284,12 @@ export class Sequential implements FitTarget {
   /** Prints (through printFn, one line per call; default console.log) the layers and counts. */
   summary(printFn: (line: string) => void = console.log): void {
     this.#live();
+    if (typeof printFn !== 'function') {
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `printFn must be a function (one line per call), got ${check.describe(printFn)}`,
+      );
+    }
     this.#shapes();
     const rows = this.#layers.map((l) => ({
       name: l.name,

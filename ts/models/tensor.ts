@@ -34,37 +34,46 @@ export function formatShape(shape: readonly (number | null)[]): string {
   return `(${dims.join(', ')}${dims.length === 1 ? ',' : ''})`;
 }
 
+/** Float32Array or Int32Array, by the internal slot (a Proxy of one is neither); or undefined. */
+function typedKind(value: unknown): 'Float32Array' | 'Int32Array' | undefined {
+  const kind = check.typedArrayKind(value);
+  return kind === 'Float32Array' || kind === 'Int32Array' ? kind : undefined;
+}
+
 export function isTensor(value: unknown): value is Tensor {
+  if (check.isRevokedProxy(value)) return false;
   const v = value as Partial<Tensor> | null;
   return (
     typeof v === 'object' &&
     v !== null &&
-    (v.data instanceof Float32Array || v.data instanceof Int32Array) &&
-    Array.isArray(v.shape)
+    !check.isArray(v) &&
+    'data' in v &&
+    typedKind(v.data) !== undefined
   );
 }
 
 function checkShape(name: string, shape: unknown, length: number): number[] {
-  if (!Array.isArray(shape) || shape.length === 0) {
+  if (!check.isArray(shape) || shape.length === 0) {
     throw new GruError(
       'ERR_GRU_SHAPE',
       `${name} shape must be a non-empty array of positive integers, got ${check.describe(shape)}`,
     );
   }
   shape.forEach((d, i) => check.positiveInt(`${name} shape[${i}]`, d, 2 ** 31 - 1));
-  if (sizeOf(shape) !== length) {
+  const dims = shape as number[];
+  if (sizeOf(dims) !== length) {
     throw new GruError(
       'ERR_GRU_SHAPE',
-      `${name} shape [${shape.join(', ')}] holds ${sizeOf(shape)} values, but its data has ${length}`,
+      `${name} shape [${dims.join(', ')}] holds ${sizeOf(dims)} values, but its data has ${length}`,
     );
   }
-  return [...(shape as number[])];
+  return [...dims];
 }
 
 /** The shape of nested arrays, checked rectangular; leaves collected into `out`. */
 function flatten(name: string, value: NestedArray, out: number[]): number[] {
   const shape: number[] = [];
-  for (let v: unknown = value; Array.isArray(v); v = v[0]) {
+  for (let v: unknown = value; check.isArray(v); v = v[0]) {
     if (v.length === 0) throw new GruError('ERR_GRU_SHAPE', `${name} has an empty array`);
     shape.push(v.length);
   }
@@ -79,7 +88,7 @@ function flatten(name: string, value: NestedArray, out: number[]): number[] {
       out.push(v);
       return;
     }
-    if (!Array.isArray(v) || v.length !== shape[depth]) {
+    if (!check.isArray(v) || v.length !== shape[depth]) {
       throw new GruError(
         'ERR_GRU_SHAPE',
         `${name}${at} must be an array of length ${shape[depth]} (nested arrays must be rectangular), got ${check.describe(v)}`,
@@ -121,17 +130,19 @@ export function toTensor(
   if (isTensor(value) && shape === undefined) {
     return toTensor(name, value.data, dtype, value.shape);
   }
-  if (value instanceof Float32Array || value instanceof Int32Array) {
-    const want = dtype === 'int32' ? Int32Array : dtype === 'float32' ? Float32Array : null;
-    if (want !== null && !(value instanceof want)) {
+  const kind = typedKind(value);
+  if (kind !== undefined) {
+    const want = dtype === 'int32' ? 'Int32Array' : dtype === 'float32' ? 'Float32Array' : null;
+    if (want !== null && kind !== want) {
       throw new GruError(
         'ERR_GRU_TYPE',
-        `${name} must hold ${dtype} values (an ${want.name}), got ${check.describe(value)}`,
+        `${name} must hold ${dtype} values (an ${want}), got ${check.describe(value)}`,
       );
     }
-    return { data: value, shape: checkShape(name, shape ?? [value.length], value.length) };
+    const data = value as Float32Array | Int32Array;
+    return { data, shape: checkShape(name, shape ?? [data.length], data.length) };
   }
-  if (!Array.isArray(value)) {
+  if (!check.isArray(value)) {
     throw new GruError(
       'ERR_GRU_TYPE',
       `${name} must be a tensor { data, shape } (see tensor()), a Float32Array, an Int32Array or nested arrays of numbers, got ${check.describe(value)}`,

@@ -1,0 +1,322 @@
+/**
+ * What the Backend fuzzer knows of each C ABI function beyond the generated table
+ * (ts/backends/abi.generated.ts): valid values of its numbers and the lengths its arrays must
+ * have, from the shapes native/include/gru_simd.h states. A function without a plan (a new one)
+ * is still fuzzed, with random numbers and lengths, and only its JS types judged.
+ *
+ * Judged bad (the header's rules): a length other than the shape's (dims: shorter than 4; y of
+ * an activation: shorter than x), a size < 1 (or > GRU_MAX_DIM for features, > 1024 for
+ * layers), an index or class id out of range, lengths[b] outside [0, T], p outside [0, 1), lr
+ * not > 0 at creation (not >= 0 at a step), eps / weight decay < 0, betas outside [0, 1),
+ * unknown optimizer kind or flags, a step count (state[0]) that is not an integer in [0, 2^24].
+ */
+import type { Backend, Handle } from '../../ts/backends/backend.js';
+import type { Rng } from './rng.js';
+
+/** The meta of a raw handle: its kind and what its creation said of its shape. */
+export interface HandleMeta {
+  of: string;
+  destroyed?: boolean;
+  [k: string]: unknown;
+}
+
+export interface Plan {
+  /** Proposed values of integer arguments (the rest: random). */
+  ints?: Record<string, number>;
+  /** Whether an integer is valid (default: any of its type). */
+  intOk?: Record<string, (v: number) => boolean>;
+  /** Hostile replacements for an integer (default: see ops-backend.ts). */
+  mutations?: Record<string, number[]>;
+  /** Proposed ranges of floats, and whether one is valid given the final integers. */
+  floats?: Record<
+    string,
+    [number, number, ((v: number, ints: Record<string, number>) => boolean)?]
+  >;
+  strs?: Record<string, { valid: string[]; bad: string[] }>;
+  /** Expected array lengths from the final integers (and len_<array> of the arrays before). */
+  lens?(v: Record<string, number>): Record<string, number | undefined>;
+  /** Arrays whose length is free (it sets the size: len_<name>). */
+  free?: string[];
+  /** Arrays that may be longer than expected (shorter is bad). */
+  loose?: string[];
+  /** Valid element range of an Int32Array argument. */
+  ids?: Record<string, [number, number]>;
+  /** Valid contents of a Float32Array argument of n elements. */
+  content?: Record<string, (n: number) => Float32Array>;
+  /** After a normal return: what the handle's meta learns (a training forward's shape). */
+  after?(meta: HandleMeta | undefined, v: Record<string, number>, result: unknown): void;
+}
+
+const MAX_DIM = 2 ** 20;
+const size =
+  (max = MAX_DIM) =>
+  (v: number) =>
+    v >= 1 && v <= max;
+const probability = (v: number) => v >= 0 && v < 1;
+const SAFE = [0, -1, 2 ** 31 - 1, -(2 ** 31), MAX_DIM + 1];
+
+/** The context a plan is drawn in. */
+export interface PlanCtx {
+  rng: Rng;
+  backend: Backend;
+  /** The meta and value of the first handle argument, if any. */
+  h?: HandleMeta;
+  handle?: Handle;
+}
+
+function safe<T>(f: () => T, fallback: T): T {
+  try {
+    return f();
+  } catch {
+    return fallback;
+  }
+}
+
+function netForward(p: PlanCtx, train: boolean): Plan {
+  const m = p.h as { I?: number; H?: number; L?: number; D?: number } | undefined;
+  const [I, H, L, D] = [m?.I ?? 1, m?.H ?? 1, m?.L ?? 1, m?.D ?? 1];
+  const r = p.rng;
+  let T = r.int(1, 4);
+  let B = r.int(1, 3);
+  // Now and then sizes whose product wraps to 0 in 32 or 64 bits (x then has 0 elements).
+  if ((I & (I - 1)) === 0 && r.chance(0.05)) {
+    const bits = r.pick([32, 64]) - Math.log2(I);
+    const b = r.int(Math.max(1, bits - 30), Math.min(30, bits - 1));
+    [T, B] = [2 ** (bits - b), 2 ** b];
+  }
+  return {
+    ints: { seqLen: T, batch: B, batchFirst: r.int(0, 1) },
+    intOk: { seqLen: size(2 ** 31), batch: size(2 ** 31) },
+    floats: train ? { dropout: [0, 0.9, probability] } : undefined,
+    lens: (v) => ({
+      x: v.seqLen! * v.batch! * I,
+      h0: L * D * v.batch! * H,
+      lengths: v.batch!,
+      y: v.seqLen! * v.batch! * D * H,
+      hN: L * D * v.batch! * H,
+    }),
+    ids: { lengths: [0, T] },
+    after: (meta, v) => {
+      if (train && meta) meta.trained = { T: v.seqLen, B: v.batch };
+    },
+  };
+}
+
+function rows(p: PlanCtx, width: string, outWidth: string): Plan {
+  const m = p.h ?? ({} as HandleMeta);
+  const [w, o] = [(m[width] as number) ?? 1, (m[outWidth] as number) ?? 1];
+  return {
+    ints: { rows: p.rng.int(1, 4), train: p.rng.int(0, 1) },
+    intOk: { rows: size(2 ** 31) },
+    lens: (v) => ({ x: v.rows! * w, y: v.rows! * o }),
+    after: (meta, v) => {
+      if (meta && v.train) meta.rows = v.rows;
+    },
+  };
+}
+
+function backwardRows(p: PlanCtx, width: string, outWidth: string): Plan {
+  const m = p.h ?? ({} as HandleMeta);
+  const n = m.rows as number | undefined;
+  const [w, o] = [(m[width] as number) ?? 1, (m[outWidth] as number) ?? 1];
+  return {
+    lens: () => (n === undefined ? {} : { dy: n * o, dx: n * w }),
+    after: (meta) => {
+      if (meta) delete meta.rows;
+    },
+  };
+}
+
+function params(p: PlanCtx): Plan {
+  const count =
+    p.handle === undefined ? 0 : safe(() => p.backend.paramCount(p.handle as Handle), 0);
+  const index = count > 0 ? p.rng.int(0, count - 1) : 0;
+  const known = p.h !== undefined && !p.h.destroyed;
+  return {
+    ints: { index, seed: p.rng.u32() },
+    intOk: known ? { index: (v) => v >= 0 && v < count } : {},
+    lens: (v) => {
+      const n =
+        known && v.index! >= 0 && v.index! < count
+          ? safe(() => p.backend.paramSize(p.handle as Handle, v.index!), undefined)
+          : undefined;
+      return { dims: 4, data: n };
+    },
+    loose: ['dims'],
+  };
+}
+
+function optimState(p: PlanCtx): Plan {
+  const n =
+    p.handle === undefined || p.h?.destroyed
+      ? undefined
+      : safe(() => p.backend.optimStateSize(p.handle as Handle<'optim'>), undefined);
+  return {
+    lens: () => ({ data: n }),
+    content: {
+      data: (k) =>
+        Float32Array.from({ length: k }, (_, i) => (i === 0 ? p.rng.int(0, 5) : p.rng.next())),
+    },
+  };
+}
+
+const adamKind = (v: Record<string, number>) => v.kind === 1 || v.kind === 2;
+
+/** The plans by Backend method name. */
+export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
+  statusCode: (p) => ({ ints: { status: p.rng.int(0, 12) } }),
+  isaSupported: (p) => ({
+    strs: { name: { valid: [...p.backend.isaList(), 'bogus', ''], bad: [] } },
+  }),
+  setIsa: (p) => ({
+    strs: {
+      name: {
+        valid: p.backend.isaList().filter((i) => p.backend.isaSupported(i)),
+        bad: ['bogus', '', 'avx1024'],
+      },
+    },
+  }),
+  setThreads: (p) => ({
+    ints: { n: p.rng.int(1, 4) },
+    intOk: { n: size(1024) },
+    mutations: { n: [0, -1, 1025, 2 ** 31 - 1, -(2 ** 31)] },
+  }),
+  evalSigmoid: (p) => ({
+    free: ['x'],
+    loose: ['y'],
+    lens: (v) => ({ x: p.rng.int(0, 40), y: v.len_x }),
+  }),
+  evalTanh: (p) => ({
+    free: ['x'],
+    loose: ['y'],
+    lens: (v) => ({ x: p.rng.int(0, 40), y: v.len_x }),
+  }),
+  paramCount: params,
+  paramName: params,
+  paramShape: params,
+  paramSize: params,
+  paramGet: params,
+  paramSet: params,
+  paramGrad: params,
+  initParams: params,
+  netCreate: (p) => ({
+    ints: {
+      inputSize: p.rng.pick([1, 2, 3, 4, 5, 8, 16, 32]),
+      hiddenSize: p.rng.int(1, 12),
+      numLayers: p.rng.int(1, 2),
+      bidirectional: p.rng.int(0, 1),
+      hasBias: p.rng.int(0, 1),
+      resetAfter: p.rng.int(0, 1),
+    },
+    intOk: { inputSize: size(), hiddenSize: size(), numLayers: size(1024) },
+    mutations: { inputSize: SAFE, hiddenSize: SAFE, numLayers: [0, -1, 1025, 2 ** 31 - 1] },
+  }),
+  netForward: (p) => netForward(p, false),
+  netForwardTrain: (p) => netForward(p, true),
+  netBackward: (p) => {
+    const m = p.h as
+      | { I?: number; H?: number; L?: number; D?: number; trained?: { T: number; B: number } }
+      | undefined;
+    const t = m?.trained;
+    if (!t || !m) return {};
+    const [I, H, L, D] = [m.I!, m.H!, m.L!, m.D!];
+    return {
+      lens: () => ({
+        dy: t.T * t.B * D * H,
+        dhN: L * D * t.B * H,
+        dx: t.T * t.B * I,
+        dh0: L * D * t.B * H,
+      }),
+      after: (meta) => {
+        if (meta) delete meta.trained;
+      },
+    };
+  },
+  denseCreate: (p) => ({
+    ints: { inFeatures: p.rng.int(1, 8), outFeatures: p.rng.int(1, 8), hasBias: p.rng.int(0, 1) },
+    intOk: { inFeatures: size(), outFeatures: size() },
+    mutations: { inFeatures: SAFE, outFeatures: SAFE },
+  }),
+  denseForward: (p) => rows(p, 'in', 'out'),
+  denseBackward: (p) => backwardRows(p, 'in', 'out'),
+  embeddingCreate: (p) => ({
+    ints: { numEmbeddings: p.rng.int(1, 30), dim: p.rng.int(1, 8) },
+    intOk: { numEmbeddings: size(2 ** 31), dim: size() },
+    mutations: { numEmbeddings: [0, -1, -(2 ** 31)], dim: SAFE },
+  }),
+  embeddingForward: (p) => {
+    const num = (p.h?.num as number) ?? 1;
+    const dim = (p.h?.dim as number) ?? 1;
+    return {
+      ints: { train: p.rng.int(0, 1) },
+      free: ['indices'],
+      lens: (v) => ({
+        indices: p.rng.int(1, 6),
+        y: v.len_indices === undefined ? undefined : v.len_indices * dim,
+      }),
+      ids: { indices: [0, num - 1] },
+      after: (meta, v) => {
+        if (meta && v.train) meta.rows = v.len_indices;
+      },
+    };
+  },
+  embeddingBackward: (p) => {
+    const n = p.h?.rows as number | undefined;
+    return { lens: () => ({ dy: n === undefined ? undefined : n * ((p.h?.dim as number) ?? 1) }) };
+  },
+  layerNormCreate: (p) => ({
+    ints: { dim: p.rng.int(1, 16), affine: p.rng.int(0, 1) },
+    intOk: { dim: size() },
+    mutations: { dim: SAFE },
+    floats: { eps: [1e-6, 1e-2, (v) => v > 0] },
+  }),
+  layerNormForward: (p) => rows(p, 'dim', 'dim'),
+  layerNormBackward: (p) => backwardRows(p, 'dim', 'dim'),
+  lossSoftmaxCrossEntropy: (p) => {
+    const [R, C] = [p.rng.int(1, 4), p.rng.int(1, 6)];
+    return {
+      ints: { rows: R, classes: C },
+      intOk: { rows: size(2 ** 31), classes: size(2 ** 31) },
+      lens: (v) => ({
+        logits: v.rows! * v.classes!,
+        targets: v.rows!,
+        dlogits: v.rows! * v.classes!,
+      }),
+      ids: { targets: [-1, C - 1] },
+    };
+  },
+  lossBceWithLogits: (p) => ({
+    free: ['logits'],
+    lens: (v) => ({ logits: p.rng.int(1, 10), targets: v.len_logits, dlogits: v.len_logits }),
+  }),
+  lossMse: (p) => ({
+    free: ['pred'],
+    lens: (v) => ({ pred: p.rng.int(1, 10), targets: v.len_pred, dpred: v.len_pred }),
+  }),
+  dropoutForward: (p) => ({
+    free: ['x'],
+    floats: { p: [0, 0.9, probability] },
+    lens: (v) => ({ x: p.rng.int(0, 20), y: v.len_x }),
+  }),
+  dropoutBackward: (p) => ({
+    free: ['dy'],
+    floats: { p: [0, 0.9, probability] },
+    lens: (v) => ({ dy: p.rng.int(0, 20), dx: v.len_dy }),
+  }),
+  optimCreate: (p) => ({
+    ints: { kind: p.rng.int(0, 2), flags: p.rng.pick([0, 1, 2, 3]) },
+    intOk: { kind: (v) => v >= 0 && v <= 2, flags: (v) => v >= 0 && v <= 7 },
+    floats: {
+      lr: [1e-4, 0.1, (v) => v > 0],
+      a: [0, 0.95, (v, i) => (adamKind(i) ? probability(v) : v >= 0)],
+      b: [0.5, 0.999, (v, i) => !adamKind(i) || probability(v)],
+      eps: [0, 1e-6, (v, i) => !adamKind(i) || v >= 0], // unused by SGD
+      weightDecay: [0, 0.1, (v) => v >= 0],
+    },
+  }),
+  optimClipGradNorm: () => ({ floats: { maxNorm: [0.1, 10, (v) => v > 0] } }),
+  optimClipGradValue: () => ({ floats: { clip: [0.01, 10, (v) => v > 0] } }),
+  optimStep: () => ({ floats: { lr: [0, 0.1, (v) => v >= 0] } }),
+  optimGetState: optimState,
+  optimSetState: optimState,
+};

@@ -1,0 +1,273 @@
+/**
+ * The layers of the Keras-style model API (ts/models/): the `layers` factories, the classes
+ * (GRULayer, ...), and ModelLayer's members on each (and through ModelLayer.prototype). Bad, by
+ * the README's Models section: an option bad by its own rule (units, rate, epsilon, ...), an
+ * unknown key, a name that is empty or holds '/', an inputShape that is not a non-empty array of
+ * positive integers or null, inputDim with inputShape, inputLength with inputShape, an option the
+ * README lists as not available yet given a non-default value (activation 'relu', dropout 0.5,
+ * maskZero, noiseShape, axis 1, center != scale), any call on a disposed... (model layers have no
+ * disposed state: dispose() unbuilds them). forward() / backward() are public: a tensor that is
+ * not { data: typed array, shape: array } is bad.
+ */
+import { layers } from '../../ts/models/index.js';
+import { DenseLayer } from '../../ts/models/dense.js';
+import { DropoutLayer } from '../../ts/models/dropout.js';
+import { EmbeddingLayer } from '../../ts/models/embedding.js';
+import { GRULayer } from '../../ts/models/gru.js';
+import { ModelLayer } from '../../ts/models/layer.js';
+import { LayerNormalizationLayer } from '../../ts/models/layer-normalization.js';
+import { arg, bad, friendly, good, type Arg, type Ctx, type Op } from './call.js';
+import { f32, i32 } from './arrays.js';
+import { ints } from './ops-common.js';
+import { bool, choice, finite, float32, int, options, revoked, show, uint32 } from './values.js';
+
+const none = good(undefined, '');
+
+export type LayerType = 'gru' | 'dense' | 'embedding' | 'dropout' | 'layerNormalization';
+
+function common(ctx: Ctx): Record<string, Arg> {
+  const r = ctx.rng;
+  const f: Record<string, Arg> = {};
+  if (r.chance(0.15))
+    f.name = choice(ctx, 'name', ['my_layer', 'x1', 'Dense'], ['', 'a/b', 5, null], true);
+  if (r.chance(0.15)) {
+    const shape = [r.int(1, 4), r.int(1, 5)];
+    f.inputShape = friendly(ctx)
+      ? good(r.chance(0.2) ? [null, shape[1]] : shape, 'inputShape')
+      : bad(
+          r.pick<unknown>([[], [0, 3], [1.5], 'x', [2, -1], null, revoked()]),
+          'inputShape: not a shape',
+        );
+  }
+  return f;
+}
+
+/** A pending option: its default (fine), leaving it out, or another value (bad). */
+function pending(ctx: Ctx, name: string, fine: unknown, other: unknown): Arg {
+  const r = ctx.rng;
+  if (r.chance(0.85)) return none;
+  return r.chance(0.5)
+    ? good(fine, `${name}: ${show(fine)}`)
+    : bad(other, `${name}: ${show(other)} (not available yet)`);
+}
+
+/** The options of a layer of `type`; `shape` hints valid sizes for a model recipe. */
+export function layerOptions(
+  ctx: Ctx,
+  type: LayerType,
+  hint: { units?: number; rate?: number } = {},
+): Arg {
+  const f = common(ctx);
+  const units = (hi: number) =>
+    int(ctx, 'units', { min: 1, max: 2 ** 20, lo: hint.units ?? 1, hi: hint.units ?? hi });
+  if (type === 'gru') {
+    Object.assign(f, {
+      units: units(8),
+      returnSequences: bool(ctx, 'returnSequences'),
+      goBackwards: bool(ctx, 'goBackwards'),
+      resetAfter: bool(ctx, 'resetAfter'),
+      useBias: bool(ctx, 'useBias'),
+      activation: pending(ctx, 'activation', 'tanh', 'relu'),
+      dropout: pending(ctx, 'dropout', 0, 0.5),
+      stateful: pending(ctx, 'stateful', false, true),
+    });
+  } else if (type === 'dense') {
+    Object.assign(f, {
+      units: units(6),
+      activation: choice(
+        ctx,
+        'activation',
+        ['linear', 'sigmoid'],
+        ['relu', 'softmax', 'bogus', 5],
+        true,
+      ),
+      useBias: bool(ctx, 'useBias'),
+    });
+    if (ctx.rng.chance(0.1)) {
+      f.inputDim = int(ctx, 'inputDim', { min: 1, max: 2 ** 20, hi: 5, optional: true });
+      if (f.inputShape?.value !== undefined && f.inputDim.value !== undefined)
+        f.inputDim = bad(f.inputDim.value, 'inputDim with inputShape');
+    }
+  } else if (type === 'embedding') {
+    Object.assign(f, {
+      inputDim: int(ctx, 'inputDim', { min: 1, max: 2 ** 30, hi: 30 }),
+      outputDim: int(ctx, 'outputDim', { min: 1, max: 2 ** 20, hi: 6 }),
+      maskZero: pending(ctx, 'maskZero', false, true),
+    });
+    if (ctx.rng.chance(0.2)) {
+      f.inputLength = int(ctx, 'inputLength', { min: 1, max: 2 ** 20, hi: 4, optional: true });
+      if (f.inputShape?.value !== undefined && f.inputLength.value !== undefined)
+        f.inputLength = bad(f.inputLength.value, 'inputLength with inputShape');
+    }
+  } else if (type === 'dropout') {
+    f.rate =
+      hint.rate !== undefined
+        ? good(hint.rate, 'rate')
+        : float32(ctx, 'rate', { min: 0, max: 1, maxOpen: true, lo: 0, hi: 0.5 });
+    f.seed = ctx.rng.chance(0.3) ? uint32(ctx, 'seed') : none;
+    f.noiseShape = pending(ctx, 'noiseShape', undefined, [1]);
+  } else {
+    f.epsilon = finite(ctx, 'epsilon', {
+      min: 0,
+      minOpen: true,
+      lo: 1e-5,
+      hi: 1e-2,
+      optional: true,
+    });
+    const center = bool(ctx, 'center');
+    const scale = bool(ctx, 'scale');
+    f.center = center;
+    f.scale =
+      (center.value ?? true) !== (scale.value ?? true) && !center.bad && !scale.bad
+        ? bad(scale.value, 'center != scale')
+        : scale;
+    f.axis = pending(ctx, 'axis', -1, 1);
+  }
+  return options(ctx, `layers.${type} options`, f, type === 'layerNormalization');
+}
+
+const CLASSES = {
+  gru: GRULayer,
+  dense: DenseLayer,
+  embedding: EmbeddingLayer,
+  dropout: DropoutLayer,
+  layerNormalization: LayerNormalizationLayer,
+} as const;
+
+const TYPES = Object.keys(CLASSES) as LayerType[];
+
+function makeLayer(type: LayerType, viaClass: boolean): Op {
+  return {
+    name: viaClass ? `new ${CLASSES[type].name}` : `layers.${type}`,
+    make(ctx) {
+      const o = layerOptions(ctx, type);
+      const factory = layers[type] as (a: unknown) => ModelLayer;
+      const C = CLASSES[type] as unknown as new (a: unknown) => ModelLayer;
+      return {
+        args: [o],
+        run: () => (viaClass ? new C(o.value) : factory(o.value)),
+        done: (l) => void ctx.pool.add('ModelLayer', l, {}),
+      };
+    },
+  };
+}
+
+/** A model layer: a loose one from the pool, or (built) one of a pool model's. */
+function pickLayer(
+  ctx: Ctx,
+  C?: abstract new (...a: never[]) => ModelLayer,
+): ModelLayer | undefined {
+  const loose = ctx.pool.all<ModelLayer>('ModelLayer').map((e) => e.obj);
+  const inModels = ctx.pool
+    .all<{ layers: readonly ModelLayer[] }>('Sequential')
+    .flatMap((e) => [...e.obj.layers]);
+  const all = [...loose, ...inModels].filter((l) => !C || l instanceof C);
+  return all.length ? ctx.rng.pick(all) : undefined;
+}
+
+/** A tensor for a layer's forward: from its core's sizes when built. */
+function tensorArg(ctx: Ctx, l: ModelLayer): Arg {
+  const r = ctx.rng;
+  const [n, T] = [r.int(1, 3), r.int(1, 3)];
+  const core = (() => {
+    try {
+      return (l as unknown as { core?: Record<string, number> }).core;
+    } catch {
+      return undefined;
+    }
+  })();
+  const features = core?.inputSize ?? core?.inFeatures ?? core?.normalizedShape ?? r.int(1, 4);
+  let data: Arg;
+  let shape: number[];
+  if (l instanceof EmbeddingLayer) {
+    shape = [n, T];
+    data = i32(ctx, 'x.data', ints(ctx, n * T, 0, l.inputDim - 1), {
+      lo: 0,
+      hi: l.inputDim - 1,
+      ok: () => true,
+    });
+  } else {
+    shape = l instanceof GRULayer ? [n, T, features] : [n, features];
+    data = f32(
+      ctx,
+      'x.data',
+      shape.reduce((a, b) => a * b, 1),
+      { ok: () => true },
+    );
+  }
+  if (!friendly(ctx)) {
+    const v = r.pick<unknown>([
+      null,
+      5,
+      {},
+      { data: data.value },
+      { data: [1, 2], shape },
+      { data: data.value, shape: 'x' },
+    ]);
+    return bad(v, `x: ${show(v)}`);
+  }
+  return arg(
+    { data: data.value, shape },
+    data.bad,
+    `x: { ${data.what}, shape [${shape.join(', ')}] }`,
+  );
+}
+
+function memberOps(cls: string, C?: abstract new (...a: never[]) => ModelLayer): Op[] {
+  const viaBase = cls === 'ModelLayer';
+  const invoke = (l: ModelLayer, m: string, ...a: unknown[]): unknown =>
+    (Reflect.get(viaBase ? ModelLayer.prototype : l, m) as (...b: unknown[]) => unknown).apply(
+      l,
+      a,
+    );
+  const op = (
+    m: string,
+    body: (ctx: Ctx, l: ModelLayer) => { args: Arg[]; run: () => unknown },
+    weight = 1,
+  ): Op => ({
+    name: `${cls}.${m}`,
+    weight,
+    make(ctx) {
+      const l = pickLayer(ctx, C);
+      return l ? body(ctx, l) : null;
+    },
+  });
+  const read = (m: string) =>
+    op(m, (_c, l) => ({
+      args: [],
+      run: () => Reflect.get(viaBase ? ModelLayer.prototype : l, m, l),
+    }));
+  const ops: Op[] = [
+    read('name'),
+    read('built'),
+    read('outputShape'),
+    read('activation'),
+    read('takesIds'),
+    op('trainables', (_c, l) => ({ args: [], run: () => invoke(l, 'trainables') })),
+    op('countParams', (_c, l) => ({ args: [], run: () => invoke(l, 'countParams') })),
+    op('dispose', (_c, l) => ({ args: [], run: () => invoke(l, 'dispose') }), 0.2),
+  ];
+  if (viaBase) return ops; // forward and backward are abstract: on the subclasses only
+  ops.push(
+    op('forward', (ctx, l) => {
+      const x = tensorArg(ctx, l);
+      const train = good(ctx.rng.chance(0.5), 'train');
+      return { args: [x, train], run: () => invoke(l, 'forward', x.value, train.value) };
+    }),
+    op('backward', (ctx, l) => {
+      const dy = f32(ctx, 'dy', ctx.rng.int(1, 24), { ok: () => true });
+      return {
+        args: [dy, good(true, 'inputGrad')],
+        run: () => invoke(l, 'backward', dy.value, true),
+      };
+    }),
+  );
+  if (C && C !== DropoutLayer) ops.push(read('core'));
+  return ops;
+}
+
+export const KERAS_LAYER_OPS: Op[] = [
+  ...TYPES.flatMap((t) => [makeLayer(t, false), makeLayer(t, true)]),
+  ...TYPES.flatMap((t) => memberOps(CLASSES[t].name, CLASSES[t])),
+  ...memberOps('ModelLayer'),
+];

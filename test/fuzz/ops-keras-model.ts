@@ -1,0 +1,389 @@
+/**
+ * Sequential, sequential() and tensor() (ts/models/). Models come from recipes that are valid
+ * (an optional Embedding, LayerNormalization or Dropout, a GRU, a Dense head with the loss that
+ * fits it) and are then called with valid and hostile data. Bad, by the README's Models
+ * section: data that is not a tensor, typed array or rectangular nested arrays of finite numbers
+ * (a Proxy of a typed array included), a shape whose product is not the data's length, x and y
+ * with different sample counts, float ids for an Embedding, options bad by their own rule or
+ * unknown (fit's classWeight: not available yet), a loss, optimizer or metric that is not
+ * available, a layer that is already in a model or not a layer, printFn not a function, any call
+ * (but dispose, disposed and the other getters) on a disposed model.
+ */
+import { layers, Sequential, sequential, tensor } from '../../ts/models/index.js';
+import type { ModelLayer } from '../../ts/models/layer.js';
+import { arg, bad, friendly, good, type Arg, type Ctx, type Op } from './call.js';
+import { f32, isArray, lengthOf } from './arrays.js';
+import { backendArg, getter, onPool } from './ops-common.js';
+import type { Entry } from './pool.js';
+import { bool, callback, choice, finite, int, options, revoked, show, uint32 } from './values.js';
+
+interface SeqMeta {
+  T: number;
+  F: number;
+  vocab: number | null;
+  kind: 'mse' | 'bce' | 'ce';
+  K: number;
+  steps: boolean;
+}
+
+const none = good(undefined, '');
+
+function recipe(ctx: Ctx): { list: ModelLayer[]; meta: SeqMeta } {
+  const r = ctx.rng;
+  const m: SeqMeta = {
+    T: r.int(1, 4),
+    F: r.int(1, 4),
+    vocab: null,
+    kind: r.pick(['mse', 'bce', 'ce']),
+    K: 1,
+    steps: r.chance(0.3),
+  };
+  m.K = m.kind === 'bce' ? 1 : r.int(1, 4);
+  if (m.kind === 'ce' && r.chance(0.5)) m.vocab = r.int(2, 20);
+  const shaped = r.chance(0.7);
+  const list: ModelLayer[] = [];
+  const first = () => (shaped && list.length === 0 ? { inputShape: [m.T, m.F] } : {});
+  if (m.vocab !== null)
+    list.push(
+      layers.embedding({
+        inputDim: m.vocab,
+        outputDim: m.F,
+        ...(shaped ? { inputLength: m.T } : {}),
+      }),
+    );
+  if (r.chance(0.2)) list.push(layers.layerNormalization(first()));
+  if (r.chance(0.2)) list.push(layers.dropout({ rate: 0.25, ...first() }));
+  list.push(
+    layers.gru({
+      units: r.int(1, 6),
+      returnSequences: m.steps,
+      goBackwards: r.chance(0.2),
+      resetAfter: r.chance(0.8),
+      ...first(),
+    }),
+  );
+  list.push(layers.dense({ units: m.K, activation: m.kind === 'bce' ? 'sigmoid' : 'linear' }));
+  return { list, meta: m };
+}
+
+const LOSSES = {
+  mse: ['mse', 'meanSquaredError', 'mean_squared_error'],
+  bce: ['binaryCrossentropy', 'binary_crossentropy'],
+  ce: [{ name: 'sparseCategoricalCrossentropy', fromLogits: true }],
+};
+
+/** Samples of a tensor-like value: a { data, shape }, tensor()'s, or nested arrays. */
+function dataArg(ctx: Ctx, name: string, shape: number[], ints: number | null, paired = true): Arg {
+  const r = ctx.rng;
+  const n = shape.reduce((a, b) => a * b, 1);
+  const values = Array.from({ length: n }, () =>
+    ints !== null ? r.int(0, ints - 1) : r.next() * 2 - 1,
+  );
+  const typed = ints !== null ? Int32Array.from(values) : Float32Array.from(values);
+  const nest = (at: number, d: number): unknown =>
+    d === shape.length
+      ? values[at]
+      : Array.from({ length: shape[d]! }, (_, i) => nest(at * shape[d]! + i, d + 1));
+  if (friendly(ctx)) {
+    const form = r.pick(['object', 'tensor', 'nested']);
+    if (form === 'nested') return good(nest(0, 0), `${name}: nested [${shape.join(', ')}]`);
+    return good(
+      form === 'tensor' ? tensor(typed, shape) : { data: typed, shape },
+      `${name}: [${shape.join(', ')}]`,
+    );
+  }
+  const how = r.pick(['proxy', 'shape', 'ragged', 'nan', 'dtype', 'samples', 'detached']);
+  switch (how) {
+    case 'proxy':
+      return bad({ data: new Proxy(typed, {}), shape }, `${name}: data a Proxy`);
+    case 'shape':
+      return bad(
+        { data: typed, shape: [...shape.slice(0, -1), shape.at(-1)! + 1] },
+        `${name}: shape does not fit the data`,
+      );
+    case 'ragged': {
+      const v = nest(0, 0) as unknown[];
+      if (shape.length > 1 && Array.isArray(v[0])) (v[0] as unknown[]).push(0);
+      else v.push([0]);
+      return bad(v, `${name}: ragged nested arrays`);
+    }
+    case 'nan': {
+      const v = nest(0, 0) as unknown[];
+      let leaf = v;
+      while (Array.isArray(leaf[0])) leaf = leaf[0] as unknown[];
+      leaf[0] = r.pick([NaN, Infinity, '1', null]);
+      return bad(v, `${name}: a nested element ${show(leaf[0])}`);
+    }
+    case 'dtype':
+      return ints !== null
+        ? bad({ data: Float32Array.from(values), shape }, `${name}: float ids`)
+        : bad({ data: new Float64Array(n), shape }, `${name}: Float64Array data`);
+    case 'samples':
+      // One sample fewer than y: bad only when there is a y.
+      return arg(
+        { data: typed.subarray(0, n - n / shape[0]!), shape: [shape[0]! - 1, ...shape.slice(1)] },
+        paired || shape[0] === 1, // no sample at all: bad anyway
+        `${name}: one sample fewer`,
+      );
+  }
+  const d = f32(ctx, name, n);
+  return arg(d.value, d.bad || ints !== null, `${name}: ${d.what}`);
+}
+
+/** x and y for a model of the recipe (y: the samples of x, unless it is bad). */
+function xy(ctx: Ctx, m: SeqMeta, paired = true): [Arg, Arg] {
+  const n = ctx.rng.int(1, 5);
+  const x = dataArg(ctx, 'x', m.vocab !== null ? [n, m.T] : [n, m.T, m.F], m.vocab, paired);
+  const yShape = m.kind === 'ce' ? (m.steps ? [n, m.T] : [n]) : m.steps ? [n, m.T, m.K] : [n, m.K];
+  return [x, dataArg(ctx, 'y', yShape, m.kind === 'ce' ? m.K : null)];
+}
+
+type SeqEntry = Entry<Sequential>;
+const meta = (e: SeqEntry) => e.meta as unknown as SeqMeta;
+
+function newModel(viaClass: boolean): Op {
+  return {
+    name: viaClass ? 'new Sequential' : 'sequential',
+    make(ctx) {
+      const { list, meta: m } = recipe(ctx);
+      let layerList: Arg = good(list, `layers: ${list.map((l) => l.className).join(', ')}`);
+      if (!friendly(ctx)) {
+        const owned = ctx.pool.all<Sequential>('Sequential').flatMap((e) => [...e.obj.layers]);
+        const v = ctx.rng.pick<unknown>([
+          {},
+          'gru',
+          [...list, {}],
+          owned.length ? [owned[0]] : [null],
+          revoked(),
+        ]);
+        layerList = bad(v, `layers: ${show(v)}`);
+      }
+      const fields = {
+        layers: layerList,
+        name: ctx.rng.chance(0.2) ? choice(ctx, 'name', ['model', 'm_1'], ['', 5], true) : none,
+        seed: uint32(ctx, 'seed'),
+        backend: backendArg(ctx),
+      };
+      const arrayForm = viaClass && isArray(layerList.value) && ctx.rng.chance(0.3);
+      let o = arrayForm ? layerList : options(ctx, 'Sequential options', fields, true);
+      // An array is the layers list (sequential() passes it to new Sequential): [] is valid.
+      if (lengthOf(o.value) === 0 && isArray(o.value)) o = good(o.value, 'layers: []');
+      return {
+        args: [o],
+        run: () => (viaClass ? new Sequential(o.value as never) : sequential(o.value as never)),
+        done: (model) =>
+          void ctx.pool.add('Sequential', model, m as unknown as Record<string, unknown>),
+      };
+    },
+  };
+}
+
+const on = (
+  name: string,
+  body: (
+    ctx: Ctx,
+    e: SeqEntry,
+  ) => { args: Arg[]; run: () => unknown; async?: boolean; done?: (v: unknown) => void },
+  o = {},
+) => onPool<Sequential>(`Sequential.${name}`, 'Sequential', body, o);
+
+const batchSize = (ctx: Ctx) =>
+  options(
+    ctx,
+    'options',
+    { batchSize: int(ctx, 'batchSize', { min: 1, max: 2 ** 31 - 1, hi: 4, optional: true }) },
+    true,
+  );
+
+const modelOps: Op[] = [
+  on('add', (ctx, e) => {
+    const loose = ctx.pool.all<ModelLayer>('ModelLayer').map((x) => x.obj);
+    const l =
+      friendly(ctx) || loose.length === 0
+        ? layers.dense({ units: meta(e).K })
+        : ctx.rng.pick(loose);
+    const owned = (l as unknown as { _owner: unknown })._owner !== null;
+    const a = ctx.rng.chance(0.1)
+      ? bad({ forward() {} }, 'layer: a look-alike')
+      : arg(l, owned, owned ? 'layer: already in a model' : `layer: ${l.className}`);
+    return { args: [a], run: () => e.obj.add(a.value as never) };
+  }),
+  on('build', (ctx, e) => {
+    const m = meta(e);
+    const a = friendly(ctx)
+      ? good(m.vocab !== null ? [null, m.T] : [null, m.T, m.F], 'inputShape')
+      : bad(ctx.rng.pick<unknown>([[5], 'x', null, 3, revoked()]), 'inputShape: not [batch, ...]');
+    return { args: [a], run: () => e.obj.build(a.value as never) };
+  }),
+  on('compile', (ctx, e) => {
+    const m = meta(e);
+    const f = {
+      optimizer: choice(
+        ctx,
+        'optimizer',
+        ['adam', 'adamw', 'sgd', { name: 'adam', learningRate: 0.01 }],
+        ['rmsprop', 'bogus', 5, {}],
+      ),
+      loss: choice(ctx, 'loss', LOSSES[m.kind], [
+        'categoricalCrossentropy',
+        'huber',
+        'bogus',
+        5,
+        { name: 'mse', bogus: 1 },
+      ]),
+      metrics: ctx.rng.chance(0.1)
+        ? bad(ctx.rng.pick<unknown>(['accuracy', ['mse'], revoked()]), 'metrics: not available yet')
+        : none,
+    };
+    const o = options(ctx, 'compile options', f);
+    return { args: [o], run: () => e.obj.compile(o.value as never) };
+  }),
+  on('fit', (ctx, e) => {
+    const [x, y] = xy(ctx, meta(e));
+    const f: Record<string, Arg> = {
+      epochs: int(ctx, 'epochs', { min: 1, max: 2 ** 31 - 1, hi: 2, optional: true }),
+      batchSize: int(ctx, 'batchSize', { min: 1, max: 2 ** 31 - 1, hi: 4, optional: true }),
+      shuffle: bool(ctx, 'shuffle'),
+      validationSplit: ctx.rng.chance(0.2)
+        ? finite(ctx, 'validationSplit', {
+            min: 0,
+            max: 1,
+            maxOpen: true,
+            lo: 0,
+            hi: 0.5,
+            optional: true,
+          })
+        : none,
+      verbose: choice(ctx, 'verbose', [0, 2], [3, '1', true], true),
+      callbacks: ctx.rng.chance(0.3)
+        ? options(ctx, 'callbacks', { onBatchEnd: callback(ctx, 'onBatchEnd', () => {}) })
+        : none,
+    };
+    if (ctx.rng.chance(0.03)) f.classWeight = bad({}, 'classWeight (not available yet)');
+    if (ctx.rng.chance(0.1)) {
+      const [vx, vy] = xy(ctx, meta(e));
+      f.validationData = friendly(ctx)
+        ? arg([vx.value, vy.value], vx.bad || vy.bad, `validationData: [${vx.what}, ${vy.what}]`)
+        : bad(
+            ctx.rng.pick<unknown>([[vx.value], revoked(), {}, null]),
+            'validationData: not [x, y]',
+          );
+    }
+    const o = options(ctx, 'fit options', f, true);
+    return {
+      args: [x, y, o],
+      async: true,
+      run: () => e.obj.fit(x.value as never, y.value as never, o.value as never),
+    };
+  }),
+  on('trainOnBatch', (ctx, e) => {
+    const [x, y] = xy(ctx, meta(e));
+    return {
+      args: [x, y],
+      async: true,
+      run: () => e.obj.trainOnBatch(x.value as never, y.value as never),
+    };
+  }),
+  on('evaluate', (ctx, e) => {
+    const [x, y] = xy(ctx, meta(e));
+    const o = batchSize(ctx);
+    return {
+      args: [x, y, o],
+      run: () => e.obj.evaluate(x.value as never, y.value as never, o.value as never),
+    };
+  }),
+  on('predict', (ctx, e) => {
+    const [x] = xy(ctx, meta(e), false);
+    const o = batchSize(ctx);
+    return { args: [x, o], run: () => e.obj.predict(x.value as never, o.value as never) };
+  }),
+  on('summary', (ctx, e) => {
+    const p = callback(ctx, 'printFn', () => {});
+    return { args: [p], run: () => e.obj.summary(p.value as never) };
+  }),
+  on('countParams', (_c, e) => ({ args: [], run: () => e.obj.countParams() })),
+  on('dispose', (_c, e) => ({ args: [], run: () => e.obj.dispose() }), {
+    disposedOk: true,
+    weight: 0.2,
+  }),
+  ...['layers', 'built', 'inputShape', 'outputShape', 'disposed'].map((p) =>
+    getter(`Sequential.${p}`, 'Sequential', p),
+  ),
+];
+
+/** tensor(data, shape?, dtype?): typed arrays or rectangular nested arrays of finite numbers. */
+const tensorOp: Op = {
+  name: 'tensor',
+  make(ctx) {
+    const r = ctx.rng;
+    const shape = [r.int(1, 3), r.int(1, 3)];
+    const n = shape[0]! * shape[1]!;
+    const ints = r.chance(0.3);
+    const values = Array.from({ length: n }, () => (ints ? r.int(-3, 3) : r.next()));
+    const typed = ints ? Int32Array.from(values) : Float32Array.from(values);
+    const nested = Array.from({ length: shape[0]! }, (_, i) =>
+      values.slice(i * shape[1]!, (i + 1) * shape[1]!),
+    );
+    const dtype = ints ? 'int32' : 'float32';
+    const call = (d: Arg, sh: Arg, dt: Arg) => ({
+      args: [d, sh, dt],
+      run: () => tensor(d.value as never, sh.value as never, dt.value as never),
+    });
+    const dt = r.chance(0.5) ? good(dtype, `dtype: ${dtype}`) : none;
+    if (friendly(ctx)) {
+      return r.chance(0.5)
+        ? call(
+            good(typed, `data: ${typed.constructor.name}(${n})`),
+            r.chance(0.5) ? good(shape, 'shape') : none,
+            dt,
+          )
+        : call(good(nested, 'data: nested'), none, dt);
+    }
+    const how = r.pick([
+      'shape',
+      'bad shape',
+      'ragged',
+      'element',
+      'dtype',
+      'type',
+      'proxy',
+      'nothing',
+    ]);
+    switch (how) {
+      case 'shape':
+        return call(
+          good(typed, 'data'),
+          bad([shape[0]! + 1, shape[1]!], 'shape: too many values'),
+          dt,
+        );
+      case 'bad shape': {
+        const v = r.pick<unknown>([[0, n], [-1], [1.5, n], 'x', [], revoked()]);
+        return call(good(typed, 'data'), bad(v, `shape: ${show(v)}`), none);
+      }
+      case 'ragged':
+        return call(bad([...nested, new Array(shape[1]! + 1).fill(1)], 'data: ragged'), none, dt);
+      case 'element': {
+        const v = r.pick<unknown>([NaN, Infinity, '1', null, revoked(), ints ? 1.5 : undefined]);
+        const bent = nested.map((row) => [...row]) as unknown[][];
+        bent[0]![0] = v;
+        return call(
+          bad(bent, `data[0][0]: ${show(v)}`),
+          none,
+          ints && v === 1.5 ? good('int32', 'dtype') : dt,
+        );
+      }
+      case 'dtype': {
+        const v = r.pick<unknown>(['float64', 'int8', 5, ints ? 'float32' : 'int32']);
+        return call(good(typed, 'data'), none, bad(v, `dtype: ${show(v)}`));
+      }
+      case 'type':
+        return call(bad(new Float64Array(n), 'data: Float64Array'), none, none);
+      case 'proxy':
+        return call(bad(new Proxy(typed, {}), 'data: a Proxy of a typed array'), none, none);
+    }
+    const v = r.pick<unknown>([null, 5, 'x', {}]);
+    return call(bad(v, `data: ${show(v)}`), none, none);
+  },
+};
+
+export const KERAS_MODEL_OPS: Op[] = [newModel(false), newModel(true), ...modelOps, tensorOp];
