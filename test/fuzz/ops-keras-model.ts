@@ -5,7 +5,8 @@
  * section: data that is not a tensor, typed array or rectangular nested arrays of finite numbers
  * (a Proxy of a typed array included), a shape whose product is not the data's length, x and y
  * with different sample counts, float ids for an Embedding, options bad by their own rule or
- * unknown (fit's classWeight: not available yet), a loss, optimizer or metric that is not
+ * unknown, sampleWeight not [samples] finite weights >= 0, classWeight not { class: weight >= 0 }
+ * or with sampleWeight or an output per step, a loss, optimizer or metric that is not
  * available, a layer that is already in a model or not a layer, printFn not a function, any call
  * (but dispose, disposed and the other getters) on a disposed model.
  */
@@ -64,6 +65,24 @@ function recipe(ctx: Ctx): { list: ModelLayer[]; meta: SeqMeta } {
   );
   list.push(layers.dense({ units: m.K, activation: m.kind === 'bce' ? 'sigmoid' : 'linear' }));
   return { list, meta: m };
+}
+
+/** compile()'s metrics: names that fit the recipe's output (valid), or hostile ones. */
+function metricsArg(ctx: Ctx, m: SeqMeta): Arg {
+  const r = ctx.rng;
+  const fit =
+    m.kind === 'ce'
+      ? ['accuracy', 'acc', 'sparseCategoricalAccuracy']
+      : m.kind === 'bce'
+        ? ['accuracy', 'binaryAccuracy', 'precision', 'recall', 'mse', 'mae']
+        : ['mse', 'mae', 'meanSquaredError', 'meanAbsoluteError'];
+  if (friendly(ctx)) {
+    const list = [...new Set(Array.from({ length: r.int(1, 3) }, () => r.pick(fit)))];
+    const v = r.chance(0.2) ? list[0]! : list;
+    return good(v, `metrics: ${show(v)}`);
+  }
+  const v = r.pick<unknown>([['bogus'], 'auc', ['mse', 'mse'], [5], 5, {}, revoked(), [null]]);
+  return bad(v, `metrics: ${show(v)}`);
 }
 
 const LOSSES = {
@@ -135,7 +154,69 @@ function xy(ctx: Ctx, m: SeqMeta, paired = true): [Arg, Arg] {
   const n = ctx.rng.int(1, 5);
   const x = dataArg(ctx, 'x', m.vocab !== null ? [n, m.T] : [n, m.T, m.F], m.vocab, paired);
   const yShape = m.kind === 'ce' ? (m.steps ? [n, m.T] : [n]) : m.steps ? [n, m.T, m.K] : [n, m.K];
-  return [x, dataArg(ctx, 'y', yShape, m.kind === 'ce' ? m.K : null)];
+  const y = dataArg(ctx, 'y', yShape, m.kind === 'ce' ? m.K : null);
+  // Both x and y with one sample fewer agree: valid while a sample is left.
+  const fewer = (a: Arg) => a.what.endsWith('one sample fewer');
+  if (paired && n > 1 && fewer(x) && fewer(y))
+    return [
+      { ...x, bad: false },
+      { ...y, bad: false },
+    ];
+  return [x, y];
+}
+
+/** The samples of a valid x ([n, ...] data), else undefined. */
+function samplesOf(a: Arg): number | undefined {
+  if (a.bad) return undefined;
+  const v = a.value as { shape?: unknown } | unknown[];
+  if (Array.isArray(v)) return v.length;
+  const shape = (v as { shape?: unknown } | null)?.shape;
+  return Array.isArray(shape) && typeof shape[0] === 'number' ? shape[0] : undefined;
+}
+
+/** sampleWeight for n samples: [n] weights in [0, 1) (valid), or a hostile one. */
+function sampleWeightArg(ctx: Ctx, n: number | undefined): Arg {
+  const r = ctx.rng;
+  if (n === undefined)
+    return good(new Float32Array(1), 'sampleWeight: Float32Array(1), samples unknown');
+  if (friendly(ctx)) {
+    const w = Float32Array.from({ length: n }, () => r.next());
+    return r.chance(0.5)
+      ? good(w, `sampleWeight: Float32Array(${n})`)
+      : good({ data: w, shape: [n] }, `sampleWeight: [${n}]`);
+  }
+  const how = r.pick(['length', 'negative', 'nan', 'type']);
+  if (how === 'length') return bad(new Float32Array(n + 1), `sampleWeight: Float32Array(${n + 1})`);
+  if (how === 'negative')
+    return bad(
+      Float32Array.from({ length: n }, () => -1),
+      'sampleWeight: weights -1',
+    );
+  if (how === 'nan') return bad(new Float32Array(n).fill(NaN), 'sampleWeight: NaN weights');
+  const v = r.pick<unknown>(['w', 5, revoked(), new Float64Array(n)]);
+  return bad(v, `sampleWeight: ${show(v)}`);
+}
+
+/** classWeight { class: weight >= 0 } (valid for one output per sample), or a hostile one. */
+function classWeightArg(ctx: Ctx, m: SeqMeta): Arg {
+  const r = ctx.rng;
+  if (friendly(ctx)) {
+    const w: Record<number, number> = {};
+    for (let c = 0; c < Math.max(2, m.K); c++) if (r.chance(0.6)) w[c] = r.next() * 2;
+    // Per step outputs: refused (documented), so bad.
+    return arg(w, m.steps, m.steps ? 'classWeight with an output per step' : 'classWeight');
+  }
+  const v = r.pick<unknown>([
+    { '-1': 1 },
+    { a: 1 },
+    { 0: -1 },
+    { 0: NaN },
+    { 1.5: 1 },
+    5,
+    'x',
+    revoked(),
+  ]);
+  return bad(v, `classWeight: ${show(v)}`);
 }
 
 type SeqEntry = Entry<Sequential>;
@@ -231,9 +312,7 @@ const modelOps: Op[] = [
         5,
         { name: 'mse', bogus: 1 },
       ]),
-      metrics: ctx.rng.chance(0.1)
-        ? bad(ctx.rng.pick<unknown>(['accuracy', ['mse'], revoked()]), 'metrics: not available yet')
-        : none,
+      metrics: ctx.rng.chance(0.4) ? metricsArg(ctx, m) : none,
     };
     const o = options(ctx, 'compile options', f);
     return { args: [o], run: () => e.obj.compile(o.value as never) };
@@ -259,11 +338,25 @@ const modelOps: Op[] = [
         ? options(ctx, 'callbacks', { onBatchEnd: callback(ctx, 'onBatchEnd', () => {}) })
         : none,
     };
-    if (ctx.rng.chance(0.03)) f.classWeight = bad({}, 'classWeight (not available yet)');
+    const n = x.bad || y.bad ? undefined : samplesOf(x);
+    if (ctx.rng.chance(0.15)) f.sampleWeight = sampleWeightArg(ctx, n);
+    if (ctx.rng.chance(0.15)) {
+      f.classWeight = classWeightArg(ctx, meta(e));
+      if (f.sampleWeight && f.sampleWeight.value !== undefined)
+        f.classWeight = bad(f.classWeight.value, `${f.classWeight.what}, with sampleWeight`);
+    }
     if (ctx.rng.chance(0.1)) {
       const [vx, vy] = xy(ctx, meta(e));
+      const vw =
+        ctx.rng.chance(0.3) && !vx.bad && !vy.bad ? sampleWeightArg(ctx, samplesOf(vx)) : null;
       f.validationData = friendly(ctx)
-        ? arg([vx.value, vy.value], vx.bad || vy.bad, `validationData: [${vx.what}, ${vy.what}]`)
+        ? vw
+          ? arg(
+              [vx.value, vy.value, vw.value],
+              vx.bad || vy.bad || vw.bad,
+              `validationData: [${vx.what}, ${vy.what}, ${vw.what}]`,
+            )
+          : arg([vx.value, vy.value], vx.bad || vy.bad, `validationData: [${vx.what}, ${vy.what}]`)
         : bad(
             ctx.rng.pick<unknown>([[vx.value], revoked(), {}, null]),
             'validationData: not [x, y]',
@@ -278,15 +371,27 @@ const modelOps: Op[] = [
   }),
   on('trainOnBatch', (ctx, e) => {
     const [x, y] = xy(ctx, meta(e));
+    const f: Record<string, Arg> = {};
+    const pick = ctx.rng.next();
+    if (pick < 0.2)
+      f.sampleWeight = sampleWeightArg(ctx, x.bad || y.bad ? undefined : samplesOf(x));
+    else if (pick < 0.4) f.classWeight = classWeightArg(ctx, meta(e));
+    const o = options(ctx, 'trainOnBatch options', f, true);
     return {
-      args: [x, y],
+      args: [x, y, o],
       async: true,
-      run: () => e.obj.trainOnBatch(x.value as never, y.value as never),
+      run: () => e.obj.trainOnBatch(x.value as never, y.value as never, o.value as never),
     };
   }),
   on('evaluate', (ctx, e) => {
     const [x, y] = xy(ctx, meta(e));
-    const o = batchSize(ctx);
+    const f: Record<string, Arg> = {
+      batchSize: int(ctx, 'batchSize', { min: 1, max: 2 ** 31 - 1, hi: 4, optional: true }),
+      returnDict: bool(ctx, 'returnDict'),
+    };
+    if (ctx.rng.chance(0.2))
+      f.sampleWeight = sampleWeightArg(ctx, x.bad || y.bad ? undefined : samplesOf(x));
+    const o = options(ctx, 'evaluate options', f, true);
     return {
       args: [x, y, o],
       run: () => e.obj.evaluate(x.value as never, y.value as never, o.value as never),
@@ -306,7 +411,7 @@ const modelOps: Op[] = [
     disposedOk: true,
     weight: 0.2,
   }),
-  ...['layers', 'built', 'inputShape', 'outputShape', 'disposed'].map((p) =>
+  ...['layers', 'built', 'inputShape', 'outputShape', 'disposed', 'metricsNames'].map((p) =>
     getter(`Sequential.${p}`, 'Sequential', p),
   ),
 ];

@@ -4,6 +4,7 @@
  */
 import type { Op } from './call.js';
 import { BACKEND_OPS } from './ops-backend.js';
+import { FN_OPS } from './ops-fns.js';
 import { GRU_OPS } from './ops-gru.js';
 import { KERAS_LAYER_OPS } from './ops-keras-layers.js';
 import { KERAS_MODEL_OPS } from './ops-keras-model.js';
@@ -18,6 +19,7 @@ export const ALL_OPS: readonly Op[] = [
   ...GRU_OPS,
   ...LAYER_BASE_OPS,
   ...LAYERS_OPS,
+  ...FN_OPS,
   ...OPTIM_OPS,
   ...MODEL_OPS,
   ...KERAS_LAYER_OPS,

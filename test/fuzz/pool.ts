@@ -20,6 +20,7 @@ export type Kind =
   | 'SequenceModel'
   | 'Sequential'
   | 'ModelLayer'
+  | 'Metric'
   /** A raw handle of the Backend, by the header's kind: 'h:net', 'h:dense', ... */
   | `h:${string}`;
 
