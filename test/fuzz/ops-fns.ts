@@ -214,7 +214,8 @@ function metricFields(ctx: Ctx, name: unknown, C: number): Record<string, Arg> {
       hi: 1,
       optional: true,
     });
-  else if (r.chance(0.05)) f.threshold = bad(0.5, 'threshold: not an option of this metric');
+  else if (!(known && usesThreshold(name)) && r.chance(0.05))
+    f.threshold = bad(0.5, 'threshold: not an option of this metric');
   return f;
 }
 

@@ -77,8 +77,8 @@ export function layerOptions(
       activation: choice(
         ctx,
         'activation',
-        ['linear', 'sigmoid'],
-        ['relu', 'softmax', 'bogus', 5],
+        ['linear', 'sigmoid', 'relu', 'softmax', 'tanh', 'gelu', 'elu', 'hardSigmoid'],
+        ['relu6', 'swish', 'bogus', 5],
         true,
       ),
       useBias: bool(ctx, 'useBias'),
@@ -241,7 +241,6 @@ function memberOps(cls: string, C?: abstract new (...a: never[]) => ModelLayer):
     read('name'),
     read('built'),
     read('outputShape'),
-    read('activation'),
     read('takesIds'),
     op('trainables', (_c, l) => ({ args: [], run: () => invoke(l, 'trainables') })),
     op('countParams', (_c, l) => ({ args: [], run: () => invoke(l, 'countParams') })),

@@ -306,8 +306,8 @@ const modelOps: Op[] = [
         ['rmsprop', 'bogus', 5, {}],
       ),
       loss: choice(ctx, 'loss', LOSSES[m.kind], [
-        'categoricalCrossentropy',
-        'huber',
+        'hinge',
+        'kld',
         'bogus',
         5,
         { name: 'mse', bogus: 1 },
