@@ -53,6 +53,10 @@ const size =
   (v: number) =>
     v >= 1 && v <= max;
 const probability = (v: number) => v >= 0 && v < 1;
+/** Rows drawn once per plan (lens may be called more than once). */
+function withRows(p: PlanCtx, f: (R: number) => Plan): Plan {
+  return f(p.rng.int(1, 4));
+}
 const actKind = (v: number) => v >= 0 && v <= 11;
 const SAFE = [0, -1, 2 ** 31 - 1, -(2 ** 31), MAX_DIM + 1];
 
@@ -243,36 +247,40 @@ export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
     intOk: { inFeatures: size(), outFeatures: size(), activation: actKind },
     mutations: { inFeatures: SAFE, outFeatures: SAFE, activation: [-1, 12, 2 ** 31 - 1] },
   }),
-  activationForward: (p) => ({
-    ints: { kind: p.rng.int(0, 11), cols: p.rng.int(1, 4) },
-    intOk: { kind: actKind, cols: size(2 ** 31) },
-    mutations: { kind: [-1, 12], cols: [0, -1] },
-    lens: (v) => {
-      const n = v.cols! * p.rng.int(1, 4);
-      return { x: n, y: n };
-    },
-  }),
-  activationBackward: (p) => ({
-    ints: { kind: p.rng.int(0, 11), cols: p.rng.int(1, 4) },
-    intOk: { kind: actKind, cols: size(2 ** 31) },
-    mutations: { kind: [-1, 12], cols: [0, -1] },
-    lens: (v) => {
-      const n = v.cols! * p.rng.int(1, 4);
-      return { x: n, y: n, dy: n, dx: n };
-    },
-  }),
-  loss: (p) => ({
-    ints: { kind: p.rng.int(0, 6), cols: p.rng.int(1, 4) },
-    intOk: { kind: (v) => v >= 0 && v <= 6, cols: size(2 ** 31) },
-    mutations: { kind: [-1, 7], cols: [0, -1] },
-    floats: { delta: [0.1, 3, (v) => v > 0] },
-    free: ['sampleWeight'],
-    lens: (v) => {
-      const n = v.cols! * p.rng.int(1, 4);
-      return { pred: n, targets: n, grad: n };
-    },
-  }),
+  activationForward: (p) =>
+    withRows(p, (R) => ({
+      ints: { kind: p.rng.int(0, 11), cols: p.rng.int(1, 4) },
+      intOk: { kind: actKind, cols: size(2 ** 31) },
+      mutations: { kind: [-1, 12], cols: [0, -1] },
+      lens: (v) => {
+        const n = v.cols! * R;
+        return { x: n, y: n };
+      },
+    })),
+  activationBackward: (p) =>
+    withRows(p, (R) => ({
+      ints: { kind: p.rng.int(0, 11), cols: p.rng.int(1, 4) },
+      intOk: { kind: actKind, cols: size(2 ** 31) },
+      mutations: { kind: [-1, 12], cols: [0, -1] },
+      lens: (v) => {
+        const n = v.cols! * R;
+        return { x: n, y: n, dy: n, dx: n };
+      },
+    })),
+  loss: (p) =>
+    withRows(p, (R) => ({
+      ints: { kind: p.rng.int(0, 6), cols: p.rng.int(1, 4) },
+      intOk: { kind: (v) => v >= 0 && v <= 6, cols: size(2 ** 31) },
+      mutations: { kind: [-1, 7], cols: [0, -1] },
+      floats: { delta: [0.1, 3, (v) => v > 0] },
+      free: ['sampleWeight'],
+      lens: (v) => {
+        const n = v.cols! * R;
+        return { pred: n, targets: n, grad: n };
+      },
+    })),
   lossSparse: (p) => {
+    const R = p.rng.int(1, 4);
     const C = p.rng.int(1, 5);
     return {
       ints: { kind: p.rng.int(0, 1), classes: C },
@@ -280,24 +288,25 @@ export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
       mutations: { kind: [-1, 2, 3], classes: [0, -1] },
       free: ['sampleWeight'],
       lens: (v) => {
-        const R = p.rng.int(1, 4);
         return { pred: R * v.classes!, targets: R, grad: R * v.classes! };
       },
       ids: { targets: [0, C - 1] },
     };
   },
-  metricMean: (p) => ({
-    ints: { kind: p.rng.int(0, 3), cols: p.rng.int(1, 4) },
-    intOk: { kind: (v) => v >= 0 && v <= 3, cols: size(2 ** 31) },
-    mutations: { kind: [-1, 4], cols: [0, -1] },
-    free: ['sampleWeight'],
-    loose: ['sums'],
-    lens: (v) => {
-      const n = v.cols! * p.rng.int(1, 4);
-      return { pred: n, targets: n, sums: 2 };
-    },
-  }),
+  metricMean: (p) =>
+    withRows(p, (R) => ({
+      ints: { kind: p.rng.int(0, 3), cols: p.rng.int(1, 4) },
+      intOk: { kind: (v) => v >= 0 && v <= 3, cols: size(2 ** 31) },
+      mutations: { kind: [-1, 4], cols: [0, -1] },
+      free: ['sampleWeight'],
+      loose: ['sums'],
+      lens: (v) => {
+        const n = v.cols! * R;
+        return { pred: n, targets: n, sums: 2 };
+      },
+    })),
   metricSparseAccuracy: (p) => {
+    const R = p.rng.int(1, 4);
     const C = p.rng.int(1, 5);
     return {
       ints: { classes: C },
@@ -306,19 +315,15 @@ export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
       free: ['sampleWeight'],
       loose: ['sums'],
       lens: (v) => {
-        const R = p.rng.int(1, 4);
         return { pred: R * v.classes!, targets: R, sums: 2 };
       },
       ids: { targets: [0, C - 1] },
     };
   },
   metricConfusion: (p) => ({
-    free: ['sampleWeight'],
+    free: ['pred', 'sampleWeight'],
     loose: ['counts'],
-    lens: () => {
-      const n = p.rng.int(1, 8);
-      return { pred: n, targets: n, counts: 4 };
-    },
+    lens: (v) => ({ pred: p.rng.int(1, 8), targets: v.len_pred, counts: 4 }),
   }),
   denseForward: (p) => rows(p, 'in', 'out'),
   denseBackward: (p) => backwardRows(p, 'in', 'out'),
