@@ -40,14 +40,27 @@ int tensor_at(const Object* o, int32_t index, const ParamTensor** out) {
   return GRU_OK;
 }
 
+// The prologue every gru_param_* function shares: clears the error, holds the object for the
+// call and finds its tensor `index`; status() says why not.
+class HeldTensor {
+ public:
+  HeldTensor(gru_handle obj, int32_t index) : o_((gru::clear_error(), obj), 0, "obj") {
+    status_ = o_ ? tensor_at(o_.get(), index, &t_) : o_.status();
+  }
+  int status() const { return status_; }
+  const ParamTensor* operator->() const { return t_; }
+  Object* object() const { return o_.get(); }
+
+ private:
+  Acquired<Object> o_;
+  const ParamTensor* t_ = nullptr;
+  int status_;
+};
+
 // get_param / get_grad: one tensor's values or gradient into the caller's buffer.
 int copy_tensor_out(gru_handle obj, int32_t index, bool grad, float* data, size_t len) {
-  gru::clear_error();
-  Acquired<Object> o(obj, 0, "obj");
-  if (!o) return o.status();
-  const ParamTensor* t = nullptr;
-  int status = tensor_at(o.get(), index, &t);
-  if (status != GRU_OK) return status;
+  HeldTensor t(obj, index);
+  if (t.status() != GRU_OK) return t.status();
   if (len != t->size)
     return fail(GRU_ERR_SHAPE, "%s%s: output must hold %zu floats, got %zu", t->name,
                 grad ? " gradient" : "", t->size, len);
@@ -90,23 +103,15 @@ int gru_param_count(gru_handle obj, int32_t* out) {
 }
 
 int gru_param_name(gru_handle obj, int32_t index, const char** out) {
-  gru::clear_error();
-  Acquired<Object> o(obj, 0, "obj");
-  if (!o) return o.status();
-  const ParamTensor* t = nullptr;
-  int status = tensor_at(o.get(), index, &t);
-  if (status != GRU_OK) return status;
+  HeldTensor t(obj, index);
+  if (t.status() != GRU_OK) return t.status();
   *out = t->name;  // lives as long as the object
   return GRU_OK;
 }
 
 int gru_param_shape(gru_handle obj, int32_t index, int32_t* dims, size_t dims_len) {
-  gru::clear_error();
-  Acquired<Object> o(obj, 0, "obj");
-  if (!o) return o.status();
-  const ParamTensor* t = nullptr;
-  int status = tensor_at(o.get(), index, &t);
-  if (status != GRU_OK) return status;
+  HeldTensor t(obj, index);
+  if (t.status() != GRU_OK) return t.status();
   if (dims_len != static_cast<size_t>(gru::kMaxRank))
     return fail(GRU_ERR_SHAPE, "dims must hold %d int32 (unused ones are 0), got %zu",
                 gru::kMaxRank, dims_len);
@@ -116,12 +121,8 @@ int gru_param_shape(gru_handle obj, int32_t index, int32_t* dims, size_t dims_le
 }
 
 int gru_param_size(gru_handle obj, int32_t index, size_t* out) {
-  gru::clear_error();
-  Acquired<Object> o(obj, 0, "obj");
-  if (!o) return o.status();
-  const ParamTensor* t = nullptr;
-  int status = tensor_at(o.get(), index, &t);
-  if (status != GRU_OK) return status;
+  HeldTensor t(obj, index);
+  if (t.status() != GRU_OK) return t.status();
   *out = t->size;
   return GRU_OK;
 }
@@ -135,17 +136,14 @@ int gru_param_grad(gru_handle obj, int32_t index, float* data, size_t len) {
 }
 
 int gru_param_set(gru_handle obj, int32_t index, const float* data, size_t len) {
-  gru::clear_error();
-  Acquired<Object> o(obj, 0, "obj");
-  if (!o) return o.status();
-  const ParamTensor* t = nullptr;
-  int status = tensor_at(o.get(), index, &t);
-  if (status != GRU_OK) return status;
+  HeldTensor t(obj, index);
+  if (t.status() != GRU_OK) return t.status();
   if (len != t->size)
     return fail(GRU_ERR_SHAPE, "%s: expected %zu floats, got %zu", t->name, t->size, len);
   if (t->size > 0 && !data) return fail(GRU_ERR_NULL, "data is null");
   if (t->size > 0) memcpy(t->value, data, t->size * sizeof(float));
-  if (o->type->values_changed) o->type->values_changed(o.get(), index);
+  Object* o = t.object();
+  if (o->type->values_changed) o->type->values_changed(o, index);
   return GRU_OK;
 }
 
