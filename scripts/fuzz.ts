@@ -8,10 +8,7 @@
  * Options: --calls N (per backend, default 10000), --seed S (default 1), --backends list,
  * --start I (first call index), --batch N (calls per child, default 2000), --canary-every N
  * (default 1), --stall-ms N (a child silent this long is killed: a hang; default 15000),
- * --inflight-mutation (also transfer an async call's arrays while it runs: off until that
- * fix lands), --shared-on-native (SharedArrayBuffer views on native too: off until the addon
- * handles them, test/fuzz/known.ts), --verbose (every call's arguments and
- * outcome). Exit code 1 if any new bug (test/fuzz/known.ts lists the known ones).
+ * --verbose (every call's arguments and outcome). Exit code 1 if any new bug (test/fuzz/known.ts lists the known ones).
  * The design is described in test/fuzz/ (call.ts, runner.ts, parent.ts).
  */
 import type { BackendName } from '../ts/backends/backend.js';
@@ -42,7 +39,6 @@ const reports = await runFuzz({
   start: Number(option('start', '0')),
   backends,
   batch: Number(option('batch', '2000')),
-  flags: { inflightMutation: flag('inflight-mutation'), sharedOnNative: flag('shared-on-native') },
   canaryEvery: Number(option('canary-every', '1')),
   verbose,
   stallMs: Number(option('stall-ms', '15000')),

@@ -44,7 +44,6 @@ describe('fuzz', function () {
       start: 0,
       backends: BACKEND_NAMES as BackendName[],
       batch: CALLS,
-      flags: { inflightMutation: false, sharedOnNative: false },
       canaryEvery: 1,
       verbose: false,
       stallMs: 15_000,

@@ -129,7 +129,7 @@ int gru_dense_forward(gru_dense_handle handle, int32_t rows, const float* x, siz
   gru::clear_error();
   gru::Acquired<gru_dense> layer(handle, GRU_KIND_DENSE, "layer");
   if (!layer) return layer.status();
-  if (rows < 0) return fail(GRU_ERR_ARG, "rows must be >= 0, got %d", rows);
+  if (rows < 1) return fail(GRU_ERR_ARG, "rows must be >= 1, got %d", rows);
   if (train != 0 && train != 1) return fail(GRU_ERR_ARG, "train must be 0 or 1, got %d", train);
   const int64_t in = layer->in, out = layer->out;
   const uint64_t x_expected = static_cast<uint64_t>(rows) * in;
@@ -140,7 +140,7 @@ int gru_dense_forward(gru_dense_handle handle, int32_t rows, const float* x, siz
   if (y_len != y_expected)
     return fail(GRU_ERR_SHAPE, "y: expected %llu floats (rows %d x out_features %d), got %zu",
                 static_cast<unsigned long long>(y_expected), rows, layer->out, y_len);
-  if (rows > 0 && (!x || !y)) return fail(GRU_ERR_NULL, "%s is null", x ? "y" : "x");
+  if (!x || !y) return fail(GRU_ERR_NULL, "%s is null", x ? "y" : "x");
 
   const gru::KernelTable* k = layer->kernels;
   const gru::ActivationSaves saves = gru::activation_saves(layer->activation);
@@ -163,13 +163,13 @@ int gru_dense_forward(gru_dense_handle handle, int32_t rows, const float* x, siz
   }
   gru::gemm(k, rows, out, in, x, in, 1, layer->tensors[0].value, 1, in, y, out, true, layer->pack);
   const size_t y_bytes = static_cast<size_t>(y_expected) * sizeof(float);
-  if (keep_act && saves == gru::ActivationSaves::kInput && rows > 0)
+  if (keep_act && saves == gru::ActivationSaves::kInput)
     memcpy(layer->act_cache, y, y_bytes);
   gru::activation_forward(layer->activation, k, rows, out, y, y);
-  if (keep_act && saves == gru::ActivationSaves::kOutput && rows > 0)
+  if (keep_act && saves == gru::ActivationSaves::kOutput)
     memcpy(layer->act_cache, y, y_bytes);
   if (train) {
-    if (rows > 0) memcpy(layer->x_cache, x, x_expected * sizeof(float));
+    memcpy(layer->x_cache, x, x_expected * sizeof(float));
     layer->cached_rows = rows;
     layer->pending = 1;
   }
@@ -196,7 +196,7 @@ int gru_dense_backward(gru_dense_handle handle, const float* dy, size_t dy_len, 
   if (dx && dx_len != dx_expected)
     return fail(GRU_ERR_SHAPE, "dx: expected %llu floats (rows %d x in_features %d), got %zu",
                 static_cast<unsigned long long>(dx_expected), rows, layer->in, dx_len);
-  if (rows > 0 && !dy) return fail(GRU_ERR_NULL, "dy is null");
+  if (!dy) return fail(GRU_ERR_NULL, "dy is null");
 
   // d loss / d (x W^T + b) = dy * act'(.), written over the kept activation values (consumed:
   // backward runs once per training forward); LINEAR uses dy as it is.

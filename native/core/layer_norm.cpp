@@ -125,12 +125,12 @@ int gru_layer_norm_forward(gru_layer_norm_handle handle, int32_t rows, const flo
   gru::clear_error();
   gru::Acquired<gru_layer_norm> layer(handle, GRU_KIND_LAYER_NORM, "layer");
   if (!layer) return layer.status();
-  if (rows < 0) return fail(GRU_ERR_ARG, "rows must be >= 0, got %d", rows);
+  if (rows < 1) return fail(GRU_ERR_ARG, "rows must be >= 1, got %d", rows);
   if (train != 0 && train != 1) return fail(GRU_ERR_ARG, "train must be 0 or 1, got %d", train);
   int status = check_rows("x", rows, layer->dim, x_len);
   if (status == GRU_OK) status = check_rows("y", rows, layer->dim, y_len);
   if (status != GRU_OK) return status;
-  if (rows > 0 && (!x || !y)) return fail(GRU_ERR_NULL, "%s is null", x ? "y" : "x");
+  if (!x || !y) return fail(GRU_ERR_NULL, "%s is null", x ? "y" : "x");
   const size_t n = static_cast<size_t>(rows) * layer->dim;
   if (train && (!ensure(layer->x_hat, layer->x_hat_cap, n) ||
                 !ensure(layer->rstd, layer->rstd_cap, static_cast<size_t>(rows)))) {
@@ -176,7 +176,7 @@ int gru_layer_norm_backward(gru_layer_norm_handle handle, const float* dy, size_
   int status = check_rows("dy", rows, D, dy_len);
   if (status == GRU_OK && dx) status = check_rows("dx", rows, D, dx_len);
   if (status != GRU_OK) return status;
-  if (rows > 0 && !dy) return fail(GRU_ERR_NULL, "dy is null");
+  if (!dy) return fail(GRU_ERR_NULL, "dy is null");
   const float* w = layer->affine ? layer->tensors[0].value : nullptr;
   float* dw = layer->affine ? layer->tensors[0].grad : nullptr;
   float* db = layer->affine ? layer->tensors[1].grad : nullptr;

@@ -41,7 +41,7 @@ int gru_loss_softmax_cross_entropy(const float* logits, size_t logits_len, int32
                                    float* dlogits, size_t dlogits_len, float* loss) {
   gru::clear_error();
   gru::FlushDenormals flush;  // no handle, so no Acquired to do it (fp_env.h)
-  if (rows < 0) return fail(GRU_ERR_ARG, "rows must be >= 0, got %d", rows);
+  if (rows < 1) return fail(GRU_ERR_ARG, "rows must be >= 1, got %d", rows);
   if (classes < 1) return fail(GRU_ERR_ARG, "classes must be >= 1, got %d", classes);
   const uint64_t total = static_cast<uint64_t>(rows) * classes;
   if (logits_len != total)
@@ -54,7 +54,7 @@ int gru_loss_softmax_cross_entropy(const float* logits, size_t logits_len, int32
     return fail(GRU_ERR_SHAPE, "dlogits: expected %llu floats (rows %d x classes %d), got %zu",
                 static_cast<unsigned long long>(total), rows, classes, dlogits_len);
   if (!loss) return fail(GRU_ERR_NULL, "loss is null");
-  if (rows > 0 && (!logits || !targets))
+  if (!logits || !targets)
     return fail(GRU_ERR_NULL, "%s is null", logits ? "targets" : "logits");
   int64_t counted = 0;
   for (int32_t r = 0; r < rows; ++r) {

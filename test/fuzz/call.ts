@@ -63,20 +63,6 @@ export interface Op {
   make(ctx: Ctx): Call | null;
 }
 
-export interface Flags {
-  /**
-   * Transfer or shrink an async call's arrays while it is in flight (native crashed on this,
-   * issue 14 item 1; being fixed separately). Off by default.
-   */
-  inflightMutation: boolean;
-  /**
-   * Views of a SharedArrayBuffer on the native backend: the addon throws a plain Error for them
-   * and an async call with one crashes the process (a bug reported with the fuzzer's first
-   * runs, see test/fuzz/known.ts). Off by default until that fix lands; always on for wasm.
-   */
-  sharedOnNative: boolean;
-}
-
 export interface Ctx {
   rng: Rng;
   /** The backend under test. */
@@ -84,7 +70,6 @@ export interface Ctx {
   /** Another backend, for objects that must not mix with the first one's. */
   other: Backend;
   pool: Pool;
-  flags: Flags;
   /**
    * How often a generator of this call goes hostile (0 to 0.3, drawn per call): calls mostly
    * valid build the pool and reach deep states; hostile ones test the refusals.

@@ -16,7 +16,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { init, loadBackend } from '../../ts/index.js';
 import type { BackendName } from '../../ts/backends/backend.js';
-import type { Ctx, Flags } from './call.js';
+import type { Ctx } from './call.js';
 import { ALL_OPS } from './ops.js';
 import { Pool } from './pool.js';
 import { Rng } from './rng.js';
@@ -28,7 +28,6 @@ export interface ChildOptions {
   start: number;
   count: number;
   log: string;
-  flags: Flags;
   canaryEvery: number;
   /** Write the details of every call (not only bugs): for reproducing one. */
   verbose: boolean;
@@ -46,7 +45,7 @@ const other = await loadBackend(o.backend === 'wasm' ? 'wasm-simd' : 'wasm');
 const [threads, isa] = [backend.threads(), backend.isa()];
 const canary = new Canary(backend);
 const pool = new Pool(backend);
-const ctx: Ctx = { rng: new Rng(o.seed), backend, other, pool, flags: o.flags, hostile: 0 };
+const ctx: Ctx = { rng: new Rng(o.seed), backend, other, pool, hostile: 0 };
 const runner = new Runner(ctx, { seed: o.seed, ops: ALL_OPS, canaryEvery: o.canaryEvery }, canary);
 write('B');
 

@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendName } from '../../ts/backends/backend.js';
-import type { Flags } from './call.js';
 import type { ChildOptions } from './child.js';
 import { BUG_CLASSES, type Outcome } from './runner.js';
 
@@ -28,7 +27,6 @@ export interface FuzzOptions {
   backends: BackendName[];
   /** Calls per child process. */
   batch: number;
-  flags: Flags;
   canaryEvery: number;
   verbose: boolean;
   /** A child whose log does not grow for this long is killed (a hang). */
@@ -108,7 +106,6 @@ async function runChild(
     start,
     count: end - start,
     log,
-    flags: o.flags,
     canaryEvery: o.canaryEvery,
     verbose: o.verbose,
   };
