@@ -7,7 +7,7 @@
  *
  * Options: --calls N (per backend, default 10000), --seed S (default 1), --backends list,
  * --start I (first call index), --batch N (calls per child, default 2000), --canary-every N
- * (default 1), --stall-ms N (a child silent this long is killed: a hang; default 15000),
+ * (default 1), --stall-ms N (a child silent this long is killed: a hang; default 30000),
  * --verbose (every call's arguments and outcome). Exit code 1 if any new bug (test/fuzz/known.ts lists the known ones).
  * The design is described in test/fuzz/ (call.ts, runner.ts, parent.ts).
  */
@@ -41,7 +41,7 @@ const reports = await runFuzz({
   batch: Number(option('batch', '2000')),
   canaryEvery: Number(option('canary-every', '1')),
   verbose,
-  stallMs: Number(option('stall-ms', '15000')),
+  stallMs: Number(option('stall-ms', '30000')),
   progress: (line) => console.error(line),
 });
 console.log(

@@ -46,7 +46,7 @@ describe('fuzz', function () {
       batch: CALLS,
       canaryEvery: 1,
       verbose: false,
-      stallMs: 15_000,
+      stallMs: 30_000,
     });
     const bugs = newBugs(reports).length;
     const known = knownList(reports);

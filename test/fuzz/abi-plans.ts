@@ -272,7 +272,8 @@ export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
       ints: { kind: p.rng.int(0, 6), cols: p.rng.int(1, 4) },
       intOk: { kind: (v) => v >= 0 && v <= 6, cols: size(2 ** 31) },
       mutations: { kind: [-1, 7], cols: [0, -1] },
-      floats: { delta: [0.1, 3, (v) => v > 0] },
+      // delta is HUBER's (kind 6), ignored by the other kinds (the header's rule).
+      floats: { delta: [0.1, 3, (v, ints) => ints.kind !== 6 || v > 0] },
       free: ['sampleWeight'],
       lens: (v) => {
         const n = v.cols! * R;
