@@ -39,10 +39,11 @@ export function measure(
   let worstIndex = -1;
   for (let i = 0; i < ref.length; i++) {
     const e = Math.abs(actual[i] - ref[i]);
-    // NaN in the result must fail: e is NaN, so force it to Infinity.
+    // NaN in the result or in the reference must fail: e is NaN, so force it to Infinity (and
+    // the weighted error too: Infinity / NaN would be NaN, which no comparison catches).
     const en = Number.isNaN(e) ? Infinity : e;
     if (en > maxAbs) maxAbs = en;
-    const w = en / (tol.abs + tol.rel * Math.abs(ref[i]));
+    const w = Number.isNaN(e) ? Infinity : en / (tol.abs + tol.rel * Math.abs(ref[i]));
     if (w > worst) {
       worst = w;
       worstIndex = i;
