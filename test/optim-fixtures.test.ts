@@ -4,7 +4,7 @@
  * optim-keras.json, written by scripts/gen-optim-fixtures.py, whose header says how to
  * regenerate them). PyTorch's formulas are ts/optim.ts's classes; Keras's are compile()'s
  * optimizers (ts/models/optimizers.ts) with their learning-rate schedules and clipping. The
- * parameters after 20 steps must agree within 1e-4 relative.
+ * parameters after 20 steps must agree within 1e-4 relative (test/optim-compare.ts).
  *
  * The gradients reach the core exactly: each parameter tensor is the weight [n, 1] of a Dense
  * layer without bias, and backward at input x = [1] with dy = g makes its gradient g * 1 = g.
@@ -15,6 +15,7 @@ import { Adagrad, Adam, AdamW, Dense, RMSprop, SGD, type Optimizer } from '../ts
 import type { Backend } from '../ts/backends/backend.js';
 import { parseKerasOptimizer } from '../ts/models/optimizers.js';
 import { forEachBackend } from './backends.js';
+import { RELATIVE, relativeError } from './optim-compare.js';
 
 interface Case {
   optimizer: string;
@@ -32,18 +33,6 @@ const load = (name: string): Fixture =>
   JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as Fixture;
 const TORCH = load('optim-torch.json');
 const KERAS = load('optim-keras.json');
-
-/** |a - e| <= 1e-4 max(|e|, 1e-2): relative, with a floor for parameters that pass near zero. */
-export const RELATIVE = 1e-4;
-export function relativeError(actual: ArrayLike<number>, expected: readonly number[]): number {
-  assert.equal(actual.length, expected.length, 'length');
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const e = expected[i]!;
-    worst = Math.max(worst, Math.abs(actual[i]! - e) / Math.max(Math.abs(e), 1e-2));
-  }
-  return worst;
-}
 
 /** One Dense(1 -> n, no bias) per tensor, holding its initial values. */
 function holders(backend: Backend, init: number[][]): Dense[] {
