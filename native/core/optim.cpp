@@ -533,7 +533,9 @@ int gru_optim_step(gru_optim_handle handle, float lr) {
   if (opt.status() != GRU_OK) return opt.status();
   const int64_t t = ++opt->steps;
   const bool keras = (opt->flags & GRU_OPTIM_KERAS) != 0;
-  if (opt->kind == GRU_OPTIM_SGD && keras)
+  // Keras's SGD without momentum or weight decay is PyTorch's p -= lr g: one kernel for both,
+  // so that the two agree to the bit.
+  if (opt->kind == GRU_OPTIM_SGD && keras && (opt->a != 0.0f || opt->weight_decay != 0.0f))
     keras_sgd_step(opt.get(), lr);
   else if (opt->kind == GRU_OPTIM_SGD)
     sgd_step(opt.get(), lr, t);

@@ -126,14 +126,14 @@ struct OptimKernels {
       V g = load_n(grad + i, count);
       if (a->maximize) g = S::sub(S::zero(), g);
       if (decays) p = decay_weight(p, decay);
-      const V step = S::mul(g, lr);
       if (use_momentum) {
         // buf = momentum buf - lr g; p += momentum buf - lr g (nesterov) or buf.
+        const V step = S::mul(g, lr);
         V b = S::sub(S::mul(load_n(buf + i, count), momentum), step);
         store_n(buf + i, b, count);
         p = S::add(p, a->nesterov ? S::sub(S::mul(b, momentum), step) : b);
       } else {
-        p = S::sub(p, step);
+        p = S::sub(p, S::mul(lr, g));
       }
       store_n(param + i, p, count);
     });

@@ -19,6 +19,7 @@ import {
   type OptimizerConfig,
   type Sequential,
 } from '../../ts/index.js';
+import type { Backend } from '../../ts/backends/backend.js';
 import { forEachBackend } from '../backends.js';
 import { relativeError, RELATIVE } from '../optim-compare.js';
 import { assertThrowsCode } from '../util.js';
@@ -65,7 +66,7 @@ function tensorsOf(
   ];
 }
 
-function build(backend: Parameters<typeof sequential>[0]['backend']): Sequential {
+function build(backend: Backend): Sequential {
   return sequential({
     backend,
     layers: [
