@@ -27,7 +27,13 @@ import {
   type Loss,
   type LossKernel,
 } from './objectives.js';
-import { COMMON_KEYS, KERAS_SPECS, parseKerasOptimizer, type MakeOptimizer } from './optimizers.js';
+import {
+  COMMON_KEYS,
+  KERAS_SPECS,
+  parseKerasOptimizer,
+  type KerasSpec,
+  type MakeOptimizer,
+} from './optimizers.js';
 import type { DType } from './tensor.js';
 
 export type { Loss } from './objectives.js';
@@ -280,13 +286,26 @@ const OPTIMIZER_PENDING: Record<string, string> = {
   gradientAccumulationSteps: 'the core steps on every batch',
 };
 
+/** Keras's optimizers with no core counterpart yet. */
+const NO_CORE = (what: string): Pending => ({ pending: `the core has no ${what} yet` });
+const OPTIMIZERS: Record<string, KerasSpec | Pending> = {
+  ...KERAS_SPECS,
+  adadelta: NO_CORE('Adadelta'),
+  adamax: NO_CORE('Adamax'),
+  nadam: NO_CORE('Nadam'),
+  ftrl: NO_CORE('FTRL'),
+  lion: NO_CORE('Lion'),
+  lamb: NO_CORE('LAMB'),
+  adafactor: NO_CORE('Adafactor'),
+};
+
 export type OptimizerConfig = string | ({ name: string } & Record<string, unknown>);
 
 /** compile()'s optimizer, checked now: create() makes it once the model's layers exist. */
 export function resolveOptimizer(config: unknown): { name: string; create: MakeOptimizer } {
   const c = typeof config === 'string' ? { name: config } : check.options('optimizer', config);
   const { name: _name, ...o } = c;
-  const { name, entry } = lookup('optimizer', KERAS_SPECS, {}, c.name);
+  const { name, entry } = lookup('optimizer', OPTIMIZERS, {}, c.name);
   for (const k of Object.keys(o)) {
     const why = OPTIMIZER_PENDING[k];
     if (why !== undefined && o[k] !== undefined)

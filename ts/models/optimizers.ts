@@ -41,7 +41,7 @@ export const COMMON_KEYS = [
 ];
 
 /** How a Keras optimizer's own options map onto the core. */
-interface KerasSpec {
+export interface KerasSpec {
   type: Spec['type'];
   name: string;
   defaultLr: number;
