@@ -586,6 +586,102 @@ export class RefSgd {
   }
 }
 
+export interface RefRmspropOptions {
+  lr: number;
+  alpha: number;
+  eps: number;
+  weightDecay: number;
+  momentum: number;
+  centered: boolean;
+  maximize: boolean;
+}
+
+/**
+ * torch.optim.RMSprop (_single_tensor_rmsprop):
+ *   g = maximize ? -grad : grad; g = g + wd * p (when wd != 0)
+ *   v = alpha v + (1 - alpha) g^2
+ *   centered: gavg = alpha gavg + (1 - alpha) g; d = sqrt(v - gavg^2) + eps, else sqrt(v) + eps
+ *   momentum > 0: buf = momentum buf + g / d; p -= lr buf, else p -= lr g / d
+ */
+export class RefRmsprop {
+  readonly params: Float64Array[];
+  readonly v: Float64Array[];
+  readonly gavg: Float64Array[];
+  readonly buf: Float64Array[];
+  constructor(
+    params: Float64Array[],
+    readonly o: RefRmspropOptions,
+  ) {
+    this.params = params;
+    this.v = params.map((p) => new Float64Array(p.length));
+    this.gavg = params.map((p) => new Float64Array(p.length));
+    this.buf = params.map((p) => new Float64Array(p.length));
+  }
+
+  step(grads: ArrayLike<number>[], lr = this.o.lr): void {
+    const { alpha, eps, weightDecay: wd, momentum, centered, maximize } = this.o;
+    for (let i = 0; i < this.params.length; i++) {
+      const p = this.params[i]!;
+      for (let k = 0; k < p.length; k++) {
+        let g = maximize ? -grads[i]![k]! : grads[i]![k]!;
+        if (wd !== 0) g += wd * p[k]!;
+        const v = (this.v[i]![k] = alpha * this.v[i]![k]! + (1 - alpha) * g * g);
+        let variance = v;
+        if (centered) {
+          const ga = (this.gavg[i]![k] = alpha * this.gavg[i]![k]! + (1 - alpha) * g);
+          variance = v - ga * ga;
+        }
+        let step = g / (Math.sqrt(variance) + eps);
+        if (momentum > 0) step = this.buf[i]![k] = momentum * this.buf[i]![k]! + step;
+        p[k] = p[k]! - lr * step;
+      }
+    }
+  }
+}
+
+export interface RefAdagradOptions {
+  lr: number;
+  lrDecay: number;
+  weightDecay: number;
+  initialAccumulatorValue: number;
+  eps: number;
+  maximize: boolean;
+}
+
+/**
+ * torch.optim.Adagrad (_single_tensor_adagrad):
+ *   g = maximize ? -grad : grad; g = g + wd * p (when wd != 0)
+ *   clr = lr / (1 + (t - 1) lrDecay); sum += g^2 (sum starts at initialAccumulatorValue)
+ *   p -= clr g / (sqrt(sum) + eps)
+ */
+export class RefAdagrad {
+  readonly params: Float64Array[];
+  readonly sum: Float64Array[];
+  t = 0;
+  constructor(
+    params: Float64Array[],
+    readonly o: RefAdagradOptions,
+  ) {
+    this.params = params;
+    this.sum = params.map((p) => new Float64Array(p.length).fill(o.initialAccumulatorValue));
+  }
+
+  step(grads: ArrayLike<number>[], lr = this.o.lr): void {
+    const { lrDecay, eps, weightDecay: wd, maximize } = this.o;
+    this.t += 1;
+    const clr = lr / (1 + (this.t - 1) * lrDecay);
+    for (let i = 0; i < this.params.length; i++) {
+      const p = this.params[i]!;
+      for (let k = 0; k < p.length; k++) {
+        let g = maximize ? -grads[i]![k]! : grads[i]![k]!;
+        if (wd !== 0) g += wd * p[k]!;
+        const s = (this.sum[i]![k] = this.sum[i]![k]! + g * g);
+        p[k] = p[k]! - (clr * g) / (Math.sqrt(s) + eps);
+      }
+    }
+  }
+}
+
 /**
  * torch.nn.utils.clip_grad_norm_ (norm_type 2): total = ||all grads||_2; every gradient is
  * multiplied by min(1, maxNorm / (total + 1e-6)). Returns total (before clipping).

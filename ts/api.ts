@@ -52,13 +52,17 @@ export type {
 } from './losses.js';
 export { Metric, metric } from './metrics.js';
 export type { MetricName, MetricOptions, MetricUpdateOptions } from './metrics.js';
-export { Optimizer, Adam, AdamW, SGD } from './optim.js';
+export { Optimizer, Adam, AdamW, SGD, RMSprop, Adagrad } from './optim.js';
 export type {
   Trainable,
   AdamOptions,
   SGDOptions,
+  RMSpropOptions,
+  AdagradOptions,
   AdamStateDict,
   SGDStateDict,
+  RMSpropStateDict,
+  AdagradStateDict,
   OptimizerStateDict,
   OptimizerType,
 } from './optim.js';
@@ -71,7 +75,7 @@ export type {
   OutputMode,
   FitProgress,
 } from './model.js';
-export { sequential, Sequential, layers, tensor, ModelLayer } from './models/index.js';
+export { sequential, Sequential, layers, schedules, tensor, ModelLayer } from './models/index.js';
 export {
   GRULayer,
   DenseLayer,
@@ -101,6 +105,11 @@ export type {
   LayerNormalizationLayerArgs,
   LossConfig,
   OptimizerConfig,
+  LearningRateSchedule,
+  ExponentialDecayConfig,
+  InverseTimeDecayConfig,
+  PiecewiseConstantDecayConfig,
+  CosineDecayConfig,
 } from './models/index.js';
 export { GruError } from './errors.js';
 export type { GruErrorCode } from './errors.js';

@@ -1,17 +1,21 @@
 /**
- * Optimizers with PyTorch's semantics (torch.optim.Adam, AdamW, SGD), fused in the core: one
- * pass over every parameter tensor of the layers given, per step. The moment buffers live in
- * the backend next to the weights; stateDict() copies them out as one Float32Array.
+ * Optimizers with PyTorch's semantics (torch.optim.Adam, AdamW, SGD, RMSprop, Adagrad), fused in
+ * the core: one pass over every parameter tensor of the layers given, per step. The moment
+ * buffers live in the backend next to the weights; stateDict() copies them out as one
+ * Float32Array. (The model API's Keras formulas are specs of the same class: ts/models/optimizers.ts.)
  *
- * Over 400 lines: the options, state dicts and async steps of three optimizers share one class;
+ * Over 400 lines: the options, state dicts and async steps of five optimizers share one class;
  * their specs are short tables.
  */
 import {
+  GRU_OPTIM_ADAGRAD,
   GRU_OPTIM_AMSGRAD,
+  GRU_OPTIM_CENTERED,
   GRU_OPTIM_MAXIMIZE,
   GRU_OPTIM_NESTEROV,
   GRU_OPTIM_ADAM,
   GRU_OPTIM_ADAMW,
+  GRU_OPTIM_RMSPROP,
   GRU_OPTIM_SGD,
 } from './backends/abi.generated.js';
 import type { Backend, OptimHandle } from './backends/backend.js';
@@ -20,16 +24,16 @@ import { GruError } from './errors.js';
 import { adopt, Layer, release } from './layer.js';
 import * as check from './validate.js';
 
-/** The arguments of gru_optim_create after the kind-independent learning rate. */
-interface OptimConfig {
+/** @internal The arguments of gru_optim_create after the kind-independent learning rate. */
+export interface OptimConfig {
   kind: number;
-  /** beta1 (Adam) or momentum (SGD). */
+  /** beta1 (Adam), momentum (SGD), alpha (RMSprop), initial accumulator value (Adagrad). */
   a: number;
-  /** beta2 (Adam) or dampening (SGD). */
+  /** beta2 (Adam), dampening (SGD), momentum (RMSprop), lr decay (Adagrad). */
   b: number;
   eps: number;
   weightDecay: number;
-  /** Bitwise OR of GRU_OPTIM_AMSGRAD, _MAXIMIZE, _NESTEROV. */
+  /** Bitwise OR of GRU_OPTIM_AMSGRAD, _MAXIMIZE, _NESTEROV, _CENTERED, _KERAS. */
   flags: number;
 }
 const OPTIM_KIND = { adam: GRU_OPTIM_ADAM, adamw: GRU_OPTIM_ADAMW } as const;
@@ -63,6 +67,36 @@ export interface SGDOptions {
   maximize?: boolean;
 }
 
+export interface RMSpropOptions {
+  /** Learning rate (default 1e-2). */
+  lr?: number;
+  /** Decay of the mean square, in [0, 1] (default 0.99). */
+  alpha?: number;
+  /** Added to the square root of the mean square (default 1e-8). */
+  eps?: number;
+  /** L2 penalty added to the gradient (default 0). */
+  weightDecay?: number;
+  /** Momentum of the scaled step (default 0). */
+  momentum?: number;
+  /** Divide by the variance estimate (mean square minus squared mean) (default false). */
+  centered?: boolean;
+  maximize?: boolean;
+}
+
+export interface AdagradOptions {
+  /** Learning rate (default 1e-2). */
+  lr?: number;
+  /** Step t uses lr / (1 + (t - 1) lrDecay) (default 0). */
+  lrDecay?: number;
+  /** L2 penalty added to the gradient (default 0). */
+  weightDecay?: number;
+  /** Where the sum of squared gradients starts (default 0). */
+  initialAccumulatorValue?: number;
+  /** Added to the square root of the sum (default 1e-10). */
+  eps?: number;
+  maximize?: boolean;
+}
+
 export interface AdamStateDict {
   type: 'adam' | 'adamw';
   step: number;
@@ -88,14 +122,39 @@ export interface SGDStateDict {
   state: Float32Array;
 }
 
-export type OptimizerStateDict = AdamStateDict | SGDStateDict;
+export interface RMSpropStateDict {
+  type: 'rmsprop';
+  step: number;
+  lr: number;
+  alpha: number;
+  eps: number;
+  weightDecay: number;
+  momentum: number;
+  centered: boolean;
+  maximize: boolean;
+  state: Float32Array;
+}
+
+export interface AdagradStateDict {
+  type: 'adagrad';
+  step: number;
+  lr: number;
+  lrDecay: number;
+  weightDecay: number;
+  initialAccumulatorValue: number;
+  eps: number;
+  maximize: boolean;
+  state: Float32Array;
+}
+
+export type OptimizerStateDict = AdamStateDict | SGDStateDict | RMSpropStateDict | AdagradStateDict;
 export type OptimizerType = OptimizerStateDict['type'];
 
-/** Options without lr, as validated; what stateDict() reports besides type, step, lr, state. */
-type Hyper = Record<string, number | boolean | [number, number]>;
+/** @internal Options without lr, as validated; what stateDict() reports besides type, step, lr, state. */
+export type Hyper = Record<string, number | boolean | [number, number]>;
 
-/** How one optimizer type reads its options and maps them onto the core's config. */
-interface Spec {
+/** @internal How one optimizer type reads its options and maps them onto the core's config. */
+export interface Spec {
   type: OptimizerType;
   name: string;
   /** lr when omitted; undefined: required. */
@@ -109,6 +168,16 @@ interface Spec {
 
 /** The core's largest step count: step counts are stored as a float32 in the state (exact to 2^24). */
 const MAX_STEP = 2 ** 24;
+
+/** @internal The float32 option `name` >= 0 (or > 0 with `positive`), `d` when undefined. */
+export function optionalFloat(
+  o: Record<string, unknown>,
+  name: string,
+  d: number,
+  range: Parameters<typeof check.float32>[2] = { min: 0 },
+): number {
+  return o[name] === undefined ? d : check.float32(name, o[name], range);
+}
 
 function lrOption(value: unknown): number {
   return check.float32('lr', value, { min: 0, minOpen: true });
@@ -197,6 +266,60 @@ const SGD_SPEC: Spec = {
   },
 };
 
+const RMSPROP_SPEC: Spec = {
+  type: 'rmsprop',
+  name: 'RMSprop',
+  defaultLr: 1e-2,
+  keys: ['alpha', 'eps', 'weightDecay', 'momentum', 'centered', 'maximize'],
+  parse(o) {
+    return {
+      alpha: optionalFloat(o, 'alpha', 0.99, { min: 0, max: 1 }),
+      eps: optionalFloat(o, 'eps', 1e-8),
+      weightDecay: optionalFloat(o, 'weightDecay', 0),
+      momentum: optionalFloat(o, 'momentum', 0),
+      centered: check.boolean('centered', o.centered, false),
+      maximize: check.boolean('maximize', o.maximize, false),
+    };
+  },
+  config(h) {
+    const flags = (h.centered ? GRU_OPTIM_CENTERED : 0) | (h.maximize ? GRU_OPTIM_MAXIMIZE : 0);
+    return {
+      kind: GRU_OPTIM_RMSPROP,
+      a: h.alpha as number,
+      b: h.momentum as number,
+      eps: h.eps as number,
+      weightDecay: h.weightDecay as number,
+      flags,
+    };
+  },
+};
+
+const ADAGRAD_SPEC: Spec = {
+  type: 'adagrad',
+  name: 'Adagrad',
+  defaultLr: 1e-2,
+  keys: ['lrDecay', 'weightDecay', 'initialAccumulatorValue', 'eps', 'maximize'],
+  parse(o) {
+    return {
+      lrDecay: optionalFloat(o, 'lrDecay', 0),
+      weightDecay: optionalFloat(o, 'weightDecay', 0),
+      initialAccumulatorValue: optionalFloat(o, 'initialAccumulatorValue', 0),
+      eps: optionalFloat(o, 'eps', 1e-10),
+      maximize: check.boolean('maximize', o.maximize, false),
+    };
+  },
+  config(h) {
+    return {
+      kind: GRU_OPTIM_ADAGRAD,
+      a: h.initialAccumulatorValue as number,
+      b: h.lrDecay as number,
+      eps: h.eps as number,
+      weightDecay: h.weightDecay as number,
+      flags: h.maximize ? GRU_OPTIM_MAXIMIZE : 0,
+    };
+  },
+};
+
 /** The layers to optimize: non-empty, distinct, live, all on one backend. */
 function checkParams(name: string, params: unknown): { layers: Trainable[]; backend: Backend } {
   if (check.isRevokedProxy(params) || !Array.isArray(params) || params.length === 0) {
@@ -232,7 +355,7 @@ function checkParams(name: string, params: unknown): { layers: Trainable[]; back
   return { layers, backend: layers[0]!.backend };
 }
 
-/** The shared part of Adam, AdamW and SGD. */
+/** The shared part of Adam, AdamW, SGD, RMSprop and Adagrad. */
 export abstract class Optimizer {
   readonly type: OptimizerType;
   readonly backend: Backend;
@@ -247,7 +370,12 @@ export abstract class Optimizer {
   readonly _busy: Busy;
 
   protected constructor(spec: Spec, params: readonly Trainable[], options: unknown) {
-    check.notAbstract(new.target, Optimizer, 'Optimizer', 'an Adam, AdamW or SGD');
+    check.notAbstract(
+      new.target,
+      Optimizer,
+      'Optimizer',
+      'an Adam, AdamW, SGD, RMSprop or Adagrad',
+    );
     const { layers, backend } = checkParams(spec.name, params);
     const o = check.options(`${spec.name} options`, options);
     check.knownKeys(`${spec.name} options`, o, ['lr', ...spec.keys]);
@@ -352,6 +480,14 @@ export abstract class Optimizer {
   /** The optimizer and every layer it updates: what an async call of it holds. */
   #guards(): Busy[] {
     return [this._busy, ...this.params.map((p) => p._busy)];
+  }
+
+  /**
+   * @internal Keras's clipping before its update (ts/models/optimizers.ts): mode a GRU_CLIP_*
+   * constant, value > 0 (checked by the caller), skip the tensors Keras does not have.
+   */
+  _clipKeras(mode: number, value: number, skip: Int32Array): void {
+    this.backend.optimClipKeras(this.#live(), mode, value, skip);
   }
 
   /** clip_grad_value_: clamps every gradient to [-clip, clip]. */
@@ -507,5 +643,19 @@ export class AdamW extends Optimizer {
 export class SGD extends Optimizer {
   constructor(params: readonly Trainable[], options: SGDOptions) {
     super(SGD_SPEC, params, options);
+  }
+}
+
+/** torch.optim.RMSprop: alpha, eps outside the square root, momentum, centered, L2 weightDecay. */
+export class RMSprop extends Optimizer {
+  constructor(params: readonly Trainable[], options: RMSpropOptions = {}) {
+    super(RMSPROP_SPEC, params, options);
+  }
+}
+
+/** torch.optim.Adagrad: lrDecay, initialAccumulatorValue, eps, L2 weightDecay. */
+export class Adagrad extends Optimizer {
+  constructor(params: readonly Trainable[], options: AdagradOptions = {}) {
+    super(ADAGRAD_SPEC, params, options);
   }
 }

@@ -338,6 +338,12 @@ inline int gru_optim_clip_grad_value(const Arg* a, Result* r) {
   return ::gru_optim_clip_grad_value(a[0].u32, a[1].f32);
 }
 
+inline int gru_optim_clip_keras(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_optim_clip_keras(a[0].u32, a[1].i32, a[2].f32, static_cast<const int32_t*>(a[3].data), a[3].len);
+}
+
 inline int gru_optim_step(const Arg* a, Result* r) {
   (void)a;
   (void)r;
@@ -426,6 +432,7 @@ inline const Thunk kThunks[] = {
     {"gru_optim_add", &generated::gru_optim_add},
     {"gru_optim_clip_grad_norm", &generated::gru_optim_clip_grad_norm},
     {"gru_optim_clip_grad_value", &generated::gru_optim_clip_grad_value},
+    {"gru_optim_clip_keras", &generated::gru_optim_clip_keras},
     {"gru_optim_step", &generated::gru_optim_step},
     {"gru_optim_zero_grad", &generated::gru_optim_zero_grad},
     {"gru_optim_state_size", &generated::gru_optim_state_size},

@@ -375,15 +375,43 @@ GRU_API int gru_dropout_backward(const float* dy, size_t n, float p, uint32_t se
                                  size_t dx_len);
 
 /* ---- Optimizers, fused: one pass over all parameters per step ----------------------------
- * PyTorch's semantics. Adam: g += wd * p (L2); m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
- * (amsgrad: vmax = max(vmax, v)); p -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps).
- * AdamW: p *= 1 - lr * wd first, no L2. SGD: g += wd * p; buf = momentum buf + (1-dampening) g
- * (buf = g on the first step); nesterov: g += momentum buf, else g = buf; p -= lr g.
+ * PyTorch's formulas by default. Adam: g += wd * p (L2); m = b1 m + (1-b1) g;
+ * v = b2 v + (1-b2) g^2; (amsgrad: vmax = max(vmax, v));
+ * p -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps). AdamW: p *= 1 - lr * wd first, no L2.
+ * SGD: g += wd * p; buf = momentum buf + (1-dampening) g (buf = g on the first step);
+ * nesterov: g += momentum buf, else g = buf; p -= lr g.
+ * RMSprop (a = alpha, b = momentum): g += wd * p; v = alpha v + (1-alpha) g^2;
+ * centered: gavg = alpha gavg + (1-alpha) g, d = sqrt(v - gavg^2) + eps, else d = sqrt(v) + eps;
+ * momentum > 0: buf = momentum buf + g / d, p -= lr buf; else p -= lr g / d.
+ * Adagrad (a = initial accumulator value, b = lr_decay): clr = lr / (1 + (t-1) lr_decay);
+ * g += wd * p; sum += g^2; p -= clr g / (sqrt(sum) + eps).
+ * GRU_OPTIM_KERAS: Keras 3's formulas instead. Weight decay is decoupled for every kind,
+ * p -= p * wd * lr, before the update. Adam / AdamW (the same then):
+ * m += (g - m)(1-b1); v += (g^2 - v)(1-b2); (amsgrad: v = vmax = max(vmax, v));
+ * p -= lr sqrt(1-b2^t) / (1-b1^t) * m / (sqrt(v) + eps). SGD (dampening 0):
+ * buf = momentum buf - lr g; nesterov: p += momentum buf - lr g, else p += buf.
+ * RMSprop: v = rho v + (1-rho) g^2; centered: gavg as above, d = sqrt(v - gavg^2 + eps), else
+ * d = sqrt(v + eps); inc = lr g / d; momentum > 0: buf = momentum buf + inc, p -= buf; else
+ * p -= inc. Adagrad: sum += g^2; p -= clr g / sqrt(sum + eps).
  * maximize: ascend (g = -g). A call that touches the parameters (step, clipping, zero_grad)
  * holds every object added for its duration (GRU_ERR_BUSY if one is in use). */
-enum { GRU_OPTIM_SGD = 0, GRU_OPTIM_ADAM = 1, GRU_OPTIM_ADAMW = 2 };
-enum { GRU_OPTIM_AMSGRAD = 1, GRU_OPTIM_MAXIMIZE = 2, GRU_OPTIM_NESTEROV = 4 };
-/* a = beta1 (Adam) or momentum (SGD); b = beta2 (Adam) or dampening (SGD); eps unused by SGD. */
+enum {
+  GRU_OPTIM_SGD = 0,
+  GRU_OPTIM_ADAM = 1,
+  GRU_OPTIM_ADAMW = 2,
+  GRU_OPTIM_RMSPROP = 3,
+  GRU_OPTIM_ADAGRAD = 4
+};
+enum {
+  GRU_OPTIM_AMSGRAD = 1,
+  GRU_OPTIM_MAXIMIZE = 2,
+  GRU_OPTIM_NESTEROV = 4,
+  GRU_OPTIM_CENTERED = 8,
+  GRU_OPTIM_KERAS = 16
+};
+/* a = beta1 (Adam), momentum (SGD), alpha (RMSprop), initial accumulator value (Adagrad);
+ * b = beta2 (Adam), dampening (SGD), momentum (RMSprop), lr_decay (Adagrad); eps unused by
+ * SGD. */
 GRU_API int gru_optim_create(int32_t kind, float lr, float a, float b, float eps,
                              float weight_decay, int32_t flags, gru_optim_handle* out);
 /* Adds every parameter tensor of the object, in its state_dict order. */
@@ -394,6 +422,15 @@ GRU_API GRU_ASYNC int gru_optim_clip_grad_norm(gru_optim_handle opt, float max_n
                                                float* total_norm);
 /* clip_grad_value_: clamps every gradient to [-clip, clip]. */
 GRU_API int gru_optim_clip_grad_value(gru_optim_handle opt, float clip);
+/* Keras 3's gradient clipping (its optimizers' clipnorm, global_clipnorm, clipvalue), over
+ * every gradient except the tensors listed in skip (indices in the order added, counting every
+ * object's tensors: a parameter Keras does not have, such as a GRU's zero bias_hh).
+ * GRU_CLIP_NORM: each tensor g *= value / max(|g|, value). GRU_CLIP_GLOBAL_NORM: n = the
+ * 2-norm of all of them together, every g *= value * min(1/n, 1/value) (NaN if n is not
+ * finite). GRU_CLIP_VALUE: g = clamp(g, -value, value). value > 0. */
+enum { GRU_CLIP_NORM = 0, GRU_CLIP_GLOBAL_NORM = 1, GRU_CLIP_VALUE = 2 };
+GRU_API GRU_ASYNC int gru_optim_clip_keras(gru_optim_handle opt, int32_t mode, float value,
+                                           GRU_NULLABLE const int32_t* skip, size_t skip_len);
 /* One update with this learning rate, >= 0 (a schedule computes it per step and may reach 0;
  * creation requires lr > 0). */
 GRU_API GRU_ASYNC int gru_optim_step(gru_optim_handle opt, float lr);

@@ -321,6 +321,10 @@ struct GruKernels {
                             &GateGrads<S, false>::run,
                             &O::adam_update,
                             &O::sgd_update,
+                            &O::adam_keras_update,
+                            &O::sgd_keras_update,
+                            &O::rmsprop_update,
+                            &O::adagrad_update,
                             &O::sum_squares,
                             &O::scale,
                             &O::clamp};

@@ -93,6 +93,32 @@ struct SgdArgs {
   int32_t nesterov, maximize, first_step;
 };
 
+// Keras 3's Adam / AdamW (gru_simd.h, GRU_OPTIM_KERAS): lr is Keras's alpha,
+// lr sqrt(1 - beta2^t) / (1 - beta1^t); decay = weight_decay * lr, applied first (p -= p decay).
+struct KerasAdamArgs {
+  float lr, beta1, beta2, eps, decay;
+  int32_t amsgrad, maximize;
+};
+
+// Keras 3's SGD: the velocity holds -lr g (so a changing lr weighs each step as it came).
+struct KerasSgdArgs {
+  float lr, momentum, decay;  // decay = weight_decay * lr, decoupled
+  int32_t nesterov, maximize;
+};
+
+// RMSprop in PyTorch's formula (weight_decay an L2 term) or Keras's (keras: eps inside the
+// square root, lr inside the momentum buffer, decay = weight_decay * lr decoupled).
+struct RmspropArgs {
+  float lr, alpha, momentum, eps, weight_decay;
+  int32_t centered, maximize, keras;
+};
+
+// Adagrad: lr is this step's clr = lr / (1 + (t - 1) lr_decay); keras as for RMSprop.
+struct AdagradArgs {
+  float lr, eps, weight_decay;
+  int32_t maximize, keras;
+};
+
 using StepKernel = void (*)(const StepArgs* args);
 using GateGradKernel = void (*)(const GateGradArgs* args);
 
@@ -128,6 +154,15 @@ struct KernelTable {
   void (*adam_update)(size_t n, float* param, const float* grad, float* m, float* v, float* vmax,
                       const AdamArgs* args);
   void (*sgd_update)(size_t n, float* param, const float* grad, float* buf, const SgdArgs* args);
+  void (*adam_keras_update)(size_t n, float* param, const float* grad, float* m, float* v,
+                            float* vmax, const KerasAdamArgs* args);
+  void (*sgd_keras_update)(size_t n, float* param, const float* grad, float* buf,
+                           const KerasSgdArgs* args);
+  // gavg and buf may be null when not centered / without momentum.
+  void (*rmsprop_update)(size_t n, float* param, const float* grad, float* v, float* gavg,
+                         float* buf, const RmspropArgs* args);
+  void (*adagrad_update)(size_t n, float* param, const float* grad, float* sum,
+                         const AdagradArgs* args);
   // Sum of squares (for the global gradient norm), accumulated in float lanes, summed in double.
   double (*sum_squares)(const float* x, size_t n);
   void (*scale)(float* x, size_t n, float factor);

@@ -1,5 +1,5 @@
 // Optimizer updates and gradient reductions, one fused pass over a parameter tensor, written
-// once against a SIMD shim S. Formulas (PyTorch's) in native/include/gru_simd.h.
+// once against a SIMD shim S. Formulas (PyTorch's and Keras's) in native/include/gru_simd.h.
 #pragma once
 #include <stddef.h>
 
@@ -84,6 +84,127 @@ struct OptimKernels {
         g = a->nesterov ? S::fma(momentum, b, g) : b;
       }
       store_n(param + i, S::sub(p, S::mul(lr, g)), count);
+    });
+  }
+
+  // p -= p * decay: Keras's decoupled weight decay (decay = weight_decay * lr).
+  static V decay_weight(V p, V decay) { return S::sub(p, S::mul(p, decay)); }
+
+  static void adam_keras_update(size_t n, float* param, const float* grad, float* m, float* v,
+                                float* vmax, const gru::KerasAdamArgs* a) {
+    const V one_minus_beta1 = S::set1(1.0f - a->beta1), one_minus_beta2 = S::set1(1.0f - a->beta2);
+    const V alpha = S::set1(a->lr), eps = S::set1(a->eps), decay = S::set1(a->decay);
+    const bool decays = a->decay != 0.0f;
+    for_each_vector(n, [&](size_t i, size_t count) {
+      V p = load_n(param + i, count);
+      V g = load_n(grad + i, count);
+      if (a->maximize) g = S::sub(S::zero(), g);
+      if (decays) p = decay_weight(p, decay);
+      // m += (g - m)(1 - beta1); v += (g^2 - v)(1 - beta2), as Keras writes them.
+      V mi = load_n(m + i, count);
+      mi = S::fma(S::sub(g, mi), one_minus_beta1, mi);
+      V vi = load_n(v + i, count);
+      vi = S::fma(S::sub(S::mul(g, g), vi), one_minus_beta2, vi);
+      V vused = vi;
+      if (a->amsgrad) {
+        vused = S::max(load_n(vmax + i, count), vi);
+        store_n(vmax + i, vused, count);
+      }
+      p = S::sub(p, S::div(S::mul(mi, alpha), S::add(S::sqrt(vused), eps)));
+      store_n(m + i, mi, count);
+      store_n(v + i, vi, count);
+      store_n(param + i, p, count);
+    });
+  }
+
+  static void sgd_keras_update(size_t n, float* param, const float* grad, float* buf,
+                               const gru::KerasSgdArgs* a) {
+    const V lr = S::set1(a->lr), momentum = S::set1(a->momentum), decay = S::set1(a->decay);
+    const bool use_momentum = a->momentum != 0.0f, decays = a->decay != 0.0f;
+    for_each_vector(n, [&](size_t i, size_t count) {
+      V p = load_n(param + i, count);
+      V g = load_n(grad + i, count);
+      if (a->maximize) g = S::sub(S::zero(), g);
+      if (decays) p = decay_weight(p, decay);
+      if (use_momentum) {
+        // buf = momentum buf - lr g; p += momentum buf - lr g (nesterov) or buf.
+        const V step = S::mul(g, lr);
+        V b = S::sub(S::mul(load_n(buf + i, count), momentum), step);
+        store_n(buf + i, b, count);
+        p = S::add(p, a->nesterov ? S::sub(S::mul(b, momentum), step) : b);
+      } else {
+        p = S::sub(p, S::mul(lr, g));
+      }
+      store_n(param + i, p, count);
+    });
+  }
+
+  static void rmsprop_update(size_t n, float* param, const float* grad, float* v, float* gavg,
+                             float* buf, const gru::RmspropArgs* a) {
+    const V alpha = S::set1(a->alpha), one_minus_alpha = S::set1(1.0f - a->alpha);
+    const V lr = S::set1(a->lr), momentum = S::set1(a->momentum), eps = S::set1(a->eps);
+    const V wd = S::set1(a->weight_decay), decay = S::set1(a->weight_decay * a->lr);
+    const bool use_momentum = a->momentum > 0.0f, weighted = a->weight_decay != 0.0f;
+    for_each_vector(n, [&](size_t i, size_t count) {
+      V p = load_n(param + i, count);
+      V g = load_n(grad + i, count);
+      if (a->maximize) g = S::sub(S::zero(), g);
+      if (weighted) {
+        if (a->keras)
+          p = decay_weight(p, decay);
+        else
+          g = S::fma(wd, p, g);
+      }
+      V vi = S::fma(alpha, load_n(v + i, count), S::mul(one_minus_alpha, S::mul(g, g)));
+      store_n(v + i, vi, count);
+      V centered_v = vi;
+      if (a->centered) {
+        V ga = S::fma(alpha, load_n(gavg + i, count), S::mul(one_minus_alpha, g));
+        store_n(gavg + i, ga, count);
+        centered_v = S::sub(vi, S::mul(ga, ga));
+      }
+      if (a->keras) {
+        // inc = lr g / sqrt(v + eps); the momentum buffer accumulates inc (lr inside).
+        V inc = S::div(S::mul(lr, g), S::sqrt(S::add(centered_v, eps)));
+        if (use_momentum) {
+          inc = S::fma(momentum, load_n(buf + i, count), inc);
+          store_n(buf + i, inc, count);
+        }
+        p = S::sub(p, inc);
+      } else {
+        // g / (sqrt(v) + eps); the momentum buffer accumulates it, lr applies outside.
+        V step = S::div(g, S::add(S::sqrt(centered_v), eps));
+        if (use_momentum) {
+          step = S::fma(momentum, load_n(buf + i, count), step);
+          store_n(buf + i, step, count);
+        }
+        p = S::sub(p, S::mul(lr, step));
+      }
+      store_n(param + i, p, count);
+    });
+  }
+
+  static void adagrad_update(size_t n, float* param, const float* grad, float* sum,
+                             const gru::AdagradArgs* a) {
+    const V lr = S::set1(a->lr), eps = S::set1(a->eps);
+    const V wd = S::set1(a->weight_decay), decay = S::set1(a->weight_decay * a->lr);
+    const bool weighted = a->weight_decay != 0.0f;
+    for_each_vector(n, [&](size_t i, size_t count) {
+      V p = load_n(param + i, count);
+      V g = load_n(grad + i, count);
+      if (a->maximize) g = S::sub(S::zero(), g);
+      if (weighted) {
+        if (a->keras)
+          p = decay_weight(p, decay);
+        else
+          g = S::fma(wd, p, g);
+      }
+      V s = S::fma(g, g, load_n(sum + i, count));
+      store_n(sum + i, s, count);
+      // Keras: sqrt(sum + eps); PyTorch: sqrt(sum) + eps.
+      V denom = a->keras ? S::sqrt(S::add(s, eps)) : S::add(S::sqrt(s), eps);
+      p = S::sub(p, S::div(S::mul(lr, g), denom));
+      store_n(param + i, p, count);
     });
   }
 

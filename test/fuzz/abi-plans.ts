@@ -392,16 +392,30 @@ export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
     floats: { p: [0, 0.9, probability] },
     lens: (v) => ({ dy: p.rng.int(0, 20), dx: v.len_dy }),
   }),
+  // Kinds SGD, Adam, AdamW, RMSprop, Adagrad; flags AMSGRAD, MAXIMIZE, NESTEROV, CENTERED, KERAS
+  // (a flag of another kind is refused: not predicted, either answer is fine).
   optimCreate: (p) => ({
-    ints: { kind: p.rng.int(0, 2), flags: p.rng.pick([0, 1, 2, 3]) },
-    intOk: { kind: (v) => v >= 0 && v <= 2, flags: (v) => v >= 0 && v <= 7 },
+    ints: { kind: p.rng.int(0, 4), flags: p.rng.pick([0, 1, 2, 3, 8, 16, 18, 24]) },
+    intOk: { kind: (v) => v >= 0 && v <= 4, flags: (v) => v >= 0 && v <= 31 },
     floats: {
       lr: [1e-4, 0.1, (v) => v > 0],
-      a: [0, 0.95, (v, i) => (adamKind(i) ? probability(v) : v >= 0)],
-      b: [0.5, 0.999, (v, i) => !adamKind(i) || probability(v)],
-      eps: [0, 1e-6, (v, i) => !adamKind(i) || v >= 0], // unused by SGD
+      a: [
+        0,
+        0.95,
+        (v, i) => (adamKind(i) ? probability(v) : i.kind === 3 ? v >= 0 && v <= 1 : v >= 0),
+      ],
+      b: [0.5, 0.999, (v, i) => (adamKind(i) ? probability(v) : i.kind === 0 || v >= 0)],
+      eps: [0, 1e-6, (v, i) => i.kind === 0 || v >= 0], // unused by SGD
       weightDecay: [0, 0.1, (v) => v >= 0],
     },
+  }),
+  optimClipKeras: (p) => ({
+    ints: { mode: p.rng.int(0, 2) },
+    intOk: { mode: (v) => v >= 0 && v <= 2 },
+    floats: { value: [0.01, 10, (v) => v > 0 && Number.isFinite(Math.fround(v))] },
+    // Indices past the optimizer's tensors are refused too (GRU_ERR_RANGE): not predicted.
+    free: ['skip'],
+    ids: { skip: [0, 2 ** 31 - 1] },
   }),
   optimClipGradNorm: () => ({ floats: { maxNorm: [0.1, 10, (v) => v > 0] } }),
   optimClipGradValue: () => ({ floats: { clip: [0.01, 10, (v) => v > 0] } }),

@@ -27,6 +27,47 @@ interface SeqMeta {
   steps: boolean;
 }
 
+/** compile()'s optimizers: each name, Keras options, a schedule, clipping (ts/models/optimizers.ts). */
+const OPTIMIZERS: readonly unknown[] = [
+  'adam',
+  'adamw',
+  'sgd',
+  'rmsprop',
+  'adagrad',
+  { name: 'adam', learningRate: 0.01, clipnorm: 1 },
+  { name: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 0.01, globalClipnorm: 1 },
+  { name: 'rmsprop', rho: 0.8, momentum: 0.5, centered: true, epsilon: 1e-6, clipvalue: 0.5 },
+  { name: 'adagrad', initialAccumulatorValue: 0.2, epsilon: 1e-6 },
+  {
+    name: 'adamw',
+    learningRate: {
+      className: 'CosineDecay',
+      config: { initialLearningRate: 0.01, decaySteps: 3 },
+    },
+  },
+  {
+    name: 'sgd',
+    learningRate: {
+      className: 'PiecewiseConstantDecay',
+      config: { boundaries: [1, 2], values: [0.1, 0.01, 0.001] },
+    },
+  },
+];
+/** Refused: unknown names or options, values out of range, two clippings, a bad schedule. */
+const BAD_OPTIMIZERS: readonly unknown[] = [
+  'bogus',
+  5,
+  {},
+  { name: 'rmsprop', rho: 2 },
+  { name: 'sgd', momentum: 2 },
+  { name: 'adagrad', initialAccumulatorValue: -1 },
+  { name: 'adam', clipnorm: 0 },
+  { name: 'adam', clipnorm: 1, clipvalue: 1 },
+  { name: 'adam', useEma: true },
+  { name: 'adam', learningRate: { className: 'Bogus', config: {} } },
+  { name: 'adam', learningRate: { className: 'ExponentialDecay', config: { decaySteps: 1 } } },
+];
+
 const none = good(undefined, '');
 
 function recipe(ctx: Ctx): { list: ModelLayer[]; meta: SeqMeta } {
@@ -299,12 +340,7 @@ const modelOps: Op[] = [
   on('compile', (ctx, e) => {
     const m = meta(e);
     const f = {
-      optimizer: choice(
-        ctx,
-        'optimizer',
-        ['adam', 'adamw', 'sgd', { name: 'adam', learningRate: 0.01 }],
-        ['rmsprop', 'bogus', 5, {}],
-      ),
+      optimizer: choice(ctx, 'optimizer', OPTIMIZERS, BAD_OPTIMIZERS),
       loss: choice(ctx, 'loss', LOSSES[m.kind], [
         'hinge',
         'kld',

@@ -1,16 +1,17 @@
 /**
- * Adam, AdamW, SGD (and Optimizer's members on each, and through Optimizer.prototype), and the
- * lr schedules. Bad, by the README and ts/optim.ts's documented rules: params not a non-empty
+ * Adam, AdamW, SGD, RMSprop, Adagrad (and Optimizer's members on each, and through
+ * Optimizer.prototype), and the lr schedules. Bad, by the README and ts/optim.ts's documented rules: params not a non-empty
  * array of distinct live layers of one backend; lr not > 0 as a float32; betas not two floats in
  * [0, 1); eps or weightDecay < 0; nesterov without momentum > 0 and dampening 0; maxNorm not > 0
- * as a float32 (Infinity is valid: only measure); clip not > 0; a state dict of another type, a
+ * as a float32 (Infinity is valid: only measure); clip not > 0; RMSprop's alpha outside [0, 1] or
+ * momentum < 0; Adagrad's lrDecay or initialAccumulatorValue < 0; a state dict of another type, a
  * step that is not a non-negative safe integer, a state of the wrong length or type, a step count
  * (state[0]) outside [0, 2^24] integers, an unknown key; any call (but dispose and getters) on a
  * disposed optimizer or one whose layers were disposed; new LRSchedule (abstract); a schedule's
  * optimizer that is not an optimizer, stepSize / tMax not integers in [1, 2^31), gamma not
  * finite > 0, etaMin not >= 0 as a float32.
  */
-import { Adam, AdamW, Optimizer, SGD } from '../../ts/optim.js';
+import { Adagrad, Adam, AdamW, Optimizer, RMSprop, SGD } from '../../ts/optim.js';
 import { FLT_MAX } from '../../ts/validate.js';
 import { CosineAnnealingLR, ExponentialLR, LRSchedule, StepLR } from '../../ts/schedules.js';
 import { arg, bad, friendly, good, type Arg, type Ctx, type Op } from './call.js';
@@ -101,18 +102,50 @@ function sgdFields(ctx: Ctx): Record<string, Arg> {
   return f;
 }
 
-function newOptimizer(cls: 'Adam' | 'AdamW' | 'SGD'): Op {
+function rmspropFields(ctx: Ctx): Record<string, Arg> {
+  return {
+    lr: float32(ctx, 'lr', { min: 0, minOpen: true, lo: 1e-4, hi: 0.1, optional: true }),
+    alpha: float32(ctx, 'alpha', { min: 0, max: 1, lo: 0.5, hi: 1, optional: true }),
+    eps: float32(ctx, 'eps', { min: 0, lo: 0, hi: 1e-6, optional: true }),
+    weightDecay: float32(ctx, 'weightDecay', { min: 0, lo: 0, hi: 0.1, optional: true }),
+    momentum: float32(ctx, 'momentum', { min: 0, lo: 0, hi: 0.99, optional: true }),
+    centered: bool(ctx, 'centered'),
+    maximize: bool(ctx, 'maximize'),
+  };
+}
+
+function adagradFields(ctx: Ctx): Record<string, Arg> {
+  return {
+    lr: float32(ctx, 'lr', { min: 0, minOpen: true, lo: 1e-4, hi: 0.1, optional: true }),
+    lrDecay: float32(ctx, 'lrDecay', { min: 0, lo: 0, hi: 0.1, optional: true }),
+    weightDecay: float32(ctx, 'weightDecay', { min: 0, lo: 0, hi: 0.1, optional: true }),
+    initialAccumulatorValue: float32(ctx, 'initialAccumulatorValue', {
+      min: 0,
+      lo: 0,
+      hi: 0.5,
+      optional: true,
+    }),
+    eps: float32(ctx, 'eps', { min: 0, lo: 0, hi: 1e-6, optional: true }),
+    maximize: bool(ctx, 'maximize'),
+  };
+}
+
+const CLASSES = { Adam, AdamW, SGD, RMSprop, Adagrad } as const;
+const FIELDS: Record<keyof typeof CLASSES, (ctx: Ctx) => Record<string, Arg>> = {
+  Adam: adamFields,
+  AdamW: adamFields,
+  SGD: sgdFields,
+  RMSprop: rmspropFields,
+  Adagrad: adagradFields,
+};
+
+function newOptimizer(cls: keyof typeof CLASSES): Op {
   return {
     name: `new ${cls}`,
     make(ctx) {
       const params = paramsArg(ctx);
-      const o = options(
-        ctx,
-        `${cls} options`,
-        cls === 'SGD' ? sgdFields(ctx) : adamFields(ctx),
-        cls !== 'SGD',
-      );
-      const C = cls === 'Adam' ? Adam : cls === 'AdamW' ? AdamW : SGD;
+      const o = options(ctx, `${cls} options`, FIELDS[cls](ctx), cls !== 'SGD');
+      const C = CLASSES[cls];
       return {
         args: [params, o],
         run: () => new C(params.value as never, o.value as never),
@@ -147,7 +180,9 @@ function stateDictArg(ctx: Ctx, opt: Optimizer): Arg {
       return bad(
         {
           ...sd,
-          type: r.pick(['sgd', 'adam', 'adamw', 'rmsprop', 5].filter((t) => t !== opt.type)),
+          type: r.pick(
+            ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', 5].filter((t) => t !== opt.type),
+          ),
         },
         'stateDict.type: another',
       );
@@ -173,6 +208,8 @@ function stateDictArg(ctx: Ctx, opt: Optimizer): Arg {
       return bad({ ...sd, bogus: 1 }, 'stateDict: + key');
     case 'betas':
       if (opt.type === 'sgd') return bad({ ...sd, momentum: -1 }, 'stateDict.momentum: -1');
+      if (opt.type === 'rmsprop') return bad({ ...sd, alpha: 1.5 }, 'stateDict.alpha: 1.5');
+      if (opt.type === 'adagrad') return bad({ ...sd, lrDecay: -1 }, 'stateDict.lrDecay: -1');
       return bad({ ...sd, betas: [1.5, 0.9] }, 'stateDict.betas: [1.5, 0.9]');
   }
   // Read once (README: all or nothing): a getter that changes must not matter.
@@ -354,9 +391,13 @@ export const OPTIM_OPS: Op[] = [
   newOptimizer('Adam'),
   newOptimizer('AdamW'),
   newOptimizer('SGD'),
+  newOptimizer('RMSprop'),
+  newOptimizer('Adagrad'),
   ...optimizerOps('Adam', (e) => e.obj.constructor === Adam),
   ...optimizerOps('AdamW', is(AdamW)),
   ...optimizerOps('SGD', is(SGD)),
+  ...optimizerOps('RMSprop', is(RMSprop)),
+  ...optimizerOps('Adagrad', is(Adagrad)),
   ...optimizerOps('Optimizer', undefined, true),
   newSchedule('StepLR'),
   newSchedule('ExponentialLR'),

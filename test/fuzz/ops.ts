@@ -8,6 +8,7 @@ import { FN_OPS } from './ops-fns.js';
 import { GRU_OPS } from './ops-gru.js';
 import { KERAS_LAYER_OPS } from './ops-keras-layers.js';
 import { KERAS_MODEL_OPS } from './ops-keras-model.js';
+import { KERAS_SCHEDULE_OPS } from './ops-keras-schedules.js';
 import { LAYER_BASE_OPS } from './ops-layer.js';
 import { LAYERS_OPS } from './ops-layers.js';
 import { LOADER_OPS } from './ops-loader.js';
@@ -24,6 +25,7 @@ export const ALL_OPS: readonly Op[] = [
   ...MODEL_OPS,
   ...KERAS_LAYER_OPS,
   ...KERAS_MODEL_OPS,
+  ...KERAS_SCHEDULE_OPS,
   ...BACKEND_OPS,
 ];
 

@@ -58,6 +58,10 @@ constexpr Tol kGateGrads = {0.0, 2.0 * 8 * kU};
 constexpr Tol kAdam = {0.0, 2.0 * 12 * kU};
 // sgd_update: g (+ wd p), the buffer, nesterov, lr * g, p - ...: at most 8.
 constexpr Tol kSgd = {0.0, 2.0 * 8 * kU};
+// rmsprop_update, adagrad_update, adam_keras_update, sgd_keras_update: the decay or L2 term,
+// the moments, the centering, sqrt, + eps, the quotient, the momentum buffer, p - ...: at most
+// 14 roundings on a path.
+constexpr Tol kOptimMoments = {0.0, 2.0 * 14 * kU};
 // scale: one correctly rounded product: |x f - fl(x f)| <= u |x f|. No slack needed.
 constexpr Tol kScale = {0.0, kU};
 // sum_squares: n squares summed in fp32 lanes (any order): n + 1 roundings on the longest

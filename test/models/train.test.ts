@@ -7,8 +7,6 @@
 import assert from 'node:assert/strict';
 import type { Backend } from '../../ts/backends/backend.js';
 import {
-  Adam,
-  AdamW,
   binaryCrossentropy,
   layers,
   meanSquaredError,
@@ -23,6 +21,7 @@ import {
   type LayerNormalizationLayer,
   type Sequential,
 } from '../../ts/index.js';
+import { parseKerasOptimizer } from '../../ts/models/optimizers.js';
 import { forEachBackend } from '../backends.js';
 import { rng, uniform } from '../util.js';
 
@@ -254,11 +253,23 @@ forEachBackend('models: training', (backend: Backend) => {
     }
   });
 
+  // Keras's formulas themselves are checked against Keras in test/models/optimizers.test.ts.
+  const kerasDefaults = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
   for (const [name, make] of [
-    ['adam', (cores: Layer[]) => new Adam(cores, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-7 })],
-    ['adamw', (cores: Layer[]) => new AdamW(cores, { lr: 1e-3, eps: 1e-7, weightDecay: 0.004 })],
+    [
+      'adam',
+      (cores: Layer[]) => parseKerasOptimizer('adam', kerasDefaults)(cores, new Int32Array(0)),
+    ],
+    [
+      'adamw',
+      (cores: Layer[]) =>
+        parseKerasOptimizer('adamw', { ...kerasDefaults, weightDecay: 0.004 })(
+          cores,
+          new Int32Array(0),
+        ),
+    ],
   ] as const) {
-    it(`optimizer '${name}' by name gets Keras's defaults (the same steps as the core ${name === 'adam' ? 'Adam' : 'AdamW'} with them)`, async () => {
+    it(`optimizer '${name}' by name gets Keras's defaults (the same steps as Keras's ${name === 'adam' ? 'Adam' : 'AdamW'} given them)`, async () => {
       const [N, T, F] = [3, 4, 2];
       const x = uniform(N * T * F, -1, 1, rng(41));
       const y = uniform(N, -1, 1, rng(42));

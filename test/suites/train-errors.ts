@@ -7,8 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import {
+  Adagrad,
   Adam,
   AdamW,
+  RMSprop,
   SGD,
   GRU,
   Dense,
@@ -288,6 +290,8 @@ export function trainErrorSuite(backend: Backend): void {
       ['Adam', (p: Dense[], o: object) => new Adam(p, bad(o))],
       ['AdamW', (p: Dense[], o: object) => new AdamW(p, bad(o))],
       ['SGD', (p: Dense[], o: object) => new SGD(p, bad({ lr: 0.1, ...o }))],
+      ['RMSprop', (p: Dense[], o: object) => new RMSprop(p, bad(o))],
+      ['Adagrad', (p: Dense[], o: object) => new Adagrad(p, bad(o))],
     ] as const;
     for (const [name, make] of ctors) {
       it(`${name}: lr <= 0, NaN, Infinity -> ERR_GRU_ARG naming lr (constructor and setter)`, () => {
@@ -319,6 +323,32 @@ export function trainErrorSuite(backend: Backend): void {
         }
       });
     }
+    it('RMSprop and Adagrad: options out of range or unknown -> ERR_GRU_ARG naming them', () => {
+      const d = layer();
+      try {
+        const rms = (o: object) => () => new RMSprop([d], bad(o));
+        for (const alpha of [-0.1, 1.1, NaN]) throws(rms({ alpha }), 'ERR_GRU_ARG', ['alpha']);
+        throws(rms({ momentum: -1 }), 'ERR_GRU_ARG', ['momentum']);
+        throws(rms({ eps: -1 }), 'ERR_GRU_ARG', ['eps']);
+        throws(rms({ weightDecay: -1 }), 'ERR_GRU_ARG', ['weightDecay']);
+        throws(rms({ centered: 1 }), 'ERR_GRU_ARG', ['centered']);
+        throws(rms({ rho: 0.9 }), 'ERR_GRU_ARG', ['rho']);
+        const ada = (o: object) => () => new Adagrad([d], bad(o));
+        throws(ada({ lrDecay: -1 }), 'ERR_GRU_ARG', ['lrDecay']);
+        throws(ada({ initialAccumulatorValue: -1 }), 'ERR_GRU_ARG', ['initialAccumulatorValue']);
+        throws(ada({ eps: Infinity }), 'ERR_GRU_ARG', ['eps']);
+        throws(ada({ maximize: 'yes' }), 'ERR_GRU_ARG', ['maximize']);
+        throws(ada({ momentum: 0.9 }), 'ERR_GRU_ARG', ['momentum']);
+        // A state dict of another type.
+        const a = new Adagrad([d]);
+        const r = new RMSprop([d]);
+        throws(() => a.loadStateDict(r.stateDict()), 'ERR_GRU_ARG', ['stateDict.type']);
+        a.dispose();
+        r.dispose();
+      } finally {
+        d.dispose();
+      }
+    });
     it('SGD: momentum < 0, nesterov without momentum or with dampening -> ERR_GRU_ARG naming them', () => {
       const d = layer();
       try {
@@ -375,6 +405,58 @@ export function trainErrorSuite(backend: Backend): void {
       throws(() => backend.optimZeroGrad(opt), 'ERR_GRU_STATE');
       backend.destroy(opt);
       assert.equal(backend.allocatedBytes(), start, 'layer and optimizer freed');
+    });
+    it('the core refuses RMSprop / Adagrad / Keras hyperparameters and flags that do not apply', () => {
+      const create = (kind: number, a: number, b: number, eps: number, flags: number) =>
+        backend.optimCreate(kind, 0.1, a, b, eps, 0, flags);
+      const cases: [number, number, number, number, number, string][] = [
+        [3, 1.5, 0, 1e-8, 0, 'alpha'],
+        [3, 0.9, -1, 1e-8, 0, 'momentum'],
+        [3, 0.9, 0, -1, 0, 'eps'],
+        [3, 0.9, 0, 1e-8, 1, 'amsgrad'],
+        [4, -0.1, 0, 1e-8, 0, 'initial_accumulator_value'],
+        [4, 0, -1, 1e-8, 0, 'lr_decay'],
+        [4, 0, 0, 1e-8, 4, 'nesterov'],
+        [1, 0.9, 0.999, 1e-8, 8, 'centered'],
+        [0, 0.9, 0.5, 0, 16, 'dampening'],
+        [3, 0.9, 0, 1e-8, 32, 'flags'],
+        [5, 0.9, 0, 1e-8, 0, 'kind'],
+      ];
+      for (const [kind, a, b, eps, flags, what] of cases)
+        throws(() => create(kind, a, b, eps, flags), 'ERR_GRU_ARG', [what]);
+      // Adagrad's sum starts at the initial accumulator value: the state after adding a layer.
+      const h = backend.denseCreate(3, 2, 1, 0);
+      const opt = create(4, 0.25, 0, 1e-10, 16);
+      try {
+        backend.optimAdd(opt, h);
+        const state = new Float32Array(backend.optimStateSize(opt));
+        backend.optimGetState(opt, state);
+        assert.deepEqual([...state], [0, ...new Array(3 * 2 + 2).fill(0.25)]);
+      } finally {
+        backend.destroy(opt);
+        backend.destroy(h);
+      }
+    });
+    it('gru_optim_clip_keras refuses a bad mode, value or skip index, and a destroyed layer', () => {
+      const h = backend.denseCreate(3, 2, 1, 0);
+      const opt = backend.optimCreate(1, 0.1, 0.9, 0.999, 1e-7, 0, 16);
+      try {
+        backend.optimAdd(opt, h);
+        backend.optimClipKeras(opt, 1, 1, Int32Array.of(1));
+        throws(() => backend.optimClipKeras(opt, 3, 1, null), 'ERR_GRU_ARG', ['mode']);
+        for (const v of [0, -1, NaN, Infinity])
+          throws(() => backend.optimClipKeras(opt, 0, v, null), 'ERR_GRU_ARG', ['value']);
+        throws(() => backend.optimClipKeras(opt, 2, 1, Int32Array.of(2)), 'ERR_GRU_RANGE', [
+          'skip[0]',
+        ]);
+        throws(() => backend.optimClipKeras(opt, 2, 1, Int32Array.of(0, -1)), 'ERR_GRU_RANGE', [
+          'skip[1]',
+        ]);
+        backend.destroy(h);
+        throws(() => backend.optimClipKeras(opt, 0, 1, null), 'ERR_GRU_STATE');
+      } finally {
+        backend.destroy(opt);
+      }
     });
     it('the core refuses bad hyperparameters itself (lr < 0 or NaN, betas, eps, weightDecay, kind)', () => {
       const base = { kind: 1, lr: 0.1, a: 0.9, b: 0.999, eps: 1e-8, weightDecay: 0, flags: 0 };

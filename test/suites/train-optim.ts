@@ -10,8 +10,10 @@
  */
 import assert from 'node:assert/strict';
 import {
+  Adagrad,
   Adam,
   AdamW,
+  RMSprop,
   SGD,
   GRU,
   Dense,
@@ -22,7 +24,9 @@ import {
 } from '../../ts/index.js';
 import type { Backend } from '../../ts/backends/backend.js';
 import {
+  RefAdagrad,
   RefAdam,
+  RefRmsprop,
   RefSgd,
   clipGradNorm64,
   cosineLr64,
@@ -36,7 +40,7 @@ import { assertClose, ErrorTable, rng, uniform } from '../util.js';
 
 export const optimErrors = new ErrorTable();
 
-type Optim = Adam | AdamW | SGD;
+type Optim = Adam | AdamW | SGD | RMSprop | Adagrad;
 
 /** A GRU, a Dense and an Embedding layer, and seeded per-step gradients for all of them. */
 export class Trio {
@@ -151,6 +155,44 @@ const SGD_CASES: SgdCase[] = [
   { title: 'SGD momentum 0 with dampening 0.3 (dampening has no effect)', make: (p) => new SGD(p, { lr: 0.1, dampening: 0.3 }), ref: sgdOpts({ lr: 0.1, dampening: 0.3 }) },
 ];
 
+interface RefOptimizer {
+  readonly params: Float64Array[];
+  step(grads: ArrayLike<number>[], lr: number): void;
+}
+/** RMSprop and Adagrad: the optimizer, its float64 reference and its lr. */
+interface MomentCase {
+  title: string;
+  lr: number;
+  make: (layers: Trio['layers']) => Optim;
+  ref: (params: Float64Array[]) => RefOptimizer;
+}
+const rms = {
+  lr: 0.01,
+  alpha: 0.99,
+  eps: 1e-8,
+  weightDecay: 0,
+  momentum: 0,
+  centered: false,
+  maximize: false,
+};
+const ada = {
+  lr: 0.01,
+  lrDecay: 0,
+  weightDecay: 0,
+  initialAccumulatorValue: 0,
+  eps: 1e-10,
+  maximize: false,
+};
+
+// prettier-ignore
+const MOMENT_CASES: MomentCase[] = [
+  { title: 'RMSprop defaults (lr 1e-2)', lr: 0.01, make: (p) => new RMSprop(p), ref: (p) => new RefRmsprop(p, rms) },
+  { title: 'RMSprop alpha 0.9 eps 1e-4 momentum 0.9', lr: 0.005, make: (p) => new RMSprop(p, { lr: 0.005, alpha: 0.9, eps: 1e-4, momentum: 0.9 }), ref: (p) => new RefRmsprop(p, { ...rms, lr: 0.005, alpha: 0.9, eps: 1e-4, momentum: 0.9 }) },
+  { title: 'RMSprop centered momentum 0.5 weightDecay 0.05 maximize', lr: 0.002, make: (p) => new RMSprop(p, { lr: 0.002, centered: true, momentum: 0.5, weightDecay: 0.05, maximize: true }), ref: (p) => new RefRmsprop(p, { ...rms, lr: 0.002, centered: true, momentum: 0.5, weightDecay: 0.05, maximize: true }) },
+  { title: 'Adagrad defaults (lr 1e-2)', lr: 0.01, make: (p) => new Adagrad(p), ref: (p) => new RefAdagrad(p, ada) },
+  { title: 'Adagrad lrDecay 0.1 initialAccumulatorValue 0.2 eps 1e-6 weightDecay 0.01 maximize', lr: 0.05, make: (p) => new Adagrad(p, { lr: 0.05, lrDecay: 0.1, initialAccumulatorValue: 0.2, eps: 1e-6, weightDecay: 0.01, maximize: true }), ref: (p) => new RefAdagrad(p, { lr: 0.05, lrDecay: 0.1, initialAccumulatorValue: 0.2, eps: 1e-6, weightDecay: 0.01, maximize: true }) },
+];
+
 const STEPS = 10;
 
 function compareParams(key: string, title: string, trio: Trio, ref: Float64Array[]): void {
@@ -228,6 +270,26 @@ export function optimizerSuite(backend: Backend, isa: string): void {
           opt,
           (g, lr) => ref.step(g, lr),
           () => c.ref.lr,
+        );
+        compareParams(key, c.title, trio, ref.params);
+      } finally {
+        opt.dispose();
+        trio.dispose();
+      }
+    });
+  }
+
+  for (const c of MOMENT_CASES) {
+    it(`${c.title}: ${STEPS} steps vs torch.optim formulas in float64`, () => {
+      const trio = new Trio(backend, 16);
+      const opt = c.make(trio.layers);
+      try {
+        const ref = c.ref(trio.params().map((p) => Float64Array.from(p)));
+        runSideBySide(
+          trio,
+          opt,
+          (g, lr) => ref.step(g, lr),
+          () => c.lr,
         );
         compareParams(key, c.title, trio, ref.params);
       } finally {
@@ -443,6 +505,14 @@ export function resumeSuite(backend: Backend): void {
     },
     { title: 'AdamW', make: (p) => new AdamW(p, { lr: 0.01, betas: [0.8, 0.99] }) },
     { title: 'SGD nesterov', make: (p) => new SGD(p, { lr: 0.05, momentum: 0.9, nesterov: true }) },
+    {
+      title: 'RMSprop centered momentum',
+      make: (p) => new RMSprop(p, { lr: 0.005, centered: true, momentum: 0.9 }),
+    },
+    {
+      title: 'Adagrad lrDecay initialAccumulatorValue',
+      make: (p) => new Adagrad(p, { lr: 0.05, lrDecay: 0.1, initialAccumulatorValue: 0.1 }),
+    },
   ];
   for (const c of cases) {
     it(`${c.title}: 6 steps, save stateDict (optimizer + layers), dispose, rebuild, load, 6 more == 12 uninterrupted, bitwise`, () => {

@@ -47,9 +47,16 @@ export const GRU_METRIC_MSE = 3;
 export const GRU_OPTIM_SGD = 0;
 export const GRU_OPTIM_ADAM = 1;
 export const GRU_OPTIM_ADAMW = 2;
+export const GRU_OPTIM_RMSPROP = 3;
+export const GRU_OPTIM_ADAGRAD = 4;
 export const GRU_OPTIM_AMSGRAD = 1;
 export const GRU_OPTIM_MAXIMIZE = 2;
 export const GRU_OPTIM_NESTEROV = 4;
+export const GRU_OPTIM_CENTERED = 8;
+export const GRU_OPTIM_KERAS = 16;
+export const GRU_CLIP_NORM = 0;
+export const GRU_CLIP_GLOBAL_NORM = 1;
+export const GRU_CLIP_VALUE = 2;
 
 export const ABI: readonly AbiFunction[] = [
   {"c":"gru_status_code","method":"statusCode","args":[{"name":"status","kind":"i32"}],"ret":"str","out":null,"async":false},
@@ -106,6 +113,7 @@ export const ABI: readonly AbiFunction[] = [
   {"c":"gru_optim_add","method":"optimAdd","args":[{"name":"opt","kind":"handle","of":"optim"},{"name":"obj","kind":"handle","of":"any"}],"ret":"status","out":null,"async":false},
   {"c":"gru_optim_clip_grad_norm","method":"optimClipGradNorm","args":[{"name":"opt","kind":"handle","of":"optim"},{"name":"maxNorm","kind":"f32"}],"ret":"status","out":{"name":"total_norm","type":"f32"},"async":true},
   {"c":"gru_optim_clip_grad_value","method":"optimClipGradValue","args":[{"name":"opt","kind":"handle","of":"optim"},{"name":"clip","kind":"f32"}],"ret":"status","out":null,"async":false},
+  {"c":"gru_optim_clip_keras","method":"optimClipKeras","args":[{"name":"opt","kind":"handle","of":"optim"},{"name":"mode","kind":"i32"},{"name":"value","kind":"f32"},{"name":"skip","kind":"array","type":"i32","dir":"in","nullable":true}],"ret":"status","out":null,"async":true},
   {"c":"gru_optim_step","method":"optimStep","args":[{"name":"opt","kind":"handle","of":"optim"},{"name":"lr","kind":"f32"}],"ret":"status","out":null,"async":true},
   {"c":"gru_optim_zero_grad","method":"optimZeroGrad","args":[{"name":"opt","kind":"handle","of":"optim"}],"ret":"status","out":null,"async":false},
   {"c":"gru_optim_state_size","method":"optimStateSize","args":[{"name":"opt","kind":"handle","of":"optim"}],"ret":"status","out":{"name":"out","type":"size"},"async":false},
@@ -457,7 +465,9 @@ export interface AbiCalls {
   /**
    * gru_optim_create
    *
-   * a = beta1 (Adam) or momentum (SGD); b = beta2 (Adam) or dampening (SGD); eps unused by SGD.
+   * a = beta1 (Adam), momentum (SGD), alpha (RMSprop), initial accumulator value (Adagrad);
+   * b = beta2 (Adam), dampening (SGD), momentum (RMSprop), lr_decay (Adagrad); eps unused by
+   * SGD.
    */
   optimCreate(kind: number, lr: number, a: number, b: number, eps: number, weightDecay: number, flags: number): Handle<'optim'>;
   /**
@@ -480,6 +490,11 @@ export interface AbiCalls {
    * clip_grad_value_: clamps every gradient to [-clip, clip].
    */
   optimClipGradValue(opt: Handle<'optim'>, clip: number): void;
+  /**
+   * gru_optim_clip_keras
+   */
+  optimClipKeras(opt: Handle<'optim'>, mode: number, value: number, skip: Int32Array | null): void;
+  optimClipKerasAsync(opt: Handle<'optim'>, mode: number, value: number, skip: Int32Array | null): Promise<void>;
   /**
    * gru_optim_step
    *

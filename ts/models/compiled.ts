@@ -14,9 +14,9 @@ import type { Backend } from '../backends/backend.js';
 import { GruError } from '../errors.js';
 import type { Layer } from '../layer.js';
 import type { Metric } from '../metrics.js';
-import type { Optimizer } from '../optim.js';
 import { batches, sameSamples, sliceSamples, type Samples } from './data.js';
 import type { Loss, ModelMetric } from './names.js';
+import type { KerasOptimizer, MakeOptimizer } from './optimizers.js';
 import { toTensor, type Tensor } from './tensor.js';
 import { classWeightTensor, sampleWeightTensor } from './weights.js';
 
@@ -35,6 +35,8 @@ export interface Network {
   /** After each optimizer step (layers keeping a parameter at a fixed value). */
   afterStep(): void;
   trainables(): Layer[];
+  /** Parameters of trainables() that Keras does not have (left out of gradient clipping). */
+  notInKeras(): [Layer, string][];
 }
 
 /** A metric being accumulated, under its name in logs. */
@@ -52,15 +54,10 @@ export class Compiled {
   readonly #net: Network;
   readonly loss: Loss;
   readonly metrics: readonly ModelMetric[];
-  readonly #create: (layers: Layer[]) => Optimizer;
-  #optimizer: Optimizer | null = null;
+  readonly #create: MakeOptimizer;
+  #optimizer: KerasOptimizer | null = null;
 
-  constructor(
-    net: Network,
-    loss: Loss,
-    metrics: readonly ModelMetric[],
-    create: (layers: Layer[]) => Optimizer,
-  ) {
+  constructor(net: Network, loss: Loss, metrics: readonly ModelMetric[], create: MakeOptimizer) {
     this.#net = net;
     this.loss = loss;
     this.metrics = metrics;
@@ -139,16 +136,25 @@ export class Compiled {
     const value = this.loss.compute(net.backend, pred, out.shape, batch.y.data, w, grad);
     for (const m of metrics) m.metric.update(batch.y.data, pred);
     net.backward(grad);
-    optimizer.step();
+    optimizer.kerasStep();
     net.afterStep();
     return value;
   }
 
-  #makeOptimizer(): Optimizer {
+  #makeOptimizer(): KerasOptimizer {
     const trainables = this.#net.trainables();
     if (trainables.length === 0)
       throw new GruError('ERR_GRU_STATE', 'the model has no parameters to train');
-    return this.#create(trainables);
+    // The core numbers the optimizer's tensors layer by layer, each in its parameter order.
+    const skip: number[] = [];
+    let first = 0;
+    for (const layer of trainables) {
+      const names = layer.parameterNames();
+      for (const [owner, name] of this.#net.notInKeras())
+        if (owner === layer) skip.push(first + names.indexOf(name));
+      first += names.length;
+    }
+    return this.#create(trainables, Int32Array.from(skip));
   }
 
   dispose(): void {

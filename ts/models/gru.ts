@@ -5,7 +5,7 @@
  * (bias_ih and bias_hh). Keras's equations are the core's with bias_hh = 0, so this layer sets
  * bias_hh to zero when built and again after every optimizer step, and does not count it:
  * parameters 3 * units * (input + units + 1), as Keras. (Its gradient still reaches the
- * optimizer: gradient clipping, once compile() offers it, must leave it out.)
+ * optimizer, which leaves it out of gradient clipping: _notInKeras.)
  *
  * The core initialises as PyTorch does (uniform in +-1/sqrt(units)); Keras's glorotUniform,
  * orthogonal and zeros initializers are not available yet. The gates are in PyTorch's order
@@ -154,6 +154,10 @@ export class GRULayer extends ModelLayer {
 
   override countParams(): number {
     return super.countParams() - (this.#zeroBias?.length ?? 0);
+  }
+
+  override _notInKeras(): [Layer, string][] {
+    return this.#zeroBias && this.#gru ? [[this.#gru, 'bias_hh_l0']] : [];
   }
 
   override _afterStep(): void {

@@ -28,3 +28,11 @@ export type { DropoutLayerArgs } from './dropout.js';
 export { LayerNormalizationLayer } from './layer-normalization.js';
 export type { LayerNormalizationLayerArgs } from './layer-normalization.js';
 export type { LossConfig, OptimizerConfig } from './names.js';
+export { schedules } from './schedules.js';
+export type {
+  LearningRateSchedule,
+  ExponentialDecayConfig,
+  InverseTimeDecayConfig,
+  PiecewiseConstantDecayConfig,
+  CosineDecayConfig,
+} from './schedules.js';

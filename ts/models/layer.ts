@@ -139,6 +139,11 @@ export abstract class ModelLayer {
   /** @internal After every optimizer step: keeps what Keras does not have at its fixed value. */
   _afterStep(): void {}
 
+  /** @internal Parameters of trainables() that Keras does not have: [core layer, name]. */
+  _notInKeras(): [Layer, string][] {
+    return [];
+  }
+
   /** Takes integer ids (Embedding): then it must be the first layer. */
   get takesIds(): boolean {
     return false;

@@ -1,6 +1,6 @@
 /**
  * Every name the model API resolves, in one place: Dense activations, losses, metrics and
- * optimizers. An entry says what it calls in the core, or why it is not available (the core
+ * optimizers (whose Keras specs are ts/models/optimizers.ts). An entry says what it calls in the core, or why it is not available (the core
  * piece it waits for); nothing else in ts/models/ interprets these names. Names match in Keras's
  * snake_case or tfjs's camelCase ('binary_crossentropy' = 'binaryCrossentropy').
  *
@@ -16,9 +16,7 @@
 import type { ActivationName } from '../activations.js';
 import type { Backend } from '../backends/backend.js';
 import { GruError } from '../errors.js';
-import type { Layer } from '../layer.js';
 import type { Metric, MetricName } from '../metrics.js';
-import { Adam, AdamW, SGD, type Optimizer } from '../optim.js';
 import * as check from '../validate.js';
 import {
   accuracyFor,
@@ -29,6 +27,13 @@ import {
   type Loss,
   type LossKernel,
 } from './objectives.js';
+import {
+  COMMON_KEYS,
+  KERAS_SPECS,
+  parseKerasOptimizer,
+  type KerasSpec,
+  type MakeOptimizer,
+} from './optimizers.js';
 import type { DType } from './tensor.js';
 
 export type { Loss } from './objectives.js';
@@ -270,87 +275,42 @@ export function resolveMetrics(value: unknown): ModelMetric[] {
 // Optimizers
 
 /**
- * Keras's option names and defaults, mapped onto the core's optimizers. The core's Adam is
- * PyTorch's: eps is added to sqrt(v / (1 - beta2^t)). Keras folds the bias correction into the
- * learning rate and adds eps to sqrt(v): the two differ only while sqrt(v) is within a few eps,
- * and Keras's formula is not reproduced exactly yet. SGD with momentum is the same update in
- * both (Keras's velocity is -lr times PyTorch's buffer). Keras's weightDecay is decoupled (as
- * PyTorch's AdamW), so Adam with weightDecay runs as the core's AdamW.
+ * Keras's optimizers (ts/models/optimizers.ts: option names, defaults, formulas, clipping and
+ * schedules) by name. Keras's weight averaging (useEma) has no core counterpart yet.
  */
-interface OptimizerEntry {
-  keys: readonly string[];
-  /** Checks the options now; the optimizer is made once the model's layers exist. */
-  parse(o: Record<string, unknown>): (layers: Layer[]) => Optimizer;
-}
-
-const num = (o: Record<string, unknown>, k: string, d: number, min = 0): number =>
-  o[k] === undefined ? d : check.finiteNumber(k, o[k], { min });
-/** The core's optimizers take a learning rate > 0 (a float32): refused here, not at the first step. */
-const rate = (o: Record<string, unknown>, d: number): number =>
-  o.learningRate === undefined
-    ? d
-    : check.float32('learningRate', o.learningRate, { min: 0, minOpen: true });
-
-function adamLike(defaultDecay: number): OptimizerEntry {
-  return {
-    keys: ['learningRate', 'beta1', 'beta2', 'epsilon', 'amsgrad', 'weightDecay'],
-    parse(o) {
-      const options = {
-        lr: rate(o, 1e-3),
-        betas: [num(o, 'beta1', 0.9), num(o, 'beta2', 0.999)] as [number, number],
-        eps: num(o, 'epsilon', 1e-7),
-        amsgrad: check.boolean('amsgrad', o.amsgrad, false),
-        weightDecay: num(o, 'weightDecay', defaultDecay),
-      };
-      return (layers) =>
-        options.weightDecay > 0 ? new AdamW(layers, options) : new Adam(layers, options);
-    },
-  };
-}
-
-const OPTIMIZERS: Record<string, OptimizerEntry | Pending> = {
-  adam: adamLike(0),
-  adamw: adamLike(0.004),
-  sgd: {
-    keys: ['learningRate', 'momentum', 'nesterov'],
-    parse(o) {
-      const options = {
-        lr: rate(o, 0.01),
-        momentum: num(o, 'momentum', 0),
-        nesterov: check.boolean('nesterov', o.nesterov, false),
-      };
-      return (layers) => new SGD(layers, options);
-    },
-  },
-  rmsprop: { pending: 'it needs a core RMSprop (not in the core yet)' },
-  adagrad: { pending: 'it needs a core Adagrad (not in the core yet)' },
-};
-
-/** Keras options with no core counterpart yet, and why. */
 const OPTIMIZER_PENDING: Record<string, string> = {
-  clipnorm: 'clipping from compile() is not wired yet',
-  clipvalue: 'clipping from compile() is not wired yet',
-  globalClipnorm: 'clipping from compile() is not wired yet',
   useEma: 'the core has no weight averaging',
+  emaMomentum: 'the core has no weight averaging',
+  emaOverwriteFrequency: 'the core has no weight averaging',
+  lossScaleFactor: 'the core trains in float32 only',
+  gradientAccumulationSteps: 'the core steps on every batch',
 };
-const SGD_DECAY =
-  "Keras's SGD weightDecay is decoupled, and the core's SGD has only PyTorch's L2 form";
+
+/** Keras's optimizers with no core counterpart yet. */
+const NO_CORE = (what: string): Pending => ({ pending: `the core has no ${what} yet` });
+const OPTIMIZERS: Record<string, KerasSpec | Pending> = {
+  ...KERAS_SPECS,
+  adadelta: NO_CORE('Adadelta'),
+  adamax: NO_CORE('Adamax'),
+  nadam: NO_CORE('Nadam'),
+  ftrl: NO_CORE('FTRL'),
+  lion: NO_CORE('Lion'),
+  lamb: NO_CORE('LAMB'),
+  adafactor: NO_CORE('Adafactor'),
+};
 
 export type OptimizerConfig = string | ({ name: string } & Record<string, unknown>);
 
 /** compile()'s optimizer, checked now: create() makes it once the model's layers exist. */
-export function resolveOptimizer(config: unknown): {
-  name: string;
-  create: (layers: Layer[]) => Optimizer;
-} {
+export function resolveOptimizer(config: unknown): { name: string; create: MakeOptimizer } {
   const c = typeof config === 'string' ? { name: config } : check.options('optimizer', config);
   const { name: _name, ...o } = c;
   const { name, entry } = lookup('optimizer', OPTIMIZERS, {}, c.name);
   for (const k of Object.keys(o)) {
-    const why = OPTIMIZER_PENDING[k] ?? (name === 'sgd' && k === 'weightDecay' ? SGD_DECAY : null);
-    if (why !== null)
+    const why = OPTIMIZER_PENDING[k];
+    if (why !== undefined && o[k] !== undefined)
       throw new GruError('ERR_GRU_ARG', `optimizer option ${k} is not available yet: ${why}`);
   }
-  check.knownKeys(`optimizer '${name}'`, o, entry.keys);
-  return { name, create: entry.parse(o) };
+  check.knownKeys(`optimizer '${name}'`, o, [...COMMON_KEYS, ...entry.keys]);
+  return { name, create: parseKerasOptimizer(name, o) };
 }

@@ -376,6 +376,7 @@ export class Sequential implements FitTarget {
         for (const layer of this.#layers) layer._afterStep();
       },
       trainables: () => this.#layers.flatMap((l) => l.trainables()),
+      notInKeras: () => this.#layers.flatMap((l) => l._notInKeras()),
     };
   }
 
