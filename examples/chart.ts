@@ -32,10 +32,10 @@ const MARGIN = { left: 64, right: 20, top: 56, bottom: 48 };
 const escape = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** Up to ~5 round tick values covering [lo, hi] (steps of 1, 2 or 5 times a power of ten). */
+/** 3 to 6 round tick values within [lo, hi] (steps of 1, 2 or 5 times a power of ten). */
 export function ticks(lo: number, hi: number): number[] {
   if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / 4;
+  const raw = (hi - lo) / 5;
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) as number;
   const out: number[] = [];

@@ -83,7 +83,7 @@ export async function run(o: ExampleOptions = {}): Promise<SpamResult> {
   const all = spamAssassin();
   const order = shuffled(all.length, SPLIT_SEED).slice(0, Math.min(all.length, s.emails));
   const docs = order.map((i) => words(subjectAndBody(all[i]!.text)));
-  const labels = order.map((i) => (all[i]!.group.startsWith('spam') ? 1 : 0));
+  const labels: number[] = order.map((i) => (all[i]!.group.startsWith('spam') ? 1 : 0));
   const cut = Math.floor(docs.length * 0.8);
   const vocab = vocabulary(docs.slice(0, cut), s.vocabulary);
   const x = encode(docs, vocab, s.length);

@@ -7,6 +7,8 @@
  */
 import type { Case } from '../cases.js';
 import { timeToBatchMajor, toKeras, torchWeights, uniform } from '../weights.js';
+import { prepareTfjsModelF } from './tfjs-model-f.js';
+import { registerWasmSegmentSum } from './tfjs-wasm-segment-sum.js';
 import { SEED, STREAM_FRAMES, PROBE_STEPS, type Contestant, type Prepared } from './types.js';
 
 type Tf = typeof import('@tensorflow/tfjs');
@@ -44,6 +46,10 @@ export async function tfjs(backendName: 'cpu' | 'wasm'): Promise<Contestant> {
 }
 
 function prepareTfjs(tf: Tf, c: Case): Prepared {
+  if (c.workload === 'F') {
+    if (tf.getBackend() === 'wasm') registerWasmSegmentSum(tf);
+    return prepareTfjsModelF(tf);
+  }
   const { batch: B, seqLen: T, inputSize: I, hiddenSize: H } = c;
   const stream = c.kind === 'stream';
   const layer = tf.layers.gru({
