@@ -228,6 +228,7 @@ export function markdown(rep: Report): string {
   // Sweep
   for (const B of SWEEP.batches) {
     const pts = cases.filter((c) => c.workload === 'sweep' && c.batch === B);
+    if (pts.length === 0) continue; // --cases without the sweep
     out.push('');
     out.push(
       `## Sweep, batch ${B}, T${SWEEP.seqLen} I${SWEEP.inputSize}: GFLOP/s (gru-simd native speed-up)`,

@@ -21,8 +21,24 @@ import { lineChart } from './chart.js';
 import { commandLine, isMain, writeChart, type ExampleOptions } from './example-run.js';
 
 const SETTINGS = {
-  full: { trainFrom: 1969, testFrom: 1985, testTo: 1988, epochs: 30, units: 32 },
-  quick: { trainFrom: 1979, testFrom: 1985, testTo: 1985, epochs: 8, units: 16 },
+  full: {
+    trainFrom: 1969,
+    testFrom: 1985,
+    testTo: 1988,
+    epochs: 40,
+    units: 32,
+    lr: 2e-3,
+    batch: 16,
+  },
+  quick: {
+    trainFrom: 1979,
+    testFrom: 1985,
+    testTo: 1985,
+    epochs: 8,
+    units: 16,
+    lr: 3e-3,
+    batch: 32,
+  },
 };
 const KNOWN_DAYS = 28;
 const STEPS = KNOWN_DAYS + 1;
@@ -162,12 +178,12 @@ export async function run(o: ExampleOptions = {}): Promise<BirthsResult> {
   };
   try {
     model.summary(log);
-    model.compile({ optimizer: { name: 'adam', learningRate: 3e-3 }, loss: 'meanSquaredError' });
+    model.compile({ optimizer: { name: 'adam', learningRate: s.lr }, loss: 'meanSquaredError' });
     const heldOutMae: number[] = [];
     const t0 = performance.now();
     const history = await model.fit(train.x, train.y, {
       epochs: s.epochs,
-      batchSize: 32,
+      batchSize: s.batch,
       validationData: [test.x, test.y],
       verbose: 0,
       callbacks: {
