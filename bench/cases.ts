@@ -1,12 +1,13 @@
 /** Workloads, contestants and the sampling settings of each mode. Shared by run.ts and worker.ts. */
+import { F, flopsF, variant } from './model-f.js';
 
 export type Mode = 'quick' | 'full';
 export type Kind = 'forward' | 'train' | 'stream';
 
 export interface Case {
-  /** 'A'..'E', or 'sweep-b1-h256' style for sweep points. */
+  /** 'A'..'F', or 'sweep-b1-h256' style for sweep points. */
   id: string;
-  workload: 'A' | 'B' | 'C' | 'D' | 'E' | 'sweep';
+  workload: 'A' | 'B' | 'C' | 'D' | 'E' | 'F' | 'sweep';
   kind: Kind;
   batch: number;
   seqLen: number;
@@ -73,6 +74,11 @@ export function cases(mode: Mode): Case[] {
       'D: training step B32 T50 I64 H128 (forward + BPTT + Adam)',
     ),
     makeCase('E', 'E', 'stream', 1, 1, 64, 256, 'E: streaming, one step per call, B1 I64 H256'),
+    // A whole model (bench/model-f.ts): inputSize is the embedding's width, flops its own count.
+    {
+      ...makeCase('F', 'F', 'train', F.batch, F.length, F.dim, F.units, variant().label),
+      flops: flopsF(),
+    },
   ];
   for (const B of SWEEP.batches) {
     for (const H of SWEEP.hidden[mode]) {
@@ -91,6 +97,20 @@ export function cases(mode: Mode): Case[] {
     }
   }
   return list;
+}
+
+/**
+ * The cases of a run: every case of the mode, or those whose id is listed (--cases; 'sweep'
+ * selects every sweep point). An unknown id is an error naming the known ones.
+ */
+export function selectCases(mode: Mode, ids?: readonly string[]): Case[] {
+  const all = cases(mode);
+  if (!ids) return all;
+  const known = new Set(all.map((c) => (c.workload === 'sweep' ? 'sweep' : c.id)));
+  const unknown = ids.filter((id) => !known.has(id));
+  if (unknown.length)
+    throw new Error(`--cases: unknown ${unknown.join(', ')}; known: ${[...known].join(', ')}`);
+  return all.filter((c) => ids.includes(c.workload === 'sweep' ? 'sweep' : c.id));
 }
 
 export type Family = 'gru-simd' | 'ort-node' | 'ort-web' | 'tfjs-wasm' | 'tfjs-cpu';
@@ -284,6 +304,24 @@ export interface CaseResult {
   check?: string;
   /** The median of each round this case ran in (s), in round order; median is the smallest. */
   roundMedians?: number[];
+  /** Workload F, gru-simd: the step's time against the sum of its core calls. */
+  overhead?: Overhead;
+}
+
+/**
+ * The model API's own time in a training step: trainOnBatch's wall time against the sum of the
+ * core calls it made (bench/call-timer.ts), medians over `steps` steps; and one fit() epoch.
+ */
+export interface Overhead {
+  steps: number;
+  stepSeconds: number;
+  coreSeconds: number;
+  /** Median over the steps of (step - core) / step, in %. */
+  overheadPercent: number;
+  callsPerStep: number;
+  /** The calls taking most of the core's time, with their share. */
+  top: string;
+  fit: { batches: number; seconds: number; coreSeconds: number; overheadPercent: number };
 }
 
 export interface GroupResult {

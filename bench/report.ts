@@ -97,6 +97,32 @@ function spread(r: CaseResult): string {
   return `±${r.rme.toFixed(1)}%${r.method === 'hand-timed' ? ` (range, ${n})` : ` (${n})`}`;
 }
 
+/**
+ * Workload F: each gru-simd contestant's step against the sum of its core calls (the model
+ * API's overhead; issue 10's target: under 5 %), and one fit() epoch the same way.
+ */
+function overheadLines(c: Case, groups: GroupResult[]): string[] {
+  const lines: string[] = [];
+  for (const g of groups) {
+    const o = resultOf(g, c)?.overhead;
+    if (!o) continue;
+    const ms = (s: number): string => `${fmt(s * 1e3)} ms`;
+    lines.push(
+      `- ${label(g)}: trainOnBatch ${ms(o.stepSeconds)}, its ${o.callsPerStep} core calls ${ms(o.coreSeconds)}: ` +
+        `overhead ${o.overheadPercent.toFixed(2)} % (median of ${o.steps} steps; target < 5 %). ` +
+        `fit(), one epoch of ${o.fit.batches} batches: ${ms(o.fit.seconds)}, core calls ${ms(o.fit.coreSeconds)}: ` +
+        `overhead ${o.fit.overheadPercent.toFixed(2)} %. Core time by call: ${o.top}.`,
+    );
+  }
+  if (!lines.length) return [];
+  return [
+    '',
+    "The model API's overhead (each core call timed through a wrapping backend, bench/call-timer.ts):",
+    '',
+    ...lines,
+  ];
+}
+
 export function markdown(rep: Report): string {
   const { meta, peaks, cases, groups } = rep;
   const out: string[] = [];
@@ -196,11 +222,13 @@ export function markdown(rep: Report): string {
           `${isNative(g) ? '1' : s === null ? '–' : `×${s.toFixed(2)}`} | ${r.cpuPerWall?.toFixed(2) ?? ''} | ${r.check ?? ''} |`,
       );
     }
+    out.push(...overheadLines(c, groups));
   }
 
   // Sweep
   for (const B of SWEEP.batches) {
     const pts = cases.filter((c) => c.workload === 'sweep' && c.batch === B);
+    if (pts.length === 0) continue; // --cases without the sweep
     out.push('');
     out.push(
       `## Sweep, batch ${B}, T${SWEEP.seqLen} I${SWEEP.inputSize}: GFLOP/s (gru-simd native speed-up)`,

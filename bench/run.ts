@@ -4,7 +4,7 @@
  * the same GRU workloads, in one run. Writes bench/results/results.{md,json} and sweep.svg, and
  * prints the tables.
  *
- *   node --import tsx bench/run.ts [--quick] [--threads N] [--rounds N] [--only native,ort-node-1,...] [--out DIR]
+ *   node --import tsx bench/run.ts [--quick] [--threads N] [--rounds N] [--only native,ort-node-1,...] [--cases A,F,sweep] [--out DIR]
  *   BENCH_QUICK=1 also selects the quick mode.
  *
  * Rounds (full mode: 3, quick: 1): the contestants the targets compare (gru-simd native and
@@ -19,8 +19,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  cases,
   defaultRounds,
+  selectCases,
   GROUPS,
   type GroupResult,
   type GroupSpec,
@@ -48,9 +48,15 @@ if (!(Number.isInteger(roundsOption) && roundsOption > 0))
   throw new Error(`--rounds must be a positive integer, got ${arg('rounds')}`);
 const rounds = roundsOption;
 const only = arg('only')?.split(',');
+const caseIds = arg('cases')?.split(',');
+const runCases = selectCases(mode, caseIds); // checks the ids before any worker starts
 const outDir = arg('out') ?? new URL('./results/', import.meta.url).pathname;
-/** A worker that runs longer than this is stopped and reported as failed. */
-const WORKER_LIMIT_S = mode === 'quick' ? 60 : 300;
+/**
+ * A worker that runs longer than this is stopped and reported as failed. Workload F trains a
+ * whole model (tfjs cpu: about 10 s per step) and measures gru-simd's overhead over more steps.
+ */
+const WORKER_LIMIT_S =
+  (mode === 'quick' ? 60 : 300) * (runCases.some((c) => c.workload === 'F') ? 3 : 1);
 
 const started = performance.now();
 const load0 = loadavg()[0] as number;
@@ -76,6 +82,7 @@ function runWorker(g: GroupSpec, cpus: string | null = null): Promise<GroupResul
     out,
   ];
   if (g.everyRound && rounds > 1) args.push('--rounds', String(rounds));
+  if (caseIds) args.push('--cases', caseIds.join(','));
   if (threadsOption !== null && g.family === 'gru-simd' && !g.fixedThreads)
     args.push('--threads', String(threadsOption));
   const t0 = performance.now();
@@ -156,7 +163,7 @@ const report: Report = {
     rounds,
   },
   peaks,
-  cases: cases(mode),
+  cases: runCases,
   groups,
 };
 mkdirSync(outDir, { recursive: true });

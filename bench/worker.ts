@@ -4,13 +4,13 @@
  * (onnxruntime-web's numThreads is read once per process) cannot disturb each other, and a
  * peer that fails to load fails alone.
  *
- *   node --import tsx bench/worker.ts --group ort-node-2 --mode full --out /tmp/x.json [--threads N] [--rounds N]
+ *   node --import tsx bench/worker.ts --group ort-node-2 --mode full --out /tmp/x.json [--threads N] [--rounds N] [--cases A,F]
  */
 import { writeFileSync } from 'node:fs';
 import Benchmark from 'benchmark';
 import {
-  cases,
   GROUPS,
+  selectCases,
   settings,
   type Case,
   type CaseResult,
@@ -198,7 +198,9 @@ async function runCase(
     const cpu = process.cpuUsage(cpu0);
     timing.cpuPerWall = (cpu.user + cpu.system) / 1e6 / (now() - w0);
     if (c.kind !== 'stream') measured.push({ c, seconds: timing.median as number });
-    return { ...base, status: 'ok', note: '', check, ...timing };
+    // Workload F on gru-simd: the step split into core calls and the model API's own time.
+    const overhead = p.overhead ? await p.overhead(s.mode === 'quick' ? 3 : 10) : undefined;
+    return { ...base, status: 'ok', note: '', check, ...timing, ...(overhead ? { overhead } : {}) };
   } finally {
     p.dispose();
   }
@@ -248,7 +250,8 @@ async function main(): Promise<void> {
   }
   const measured: { c: Case; seconds: number }[] = [];
   // Smallest first, so a slow contestant's big cases can be estimated from its small ones.
-  for (const c of [...cases(mode)].sort((a, b) => a.flops - b.flops)) {
+  const only = arg('cases')?.split(',');
+  for (const c of [...selectCases(mode, only)].sort((a, b) => a.flops - b.flops)) {
     let r: CaseResult;
     try {
       r = await runCase(contestant, group, c, s, measured);
@@ -256,9 +259,13 @@ async function main(): Promise<void> {
       r = { caseId: c.id, status: 'failed', note: (e as Error).message.split('\n')[0] as string };
     }
     result.results.push(r);
+    const o = r.overhead;
     const what =
       r.status === 'ok'
-        ? `${((r.median as number) * 1e3).toPrecision(4)} ms (${r.method}, n=${r.samples}) ${r.check}`
+        ? `${((r.median as number) * 1e3).toPrecision(4)} ms (${r.method}, n=${r.samples}) ${r.check}` +
+          (o
+            ? `; core calls ${(o.coreSeconds * 1e3).toPrecision(4)} of ${(o.stepSeconds * 1e3).toPrecision(4)} ms: overhead ${o.overheadPercent.toFixed(2)}%`
+            : '')
         : `${r.status}: ${r.note}`;
     log(`  ${group.padEnd(10)} ${c.id.padEnd(14)} ${what}`);
   }

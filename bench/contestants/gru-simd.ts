@@ -1,6 +1,7 @@
 /** gru-simd itself, on one backend: GRU.forward, GRU.stream().step, and a training step with Adam. */
 import type { Case } from '../cases.js';
 import { torchWeights, uniform, type TorchWeights } from '../weights.js';
+import { prepareModelF } from './gru-simd-model-f.js';
 import {
   SEED,
   STREAM_FRAMES,
@@ -63,6 +64,7 @@ export async function gruSimd(
 
 /** Also the reference of the checks (with resetAfter false for tfjs). */
 export function prepareGruSimd(backend: Backend, c: Case, resetAfter = true): Prepared {
+  if (c.workload === 'F') return prepareModelF(backend, resetAfter);
   const gru = makeGru(backend, c, resetAfter);
   const { batch, seqLen: T, inputSize: I } = c;
   if (c.kind === 'forward') {

@@ -7,10 +7,21 @@
  */
 import type { Case } from '../cases.js';
 import { timeToBatchMajor, toKeras, torchWeights, uniform } from '../weights.js';
+import { prepareTfjsModelF } from './tfjs-model-f.js';
+import { registerWasmSegmentSum } from './tfjs-wasm-segment-sum.js';
 import { SEED, STREAM_FRAMES, PROBE_STEPS, type Contestant, type Prepared } from './types.js';
 
 type Tf = typeof import('@tensorflow/tfjs');
 type Tensor = import('@tensorflow/tfjs').Tensor;
+
+/**
+ * tfjs-backend-cpu's UnsortedSegmentSum (the gradient of the Embedding's gather) makes one pass
+ * over the whole gradient per segment, here per vocabulary id: 10,000 masks, products and sums
+ * of [3200, 64] per step. Measured on this machine: one F step had not finished after 7 minutes
+ * of CPU time, with 7 GB resident. So F skips tfjs cpu unless BENCH_TFJS_CPU_F=1.
+ */
+const CPU_F_SKIPPED =
+  "tfjs cpu's UnsortedSegmentSum (the Embedding's gradient) loops over all 10,000 ids per step: one step took over 7 CPU minutes and 7 GB; BENCH_TFJS_CPU_F=1 runs it";
 
 export async function tfjs(backendName: 'cpu' | 'wasm'): Promise<Contestant> {
   // tfjs greets Node users on console.warn at import and on setBackend; keep the bench output clean.
@@ -38,12 +49,19 @@ export async function tfjs(backendName: 'cpu' | 'wasm'): Promise<Contestant> {
     detail,
     threads,
     resetAfter: false,
-    unsupported: () => null,
+    unsupported: (c) =>
+      backendName === 'cpu' && c.workload === 'F' && process.env.BENCH_TFJS_CPU_F !== '1'
+        ? CPU_F_SKIPPED
+        : null,
     prepare: async (c) => prepareTfjs(tf, c),
   };
 }
 
 function prepareTfjs(tf: Tf, c: Case): Prepared {
+  if (c.workload === 'F') {
+    if (tf.getBackend() === 'wasm') registerWasmSegmentSum(tf);
+    return prepareTfjsModelF(tf);
+  }
   const { batch: B, seqLen: T, inputSize: I, hiddenSize: H } = c;
   const stream = c.kind === 'stream';
   const layer = tf.layers.gru({

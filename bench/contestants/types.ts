@@ -16,6 +16,8 @@ export interface Prepared {
    */
   probe(): Promise<{ probe: Probe; calls: number }>;
   dispose(): void;
+  /** Workload F on gru-simd: the model API's time around its core calls, over `steps` steps. */
+  overhead?(steps: number): Promise<import('../cases.js').Overhead>;
 }
 
 export interface Contestant {
