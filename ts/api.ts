@@ -71,7 +71,7 @@ export type {
   OutputMode,
   FitProgress,
 } from './model.js';
-export { sequential, Sequential, layers, tensor, ModelLayer } from './models/index.js';
+export { sequential, Sequential, layers, metrics, tensor, ModelLayer } from './models/index.js';
 export {
   GRULayer,
   DenseLayer,
@@ -101,6 +101,9 @@ export type {
   LayerNormalizationLayerArgs,
   LossConfig,
   OptimizerConfig,
+  MetricConfig,
+  AucArgs,
+  ThresholdArgs,
 } from './models/index.js';
 export { GruError } from './errors.js';
 export type { GruErrorCode } from './errors.js';

@@ -367,6 +367,31 @@ GRU_API int gru_metric_confusion(float threshold, const float* pred, size_t pred
                                  GRU_NULLABLE const float* sample_weight, size_t sample_weight_len,
                                  float* counts, size_t counts_len);
 
+/* AUC (Keras's AUC with multi_label false): confusion counts at num_thresholds (>= 2)
+ * thresholds, which a caller accumulates over batches and turns into the area.
+ * Each element of pred is a probability (from_logits = 1: a logit, sigmoid applied first),
+ * clipped to [0, 1]; it counts at thresholds 0..b, b = max(0, ceil(p (T - 1)) - 1) computed in
+ * float32 (Keras's bucketing of its thresholds {-eps, 1/(T-1), ..., (T-2)/(T-1), 1 + eps}:
+ * p > i / (T - 1), and every p at threshold 0). NaN counts as 0. t != 0 is a positive. Each
+ * element weighs its sample's weight (sample_weight as gru_metric_confusion's).
+ * counts and updated [4 T] = { tp[T], fp[T], tn[T], fn[T] }: updated = counts + this batch's
+ * counts, added in float32 as Keras's variables; counts and updated may be the same buffer. */
+GRU_API int gru_metric_auc_update(int32_t num_thresholds, int32_t from_logits, const float* pred,
+                                  size_t pred_len, const float* targets, size_t targets_len,
+                                  GRU_NULLABLE const float* sample_weight, size_t sample_weight_len,
+                                  const float* counts, size_t counts_len, float* updated,
+                                  size_t updated_len);
+/* The area from counts [4 T] as gru_metric_auc_update leaves them (T = counts_len / 4, >= 2),
+ * Keras's AUC.result(): the curve's points per threshold, ROC (x fp / (fp + tn), y tp / (tp +
+ * fn)) or PR (x recall, y tp / (tp + fp)), each ratio 0 when its denominator is 0; the area
+ * sum_i (x_i - x_{i+1}) h_i with h_i the mean (INTERPOLATION), min (MINORING) or max (MAJORING)
+ * of y_i and y_{i+1}; PR with INTERPOLATION is instead Keras's interpolation of precision
+ * between thresholds (Davis & Goadrich 2006; comment in native/core/metrics_auc.cpp). */
+enum { GRU_AUC_ROC = 0, GRU_AUC_PR = 1 };
+enum { GRU_AUC_INTERPOLATION = 0, GRU_AUC_MINORING = 1, GRU_AUC_MAJORING = 2 };
+GRU_API int gru_metric_auc_result(int32_t curve, int32_t summation, const float* counts,
+                                  size_t counts_len, float* auc);
+
 /* ---- Dropout: y = x * mask / (1 - p); the mask is a function of (seed, index), so backward
  * regenerates it instead of storing it. p in [0, 1). ----------------------------------------- */
 GRU_API int gru_dropout_forward(const float* x, size_t n, float p, uint32_t seed, float* y,

@@ -10,11 +10,12 @@
  * available, a layer that is already in a model or not a layer, printFn not a function, any call
  * (but dispose, disposed and the other getters) on a disposed model.
  */
-import { layers, Sequential, sequential, tensor } from '../../ts/models/index.js';
+import { layers, metrics, Sequential, sequential, tensor } from '../../ts/models/index.js';
 import type { ModelLayer } from '../../ts/models/layer.js';
 import { arg, bad, friendly, good, type Arg, type Ctx, type Op } from './call.js';
 import { f32, isArray, lengthOf } from './arrays.js';
 import { backendArg, getter, onPool } from './ops-common.js';
+import { aucFields } from './ops-fns.js';
 import type { Entry } from './pool.js';
 import { bool, callback, choice, finite, int, options, revoked, show, uint32 } from './values.js';
 
@@ -74,14 +75,30 @@ function metricsArg(ctx: Ctx, m: SeqMeta): Arg {
     m.kind === 'ce'
       ? ['accuracy', 'acc', 'sparseCategoricalAccuracy']
       : m.kind === 'bce'
-        ? ['accuracy', 'binaryAccuracy', 'precision', 'recall', 'mse', 'mae']
-        : ['mse', 'mae', 'meanSquaredError', 'meanAbsoluteError'];
+        ? ['accuracy', 'binaryAccuracy', 'precision', 'recall', 'mse', 'mae', 'auc']
+        : ['mse', 'mae', 'meanSquaredError', 'meanAbsoluteError', 'auc'];
+  if (m.kind !== 'ce') {
+    fit.push(metrics.auc({ curve: 'PR', name: 'pr_auc' }) as never);
+    fit.push({ metric: 'precision', threshold: 0.2, name: 'p02' } as never);
+  }
   if (friendly(ctx)) {
     const list = [...new Set(Array.from({ length: r.int(1, 3) }, () => r.pick(fit)))];
     const v = r.chance(0.2) ? list[0]! : list;
     return good(v, `metrics: ${show(v)}`);
   }
-  const v = r.pick<unknown>([['bogus'], 'auc', ['mse', 'mse'], [5], 5, {}, revoked(), [null]]);
+  const v = r.pick<unknown>([
+    ['bogus'],
+    ['mse', 'mse'],
+    [5],
+    5,
+    {},
+    revoked(),
+    [null],
+    [{ metric: 'auc', multiLabel: true }],
+    [{ metric: 'accuracy', threshold: 0.5 }],
+    [{ metric: 'mae', curve: 'PR' }],
+    [{ metric: 'auc', name: '' }],
+  ]);
   return bad(v, `metrics: ${show(v)}`);
 }
 
@@ -491,4 +508,36 @@ const tensorOp: Op = {
   },
 };
 
-export const KERAS_MODEL_OPS: Op[] = [newModel(false), newModel(true), ...modelOps, tensorOp];
+/** metrics.auc / precision / recall / binaryAccuracy: options checked at once. */
+const metricFactoryOps: Op[] = (['auc', 'precision', 'recall', 'binaryAccuracy'] as const).map(
+  (kind) => ({
+    name: `metrics.${kind}`,
+    make(ctx) {
+      const f: Record<string, Arg> =
+        kind === 'auc'
+          ? aucFields(ctx)
+          : {
+              threshold: finite(ctx, 'threshold', {
+                min: -3.4028234663852886e38,
+                max: 3.4028234663852886e38,
+                lo: 0,
+                hi: 1,
+                optional: true,
+              }),
+            };
+      if (ctx.rng.chance(0.3)) f.name = choice(ctx, 'name', ['m', 'pr_auc'], ['', 5], true);
+      if (kind !== 'auc' && ctx.rng.chance(0.05))
+        f.numThresholds = bad(10, 'numThresholds: not an option of this metric');
+      const o = options(ctx, `metrics.${kind} options`, f, true);
+      return { args: [o], run: () => metrics[kind](o.value as never) };
+    },
+  }),
+);
+
+export const KERAS_MODEL_OPS: Op[] = [
+  newModel(false),
+  newModel(true),
+  ...modelOps,
+  tensorOp,
+  ...metricFactoryOps,
+];

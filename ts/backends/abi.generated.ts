@@ -44,6 +44,11 @@ export const GRU_METRIC_BINARY_ACCURACY = 0;
 export const GRU_METRIC_CATEGORICAL_ACCURACY = 1;
 export const GRU_METRIC_MAE = 2;
 export const GRU_METRIC_MSE = 3;
+export const GRU_AUC_ROC = 0;
+export const GRU_AUC_PR = 1;
+export const GRU_AUC_INTERPOLATION = 0;
+export const GRU_AUC_MINORING = 1;
+export const GRU_AUC_MAJORING = 2;
 export const GRU_OPTIM_SGD = 0;
 export const GRU_OPTIM_ADAM = 1;
 export const GRU_OPTIM_ADAMW = 2;
@@ -100,6 +105,8 @@ export const ABI: readonly AbiFunction[] = [
   {"c":"gru_metric_mean","method":"metricMean","args":[{"name":"kind","kind":"i32"},{"name":"cols","kind":"i32"},{"name":"threshold","kind":"f32"},{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"sampleWeight","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"sums","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_metric_sparse_accuracy","method":"metricSparseAccuracy","args":[{"name":"classes","kind":"i32"},{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"sampleWeight","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"sums","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_metric_confusion","method":"metricConfusion","args":[{"name":"threshold","kind":"f32"},{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"sampleWeight","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"counts","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
+  {"c":"gru_metric_auc_update","method":"metricAucUpdate","args":[{"name":"numThresholds","kind":"i32"},{"name":"fromLogits","kind":"i32"},{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"sampleWeight","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"counts","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"updated","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
+  {"c":"gru_metric_auc_result","method":"metricAucResult","args":[{"name":"curve","kind":"i32"},{"name":"summation","kind":"i32"},{"name":"counts","kind":"array","type":"f32","dir":"in","nullable":false}],"ret":"status","out":{"name":"auc","type":"f32"},"async":false},
   {"c":"gru_dropout_forward","method":"dropoutForward","args":[{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"p","kind":"f32"},{"name":"seed","kind":"u32"},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_dropout_backward","method":"dropoutBackward","args":[{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"p","kind":"f32"},{"name":"seed","kind":"u32"},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_optim_create","method":"optimCreate","args":[{"name":"kind","kind":"i32"},{"name":"lr","kind":"f32"},{"name":"a","kind":"f32"},{"name":"b","kind":"f32"},{"name":"eps","kind":"f32"},{"name":"weightDecay","kind":"f32"},{"name":"flags","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"optim"},"async":false},
@@ -443,6 +450,24 @@ export interface AbiCalls {
    * fp), recall = tp / (tp + fn).
    */
   metricConfusion(threshold: number, pred: Float32Array, targets: Float32Array, sampleWeight: Float32Array | null, counts: Float32Array): void;
+  /**
+   * gru_metric_auc_update
+   *
+   * AUC (Keras's AUC with multi_label false): confusion counts at num_thresholds (>= 2)
+   * thresholds, which a caller accumulates over batches and turns into the area.
+   * Each element of pred is a probability (from_logits = 1: a logit, sigmoid applied first),
+   * clipped to [0, 1]; it counts at thresholds 0..b, b = max(0, ceil(p (T - 1)) - 1) computed in
+   * float32 (Keras's bucketing of its thresholds {-eps, 1/(T-1), ..., (T-2)/(T-1), 1 + eps}:
+   * p > i / (T - 1), and every p at threshold 0). NaN counts as 0. t != 0 is a positive. Each
+   * element weighs its sample's weight (sample_weight as gru_metric_confusion's).
+   * counts and updated [4 T] = { tp[T], fp[T], tn[T], fn[T] }: updated = counts + this batch's
+   * counts, added in float32 as Keras's variables; counts and updated may be the same buffer.
+   */
+  metricAucUpdate(numThresholds: number, fromLogits: number, pred: Float32Array, targets: Float32Array, sampleWeight: Float32Array | null, counts: Float32Array, updated: Float32Array): void;
+  /**
+   * gru_metric_auc_result
+   */
+  metricAucResult(curve: number, summation: number, counts: Float32Array): number;
   /**
    * gru_dropout_forward
    *

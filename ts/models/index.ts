@@ -3,8 +3,9 @@
  * The PyTorch-style classes of ts/ (GRU, Dense, Adam, ...) are the level below it.
  */
 import * as layers from './layers.js';
+import * as metrics from './metrics.js';
 
-export { layers };
+export { layers, metrics };
 export { Sequential, sequential } from './sequential.js';
 export type {
   SequentialArgs,
@@ -27,4 +28,5 @@ export { DropoutLayer } from './dropout.js';
 export type { DropoutLayerArgs } from './dropout.js';
 export { LayerNormalizationLayer } from './layer-normalization.js';
 export type { LayerNormalizationLayerArgs } from './layer-normalization.js';
-export type { LossConfig, OptimizerConfig } from './names.js';
+export type { LossConfig, MetricConfig, OptimizerConfig } from './names.js';
+export type { AucArgs, ThresholdArgs } from './metrics.js';

@@ -132,6 +132,7 @@ export function makeMetric(
   output: readonly number[],
   y: readonly number[],
   targets: DType,
+  options: Record<string, unknown> = {},
 ): Metric {
   const sparse = core === 'sparseCategoricalAccuracy';
   if (sparse !== (targets === 'int32')) {
@@ -146,5 +147,9 @@ export function makeMetric(
   else if (core === 'categoricalAccuracy') checkSameShape(output, y);
   else checkElements(output, y);
   const categorical = sparse || core === 'categoricalAccuracy';
-  return new Metric(core, { backend, ...(categorical ? { classes: lastDim(output) } : {}) });
+  return new Metric(core, {
+    ...options,
+    backend,
+    ...(categorical ? { classes: lastDim(output) } : {}),
+  });
 }

@@ -24,6 +24,7 @@ import {
   resolveMetrics,
   resolveOptimizer,
   type LossConfig,
+  type MetricConfig,
   type OptimizerConfig,
 } from './names.js';
 import { summaryLines } from './summary.js';
@@ -44,8 +45,11 @@ export interface ModelCompileArgs {
   optimizer: OptimizerConfig;
   /** A name, or { name, fromLogits } (Keras's from_logits), { name: 'huber', delta }. */
   loss: LossConfig;
-  /** Names ('accuracy', 'mae', 'precision', ...): each in fit()'s History and evaluate(). */
-  metrics?: string | string[];
+  /**
+   * Names ('accuracy', 'mae', 'precision', 'auc', ...) or metrics with options
+   * (metrics.auc({ curve: 'PR', name: 'pr_auc' })): each in fit()'s History and evaluate().
+   */
+  metrics?: MetricConfig | string | (MetricConfig | string)[];
 }
 
 export interface ModelEvaluateArgs {
