@@ -71,7 +71,15 @@ export type {
   OutputMode,
   FitProgress,
 } from './model.js';
-export { sequential, Sequential, layers, metrics, tensor, ModelLayer } from './models/index.js';
+export {
+  sequential,
+  Sequential,
+  layers,
+  metrics,
+  callbacks,
+  tensor,
+  ModelLayer,
+} from './models/index.js';
 export {
   GRULayer,
   DenseLayer,
@@ -104,6 +112,13 @@ export type {
   MetricConfig,
   AucArgs,
   ThresholdArgs,
+  FitCallback,
+  EarlyStopping,
+  EarlyStoppingArgs,
+  ReduceLROnPlateau,
+  ReduceLROnPlateauArgs,
+  LearningRateScheduler,
+  LearningRateSchedule,
 } from './models/index.js';
 export { GruError } from './errors.js';
 export type { GruErrorCode } from './errors.js';

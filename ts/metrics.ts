@@ -165,8 +165,12 @@ export class Metric {
     }
     const out = this.#batch;
     if (this.name === 'sparseCategoricalAccuracy') {
-      // An Int32Array goes to the core as it is (the core checks each label: ERR_GRU_RANGE).
-      const t = yTrue instanceof Int32Array ? yTrue : check.int32Indices('yTrue', yTrue, 0, C);
+      // An Int32Array (by its slot: a Proxy of one is not) goes to the core as it is (the core
+      // checks each label: ERR_GRU_RANGE).
+      const t =
+        check.typedArrayKind(yTrue) === 'Int32Array'
+          ? (yTrue as Int32Array)
+          : check.int32Indices('yTrue', yTrue, 0, C);
       if (t.length !== rows) {
         throw new GruError(
           'ERR_GRU_SHAPE',

@@ -10,7 +10,14 @@
  * available, a layer that is already in a model or not a layer, printFn not a function, any call
  * (but dispose, disposed and the other getters) on a disposed model.
  */
-import { layers, metrics, Sequential, sequential, tensor } from '../../ts/models/index.js';
+import {
+  callbacks,
+  layers,
+  metrics,
+  Sequential,
+  sequential,
+  tensor,
+} from '../../ts/models/index.js';
 import type { ModelLayer } from '../../ts/models/layer.js';
 import { arg, bad, friendly, good, type Arg, type Ctx, type Op } from './call.js';
 import { f32, isArray, lengthOf } from './arrays.js';
@@ -352,7 +359,9 @@ const modelOps: Op[] = [
         : none,
       verbose: choice(ctx, 'verbose', [0, 2], [3, '1', true], true),
       callbacks: ctx.rng.chance(0.3)
-        ? options(ctx, 'callbacks', { onBatchEnd: callback(ctx, 'onBatchEnd', () => {}) })
+        ? ctx.rng.chance(0.5)
+          ? options(ctx, 'callbacks', { onBatchEnd: callback(ctx, 'onBatchEnd', () => {}) })
+          : builtinCallbacks(ctx)
         : none,
     };
     const n = x.bad || y.bad ? undefined : samplesOf(x);
@@ -508,6 +517,103 @@ const tensorOp: Op = {
   },
 };
 
+/** Built-in callbacks that fit any compiled model (monitoring its loss). */
+function builtinCallbacks(ctx: Ctx): Arg {
+  const r = ctx.rng;
+  const list = [
+    callbacks.earlyStopping({
+      monitor: 'loss',
+      patience: r.int(0, 2),
+      restoreBestWeights: r.chance(0.5),
+    }),
+    callbacks.reduceLROnPlateau({ monitor: 'loss', patience: r.int(0, 2), factor: 0.5 }),
+    callbacks.learningRateScheduler((_e, lr) => lr * 0.9),
+  ].filter(() => r.chance(0.6));
+  return good(list, `callbacks: ${list.length} built-in`);
+}
+
+const MONITOR_FIELDS = (ctx: Ctx): Record<string, Arg> => ({
+  monitor: ctx.rng.chance(0.4)
+    ? choice(ctx, 'monitor', ['loss', 'val_loss', 'acc'], ['', 5], true)
+    : none,
+  mode: ctx.rng.chance(0.4) ? choice(ctx, 'mode', ['auto', 'min', 'max'], ['up', 1], true) : none,
+  minDelta: ctx.rng.chance(0.3)
+    ? finite(ctx, 'minDelta', { min: -1e300, max: 1e300, lo: -0.1, hi: 0.1, optional: true })
+    : none,
+  patience: ctx.rng.chance(0.5)
+    ? int(ctx, 'patience', { min: 0, max: 2 ** 32 - 1, hi: 5, optional: true })
+    : none,
+  verbose: ctx.rng.chance(0.2) ? choice(ctx, 'verbose', [0, 1], [2, true], true) : none,
+});
+
+/** The callbacks namespace: options checked at construction. */
+const callbackFactoryOps: Op[] = [
+  {
+    name: 'callbacks.earlyStopping',
+    make(ctx) {
+      const r = ctx.rng;
+      const f = MONITOR_FIELDS(ctx);
+      if (r.chance(0.3))
+        f.baseline = finite(ctx, 'baseline', {
+          min: -1e300,
+          max: 1e300,
+          lo: 0,
+          hi: 1,
+          optional: true,
+        });
+      if (r.chance(0.3)) f.restoreBestWeights = bool(ctx, 'restoreBestWeights');
+      if (r.chance(0.3))
+        f.startFromEpoch = int(ctx, 'startFromEpoch', {
+          min: 0,
+          max: 2 ** 32 - 1,
+          hi: 3,
+          optional: true,
+        });
+      const o = options(ctx, 'callbacks.earlyStopping options', f, true);
+      return { args: [o], run: () => callbacks.earlyStopping(o.value as never) };
+    },
+  },
+  {
+    name: 'callbacks.reduceLROnPlateau',
+    make(ctx) {
+      const r = ctx.rng;
+      const f = MONITOR_FIELDS(ctx);
+      if (r.chance(0.4))
+        f.factor = finite(ctx, 'factor', {
+          min: 0,
+          max: 1,
+          minOpen: true,
+          maxOpen: true,
+          lo: 0.1,
+          hi: 0.9,
+          optional: true,
+        });
+      if (r.chance(0.3))
+        f.cooldown = int(ctx, 'cooldown', { min: 0, max: 2 ** 32 - 1, hi: 3, optional: true });
+      if (r.chance(0.3))
+        f.minLr = finite(ctx, 'minLr', { min: 0, max: 1e300, lo: 0, hi: 0.01, optional: true });
+      const o = options(ctx, 'callbacks.reduceLROnPlateau options', f, true);
+      return { args: [o], run: () => callbacks.reduceLROnPlateau(o.value as never) };
+    },
+  },
+  {
+    name: 'callbacks.learningRateScheduler',
+    make(ctx) {
+      const s = callback(ctx, 'schedule', (_e: unknown, lr: unknown) => lr);
+      const o = options(
+        ctx,
+        'callbacks.learningRateScheduler options',
+        { verbose: ctx.rng.chance(0.3) ? choice(ctx, 'verbose', [0, 1], [2, 'x'], true) : none },
+        true,
+      );
+      return {
+        args: [s, o],
+        run: () => callbacks.learningRateScheduler(s.value as never, o.value as never),
+      };
+    },
+  },
+];
+
 /** metrics.auc / precision / recall / binaryAccuracy: options checked at once. */
 const metricFactoryOps: Op[] = (['auc', 'precision', 'recall', 'binaryAccuracy'] as const).map(
   (kind) => ({
@@ -540,4 +646,5 @@ export const KERAS_MODEL_OPS: Op[] = [
   ...modelOps,
   tensorOp,
   ...metricFactoryOps,
+  ...callbackFactoryOps,
 ];

@@ -127,10 +127,22 @@ export class Compiled {
     return { loss: sum / n, ...metricLogs(metrics) };
   }
 
+  /** The optimizer, made on first use (the model must be built by then). */
+  optimizer(): Optimizer {
+    return (this.#optimizer ??= this.#makeOptimizer());
+  }
+
+  /** 'min' or 'max' for a value fit() logs ('loss', 'val_<metric>'), null for others. */
+  monitorMode(name: string): 'min' | 'max' | null {
+    const base = name.startsWith('val_') ? name.slice(4) : name;
+    if (base === 'loss') return 'min';
+    return this.metrics.find((m) => m.name === base)?.direction ?? null;
+  }
+
   /** One optimizer step on a batch; returns its loss (before the step); updates the metrics. */
   trainStep(batch: Samples, metrics: readonly TrackedMetric[]): number {
     const net = this.#net;
-    const optimizer = (this.#optimizer ??= this.#makeOptimizer());
+    const optimizer = this.optimizer();
     optimizer.zeroGrad();
     const out = net.forward(batch.x, true);
     const pred = out.data as Float32Array;

@@ -9,12 +9,17 @@
  * sampleWeight and classWeight weigh the loss (Keras 3: not the metrics); class weights apply to
  * the training samples only, and validationSplit splits sampleWeight with x and y.
  *
+ * Callbacks (custom ones and callbacks.ts's) run in the order given and share each hook's logs:
+ * what one adds (learning_rate) the next ones, the History and the progress line see, as in
+ * Keras (whose History and progress bar run after the user's callbacks).
+ *
  * fit() is async, as tfjs's: between batches it yields to the event loop (every 25 ms), so
  * timers and I/O run; each batch itself runs synchronously.
  */
 import { deriveSeed } from '../dropout.js';
 import { GruError } from '../errors.js';
 import * as check from '../validate.js';
+import { BuiltinCallback, type CallbackModel } from './callbacks.js';
 import { metricLogs, type Compiled, type Logs } from './compiled.js';
 import {
   batches,
@@ -68,8 +73,12 @@ export interface ModelFitArgs {
   initialEpoch?: number;
   /** 0 silent, 1 a progress bar when stdout is a terminal (default), 2 one line per epoch. */
   verbose?: 0 | 1 | 2;
-  callbacks?: CustomCallbackArgs | CustomCallbackArgs[];
+  /** Custom callbacks (objects of hooks) and built-in ones (callbacks.earlyStopping(), ...). */
+  callbacks?: FitCallback | FitCallback[];
 }
+
+/** A custom callback, or a built-in one (callbacks.ts). */
+export type FitCallback = CustomCallbackArgs | BuiltinCallback;
 
 /** What fit() resolves to: the epochs run and each one's logs. */
 export interface History {
@@ -77,8 +86,8 @@ export interface History {
   history: { loss: number[]; val_loss?: number[] } & Record<string, number[]>;
 }
 
-/** What fit() needs of the model (Sequential). */
-export interface FitTarget {
+/** What fit() needs of the model (Sequential), its built-in callbacks' needs included. */
+export interface FitTarget extends CallbackModel {
   stopTraining: boolean;
   /** The compiled loss, metrics and optimizer (ERR_GRU_STATE before compile()). */
   _training(): Compiled;
@@ -115,10 +124,11 @@ const CALLBACK_KEYS: readonly (keyof CustomCallbackArgs)[] = [
   'onBatchEnd',
 ];
 
-function callbacksOption(value: unknown): CustomCallbackArgs[] {
+function callbacksOption(value: unknown): FitCallback[] {
   if (value === undefined) return [];
   const list = check.isArray(value) ? value : [value];
   return list.map((c, i) => {
+    if (BuiltinCallback._is(c)) return c;
     const o = check.options(`callbacks[${i}]`, c);
     check.knownKeys(`callbacks[${i}]`, o, CALLBACK_KEYS);
     for (const [k, f] of Object.entries(o)) {
@@ -208,11 +218,15 @@ export async function runFit(
     k: K,
     ...a: Parameters<NonNullable<CustomCallbackArgs[K]>>
   ): Promise<void> => {
-    for (const cb of callbacks) await (cb[k] as ((...b: typeof a) => unknown) | undefined)?.(...a);
+    for (const cb of callbacks) {
+      const hook = (cb as CustomCallbackArgs)[k] as ((...b: typeof a) => unknown) | undefined;
+      await hook?.call(cb, ...a);
+    }
   };
   try {
     const n = train.x.shape[0]!;
     const steps = batches(n, batchSize);
+    for (const cb of callbacks) if (BuiltinCallback._is(cb)) cb._bind(model);
     await call('onTrainBegin', {});
     for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
       await call('onEpochBegin', epoch, {});
@@ -239,10 +253,10 @@ export async function runFit(
       if (val) {
         for (const [k, v] of Object.entries(c.evaluate(val, batchSize))) logs[`val_${k}`] = v;
       }
+      await call('onEpochEnd', epoch, logs);
       history.epoch.push(epoch);
       for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
       bar.epochEnd(logs);
-      await call('onEpochEnd', epoch, logs);
     }
     await call('onTrainEnd', {});
   } finally {

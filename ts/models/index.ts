@@ -2,10 +2,11 @@
  * The model API (Keras-style, in tfjs's shape): sequential(), the layers namespace, tensor().
  * The PyTorch-style classes of ts/ (GRU, Dense, Adam, ...) are the level below it.
  */
+import * as callbacks from './callbacks-api.js';
 import * as layers from './layers.js';
 import * as metrics from './metrics.js';
 
-export { layers, metrics };
+export { callbacks, layers, metrics };
 export { Sequential, sequential } from './sequential.js';
 export type {
   SequentialArgs,
@@ -13,7 +14,15 @@ export type {
   ModelEvaluateArgs,
   ModelTrainOnBatchArgs,
 } from './sequential.js';
-export type { ModelFitArgs, History, CustomCallbackArgs, Logs } from './fit.js';
+export type { ModelFitArgs, History, CustomCallbackArgs, FitCallback, Logs } from './fit.js';
+export type {
+  EarlyStopping,
+  EarlyStoppingArgs,
+  ReduceLROnPlateau,
+  ReduceLROnPlateauArgs,
+  LearningRateScheduler,
+  LearningRateSchedule,
+} from './callbacks.js';
 export { tensor } from './tensor.js';
 export type { Tensor, TensorLike, NestedArray, DType, Shape } from './tensor.js';
 export { ModelLayer } from './layer.js';

@@ -241,6 +241,8 @@ const METRIC_ALIASES: Record<string, string> = {
 /** A compiled metric: its name in logs (as given, as Keras and tfjs name it) and its maker. */
 export interface ModelMetric {
   name: string;
+  /** Whether it improves going up (accuracies, precision, recall, auc) or down (mae, mse). */
+  direction: 'min' | 'max';
   /** A fresh core Metric for outputs and targets of these per-sample shapes (y's dtype). */
   make(backend: Backend, output: readonly number[], y: readonly number[], targets: DType): Metric;
 }
@@ -308,6 +310,7 @@ export function resolveMetrics(value: unknown): ModelMetric[] {
     seen.add(name);
     return {
       name,
+      direction: core === 'meanAbsoluteError' || core === 'meanSquaredError' ? 'min' : 'max',
       make: (backend, output, y, targets) =>
         makeMetric(
           name,

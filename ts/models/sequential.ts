@@ -395,6 +395,32 @@ export class Sequential implements FitTarget {
     return this.#compiled;
   }
 
+  /** @internal For monitoring callbacks: whether a logged value improves going down or up. */
+  _monitorMode(name: string): 'min' | 'max' | null {
+    return this._training().monitorMode(name);
+  }
+
+  /** @internal The optimizer's learning rate, as a float32 (Keras's variable). */
+  _getLearningRate(): number {
+    return Math.fround(this._training().optimizer().lr);
+  }
+
+  /** @internal Sets it (>= 0: a callback may drive it to 0). */
+  _setLearningRate(value: number): void {
+    this._training().optimizer()._setScheduledLr(value);
+  }
+
+  /** @internal Copies of every parameter (the core layers' state dicts), for restoring. */
+  _saveWeights(): Record<string, Float32Array>[] {
+    return this.#layers.flatMap((l) => l.trainables()).map((t) => t.stateDict());
+  }
+
+  /** @internal Puts back what _saveWeights() returned. */
+  _loadWeights(saved: unknown): void {
+    const dicts = saved as Record<string, Float32Array>[];
+    this.#layers.flatMap((l) => l.trainables()).forEach((t, i) => t.loadStateDict(dicts[i]!));
+  }
+
   /** @internal fit()'s guard and its shuffle seed. */
   _beginFit(): number {
     this.#live();
