@@ -341,60 +341,66 @@ const modelOps: Op[] = [
     const o = options(ctx, 'compile options', f);
     return { args: [o], run: () => e.obj.compile(o.value as never) };
   }),
-  on('fit', (ctx, e) => {
-    const [x, y] = xy(ctx, meta(e));
-    const f: Record<string, Arg> = {
-      epochs: int(ctx, 'epochs', { min: 1, max: 2 ** 31 - 1, hi: 2, optional: true }),
-      batchSize: int(ctx, 'batchSize', { min: 1, max: 2 ** 31 - 1, hi: 4, optional: true }),
-      shuffle: bool(ctx, 'shuffle'),
-      validationSplit: ctx.rng.chance(0.2)
-        ? finite(ctx, 'validationSplit', {
-            min: 0,
-            max: 1,
-            maxOpen: true,
-            lo: 0,
-            hi: 0.5,
-            optional: true,
-          })
-        : none,
-      verbose: choice(ctx, 'verbose', [0, 2], [3, '1', true], true),
-      callbacks: ctx.rng.chance(0.3)
-        ? ctx.rng.chance(0.5)
-          ? options(ctx, 'callbacks', { onBatchEnd: callback(ctx, 'onBatchEnd', () => {}) })
-          : builtinCallbacks(ctx)
-        : none,
-    };
-    const n = x.bad || y.bad ? undefined : samplesOf(x);
-    if (ctx.rng.chance(0.15)) f.sampleWeight = sampleWeightArg(ctx, n);
-    if (ctx.rng.chance(0.15)) {
-      f.classWeight = classWeightArg(ctx, meta(e));
-      if (f.sampleWeight && f.sampleWeight.value !== undefined)
-        f.classWeight = bad(f.classWeight.value, `${f.classWeight.what}, with sampleWeight`);
-    }
-    if (ctx.rng.chance(0.1)) {
-      const [vx, vy] = xy(ctx, meta(e));
-      const vw =
-        ctx.rng.chance(0.3) && !vx.bad && !vy.bad ? sampleWeightArg(ctx, samplesOf(vx)) : null;
-      f.validationData = friendly(ctx)
-        ? vw
-          ? arg(
-              [vx.value, vy.value, vw.value],
-              vx.bad || vy.bad || vw.bad,
-              `validationData: [${vx.what}, ${vy.what}, ${vw.what}]`,
-            )
-          : arg([vx.value, vy.value], vx.bad || vy.bad, `validationData: [${vx.what}, ${vy.what}]`)
-        : bad(
-            ctx.rng.pick<unknown>([[vx.value], revoked(), {}, null]),
-            'validationData: not [x, y]',
-          );
-    }
-    const o = options(ctx, 'fit options', f, true);
-    return {
-      args: [x, y, o],
-      async: true,
-      run: () => e.obj.fit(x.value as never, y.value as never, o.value as never),
-    };
-  }),
+  ...(['fit', 'fitAsync'] as const).map((method) =>
+    on(method, (ctx, e) => {
+      const [x, y] = xy(ctx, meta(e));
+      const f: Record<string, Arg> = {
+        epochs: int(ctx, 'epochs', { min: 1, max: 2 ** 31 - 1, hi: 2, optional: true }),
+        batchSize: int(ctx, 'batchSize', { min: 1, max: 2 ** 31 - 1, hi: 4, optional: true }),
+        shuffle: bool(ctx, 'shuffle'),
+        validationSplit: ctx.rng.chance(0.2)
+          ? finite(ctx, 'validationSplit', {
+              min: 0,
+              max: 1,
+              maxOpen: true,
+              lo: 0,
+              hi: 0.5,
+              optional: true,
+            })
+          : none,
+        verbose: choice(ctx, 'verbose', [0, 2], [3, '1', true], true),
+        callbacks: ctx.rng.chance(0.3)
+          ? ctx.rng.chance(0.5)
+            ? options(ctx, 'callbacks', { onBatchEnd: callback(ctx, 'onBatchEnd', () => {}) })
+            : builtinCallbacks(ctx)
+          : none,
+      };
+      const n = x.bad || y.bad ? undefined : samplesOf(x);
+      if (ctx.rng.chance(0.15)) f.sampleWeight = sampleWeightArg(ctx, n);
+      if (ctx.rng.chance(0.15)) {
+        f.classWeight = classWeightArg(ctx, meta(e));
+        if (f.sampleWeight && f.sampleWeight.value !== undefined)
+          f.classWeight = bad(f.classWeight.value, `${f.classWeight.what}, with sampleWeight`);
+      }
+      if (ctx.rng.chance(0.1)) {
+        const [vx, vy] = xy(ctx, meta(e));
+        const vw =
+          ctx.rng.chance(0.3) && !vx.bad && !vy.bad ? sampleWeightArg(ctx, samplesOf(vx)) : null;
+        f.validationData = friendly(ctx)
+          ? vw
+            ? arg(
+                [vx.value, vy.value, vw.value],
+                vx.bad || vy.bad || vw.bad,
+                `validationData: [${vx.what}, ${vy.what}, ${vw.what}]`,
+              )
+            : arg(
+                [vx.value, vy.value],
+                vx.bad || vy.bad,
+                `validationData: [${vx.what}, ${vy.what}]`,
+              )
+          : bad(
+              ctx.rng.pick<unknown>([[vx.value], revoked(), {}, null]),
+              'validationData: not [x, y]',
+            );
+      }
+      const o = options(ctx, 'fit options', f, true);
+      return {
+        args: [x, y, o],
+        async: true,
+        run: () => e.obj[method](x.value as never, y.value as never, o.value as never),
+      };
+    }),
+  ),
   on('trainOnBatch', (ctx, e) => {
     const [x, y] = xy(ctx, meta(e));
     const f: Record<string, Arg> = {};
@@ -409,25 +415,34 @@ const modelOps: Op[] = [
       run: () => e.obj.trainOnBatch(x.value as never, y.value as never, o.value as never),
     };
   }),
-  on('evaluate', (ctx, e) => {
-    const [x, y] = xy(ctx, meta(e));
-    const f: Record<string, Arg> = {
-      batchSize: int(ctx, 'batchSize', { min: 1, max: 2 ** 31 - 1, hi: 4, optional: true }),
-      returnDict: bool(ctx, 'returnDict'),
-    };
-    if (ctx.rng.chance(0.2))
-      f.sampleWeight = sampleWeightArg(ctx, x.bad || y.bad ? undefined : samplesOf(x));
-    const o = options(ctx, 'evaluate options', f, true);
-    return {
-      args: [x, y, o],
-      run: () => e.obj.evaluate(x.value as never, y.value as never, o.value as never),
-    };
-  }),
-  on('predict', (ctx, e) => {
-    const [x] = xy(ctx, meta(e), false);
-    const o = batchSize(ctx);
-    return { args: [x, o], run: () => e.obj.predict(x.value as never, o.value as never) };
-  }),
+  ...(['evaluate', 'evaluateAsync'] as const).map((method) =>
+    on(method, (ctx, e) => {
+      const [x, y] = xy(ctx, meta(e));
+      const f: Record<string, Arg> = {
+        batchSize: int(ctx, 'batchSize', { min: 1, max: 2 ** 31 - 1, hi: 4, optional: true }),
+        returnDict: bool(ctx, 'returnDict'),
+      };
+      if (ctx.rng.chance(0.2))
+        f.sampleWeight = sampleWeightArg(ctx, x.bad || y.bad ? undefined : samplesOf(x));
+      const o = options(ctx, 'evaluate options', f, true);
+      return {
+        args: [x, y, o],
+        async: method === 'evaluateAsync',
+        run: () => e.obj[method](x.value as never, y.value as never, o.value as never),
+      };
+    }),
+  ),
+  ...(['predict', 'predictAsync'] as const).map((method) =>
+    on(method, (ctx, e) => {
+      const [x] = xy(ctx, meta(e), false);
+      const o = batchSize(ctx);
+      return {
+        args: [x, o],
+        async: method === 'predictAsync',
+        run: () => e.obj[method](x.value as never, o.value as never),
+      };
+    }),
+  ),
   on('summary', (ctx, e) => {
     const p = callback(ctx, 'printFn', () => {});
     return { args: [p], run: () => e.obj.summary(p.value as never) };

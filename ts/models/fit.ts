@@ -14,7 +14,10 @@
  * Keras (whose History and progress bar run after the user's callbacks).
  *
  * fit() is async, as tfjs's: between batches it yields to the event loop (every 25 ms), so
- * timers and I/O run; each batch itself runs synchronously.
+ * timers and I/O run; each batch itself runs synchronously. fitAsync() (offThread) runs each
+ * batch's kernel calls (GRU, Dense, the loss, the optimizer step) on the addon's worker threads,
+ * so the event loop keeps turning during a batch too, with the same numbers; on wasm they run on
+ * the calling thread.
  */
 import { deriveSeed } from '../dropout.js';
 import { GruError } from '../errors.js';
@@ -160,6 +163,7 @@ export async function runFit(
   xValue: TensorLike,
   yValue: TensorLike,
   args: ModelFitArgs,
+  offThread = false,
 ): Promise<History> {
   const o = check.options('fit options', args);
   const later = Object.keys(o).find((k) => FIT_LATER.includes(k));
@@ -241,7 +245,10 @@ export async function runFit(
         const batch = order
           ? gatherSamples(train, order, start, end)
           : sliceSamples(train, start, end);
-        sum += c.trainStep(batch, metrics) * (end - start);
+        const loss = offThread
+          ? await c.trainStepAsync(batch, metrics)
+          : c.trainStep(batch, metrics);
+        sum += loss * (end - start);
         seen += end - start;
         const logs = { batch: b, size: end - start, loss: sum / seen, ...metricLogs(metrics) };
         bar.batchEnd(b, logs);
@@ -251,7 +258,8 @@ export async function runFit(
       if (seen === 0) break; // stopped before any batch of this epoch
       const logs: Logs = { loss: sum / seen, ...metricLogs(metrics) };
       if (val) {
-        for (const [k, v] of Object.entries(c.evaluate(val, batchSize))) logs[`val_${k}`] = v;
+        const v = offThread ? await c.evaluateAsync(val, batchSize) : c.evaluate(val, batchSize);
+        for (const [k, value] of Object.entries(v)) logs[`val_${k}`] = value;
       }
       await call('onEpochEnd', epoch, logs);
       history.epoch.push(epoch);

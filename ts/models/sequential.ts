@@ -83,6 +83,8 @@ export class Sequential implements FitTarget {
   #disposed = false;
   #fitting = false;
   #fits = 0;
+  /** evaluateAsync() and predictAsync() calls in flight (dispose() waits for them). */
+  #inFlight = 0;
 
   constructor(args: SequentialArgs | ModelLayer[] = {}) {
     const o = check.isArray(args) ? { layers: args } : check.options('Sequential options', args);
@@ -234,6 +236,61 @@ export class Sequential implements FitTarget {
   }
 
   /**
+   * fit() with each batch's kernel calls (GRU and Dense forward and backward, the loss, the
+   * optimizer step) on the native addon's worker threads, so the event loop keeps turning
+   * during a batch (a server goes on answering); the same numbers as fit(), bitwise. While it
+   * runs, the model's layers are busy (ERR_GRU_BUSY to other calls on them). On wasm the calls
+   * run on the calling thread, as fit()'s.
+   */
+  fitAsync(x: TensorLike, y: TensorLike, args: ModelFitArgs = {}): Promise<History> {
+    return runFit(this, x, y, args, true);
+  }
+
+  /** evaluate() off the event loop, as fitAsync() is to fit(). */
+  async evaluateAsync(
+    x: TensorLike,
+    y: TensorLike,
+    args: ModelEvaluateArgs = {},
+  ): Promise<number | number[] | Logs> {
+    const o = check.options('evaluate options', args);
+    check.knownKeys('evaluate options', o, ['batchSize', 'sampleWeight', 'returnDict']);
+    const returnDict = check.boolean('returnDict', o.returnDict, false);
+    const c = this._training();
+    const data = c.prepare(x, y, o.sampleWeight, ['x', 'y', 'sampleWeight']);
+    const logs = await this.#counted(() => c.evaluateAsync(data, batchSizeOption(o.batchSize)));
+    return returnDict ? logs : c.flatten(logs);
+  }
+
+  async #counted<T>(body: () => Promise<T>): Promise<T> {
+    this.#inFlight++;
+    try {
+      return await body();
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  /** predict() off the event loop, as fitAsync() is to fit(). */
+  async predictAsync(x: TensorLike, args: { batchSize?: number } = {}): Promise<Tensor> {
+    this.#live();
+    const o = check.options('predict options', args);
+    check.knownKeys('predict options', o, ['batchSize']);
+    const input = this.#inputTensor('x', x);
+    const n = input.shape[0]!;
+    const batchSize = batchSizeOption(o.batchSize);
+    return this.#counted(async () => {
+      let out: Tensor | null = null;
+      for (const [start, end] of batches(n, batchSize)) {
+        const h = await this.#forwardAsync(sliceRows(input, start, end), false);
+        if (end - start === n) return h;
+        out ??= { data: new Float32Array(n * rowSize(h)), shape: [n, ...h.shape.slice(1)] };
+        out.data.set(h.data, start * rowSize(h));
+      }
+      return out as Tensor;
+    });
+  }
+
+  /**
    * The loss on x and y (no dropout, no gradient; with sampleWeight, Keras's weighted mean) and
    * the metrics: the loss alone without metrics, else [loss, ...metrics].
    */
@@ -319,6 +376,8 @@ export class Sequential implements FitTarget {
     if (this.#disposed) return;
     if (this.#fitting)
       throw new GruError('ERR_GRU_BUSY', 'fit() is running: set stopTraining = true and await it');
+    if (this.#inFlight > 0)
+      throw new GruError('ERR_GRU_BUSY', 'evaluateAsync() or predictAsync() is running: await it');
     this.#disposed = true;
     this.#compiled?.dispose();
     for (const layer of this.#layers) layer.dispose();
@@ -363,6 +422,12 @@ export class Sequential implements FitTarget {
     return h;
   }
 
+  async #forwardAsync(x: Tensor, train: boolean): Promise<Tensor> {
+    let h = x;
+    for (const layer of [...this.#layers]) h = await layer._forwardAsync(h, train);
+    return h;
+  }
+
   /** What compile()'s steps need of this model (compiled.ts). */
   #network(): Network {
     return {
@@ -375,6 +440,13 @@ export class Sequential implements FitTarget {
         let d: Float32Array | null = grad;
         for (let i = this.#layers.length - 1; i >= 0 && d !== null; i--)
           d = this.#layers[i]!.backward(d, i > 0);
+      },
+      forwardAsync: (x, train) => this.#forwardAsync(x, train),
+      backwardAsync: async (grad) => {
+        const list = [...this.#layers];
+        let d: Float32Array | null = grad;
+        for (let i = list.length - 1; i >= 0 && d !== null; i--)
+          d = await list[i]!._backwardAsync(d, i > 0);
       },
       afterStep: () => {
         for (const layer of this.#layers) layer._afterStep();
