@@ -255,10 +255,11 @@ GRU_API GRU_ASYNC int gru_dense_backward(gru_dense_handle layer, const float* dy
 GRU_API int gru_embedding_create(int32_t num_embeddings, int32_t dim, gru_embedding_handle* out);
 /* indices [n], each in [0, num_embeddings) (GRU_ERR_RANGE otherwise) -> y [n, dim].
  * train = 1 keeps the indices for backward. */
-GRU_API int gru_embedding_forward(gru_embedding_handle layer, const int32_t* indices, size_t n,
-                                  float* y, size_t y_len, int32_t train);
+GRU_API GRU_ASYNC int gru_embedding_forward(gru_embedding_handle layer, const int32_t* indices,
+                                            size_t n, float* y, size_t y_len, int32_t train);
 /* dy [n, dim]: adds into the gradient rows of the indices used, no other row. */
-GRU_API int gru_embedding_backward(gru_embedding_handle layer, const float* dy, size_t dy_len);
+GRU_API GRU_ASYNC int gru_embedding_backward(gru_embedding_handle layer, const float* dy,
+                                             size_t dy_len);
 
 /* ---- Layer normalization over the last dimension, nn.LayerNorm(dim, eps, affine) ----------
  * y = (x - mean) / sqrt(var + eps) * weight + bias, mean and biased variance over each row of
@@ -266,12 +267,13 @@ GRU_API int gru_embedding_backward(gru_embedding_handle layer, const float* dy, 
 GRU_API int gru_layer_norm_create(int32_t dim, float eps, int32_t affine,
                                   gru_layer_norm_handle* out);
 /* x [rows, dim] -> y [rows, dim]. train = 1 keeps the normalized rows for backward. */
-GRU_API int gru_layer_norm_forward(gru_layer_norm_handle layer, int32_t rows, const float* x,
-                                   size_t x_len, float* y, size_t y_len, int32_t train);
+GRU_API GRU_ASYNC int gru_layer_norm_forward(gru_layer_norm_handle layer, int32_t rows,
+                                             const float* x, size_t x_len, float* y, size_t y_len,
+                                             int32_t train);
 /* dy [rows, dim] of the last training forward; adds into the gradients; dx may be null. Once
  * per training forward (GRU_ERR_STATE otherwise). */
-GRU_API int gru_layer_norm_backward(gru_layer_norm_handle layer, const float* dy, size_t dy_len,
-                                    GRU_NULLABLE float* dx, size_t dx_len);
+GRU_API GRU_ASYNC int gru_layer_norm_backward(gru_layer_norm_handle layer, const float* dy,
+                                              size_t dy_len, GRU_NULLABLE float* dx, size_t dx_len);
 
 /* ---- Losses, PyTorch's (mean over elements / rows); the gradient output may be null -------- */
 /* logits [rows, classes], targets [rows] in [0, classes) or -1 (ignored row); mean over the

@@ -6,7 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import type { Backend } from '../../ts/backends/backend.js';
-import { layers, sequential, tensor, type Sequential } from '../../ts/index.js';
+import {
+  Embedding,
+  LayerNorm,
+  layers,
+  sequential,
+  tensor,
+  type Sequential,
+} from '../../ts/index.js';
 import { forEachBackend } from '../backends.js';
 import { assertThrowsCode, rng, uniform } from '../util.js';
 
@@ -76,6 +83,63 @@ forEachBackend('models: fitAsync, evaluateAsync, predictAsync', (backend) => {
     } finally {
       a.dispose();
       b.dispose();
+    }
+  });
+
+  it('Embedding -> LayerNormalization -> GRU -> Dense (softmax): fitAsync equals fit, bitwise; the core Embedding and LayerNorm async calls equal the sync ones', async () => {
+    const [V, K] = [13, 3];
+    const ids = tensor(
+      Int32Array.from({ length: N * T }, (_, i) => (i * 7) % V),
+      [N, T],
+    );
+    const labels = tensor(
+      Int32Array.from({ length: N }, (_, i) => i % K),
+      [N],
+    );
+    const make = () => {
+      const m = sequential({
+        seed: 12,
+        backend,
+        layers: [
+          layers.embedding({ inputDim: V, outputDim: 4, inputLength: T }),
+          layers.layerNormalization(),
+          layers.gru({ units: 6 }),
+          layers.dense({ units: K, activation: 'softmax' }),
+        ],
+      });
+      m.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy', metrics: ['acc'] });
+      return m;
+    };
+    const a = make();
+    const b = make();
+    try {
+      const args = { epochs: 2, batchSize: 8, seed: 2, verbose: 0 as const };
+      assert.deepEqual(await b.fitAsync(ids, labels, args), await a.fit(ids, labels, args));
+      assert.deepEqual(weights(b), weights(a));
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+    const e = new Embedding({ numEmbeddings: V, embeddingDim: 3, seed: 1, backend });
+    const n = new LayerNorm({ normalizedShape: 3, backend });
+    try {
+      const idx = Int32Array.of(0, 5, 12, 5);
+      const y = e.forward(idx, { train: true });
+      const p = e.forwardAsync(idx, { train: true });
+      assertThrowsCode(() => e.forward(idx), 'ERR_GRU_BUSY');
+      assert.deepEqual(await p, y);
+      const dy = uniform(12, -1, 1, rng(3));
+      await e.backwardAsync(dy);
+      const z = n.forward(y, { train: true });
+      assert.deepEqual(await n.forwardAsync(y, { train: true }), z);
+      const dx = await n.backwardAsync(dy);
+      n.forward(y, { train: true });
+      assert.deepEqual(dx, n.backward(dy));
+      await assert.rejects(n.backwardAsync(dy), { code: 'ERR_GRU_STATE' });
+      await assert.rejects(e.forwardAsync(Int32Array.of(V)), { code: 'ERR_GRU_RANGE' });
+    } finally {
+      e.dispose();
+      n.dispose();
     }
   });
 

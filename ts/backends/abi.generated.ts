@@ -92,11 +92,11 @@ export const ABI: readonly AbiFunction[] = [
   {"c":"gru_dense_forward","method":"denseForward","args":[{"name":"layer","kind":"handle","of":"dense"},{"name":"rows","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"train","kind":"i32"}],"ret":"status","out":null,"async":true},
   {"c":"gru_dense_backward","method":"denseBackward","args":[{"name":"layer","kind":"handle","of":"dense"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":true},
   {"c":"gru_embedding_create","method":"embeddingCreate","args":[{"name":"numEmbeddings","kind":"i32"},{"name":"dim","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"embedding"},"async":false},
-  {"c":"gru_embedding_forward","method":"embeddingForward","args":[{"name":"layer","kind":"handle","of":"embedding"},{"name":"indices","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"train","kind":"i32"}],"ret":"status","out":null,"async":false},
-  {"c":"gru_embedding_backward","method":"embeddingBackward","args":[{"name":"layer","kind":"handle","of":"embedding"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false}],"ret":"status","out":null,"async":false},
+  {"c":"gru_embedding_forward","method":"embeddingForward","args":[{"name":"layer","kind":"handle","of":"embedding"},{"name":"indices","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"train","kind":"i32"}],"ret":"status","out":null,"async":true},
+  {"c":"gru_embedding_backward","method":"embeddingBackward","args":[{"name":"layer","kind":"handle","of":"embedding"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false}],"ret":"status","out":null,"async":true},
   {"c":"gru_layer_norm_create","method":"layerNormCreate","args":[{"name":"dim","kind":"i32"},{"name":"eps","kind":"f32"},{"name":"affine","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"layer_norm"},"async":false},
-  {"c":"gru_layer_norm_forward","method":"layerNormForward","args":[{"name":"layer","kind":"handle","of":"layer_norm"},{"name":"rows","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"train","kind":"i32"}],"ret":"status","out":null,"async":false},
-  {"c":"gru_layer_norm_backward","method":"layerNormBackward","args":[{"name":"layer","kind":"handle","of":"layer_norm"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":false},
+  {"c":"gru_layer_norm_forward","method":"layerNormForward","args":[{"name":"layer","kind":"handle","of":"layer_norm"},{"name":"rows","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"train","kind":"i32"}],"ret":"status","out":null,"async":true},
+  {"c":"gru_layer_norm_backward","method":"layerNormBackward","args":[{"name":"layer","kind":"handle","of":"layer_norm"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":true},
   {"c":"gru_loss_softmax_cross_entropy","method":"lossSoftmaxCrossEntropy","args":[{"name":"logits","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"rows","kind":"i32"},{"name":"classes","kind":"i32"},{"name":"targets","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"dlogits","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
   {"c":"gru_loss_bce_with_logits","method":"lossBceWithLogits","args":[{"name":"logits","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dlogits","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
   {"c":"gru_loss_mse","method":"lossMse","args":[{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dpred","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
@@ -365,12 +365,14 @@ export interface AbiCalls {
    * train = 1 keeps the indices for backward.
    */
   embeddingForward(layer: Handle<'embedding'>, indices: Int32Array, y: Float32Array, train: number): void;
+  embeddingForwardAsync(layer: Handle<'embedding'>, indices: Int32Array, y: Float32Array, train: number): Promise<void>;
   /**
    * gru_embedding_backward
    *
    * dy [n, dim]: adds into the gradient rows of the indices used, no other row.
    */
   embeddingBackward(layer: Handle<'embedding'>, dy: Float32Array): void;
+  embeddingBackwardAsync(layer: Handle<'embedding'>, dy: Float32Array): Promise<void>;
   /**
    * gru_layer_norm_create
    *
@@ -385,6 +387,7 @@ export interface AbiCalls {
    * x [rows, dim] -> y [rows, dim]. train = 1 keeps the normalized rows for backward.
    */
   layerNormForward(layer: Handle<'layer_norm'>, rows: number, x: Float32Array, y: Float32Array, train: number): void;
+  layerNormForwardAsync(layer: Handle<'layer_norm'>, rows: number, x: Float32Array, y: Float32Array, train: number): Promise<void>;
   /**
    * gru_layer_norm_backward
    *
@@ -392,6 +395,7 @@ export interface AbiCalls {
    * per training forward (GRU_ERR_STATE otherwise).
    */
   layerNormBackward(layer: Handle<'layer_norm'>, dy: Float32Array, dx: Float32Array | null): void;
+  layerNormBackwardAsync(layer: Handle<'layer_norm'>, dy: Float32Array, dx: Float32Array | null): Promise<void>;
   /**
    * gru_loss_softmax_cross_entropy
    *
