@@ -343,6 +343,7 @@ const modelOps: Op[] = [
   }),
   ...(['fit', 'fitAsync'] as const).map((method) =>
     on(method, (ctx, e) => {
+      if (ctx.rng.chance(0.2)) return datasetFit(ctx, e, method);
       const [x, y] = xy(ctx, meta(e));
       const f: Record<string, Arg> = {
         epochs: int(ctx, 'epochs', { min: 1, max: 2 ** 31 - 1, hi: 2, optional: true }),
@@ -531,6 +532,49 @@ const tensorOp: Op = {
     return call(bad(v, `data: ${show(v)}`), none, none);
   },
 };
+
+/**
+ * fit(dataset, options): a restartable iterable (or async iterable) of [x, y] or { xs, ys }
+ * batches; bad: a batch bad by itself, a batch of neither form, no batch at all, an option a
+ * dataset cannot take (batchSize, shuffle), stepsPerEpoch not a positive integer.
+ */
+function datasetFit(ctx: Ctx, e: SeqEntry, method: 'fit' | 'fitAsync') {
+  const r = ctx.rng;
+  const batches: Arg[] = Array.from({ length: r.int(0, 2) }, () => {
+    const [x, y] = xy(ctx, meta(e));
+    if (r.chance(0.1)) return bad(5, 'batch: 5');
+    const v = r.chance(0.5) ? [x.value, y.value] : { xs: x.value, ys: y.value };
+    return arg(v, x.bad || y.bad, `batch: [${x.what}, ${y.what}]`);
+  });
+  const list = batches.map((b) => b.value);
+  const data = r.chance(0.5)
+    ? { [Symbol.iterator]: () => list[Symbol.iterator]() }
+    : {
+        async *[Symbol.asyncIterator]() {
+          yield* list;
+        },
+      };
+  const isBad = batches.length === 0 || batches.some((b) => b.bad);
+  const d = arg(
+    data,
+    isBad,
+    `dataset of ${batches.length}: ${batches.map((b) => b.what).join('; ')}`,
+  );
+  const f: Record<string, Arg> = {
+    epochs: int(ctx, 'epochs', { min: 1, max: 2 ** 31 - 1, hi: 2, optional: true }),
+    stepsPerEpoch: r.chance(0.3)
+      ? int(ctx, 'stepsPerEpoch', { min: 1, max: 2 ** 31 - 1, hi: 2, optional: true })
+      : none,
+    verbose: choice(ctx, 'verbose', [0], [3], true),
+    batchSize: r.chance(0.05) ? bad(4, 'batchSize: not with a dataset') : none,
+  };
+  const o = options(ctx, 'fit options', f, true);
+  return {
+    args: [d, o],
+    async: true,
+    run: () => e.obj[method](d.value as never, o.value as never),
+  };
+}
 
 /** Built-in callbacks that fit any compiled model (monitoring its loss). */
 function builtinCallbacks(ctx: Ctx): Arg {

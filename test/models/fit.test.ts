@@ -333,8 +333,8 @@ forEachBackend('models: fit', (backend) => {
       await rejectsCode(labels.fit([[0, 1]], tensor(new Int32Array([3]), [1])), 'ERR_GRU_RANGE');
       assert.equal(((await labels.trainOnBatch([[0, 1]], [2])) as number) > 0, true);
       labels.dispose();
-      await rejectsCode(model.fit(x, y, { stepsPerEpoch: 2 } as never), 'ERR_GRU_ARG', [
-        'stepsPerEpoch is not available yet',
+      await rejectsCode(model.fit(x, y, { validationFreq: 2 } as never), 'ERR_GRU_ARG', [
+        'validationFreq is not available yet',
       ]);
       await rejectsCode(model.fit(x, y, { epoch: 3 } as never), 'ERR_GRU_ARG', [
         'unknown option "epoch"',

@@ -113,10 +113,12 @@ export class Compiled {
     }));
   }
 
-  /** The loss and metrics over the samples, in batches (no dropout, no gradient). */
-  evaluate(data: Samples, batchSize: number): Logs {
+  /**
+   * The loss and metrics over the samples, in batches (no dropout, no gradient); `metrics` to
+   * accumulate into (default: fresh ones).
+   */
+  evaluate(data: Samples, batchSize: number, metrics = this.track(data)): Logs {
     const net = this.#net;
-    const metrics = this.track(data);
     let sum = 0;
     const n = data.x.shape[0]!;
     for (const [start, end] of batches(n, batchSize)) {
@@ -143,9 +145,8 @@ export class Compiled {
   }
 
   /** evaluate() with the kernel calls on the addon's worker threads (native); same numbers. */
-  async evaluateAsync(data: Samples, batchSize: number): Promise<Logs> {
+  async evaluateAsync(data: Samples, batchSize: number, metrics = this.track(data)): Promise<Logs> {
     const net = this.#net;
-    const metrics = this.track(data);
     let sum = 0;
     const n = data.x.shape[0]!;
     for (const [start, end] of batches(n, batchSize)) {

@@ -23,7 +23,7 @@ import { deriveSeed } from '../dropout.js';
 import { GruError } from '../errors.js';
 import * as check from '../validate.js';
 import { BuiltinCallback, type CallbackModel } from './callbacks.js';
-import { metricLogs, type Compiled, type Logs } from './compiled.js';
+import { metricLogs, type Compiled, type Logs, type TrackedMetric } from './compiled.js';
 import {
   batches,
   batchSizeOption,
@@ -32,6 +32,7 @@ import {
   sliceSamples,
   type Samples,
 } from './data.js';
+import { batchParts, isDataset, iterate, type Dataset } from './dataset.js';
 import { progress } from './progress.js';
 import type { TensorLike } from './tensor.js';
 
@@ -60,8 +61,16 @@ export interface ModelFitArgs {
   seed?: number;
   /** Fraction of samples, taken from the end before shuffling, to evaluate on after each epoch. */
   validationSplit?: number;
-  /** [x, y] or [x, y, sampleWeight] to evaluate on after each epoch (wins over validationSplit). */
-  validationData?: [TensorLike, TensorLike] | [TensorLike, TensorLike, TensorLike | Float32Array];
+  /**
+   * [x, y], [x, y, sampleWeight] or a dataset (dataset.ts) to evaluate on after each epoch
+   * (wins over validationSplit).
+   */
+  validationData?:
+    [TensorLike, TensorLike] | [TensorLike, TensorLike, TensorLike | Float32Array] | Dataset;
+  /** A dataset's batches per epoch, from one iterator kept across epochs (default: a full pass). */
+  stepsPerEpoch?: number;
+  /** A dataset given as validationData: its batches evaluated per epoch (default: all). */
+  validationSteps?: number;
   /**
    * Keras's sample_weight: a weight >= 0 per sample, [samples], or per step, [samples, steps]
    * for an output per step; the loss is sum(w l) / rows (Keras's sum_over_batch_size).
@@ -110,14 +119,17 @@ const FIT_KEYS = [
   'callbacks',
   'sampleWeight',
   'classWeight',
-];
-const FIT_LATER = [
   'stepsPerEpoch',
   'validationSteps',
-  'validationFreq',
-  'validationBatchSize',
-  'yieldEvery',
 ];
+/** Options of in-memory data that a dataset cannot take, and why (Keras refuses them too). */
+const DATASET_REFUSED: [string, string][] = [
+  ['batchSize', 'the dataset yields batches'],
+  ['shuffle', 'shuffle the dataset itself'],
+  ['validationSplit', 'give validationData'],
+  ['sampleWeight', 'yield it in each batch ({ xs, ys, sampleWeight } or [x, y, w])'],
+];
+const FIT_LATER = ['validationFreq', 'validationBatchSize', 'yieldEvery'];
 const CALLBACK_KEYS: readonly (keyof CustomCallbackArgs)[] = [
   'onTrainBegin',
   'onTrainEnd',
@@ -158,10 +170,80 @@ function yielder(): () => Promise<void> {
   };
 }
 
+/** Where an epoch's batches come from: x and y in memory, or a dataset (dataset.ts). */
+interface BatchSource {
+  /** Batches per epoch, when known (the progress bar's total). */
+  steps: number | null;
+  /** The batches of an epoch. */
+  epoch(epoch: number): AsyncGenerator<Samples>;
+  /** The data ran out before its steps (a dataset that ended): training stops. */
+  ranOut: boolean;
+}
+
+/** A dataset's batches, checked against the model as they come. */
+function datasetSource(
+  c: Compiled,
+  data: Dataset,
+  stepsPerEpoch: number | null,
+  classWeight: unknown,
+): BatchSource {
+  let shared: AsyncIterator<unknown> | null = null;
+  const source: BatchSource = {
+    steps: stepsPerEpoch,
+    ranOut: false,
+    async *epoch() {
+      // With stepsPerEpoch one iterator feeds every epoch; without, each epoch is a full pass.
+      const it = stepsPerEpoch === null ? iterate(data) : (shared ??= iterate(data));
+      for (let b = 0; stepsPerEpoch === null || b < stepsPerEpoch; b++) {
+        const r = await it.next();
+        if (r.done) {
+          if (stepsPerEpoch !== null || b === 0) source.ranOut = true;
+          return;
+        }
+        yield datasetBatch(c, `batch ${b} of the dataset`, r.value, classWeight);
+      }
+    },
+  };
+  return source;
+}
+
+function datasetBatch(c: Compiled, what: string, value: unknown, classWeight: unknown): Samples {
+  const [x, y, w] = batchParts(what, value);
+  const s = c.prepare(x, y, w, [`${what}: x`, `${what}: y`, `${what}: sampleWeight`]);
+  if (classWeight !== undefined) s.w = c.classWeights(classWeight, s);
+  return s;
+}
+
+/** The loss and metrics over a dataset's batches (validationSteps of them at most). */
+async function evaluateDataset(
+  c: Compiled,
+  data: Dataset,
+  steps: number | null,
+  offThread: boolean,
+): Promise<Logs> {
+  const it = iterate(data);
+  let metrics: TrackedMetric[] | null = null;
+  let sum = 0;
+  let seen = 0;
+  for (let b = 0; steps === null || b < steps; b++) {
+    const r = await it.next();
+    if (r.done) break;
+    const batch = datasetBatch(c, `validationData batch ${b}`, r.value, undefined);
+    metrics ??= c.track(batch);
+    const n = batch.x.shape[0]!;
+    sum +=
+      (offThread ? await c.evaluateAsync(batch, n, metrics) : c.evaluate(batch, n, metrics)).loss! *
+      n;
+    seen += n;
+  }
+  if (seen === 0) throw new GruError('ERR_GRU_ARG', 'validationData (a dataset) gave no batch');
+  return { loss: sum / seen, ...metricLogs(metrics!) };
+}
+
 export async function runFit(
   model: FitTarget,
-  xValue: TensorLike,
-  yValue: TensorLike,
+  xValue: TensorLike | Dataset,
+  yValue: TensorLike | undefined,
   args: ModelFitArgs,
   offThread = false,
 ): Promise<History> {
@@ -170,11 +252,35 @@ export async function runFit(
   if (later !== undefined)
     throw new GruError('ERR_GRU_ARG', `fit option ${later} is not available yet`);
   check.knownKeys('fit options', o, FIT_KEYS);
+  const dataset = isDataset(xValue) ? xValue : null;
+  if (dataset) {
+    const notHere = DATASET_REFUSED.find(([k]) => o[k] !== undefined);
+    if (notHere)
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `fit option ${notHere[0]} does not apply to a dataset: ${notHere[1]}`,
+      );
+  } else {
+    const k = ['stepsPerEpoch', 'validationSteps'].find((key) => o[key] !== undefined);
+    if (k !== undefined)
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `fit option ${k} applies to a dataset (x an iterable of batches)`,
+      );
+  }
   const epochs = o.epochs === undefined ? 1 : check.positiveInt('epochs', o.epochs, 2 ** 31 - 1);
   const initialEpoch =
     o.initialEpoch === undefined ? 0 : check.uint32('initialEpoch', o.initialEpoch);
   const batchSize = batchSizeOption(o.batchSize);
   const shuffle = check.boolean('shuffle', o.shuffle, true);
+  const stepsPerEpoch =
+    o.stepsPerEpoch === undefined
+      ? null
+      : check.positiveInt('stepsPerEpoch', o.stepsPerEpoch, 2 ** 31 - 1);
+  const validationSteps =
+    o.validationSteps === undefined
+      ? null
+      : check.positiveInt('validationSteps', o.validationSteps, 2 ** 31 - 1);
   const verbose = o.verbose === undefined ? 1 : o.verbose;
   if (verbose !== 0 && verbose !== 1 && verbose !== 2)
     throw new GruError('ERR_GRU_ARG', `verbose must be 0, 1 or 2, got ${check.describe(verbose)}`);
@@ -185,33 +291,51 @@ export async function runFit(
       : check.finiteNumber('validationSplit', o.validationSplit, { min: 0, max: 1, maxOpen: true });
 
   const c = model._training();
-  let train = c.prepare(xValue, yValue, o.sampleWeight, ['x', 'y', 'sampleWeight']);
-  let val: Samples | null = null;
+  let val: Samples | Dataset | null = null;
   if (o.validationData !== undefined) {
     const v = o.validationData;
-    if (!check.isArray(v) || v.length < 2 || v.length > 3) {
-      throw new GruError(
-        'ERR_GRU_ARG',
-        `validationData must be [x, y] or [x, y, sampleWeight], got ${check.describe(v)}`,
-      );
+    if (isDataset(v)) {
+      val = v;
+    } else {
+      if (!check.isArray(v) || v.length < 2 || v.length > 3) {
+        throw new GruError(
+          'ERR_GRU_ARG',
+          `validationData must be [x, y], [x, y, sampleWeight] or a dataset (an iterable of batches), got ${check.describe(v)}`,
+        );
+      }
+      const names = [0, 1, 2].map((i) => `validationData[${i}]`) as [string, string, string];
+      val = c.prepare(v[0], v[1], v[2], names);
     }
-    const names = [0, 1, 2].map((i) => `validationData[${i}]`) as [string, string, string];
-    val = c.prepare(v[0], v[1], v[2], names);
-  } else if (split > 0) {
-    // Keras: the last samples, before any shuffling.
-    const n = train.x.shape[0]!;
-    const at = Math.floor(n * (1 - split));
-    if (at === 0 || at === n) {
-      throw new GruError(
-        'ERR_GRU_ARG',
-        `validationSplit ${split} of ${n} samples leaves ${at === 0 ? 'no training' : 'no validation'} samples`,
-      );
-    }
-    val = sliceSamples(train, at, n);
-    train = sliceSamples(train, 0, at);
+  } else if (validationSteps !== null) {
+    throw new GruError('ERR_GRU_ARG', 'validationSteps needs validationData (a dataset)');
   }
-  if (o.classWeight !== undefined) train.w = c.classWeights(o.classWeight, train);
-  const metrics = c.track(train);
+  let source: BatchSource;
+  if (dataset) {
+    source = datasetSource(c, dataset, stepsPerEpoch, o.classWeight);
+  } else {
+    let train = c.prepare(xValue, yValue, o.sampleWeight, ['x', 'y', 'sampleWeight']);
+    if (o.validationData === undefined && split > 0) {
+      // Keras: the last samples, before any shuffling.
+      const n = train.x.shape[0]!;
+      const at = Math.floor(n * (1 - split));
+      if (at === 0 || at === n) {
+        throw new GruError(
+          'ERR_GRU_ARG',
+          `validationSplit ${split} of ${n} samples leaves ${at === 0 ? 'no training' : 'no validation'} samples`,
+        );
+      }
+      val = sliceSamples(train, at, n);
+      train = sliceSamples(train, 0, at);
+    }
+    if (o.classWeight !== undefined) train.w = c.classWeights(o.classWeight, train);
+    c.track(train); // a metric that cannot read these targets: refused before any step
+    source = arraySource(train, batchSize, shuffle, () => seed);
+  }
+  const validate = async (): Promise<Logs> => {
+    if (val === null) return {};
+    if (isDataset(val)) return evaluateDataset(c, val, validationSteps, offThread);
+    return offThread ? c.evaluateAsync(val, batchSize) : c.evaluate(val, batchSize);
+  };
 
   const seed0 = model._beginFit();
   const seed = o.seed === undefined ? seed0 : check.uint32('seed', o.seed);
@@ -228,47 +352,84 @@ export async function runFit(
     }
   };
   try {
-    const n = train.x.shape[0]!;
-    const steps = batches(n, batchSize);
     for (const cb of callbacks) if (BuiltinCallback._is(cb)) cb._bind(model);
     await call('onTrainBegin', {});
     for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
       await call('onEpochBegin', epoch, {});
-      bar.epochBegin(epoch, epochs, steps.length);
-      const order = shuffle ? permutation(n, deriveSeed(seed, epoch)) : null;
-      for (const m of metrics) m.metric.reset();
+      bar.epochBegin(epoch, epochs, source.steps ?? 0);
+      let metrics: TrackedMetric[] | null = null;
       let sum = 0;
       let seen = 0;
-      for (let b = 0; b < steps.length && !model.stopTraining; b++) {
-        const [start, end] = steps[b]!;
-        await call('onBatchBegin', b, { batch: b, size: end - start });
-        const batch = order
-          ? gatherSamples(train, order, start, end)
-          : sliceSamples(train, start, end);
+      let b = 0;
+      const batchesOfEpoch = source.epoch(epoch);
+      for await (const batch of batchesOfEpoch) {
+        const size = batch.x.shape[0]!;
+        await call('onBatchBegin', b, { batch: b, size });
+        metrics ??= c.track(batch);
         const loss = offThread
           ? await c.trainStepAsync(batch, metrics)
           : c.trainStep(batch, metrics);
-        sum += loss * (end - start);
-        seen += end - start;
-        const logs = { batch: b, size: end - start, loss: sum / seen, ...metricLogs(metrics) };
+        sum += loss * size;
+        seen += size;
+        const logs = { batch: b, size, loss: sum / seen, ...metricLogs(metrics) };
         bar.batchEnd(b, logs);
         await call('onBatchEnd', b, logs);
         await pause();
+        b++;
+        if (model.stopTraining) break;
       }
-      if (seen === 0) break; // stopped before any batch of this epoch
-      const logs: Logs = { loss: sum / seen, ...metricLogs(metrics) };
-      if (val) {
-        const v = offThread ? await c.evaluateAsync(val, batchSize) : c.evaluate(val, batchSize);
-        for (const [k, value] of Object.entries(v)) logs[`val_${k}`] = value;
+      if (seen === 0) {
+        // Stopped before any batch, or the data ran out.
+        if (source.ranOut) warnRanOut(epoch, epochs, history.epoch.length === 0);
+        break;
       }
+      const logs: Logs = { loss: sum / seen, ...metricLogs(metrics!) };
+      for (const [k, value] of Object.entries(await validate())) logs[`val_${k}`] = value;
       await call('onEpochEnd', epoch, logs);
       history.epoch.push(epoch);
       for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
       bar.epochEnd(logs);
+      if (source.ranOut) {
+        warnRanOut(epoch, epochs, false);
+        break;
+      }
     }
     await call('onTrainEnd', {});
   } finally {
     model._endFit();
   }
   return history;
+}
+
+/** x and y in memory, in batches, reordered each epoch by a seeded shuffle. */
+function arraySource(
+  train: Samples,
+  batchSize: number,
+  shuffle: boolean,
+  seed: () => number,
+): BatchSource {
+  const n = train.x.shape[0]!;
+  const steps = batches(n, batchSize);
+  return {
+    steps: steps.length,
+    ranOut: false,
+    async *epoch(epoch) {
+      const order = shuffle ? permutation(n, deriveSeed(seed(), epoch)) : null;
+      for (const [start, end] of steps)
+        yield order ? gatherSamples(train, order, start, end) : sliceSamples(train, start, end);
+    },
+  };
+}
+
+/** Keras's warning when a dataset ends before epochs x stepsPerEpoch batches. */
+function warnRanOut(epoch: number, epochs: number, nothing: boolean): void {
+  if (nothing) {
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `the dataset gave no batch in epoch ${epoch}: it must yield { xs, ys } or [x, y] batches (a generator object is used up after one pass: give stepsPerEpoch, or an iterable that restarts)`,
+    );
+  }
+  console.warn(
+    `fit: the dataset ran out of data in epoch ${epoch} of ${epochs}; training stops (give an iterable that restarts each epoch, or stepsPerEpoch x epochs batches)`,
+  );
 }

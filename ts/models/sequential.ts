@@ -17,6 +17,7 @@ import { currentBackend } from '../loader.js';
 import * as check from '../validate.js';
 import { Compiled, metricLogs, type Logs, type Network } from './compiled.js';
 import { batches, batchSizeOption, rowSize, sliceRows } from './data.js';
+import { isDataset, type Dataset } from './dataset.js';
 import { runFit, type FitTarget, type History, type ModelFitArgs } from './fit.js';
 import { checkPlace, ModelLayer } from './layer.js';
 import {
@@ -230,9 +231,30 @@ export class Sequential implements FitTarget {
     return this.#compiled?.metricsNames ?? [];
   }
 
-  /** Trains on x and y for some epochs; resolves to the History. See ModelFitArgs. */
-  fit(x: TensorLike, y: TensorLike, args: ModelFitArgs = {}): Promise<History> {
-    return runFit(this, x, y, args);
+  /**
+   * Trains on x and y for some epochs; resolves to the History. See ModelFitArgs. fit(dataset,
+   * args) trains on an (async) iterable of batches instead (tfjs's fitDataset, Keras's
+   * fit(generator): ts/models/dataset.ts).
+   */
+  fit(x: TensorLike, y: TensorLike, args?: ModelFitArgs): Promise<History>;
+  fit(dataset: Dataset, args?: ModelFitArgs): Promise<History>;
+  fit(
+    x: TensorLike | Dataset,
+    y?: TensorLike | ModelFitArgs,
+    args?: ModelFitArgs,
+  ): Promise<History> {
+    return this.#fit(x, y, args, false);
+  }
+
+  #fit(x: unknown, y: unknown, args: unknown, offThread: boolean): Promise<History> {
+    if (isDataset(x)) {
+      if (args !== undefined)
+        return Promise.reject(
+          new GruError('ERR_GRU_ARG', 'with a dataset, call fit(dataset, options): it holds y'),
+        );
+      return runFit(this, x, undefined, (y ?? {}) as ModelFitArgs, offThread);
+    }
+    return runFit(this, x as TensorLike, y as TensorLike, (args ?? {}) as ModelFitArgs, offThread);
   }
 
   /**
@@ -242,8 +264,14 @@ export class Sequential implements FitTarget {
    * runs, the model's layers are busy (ERR_GRU_BUSY to other calls on them). On wasm the calls
    * run on the calling thread, as fit()'s.
    */
-  fitAsync(x: TensorLike, y: TensorLike, args: ModelFitArgs = {}): Promise<History> {
-    return runFit(this, x, y, args, true);
+  fitAsync(x: TensorLike, y: TensorLike, args?: ModelFitArgs): Promise<History>;
+  fitAsync(dataset: Dataset, args?: ModelFitArgs): Promise<History>;
+  fitAsync(
+    x: TensorLike | Dataset,
+    y?: TensorLike | ModelFitArgs,
+    args?: ModelFitArgs,
+  ): Promise<History> {
+    return this.#fit(x, y, args, true);
   }
 
   /** evaluate() off the event loop, as fitAsync() is to fit(). */
