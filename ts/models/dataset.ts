@@ -11,6 +11,8 @@
  */
 import { GruError } from '../errors.js';
 import * as check from '../validate.js';
+import { metricLogs, type Compiled, type Logs, type TrackedMetric } from './compiled.js';
+import type { Samples } from './data.js';
 import type { TensorLike } from './tensor.js';
 
 /** One batch of a dataset. */
@@ -62,4 +64,74 @@ export function iterate(data: Dataset): AsyncIterator<unknown> {
     next: async () => it.next(),
     return: async (v?: unknown) => (it.return ? it.return(v) : { done: true, value: v }),
   };
+}
+
+/** Where an epoch's batches come from: x and y in memory, or a dataset (dataset.ts). */
+export interface BatchSource {
+  /** Batches per epoch, when known (the progress bar's total). */
+  steps: number | null;
+  /** The batches of an epoch. */
+  epoch(epoch: number): AsyncGenerator<Samples>;
+  /** The data ran out before its steps (a dataset that ended): training stops. */
+  ranOut: boolean;
+}
+
+/** A dataset's batches, checked against the model as they come. */
+export function datasetSource(
+  c: Compiled,
+  data: Dataset,
+  stepsPerEpoch: number | null,
+  classWeight: unknown,
+): BatchSource {
+  let shared: AsyncIterator<unknown> | null = null;
+  const source: BatchSource = {
+    steps: stepsPerEpoch,
+    ranOut: false,
+    async *epoch() {
+      // With stepsPerEpoch one iterator feeds every epoch; without, each epoch is a full pass.
+      const it = stepsPerEpoch === null ? iterate(data) : (shared ??= iterate(data));
+      for (let b = 0; stepsPerEpoch === null || b < stepsPerEpoch; b++) {
+        const r = await it.next();
+        if (r.done) {
+          if (stepsPerEpoch !== null || b === 0) source.ranOut = true;
+          return;
+        }
+        yield datasetBatch(c, `batch ${b} of the dataset`, r.value, classWeight);
+      }
+    },
+  };
+  return source;
+}
+
+function datasetBatch(c: Compiled, what: string, value: unknown, classWeight: unknown): Samples {
+  const [x, y, w] = batchParts(what, value);
+  const s = c.prepare(x, y, w, [`${what}: x`, `${what}: y`, `${what}: sampleWeight`]);
+  if (classWeight !== undefined) s.w = c.classWeights(classWeight, s);
+  return s;
+}
+
+/** The loss and metrics over a dataset's batches (validationSteps of them at most). */
+export async function evaluateDataset(
+  c: Compiled,
+  data: Dataset,
+  steps: number | null,
+  offThread: boolean,
+): Promise<Logs> {
+  const it = iterate(data);
+  let metrics: TrackedMetric[] | null = null;
+  let sum = 0;
+  let seen = 0;
+  for (let b = 0; steps === null || b < steps; b++) {
+    const r = await it.next();
+    if (r.done) break;
+    const batch = datasetBatch(c, `validationData batch ${b}`, r.value, undefined);
+    metrics ??= c.track(batch);
+    const n = batch.x.shape[0]!;
+    sum +=
+      (offThread ? await c.evaluateAsync(batch, n, metrics) : c.evaluate(batch, n, metrics)).loss! *
+      n;
+    seen += n;
+  }
+  if (seen === 0) throw new GruError('ERR_GRU_ARG', 'validationData (a dataset) gave no batch');
+  return { loss: sum / seen, ...metricLogs(metrics!) };
 }

@@ -32,7 +32,13 @@ import {
   sliceSamples,
   type Samples,
 } from './data.js';
-import { batchParts, isDataset, iterate, type Dataset } from './dataset.js';
+import {
+  datasetSource,
+  evaluateDataset,
+  isDataset,
+  type BatchSource,
+  type Dataset,
+} from './dataset.js';
 import { progress } from './progress.js';
 import type { TensorLike } from './tensor.js';
 
@@ -168,76 +174,6 @@ function yielder(): () => Promise<void> {
     await next();
     last = performance.now();
   };
-}
-
-/** Where an epoch's batches come from: x and y in memory, or a dataset (dataset.ts). */
-interface BatchSource {
-  /** Batches per epoch, when known (the progress bar's total). */
-  steps: number | null;
-  /** The batches of an epoch. */
-  epoch(epoch: number): AsyncGenerator<Samples>;
-  /** The data ran out before its steps (a dataset that ended): training stops. */
-  ranOut: boolean;
-}
-
-/** A dataset's batches, checked against the model as they come. */
-function datasetSource(
-  c: Compiled,
-  data: Dataset,
-  stepsPerEpoch: number | null,
-  classWeight: unknown,
-): BatchSource {
-  let shared: AsyncIterator<unknown> | null = null;
-  const source: BatchSource = {
-    steps: stepsPerEpoch,
-    ranOut: false,
-    async *epoch() {
-      // With stepsPerEpoch one iterator feeds every epoch; without, each epoch is a full pass.
-      const it = stepsPerEpoch === null ? iterate(data) : (shared ??= iterate(data));
-      for (let b = 0; stepsPerEpoch === null || b < stepsPerEpoch; b++) {
-        const r = await it.next();
-        if (r.done) {
-          if (stepsPerEpoch !== null || b === 0) source.ranOut = true;
-          return;
-        }
-        yield datasetBatch(c, `batch ${b} of the dataset`, r.value, classWeight);
-      }
-    },
-  };
-  return source;
-}
-
-function datasetBatch(c: Compiled, what: string, value: unknown, classWeight: unknown): Samples {
-  const [x, y, w] = batchParts(what, value);
-  const s = c.prepare(x, y, w, [`${what}: x`, `${what}: y`, `${what}: sampleWeight`]);
-  if (classWeight !== undefined) s.w = c.classWeights(classWeight, s);
-  return s;
-}
-
-/** The loss and metrics over a dataset's batches (validationSteps of them at most). */
-async function evaluateDataset(
-  c: Compiled,
-  data: Dataset,
-  steps: number | null,
-  offThread: boolean,
-): Promise<Logs> {
-  const it = iterate(data);
-  let metrics: TrackedMetric[] | null = null;
-  let sum = 0;
-  let seen = 0;
-  for (let b = 0; steps === null || b < steps; b++) {
-    const r = await it.next();
-    if (r.done) break;
-    const batch = datasetBatch(c, `validationData batch ${b}`, r.value, undefined);
-    metrics ??= c.track(batch);
-    const n = batch.x.shape[0]!;
-    sum +=
-      (offThread ? await c.evaluateAsync(batch, n, metrics) : c.evaluate(batch, n, metrics)).loss! *
-      n;
-    seen += n;
-  }
-  if (seen === 0) throw new GruError('ERR_GRU_ARG', 'validationData (a dataset) gave no batch');
-  return { loss: sum / seen, ...metricLogs(metrics!) };
 }
 
 export async function runFit(

@@ -9,6 +9,9 @@
  * evaluate() and trainOnBatch() return what tfjs's and Keras's return: the loss alone when
  * compiled without metrics, else [loss, ...metrics] in compile()'s order (evaluate's
  * returnDict: true gives { loss, [metric]: value }, Keras's return_dict).
+ *
+ * Over 400 lines: the model's public methods (each with its sync and async form) and the
+ * internal hooks fit() and its callbacks use belong to one class.
  */
 import type { Backend } from '../backends/backend.js';
 import { deriveSeed } from '../dropout.js';
