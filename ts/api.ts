@@ -75,7 +75,16 @@ export type {
   OutputMode,
   FitProgress,
 } from './model.js';
-export { sequential, Sequential, layers, schedules, tensor, ModelLayer } from './models/index.js';
+export {
+  sequential,
+  Sequential,
+  layers,
+  metrics,
+  callbacks,
+  schedules,
+  tensor,
+  ModelLayer,
+} from './models/index.js';
 export {
   GRULayer,
   DenseLayer,
@@ -110,6 +119,16 @@ export type {
   InverseTimeDecayConfig,
   PiecewiseConstantDecayConfig,
   CosineDecayConfig,
+  MetricConfig,
+  AucArgs,
+  ThresholdArgs,
+  FitCallback,
+  EarlyStopping,
+  EarlyStoppingArgs,
+  ReduceLROnPlateau,
+  ReduceLROnPlateauArgs,
+  LearningRateScheduler,
+  LearningRateSchedulerFn,
 } from './models/index.js';
 export { GruError } from './errors.js';
 export type { GruErrorCode } from './errors.js';

@@ -4,6 +4,7 @@
  * indices the last training forward used, and no other row.
  */
 import type { Backend, EmbeddingHandle } from './backends/backend.js';
+import { holding } from './busy.js';
 import { GruError } from './errors.js';
 import { Layer } from './layer.js';
 import { currentBackend } from './loader.js';
@@ -48,33 +49,71 @@ export class Embedding extends Layer<EmbeddingHandle> {
     options: { train?: boolean } = {},
   ): Float32Array {
     const layer = this._handle();
+    const f = this.#prepareForward(indices, options);
+    if (f.train) this.#trainedRows = null;
+    this.backend.embeddingForward(layer, f.ids, f.y, +f.train);
+    if (f.train) this.#trainedRows = f.ids.length;
+    return f.y;
+  }
+
+  /**
+   * forward() off the event loop (native: a worker thread; wasm: synchronously inside the
+   * promise); the layer is busy (ERR_GRU_BUSY) until the promise settles.
+   */
+  forwardAsync(
+    indices: Int32Array | readonly number[],
+    options: { train?: boolean } = {},
+  ): Promise<Float32Array> {
+    return holding('forwardAsync()', [this._busy], async (run) => {
+      const { layer, f } = run(() => ({
+        layer: this._handle(),
+        f: this.#prepareForward(indices, options),
+      }));
+      if (f.train) this.#trainedRows = null;
+      await run(() => this.backend.embeddingForwardAsync(layer, f.ids, f.y, +f.train));
+      if (f.train) this.#trainedRows = f.ids.length;
+      return f.y;
+    });
+  }
+
+  #prepareForward(indices: Int32Array | readonly number[], options: { train?: boolean }) {
     const ids = check.int32Indices('indices', indices, 0, this.numEmbeddings);
     if (ids.length === 0) throw new GruError('ERR_GRU_SHAPE', 'indices must not be empty');
     const o = check.options('forward options', options);
     check.knownKeys('forward options', o, ['train']);
     const train = check.boolean('train', o.train, false);
-    const y = check.allocFloat32('y', ids.length * this.embeddingDim);
-    if (train) this.#trainedRows = null;
-    this.backend.embeddingForward(layer, ids, y, +train);
-    if (train) this.#trainedRows = ids.length;
-    return y;
+    return { ids, train, y: check.allocFloat32('y', ids.length * this.embeddingDim) };
   }
 
   /** dy [n, embeddingDim] of the last training forward: adds into the rows of its indices. */
   backward(dy: Float32Array): void {
     const layer = this._handle();
+    this.backend.embeddingBackward(layer, this.#prepareBackward(dy));
+  }
+
+  /** backward() off the event loop, as forwardAsync() is to forward(). */
+  backwardAsync(dy: Float32Array): Promise<void> {
+    return holding('backwardAsync()', [this._busy], async (run) => {
+      const { layer, grad } = run(() => ({
+        layer: this._handle(),
+        grad: this.#prepareBackward(dy),
+      }));
+      await run(() => this.backend.embeddingBackwardAsync(layer, grad));
+    });
+  }
+
+  #prepareBackward(dy: Float32Array): Float32Array {
     const rows = this.#trainedRows;
     if (rows === null)
       throw new GruError(
         'ERR_GRU_STATE',
         'backward() needs a forward(indices, { train: true }) first',
       );
-    const grad = check.float32ArrayOfLength(
+    return check.float32ArrayOfLength(
       'dy',
       dy,
       rows * this.embeddingDim,
       `[${rows}, ${this.embeddingDim}]`,
     );
-    this.backend.embeddingBackward(layer, grad);
   }
 }

@@ -4,6 +4,7 @@
  * normalizedShape features. Parameters 'weight' (ones) and 'bias' (zeros) when affine.
  */
 import type { Backend, Handle } from './backends/backend.js';
+import { holding } from './busy.js';
 import { GruError } from './errors.js';
 import { Layer } from './layer.js';
 import { currentBackend } from './loader.js';
@@ -49,6 +50,31 @@ export class LayerNorm extends Layer<Handle<'layer_norm'>> {
   /** x [rows, normalizedShape] -> y, same shape. train: keep what backward() needs. */
   forward(x: Float32Array, options: { train?: boolean } = {}): Float32Array {
     const layer = this._handle();
+    const f = this.#prepareForward(x, options);
+    if (f.train) this.#trainedRows = null;
+    this.backend.layerNormForward(layer, f.rows, f.x, f.y, +f.train);
+    if (f.train) this.#trainedRows = f.rows;
+    return f.y;
+  }
+
+  /**
+   * forward() off the event loop (native: a worker thread; wasm: synchronously inside the
+   * promise); the layer is busy (ERR_GRU_BUSY) until the promise settles.
+   */
+  forwardAsync(x: Float32Array, options: { train?: boolean } = {}): Promise<Float32Array> {
+    return holding('forwardAsync()', [this._busy], async (run) => {
+      const { layer, f } = run(() => ({
+        layer: this._handle(),
+        f: this.#prepareForward(x, options),
+      }));
+      if (f.train) this.#trainedRows = null;
+      await run(() => this.backend.layerNormForwardAsync(layer, f.rows, f.x, f.y, +f.train));
+      if (f.train) this.#trainedRows = f.rows;
+      return f.y;
+    });
+  }
+
+  #prepareForward(x: Float32Array, options: { train?: boolean }) {
     const input = check.float32Array('x', x);
     const o = check.options('forward options', options);
     check.knownKeys('forward options', o, ['train']);
@@ -61,16 +87,29 @@ export class LayerNorm extends Layer<Handle<'layer_norm'>> {
       );
     }
     const rows = input.length / D;
-    const y = new Float32Array(input.length);
-    if (train) this.#trainedRows = null;
-    this.backend.layerNormForward(layer, rows, input, y, +train);
-    if (train) this.#trainedRows = rows;
-    return y;
+    return { rows, x: input, y: new Float32Array(input.length), train };
   }
 
   /** dy of the last training forward: adds into the gradients, returns dx. */
   backward(dy: Float32Array): Float32Array {
     const layer = this._handle();
+    const b = this.#prepareBackward(dy);
+    this.backend.layerNormBackward(layer, b.dy, b.dx);
+    this.#trainedRows = null;
+    return b.dx;
+  }
+
+  /** backward() off the event loop, as forwardAsync() is to forward(). */
+  backwardAsync(dy: Float32Array): Promise<Float32Array> {
+    return holding('backwardAsync()', [this._busy], async (run) => {
+      const { layer, b } = run(() => ({ layer: this._handle(), b: this.#prepareBackward(dy) }));
+      await run(() => this.backend.layerNormBackwardAsync(layer, b.dy, b.dx));
+      this.#trainedRows = null;
+      return b.dx;
+    });
+  }
+
+  #prepareBackward(dy: Float32Array): { dy: Float32Array; dx: Float32Array } {
     const rows = this.#trainedRows;
     if (rows === null) {
       throw new GruError(
@@ -80,9 +119,6 @@ export class LayerNorm extends Layer<Handle<'layer_norm'>> {
     }
     const D = this.normalizedShape;
     const grad = check.float32ArrayOfLength('dy', dy, rows * D, `[${rows}, ${D}]`);
-    const dx = new Float32Array(rows * D);
-    this.backend.layerNormBackward(layer, grad, dx);
-    this.#trainedRows = null;
-    return dx;
+    return { dy: grad, dx: new Float32Array(rows * D) };
   }
 }

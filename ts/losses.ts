@@ -244,7 +244,10 @@ export function sparseCategoricalCrossentropy(
   );
   const rows = p.pred.length / classes;
   // An Int32Array goes to the core as it is (the core checks each label: ERR_GRU_RANGE).
-  const t = yTrue instanceof Int32Array ? yTrue : check.int32Indices('yTrue', yTrue, 0, classes);
+  const t =
+    check.typedArrayKind(yTrue) === 'Int32Array'
+      ? (yTrue as Int32Array)
+      : check.int32Indices('yTrue', yTrue, 0, classes);
   if (t.length !== rows) {
     throw new GruError(
       'ERR_GRU_SHAPE',

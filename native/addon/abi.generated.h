@@ -302,6 +302,18 @@ inline int gru_metric_confusion(const Arg* a, Result* r) {
   return ::gru_metric_confusion(a[0].f32, static_cast<const float*>(a[1].data), a[1].len, static_cast<const float*>(a[2].data), a[2].len, static_cast<const float*>(a[3].data), a[3].len, static_cast<float*>(a[4].data), a[4].len);
 }
 
+inline int gru_metric_auc_update(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_metric_auc_update(a[0].i32, a[1].i32, static_cast<const float*>(a[2].data), a[2].len, static_cast<const float*>(a[3].data), a[3].len, static_cast<const float*>(a[4].data), a[4].len, static_cast<const float*>(a[5].data), a[5].len, static_cast<float*>(a[6].data), a[6].len);
+}
+
+inline int gru_metric_auc_result(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_metric_auc_result(a[0].i32, a[1].i32, static_cast<const float*>(a[2].data), a[2].len, &r->f32);
+}
+
 inline int gru_dropout_forward(const Arg* a, Result* r) {
   (void)a;
   (void)r;
@@ -426,6 +438,8 @@ inline const Thunk kThunks[] = {
     {"gru_metric_mean", &generated::gru_metric_mean},
     {"gru_metric_sparse_accuracy", &generated::gru_metric_sparse_accuracy},
     {"gru_metric_confusion", &generated::gru_metric_confusion},
+    {"gru_metric_auc_update", &generated::gru_metric_auc_update},
+    {"gru_metric_auc_result", &generated::gru_metric_auc_result},
     {"gru_dropout_forward", &generated::gru_dropout_forward},
     {"gru_dropout_backward", &generated::gru_dropout_backward},
     {"gru_optim_create", &generated::gru_optim_create},

@@ -255,10 +255,11 @@ GRU_API GRU_ASYNC int gru_dense_backward(gru_dense_handle layer, const float* dy
 GRU_API int gru_embedding_create(int32_t num_embeddings, int32_t dim, gru_embedding_handle* out);
 /* indices [n], each in [0, num_embeddings) (GRU_ERR_RANGE otherwise) -> y [n, dim].
  * train = 1 keeps the indices for backward. */
-GRU_API int gru_embedding_forward(gru_embedding_handle layer, const int32_t* indices, size_t n,
-                                  float* y, size_t y_len, int32_t train);
+GRU_API GRU_ASYNC int gru_embedding_forward(gru_embedding_handle layer, const int32_t* indices,
+                                            size_t n, float* y, size_t y_len, int32_t train);
 /* dy [n, dim]: adds into the gradient rows of the indices used, no other row. */
-GRU_API int gru_embedding_backward(gru_embedding_handle layer, const float* dy, size_t dy_len);
+GRU_API GRU_ASYNC int gru_embedding_backward(gru_embedding_handle layer, const float* dy,
+                                             size_t dy_len);
 
 /* ---- Layer normalization over the last dimension, nn.LayerNorm(dim, eps, affine) ----------
  * y = (x - mean) / sqrt(var + eps) * weight + bias, mean and biased variance over each row of
@@ -266,12 +267,13 @@ GRU_API int gru_embedding_backward(gru_embedding_handle layer, const float* dy, 
 GRU_API int gru_layer_norm_create(int32_t dim, float eps, int32_t affine,
                                   gru_layer_norm_handle* out);
 /* x [rows, dim] -> y [rows, dim]. train = 1 keeps the normalized rows for backward. */
-GRU_API int gru_layer_norm_forward(gru_layer_norm_handle layer, int32_t rows, const float* x,
-                                   size_t x_len, float* y, size_t y_len, int32_t train);
+GRU_API GRU_ASYNC int gru_layer_norm_forward(gru_layer_norm_handle layer, int32_t rows,
+                                             const float* x, size_t x_len, float* y, size_t y_len,
+                                             int32_t train);
 /* dy [rows, dim] of the last training forward; adds into the gradients; dx may be null. Once
  * per training forward (GRU_ERR_STATE otherwise). */
-GRU_API int gru_layer_norm_backward(gru_layer_norm_handle layer, const float* dy, size_t dy_len,
-                                    GRU_NULLABLE float* dx, size_t dx_len);
+GRU_API GRU_ASYNC int gru_layer_norm_backward(gru_layer_norm_handle layer, const float* dy,
+                                              size_t dy_len, GRU_NULLABLE float* dx, size_t dx_len);
 
 /* ---- Losses, PyTorch's (mean over elements / rows); the gradient output may be null -------- */
 /* logits [rows, classes], targets [rows] in [0, classes) or -1 (ignored row); mean over the
@@ -366,6 +368,31 @@ GRU_API int gru_metric_confusion(float threshold, const float* pred, size_t pred
                                  const float* targets, size_t targets_len,
                                  GRU_NULLABLE const float* sample_weight, size_t sample_weight_len,
                                  float* counts, size_t counts_len);
+
+/* AUC (Keras's AUC with multi_label false): confusion counts at num_thresholds (>= 2)
+ * thresholds, which a caller accumulates over batches and turns into the area.
+ * Each element of pred is a probability (from_logits = 1: a logit, sigmoid applied first),
+ * clipped to [0, 1]; it counts at thresholds 0..b, b = max(0, ceil(p (T - 1)) - 1) computed in
+ * float32 (Keras's bucketing of its thresholds {-eps, 1/(T-1), ..., (T-2)/(T-1), 1 + eps}:
+ * p > i / (T - 1), and every p at threshold 0). NaN counts as 0. t != 0 is a positive. Each
+ * element weighs its sample's weight (sample_weight as gru_metric_confusion's).
+ * counts and updated [4 T] = { tp[T], fp[T], tn[T], fn[T] }: updated = counts + this batch's
+ * counts, added in float32 as Keras's variables; counts and updated may be the same buffer. */
+GRU_API int gru_metric_auc_update(int32_t num_thresholds, int32_t from_logits, const float* pred,
+                                  size_t pred_len, const float* targets, size_t targets_len,
+                                  GRU_NULLABLE const float* sample_weight, size_t sample_weight_len,
+                                  const float* counts, size_t counts_len, float* updated,
+                                  size_t updated_len);
+/* The area from counts [4 T] as gru_metric_auc_update leaves them (T = counts_len / 4, >= 2),
+ * Keras's AUC.result(): the curve's points per threshold, ROC (x fp / (fp + tn), y tp / (tp +
+ * fn)) or PR (x recall, y tp / (tp + fp)), each ratio 0 when its denominator is 0; the area
+ * sum_i (x_i - x_{i+1}) h_i with h_i the mean (INTERPOLATION), min (MINORING) or max (MAJORING)
+ * of y_i and y_{i+1}; PR with INTERPOLATION is instead Keras's interpolation of precision
+ * between thresholds (Davis & Goadrich 2006; comment in native/core/metrics_auc.cpp). */
+enum { GRU_AUC_ROC = 0, GRU_AUC_PR = 1 };
+enum { GRU_AUC_INTERPOLATION = 0, GRU_AUC_MINORING = 1, GRU_AUC_MAJORING = 2 };
+GRU_API int gru_metric_auc_result(int32_t curve, int32_t summation, const float* counts,
+                                  size_t counts_len, float* auc);
 
 /* ---- Dropout: y = x * mask / (1 - p); the mask is a function of (seed, index), so backward
  * regenerates it instead of storing it. p in [0, 1). ----------------------------------------- */

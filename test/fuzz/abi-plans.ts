@@ -326,6 +326,24 @@ export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
     loose: ['counts'],
     lens: (v) => ({ pred: p.rng.int(1, 8), targets: v.len_pred, counts: 4 }),
   }),
+  metricAucUpdate: (p) => ({
+    ints: { numThresholds: p.rng.int(2, 12), fromLogits: p.rng.int(0, 1) },
+    intOk: { numThresholds: (v) => v >= 2 && v <= MAX_DIM, fromLogits: (v) => v === 0 || v === 1 },
+    mutations: { numThresholds: [1, 0, -1, MAX_DIM + 1], fromLogits: [2, -1] },
+    free: ['pred', 'sampleWeight'],
+    lens: (v) => ({
+      targets: v.len_pred,
+      counts: 4 * v.numThresholds!,
+      updated: 4 * v.numThresholds!,
+    }),
+  }),
+  // counts: any multiple of 4 of at least 8 is valid, so its length is left free.
+  metricAucResult: (p) => ({
+    ints: { curve: p.rng.int(0, 1), summation: p.rng.int(0, 2) },
+    intOk: { curve: (v) => v === 0 || v === 1, summation: (v) => v >= 0 && v <= 2 },
+    mutations: { curve: [-1, 2], summation: [-1, 3] },
+    free: ['counts'],
+  }),
   denseForward: (p) => rows(p, 'in', 'out'),
   denseBackward: (p) => backwardRows(p, 'in', 'out'),
   embeddingCreate: (p) => ({

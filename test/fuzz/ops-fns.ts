@@ -195,6 +195,7 @@ const METRIC_NAMES: readonly MetricName[] = [
   'recall',
   'meanAbsoluteError',
   'meanSquaredError',
+  'auc',
 ];
 const usesClasses = (n: string) => n === 'categoricalAccuracy' || n === 'sparseCategoricalAccuracy';
 const usesThreshold = (n: string) => n === 'binaryAccuracy' || n === 'precision' || n === 'recall';
@@ -217,7 +218,25 @@ function metricFields(ctx: Ctx, name: unknown, C: number): Record<string, Arg> {
     });
   else if (!(known && usesThreshold(name)) && r.chance(0.05))
     f.threshold = bad(0.5, 'threshold: not an option of this metric');
+  if (name === 'auc') Object.assign(f, aucFields(ctx));
+  else if (r.chance(0.05)) f.curve = bad('ROC', 'curve: not an option of this metric');
   return f;
+}
+
+/** auc's options (Keras's AUC): valid values, or hostile ones (multiLabel true is refused). */
+export function aucFields(ctx: Ctx): Record<string, Arg> {
+  const r = ctx.rng;
+  return {
+    numThresholds: r.chance(0.5)
+      ? int(ctx, 'numThresholds', { min: 2, max: 2 ** 20, lo: 2, hi: 300, optional: true })
+      : none,
+    curve: r.chance(0.5) ? choice(ctx, 'curve', ['ROC', 'PR'], ['PRGAIN', 'roc', 5], true) : none,
+    summationMethod: r.chance(0.4)
+      ? choice(ctx, 'summationMethod', ['interpolation', 'minoring', 'majoring'], ['x'], true)
+      : none,
+    fromLogits: r.chance(0.3) ? bool(ctx, 'fromLogits') : none,
+    multiLabel: r.chance(0.1) ? choice(ctx, 'multiLabel', [false], [true, 1], true) : none,
+  };
 }
 
 /** update()'s data for a metric of `name` with `classes` (the metric's). */
@@ -233,7 +252,7 @@ function updateData(ctx: Ctx, name: string, C: number): [Arg, Arg, Arg] {
 }
 
 const metricName = (ctx: Ctx) =>
-  choice(ctx, 'name', METRIC_NAMES, [...BAD_NAMES, 'accuracy', 'auc', 'mse']);
+  choice(ctx, 'name', METRIC_NAMES, [...BAD_NAMES, 'accuracy', 'AUC', 'mse']);
 
 const metricOps: Op[] = [
   {

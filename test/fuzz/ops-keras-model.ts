@@ -10,11 +10,19 @@
  * available, a layer that is already in a model or not a layer, printFn not a function, any call
  * (but dispose, disposed and the other getters) on a disposed model.
  */
-import { layers, Sequential, sequential, tensor } from '../../ts/models/index.js';
+import {
+  callbacks,
+  layers,
+  metrics,
+  Sequential,
+  sequential,
+  tensor,
+} from '../../ts/models/index.js';
 import type { ModelLayer } from '../../ts/models/layer.js';
 import { arg, bad, friendly, good, type Arg, type Ctx, type Op } from './call.js';
 import { f32, isArray, lengthOf } from './arrays.js';
 import { backendArg, getter, onPool } from './ops-common.js';
+import { aucFields } from './ops-fns.js';
 import type { Entry } from './pool.js';
 import { bool, callback, choice, finite, int, options, revoked, show, uint32 } from './values.js';
 
@@ -115,14 +123,30 @@ function metricsArg(ctx: Ctx, m: SeqMeta): Arg {
     m.kind === 'ce'
       ? ['accuracy', 'acc', 'sparseCategoricalAccuracy']
       : m.kind === 'bce'
-        ? ['accuracy', 'binaryAccuracy', 'precision', 'recall', 'mse', 'mae']
-        : ['mse', 'mae', 'meanSquaredError', 'meanAbsoluteError'];
+        ? ['accuracy', 'binaryAccuracy', 'precision', 'recall', 'mse', 'mae', 'auc']
+        : ['mse', 'mae', 'meanSquaredError', 'meanAbsoluteError', 'auc'];
+  if (m.kind !== 'ce') {
+    fit.push(metrics.auc({ curve: 'PR', name: 'pr_auc' }) as never);
+    fit.push({ metric: 'precision', threshold: 0.2, name: 'p02' } as never);
+  }
   if (friendly(ctx)) {
     const list = [...new Set(Array.from({ length: r.int(1, 3) }, () => r.pick(fit)))];
     const v = r.chance(0.2) ? list[0]! : list;
     return good(v, `metrics: ${show(v)}`);
   }
-  const v = r.pick<unknown>([['bogus'], 'auc', ['mse', 'mse'], [5], 5, {}, revoked(), [null]]);
+  const v = r.pick<unknown>([
+    ['bogus'],
+    ['mse', 'mse'],
+    [5],
+    5,
+    {},
+    revoked(),
+    [null],
+    [{ metric: 'auc', multiLabel: true }],
+    [{ metric: 'accuracy', threshold: 0.5 }],
+    [{ metric: 'mae', curve: 'PR' }],
+    [{ metric: 'auc', name: '' }],
+  ]);
   return bad(v, `metrics: ${show(v)}`);
 }
 
@@ -353,58 +377,67 @@ const modelOps: Op[] = [
     const o = options(ctx, 'compile options', f);
     return { args: [o], run: () => e.obj.compile(o.value as never) };
   }),
-  on('fit', (ctx, e) => {
-    const [x, y] = xy(ctx, meta(e));
-    const f: Record<string, Arg> = {
-      epochs: int(ctx, 'epochs', { min: 1, max: 2 ** 31 - 1, hi: 2, optional: true }),
-      batchSize: int(ctx, 'batchSize', { min: 1, max: 2 ** 31 - 1, hi: 4, optional: true }),
-      shuffle: bool(ctx, 'shuffle'),
-      validationSplit: ctx.rng.chance(0.2)
-        ? finite(ctx, 'validationSplit', {
-            min: 0,
-            max: 1,
-            maxOpen: true,
-            lo: 0,
-            hi: 0.5,
-            optional: true,
-          })
-        : none,
-      verbose: choice(ctx, 'verbose', [0, 2], [3, '1', true], true),
-      callbacks: ctx.rng.chance(0.3)
-        ? options(ctx, 'callbacks', { onBatchEnd: callback(ctx, 'onBatchEnd', () => {}) })
-        : none,
-    };
-    const n = x.bad || y.bad ? undefined : samplesOf(x);
-    if (ctx.rng.chance(0.15)) f.sampleWeight = sampleWeightArg(ctx, n);
-    if (ctx.rng.chance(0.15)) {
-      f.classWeight = classWeightArg(ctx, meta(e));
-      if (f.sampleWeight && f.sampleWeight.value !== undefined)
-        f.classWeight = bad(f.classWeight.value, `${f.classWeight.what}, with sampleWeight`);
-    }
-    if (ctx.rng.chance(0.1)) {
-      const [vx, vy] = xy(ctx, meta(e));
-      const vw =
-        ctx.rng.chance(0.3) && !vx.bad && !vy.bad ? sampleWeightArg(ctx, samplesOf(vx)) : null;
-      f.validationData = friendly(ctx)
-        ? vw
-          ? arg(
-              [vx.value, vy.value, vw.value],
-              vx.bad || vy.bad || vw.bad,
-              `validationData: [${vx.what}, ${vy.what}, ${vw.what}]`,
-            )
-          : arg([vx.value, vy.value], vx.bad || vy.bad, `validationData: [${vx.what}, ${vy.what}]`)
-        : bad(
-            ctx.rng.pick<unknown>([[vx.value], revoked(), {}, null]),
-            'validationData: not [x, y]',
-          );
-    }
-    const o = options(ctx, 'fit options', f, true);
-    return {
-      args: [x, y, o],
-      async: true,
-      run: () => e.obj.fit(x.value as never, y.value as never, o.value as never),
-    };
-  }),
+  ...(['fit', 'fitAsync'] as const).map((method) =>
+    on(method, (ctx, e) => {
+      if (ctx.rng.chance(0.2)) return datasetFit(ctx, e, method);
+      const [x, y] = xy(ctx, meta(e));
+      const f: Record<string, Arg> = {
+        epochs: int(ctx, 'epochs', { min: 1, max: 2 ** 31 - 1, hi: 2, optional: true }),
+        batchSize: int(ctx, 'batchSize', { min: 1, max: 2 ** 31 - 1, hi: 4, optional: true }),
+        shuffle: bool(ctx, 'shuffle'),
+        validationSplit: ctx.rng.chance(0.2)
+          ? finite(ctx, 'validationSplit', {
+              min: 0,
+              max: 1,
+              maxOpen: true,
+              lo: 0,
+              hi: 0.5,
+              optional: true,
+            })
+          : none,
+        verbose: choice(ctx, 'verbose', [0, 2], [3, '1', true], true),
+        callbacks: ctx.rng.chance(0.3)
+          ? ctx.rng.chance(0.5)
+            ? options(ctx, 'callbacks', { onBatchEnd: callback(ctx, 'onBatchEnd', () => {}) })
+            : builtinCallbacks(ctx)
+          : none,
+      };
+      const n = x.bad || y.bad ? undefined : samplesOf(x);
+      if (ctx.rng.chance(0.15)) f.sampleWeight = sampleWeightArg(ctx, n);
+      if (ctx.rng.chance(0.15)) {
+        f.classWeight = classWeightArg(ctx, meta(e));
+        if (f.sampleWeight && f.sampleWeight.value !== undefined)
+          f.classWeight = bad(f.classWeight.value, `${f.classWeight.what}, with sampleWeight`);
+      }
+      if (ctx.rng.chance(0.1)) {
+        const [vx, vy] = xy(ctx, meta(e));
+        const vw =
+          ctx.rng.chance(0.3) && !vx.bad && !vy.bad ? sampleWeightArg(ctx, samplesOf(vx)) : null;
+        f.validationData = friendly(ctx)
+          ? vw
+            ? arg(
+                [vx.value, vy.value, vw.value],
+                vx.bad || vy.bad || vw.bad,
+                `validationData: [${vx.what}, ${vy.what}, ${vw.what}]`,
+              )
+            : arg(
+                [vx.value, vy.value],
+                vx.bad || vy.bad,
+                `validationData: [${vx.what}, ${vy.what}]`,
+              )
+          : bad(
+              ctx.rng.pick<unknown>([[vx.value], revoked(), {}, null]),
+              'validationData: not [x, y]',
+            );
+      }
+      const o = options(ctx, 'fit options', f, true);
+      return {
+        args: [x, y, o],
+        async: true,
+        run: () => e.obj[method](x.value as never, y.value as never, o.value as never),
+      };
+    }),
+  ),
   on('trainOnBatch', (ctx, e) => {
     const [x, y] = xy(ctx, meta(e));
     const f: Record<string, Arg> = {};
@@ -419,25 +452,34 @@ const modelOps: Op[] = [
       run: () => e.obj.trainOnBatch(x.value as never, y.value as never, o.value as never),
     };
   }),
-  on('evaluate', (ctx, e) => {
-    const [x, y] = xy(ctx, meta(e));
-    const f: Record<string, Arg> = {
-      batchSize: int(ctx, 'batchSize', { min: 1, max: 2 ** 31 - 1, hi: 4, optional: true }),
-      returnDict: bool(ctx, 'returnDict'),
-    };
-    if (ctx.rng.chance(0.2))
-      f.sampleWeight = sampleWeightArg(ctx, x.bad || y.bad ? undefined : samplesOf(x));
-    const o = options(ctx, 'evaluate options', f, true);
-    return {
-      args: [x, y, o],
-      run: () => e.obj.evaluate(x.value as never, y.value as never, o.value as never),
-    };
-  }),
-  on('predict', (ctx, e) => {
-    const [x] = xy(ctx, meta(e), false);
-    const o = batchSize(ctx);
-    return { args: [x, o], run: () => e.obj.predict(x.value as never, o.value as never) };
-  }),
+  ...(['evaluate', 'evaluateAsync'] as const).map((method) =>
+    on(method, (ctx, e) => {
+      const [x, y] = xy(ctx, meta(e));
+      const f: Record<string, Arg> = {
+        batchSize: int(ctx, 'batchSize', { min: 1, max: 2 ** 31 - 1, hi: 4, optional: true }),
+        returnDict: bool(ctx, 'returnDict'),
+      };
+      if (ctx.rng.chance(0.2))
+        f.sampleWeight = sampleWeightArg(ctx, x.bad || y.bad ? undefined : samplesOf(x));
+      const o = options(ctx, 'evaluate options', f, true);
+      return {
+        args: [x, y, o],
+        async: method === 'evaluateAsync',
+        run: () => e.obj[method](x.value as never, y.value as never, o.value as never),
+      };
+    }),
+  ),
+  ...(['predict', 'predictAsync'] as const).map((method) =>
+    on(method, (ctx, e) => {
+      const [x] = xy(ctx, meta(e), false);
+      const o = batchSize(ctx);
+      return {
+        args: [x, o],
+        async: method === 'predictAsync',
+        run: () => e.obj[method](x.value as never, o.value as never),
+      };
+    }),
+  ),
   on('summary', (ctx, e) => {
     const p = callback(ctx, 'printFn', () => {});
     return { args: [p], run: () => e.obj.summary(p.value as never) };
@@ -527,4 +569,177 @@ const tensorOp: Op = {
   },
 };
 
-export const KERAS_MODEL_OPS: Op[] = [newModel(false), newModel(true), ...modelOps, tensorOp];
+/**
+ * fit(dataset, options): a restartable iterable (or async iterable) of [x, y] or { xs, ys }
+ * batches; bad: a batch bad by itself, a batch of neither form, no batch at all, an option a
+ * dataset cannot take (batchSize, shuffle), stepsPerEpoch not a positive integer.
+ */
+function datasetFit(ctx: Ctx, e: SeqEntry, method: 'fit' | 'fitAsync') {
+  const r = ctx.rng;
+  const batches: Arg[] = Array.from({ length: r.int(0, 2) }, () => {
+    const [x, y] = xy(ctx, meta(e));
+    if (r.chance(0.1)) return bad(5, 'batch: 5');
+    const v = r.chance(0.5) ? [x.value, y.value] : { xs: x.value, ys: y.value };
+    return arg(v, x.bad || y.bad, `batch: [${x.what}, ${y.what}]`);
+  });
+  const list = batches.map((b) => b.value);
+  const data = r.chance(0.5)
+    ? { [Symbol.iterator]: () => list[Symbol.iterator]() }
+    : {
+        async *[Symbol.asyncIterator]() {
+          yield* list;
+        },
+      };
+  const isBad = batches.length === 0 || batches.some((b) => b.bad);
+  const d = arg(
+    data,
+    isBad,
+    `dataset of ${batches.length}: ${batches.map((b) => b.what).join('; ')}`,
+  );
+  const f: Record<string, Arg> = {
+    epochs: int(ctx, 'epochs', { min: 1, max: 2 ** 31 - 1, hi: 2, optional: true }),
+    stepsPerEpoch: r.chance(0.3)
+      ? int(ctx, 'stepsPerEpoch', { min: 1, max: 2 ** 31 - 1, hi: 2, optional: true })
+      : none,
+    verbose: choice(ctx, 'verbose', [0], [3], true),
+    batchSize: r.chance(0.05) ? bad(4, 'batchSize: not with a dataset') : none,
+  };
+  const o = options(ctx, 'fit options', f, true);
+  return {
+    args: [d, o],
+    async: true,
+    run: () => e.obj[method](d.value as never, o.value as never),
+  };
+}
+
+/** Built-in callbacks that fit any compiled model (monitoring its loss). */
+function builtinCallbacks(ctx: Ctx): Arg {
+  const r = ctx.rng;
+  const list = [
+    callbacks.earlyStopping({
+      monitor: 'loss',
+      patience: r.int(0, 2),
+      restoreBestWeights: r.chance(0.5),
+    }),
+    callbacks.reduceLROnPlateau({ monitor: 'loss', patience: r.int(0, 2), factor: 0.5 }),
+    callbacks.learningRateScheduler((_e, lr) => lr * 0.9),
+  ].filter(() => r.chance(0.6));
+  return good(list, `callbacks: ${list.length} built-in`);
+}
+
+const MONITOR_FIELDS = (ctx: Ctx): Record<string, Arg> => ({
+  monitor: ctx.rng.chance(0.4)
+    ? choice(ctx, 'monitor', ['loss', 'val_loss', 'acc'], ['', 5], true)
+    : none,
+  mode: ctx.rng.chance(0.4) ? choice(ctx, 'mode', ['auto', 'min', 'max'], ['up', 1], true) : none,
+  minDelta: ctx.rng.chance(0.3)
+    ? finite(ctx, 'minDelta', { min: -1e300, max: 1e300, lo: -0.1, hi: 0.1, optional: true })
+    : none,
+  patience: ctx.rng.chance(0.5)
+    ? int(ctx, 'patience', { min: 0, max: 2 ** 32 - 1, hi: 5, optional: true })
+    : none,
+  verbose: ctx.rng.chance(0.2) ? choice(ctx, 'verbose', [0, 1], [2, true], true) : none,
+});
+
+/** The callbacks namespace: options checked at construction. */
+const callbackFactoryOps: Op[] = [
+  {
+    name: 'callbacks.earlyStopping',
+    make(ctx) {
+      const r = ctx.rng;
+      const f = MONITOR_FIELDS(ctx);
+      if (r.chance(0.3))
+        f.baseline = finite(ctx, 'baseline', {
+          min: -1e300,
+          max: 1e300,
+          lo: 0,
+          hi: 1,
+          optional: true,
+        });
+      if (r.chance(0.3)) f.restoreBestWeights = bool(ctx, 'restoreBestWeights');
+      if (r.chance(0.3))
+        f.startFromEpoch = int(ctx, 'startFromEpoch', {
+          min: 0,
+          max: 2 ** 32 - 1,
+          hi: 3,
+          optional: true,
+        });
+      const o = options(ctx, 'callbacks.earlyStopping options', f, true);
+      return { args: [o], run: () => callbacks.earlyStopping(o.value as never) };
+    },
+  },
+  {
+    name: 'callbacks.reduceLROnPlateau',
+    make(ctx) {
+      const r = ctx.rng;
+      const f = MONITOR_FIELDS(ctx);
+      if (r.chance(0.4))
+        f.factor = finite(ctx, 'factor', {
+          min: 0,
+          max: 1,
+          minOpen: true,
+          maxOpen: true,
+          lo: 0.1,
+          hi: 0.9,
+          optional: true,
+        });
+      if (r.chance(0.3))
+        f.cooldown = int(ctx, 'cooldown', { min: 0, max: 2 ** 32 - 1, hi: 3, optional: true });
+      if (r.chance(0.3))
+        f.minLr = finite(ctx, 'minLr', { min: 0, max: 1e300, lo: 0, hi: 0.01, optional: true });
+      const o = options(ctx, 'callbacks.reduceLROnPlateau options', f, true);
+      return { args: [o], run: () => callbacks.reduceLROnPlateau(o.value as never) };
+    },
+  },
+  {
+    name: 'callbacks.learningRateScheduler',
+    make(ctx) {
+      const s = callback(ctx, 'schedule', (_e: unknown, lr: unknown) => lr);
+      const o = options(
+        ctx,
+        'callbacks.learningRateScheduler options',
+        { verbose: ctx.rng.chance(0.3) ? choice(ctx, 'verbose', [0, 1], [2, 'x'], true) : none },
+        true,
+      );
+      return {
+        args: [s, o],
+        run: () => callbacks.learningRateScheduler(s.value as never, o.value as never),
+      };
+    },
+  },
+];
+
+/** metrics.auc / precision / recall / binaryAccuracy: options checked at once. */
+const metricFactoryOps: Op[] = (['auc', 'precision', 'recall', 'binaryAccuracy'] as const).map(
+  (kind) => ({
+    name: `metrics.${kind}`,
+    make(ctx) {
+      const f: Record<string, Arg> =
+        kind === 'auc'
+          ? aucFields(ctx)
+          : {
+              threshold: finite(ctx, 'threshold', {
+                min: -3.4028234663852886e38,
+                max: 3.4028234663852886e38,
+                lo: 0,
+                hi: 1,
+                optional: true,
+              }),
+            };
+      if (ctx.rng.chance(0.3)) f.name = choice(ctx, 'name', ['m', 'pr_auc'], ['', 5], true);
+      if (kind !== 'auc' && ctx.rng.chance(0.05))
+        f.numThresholds = bad(10, 'numThresholds: not an option of this metric');
+      const o = options(ctx, `metrics.${kind} options`, f, true);
+      return { args: [o], run: () => metrics[kind](o.value as never) };
+    },
+  }),
+);
+
+export const KERAS_MODEL_OPS: Op[] = [
+  newModel(false),
+  newModel(true),
+  ...modelOps,
+  tensorOp,
+  ...metricFactoryOps,
+  ...callbackFactoryOps,
+];

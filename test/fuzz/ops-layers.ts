@@ -165,8 +165,8 @@ const newEmbedding: Op = {
   },
 };
 
-const embeddingOps: Op[] = [
-  onPool<Embedding>('Embedding.forward', 'Embedding', (ctx, e) => {
+const embeddingOps: Op[] = [false, true].flatMap((isAsync) => [
+  onPool<Embedding>(`Embedding.forward${isAsync ? 'Async' : ''}`, 'Embedding', (ctx, e) => {
     const m = e.meta as { num: number; dim: number } & Trained;
     const ids = i32(ctx, 'indices', ints(ctx, ctx.rng.int(1, 6), 0, m.num - 1), {
       lo: 0,
@@ -177,18 +177,27 @@ const embeddingOps: Op[] = [
     const o = trainOpts(ctx);
     return {
       args: [ids, o],
-      run: () => e.obj.forward(ids.value as never, o.value as never),
+      async: isAsync,
+      run: () =>
+        isAsync
+          ? e.obj.forwardAsync(ids.value as never, o.value as never)
+          : e.obj.forward(ids.value as never, o.value as never),
       done: (y) => {
         if (training(o)) m.rows = (lengthOf(y) ?? NaN) / m.dim;
       },
     };
   }),
-  onPool<Embedding>('Embedding.backward', 'Embedding', (ctx, e) => {
+  onPool<Embedding>(`Embedding.backward${isAsync ? 'Async' : ''}`, 'Embedding', (ctx, e) => {
     const m = e.meta as { num: number; dim: number } & Trained;
     const dy = f32(ctx, 'dy', (m.rows ?? 2) * m.dim, m.rows === null ? { ok: () => true } : {});
-    return { args: [dy], run: () => e.obj.backward(dy.value as never) };
+    return {
+      args: [dy],
+      async: isAsync,
+      run: () =>
+        isAsync ? e.obj.backwardAsync(dy.value as never) : e.obj.backward(dy.value as never),
+    };
   }),
-];
+]);
 
 const newLayerNorm: Op = {
   name: 'new LayerNorm',
@@ -325,7 +334,7 @@ export const LAYERS_OPS: Op[] = [
     'LayerNorm',
     (m) => m.dim!,
     (m) => m.dim!,
-    false,
+    true,
   ),
   ...layerOps('LayerNorm', ['LayerNorm']),
   newDropout,

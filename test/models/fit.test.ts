@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Backend } from '../../ts/backends/backend.js';
-import { layers, sequential, tensor, type Sequential } from '../../ts/index.js';
+import { layers, metrics, sequential, tensor, type Sequential } from '../../ts/index.js';
 import { forEachBackend } from '../backends.js';
 import { assertThrowsCode, rng, uniform } from '../util.js';
 
@@ -228,9 +228,62 @@ forEachBackend('models: fit', (backend) => {
         ['loss.delta'],
       );
       assertThrowsCode(
-        () => fresh.compile({ optimizer: 'adam', loss: 'mse', metrics: ['auc'] }),
+        () =>
+          fresh.compile({
+            optimizer: 'adam',
+            loss: 'mse',
+            metrics: [{ metric: 'auc', multiLabel: true }],
+          }),
         'ERR_GRU_ARG',
-        ["metric 'auc' is not available yet", 'no AUC'],
+        ['multiLabel'],
+      );
+      assertThrowsCode(
+        () =>
+          fresh.compile({
+            optimizer: 'adam',
+            loss: 'mse',
+            metrics: [{ metric: 'auc', curve: 'pr' as never }],
+          }),
+        'ERR_GRU_ARG',
+        ['curve', "'PR'"],
+      );
+      assertThrowsCode(
+        () =>
+          fresh.compile({
+            optimizer: 'adam',
+            loss: 'mse',
+            metrics: [{ metric: 'accuracy', threshold: 0.2 }],
+          }),
+        'ERR_GRU_ARG',
+        ["'accuracy' takes no options"],
+      );
+      assertThrowsCode(
+        () =>
+          fresh.compile({
+            optimizer: 'adam',
+            loss: 'mse',
+            metrics: [{ metric: 'mae', threshold: 0.2 }],
+          }),
+        'ERR_GRU_ARG',
+        ['threshold'],
+      );
+      // The factories check their options at once.
+      assertThrowsCode(() => metrics.auc({ curve: 'x' as never }), 'ERR_GRU_ARG', ['curve']);
+      assertThrowsCode(() => metrics.auc({ numThresholds: 1 }), 'ERR_GRU_ARG', ['numThresholds']);
+      assertThrowsCode(() => metrics.auc({ name: '' }), 'ERR_GRU_ARG', ['name']);
+      assertThrowsCode(() => metrics.precision({ numThresholds: 3 } as never), 'ERR_GRU_ARG', [
+        'numThresholds',
+      ]);
+      assert.deepEqual(metrics.recall({ threshold: 0.2 }), { threshold: 0.2, metric: 'recall' });
+      assertThrowsCode(
+        () => fresh.compile({ optimizer: 'adam', loss: 'mse', metrics: ['auc', metrics.auc()] }),
+        'ERR_GRU_ARG',
+        ["metric 'auc' is given twice"],
+      );
+      assertThrowsCode(
+        () => fresh.compile({ optimizer: 'adam', loss: 'mse', metrics: [42 as never] }),
+        'ERR_GRU_ARG',
+        ['a metric must be a name'],
       );
       assertThrowsCode(
         () => fresh.compile({ optimizer: 'adam', loss: 'mse', metrics: ['mae', 'mae'] }),
@@ -280,8 +333,8 @@ forEachBackend('models: fit', (backend) => {
       await rejectsCode(labels.fit([[0, 1]], tensor(new Int32Array([3]), [1])), 'ERR_GRU_RANGE');
       assert.equal(((await labels.trainOnBatch([[0, 1]], [2])) as number) > 0, true);
       labels.dispose();
-      await rejectsCode(model.fit(x, y, { stepsPerEpoch: 2 } as never), 'ERR_GRU_ARG', [
-        'stepsPerEpoch is not available yet',
+      await rejectsCode(model.fit(x, y, { validationFreq: 2 } as never), 'ERR_GRU_ARG', [
+        'validationFreq is not available yet',
       ]);
       await rejectsCode(model.fit(x, y, { epoch: 3 } as never), 'ERR_GRU_ARG', [
         'unknown option "epoch"',

@@ -10,10 +10,12 @@ import {
   Dense,
   layers,
   Metric,
+  metrics,
   sequential,
   tensor,
   type DenseLayer,
   type LossConfig,
+  type MetricConfig,
   type MetricName,
 } from '../../ts/index.js';
 import { forEachBackend } from '../backends.js';
@@ -30,9 +32,19 @@ interface MetricCase {
   input: number[];
   y: Float32Array | Int32Array;
   yShape: number[];
-  /** [name given to compile, the core metric it must be]. */
-  metrics: [string, MetricName][];
+  /** [name or config given to compile, the core metric it must be]. */
+  metrics: [string | MetricConfig, MetricName][];
 }
+
+/** A metric's key in logs: the name given, or its config's name (default: its metric). */
+const keyOf = (m: string | MetricConfig): string =>
+  typeof m === 'string' ? m : (m.name ?? m.metric);
+/** A config's options for the reference Metric. */
+const optionsOf = (m: string | MetricConfig): Record<string, unknown> => {
+  if (typeof m === 'string') return {};
+  const { metric: _m, name: _n, ...options } = m;
+  return options;
+};
 
 const rand = rng(5);
 const bits = (n: number) => Float32Array.from({ length: n }, () => (rand() < 0.5 ? 0 : 1));
@@ -59,6 +71,10 @@ const CASES: MetricCase[] = [
       ['recall', 'recall'],
       ['mae', 'meanAbsoluteError'],
       ['mse', 'meanSquaredError'],
+      ['auc', 'auc'],
+      [metrics.auc({ curve: 'PR', name: 'pr_auc', numThresholds: 50 }), 'auc'],
+      [metrics.precision({ threshold: 0.3, name: 'precision_at_0.3' }), 'precision'],
+      [{ metric: 'AUC', summationMethod: 'minoring' }, 'auc'],
     ],
   },
   {
@@ -129,7 +145,7 @@ const CASES: MetricCase[] = [
 
 forEachBackend('models: metrics', (backend) => {
   for (const c of CASES) {
-    it(`${c.title}: ${c.metrics.map(([n, m]) => `'${n}' -> ${m}`).join(', ')}; evaluate, trainOnBatch and fit's History equal the core metrics, bitwise`, async () => {
+    it(`${c.title}: ${c.metrics.map(([n, m]) => `'${keyOf(n)}' -> ${m}`).join(', ')}; evaluate, trainOnBatch and fit's History equal the core metrics, bitwise`, async () => {
       const x = uniform(N * c.input.reduce((a, b) => a * b, 1), -2, 2, rng(6));
       const xs = tensor(x, [N, ...c.input]);
       const ys = tensor(c.y, [N, ...c.yShape]);
@@ -147,11 +163,11 @@ forEachBackend('models: metrics', (backend) => {
       });
       twin.loadStateDict(core.stateDict());
       try {
-        const names = c.metrics.map(([n]) => n);
+        const names = c.metrics.map(([n]) => keyOf(n));
         model.compile({
           optimizer: { name: 'sgd', learningRate: 0.5 },
           loss: c.loss,
-          metrics: names,
+          metrics: c.metrics.map(([n]) => n),
         });
         assert.deepEqual(model.metricsNames, ['loss', ...names]);
         // The reference: core Metrics updated with batches of the core Dense's output, its
@@ -159,9 +175,13 @@ forEachBackend('models: metrics', (backend) => {
         const xRow = x.length / N;
         const yRow = c.y.length / N;
         const fresh = () =>
-          c.metrics.map(([, m]) => {
+          c.metrics.map(([given, m]) => {
             const categorical = m === 'categoricalAccuracy' || m === 'sparseCategoricalAccuracy';
-            return new Metric(m, { backend, ...(categorical ? { classes: c.units } : {}) });
+            return new Metric(m, {
+              ...optionsOf(given),
+              backend,
+              ...(categorical ? { classes: c.units } : {}),
+            });
           });
         const update = (ms: Metric[], s: number, e: number): void => {
           twin.loadStateDict(core.stateDict());

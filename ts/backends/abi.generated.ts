@@ -44,6 +44,11 @@ export const GRU_METRIC_BINARY_ACCURACY = 0;
 export const GRU_METRIC_CATEGORICAL_ACCURACY = 1;
 export const GRU_METRIC_MAE = 2;
 export const GRU_METRIC_MSE = 3;
+export const GRU_AUC_ROC = 0;
+export const GRU_AUC_PR = 1;
+export const GRU_AUC_INTERPOLATION = 0;
+export const GRU_AUC_MINORING = 1;
+export const GRU_AUC_MAJORING = 2;
 export const GRU_OPTIM_SGD = 0;
 export const GRU_OPTIM_ADAM = 1;
 export const GRU_OPTIM_ADAMW = 2;
@@ -94,11 +99,11 @@ export const ABI: readonly AbiFunction[] = [
   {"c":"gru_dense_forward","method":"denseForward","args":[{"name":"layer","kind":"handle","of":"dense"},{"name":"rows","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"train","kind":"i32"}],"ret":"status","out":null,"async":true},
   {"c":"gru_dense_backward","method":"denseBackward","args":[{"name":"layer","kind":"handle","of":"dense"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":true},
   {"c":"gru_embedding_create","method":"embeddingCreate","args":[{"name":"numEmbeddings","kind":"i32"},{"name":"dim","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"embedding"},"async":false},
-  {"c":"gru_embedding_forward","method":"embeddingForward","args":[{"name":"layer","kind":"handle","of":"embedding"},{"name":"indices","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"train","kind":"i32"}],"ret":"status","out":null,"async":false},
-  {"c":"gru_embedding_backward","method":"embeddingBackward","args":[{"name":"layer","kind":"handle","of":"embedding"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false}],"ret":"status","out":null,"async":false},
+  {"c":"gru_embedding_forward","method":"embeddingForward","args":[{"name":"layer","kind":"handle","of":"embedding"},{"name":"indices","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"train","kind":"i32"}],"ret":"status","out":null,"async":true},
+  {"c":"gru_embedding_backward","method":"embeddingBackward","args":[{"name":"layer","kind":"handle","of":"embedding"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false}],"ret":"status","out":null,"async":true},
   {"c":"gru_layer_norm_create","method":"layerNormCreate","args":[{"name":"dim","kind":"i32"},{"name":"eps","kind":"f32"},{"name":"affine","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"layer_norm"},"async":false},
-  {"c":"gru_layer_norm_forward","method":"layerNormForward","args":[{"name":"layer","kind":"handle","of":"layer_norm"},{"name":"rows","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"train","kind":"i32"}],"ret":"status","out":null,"async":false},
-  {"c":"gru_layer_norm_backward","method":"layerNormBackward","args":[{"name":"layer","kind":"handle","of":"layer_norm"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":false},
+  {"c":"gru_layer_norm_forward","method":"layerNormForward","args":[{"name":"layer","kind":"handle","of":"layer_norm"},{"name":"rows","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"train","kind":"i32"}],"ret":"status","out":null,"async":true},
+  {"c":"gru_layer_norm_backward","method":"layerNormBackward","args":[{"name":"layer","kind":"handle","of":"layer_norm"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":true},
   {"c":"gru_loss_softmax_cross_entropy","method":"lossSoftmaxCrossEntropy","args":[{"name":"logits","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"rows","kind":"i32"},{"name":"classes","kind":"i32"},{"name":"targets","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"dlogits","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
   {"c":"gru_loss_bce_with_logits","method":"lossBceWithLogits","args":[{"name":"logits","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dlogits","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
   {"c":"gru_loss_mse","method":"lossMse","args":[{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dpred","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
@@ -107,6 +112,8 @@ export const ABI: readonly AbiFunction[] = [
   {"c":"gru_metric_mean","method":"metricMean","args":[{"name":"kind","kind":"i32"},{"name":"cols","kind":"i32"},{"name":"threshold","kind":"f32"},{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"sampleWeight","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"sums","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_metric_sparse_accuracy","method":"metricSparseAccuracy","args":[{"name":"classes","kind":"i32"},{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"sampleWeight","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"sums","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_metric_confusion","method":"metricConfusion","args":[{"name":"threshold","kind":"f32"},{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"sampleWeight","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"counts","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
+  {"c":"gru_metric_auc_update","method":"metricAucUpdate","args":[{"name":"numThresholds","kind":"i32"},{"name":"fromLogits","kind":"i32"},{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"sampleWeight","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"counts","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"updated","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
+  {"c":"gru_metric_auc_result","method":"metricAucResult","args":[{"name":"curve","kind":"i32"},{"name":"summation","kind":"i32"},{"name":"counts","kind":"array","type":"f32","dir":"in","nullable":false}],"ret":"status","out":{"name":"auc","type":"f32"},"async":false},
   {"c":"gru_dropout_forward","method":"dropoutForward","args":[{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"p","kind":"f32"},{"name":"seed","kind":"u32"},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_dropout_backward","method":"dropoutBackward","args":[{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"p","kind":"f32"},{"name":"seed","kind":"u32"},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_optim_create","method":"optimCreate","args":[{"name":"kind","kind":"i32"},{"name":"lr","kind":"f32"},{"name":"a","kind":"f32"},{"name":"b","kind":"f32"},{"name":"eps","kind":"f32"},{"name":"weightDecay","kind":"f32"},{"name":"flags","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"optim"},"async":false},
@@ -366,12 +373,14 @@ export interface AbiCalls {
    * train = 1 keeps the indices for backward.
    */
   embeddingForward(layer: Handle<'embedding'>, indices: Int32Array, y: Float32Array, train: number): void;
+  embeddingForwardAsync(layer: Handle<'embedding'>, indices: Int32Array, y: Float32Array, train: number): Promise<void>;
   /**
    * gru_embedding_backward
    *
    * dy [n, dim]: adds into the gradient rows of the indices used, no other row.
    */
   embeddingBackward(layer: Handle<'embedding'>, dy: Float32Array): void;
+  embeddingBackwardAsync(layer: Handle<'embedding'>, dy: Float32Array): Promise<void>;
   /**
    * gru_layer_norm_create
    *
@@ -386,6 +395,7 @@ export interface AbiCalls {
    * x [rows, dim] -> y [rows, dim]. train = 1 keeps the normalized rows for backward.
    */
   layerNormForward(layer: Handle<'layer_norm'>, rows: number, x: Float32Array, y: Float32Array, train: number): void;
+  layerNormForwardAsync(layer: Handle<'layer_norm'>, rows: number, x: Float32Array, y: Float32Array, train: number): Promise<void>;
   /**
    * gru_layer_norm_backward
    *
@@ -393,6 +403,7 @@ export interface AbiCalls {
    * per training forward (GRU_ERR_STATE otherwise).
    */
   layerNormBackward(layer: Handle<'layer_norm'>, dy: Float32Array, dx: Float32Array | null): void;
+  layerNormBackwardAsync(layer: Handle<'layer_norm'>, dy: Float32Array, dx: Float32Array | null): Promise<void>;
   /**
    * gru_loss_softmax_cross_entropy
    *
@@ -451,6 +462,24 @@ export interface AbiCalls {
    * fp), recall = tp / (tp + fn).
    */
   metricConfusion(threshold: number, pred: Float32Array, targets: Float32Array, sampleWeight: Float32Array | null, counts: Float32Array): void;
+  /**
+   * gru_metric_auc_update
+   *
+   * AUC (Keras's AUC with multi_label false): confusion counts at num_thresholds (>= 2)
+   * thresholds, which a caller accumulates over batches and turns into the area.
+   * Each element of pred is a probability (from_logits = 1: a logit, sigmoid applied first),
+   * clipped to [0, 1]; it counts at thresholds 0..b, b = max(0, ceil(p (T - 1)) - 1) computed in
+   * float32 (Keras's bucketing of its thresholds {-eps, 1/(T-1), ..., (T-2)/(T-1), 1 + eps}:
+   * p > i / (T - 1), and every p at threshold 0). NaN counts as 0. t != 0 is a positive. Each
+   * element weighs its sample's weight (sample_weight as gru_metric_confusion's).
+   * counts and updated [4 T] = { tp[T], fp[T], tn[T], fn[T] }: updated = counts + this batch's
+   * counts, added in float32 as Keras's variables; counts and updated may be the same buffer.
+   */
+  metricAucUpdate(numThresholds: number, fromLogits: number, pred: Float32Array, targets: Float32Array, sampleWeight: Float32Array | null, counts: Float32Array, updated: Float32Array): void;
+  /**
+   * gru_metric_auc_result
+   */
+  metricAucResult(curve: number, summation: number, counts: Float32Array): number;
   /**
    * gru_dropout_forward
    *

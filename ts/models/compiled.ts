@@ -32,6 +32,9 @@ export interface Network {
   forward(x: Tensor, train: boolean): Tensor;
   /** d loss / d output of the last training forward, back through every layer. */
   backward(grad: Float32Array): void;
+  /** forward() and backward() with the layers' async calls (ModelLayer._forwardAsync). */
+  forwardAsync(x: Tensor, train: boolean): Promise<Tensor>;
+  backwardAsync(grad: Float32Array): Promise<void>;
   /** After each optimizer step (layers keeping a parameter at a fixed value). */
   afterStep(): void;
   trainables(): Layer[];
@@ -107,10 +110,12 @@ export class Compiled {
     }));
   }
 
-  /** The loss and metrics over the samples, in batches (no dropout, no gradient). */
-  evaluate(data: Samples, batchSize: number): Logs {
+  /**
+   * The loss and metrics over the samples, in batches (no dropout, no gradient); `metrics` to
+   * accumulate into (default: fresh ones).
+   */
+  evaluate(data: Samples, batchSize: number, metrics = this.track(data)): Logs {
     const net = this.#net;
-    const metrics = this.track(data);
     let sum = 0;
     const n = data.x.shape[0]!;
     for (const [start, end] of batches(n, batchSize)) {
@@ -124,10 +129,67 @@ export class Compiled {
     return { loss: sum / n, ...metricLogs(metrics) };
   }
 
+  /** The optimizer, made on first use (the model must be built by then). */
+  optimizer(): KerasOptimizer {
+    return (this.#optimizer ??= this.#makeOptimizer());
+  }
+
+  /** 'min' or 'max' for a value fit() logs ('loss', 'val_<metric>'), null for others. */
+  monitorMode(name: string): 'min' | 'max' | null {
+    const base = name.startsWith('val_') ? name.slice(4) : name;
+    if (base === 'loss') return 'min';
+    return this.metrics.find((m) => m.name === base)?.direction ?? null;
+  }
+
+  /** evaluate() with the kernel calls on the addon's worker threads (native); same numbers. */
+  async evaluateAsync(data: Samples, batchSize: number, metrics = this.track(data)): Promise<Logs> {
+    const net = this.#net;
+    let sum = 0;
+    const n = data.x.shape[0]!;
+    for (const [start, end] of batches(n, batchSize)) {
+      const b = sliceSamples(data, start, end);
+      const out = await net.forwardAsync(b.x, false);
+      const pred = out.data as Float32Array;
+      const w = (b.w?.data ?? null) as Float32Array | null;
+      sum += (await this.#lossAsync(pred, out.shape, b.y.data, w, null)) * (end - start);
+      for (const m of metrics) m.metric.update(b.y.data, pred);
+    }
+    return { loss: sum / n, ...metricLogs(metrics) };
+  }
+
+  /** trainStep() with the kernel calls on the addon's worker threads (native); same numbers. */
+  async trainStepAsync(batch: Samples, metrics: readonly TrackedMetric[]): Promise<number> {
+    const net = this.#net;
+    const optimizer = this.optimizer();
+    optimizer.zeroGrad();
+    const out = await net.forwardAsync(batch.x, true);
+    const pred = out.data as Float32Array;
+    const grad = new Float32Array(pred.length);
+    const w = (batch.w?.data ?? null) as Float32Array | null;
+    const value = await this.#lossAsync(pred, out.shape, batch.y.data, w, grad);
+    for (const m of metrics) m.metric.update(batch.y.data, pred);
+    await net.backwardAsync(grad);
+    await optimizer.kerasStepAsync();
+    net.afterStep();
+    return value;
+  }
+
+  #lossAsync(
+    pred: Float32Array,
+    shape: readonly number[],
+    y: Float32Array | Int32Array,
+    w: Float32Array | null,
+    grad: Float32Array | null,
+  ): Promise<number> {
+    const backend = this.#net.backend;
+    if (this.loss.computeAsync) return this.loss.computeAsync(backend, pred, shape, y, w, grad);
+    return Promise.resolve(this.loss.compute(backend, pred, shape, y, w, grad));
+  }
+
   /** One optimizer step on a batch; returns its loss (before the step); updates the metrics. */
   trainStep(batch: Samples, metrics: readonly TrackedMetric[]): number {
     const net = this.#net;
-    const optimizer = (this.#optimizer ??= this.#makeOptimizer());
+    const optimizer = this.optimizer();
     optimizer.zeroGrad();
     const out = net.forward(batch.x, true);
     const pred = out.data as Float32Array;

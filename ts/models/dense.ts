@@ -94,6 +94,16 @@ export class DenseLayer extends ModelLayer {
     return this.core.backward(this.gradient(dy));
   }
 
+  override async _forwardAsync(x: Tensor, train: boolean): Promise<Tensor> {
+    const t = this.input(x, 'Float32Array', undefined, this.core.inFeatures);
+    const y = await this.core.forwardAsync(t.data as Float32Array, { train });
+    return { data: y, shape: [...t.shape.slice(0, -1), this.units] };
+  }
+
+  override async _backwardAsync(dy: Float32Array, _inputGrad: boolean): Promise<Float32Array> {
+    return this.core.backwardAsync(this.gradient(dy));
+  }
+
   trainables(): Layer[] {
     return this.#dense ? [this.#dense] : [];
   }

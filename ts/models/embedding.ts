@@ -84,6 +84,17 @@ export class EmbeddingLayer extends ModelLayer {
     return null;
   }
 
+  override async _forwardAsync(x: Tensor, train: boolean): Promise<Tensor> {
+    const t = this.input(x, 'Int32Array');
+    const y = await this.core.forwardAsync(t.data as Int32Array, { train });
+    return { data: y, shape: [...t.shape, this.outputDim] };
+  }
+
+  override async _backwardAsync(dy: Float32Array, _inputGrad: boolean): Promise<null> {
+    await this.core.backwardAsync(this.gradient(dy));
+    return null;
+  }
+
   trainables(): Layer[] {
     return this.#embedding ? [this.#embedding] : [];
   }

@@ -9,13 +9,21 @@
  * sampleWeight and classWeight weigh the loss (Keras 3: not the metrics); class weights apply to
  * the training samples only, and validationSplit splits sampleWeight with x and y.
  *
+ * Callbacks (custom ones and callbacks.ts's) run in the order given and share each hook's logs:
+ * what one adds (learning_rate) the next ones, the History and the progress line see, as in
+ * Keras (whose History and progress bar run after the user's callbacks).
+ *
  * fit() is async, as tfjs's: between batches it yields to the event loop (every 25 ms), so
- * timers and I/O run; each batch itself runs synchronously.
+ * timers and I/O run; each batch itself runs synchronously. fitAsync() (offThread) runs each
+ * batch's kernel calls (GRU, Dense, the loss, the optimizer step) on the addon's worker threads,
+ * so the event loop keeps turning during a batch too, with the same numbers; on wasm they run on
+ * the calling thread.
  */
 import { deriveSeed } from '../dropout.js';
 import { GruError } from '../errors.js';
 import * as check from '../validate.js';
-import { metricLogs, type Compiled, type Logs } from './compiled.js';
+import { BuiltinCallback, type CallbackModel } from './callbacks.js';
+import { metricLogs, type Compiled, type Logs, type TrackedMetric } from './compiled.js';
 import {
   batches,
   batchSizeOption,
@@ -24,6 +32,13 @@ import {
   sliceSamples,
   type Samples,
 } from './data.js';
+import {
+  datasetSource,
+  evaluateDataset,
+  isDataset,
+  type BatchSource,
+  type Dataset,
+} from './dataset.js';
 import { progress } from './progress.js';
 import type { TensorLike } from './tensor.js';
 
@@ -52,8 +67,16 @@ export interface ModelFitArgs {
   seed?: number;
   /** Fraction of samples, taken from the end before shuffling, to evaluate on after each epoch. */
   validationSplit?: number;
-  /** [x, y] or [x, y, sampleWeight] to evaluate on after each epoch (wins over validationSplit). */
-  validationData?: [TensorLike, TensorLike] | [TensorLike, TensorLike, TensorLike | Float32Array];
+  /**
+   * [x, y], [x, y, sampleWeight] or a dataset (dataset.ts) to evaluate on after each epoch
+   * (wins over validationSplit).
+   */
+  validationData?:
+    [TensorLike, TensorLike] | [TensorLike, TensorLike, TensorLike | Float32Array] | Dataset;
+  /** A dataset's batches per epoch, from one iterator kept across epochs (default: a full pass). */
+  stepsPerEpoch?: number;
+  /** A dataset given as validationData: its batches evaluated per epoch (default: all). */
+  validationSteps?: number;
   /**
    * Keras's sample_weight: a weight >= 0 per sample, [samples], or per step, [samples, steps]
    * for an output per step; the loss is sum(w l) / rows (Keras's sum_over_batch_size).
@@ -68,8 +91,12 @@ export interface ModelFitArgs {
   initialEpoch?: number;
   /** 0 silent, 1 a progress bar when stdout is a terminal (default), 2 one line per epoch. */
   verbose?: 0 | 1 | 2;
-  callbacks?: CustomCallbackArgs | CustomCallbackArgs[];
+  /** Custom callbacks (objects of hooks) and built-in ones (callbacks.earlyStopping(), ...). */
+  callbacks?: FitCallback | FitCallback[];
 }
+
+/** A custom callback, or a built-in one (callbacks.ts). */
+export type FitCallback = CustomCallbackArgs | BuiltinCallback;
 
 /** What fit() resolves to: the epochs run and each one's logs. */
 export interface History {
@@ -77,8 +104,8 @@ export interface History {
   history: { loss: number[]; val_loss?: number[] } & Record<string, number[]>;
 }
 
-/** What fit() needs of the model (Sequential). */
-export interface FitTarget {
+/** What fit() needs of the model (Sequential), its built-in callbacks' needs included. */
+export interface FitTarget extends CallbackModel {
   stopTraining: boolean;
   /** The compiled loss, metrics and optimizer (ERR_GRU_STATE before compile()). */
   _training(): Compiled;
@@ -98,14 +125,17 @@ const FIT_KEYS = [
   'callbacks',
   'sampleWeight',
   'classWeight',
-];
-const FIT_LATER = [
   'stepsPerEpoch',
   'validationSteps',
-  'validationFreq',
-  'validationBatchSize',
-  'yieldEvery',
 ];
+/** Options of in-memory data that a dataset cannot take, and why (Keras refuses them too). */
+const DATASET_REFUSED: [string, string][] = [
+  ['batchSize', 'the dataset yields batches'],
+  ['shuffle', 'shuffle the dataset itself'],
+  ['validationSplit', 'give validationData'],
+  ['sampleWeight', 'yield it in each batch ({ xs, ys, sampleWeight } or [x, y, w])'],
+];
+const FIT_LATER = ['validationFreq', 'validationBatchSize', 'yieldEvery'];
 const CALLBACK_KEYS: readonly (keyof CustomCallbackArgs)[] = [
   'onTrainBegin',
   'onTrainEnd',
@@ -115,10 +145,11 @@ const CALLBACK_KEYS: readonly (keyof CustomCallbackArgs)[] = [
   'onBatchEnd',
 ];
 
-function callbacksOption(value: unknown): CustomCallbackArgs[] {
+function callbacksOption(value: unknown): FitCallback[] {
   if (value === undefined) return [];
   const list = check.isArray(value) ? value : [value];
   return list.map((c, i) => {
+    if (BuiltinCallback._is(c)) return c;
     const o = check.options(`callbacks[${i}]`, c);
     check.knownKeys(`callbacks[${i}]`, o, CALLBACK_KEYS);
     for (const [k, f] of Object.entries(o)) {
@@ -147,20 +178,45 @@ function yielder(): () => Promise<void> {
 
 export async function runFit(
   model: FitTarget,
-  xValue: TensorLike,
-  yValue: TensorLike,
+  xValue: TensorLike | Dataset,
+  yValue: TensorLike | undefined,
   args: ModelFitArgs,
+  offThread = false,
 ): Promise<History> {
   const o = check.options('fit options', args);
   const later = Object.keys(o).find((k) => FIT_LATER.includes(k));
   if (later !== undefined)
     throw new GruError('ERR_GRU_ARG', `fit option ${later} is not available yet`);
   check.knownKeys('fit options', o, FIT_KEYS);
+  const dataset = isDataset(xValue) ? xValue : null;
+  if (dataset) {
+    const notHere = DATASET_REFUSED.find(([k]) => o[k] !== undefined);
+    if (notHere)
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `fit option ${notHere[0]} does not apply to a dataset: ${notHere[1]}`,
+      );
+  } else {
+    const k = ['stepsPerEpoch', 'validationSteps'].find((key) => o[key] !== undefined);
+    if (k !== undefined)
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `fit option ${k} applies to a dataset (x an iterable of batches)`,
+      );
+  }
   const epochs = o.epochs === undefined ? 1 : check.positiveInt('epochs', o.epochs, 2 ** 31 - 1);
   const initialEpoch =
     o.initialEpoch === undefined ? 0 : check.uint32('initialEpoch', o.initialEpoch);
   const batchSize = batchSizeOption(o.batchSize);
   const shuffle = check.boolean('shuffle', o.shuffle, true);
+  const stepsPerEpoch =
+    o.stepsPerEpoch === undefined
+      ? null
+      : check.positiveInt('stepsPerEpoch', o.stepsPerEpoch, 2 ** 31 - 1);
+  const validationSteps =
+    o.validationSteps === undefined
+      ? null
+      : check.positiveInt('validationSteps', o.validationSteps, 2 ** 31 - 1);
   const verbose = o.verbose === undefined ? 1 : o.verbose;
   if (verbose !== 0 && verbose !== 1 && verbose !== 2)
     throw new GruError('ERR_GRU_ARG', `verbose must be 0, 1 or 2, got ${check.describe(verbose)}`);
@@ -171,33 +227,51 @@ export async function runFit(
       : check.finiteNumber('validationSplit', o.validationSplit, { min: 0, max: 1, maxOpen: true });
 
   const c = model._training();
-  let train = c.prepare(xValue, yValue, o.sampleWeight, ['x', 'y', 'sampleWeight']);
-  let val: Samples | null = null;
+  let val: Samples | Dataset | null = null;
   if (o.validationData !== undefined) {
     const v = o.validationData;
-    if (!check.isArray(v) || v.length < 2 || v.length > 3) {
-      throw new GruError(
-        'ERR_GRU_ARG',
-        `validationData must be [x, y] or [x, y, sampleWeight], got ${check.describe(v)}`,
-      );
+    if (isDataset(v)) {
+      val = v;
+    } else {
+      if (!check.isArray(v) || v.length < 2 || v.length > 3) {
+        throw new GruError(
+          'ERR_GRU_ARG',
+          `validationData must be [x, y], [x, y, sampleWeight] or a dataset (an iterable of batches), got ${check.describe(v)}`,
+        );
+      }
+      const names = [0, 1, 2].map((i) => `validationData[${i}]`) as [string, string, string];
+      val = c.prepare(v[0], v[1], v[2], names);
     }
-    const names = [0, 1, 2].map((i) => `validationData[${i}]`) as [string, string, string];
-    val = c.prepare(v[0], v[1], v[2], names);
-  } else if (split > 0) {
-    // Keras: the last samples, before any shuffling.
-    const n = train.x.shape[0]!;
-    const at = Math.floor(n * (1 - split));
-    if (at === 0 || at === n) {
-      throw new GruError(
-        'ERR_GRU_ARG',
-        `validationSplit ${split} of ${n} samples leaves ${at === 0 ? 'no training' : 'no validation'} samples`,
-      );
-    }
-    val = sliceSamples(train, at, n);
-    train = sliceSamples(train, 0, at);
+  } else if (validationSteps !== null) {
+    throw new GruError('ERR_GRU_ARG', 'validationSteps needs validationData (a dataset)');
   }
-  if (o.classWeight !== undefined) train.w = c.classWeights(o.classWeight, train);
-  const metrics = c.track(train);
+  let source: BatchSource;
+  if (dataset) {
+    source = datasetSource(c, dataset, stepsPerEpoch, o.classWeight);
+  } else {
+    let train = c.prepare(xValue, yValue, o.sampleWeight, ['x', 'y', 'sampleWeight']);
+    if (o.validationData === undefined && split > 0) {
+      // Keras: the last samples, before any shuffling.
+      const n = train.x.shape[0]!;
+      const at = Math.floor(n * (1 - split));
+      if (at === 0 || at === n) {
+        throw new GruError(
+          'ERR_GRU_ARG',
+          `validationSplit ${split} of ${n} samples leaves ${at === 0 ? 'no training' : 'no validation'} samples`,
+        );
+      }
+      val = sliceSamples(train, at, n);
+      train = sliceSamples(train, 0, at);
+    }
+    if (o.classWeight !== undefined) train.w = c.classWeights(o.classWeight, train);
+    c.track(train); // a metric that cannot read these targets: refused before any step
+    source = arraySource(train, batchSize, shuffle, () => seed);
+  }
+  const validate = async (): Promise<Logs> => {
+    if (val === null) return {};
+    if (isDataset(val)) return evaluateDataset(c, val, validationSteps, offThread);
+    return offThread ? c.evaluateAsync(val, batchSize) : c.evaluate(val, batchSize);
+  };
 
   const seed0 = model._beginFit();
   const seed = o.seed === undefined ? seed0 : check.uint32('seed', o.seed);
@@ -208,45 +282,90 @@ export async function runFit(
     k: K,
     ...a: Parameters<NonNullable<CustomCallbackArgs[K]>>
   ): Promise<void> => {
-    for (const cb of callbacks) await (cb[k] as ((...b: typeof a) => unknown) | undefined)?.(...a);
+    for (const cb of callbacks) {
+      const hook = (cb as CustomCallbackArgs)[k] as ((...b: typeof a) => unknown) | undefined;
+      await hook?.call(cb, ...a);
+    }
   };
   try {
-    const n = train.x.shape[0]!;
-    const steps = batches(n, batchSize);
+    for (const cb of callbacks) if (BuiltinCallback._is(cb)) cb._bind(model);
     await call('onTrainBegin', {});
     for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
       await call('onEpochBegin', epoch, {});
-      bar.epochBegin(epoch, epochs, steps.length);
-      const order = shuffle ? permutation(n, deriveSeed(seed, epoch)) : null;
-      for (const m of metrics) m.metric.reset();
+      bar.epochBegin(epoch, epochs, source.steps ?? 0);
+      let metrics: TrackedMetric[] | null = null;
       let sum = 0;
       let seen = 0;
-      for (let b = 0; b < steps.length && !model.stopTraining; b++) {
-        const [start, end] = steps[b]!;
-        await call('onBatchBegin', b, { batch: b, size: end - start });
-        const batch = order
-          ? gatherSamples(train, order, start, end)
-          : sliceSamples(train, start, end);
-        sum += c.trainStep(batch, metrics) * (end - start);
-        seen += end - start;
-        const logs = { batch: b, size: end - start, loss: sum / seen, ...metricLogs(metrics) };
+      let b = 0;
+      const batchesOfEpoch = source.epoch(epoch);
+      for await (const batch of batchesOfEpoch) {
+        const size = batch.x.shape[0]!;
+        await call('onBatchBegin', b, { batch: b, size });
+        metrics ??= c.track(batch);
+        const loss = offThread
+          ? await c.trainStepAsync(batch, metrics)
+          : c.trainStep(batch, metrics);
+        sum += loss * size;
+        seen += size;
+        const logs = { batch: b, size, loss: sum / seen, ...metricLogs(metrics) };
         bar.batchEnd(b, logs);
         await call('onBatchEnd', b, logs);
         await pause();
+        b++;
+        if (model.stopTraining) break;
       }
-      if (seen === 0) break; // stopped before any batch of this epoch
-      const logs: Logs = { loss: sum / seen, ...metricLogs(metrics) };
-      if (val) {
-        for (const [k, v] of Object.entries(c.evaluate(val, batchSize))) logs[`val_${k}`] = v;
+      if (seen === 0) {
+        // Stopped before any batch, or the data ran out.
+        if (source.ranOut) warnRanOut(epoch, epochs, history.epoch.length === 0);
+        break;
       }
+      const logs: Logs = { loss: sum / seen, ...metricLogs(metrics!) };
+      for (const [k, value] of Object.entries(await validate())) logs[`val_${k}`] = value;
+      await call('onEpochEnd', epoch, logs);
       history.epoch.push(epoch);
       for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
       bar.epochEnd(logs);
-      await call('onEpochEnd', epoch, logs);
+      if (source.ranOut) {
+        warnRanOut(epoch, epochs, false);
+        break;
+      }
     }
     await call('onTrainEnd', {});
   } finally {
     model._endFit();
   }
   return history;
+}
+
+/** x and y in memory, in batches, reordered each epoch by a seeded shuffle. */
+function arraySource(
+  train: Samples,
+  batchSize: number,
+  shuffle: boolean,
+  seed: () => number,
+): BatchSource {
+  const n = train.x.shape[0]!;
+  const steps = batches(n, batchSize);
+  return {
+    steps: steps.length,
+    ranOut: false,
+    async *epoch(epoch) {
+      const order = shuffle ? permutation(n, deriveSeed(seed(), epoch)) : null;
+      for (const [start, end] of steps)
+        yield order ? gatherSamples(train, order, start, end) : sliceSamples(train, start, end);
+    },
+  };
+}
+
+/** Keras's warning when a dataset ends before epochs x stepsPerEpoch batches. */
+function warnRanOut(epoch: number, epochs: number, nothing: boolean): void {
+  if (nothing) {
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `the dataset gave no batch in epoch ${epoch}: it must yield { xs, ys } or [x, y] batches (a generator object is used up after one pass: give stepsPerEpoch, or an iterable that restarts)`,
+    );
+  }
+  console.warn(
+    `fit: the dataset ran out of data in epoch ${epoch} of ${epochs}; training stops (give an iterable that restarts each epoch, or stepsPerEpoch x epochs batches)`,
+  );
 }

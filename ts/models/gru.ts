@@ -127,22 +127,56 @@ export class GRULayer extends ModelLayer {
   }
 
   forward(x: Tensor, train: boolean): Tensor {
+    const c = this.#forwardCall(x, train);
+    return this.#output(c, this.core.forward(c.input, c.options));
+  }
+
+  override async _forwardAsync(x: Tensor, train: boolean): Promise<Tensor> {
+    const c = this.#forwardCall(x, train);
+    return this.#output(c, await this.core.forwardAsync(c.input, c.options));
+  }
+
+  #forwardCall(x: Tensor, train: boolean) {
     const t = this.input(x, 'Float32Array', 3, this.core.inputSize);
     const [batch, steps, features] = t.shape as [number, number, number];
     const data = t.data as Float32Array;
     const input = this.goBackwards ? reverseSteps(data, batch, steps, features) : data;
-    const r = this.core.forward(input, { batch, returnSequences: this.returnSequences, train });
     if (train) this.#last = { batch, steps };
+    return {
+      input,
+      batch,
+      steps,
+      options: { batch, returnSequences: this.returnSequences, train },
+    };
+  }
+
+  #output(
+    c: { batch: number; steps: number },
+    r: { output: Float32Array | null; hN: Float32Array },
+  ): Tensor {
     // hN is [1, batch, units]: the last state of each sequence, already batch-major.
     return this.returnSequences
-      ? { data: r.output as Float32Array, shape: [batch, steps, this.units] }
-      : { data: r.hN, shape: [batch, this.units] };
+      ? { data: r.output as Float32Array, shape: [c.batch, c.steps, this.units] }
+      : { data: r.hN, shape: [c.batch, this.units] };
   }
 
   backward(dy: Float32Array, inputGrad: boolean): Float32Array | null {
+    return this.#inputGrad(this.core.backward(this.#backwardCall(dy, inputGrad)).dx);
+  }
+
+  override async _backwardAsync(
+    dy: Float32Array,
+    inputGrad: boolean,
+  ): Promise<Float32Array | null> {
+    return this.#inputGrad((await this.core.backwardAsync(this.#backwardCall(dy, inputGrad))).dx);
+  }
+
+  #backwardCall(dy: Float32Array, inputGrad: boolean) {
     const d = this.gradient(dy);
-    const grad = this.returnSequences ? { dOutput: d } : { dHN: d };
-    const { dx } = this.core.backward({ ...grad, inputGrad });
+    return { ...(this.returnSequences ? { dOutput: d } : { dHN: d }), inputGrad };
+  }
+
+  #inputGrad(dx: Float32Array | null): Float32Array | null {
     const last = this.#last as { batch: number; steps: number };
     if (dx === null || !this.goBackwards) return dx;
     return reverseSteps(dx, last.batch, last.steps, dx.length / (last.batch * last.steps));

@@ -2,9 +2,11 @@
  * The model API (Keras-style, in tfjs's shape): sequential(), the layers namespace, tensor().
  * The PyTorch-style classes of ts/ (GRU, Dense, Adam, ...) are the level below it.
  */
+import * as callbacks from './callbacks-api.js';
 import * as layers from './layers.js';
+import * as metrics from './metrics.js';
 
-export { layers };
+export { callbacks, layers, metrics };
 export { Sequential, sequential } from './sequential.js';
 export type {
   SequentialArgs,
@@ -12,7 +14,15 @@ export type {
   ModelEvaluateArgs,
   ModelTrainOnBatchArgs,
 } from './sequential.js';
-export type { ModelFitArgs, History, CustomCallbackArgs, Logs } from './fit.js';
+export type { ModelFitArgs, History, CustomCallbackArgs, FitCallback, Logs } from './fit.js';
+export type {
+  EarlyStopping,
+  EarlyStoppingArgs,
+  ReduceLROnPlateau,
+  ReduceLROnPlateauArgs,
+  LearningRateScheduler,
+  LearningRateSchedulerFn,
+} from './callbacks.js';
 export { tensor } from './tensor.js';
 export type { Tensor, TensorLike, NestedArray, DType, Shape } from './tensor.js';
 export { ModelLayer } from './layer.js';
@@ -27,7 +37,8 @@ export { DropoutLayer } from './dropout.js';
 export type { DropoutLayerArgs } from './dropout.js';
 export { LayerNormalizationLayer } from './layer-normalization.js';
 export type { LayerNormalizationLayerArgs } from './layer-normalization.js';
-export type { LossConfig, OptimizerConfig } from './names.js';
+export type { LossConfig, MetricConfig, OptimizerConfig } from './names.js';
+export type { AucArgs, ThresholdArgs } from './metrics.js';
 export { schedules } from './schedules.js';
 export type {
   LearningRateSchedule,

@@ -81,6 +81,18 @@ export class LayerNormalizationLayer extends ModelLayer {
     return this.core.backward(this.gradient(dy));
   }
 
+  override async _forwardAsync(x: Tensor, train: boolean): Promise<Tensor> {
+    const t = this.input(x, 'Float32Array', undefined, this.core.normalizedShape);
+    return {
+      data: await this.core.forwardAsync(t.data as Float32Array, { train }),
+      shape: t.shape,
+    };
+  }
+
+  override async _backwardAsync(dy: Float32Array, _inputGrad: boolean): Promise<Float32Array> {
+    return this.core.backwardAsync(this.gradient(dy));
+  }
+
   trainables(): Layer[] {
     return this.#norm ? [this.#norm] : [];
   }

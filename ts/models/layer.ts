@@ -123,6 +123,20 @@ export abstract class ModelLayer {
    */
   abstract backward(dy: Float32Array, inputGrad: boolean): Float32Array | null;
 
+  /**
+   * @internal forward() for fitAsync() and friends: a layer whose core layer has async calls
+   * (GRU, Dense) runs them on the addon's worker threads (native); the others run forward()
+   * here, on the calling thread.
+   */
+  async _forwardAsync(x: Tensor, train: boolean): Promise<Tensor> {
+    return this.forward(x, train);
+  }
+
+  /** @internal backward() for fitAsync(), as _forwardAsync() is to forward(). */
+  async _backwardAsync(dy: Float32Array, inputGrad: boolean): Promise<Float32Array | null> {
+    return this.backward(dy, inputGrad);
+  }
+
   /** The core layers holding its parameters, for the optimizer. */
   trainables(): Layer[] {
     return [];

@@ -12,11 +12,18 @@
  * a softmax or sigmoid output when it can find them). The numbers are Keras's; for the stable
  * form, end with activation 'linear' and give the loss { name, fromLogits: true }. Metrics are
  * the core's (ts/metrics.ts), 'accuracy' chosen from the shapes as Keras 3 chooses it.
+ *
+ * Over 400 lines: every name table of the model API in one place, by design.
  */
 import type { ActivationName } from '../activations.js';
 import type { Backend } from '../backends/backend.js';
 import { GruError } from '../errors.js';
-import type { Metric, MetricName } from '../metrics.js';
+import {
+  parseMetricOptions,
+  type Metric,
+  type MetricName,
+  type MetricOptions,
+} from '../metrics.js';
 import * as check from '../validate.js';
 import {
   accuracyFor,
@@ -230,7 +237,7 @@ const METRICS: Record<string, { core: MetricName | 'accuracy' } | Pending> = {
   meanAbsoluteError: { core: 'meanAbsoluteError' },
   precision: { core: 'precision' },
   recall: { core: 'recall' },
-  auc: { pending: 'the core has no AUC (confusion counts over many thresholds) yet' },
+  auc: { core: 'auc' },
 };
 const METRIC_ALIASES: Record<string, string> = {
   acc: 'accuracy',
@@ -241,31 +248,85 @@ const METRIC_ALIASES: Record<string, string> = {
 /** A compiled metric: its name in logs (as given, as Keras and tfjs name it) and its maker. */
 export interface ModelMetric {
   name: string;
+  /** Whether it improves going up (accuracies, precision, recall, auc) or down (mae, mse). */
+  direction: 'min' | 'max';
   /** A fresh core Metric for outputs and targets of these per-sample shapes (y's dtype). */
   make(backend: Backend, output: readonly number[], y: readonly number[], targets: DType): Metric;
 }
 
-/** compile()'s metrics: names (Keras's or tfjs's), each at most once. */
+/**
+ * A metric with options, as Keras's metric objects (keras.metrics.AUC(curve='PR',
+ * name='pr_auc')): `metric` is the metric's name, `name` its name in logs and History (default:
+ * `metric`), the rest its options (ts/metrics.ts's MetricOptions: threshold, numThresholds,
+ * curve, summationMethod, fromLogits). metrics.auc({ ... }) makes one.
+ */
+export interface MetricConfig extends Pick<
+  MetricOptions,
+  'threshold' | 'numThresholds' | 'curve' | 'summationMethod' | 'fromLogits' | 'multiLabel'
+> {
+  metric: string;
+  name?: string;
+}
+
+/** One compile() metric: a name, or a MetricConfig. */
+function metricEntry(given: unknown): {
+  name: string;
+  core: MetricName | 'accuracy';
+  options: Record<string, unknown>;
+} {
+  if (typeof given === 'string') {
+    const { entry } = lookup('metric', METRICS, METRIC_ALIASES, given);
+    return { name: given, core: entry.core, options: {} };
+  }
+  if (typeof given !== 'object' || given === null || check.isArray(given)) {
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `a metric must be a name ('accuracy', 'auc', ...) or { metric, name?, ...options } (metrics.auc({ ... })), got ${check.describe(given)}`,
+    );
+  }
+  const { metric, name, ...options } = check.options('metric', given);
+  const { entry } = lookup('metric', METRICS, METRIC_ALIASES, metric);
+  if (name !== undefined && (typeof name !== 'string' || name === '')) {
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `a metric's name must be a non-empty string, got ${check.describe(name)}`,
+    );
+  }
+  if (entry.core === 'accuracy' && Object.keys(options).length > 0) {
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `metric 'accuracy' takes no options (its kind comes from the shapes): name the kind ('binaryAccuracy', ...) to give options`,
+    );
+  }
+  if (entry.core !== 'accuracy') parseMetricOptions(entry.core, options, false);
+  return { name: (name as string | undefined) ?? (metric as string), core: entry.core, options };
+}
+
+/**
+ * compile()'s metrics: names (Keras's or tfjs's) or MetricConfigs (options checked now), each
+ * name at most once.
+ */
 export function resolveMetrics(value: unknown): ModelMetric[] {
   if (value === undefined || value === null) return [];
-  const names: unknown[] = check.isArray(value) ? value : [value];
+  const given: unknown[] = check.isArray(value) ? value : [value];
   const seen = new Set<string>();
-  return names.map((given) => {
-    const { entry } = lookup('metric', METRICS, METRIC_ALIASES, given);
-    const name = given as string;
+  return given.map((g) => {
+    const { name, core, options } = metricEntry(g);
     if (seen.has(name))
       throw new GruError('ERR_GRU_ARG', `metric '${name}' is given twice in compile()`);
     seen.add(name);
     return {
       name,
+      direction: core === 'meanAbsoluteError' || core === 'meanSquaredError' ? 'min' : 'max',
       make: (backend, output, y, targets) =>
         makeMetric(
           name,
-          entry.core === 'accuracy' ? accuracyFor(output, y) : entry.core,
+          core === 'accuracy' ? accuracyFor(output, y) : core,
           backend,
           output,
           y,
           targets,
+          options,
         ),
     };
   });

@@ -38,6 +38,15 @@ export interface Loss {
     weight: Float32Array | null,
     grad: Float32Array | null,
   ): number;
+  /** compute() on the addon's worker threads (native); a loss without it runs compute(). */
+  computeAsync?(
+    backend: Backend,
+    out: Float32Array,
+    outShape: readonly number[],
+    y: Float32Array | Int32Array,
+    weight: Float32Array | null,
+    grad: Float32Array | null,
+  ): Promise<number>;
 }
 
 export type LossKernel = Omit<Loss, 'name'>;
@@ -77,6 +86,8 @@ export function categoricalLoss(fromLogits: boolean): LossKernel {
     checkTargets: checkSameShape,
     compute: (backend, out, shape, y, w, grad) =>
       backend.loss(kind, lastDim(shape), 1, out, y as Float32Array, w, grad),
+    computeAsync: (backend, out, shape, y, w, grad) =>
+      backend.lossAsync(kind, lastDim(shape), 1, out, y as Float32Array, w, grad),
   };
 }
 
@@ -88,6 +99,8 @@ export function sparseLoss(fromLogits: boolean): LossKernel {
     checkTargets: checkIds,
     compute: (backend, out, shape, y, w, grad) =>
       backend.lossSparse(kind, lastDim(shape), out, y as Int32Array, w, grad),
+    computeAsync: (backend, out, shape, y, w, grad) =>
+      backend.lossSparseAsync(kind, lastDim(shape), out, y as Int32Array, w, grad),
   };
 }
 
@@ -106,6 +119,8 @@ export function elementLoss(kind: keyof typeof ELEMENTWISE, delta = 1): LossKern
     checkTargets: checkElements,
     compute: (backend, out, _shape, y, w, grad) =>
       backend.loss(ELEMENTWISE[kind], 1, delta, out, y as Float32Array, w, grad),
+    computeAsync: (backend, out, _shape, y, w, grad) =>
+      backend.lossAsync(ELEMENTWISE[kind], 1, delta, out, y as Float32Array, w, grad),
   };
 }
 
@@ -132,6 +147,7 @@ export function makeMetric(
   output: readonly number[],
   y: readonly number[],
   targets: DType,
+  options: Record<string, unknown> = {},
 ): Metric {
   const sparse = core === 'sparseCategoricalAccuracy';
   if (sparse !== (targets === 'int32')) {
@@ -146,5 +162,9 @@ export function makeMetric(
   else if (core === 'categoricalAccuracy') checkSameShape(output, y);
   else checkElements(output, y);
   const categorical = sparse || core === 'categoricalAccuracy';
-  return new Metric(core, { backend, ...(categorical ? { classes: lastDim(output) } : {}) });
+  return new Metric(core, {
+    ...options,
+    backend,
+    ...(categorical ? { classes: lastDim(output) } : {}),
+  });
 }

@@ -182,10 +182,25 @@ export class KerasOptimizer extends Optimizer {
 
   /** Clips (leaving out the tensors Keras does not have), sets this step's rate, updates. */
   kerasStep(): void {
+    this.#beforeStep();
+    this.step();
+  }
+
+  /** kerasStep() with the update on the addon's worker threads (native); same numbers. */
+  async kerasStepAsync(): Promise<void> {
+    this.#beforeStep();
+    await this.stepAsync();
+  }
+
+  /** Whether a schedule sets the rate at every step (then callbacks may not set it: Keras). */
+  get scheduled(): boolean {
+    return this.#rateAt !== null;
+  }
+
+  #beforeStep(): void {
     if (this.#clip) this._clipKeras(this.#clip.mode, this.#clip.value, this.#skip);
     // Keras evaluates the schedule at optimizer.iterations: 0 for the first step.
     if (this.#rateAt) this._setScheduledLr(this.#rateAt(this.stepCount));
-    this.step();
   }
 }
 

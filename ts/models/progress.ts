@@ -45,14 +45,16 @@ export function progress(verbose: 0 | 1 | 2): Progress {
   let prefix = '';
   const draw = (done: number, logs: Record<string, number>, final: boolean): void => {
     const width = 30;
-    const filled = Math.floor((width * done) / steps);
+    const filled = steps > 0 ? Math.floor((width * done) / steps) : 0;
     const arrow = done < steps ? '>' : '=';
     const body = `${'='.repeat(Math.max(0, filled - 1))}${filled > 0 ? arrow : ''}`.padEnd(
       width,
       '.',
     );
     const n = String(steps).length;
-    const line = `${String(done).padStart(n)}/${steps} [${body}] - ${timing(performance.now() - t0, done)}${logLine(logs)}`;
+    // A dataset without stepsPerEpoch: the total is unknown until the epoch ends (Keras's).
+    const count = steps > 0 ? `${String(done).padStart(n)}/${steps} [${body}]` : `${done}/Unknown`;
+    const line = `${count} - ${timing(performance.now() - t0, done)}${logLine(logs)}`;
     out!.write(`\r${line.slice(0, (out!.columns ?? 200) - 1)}${final ? '\n' : ''}`);
   };
   let last: Record<string, number> = {};
@@ -73,6 +75,7 @@ export function progress(verbose: 0 | 1 | 2): Progress {
       }
     },
     epochEnd(logs) {
+      if (steps === 0) steps = (last.batch ?? -1) + 1;
       if (bar) draw(steps, { ...last, ...logs }, true);
       if (verbose === 2)
         console.log(

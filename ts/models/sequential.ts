@@ -9,6 +9,9 @@
  * evaluate() and trainOnBatch() return what tfjs's and Keras's return: the loss alone when
  * compiled without metrics, else [loss, ...metrics] in compile()'s order (evaluate's
  * returnDict: true gives { loss, [metric]: value }, Keras's return_dict).
+ *
+ * Over 400 lines: the model's public methods (each with its sync and async form) and the
+ * internal hooks fit() and its callbacks use belong to one class.
  */
 import type { Backend } from '../backends/backend.js';
 import { deriveSeed } from '../dropout.js';
@@ -17,6 +20,7 @@ import { currentBackend } from '../loader.js';
 import * as check from '../validate.js';
 import { Compiled, metricLogs, type Logs, type Network } from './compiled.js';
 import { batches, batchSizeOption, rowSize, sliceRows } from './data.js';
+import { isDataset, type Dataset } from './dataset.js';
 import { runFit, type FitTarget, type History, type ModelFitArgs } from './fit.js';
 import { checkPlace, ModelLayer } from './layer.js';
 import {
@@ -24,6 +28,7 @@ import {
   resolveMetrics,
   resolveOptimizer,
   type LossConfig,
+  type MetricConfig,
   type OptimizerConfig,
 } from './names.js';
 import { summaryLines } from './summary.js';
@@ -44,8 +49,11 @@ export interface ModelCompileArgs {
   optimizer: OptimizerConfig;
   /** A name, or { name, fromLogits } (Keras's from_logits), { name: 'huber', delta }. */
   loss: LossConfig;
-  /** Names ('accuracy', 'mae', 'precision', ...): each in fit()'s History and evaluate(). */
-  metrics?: string | string[];
+  /**
+   * Names ('accuracy', 'mae', 'precision', 'auc', ...) or metrics with options
+   * (metrics.auc({ curve: 'PR', name: 'pr_auc' })): each in fit()'s History and evaluate().
+   */
+  metrics?: MetricConfig | string | (MetricConfig | string)[];
 }
 
 export interface ModelEvaluateArgs {
@@ -79,6 +87,8 @@ export class Sequential implements FitTarget {
   #disposed = false;
   #fitting = false;
   #fits = 0;
+  /** evaluateAsync() and predictAsync() calls in flight (dispose() waits for them). */
+  #inFlight = 0;
 
   constructor(args: SequentialArgs | ModelLayer[] = {}) {
     const o = check.isArray(args) ? { layers: args } : check.options('Sequential options', args);
@@ -224,9 +234,91 @@ export class Sequential implements FitTarget {
     return this.#compiled?.metricsNames ?? [];
   }
 
-  /** Trains on x and y for some epochs; resolves to the History. See ModelFitArgs. */
-  fit(x: TensorLike, y: TensorLike, args: ModelFitArgs = {}): Promise<History> {
-    return runFit(this, x, y, args);
+  /**
+   * Trains on x and y for some epochs; resolves to the History. See ModelFitArgs. fit(dataset,
+   * args) trains on an (async) iterable of batches instead (tfjs's fitDataset, Keras's
+   * fit(generator): ts/models/dataset.ts).
+   */
+  fit(x: TensorLike, y: TensorLike, args?: ModelFitArgs): Promise<History>;
+  fit(dataset: Dataset, args?: ModelFitArgs): Promise<History>;
+  fit(
+    x: TensorLike | Dataset,
+    y?: TensorLike | ModelFitArgs,
+    args?: ModelFitArgs,
+  ): Promise<History> {
+    return this.#fit(x, y, args, false);
+  }
+
+  #fit(x: unknown, y: unknown, args: unknown, offThread: boolean): Promise<History> {
+    if (isDataset(x)) {
+      if (args !== undefined)
+        return Promise.reject(
+          new GruError('ERR_GRU_ARG', 'with a dataset, call fit(dataset, options): it holds y'),
+        );
+      return runFit(this, x, undefined, (y ?? {}) as ModelFitArgs, offThread);
+    }
+    return runFit(this, x as TensorLike, y as TensorLike, (args ?? {}) as ModelFitArgs, offThread);
+  }
+
+  /**
+   * fit() with each batch's kernel calls (GRU and Dense forward and backward, the loss, the
+   * optimizer step) on the native addon's worker threads, so the event loop keeps turning
+   * during a batch (a server goes on answering); the same numbers as fit(), bitwise. While it
+   * runs, the model's layers are busy (ERR_GRU_BUSY to other calls on them). On wasm the calls
+   * run on the calling thread, as fit()'s.
+   */
+  fitAsync(x: TensorLike, y: TensorLike, args?: ModelFitArgs): Promise<History>;
+  fitAsync(dataset: Dataset, args?: ModelFitArgs): Promise<History>;
+  fitAsync(
+    x: TensorLike | Dataset,
+    y?: TensorLike | ModelFitArgs,
+    args?: ModelFitArgs,
+  ): Promise<History> {
+    return this.#fit(x, y, args, true);
+  }
+
+  /** evaluate() off the event loop, as fitAsync() is to fit(). */
+  async evaluateAsync(
+    x: TensorLike,
+    y: TensorLike,
+    args: ModelEvaluateArgs = {},
+  ): Promise<number | number[] | Logs> {
+    const o = check.options('evaluate options', args);
+    check.knownKeys('evaluate options', o, ['batchSize', 'sampleWeight', 'returnDict']);
+    const returnDict = check.boolean('returnDict', o.returnDict, false);
+    const c = this._training();
+    const data = c.prepare(x, y, o.sampleWeight, ['x', 'y', 'sampleWeight']);
+    const logs = await this.#counted(() => c.evaluateAsync(data, batchSizeOption(o.batchSize)));
+    return returnDict ? logs : c.flatten(logs);
+  }
+
+  async #counted<T>(body: () => Promise<T>): Promise<T> {
+    this.#inFlight++;
+    try {
+      return await body();
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  /** predict() off the event loop, as fitAsync() is to fit(). */
+  async predictAsync(x: TensorLike, args: { batchSize?: number } = {}): Promise<Tensor> {
+    this.#live();
+    const o = check.options('predict options', args);
+    check.knownKeys('predict options', o, ['batchSize']);
+    const input = this.#inputTensor('x', x);
+    const n = input.shape[0]!;
+    const batchSize = batchSizeOption(o.batchSize);
+    return this.#counted(async () => {
+      let out: Tensor | null = null;
+      for (const [start, end] of batches(n, batchSize)) {
+        const h = await this.#forwardAsync(sliceRows(input, start, end), false);
+        if (end - start === n) return h;
+        out ??= { data: new Float32Array(n * rowSize(h)), shape: [n, ...h.shape.slice(1)] };
+        out.data.set(h.data, start * rowSize(h));
+      }
+      return out as Tensor;
+    });
   }
 
   /**
@@ -315,6 +407,8 @@ export class Sequential implements FitTarget {
     if (this.#disposed) return;
     if (this.#fitting)
       throw new GruError('ERR_GRU_BUSY', 'fit() is running: set stopTraining = true and await it');
+    if (this.#inFlight > 0)
+      throw new GruError('ERR_GRU_BUSY', 'evaluateAsync() or predictAsync() is running: await it');
     this.#disposed = true;
     this.#compiled?.dispose();
     for (const layer of this.#layers) layer.dispose();
@@ -359,6 +453,12 @@ export class Sequential implements FitTarget {
     return h;
   }
 
+  async #forwardAsync(x: Tensor, train: boolean): Promise<Tensor> {
+    let h = x;
+    for (const layer of [...this.#layers]) h = await layer._forwardAsync(h, train);
+    return h;
+  }
+
   /** What compile()'s steps need of this model (compiled.ts). */
   #network(): Network {
     return {
@@ -371,6 +471,13 @@ export class Sequential implements FitTarget {
         let d: Float32Array | null = grad;
         for (let i = this.#layers.length - 1; i >= 0 && d !== null; i--)
           d = this.#layers[i]!.backward(d, i > 0);
+      },
+      forwardAsync: (x, train) => this.#forwardAsync(x, train),
+      backwardAsync: async (grad) => {
+        const list = [...this.#layers];
+        let d: Float32Array | null = grad;
+        for (let i = list.length - 1; i >= 0 && d !== null; i--)
+          d = await list[i]!._backwardAsync(d, i > 0);
       },
       afterStep: () => {
         for (const layer of this.#layers) layer._afterStep();
@@ -390,6 +497,40 @@ export class Sequential implements FitTarget {
       );
     }
     return this.#compiled;
+  }
+
+  /** @internal For monitoring callbacks: whether a logged value improves going down or up. */
+  _monitorMode(name: string): 'min' | 'max' | null {
+    return this._training().monitorMode(name);
+  }
+
+  /** @internal The optimizer's learning rate, as a float32 (Keras's variable). */
+  _getLearningRate(): number {
+    return Math.fround(this._training().optimizer().lr);
+  }
+
+  /** @internal Sets it (>= 0: a callback may drive it to 0). */
+  _setLearningRate(value: number): void {
+    const optimizer = this._training().optimizer();
+    if (optimizer.scheduled) {
+      // Keras refuses it too: the schedule would overwrite the rate at the next step.
+      throw new GruError(
+        'ERR_GRU_STATE',
+        'the learning rate comes from a schedule given to compile(): a callback cannot set it (use a number as learningRate, or the schedule alone)',
+      );
+    }
+    optimizer._setScheduledLr(value);
+  }
+
+  /** @internal Copies of every parameter (the core layers' state dicts), for restoring. */
+  _saveWeights(): Record<string, Float32Array>[] {
+    return this.#layers.flatMap((l) => l.trainables()).map((t) => t.stateDict());
+  }
+
+  /** @internal Puts back what _saveWeights() returned. */
+  _loadWeights(saved: unknown): void {
+    const dicts = saved as Record<string, Float32Array>[];
+    this.#layers.flatMap((l) => l.trainables()).forEach((t, i) => t.loadStateDict(dicts[i]!));
   }
 
   /** @internal fit()'s guard and its shuffle seed. */
