@@ -1,6 +1,6 @@
 /**
  * GRU layers and the tutorial models of issue 10 against Keras 3 itself (JAX backend), on every
- * backend: test/fixtures/keras-gru.json, written by scripts/gen-keras-gru-fixtures.py (its header
+ * backend: test/fixtures/keras-tutorial.json, written by scripts/gen-keras-tutorial-fixtures.py (its header
  * says how to regenerate it), holds Keras's predictions for GRU(6) with every combination of
  * resetAfter, useBias, returnSequences and goBackwards, and for models 1, 2 and 4 at their full
  * sizes (model 2: three GRU(128) over 100 steps of 64 features and a deep relu head). The weights
@@ -43,7 +43,7 @@ interface Case {
 }
 
 const FIXTURES: { keras: string; backend: string; cases: Case[] } = JSON.parse(
-  readFileSync(new URL('../fixtures/keras-gru.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../fixtures/keras-tutorial.json', import.meta.url), 'utf8'),
 );
 
 /** scale * sin(0.9137 i + 1.31 seed + 0.5) in float32: the fixture script's wave(). */

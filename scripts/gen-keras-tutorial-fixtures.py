@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Writes test/fixtures/keras-gru.json: Keras 3's (JAX backend) predictions for GRU layers of
+"""Writes test/fixtures/keras-tutorial.json: Keras 3's (JAX backend) predictions for GRU layers of
 every option the model API offers, and for three of the four tutorial models of issue 10 at
 their full sizes. test/models/keras-gru.test.ts builds the same models in gru-simd and compares.
 
 Run from the repository root (the local pip mirror has Keras 3 and JAX, see TOOLCHAIN.md):
     python3 -m venv build-venv && . build-venv/bin/activate
     pip install keras jax jaxlib numpy
-    KERAS_BACKEND=jax python3 scripts/gen-keras-gru-fixtures.py
+    KERAS_BACKEND=jax python3 scripts/gen-keras-tutorial-fixtures.py
 
 The weights and inputs are not stored: they are a formula both sides compute (wave() below and
 in the test), in Keras's layouts (GRU kernel [in, 3 units], recurrent kernel [units, 3 units],
@@ -22,7 +22,7 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-OUT = "test/fixtures/keras-gru.json"
+OUT = "test/fixtures/keras-tutorial.json"
 
 
 def wave(n, seed, scale):
