@@ -9,6 +9,8 @@ export { GRU } from './gru.js';
 export { GRUStream } from './gru-stream.js';
 export type {
   GRUOptions,
+  GRUActivation,
+  GRURecurrentActivation,
   ForwardOptions,
   ForwardResult,
   BackwardOptions,

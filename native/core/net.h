@@ -76,7 +76,12 @@ struct TrainCache {
 struct gru_net {
   gru::Object base;  // first member: kind, parameters, gradients, reference count
   int32_t input_size, hidden, layers, directions, has_bias, reset_after;
-  const gru::CellSpec* spec;        // the cell (from reset_after); the drivers read only this
+  // GRU_ACT_* kinds of the candidate and of the gates (gru_net_set_activations), which the
+  // drivers pass to the kernels.
+  int32_t activation, recurrent_activation;
+  // The cell (from reset_after, and whether the activations are the built-in tanh and sigmoid);
+  // the drivers read only this.
+  const gru::CellSpec* spec;
   const gru::KernelTable* kernels;  // fixed at creation: the weights are packed for it
   int32_t width, tiles, hidden_padded;
   gru::Cell* cells;  // [layers * directions]

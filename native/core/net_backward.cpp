@@ -154,6 +154,7 @@ void backward_steps(void* context, int32_t worker, int32_t workers) {
   rg.tiles = static_cast<int32_t>(tile_end - tile_begin);
   rg.j0 = j0;
   rg.j1 = j1;
+  rg.recurrent_activation = net->recurrent_activation;
   rg.u = job.u;
   rg.step_dg = bb.step_dg;
   rg.row_at = row_at;
@@ -197,6 +198,8 @@ void backward_steps(void* context, int32_t worker, int32_t workers) {
       args.j0 = j0;
       args.j1 = j1;
       args.state_stride = state_stride;
+      args.activation = net->activation;
+      args.recurrent_activation = net->recurrent_activation;
       args.gates = job.gates + r0 * saved_per_row;
       args.h_prev = hp;
       args.dh = dh_b;

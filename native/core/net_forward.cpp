@@ -210,6 +210,8 @@ void run_steps(void* context, int32_t worker, int32_t workers) {
   args.tile_begin = static_cast<int32_t>(tile_begin);
   args.tile_end = static_cast<int32_t>(tile_end);
   args.ldh = Hp;
+  args.activation = net->activation;
+  args.recurrent_activation = net->recurrent_activation;
   args.state_stride = state_stride;
   args.xp = xp_rows;
   for (int i = 0; i < kMaxRecurrentGroups; ++i) args.u[i] = loop.cell->u[i];

@@ -151,6 +151,15 @@ GRU_API int gru_net_create(int32_t input_size, int32_t hidden_size, int32_t num_
                            int32_t bidirectional, int32_t has_bias, int32_t reset_after,
                            gru_net_handle* out);
 
+/* The activations of every cell of the net (Keras's GRU activation and recurrent_activation):
+ * activation, the candidate's, GRU_ACT_TANH (default) or GRU_ACT_RELU: n = relu(...);
+ * recurrent_activation, the gates' (r and z), GRU_ACT_SIGMOID (default), GRU_ACT_HARD_SIGMOID
+ * or GRU_ACT_HARD_SIGMOID_KERAS2 (formulas with the activations below). Other kinds are
+ * GRU_ERR_ARG. What the last gru_net_forward_train kept is dropped (backward is GRU_ERR_STATE
+ * until the next one). */
+GRU_API int gru_net_set_activations(gru_net_handle net, int32_t activation,
+                                    int32_t recurrent_activation);
+
 /* Forward over a batch of sequences.
  *   x       [T, B, in] (or [B, T, in] when batch_first)                    required
  *   h0      [L*D, B, H]                                                    may be null (zeros)

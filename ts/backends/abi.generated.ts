@@ -76,6 +76,7 @@ export const ABI: readonly AbiFunction[] = [
   {"c":"gru_zero_grad","method":"zeroGrad","args":[{"name":"obj","kind":"handle","of":"any"}],"ret":"status","out":null,"async":false},
   {"c":"gru_init_params","method":"initParams","args":[{"name":"obj","kind":"handle","of":"any"},{"name":"seed","kind":"u32"}],"ret":"status","out":null,"async":false},
   {"c":"gru_net_create","method":"netCreate","args":[{"name":"inputSize","kind":"i32"},{"name":"hiddenSize","kind":"i32"},{"name":"numLayers","kind":"i32"},{"name":"bidirectional","kind":"i32"},{"name":"hasBias","kind":"i32"},{"name":"resetAfter","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"net"},"async":false},
+  {"c":"gru_net_set_activations","method":"netSetActivations","args":[{"name":"net","kind":"handle","of":"net"},{"name":"activation","kind":"i32"},{"name":"recurrentActivation","kind":"i32"}],"ret":"status","out":null,"async":false},
   {"c":"gru_net_forward","method":"netForward","args":[{"name":"net","kind":"handle","of":"net"},{"name":"seqLen","kind":"i32"},{"name":"batch","kind":"i32"},{"name":"batchFirst","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"h0","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"lengths","kind":"array","type":"i32","dir":"in","nullable":true},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":true},{"name":"hN","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":true},
   {"c":"gru_net_forward_train","method":"netForwardTrain","args":[{"name":"net","kind":"handle","of":"net"},{"name":"seqLen","kind":"i32"},{"name":"batch","kind":"i32"},{"name":"batchFirst","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"h0","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"lengths","kind":"array","type":"i32","dir":"in","nullable":true},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":true},{"name":"hN","kind":"array","type":"f32","dir":"out","nullable":true},{"name":"dropout","kind":"f32"},{"name":"dropoutSeed","kind":"u32"}],"ret":"status","out":null,"async":true},
   {"c":"gru_net_backward","method":"netBackward","args":[{"name":"net","kind":"handle","of":"net"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"dhN","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":true},{"name":"dh0","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":true},
@@ -259,6 +260,17 @@ export interface AbiCalls {
    *   h' = (1 - z) * n + z * h
    */
   netCreate(inputSize: number, hiddenSize: number, numLayers: number, bidirectional: number, hasBias: number, resetAfter: number): Handle<'net'>;
+  /**
+   * gru_net_set_activations
+   *
+   * The activations of every cell of the net (Keras's GRU activation and recurrent_activation):
+   * activation, the candidate's, GRU_ACT_TANH (default) or GRU_ACT_RELU: n = relu(...);
+   * recurrent_activation, the gates' (r and z), GRU_ACT_SIGMOID (default), GRU_ACT_HARD_SIGMOID
+   * or GRU_ACT_HARD_SIGMOID_KERAS2 (formulas with the activations below). Other kinds are
+   * GRU_ERR_ARG. What the last gru_net_forward_train kept is dropped (backward is GRU_ERR_STATE
+   * until the next one).
+   */
+  netSetActivations(net: Handle<'net'>, activation: number, recurrentActivation: number): void;
   /**
    * gru_net_forward
    *
