@@ -9,7 +9,15 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { GRU, type GRUActivation, type GRURecurrentActivation } from '../ts/index.js';
+import {
+  GRU,
+  layers,
+  sequential,
+  tensor,
+  type GRUActivation,
+  type GRULayer,
+  type GRURecurrentActivation,
+} from '../ts/index.js';
 import {
   GRU_ACT_HARD_SIGMOID,
   GRU_ACT_RELU,
@@ -173,4 +181,38 @@ after(() => {
   console.log(
     `  keras-gru: max |gru-simd - Keras| over ${worstByCase.size} runs: ${worst.toExponential(2)}`,
   );
+});
+
+forEachBackend(`layers.gru activations against Keras ${KERAS_GRU.keras} (JAX)`, (backend) => {
+  const { batch, steps, features, units } = KERAS_GRU;
+  for (const c of KERAS_GRU.cases) {
+    it(`${caseTitle(c)}, by Keras's names: predict within 1e-5`, () => {
+      const model = sequential({
+        backend,
+        layers: [
+          layers.gru({
+            units,
+            inputShape: [steps, features],
+            returnSequences: true,
+            resetAfter: c.resetAfter,
+            activation: c.activation,
+            recurrentActivation: c.recurrentActivation, // snake_case, as Keras writes it
+          }),
+        ],
+      });
+      try {
+        const gru = model.layers[0] as GRULayer;
+        assert.equal(gru.activation, c.activation);
+        assert.equal(gru.recurrentActivation, RECURRENT[c.recurrentActivation]);
+        const core = gru.core;
+        for (const name of ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0'] as const)
+          core.setParameter(name, Float32Array.from(c[name]));
+        const y = model.predict(tensor(Float32Array.from(c.x), [batch, steps, features]));
+        assert.deepEqual(y.shape, [batch, steps, units]);
+        within1e5(y.data as Float32Array, c.output, 'predict');
+      } finally {
+        model.dispose();
+      }
+    });
+  }
 });

@@ -56,8 +56,8 @@ export interface GRUOptions {
 export type GRUActivation = 'tanh' | 'relu';
 /** The gate activations the core GRU offers. */
 export type GRURecurrentActivation = 'sigmoid' | 'hardSigmoid' | 'hardSigmoidKeras2';
-const GRU_ACTIVATIONS: readonly GRUActivation[] = ['tanh', 'relu'];
-const GRU_RECURRENT_ACTIVATIONS: readonly GRURecurrentActivation[] = [
+export const GRU_ACTIVATIONS: readonly GRUActivation[] = ['tanh', 'relu'];
+export const GRU_RECURRENT_ACTIVATIONS: readonly GRURecurrentActivation[] = [
   'sigmoid',
   'hardSigmoid',
   'hardSigmoidKeras2',

@@ -216,6 +216,19 @@ export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
     intOk: { inputSize: size(), hiddenSize: size(), numLayers: size(1024) },
     mutations: { inputSize: SAFE, hiddenSize: SAFE, numLayers: [0, -1, 1025, 2 ** 31 - 1] },
   }),
+  netSetActivations: (p) => ({
+    // GRU_ACT_TANH 3 or RELU 1; SIGMOID 2, HARD_SIGMOID 10 or HARD_SIGMOID_KERAS2 11.
+    ints: { activation: p.rng.pick([3, 1]), recurrentActivation: p.rng.pick([2, 10, 11]) },
+    intOk: {
+      activation: (v) => v === 1 || v === 3,
+      recurrentActivation: (v) => v === 2 || v === 10 || v === 11,
+    },
+    mutations: { activation: [0, 2, 4, -1, 12], recurrentActivation: [1, 3, 0, -1, 12] },
+    // What the last training forward kept is dropped: backward is GRU_ERR_STATE until the next.
+    after: (meta) => {
+      if (meta) delete meta.trained;
+    },
+  }),
   netForward: (p) => netForward(p, false),
   netForwardTrain: (p) => netForward(p, true),
   netBackward: (p) => {

@@ -15,7 +15,7 @@ import { f32, i32, isF32, mutateInFlight } from './arrays.js';
 import { backendArg, getter, ints, isDisposed, objectArg, onPool } from './ops-common.js';
 import { layerMeta, layerOps } from './ops-layer.js';
 import type { Entry } from './pool.js';
-import { bool, float32, int, options, uint32 } from './values.js';
+import { bool, choice, float32, int, options, uint32 } from './values.js';
 
 interface GruMeta {
   I: number;
@@ -54,6 +54,20 @@ const newGru: Op = {
       bias: bool(ctx, 'bias'),
       batchFirst: bool(ctx, 'batchFirst'),
       resetAfter: bool(ctx, 'resetAfter'),
+      activation: choice(
+        ctx,
+        'activation',
+        ['tanh', 'relu'],
+        ['sigmoid', 'Tanh', 'bogus', 5],
+        true,
+      ),
+      recurrentActivation: choice(
+        ctx,
+        'recurrentActivation',
+        ['sigmoid', 'hardSigmoid', 'hardSigmoidKeras2'],
+        ['hard_sigmoid', 'tanh', 'relu', null, 2],
+        true,
+      ),
       seed: uint32(ctx, 'seed'),
       backend: backendArg(ctx),
     };

@@ -67,7 +67,20 @@ export function layerOptions(
       goBackwards: bool(ctx, 'goBackwards'),
       resetAfter: bool(ctx, 'resetAfter'),
       useBias: bool(ctx, 'useBias'),
-      activation: pending(ctx, 'activation', 'tanh', 'relu'),
+      activation: choice(
+        ctx,
+        'activation',
+        ['tanh', 'relu'],
+        ['sigmoid', 'relu6', 'bogus', 5],
+        true,
+      ),
+      recurrentActivation: choice(
+        ctx,
+        'recurrentActivation',
+        ['sigmoid', 'hardSigmoid', 'hard_sigmoid', 'hardSigmoidKeras2', 'hard_sigmoid_keras2'],
+        ['tanh', 'linear', 'swish', 'bogus', null],
+        true,
+      ),
       dropout: pending(ctx, 'dropout', 0, 0.5),
       stateful: pending(ctx, 'stateful', false, true),
     });

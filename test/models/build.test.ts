@@ -233,8 +233,14 @@ forEachBackend('models: building', (backend) => {
     assertThrowsCode(() => layers.gru({ units: 2, dropout: 0.2 }), 'ERR_GRU_ARG', [
       'dropout 0.2 is not available yet',
     ]);
-    assertThrowsCode(() => layers.gru({ units: 2, activation: 'relu' as never }), 'ERR_GRU_ARG', [
-      'activation',
+    assertThrowsCode(() => layers.gru({ units: 2, activation: 'sigmoid' }), 'ERR_GRU_ARG', [
+      "activation 'sigmoid' is not one a GRU offers; supported: 'tanh', 'relu'",
+    ]);
+    assertThrowsCode(() => layers.gru({ units: 2, recurrentActivation: 'tanh' }), 'ERR_GRU_ARG', [
+      "recurrentActivation 'tanh' is not one a GRU offers; supported: 'sigmoid', 'hardSigmoid', 'hardSigmoidKeras2'",
+    ]);
+    assertThrowsCode(() => layers.gru({ units: 2, recurrentActivation: 'swish' }), 'ERR_GRU_ARG', [
+      "recurrentActivation 'swish' is not available yet",
     ]);
     assertThrowsCode(
       () => layers.gru({ units: 2, kernelInitializer: 'orthogonal' } as never),

@@ -12,10 +12,17 @@
  * (r, z, n), Keras's are (z, r, h): importing Keras weights will have to reorder them.
  */
 import { GruError } from '../errors.js';
-import { GRU } from '../gru.js';
+import {
+  GRU,
+  GRU_ACTIVATIONS,
+  GRU_RECURRENT_ACTIVATIONS,
+  type GRUActivation,
+  type GRURecurrentActivation,
+} from '../gru.js';
 import type { Layer } from '../layer.js';
 import * as check from '../validate.js';
 import { ModelLayer, type BuildContext, type LayerArgs, type PendingOptions } from './layer.js';
+import { resolveGruActivation } from './names.js';
 import type { Shape, Tensor } from './tensor.js';
 
 export interface GRULayerArgs extends LayerArgs {
@@ -31,19 +38,35 @@ export interface GRULayerArgs extends LayerArgs {
   resetAfter?: boolean;
   /** Learnable biases (default true). */
   useBias?: boolean;
-  activation?: 'tanh';
-  recurrentActivation?: 'sigmoid';
+  /**
+   * The candidate's activation: 'tanh' (default) or 'relu'. Keras's and tfjs's names
+   * ('hard_sigmoid' = 'hardSigmoid').
+   */
+  activation?: string;
+  /**
+   * The gates' activation: 'sigmoid' (default, as Keras 3; tfjs defaults to its hard sigmoid),
+   * 'hardSigmoid' (Keras 3's relu6(x + 3) / 6) or 'hardSigmoidKeras2' (clip(0.2 x + 0.5, 0, 1):
+   * Keras 2's and tfjs's 'hardSigmoid', the default of Keras 2's GRU).
+   */
+  recurrentActivation?: string;
   dropout?: number;
   recurrentDropout?: number;
   stateful?: boolean;
 }
 
-const KEYS = ['units', 'returnSequences', 'returnState', 'goBackwards', 'resetAfter', 'useBias'];
+const KEYS = [
+  'units',
+  'returnSequences',
+  'returnState',
+  'goBackwards',
+  'resetAfter',
+  'useBias',
+  'activation',
+  'recurrentActivation',
+];
 const CORE_GRU = 'the core GRU has no such option yet';
 const INIT = "the core initialises as PyTorch does; Keras's initializers are not available yet";
 const PENDING: PendingOptions = {
-  activation: { allowed: ['tanh'], why: CORE_GRU },
-  recurrentActivation: { allowed: ['sigmoid'], why: CORE_GRU },
   dropout: { allowed: [0], why: 'the core has no Keras-style per-sequence input mask yet' },
   recurrentDropout: { allowed: [0], why: CORE_GRU },
   stateful: { allowed: [false], why: 'state carried across batches comes later' },
@@ -74,6 +97,8 @@ export class GRULayer extends ModelLayer {
   readonly goBackwards: boolean;
   readonly resetAfter: boolean;
   readonly useBias: boolean;
+  readonly activation: GRUActivation;
+  readonly recurrentActivation: GRURecurrentActivation;
   #gru: GRU | null = null;
   /** bias_hh_l0 kept at zero (resetAfter false with useBias); null when there is none to keep. */
   #zeroBias: Float32Array | null = null;
@@ -88,6 +113,21 @@ export class GRULayer extends ModelLayer {
     this.goBackwards = check.boolean('goBackwards', o.goBackwards, false);
     this.resetAfter = check.boolean('resetAfter', o.resetAfter, true);
     this.useBias = check.boolean('useBias', o.useBias, true);
+    const what = 'layers.gru options';
+    this.activation = resolveGruActivation(
+      what,
+      'activation',
+      o.activation,
+      GRU_ACTIVATIONS,
+      'tanh',
+    );
+    this.recurrentActivation = resolveGruActivation(
+      what,
+      'recurrentActivation',
+      o.recurrentActivation,
+      GRU_RECURRENT_ACTIVATIONS,
+      'sigmoid',
+    );
   }
 
   /** The core GRU (built), e.g. to read its parameters in PyTorch's layout. */
@@ -115,6 +155,8 @@ export class GRULayer extends ModelLayer {
       bias: this.useBias,
       batchFirst: true,
       resetAfter: this.resetAfter,
+      activation: this.activation,
+      recurrentActivation: this.recurrentActivation,
       seed: ctx.seed,
       backend: ctx.backend,
     });
