@@ -97,6 +97,8 @@ export type {
   Shape,
   LayerArgs,
   GRULayerArgs,
+  Initializer,
+  InitializerName,
   DenseLayerArgs,
   EmbeddingLayerArgs,
   DropoutLayerArgs,

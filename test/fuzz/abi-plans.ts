@@ -204,6 +204,42 @@ export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
   paramSet: params,
   paramGrad: params,
   initParams: params,
+  paramInit: (p) => {
+    const base = params(p);
+    const known = p.h !== undefined && !p.h.destroyed && p.handle !== undefined;
+    // The rank of tensor i of the handle (0 where it cannot be read: the call fails anyway).
+    const rank = (i: number) =>
+      safe(() => {
+        const dims = new Int32Array(4);
+        p.backend.paramShape(p.handle as Handle, i, dims);
+        return dims.filter((d) => d > 0).length;
+      }, 0);
+    return {
+      // GRU_INIT_* 0..10 (10: orthogonal, a matrix only); a and b: the kind's numbers.
+      ints: {
+        ...base.ints,
+        kind: p.rng.int(0, 10),
+        fanIn: p.rng.int(1, 64),
+        fanOut: p.rng.int(1, 64),
+      },
+      intOk: {
+        ...base.intOk,
+        kind: (v) => v >= 0 && v <= 10,
+        fanIn: (v) => v >= 1,
+        fanOut: (v) => v >= 1,
+      },
+      mutations: { kind: [-1, 11, 2 ** 31 - 1], fanIn: [0, -1], fanOut: [0, -(2 ** 31)] },
+      floats: {
+        // Orthogonal on a vector is refused whatever a is: judged here, with the index drawn.
+        a: [
+          -1,
+          1,
+          (v, ints) => Number.isFinite(v) && !(known && ints.kind === 10 && rank(ints.index!) < 2),
+        ],
+        b: [0, 1, (v, ints) => Number.isFinite(v) && !(ints.kind === 3 && v < 0)],
+      },
+    };
+  },
   netCreate: (p) => ({
     ints: {
       inputSize: p.rng.pick([1, 2, 3, 4, 5, 8, 16, 32]),

@@ -81,6 +81,27 @@ export function layerOptions(
         ['tanh', 'linear', 'swish', 'bogus', null],
         true,
       ),
+      kernelInitializer: choice(
+        ctx,
+        'kernelInitializer',
+        ['glorotUniform', 'glorot_normal', 'heUniform', 'lecunNormal', 'orthogonal', 'zeros'],
+        ['glorot', 'identity', 5, null, { name: 'randomNormal', stddev: -1 }],
+        true,
+      ),
+      recurrentInitializer: choice(
+        ctx,
+        'recurrentInitializer',
+        ['orthogonal', { name: 'orthogonal', gain: 0.5, seed: 3 }, 'glorotUniform'],
+        ['bogus', { name: 'orthogonal', bogus: 1 }, {}, 1],
+        true,
+      ),
+      biasInitializer: choice(
+        ctx,
+        'biasInitializer',
+        ['zeros', 'ones', { name: 'randomUniform', minval: -1, maxval: 1 }],
+        ['orthogonal', { name: 'randomUniform', minval: 1, maxval: 0 }, 'bogus'],
+        true,
+      ),
       dropout: pending(ctx, 'dropout', 0, 0.5),
       stateful: pending(ctx, 'stateful', false, true),
     });

@@ -7,9 +7,12 @@
  * parameters 3 * units * (input + units + 1), as Keras. (Its gradient still reaches the
  * optimizer: gradient clipping, once compile() offers it, must leave it out.)
  *
- * The core initialises as PyTorch does (uniform in +-1/sqrt(units)); Keras's glorotUniform,
- * orthogonal and zeros initializers are not available yet. The gates are in PyTorch's order
- * (r, z, n), Keras's are (z, r, h): importing Keras weights will have to reorder them.
+ * Initialised as Keras initialises a GRU (kernelInitializer glorotUniform, recurrentInitializer
+ * orthogonal, biasInitializer zeros; ./initializers.ts), with Keras's fans: the kernel [in, 3
+ * units], the recurrent kernel [units, 3 units], the bias [2, 3 units] (resetAfter) or [3 units].
+ * The gates are in PyTorch's order (r, z, n), Keras's are (z, r, h): an orthogonal recurrent
+ * kernel stays one (W^T W = I over all three gates), and importing Keras weights will have to
+ * reorder them.
  */
 import { GruError } from '../errors.js';
 import {
@@ -22,6 +25,12 @@ import {
 import type { Layer } from '../layer.js';
 import * as check from '../validate.js';
 import { ModelLayer, type BuildContext, type LayerArgs, type PendingOptions } from './layer.js';
+import {
+  initialize,
+  parseInitializer,
+  type Initializer,
+  type ParsedInitializer,
+} from './initializers.js';
 import { resolveGruActivation } from './names.js';
 import type { Shape, Tensor } from './tensor.js';
 
@@ -49,6 +58,12 @@ export interface GRULayerArgs extends LayerArgs {
    * Keras 2's and tfjs's 'hardSigmoid', the default of Keras 2's GRU).
    */
   recurrentActivation?: string;
+  /** Of the input kernel (default 'glorotUniform', as Keras). */
+  kernelInitializer?: Initializer;
+  /** Of the recurrent kernel (default 'orthogonal', as Keras). */
+  recurrentInitializer?: Initializer;
+  /** Of the biases (default 'zeros'); not 'orthogonal' (a vector). */
+  biasInitializer?: Initializer;
   dropout?: number;
   recurrentDropout?: number;
   stateful?: boolean;
@@ -63,17 +78,16 @@ const KEYS = [
   'useBias',
   'activation',
   'recurrentActivation',
+  'kernelInitializer',
+  'recurrentInitializer',
+  'biasInitializer',
 ];
 const CORE_GRU = 'the core GRU has no such option yet';
-const INIT = "the core initialises as PyTorch does; Keras's initializers are not available yet";
 const PENDING: PendingOptions = {
   dropout: { allowed: [0], why: 'the core has no Keras-style per-sequence input mask yet' },
   recurrentDropout: { allowed: [0], why: CORE_GRU },
   stateful: { allowed: [false], why: 'state carried across batches comes later' },
   unroll: { allowed: [false], why: 'the core never unrolls' },
-  kernelInitializer: { allowed: [], why: INIT },
-  recurrentInitializer: { allowed: [], why: INIT },
-  biasInitializer: { allowed: [], why: INIT },
 };
 
 /** Steps reversed in each sequence of [batch, steps, features], one row copy per step. */
@@ -99,6 +113,11 @@ export class GRULayer extends ModelLayer {
   readonly useBias: boolean;
   readonly activation: GRUActivation;
   readonly recurrentActivation: GRURecurrentActivation;
+  readonly #init: {
+    kernel: ParsedInitializer;
+    recurrent: ParsedInitializer;
+    bias: ParsedInitializer;
+  };
   #gru: GRU | null = null;
   /** bias_hh_l0 kept at zero (resetAfter false with useBias); null when there is none to keep. */
   #zeroBias: Float32Array | null = null;
@@ -128,6 +147,19 @@ export class GRULayer extends ModelLayer {
       GRU_RECURRENT_ACTIVATIONS,
       'sigmoid',
     );
+    const init = (option: string, fallback: Parameters<typeof parseInitializer>[2]) =>
+      parseInitializer(`${what}: ${option}`, o[option], fallback);
+    this.#init = {
+      kernel: init('kernelInitializer', 'glorotUniform'),
+      recurrent: init('recurrentInitializer', 'orthogonal'),
+      bias: init('biasInitializer', 'zeros'),
+    };
+    if (this.#init.bias.name === 'orthogonal') {
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `${what}: biasInitializer 'orthogonal' needs a matrix, and a bias is a vector (Keras refuses it too)`,
+      );
+    }
   }
 
   /** The core GRU (built), e.g. to read its parameters in PyTorch's layout. */
@@ -161,6 +193,15 @@ export class GRULayer extends ModelLayer {
       backend: ctx.backend,
     });
     this.#gru = gru;
+    const [F, U] = [features as number, this.units];
+    initialize(gru, 'weight_ih_l0', this.#init.kernel, { fanIn: F, fanOut: 3 * U }, ctx.seed, 0);
+    initialize(gru, 'weight_hh_l0', this.#init.recurrent, { fanIn: U, fanOut: 3 * U }, ctx.seed, 1);
+    if (this.useBias) {
+      // Keras's bias is [2, 3 units] (resetAfter: input and recurrent biases) or [3 units].
+      const fans = this.resetAfter ? { fanIn: 2, fanOut: 3 * U } : { fanIn: 3 * U, fanOut: 3 * U };
+      initialize(gru, 'bias_ih_l0', this.#init.bias, fans, ctx.seed, 2);
+      if (this.resetAfter) initialize(gru, 'bias_hh_l0', this.#init.bias, fans, ctx.seed, 3);
+    }
     if (!this.resetAfter && this.useBias) {
       this.#zeroBias = new Float32Array(3 * this.units);
       this._afterStep();
