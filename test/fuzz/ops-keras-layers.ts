@@ -103,7 +103,7 @@ export function layerOptions(
         true,
       ),
       dropout: pending(ctx, 'dropout', 0, 0.5),
-      stateful: pending(ctx, 'stateful', false, true),
+      stateful: bool(ctx, 'stateful'),
     });
   } else if (type === 'dense') {
     Object.assign(f, {
@@ -296,6 +296,12 @@ function memberOps(cls: string, C?: abstract new (...a: never[]) => ModelLayer):
     }),
   );
   if (C && C !== DropoutLayer) ops.push(read('core'));
+  if (C === GRULayer) {
+    ops.push(
+      read('states'),
+      op('resetStates', (_c, l) => ({ args: [], run: () => invoke(l, 'resetStates') })),
+    );
+  }
   return ops;
 }
 

@@ -13,6 +13,10 @@
  * The gates are in PyTorch's order (r, z, n), Keras's are (z, r, h): an orthogonal recurrent
  * kernel stays one (W^T W = I over all three gates), and importing Keras weights will have to
  * reorder them.
+ *
+ * stateful (Keras's rule): the state each sequence of a batch ends in is the initial state of
+ * the sequence at the same index in the next batch (training, evaluate and predict alike), so
+ * batches must keep their size until resetStates() (or the model's) sets the state to zeros.
  */
 import { GruError } from '../errors.js';
 import {
@@ -66,6 +70,10 @@ export interface GRULayerArgs extends LayerArgs {
   biasInitializer?: Initializer;
   dropout?: number;
   recurrentDropout?: number;
+  /**
+   * Carry each sequence's last state into the same row of the next batch (default false): the
+   * batch size is then fixed until resetStates().
+   */
   stateful?: boolean;
 }
 
@@ -81,12 +89,12 @@ const KEYS = [
   'kernelInitializer',
   'recurrentInitializer',
   'biasInitializer',
+  'stateful',
 ];
 const CORE_GRU = 'the core GRU has no such option yet';
 const PENDING: PendingOptions = {
   dropout: { allowed: [0], why: 'the core has no Keras-style per-sequence input mask yet' },
   recurrentDropout: { allowed: [0], why: CORE_GRU },
-  stateful: { allowed: [false], why: 'state carried across batches comes later' },
   unroll: { allowed: [false], why: 'the core never unrolls' },
 };
 
@@ -122,6 +130,9 @@ export class GRULayer extends ModelLayer {
   /** bias_hh_l0 kept at zero (resetAfter false with useBias); null when there is none to keep. */
   #zeroBias: Float32Array | null = null;
   #last: { batch: number; steps: number } | null = null;
+  readonly stateful: boolean;
+  /** stateful: the state the last batch ended in, [batch, units]; null: zeros (reset). */
+  #state: Float32Array | null = null;
 
   constructor(args: GRULayerArgs) {
     const o = check.options('layers.gru options', args);
@@ -132,6 +143,7 @@ export class GRULayer extends ModelLayer {
     this.goBackwards = check.boolean('goBackwards', o.goBackwards, false);
     this.resetAfter = check.boolean('resetAfter', o.resetAfter, true);
     this.useBias = check.boolean('useBias', o.useBias, true);
+    this.stateful = check.boolean('stateful', o.stateful, false);
     const what = 'layers.gru options';
     this.activation = resolveGruActivation(
       what,
@@ -214,7 +226,14 @@ export class GRULayer extends ModelLayer {
     const [batch, steps, features] = t.shape as [number, number, number];
     const data = t.data as Float32Array;
     const input = this.goBackwards ? reverseSteps(data, batch, steps, features) : data;
-    const r = this.core.forward(input, { batch, returnSequences: this.returnSequences, train });
+    const h0 = this.stateful ? this.#carried(batch) : undefined;
+    const r = this.core.forward(input, {
+      batch,
+      returnSequences: this.returnSequences,
+      train,
+      ...(h0 ? { h0 } : {}),
+    });
+    if (this.stateful) this.#state = r.hN.slice();
     if (train) this.#last = { batch, steps };
     // hN is [1, batch, units]: the last state of each sequence, already batch-major.
     return this.returnSequences
@@ -243,9 +262,40 @@ export class GRULayer extends ModelLayer {
     if (this.#zeroBias) this.core.setParameter('bias_hh_l0', this.#zeroBias);
   }
 
+  /** stateful: the state carried into a batch of `batch` sequences (undefined: zeros). */
+  #carried(batch: number): Float32Array | undefined {
+    if (this.#state === null) return undefined;
+    const carried = this.#state.length / this.units;
+    if (carried !== batch) {
+      throw new GruError(
+        'ERR_GRU_SHAPE',
+        `${this.name} is stateful and carries the states of ${carried} sequences, but this batch has ${batch}: a stateful layer needs the same batch size in every batch (as in Keras); call resetStates() to start over with another`,
+      );
+    }
+    return this.#state;
+  }
+
+  /**
+   * The states a stateful layer carries into the next batch, [batch, units] (a copy); null
+   * before its first batch, after resetStates(), and for a layer that is not stateful.
+   */
+  get states(): Float32Array | null {
+    return this.#state === null ? null : this.#state.slice();
+  }
+
+  /** A stateful layer's next batch starts from zeros, of any batch size. (No-op otherwise.) */
+  resetStates(): void {
+    this.#state = null;
+  }
+
+  override _resetStates(): void {
+    this.resetStates();
+  }
+
   protected _release(): void {
     this.#gru = null;
     this.#zeroBias = null;
     this.#last = null;
+    this.#state = null;
   }
 }

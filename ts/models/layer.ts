@@ -139,6 +139,9 @@ export abstract class ModelLayer {
   /** @internal After every optimizer step: keeps what Keras does not have at its fixed value. */
   _afterStep(): void {}
 
+  /** @internal Sequential.resetStates(): a stateful layer's states go back to zeros. */
+  _resetStates(): void {}
+
   /** Takes integer ids (Embedding): then it must be the first layer. */
   get takesIds(): boolean {
     return false;
