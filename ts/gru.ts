@@ -91,7 +91,16 @@ export interface ForwardOptions {
   train?: boolean;
   /** Dropout probability in [0, 1) on the inputs of layers 1..numLayers-1; only with train. */
   dropout?: number;
-  /** Seed of the dropout mask; default: the next of a sequence derived from the GRU's seed. */
+  /**
+   * Keras's GRU dropout, in [0, 1), only with train: each input feature of a sequence is kept
+   * with probability 1 - inputDropout (and scaled by 1 / (1 - inputDropout)), with one mask per
+   * sequence that every step shares; dx goes through the same mask.
+   */
+  inputDropout?: number;
+  /**
+   * Seed of the dropout masks (dropout's and inputDropout's); default: the next of a sequence
+   * derived from the GRU's seed.
+   */
   dropoutSeed?: number;
   /**
    * Where to write the output sequence (seqLen x batch x numDirections*hiddenSize floats) instead
@@ -145,6 +154,7 @@ const FORWARD_KEYS = [
   'returnSequences',
   'train',
   'dropout',
+  'inputDropout',
   'dropoutSeed',
   'output',
   'hN',
@@ -188,6 +198,7 @@ interface PreparedForward {
   call: ForwardCall;
   train: boolean;
   dropout: number;
+  inputDropout: number;
   dropoutSeed: number;
   /** The seed was derived (not given): count it once the call succeeds. */
   derivedSeed: boolean;
@@ -280,6 +291,7 @@ export class GRU extends Layer<NetHandle> {
     if (f.train) {
       // The core drops what the previous training forward kept as soon as this one starts.
       this.#trained = null;
+      this.backend.netSetInputDropout(net, f.inputDropout, f.dropoutSeed);
       this.backend.netForwardTrain(net, ...forwardArgs(f.call), f.dropout, f.dropoutSeed);
       this.#commitTrain(f);
     } else {
@@ -301,6 +313,7 @@ export class GRU extends Layer<NetHandle> {
       const { net, f } = run(() => ({ net: this._handle(), f: this.#prepareForward(x, options) }));
       if (f.train) {
         this.#trained = null;
+        run(() => this.backend.netSetInputDropout(net, f.inputDropout, f.dropoutSeed));
         await run(() =>
           this.backend.netForwardTrainAsync(net, ...forwardArgs(f.call), f.dropout, f.dropoutSeed),
         );
@@ -363,6 +376,14 @@ export class GRU extends Layer<NetHandle> {
         `dropout applies only in training: pass train: true with dropout ${dropout}`,
       );
     }
+    const inputDropout =
+      o.inputDropout === undefined ? 0 : check.dropProbability('inputDropout', o.inputDropout);
+    if (!train && inputDropout !== 0) {
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `inputDropout applies only in training: pass train: true with inputDropout ${inputDropout}`,
+      );
+    }
     if (!train && o.dropoutSeed !== undefined) {
       throw new GruError(
         'ERR_GRU_ARG',
@@ -423,6 +444,7 @@ export class GRU extends Layer<NetHandle> {
       call,
       train,
       dropout,
+      inputDropout,
       dropoutSeed,
       derivedSeed: o.dropoutSeed === undefined,
       result: { output, outputShape, hN, hNShape: stateShape },

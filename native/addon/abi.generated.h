@@ -170,6 +170,12 @@ inline int gru_net_set_activations(const Arg* a, Result* r) {
   return ::gru_net_set_activations(a[0].u32, a[1].i32, a[2].i32);
 }
 
+inline int gru_net_set_input_dropout(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_net_set_input_dropout(a[0].u32, a[1].f32, a[2].u32);
+}
+
 inline int gru_net_forward(const Arg* a, Result* r) {
   (void)a;
   (void)r;
@@ -410,6 +416,7 @@ inline const Thunk kThunks[] = {
     {"gru_param_init", &generated::gru_param_init},
     {"gru_net_create", &generated::gru_net_create},
     {"gru_net_set_activations", &generated::gru_net_set_activations},
+    {"gru_net_set_input_dropout", &generated::gru_net_set_input_dropout},
     {"gru_net_forward", &generated::gru_net_forward},
     {"gru_net_forward_train", &generated::gru_net_forward_train},
     {"gru_net_backward", &generated::gru_net_backward},

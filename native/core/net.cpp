@@ -199,6 +199,8 @@ int gru_net_create(int32_t input_size, int32_t hidden_size, int32_t num_layers,
   net->directions = bidirectional ? 2 : 1;
   net->has_bias = has_bias;
   net->reset_after = reset_after;
+  net->input_dropout = 0.0f;
+  net->input_dropout_seed = 0;
   net->activation = GRU_ACT_TANH;
   net->recurrent_activation = GRU_ACT_SIGMOID;
   net->spec = spec;
@@ -277,6 +279,17 @@ int gru_net_set_activations(gru_net_handle handle, int32_t activation,
   const bool built_in = activation == GRU_ACT_TANH && recurrent_activation == GRU_ACT_SIGMOID;
   net->spec = gru::gru_cell_spec(net->reset_after, !built_in);
   net->train.ready = 0;  // what the last training forward kept was computed with the old ones
+  return GRU_OK;
+}
+
+int gru_net_set_input_dropout(gru_net_handle handle, float rate, uint32_t seed) {
+  gru::clear_error();
+  gru::Acquired<gru_net> net(handle, GRU_KIND_NET, "net");
+  if (!net) return net.status();
+  if (!(rate >= 0.0f && rate < 1.0f))
+    return fail(GRU_ERR_ARG, "rate must be in [0, 1), got %g", static_cast<double>(rate));
+  net->input_dropout = rate;
+  net->input_dropout_seed = seed;
   return GRU_OK;
 }
 

@@ -367,6 +367,10 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
         gemm_parallel(k, rows, in, GH, bb.dgx, GH, 1, c.w_ih, in, 1, dx_target, in, d > 0,
                       bb.gemm_pack, pack);
     }
+    // Keras's input dropout: dx through its mask (tc.x, which W_ih's gradient used, is masked).
+    if (l == 0 && dx && tc.input_dropout > 0.0f)
+      apply_input_mask(dx, tc.seq_len, tc.batch, tc.batch_first, net->input_size,
+                       tc.input_dropout_seed, tc.input_dropout);
     if (l > 0) {
       // The layer below's output gradient, through the dropout mask.
       if (tc.dropout > 0.0f)

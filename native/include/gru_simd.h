@@ -194,6 +194,15 @@ GRU_API int gru_net_create(int32_t input_size, int32_t hidden_size, int32_t num_
 GRU_API int gru_net_set_activations(gru_net_handle net, int32_t activation,
                                     int32_t recurrent_activation);
 
+/* Keras's GRU dropout (its `dropout` without `recurrent_dropout`) for the training forwards
+ * that follow, until set again: each input feature f of sequence b is kept with probability
+ * 1 - rate and scaled by 1 / (1 - rate), else zeroed, with one mask per sequence that every
+ * step shares (Keras draws one [batch, features] mask per call). The mask is a function of
+ * (seed, b, f): set a new seed per batch for new masks. Applies to the input of layer 0; dx of
+ * gru_net_backward goes through the same mask. rate in [0, 1) (0: off, the default); inference
+ * (gru_net_forward) never drops. */
+GRU_API int gru_net_set_input_dropout(gru_net_handle net, float rate, uint32_t seed);
+
 /* Forward over a batch of sequences.
  *   x       [T, B, in] (or [B, T, in] when batch_first)                    required
  *   h0      [L*D, B, H]                                                    may be null (zeros)

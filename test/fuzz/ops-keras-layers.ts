@@ -102,7 +102,10 @@ export function layerOptions(
         ['orthogonal', { name: 'randomUniform', minval: 1, maxval: 0 }, 'bogus'],
         true,
       ),
-      dropout: pending(ctx, 'dropout', 0, 0.5),
+      dropout: ctx.rng.chance(0.6)
+        ? none
+        : float32(ctx, 'dropout', { min: 0, max: 1, maxOpen: true, lo: 0, hi: 0.5 }),
+      recurrentDropout: pending(ctx, 'recurrentDropout', 0, 0.2),
       stateful: bool(ctx, 'stateful'),
     });
   } else if (type === 'dense') {

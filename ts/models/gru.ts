@@ -68,6 +68,10 @@ export interface GRULayerArgs extends LayerArgs {
   recurrentInitializer?: Initializer;
   /** Of the biases (default 'zeros'); not 'orthogonal' (a vector). */
   biasInitializer?: Initializer;
+  /**
+   * Keras's dropout of the input features, in [0, 1) (default 0), in training only: one mask per
+   * sequence and batch, shared by every step (the core GRU's inputDropout).
+   */
   dropout?: number;
   recurrentDropout?: number;
   /**
@@ -90,11 +94,12 @@ const KEYS = [
   'recurrentInitializer',
   'biasInitializer',
   'stateful',
+  'dropout',
 ];
-const CORE_GRU = 'the core GRU has no such option yet';
+const RECURRENT_DROPOUT =
+  "Keras's recurrent_dropout masks the state separately for each gate (three masks, and three on the input), which the core's fused step has no form for yet";
 const PENDING: PendingOptions = {
-  dropout: { allowed: [0], why: 'the core has no Keras-style per-sequence input mask yet' },
-  recurrentDropout: { allowed: [0], why: CORE_GRU },
+  recurrentDropout: { allowed: [0], why: RECURRENT_DROPOUT },
   unroll: { allowed: [false], why: 'the core never unrolls' },
 };
 
@@ -131,6 +136,7 @@ export class GRULayer extends ModelLayer {
   #zeroBias: Float32Array | null = null;
   #last: { batch: number; steps: number } | null = null;
   readonly stateful: boolean;
+  readonly dropout: number;
   /** stateful: the state the last batch ended in, [batch, units]; null: zeros (reset). */
   #state: Float32Array | null = null;
 
@@ -144,6 +150,7 @@ export class GRULayer extends ModelLayer {
     this.resetAfter = check.boolean('resetAfter', o.resetAfter, true);
     this.useBias = check.boolean('useBias', o.useBias, true);
     this.stateful = check.boolean('stateful', o.stateful, false);
+    this.dropout = o.dropout === undefined ? 0 : check.dropProbability('dropout', o.dropout);
     const what = 'layers.gru options';
     this.activation = resolveGruActivation(
       what,
@@ -231,6 +238,7 @@ export class GRULayer extends ModelLayer {
       batch,
       returnSequences: this.returnSequences,
       train,
+      ...(train && this.dropout > 0 ? { inputDropout: this.dropout } : {}),
       ...(h0 ? { h0 } : {}),
     });
     if (this.stateful) this.#state = r.hN.slice();
