@@ -265,6 +265,7 @@ export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
       if (meta) delete meta.trained;
     },
   }),
+  netSetInputDropout: () => ({ floats: { rate: [0, 0.9, probability] } }),
   netForward: (p) => netForward(p, false),
   netForwardTrain: (p) => netForward(p, true),
   netBackward: (p) => {

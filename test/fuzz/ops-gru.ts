@@ -117,6 +117,13 @@ function forwardArgs(ctx: Ctx, g: GRU, m: GruMeta) {
   );
   const dropBad = !training && typeof drop.value === 'number' && drop.value !== 0;
   f.dropout = dropBad ? bad(drop.value, `${drop.what} without train`) : drop;
+  const inDrop = maybe(ctx, 0.3, () =>
+    float32(ctx, 'inputDropout', { min: 0, max: 1, maxOpen: true, lo: 0, hi: 0.9, optional: true }),
+  );
+  f.inputDropout =
+    !training && typeof inDrop.value === 'number' && inDrop.value !== 0
+      ? bad(inDrop.value, `${inDrop.what} without train`)
+      : inDrop;
   const seed = maybe(ctx, 0.1, () => uint32(ctx, 'dropoutSeed'));
   f.dropoutSeed =
     !training && seed.value !== undefined ? bad(seed.value, 'dropoutSeed without train') : seed;
