@@ -32,6 +32,9 @@ export interface Case {
   lengthsAsArray?: boolean;
   /** Weights are U(-s/sqrt(H), s/sqrt(H)); s > 1 drives the gates into saturation. */
   wscale?: number;
+  /** The candidate's and the gates' activations (GRUOptions; default tanh and sigmoid). */
+  act?: RefConfig['activation'];
+  recAct?: RefConfig['recurrentActivation'];
   /** Pass seqLen explicitly instead of letting forward infer it. */
   explicitSeqLen?: boolean;
   /** Set parameters one by one with setParameter instead of loadStateDict. */
@@ -77,6 +80,8 @@ export function configOf(c: Case): RefConfig {
     bidirectional: c.bidir ?? false,
     bias: c.bias ?? true,
     resetAfter: c.resetAfter,
+    ...(c.act ? { activation: c.act } : {}),
+    ...(c.recAct ? { recurrentActivation: c.recAct } : {}),
   };
 }
 
@@ -89,6 +94,8 @@ export function caseTitle(c: Case): string {
   if (c.h0) parts.push('h0');
   if (c.lengths) parts.push(`lengths=${c.lengths}`);
   if (c.wscale) parts.push(`wscale=${c.wscale}`);
+  if (c.act) parts.push(c.act);
+  if (c.recAct) parts.push(c.recAct);
   if (c.byName) parts.push('setParameter');
   return parts.join(' ');
 }

@@ -8,6 +8,8 @@
  *   resetAfter:  g = U_n h + b_hn            a_n = W_n x + b_in + r * g
  *   resetBefore: q = r * h                   a_n = W_n x + b_in + U_n q + b_hn
  *   n = tanh(a_n)                            h' = (1 - z) n + z h
+ * (sigmoid and tanh are cfg's activations; their derivatives below, gateSlope64 and
+ * candidateSlope64 of the outputs, replace r (1 - r), z (1 - z) and 1 - n^2)
  * and, given dh' = d loss / d h':
  *   dn = dh' (1 - z)    dz = dh' (h - n)    dh = dh' z    da_n = dn (1 - n^2)   da_z = dz z (1 - z)
  *   resetAfter:  dr = da_n g;  dg = da_n r  -> dU_n += dg h^T, db_hn += dg, dh += U_n^T dg
@@ -31,6 +33,10 @@ import {
   paramName,
   parameterNames,
   parameterShape,
+  candidate64,
+  candidateSlope64,
+  gate64,
+  gateSlope64,
   sigmoid64,
   type ParamDict,
   type RefConfig,
@@ -121,17 +127,17 @@ function stepGates(
     return acc;
   };
   for (let j = 0; j < H; j++) {
-    r[j] = sigmoid64(dotI(j) + dotH(j, h));
-    z[j] = sigmoid64(dotI(H + j) + dotH(H + j, h));
+    r[j] = gate64(cfg, dotI(j) + dotH(j, h));
+    z[j] = gate64(cfg, dotI(H + j) + dotH(H + j, h));
   }
   if (cfg.resetAfter) {
     for (let j = 0; j < H; j++) {
       g[j] = dotH(2 * H + j, h);
-      n[j] = Math.tanh(dotI(2 * H + j) + r[j] * g[j]);
+      n[j] = candidate64(cfg, dotI(2 * H + j) + r[j] * g[j]);
     }
   } else {
     for (let j = 0; j < H; j++) g[j] = r[j] * h[j];
-    for (let j = 0; j < H; j++) n[j] = Math.tanh(dotI(2 * H + j) + dotH(2 * H + j, g));
+    for (let j = 0; j < H; j++) n[j] = candidate64(cfg, dotI(2 * H + j) + dotH(2 * H + j, g));
   }
   return { r, z, n, g };
 }
@@ -271,13 +277,13 @@ export function referenceGruGradients(
             const dn = gh[j] * (1 - z[j]);
             const dz = gh[j] * (h[j] - n[j]);
             dhPrev[j] = gh[j] * z[j];
-            da[2 * H + j] = dn * (1 - n[j] * n[j]);
-            da[H + j] = dz * z[j] * (1 - z[j]);
+            da[2 * H + j] = dn * candidateSlope64(cfg, n[j]);
+            da[H + j] = dz * gateSlope64(cfg, z[j]);
           }
           if (cfg.resetAfter) {
             for (let j = 0; j < H; j++) {
               const dr = da[2 * H + j] * g[j];
-              da[j] = dr * r[j] * (1 - r[j]);
+              da[j] = dr * gateSlope64(cfg, r[j]);
               const dg = da[2 * H + j] * r[j];
               const row = 2 * H + j;
               if (gBhh) gBhh[row] += dg;
@@ -298,7 +304,7 @@ export function referenceGruGradients(
               }
             }
             for (let j = 0; j < H; j++) {
-              da[j] = dq[j] * h[j] * r[j] * (1 - r[j]);
+              da[j] = dq[j] * h[j] * gateSlope64(cfg, r[j]);
               dhPrev[j] += dq[j] * r[j];
             }
           }

@@ -21,6 +21,9 @@ export interface RefConfig {
   bidirectional: boolean;
   bias: boolean;
   resetAfter: boolean;
+  /** The candidate's activation (default tanh) and the gates' (default sigmoid), as GRUOptions. */
+  activation?: 'tanh' | 'relu';
+  recurrentActivation?: 'sigmoid' | 'hardSigmoid' | 'hardSigmoidKeras2';
 }
 
 export interface RefForwardOptions {
@@ -87,6 +90,38 @@ export function parameterShape(cfg: RefConfig, name: string): number[] {
 
 export function sigmoid64(x: number): number {
   return 1 / (1 + Math.exp(-x));
+}
+
+/**
+ * The gates' activation of cfg: sigmoid, Keras 3's hard sigmoid relu6(a + 3) / 6, or Keras 2's
+ * clip(0.2 a + 0.5, 0, 1).
+ */
+export function gate64(cfg: RefConfig, a: number): number {
+  switch (cfg.recurrentActivation ?? 'sigmoid') {
+    case 'hardSigmoid':
+      return Math.min(Math.max(a + 3, 0), 6) / 6;
+    case 'hardSigmoidKeras2':
+      return Math.min(Math.max(0.2 * a + 0.5, 0), 1);
+    default:
+      return sigmoid64(a);
+  }
+}
+
+/** The candidate's activation of cfg: tanh or relu. */
+export function candidate64(cfg: RefConfig, a: number): number {
+  return (cfg.activation ?? 'tanh') === 'relu' ? Math.max(a, 0) : Math.tanh(a);
+}
+
+/** d gate / d a at the gate's output y (the hard sigmoids': 0 where clipped). */
+export function gateSlope64(cfg: RefConfig, y: number): number {
+  const kind = cfg.recurrentActivation ?? 'sigmoid';
+  if (kind === 'sigmoid') return y * (1 - y);
+  return y > 0 && y < 1 ? (kind === 'hardSigmoid' ? 1 / 6 : 0.2) : 0;
+}
+
+/** d candidate / d a at the candidate's output y. */
+export function candidateSlope64(cfg: RefConfig, y: number): number {
+  return (cfg.activation ?? 'tanh') === 'relu' ? (y > 0 ? 1 : 0) : 1 - y * y;
 }
 
 function getParam(params: ParamDict, name: string, len: number): ArrayLike<number> {
@@ -158,7 +193,7 @@ export function referenceForward(
             gh[g] = acc;
           }
           if (!cfg.resetAfter) {
-            for (let j = 0; j < H; j++) rh[j] = sigmoid64(gi[j] + gh[j]) * h[j];
+            for (let j = 0; j < H; j++) rh[j] = gate64(cfg, gi[j] + gh[j]) * h[j];
             for (let j = 0; j < H; j++) {
               const g = 2 * H + j;
               let acc = bhh ? bhh[g] : 0;
@@ -167,11 +202,11 @@ export function referenceForward(
             }
           }
           for (let j = 0; j < H; j++) {
-            const r = sigmoid64(gi[j] + gh[j]);
-            const z = sigmoid64(gi[H + j] + gh[H + j]);
+            const r = gate64(cfg, gi[j] + gh[j]);
+            const z = gate64(cfg, gi[H + j] + gh[H + j]);
             const n = cfg.resetAfter
-              ? Math.tanh(gi[2 * H + j] + r * gh[2 * H + j])
-              : Math.tanh(gi[2 * H + j] + gh[2 * H + j]);
+              ? candidate64(cfg, gi[2 * H + j] + r * gh[2 * H + j])
+              : candidate64(cfg, gi[2 * H + j] + gh[2 * H + j]);
             hNew[j] = (1 - z) * n + z * h[j];
           }
           [h, hNew] = [hNew, h];

@@ -9,6 +9,8 @@ export { GRU } from './gru.js';
 export { GRUStream } from './gru-stream.js';
 export type {
   GRUOptions,
+  GRUActivation,
+  GRURecurrentActivation,
   ForwardOptions,
   ForwardResult,
   BackwardOptions,
@@ -108,6 +110,8 @@ export type {
   Shape,
   LayerArgs,
   GRULayerArgs,
+  Initializer,
+  InitializerName,
   DenseLayerArgs,
   EmbeddingLayerArgs,
   DropoutLayerArgs,

@@ -6,6 +6,7 @@
  * Over 400 lines: forward, training and their async variants of one layer, and their option
  * checks.
  */
+import { ACTIVATIONS } from './activations.js';
 import type { Backend, NetHandle } from './backends/backend.js';
 import { holding } from './busy.js';
 import { deriveSeed } from './dropout.js';
@@ -34,10 +35,42 @@ export interface GRUOptions {
    * as Cho et al. 2014 and Keras reset_after=False.
    */
   resetAfter?: boolean;
+  /**
+   * The candidate's activation (default 'tanh'): 'relu' gives n = relu(...), as Keras's
+   * GRU(activation='relu').
+   */
+  activation?: GRUActivation;
+  /**
+   * The gates' (r and z) activation (default 'sigmoid'): 'hardSigmoid' is Keras 3's
+   * relu6(x + 3) / 6, 'hardSigmoidKeras2' Keras 2's, tf.keras's and tfjs's clip(0.2 x + 0.5, 0, 1)
+   * (the default of Keras 2's GRU, so of many saved models).
+   */
+  recurrentActivation?: GRURecurrentActivation;
   /** Seed of the initial parameters, U(-1/sqrt(H), 1/sqrt(H)); random if omitted. */
   seed?: number;
   /** Backend to hold the weights; default: the one chosen by init(). */
   backend?: Backend;
+}
+
+/** The candidate activations the core GRU offers. */
+export type GRUActivation = 'tanh' | 'relu';
+/** The gate activations the core GRU offers. */
+export type GRURecurrentActivation = 'sigmoid' | 'hardSigmoid' | 'hardSigmoidKeras2';
+export const GRU_ACTIVATIONS: readonly GRUActivation[] = ['tanh', 'relu'];
+export const GRU_RECURRENT_ACTIVATIONS: readonly GRURecurrentActivation[] = [
+  'sigmoid',
+  'hardSigmoid',
+  'hardSigmoidKeras2',
+];
+
+/** One of `choices` (a string), or an ERR_GRU_ARG naming the option and the choices. */
+function choice<T extends string>(name: string, value: unknown, choices: readonly T[]): T {
+  if (typeof value === 'string' && (choices as readonly string[]).includes(value))
+    return value as T;
+  throw new GruError(
+    'ERR_GRU_ARG',
+    `${name} must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${check.describe(value)}`,
+  );
 }
 
 export interface ForwardOptions {
@@ -58,7 +91,16 @@ export interface ForwardOptions {
   train?: boolean;
   /** Dropout probability in [0, 1) on the inputs of layers 1..numLayers-1; only with train. */
   dropout?: number;
-  /** Seed of the dropout mask; default: the next of a sequence derived from the GRU's seed. */
+  /**
+   * Keras's GRU dropout, in [0, 1), only with train: each input feature of a sequence is kept
+   * with probability 1 - inputDropout (and scaled by 1 / (1 - inputDropout)), with one mask per
+   * sequence that every step shares; dx goes through the same mask.
+   */
+  inputDropout?: number;
+  /**
+   * Seed of the dropout masks (dropout's and inputDropout's); default: the next of a sequence
+   * derived from the GRU's seed.
+   */
   dropoutSeed?: number;
   /**
    * Where to write the output sequence (seqLen x batch x numDirections*hiddenSize floats) instead
@@ -112,6 +154,7 @@ const FORWARD_KEYS = [
   'returnSequences',
   'train',
   'dropout',
+  'inputDropout',
   'dropoutSeed',
   'output',
   'hN',
@@ -125,6 +168,8 @@ const GRU_KEYS = [
   'bias',
   'batchFirst',
   'resetAfter',
+  'activation',
+  'recurrentActivation',
   'seed',
   'backend',
 ] as const;
@@ -153,6 +198,7 @@ interface PreparedForward {
   call: ForwardCall;
   train: boolean;
   dropout: number;
+  inputDropout: number;
   dropoutSeed: number;
   /** The seed was derived (not given): count it once the call succeeds. */
   derivedSeed: boolean;
@@ -167,6 +213,8 @@ export class GRU extends Layer<NetHandle> {
   readonly bias: boolean;
   readonly batchFirst: boolean;
   readonly resetAfter: boolean;
+  readonly activation: GRUActivation;
+  readonly recurrentActivation: GRURecurrentActivation;
   /** Shape of the last training forward that backward() has not consumed yet. */
   #trained: { seqLen: number; batch: number } | null = null;
   /** Seeds of dropout masks when forward() is given none: deriveSeed(#dropoutBase, n++). */
@@ -184,6 +232,12 @@ export class GRU extends Layer<NetHandle> {
     const bias = check.boolean('bias', o.bias, true);
     const batchFirst = check.boolean('batchFirst', o.batchFirst, false);
     const resetAfter = check.boolean('resetAfter', o.resetAfter, true);
+    const activation =
+      o.activation === undefined ? 'tanh' : choice('activation', o.activation, GRU_ACTIVATIONS);
+    const recurrentActivation =
+      o.recurrentActivation === undefined
+        ? 'sigmoid'
+        : choice('recurrentActivation', o.recurrentActivation, GRU_RECURRENT_ACTIVATIONS);
     const seed = check.seedOption(o.seed);
     const backend = check.backendOption(o.backend, currentBackend);
     const net = backend.netCreate(
@@ -195,6 +249,8 @@ export class GRU extends Layer<NetHandle> {
       +resetAfter,
     );
     super(backend, 'GRU', net, seed);
+    if (activation !== 'tanh' || recurrentActivation !== 'sigmoid')
+      backend.netSetActivations(net, ACTIVATIONS[activation], ACTIVATIONS[recurrentActivation]);
     this.inputSize = inputSize;
     this.hiddenSize = hiddenSize;
     this.numLayers = numLayers;
@@ -202,6 +258,8 @@ export class GRU extends Layer<NetHandle> {
     this.bias = bias;
     this.batchFirst = batchFirst;
     this.resetAfter = resetAfter;
+    this.activation = activation;
+    this.recurrentActivation = recurrentActivation;
     this.#dropoutBase = deriveSeed(seed, 0x64726f70);
   }
 
@@ -233,6 +291,7 @@ export class GRU extends Layer<NetHandle> {
     if (f.train) {
       // The core drops what the previous training forward kept as soon as this one starts.
       this.#trained = null;
+      this.backend.netSetInputDropout(net, f.inputDropout, f.dropoutSeed);
       this.backend.netForwardTrain(net, ...forwardArgs(f.call), f.dropout, f.dropoutSeed);
       this.#commitTrain(f);
     } else {
@@ -254,6 +313,7 @@ export class GRU extends Layer<NetHandle> {
       const { net, f } = run(() => ({ net: this._handle(), f: this.#prepareForward(x, options) }));
       if (f.train) {
         this.#trained = null;
+        run(() => this.backend.netSetInputDropout(net, f.inputDropout, f.dropoutSeed));
         await run(() =>
           this.backend.netForwardTrainAsync(net, ...forwardArgs(f.call), f.dropout, f.dropoutSeed),
         );
@@ -316,6 +376,14 @@ export class GRU extends Layer<NetHandle> {
         `dropout applies only in training: pass train: true with dropout ${dropout}`,
       );
     }
+    const inputDropout =
+      o.inputDropout === undefined ? 0 : check.dropProbability('inputDropout', o.inputDropout);
+    if (!train && inputDropout !== 0) {
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `inputDropout applies only in training: pass train: true with inputDropout ${inputDropout}`,
+      );
+    }
     if (!train && o.dropoutSeed !== undefined) {
       throw new GruError(
         'ERR_GRU_ARG',
@@ -376,6 +444,7 @@ export class GRU extends Layer<NetHandle> {
       call,
       train,
       dropout,
+      inputDropout,
       dropoutSeed,
       derivedSeed: o.dropoutSeed === undefined,
       result: { output, outputShape, hN, hNShape: stateShape },

@@ -232,6 +232,21 @@ export abstract class Layer<H extends Handle = Handle> extends BackendObject<H> 
     this.backend.paramSet(this._handle(), index, data);
   }
 
+  /**
+   * @internal Fills a parameter with a Keras initializer, in the core (gru_param_init: kind a
+   * GRU_INIT_*, Keras's fans of the weight, the kind's numbers a and b, a seed).
+   */
+  _initParameter(
+    name: string,
+    init: { kind: number; a: number; b: number },
+    fanIn: number,
+    fanOut: number,
+    seed: number,
+  ): void {
+    const { index } = this.#param(name);
+    this.backend.paramInit(this._handle(), index, init.kind, fanIn, fanOut, init.a, init.b, seed);
+  }
+
   /** The gradient of a parameter accumulated by backward() since zeroGrad(), in its shape. */
   getGradient(name: string): Float32Array {
     const { index, info } = this.#param(name);

@@ -152,10 +152,28 @@ inline int gru_init_params(const Arg* a, Result* r) {
   return ::gru_init_params(a[0].u32, a[1].u32);
 }
 
+inline int gru_param_init(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_param_init(a[0].u32, a[1].i32, a[2].i32, a[3].i32, a[4].i32, a[5].f32, a[6].f32, a[7].u32);
+}
+
 inline int gru_net_create(const Arg* a, Result* r) {
   (void)a;
   (void)r;
   return ::gru_net_create(a[0].i32, a[1].i32, a[2].i32, a[3].i32, a[4].i32, a[5].i32, &r->u32);
+}
+
+inline int gru_net_set_activations(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_net_set_activations(a[0].u32, a[1].i32, a[2].i32);
+}
+
+inline int gru_net_set_input_dropout(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_net_set_input_dropout(a[0].u32, a[1].f32, a[2].u32);
 }
 
 inline int gru_net_forward(const Arg* a, Result* r) {
@@ -413,7 +431,10 @@ inline const Thunk kThunks[] = {
     {"gru_param_grad", &generated::gru_param_grad},
     {"gru_zero_grad", &generated::gru_zero_grad},
     {"gru_init_params", &generated::gru_init_params},
+    {"gru_param_init", &generated::gru_param_init},
     {"gru_net_create", &generated::gru_net_create},
+    {"gru_net_set_activations", &generated::gru_net_set_activations},
+    {"gru_net_set_input_dropout", &generated::gru_net_set_input_dropout},
     {"gru_net_forward", &generated::gru_net_forward},
     {"gru_net_forward_train", &generated::gru_net_forward_train},
     {"gru_net_backward", &generated::gru_net_backward},

@@ -18,10 +18,10 @@
 //      group {0, 4}; step_bias_gate = -1 (both biases fold into the projection);
 //      recurrent_grad = recurrent_grad_through_h (dh_prev += dG U: no inner input);
 //      param_names = kRnnParamNames (PyTorch's nn.LSTM names them as nn.GRU does).
-//   3. The one place a cell is chosen: gru_net_create (today gru_cell_spec(reset_after)); c0 and
-//      c_n need arguments in the C ABI (the driver reads and writes state 0, h, only; the
-//      state a backward step starts from is read from the layer's outputs, so c_prev has to
-//      come from what the cell saves).
+//   3. The one place a cell is chosen: gru_net_create and gru_net_set_activations (today
+//      gru_cell_spec(reset_after, any_act)); c0 and c_n need arguments in the C ABI (the driver
+//      reads and writes state 0, h, only; the state a backward step starts from is read from
+//      the layer's outputs, so c_prev has to come from what the cell saves).
 // Nothing else: the driver has no per-cell branch.
 #pragma once
 #include <stdint.h>
@@ -72,8 +72,9 @@ struct CellSpec {
 // PyTorch's names of an RNN's parameter kinds (nn.GRU, nn.LSTM, nn.RNN alike).
 extern const char* const kRnnParamNames[4];
 
-// The GRU specs (cell_gru.cpp).
-const CellSpec* gru_cell_spec(int32_t reset_after);
+// The GRU specs (cell_gru.cpp): any_act selects the kernels that apply the net's activation
+// kinds (StepArgs::activation, recurrent_activation) rather than sigmoid and tanh built in.
+const CellSpec* gru_cell_spec(int32_t reset_after, bool any_act);
 
 // Shape of parameter kind 0..3 of a cell with `input` inputs:
 // [G*H, input], [G*H, H], [G*H], [G*H] (a bias has cols 1).
@@ -94,6 +95,7 @@ struct BackwardStep {
   int64_t tile_begin;
   int32_t tiles;
   int64_t j0, j1;
+  int32_t recurrent_activation;  // the gates' GRU_ACT_* kind (reset_before's r derivative)
   // Per recurrent group, U's rows of its gates as the right operand of dG U:
   // [tiles][gates*H][W] (W_hh's rows of the group packed by columns of h).
   const float* const* u;

@@ -4,6 +4,7 @@
 // step's gate math); what is here is the part of reset-before's backward that runs between
 // its two recurrent products.
 #include "cell.h"
+#include "gru_simd.h"
 
 namespace gru {
 
@@ -17,9 +18,17 @@ constexpr int32_t kGates = 3;  // r, z, n
 // needs U_n^T da_n first, and dh_prev gets a part through r * h:
 //   d(rh) = da_n U_n                       (this worker's columns)
 //   da_r = d(rh) h r (1 - r),   dh_prev += d(rh) r,   keep rh = r h (dW_hh's n rows)
+// (r (1 - r) is the sigmoid's slope; gate_slope gives the hard sigmoids' too)
 //   dh_prev += [da_r, da_z] U_rz           (after a barrier: it reads every unit's da_r)
 // The scalar loop keeps the order of its multiplications (and builds with the core's flags,
 // like the rest of the driver), so every ISA gets the same bits.
+// The slope of the gates' activation at output r, as native/kernels/gru_activations.h.
+inline float gate_slope(int32_t kind, float r) {
+  if (kind == GRU_ACT_HARD_SIGMOID) return r > 0.0f && r < 1.0f ? 1.0f / 6.0f : 0.0f;
+  if (kind == GRU_ACT_HARD_SIGMOID_KERAS2) return r > 0.0f && r < 1.0f ? 0.2f : 0.0f;
+  return r * (1.0f - r);
+}
+
 void reset_before_recurrent_grad(const BackwardStep& s) {
   const KernelTable* k = s.k;
   const int64_t H = s.hidden, H3 = kGates * H;
@@ -37,7 +46,9 @@ void reset_before_recurrent_grad(const BackwardStep& s) {
     float* rh = s.inner + r0 * H;
     for (int64_t j = s.j0; j < s.j1; ++j) {
       const float r = g[(j / W) * kGruSaved * W + (j % W)];
-      const float da_r = drh[j] * hp[j] * r * (1.0f - r);
+      const float da_r = s.recurrent_activation == GRU_ACT_SIGMOID
+                             ? drh[j] * hp[j] * r * (1.0f - r)
+                             : drh[j] * hp[j] * gate_slope(s.recurrent_activation, r);
       s.dgx[r0 * H3 + j] = s.dgh[r0 * H3 + j] = s.step_dg[b * H3 + j] = da_r;
       s.dh_prev[b * H + j] += drh[j] * r;
       rh[j] = r * hp[j];
@@ -81,9 +92,23 @@ const CellSpec kResetBefore = {
     kRnnParamNames,
 };
 
+// The same cells with the kernels that apply the net's activation kinds.
+CellSpec with_kernels(CellSpec spec, StepKernel KernelTable::*step,
+                      GateGradKernel KernelTable::*gate_grads) {
+  spec.step = step;
+  spec.gate_grads = gate_grads;
+  return spec;
+}
+const CellSpec kResetAfterAnyAct = with_kernels(kResetAfter, &KernelTable::step_reset_after_any_act,
+                                                &KernelTable::gate_grads_reset_after_any_act);
+const CellSpec kResetBeforeAnyAct =
+    with_kernels(kResetBefore, &KernelTable::step_reset_before_any_act,
+                 &KernelTable::gate_grads_reset_before_any_act);
+
 }  // namespace
 
-const CellSpec* gru_cell_spec(int32_t reset_after) {
+const CellSpec* gru_cell_spec(int32_t reset_after, bool any_act) {
+  if (any_act) return reset_after ? &kResetAfterAnyAct : &kResetBeforeAnyAct;
   return reset_after ? &kResetAfter : &kResetBefore;
 }
 

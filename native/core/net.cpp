@@ -183,7 +183,7 @@ int gru_net_create(int32_t input_size, int32_t hidden_size, int32_t num_layers,
   const uint64_t widest_input = static_cast<uint64_t>(input_size) > layer_output
                                     ? static_cast<uint64_t>(input_size)
                                     : layer_output;
-  const gru::CellSpec* spec = gru::gru_cell_spec(reset_after);
+  const gru::CellSpec* spec = gru::gru_cell_spec(reset_after, false);
   const uint64_t largest_tensor =
       static_cast<uint64_t>(spec->gates) * (hidden_size + 16) * (widest_input + 16);
   if (largest_tensor > SIZE_MAX / (4 * sizeof(float)))
@@ -199,6 +199,10 @@ int gru_net_create(int32_t input_size, int32_t hidden_size, int32_t num_layers,
   net->directions = bidirectional ? 2 : 1;
   net->has_bias = has_bias;
   net->reset_after = reset_after;
+  net->input_dropout = 0.0f;
+  net->input_dropout_seed = 0;
+  net->activation = GRU_ACT_TANH;
+  net->recurrent_activation = GRU_ACT_SIGMOID;
   net->spec = spec;
   net->kernels = gru::active_kernels();
   net->width = net->kernels->width;
@@ -253,6 +257,40 @@ int gru_net_create(int32_t input_size, int32_t hidden_size, int32_t num_layers,
   const int status = gru::handle_register(&net->base, out);
   if (status != GRU_OK) net_free(&net->base);
   return status;
+}
+
+int gru_net_set_activations(gru_net_handle handle, int32_t activation,
+                            int32_t recurrent_activation) {
+  gru::clear_error();
+  gru::Acquired<gru_net> net(handle, GRU_KIND_NET, "net");
+  if (!net) return net.status();
+  if (activation != GRU_ACT_TANH && activation != GRU_ACT_RELU)
+    return fail(GRU_ERR_ARG, "activation must be GRU_ACT_TANH (%d) or GRU_ACT_RELU (%d), got %d",
+                GRU_ACT_TANH, GRU_ACT_RELU, activation);
+  if (recurrent_activation != GRU_ACT_SIGMOID && recurrent_activation != GRU_ACT_HARD_SIGMOID &&
+      recurrent_activation != GRU_ACT_HARD_SIGMOID_KERAS2)
+    return fail(GRU_ERR_ARG,
+                "recurrent_activation must be GRU_ACT_SIGMOID (%d), GRU_ACT_HARD_SIGMOID (%d) or "
+                "GRU_ACT_HARD_SIGMOID_KERAS2 (%d), got %d",
+                GRU_ACT_SIGMOID, GRU_ACT_HARD_SIGMOID, GRU_ACT_HARD_SIGMOID_KERAS2,
+                recurrent_activation);
+  net->activation = activation;
+  net->recurrent_activation = recurrent_activation;
+  const bool built_in = activation == GRU_ACT_TANH && recurrent_activation == GRU_ACT_SIGMOID;
+  net->spec = gru::gru_cell_spec(net->reset_after, !built_in);
+  net->train.ready = 0;  // what the last training forward kept was computed with the old ones
+  return GRU_OK;
+}
+
+int gru_net_set_input_dropout(gru_net_handle handle, float rate, uint32_t seed) {
+  gru::clear_error();
+  gru::Acquired<gru_net> net(handle, GRU_KIND_NET, "net");
+  if (!net) return net.status();
+  if (!(rate >= 0.0f && rate < 1.0f))
+    return fail(GRU_ERR_ARG, "rate must be in [0, 1), got %g", static_cast<double>(rate));
+  net->input_dropout = rate;
+  net->input_dropout_seed = seed;
+  return GRU_OK;
 }
 
 int gru_net_train_bytes_per_step(gru_net_handle handle, size_t* out) {

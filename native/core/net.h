@@ -59,6 +59,10 @@ struct TrainCache {
   int32_t seq_len = 0, batch = 0, batch_first = 0;
   float dropout = 0.0f;
   uint32_t dropout_seed = 0;
+  // Keras's input dropout this forward applied (gru_net_set_input_dropout); tc.x holds the
+  // masked input, so backward needs the mask only for dx.
+  float input_dropout = 0.0f;
+  uint32_t input_dropout_seed = 0;
   int32_t* lengths = nullptr;  // [B], seq_len where the call had none
   size_t lengths_cap = 0;
   float* x = nullptr;  // [T*B, input_size]
@@ -76,7 +80,15 @@ struct TrainCache {
 struct gru_net {
   gru::Object base;  // first member: kind, parameters, gradients, reference count
   int32_t input_size, hidden, layers, directions, has_bias, reset_after;
-  const gru::CellSpec* spec;        // the cell (from reset_after); the drivers read only this
+  // GRU_ACT_* kinds of the candidate and of the gates (gru_net_set_activations), which the
+  // drivers pass to the kernels.
+  int32_t activation, recurrent_activation;
+  // Keras's GRU dropout for the training forwards (gru_net_set_input_dropout): rate and seed.
+  float input_dropout;
+  uint32_t input_dropout_seed;
+  // The cell (from reset_after, and whether the activations are the built-in tanh and sigmoid);
+  // the drivers read only this.
+  const gru::CellSpec* spec;
   const gru::KernelTable* kernels;  // fixed at creation: the weights are packed for it
   int32_t width, tiles, hidden_padded;
   gru::Cell* cells;  // [layers * directions]
@@ -99,6 +111,15 @@ inline int64_t row_of(int32_t batch_first, int32_t seq_len, int32_t batch, int64
 // The dropout mask between layers: input i of layer `layer` (> 0) is kept with probability
 // 1 - p. A function of (seed, layer, i), so backward regenerates it.
 float dropout_keep_scale(uint32_t seed, int32_t layer, uint64_t i, float p);
+
+// Keras's GRU dropout mask: input feature f of sequence b (of `features`) is kept with
+// probability 1 - p, the same at every step. A function of (seed, b, f), so backward
+// regenerates it.
+float input_keep_scale(uint32_t seed, int64_t b, int64_t f, int64_t features, float p);
+
+// Multiplies x [T*B, features] (rows in the call's layout) by the mask of input_keep_scale.
+void apply_input_mask(float* x, int32_t seq_len, int32_t batch, int32_t batch_first,
+                      int64_t features, uint32_t seed, float p);
 
 // Grows a scratch buffer to hold `count` elements; keeps it when large enough.
 bool ensure_floats(float*& p, size_t& cap, size_t count);

@@ -154,6 +154,7 @@ void backward_steps(void* context, int32_t worker, int32_t workers) {
   rg.tiles = static_cast<int32_t>(tile_end - tile_begin);
   rg.j0 = j0;
   rg.j1 = j1;
+  rg.recurrent_activation = net->recurrent_activation;
   rg.u = job.u;
   rg.step_dg = bb.step_dg;
   rg.row_at = row_at;
@@ -197,6 +198,8 @@ void backward_steps(void* context, int32_t worker, int32_t workers) {
       args.j0 = j0;
       args.j1 = j1;
       args.state_stride = state_stride;
+      args.activation = net->activation;
+      args.recurrent_activation = net->recurrent_activation;
       args.gates = job.gates + r0 * saved_per_row;
       args.h_prev = hp;
       args.dh = dh_b;
@@ -364,6 +367,10 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
         gemm_parallel(k, rows, in, GH, bb.dgx, GH, 1, c.w_ih, in, 1, dx_target, in, d > 0,
                       bb.gemm_pack, pack);
     }
+    // Keras's input dropout: dx through its mask (tc.x, which W_ih's gradient used, is masked).
+    if (l == 0 && dx && tc.input_dropout > 0.0f)
+      apply_input_mask(dx, tc.seq_len, tc.batch, tc.batch_first, net->input_size,
+                       tc.input_dropout_seed, tc.input_dropout);
     if (l > 0) {
       // The layer below's output gradient, through the dropout mask.
       if (tc.dropout > 0.0f)

@@ -23,6 +23,20 @@ float dropout_keep_scale(uint32_t seed, int32_t layer, uint64_t i, float p) {
   return u >= p ? 1.0f / (1.0f - p) : 0.0f;
 }
 
+float input_keep_scale(uint32_t seed, int64_t b, int64_t f, int64_t features, float p) {
+  const float u = hash_uniform(seed ^ 0x4B657261u, static_cast<uint64_t>(b * features + f));
+  return u >= p ? 1.0f / (1.0f - p) : 0.0f;
+}
+
+void apply_input_mask(float* x, int32_t seq_len, int32_t batch, int32_t batch_first,
+                      int64_t features, uint32_t seed, float p) {
+  for (int64_t t = 0; t < seq_len; ++t)
+    for (int64_t b = 0; b < batch; ++b) {
+      float* row = x + row_of(batch_first, seq_len, batch, t, b) * features;
+      for (int64_t f = 0; f < features; ++f) row[f] *= input_keep_scale(seed, b, f, features, p);
+    }
+}
+
 int check_forward_args(const gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_first,
                        const float* x, size_t x_len, const float* h0, size_t h0_len,
                        const int32_t* lengths, size_t lengths_len, const float* y, size_t y_len,
@@ -210,6 +224,8 @@ void run_steps(void* context, int32_t worker, int32_t workers) {
   args.tile_begin = static_cast<int32_t>(tile_begin);
   args.tile_end = static_cast<int32_t>(tile_end);
   args.ldh = Hp;
+  args.activation = net->activation;
+  args.recurrent_activation = net->recurrent_activation;
   args.state_stride = state_stride;
   args.xp = xp_rows;
   for (int i = 0; i < kMaxRecurrentGroups; ++i) args.u[i] = loop.cell->u[i];
@@ -288,6 +304,12 @@ int run_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_firs
     tc.dropout_seed = dropout_seed;
     for (int64_t b = 0; b < B; ++b) tc.lengths[b] = lengths ? lengths[b] : seq_len;
     memcpy(tc.x, x, rows * net->input_size * sizeof(float));
+    // Keras's dropout: the layer and backward's weight gradients see the masked input.
+    tc.input_dropout = net->input_dropout;
+    tc.input_dropout_seed = net->input_dropout_seed;
+    if (tc.input_dropout > 0.0f)
+      apply_input_mask(tc.x, seq_len, batch, batch_first, net->input_size, tc.input_dropout_seed,
+                       tc.input_dropout);
     const size_t state_len = static_cast<size_t>(net->layers) * D * B * H;
     if (h0) {
       memcpy(tc.h0, h0, state_len * sizeof(float));

@@ -2,12 +2,14 @@
 // parameter tensors by index (count, name, shape, size, get, set, gradient, zero, init).
 // Optimizers, state dicts and file formats use only these, so a new layer gets them for free
 // by filling its Object (object.h).
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "gru_simd.h"
 #include "handles.h"
+#include "initializers.h"
 #include "object.h"
 #include "status.h"
 
@@ -153,6 +155,33 @@ int gru_zero_grad(gru_handle obj) {
   if (!o) return o.status();
   for (int32_t i = 0; i < o->count; ++i)
     if (o->tensors[i].size > 0) memset(o->tensors[i].grad, 0, o->tensors[i].size * sizeof(float));
+  return GRU_OK;
+}
+
+int gru_param_init(gru_handle obj, int32_t index, int32_t kind, int32_t fan_in, int32_t fan_out,
+                   float a, float b, uint32_t seed) {
+  HeldTensor t(obj, index);
+  if (t.status() != GRU_OK) return t.status();
+  if (kind < GRU_INIT_ZEROS || kind > GRU_INIT_ORTHOGONAL)
+    return fail(GRU_ERR_ARG, "kind must be a GRU_INIT_* in [%d, %d], got %d", GRU_INIT_ZEROS,
+                GRU_INIT_ORTHOGONAL, kind);
+  if (fan_in < 1 || fan_out < 1)
+    return fail(GRU_ERR_ARG, "fan_in and fan_out must be >= 1, got %d and %d", fan_in, fan_out);
+  if (!isfinite(a) || !isfinite(b))
+    return fail(GRU_ERR_ARG, "a and b must be finite, got %g and %g", a, b);
+  if (kind == GRU_INIT_RANDOM_NORMAL && b < 0)
+    return fail(GRU_ERR_ARG, "random normal: b (stddev) must be >= 0, got %g", b);
+  if (kind == GRU_INIT_ORTHOGONAL && t->rank < 2)
+    return fail(GRU_ERR_ARG, "%s: orthogonal needs a matrix, and this tensor has rank %d", t->name,
+                t->rank);
+  // A matrix [rows, cols]; higher ranks fold their leading dimensions into rows.
+  const int64_t cols = t->rank >= 2 ? t->shape[t->rank - 1] : static_cast<int64_t>(t->size);
+  const int64_t rows = cols > 0 ? static_cast<int64_t>(t->size) / cols : 0;
+  if (t->size == 0) return GRU_OK;
+  const int status = gru::fill_initializer(kind, rows, cols, fan_in, fan_out, a, b, seed, t->value);
+  if (status != GRU_OK) return fail(status, "%s: out of memory for the initializer", t->name);
+  Object* o = t.object();
+  if (o->type->values_changed) o->type->values_changed(o, index);
   return GRU_OK;
 }
 

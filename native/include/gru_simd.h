@@ -139,6 +139,40 @@ GRU_API int gru_zero_grad(gru_handle obj);
  * dense: U(-1/sqrt(in), 1/sqrt(in)), weight then bias; embedding: approximately N(0, 1). */
 GRU_API int gru_init_params(gru_handle obj, uint32_t seed);
 
+/* Keras's initializers (keras.initializers), for one parameter tensor of any object. fan_in and
+ * fan_out are Keras's for the weight's Keras shape (a kernel [in, out]: in and out; a GRU's
+ * kernel [in, 3H]: in, 3H; its recurrent_kernel [H, 3H]: H, 3H; a vector [n]: n, n), each in
+ * [1, 2^31); a and b are the kind's numbers (ignored by the others):
+ *   ZEROS, ONES            0, 1
+ *   RANDOM_UNIFORM         a + (b - a) U(0, 1) (Keras's defaults -0.05, 0.05; a > b is taken
+ *                          as given, as Keras takes it)
+ *   RANDOM_NORMAL          a + b N(0, 1), b >= 0 (Keras's defaults 0, 0.05)
+ *   GLOROT_UNIFORM         U(-l, l), l = sqrt(6 / (fan_in + fan_out))
+ *   GLOROT_NORMAL          N(0, s) cut at +-2s, s = sqrt(2 / (fan_in + fan_out)) / 0.8796...
+ *   HE_UNIFORM, HE_NORMAL        the same with variance 2 / fan_in
+ *   LECUN_UNIFORM, LECUN_NORMAL  the same with variance 1 / fan_in
+ *   ORTHOGONAL             a (the gain, finite) times a Haar-random matrix of the tensor's
+ *                          shape: orthonormal columns when rows >= cols, else orthonormal rows
+ *                          (a vector, rank 1, is GRU_ERR_ARG, as Keras refuses it)
+ * The normals are truncated (Keras's VarianceScaling truncated_normal) and drawn from a
+ * generator without libm, so a seed gives the same values on every backend. Keras's own random
+ * streams are not reproduced (a seed here is not a Keras seed). */
+enum {
+  GRU_INIT_ZEROS = 0,
+  GRU_INIT_ONES = 1,
+  GRU_INIT_RANDOM_UNIFORM = 2,
+  GRU_INIT_RANDOM_NORMAL = 3,
+  GRU_INIT_GLOROT_UNIFORM = 4,
+  GRU_INIT_GLOROT_NORMAL = 5,
+  GRU_INIT_HE_UNIFORM = 6,
+  GRU_INIT_HE_NORMAL = 7,
+  GRU_INIT_LECUN_UNIFORM = 8,
+  GRU_INIT_LECUN_NORMAL = 9,
+  GRU_INIT_ORTHOGONAL = 10
+};
+GRU_API int gru_param_init(gru_handle obj, int32_t index, int32_t kind, int32_t fan_in,
+                           int32_t fan_out, float a, float b, uint32_t seed);
+
 /* ---- A GRU network: num_layers stacked layers, one or two directions each ----------------
  * Equations (gate order r, z, n, as PyTorch):
  *   r = sigmoid(W_r x + b_ir + U_r h + b_hr)
@@ -150,6 +184,24 @@ GRU_API int gru_init_params(gru_handle obj, uint32_t seed);
 GRU_API int gru_net_create(int32_t input_size, int32_t hidden_size, int32_t num_layers,
                            int32_t bidirectional, int32_t has_bias, int32_t reset_after,
                            gru_net_handle* out);
+
+/* The activations of every cell of the net (Keras's GRU activation and recurrent_activation):
+ * activation, the candidate's, GRU_ACT_TANH (default) or GRU_ACT_RELU: n = relu(...);
+ * recurrent_activation, the gates' (r and z), GRU_ACT_SIGMOID (default), GRU_ACT_HARD_SIGMOID
+ * or GRU_ACT_HARD_SIGMOID_KERAS2 (formulas with the activations below). Other kinds are
+ * GRU_ERR_ARG. What the last gru_net_forward_train kept is dropped (backward is GRU_ERR_STATE
+ * until the next one). */
+GRU_API int gru_net_set_activations(gru_net_handle net, int32_t activation,
+                                    int32_t recurrent_activation);
+
+/* Keras's GRU dropout (its `dropout` without `recurrent_dropout`) for the training forwards
+ * that follow, until set again: each input feature f of sequence b is kept with probability
+ * 1 - rate and scaled by 1 / (1 - rate), else zeroed, with one mask per sequence that every
+ * step shares (Keras draws one [batch, features] mask per call). The mask is a function of
+ * (seed, b, f): set a new seed per batch for new masks. Applies to the input of layer 0; dx of
+ * gru_net_backward goes through the same mask. rate in [0, 1) (0: off, the default); inference
+ * (gru_net_forward) never drops. */
+GRU_API int gru_net_set_input_dropout(gru_net_handle net, float rate, uint32_t seed);
 
 /* Forward over a batch of sequences.
  *   x       [T, B, in] (or [B, T, in] when batch_first)                    required

@@ -5,6 +5,7 @@
 #pragma once
 #include "activations.h"
 #include "gemm_microkernel.h"
+#include "gru_activations.h"
 #include "gru_backward.h"
 #include "kernel_table.h"
 #include "optim.h"
@@ -98,10 +99,10 @@ struct StoreWithBias {
 // reset_after (PyTorch / ONNX linear_before_reset=1), one GEMM per step:
 //   r = s(xp_r + U_r h), z = s(xp_z + U_z h), n = tanh(xp_n + r * (U_n h + b_hn))
 //   h' = n + z * (h - n)     (= (1 - z) * n + z * h, one FMA fewer)
-template <class S>
-struct ResetAfterEpilogue : GateEpilogue<S, 3, ResetAfterEpilogue<S>> {
+// s and tanh are Act's gate and candidate (gru_activations.h).
+template <class S, class Act>
+struct ResetAfterEpilogue : GateEpilogue<S, 3, ResetAfterEpilogue<S, Act>> {
   using V = typename S::V;
-  using Act = Activations<S>;
   static constexpr int W = S::kWidth;
 
   // sums(m, t, g): U_r h, U_z h and U_n h of row row0 + m, tile tile0 + t.
@@ -117,10 +118,10 @@ struct ResetAfterEpilogue : GateEpilogue<S, 3, ResetAfterEpilogue<S>> {
         const int64_t tile = tile0 + t;
         const float* x = xp + tile * 3 * W;
         const int64_t j = tile * W;
-        V r = Act::sigmoid(S::add(S::load(x), sums(m, t, 0)));
-        V z = Act::sigmoid(S::add(S::load(x + W), sums(m, t, 1)));
+        V r = Act::gate(S::add(S::load(x), sums(m, t, 0)), a->recurrent_activation);
+        V z = Act::gate(S::add(S::load(x + W), sums(m, t, 1)), a->recurrent_activation);
         V hn = S::add(sums(m, t, 2), S::load(a->b_step + j));
-        V n = Act::tanh(S::fma(r, hn, S::load(x + 2 * W)));
+        V n = Act::candidate(S::fma(r, hn, S::load(x + 2 * W)), a->activation);
         V hp = S::load(h + j);
         S::store(out + j, S::fma(z, S::sub(hp, n), n));
         if (a->save) {
@@ -138,11 +139,10 @@ struct ResetAfterEpilogue : GateEpilogue<S, 3, ResetAfterEpilogue<S>> {
 // reset_before (Cho 2014), two GEMMs per step, because U_n multiplies r * h:
 //   phase 1: r = s(xp_r + U_r h), z = s(xp_z + U_z h); keep rh = r * h and z
 //   phase 2: n = tanh(xp_n + U_n rh)  (b_hn is folded into xp_n), h' = n + z * (h - n)
-// rh and z are the step's scratch vectors (StepArgs::scratch[0], [1]).
-template <class S>
-struct ResetBeforeGates : GateEpilogue<S, 2, ResetBeforeGates<S>> {
+// rh and z are the step's scratch vectors (StepArgs::scratch[0], [1]). s and tanh are Act's.
+template <class S, class Act>
+struct ResetBeforeGates : GateEpilogue<S, 2, ResetBeforeGates<S, Act>> {
   using V = typename S::V;
-  using Act = Activations<S>;
   static constexpr int W = S::kWidth;
 
   template <class Sums>
@@ -156,8 +156,8 @@ struct ResetBeforeGates : GateEpilogue<S, 2, ResetBeforeGates<S>> {
         const int64_t tile = tile0 + t;
         const float* x = xp + tile * 3 * W;
         const int64_t j = row * a->ldh + tile * W;
-        V r = Act::sigmoid(S::add(S::load(x), sums(m, t, 0)));
-        V z = Act::sigmoid(S::add(S::load(x + W), sums(m, t, 1)));
+        V r = Act::gate(S::add(S::load(x), sums(m, t, 0)), a->recurrent_activation);
+        V z = Act::gate(S::add(S::load(x + W), sums(m, t, 1)), a->recurrent_activation);
         S::store(a->scratch[0] + j, S::mul(r, S::load(h + tile * W)));
         S::store(a->scratch[1] + j, z);
         if (a->save) {
@@ -170,10 +170,9 @@ struct ResetBeforeGates : GateEpilogue<S, 2, ResetBeforeGates<S>> {
   }
 };
 
-template <class S>
-struct ResetBeforeCandidate : GateEpilogue<S, 1, ResetBeforeCandidate<S>> {
+template <class S, class Act>
+struct ResetBeforeCandidate : GateEpilogue<S, 1, ResetBeforeCandidate<S, Act>> {
   using V = typename S::V;
-  using Act = Activations<S>;
   static constexpr int W = S::kWidth;
 
   template <class Sums>
@@ -185,7 +184,8 @@ struct ResetBeforeCandidate : GateEpilogue<S, 1, ResetBeforeCandidate<S>> {
       for (int t = 0; t < tiles; ++t) {
         const int64_t tile = tile0 + t;
         const int64_t j = row * a->ldh + tile * W;
-        V n = Act::tanh(S::add(S::load(xp + tile * 3 * W + 2 * W), sums(m, t, 0)));
+        V n = Act::candidate(S::add(S::load(xp + tile * 3 * W + 2 * W), sums(m, t, 0)),
+                             a->activation);
         V hp = S::load(a->h_prev + j);
         S::store(a->h_next + j, S::fma(S::load(a->scratch[1] + j), S::sub(hp, n), n));
         if (a->save) S::store(a->save[row] + tile * gru::kGruSaved * W + 2 * W, n);
@@ -269,21 +269,24 @@ struct GruKernels {
     }
   }
 
+  // Act: FixedGruActivations (step_reset_after) or ChosenGruActivations (_any_act).
+  template <class Act>
   static void step_reset_after(const gru::StepArgs* a) {
-    ResetAfterEpilogue<S> epi{{a}};
-    BlockedProduct<S, 3, ResetAfterEpilogue<S>>::run(
+    ResetAfterEpilogue<S, Act> epi{{a}};
+    BlockedProduct<S, 3, ResetAfterEpilogue<S, Act>>::run(
         a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh}, a->u[0], a->tile_begin, a->tile_end, epi,
         a->reverse_tiles != 0);
   }
 
+  template <class Act>
   static void step_reset_before(const gru::StepArgs* a) {
-    ResetBeforeGates<S> gates{{a}};
-    BlockedProduct<S, 2, ResetBeforeGates<S>>::run(a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh},
-                                                   a->u[0], a->tile_begin, a->tile_end, gates,
-                                                   a->reverse_tiles != 0);
+    ResetBeforeGates<S, Act> gates{{a}};
+    BlockedProduct<S, 2, ResetBeforeGates<S, Act>>::run(
+        a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh}, a->u[0], a->tile_begin, a->tile_end,
+        gates, a->reverse_tiles != 0);
     if (a->sync) a->sync(a->sync_context);
-    ResetBeforeCandidate<S> cand{{a}};
-    BlockedProduct<S, 1, ResetBeforeCandidate<S>>::run(
+    ResetBeforeCandidate<S, Act> cand{{a}};
+    BlockedProduct<S, 1, ResetBeforeCandidate<S, Act>>::run(
         a->rows, a->hidden, RowMajorA{a->scratch[0], a->ldh}, a->u[1], a->tile_begin, a->tile_end,
         cand, a->reverse_tiles != 0);
   }
@@ -309,16 +312,22 @@ struct GruKernels {
 
   static constexpr gru::KernelTable table(const char* name) {
     using O = OptimKernels<S>;
+    using Fixed = FixedGruActivations<S>;
+    using Chosen = ChosenGruActivations<S>;
     return gru::KernelTable{name,
                             S::kWidth,
                             &gemm_panels,
-                            &step_reset_after,
-                            &step_reset_before,
+                            &step_reset_after<Fixed>,
+                            &step_reset_before<Fixed>,
+                            &step_reset_after<Chosen>,
+                            &step_reset_before<Chosen>,
                             &sigmoid,
                             &tanh,
                             &gemm_strided,
-                            &GateGrads<S, true>::run,
-                            &GateGrads<S, false>::run,
+                            &GateGrads<S, true, false>::run,
+                            &GateGrads<S, false, false>::run,
+                            &GateGrads<S, true, true>::run,
+                            &GateGrads<S, false, true>::run,
                             &O::adam_update,
                             &O::sgd_update,
                             &O::adam_keras_update,

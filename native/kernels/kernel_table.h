@@ -30,7 +30,11 @@ struct StepArgs {
   int32_t tile_begin;  // the tiles (hidden units / W) this call computes: a worker's share
   int32_t tile_end;
   int32_t reverse_tiles;  // 1: walk the tiles last to first (alternated per step, for L2 reuse)
-  int64_t ldh;            // row stride of the state and scratch vectors (= Hp)
+  // GRU_ACT_* kinds of the candidate (tanh, relu) and of the gates (sigmoid, the hard sigmoids),
+  // read by the *_any_act kernels only (native/kernels/gru_activations.h).
+  int32_t activation;
+  int32_t recurrent_activation;
+  int64_t ldh;  // row stride of the state and scratch vectors (= Hp)
   // From one state vector to the next in h_prev / h_next: h first, then (an LSTM) c. A GRU
   // has h only.
   int64_t state_stride;
@@ -69,6 +73,9 @@ struct GateGradArgs {
   // From a row's state gradient to its next state's (an LSTM's dc after dh) in dh and
   // dh_prev; a GRU has h only.
   int64_t state_stride;
+  // GRU_ACT_* kinds, as StepArgs; read by the *_any_act kernels only.
+  int32_t activation;
+  int32_t recurrent_activation;
   const float* gates;   // the row's saved floats, [tiles][CellSpec::saved][W]
   const float* h_prev;  // the state the step started from [H]
   const float* dh;      // dL/dh' from the later steps [H]
@@ -131,9 +138,13 @@ struct KernelTable {
   void (*gemm_panels)(int64_t M, int32_t K, const float* A, int64_t lda, const float* panels,
                       int32_t tiles, int32_t G, const float* bias, float* C, int64_t ldc);
   // One GRU step, equations of native/include/gru_simd.h. A cell spec (native/core/cell.h)
-  // names the entry its driver steps with.
+  // names the entry its driver steps with. The plain entries have sigmoid gates and a tanh
+  // candidate built in; the *_any_act ones apply StepArgs' activation kinds
+  // (native/kernels/gru_activations.h).
   StepKernel step_reset_after;
   StepKernel step_reset_before;
+  StepKernel step_reset_after_any_act;
+  StepKernel step_reset_before_any_act;
   void (*sigmoid)(const float* x, float* y, size_t n);
   void (*tanh)(const float* x, float* y, size_t n);
 
@@ -149,6 +160,8 @@ struct KernelTable {
   // per GRU variant; a cell spec names its entry.
   GateGradKernel gate_grads_reset_after;
   GateGradKernel gate_grads_reset_before;
+  GateGradKernel gate_grads_reset_after_any_act;
+  GateGradKernel gate_grads_reset_before_any_act;
 
   // Optimizers, one fused pass over n parameters (native/kernels/optim.h).
   void (*adam_update)(size_t n, float* param, const float* grad, float* m, float* v, float* vmax,

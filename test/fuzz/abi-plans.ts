@@ -204,6 +204,42 @@ export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
   paramSet: params,
   paramGrad: params,
   initParams: params,
+  paramInit: (p) => {
+    const base = params(p);
+    const known = p.h !== undefined && !p.h.destroyed && p.handle !== undefined;
+    // The rank of tensor i of the handle (0 where it cannot be read: the call fails anyway).
+    const rank = (i: number) =>
+      safe(() => {
+        const dims = new Int32Array(4);
+        p.backend.paramShape(p.handle as Handle, i, dims);
+        return dims.filter((d) => d > 0).length;
+      }, 0);
+    return {
+      // GRU_INIT_* 0..10 (10: orthogonal, a matrix only); a and b: the kind's numbers.
+      ints: {
+        ...base.ints,
+        kind: p.rng.int(0, 10),
+        fanIn: p.rng.int(1, 64),
+        fanOut: p.rng.int(1, 64),
+      },
+      intOk: {
+        ...base.intOk,
+        kind: (v) => v >= 0 && v <= 10,
+        fanIn: (v) => v >= 1,
+        fanOut: (v) => v >= 1,
+      },
+      mutations: { kind: [-1, 11, 2 ** 31 - 1], fanIn: [0, -1], fanOut: [0, -(2 ** 31)] },
+      floats: {
+        // Orthogonal on a vector is refused whatever a is: judged here, with the index drawn.
+        a: [
+          -1,
+          1,
+          (v, ints) => Number.isFinite(v) && !(known && ints.kind === 10 && rank(ints.index!) < 2),
+        ],
+        b: [0, 1, (v, ints) => Number.isFinite(v) && !(ints.kind === 3 && v < 0)],
+      },
+    };
+  },
   netCreate: (p) => ({
     ints: {
       inputSize: p.rng.pick([1, 2, 3, 4, 5, 8, 16, 32]),
@@ -216,6 +252,20 @@ export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
     intOk: { inputSize: size(), hiddenSize: size(), numLayers: size(1024) },
     mutations: { inputSize: SAFE, hiddenSize: SAFE, numLayers: [0, -1, 1025, 2 ** 31 - 1] },
   }),
+  netSetActivations: (p) => ({
+    // GRU_ACT_TANH 3 or RELU 1; SIGMOID 2, HARD_SIGMOID 10 or HARD_SIGMOID_KERAS2 11.
+    ints: { activation: p.rng.pick([3, 1]), recurrentActivation: p.rng.pick([2, 10, 11]) },
+    intOk: {
+      activation: (v) => v === 1 || v === 3,
+      recurrentActivation: (v) => v === 2 || v === 10 || v === 11,
+    },
+    mutations: { activation: [0, 2, 4, -1, 12], recurrentActivation: [1, 3, 0, -1, 12] },
+    // What the last training forward kept is dropped: backward is GRU_ERR_STATE until the next.
+    after: (meta) => {
+      if (meta) delete meta.trained;
+    },
+  }),
+  netSetInputDropout: () => ({ floats: { rate: [0, 0.9, probability] } }),
   netForward: (p) => netForward(p, false),
   netForwardTrain: (p) => netForward(p, true),
   netBackward: (p) => {

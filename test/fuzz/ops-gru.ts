@@ -15,7 +15,7 @@ import { f32, i32, isF32, mutateInFlight } from './arrays.js';
 import { backendArg, getter, ints, isDisposed, objectArg, onPool } from './ops-common.js';
 import { layerMeta, layerOps } from './ops-layer.js';
 import type { Entry } from './pool.js';
-import { bool, float32, int, options, uint32 } from './values.js';
+import { bool, choice, float32, int, options, uint32 } from './values.js';
 
 interface GruMeta {
   I: number;
@@ -54,6 +54,20 @@ const newGru: Op = {
       bias: bool(ctx, 'bias'),
       batchFirst: bool(ctx, 'batchFirst'),
       resetAfter: bool(ctx, 'resetAfter'),
+      activation: choice(
+        ctx,
+        'activation',
+        ['tanh', 'relu'],
+        ['sigmoid', 'Tanh', 'bogus', 5],
+        true,
+      ),
+      recurrentActivation: choice(
+        ctx,
+        'recurrentActivation',
+        ['sigmoid', 'hardSigmoid', 'hardSigmoidKeras2'],
+        ['hard_sigmoid', 'tanh', 'relu', null, 2],
+        true,
+      ),
       seed: uint32(ctx, 'seed'),
       backend: backendArg(ctx),
     };
@@ -103,6 +117,13 @@ function forwardArgs(ctx: Ctx, g: GRU, m: GruMeta) {
   );
   const dropBad = !training && typeof drop.value === 'number' && drop.value !== 0;
   f.dropout = dropBad ? bad(drop.value, `${drop.what} without train`) : drop;
+  const inDrop = maybe(ctx, 0.3, () =>
+    float32(ctx, 'inputDropout', { min: 0, max: 1, maxOpen: true, lo: 0, hi: 0.9, optional: true }),
+  );
+  f.inputDropout =
+    !training && typeof inDrop.value === 'number' && inDrop.value !== 0
+      ? bad(inDrop.value, `${inDrop.what} without train`)
+      : inDrop;
   const seed = maybe(ctx, 0.1, () => uint32(ctx, 'dropoutSeed'));
   f.dropoutSeed =
     !training && seed.value !== undefined ? bad(seed.value, 'dropoutSeed without train') : seed;

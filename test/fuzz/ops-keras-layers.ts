@@ -67,9 +67,46 @@ export function layerOptions(
       goBackwards: bool(ctx, 'goBackwards'),
       resetAfter: bool(ctx, 'resetAfter'),
       useBias: bool(ctx, 'useBias'),
-      activation: pending(ctx, 'activation', 'tanh', 'relu'),
-      dropout: pending(ctx, 'dropout', 0, 0.5),
-      stateful: pending(ctx, 'stateful', false, true),
+      activation: choice(
+        ctx,
+        'activation',
+        ['tanh', 'relu'],
+        ['sigmoid', 'relu6', 'bogus', 5],
+        true,
+      ),
+      recurrentActivation: choice(
+        ctx,
+        'recurrentActivation',
+        ['sigmoid', 'hardSigmoid', 'hard_sigmoid', 'hardSigmoidKeras2', 'hard_sigmoid_keras2'],
+        ['tanh', 'linear', 'swish', 'bogus', null],
+        true,
+      ),
+      kernelInitializer: choice(
+        ctx,
+        'kernelInitializer',
+        ['glorotUniform', 'glorot_normal', 'heUniform', 'lecunNormal', 'orthogonal', 'zeros'],
+        ['glorot', 'identity', 5, null, { name: 'randomNormal', stddev: -1 }],
+        true,
+      ),
+      recurrentInitializer: choice(
+        ctx,
+        'recurrentInitializer',
+        ['orthogonal', { name: 'orthogonal', gain: 0.5, seed: 3 }, 'glorotUniform'],
+        ['bogus', { name: 'orthogonal', bogus: 1 }, {}, 1],
+        true,
+      ),
+      biasInitializer: choice(
+        ctx,
+        'biasInitializer',
+        ['zeros', 'ones', { name: 'randomUniform', minval: -1, maxval: 1 }],
+        ['orthogonal', { name: 'randomUniform', minval: 1, maxval: 0 }, 'bogus'],
+        true,
+      ),
+      dropout: ctx.rng.chance(0.6)
+        ? none
+        : float32(ctx, 'dropout', { min: 0, max: 1, maxOpen: true, lo: 0, hi: 0.5 }),
+      recurrentDropout: pending(ctx, 'recurrentDropout', 0, 0.2),
+      stateful: bool(ctx, 'stateful'),
     });
   } else if (type === 'dense') {
     Object.assign(f, {
@@ -262,6 +299,12 @@ function memberOps(cls: string, C?: abstract new (...a: never[]) => ModelLayer):
     }),
   );
   if (C && C !== DropoutLayer) ops.push(read('core'));
+  if (C === GRULayer) {
+    ops.push(
+      read('states'),
+      op('resetStates', (_c, l) => ({ args: [], run: () => invoke(l, 'resetStates') })),
+    );
+  }
   return ops;
 }
 

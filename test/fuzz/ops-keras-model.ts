@@ -109,6 +109,10 @@ function recipe(ctx: Ctx): { list: ModelLayer[]; meta: SeqMeta } {
       returnSequences: m.steps,
       goBackwards: r.chance(0.2),
       resetAfter: r.chance(0.8),
+      // Stateful: a batch of another size is refused (ERR_GRU_SHAPE) until resetStates().
+      stateful: r.chance(0.15),
+      activation: r.pick(['tanh', 'relu']),
+      recurrentActivation: r.pick(['sigmoid', 'hardSigmoid', 'hard_sigmoid_keras2']),
       ...first(),
     }),
   );
@@ -485,6 +489,7 @@ const modelOps: Op[] = [
     return { args: [p], run: () => e.obj.summary(p.value as never) };
   }),
   on('countParams', (_c, e) => ({ args: [], run: () => e.obj.countParams() })),
+  on('resetStates', (_c, e) => ({ args: [], run: () => e.obj.resetStates() })),
   on('dispose', (_c, e) => ({ args: [], run: () => e.obj.dispose() }), {
     disposedOk: true,
     weight: 0.2,

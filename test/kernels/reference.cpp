@@ -16,6 +16,19 @@ Val tanh(Val x) {
   return {t, (1 - t * t) * x.m + fabs(t), (1 - t * t) * x.e + kTanh.abs};
 }
 
+Val gate_activation(Val x, int32_t kind) {
+  if (kind == GRU_ACT_SIGMOID) return sigmoid(x);
+  // clip(slope x + offset, 0, 1): relu6(x + 3) / 6 or clip(0.2 x + 0.5, 0, 1).
+  const double slope = kind == GRU_ACT_HARD_SIGMOID ? 1.0 / 6.0 : 0.2, offset = 0.5;
+  const double y = fmin(fmax(slope * x.v + offset, 0.0), 1.0);
+  return {y, slope * x.m + offset + y, slope * x.e};
+}
+
+Val candidate_activation(Val x, int32_t kind) {
+  if (kind == GRU_ACT_TANH) return tanh(x);
+  return {x.v > 0.0 ? x.v : 0.0, x.m, x.e};  // relu
+}
+
 Val dot(const float* a, int64_t sa, const float* b, int64_t sb, int64_t n) {
   double sum = 0.0, mag = 0.0;
   for (int64_t k = 0; k < n; ++k) {
@@ -46,8 +59,8 @@ StepRef step_reference(const StepCase& s) {
     Val* z = &out.z[row * H];
     Val* rh = &out.rh[row * H];
     for (int32_t j = 0; j < H; ++j) {
-      r[j] = sigmoid(x(0, j) + dot(u_row(0, j), 1, h, 1, H));
-      z[j] = sigmoid(x(1, j) + dot(u_row(1, j), 1, h, 1, H));
+      r[j] = gate_activation(x(0, j) + dot(u_row(0, j), 1, h, 1, H), s.recurrent_activation);
+      z[j] = gate_activation(x(1, j) + dot(u_row(1, j), 1, h, 1, H), s.recurrent_activation);
       rh[j] = r[j] * Val(h[j]);
     }
     for (int32_t j = 0; j < H; ++j) {
@@ -63,7 +76,7 @@ StepRef step_reference(const StepCase& s) {
         for (int32_t k = 0; k < H; ++k) sum = sum + Val(u_row(2, j)[k]) * rh[k];
         a_n = x(2, j) + sum;
       }
-      out.n[i] = tanh(a_n);
+      out.n[i] = candidate_activation(a_n, s.activation);
       // h' = (1 - z) n + z h
       out.h[i] = out.n[i] + z[j] * (Val(h[j]) - out.n[i]);
     }

@@ -9,6 +9,8 @@
 
 #include <vector>
 
+#include "gru_simd.h"
+
 namespace kt {
 
 struct Val {
@@ -42,6 +44,10 @@ double sigmoid64(double x);
 // their own approximation error (tolerance.h kSigmoid, kTanh).
 Val sigmoid(Val x);
 Val tanh(Val x);
+// The GRU's gate activation (GRU_ACT_SIGMOID, _HARD_SIGMOID, _HARD_SIGMOID_KERAS2) and candidate
+// activation (GRU_ACT_TANH, _RELU); the hard sigmoids and relu add no approximation error.
+Val gate_activation(Val x, int32_t kind);
+Val candidate_activation(Val x, int32_t kind);
 
 // sum_k a[k * sa] * b[k * sb] in float64, with magnitude sum_k |a b|.
 Val dot(const float* a, int64_t sa, const float* b, int64_t sb, int64_t n);
@@ -58,6 +64,8 @@ struct StepCase {
   const float* b_hn;  // [H]; reset_after only
   const float* h_prev;
   const float* const* xp;
+  int32_t activation = GRU_ACT_TANH;               // the candidate's
+  int32_t recurrent_activation = GRU_ACT_SIGMOID;  // the gates'
 };
 // Per (row, unit), row-major [rows][H]. Compare with kt::step_tol (tolerance.h).
 struct StepRef {

@@ -1,8 +1,9 @@
-// step_reset_after and step_reset_before: one recurrent step (GEMM + fused gate math) for all
-// rows, with StepArgs built the way net_forward.cpp's run_steps builds them: the weights
-// packed by the core's pack_gate_panels as net.cpp's repack() packs them, h_prev with zeros
-// past H, per-row projection pointers in panel order, per-row save pointers for training, and
-// the tiles split between workers with gru::split_range, as the core's thread pool splits them.
+// step_reset_after and step_reset_before (and their _any_act forms, which apply the net's
+// activation kinds): one recurrent step (GEMM + fused gate math) for all rows, with StepArgs built
+// the way net_forward.cpp's run_steps builds them: the weights packed by the core's
+// pack_gate_panels as net.cpp's repack() packs them, h_prev with zeros past H, per-row projection
+// pointers in panel order, per-row save pointers for training, and the tiles split between workers
+// with gru::split_range, as the core's thread pool splits them.
 #include <math.h>
 
 #include "core/pack.h"
@@ -18,14 +19,28 @@ using kt::Check;
 // One (rows, H) problem: its inputs, the packed weights and the float64 reference.
 struct Problem {
   bool reset_after;
+  // The kernel under test: the plain one (sigmoid and tanh built in), or the _any_act one with
+  // these GRU_ACT_* kinds.
+  bool any_act;
+  int32_t activation, recurrent_activation;
+  gru::StepKernel step;
   int rows, H, W, tiles;
   int64_t Hp, ldh;
   std::vector<float> w_hh, u, u_n, b_hn, h_prev, xp_store;
   std::vector<const float*> xp;
   kt::StepRef ref;
 
-  Problem(const gru::KernelTable& k, Check& c, bool ra, int rows_, int H_)
-      : reset_after(ra), rows(rows_), H(H_), W(k.width) {
+  Problem(const gru::KernelTable& k, Check& c, bool ra, int rows_, int H_, bool any_act_,
+          int32_t act, int32_t rec)
+      : reset_after(ra),
+        any_act(any_act_),
+        activation(act),
+        recurrent_activation(rec),
+        step(ra ? (any_act_ ? k.step_reset_after_any_act : k.step_reset_after)
+                : (any_act_ ? k.step_reset_before_any_act : k.step_reset_before)),
+        rows(rows_),
+        H(H_),
+        W(k.width) {
     kt::Rng rng = c.rng();
     tiles = (H + W - 1) / W;
     Hp = static_cast<int64_t>(tiles) * W;
@@ -53,7 +68,9 @@ struct Problem {
       for (int64_t j = H; j < Hp; ++j) h[j] = 0.0f;  // StepArgs: lanes past H are zero
     }
     // Projection rows [tiles][3][W], zero past H (gemm_panels' output for zero-padded panels
-    // and biases), stored last row first: the kernel must follow xp[row].
+    // and biases), stored last row first: the kernel must follow xp[row]. With the chosen
+    // activations, in [-4, 4): pre-activations past the hard sigmoids' kinks (+-2.5, +-3) and
+    // relu's (0) on both sides, so clipped and unclipped units are both checked.
     const int64_t ldp = static_cast<int64_t>(tiles) * 3 * W;
     xp_store.assign(rows * ldp, 0.0f);
     xp.resize(rows);
@@ -61,10 +78,12 @@ struct Problem {
       float* x = &xp_store[(rows - 1 - r) * ldp];
       xp[r] = x;
       for (int g = 0; g < 3; ++g)
-        for (int j = 0; j < H; ++j) x[((j / W) * 3 + g) * W + j % W] = rng.uniform(-1.0f, 1.0f);
+        for (int j = 0; j < H; ++j)
+          x[((j / W) * 3 + g) * W + j % W] =
+              any_act ? rng.uniform(-4.0f, 4.0f) : rng.uniform(-1.0f, 1.0f);
     }
-    ref = kt::step_reference(
-        {reset_after, rows, H, W, ldh, w_hh.data(), b_hn.data(), h_prev.data(), xp.data()});
+    ref = kt::step_reference({reset_after, rows, H, W, ldh, w_hh.data(), b_hn.data(), h_prev.data(),
+                              xp.data(), activation, recurrent_activation});
   }
 };
 
@@ -140,8 +159,7 @@ void chain_sync(void* context) {
       ch.c->untouched(&ch.out->z[at], len, "z row %d, tiles of worker %zu", r, later);
     }
   }
-  if (link.worker + 1 < static_cast<int>(ch.args.size()))
-    ch.k->step_reset_before(&ch.args[link.worker + 1]);
+  if (link.worker + 1 < static_cast<int>(ch.args.size())) p.step(&ch.args[link.worker + 1]);
 }
 
 // Runs the step as `ranges` (workers' tile ranges, together covering all tiles) and checks
@@ -159,6 +177,8 @@ void run_and_check(const gru::KernelTable& k, Check& c, const Problem& p,
     a.tile_begin = ranges[w].begin;
     a.tile_end = ranges[w].end;
     a.reverse_tiles = reverse ? 1 : 0;
+    a.activation = p.activation;
+    a.recurrent_activation = p.recurrent_activation;
     a.ldh = p.ldh;
     a.h_prev = p.h_prev.data();
     a.h_next = o.h_next.data();
@@ -180,7 +200,7 @@ void run_and_check(const gru::KernelTable& k, Check& c, const Problem& p,
   if (p.reset_after) {
     // Workers one after the other; each writes only its own tiles.
     for (size_t w = 0; w < ranges.size(); ++w) {
-      k.step_reset_after(&ch.args[w]);
+      p.step(&ch.args[w]);
       for (int r = 0; r < p.rows; ++r)
         for (size_t later = w + 1; later < ranges.size(); ++later)
           c.untouched(&o.h_next[r * p.ldh + ranges[later].begin * p.W],
@@ -188,7 +208,7 @@ void run_and_check(const gru::KernelTable& k, Check& c, const Problem& p,
                       "h_next row %d, tiles of worker %zu, after worker %zu ran", r, later, w);
     }
   } else {
-    k.step_reset_before(&ch.args[0]);  // runs the others from its sync (chain_sync)
+    p.step(&ch.args[0]);  // runs the others from its sync (chain_sync)
     for (size_t w = 0; w < ranges.size(); ++w)
       if (with_sync && ch.syncs[w] != 1)
         c.fail("worker %zu (tiles [%d, %d)) called sync %d times, expected once", w,
@@ -246,21 +266,23 @@ std::vector<std::vector<Range>> splits(int tiles) {
   return all;
 }
 
-void step_case(const gru::KernelTable& k, Check& c, bool reset_after, bool with_save,
-               bool subsets) {
+void step_case(const gru::KernelTable& k, Check& c, bool reset_after, bool with_save, bool subsets,
+               bool any_act = false, int32_t act = GRU_ACT_TANH, int32_t rec = GRU_ACT_SIGMOID) {
   const int W = k.width;
   for (int rows : kt::row_counts(W, {}))
     for (int H : kt::edge_sizes(W, {13, 97, 151})) {
-      c.at("rows=%d H=%d (setup)", rows, H);
-      const Problem p(k, c, reset_after, rows, H);
+      c.at("rows=%d H=%d activation=%d recurrent_activation=%d (setup)", rows, H, act, rec);
+      const Problem p(k, c, reset_after, rows, H, any_act, act, rec);
       const std::vector<std::vector<Range>> all = splits(p.tiles);
       for (size_t s = 0; s < (subsets ? all.size() : 1); ++s)
         for (int reverse = 0; reverse < 2; ++reverse)
           for (int sync = reset_after ? 1 : 0; sync < 2; ++sync) {
             if (!sync && all[s].size() > 1) continue;  // several workers need the barrier
-            c.at("rows=%d H=%d workers=%zu (tiles [%d, %d)...) reverse_tiles=%d save=%d sync=%s",
-                 rows, H, all[s].size(), all[s][0].begin, all[s][0].end, reverse, with_save,
-                 reset_after ? "-" : (sync ? "set" : "null"));
+            c.at(
+                "rows=%d H=%d activation=%d recurrent_activation=%d workers=%zu (tiles [%d, "
+                "%d)...) reverse_tiles=%d save=%d sync=%s",
+                rows, H, act, rec, all[s].size(), all[s][0].begin, all[s][0].end, reverse,
+                with_save, reset_after ? "-" : (sync ? "set" : "null"));
             run_and_check(k, c, p, all[s], reverse != 0, with_save, sync != 0);
           }
     }
@@ -283,6 +305,21 @@ KT_TEST(step_rb_save, "step_reset_before", "training save, tile subsets (1-3 wor
 }
 KT_TEST(step_rb_subsets, "step_reset_before", "inference, tile subsets (1-3 workers, sync)") {
   step_case(k, c, false, false, true);
+}
+
+// The _any_act kernels: every pair of a candidate activation (tanh, relu) and a gate
+// activation (sigmoid, Keras 3's and Keras 2's hard sigmoid), training save and worker splits
+// (the save and inference paths share the gate math).
+void any_act_cases(const gru::KernelTable& k, Check& c, bool reset_after) {
+  for (int32_t act : {GRU_ACT_TANH, GRU_ACT_RELU})
+    for (int32_t rec : {GRU_ACT_SIGMOID, GRU_ACT_HARD_SIGMOID, GRU_ACT_HARD_SIGMOID_KERAS2})
+      step_case(k, c, reset_after, true, true, true, act, rec);
+}
+KT_TEST(step_ra_any, "step_reset_after_any_act", "each activation pair, save, 1-3 workers") {
+  any_act_cases(k, c, true);
+}
+KT_TEST(step_rb_any, "step_reset_before_any_act", "each activation pair, save, 1-3 workers") {
+  any_act_cases(k, c, false);
 }
 
 }  // namespace

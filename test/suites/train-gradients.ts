@@ -58,6 +58,13 @@ export const GRAD_CASES: readonly GradCase[] = [
   { H: 7, I: 1, B: 97, T: 4, resetAfter: true, L: 2, bias: false, h0: true },
   { H: 17, I: 17, B: 5, T: 40, resetAfter: false, L: 2, bidir: true, batchFirst: true, h0: true, lengths: 'mixed', wscale: 3 },
   { H: 16, I: 1, B: 3, T: 200, resetAfter: true, L: 3, bias: false, wscale: 2, grads: 'dOutput' },
+  // The activations Keras offers (the core's *_any_act kernels); wscale 4 drives the hard
+  // sigmoids' pre-activations past their clipping points, where the slope is 0.
+  { H: 17, I: 5, B: 4, T: 12, resetAfter: true, act: 'relu', recAct: 'hardSigmoid', wscale: 4, h0: true, lengths: 'mixed' },
+  { H: 16, I: 3, B: 3, T: 9, resetAfter: false, L: 2, act: 'relu', recAct: 'hardSigmoidKeras2', wscale: 4, h0: true },
+  { H: 33, I: 4, B: 5, T: 7, resetAfter: false, bidir: true, recAct: 'hardSigmoid', wscale: 4, batchFirst: true, lengths: 'mixed' },
+  { H: 9, I: 2, B: 2, T: 20, resetAfter: true, act: 'relu', h0: true },
+  { H: 8, I: 6, B: 3, T: 10, resetAfter: true, L: 2, bidir: true, recAct: 'hardSigmoidKeras2', wscale: 4, grads: 'dHN' },
 ];
 
 export function gradTitle(c: GradCase): string {

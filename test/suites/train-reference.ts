@@ -56,6 +56,11 @@ interface FdCase {
   h0: boolean;
   lengths?: number[];
   batchFirst?: boolean;
+  /** Activations (RefConfig's; default tanh and sigmoid). */
+  act?: RefConfig['activation'];
+  recAct?: RefConfig['recurrentActivation'];
+  /** Weights scaled up (default 1): pre-activations past the hard sigmoids' clipping points. */
+  wscale?: number;
 }
 
 // prettier-ignore
@@ -66,6 +71,11 @@ const FD_CASES: FdCase[] = [
   { I: 3, H: 5, T: 4, B: 3, L: 2, bidir: true, bias: true, resetAfter: false, h0: true, lengths: [1, 4, 0] },
   { I: 2, H: 3, T: 5, B: 2, L: 3, bidir: false, bias: false, resetAfter: false, h0: false, batchFirst: true, lengths: [3, 5] },
   { I: 1, H: 1, T: 3, B: 1, L: 1, bidir: true, bias: true, resetAfter: true, h0: false, batchFirst: true },
+  { I: 3, H: 5, T: 4, B: 2, L: 1, bidir: false, bias: true, resetAfter: true, h0: true, act: 'relu', recAct: 'hardSigmoid', wscale: 3 },
+  { I: 3, H: 5, T: 4, B: 3, L: 2, bidir: true, bias: true, resetAfter: false, h0: true, lengths: [4, 0, 2], act: 'relu', recAct: 'hardSigmoidKeras2', wscale: 3 },
+  { I: 3, H: 5, T: 4, B: 2, L: 1, bidir: false, bias: true, resetAfter: false, h0: true, recAct: 'hardSigmoid', wscale: 3 },
+  { I: 3, H: 5, T: 4, B: 2, L: 2, bidir: false, bias: true, resetAfter: true, h0: true, act: 'relu' },
+  { I: 3, H: 5, T: 4, B: 2, L: 1, bidir: true, bias: false, resetAfter: true, h0: true, recAct: 'hardSigmoidKeras2', wscale: 3 },
 ];
 
 export function referenceSelfCheckSuite(): void {
@@ -74,7 +84,8 @@ export function referenceSelfCheckSuite(): void {
       const title =
         `I${c.I} H${c.H} T${c.T} B${c.B} L${c.L}${c.bidir ? ' bidir' : ''}${c.bias ? '' : ' nobias'} ` +
         `${c.resetAfter ? 'resetAfter' : 'resetBefore'}${c.h0 ? ' h0' : ''}` +
-        `${c.lengths ? ` lengths=[${c.lengths.join(',')}]` : ''}${c.batchFirst ? ' batchFirst' : ''}`;
+        `${c.lengths ? ` lengths=[${c.lengths.join(',')}]` : ''}${c.batchFirst ? ' batchFirst' : ''}` +
+        `${c.act ? ` ${c.act}` : ''}${c.recAct ? ` ${c.recAct}` : ''}${c.wscale ? ` wscale=${c.wscale}` : ''}`;
       it(`${title}: every parameter, x and h0`, () => {
         const cfg: RefConfig = {
           inputSize: c.I,
@@ -83,10 +94,12 @@ export function referenceSelfCheckSuite(): void {
           bidirectional: c.bidir,
           bias: c.bias,
           resetAfter: c.resetAfter,
+          ...(c.act ? { activation: c.act } : {}),
+          ...(c.recAct ? { recurrentActivation: c.recAct } : {}),
         };
         const D = c.bidir ? 2 : 1;
         const rand = rng(c.I * 131 + c.H * 17 + c.L * 7 + (c.resetAfter ? 1 : 0));
-        const k = 1.5 / Math.sqrt(c.H);
+        const k = (1.5 * (c.wscale ?? 1)) / Math.sqrt(c.H);
         const params: Record<string, Float64Array> = {};
         for (const name of parameterNames(cfg)) {
           const n = name.startsWith('weight_ih')

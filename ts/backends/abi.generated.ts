@@ -21,6 +21,17 @@ export const GRU_KIND_DENSE = 2;
 export const GRU_KIND_EMBEDDING = 3;
 export const GRU_KIND_OPTIM = 4;
 export const GRU_KIND_LAYER_NORM = 5;
+export const GRU_INIT_ZEROS = 0;
+export const GRU_INIT_ONES = 1;
+export const GRU_INIT_RANDOM_UNIFORM = 2;
+export const GRU_INIT_RANDOM_NORMAL = 3;
+export const GRU_INIT_GLOROT_UNIFORM = 4;
+export const GRU_INIT_GLOROT_NORMAL = 5;
+export const GRU_INIT_HE_UNIFORM = 6;
+export const GRU_INIT_HE_NORMAL = 7;
+export const GRU_INIT_LECUN_UNIFORM = 8;
+export const GRU_INIT_LECUN_NORMAL = 9;
+export const GRU_INIT_ORTHOGONAL = 10;
 export const GRU_ACT_LINEAR = 0;
 export const GRU_ACT_RELU = 1;
 export const GRU_ACT_SIGMOID = 2;
@@ -87,7 +98,10 @@ export const ABI: readonly AbiFunction[] = [
   {"c":"gru_param_grad","method":"paramGrad","args":[{"name":"obj","kind":"handle","of":"any"},{"name":"index","kind":"i32"},{"name":"data","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_zero_grad","method":"zeroGrad","args":[{"name":"obj","kind":"handle","of":"any"}],"ret":"status","out":null,"async":false},
   {"c":"gru_init_params","method":"initParams","args":[{"name":"obj","kind":"handle","of":"any"},{"name":"seed","kind":"u32"}],"ret":"status","out":null,"async":false},
+  {"c":"gru_param_init","method":"paramInit","args":[{"name":"obj","kind":"handle","of":"any"},{"name":"index","kind":"i32"},{"name":"kind","kind":"i32"},{"name":"fanIn","kind":"i32"},{"name":"fanOut","kind":"i32"},{"name":"a","kind":"f32"},{"name":"b","kind":"f32"},{"name":"seed","kind":"u32"}],"ret":"status","out":null,"async":false},
   {"c":"gru_net_create","method":"netCreate","args":[{"name":"inputSize","kind":"i32"},{"name":"hiddenSize","kind":"i32"},{"name":"numLayers","kind":"i32"},{"name":"bidirectional","kind":"i32"},{"name":"hasBias","kind":"i32"},{"name":"resetAfter","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"net"},"async":false},
+  {"c":"gru_net_set_activations","method":"netSetActivations","args":[{"name":"net","kind":"handle","of":"net"},{"name":"activation","kind":"i32"},{"name":"recurrentActivation","kind":"i32"}],"ret":"status","out":null,"async":false},
+  {"c":"gru_net_set_input_dropout","method":"netSetInputDropout","args":[{"name":"net","kind":"handle","of":"net"},{"name":"rate","kind":"f32"},{"name":"seed","kind":"u32"}],"ret":"status","out":null,"async":false},
   {"c":"gru_net_forward","method":"netForward","args":[{"name":"net","kind":"handle","of":"net"},{"name":"seqLen","kind":"i32"},{"name":"batch","kind":"i32"},{"name":"batchFirst","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"h0","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"lengths","kind":"array","type":"i32","dir":"in","nullable":true},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":true},{"name":"hN","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":true},
   {"c":"gru_net_forward_train","method":"netForwardTrain","args":[{"name":"net","kind":"handle","of":"net"},{"name":"seqLen","kind":"i32"},{"name":"batch","kind":"i32"},{"name":"batchFirst","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"h0","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"lengths","kind":"array","type":"i32","dir":"in","nullable":true},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":true},{"name":"hN","kind":"array","type":"f32","dir":"out","nullable":true},{"name":"dropout","kind":"f32"},{"name":"dropoutSeed","kind":"u32"}],"ret":"status","out":null,"async":true},
   {"c":"gru_net_backward","method":"netBackward","args":[{"name":"net","kind":"handle","of":"net"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"dhN","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":true},{"name":"dh0","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":true},
@@ -263,6 +277,10 @@ export interface AbiCalls {
    */
   initParams(obj: Handle, seed: number): void;
   /**
+   * gru_param_init
+   */
+  paramInit(obj: Handle, index: number, kind: number, fanIn: number, fanOut: number, a: number, b: number, seed: number): void;
+  /**
    * gru_net_create
    *
    * A GRU network: num_layers stacked layers, one or two directions each
@@ -274,6 +292,29 @@ export interface AbiCalls {
    *   h' = (1 - z) * n + z * h
    */
   netCreate(inputSize: number, hiddenSize: number, numLayers: number, bidirectional: number, hasBias: number, resetAfter: number): Handle<'net'>;
+  /**
+   * gru_net_set_activations
+   *
+   * The activations of every cell of the net (Keras's GRU activation and recurrent_activation):
+   * activation, the candidate's, GRU_ACT_TANH (default) or GRU_ACT_RELU: n = relu(...);
+   * recurrent_activation, the gates' (r and z), GRU_ACT_SIGMOID (default), GRU_ACT_HARD_SIGMOID
+   * or GRU_ACT_HARD_SIGMOID_KERAS2 (formulas with the activations below). Other kinds are
+   * GRU_ERR_ARG. What the last gru_net_forward_train kept is dropped (backward is GRU_ERR_STATE
+   * until the next one).
+   */
+  netSetActivations(net: Handle<'net'>, activation: number, recurrentActivation: number): void;
+  /**
+   * gru_net_set_input_dropout
+   *
+   * Keras's GRU dropout (its `dropout` without `recurrent_dropout`) for the training forwards
+   * that follow, until set again: each input feature f of sequence b is kept with probability
+   * 1 - rate and scaled by 1 / (1 - rate), else zeroed, with one mask per sequence that every
+   * step shares (Keras draws one [batch, features] mask per call). The mask is a function of
+   * (seed, b, f): set a new seed per batch for new masks. Applies to the input of layer 0; dx of
+   * gru_net_backward goes through the same mask. rate in [0, 1) (0: off, the default); inference
+   * (gru_net_forward) never drops.
+   */
+  netSetInputDropout(net: Handle<'net'>, rate: number, seed: number): void;
   /**
    * gru_net_forward
    *

@@ -7,15 +7,35 @@
  * parameters 3 * units * (input + units + 1), as Keras. (Its gradient still reaches the
  * optimizer, which leaves it out of gradient clipping: _notInKeras.)
  *
- * The core initialises as PyTorch does (uniform in +-1/sqrt(units)); Keras's glorotUniform,
- * orthogonal and zeros initializers are not available yet. The gates are in PyTorch's order
- * (r, z, n), Keras's are (z, r, h): importing Keras weights will have to reorder them.
+ * Initialised as Keras initialises a GRU (kernelInitializer glorotUniform, recurrentInitializer
+ * orthogonal, biasInitializer zeros; ./initializers.ts), with Keras's fans: the kernel [in, 3
+ * units], the recurrent kernel [units, 3 units], the bias [2, 3 units] (resetAfter) or [3 units].
+ * The gates are in PyTorch's order (r, z, n), Keras's are (z, r, h): an orthogonal recurrent
+ * kernel stays one (W^T W = I over all three gates), and importing Keras weights will have to
+ * reorder them.
+ *
+ * stateful (Keras's rule): the state each sequence of a batch ends in is the initial state of
+ * the sequence at the same index in the next batch (training, evaluate and predict alike), so
+ * batches must keep their size until resetStates() (or the model's) sets the state to zeros.
  */
 import { GruError } from '../errors.js';
-import { GRU } from '../gru.js';
+import {
+  GRU,
+  GRU_ACTIVATIONS,
+  GRU_RECURRENT_ACTIVATIONS,
+  type GRUActivation,
+  type GRURecurrentActivation,
+} from '../gru.js';
 import type { Layer } from '../layer.js';
 import * as check from '../validate.js';
 import { ModelLayer, type BuildContext, type LayerArgs, type PendingOptions } from './layer.js';
+import {
+  initialize,
+  parseInitializer,
+  type Initializer,
+  type ParsedInitializer,
+} from './initializers.js';
+import { resolveGruActivation } from './names.js';
 import type { Shape, Tensor } from './tensor.js';
 
 export interface GRULayerArgs extends LayerArgs {
@@ -31,26 +51,56 @@ export interface GRULayerArgs extends LayerArgs {
   resetAfter?: boolean;
   /** Learnable biases (default true). */
   useBias?: boolean;
-  activation?: 'tanh';
-  recurrentActivation?: 'sigmoid';
+  /**
+   * The candidate's activation: 'tanh' (default) or 'relu'. Keras's and tfjs's names
+   * ('hard_sigmoid' = 'hardSigmoid').
+   */
+  activation?: string;
+  /**
+   * The gates' activation: 'sigmoid' (default, as Keras 3; tfjs defaults to its hard sigmoid),
+   * 'hardSigmoid' (Keras 3's relu6(x + 3) / 6) or 'hardSigmoidKeras2' (clip(0.2 x + 0.5, 0, 1):
+   * Keras 2's and tfjs's 'hardSigmoid', the default of Keras 2's GRU).
+   */
+  recurrentActivation?: string;
+  /** Of the input kernel (default 'glorotUniform', as Keras). */
+  kernelInitializer?: Initializer;
+  /** Of the recurrent kernel (default 'orthogonal', as Keras). */
+  recurrentInitializer?: Initializer;
+  /** Of the biases (default 'zeros'); not 'orthogonal' (a vector). */
+  biasInitializer?: Initializer;
+  /**
+   * Keras's dropout of the input features, in [0, 1) (default 0), in training only: one mask per
+   * sequence and batch, shared by every step (the core GRU's inputDropout).
+   */
   dropout?: number;
   recurrentDropout?: number;
+  /**
+   * Carry each sequence's last state into the same row of the next batch (default false): the
+   * batch size is then fixed until resetStates().
+   */
   stateful?: boolean;
 }
 
-const KEYS = ['units', 'returnSequences', 'returnState', 'goBackwards', 'resetAfter', 'useBias'];
-const CORE_GRU = 'the core GRU has no such option yet';
-const INIT = "the core initialises as PyTorch does; Keras's initializers are not available yet";
+const KEYS = [
+  'units',
+  'returnSequences',
+  'returnState',
+  'goBackwards',
+  'resetAfter',
+  'useBias',
+  'activation',
+  'recurrentActivation',
+  'kernelInitializer',
+  'recurrentInitializer',
+  'biasInitializer',
+  'stateful',
+  'dropout',
+];
+const RECURRENT_DROPOUT =
+  "Keras's recurrent_dropout masks the state separately for each gate (three masks, and three on the input), which the core's fused step has no form for yet";
 const PENDING: PendingOptions = {
-  activation: { allowed: ['tanh'], why: CORE_GRU },
-  recurrentActivation: { allowed: ['sigmoid'], why: CORE_GRU },
-  dropout: { allowed: [0], why: 'the core has no Keras-style per-sequence input mask yet' },
-  recurrentDropout: { allowed: [0], why: CORE_GRU },
-  stateful: { allowed: [false], why: 'state carried across batches comes later' },
+  recurrentDropout: { allowed: [0], why: RECURRENT_DROPOUT },
   unroll: { allowed: [false], why: 'the core never unrolls' },
-  kernelInitializer: { allowed: [], why: INIT },
-  recurrentInitializer: { allowed: [], why: INIT },
-  biasInitializer: { allowed: [], why: INIT },
 };
 
 /** Steps reversed in each sequence of [batch, steps, features], one row copy per step. */
@@ -74,10 +124,21 @@ export class GRULayer extends ModelLayer {
   readonly goBackwards: boolean;
   readonly resetAfter: boolean;
   readonly useBias: boolean;
+  readonly activation: GRUActivation;
+  readonly recurrentActivation: GRURecurrentActivation;
+  readonly #init: {
+    kernel: ParsedInitializer;
+    recurrent: ParsedInitializer;
+    bias: ParsedInitializer;
+  };
   #gru: GRU | null = null;
   /** bias_hh_l0 kept at zero (resetAfter false with useBias); null when there is none to keep. */
   #zeroBias: Float32Array | null = null;
   #last: { batch: number; steps: number } | null = null;
+  readonly stateful: boolean;
+  readonly dropout: number;
+  /** stateful: the state the last batch ended in, [batch, units]; null: zeros (reset). */
+  #state: Float32Array | null = null;
 
   constructor(args: GRULayerArgs) {
     const o = check.options('layers.gru options', args);
@@ -88,6 +149,36 @@ export class GRULayer extends ModelLayer {
     this.goBackwards = check.boolean('goBackwards', o.goBackwards, false);
     this.resetAfter = check.boolean('resetAfter', o.resetAfter, true);
     this.useBias = check.boolean('useBias', o.useBias, true);
+    this.stateful = check.boolean('stateful', o.stateful, false);
+    this.dropout = o.dropout === undefined ? 0 : check.dropProbability('dropout', o.dropout);
+    const what = 'layers.gru options';
+    this.activation = resolveGruActivation(
+      what,
+      'activation',
+      o.activation,
+      GRU_ACTIVATIONS,
+      'tanh',
+    );
+    this.recurrentActivation = resolveGruActivation(
+      what,
+      'recurrentActivation',
+      o.recurrentActivation,
+      GRU_RECURRENT_ACTIVATIONS,
+      'sigmoid',
+    );
+    const init = (option: string, fallback: Parameters<typeof parseInitializer>[2]) =>
+      parseInitializer(`${what}: ${option}`, o[option], fallback);
+    this.#init = {
+      kernel: init('kernelInitializer', 'glorotUniform'),
+      recurrent: init('recurrentInitializer', 'orthogonal'),
+      bias: init('biasInitializer', 'zeros'),
+    };
+    if (this.#init.bias.name === 'orthogonal') {
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `${what}: biasInitializer 'orthogonal' needs a matrix, and a bias is a vector (Keras refuses it too)`,
+      );
+    }
   }
 
   /** The core GRU (built), e.g. to read its parameters in PyTorch's layout. */
@@ -115,10 +206,21 @@ export class GRULayer extends ModelLayer {
       bias: this.useBias,
       batchFirst: true,
       resetAfter: this.resetAfter,
+      activation: this.activation,
+      recurrentActivation: this.recurrentActivation,
       seed: ctx.seed,
       backend: ctx.backend,
     });
     this.#gru = gru;
+    const [F, U] = [features as number, this.units];
+    initialize(gru, 'weight_ih_l0', this.#init.kernel, { fanIn: F, fanOut: 3 * U }, ctx.seed, 0);
+    initialize(gru, 'weight_hh_l0', this.#init.recurrent, { fanIn: U, fanOut: 3 * U }, ctx.seed, 1);
+    if (this.useBias) {
+      // Keras's bias is [2, 3 units] (resetAfter: input and recurrent biases) or [3 units].
+      const fans = this.resetAfter ? { fanIn: 2, fanOut: 3 * U } : { fanIn: 3 * U, fanOut: 3 * U };
+      initialize(gru, 'bias_ih_l0', this.#init.bias, fans, ctx.seed, 2);
+      if (this.resetAfter) initialize(gru, 'bias_hh_l0', this.#init.bias, fans, ctx.seed, 3);
+    }
     if (!this.resetAfter && this.useBias) {
       this.#zeroBias = new Float32Array(3 * this.units);
       this._afterStep();
@@ -141,12 +243,19 @@ export class GRULayer extends ModelLayer {
     const [batch, steps, features] = t.shape as [number, number, number];
     const data = t.data as Float32Array;
     const input = this.goBackwards ? reverseSteps(data, batch, steps, features) : data;
+    const h0 = this.stateful ? this.#carried(batch) : undefined;
     if (train) this.#last = { batch, steps };
     return {
       input,
       batch,
       steps,
-      options: { batch, returnSequences: this.returnSequences, train },
+      options: {
+        batch,
+        returnSequences: this.returnSequences,
+        train,
+        ...(train && this.dropout > 0 ? { inputDropout: this.dropout } : {}),
+        ...(h0 ? { h0 } : {}),
+      },
     };
   }
 
@@ -154,6 +263,7 @@ export class GRULayer extends ModelLayer {
     c: { batch: number; steps: number },
     r: { output: Float32Array | null; hN: Float32Array },
   ): Tensor {
+    if (this.stateful) this.#state = r.hN.slice();
     // hN is [1, batch, units]: the last state of each sequence, already batch-major.
     return this.returnSequences
       ? { data: r.output as Float32Array, shape: [c.batch, c.steps, this.units] }
@@ -198,9 +308,40 @@ export class GRULayer extends ModelLayer {
     if (this.#zeroBias) this.core.setParameter('bias_hh_l0', this.#zeroBias);
   }
 
+  /** stateful: the state carried into a batch of `batch` sequences (undefined: zeros). */
+  #carried(batch: number): Float32Array | undefined {
+    if (this.#state === null) return undefined;
+    const carried = this.#state.length / this.units;
+    if (carried !== batch) {
+      throw new GruError(
+        'ERR_GRU_SHAPE',
+        `${this.name} is stateful and carries the states of ${carried} sequences, but this batch has ${batch}: a stateful layer needs the same batch size in every batch (as in Keras); call resetStates() to start over with another`,
+      );
+    }
+    return this.#state;
+  }
+
+  /**
+   * The states a stateful layer carries into the next batch, [batch, units] (a copy); null
+   * before its first batch, after resetStates(), and for a layer that is not stateful.
+   */
+  get states(): Float32Array | null {
+    return this.#state === null ? null : this.#state.slice();
+  }
+
+  /** A stateful layer's next batch starts from zeros, of any batch size. (No-op otherwise.) */
+  resetStates(): void {
+    this.#state = null;
+  }
+
+  override _resetStates(): void {
+    this.resetStates();
+  }
+
   protected _release(): void {
     this.#gru = null;
     this.#zeroBias = null;
     this.#last = null;
+    this.#state = null;
   }
 }

@@ -29,6 +29,7 @@ export { ModelLayer } from './layer.js';
 export type { LayerArgs } from './layer.js';
 export { GRULayer } from './gru.js';
 export type { GRULayerArgs } from './gru.js';
+export type { Initializer, InitializerName } from './initializers.js';
 export { DenseLayer } from './dense.js';
 export type { DenseLayerArgs } from './dense.js';
 export { EmbeddingLayer } from './embedding.js';

@@ -158,6 +158,9 @@ export abstract class ModelLayer {
     return [];
   }
 
+  /** @internal Sequential.resetStates(): a stateful layer's states go back to zeros. */
+  _resetStates(): void {}
+
   /** Takes integer ids (Embedding): then it must be the first layer. */
   get takesIds(): boolean {
     return false;

@@ -138,6 +138,27 @@ export function resolveActivation(name: unknown): ActivationName {
   return lookup('activation', ACTIVATIONS, ACTIVATION_ALIASES, name ?? 'linear').entry.core;
 }
 
+/**
+ * A GRU's activation option (`option`: 'activation' or 'recurrentActivation') by a Keras / tfjs
+ * name, one of `offered` (the core GRU's: ts/gru.ts); undefined gives `fallback`, Keras 3's
+ * default. A name the core has for Dense but not in a GRU is a GruError naming both lists.
+ */
+export function resolveGruActivation<T extends ActivationName>(
+  what: string,
+  option: string,
+  name: unknown,
+  offered: readonly T[],
+  fallback: T,
+): T {
+  if (name === undefined) return fallback;
+  const core = lookup(`${what}: ${option}`, ACTIVATIONS, ACTIVATION_ALIASES, name).entry.core;
+  if ((offered as readonly string[]).includes(core)) return core as T;
+  throw new GruError(
+    'ERR_GRU_ARG',
+    `${what}: ${option} '${String(name)}' is not one a GRU offers; supported: ${offered.map((n) => `'${n}'`).join(', ')}`,
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Losses
 

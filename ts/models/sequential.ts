@@ -392,6 +392,15 @@ export class Sequential implements FitTarget {
     for (const line of summaryLines(this.name, rows, this.countParams(), 0)) printFn(line);
   }
 
+  /**
+   * Keras's model.reset_states(): every stateful layer's next batch starts from zero states
+   * (and may have another batch size). Allowed during fit() (from a callback, e.g. per epoch).
+   */
+  resetStates(): void {
+    this.#live();
+    for (const l of this.#layers) l._resetStates();
+  }
+
   /** Parameters as Keras counts them (all trainable). */
   countParams(): number {
     this.#shapes();
