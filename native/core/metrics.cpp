@@ -33,6 +33,8 @@ int check_out(const char* what, const char* name, float* out, size_t out_len, si
 int check_inputs(const char* what, int32_t cols, const float* pred, size_t pred_len,
                  const void* targets, size_t targets_len, size_t targets_expected) {
   if (cols < 1) return fail(GRU_ERR_ARG, "%s: cols must be >= 1, got %d", what, cols);
+  // At least one row, as every size in the ABI (an empty batch is the caller's to skip).
+  if (pred_len == 0) return fail(GRU_ERR_SHAPE, "%s: pred is empty (at least one row)", what);
   if (pred_len % static_cast<size_t>(cols) != 0)
     return fail(GRU_ERR_SHAPE, "%s: pred must hold rows x cols (%d) floats, got %zu", what, cols,
                 pred_len);

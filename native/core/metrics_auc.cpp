@@ -38,6 +38,7 @@ int gru_metric_auc_update(int32_t num_thresholds, int32_t from_logits, const flo
                 num_thresholds);
   if (from_logits != 0 && from_logits != 1)
     return fail(GRU_ERR_ARG, "%s: from_logits must be 0 or 1, got %d", what, from_logits);
+  if (pred_len == 0) return fail(GRU_ERR_SHAPE, "%s: pred is empty (at least one value)", what);
   if (targets_len != pred_len)
     return fail(GRU_ERR_SHAPE, "%s: targets: expected %zu entries (one per pred), got %zu", what,
                 pred_len, targets_len);
@@ -50,7 +51,7 @@ int gru_metric_auc_update(int32_t num_thresholds, int32_t from_logits, const flo
                 what, 4 * T, updated_len);
   if (!counts || !updated)
     return fail(GRU_ERR_NULL, "%s: %s is null", what, counts ? "updated" : "counts");
-  if (pred_len > 0 && (!pred || !targets))
+  if (!pred || !targets)
     return fail(GRU_ERR_NULL, "%s: %s is null", what, pred ? "targets" : "pred");
   const int64_t n = static_cast<int64_t>(pred_len);
   gru::SampleWeights w;

@@ -148,7 +148,7 @@ function forwardArgs(ctx: Ctx, g: GRU, m: GruMeta) {
       f.output = bad(f.output.value, 'output with returnSequences: false');
     const h0 = f.h0.value;
     f.hN = maybe(ctx, 0.25, () =>
-      isF32(h0) && r.chance(0.5)
+      isF32(h0) && h0.length > 0 && r.chance(0.5) // (a detached h0 has no subarray)
         ? r.chance(0.6)
           ? arg(h0, f.h0.bad, 'hN: h0 itself')
           : arg(h0.subarray(1), true, 'hN: part of h0')

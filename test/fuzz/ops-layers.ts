@@ -57,6 +57,8 @@ function rowOps<T extends Dense | LayerNorm>(
       const m = e.meta as Record<string, number> & Trained;
       const w = width(m);
       const x = f32(ctx, 'x', ctx.rng.int(1, 4) * w, { ok: (l) => l > 0 && l % w === 0 });
+      // Its rows now: an async call's x may be transferred away while it runs (mutateInFlight).
+      const rows = (lengthOf(x.value) ?? NaN) / w;
       const o = trainOpts(ctx);
       const obj = e.obj as unknown as {
         forward(...a: unknown[]): unknown;
@@ -72,7 +74,7 @@ function rowOps<T extends Dense | LayerNorm>(
           return p;
         },
         done: () => {
-          if (training(o)) m.rows = (lengthOf(x.value) ?? NaN) / w;
+          if (training(o)) m.rows = rows;
         },
         failed: () => {
           if (training(o)) m.rows = null;
