@@ -21,6 +21,8 @@ export type { EmbeddingOptions } from './embedding.js';
 export { Layer } from './layer.js';
 export { LayerNorm } from './layer-norm.js';
 export type { LayerNormOptions } from './layer-norm.js';
+export { BatchNorm1d } from './batch-norm.js';
+export type { BatchNormOptions } from './batch-norm.js';
 export { Dropout } from './dropout.js';
 export type { DropoutOptions } from './dropout.js';
 export {

@@ -254,6 +254,24 @@ inline int gru_layer_norm_backward(const Arg* a, Result* r) {
   return ::gru_layer_norm_backward(a[0].u32, static_cast<const float*>(a[1].data), a[1].len, static_cast<float*>(a[2].data), a[2].len);
 }
 
+inline int gru_batch_norm_create(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_batch_norm_create(a[0].i32, a[1].f32, a[2].f32, a[3].i32, a[4].i32, &r->u32);
+}
+
+inline int gru_batch_norm_forward(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_batch_norm_forward(a[0].u32, a[1].i32, static_cast<const float*>(a[2].data), a[2].len, static_cast<float*>(a[3].data), a[3].len, a[4].i32);
+}
+
+inline int gru_batch_norm_backward(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_batch_norm_backward(a[0].u32, static_cast<const float*>(a[1].data), a[1].len, static_cast<float*>(a[2].data), a[2].len);
+}
+
 inline int gru_loss_softmax_cross_entropy(const Arg* a, Result* r) {
   (void)a;
   (void)r;
@@ -412,6 +430,9 @@ inline const Thunk kThunks[] = {
     {"gru_layer_norm_create", &generated::gru_layer_norm_create},
     {"gru_layer_norm_forward", &generated::gru_layer_norm_forward},
     {"gru_layer_norm_backward", &generated::gru_layer_norm_backward},
+    {"gru_batch_norm_create", &generated::gru_batch_norm_create},
+    {"gru_batch_norm_forward", &generated::gru_batch_norm_forward},
+    {"gru_batch_norm_backward", &generated::gru_batch_norm_backward},
     {"gru_loss_softmax_cross_entropy", &generated::gru_loss_softmax_cross_entropy},
     {"gru_loss_bce_with_logits", &generated::gru_loss_bce_with_logits},
     {"gru_loss_mse", &generated::gru_loss_mse},

@@ -104,12 +104,14 @@ typedef gru_handle gru_dense_handle;
 typedef gru_handle gru_embedding_handle;
 typedef gru_handle gru_optim_handle;
 typedef gru_handle gru_layer_norm_handle;
+typedef gru_handle gru_batch_norm_handle;
 enum {
   GRU_KIND_NET = 1,
   GRU_KIND_DENSE = 2,
   GRU_KIND_EMBEDDING = 3,
   GRU_KIND_OPTIM = 4,
-  GRU_KIND_LAYER_NORM = 5
+  GRU_KIND_LAYER_NORM = 5,
+  GRU_KIND_BATCH_NORM = 6
 };
 
 /* Frees the object (GRU_ERR_BUSY while a call runs on it). An optimizer that added it keeps
@@ -273,6 +275,31 @@ GRU_API int gru_layer_norm_forward(gru_layer_norm_handle layer, int32_t rows, co
 GRU_API int gru_layer_norm_backward(gru_layer_norm_handle layer, const float* dy, size_t dy_len,
                                     GRU_NULLABLE float* dx, size_t dx_len);
 
+/* ---- Batch normalization over the last dimension, nn.BatchNorm1d(features, eps, momentum) --
+ * Rows are samples (batch x steps of a sequence), features the last dimension. Per feature j,
+ * over the rows:  y = (x - mean_j) / sqrt(var_j + eps) * weight_j + bias_j.
+ * Training (train = 1): mean and biased var of this batch's rows; then
+ *   running_mean = (1 - momentum) running_mean + momentum mean
+ *   running_var  = (1 - momentum) running_var  + momentum var'
+ * with var' the unbiased variance (var * rows / (rows - 1), PyTorch's; needs rows >= 2) when
+ * unbiased_running_var = 1, else the biased one (Keras's moving_variance; Keras's momentum m is
+ * 1 - momentum here); num_batches_tracked += 1. Inference (train = 0): running_mean and
+ * running_var, fused as y = x * scale + shift per feature.
+ * Tensors: weight [features] (ones), bias [features] (zeros) when affine = 1; then the buffers
+ * running_mean [features] (zeros), running_var [features] (ones), num_batches_tracked [] (0):
+ * in the state dict, never updated by an optimizer. */
+GRU_API int gru_batch_norm_create(int32_t features, float eps, float momentum, int32_t affine,
+                                  int32_t unbiased_running_var, gru_batch_norm_handle* out);
+/* x [rows, features] -> y [rows, features]. train = 1 updates the running statistics and keeps
+ * the normalized rows for backward (rows >= 1, >= 2 with unbiased_running_var). */
+GRU_API int gru_batch_norm_forward(gru_batch_norm_handle layer, int32_t rows, const float* x,
+                                   size_t x_len, float* y, size_t y_len, int32_t train);
+/* dy [rows, features] of the last training forward (through the batch statistics); adds into
+ * the gradients of weight and bias; dx may be null. Once per training forward (GRU_ERR_STATE
+ * otherwise). */
+GRU_API int gru_batch_norm_backward(gru_batch_norm_handle layer, const float* dy, size_t dy_len,
+                                    GRU_NULLABLE float* dx, size_t dx_len);
+
 /* ---- Losses, PyTorch's (mean over elements / rows); the gradient output may be null -------- */
 /* logits [rows, classes], targets [rows] in [0, classes) or -1 (ignored row); mean over the
  * rows not ignored. dlogits [rows, classes] = d loss / d logits. */
@@ -386,7 +413,8 @@ enum { GRU_OPTIM_AMSGRAD = 1, GRU_OPTIM_MAXIMIZE = 2, GRU_OPTIM_NESTEROV = 4 };
 /* a = beta1 (Adam) or momentum (SGD); b = beta2 (Adam) or dampening (SGD); eps unused by SGD. */
 GRU_API int gru_optim_create(int32_t kind, float lr, float a, float b, float eps,
                              float weight_decay, int32_t flags, gru_optim_handle* out);
-/* Adds every parameter tensor of the object, in its state_dict order. */
+/* Adds every parameter tensor of the object, in its state_dict order (not its buffers: a batch
+ * norm's running statistics). */
 GRU_API int gru_optim_add(gru_optim_handle opt, gru_handle obj);
 /* clip_grad_norm_: total 2-norm of all gradients; if above max_norm, scales them by
  * max_norm / (total + 1e-6). Writes the total norm before clipping. */

@@ -21,6 +21,7 @@ export const GRU_KIND_DENSE = 2;
 export const GRU_KIND_EMBEDDING = 3;
 export const GRU_KIND_OPTIM = 4;
 export const GRU_KIND_LAYER_NORM = 5;
+export const GRU_KIND_BATCH_NORM = 6;
 export const GRU_ACT_LINEAR = 0;
 export const GRU_ACT_RELU = 1;
 export const GRU_ACT_SIGMOID = 2;
@@ -92,6 +93,9 @@ export const ABI: readonly AbiFunction[] = [
   {"c":"gru_layer_norm_create","method":"layerNormCreate","args":[{"name":"dim","kind":"i32"},{"name":"eps","kind":"f32"},{"name":"affine","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"layer_norm"},"async":false},
   {"c":"gru_layer_norm_forward","method":"layerNormForward","args":[{"name":"layer","kind":"handle","of":"layer_norm"},{"name":"rows","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"train","kind":"i32"}],"ret":"status","out":null,"async":false},
   {"c":"gru_layer_norm_backward","method":"layerNormBackward","args":[{"name":"layer","kind":"handle","of":"layer_norm"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":false},
+  {"c":"gru_batch_norm_create","method":"batchNormCreate","args":[{"name":"features","kind":"i32"},{"name":"eps","kind":"f32"},{"name":"momentum","kind":"f32"},{"name":"affine","kind":"i32"},{"name":"unbiasedRunningVar","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"batch_norm"},"async":false},
+  {"c":"gru_batch_norm_forward","method":"batchNormForward","args":[{"name":"layer","kind":"handle","of":"batch_norm"},{"name":"rows","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"train","kind":"i32"}],"ret":"status","out":null,"async":false},
+  {"c":"gru_batch_norm_backward","method":"batchNormBackward","args":[{"name":"layer","kind":"handle","of":"batch_norm"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":false},
   {"c":"gru_loss_softmax_cross_entropy","method":"lossSoftmaxCrossEntropy","args":[{"name":"logits","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"rows","kind":"i32"},{"name":"classes","kind":"i32"},{"name":"targets","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"dlogits","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
   {"c":"gru_loss_bce_with_logits","method":"lossBceWithLogits","args":[{"name":"logits","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dlogits","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
   {"c":"gru_loss_mse","method":"lossMse","args":[{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dpred","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
@@ -386,6 +390,39 @@ export interface AbiCalls {
    */
   layerNormBackward(layer: Handle<'layer_norm'>, dy: Float32Array, dx: Float32Array | null): void;
   /**
+   * gru_batch_norm_create
+   *
+   * Batch normalization over the last dimension, nn.BatchNorm1d(features, eps, momentum)
+   * Rows are samples (batch x steps of a sequence), features the last dimension. Per feature j,
+   * over the rows:  y = (x - mean_j) / sqrt(var_j + eps) * weight_j + bias_j.
+   * Training (train = 1): mean and biased var of this batch's rows; then
+   *   running_mean = (1 - momentum) running_mean + momentum mean
+   *   running_var  = (1 - momentum) running_var  + momentum var'
+   * with var' the unbiased variance (var * rows / (rows - 1), PyTorch's; needs rows >= 2) when
+   * unbiased_running_var = 1, else the biased one (Keras's moving_variance; Keras's momentum m is
+   * 1 - momentum here); num_batches_tracked += 1. Inference (train = 0): running_mean and
+   * running_var, fused as y = x * scale + shift per feature.
+   * Tensors: weight [features] (ones), bias [features] (zeros) when affine = 1; then the buffers
+   * running_mean [features] (zeros), running_var [features] (ones), num_batches_tracked [] (0):
+   * in the state dict, never updated by an optimizer.
+   */
+  batchNormCreate(features: number, eps: number, momentum: number, affine: number, unbiasedRunningVar: number): Handle<'batch_norm'>;
+  /**
+   * gru_batch_norm_forward
+   *
+   * x [rows, features] -> y [rows, features]. train = 1 updates the running statistics and keeps
+   * the normalized rows for backward (rows >= 1, >= 2 with unbiased_running_var).
+   */
+  batchNormForward(layer: Handle<'batch_norm'>, rows: number, x: Float32Array, y: Float32Array, train: number): void;
+  /**
+   * gru_batch_norm_backward
+   *
+   * dy [rows, features] of the last training forward (through the batch statistics); adds into
+   * the gradients of weight and bias; dx may be null. Once per training forward (GRU_ERR_STATE
+   * otherwise).
+   */
+  batchNormBackward(layer: Handle<'batch_norm'>, dy: Float32Array, dx: Float32Array | null): void;
+  /**
    * gru_loss_softmax_cross_entropy
    *
    * logits [rows, classes], targets [rows] in [0, classes) or -1 (ignored row); mean over the
@@ -463,7 +500,8 @@ export interface AbiCalls {
   /**
    * gru_optim_add
    *
-   * Adds every parameter tensor of the object, in its state_dict order.
+   * Adds every parameter tensor of the object, in its state_dict order (not its buffers: a batch
+   * norm's running statistics).
    */
   optimAdd(opt: Handle<'optim'>, obj: Handle): void;
   /**
