@@ -80,6 +80,7 @@ export {
   EmbeddingLayer,
   DropoutLayer,
   LayerNormalizationLayer,
+  BatchNormalizationLayer,
 } from './models/index.js';
 export type {
   SequentialArgs,
@@ -101,6 +102,7 @@ export type {
   EmbeddingLayerArgs,
   DropoutLayerArgs,
   LayerNormalizationLayerArgs,
+  BatchNormalizationLayerArgs,
   LossConfig,
   OptimizerConfig,
 } from './models/index.js';

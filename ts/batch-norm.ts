@@ -85,10 +85,10 @@ export class BatchNorm1d extends Layer<Handle<'batch_norm'>> {
     check.knownKeys('forward options', o, ['train']);
     const train = check.boolean('train', o.train, false);
     const F = this.numFeatures;
-    if (input.length % F !== 0) {
+    if (input.length === 0 || input.length % F !== 0) {
       throw new GruError(
         'ERR_GRU_SHAPE',
-        `x must hold rows x numFeatures (${F}) floats, a multiple of ${F}, got ${input.length}`,
+        `x must hold rows x numFeatures (${F}) floats, a positive multiple of ${F}, got ${input.length}`,
       );
     }
     const rows = input.length / F;

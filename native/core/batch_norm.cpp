@@ -217,7 +217,7 @@ int gru_batch_norm_forward(gru_batch_norm_handle handle, int32_t rows, const flo
   gru::clear_error();
   gru::Acquired<gru_batch_norm> layer(handle, GRU_KIND_BATCH_NORM, "layer");
   if (!layer) return layer.status();
-  if (rows < 0) return fail(GRU_ERR_ARG, "rows must be >= 0, got %d", rows);
+  if (rows < 1) return fail(GRU_ERR_ARG, "rows must be >= 1, got %d", rows);
   if (train != 0 && train != 1) return fail(GRU_ERR_ARG, "train must be 0 or 1, got %d", train);
   const int32_t min_rows = layer->unbiased_running_var ? 2 : 1;
   if (train && rows < min_rows)
@@ -228,7 +228,7 @@ int gru_batch_norm_forward(gru_batch_norm_handle handle, int32_t rows, const flo
   int status = check_rows("x", rows, layer->features, x_len);
   if (status == GRU_OK) status = check_rows("y", rows, layer->features, y_len);
   if (status != GRU_OK) return status;
-  if (rows > 0 && (!x || !y)) return fail(GRU_ERR_NULL, "%s is null", x ? "y" : "x");
+  if (!x || !y) return fail(GRU_ERR_NULL, "%s is null", x ? "y" : "x");
   if (!train) {
     forward_inference(layer.get(), rows, x, y);
     return GRU_OK;

@@ -290,8 +290,9 @@ GRU_API int gru_layer_norm_backward(gru_layer_norm_handle layer, const float* dy
  * in the state dict, never updated by an optimizer. */
 GRU_API int gru_batch_norm_create(int32_t features, float eps, float momentum, int32_t affine,
                                   int32_t unbiased_running_var, gru_batch_norm_handle* out);
-/* x [rows, features] -> y [rows, features]. train = 1 updates the running statistics and keeps
- * the normalized rows for backward (rows >= 1, >= 2 with unbiased_running_var). */
+/* x [rows, features] -> y [rows, features], rows >= 1. train = 1 updates the running statistics
+ * and keeps the normalized rows for backward (rows >= 2 with unbiased_running_var:
+ * GRU_ERR_SHAPE otherwise). */
 GRU_API int gru_batch_norm_forward(gru_batch_norm_handle layer, int32_t rows, const float* x,
                                    size_t x_len, float* y, size_t y_len, int32_t train);
 /* dy [rows, features] of the last training forward (through the batch statistics); adds into

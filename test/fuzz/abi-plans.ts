@@ -360,6 +360,29 @@ export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
   }),
   layerNormForward: (p) => rows(p, 'dim', 'dim'),
   layerNormBackward: (p) => backwardRows(p, 'dim', 'dim'),
+  batchNormCreate: (p) => ({
+    ints: {
+      features: p.rng.int(1, 16),
+      affine: p.rng.int(0, 1),
+      unbiasedRunningVar: p.rng.int(0, 1),
+    },
+    intOk: {
+      features: size(),
+      affine: (v) => v === 0 || v === 1,
+      unbiasedRunningVar: (v) => v === 0 || v === 1,
+    },
+    mutations: { features: SAFE, affine: [2, -1], unbiasedRunningVar: [2, -1] },
+    floats: { eps: [1e-6, 1e-2, (v) => v > 0], momentum: [0, 1, (v) => v >= 0 && v <= 1] },
+  }),
+  // Rows from 2: a training forward with the unbiased running variance needs 2.
+  batchNormForward: (p) => ({
+    ...rows(p, 'features', 'features'),
+    ints: { rows: p.rng.int(2, 4), train: p.rng.int(0, 1) },
+    intOk: { rows: (v) => v >= 2 && v <= 2 ** 31, train: (v) => v === 0 || v === 1 },
+    // Never 1 (valid or not depending on train and the handle's unbiasedRunningVar).
+    mutations: { rows: [0, -1, 2 ** 31 - 1, -(2 ** 31)], train: [2, -1] },
+  }),
+  batchNormBackward: (p) => backwardRows(p, 'features', 'features'),
   lossSoftmaxCrossEntropy: (p) => {
     const [R, C] = [p.rng.int(1, 4), p.rng.int(1, 6)];
     return {

@@ -5,7 +5,7 @@
  * unknown key, a name that is empty or holds '/', an inputShape that is not a non-empty array of
  * positive integers or null, inputDim with inputShape, inputLength with inputShape, an option the
  * README lists as not available yet given a non-default value (activation 'relu', dropout 0.5,
- * maskZero, noiseShape, axis 1, center != scale), any call on a disposed... (model layers have no
+ * maskZero, noiseShape, axis 1, center != scale, renorm), momentum outside [0, 1], any call on a disposed... (model layers have no
  * disposed state: dispose() unbuilds them). forward() / backward() are public: a tensor that is
  * not { data: typed array, shape: array } is bad.
  */
@@ -16,6 +16,7 @@ import { EmbeddingLayer } from '../../ts/models/embedding.js';
 import { GRULayer } from '../../ts/models/gru.js';
 import { ModelLayer } from '../../ts/models/layer.js';
 import { LayerNormalizationLayer } from '../../ts/models/layer-normalization.js';
+import { BatchNormalizationLayer } from '../../ts/models/batch-normalization.js';
 import { arg, bad, friendly, good, type Arg, type Ctx, type Op } from './call.js';
 import { f32, i32 } from './arrays.js';
 import { ints } from './ops-common.js';
@@ -23,7 +24,8 @@ import { bool, choice, finite, float32, int, options, revoked, show, uint32 } fr
 
 const none = good(undefined, '');
 
-export type LayerType = 'gru' | 'dense' | 'embedding' | 'dropout' | 'layerNormalization';
+export type LayerType =
+  'gru' | 'dense' | 'embedding' | 'dropout' | 'layerNormalization' | 'batchNormalization';
 
 function common(ctx: Ctx): Record<string, Arg> {
   const r = ctx.rng;
@@ -122,8 +124,20 @@ export function layerOptions(
         ? bad(scale.value, 'center != scale')
         : scale;
     f.axis = pending(ctx, 'axis', -1, 1);
+    if (type === 'batchNormalization') {
+      f.epsilon = float32(ctx, 'epsilon', {
+        min: 0,
+        minOpen: true,
+        lo: 1e-5,
+        hi: 1e-2,
+        optional: true,
+      });
+      f.momentum = float32(ctx, 'momentum', { min: 0, max: 1, lo: 0, hi: 1, optional: true });
+      f.renorm = pending(ctx, 'renorm', false, true);
+    }
   }
-  return options(ctx, `layers.${type} options`, f, type === 'layerNormalization');
+  const optional = type === 'layerNormalization' || type === 'batchNormalization';
+  return options(ctx, `layers.${type} options`, f, optional);
 }
 
 const CLASSES = {
@@ -132,6 +146,7 @@ const CLASSES = {
   embedding: EmbeddingLayer,
   dropout: DropoutLayer,
   layerNormalization: LayerNormalizationLayer,
+  batchNormalization: BatchNormalizationLayer,
 } as const;
 
 const TYPES = Object.keys(CLASSES) as LayerType[];
@@ -244,6 +259,10 @@ function memberOps(cls: string, C?: abstract new (...a: never[]) => ModelLayer):
     read('takesIds'),
     op('trainables', (_c, l) => ({ args: [], run: () => invoke(l, 'trainables') })),
     op('countParams', (_c, l) => ({ args: [], run: () => invoke(l, 'countParams') })),
+    op('nonTrainableParams', (_c, l) => ({
+      args: [],
+      run: () => invoke(l, 'nonTrainableParams'),
+    })),
     op('dispose', (_c, l) => ({ args: [], run: () => invoke(l, 'dispose') }), 0.2),
   ];
   if (viaBase) return ops; // forward and backward are abstract: on the subclasses only

@@ -410,8 +410,9 @@ export interface AbiCalls {
   /**
    * gru_batch_norm_forward
    *
-   * x [rows, features] -> y [rows, features]. train = 1 updates the running statistics and keeps
-   * the normalized rows for backward (rows >= 1, >= 2 with unbiased_running_var).
+   * x [rows, features] -> y [rows, features], rows >= 1. train = 1 updates the running statistics
+   * and keeps the normalized rows for backward (rows >= 2 with unbiased_running_var:
+   * GRU_ERR_SHAPE otherwise).
    */
   batchNormForward(layer: Handle<'batch_norm'>, rows: number, x: Float32Array, y: Float32Array, train: number): void;
   /**

@@ -27,4 +27,6 @@ export { DropoutLayer } from './dropout.js';
 export type { DropoutLayerArgs } from './dropout.js';
 export { LayerNormalizationLayer } from './layer-normalization.js';
 export type { LayerNormalizationLayerArgs } from './layer-normalization.js';
+export { BatchNormalizationLayer } from './batch-normalization.js';
+export type { BatchNormalizationLayerArgs } from './batch-normalization.js';
 export type { LossConfig, OptimizerConfig } from './names.js';

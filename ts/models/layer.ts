@@ -136,6 +136,11 @@ export abstract class ModelLayer {
     return n;
   }
 
+  /** Of countParams(), those no optimizer trains (Keras's non-trainable weights). */
+  nonTrainableParams(): number {
+    return 0;
+  }
+
   /** @internal After every optimizer step: keeps what Keras does not have at its fixed value. */
   _afterStep(): void {}
 

@@ -3,9 +3,13 @@
  * each making a layer of the model API that builds its core layer(s) when the model is built.
  *
  * Not here yet: globalAveragePooling1d / globalMaxPooling1d (a reduction over steps would be a
- * per-element JavaScript loop; it waits for a core pooling op), batchNormalization,
- * bidirectional, activation, masking.
+ * per-element JavaScript loop; it waits for a core pooling op), bidirectional, activation,
+ * masking.
  */
+import {
+  BatchNormalizationLayer,
+  type BatchNormalizationLayerArgs,
+} from './batch-normalization.js';
 import { DenseLayer, type DenseLayerArgs } from './dense.js';
 import { DropoutLayer, type DropoutLayerArgs } from './dropout.js';
 import { EmbeddingLayer, type EmbeddingLayerArgs } from './embedding.js';
@@ -40,4 +44,11 @@ export function layerNormalization(
   args: LayerNormalizationLayerArgs = {},
 ): LayerNormalizationLayer {
   return new LayerNormalizationLayer(args);
+}
+
+/** Keras's BatchNormalization over the last axis: batch statistics in training, moving ones after. */
+export function batchNormalization(
+  args: BatchNormalizationLayerArgs = {},
+): BatchNormalizationLayer {
+  return new BatchNormalizationLayer(args);
 }

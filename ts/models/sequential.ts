@@ -297,10 +297,12 @@ export class Sequential implements FitTarget {
       outputShape: l.outputShape,
       params: l.countParams(),
     }));
-    for (const line of summaryLines(this.name, rows, this.countParams(), 0)) printFn(line);
+    const fixed = this.#layers.reduce((n, l) => n + l.nonTrainableParams(), 0);
+    for (const line of summaryLines(this.name, rows, this.countParams() - fixed, fixed))
+      printFn(line);
   }
 
-  /** Parameters as Keras counts them (all trainable). */
+  /** Parameters as Keras counts them, the non-trainable ones (moving statistics) included. */
   countParams(): number {
     this.#shapes();
     return this.#layers.reduce((n, l) => n + l.countParams(), 0);

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Writes test/fixtures/keras-layers.json: what Keras 3 (JAX backend) gives for small Sequential
+models built around the layers of the model API beyond Dense (BatchNormalization, ...), so
+test/models/keras-layers.test.ts can build the same models in gru-simd with the same weights
+and compare, with no Python in the test suite.
+
+Run from the repository root (the local pip mirror has Keras 3 and JAX, see TOOLCHAIN.md):
+    python3 -m venv build-venv && . build-venv/bin/activate
+    pip install keras jax jaxlib numpy
+    KERAS_BACKEND=jax python3 scripts/gen-keras-layers-fixtures.py
+
+Per case: the layers as gru-simd's factories take them ({type, args}) with their weights in
+the core layers' PyTorch names and layouts (below), x, y and the loss; then Keras's predict
+(inference: BatchNormalization's moving statistics), one train_on_batch with
+SGD(learning_rate=0.1) (training: batch statistics, the moving ones updated) and its loss, every
+weight after that step, and predict again.
+
+Weights, Keras -> gru-simd's core layers:
+  Dense               kernel [in, out] -> weight [out, in] (transposed); bias -> bias
+  BatchNormalization  gamma -> weight, beta -> bias, moving_mean -> running_mean,
+                      moving_variance -> running_var (both biased variances)
+  GRU (reset_after)   kernel [in, 3H], gates (z, r, h) -> weight_ih_l0 [3H, in], gates (r, z, n);
+                      recurrent_kernel [H, 3H] -> weight_hh_l0 [3H, H]; bias [2, 3H] -> bias_ih_l0
+                      (row 0) and bias_hh_l0 (row 1), gates reordered the same way
+"""
+import json
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import jax  # noqa: E402
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+OUT = "test/fixtures/keras-layers.json"
+rng = np.random.RandomState(31)
+
+
+def flat(a):
+    # The shortest decimal that rounds back to the same float32 (Float32Array.from restores it).
+    return [float(str(v)) for v in np.asarray(a, dtype=np.float32).ravel()]
+
+
+def uniform(lo, hi, *shape):
+    return rng.uniform(lo, hi, shape).astype(np.float32)
+
+
+def gates_zrh_to_rzn(a, units):
+    """Keras's gate blocks (z, r, h) on the last axis -> PyTorch's (r, z, n)."""
+    z, r, h = a[..., :units], a[..., units:2 * units], a[..., 2 * units:]
+    return np.concatenate([r, z, h], axis=-1)
+
+
+def core_weights(layer):
+    """A Keras layer's weights in gru-simd's core layer names and layouts (see the header)."""
+    if isinstance(layer, keras.layers.Dense):
+        return {"weight": flat(layer.kernel.numpy().T), "bias": flat(layer.bias.numpy())}
+    if isinstance(layer, keras.layers.BatchNormalization):
+        w = {"running_mean": flat(layer.moving_mean.numpy()),
+             "running_var": flat(layer.moving_variance.numpy())}
+        if layer.scale:
+            w["weight"] = flat(layer.gamma.numpy())
+            w["bias"] = flat(layer.beta.numpy())
+        return w
+    if isinstance(layer, keras.layers.GRU):
+        cell = layer.cell
+        u = cell.units
+        bias = cell.bias.numpy()
+        return {
+            "weight_ih_l0": flat(gates_zrh_to_rzn(cell.kernel.numpy(), u).T),
+            "weight_hh_l0": flat(gates_zrh_to_rzn(cell.recurrent_kernel.numpy(), u).T),
+            "bias_ih_l0": flat(gates_zrh_to_rzn(bias[0], u)),
+            "bias_hh_l0": flat(gates_zrh_to_rzn(bias[1], u)),
+        }
+    return {}
+
+
+def randomize(model):
+    """Random weights, moving statistics included (a variance > 0), so none is at its default."""
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            f = layer.moving_mean.shape[0]
+            ws = [uniform(0.5, 1.5, f), uniform(-0.5, 0.5, f)] if layer.scale else []
+            layer.set_weights(ws + [uniform(-0.5, 0.5, f), uniform(0.5, 2.0, f)])
+        else:
+            layer.set_weights([uniform(-0.6, 0.6, *w.shape) for w in layer.get_weights()])
+
+
+def case(title, input_shape, spec, loss, y_shape, samples=6):
+    """spec: [(type, gru-simd args, Keras layer)]."""
+    model = keras.Sequential([keras.Input(input_shape)] + [k for _, _, k in spec])
+    randomize(model)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss=loss)
+    x = uniform(-2, 2, samples, *input_shape)
+    y = uniform(-1, 1, samples, *y_shape)
+    before = [core_weights(layer) for layer in model.layers]
+    predict = model.predict(x, batch_size=samples, verbose=0)
+    step = float(model.train_on_batch(x, y))
+    after = [core_weights(layer) for layer in model.layers]
+    return {
+        "title": title,
+        "inputShape": list(input_shape),
+        "layers": [{"type": t, "args": a, "weights": w} for (t, a, _), w in zip(spec, before)],
+        "loss": loss,
+        "x": flat(x),
+        "y": flat(y),
+        "yShape": list(y_shape),
+        "predict": flat(predict),
+        "trainOnBatch": step,
+        "weightsAfter": after,
+        "predictAfter": flat(model.predict(x, batch_size=samples, verbose=0)),
+        "params": model.count_params(),
+        "nonTrainableParams": int(sum(np.prod(w.shape) for w in model.non_trainable_weights)),
+    }
+
+
+def batch_norm_cases():
+    BN = keras.layers.BatchNormalization
+    return [
+        case("Dense, BatchNormalization, Dense on 2-D input", (4,), [
+            ("dense", {"units": 5}, keras.layers.Dense(5)),
+            ("batchNormalization", {}, BN()),
+            ("dense", {"units": 2}, keras.layers.Dense(2)),
+        ], "mean_squared_error", (2,)),
+        case("BatchNormalization (momentum 0.8, epsilon 0.01) first, on 3-D input, Dense per step",
+             (5, 3), [
+                 ("batchNormalization", {"momentum": 0.8, "epsilon": 0.01},
+                  BN(momentum=0.8, epsilon=0.01)),
+                 ("dense", {"units": 2}, keras.layers.Dense(2)),
+             ], "mean_squared_error", (5, 2)),
+        case("BatchNormalization without center and scale, then a GRU", (4, 3), [
+            ("batchNormalization", {"center": False, "scale": False},
+             BN(center=False, scale=False)),
+            ("gru", {"units": 3}, keras.layers.GRU(3)),
+            ("dense", {"units": 1}, keras.layers.Dense(1)),
+        ], "mean_squared_error", (1,)),
+        case("Embedding-free model 3 of issue 10: GRU, BatchNormalization, GRU", (4, 2), [
+            ("gru", {"units": 3, "returnSequences": True},
+             keras.layers.GRU(3, return_sequences=True)),
+            ("batchNormalization", {}, BN()),
+            ("gru", {"units": 2}, keras.layers.GRU(2)),
+        ], "mean_absolute_error", (2,)),
+    ]
+
+
+def main():
+    doc = {
+        "generator": "scripts/gen-keras-layers-fixtures.py",
+        "keras": keras.__version__,
+        "jax": jax.__version__,
+        "backend": keras.backend.backend(),
+        "cases": batch_norm_cases(),
+    }
+    os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    with open(OUT, "w") as f:
+        json.dump(doc, f, separators=(",", ":"))
+        f.write("\n")
+    print(f"wrote {OUT}: {len(doc['cases'])} models")
+
+
+if __name__ == "__main__":
+    main()
