@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes test/fixtures/keras-layers.json: what Keras 3 (JAX backend) gives for small Sequential
-models built around the layers of the model API beyond Dense (BatchNormalization, ...), so
+models built around the layers of the model API beyond Dense (BatchNormalization, Activation,
+GlobalAveragePooling1D, GlobalMaxPooling1D, ...), so
 test/models/keras-layers.test.ts can build the same models in gru-simd with the same weights
 and compare, with no Python in the test suite.
 
@@ -143,13 +144,42 @@ def batch_norm_cases():
     ]
 
 
+def activation_pooling_cases():
+    L = keras.layers
+    return [
+        case("GRU sequences, GlobalAveragePooling1D, Dense", (5, 3), [
+            ("gru", {"units": 4, "returnSequences": True}, L.GRU(4, return_sequences=True)),
+            ("globalAveragePooling1d", {}, L.GlobalAveragePooling1D()),
+            ("dense", {"units": 2}, L.Dense(2)),
+        ], "mean_squared_error", (2,)),
+        case("GRU sequences, GlobalMaxPooling1D, Dense, Activation softmax", (5, 3), [
+            ("gru", {"units": 4, "returnSequences": True}, L.GRU(4, return_sequences=True)),
+            ("globalMaxPooling1d", {}, L.GlobalMaxPooling1D()),
+            ("dense", {"units": 3}, L.Dense(3)),
+            ("activation", {"activation": "softmax"}, L.Activation("softmax")),
+        ], "mean_squared_error", (3,)),
+        case("Activation gelu and tanh per step on 3-D input, GlobalMaxPooling1D", (4, 3), [
+            ("dense", {"units": 5}, L.Dense(5)),
+            ("activation", {"activation": "gelu"}, L.Activation("gelu")),
+            ("dense", {"units": 2}, L.Dense(2)),
+            ("activation", {"activation": "tanh"}, L.Activation("tanh")),
+            ("globalMaxPooling1d", {}, L.GlobalMaxPooling1D()),
+        ], "mean_absolute_error", (2,)),
+        case("Activation softmax over the last axis of 3-D input, GlobalAveragePooling1D", (4, 3), [
+            ("activation", {"activation": "softmax"}, L.Activation("softmax")),
+            ("globalAveragePooling1d", {}, L.GlobalAveragePooling1D()),
+            ("dense", {"units": 1}, L.Dense(1)),
+        ], "mean_squared_error", (1,)),
+    ]
+
+
 def main():
     doc = {
         "generator": "scripts/gen-keras-layers-fixtures.py",
         "keras": keras.__version__,
         "jax": jax.__version__,
         "backend": keras.backend.backend(),
-        "cases": batch_norm_cases(),
+        "cases": batch_norm_cases() + activation_pooling_cases(),
     }
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as f:

@@ -81,6 +81,9 @@ export {
   DropoutLayer,
   LayerNormalizationLayer,
   BatchNormalizationLayer,
+  ActivationLayer,
+  GlobalAveragePooling1DLayer,
+  GlobalMaxPooling1DLayer,
 } from './models/index.js';
 export type {
   SequentialArgs,
@@ -103,6 +106,8 @@ export type {
   DropoutLayerArgs,
   LayerNormalizationLayerArgs,
   BatchNormalizationLayerArgs,
+  ActivationLayerArgs,
+  GlobalPooling1DLayerArgs,
   LossConfig,
   OptimizerConfig,
 } from './models/index.js';

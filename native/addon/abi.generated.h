@@ -272,6 +272,18 @@ inline int gru_batch_norm_backward(const Arg* a, Result* r) {
   return ::gru_batch_norm_backward(a[0].u32, static_cast<const float*>(a[1].data), a[1].len, static_cast<float*>(a[2].data), a[2].len);
 }
 
+inline int gru_pool_forward(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_pool_forward(a[0].i32, a[1].i32, a[2].i32, a[3].i32, static_cast<const float*>(a[4].data), a[4].len, static_cast<const float*>(a[5].data), a[5].len, static_cast<float*>(a[6].data), a[6].len);
+}
+
+inline int gru_pool_backward(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_pool_backward(a[0].i32, a[1].i32, a[2].i32, a[3].i32, static_cast<const float*>(a[4].data), a[4].len, static_cast<const float*>(a[5].data), a[5].len, static_cast<const float*>(a[6].data), a[6].len, static_cast<float*>(a[7].data), a[7].len);
+}
+
 inline int gru_loss_softmax_cross_entropy(const Arg* a, Result* r) {
   (void)a;
   (void)r;
@@ -433,6 +445,8 @@ inline const Thunk kThunks[] = {
     {"gru_batch_norm_create", &generated::gru_batch_norm_create},
     {"gru_batch_norm_forward", &generated::gru_batch_norm_forward},
     {"gru_batch_norm_backward", &generated::gru_batch_norm_backward},
+    {"gru_pool_forward", &generated::gru_pool_forward},
+    {"gru_pool_backward", &generated::gru_pool_backward},
     {"gru_loss_softmax_cross_entropy", &generated::gru_loss_softmax_cross_entropy},
     {"gru_loss_bce_with_logits", &generated::gru_loss_bce_with_logits},
     {"gru_loss_mse", &generated::gru_loss_mse},

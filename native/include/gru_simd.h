@@ -301,6 +301,25 @@ GRU_API int gru_batch_norm_forward(gru_batch_norm_handle layer, int32_t rows, co
 GRU_API int gru_batch_norm_backward(gru_batch_norm_handle layer, const float* dy, size_t dy_len,
                                     GRU_NULLABLE float* dx, size_t dx_len);
 
+/* ---- Global pooling over the steps (Keras's GlobalAveragePooling1D, GlobalMaxPooling1D) ----
+ * x [batch, steps, features] -> y [batch, features]. mask [batch, steps] (may be null: every
+ * step counts): a step counts where its mask is not 0. Per sample b and feature j, over the
+ * steps t that count:
+ *   AVERAGE  y = sum_t x[b, t, j] / count;  dx[b, t, j] = dy[b, j] / count
+ *   MAX      y = max_t x[b, t, j] (NaN if one is NaN);  dx = dy split equally among the steps
+ *            equal to the max (JAX's rule for ties), 0 elsewhere
+ * A sample with no step that counts gives y = 0 and dx = 0 (Keras's average would be 0 / 0);
+ * steps that do not count get dx = 0. MAX's backward needs x (GRU_ERR_NULL otherwise);
+ * AVERAGE's ignores it. */
+enum { GRU_POOL_AVERAGE = 0, GRU_POOL_MAX = 1 };
+GRU_API int gru_pool_forward(int32_t kind, int32_t batch, int32_t steps, int32_t features,
+                             const float* x, size_t x_len, GRU_NULLABLE const float* mask,
+                             size_t mask_len, float* y, size_t y_len);
+GRU_API int gru_pool_backward(int32_t kind, int32_t batch, int32_t steps, int32_t features,
+                              GRU_NULLABLE const float* x, size_t x_len,
+                              GRU_NULLABLE const float* mask, size_t mask_len, const float* dy,
+                              size_t dy_len, float* dx, size_t dx_len);
+
 /* ---- Losses, PyTorch's (mean over elements / rows); the gradient output may be null -------- */
 /* logits [rows, classes], targets [rows] in [0, classes) or -1 (ignored row); mean over the
  * rows not ignored. dlogits [rows, classes] = d loss / d logits. */

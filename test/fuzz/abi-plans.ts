@@ -132,6 +132,30 @@ function backwardRows(p: PlanCtx, width: string, outWidth: string): Plan {
   };
 }
 
+/** gru_pool_forward / _backward: x [batch, steps, features], mask [batch, steps], y [batch, features]. */
+function pool(p: PlanCtx): Plan {
+  return {
+    ints: {
+      kind: p.rng.int(0, 1),
+      batch: p.rng.int(1, 3),
+      steps: p.rng.int(1, 4),
+      features: p.rng.int(1, 5),
+    },
+    intOk: {
+      kind: (v) => v === 0 || v === 1,
+      batch: size(2 ** 31),
+      steps: size(2 ** 31),
+      features: size(),
+    },
+    mutations: { kind: [-1, 2], batch: [0, -1], steps: [0, -1], features: SAFE },
+    lens: (v) => {
+      const [rowsN, pooled] = [v.batch! * v.steps!, v.batch! * v.features!];
+      const n = rowsN * v.features!;
+      return { x: n, mask: rowsN, y: pooled, dy: pooled, dx: n };
+    },
+  };
+}
+
 function params(p: PlanCtx): Plan {
   const count =
     p.handle === undefined ? 0 : safe(() => p.backend.paramCount(p.handle as Handle), 0);
@@ -267,6 +291,8 @@ export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
         return { x: n, y: n, dy: n, dx: n };
       },
     })),
+  poolForward: (p) => pool(p),
+  poolBackward: (p) => pool(p),
   loss: (p) =>
     withRows(p, (R) => ({
       ints: { kind: p.rng.int(0, 6), cols: p.rng.int(1, 4) },

@@ -51,7 +51,8 @@ function actOptions(ctx: Ctx, what: string, length: () => number): Arg {
   const o = options(ctx, `${what} options`, { cols, backend: backendArg(ctx) }, true);
   const c = cols.value;
   const n = length();
-  if (!cols.bad && typeof c === 'number' && n % c !== 0 && !o.bad)
+  // options() may leave the whole object out (undefined): then cols is not given at all.
+  if (!cols.bad && typeof c === 'number' && n % c !== 0 && !o.bad && o.value !== undefined)
     return bad(o.value, `${o.what} (cols ${c} does not divide ${n})`);
   return o;
 }

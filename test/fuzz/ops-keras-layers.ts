@@ -17,6 +17,11 @@ import { GRULayer } from '../../ts/models/gru.js';
 import { ModelLayer } from '../../ts/models/layer.js';
 import { LayerNormalizationLayer } from '../../ts/models/layer-normalization.js';
 import { BatchNormalizationLayer } from '../../ts/models/batch-normalization.js';
+import { ActivationLayer } from '../../ts/models/activation.js';
+import {
+  GlobalAveragePooling1DLayer,
+  GlobalMaxPooling1DLayer,
+} from '../../ts/models/global-pooling.js';
 import { arg, bad, friendly, good, type Arg, type Ctx, type Op } from './call.js';
 import { f32, i32 } from './arrays.js';
 import { ints } from './ops-common.js';
@@ -25,7 +30,15 @@ import { bool, choice, finite, float32, int, options, revoked, show, uint32 } fr
 const none = good(undefined, '');
 
 export type LayerType =
-  'gru' | 'dense' | 'embedding' | 'dropout' | 'layerNormalization' | 'batchNormalization';
+  | 'gru'
+  | 'dense'
+  | 'embedding'
+  | 'dropout'
+  | 'layerNormalization'
+  | 'batchNormalization'
+  | 'activation'
+  | 'globalAveragePooling1d'
+  | 'globalMaxPooling1d';
 
 function common(ctx: Ctx): Record<string, Arg> {
   const r = ctx.rng;
@@ -108,6 +121,16 @@ export function layerOptions(
         : float32(ctx, 'rate', { min: 0, max: 1, maxOpen: true, lo: 0, hi: 0.5 });
     f.seed = ctx.rng.chance(0.3) ? uint32(ctx, 'seed') : none;
     f.noiseShape = pending(ctx, 'noiseShape', undefined, [1]);
+  } else if (type === 'activation') {
+    f.activation = choice(
+      ctx,
+      'activation',
+      ['linear', 'sigmoid', 'relu', 'softmax', 'tanh', 'gelu', 'elu', 'hard_sigmoid'],
+      ['relu6', 'swish', 'bogus', 5, {}],
+    );
+  } else if (type === 'globalAveragePooling1d' || type === 'globalMaxPooling1d') {
+    f.keepdims = pending(ctx, 'keepdims', false, true);
+    f.dataFormat = pending(ctx, 'dataFormat', 'channelsLast', 'channelsFirst');
   } else {
     f.epsilon = finite(ctx, 'epsilon', {
       min: 0,
@@ -136,7 +159,7 @@ export function layerOptions(
       f.renorm = pending(ctx, 'renorm', false, true);
     }
   }
-  const optional = type === 'layerNormalization' || type === 'batchNormalization';
+  const optional = !['gru', 'dense', 'embedding', 'dropout', 'activation'].includes(type);
   return options(ctx, `layers.${type} options`, f, optional);
 }
 
@@ -147,6 +170,9 @@ const CLASSES = {
   dropout: DropoutLayer,
   layerNormalization: LayerNormalizationLayer,
   batchNormalization: BatchNormalizationLayer,
+  activation: ActivationLayer,
+  globalAveragePooling1d: GlobalAveragePooling1DLayer,
+  globalMaxPooling1d: GlobalMaxPooling1DLayer,
 } as const;
 
 const TYPES = Object.keys(CLASSES) as LayerType[];
@@ -191,7 +217,12 @@ function tensorArg(ctx: Ctx, l: ModelLayer): Arg {
       return undefined;
     }
   })();
-  const features = core?.inputSize ?? core?.inFeatures ?? core?.normalizedShape ?? r.int(1, 4);
+  const features =
+    core?.inputSize ??
+    core?.inFeatures ??
+    core?.normalizedShape ??
+    core?.numFeatures ??
+    r.int(1, 4);
   let data: Arg;
   let shape: number[];
   if (l instanceof EmbeddingLayer) {
@@ -202,7 +233,11 @@ function tensorArg(ctx: Ctx, l: ModelLayer): Arg {
       ok: () => true,
     });
   } else {
-    shape = l instanceof GRULayer ? [n, T, features] : [n, features];
+    const steps =
+      l instanceof GRULayer ||
+      l instanceof GlobalAveragePooling1DLayer ||
+      l instanceof GlobalMaxPooling1DLayer;
+    shape = steps ? [n, T, features] : [n, features];
     data = f32(
       ctx,
       'x.data',
@@ -280,7 +315,7 @@ function memberOps(cls: string, C?: abstract new (...a: never[]) => ModelLayer):
       };
     }),
   );
-  if (C && C !== DropoutLayer) ops.push(read('core'));
+  if (C && Object.getOwnPropertyDescriptor(C.prototype, 'core')) ops.push(read('core'));
   return ops;
 }
 

@@ -34,6 +34,8 @@ export const GRU_ACT_SELU = 8;
 export const GRU_ACT_SOFTPLUS = 9;
 export const GRU_ACT_HARD_SIGMOID = 10;
 export const GRU_ACT_HARD_SIGMOID_KERAS2 = 11;
+export const GRU_POOL_AVERAGE = 0;
+export const GRU_POOL_MAX = 1;
 export const GRU_LOSS_CATEGORICAL_CE = 0;
 export const GRU_LOSS_CATEGORICAL_CE_LOGITS = 1;
 export const GRU_LOSS_BINARY_CE = 2;
@@ -96,6 +98,8 @@ export const ABI: readonly AbiFunction[] = [
   {"c":"gru_batch_norm_create","method":"batchNormCreate","args":[{"name":"features","kind":"i32"},{"name":"eps","kind":"f32"},{"name":"momentum","kind":"f32"},{"name":"affine","kind":"i32"},{"name":"unbiasedRunningVar","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"batch_norm"},"async":false},
   {"c":"gru_batch_norm_forward","method":"batchNormForward","args":[{"name":"layer","kind":"handle","of":"batch_norm"},{"name":"rows","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"train","kind":"i32"}],"ret":"status","out":null,"async":false},
   {"c":"gru_batch_norm_backward","method":"batchNormBackward","args":[{"name":"layer","kind":"handle","of":"batch_norm"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":false},
+  {"c":"gru_pool_forward","method":"poolForward","args":[{"name":"kind","kind":"i32"},{"name":"batch","kind":"i32"},{"name":"steps","kind":"i32"},{"name":"features","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"mask","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
+  {"c":"gru_pool_backward","method":"poolBackward","args":[{"name":"kind","kind":"i32"},{"name":"batch","kind":"i32"},{"name":"steps","kind":"i32"},{"name":"features","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"mask","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_loss_softmax_cross_entropy","method":"lossSoftmaxCrossEntropy","args":[{"name":"logits","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"rows","kind":"i32"},{"name":"classes","kind":"i32"},{"name":"targets","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"dlogits","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
   {"c":"gru_loss_bce_with_logits","method":"lossBceWithLogits","args":[{"name":"logits","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dlogits","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
   {"c":"gru_loss_mse","method":"lossMse","args":[{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dpred","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
@@ -423,6 +427,14 @@ export interface AbiCalls {
    * otherwise).
    */
   batchNormBackward(layer: Handle<'batch_norm'>, dy: Float32Array, dx: Float32Array | null): void;
+  /**
+   * gru_pool_forward
+   */
+  poolForward(kind: number, batch: number, steps: number, features: number, x: Float32Array, mask: Float32Array | null, y: Float32Array): void;
+  /**
+   * gru_pool_backward
+   */
+  poolBackward(kind: number, batch: number, steps: number, features: number, x: Float32Array | null, mask: Float32Array | null, dy: Float32Array, dx: Float32Array): void;
   /**
    * gru_loss_softmax_cross_entropy
    *

@@ -29,4 +29,8 @@ export { LayerNormalizationLayer } from './layer-normalization.js';
 export type { LayerNormalizationLayerArgs } from './layer-normalization.js';
 export { BatchNormalizationLayer } from './batch-normalization.js';
 export type { BatchNormalizationLayerArgs } from './batch-normalization.js';
+export { ActivationLayer } from './activation.js';
+export type { ActivationLayerArgs } from './activation.js';
+export { GlobalAveragePooling1DLayer, GlobalMaxPooling1DLayer } from './global-pooling.js';
+export type { GlobalPooling1DLayerArgs } from './global-pooling.js';
 export type { LossConfig, OptimizerConfig } from './names.js';

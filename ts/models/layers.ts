@@ -2,10 +2,9 @@
  * The `layers` namespace: tfjs's factory names (tf.layers.gru({ units }) -> layers.gru({ units })),
  * each making a layer of the model API that builds its core layer(s) when the model is built.
  *
- * Not here yet: globalAveragePooling1d / globalMaxPooling1d (a reduction over steps would be a
- * per-element JavaScript loop; it waits for a core pooling op), bidirectional, activation,
- * masking.
+ * Not here yet: bidirectional, masking.
  */
+import { ActivationLayer, type ActivationLayerArgs } from './activation.js';
 import {
   BatchNormalizationLayer,
   type BatchNormalizationLayerArgs,
@@ -13,6 +12,11 @@ import {
 import { DenseLayer, type DenseLayerArgs } from './dense.js';
 import { DropoutLayer, type DropoutLayerArgs } from './dropout.js';
 import { EmbeddingLayer, type EmbeddingLayerArgs } from './embedding.js';
+import {
+  GlobalAveragePooling1DLayer,
+  GlobalMaxPooling1DLayer,
+  type GlobalPooling1DLayerArgs,
+} from './global-pooling.js';
 import { GRULayer, type GRULayerArgs } from './gru.js';
 import {
   LayerNormalizationLayer,
@@ -51,4 +55,21 @@ export function batchNormalization(
   args: BatchNormalizationLayerArgs = {},
 ): BatchNormalizationLayer {
   return new BatchNormalizationLayer(args);
+}
+
+/** Keras's Activation: an activation by name on its own (softmax over the last axis). */
+export function activation(args: ActivationLayerArgs): ActivationLayer {
+  return new ActivationLayer(args);
+}
+
+/** Keras's GlobalAveragePooling1D: [batch, steps, features] -> [batch, features], the mean. */
+export function globalAveragePooling1d(
+  args: GlobalPooling1DLayerArgs = {},
+): GlobalAveragePooling1DLayer {
+  return new GlobalAveragePooling1DLayer(args);
+}
+
+/** Keras's GlobalMaxPooling1D: [batch, steps, features] -> [batch, features], the max. */
+export function globalMaxPooling1d(args: GlobalPooling1DLayerArgs = {}): GlobalMaxPooling1DLayer {
+  return new GlobalMaxPooling1DLayer(args);
 }
