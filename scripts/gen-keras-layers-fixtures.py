@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes test/fixtures/keras-layers.json: what Keras 3 (JAX backend) gives for small Sequential
 models built around the layers of the model API beyond Dense (BatchNormalization, Activation,
-GlobalAveragePooling1D, GlobalMaxPooling1D, ...), so
+GlobalAveragePooling1D, GlobalMaxPooling1D, Masking and Embedding's mask_zero, ...), so
 test/models/keras-layers.test.ts can build the same models in gru-simd with the same weights
 and compare, with no Python in the test suite.
 
@@ -18,6 +18,8 @@ weight after that step, and predict again.
 
 Weights, Keras -> gru-simd's core layers:
   Dense               kernel [in, out] -> weight [out, in] (transposed); bias -> bias
+  Embedding           embeddings [input_dim, output_dim] -> weight (the same layout)
+  LayerNormalization  gamma -> weight, beta -> bias
   BatchNormalization  gamma -> weight, beta -> bias, moving_mean -> running_mean,
                       moving_variance -> running_var (both biased variances)
   GRU (reset_after)   kernel [in, 3H], gates (z, r, h) -> weight_ih_l0 [3H, in], gates (r, z, n);
@@ -56,6 +58,10 @@ def core_weights(layer):
     """A Keras layer's weights in gru-simd's core layer names and layouts (see the header)."""
     if isinstance(layer, keras.layers.Dense):
         return {"weight": flat(layer.kernel.numpy().T), "bias": flat(layer.bias.numpy())}
+    if isinstance(layer, keras.layers.LayerNormalization):
+        return {"weight": flat(layer.gamma.numpy()), "bias": flat(layer.beta.numpy())}
+    if isinstance(layer, keras.layers.Embedding):
+        return {"weight": flat(layer.embeddings.numpy())}
     if isinstance(layer, keras.layers.BatchNormalization):
         w = {"running_mean": flat(layer.moving_mean.numpy()),
              "running_var": flat(layer.moving_variance.numpy())}
@@ -87,12 +93,15 @@ def randomize(model):
             layer.set_weights([uniform(-0.6, 0.6, *w.shape) for w in layer.get_weights()])
 
 
-def case(title, input_shape, spec, loss, y_shape, samples=6):
-    """spec: [(type, gru-simd args, Keras layer)]."""
-    model = keras.Sequential([keras.Input(input_shape)] + [k for _, _, k in spec])
+def case(title, input_shape, spec, loss, y_shape, samples=6, x=None):
+    """spec: [(type, gru-simd args, Keras layer)]; x: the samples (default uniform floats)."""
+    ids = x is not None and x.dtype == np.int32
+    model = keras.Sequential([keras.Input(input_shape, dtype="int32" if ids else "float32")] +
+                             [k for _, _, k in spec])
     randomize(model)
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss=loss)
-    x = uniform(-2, 2, samples, *input_shape)
+    if x is None:
+        x = uniform(-2, 2, samples, *input_shape)
     y = uniform(-1, 1, samples, *y_shape)
     before = [core_weights(layer) for layer in model.layers]
     predict = model.predict(x, batch_size=samples, verbose=0)
@@ -103,7 +112,8 @@ def case(title, input_shape, spec, loss, y_shape, samples=6):
         "inputShape": list(input_shape),
         "layers": [{"type": t, "args": a, "weights": w} for (t, a, _), w in zip(spec, before)],
         "loss": loss,
-        "x": flat(x),
+        "x": [int(v) for v in x.ravel()] if ids else flat(x),
+        "xInt": bool(ids),
         "y": flat(y),
         "yShape": list(y_shape),
         "predict": flat(predict),
@@ -173,13 +183,74 @@ def activation_pooling_cases():
     ]
 
 
+# Valid steps per sample: every step, right padding, left padding (pad_sequences' default), a
+# run in the middle, one step, none.
+RUNS = [(0, 6), (0, 4), (2, 6), (1, 4), (5, 6), (0, 0)]
+
+
+def padded(features, runs=RUNS, steps=6, value=0.0):
+    """Float samples whose steps outside each run are all `value` (Masking's padding)."""
+    x = uniform(-2, 2, len(runs), steps, features)
+    for b, (start, end) in enumerate(runs):
+        x[b, :start] = value
+        x[b, end:] = value
+    return x
+
+
+def mask_cases():
+    L = keras.layers
+    ids = rng.randint(1, 9, (6, 6)).astype(np.int32)
+    for b, (start, end) in enumerate(RUNS):
+        ids[b, :start] = 0
+        ids[b, end:] = 0
+    return [
+        case("Masking, GRU sequences, Dense per step: right, left and middle padding, a sample "
+             "all padding; the loss over the valid steps only", (6, 3), [
+                 ("masking", {}, L.Masking()),
+                 ("gru", {"units": 4, "returnSequences": True},
+                  L.GRU(4, return_sequences=True)),
+                 ("dense", {"units": 2}, L.Dense(2)),
+             ], "mean_squared_error", (6, 2), x=padded(3)),
+        case("Masking (maskValue -1), GRU, Dense", (6, 3), [
+            ("masking", {"maskValue": -1}, L.Masking(mask_value=-1.0)),
+            ("gru", {"units": 3}, L.GRU(3)),
+            ("dense", {"units": 2}, L.Dense(2)),
+        ], "mean_squared_error", (2,), x=padded(3, value=-1.0)),
+        case("Embedding maskZero (left and right padded ids), GRU, Dense", (6,), [
+            ("embedding", {"inputDim": 9, "outputDim": 3, "maskZero": True},
+             L.Embedding(9, 3, mask_zero=True)),
+            ("gru", {"units": 4}, L.GRU(4)),
+            ("dense", {"units": 1}, L.Dense(1)),
+        ], "mean_squared_error", (1,), x=ids),
+        case("Masking, GRU sequences, GlobalAveragePooling1D over the valid steps, Dense", (6, 3), [
+            ("masking", {}, L.Masking()),
+            ("gru", {"units": 4, "returnSequences": True}, L.GRU(4, return_sequences=True)),
+            ("globalAveragePooling1d", {}, L.GlobalAveragePooling1D()),
+            ("dense", {"units": 2}, L.Dense(2)),
+        ], "mean_squared_error", (2,), x=padded(3, RUNS[:5] + [(3, 5)])),
+        case("Masking, GRU goBackwards, Dense, Activation sigmoid", (6, 2), [
+            ("masking", {}, L.Masking()),
+            ("gru", {"units": 3, "goBackwards": True}, L.GRU(3, go_backwards=True)),
+            ("dense", {"units": 1}, L.Dense(1)),
+            ("activation", {"activation": "sigmoid"}, L.Activation("sigmoid")),
+        ], "mean_squared_error", (1,), x=padded(2)),
+        case("Masking, GRU sequences, LayerNormalization and Dropout per step, GRU, Dense", (6, 3), [
+            ("masking", {}, L.Masking()),
+            ("gru", {"units": 4, "returnSequences": True}, L.GRU(4, return_sequences=True)),
+            ("layerNormalization", {}, L.LayerNormalization()),
+            ("dense", {"units": 3, "activation": "tanh"}, L.Dense(3, activation="tanh")),
+            ("gru", {"units": 2}, L.GRU(2)),
+        ], "mean_squared_error", (2,), x=padded(3)),
+    ]
+
+
 def main():
     doc = {
         "generator": "scripts/gen-keras-layers-fixtures.py",
         "keras": keras.__version__,
         "jax": jax.__version__,
         "backend": keras.backend.backend(),
-        "cases": batch_norm_cases() + activation_pooling_cases(),
+        "cases": batch_norm_cases() + activation_pooling_cases() + mask_cases(),
     }
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as f:

@@ -84,6 +84,7 @@ export {
   ActivationLayer,
   GlobalAveragePooling1DLayer,
   GlobalMaxPooling1DLayer,
+  MaskingLayer,
 } from './models/index.js';
 export type {
   SequentialArgs,
@@ -108,6 +109,7 @@ export type {
   BatchNormalizationLayerArgs,
   ActivationLayerArgs,
   GlobalPooling1DLayerArgs,
+  MaskingLayerArgs,
   LossConfig,
   OptimizerConfig,
 } from './models/index.js';

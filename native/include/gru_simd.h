@@ -320,6 +320,12 @@ GRU_API int gru_pool_backward(int32_t kind, int32_t batch, int32_t steps, int32_
                               GRU_NULLABLE const float* mask, size_t mask_len, const float* dy,
                               size_t dy_len, float* dx, size_t dx_len);
 
+/* ---- Keras's Masking: x [rows, features] (rows = batch x steps) -> y, mask [rows] ----------
+ * mask[r] = 1 if any x[r, j] != mask_value, else 0 (a padding step); y = x * mask[r], Keras's
+ * product (a padding step becomes 0). */
+GRU_API int gru_masking_forward(int32_t rows, int32_t features, float mask_value, const float* x,
+                                size_t x_len, float* y, size_t y_len, float* mask, size_t mask_len);
+
 /* ---- Losses, PyTorch's (mean over elements / rows); the gradient output may be null -------- */
 /* logits [rows, classes], targets [rows] in [0, classes) or -1 (ignored row); mean over the
  * rows not ignored. dlogits [rows, classes] = d loss / d logits. */

@@ -291,6 +291,13 @@ export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
         return { x: n, y: n, dy: n, dx: n };
       },
     })),
+  maskingForward: (p) => ({
+    ints: { rows: p.rng.int(1, 6), features: p.rng.int(1, 5) },
+    intOk: { rows: size(2 ** 31), features: size() },
+    mutations: { rows: [0, -1, -(2 ** 31)], features: SAFE },
+    floats: { maskValue: [-1, 1] },
+    lens: (v) => ({ x: v.rows! * v.features!, y: v.rows! * v.features!, mask: v.rows! }),
+  }),
   poolForward: (p) => pool(p),
   poolBackward: (p) => pool(p),
   loss: (p) =>

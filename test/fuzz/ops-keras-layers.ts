@@ -17,6 +17,7 @@ import { GRULayer } from '../../ts/models/gru.js';
 import { ModelLayer } from '../../ts/models/layer.js';
 import { LayerNormalizationLayer } from '../../ts/models/layer-normalization.js';
 import { BatchNormalizationLayer } from '../../ts/models/batch-normalization.js';
+import { MaskingLayer } from '../../ts/models/masking.js';
 import { ActivationLayer } from '../../ts/models/activation.js';
 import {
   GlobalAveragePooling1DLayer,
@@ -38,7 +39,8 @@ export type LayerType =
   | 'batchNormalization'
   | 'activation'
   | 'globalAveragePooling1d'
-  | 'globalMaxPooling1d';
+  | 'globalMaxPooling1d'
+  | 'masking';
 
 function common(ctx: Ctx): Record<string, Arg> {
   const r = ctx.rng;
@@ -107,7 +109,7 @@ export function layerOptions(
     Object.assign(f, {
       inputDim: int(ctx, 'inputDim', { min: 1, max: 2 ** 30, hi: 30 }),
       outputDim: int(ctx, 'outputDim', { min: 1, max: 2 ** 20, hi: 6 }),
-      maskZero: pending(ctx, 'maskZero', false, true),
+      maskZero: bool(ctx, 'maskZero'),
     });
     if (ctx.rng.chance(0.2)) {
       f.inputLength = int(ctx, 'inputLength', { min: 1, max: 2 ** 20, hi: 4, optional: true });
@@ -128,6 +130,8 @@ export function layerOptions(
       ['linear', 'sigmoid', 'relu', 'softmax', 'tanh', 'gelu', 'elu', 'hard_sigmoid'],
       ['relu6', 'swish', 'bogus', 5, {}],
     );
+  } else if (type === 'masking') {
+    f.maskValue = float32(ctx, 'maskValue', { lo: -1, hi: 1, optional: true });
   } else if (type === 'globalAveragePooling1d' || type === 'globalMaxPooling1d') {
     f.keepdims = pending(ctx, 'keepdims', false, true);
     f.dataFormat = pending(ctx, 'dataFormat', 'channelsLast', 'channelsFirst');
@@ -173,6 +177,7 @@ const CLASSES = {
   activation: ActivationLayer,
   globalAveragePooling1d: GlobalAveragePooling1DLayer,
   globalMaxPooling1d: GlobalMaxPooling1DLayer,
+  masking: MaskingLayer,
 } as const;
 
 const TYPES = Object.keys(CLASSES) as LayerType[];
@@ -236,7 +241,8 @@ function tensorArg(ctx: Ctx, l: ModelLayer): Arg {
     const steps =
       l instanceof GRULayer ||
       l instanceof GlobalAveragePooling1DLayer ||
-      l instanceof GlobalMaxPooling1DLayer;
+      l instanceof GlobalMaxPooling1DLayer ||
+      l instanceof MaskingLayer;
     shape = steps ? [n, T, features] : [n, features];
     data = f32(
       ctx,

@@ -1,6 +1,6 @@
 /**
  * Sequential, sequential() and tensor() (ts/models/). Models come from recipes that are valid
- * (an optional Embedding, LayerNormalization, BatchNormalization or Dropout, a GRU, a Dense head with the loss that
+ * (an optional Embedding (maskZero) or Masking, LayerNormalization, BatchNormalization or Dropout, a GRU, a Dense head with the loss that
  * fits it) and are then called with valid and hostile data. Bad, by the README's Models
  * section: data that is not a tensor, typed array or rectangular nested arrays of finite numbers
  * (a Proxy of a typed array included), a shape whose product is not the data's length, x and y
@@ -49,11 +49,13 @@ function recipe(ctx: Ctx): { list: ModelLayer[]; meta: SeqMeta } {
       layers.embedding({
         inputDim: m.vocab,
         outputDim: m.F,
+        maskZero: r.chance(0.3),
         ...(shaped ? { inputLength: m.T } : {}),
       }),
     );
+  else if (r.chance(0.2)) list.push(layers.masking({ maskValue: 0, ...first() }));
   if (r.chance(0.2)) list.push(layers.layerNormalization(first()));
-  if (r.chance(0.2)) list.push(layers.batchNormalization(first()));
+  if (r.chance(0.2) && list.length === 0) list.push(layers.batchNormalization(first()));
   if (r.chance(0.2)) list.push(layers.dropout({ rate: 0.25, ...first() }));
   list.push(
     layers.gru({

@@ -2,7 +2,8 @@
  * The layers of the model API beyond Dense against Keras 3 itself (JAX backend), on every
  * backend: test/fixtures/keras-layers.json, written by scripts/gen-keras-layers-fixtures.py
  * (its header says how to regenerate it and how Keras's weights map to the core layers'),
- * holds small Sequential models (BatchNormalization, GRU, ...), their weights, Keras's predict,
+ * holds small Sequential models (BatchNormalization, Activation, pooling, Masking and Embedding
+ * maskZero with right, left and middle padding, GRU, ...), their weights, Keras's predict,
  * one train_on_batch with SGD (training mode: batch statistics, moving statistics updated), the
  * weights after it and predict again, and Keras's parameter counts. gru-simd's model, given the
  * same layers and weights, must agree within 1e-5.
@@ -18,6 +19,8 @@ interface Case {
   layers: { type: string; args: Record<string, unknown>; weights: Record<string, number[]> }[];
   loss: string;
   x: number[];
+  /** x holds integer ids (an Embedding first). */
+  xInt: boolean;
   y: number[];
   yShape: number[];
   predict: number[];
@@ -75,7 +78,8 @@ forEachBackend(`models: layers against Keras ${FIXTURES.keras} (JAX)`, (backend)
           optimizer: { name: 'sgd', learningRate: 0.1 },
           loss: c.loss as LossConfig,
         });
-        const x = tensor(Float32Array.from(c.x), [N, ...c.inputShape]);
+        const xs = c.xInt ? Int32Array.from(c.x) : Float32Array.from(c.x);
+        const x = tensor(xs, [N, ...c.inputShape]);
         const y = tensor(Float32Array.from(c.y), [N, ...c.yShape]);
         close(model.predict(x).data, c.predict, 'predict');
         close([(await model.trainOnBatch(x, y)) as number], [c.trainOnBatch], 'trainOnBatch loss');

@@ -100,6 +100,7 @@ export const ABI: readonly AbiFunction[] = [
   {"c":"gru_batch_norm_backward","method":"batchNormBackward","args":[{"name":"layer","kind":"handle","of":"batch_norm"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":false},
   {"c":"gru_pool_forward","method":"poolForward","args":[{"name":"kind","kind":"i32"},{"name":"batch","kind":"i32"},{"name":"steps","kind":"i32"},{"name":"features","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"mask","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_pool_backward","method":"poolBackward","args":[{"name":"kind","kind":"i32"},{"name":"batch","kind":"i32"},{"name":"steps","kind":"i32"},{"name":"features","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"mask","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
+  {"c":"gru_masking_forward","method":"maskingForward","args":[{"name":"rows","kind":"i32"},{"name":"features","kind":"i32"},{"name":"maskValue","kind":"f32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"mask","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_loss_softmax_cross_entropy","method":"lossSoftmaxCrossEntropy","args":[{"name":"logits","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"rows","kind":"i32"},{"name":"classes","kind":"i32"},{"name":"targets","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"dlogits","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
   {"c":"gru_loss_bce_with_logits","method":"lossBceWithLogits","args":[{"name":"logits","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dlogits","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
   {"c":"gru_loss_mse","method":"lossMse","args":[{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dpred","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
@@ -435,6 +436,14 @@ export interface AbiCalls {
    * gru_pool_backward
    */
   poolBackward(kind: number, batch: number, steps: number, features: number, x: Float32Array | null, mask: Float32Array | null, dy: Float32Array, dx: Float32Array): void;
+  /**
+   * gru_masking_forward
+   *
+   * Keras's Masking: x [rows, features] (rows = batch x steps) -> y, mask [rows]
+   * mask[r] = 1 if any x[r, j] != mask_value, else 0 (a padding step); y = x * mask[r], Keras's
+   * product (a padding step becomes 0).
+   */
+  maskingForward(rows: number, features: number, maskValue: number, x: Float32Array, y: Float32Array, mask: Float32Array): void;
   /**
    * gru_loss_softmax_cross_entropy
    *

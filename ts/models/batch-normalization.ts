@@ -106,6 +106,11 @@ export class BatchNormalizationLayer extends ModelLayer {
     return this.core.backward(this.gradient(dy));
   }
 
+  /** Keras's moments over the steps a mask lets through are not in the core yet. */
+  protected override get supportsMasking(): boolean {
+    return false;
+  }
+
   trainables(): Layer[] {
     return this.#norm ? [this.#norm] : [];
   }

@@ -3,13 +3,16 @@
  * and GlobalMaxPooling1D, [batch, steps, features] -> [batch, features], over the core pooling
  * op (gru_pool_forward / gru_pool_backward): the mean or the max over the steps of each
  * feature. The max's gradient goes to the step holding it (split among ties, as JAX's).
- * No parameters; dataFormat 'channelsLast' and keepdims false only.
+ * With a mask (mask.ts), only the steps that count: a sample with none gives 0 (Keras's average
+ * would be 0 / 0), and the max honours the mask too (Keras 3's GlobalMaxPooling1D ignores it, so
+ * padding can win its max). No parameters; dataFormat 'channelsLast' and keepdims false only.
  */
 import { GRU_POOL_AVERAGE, GRU_POOL_MAX } from '../backends/abi.generated.js';
 import type { Backend } from '../backends/backend.js';
 import { GruError } from '../errors.js';
 import * as check from '../validate.js';
 import { ModelLayer, type BuildContext, type LayerArgs, type PendingOptions } from './layer.js';
+import { checkMask, type Mask } from './mask.js';
 import type { Shape, Tensor } from './tensor.js';
 
 export type GlobalPooling1DLayerArgs = LayerArgs;
@@ -23,7 +26,7 @@ abstract class GlobalPooling1D extends ModelLayer {
   protected abstract readonly kind: number;
   #backend: Backend | null = null;
   /** The training forward's input (the max's backward needs it) and its shape. */
-  #last: { x: Float32Array; shape: [number, number, number] } | null = null;
+  #last: { x: Float32Array; mask: Mask; shape: [number, number, number] } | null = null;
 
   protected constructor(what: string, args: GlobalPooling1DLayerArgs) {
     const o = check.options(what, args);
@@ -47,13 +50,23 @@ abstract class GlobalPooling1D extends ModelLayer {
   }
 
   forward(x: Tensor, train: boolean): Tensor {
+    return this.#pool(x, train, null);
+  }
+
+  /** The mask is consumed: the output has no steps. */
+  override _forwardMasked(x: Tensor, train: boolean, mask: Mask): { y: Tensor; mask: Mask } {
+    return { y: this.#pool(x, train, mask), mask: null };
+  }
+
+  #pool(x: Tensor, train: boolean, mask: Mask): Tensor {
     const backend = this.#core();
     const t = this.input(x, 'Float32Array', 3);
     const [batch, steps, features] = t.shape as [number, number, number];
+    if (mask !== null) checkMask(this.name, mask, batch, steps);
     const data = t.data as Float32Array;
     const y = new Float32Array(batch * features);
-    backend.poolForward(this.kind, batch, steps, features, data, null, y);
-    if (train) this.#last = { x: data, shape: [batch, steps, features] };
+    backend.poolForward(this.kind, batch, steps, features, data, mask, y);
+    if (train) this.#last = { x: data, mask, shape: [batch, steps, features] };
     return { data: y, shape: [batch, features] };
   }
 
@@ -74,7 +87,7 @@ abstract class GlobalPooling1D extends ModelLayer {
       `[${batch}, ${features}]`,
     );
     const dx = new Float32Array(batch * steps * features);
-    backend.poolBackward(this.kind, batch, steps, features, last.x, null, d, dx);
+    backend.poolBackward(this.kind, batch, steps, features, last.x, last.mask, d, dx);
     this.#last = null;
     return dx;
   }

@@ -16,6 +16,7 @@ import { GRU } from '../gru.js';
 import type { Layer } from '../layer.js';
 import * as check from '../validate.js';
 import { ModelLayer, type BuildContext, type LayerArgs, type PendingOptions } from './layer.js';
+import { maskRuns, packSteps, reverseMask, unpackSteps, type Mask, type MaskRuns } from './mask.js';
 import type { Shape, Tensor } from './tensor.js';
 
 export interface GRULayerArgs extends LayerArgs {
@@ -78,6 +79,8 @@ export class GRULayer extends ModelLayer {
   /** bias_hh_l0 kept at zero (resetAfter false with useBias); null when there is none to keep. */
   #zeroBias: Float32Array | null = null;
   #last: { batch: number; steps: number } | null = null;
+  /** The valid runs of the last training forward's mask (mask.ts), null without one. */
+  #runs: MaskRuns | null = null;
 
   constructor(args: GRULayerArgs) {
     const o = check.options('layers.gru options', args);
@@ -132,18 +135,59 @@ export class GRULayer extends ModelLayer {
     const data = t.data as Float32Array;
     const input = this.goBackwards ? reverseSteps(data, batch, steps, features) : data;
     const r = this.core.forward(input, { batch, returnSequences: this.returnSequences, train });
-    if (train) this.#last = { batch, steps };
+    if (train) [this.#last, this.#runs] = [{ batch, steps }, null];
     // hN is [1, batch, units]: the last state of each sequence, already batch-major.
     return this.returnSequences
       ? { data: r.output as Float32Array, shape: [batch, steps, this.units] }
       : { data: r.hN, shape: [batch, this.units] };
   }
 
+  /**
+   * With a mask (mask.ts): each sample runs over its valid steps only, so the state carries over
+   * the padding, as Keras's; with returnSequences the output at padding is the state carried
+   * (0 before the valid steps, the last state after them) and the mask goes on.
+   */
+  override _forwardMasked(x: Tensor, train: boolean, mask: Mask): { y: Tensor; mask: Mask } {
+    if (mask === null) return { y: this.forward(x, train), mask: null };
+    const t = this.input(x, 'Float32Array', 3, this.core.inputSize);
+    const [batch, steps, features] = t.shape as [number, number, number];
+    const data = t.data as Float32Array;
+    const input = this.goBackwards ? reverseSteps(data, batch, steps, features) : data;
+    const m = this.goBackwards ? reverseMask(mask, batch, steps) : mask;
+    const runs = maskRuns(this.name, m, batch, steps);
+    const packed = packSteps(input, batch, steps, features, runs);
+    const options = { batch, returnSequences: this.returnSequences, train, lengths: runs.lengths };
+    const r = this.core.forward(packed, options);
+    if (train) [this.#last, this.#runs] = [{ batch, steps }, runs];
+    const u = this.units;
+    const y = this.returnSequences
+      ? {
+          data: unpackSteps(r.output as Float32Array, batch, steps, u, runs, r.hN),
+          shape: [batch, steps, u],
+        }
+      : { data: r.hN, shape: [batch, u] };
+    return { y, mask: this.returnSequences ? mask : null };
+  }
+
   backward(dy: Float32Array, inputGrad: boolean): Float32Array | null {
-    const d = this.gradient(dy);
-    const grad = this.returnSequences ? { dOutput: d } : { dHN: d };
-    const { dx } = this.core.backward({ ...grad, inputGrad });
+    let d = this.gradient(dy);
     const last = this.#last as { batch: number; steps: number };
+    const runs = this.#runs;
+    // Masked: the gradients of the valid outputs, packed as the forward ran (padding has none).
+    if (runs && this.returnSequences && last && d.length === last.batch * last.steps * this.units)
+      d = packSteps(d, last.batch, last.steps, this.units, runs);
+    const grad = this.returnSequences ? { dOutput: d } : { dHN: d };
+    let { dx } = this.core.backward({ ...grad, inputGrad });
+    if (dx !== null && runs) {
+      dx = unpackSteps(
+        dx,
+        last.batch,
+        last.steps,
+        dx.length / (last.batch * last.steps),
+        runs,
+        null,
+      );
+    }
     if (dx === null || !this.goBackwards) return dx;
     return reverseSteps(dx, last.batch, last.steps, dx.length / (last.batch * last.steps));
   }
@@ -164,5 +208,6 @@ export class GRULayer extends ModelLayer {
     this.#gru = null;
     this.#zeroBias = null;
     this.#last = null;
+    this.#runs = null;
   }
 }

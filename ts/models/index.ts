@@ -33,4 +33,6 @@ export { ActivationLayer } from './activation.js';
 export type { ActivationLayerArgs } from './activation.js';
 export { GlobalAveragePooling1DLayer, GlobalMaxPooling1DLayer } from './global-pooling.js';
 export type { GlobalPooling1DLayerArgs } from './global-pooling.js';
+export { MaskingLayer } from './masking.js';
+export type { MaskingLayerArgs } from './masking.js';
 export type { LossConfig, OptimizerConfig } from './names.js';

@@ -2,7 +2,7 @@
  * The `layers` namespace: tfjs's factory names (tf.layers.gru({ units }) -> layers.gru({ units })),
  * each making a layer of the model API that builds its core layer(s) when the model is built.
  *
- * Not here yet: bidirectional, masking.
+ * Not here yet: bidirectional.
  */
 import { ActivationLayer, type ActivationLayerArgs } from './activation.js';
 import {
@@ -18,6 +18,7 @@ import {
   type GlobalPooling1DLayerArgs,
 } from './global-pooling.js';
 import { GRULayer, type GRULayerArgs } from './gru.js';
+import { MaskingLayer, type MaskingLayerArgs } from './masking.js';
 import {
   LayerNormalizationLayer,
   type LayerNormalizationLayerArgs,
@@ -72,4 +73,9 @@ export function globalAveragePooling1d(
 /** Keras's GlobalMaxPooling1D: [batch, steps, features] -> [batch, features], the max. */
 export function globalMaxPooling1d(args: GlobalPooling1DLayerArgs = {}): GlobalMaxPooling1DLayer {
   return new GlobalMaxPooling1DLayer(args);
+}
+
+/** Keras's Masking: steps whose features all equal maskValue are padding for the layers after. */
+export function masking(args: MaskingLayerArgs = {}): MaskingLayer {
+  return new MaskingLayer(args);
 }

@@ -19,6 +19,7 @@ import { Compiled, metricLogs, type Logs, type Network } from './compiled.js';
 import { batches, batchSizeOption, rowSize, sliceRows } from './data.js';
 import { runFit, type FitTarget, type History, type ModelFitArgs } from './fit.js';
 import { checkPlace, ModelLayer } from './layer.js';
+import type { Mask } from './mask.js';
 import {
   resolveLoss,
   resolveMetrics,
@@ -254,7 +255,8 @@ export class Sequential implements FitTarget {
     const n = input.shape[0]!;
     let out: Tensor | null = null;
     for (const [start, end] of batches(n, batchSizeOption(o.batchSize))) {
-      const h = this.#forward(sliceRows(input, start, end), false);
+      const { data, shape } = this.#forward(sliceRows(input, start, end), false);
+      const h = { data, shape };
       if (end - start === n) return h;
       out ??= { data: new Float32Array(n * rowSize(h)), shape: [n, ...h.shape.slice(1)] };
       out.data.set(h.data, start * rowSize(h));
@@ -355,10 +357,12 @@ export class Sequential implements FitTarget {
     return x;
   }
 
-  #forward(x: Tensor, train: boolean): Tensor {
+  /** Every layer in turn; the mask of a masked sequence (mask.ts) travels beside the output. */
+  #forward(x: Tensor, train: boolean): Tensor & { mask: Mask } {
     let h = x;
-    for (const layer of this.#layers) h = layer.forward(h, train);
-    return h;
+    let mask: Mask = null;
+    for (const layer of this.#layers) ({ y: h, mask } = layer._forwardMasked(h, train, mask));
+    return { data: h.data, shape: h.shape, mask };
   }
 
   /** What compile()'s steps need of this model (compiled.ts). */
