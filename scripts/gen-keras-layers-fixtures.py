@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes test/fixtures/keras-layers.json: what Keras 3 (JAX backend) gives for small Sequential
 models built around the layers of the model API beyond Dense (BatchNormalization, Activation,
-GlobalAveragePooling1D, GlobalMaxPooling1D, Masking and Embedding's mask_zero, ...), so
+GlobalAveragePooling1D, GlobalMaxPooling1D, Masking and Embedding's mask_zero, Bidirectional), so
 test/models/keras-layers.test.ts can build the same models in gru-simd with the same weights
 and compare, with no Python in the test suite.
 
@@ -24,7 +24,9 @@ Weights, Keras -> gru-simd's core layers:
                       moving_variance -> running_var (both biased variances)
   GRU (reset_after)   kernel [in, 3H], gates (z, r, h) -> weight_ih_l0 [3H, in], gates (r, z, n);
                       recurrent_kernel [H, 3H] -> weight_hh_l0 [3H, H]; bias [2, 3H] -> bias_ih_l0
-                      (row 0) and bias_hh_l0 (row 1), gates reordered the same way
+                      (row 0) and bias_hh_l0 (row 1), gates reordered the same way; with
+                      reset_after=False one bias [3H] -> bias_ih_l0, and bias_hh_l0 zeros
+  Bidirectional       forward_layer -> the *_l0 tensors, backward_layer -> *_l0_reverse
 """
 import json
 import os
@@ -69,10 +71,16 @@ def core_weights(layer):
             w["weight"] = flat(layer.gamma.numpy())
             w["bias"] = flat(layer.beta.numpy())
         return w
+    if isinstance(layer, keras.layers.Bidirectional):
+        fwd = core_weights(layer.forward_layer)
+        bwd = core_weights(layer.backward_layer)
+        return {**fwd, **{k + "_reverse": v for k, v in bwd.items()}}
     if isinstance(layer, keras.layers.GRU):
         cell = layer.cell
         u = cell.units
         bias = cell.bias.numpy()
+        if bias.ndim == 1:  # reset_after=False: one bias; PyTorch's second is zero
+            bias = np.stack([bias, np.zeros_like(bias)])
         return {
             "weight_ih_l0": flat(gates_zrh_to_rzn(cell.kernel.numpy(), u).T),
             "weight_hh_l0": flat(gates_zrh_to_rzn(cell.recurrent_kernel.numpy(), u).T),
@@ -244,13 +252,59 @@ def mask_cases():
     ]
 
 
+def bidirectional_cases():
+    L = keras.layers
+
+    def bi(units, merge, **gru):
+        args = {"layer": {"units": units, **{to_camel(k): v for k, v in gru.items()}},
+                "mergeMode": merge}
+        return ("bidirectional", args, L.Bidirectional(L.GRU(units, **gru), merge_mode=merge))
+
+    return [
+        case("Bidirectional GRU sequences, concat, Dense per step", (5, 3), [
+            bi(3, "concat", return_sequences=True),
+            ("dense", {"units": 2}, L.Dense(2)),
+        ], "mean_squared_error", (5, 2)),
+        case("Bidirectional GRU, sum, Dense", (5, 3), [
+            bi(3, "sum"),
+            ("dense", {"units": 2}, L.Dense(2)),
+        ], "mean_squared_error", (2,)),
+        case("Bidirectional GRU sequences, ave, GlobalAveragePooling1D, Dense", (5, 3), [
+            bi(4, "ave", return_sequences=True),
+            ("globalAveragePooling1d", {}, L.GlobalAveragePooling1D()),
+            ("dense", {"units": 1}, L.Dense(1)),
+        ], "mean_squared_error", (1,)),
+        case("Bidirectional GRU resetAfter false, mul, Dense", (5, 3), [
+            bi(3, "mul", reset_after=False),
+            ("dense", {"units": 2}, L.Dense(2)),
+        ], "mean_absolute_error", (2,)),
+        case("Masking, Bidirectional GRU sequences, mul, Dense per step (zeros at padding)",
+             (6, 3), [
+                 ("masking", {}, L.Masking()),
+                 bi(3, "mul", return_sequences=True),
+                 ("dense", {"units": 2}, L.Dense(2)),
+             ], "mean_squared_error", (6, 2), x=padded(3)),
+        case("Masking, Bidirectional GRU, concat, Dense", (6, 3), [
+            ("masking", {}, L.Masking()),
+            bi(3, "concat"),
+            ("dense", {"units": 2}, L.Dense(2)),
+        ], "mean_squared_error", (2,), x=padded(3)),
+    ]
+
+
+def to_camel(name):
+    head, *rest = name.split("_")
+    return head + "".join(w.title() for w in rest)
+
+
 def main():
     doc = {
         "generator": "scripts/gen-keras-layers-fixtures.py",
         "keras": keras.__version__,
         "jax": jax.__version__,
         "backend": keras.backend.backend(),
-        "cases": batch_norm_cases() + activation_pooling_cases() + mask_cases(),
+        "cases": (batch_norm_cases() + activation_pooling_cases() + mask_cases() +
+                  bidirectional_cases()),
     }
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as f:

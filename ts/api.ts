@@ -85,6 +85,7 @@ export {
   GlobalAveragePooling1DLayer,
   GlobalMaxPooling1DLayer,
   MaskingLayer,
+  BidirectionalLayer,
 } from './models/index.js';
 export type {
   SequentialArgs,
@@ -110,6 +111,8 @@ export type {
   ActivationLayerArgs,
   GlobalPooling1DLayerArgs,
   MaskingLayerArgs,
+  BidirectionalLayerArgs,
+  MergeMode,
   LossConfig,
   OptimizerConfig,
 } from './models/index.js';

@@ -284,6 +284,18 @@ inline int gru_pool_backward(const Arg* a, Result* r) {
   return ::gru_pool_backward(a[0].i32, a[1].i32, a[2].i32, a[3].i32, static_cast<const float*>(a[4].data), a[4].len, static_cast<const float*>(a[5].data), a[5].len, static_cast<const float*>(a[6].data), a[6].len, static_cast<float*>(a[7].data), a[7].len);
 }
 
+inline int gru_merge_forward(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_merge_forward(a[0].i32, a[1].i32, a[2].i32, static_cast<const float*>(a[3].data), a[3].len, static_cast<float*>(a[4].data), a[4].len);
+}
+
+inline int gru_merge_backward(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_merge_backward(a[0].i32, a[1].i32, a[2].i32, static_cast<const float*>(a[3].data), a[3].len, static_cast<const float*>(a[4].data), a[4].len, static_cast<float*>(a[5].data), a[5].len);
+}
+
 inline int gru_masking_forward(const Arg* a, Result* r) {
   (void)a;
   (void)r;
@@ -453,6 +465,8 @@ inline const Thunk kThunks[] = {
     {"gru_batch_norm_backward", &generated::gru_batch_norm_backward},
     {"gru_pool_forward", &generated::gru_pool_forward},
     {"gru_pool_backward", &generated::gru_pool_backward},
+    {"gru_merge_forward", &generated::gru_merge_forward},
+    {"gru_merge_backward", &generated::gru_merge_backward},
     {"gru_masking_forward", &generated::gru_masking_forward},
     {"gru_loss_softmax_cross_entropy", &generated::gru_loss_softmax_cross_entropy},
     {"gru_loss_bce_with_logits", &generated::gru_loss_bce_with_logits},

@@ -320,6 +320,17 @@ GRU_API int gru_pool_backward(int32_t kind, int32_t batch, int32_t steps, int32_
                               GRU_NULLABLE const float* mask, size_t mask_len, const float* dy,
                               size_t dy_len, float* dx, size_t dx_len);
 
+/* ---- Bidirectional merge (Keras's merge_mode sum, ave, mul) --------------------------------
+ * x [rows, 2 * units]: each row the forward half a then the backward half b (a bidirectional
+ * GRU's output) -> y [rows, units]: SUM a + b, AVE (a + b) / 2, MUL a * b. Backward: dx
+ * [rows, 2 * units] = [dy, dy] (SUM), [dy / 2, dy / 2] (AVE), [dy * b, dy * a] (MUL, from x). */
+enum { GRU_MERGE_SUM = 0, GRU_MERGE_AVE = 1, GRU_MERGE_MUL = 2 };
+GRU_API int gru_merge_forward(int32_t kind, int32_t rows, int32_t units, const float* x,
+                              size_t x_len, float* y, size_t y_len);
+GRU_API int gru_merge_backward(int32_t kind, int32_t rows, int32_t units, const float* x,
+                               size_t x_len, const float* dy, size_t dy_len, float* dx,
+                               size_t dx_len);
+
 /* ---- Keras's Masking: x [rows, features] (rows = batch x steps) -> y, mask [rows] ----------
  * mask[r] = 1 if any x[r, j] != mask_value, else 0 (a padding step); y = x * mask[r], Keras's
  * product (a padding step becomes 0). */

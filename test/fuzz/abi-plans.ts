@@ -156,6 +156,19 @@ function pool(p: PlanCtx): Plan {
   };
 }
 
+/** gru_merge_forward / _backward: x and dx [rows, 2 * units], y and dy [rows, units]. */
+function merge(p: PlanCtx): Plan {
+  return {
+    ints: { kind: p.rng.int(0, 2), rows: p.rng.int(1, 4), units: p.rng.int(1, 5) },
+    intOk: { kind: (v) => v >= 0 && v <= 2, rows: size(2 ** 31), units: size() },
+    mutations: { kind: [-1, 3], rows: [0, -1], units: SAFE },
+    lens: (v) => {
+      const n = v.rows! * v.units!;
+      return { x: 2 * n, dx: 2 * n, y: n, dy: n };
+    },
+  };
+}
+
 function params(p: PlanCtx): Plan {
   const count =
     p.handle === undefined ? 0 : safe(() => p.backend.paramCount(p.handle as Handle), 0);
@@ -291,6 +304,8 @@ export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
         return { x: n, y: n, dy: n, dx: n };
       },
     })),
+  mergeForward: (p) => merge(p),
+  mergeBackward: (p) => merge(p),
   maskingForward: (p) => ({
     ints: { rows: p.rng.int(1, 6), features: p.rng.int(1, 5) },
     intOk: { rows: size(2 ** 31), features: size() },

@@ -18,6 +18,7 @@ import { ModelLayer } from '../../ts/models/layer.js';
 import { LayerNormalizationLayer } from '../../ts/models/layer-normalization.js';
 import { BatchNormalizationLayer } from '../../ts/models/batch-normalization.js';
 import { MaskingLayer } from '../../ts/models/masking.js';
+import { BidirectionalLayer } from '../../ts/models/bidirectional.js';
 import { ActivationLayer } from '../../ts/models/activation.js';
 import {
   GlobalAveragePooling1DLayer,
@@ -40,7 +41,8 @@ export type LayerType =
   | 'activation'
   | 'globalAveragePooling1d'
   | 'globalMaxPooling1d'
-  | 'masking';
+  | 'masking'
+  | 'bidirectional';
 
 function common(ctx: Ctx): Record<string, Arg> {
   const r = ctx.rng;
@@ -130,6 +132,30 @@ export function layerOptions(
       ['linear', 'sigmoid', 'relu', 'softmax', 'tanh', 'gelu', 'elu', 'hard_sigmoid'],
       ['relu6', 'swish', 'bogus', 5, {}],
     );
+  } else if (type === 'bidirectional') {
+    const r = ctx.rng;
+    const backwards = r.chance(0.1);
+    const inner = layers.gru({
+      units: r.int(1, 4),
+      returnSequences: r.chance(0.5),
+      resetAfter: r.chance(0.8),
+      goBackwards: backwards,
+    });
+    f.layer = friendly(ctx)
+      ? backwards
+        ? bad(inner, 'layer: a GRU with goBackwards')
+        : good(inner, 'layer: a GRU')
+      : bad(
+          r.pick<unknown>([layers.dense({ units: 2 }), {}, null, 'gru', revoked()]),
+          'layer: not a GRU',
+        );
+    f.mergeMode = choice(
+      ctx,
+      'mergeMode',
+      ['concat', 'sum', 'ave', 'mul'],
+      ['max', '', 5, null],
+      true,
+    );
   } else if (type === 'masking') {
     f.maskValue = float32(ctx, 'maskValue', { lo: -1, hi: 1, optional: true });
   } else if (type === 'globalAveragePooling1d' || type === 'globalMaxPooling1d') {
@@ -163,7 +189,14 @@ export function layerOptions(
       f.renorm = pending(ctx, 'renorm', false, true);
     }
   }
-  const optional = !['gru', 'dense', 'embedding', 'dropout', 'activation'].includes(type);
+  const optional = ![
+    'gru',
+    'dense',
+    'embedding',
+    'dropout',
+    'activation',
+    'bidirectional',
+  ].includes(type);
   return options(ctx, `layers.${type} options`, f, optional);
 }
 
@@ -178,6 +211,7 @@ const CLASSES = {
   globalAveragePooling1d: GlobalAveragePooling1DLayer,
   globalMaxPooling1d: GlobalMaxPooling1DLayer,
   masking: MaskingLayer,
+  bidirectional: BidirectionalLayer,
 } as const;
 
 const TYPES = Object.keys(CLASSES) as LayerType[];
@@ -242,7 +276,8 @@ function tensorArg(ctx: Ctx, l: ModelLayer): Arg {
       l instanceof GRULayer ||
       l instanceof GlobalAveragePooling1DLayer ||
       l instanceof GlobalMaxPooling1DLayer ||
-      l instanceof MaskingLayer;
+      l instanceof MaskingLayer ||
+      l instanceof BidirectionalLayer;
     shape = steps ? [n, T, features] : [n, features];
     data = f32(
       ctx,

@@ -3,7 +3,7 @@
  * backend: test/fixtures/keras-layers.json, written by scripts/gen-keras-layers-fixtures.py
  * (its header says how to regenerate it and how Keras's weights map to the core layers'),
  * holds small Sequential models (BatchNormalization, Activation, pooling, Masking and Embedding
- * maskZero with right, left and middle padding, GRU, ...), their weights, Keras's predict,
+ * maskZero with right, left and middle padding, Bidirectional with each merge mode, GRU, ...), their weights, Keras's predict,
  * one train_on_batch with SGD (training mode: batch statistics, moving statistics updated), the
  * weights after it and predict again, and Keras's parameter counts. gru-simd's model, given the
  * same layers and weights, must agree within 1e-5.
@@ -56,6 +56,13 @@ function coreOf(layer: ModelLayer) {
 
 const factories = layers as unknown as Record<string, (args: object) => ModelLayer>;
 
+/** A layer from its fixture spec (a Bidirectional's inner GRU is a spec too). */
+function make(type: string, args: Record<string, unknown>): ModelLayer {
+  if (type === 'bidirectional')
+    return layers.bidirectional({ ...args, layer: layers.gru(args.layer as { units: number }) });
+  return factories[type]!(args);
+}
+
 forEachBackend(`models: layers against Keras ${FIXTURES.keras} (JAX)`, (backend) => {
   for (const c of FIXTURES.cases) {
     it(`${c.title}: predict, trainOnBatch, the weights after it, predict again, parameter counts`, async () => {
@@ -63,7 +70,7 @@ forEachBackend(`models: layers against Keras ${FIXTURES.keras} (JAX)`, (backend)
       const model = sequential({
         backend,
         layers: c.layers.map((l, i) =>
-          factories[l.type]!({ ...l.args, ...(i === 0 ? { inputShape: c.inputShape } : {}) }),
+          make(l.type, { ...l.args, ...(i === 0 ? { inputShape: c.inputShape } : {}) }),
         ),
       });
       try {

@@ -36,6 +36,9 @@ export const GRU_ACT_HARD_SIGMOID = 10;
 export const GRU_ACT_HARD_SIGMOID_KERAS2 = 11;
 export const GRU_POOL_AVERAGE = 0;
 export const GRU_POOL_MAX = 1;
+export const GRU_MERGE_SUM = 0;
+export const GRU_MERGE_AVE = 1;
+export const GRU_MERGE_MUL = 2;
 export const GRU_LOSS_CATEGORICAL_CE = 0;
 export const GRU_LOSS_CATEGORICAL_CE_LOGITS = 1;
 export const GRU_LOSS_BINARY_CE = 2;
@@ -100,6 +103,8 @@ export const ABI: readonly AbiFunction[] = [
   {"c":"gru_batch_norm_backward","method":"batchNormBackward","args":[{"name":"layer","kind":"handle","of":"batch_norm"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":false},
   {"c":"gru_pool_forward","method":"poolForward","args":[{"name":"kind","kind":"i32"},{"name":"batch","kind":"i32"},{"name":"steps","kind":"i32"},{"name":"features","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"mask","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_pool_backward","method":"poolBackward","args":[{"name":"kind","kind":"i32"},{"name":"batch","kind":"i32"},{"name":"steps","kind":"i32"},{"name":"features","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"mask","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
+  {"c":"gru_merge_forward","method":"mergeForward","args":[{"name":"kind","kind":"i32"},{"name":"rows","kind":"i32"},{"name":"units","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
+  {"c":"gru_merge_backward","method":"mergeBackward","args":[{"name":"kind","kind":"i32"},{"name":"rows","kind":"i32"},{"name":"units","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_masking_forward","method":"maskingForward","args":[{"name":"rows","kind":"i32"},{"name":"features","kind":"i32"},{"name":"maskValue","kind":"f32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"mask","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_loss_softmax_cross_entropy","method":"lossSoftmaxCrossEntropy","args":[{"name":"logits","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"rows","kind":"i32"},{"name":"classes","kind":"i32"},{"name":"targets","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"dlogits","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
   {"c":"gru_loss_bce_with_logits","method":"lossBceWithLogits","args":[{"name":"logits","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dlogits","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
@@ -436,6 +441,14 @@ export interface AbiCalls {
    * gru_pool_backward
    */
   poolBackward(kind: number, batch: number, steps: number, features: number, x: Float32Array | null, mask: Float32Array | null, dy: Float32Array, dx: Float32Array): void;
+  /**
+   * gru_merge_forward
+   */
+  mergeForward(kind: number, rows: number, units: number, x: Float32Array, y: Float32Array): void;
+  /**
+   * gru_merge_backward
+   */
+  mergeBackward(kind: number, rows: number, units: number, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   /**
    * gru_masking_forward
    *

@@ -35,4 +35,6 @@ export { GlobalAveragePooling1DLayer, GlobalMaxPooling1DLayer } from './global-p
 export type { GlobalPooling1DLayerArgs } from './global-pooling.js';
 export { MaskingLayer } from './masking.js';
 export type { MaskingLayerArgs } from './masking.js';
+export { BidirectionalLayer } from './bidirectional.js';
+export type { BidirectionalLayerArgs, MergeMode } from './bidirectional.js';
 export type { LossConfig, OptimizerConfig } from './names.js';

@@ -1,10 +1,9 @@
 /**
  * The `layers` namespace: tfjs's factory names (tf.layers.gru({ units }) -> layers.gru({ units })),
  * each making a layer of the model API that builds its core layer(s) when the model is built.
- *
- * Not here yet: bidirectional.
  */
 import { ActivationLayer, type ActivationLayerArgs } from './activation.js';
+import { BidirectionalLayer, type BidirectionalLayerArgs } from './bidirectional.js';
 import {
   BatchNormalizationLayer,
   type BatchNormalizationLayerArgs,
@@ -78,4 +77,9 @@ export function globalMaxPooling1d(args: GlobalPooling1DLayerArgs = {}): GlobalM
 /** Keras's Masking: steps whose features all equal maskValue are padding for the layers after. */
 export function masking(args: MaskingLayerArgs = {}): MaskingLayer {
   return new MaskingLayer(args);
+}
+
+/** Keras's Bidirectional around a GRU: both directions, merged ('concat', 'sum', 'ave', 'mul'). */
+export function bidirectional(args: BidirectionalLayerArgs): BidirectionalLayer {
+  return new BidirectionalLayer(args);
 }
