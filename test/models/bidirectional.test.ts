@@ -190,6 +190,11 @@ forEachBackend('models: bidirectional', (backend: Backend) => {
       'ERR_GRU_ARG',
       ['backwardLayer'],
     );
+    assertThrowsCode(
+      () => layers.bidirectional({ layer: layers.gru({ units: 2, inputShape: [3, 2] }) }),
+      'ERR_GRU_ARG',
+      ['give inputShape to layers.bidirectional'],
+    );
     const inner = layers.gru({ units: 2 });
     layers.bidirectional({ layer: inner });
     assertThrowsCode(() => layers.bidirectional({ layer: inner }), 'ERR_GRU_ARG', [

@@ -81,6 +81,12 @@ export class BidirectionalLayer extends ModelLayer {
     if (inner._owner !== null) {
       throw new GruError('ERR_GRU_ARG', `${what}: layer ${inner.name} is already in a model`);
     }
+    if (inner.inputShape !== undefined) {
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `${what}: give inputShape to layers.bidirectional, not to the GRU inside it (Keras's input_shape goes on the Bidirectional)`,
+      );
+    }
     for (const [k, v] of Object.entries(GRU_DEFAULTS)) {
       const given = (inner as unknown as Record<string, unknown>)[k];
       if (given !== undefined && given !== v) {
