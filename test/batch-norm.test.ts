@@ -3,9 +3,11 @@
  * running_var and Keras's biased one), inference and gradients against a float64 reference
  * (itself checked against central finite differences); nn.BatchNorm1d's state dict; optimizers
  * train weight and bias but never touch the buffers; bad input refused by the facade and the
- * core.
+ * core; and PyTorch's nn.BatchNorm1d itself (test/fixtures/torch-batchnorm.json, written by
+ * scripts/gen-torch-batchnorm-fixtures.py).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import type { Backend } from '../ts/backends/backend.js';
 import { AdamW, BatchNorm1d, GruError, SGD } from '../ts/index.js';
 import { forEachBackend } from './backends.js';
@@ -78,6 +80,27 @@ function trainGrad64(
   return { dx, dw, db };
 }
 
+interface TorchCase {
+  features: number;
+  affine: boolean;
+  momentum: number;
+  eps: number;
+  weights: Record<string, number[]>;
+  x1: number[];
+  x2: number[];
+  dy: number[];
+  y2: number[];
+  dx: number[];
+  grads: Record<string, number[]>;
+  state: Record<string, number[]>;
+  x3: number[];
+  y3: number[];
+}
+
+const TORCH: { torch: string; cases: TorchCase[] } = JSON.parse(
+  readFileSync(new URL('./fixtures/torch-batchnorm.json', import.meta.url), 'utf8'),
+);
+
 describe('BatchNorm1d', () => {
   it('the float64 reference gradient equals central finite differences', () => {
     const [F, rows, eps] = [3, 5, 1e-3];
@@ -114,6 +137,39 @@ describe('BatchNorm1d', () => {
   });
 
   forEachBackend('backend', (backend: Backend) => {
+    for (const c of TORCH.cases) {
+      it(`equals PyTorch ${TORCH.torch} nn.BatchNorm1d(${c.features}, eps ${c.eps}, momentum ${c.momentum}, affine ${c.affine}): two training steps, the state dict, eval`, () => {
+        const bn = new BatchNorm1d({
+          numFeatures: c.features,
+          eps: c.eps,
+          momentum: c.momentum,
+          affine: c.affine,
+          backend,
+        });
+        try {
+          for (const [k, v] of Object.entries(c.weights)) bn.setParameter(k, Float32Array.from(v));
+          const F = c.features;
+          bn.forward(Float32Array.from(c.x1), { train: true });
+          const rows = c.x2.length / F;
+          const y2 = bn.forward(Float32Array.from(c.x2), { train: true });
+          assertClose(y2, c.y2, LAYERS, 'y', [rows, F]);
+          assertClose(bn.backward(Float32Array.from(c.dy)), c.dx, GRADIENT, 'dx', [rows, F]);
+          for (const [k, v] of Object.entries(c.grads))
+            assertClose(bn.getGradient(k), v, GRADIENT, `d${k}`, [F]);
+          const state = bn.stateDict();
+          assert.deepEqual(Object.keys(state), Object.keys(c.state));
+          for (const [k, v] of Object.entries(c.state))
+            assertClose(state[k]!, v, LAYERS, k, bn.parameterShape(k));
+          assertClose(bn.forward(Float32Array.from(c.x3)), c.y3, LAYERS, 'eval y', [
+            c.x3.length / F,
+            F,
+          ]);
+        } finally {
+          bn.dispose();
+        }
+      });
+    }
+
     for (const [F, rows] of [
       [1, 2],
       [5, 4],
