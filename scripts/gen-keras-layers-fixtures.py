@@ -242,6 +242,19 @@ def mask_cases():
             ("dense", {"units": 1}, L.Dense(1)),
             ("activation", {"activation": "sigmoid"}, L.Activation("sigmoid")),
         ], "mean_squared_error", (1,), x=padded(2)),
+        case("Embedding maskZero, BatchNormalization (masked moments), GRU, Dense", (6,), [
+            ("embedding", {"inputDim": 9, "outputDim": 3, "maskZero": True},
+             L.Embedding(9, 3, mask_zero=True)),
+            ("batchNormalization", {}, L.BatchNormalization()),
+            ("gru", {"units": 4}, L.GRU(4)),
+            ("dense", {"units": 1}, L.Dense(1)),
+        ], "mean_squared_error", (1,), x=ids),
+        case("Masking, GRU sequences, BatchNormalization (masked moments), Dense per step", (6, 3), [
+            ("masking", {}, L.Masking()),
+            ("gru", {"units": 4, "returnSequences": True}, L.GRU(4, return_sequences=True)),
+            ("batchNormalization", {"momentum": 0.7}, L.BatchNormalization(momentum=0.7)),
+            ("dense", {"units": 2}, L.Dense(2)),
+        ], "mean_squared_error", (6, 2), x=padded(3)),
         case("Masking, GRU sequences, LayerNormalization and Dropout per step, GRU, Dense", (6, 3), [
             ("masking", {}, L.Masking()),
             ("gru", {"units": 4, "returnSequences": True}, L.GRU(4, return_sequences=True)),

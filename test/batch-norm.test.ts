@@ -365,12 +365,12 @@ describe('BatchNorm1d', () => {
         assertThrowsCode(() => bn.backward(new Float32Array(4)), 'ERR_GRU_SHAPE', ['dy']);
         const h = bn._handle();
         assertThrowsCode(
-          () => backend.batchNormForward(h, 2, new Float32Array(8), new Float32Array(7), 0),
+          () => backend.batchNormForward(h, 2, new Float32Array(8), null, new Float32Array(7), 0),
           'ERR_GRU_SHAPE',
           ['y'],
         );
         assertThrowsCode(
-          () => backend.batchNormForward(h, 1, new Float32Array(4), new Float32Array(4), 1),
+          () => backend.batchNormForward(h, 1, new Float32Array(4), null, new Float32Array(4), 1),
           'ERR_GRU_SHAPE',
           ['at least 2 rows'],
         );

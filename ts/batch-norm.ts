@@ -76,13 +76,18 @@ export class BatchNorm1d extends Layer<Handle<'batch_norm'>> {
   /**
    * x [rows, numFeatures] -> y, same shape. train: normalise with this batch's statistics,
    * update the running ones and keep what backward() needs (at least 2 rows with
-   * unbiasedRunningVar, else 1); otherwise normalise with the running statistics.
+   * unbiasedRunningVar, else 1); otherwise normalise with the running statistics. mask [rows]
+   * (training, with unbiasedRunningVar false): the batch statistics over the rows whose mask is
+   * not 0 (Keras's masked moments, divided by count + 1e-7); every row is normalised.
    */
-  forward(x: Float32Array, options: { train?: boolean } = {}): Float32Array {
+  forward(
+    x: Float32Array,
+    options: { train?: boolean; mask?: Float32Array | null } = {},
+  ): Float32Array {
     const layer = this._handle();
     const input = check.float32Array('x', x);
     const o = check.options('forward options', options);
-    check.knownKeys('forward options', o, ['train']);
+    check.knownKeys('forward options', o, ['train', 'mask']);
     const train = check.boolean('train', o.train, false);
     const F = this.numFeatures;
     if (input.length === 0 || input.length % F !== 0) {
@@ -99,9 +104,19 @@ export class BatchNorm1d extends Layer<Handle<'batch_norm'>> {
         `a training forward needs at least ${least} rows of ${F} features for the batch statistics${least === 2 ? ' (the unbiased running_var divides by rows - 1)' : ''}, got ${rows}`,
       );
     }
+    let mask: Float32Array | null = null;
+    if (o.mask !== undefined && o.mask !== null) {
+      mask = check.float32ArrayOfLength('mask', o.mask, rows, `one per row, [${rows}]`);
+      if (train && this.unbiasedRunningVar) {
+        throw new GruError(
+          'ERR_GRU_ARG',
+          "mask: a masked training batch needs unbiasedRunningVar false (Keras's masked moments)",
+        );
+      }
+    }
     const y = new Float32Array(input.length);
     if (train) this.#trainedRows = null;
-    this.backend.batchNormForward(layer, rows, input, y, +train);
+    this.backend.batchNormForward(layer, rows, input, mask, y, +train);
     if (train) this.#trainedRows = rows;
     return y;
   }

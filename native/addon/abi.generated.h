@@ -263,7 +263,7 @@ inline int gru_batch_norm_create(const Arg* a, Result* r) {
 inline int gru_batch_norm_forward(const Arg* a, Result* r) {
   (void)a;
   (void)r;
-  return ::gru_batch_norm_forward(a[0].u32, a[1].i32, static_cast<const float*>(a[2].data), a[2].len, static_cast<float*>(a[3].data), a[3].len, a[4].i32);
+  return ::gru_batch_norm_forward(a[0].u32, a[1].i32, static_cast<const float*>(a[2].data), a[2].len, static_cast<const float*>(a[3].data), a[3].len, static_cast<float*>(a[4].data), a[4].len, a[5].i32);
 }
 
 inline int gru_batch_norm_backward(const Arg* a, Result* r) {

@@ -5,6 +5,10 @@
 //   x^ = (x - mean) * rstd,  rstd = 1 / sqrt(var + eps),  y = x^ * w + b   (var biased)
 //   dw += sum_r dy x^;  db += sum_r dy
 //   dx = w * rstd * (dy - mean_r(dy) - x^ * mean_r(dy x^))   (the batch statistics' own terms)
+// With a mask (Keras's, a weight m_r of 0 or 1 per row) the statistics are over the rows with
+// m_r != 0, divided by D = count + 1e-7 (Keras's backend epsilon), every row is normalised
+// with them, and the statistics' terms of dx reach the counted rows only:
+//   dx_r = w * rstd * (dy_r - m_r / D * sum_r(dy) - m_r * x^_r / D * sum_r(dy x^))
 // Inference uses the running statistics, folded per feature into one scale and one shift:
 //   y = x * scale + shift,  scale = w / sqrt(running_var + eps),  shift = b - running_mean * scale
 #include <math.h>
@@ -30,12 +34,15 @@ struct gru_batch_norm {
   gru::ParamTensor tensors[5];  // [weight, bias,] running_mean, running_var, num_batches_tracked
   int32_t features, affine, unbiased_running_var;
   float eps, momentum;
-  float* x_hat;  // [rows, features] of the last training forward
-  float* rstd;   // [features]
-  double* sums;  // [2 * features]: per-feature sums of one call
-  size_t x_hat_cap;
+  float* x_hat;     // [rows, features] of the last training forward
+  float* rstd;      // [features]
+  double* sums;     // [2 * features]: per-feature sums of one call
+  float* row_mask;  // [rows] of the last training forward when it had a mask
+  size_t x_hat_cap, row_mask_cap;
+  double divisor;  // the statistics' divisor of the last training forward: rows, or count + eps
   int32_t cached_rows;
   int32_t pending;  // 1 between a training forward and its backward
+  int32_t masked;   // the last training forward had a mask (row_mask holds it)
 };
 
 namespace {
@@ -53,13 +60,14 @@ void free_batch_norm(gru::Object* object) {
   gru::mem_free(layer->x_hat);
   gru::mem_free(layer->rstd);
   gru::mem_free(layer->sums);
+  gru::mem_free(layer->row_mask);
   gru::mem_free(layer);
 }
 
 size_t batch_norm_bytes(const gru::Object* object) {
   const gru_batch_norm* layer = reinterpret_cast<const gru_batch_norm*>(object);
   size_t total = gru::mem_size(layer) + gru::mem_size(layer->x_hat) + gru::mem_size(layer->rstd) +
-                 gru::mem_size(layer->sums);
+                 gru::mem_size(layer->sums) + gru::mem_size(layer->row_mask);
   for (const gru::ParamTensor& t : layer->tensors)
     total += gru::mem_size(t.value) + gru::mem_size(t.grad);
   return total;
@@ -117,17 +125,25 @@ void forward_inference(gru_batch_norm* layer, int32_t rows, const float* x, floa
 }
 
 // Batch statistics, the running statistics' update, y, and what backward needs.
-void forward_train(gru_batch_norm* layer, int32_t rows, const float* x, float* y) {
+// mask: null, or [rows] (a row counts where it is not 0).
+void forward_train(gru_batch_norm* layer, int32_t rows, const float* x, const float* mask,
+                   float* y) {
   const int32_t F = layer->features;
   double* mean = layer->sums;
   double* sq = layer->sums + F;
   for (int32_t j = 0; j < 2 * F; ++j) layer->sums[j] = 0.0;
+  int32_t count = 0;
   for (int32_t r = 0; r < rows; ++r) {
+    if (mask && mask[r] == 0.0f) continue;
+    ++count;
     const float* xr = x + static_cast<size_t>(r) * F;
     for (int32_t j = 0; j < F; ++j) mean[j] += xr[j];
   }
-  for (int32_t j = 0; j < F; ++j) mean[j] /= rows;
+  const double divisor = mask ? count + 1e-7 : static_cast<double>(rows);
+  layer->divisor = divisor;
+  for (int32_t j = 0; j < F; ++j) mean[j] /= divisor;
   for (int32_t r = 0; r < rows; ++r) {
+    if (mask && mask[r] == 0.0f) continue;
     const float* xr = x + static_cast<size_t>(r) * F;
     for (int32_t j = 0; j < F; ++j) sq[j] += (xr[j] - mean[j]) * (xr[j] - mean[j]);
   }
@@ -137,7 +153,7 @@ void forward_train(gru_batch_norm* layer, int32_t rows, const float* x, float* y
   const double correction =
       layer->unbiased_running_var ? static_cast<double>(rows) / (rows - 1) : 1.0;
   for (int32_t j = 0; j < F; ++j) {
-    const double var = sq[j] / rows;
+    const double var = sq[j] / divisor;
     layer->rstd[j] = static_cast<float>(1.0 / sqrt(var + layer->eps));
     running_mean[j] = static_cast<float>((1.0 - m) * running_mean[j] + m * mean[j]);
     running_var[j] = static_cast<float>((1.0 - m) * running_var[j] + m * var * correction);
@@ -213,7 +229,8 @@ int gru_batch_norm_create(int32_t features, float eps, float momentum, int32_t a
 }
 
 int gru_batch_norm_forward(gru_batch_norm_handle handle, int32_t rows, const float* x, size_t x_len,
-                           float* y, size_t y_len, int32_t train) {
+                           const float* mask, size_t mask_len, float* y, size_t y_len,
+                           int32_t train) {
   gru::clear_error();
   gru::Acquired<gru_batch_norm> layer(handle, GRU_KIND_BATCH_NORM, "layer");
   if (!layer) return layer.status();
@@ -229,6 +246,12 @@ int gru_batch_norm_forward(gru_batch_norm_handle handle, int32_t rows, const flo
   if (status == GRU_OK) status = check_rows("y", rows, layer->features, y_len);
   if (status != GRU_OK) return status;
   if (!x || !y) return fail(GRU_ERR_NULL, "%s is null", x ? "y" : "x");
+  if (mask && mask_len != static_cast<size_t>(rows))
+    return fail(GRU_ERR_SHAPE, "mask: expected one float per row, %d, got %zu", rows, mask_len);
+  if (!mask && mask_len != 0) return fail(GRU_ERR_NULL, "mask is null with mask_len %zu", mask_len);
+  if (train && mask && layer->unbiased_running_var)
+    return fail(GRU_ERR_ARG,
+                "mask: a masked batch needs unbiased_running_var = 0 (Keras's statistics)");
   if (!train) {
     forward_inference(layer.get(), rows, x, y);
     return GRU_OK;
@@ -242,7 +265,16 @@ int gru_batch_norm_forward(gru_batch_norm_handle handle, int32_t rows, const flo
     layer->x_hat = grown;
     layer->x_hat_cap = n;
   }
-  forward_train(layer.get(), rows, x, y);
+  if (mask && static_cast<size_t>(rows) > layer->row_mask_cap) {
+    float* grown = gru::alloc_array<float>(static_cast<size_t>(rows));
+    if (!grown) return fail(GRU_ERR_ALLOC, "out of memory keeping the mask of %d rows", rows);
+    gru::mem_free(layer->row_mask);
+    layer->row_mask = grown;
+    layer->row_mask_cap = static_cast<size_t>(rows);
+  }
+  if (mask) memcpy(layer->row_mask, mask, static_cast<size_t>(rows) * sizeof(float));
+  layer->masked = mask != nullptr;
+  forward_train(layer.get(), rows, x, mask, y);
   layer->cached_rows = rows;
   layer->pending = 1;
   return GRU_OK;
@@ -289,7 +321,9 @@ int gru_batch_norm_backward(gru_batch_norm_handle handle, const float* dy, size_
       float* dxr = dx + static_cast<size_t>(r) * F;
       for (int32_t j = 0; j < F; ++j) {
         const double k = (w ? w[j] : 1.0) * layer->rstd[j];
-        dxr[j] = static_cast<float>(k * (dyr[j] - sum_dy[j] / rows - hr[j] * sum_dyh[j] / rows));
+        const double m = layer->masked && layer->row_mask[r] == 0.0f ? 0.0 : 1.0;
+        const double D = layer->divisor;
+        dxr[j] = static_cast<float>(k * (dyr[j] - m * sum_dy[j] / D - m * hr[j] * sum_dyh[j] / D));
       }
     }
   }

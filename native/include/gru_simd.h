@@ -292,9 +292,13 @@ GRU_API int gru_batch_norm_create(int32_t features, float eps, float momentum, i
                                   int32_t unbiased_running_var, gru_batch_norm_handle* out);
 /* x [rows, features] -> y [rows, features], rows >= 1. train = 1 updates the running statistics
  * and keeps the normalized rows for backward (rows >= 2 with unbiased_running_var:
- * GRU_ERR_SHAPE otherwise). */
+ * GRU_ERR_SHAPE otherwise). mask [rows] (may be null; inference ignores it): a row counts in the
+ * batch statistics where its mask is not 0, and they are divided by count + 1e-7, Keras's
+ * masked moments; every row is normalised. A training mask needs unbiased_running_var = 0
+ * (GRU_ERR_ARG). */
 GRU_API int gru_batch_norm_forward(gru_batch_norm_handle layer, int32_t rows, const float* x,
-                                   size_t x_len, float* y, size_t y_len, int32_t train);
+                                   size_t x_len, GRU_NULLABLE const float* mask, size_t mask_len,
+                                   float* y, size_t y_len, int32_t train);
 /* dy [rows, features] of the last training forward (through the batch statistics); adds into
  * the gradients of weight and bias; dx may be null. Once per training forward (GRU_ERR_STATE
  * otherwise). */

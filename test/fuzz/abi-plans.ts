@@ -320,7 +320,8 @@ export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
       ints: { kind: p.rng.int(0, 6), cols: p.rng.int(1, 4) },
       intOk: { kind: (v) => v >= 0 && v <= 6, cols: size(2 ** 31) },
       mutations: { kind: [-1, 7], cols: [0, -1] },
-      floats: { delta: [0.1, 3, (v) => v > 0] },
+      // delta is HUBER's (kind 6); the other kinds ignore it (gru_simd.h).
+      floats: { delta: [0.1, 3, (v, ints) => ints.kind !== 6 || v > 0] },
       free: ['sampleWeight'],
       lens: (v) => {
         const n = v.cols! * R;
@@ -425,6 +426,10 @@ export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
   // Rows from 2: a training forward with the unbiased running variance needs 2.
   batchNormForward: (p) => ({
     ...rows(p, 'features', 'features'),
+    lens: (v) => {
+      const f = (p.h?.features as number) ?? 1;
+      return { x: v.rows! * f, y: v.rows! * f, mask: v.rows! };
+    },
     ints: { rows: p.rng.int(2, 4), train: p.rng.int(0, 1) },
     intOk: { rows: (v) => v >= 2 && v <= 2 ** 31, train: (v) => v === 0 || v === 1 },
     // Never 1 (valid or not depending on train and the handle's unbiasedRunningVar).

@@ -99,7 +99,7 @@ export const ABI: readonly AbiFunction[] = [
   {"c":"gru_layer_norm_forward","method":"layerNormForward","args":[{"name":"layer","kind":"handle","of":"layer_norm"},{"name":"rows","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"train","kind":"i32"}],"ret":"status","out":null,"async":false},
   {"c":"gru_layer_norm_backward","method":"layerNormBackward","args":[{"name":"layer","kind":"handle","of":"layer_norm"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":false},
   {"c":"gru_batch_norm_create","method":"batchNormCreate","args":[{"name":"features","kind":"i32"},{"name":"eps","kind":"f32"},{"name":"momentum","kind":"f32"},{"name":"affine","kind":"i32"},{"name":"unbiasedRunningVar","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"batch_norm"},"async":false},
-  {"c":"gru_batch_norm_forward","method":"batchNormForward","args":[{"name":"layer","kind":"handle","of":"batch_norm"},{"name":"rows","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"train","kind":"i32"}],"ret":"status","out":null,"async":false},
+  {"c":"gru_batch_norm_forward","method":"batchNormForward","args":[{"name":"layer","kind":"handle","of":"batch_norm"},{"name":"rows","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"mask","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"train","kind":"i32"}],"ret":"status","out":null,"async":false},
   {"c":"gru_batch_norm_backward","method":"batchNormBackward","args":[{"name":"layer","kind":"handle","of":"batch_norm"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":false},
   {"c":"gru_pool_forward","method":"poolForward","args":[{"name":"kind","kind":"i32"},{"name":"batch","kind":"i32"},{"name":"steps","kind":"i32"},{"name":"features","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"mask","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_pool_backward","method":"poolBackward","args":[{"name":"kind","kind":"i32"},{"name":"batch","kind":"i32"},{"name":"steps","kind":"i32"},{"name":"features","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"mask","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
@@ -422,9 +422,12 @@ export interface AbiCalls {
    *
    * x [rows, features] -> y [rows, features], rows >= 1. train = 1 updates the running statistics
    * and keeps the normalized rows for backward (rows >= 2 with unbiased_running_var:
-   * GRU_ERR_SHAPE otherwise).
+   * GRU_ERR_SHAPE otherwise). mask [rows] (may be null; inference ignores it): a row counts in the
+   * batch statistics where its mask is not 0, and they are divided by count + 1e-7, Keras's
+   * masked moments; every row is normalised. A training mask needs unbiased_running_var = 0
+   * (GRU_ERR_ARG).
    */
-  batchNormForward(layer: Handle<'batch_norm'>, rows: number, x: Float32Array, y: Float32Array, train: number): void;
+  batchNormForward(layer: Handle<'batch_norm'>, rows: number, x: Float32Array, mask: Float32Array | null, y: Float32Array, train: number): void;
   /**
    * gru_batch_norm_backward
    *

@@ -7,13 +7,15 @@
  * uses the moving statistics. moving_variance holds the biased variance, as Keras 3 stores it
  * (the core's running_var with unbiasedRunningVar false; PyTorch's would be unbiased).
  * Parameters as Keras counts them: gamma and beta (trainable) and moving_mean and
- * moving_variance (non-trainable): 4 * features, 2 * features of them non-trainable.
+ * moving_variance (non-trainable): 4 * features, 2 * features of them non-trainable. With a
+ * mask (mask.ts), the training statistics are over the steps it lets through, as Keras's.
  */
 import { BatchNorm1d } from '../batch-norm.js';
 import { GruError } from '../errors.js';
 import type { Layer } from '../layer.js';
 import * as check from '../validate.js';
 import { ModelLayer, type BuildContext, type LayerArgs, type PendingOptions } from './layer.js';
+import type { Mask } from './mask.js';
 import type { Shape, Tensor } from './tensor.js';
 
 export interface BatchNormalizationLayerArgs extends LayerArgs {
@@ -106,9 +108,12 @@ export class BatchNormalizationLayer extends ModelLayer {
     return this.core.backward(this.gradient(dy));
   }
 
-  /** Keras's moments over the steps a mask lets through are not in the core yet. */
-  protected override get supportsMasking(): boolean {
-    return false;
+  /** With a mask, training statistics over the steps it lets through (Keras's masked moments). */
+  override _forwardMasked(x: Tensor, train: boolean, mask: Mask): { y: Tensor; mask: Mask } {
+    const t = this.input(x, 'Float32Array', undefined, this.core.numFeatures);
+    const data = t.data as Float32Array;
+    const y = this.core.forward(data, { train, mask: train ? mask : null });
+    return { y: { data: y, shape: t.shape }, mask };
   }
 
   trainables(): Layer[] {

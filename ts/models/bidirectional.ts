@@ -71,13 +71,14 @@ export class BidirectionalLayer extends ModelLayer {
     const what = 'layers.bidirectional options';
     const o = check.options(what, args);
     super(what, o, ['layer', 'mergeMode'], PENDING);
-    if (!(o.layer instanceof GRULayer)) {
+    const given: unknown = o.layer; // read once: a getter may answer differently each time
+    if (check.isRevokedProxy(given) || !(given instanceof GRULayer)) {
       throw new GruError(
         'ERR_GRU_ARG',
-        `${what}: layer must be a layers.gru({ ... }), got ${check.describe(o.layer)}`,
+        `${what}: layer must be a layers.gru({ ... }), got ${check.describe(given)}`,
       );
     }
-    const inner = o.layer;
+    const inner = given;
     if (inner._owner !== null) {
       throw new GruError('ERR_GRU_ARG', `${what}: layer ${inner.name} is already in a model`);
     }
@@ -97,7 +98,8 @@ export class BidirectionalLayer extends ModelLayer {
       }
     }
     // null is Keras's merge_mode=None (two outputs, which a Sequential model cannot carry).
-    const mode = o.mergeMode === undefined ? 'concat' : o.mergeMode;
+    const mergeMode: unknown = o.mergeMode;
+    const mode = mergeMode === undefined ? 'concat' : mergeMode;
     if (mode !== 'concat' && !(typeof mode === 'string' && Object.hasOwn(MERGES, mode))) {
       throw new GruError(
         'ERR_GRU_ARG',
