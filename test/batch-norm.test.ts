@@ -200,6 +200,123 @@ describe('BatchNorm1d', () => {
       });
     }
 
+    it("a row mask (Keras's masked moments): statistics over the rows kept, gradients equal finite differences", () => {
+      const [F, rows, eps] = [3, 6, 1e-3];
+      const bn = new BatchNorm1d({
+        numFeatures: F,
+        eps,
+        momentum: 0.5,
+        unbiasedRunningVar: false,
+        backend,
+      });
+      try {
+        const r = rng(21);
+        const w = uniform(F, 0.5, 1.5, r);
+        const b = uniform(F, -0.5, 0.5, r);
+        bn.setParameter('weight', w);
+        bn.setParameter('bias', b);
+        const x = uniform(rows * F, -2, 2, r);
+        const dy = uniform(rows * F, -1, 1, r);
+        const mask = Float32Array.of(1, 0, 1, 1, 0, 1);
+        // float64: mean and biased variance over the kept rows, / (count + 1e-7); all rows normalised.
+        const f64 = (xs: Float64Array, ws: ArrayLike<number>) => {
+          const D = 4 + 1e-7;
+          const mean = new Float64Array(F);
+          const variance = new Float64Array(F);
+          for (let i = 0; i < rows; i++)
+            if (mask[i]) for (let j = 0; j < F; j++) mean[j] += xs[i * F + j]! / D;
+          for (let i = 0; i < rows; i++)
+            if (mask[i])
+              for (let j = 0; j < F; j++) variance[j] += (xs[i * F + j]! - mean[j]!) ** 2 / D;
+          return { y: normalize64(xs, F, eps, mean, variance, ws, b), mean, variance };
+        };
+        const x64 = Float64Array.from(x);
+        const ref = f64(x64, w);
+        const y = bn.forward(x, { train: true, mask });
+        assertClose(y, ref.y, LAYERS, 'y', [rows, F]);
+        assertClose(
+          bn.getParameter('running_mean'),
+          ref.mean.map((m) => 0.5 * m),
+          LAYERS,
+          'running_mean',
+          [F],
+        );
+        assertClose(
+          bn.getParameter('running_var'),
+          ref.variance.map((v) => 0.5 + 0.5 * v),
+          LAYERS,
+          'running_var',
+          [F],
+        );
+        const dx = bn.backward(dy);
+        const loss = (xs: Float64Array, ws: ArrayLike<number>) =>
+          f64(xs, ws).y.reduce((a, v, i) => a + v * dy[i]!, 0);
+        const fd = (v: Float64Array, f: (u: Float64Array) => number) =>
+          Float64Array.from(v, (_, i) => {
+            const [p, m] = [v.slice(), v.slice()];
+            p[i]! += 1e-6;
+            m[i]! -= 1e-6;
+            return (f(p) - f(m)) / 2e-6;
+          });
+        assertClose(
+          dx,
+          fd(x64, (u) => loss(u, w)),
+          GRADIENT,
+          'dx',
+          [rows, F],
+        );
+        assertClose(
+          bn.getGradient('weight'),
+          fd(Float64Array.from(w), (u) => loss(x64, u)),
+          GRADIENT,
+          'dweight',
+          [F],
+        );
+        // Refused: a training mask with PyTorch's unbiased running_var, a mask of the wrong length.
+        const torchStyle = new BatchNorm1d({ numFeatures: F, backend });
+        try {
+          assertThrowsCode(() => torchStyle.forward(x, { train: true, mask }), 'ERR_GRU_ARG', [
+            'unbiasedRunningVar',
+          ]);
+          assertThrowsCode(
+            () =>
+              backend.batchNormForward(
+                torchStyle._handle(),
+                rows,
+                x,
+                mask,
+                new Float32Array(rows * F),
+                1,
+              ),
+            'ERR_GRU_ARG',
+            ['unbiased_running_var'],
+          );
+        } finally {
+          torchStyle.dispose();
+        }
+        assertThrowsCode(
+          () => bn.forward(x, { train: true, mask: mask.subarray(1) }),
+          'ERR_GRU_SHAPE',
+          ['mask'],
+        );
+        assertThrowsCode(
+          () =>
+            backend.batchNormForward(
+              bn._handle(),
+              rows,
+              x,
+              mask.subarray(1),
+              new Float32Array(rows * F),
+              1,
+            ),
+          'ERR_GRU_SHAPE',
+          ['mask'],
+        );
+      } finally {
+        bn.dispose();
+      }
+    });
+
     for (const unbiased of [true, false]) {
       it(`running statistics (${unbiased ? "PyTorch's unbiased" : "Keras's biased"} running_var) and inference with them`, () => {
         const F = 4;
