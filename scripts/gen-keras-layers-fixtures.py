@@ -153,7 +153,7 @@ def batch_norm_cases():
             ("gru", {"units": 3}, keras.layers.GRU(3)),
             ("dense", {"units": 1}, keras.layers.Dense(1)),
         ], "mean_squared_error", (1,)),
-        case("Embedding-free model 3 of issue 10: GRU, BatchNormalization, GRU", (4, 2), [
+        case("GRU sequences, BatchNormalization, GRU (issue 10's model 3 without its Embedding)", (4, 2), [
             ("gru", {"units": 3, "returnSequences": True},
              keras.layers.GRU(3, return_sequences=True)),
             ("batchNormalization", {}, BN()),
@@ -255,7 +255,7 @@ def mask_cases():
             ("batchNormalization", {"momentum": 0.7}, L.BatchNormalization(momentum=0.7)),
             ("dense", {"units": 2}, L.Dense(2)),
         ], "mean_squared_error", (6, 2), x=padded(3)),
-        case("Masking, GRU sequences, LayerNormalization and Dropout per step, GRU, Dense", (6, 3), [
+        case("Masking, GRU sequences, LayerNormalization and Dense tanh per step, GRU", (6, 3), [
             ("masking", {}, L.Masking()),
             ("gru", {"units": 4, "returnSequences": True}, L.GRU(4, return_sequences=True)),
             ("layerNormalization", {}, L.LayerNormalization()),
