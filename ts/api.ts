@@ -23,6 +23,8 @@ export type { EmbeddingOptions } from './embedding.js';
 export { Layer } from './layer.js';
 export { LayerNorm } from './layer-norm.js';
 export type { LayerNormOptions } from './layer-norm.js';
+export { BatchNorm1d } from './batch-norm.js';
+export type { BatchNormOptions } from './batch-norm.js';
 export { Dropout } from './dropout.js';
 export type { DropoutOptions } from './dropout.js';
 export {
@@ -93,6 +95,12 @@ export {
   EmbeddingLayer,
   DropoutLayer,
   LayerNormalizationLayer,
+  BatchNormalizationLayer,
+  ActivationLayer,
+  GlobalAveragePooling1DLayer,
+  GlobalMaxPooling1DLayer,
+  MaskingLayer,
+  BidirectionalLayer,
 } from './models/index.js';
 export type {
   SequentialArgs,
@@ -116,6 +124,12 @@ export type {
   EmbeddingLayerArgs,
   DropoutLayerArgs,
   LayerNormalizationLayerArgs,
+  BatchNormalizationLayerArgs,
+  ActivationLayerArgs,
+  GlobalPooling1DLayerArgs,
+  MaskingLayerArgs,
+  BidirectionalLayerArgs,
+  MergeMode,
   LossConfig,
   OptimizerConfig,
   LearningRateSchedule,

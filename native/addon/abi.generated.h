@@ -272,6 +272,54 @@ inline int gru_layer_norm_backward(const Arg* a, Result* r) {
   return ::gru_layer_norm_backward(a[0].u32, static_cast<const float*>(a[1].data), a[1].len, static_cast<float*>(a[2].data), a[2].len);
 }
 
+inline int gru_batch_norm_create(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_batch_norm_create(a[0].i32, a[1].f32, a[2].f32, a[3].i32, a[4].i32, &r->u32);
+}
+
+inline int gru_batch_norm_forward(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_batch_norm_forward(a[0].u32, a[1].i32, static_cast<const float*>(a[2].data), a[2].len, static_cast<const float*>(a[3].data), a[3].len, static_cast<float*>(a[4].data), a[4].len, a[5].i32);
+}
+
+inline int gru_batch_norm_backward(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_batch_norm_backward(a[0].u32, static_cast<const float*>(a[1].data), a[1].len, static_cast<float*>(a[2].data), a[2].len);
+}
+
+inline int gru_pool_forward(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_pool_forward(a[0].i32, a[1].i32, a[2].i32, a[3].i32, static_cast<const float*>(a[4].data), a[4].len, static_cast<const float*>(a[5].data), a[5].len, static_cast<float*>(a[6].data), a[6].len);
+}
+
+inline int gru_pool_backward(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_pool_backward(a[0].i32, a[1].i32, a[2].i32, a[3].i32, static_cast<const float*>(a[4].data), a[4].len, static_cast<const float*>(a[5].data), a[5].len, static_cast<const float*>(a[6].data), a[6].len, static_cast<float*>(a[7].data), a[7].len);
+}
+
+inline int gru_merge_forward(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_merge_forward(a[0].i32, a[1].i32, a[2].i32, static_cast<const float*>(a[3].data), a[3].len, static_cast<float*>(a[4].data), a[4].len);
+}
+
+inline int gru_merge_backward(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_merge_backward(a[0].i32, a[1].i32, a[2].i32, static_cast<const float*>(a[3].data), a[3].len, static_cast<const float*>(a[4].data), a[4].len, static_cast<float*>(a[5].data), a[5].len);
+}
+
+inline int gru_masking_forward(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_masking_forward(a[0].i32, a[1].i32, a[2].f32, static_cast<const float*>(a[3].data), a[3].len, static_cast<float*>(a[4].data), a[4].len, static_cast<float*>(a[5].data), a[5].len);
+}
+
 inline int gru_loss_softmax_cross_entropy(const Arg* a, Result* r) {
   (void)a;
   (void)r;
@@ -451,6 +499,14 @@ inline const Thunk kThunks[] = {
     {"gru_layer_norm_create", &generated::gru_layer_norm_create},
     {"gru_layer_norm_forward", &generated::gru_layer_norm_forward},
     {"gru_layer_norm_backward", &generated::gru_layer_norm_backward},
+    {"gru_batch_norm_create", &generated::gru_batch_norm_create},
+    {"gru_batch_norm_forward", &generated::gru_batch_norm_forward},
+    {"gru_batch_norm_backward", &generated::gru_batch_norm_backward},
+    {"gru_pool_forward", &generated::gru_pool_forward},
+    {"gru_pool_backward", &generated::gru_pool_backward},
+    {"gru_merge_forward", &generated::gru_merge_forward},
+    {"gru_merge_backward", &generated::gru_merge_backward},
+    {"gru_masking_forward", &generated::gru_masking_forward},
     {"gru_loss_softmax_cross_entropy", &generated::gru_loss_softmax_cross_entropy},
     {"gru_loss_bce_with_logits", &generated::gru_loss_bce_with_logits},
     {"gru_loss_mse", &generated::gru_loss_mse},

@@ -54,6 +54,9 @@ struct Object {
   int32_t disposed;      // the user's handle is gone
   int32_t count;         // parameter tensors
   ParamTensor* tensors;  // [count], in state_dict order
+  // The last `buffers` tensors are state, not parameters (BatchNorm's running statistics):
+  // in the state dict, but no optimizer updates them and no backward adds into their gradient.
+  int32_t buffers;
 };
 
 // Fills a tensor's name and shape (name is printf-formatted).
@@ -67,6 +70,7 @@ inline void object_init(Object* o, const ObjectType* type) {
   o->refs = 1;
   o->busy = 0;
   o->disposed = 0;
+  o->buffers = 0;
 }
 
 inline void object_retain(Object* o) { __atomic_add_fetch(&o->refs, 1, __ATOMIC_ACQ_REL); }

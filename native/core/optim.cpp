@@ -116,9 +116,10 @@ int add_owner(gru_optim* opt, gru::Object* owner) {
                 "parameters must be added before the first step (the optimizer has taken %lld; "
                 "the step count is shared by all parameters)",
                 static_cast<long long>(opt->steps));
-  if (owner->count > INT32_MAX - opt->n_slots)
+  // The trailing buffers (object.h: running statistics) are state, not parameters.
+  const int32_t first = opt->n_slots, count = owner->count - owner->buffers;
+  if (count > INT32_MAX - opt->n_slots)
     return fail(GRU_ERR_ARG, "too many parameter tensors in one optimizer");
-  const int32_t first = opt->n_slots, count = owner->count;
   if (!reserve(opt->owners, opt->owners_cap, opt->n_owners, opt->n_owners + 1) ||
       !reserve(opt->slots, opt->slots_cap, opt->n_slots, opt->n_slots + count))
     return fail(GRU_ERR_ALLOC, "out of memory adding a %s to the optimizer", owner->type->what);

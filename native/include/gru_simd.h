@@ -104,12 +104,14 @@ typedef gru_handle gru_dense_handle;
 typedef gru_handle gru_embedding_handle;
 typedef gru_handle gru_optim_handle;
 typedef gru_handle gru_layer_norm_handle;
+typedef gru_handle gru_batch_norm_handle;
 enum {
   GRU_KIND_NET = 1,
   GRU_KIND_DENSE = 2,
   GRU_KIND_EMBEDDING = 3,
   GRU_KIND_OPTIM = 4,
-  GRU_KIND_LAYER_NORM = 5
+  GRU_KIND_LAYER_NORM = 5,
+  GRU_KIND_BATCH_NORM = 6
 };
 
 /* Frees the object (GRU_ERR_BUSY while a call runs on it). An optimizer that added it keeps
@@ -327,6 +329,72 @@ GRU_API GRU_ASYNC int gru_layer_norm_forward(gru_layer_norm_handle layer, int32_
 GRU_API GRU_ASYNC int gru_layer_norm_backward(gru_layer_norm_handle layer, const float* dy,
                                               size_t dy_len, GRU_NULLABLE float* dx, size_t dx_len);
 
+/* ---- Batch normalization over the last dimension, nn.BatchNorm1d(features, eps, momentum) --
+ * Rows are samples (batch x steps of a sequence), features the last dimension. Per feature j,
+ * over the rows:  y = (x - mean_j) / sqrt(var_j + eps) * weight_j + bias_j.
+ * Training (train = 1): mean and biased var of this batch's rows; then
+ *   running_mean = (1 - momentum) running_mean + momentum mean
+ *   running_var  = (1 - momentum) running_var  + momentum var'
+ * with var' the unbiased variance (var * rows / (rows - 1), PyTorch's; needs rows >= 2) when
+ * unbiased_running_var = 1, else the biased one (Keras's moving_variance; Keras's momentum m is
+ * 1 - momentum here); num_batches_tracked += 1. Inference (train = 0): running_mean and
+ * running_var, fused as y = x * scale + shift per feature.
+ * Tensors: weight [features] (ones), bias [features] (zeros) when affine = 1; then the buffers
+ * running_mean [features] (zeros), running_var [features] (ones), num_batches_tracked [] (0):
+ * in the state dict, never updated by an optimizer. */
+GRU_API int gru_batch_norm_create(int32_t features, float eps, float momentum, int32_t affine,
+                                  int32_t unbiased_running_var, gru_batch_norm_handle* out);
+/* x [rows, features] -> y [rows, features], rows >= 1. train = 1 updates the running statistics
+ * and keeps the normalized rows for backward (rows >= 2 with unbiased_running_var:
+ * GRU_ERR_SHAPE otherwise). mask [rows] (may be null; inference ignores it): a row counts in the
+ * batch statistics where its mask is not 0, and they are divided by count + 1e-7, Keras's
+ * masked moments; every row is normalised. A training mask needs unbiased_running_var = 0
+ * (GRU_ERR_ARG). */
+GRU_API int gru_batch_norm_forward(gru_batch_norm_handle layer, int32_t rows, const float* x,
+                                   size_t x_len, GRU_NULLABLE const float* mask, size_t mask_len,
+                                   float* y, size_t y_len, int32_t train);
+/* dy [rows, features] of the last training forward (through the batch statistics); adds into
+ * the gradients of weight and bias; dx may be null. Once per training forward (GRU_ERR_STATE
+ * otherwise). */
+GRU_API int gru_batch_norm_backward(gru_batch_norm_handle layer, const float* dy, size_t dy_len,
+                                    GRU_NULLABLE float* dx, size_t dx_len);
+
+/* ---- Global pooling over the steps (Keras's GlobalAveragePooling1D, GlobalMaxPooling1D) ----
+ * x [batch, steps, features] -> y [batch, features]. mask [batch, steps] (may be null: every
+ * step counts): a step counts where its mask is not 0. Per sample b and feature j, over the
+ * steps t that count:
+ *   AVERAGE  y = sum_t x[b, t, j] / count;  dx[b, t, j] = dy[b, j] / count
+ *   MAX      y = max_t x[b, t, j] (NaN if one is NaN);  dx = dy split equally among the steps
+ *            equal to the max (JAX's rule for ties), 0 elsewhere
+ * A sample with no step that counts gives y = 0 and dx = 0 (Keras's average would be 0 / 0);
+ * steps that do not count get dx = 0. MAX's backward needs x (GRU_ERR_NULL otherwise);
+ * AVERAGE's ignores it. */
+enum { GRU_POOL_AVERAGE = 0, GRU_POOL_MAX = 1 };
+GRU_API int gru_pool_forward(int32_t kind, int32_t batch, int32_t steps, int32_t features,
+                             const float* x, size_t x_len, GRU_NULLABLE const float* mask,
+                             size_t mask_len, float* y, size_t y_len);
+GRU_API int gru_pool_backward(int32_t kind, int32_t batch, int32_t steps, int32_t features,
+                              GRU_NULLABLE const float* x, size_t x_len,
+                              GRU_NULLABLE const float* mask, size_t mask_len, const float* dy,
+                              size_t dy_len, float* dx, size_t dx_len);
+
+/* ---- Bidirectional merge (Keras's merge_mode sum, ave, mul) --------------------------------
+ * x [rows, 2 * units]: each row the forward half a then the backward half b (a bidirectional
+ * GRU's output) -> y [rows, units]: SUM a + b, AVE (a + b) / 2, MUL a * b. Backward: dx
+ * [rows, 2 * units] = [dy, dy] (SUM), [dy / 2, dy / 2] (AVE), [dy * b, dy * a] (MUL, from x). */
+enum { GRU_MERGE_SUM = 0, GRU_MERGE_AVE = 1, GRU_MERGE_MUL = 2 };
+GRU_API int gru_merge_forward(int32_t kind, int32_t rows, int32_t units, const float* x,
+                              size_t x_len, float* y, size_t y_len);
+GRU_API int gru_merge_backward(int32_t kind, int32_t rows, int32_t units, const float* x,
+                               size_t x_len, const float* dy, size_t dy_len, float* dx,
+                               size_t dx_len);
+
+/* ---- Keras's Masking: x [rows, features] (rows = batch x steps) -> y, mask [rows] ----------
+ * mask[r] = 1 if any x[r, j] != mask_value, else 0 (a padding step); y = x * mask[r], Keras's
+ * product (a padding step becomes 0). */
+GRU_API int gru_masking_forward(int32_t rows, int32_t features, float mask_value, const float* x,
+                                size_t x_len, float* y, size_t y_len, float* mask, size_t mask_len);
+
 /* ---- Losses, PyTorch's (mean over elements / rows); the gradient output may be null -------- */
 /* logits [rows, classes], targets [rows] in [0, classes) or -1 (ignored row); mean over the
  * rows not ignored. dlogits [rows, classes] = d loss / d logits. */
@@ -493,7 +561,8 @@ enum {
  * SGD. */
 GRU_API int gru_optim_create(int32_t kind, float lr, float a, float b, float eps,
                              float weight_decay, int32_t flags, gru_optim_handle* out);
-/* Adds every parameter tensor of the object, in its state_dict order. */
+/* Adds every parameter tensor of the object, in its state_dict order (not its buffers: a batch
+ * norm's running statistics). */
 GRU_API int gru_optim_add(gru_optim_handle opt, gru_handle obj);
 /* clip_grad_norm_: total 2-norm of all gradients; if above max_norm, scales them by
  * max_norm / (total + 1e-6). Writes the total norm before clipping. */

@@ -132,6 +132,43 @@ function backwardRows(p: PlanCtx, width: string, outWidth: string): Plan {
   };
 }
 
+/** gru_pool_forward / _backward: x [batch, steps, features], mask [batch, steps], y [batch, features]. */
+function pool(p: PlanCtx): Plan {
+  return {
+    ints: {
+      kind: p.rng.int(0, 1),
+      batch: p.rng.int(1, 3),
+      steps: p.rng.int(1, 4),
+      features: p.rng.int(1, 5),
+    },
+    intOk: {
+      kind: (v) => v === 0 || v === 1,
+      batch: size(2 ** 31),
+      steps: size(2 ** 31),
+      features: size(),
+    },
+    mutations: { kind: [-1, 2], batch: [0, -1], steps: [0, -1], features: SAFE },
+    lens: (v) => {
+      const [rowsN, pooled] = [v.batch! * v.steps!, v.batch! * v.features!];
+      const n = rowsN * v.features!;
+      return { x: n, mask: rowsN, y: pooled, dy: pooled, dx: n };
+    },
+  };
+}
+
+/** gru_merge_forward / _backward: x and dx [rows, 2 * units], y and dy [rows, units]. */
+function merge(p: PlanCtx): Plan {
+  return {
+    ints: { kind: p.rng.int(0, 2), rows: p.rng.int(1, 4), units: p.rng.int(1, 5) },
+    intOk: { kind: (v) => v >= 0 && v <= 2, rows: size(2 ** 31), units: size() },
+    mutations: { kind: [-1, 3], rows: [0, -1], units: SAFE },
+    lens: (v) => {
+      const n = v.rows! * v.units!;
+      return { x: 2 * n, dx: 2 * n, y: n, dy: n };
+    },
+  };
+}
+
 function params(p: PlanCtx): Plan {
   const count =
     p.handle === undefined ? 0 : safe(() => p.backend.paramCount(p.handle as Handle), 0);
@@ -317,6 +354,17 @@ export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
         return { x: n, y: n, dy: n, dx: n };
       },
     })),
+  mergeForward: (p) => merge(p),
+  mergeBackward: (p) => merge(p),
+  maskingForward: (p) => ({
+    ints: { rows: p.rng.int(1, 6), features: p.rng.int(1, 5) },
+    intOk: { rows: size(2 ** 31), features: size() },
+    mutations: { rows: [0, -1, -(2 ** 31)], features: SAFE },
+    floats: { maskValue: [-1, 1] },
+    lens: (v) => ({ x: v.rows! * v.features!, y: v.rows! * v.features!, mask: v.rows! }),
+  }),
+  poolForward: (p) => pool(p),
+  poolBackward: (p) => pool(p),
   loss: (p) =>
     withRows(p, (R) => ({
       ints: { kind: p.rng.int(0, 6), cols: p.rng.int(1, 4) },
@@ -429,6 +477,33 @@ export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
   }),
   layerNormForward: (p) => rows(p, 'dim', 'dim'),
   layerNormBackward: (p) => backwardRows(p, 'dim', 'dim'),
+  batchNormCreate: (p) => ({
+    ints: {
+      features: p.rng.int(1, 16),
+      affine: p.rng.int(0, 1),
+      unbiasedRunningVar: p.rng.int(0, 1),
+    },
+    intOk: {
+      features: size(),
+      affine: (v) => v === 0 || v === 1,
+      unbiasedRunningVar: (v) => v === 0 || v === 1,
+    },
+    mutations: { features: SAFE, affine: [2, -1], unbiasedRunningVar: [2, -1] },
+    floats: { eps: [1e-6, 1e-2, (v) => v > 0], momentum: [0, 1, (v) => v >= 0 && v <= 1] },
+  }),
+  // Rows from 2: a training forward with the unbiased running variance needs 2.
+  batchNormForward: (p) => ({
+    ...rows(p, 'features', 'features'),
+    lens: (v) => {
+      const f = (p.h?.features as number) ?? 1;
+      return { x: v.rows! * f, y: v.rows! * f, mask: v.rows! };
+    },
+    ints: { rows: p.rng.int(2, 4), train: p.rng.int(0, 1) },
+    intOk: { rows: (v) => v >= 2 && v <= 2 ** 31, train: (v) => v === 0 || v === 1 },
+    // Never 1 (valid or not depending on train and the handle's unbiasedRunningVar).
+    mutations: { rows: [0, -1, 2 ** 31 - 1, -(2 ** 31)], train: [2, -1] },
+  }),
+  batchNormBackward: (p) => backwardRows(p, 'features', 'features'),
   lossSoftmaxCrossEntropy: (p) => {
     const [R, C] = [p.rng.int(1, 4), p.rng.int(1, 6)];
     return {

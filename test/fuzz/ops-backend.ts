@@ -29,12 +29,14 @@ const KIND_OF: Record<string, string> = {
   Dense: 'dense',
   Embedding: 'embedding',
   LayerNorm: 'layer_norm',
+  BatchNorm: 'batch_norm',
 };
 
 /** A handle of kind `of` ('any': any kind), with its meta. */
 function handleArg(ctx: Ctx, name: string, of: string): { a: Arg; meta?: HandleMeta } {
   const r = ctx.rng;
-  const kinds = of === 'any' ? ['net', 'dense', 'embedding', 'layer_norm', 'optim'] : [of];
+  const kinds =
+    of === 'any' ? ['net', 'dense', 'embedding', 'layer_norm', 'batch_norm', 'optim'] : [of];
   const pick = (ks: string[]) =>
     ctx.pool.pickOf<Raw>(
       r,
@@ -69,7 +71,9 @@ function handleArg(ctx: Ctx, name: string, of: string): { a: Arg; meta?: HandleM
   }
   const how = r.pick(['kind', 'destroyed', 'forged', 'type']);
   if (how === 'kind' && of !== 'any') {
-    const e = pick(['net', 'dense', 'embedding', 'layer_norm', 'optim'].filter((k) => k !== of));
+    const e = pick(
+      ['net', 'dense', 'embedding', 'layer_norm', 'batch_norm', 'optim'].filter((k) => k !== of),
+    );
     if (e) return { a: bad(e.obj.handle, `${name}: a ${e.kind} handle`) };
   }
   if (how === 'destroyed') {
@@ -266,6 +270,8 @@ function keepHandle(ctx: Ctx, fn: AbiFunction, v: Record<string, number>, handle
   if (of === 'dense') Object.assign(meta, { in: v.inFeatures, out: v.outFeatures });
   if (of === 'embedding') Object.assign(meta, { num: v.numEmbeddings, dim: v.dim });
   if (of === 'layer_norm') Object.assign(meta, { dim: v.dim });
+  if (of === 'batch_norm')
+    Object.assign(meta, { features: v.features, unbiased: v.unbiasedRunningVar });
   const big = (() => {
     try {
       return ctx.backend.bytes(handle) > 16 * 2 ** 20;

@@ -5,7 +5,7 @@
  * unknown key, a name that is empty or holds '/', an inputShape that is not a non-empty array of
  * positive integers or null, inputDim with inputShape, inputLength with inputShape, an option the
  * README lists as not available yet given a non-default value (activation 'relu', dropout 0.5,
- * maskZero, noiseShape, axis 1, center != scale), any call on a disposed... (model layers have no
+ * maskZero, noiseShape, axis 1, center != scale, renorm), momentum outside [0, 1], any call on a disposed... (model layers have no
  * disposed state: dispose() unbuilds them). forward() / backward() are public: a tensor that is
  * not { data: typed array, shape: array } is bad.
  */
@@ -16,6 +16,14 @@ import { EmbeddingLayer } from '../../ts/models/embedding.js';
 import { GRULayer } from '../../ts/models/gru.js';
 import { ModelLayer } from '../../ts/models/layer.js';
 import { LayerNormalizationLayer } from '../../ts/models/layer-normalization.js';
+import { BatchNormalizationLayer } from '../../ts/models/batch-normalization.js';
+import { MaskingLayer } from '../../ts/models/masking.js';
+import { BidirectionalLayer } from '../../ts/models/bidirectional.js';
+import { ActivationLayer } from '../../ts/models/activation.js';
+import {
+  GlobalAveragePooling1DLayer,
+  GlobalMaxPooling1DLayer,
+} from '../../ts/models/global-pooling.js';
 import { arg, bad, friendly, good, type Arg, type Ctx, type Op } from './call.js';
 import { f32, i32 } from './arrays.js';
 import { ints } from './ops-common.js';
@@ -23,7 +31,18 @@ import { bool, choice, finite, float32, int, options, revoked, show, uint32 } fr
 
 const none = good(undefined, '');
 
-export type LayerType = 'gru' | 'dense' | 'embedding' | 'dropout' | 'layerNormalization';
+export type LayerType =
+  | 'gru'
+  | 'dense'
+  | 'embedding'
+  | 'dropout'
+  | 'layerNormalization'
+  | 'batchNormalization'
+  | 'activation'
+  | 'globalAveragePooling1d'
+  | 'globalMaxPooling1d'
+  | 'masking'
+  | 'bidirectional';
 
 function common(ctx: Ctx): Record<string, Arg> {
   const r = ctx.rng;
@@ -129,7 +148,7 @@ export function layerOptions(
     Object.assign(f, {
       inputDim: int(ctx, 'inputDim', { min: 1, max: 2 ** 30, hi: 30 }),
       outputDim: int(ctx, 'outputDim', { min: 1, max: 2 ** 20, hi: 6 }),
-      maskZero: pending(ctx, 'maskZero', false, true),
+      maskZero: bool(ctx, 'maskZero'),
     });
     if (ctx.rng.chance(0.2)) {
       f.inputLength = int(ctx, 'inputLength', { min: 1, max: 2 ** 20, hi: 4, optional: true });
@@ -143,6 +162,42 @@ export function layerOptions(
         : float32(ctx, 'rate', { min: 0, max: 1, maxOpen: true, lo: 0, hi: 0.5 });
     f.seed = ctx.rng.chance(0.3) ? uint32(ctx, 'seed') : none;
     f.noiseShape = pending(ctx, 'noiseShape', undefined, [1]);
+  } else if (type === 'activation') {
+    f.activation = choice(
+      ctx,
+      'activation',
+      ['linear', 'sigmoid', 'relu', 'softmax', 'tanh', 'gelu', 'elu', 'hard_sigmoid'],
+      ['relu6', 'swish', 'bogus', 5, {}],
+    );
+  } else if (type === 'bidirectional') {
+    const r = ctx.rng;
+    const backwards = r.chance(0.1);
+    const inner = layers.gru({
+      units: r.int(1, 4),
+      returnSequences: r.chance(0.5),
+      resetAfter: r.chance(0.8),
+      goBackwards: backwards,
+    });
+    f.layer = friendly(ctx)
+      ? backwards
+        ? bad(inner, 'layer: a GRU with goBackwards')
+        : good(inner, 'layer: a GRU')
+      : bad(
+          r.pick<unknown>([layers.dense({ units: 2 }), {}, null, 'gru', revoked()]),
+          'layer: not a GRU',
+        );
+    f.mergeMode = choice(
+      ctx,
+      'mergeMode',
+      ['concat', 'sum', 'ave', 'mul'],
+      ['max', '', 5, null],
+      true,
+    );
+  } else if (type === 'masking') {
+    f.maskValue = float32(ctx, 'maskValue', { lo: -1, hi: 1, optional: true });
+  } else if (type === 'globalAveragePooling1d' || type === 'globalMaxPooling1d') {
+    f.keepdims = pending(ctx, 'keepdims', false, true);
+    f.dataFormat = pending(ctx, 'dataFormat', 'channelsLast', 'channelsFirst');
   } else {
     f.epsilon = finite(ctx, 'epsilon', {
       min: 0,
@@ -159,8 +214,27 @@ export function layerOptions(
         ? bad(scale.value, 'center != scale')
         : scale;
     f.axis = pending(ctx, 'axis', -1, 1);
+    if (type === 'batchNormalization') {
+      f.epsilon = float32(ctx, 'epsilon', {
+        min: 0,
+        minOpen: true,
+        lo: 1e-5,
+        hi: 1e-2,
+        optional: true,
+      });
+      f.momentum = float32(ctx, 'momentum', { min: 0, max: 1, lo: 0, hi: 1, optional: true });
+      f.renorm = pending(ctx, 'renorm', false, true);
+    }
   }
-  return options(ctx, `layers.${type} options`, f, type === 'layerNormalization');
+  const optional = ![
+    'gru',
+    'dense',
+    'embedding',
+    'dropout',
+    'activation',
+    'bidirectional',
+  ].includes(type);
+  return options(ctx, `layers.${type} options`, f, optional);
 }
 
 const CLASSES = {
@@ -169,6 +243,12 @@ const CLASSES = {
   embedding: EmbeddingLayer,
   dropout: DropoutLayer,
   layerNormalization: LayerNormalizationLayer,
+  batchNormalization: BatchNormalizationLayer,
+  activation: ActivationLayer,
+  globalAveragePooling1d: GlobalAveragePooling1DLayer,
+  globalMaxPooling1d: GlobalMaxPooling1DLayer,
+  masking: MaskingLayer,
+  bidirectional: BidirectionalLayer,
 } as const;
 
 const TYPES = Object.keys(CLASSES) as LayerType[];
@@ -213,7 +293,12 @@ function tensorArg(ctx: Ctx, l: ModelLayer): Arg {
       return undefined;
     }
   })();
-  const features = core?.inputSize ?? core?.inFeatures ?? core?.normalizedShape ?? r.int(1, 4);
+  const features =
+    core?.inputSize ??
+    core?.inFeatures ??
+    core?.normalizedShape ??
+    core?.numFeatures ??
+    r.int(1, 4);
   let data: Arg;
   let shape: number[];
   if (l instanceof EmbeddingLayer) {
@@ -224,7 +309,13 @@ function tensorArg(ctx: Ctx, l: ModelLayer): Arg {
       ok: () => true,
     });
   } else {
-    shape = l instanceof GRULayer ? [n, T, features] : [n, features];
+    const steps =
+      l instanceof GRULayer ||
+      l instanceof GlobalAveragePooling1DLayer ||
+      l instanceof GlobalMaxPooling1DLayer ||
+      l instanceof MaskingLayer ||
+      l instanceof BidirectionalLayer;
+    shape = steps ? [n, T, features] : [n, features];
     data = f32(
       ctx,
       'x.data',
@@ -281,6 +372,10 @@ function memberOps(cls: string, C?: abstract new (...a: never[]) => ModelLayer):
     read('takesIds'),
     op('trainables', (_c, l) => ({ args: [], run: () => invoke(l, 'trainables') })),
     op('countParams', (_c, l) => ({ args: [], run: () => invoke(l, 'countParams') })),
+    op('nonTrainableParams', (_c, l) => ({
+      args: [],
+      run: () => invoke(l, 'nonTrainableParams'),
+    })),
     op('dispose', (_c, l) => ({ args: [], run: () => invoke(l, 'dispose') }), 0.2),
   ];
   if (viaBase) return ops; // forward and backward are abstract: on the subclasses only
@@ -298,7 +393,7 @@ function memberOps(cls: string, C?: abstract new (...a: never[]) => ModelLayer):
       };
     }),
   );
-  if (C && C !== DropoutLayer) ops.push(read('core'));
+  if (C && Object.getOwnPropertyDescriptor(C.prototype, 'core')) ops.push(read('core'));
   if (C === GRULayer) {
     ops.push(
       read('states'),

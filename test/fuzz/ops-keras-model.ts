@@ -1,6 +1,7 @@
 /**
  * Sequential, sequential() and tensor() (ts/models/). Models come from recipes that are valid
- * (an optional Embedding, LayerNormalization or Dropout, a GRU, a Dense head with the loss that
+ * (an optional Embedding (maskZero) or Masking, LayerNormalization, BatchNormalization or
+ * Dropout, a GRU (or a Bidirectional one), a Dense head with the loss that
  * fits it) and are then called with valid and hostile data. Bad, by the README's Models
  * section: data that is not a tensor, typed array or rectangular nested arrays of finite numbers
  * (a Proxy of a typed array included), a shape whose product is not the data's length, x and y
@@ -98,24 +99,32 @@ function recipe(ctx: Ctx): { list: ModelLayer[]; meta: SeqMeta } {
       layers.embedding({
         inputDim: m.vocab,
         outputDim: m.F,
+        maskZero: r.chance(0.3),
         ...(shaped ? { inputLength: m.T } : {}),
       }),
     );
+  else if (r.chance(0.2)) list.push(layers.masking({ maskValue: 0, ...first() }));
   if (r.chance(0.2)) list.push(layers.layerNormalization(first()));
+  if (r.chance(0.2) && list.length === 0) list.push(layers.batchNormalization(first()));
   if (r.chance(0.2)) list.push(layers.dropout({ rate: 0.25, ...first() }));
-  list.push(
-    layers.gru({
-      units: r.int(1, 6),
-      returnSequences: m.steps,
-      goBackwards: r.chance(0.2),
-      resetAfter: r.chance(0.8),
-      // Stateful: a batch of another size is refused (ERR_GRU_SHAPE) until resetStates().
-      stateful: r.chance(0.15),
-      activation: r.pick(['tanh', 'relu']),
-      recurrentActivation: r.pick(['sigmoid', 'hardSigmoid', 'hard_sigmoid_keras2']),
-      ...first(),
-    }),
-  );
+  const bidi = r.chance(0.2);
+  const gru = layers.gru({
+    units: r.int(1, 6),
+    returnSequences: m.steps,
+    goBackwards: !bidi && r.chance(0.2),
+    resetAfter: r.chance(0.8),
+    // Stateful: a batch of another size is refused (ERR_GRU_SHAPE) until resetStates().
+    ...(bidi
+      ? {}
+      : {
+          stateful: r.chance(0.15),
+          activation: r.pick(['tanh', 'relu']),
+          recurrentActivation: r.pick(['sigmoid', 'hardSigmoid', 'hard_sigmoid_keras2']),
+          ...first(),
+        }),
+  });
+  const mergeMode = r.pick(['concat', 'sum', 'ave', 'mul'] as const);
+  list.push(bidi ? layers.bidirectional({ layer: gru, mergeMode, ...first() }) : gru);
   list.push(layers.dense({ units: m.K, activation: m.kind === 'bce' ? 'sigmoid' : 'linear' }));
   return { list, meta: m };
 }

@@ -1,12 +1,14 @@
 /**
- * Dense, Embedding, LayerNorm, Dropout and the losses. Bad, by the README: sizes that are not
+ * Dense, Embedding, LayerNorm, BatchNorm1d, Dropout and the losses. Bad, by the README: sizes that are not
  * integers in range (features <= GRU_MAX_DIM, numEmbeddings <= 2^30), eps not > 0 as a float32,
  * p / dropout outside [0, 1), x not a positive multiple of the features, indices empty or out
- * of [0, numEmbeddings), targets of the wrong count or class ids outside [-1, classes), a
+ * of [0, numEmbeddings), a BatchNorm1d training forward of fewer than 2 rows
+ * (1 without unbiasedRunningVar), momentum outside [0, 1], targets of the wrong count or class ids outside [-1, classes), a
  * backward dy of the wrong length for the last training forward, a grad buffer of the wrong
  * length or overlapping the input or the targets, any call on a disposed layer.
  */
 import { bceWithLogits, mse, softmaxCrossEntropy } from '../../ts/losses.js';
+import { BatchNorm1d } from '../../ts/batch-norm.js';
 import { Dense } from '../../ts/dense.js';
 import { Dropout } from '../../ts/dropout.js';
 import { Embedding } from '../../ts/embedding.js';
@@ -24,7 +26,7 @@ type Trained = { rows: number | null };
 function keep(
   ctx: Ctx,
   kind: Kind,
-  obj: Dense | Embedding | LayerNorm,
+  obj: Dense | Embedding | LayerNorm | BatchNorm1d,
   size: number,
   meta: object,
 ): void {
@@ -44,22 +46,29 @@ const training = (o: Arg): boolean => {
   }
 };
 
-/** A layer's forward over rows of `width` floats, and its backward of `outWidth` per row. */
-function rowOps<T extends Dense | LayerNorm>(
+/**
+ * A layer's forward over rows of `width` floats, and its backward of `outWidth` per row; a
+ * training forward needs at least trainRows(meta) rows (1 unless given).
+ */
+function rowOps<T extends Dense | LayerNorm | BatchNorm1d>(
   cls: string,
   kind: Kind,
   width: (m: Record<string, number>) => number,
   outWidth: (m: Record<string, number>) => number,
   asyncToo: boolean,
+  trainRows: (m: Record<string, number>) => number = () => 1,
 ): Op[] {
   const forward = (isAsync: boolean): Op =>
     onPool<T>(`${cls}.forward${isAsync ? 'Async' : ''}`, kind, (ctx, e) => {
       const m = e.meta as Record<string, number> & Trained;
       const w = width(m);
-      const x = f32(ctx, 'x', ctx.rng.int(1, 4) * w, { ok: (l) => l > 0 && l % w === 0 });
+      const o = trainOpts(ctx);
+      const least = training(o) ? trainRows(m) : 1;
+      const x = f32(ctx, 'x', ctx.rng.int(least, 4) * w, {
+        ok: (l) => l >= least * w && l % w === 0,
+      });
       // Its rows now: an async call's x may be transferred away while it runs (mutateInFlight).
       const rows = (lengthOf(x.value) ?? NaN) / w;
-      const o = trainOpts(ctx);
       const obj = e.obj as unknown as {
         forward(...a: unknown[]): unknown;
         forwardAsync(...a: unknown[]): unknown;
@@ -222,6 +231,32 @@ const newLayerNorm: Op = {
   },
 };
 
+const newBatchNorm: Op = {
+  name: 'new BatchNorm1d',
+  make(ctx) {
+    const fields = {
+      numFeatures: int(ctx, 'numFeatures', { min: 1, max: 2 ** 20, hi: 16 }),
+      eps: float32(ctx, 'eps', { min: 0, minOpen: true, lo: 1e-6, hi: 1e-2, optional: true }),
+      momentum: float32(ctx, 'momentum', { min: 0, max: 1, lo: 0, hi: 1, optional: true }),
+      affine: bool(ctx, 'affine'),
+      unbiasedRunningVar: bool(ctx, 'unbiasedRunningVar'),
+      backend: backendArg(ctx),
+    };
+    const o = options(ctx, 'BatchNorm1d options', fields);
+    return {
+      args: [o],
+      run: () => new BatchNorm1d(o.value as never),
+      done: (v) => {
+        const l = v as BatchNorm1d;
+        keep(ctx, 'BatchNorm', l, l.numFeatures, {
+          features: l.numFeatures,
+          least: l.unbiasedRunningVar ? 2 : 1,
+        });
+      },
+    };
+  },
+};
+
 const newDropout: Op = {
   name: 'new Dropout',
   make(ctx) {
@@ -339,6 +374,16 @@ export const LAYERS_OPS: Op[] = [
     true,
   ),
   ...layerOps('LayerNorm', ['LayerNorm']),
+  newBatchNorm,
+  ...rowOps<BatchNorm1d>(
+    'BatchNorm1d',
+    'BatchNorm',
+    (m) => m.features!,
+    (m) => m.features!,
+    false,
+    (m) => m.least!,
+  ),
+  ...layerOps('BatchNorm1d', ['BatchNorm']),
   newDropout,
   ...dropoutOps,
   ...lossOps,

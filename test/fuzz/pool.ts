@@ -13,6 +13,7 @@ export type Kind =
   | 'Dense'
   | 'Embedding'
   | 'LayerNorm'
+  | 'BatchNorm'
   | 'Dropout'
   | 'GRUStream'
   | 'Optimizer'
@@ -32,7 +33,7 @@ export interface Entry<T = unknown> {
 }
 
 /** Layer kinds: what an optimizer takes. */
-export const LAYER_KINDS: readonly Kind[] = ['GRU', 'Dense', 'Embedding', 'LayerNorm'];
+export const LAYER_KINDS: readonly Kind[] = ['GRU', 'Dense', 'Embedding', 'LayerNorm', 'BatchNorm'];
 
 const CAP = 4;
 
@@ -49,6 +50,7 @@ const END_ORDER: readonly Kind[] = [
   'Dense',
   'Embedding',
   'LayerNorm',
+  'BatchNorm',
 ];
 
 function disposeQuietly(entry: Entry, backend: Backend): void {

@@ -22,6 +22,7 @@ export const PROTECTED: readonly [{ prototype: object }, string][] = [
   [ModelLayer, 'expect'], // a shape check of build()
   [ModelLayer, 'input'], // forward()'s check of x
   [ModelLayer, 'gradient'], // backward()'s check of dy
+  [ModelLayer, 'supportsMasking'], // whether _forwardMasked takes a mask
 ];
 
 function isClass(fn: unknown): fn is new (...a: unknown[]) => unknown {

@@ -44,6 +44,46 @@ forEachBackend('models: fitAsync, evaluateAsync, predictAsync', (backend) => {
     [N, 1],
   );
 
+  it('masks (maskZero, a per-step output): the same History, weights and evaluation as fit(), bitwise', async () => {
+    // Left- and right-padded id sequences: the mask reaches the GRUs and the per-step loss.
+    const [M, L] = [12, 7];
+    const ids = new Int32Array(M * L);
+    const r = rng(41);
+    for (let i = 0; i < M; i++) {
+      const len = 2 + (i % (L - 2));
+      const at = i % 2 === 0 ? 0 : L - len;
+      for (let t = 0; t < len; t++) ids[i * L + at + t] = 1 + Math.floor(r() * 9);
+    }
+    const targets = tensor(uniform(M * L, 0, 1, rng(42)), [M, L, 1]);
+    const make = () => {
+      const m = sequential({
+        seed: 12,
+        backend,
+        layers: [
+          layers.embedding({ inputDim: 10, outputDim: 4, maskZero: true, inputShape: [L] }),
+          layers.gru({ units: 5, returnSequences: true }),
+          layers.gru({ units: 3, returnSequences: true, goBackwards: true }),
+          layers.dense({ units: 1 }),
+        ],
+      });
+      m.compile({ optimizer: 'adam', loss: 'mse', metrics: ['mae'] });
+      return m;
+    };
+    const [a, b] = [make(), make()];
+    try {
+      const xs = tensor(ids, [M, L]);
+      const args = { epochs: 2, batchSize: 5, seed: 3, verbose: 0 as const };
+      const ha = await a.fit(xs, targets, args);
+      const hb = await b.fitAsync(xs, targets, args);
+      assert.deepEqual(hb, ha);
+      assert.deepEqual(weights(b), weights(a));
+      assert.deepEqual(await b.evaluateAsync(xs, targets), a.evaluate(xs, targets));
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+  });
+
   it('the same History, weights, evaluation and predictions as the synchronous calls, bitwise', async () => {
     const a = model(backend, 12, T, F);
     const b = model(backend, 12, T, F);

@@ -21,6 +21,7 @@ export const GRU_KIND_DENSE = 2;
 export const GRU_KIND_EMBEDDING = 3;
 export const GRU_KIND_OPTIM = 4;
 export const GRU_KIND_LAYER_NORM = 5;
+export const GRU_KIND_BATCH_NORM = 6;
 export const GRU_INIT_ZEROS = 0;
 export const GRU_INIT_ONES = 1;
 export const GRU_INIT_RANDOM_UNIFORM = 2;
@@ -44,6 +45,11 @@ export const GRU_ACT_SELU = 8;
 export const GRU_ACT_SOFTPLUS = 9;
 export const GRU_ACT_HARD_SIGMOID = 10;
 export const GRU_ACT_HARD_SIGMOID_KERAS2 = 11;
+export const GRU_POOL_AVERAGE = 0;
+export const GRU_POOL_MAX = 1;
+export const GRU_MERGE_SUM = 0;
+export const GRU_MERGE_AVE = 1;
+export const GRU_MERGE_MUL = 2;
 export const GRU_LOSS_CATEGORICAL_CE = 0;
 export const GRU_LOSS_CATEGORICAL_CE_LOGITS = 1;
 export const GRU_LOSS_BINARY_CE = 2;
@@ -118,6 +124,14 @@ export const ABI: readonly AbiFunction[] = [
   {"c":"gru_layer_norm_create","method":"layerNormCreate","args":[{"name":"dim","kind":"i32"},{"name":"eps","kind":"f32"},{"name":"affine","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"layer_norm"},"async":false},
   {"c":"gru_layer_norm_forward","method":"layerNormForward","args":[{"name":"layer","kind":"handle","of":"layer_norm"},{"name":"rows","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"train","kind":"i32"}],"ret":"status","out":null,"async":true},
   {"c":"gru_layer_norm_backward","method":"layerNormBackward","args":[{"name":"layer","kind":"handle","of":"layer_norm"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":true},
+  {"c":"gru_batch_norm_create","method":"batchNormCreate","args":[{"name":"features","kind":"i32"},{"name":"eps","kind":"f32"},{"name":"momentum","kind":"f32"},{"name":"affine","kind":"i32"},{"name":"unbiasedRunningVar","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"batch_norm"},"async":false},
+  {"c":"gru_batch_norm_forward","method":"batchNormForward","args":[{"name":"layer","kind":"handle","of":"batch_norm"},{"name":"rows","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"mask","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"train","kind":"i32"}],"ret":"status","out":null,"async":false},
+  {"c":"gru_batch_norm_backward","method":"batchNormBackward","args":[{"name":"layer","kind":"handle","of":"batch_norm"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":false},
+  {"c":"gru_pool_forward","method":"poolForward","args":[{"name":"kind","kind":"i32"},{"name":"batch","kind":"i32"},{"name":"steps","kind":"i32"},{"name":"features","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"mask","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
+  {"c":"gru_pool_backward","method":"poolBackward","args":[{"name":"kind","kind":"i32"},{"name":"batch","kind":"i32"},{"name":"steps","kind":"i32"},{"name":"features","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"mask","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
+  {"c":"gru_merge_forward","method":"mergeForward","args":[{"name":"kind","kind":"i32"},{"name":"rows","kind":"i32"},{"name":"units","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
+  {"c":"gru_merge_backward","method":"mergeBackward","args":[{"name":"kind","kind":"i32"},{"name":"rows","kind":"i32"},{"name":"units","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
+  {"c":"gru_masking_forward","method":"maskingForward","args":[{"name":"rows","kind":"i32"},{"name":"features","kind":"i32"},{"name":"maskValue","kind":"f32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"mask","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_loss_softmax_cross_entropy","method":"lossSoftmaxCrossEntropy","args":[{"name":"logits","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"rows","kind":"i32"},{"name":"classes","kind":"i32"},{"name":"targets","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"dlogits","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
   {"c":"gru_loss_bce_with_logits","method":"lossBceWithLogits","args":[{"name":"logits","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dlogits","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
   {"c":"gru_loss_mse","method":"lossMse","args":[{"name":"pred","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dpred","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
@@ -446,6 +460,67 @@ export interface AbiCalls {
   layerNormBackward(layer: Handle<'layer_norm'>, dy: Float32Array, dx: Float32Array | null): void;
   layerNormBackwardAsync(layer: Handle<'layer_norm'>, dy: Float32Array, dx: Float32Array | null): Promise<void>;
   /**
+   * gru_batch_norm_create
+   *
+   * Batch normalization over the last dimension, nn.BatchNorm1d(features, eps, momentum)
+   * Rows are samples (batch x steps of a sequence), features the last dimension. Per feature j,
+   * over the rows:  y = (x - mean_j) / sqrt(var_j + eps) * weight_j + bias_j.
+   * Training (train = 1): mean and biased var of this batch's rows; then
+   *   running_mean = (1 - momentum) running_mean + momentum mean
+   *   running_var  = (1 - momentum) running_var  + momentum var'
+   * with var' the unbiased variance (var * rows / (rows - 1), PyTorch's; needs rows >= 2) when
+   * unbiased_running_var = 1, else the biased one (Keras's moving_variance; Keras's momentum m is
+   * 1 - momentum here); num_batches_tracked += 1. Inference (train = 0): running_mean and
+   * running_var, fused as y = x * scale + shift per feature.
+   * Tensors: weight [features] (ones), bias [features] (zeros) when affine = 1; then the buffers
+   * running_mean [features] (zeros), running_var [features] (ones), num_batches_tracked [] (0):
+   * in the state dict, never updated by an optimizer.
+   */
+  batchNormCreate(features: number, eps: number, momentum: number, affine: number, unbiasedRunningVar: number): Handle<'batch_norm'>;
+  /**
+   * gru_batch_norm_forward
+   *
+   * x [rows, features] -> y [rows, features], rows >= 1. train = 1 updates the running statistics
+   * and keeps the normalized rows for backward (rows >= 2 with unbiased_running_var:
+   * GRU_ERR_SHAPE otherwise). mask [rows] (may be null; inference ignores it): a row counts in the
+   * batch statistics where its mask is not 0, and they are divided by count + 1e-7, Keras's
+   * masked moments; every row is normalised. A training mask needs unbiased_running_var = 0
+   * (GRU_ERR_ARG).
+   */
+  batchNormForward(layer: Handle<'batch_norm'>, rows: number, x: Float32Array, mask: Float32Array | null, y: Float32Array, train: number): void;
+  /**
+   * gru_batch_norm_backward
+   *
+   * dy [rows, features] of the last training forward (through the batch statistics); adds into
+   * the gradients of weight and bias; dx may be null. Once per training forward (GRU_ERR_STATE
+   * otherwise).
+   */
+  batchNormBackward(layer: Handle<'batch_norm'>, dy: Float32Array, dx: Float32Array | null): void;
+  /**
+   * gru_pool_forward
+   */
+  poolForward(kind: number, batch: number, steps: number, features: number, x: Float32Array, mask: Float32Array | null, y: Float32Array): void;
+  /**
+   * gru_pool_backward
+   */
+  poolBackward(kind: number, batch: number, steps: number, features: number, x: Float32Array | null, mask: Float32Array | null, dy: Float32Array, dx: Float32Array): void;
+  /**
+   * gru_merge_forward
+   */
+  mergeForward(kind: number, rows: number, units: number, x: Float32Array, y: Float32Array): void;
+  /**
+   * gru_merge_backward
+   */
+  mergeBackward(kind: number, rows: number, units: number, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /**
+   * gru_masking_forward
+   *
+   * Keras's Masking: x [rows, features] (rows = batch x steps) -> y, mask [rows]
+   * mask[r] = 1 if any x[r, j] != mask_value, else 0 (a padding step); y = x * mask[r], Keras's
+   * product (a padding step becomes 0).
+   */
+  maskingForward(rows: number, features: number, maskValue: number, x: Float32Array, y: Float32Array, mask: Float32Array): void;
+  /**
    * gru_loss_softmax_cross_entropy
    *
    * logits [rows, classes], targets [rows] in [0, classes) or -1 (ignored row); mean over the
@@ -543,7 +618,8 @@ export interface AbiCalls {
   /**
    * gru_optim_add
    *
-   * Adds every parameter tensor of the object, in its state_dict order.
+   * Adds every parameter tensor of the object, in its state_dict order (not its buffers: a batch
+   * norm's running statistics).
    */
   optimAdd(opt: Handle<'optim'>, obj: Handle): void;
   /**

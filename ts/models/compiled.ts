@@ -18,6 +18,7 @@ import { batches, sameSamples, sliceSamples, type Samples } from './data.js';
 import type { Loss, ModelMetric } from './names.js';
 import type { KerasOptimizer, MakeOptimizer } from './optimizers.js';
 import { toTensor, type Tensor } from './tensor.js';
+import { maskedLossWeights, maskedMetricWeights, type Mask } from './mask.js';
 import { classWeightTensor, sampleWeightTensor } from './weights.js';
 
 export type Logs = Record<string, number>;
@@ -29,17 +30,31 @@ export interface Network {
   inputTensor(name: string, x: unknown): Tensor;
   /** The per-sample output shape for x: a free number of steps (null) takes x's. */
   outputFor(x: Tensor): number[];
-  forward(x: Tensor, train: boolean): Tensor;
+  /** The output, and its mask when a masked sequence reaches it ([batch, steps]). */
+  forward(x: Tensor, train: boolean): Tensor & { mask?: Mask };
   /** d loss / d output of the last training forward, back through every layer. */
   backward(grad: Float32Array): void;
   /** forward() and backward() with the layers' async calls (ModelLayer._forwardAsync). */
-  forwardAsync(x: Tensor, train: boolean): Promise<Tensor>;
+  forwardAsync(x: Tensor, train: boolean): Promise<Tensor & { mask?: Mask }>;
   backwardAsync(grad: Float32Array): Promise<void>;
   /** After each optimizer step (layers keeping a parameter at a fixed value). */
   afterStep(): void;
   trainables(): Layer[];
   /** Parameters of trainables() that Keras does not have (left out of gradient clipping). */
   notInKeras(): [Layer, string][];
+}
+
+/**
+ * The loss's and the metrics' sample weights for an output with this mask (Keras's apply_mask:
+ * the loss's mean is over the steps that count; metrics weigh each step by its mask), or the
+ * sample weights alone (and none for the metrics) without a mask.
+ */
+function weightsFor(
+  mask: Mask | undefined,
+  w: Float32Array | null,
+): { loss: Float32Array | null; metric: Float32Array | null } {
+  if (!mask) return { loss: w, metric: null };
+  return { loss: maskedLossWeights(mask, w), metric: maskedMetricWeights(mask, null) };
 }
 
 /** A metric being accumulated, under its name in logs. */
@@ -122,9 +137,12 @@ export class Compiled {
       const b = sliceSamples(data, start, end);
       const out = net.forward(b.x, false);
       const pred = out.data as Float32Array;
-      const w = (b.w?.data ?? null) as Float32Array | null;
+      const { loss: w, metric: mw } = weightsFor(
+        out.mask,
+        (b.w?.data ?? null) as Float32Array | null,
+      );
       sum += this.loss.compute(net.backend, pred, out.shape, b.y.data, w, null) * (end - start);
-      for (const m of metrics) m.metric.update(b.y.data, pred);
+      for (const m of metrics) m.metric.update(b.y.data, pred, { sampleWeight: mw });
     }
     return { loss: sum / n, ...metricLogs(metrics) };
   }
@@ -150,9 +168,12 @@ export class Compiled {
       const b = sliceSamples(data, start, end);
       const out = await net.forwardAsync(b.x, false);
       const pred = out.data as Float32Array;
-      const w = (b.w?.data ?? null) as Float32Array | null;
+      const { loss: w, metric: mw } = weightsFor(
+        out.mask,
+        (b.w?.data ?? null) as Float32Array | null,
+      );
       sum += (await this.#lossAsync(pred, out.shape, b.y.data, w, null)) * (end - start);
-      for (const m of metrics) m.metric.update(b.y.data, pred);
+      for (const m of metrics) m.metric.update(b.y.data, pred, { sampleWeight: mw });
     }
     return { loss: sum / n, ...metricLogs(metrics) };
   }
@@ -165,9 +186,12 @@ export class Compiled {
     const out = await net.forwardAsync(batch.x, true);
     const pred = out.data as Float32Array;
     const grad = new Float32Array(pred.length);
-    const w = (batch.w?.data ?? null) as Float32Array | null;
+    const { loss: w, metric: mw } = weightsFor(
+      out.mask,
+      (batch.w?.data ?? null) as Float32Array | null,
+    );
     const value = await this.#lossAsync(pred, out.shape, batch.y.data, w, grad);
-    for (const m of metrics) m.metric.update(batch.y.data, pred);
+    for (const m of metrics) m.metric.update(batch.y.data, pred, { sampleWeight: mw });
     await net.backwardAsync(grad);
     await optimizer.kerasStepAsync();
     net.afterStep();
@@ -194,9 +218,12 @@ export class Compiled {
     const out = net.forward(batch.x, true);
     const pred = out.data as Float32Array;
     const grad = new Float32Array(pred.length);
-    const w = (batch.w?.data ?? null) as Float32Array | null;
+    const { loss: w, metric: mw } = weightsFor(
+      out.mask,
+      (batch.w?.data ?? null) as Float32Array | null,
+    );
     const value = this.loss.compute(net.backend, pred, out.shape, batch.y.data, w, grad);
-    for (const m of metrics) m.metric.update(batch.y.data, pred);
+    for (const m of metrics) m.metric.update(batch.y.data, pred, { sampleWeight: mw });
     net.backward(grad);
     optimizer.kerasStep();
     net.afterStep();

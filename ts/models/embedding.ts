@@ -2,13 +2,15 @@
  * layers.embedding: Keras's Embedding over the core Embedding: integer ids [batch, length] ->
  * [batch, length, outputDim]. It takes the model's input (an Int32Array), so it is the first
  * layer. Parameters inputDim * outputDim, as Keras. The core initialises approximately N(0, 1)
- * (PyTorch's); Keras's uniform(-0.05, 0.05) is not available yet.
+ * (PyTorch's); Keras's uniform(-0.05, 0.05) is not available yet. maskZero: id 0 is padding,
+ * and the mask (mask.ts: 1 where the id is not 0) goes on to the next layers, as Keras's.
  */
 import { Embedding } from '../embedding.js';
 import { GruError } from '../errors.js';
 import type { Layer } from '../layer.js';
 import * as check from '../validate.js';
 import { ModelLayer, type BuildContext, type LayerArgs, type PendingOptions } from './layer.js';
+import type { Mask } from './mask.js';
 import type { Shape, Tensor } from './tensor.js';
 
 export interface EmbeddingLayerArgs extends LayerArgs {
@@ -16,13 +18,13 @@ export interface EmbeddingLayerArgs extends LayerArgs {
   inputDim: number;
   /** Features per id. */
   outputDim: number;
+  /** Id 0 is padding: the steps holding it are masked for the layers after (default false). */
+  maskZero?: boolean;
   /** tfjs's (and Keras 2's) shorthand for inputShape: [inputLength]. */
   inputLength?: number;
-  maskZero?: boolean;
 }
 
 const PENDING: PendingOptions = {
-  maskZero: { allowed: [false], why: 'masks come with the masking change' },
   embeddingsInitializer: {
     allowed: [],
     why: "the core initialises as PyTorch does; Keras's initializers are not available yet",
@@ -34,6 +36,7 @@ export class EmbeddingLayer extends ModelLayer {
   protected readonly prefix = 'embedding';
   readonly inputDim: number;
   readonly outputDim: number;
+  readonly maskZero: boolean;
   #embedding: Embedding | null = null;
 
   constructor(args: EmbeddingLayerArgs) {
@@ -46,9 +49,10 @@ export class EmbeddingLayer extends ModelLayer {
       );
     }
     const shaped = inputLength === undefined ? rest : { ...rest, inputShape: [inputLength] };
-    super('layers.embedding options', shaped, ['inputDim', 'outputDim'], PENDING);
+    super('layers.embedding options', shaped, ['inputDim', 'outputDim', 'maskZero'], PENDING);
     this.inputDim = check.positiveInt('inputDim', o.inputDim, 1 << 30);
     this.outputDim = check.positiveInt('outputDim', o.outputDim);
+    this.maskZero = check.boolean('maskZero', o.maskZero, false);
   }
 
   override get takesIds(): boolean {
@@ -77,6 +81,14 @@ export class EmbeddingLayer extends ModelLayer {
     const t = this.input(x, 'Int32Array');
     const y = core.forward(t.data as Int32Array, { train });
     return { data: y, shape: [...t.shape, this.outputDim] };
+  }
+
+  /** With maskZero, the mask of the ids: one scan over them (one id per step). */
+  override _forwardMasked(x: Tensor, train: boolean, _mask: Mask): { y: Tensor; mask: Mask } {
+    const y = this.forward(x, train);
+    if (!this.maskZero) return { y, mask: null };
+    const ids = x.data as Int32Array;
+    return { y, mask: Float32Array.from(ids, (id) => (id !== 0 ? 1 : 0)) };
   }
 
   backward(dy: Float32Array, _inputGrad: boolean): null {

@@ -36,6 +36,7 @@ import {
   type ParsedInitializer,
 } from './initializers.js';
 import { resolveGruActivation } from './names.js';
+import { maskRuns, packSteps, reverseMask, unpackSteps, type Mask, type MaskRuns } from './mask.js';
 import type { Shape, Tensor } from './tensor.js';
 
 export interface GRULayerArgs extends LayerArgs {
@@ -139,6 +140,8 @@ export class GRULayer extends ModelLayer {
   readonly dropout: number;
   /** stateful: the state the last batch ended in, [batch, units]; null: zeros (reset). */
   #state: Float32Array | null = null;
+  /** The valid runs of the last training forward's mask (mask.ts), null without one. */
+  #runs: MaskRuns | null = null;
 
   constructor(args: GRULayerArgs) {
     const o = check.options('layers.gru options', args);
@@ -229,45 +232,77 @@ export class GRULayer extends ModelLayer {
   }
 
   forward(x: Tensor, train: boolean): Tensor {
-    const c = this.#forwardCall(x, train);
-    return this.#output(c, this.core.forward(c.input, c.options));
+    return this._forwardMasked(x, train, null).y;
   }
 
   override async _forwardAsync(x: Tensor, train: boolean): Promise<Tensor> {
-    const c = this.#forwardCall(x, train);
-    return this.#output(c, await this.core.forwardAsync(c.input, c.options));
+    return (await this._forwardMaskedAsync(x, train, null)).y;
   }
 
-  #forwardCall(x: Tensor, train: boolean) {
+  /**
+   * With a mask (mask.ts): each sample runs over its valid steps only, so the state carries over
+   * the padding, as Keras's; with returnSequences the output at padding is the state carried
+   * (0 before the valid steps, the last state after them) and the mask goes on.
+   */
+  override _forwardMasked(x: Tensor, train: boolean, mask: Mask): { y: Tensor; mask: Mask } {
+    const c = this.#forwardCall(x, train, mask);
+    return { y: this.#output(c, this.core.forward(c.input, c.options)), mask: c.mask };
+  }
+
+  override async _forwardMaskedAsync(
+    x: Tensor,
+    train: boolean,
+    mask: Mask,
+  ): Promise<{ y: Tensor; mask: Mask }> {
+    const c = this.#forwardCall(x, train, mask);
+    return { y: this.#output(c, await this.core.forwardAsync(c.input, c.options)), mask: c.mask };
+  }
+
+  /** The core call's input and options: steps reversed (goBackwards), packed (a mask), h0. */
+  #forwardCall(x: Tensor, train: boolean, mask: Mask) {
     const t = this.input(x, 'Float32Array', 3, this.core.inputSize);
     const [batch, steps, features] = t.shape as [number, number, number];
     const data = t.data as Float32Array;
-    const input = this.goBackwards ? reverseSteps(data, batch, steps, features) : data;
+    let input = this.goBackwards ? reverseSteps(data, batch, steps, features) : data;
+    let runs: MaskRuns | null = null;
+    if (mask !== null) {
+      runs = maskRuns(
+        this.name,
+        this.goBackwards ? reverseMask(mask, batch, steps) : mask,
+        batch,
+        steps,
+      );
+      input = packSteps(input, batch, steps, features, runs);
+    }
     const h0 = this.stateful ? this.#carried(batch) : undefined;
-    if (train) this.#last = { batch, steps };
+    if (train) [this.#last, this.#runs] = [{ batch, steps }, runs];
     return {
       input,
       batch,
       steps,
+      runs,
+      mask: this.returnSequences ? mask : null,
       options: {
         batch,
         returnSequences: this.returnSequences,
         train,
         ...(train && this.dropout > 0 ? { inputDropout: this.dropout } : {}),
         ...(h0 ? { h0 } : {}),
+        ...(runs ? { lengths: runs.lengths } : {}),
       },
     };
   }
 
   #output(
-    c: { batch: number; steps: number },
+    c: { batch: number; steps: number; runs: MaskRuns | null },
     r: { output: Float32Array | null; hN: Float32Array },
   ): Tensor {
     if (this.stateful) this.#state = r.hN.slice();
     // hN is [1, batch, units]: the last state of each sequence, already batch-major.
-    return this.returnSequences
-      ? { data: r.output as Float32Array, shape: [c.batch, c.steps, this.units] }
-      : { data: r.hN, shape: [c.batch, this.units] };
+    if (!this.returnSequences) return { data: r.hN, shape: [c.batch, this.units] };
+    const out = r.output as Float32Array;
+    const data = c.runs ? unpackSteps(out, c.batch, c.steps, this.units, c.runs, r.hN) : out;
+    return { data, shape: [c.batch, c.steps, this.units] };
   }
 
   backward(dy: Float32Array, inputGrad: boolean): Float32Array | null {
@@ -282,14 +317,23 @@ export class GRULayer extends ModelLayer {
   }
 
   #backwardCall(dy: Float32Array, inputGrad: boolean) {
-    const d = this.gradient(dy);
+    let d = this.gradient(dy);
+    const last = this.#last;
+    const runs = this.#runs;
+    // Masked: the gradients of the valid outputs, packed as the forward ran (padding has none).
+    if (runs && this.returnSequences && last && d.length === last.batch * last.steps * this.units)
+      d = packSteps(d, last.batch, last.steps, this.units, runs);
     return { ...(this.returnSequences ? { dOutput: d } : { dHN: d }), inputGrad };
   }
 
+  /** dx back in the input's layout: unpacked (a mask), steps reversed back (goBackwards). */
   #inputGrad(dx: Float32Array | null): Float32Array | null {
     const last = this.#last as { batch: number; steps: number };
-    if (dx === null || !this.goBackwards) return dx;
-    return reverseSteps(dx, last.batch, last.steps, dx.length / (last.batch * last.steps));
+    if (dx === null) return null;
+    const per = dx.length / (last.batch * last.steps);
+    let d = dx;
+    if (this.#runs) d = unpackSteps(d, last.batch, last.steps, per, this.#runs, null);
+    return this.goBackwards ? reverseSteps(d, last.batch, last.steps, per) : d;
   }
 
   trainables(): Layer[] {
@@ -343,5 +387,6 @@ export class GRULayer extends ModelLayer {
     this.#zeroBias = null;
     this.#last = null;
     this.#state = null;
+    this.#runs = null;
   }
 }

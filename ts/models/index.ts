@@ -48,3 +48,13 @@ export type {
   PiecewiseConstantDecayConfig,
   CosineDecayConfig,
 } from './schedules.js';
+export { BatchNormalizationLayer } from './batch-normalization.js';
+export type { BatchNormalizationLayerArgs } from './batch-normalization.js';
+export { ActivationLayer } from './activation.js';
+export type { ActivationLayerArgs } from './activation.js';
+export { GlobalAveragePooling1DLayer, GlobalMaxPooling1DLayer } from './global-pooling.js';
+export type { GlobalPooling1DLayerArgs } from './global-pooling.js';
+export { MaskingLayer } from './masking.js';
+export type { MaskingLayerArgs } from './masking.js';
+export { BidirectionalLayer } from './bidirectional.js';
+export type { BidirectionalLayerArgs, MergeMode } from './bidirectional.js';

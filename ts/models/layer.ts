@@ -9,6 +9,7 @@ import type { Backend } from '../backends/backend.js';
 import { GruError } from '../errors.js';
 import type { Layer } from '../layer.js';
 import * as check from '../validate.js';
+import type { Mask } from './mask.js';
 import { formatShape, sizeOf, type Shape, type Tensor } from './tensor.js';
 
 /** What a layer is built with: the model's backend and a seed of its own. */
@@ -137,6 +138,48 @@ export abstract class ModelLayer {
     return this.backward(dy, inputGrad);
   }
 
+  /**
+   * Whether a mask may reach it (Keras's supports_masking): a layer that computes each step on
+   * its own (Dense, Dropout, LayerNormalization, Activation) passes the mask on; one that would
+   * need it and does not take it yet refuses it (false).
+   */
+  protected get supportsMasking(): boolean {
+    return true;
+  }
+
+  /**
+   * @internal forward() with the mask of x ([batch, steps] or null), returning the output and
+   * its mask (Keras's compute_mask). Default: the mask goes on unchanged while the output keeps
+   * the steps ([batch, steps, features]). Layers that make or use masks override it.
+   */
+  _forwardMasked(x: Tensor, train: boolean, mask: Mask): { y: Tensor; mask: Mask } {
+    if (mask !== null && !this.supportsMasking) {
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `${this.name} (${this.className}) does not take a mask yet: remove the masking (layers.masking, maskZero) before it`,
+      );
+    }
+    const y = this.forward(x, train);
+    return { y, mask: mask !== null && y.shape.length === 3 ? mask : null };
+  }
+
+  /**
+   * @internal _forwardMasked() for fitAsync() and friends. A layer with its own mask rule (an
+   * override of _forwardMasked) runs it on the calling thread unless it overrides this too (the
+   * GRU does); the others run _forwardAsync() under the default rule.
+   */
+  async _forwardMaskedAsync(
+    x: Tensor,
+    train: boolean,
+    mask: Mask,
+  ): Promise<{ y: Tensor; mask: Mask }> {
+    if (this._forwardMasked !== ModelLayer.prototype._forwardMasked)
+      return this._forwardMasked(x, train, mask);
+    if (mask !== null && !this.supportsMasking) return this._forwardMasked(x, train, mask); // refuses
+    const y = await this._forwardAsync(x, train);
+    return { y, mask: mask !== null && y.shape.length === 3 ? mask : null };
+  }
+
   /** The core layers holding its parameters, for the optimizer. */
   trainables(): Layer[] {
     return [];
@@ -148,6 +191,11 @@ export abstract class ModelLayer {
     for (const t of this.trainables())
       for (const p of t.parameterNames()) n += sizeOf(t.parameterShape(p));
     return n;
+  }
+
+  /** Of countParams(), those no optimizer trains (Keras's non-trainable weights). */
+  nonTrainableParams(): number {
+    return 0;
   }
 
   /** @internal After every optimizer step: keeps what Keras does not have at its fixed value. */

@@ -23,6 +23,7 @@ import { batches, batchSizeOption, rowSize, sliceRows } from './data.js';
 import { isDataset, type Dataset } from './dataset.js';
 import { runFit, type FitTarget, type History, type ModelFitArgs } from './fit.js';
 import { checkPlace, ModelLayer } from './layer.js';
+import type { Mask } from './mask.js';
 import {
   resolveLoss,
   resolveMetrics,
@@ -312,7 +313,8 @@ export class Sequential implements FitTarget {
     return this.#counted(async () => {
       let out: Tensor | null = null;
       for (const [start, end] of batches(n, batchSize)) {
-        const h = await this.#forwardAsync(sliceRows(input, start, end), false);
+        const { data, shape } = await this.#forwardAsync(sliceRows(input, start, end), false);
+        const h = { data, shape };
         if (end - start === n) return h;
         out ??= { data: new Float32Array(n * rowSize(h)), shape: [n, ...h.shape.slice(1)] };
         out.data.set(h.data, start * rowSize(h));
@@ -346,7 +348,8 @@ export class Sequential implements FitTarget {
     const n = input.shape[0]!;
     let out: Tensor | null = null;
     for (const [start, end] of batches(n, batchSizeOption(o.batchSize))) {
-      const h = this.#forward(sliceRows(input, start, end), false);
+      const { data, shape } = this.#forward(sliceRows(input, start, end), false);
+      const h = { data, shape };
       if (end - start === n) return h;
       out ??= { data: new Float32Array(n * rowSize(h)), shape: [n, ...h.shape.slice(1)] };
       out.data.set(h.data, start * rowSize(h));
@@ -389,7 +392,9 @@ export class Sequential implements FitTarget {
       outputShape: l.outputShape,
       params: l.countParams(),
     }));
-    for (const line of summaryLines(this.name, rows, this.countParams(), 0)) printFn(line);
+    const fixed = this.#layers.reduce((n, l) => n + l.nonTrainableParams(), 0);
+    for (const line of summaryLines(this.name, rows, this.countParams() - fixed, fixed))
+      printFn(line);
   }
 
   /**
@@ -401,7 +406,7 @@ export class Sequential implements FitTarget {
     for (const l of this.#layers) l._resetStates();
   }
 
-  /** Parameters as Keras counts them (all trainable). */
+  /** Parameters as Keras counts them, the non-trainable ones (moving statistics) included. */
   countParams(): number {
     this.#shapes();
     return this.#layers.reduce((n, l) => n + l.countParams(), 0);
@@ -456,16 +461,20 @@ export class Sequential implements FitTarget {
     return x;
   }
 
-  #forward(x: Tensor, train: boolean): Tensor {
+  /** Every layer in turn; the mask of a masked sequence (mask.ts) travels beside the output. */
+  #forward(x: Tensor, train: boolean): Tensor & { mask: Mask } {
     let h = x;
-    for (const layer of this.#layers) h = layer.forward(h, train);
-    return h;
+    let mask: Mask = null;
+    for (const layer of this.#layers) ({ y: h, mask } = layer._forwardMasked(h, train, mask));
+    return { data: h.data, shape: h.shape, mask };
   }
 
-  async #forwardAsync(x: Tensor, train: boolean): Promise<Tensor> {
+  async #forwardAsync(x: Tensor, train: boolean): Promise<Tensor & { mask: Mask }> {
     let h = x;
-    for (const layer of [...this.#layers]) h = await layer._forwardAsync(h, train);
-    return h;
+    let mask: Mask = null;
+    for (const layer of [...this.#layers])
+      ({ y: h, mask } = await layer._forwardMaskedAsync(h, train, mask));
+    return { data: h.data, shape: h.shape, mask };
   }
 
   /** What compile()'s steps need of this model (compiled.ts). */
