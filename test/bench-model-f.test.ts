@@ -37,7 +37,7 @@ describe('bench workload F', () => {
       ...(bn ? [] : ['BatchNormalization']),
       ...(dropout ? [] : ['GRU dropout']),
     ]);
-    assert.ok(v.label.startsWith(v.full ? 'F: ' : 'F-reduced: '), v.label);
+    assert.ok(v.label.startsWith(v.full ? 'F: ' : 'F-reduced '), v.label);
     for (const m of v.missing) assert.ok(v.label.includes(m), `${v.label} names ${m}`);
   });
 
