@@ -4,12 +4,14 @@
  * where browsers find them, beside the module (defaultWasmUrl): the repository's wasm/ from
  * ts/, dist/wasm/ from dist/esm/ and from the CommonJS bundle. The browser entry
  * (index.browser.ts) does not import this file, so browser bundles reference neither the
- * addon nor any node: module.
+ * addon nor any node: module. It also gives fit() its terminal progress bar (cli-progress).
  */
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { defaultWasmUrl } from './backends/wasm.js';
 import { setNodeHooks } from './loader.js';
+import { setTerminalBar } from './models/progress.js';
+import { terminalBar } from './models/progress-terminal.js';
 
 setNodeHooks({
   async loadNative({ addonPath }) {
@@ -24,3 +26,5 @@ setNodeHooks({
   availableCpus: () =>
     typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,
 });
+
+setTerminalBar(terminalBar);

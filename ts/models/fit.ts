@@ -332,6 +332,7 @@ export async function runFit(
     }
     await call('onTrainEnd', {});
   } finally {
+    bar.close();
     model._endFit();
   }
   return history;

@@ -1,7 +1,7 @@
 /**
- * fit()'s output, as Keras prints it: verbose 1 a progress bar per epoch, redrawn in place, only
- * when stdout is a terminal (silent otherwise, and in browsers); verbose 2 one line per epoch
- * (console.log); verbose 0 nothing. A few lines, so no dependency.
+ * fit()'s output, as Keras prints it: verbose 1 a progress bar per epoch, redrawn in place by
+ * cli-progress, only when stdout is a terminal (silent otherwise, and in browsers); verbose 2 one
+ * line per epoch (console.log); verbose 0 nothing.
  */
 
 export interface Progress {
@@ -27,60 +27,79 @@ function timing(ms: number, steps: number): string {
   return `${Math.round(ms / 1000)}s ${Math.round(ms / Math.max(1, steps))}ms/step`;
 }
 
-interface TTYStream {
-  isTTY?: boolean;
-  columns?: number;
-  write(s: string): unknown;
+/**
+ * The terminal bar of verbose 1: the Node entry registers one (ts/models/progress-terminal.ts,
+ * on cli-progress) that exists when stdout is a terminal; browsers have none, and fit() is
+ * silent there at verbose 1.
+ */
+export interface TerminalBar {
+  /** A line of its own (the epoch's title). */
+  title(text: string): void;
+  /** A bar of `total` steps (0: unknown), drawn as render(done, total) says. */
+  start(total: number, render: (done: number, total: number) => string): void;
+  update(done: number): void;
+  /** Draws `total` of `total` and ends the line. */
+  finish(total: number): void;
+}
+let makeTerminalBar: (() => TerminalBar | null) | null = null;
+
+/** @internal Called once by ts/platform-node.ts. */
+export function setTerminalBar(make: () => TerminalBar | null): void {
+  makeTerminalBar = make;
 }
 
-const stdout = (): TTYStream | undefined =>
-  (globalThis as { process?: { stdout?: TTYStream } }).process?.stdout;
+/** Keras's bar, 30 wide: '=' done, '>' at the head, '.' to go; or done/Unknown without a total. */
+export function kerasBar(done: number, steps: number): string {
+  if (steps <= 0) return `${done}/Unknown`;
+  const width = 30;
+  const filled = Math.floor((width * done) / steps);
+  const arrow = done < steps ? '>' : '=';
+  const body = `${'='.repeat(Math.max(0, filled - 1))}${filled > 0 ? arrow : ''}`.padEnd(
+    width,
+    '.',
+  );
+  return `${String(done).padStart(String(steps).length)}/${steps} [${body}]`;
+}
 
-export function progress(verbose: 0 | 1 | 2): Progress {
-  const out = stdout();
-  const bar = verbose === 1 && out?.isTTY === true;
+/** fit()'s output for one run; close() ends a bar left open (a fit() that threw). */
+export function progress(verbose: 0 | 1 | 2): Progress & { close(): void } {
+  const bar = verbose === 1 ? (makeTerminalBar?.() ?? null) : null;
   let t0 = 0;
   let steps = 0;
-  let drawn = 0;
   let prefix = '';
-  const draw = (done: number, logs: Record<string, number>, final: boolean): void => {
-    const width = 30;
-    const filled = steps > 0 ? Math.floor((width * done) / steps) : 0;
-    const arrow = done < steps ? '>' : '=';
-    const body = `${'='.repeat(Math.max(0, filled - 1))}${filled > 0 ? arrow : ''}`.padEnd(
-      width,
-      '.',
-    );
-    const n = String(steps).length;
-    // A dataset without stepsPerEpoch: the total is unknown until the epoch ends (Keras's).
-    const count = steps > 0 ? `${String(done).padStart(n)}/${steps} [${body}]` : `${done}/Unknown`;
-    const line = `${count} - ${timing(performance.now() - t0, done)}${logLine(logs)}`;
-    out!.write(`\r${line.slice(0, (out!.columns ?? 200) - 1)}${final ? '\n' : ''}`);
-  };
   let last: Record<string, number> = {};
+  let open = false;
+  const render = (done: number, total: number): string =>
+    `${kerasBar(done, total)} - ${timing(performance.now() - t0, done)}${logLine(last)}`;
   return {
     epochBegin(epoch, epochs, n) {
       t0 = performance.now();
       steps = n;
-      drawn = 0;
+      last = {};
       prefix = `Epoch ${epoch + 1}/${epochs}`;
-      if (bar) out!.write(`${prefix}\n`);
+      if (bar) {
+        bar.title(prefix);
+        bar.start(steps, render);
+        open = true;
+      }
     },
     batchEnd(step, logs) {
       last = logs;
-      // Redraw at most every 50 ms: a terminal write per small batch would cost more than it.
-      if (bar && performance.now() - drawn > 50) {
-        drawn = performance.now();
-        draw(step + 1, logs, false);
-      }
+      bar?.update(step + 1);
     },
     epochEnd(logs) {
       if (steps === 0) steps = (last.batch ?? -1) + 1;
-      if (bar) draw(steps, { ...last, ...logs }, true);
+      last = { ...last, ...logs };
+      if (bar && open) bar.finish(steps);
+      open = false;
       if (verbose === 2)
         console.log(
           `${prefix} - ${steps}/${steps} - ${timing(performance.now() - t0, steps)}${logLine(logs)}`,
         );
+    },
+    close() {
+      if (bar && open) bar.finish(steps);
+      open = false;
     },
   };
 }
