@@ -24,7 +24,7 @@ import { lineChart } from './chart.js';
 import { commandLine, isMain, random, writeChart, type ExampleOptions } from './example-run.js';
 
 export const SETTINGS = {
-  full: { steps: 40, train: 40000, test: 8000, epochs: 6, lr: 3e-3, decay: 0.7 },
+  full: { steps: 40, train: 40000, test: 8000, epochs: 6, lr: 1e-2, decay: 0.7 },
   quick: { steps: 20, train: 3000, test: 600, epochs: 3, lr: 1e-2, decay: 0.7 },
 };
 const BATCH = 64;
