@@ -163,11 +163,9 @@ int gru_dense_forward(gru_dense_handle handle, int32_t rows, const float* x, siz
   }
   gru::gemm(k, rows, out, in, x, in, 1, layer->tensors[0].value, 1, in, y, out, true, layer->pack);
   const size_t y_bytes = static_cast<size_t>(y_expected) * sizeof(float);
-  if (keep_act && saves == gru::ActivationSaves::kInput)
-    memcpy(layer->act_cache, y, y_bytes);
+  if (keep_act && saves == gru::ActivationSaves::kInput) memcpy(layer->act_cache, y, y_bytes);
   gru::activation_forward(layer->activation, k, rows, out, y, y);
-  if (keep_act && saves == gru::ActivationSaves::kOutput)
-    memcpy(layer->act_cache, y, y_bytes);
+  if (keep_act && saves == gru::ActivationSaves::kOutput) memcpy(layer->act_cache, y, y_bytes);
   if (train) {
     memcpy(layer->x_cache, x, x_expected * sizeof(float));
     layer->cached_rows = rows;

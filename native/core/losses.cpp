@@ -54,8 +54,7 @@ int gru_loss_softmax_cross_entropy(const float* logits, size_t logits_len, int32
     return fail(GRU_ERR_SHAPE, "dlogits: expected %llu floats (rows %d x classes %d), got %zu",
                 static_cast<unsigned long long>(total), rows, classes, dlogits_len);
   if (!loss) return fail(GRU_ERR_NULL, "loss is null");
-  if (!logits || !targets)
-    return fail(GRU_ERR_NULL, "%s is null", logits ? "targets" : "logits");
+  if (!logits || !targets) return fail(GRU_ERR_NULL, "%s is null", logits ? "targets" : "logits");
   int64_t counted = 0;
   for (int32_t r = 0; r < rows; ++r) {
     if (targets[r] == -1) continue;
