@@ -123,7 +123,14 @@ export function layerOptions(
       ),
       dropout: ctx.rng.chance(0.6)
         ? none
-        : float32(ctx, 'dropout', { min: 0, max: 1, maxOpen: true, lo: 0, hi: 0.5 }),
+        : float32(ctx, 'dropout', {
+            min: 0,
+            max: 1,
+            maxOpen: true,
+            lo: 0,
+            hi: 0.5,
+            optional: true,
+          }),
       recurrentDropout: pending(ctx, 'recurrentDropout', 0, 0.2),
       stateful: bool(ctx, 'stateful'),
     });

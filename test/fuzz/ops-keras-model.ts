@@ -670,6 +670,8 @@ const callbackFactoryOps: Op[] = [
           hi: 1,
           optional: true,
         });
+      // null is Keras's default baseline (None), and valid.
+      if (f.baseline?.value === null) f.baseline = good(null, 'baseline: null');
       if (r.chance(0.3)) f.restoreBestWeights = bool(ctx, 'restoreBestWeights');
       if (r.chance(0.3))
         f.startFromEpoch = int(ctx, 'startFromEpoch', {

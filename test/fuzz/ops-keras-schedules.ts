@@ -12,6 +12,8 @@ import { bool, finite, float32, options, show } from './values.js';
 
 const rate = (ctx: Ctx, name: string, optional = false): Arg =>
   float32(ctx, name, { min: 0, lo: 1e-4, hi: 0.1, optional });
+/** An argument for which null is a valid value (a default), whatever the generator said. */
+const nullValid = (a: Arg): Arg => (a.value === null ? arg(null, false, `${a.what}`) : a);
 const steps = (ctx: Ctx): Arg =>
   finite(ctx, 'decaySteps', { min: 0, minOpen: true, lo: 1, hi: 100 });
 
@@ -28,7 +30,9 @@ function decayFields(ctx: Ctx): Record<string, Arg> {
 function piecewiseArgs(ctx: Ctx): [Arg, Arg] {
   const r = ctx.rng;
   const n = r.int(1, 3);
-  const boundaries = Array.from({ length: n }, (_, i) => (i + 1) * r.int(1, 5));
+  // Strictly increasing: each one 1 to 5 steps after the one before.
+  let at = 0;
+  const boundaries = Array.from({ length: n }, () => (at += r.int(1, 5)));
   const values = Array.from({ length: n + 1 }, () => r.next() * 0.1);
   if (friendly(ctx)) return [good(boundaries, 'boundaries'), good(values, 'values')];
   const how = r.pick(['order', 'count', 'value', 'type']);
@@ -65,9 +69,8 @@ export const KERAS_SCHEDULE_OPS: Op[] = [
     initialLearningRate: rate(ctx, 'initialLearningRate'),
     decaySteps: steps(ctx),
     alpha: finite(ctx, 'alpha', { min: 0, max: 1, lo: 0, hi: 0.5, optional: true }),
-    warmupTarget: ctx.rng.chance(0.5)
-      ? rate(ctx, 'warmupTarget', true)
-      : arg(null, false, 'warmupTarget: null'),
+    // null is Keras's default (no warmup), and valid.
+    warmupTarget: nullValid(rate(ctx, 'warmupTarget', true)),
     warmupSteps: finite(ctx, 'warmupSteps', { min: 0, lo: 0, hi: 10, optional: true }),
   })),
 ];

@@ -214,6 +214,9 @@ forEachBackend('models: fit', (backend) => {
     const model = regression(backend);
     const fresh = sequential({ backend, layers: [layers.dense({ units: 1, inputShape: [3] })] });
     try {
+      // Options left out are the defaults; null is not an options object.
+      await rejectsCode(model.fit(x, y, null as never), 'ERR_GRU_ARG', ['fit options']);
+      await rejectsCode(model.fitAsync(x, y, null as never), 'ERR_GRU_ARG', ['fit options']);
       await rejectsCode(
         model.fit(x, tensor(new Float32Array(N - 1), [N - 1, 1])),
         'ERR_GRU_SHAPE',

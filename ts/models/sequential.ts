@@ -256,9 +256,10 @@ export class Sequential implements FitTarget {
         return Promise.reject(
           new GruError('ERR_GRU_ARG', 'with a dataset, call fit(dataset, options): it holds y'),
         );
-      return runFit(this, x, undefined, (y ?? {}) as ModelFitArgs, offThread);
+      // Options left out are undefined (the defaults); null is refused as any non-object.
+      return runFit(this, x, undefined, y as ModelFitArgs, offThread);
     }
-    return runFit(this, x as TensorLike, y as TensorLike, (args ?? {}) as ModelFitArgs, offThread);
+    return runFit(this, x as TensorLike, y as TensorLike, args as ModelFitArgs, offThread);
   }
 
   /**
