@@ -148,6 +148,8 @@ export function layerOptions(
     });
     if (ctx.rng.chance(0.1)) {
       f.inputDim = int(ctx, 'inputDim', { min: 1, max: 2 ** 20, hi: 5, optional: true });
+      // null is a free number of features (inputShape [null]), as Keras's input_dim=None.
+      if (f.inputDim.value === null) f.inputDim = good(null, 'inputDim: null');
       if (f.inputShape?.value !== undefined && f.inputDim.value !== undefined)
         f.inputDim = bad(f.inputDim.value, 'inputDim with inputShape');
     }
@@ -159,6 +161,8 @@ export function layerOptions(
     });
     if (ctx.rng.chance(0.2)) {
       f.inputLength = int(ctx, 'inputLength', { min: 1, max: 2 ** 20, hi: 4, optional: true });
+      // null is a free length (inputShape [null]), as Keras's input_length=None.
+      if (f.inputLength.value === null) f.inputLength = good(null, 'inputLength: null');
       if (f.inputShape?.value !== undefined && f.inputLength.value !== undefined)
         f.inputLength = bad(f.inputLength.value, 'inputLength with inputShape');
     }

@@ -604,12 +604,6 @@ function datasetFit(ctx: Ctx, e: SeqEntry, method: 'fit' | 'fitAsync') {
           yield* list;
         },
       };
-  const isBad = batches.length === 0 || batches.some((b) => b.bad);
-  const d = arg(
-    data,
-    isBad,
-    `dataset of ${batches.length}: ${batches.map((b) => b.what).join('; ')}`,
-  );
   const f: Record<string, Arg> = {
     epochs: int(ctx, 'epochs', { min: 1, max: 2 ** 31 - 1, hi: 2, optional: true }),
     stepsPerEpoch: r.chance(0.3)
@@ -619,6 +613,20 @@ function datasetFit(ctx: Ctx, e: SeqEntry, method: 'fit' | 'fitAsync') {
     batchSize: r.chance(0.05) ? bad(4, 'batchSize: not with a dataset') : none,
   };
   const o = options(ctx, 'fit options', f, true);
+  // A bad batch counts only if fit() reads it: every batch each epoch, or, with stepsPerEpoch,
+  // epochs x stepsPerEpoch batches from one iterator (the rest are never drawn).
+  const given = (a: Arg | undefined): number | undefined =>
+    o.value !== undefined && a !== undefined && !a.bad && typeof a.value === 'number'
+      ? a.value
+      : undefined;
+  const spe = given(f.stepsPerEpoch);
+  const read = spe === undefined ? batches.length : spe * (given(f.epochs) ?? 1);
+  const isBad = batches.length === 0 || batches.slice(0, read).some((b) => b.bad);
+  const d = arg(
+    data,
+    isBad,
+    `dataset of ${batches.length}: ${batches.map((b) => b.what).join('; ')}`,
+  );
   return {
     args: [d, o],
     async: true,
