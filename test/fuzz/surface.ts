@@ -20,6 +20,7 @@ export const PROTECTED: readonly [{ prototype: object }, string][] = [
   [LRSchedule, 'lrAt'], // each schedule's formula, called by step()
   [ModelLayer, 'build'], // makes the core layers, called by Sequential
   [ModelLayer, 'expect'], // a shape check of build()
+  [ModelLayer, 'lastAxisFeatures'], // build()'s shape check of last-axis layers
   [ModelLayer, 'input'], // forward()'s check of x
   [ModelLayer, 'gradient'], // backward()'s check of dy
   [ModelLayer, 'supportsMasking'], // whether _forwardMasked takes a mask

@@ -82,14 +82,9 @@ export class BatchNormalizationLayer extends ModelLayer {
   }
 
   protected build(input: Shape, ctx: BuildContext): Shape {
-    const features = input[input.length - 1];
-    this.expect(
-      input.length <= 2 && typeof features === 'number',
-      '(None, features) or (None, steps, features), with a known number of features',
-      input,
-    );
+    const features = this.lastAxisFeatures(input);
     this.#norm = new BatchNorm1d({
-      numFeatures: features as number,
+      numFeatures: features,
       eps: this.epsilon,
       momentum: 1 - this.momentum,
       affine: this.affine,

@@ -67,14 +67,9 @@ export class DenseLayer extends ModelLayer {
   }
 
   protected build(input: Shape, ctx: BuildContext): Shape {
-    const features = input[input.length - 1];
-    this.expect(
-      input.length <= 2 && typeof features === 'number',
-      '(None, features) or (None, steps, features), with a known number of features',
-      input,
-    );
+    const features = this.lastAxisFeatures(input);
     this.#dense = new Dense({
-      inFeatures: features as number,
+      inFeatures: features,
       outFeatures: this.units,
       bias: this.useBias,
       activation: this.activation,

@@ -57,14 +57,9 @@ export class LayerNormalizationLayer extends ModelLayer {
   }
 
   protected build(input: Shape, ctx: BuildContext): Shape {
-    const features = input[input.length - 1];
-    this.expect(
-      input.length <= 2 && typeof features === 'number',
-      '(None, features) or (None, steps, features), with a known number of features',
-      input,
-    );
+    const features = this.lastAxisFeatures(input);
     this.#norm = new LayerNorm({
-      normalizedShape: features as number,
+      normalizedShape: features,
       eps: this.epsilon,
       elementwiseAffine: this.affine,
       backend: ctx.backend,

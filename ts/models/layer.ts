@@ -278,6 +278,17 @@ export abstract class ModelLayer {
       );
     }
   }
+
+  /** The features of a layer that works on the last axis of 2-D or 3-D input (Dense, norms). */
+  protected lastAxisFeatures(input: Shape): number {
+    const features = input[input.length - 1];
+    this.expect(
+      input.length <= 2 && typeof features === 'number',
+      '(None, features) or (None, steps, features), with a known number of features',
+      input,
+    );
+    return features as number;
+  }
 }
 
 /** A per-sample shape option: positive integers, null for a free dimension. */
