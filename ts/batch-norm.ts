@@ -15,6 +15,7 @@ import type { Backend, Handle } from './backends/backend.js';
 import { GruError } from './errors.js';
 import { Layer } from './layer.js';
 import { currentBackend } from './loader.js';
+import { trainingOutput } from './step-arrays.js';
 import * as check from './validate.js';
 
 export interface BatchNormOptions {
@@ -114,7 +115,9 @@ export class BatchNorm1d extends Layer<Handle<'batch_norm'>> {
         );
       }
     }
-    const y = new Float32Array(input.length);
+    const y = train
+      ? trainingOutput(this, 'y', input.length)
+      : check.allocFloat32('y', input.length);
     if (train) this.#trainedRows = null;
     this.backend.batchNormForward(layer, rows, input, mask, y, +train);
     if (train) this.#trainedRows = rows;
@@ -133,7 +136,7 @@ export class BatchNorm1d extends Layer<Handle<'batch_norm'>> {
     }
     const F = this.numFeatures;
     const grad = check.float32ArrayOfLength('dy', dy, rows * F, `[${rows}, ${F}]`);
-    const dx = new Float32Array(rows * F);
+    const dx = trainingOutput(this, 'dx', rows * F);
     this.backend.batchNormBackward(layer, grad, dx);
     this.#trainedRows = null;
     return dx;

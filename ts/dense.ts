@@ -10,6 +10,7 @@ import { holding } from './busy.js';
 import { GruError } from './errors.js';
 import { Layer } from './layer.js';
 import { currentBackend } from './loader.js';
+import { trainingOutput } from './step-arrays.js';
 import * as check from './validate.js';
 
 export interface DenseOptions {
@@ -105,7 +106,13 @@ export class Dense extends Layer<DenseHandle> {
       );
     }
     const rows = input.length / this.inFeatures;
-    return { rows, x: input, y: check.allocFloat32('y', rows * this.outFeatures), train };
+    const n = rows * this.outFeatures;
+    return {
+      rows,
+      x: input,
+      y: train ? trainingOutput(this, 'y', n) : check.allocFloat32('y', n),
+      train,
+    };
   }
 
   /**
@@ -144,6 +151,6 @@ export class Dense extends Layer<DenseHandle> {
       rows * this.outFeatures,
       `[${rows}, ${this.outFeatures}]`,
     );
-    return { dy: grad, dx: check.allocFloat32('dx', rows * this.inFeatures) };
+    return { dy: grad, dx: trainingOutput(this, 'dx', rows * this.inFeatures) };
   }
 }

@@ -8,6 +8,7 @@ import { holding } from './busy.js';
 import { GruError } from './errors.js';
 import { Layer } from './layer.js';
 import { currentBackend } from './loader.js';
+import { trainingOutput } from './step-arrays.js';
 import * as check from './validate.js';
 
 export interface EmbeddingOptions {
@@ -82,7 +83,8 @@ export class Embedding extends Layer<EmbeddingHandle> {
     const o = check.options('forward options', options);
     check.knownKeys('forward options', o, ['train']);
     const train = check.boolean('train', o.train, false);
-    return { ids, train, y: check.allocFloat32('y', ids.length * this.embeddingDim) };
+    const n = ids.length * this.embeddingDim;
+    return { ids, train, y: train ? trainingOutput(this, 'y', n) : check.allocFloat32('y', n) };
   }
 
   /** dy [n, embeddingDim] of the last training forward: adds into the rows of its indices. */

@@ -14,6 +14,7 @@ import { GruError } from './errors.js';
 import { currentBackend } from './loader.js';
 import { GRUStream } from './gru-stream.js';
 import { Layer } from './layer.js';
+import { trainingOutput } from './step-arrays.js';
 import * as check from './validate.js';
 
 export interface GRUOptions {
@@ -416,7 +417,9 @@ export class GRU extends Layer<NetHandle> {
       check.disjoint('output', output, 'x', input);
       check.disjoint('output', output, 'h0', h0);
     } else if (returnSequences) {
-      output = check.allocFloat32('output', outputLen);
+      output = train
+        ? trainingOutput(this, 'output', outputLen)
+        : check.allocFloat32('output', outputLen);
     }
     let hN: Float32Array;
     if (o.hN !== undefined) {
@@ -428,7 +431,7 @@ export class GRU extends Layer<NetHandle> {
       if (!sameAsH0) check.disjoint('hN', hN, 'h0', h0);
       if (output) check.disjoint('hN', hN, 'output', output);
     } else {
-      hN = check.allocFloat32('hN', stateLen);
+      hN = train ? trainingOutput(this, 'hN', stateLen) : check.allocFloat32('hN', stateLen);
     }
     const call = {
       seqLen,
@@ -501,10 +504,10 @@ export class GRU extends Layer<NetHandle> {
     const dhN =
       o.dHN === undefined ? null : check.float32ArrayOfLength('dHN', o.dHN, stateLen, stateShape);
     const dx = check.boolean('inputGrad', o.inputGrad, true)
-      ? check.allocFloat32('dx', seqLen * batch * this.inputSize)
+      ? trainingOutput(this, 'dx', seqLen * batch * this.inputSize)
       : null;
     const dh0 = check.boolean('h0Grad', o.h0Grad, false)
-      ? check.allocFloat32('dh0', stateLen)
+      ? trainingOutput(this, 'dh0', stateLen)
       : null;
     return { call: { dy, dhN, dx, dh0 }, result: { dx, dh0 } };
   }

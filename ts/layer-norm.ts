@@ -8,6 +8,7 @@ import { holding } from './busy.js';
 import { GruError } from './errors.js';
 import { Layer } from './layer.js';
 import { currentBackend } from './loader.js';
+import { trainingOutput } from './step-arrays.js';
 import * as check from './validate.js';
 
 export interface LayerNormOptions {
@@ -87,7 +88,10 @@ export class LayerNorm extends Layer<Handle<'layer_norm'>> {
       );
     }
     const rows = input.length / D;
-    return { rows, x: input, y: new Float32Array(input.length), train };
+    const y = train
+      ? trainingOutput(this, 'y', input.length)
+      : check.allocFloat32('y', input.length);
+    return { rows, x: input, y, train };
   }
 
   /** dy of the last training forward: adds into the gradients, returns dx. */
@@ -119,6 +123,6 @@ export class LayerNorm extends Layer<Handle<'layer_norm'>> {
     }
     const D = this.normalizedShape;
     const grad = check.float32ArrayOfLength('dy', dy, rows * D, `[${rows}, ${D}]`);
-    return { dy: grad, dx: new Float32Array(rows * D) };
+    return { dy: grad, dx: trainingOutput(this, 'dx', rows * D) };
   }
 }

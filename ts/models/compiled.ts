@@ -20,6 +20,7 @@ import type { KerasOptimizer, MakeOptimizer } from './optimizers.js';
 import { toTensor, type Tensor } from './tensor.js';
 import { maskedLossWeights, maskedMetricWeights, type Mask } from './mask.js';
 import { classWeightTensor, sampleWeightTensor } from './weights.js';
+import { withStepArrays } from '../step-arrays.js';
 
 export type Logs = Record<string, number>;
 
@@ -74,6 +75,7 @@ export class Compiled {
   readonly metrics: readonly ModelMetric[];
   readonly #create: MakeOptimizer;
   #optimizer: KerasOptimizer | null = null;
+  #grad: Float32Array | null = null;
 
   constructor(net: Network, loss: Loss, metrics: readonly ModelMetric[], create: MakeOptimizer) {
     this.#net = net;
@@ -179,13 +181,17 @@ export class Compiled {
   }
 
   /** trainStep() with the kernel calls on the addon's worker threads (native); same numbers. */
-  async trainStepAsync(batch: Samples, metrics: readonly TrackedMetric[]): Promise<number> {
+  trainStepAsync(batch: Samples, metrics: readonly TrackedMetric[]): Promise<number> {
+    return withStepArrays(this.#net.trainables(), () => this.#trainStepAsync(batch, metrics));
+  }
+
+  async #trainStepAsync(batch: Samples, metrics: readonly TrackedMetric[]): Promise<number> {
     const net = this.#net;
     const optimizer = this.optimizer();
     optimizer.zeroGrad();
     const out = await net.forwardAsync(batch.x, true);
     const pred = out.data as Float32Array;
-    const grad = new Float32Array(pred.length);
+    const grad = this.#lossGradient(pred.length);
     const { loss: w, metric: mw } = weightsFor(
       out.mask,
       (batch.w?.data ?? null) as Float32Array | null,
@@ -212,12 +218,16 @@ export class Compiled {
 
   /** One optimizer step on a batch; returns its loss (before the step); updates the metrics. */
   trainStep(batch: Samples, metrics: readonly TrackedMetric[]): number {
+    return withStepArrays(this.#net.trainables(), () => this.#trainStep(batch, metrics));
+  }
+
+  #trainStep(batch: Samples, metrics: readonly TrackedMetric[]): number {
     const net = this.#net;
     const optimizer = this.optimizer();
     optimizer.zeroGrad();
     const out = net.forward(batch.x, true);
     const pred = out.data as Float32Array;
-    const grad = new Float32Array(pred.length);
+    const grad = this.#lossGradient(pred.length);
     const { loss: w, metric: mw } = weightsFor(
       out.mask,
       (batch.w?.data ?? null) as Float32Array | null,
@@ -228,6 +238,12 @@ export class Compiled {
     optimizer.kerasStep();
     net.afterStep();
     return value;
+  }
+
+  /** The loss's gradient array, reused from step to step like the layers' (step-arrays.ts). */
+  #lossGradient(length: number): Float32Array {
+    if (this.#grad === null || this.#grad.length !== length) this.#grad = new Float32Array(length);
+    return this.#grad;
   }
 
   #makeOptimizer(): KerasOptimizer {
