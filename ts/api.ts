@@ -7,6 +7,7 @@ export type { BackendInfo, InitOptions, LoadOptions } from './loader.js';
 export type { Backend, BackendName } from './backends/backend.js';
 export { GRU } from './gru.js';
 export { GRUStream } from './gru-stream.js';
+export { GRUStreams, type GRUStreamsOptions } from './gru-streams.js';
 export type {
   GRUOptions,
   GRUActivation,

@@ -13,6 +13,7 @@ import { deriveSeed } from './dropout.js';
 import { GruError } from './errors.js';
 import { currentBackend } from './loader.js';
 import { GRUStream } from './gru-stream.js';
+import { GRUStreams, type GRUStreamsOptions } from './gru-streams.js';
 import { Layer } from './layer.js';
 import { trainingOutput } from './step-arrays.js';
 import * as check from './validate.js';
@@ -529,6 +530,17 @@ export class GRU extends Layer<NetHandle> {
     check.knownKeys('stream options', o, ['batch', 'h0']);
     const batch = o.batch === undefined ? 1 : check.positiveInt('batch', o.batch, 1 << 30);
     return new GRUStream(this, batch, o.h0 as Float32Array | undefined);
+  }
+
+  /**
+   * A group of independent streams over this GRU (a server's live sessions): open() and close()
+   * streams at any time, and step() any subset of them by one timestep in one call, each with
+   * its own input row. Each stream's numbers are bitwise those of stepping it alone.
+   * Unidirectional only.
+   */
+  streams(options: GRUStreamsOptions = {}): GRUStreams {
+    this._handle();
+    return new GRUStreams(this, options);
   }
 
   /** @internal runs the backend forward with caller-owned buffers (used by GRUStream). */

@@ -182,6 +182,12 @@ inline int gru_net_forward(const Arg* a, Result* r) {
   return ::gru_net_forward(a[0].u32, a[1].i32, a[2].i32, a[3].i32, static_cast<const float*>(a[4].data), a[4].len, static_cast<const float*>(a[5].data), a[5].len, static_cast<const int32_t*>(a[6].data), a[6].len, static_cast<float*>(a[7].data), a[7].len, static_cast<float*>(a[8].data), a[8].len);
 }
 
+inline int gru_net_step_streams(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_net_step_streams(a[0].u32, static_cast<const int32_t*>(a[1].data), a[1].len, static_cast<const float*>(a[2].data), a[2].len, static_cast<const float*>(a[3].data), a[3].len, static_cast<float*>(a[4].data), a[4].len, static_cast<float*>(a[5].data), a[5].len);
+}
+
 inline int gru_net_forward_train(const Arg* a, Result* r) {
   (void)a;
   (void)r;
@@ -484,6 +490,7 @@ inline const Thunk kThunks[] = {
     {"gru_net_set_activations", &generated::gru_net_set_activations},
     {"gru_net_set_input_dropout", &generated::gru_net_set_input_dropout},
     {"gru_net_forward", &generated::gru_net_forward},
+    {"gru_net_step_streams", &generated::gru_net_step_streams},
     {"gru_net_forward_train", &generated::gru_net_forward_train},
     {"gru_net_backward", &generated::gru_net_backward},
     {"gru_net_train_bytes_per_step", &generated::gru_net_train_bytes_per_step},

@@ -34,6 +34,7 @@ void free_scratch(gru::Scratch& s) {
   gru::mem_free(s.time_of_row);
   gru::mem_free(s.save_rows);
   gru::mem_free(s.dropped);
+  gru::mem_free(s.streams);
   gru::mem_free(s.backward);
   s = gru::Scratch{};
 }
@@ -124,7 +125,8 @@ size_t net_bytes(const gru::Object* object) {
   const gru::Scratch& s = net->scratch;
   total += gru::mem_size(s.xproj) + gru::mem_size(s.layer_out[0]) + gru::mem_size(s.layer_out[1]) +
            gru::mem_size(s.state) + gru::mem_size(s.xp_rows) + gru::mem_size(s.time_of_row) +
-           gru::mem_size(s.save_rows) + gru::mem_size(s.dropped) + gru::mem_size(s.backward);
+           gru::mem_size(s.save_rows) + gru::mem_size(s.dropped) + gru::mem_size(s.backward) +
+           gru::mem_size(s.streams);
   return total + net_train_bytes(net);
 }
 

@@ -51,6 +51,8 @@ struct Scratch {
   size_t dropped_cap = 0;
   float* backward = nullptr;  // all of backward's buffers, carved up by net_backward.cpp
   size_t backward_cap = 0;
+  float* streams = nullptr;  // gru_net_step_streams: the listed streams' states, slot marks
+  size_t streams_cap = 0;
 };
 
 // What a training forward keeps for backward.

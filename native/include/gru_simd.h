@@ -221,6 +221,18 @@ GRU_API GRU_ASYNC int gru_net_forward(gru_net_handle net, int32_t seq_len, int32
                                       GRU_NULLABLE float* y, size_t y_len, GRU_NULLABLE float* h_n,
                                       size_t h_n_len);
 
+/* Many independent streams, one timestep each, in one call (a server's live sessions): states
+ * [capacity, L, H] holds every stream's state (stream s's layers at states[s*L*H ...]); the
+ * streams listed in slots (n distinct indices in [0, capacity)) each take their input row of
+ * x [n, in], and their states advance in place; y [n, H] gets each one's output (may be null).
+ * states_out must be states itself (in place). A unidirectional net only (GRU_ERR_STATE). Each
+ * stream's numbers are bitwise those of stepping it alone (gru_net_forward with batch 1). */
+GRU_API GRU_ASYNC int gru_net_step_streams(gru_net_handle net, const int32_t* slots,
+                                           size_t slots_len, const float* x, size_t x_len,
+                                           const float* states, size_t states_len,
+                                           GRU_NULLABLE float* y, size_t y_len, float* states_out,
+                                           size_t states_out_len);
+
 /* ==== Training ==============================================================================
  * Every object with parameters keeps, per parameter tensor, its value and a gradient buffer in
  * the public layout. backward() adds into the gradient buffers; gru_zero_grad() clears them; an

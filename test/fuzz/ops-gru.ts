@@ -10,6 +10,7 @@
  */
 import { GRU } from '../../ts/gru.js';
 import { GRUStream } from '../../ts/gru-stream.js';
+import { GRUStreams } from '../../ts/gru-streams.js';
 import { arg, bad, good, type Arg, type Ctx, type Op } from './call.js';
 import { f32, i32, isF32, mutateInFlight } from './arrays.js';
 import { backendArg, getter, ints, isDisposed, objectArg, onPool } from './ops-common.js';
@@ -316,6 +317,159 @@ function streamOps(): Op[] {
   ];
 }
 
+// ---- GRUStreams -----------------------------------------------------------------------------
+// Meta: the GRU's sizes and the ids open now (kept by open and close as they succeed).
+
+interface StreamsMeta {
+  I: number;
+  H: number;
+  L: number;
+  open: number[];
+}
+
+function addStreams(ctx: Ctx, s: unknown): void {
+  const g = (s as GRUStreams).gru;
+  ctx.pool.add('GRUStreams', s, { I: g.inputSize, H: g.hiddenSize, L: g.numLayers, open: [] });
+}
+
+function streamsOptions(ctx: Ctx): Arg {
+  const f = {
+    capacity: int(ctx, 'capacity', { min: 1, max: 2 ** 24, lo: 1, hi: 6, optional: true }),
+  };
+  return options(ctx, 'streams options', f, true);
+}
+
+const streamsOp = onPool<GRU>('GRU.streams', 'GRU', (ctx, e) => {
+  const o = streamsOptions(ctx);
+  return {
+    args: [o],
+    run: () => e.obj.streams(o.value as never),
+    done: (s) => addStreams(ctx, s),
+  };
+});
+
+const newStreams: Op = {
+  name: 'new GRUStreams',
+  make(ctx) {
+    const g = objectArg(ctx, 'gru', ['GRU']);
+    const gru = g.value instanceof GRU ? g.value : null;
+    const gArg = gru && gru.bidirectional ? bad(gru, 'gru: a bidirectional GRU') : g;
+    const o = streamsOptions(ctx);
+    return {
+      args: [gArg, o],
+      run: () => new GRUStreams(gArg.value as never, o.value as never),
+      done: (s) => addStreams(ctx, s),
+    };
+  },
+};
+
+type StreamsEntry = Entry<GRUStreams>;
+const streamsGone = (e: StreamsEntry) =>
+  isDisposed(e.obj.gru) ? 'its GRU was disposed' : undefined;
+
+/** An id: mostly an open one; else a closed or never-used slot, or out of range (bad). */
+function streamId(ctx: Ctx, e: StreamsEntry): Arg {
+  const m = e.meta as unknown as StreamsMeta;
+  if (m.open.length > 0 && ctx.rng.chance(0.85)) {
+    const id = ctx.rng.pick(m.open);
+    return good(id, `id: ${id} (open)`);
+  }
+  const id = int(ctx, 'id', { min: 0, max: e.obj.capacity - 1, lo: 0, hi: e.obj.capacity - 1 });
+  if (!id.bad && typeof id.value === 'number' && !m.open.includes(id.value))
+    return bad(id.value, `id: ${id.value} (not open)`);
+  return id;
+}
+
+function streamsOps(): Op[] {
+  const m = (e: StreamsEntry) => e.meta as unknown as StreamsMeta;
+  const o = { badState: streamsGone };
+  const h0Arg = (ctx: Ctx, e: StreamsEntry) =>
+    maybe(ctx, 0.5, () => f32(ctx, 'h0', m(e).L * m(e).H, { optional: true }));
+  const stepOp = (isAsync: boolean) =>
+    onPool<GRUStreams>(
+      `GRUStreams.step${isAsync ? 'Async' : ''}`,
+      'GRUStreams',
+      (ctx, e) => {
+        const open = m(e).open;
+        if (open.length === 0) return null;
+        const n = ctx.rng.int(1, open.length);
+        const chosen = [...open].sort(() => ctx.rng.next() - 0.5).slice(0, n);
+        const ids = i32(ctx, 'ids', chosen, {
+          lo: 0,
+          hi: e.obj.capacity - 1,
+          arrays: true,
+          ok: (l) => l > 0,
+        });
+        const rows =
+          Array.isArray(ids.value) || ids.value instanceof Int32Array ? ids.value.length : n;
+        const x = f32(ctx, 'x', rows * m(e).I);
+        const out = maybe(ctx, 0.4, () => f32(ctx, 'output', rows * m(e).H, { optional: true }));
+        return {
+          args: [ids, x, out],
+          async: isAsync,
+          run: () =>
+            isAsync
+              ? e.obj.stepAsync(ids.value as never, x.value as never, out.value as never)
+              : e.obj.step(ids.value as never, x.value as never, out.value as never),
+        };
+      },
+      o,
+    );
+  return [
+    onPool<GRUStreams>(
+      'GRUStreams.open',
+      'GRUStreams',
+      (ctx, e) => {
+        const h0 = h0Arg(ctx, e);
+        return {
+          args: [h0],
+          run: () => e.obj.open(h0.value as never),
+          done: (id) => void m(e).open.push(id as number),
+        };
+      },
+      o,
+    ),
+    onPool<GRUStreams>(
+      'GRUStreams.close',
+      'GRUStreams',
+      (ctx, e) => {
+        const id = streamId(ctx, e);
+        return {
+          args: [id],
+          run: () => e.obj.close(id.value as never),
+          done: () => {
+            m(e).open = m(e).open.filter((v) => v !== id.value);
+          },
+        };
+      },
+      o,
+    ),
+    onPool<GRUStreams>(
+      'GRUStreams.reset',
+      'GRUStreams',
+      (ctx, e) => {
+        const id = streamId(ctx, e);
+        const h0 = h0Arg(ctx, e);
+        return { args: [id, h0], run: () => e.obj.reset(id.value as never, h0.value as never) };
+      },
+      o,
+    ),
+    onPool<GRUStreams>(
+      'GRUStreams.state',
+      'GRUStreams',
+      (ctx, e) => {
+        const id = streamId(ctx, e);
+        return { args: [id], run: () => e.obj.state(id.value as never) };
+      },
+      o,
+    ),
+    stepOp(false),
+    stepOp(true),
+    getter('GRUStreams.size', 'GRUStreams', 'size'),
+    getter('GRUStreams.capacity', 'GRUStreams', 'capacity'),
+  ];
+}
+
 export const GRU_OPS: Op[] = [
   newGru,
   forwardOp('GRU.forward', false),
@@ -327,4 +481,7 @@ export const GRU_OPS: Op[] = [
   ...layerOps('GRU', ['GRU']),
   newStream,
   ...streamOps(),
+  streamsOp,
+  newStreams,
+  ...streamsOps(),
 ];

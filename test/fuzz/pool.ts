@@ -16,6 +16,7 @@ export type Kind =
   | 'BatchNorm'
   | 'Dropout'
   | 'GRUStream'
+  | 'GRUStreams'
   | 'Optimizer'
   | 'LRSchedule'
   | 'SequenceModel'
@@ -45,6 +46,7 @@ const END_ORDER: readonly Kind[] = [
   'LRSchedule',
   'Optimizer',
   'GRUStream',
+  'GRUStreams',
   'Dropout',
   'GRU',
   'Dense',

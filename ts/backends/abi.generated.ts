@@ -109,6 +109,7 @@ export const ABI: readonly AbiFunction[] = [
   {"c":"gru_net_set_activations","method":"netSetActivations","args":[{"name":"net","kind":"handle","of":"net"},{"name":"activation","kind":"i32"},{"name":"recurrentActivation","kind":"i32"}],"ret":"status","out":null,"async":false},
   {"c":"gru_net_set_input_dropout","method":"netSetInputDropout","args":[{"name":"net","kind":"handle","of":"net"},{"name":"rate","kind":"f32"},{"name":"seed","kind":"u32"}],"ret":"status","out":null,"async":false},
   {"c":"gru_net_forward","method":"netForward","args":[{"name":"net","kind":"handle","of":"net"},{"name":"seqLen","kind":"i32"},{"name":"batch","kind":"i32"},{"name":"batchFirst","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"h0","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"lengths","kind":"array","type":"i32","dir":"in","nullable":true},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":true},{"name":"hN","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":true},
+  {"c":"gru_net_step_streams","method":"netStepStreams","args":[{"name":"net","kind":"handle","of":"net"},{"name":"slots","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"states","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":true},{"name":"statesOut","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":true},
   {"c":"gru_net_forward_train","method":"netForwardTrain","args":[{"name":"net","kind":"handle","of":"net"},{"name":"seqLen","kind":"i32"},{"name":"batch","kind":"i32"},{"name":"batchFirst","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"h0","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"lengths","kind":"array","type":"i32","dir":"in","nullable":true},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":true},{"name":"hN","kind":"array","type":"f32","dir":"out","nullable":true},{"name":"dropout","kind":"f32"},{"name":"dropoutSeed","kind":"u32"}],"ret":"status","out":null,"async":true},
   {"c":"gru_net_backward","method":"netBackward","args":[{"name":"net","kind":"handle","of":"net"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"dhN","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":true},{"name":"dh0","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":true},
   {"c":"gru_net_train_bytes_per_step","method":"netTrainBytesPerStep","args":[{"name":"net","kind":"handle","of":"net"}],"ret":"status","out":{"name":"out","type":"size"},"async":false},
@@ -344,6 +345,18 @@ export interface AbiCalls {
    */
   netForward(net: Handle<'net'>, seqLen: number, batch: number, batchFirst: number, x: Float32Array, h0: Float32Array | null, lengths: Int32Array | null, y: Float32Array | null, hN: Float32Array | null): void;
   netForwardAsync(net: Handle<'net'>, seqLen: number, batch: number, batchFirst: number, x: Float32Array, h0: Float32Array | null, lengths: Int32Array | null, y: Float32Array | null, hN: Float32Array | null): Promise<void>;
+  /**
+   * gru_net_step_streams
+   *
+   * Many independent streams, one timestep each, in one call (a server's live sessions): states
+   * [capacity, L, H] holds every stream's state (stream s's layers at states[s*L*H ...]); the
+   * streams listed in slots (n distinct indices in [0, capacity)) each take their input row of
+   * x [n, in], and their states advance in place; y [n, H] gets each one's output (may be null).
+   * states_out must be states itself (in place). A unidirectional net only (GRU_ERR_STATE). Each
+   * stream's numbers are bitwise those of stepping it alone (gru_net_forward with batch 1).
+   */
+  netStepStreams(net: Handle<'net'>, slots: Int32Array, x: Float32Array, states: Float32Array, y: Float32Array | null, statesOut: Float32Array): void;
+  netStepStreamsAsync(net: Handle<'net'>, slots: Int32Array, x: Float32Array, states: Float32Array, y: Float32Array | null, statesOut: Float32Array): Promise<void>;
   /**
    * gru_net_forward_train
    *
