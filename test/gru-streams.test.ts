@@ -101,12 +101,41 @@ forEachBackend('GRUStreams', (backend: Backend) => {
       const x = uniform(subset.length * I, -1, 1, r);
       const want = s1.step(subset, x);
       const p = s2.stepAsync(subset, x);
-      assertThrowsCode(() => s2.open(), 'ERR_GRU_BUSY', ['stepAsync()']);
+      assertThrowsCode(() => s2.state(0), 'ERR_GRU_BUSY', ['stepAsync()']);
+      assertThrowsCode(() => s2.step([0], new Float32Array(I)), 'ERR_GRU_BUSY', ['stepAsync()']);
       assert.deepEqual(await p, want);
     }
     for (let s = 0; s < 5; s++) assert.deepEqual(s2.state(s), s1.state(s));
     g1.dispose();
     g2.dispose();
+  });
+
+  it('streams join, leave and reset while a stepAsync runs; the step keeps its results', async () => {
+    const gru = makeGru(backend, false);
+    const group = gru.streams({ capacity: 3 });
+    const r = rng(12);
+    const h0 = [0, 1, 2].map(() => uniform(L * H, -1, 1, r));
+    const [a, b, e] = h0.map((h) => group.open(h)) as [number, number, number];
+    const x = uniform(2 * I, -1, 1, r);
+    const wantA = h0[0]!.slice();
+    stepAlone(gru, wantA, x.slice(0, I));
+    const p = group.stepAsync([a, b], x);
+    const joined = uniform(L * H, -1, 1, r);
+    const joinedCopy = joined.slice();
+    const c = group.open(joined); // a full group: it grows while the step runs
+    joined.fill(0); // open() took a copy
+    group.reset(b, h0[2]); // applies after the step, replacing the step's result for b
+    group.close(e);
+    const d = group.open(); // e's slot again, a fresh stream
+    assert.equal(group.size, 4);
+    assert.equal(group.capacity, 6);
+    await p;
+    assert.deepEqual(group.state(a), wantA, "the step's result survives the growth");
+    assert.deepEqual(group.state(b), h0[2]);
+    assert.deepEqual(group.state(c), joinedCopy);
+    assert.equal(d, e);
+    assert.deepEqual(group.state(d), new Float32Array(L * H));
+    gru.dispose();
   });
 
   it('refuses bad ids, shapes and GRUs with a code that names them', () => {

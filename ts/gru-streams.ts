@@ -33,6 +33,13 @@ export class GRUStreams {
   #free: number[] = [];
   #size = 0;
   readonly #busy = new Busy('this GRUStreams');
+  /**
+   * While a stepAsync() runs, the core (native: a copy it writes back at the end) owns the
+   * states: open(), close() and reset() still answer at once (ids, sizes), and their writes to
+   * the states wait here until the step is back, in order.
+   */
+  #inFlight = false;
+  #afterStep: (() => void)[] = [];
 
   /** Prefer gru.streams(options). */
   constructor(gru: GRU, options: GRUStreamsOptions = {}) {
@@ -69,57 +76,75 @@ export class GRUStreams {
     return this.#open.length;
   }
 
-  #live(): void {
-    this.#busy.check();
+  /** Throws when the GRU is gone; with `busy`, also while a stepAsync() runs. */
+  #live(busy = true): void {
+    if (busy) this.#busy.check();
     if (this.gru.disposed)
       throw new GruError('ERR_GRU_DISPOSED', 'the GRU of these streams has been disposed');
   }
 
+  /** Runs a write to the states now, or after the running stepAsync() (see #afterStep). */
+  #write(fn: () => void): void {
+    if (this.#inFlight) this.#afterStep.push(fn);
+    else fn();
+  }
+
   /**
    * Opens a stream with state h0 [numLayers, hiddenSize] (default zeros); returns its id, a
-   * small integer. An id is reused by a later open() once its stream is closed.
+   * small integer. An id is reused by a later open() once its stream is closed. Allowed while a
+   * stepAsync() runs (the new stream joins the next step).
    */
   open(h0?: Float32Array): number {
-    this.#live();
+    this.#live(false);
     const state =
       h0 === undefined
         ? null
-        : check.float32ArrayOfLength(
-            'h0',
-            h0,
-            this.#perStream,
-            `[${this.gru.numLayers}, ${this.gru.hiddenSize}]`,
-          );
+        : check
+            .float32ArrayOfLength(
+              'h0',
+              h0,
+              this.#perStream,
+              `[${this.gru.numLayers}, ${this.gru.hiddenSize}]`,
+            )
+            .slice(); // h0 may change before a deferred write
     if (this.#free.length === 0) this.#grow();
     const id = this.#free.pop()!;
-    const at = id * this.#perStream;
-    if (state === null) this.#states.fill(0, at, at + this.#perStream);
-    else this.#states.set(state, at);
     this.#open[id] = 1;
     this.#size++;
+    this.#write(() => {
+      const at = id * this.#perStream;
+      if (state === null) this.#states.fill(0, at, at + this.#perStream);
+      else this.#states.set(state, at);
+    });
     return id;
   }
 
-  /** Closes stream `id`; its id may be handed out again by open(). */
+  /** Closes stream `id`; its id may be handed out again by open(). Allowed during stepAsync(). */
   close(id: number): void {
-    this.#live();
+    this.#live(false);
     this.#openId('id', id);
     this.#open[id] = 0;
     this.#free.push(id);
     this.#size--;
   }
 
-  /** Sets stream `id`'s state to zeros, or to h0 [numLayers, hiddenSize]. */
+  /**
+   * Sets stream `id`'s state to zeros, or to h0 [numLayers, hiddenSize]. Allowed during
+   * stepAsync(): it then applies after the running step.
+   */
   reset(id: number, h0?: Float32Array): void {
-    this.#live();
+    this.#live(false);
     this.#openId('id', id);
-    const at = id * this.#perStream;
-    if (h0 === undefined) {
-      this.#states.fill(0, at, at + this.#perStream);
-    } else {
-      const shape = `[${this.gru.numLayers}, ${this.gru.hiddenSize}]`;
-      this.#states.set(check.float32ArrayOfLength('h0', h0, this.#perStream, shape), at);
-    }
+    const shape = `[${this.gru.numLayers}, ${this.gru.hiddenSize}]`;
+    const state =
+      h0 === undefined
+        ? null
+        : check.float32ArrayOfLength('h0', h0, this.#perStream, shape).slice();
+    this.#write(() => {
+      const at = id * this.#perStream;
+      if (state === null) this.#states.fill(0, at, at + this.#perStream);
+      else this.#states.set(state, at);
+    });
   }
 
   /** Stream `id`'s state [numLayers, hiddenSize] (a copy). */
@@ -161,7 +186,17 @@ export class GRUStreams {
         return { net: this.gru._handle(), c: this.#prepare(ids, x, output) };
       });
       const states = this.#states;
-      await run(() => this.gru.backend.netStepStreamsAsync(net, c.slots, c.x, states, c.y, states));
+      this.#inFlight = true;
+      try {
+        await run(() =>
+          this.gru.backend.netStepStreamsAsync(net, c.slots, c.x, states, c.y, states),
+        );
+      } finally {
+        this.#inFlight = false;
+        const pending = this.#afterStep;
+        this.#afterStep = [];
+        for (const write of pending) write();
+      }
       return c.y;
     });
   }
@@ -211,18 +246,20 @@ export class GRUStreams {
       throw new GruError('ERR_GRU_RANGE', `${name}: stream ${id} is not open`);
   }
 
-  /** Doubles the slots, keeping every stream's id and state. */
+  /** Doubles the slots, keeping every stream's id and state (the states after a running step). */
   #grow(): void {
     const old = this.capacity;
     const capacity = Math.min(MAX_STREAMS, old * 2);
     if (capacity === old)
       throw new GruError('ERR_GRU_ALLOC', `a GRUStreams holds at most ${MAX_STREAMS} streams`);
     const states = check.allocFloat32('the streams’ states', capacity * this.#perStream);
-    states.set(this.#states);
     const open = new Uint8Array(capacity);
     open.set(this.#open);
-    this.#states = states;
     this.#open = open;
     for (let s = capacity - 1; s >= old; s--) this.#free.push(s);
+    this.#write(() => {
+      states.set(this.#states);
+      this.#states = states;
+    });
   }
 }
