@@ -2,12 +2,12 @@
 import { F, flopsF, variant } from './model-f.js';
 
 export type Mode = 'quick' | 'full';
-export type Kind = 'forward' | 'train' | 'stream';
+export type Kind = 'forward' | 'train' | 'stream' | 'streams';
 
 export interface Case {
   /** 'A'..'F', or 'sweep-b1-h256' style for sweep points. */
   id: string;
-  workload: 'A' | 'B' | 'C' | 'D' | 'E' | 'F' | 'sweep';
+  workload: 'A' | 'B' | 'C' | 'D' | 'E' | 'E-many' | 'F' | 'sweep';
   kind: Kind;
   batch: number;
   seqLen: number;
@@ -74,6 +74,17 @@ export function cases(mode: Mode): Case[] {
       'D: training step B32 T50 I64 H128 (forward + BPTT + Adam)',
     ),
     makeCase('E', 'E', 'stream', 1, 1, 64, 256, 'E: streaming, one step per call, B1 I64 H256'),
+    // E's server: many sessions, each one step, in one call (GRUStreams); against 256 E calls.
+    makeCase(
+      'E-many',
+      'E-many',
+      'streams',
+      256,
+      1,
+      64,
+      256,
+      'E-many: 256 streams, one step each in one call (GRUStreams), I64 H256',
+    ),
     // A whole model (bench/model-f.ts): inputSize is the embedding's width, flops its own count.
     {
       ...makeCase('F', 'F', 'train', F.batch, F.length, F.dim, F.units, variant().label),

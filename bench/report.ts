@@ -82,13 +82,15 @@ function speedup(groups: GroupResult[], g: GroupResult, c: Case): number | null 
 
 function timeCell(c: Case, r: CaseResult): string {
   const t = r.median as number;
-  return c.kind === 'stream' ? `${fmt(t * 1e6)} µs` : `${fmt(t * 1e3)} ms`;
+  return c.kind === 'stream' || c.kind === 'streams' ? `${fmt(t * 1e6)} µs` : `${fmt(t * 1e3)} ms`;
 }
 
 /** Every round's median, when there were several: how much the machine moved during the run. */
 function roundsCell(c: Case, r: CaseResult): string {
   if (!r.roundMedians || r.roundMedians.length < 2) return '';
-  return r.roundMedians.map((t) => fmt(c.kind === 'stream' ? t * 1e6 : t * 1e3)).join(' / ');
+  return r.roundMedians
+    .map((t) => fmt(c.kind === 'stream' || c.kind === 'streams' ? t * 1e6 : t * 1e3))
+    .join(' / ');
 }
 
 function spread(r: CaseResult): string {
@@ -121,6 +123,28 @@ function overheadLines(c: Case, groups: GroupResult[]): string[] {
     '',
     ...lines,
   ];
+}
+
+/**
+ * E-many: each gru-simd contestant's one call for all streams against as many E calls (one
+ * stream each: what a server does without stream groups). Issue 13's target: at least x10.
+ */
+function streamsLines(c: Case, all: readonly Case[], groups: GroupResult[]): string[] {
+  if (c.kind !== 'streams') return [];
+  const e = all.find((x) => x.id === 'E');
+  if (!e) return [];
+  const lines: string[] = [];
+  for (const g of groups) {
+    const [many, one] = [resultOf(g, c), resultOf(g, e)];
+    if (many?.status !== 'ok' || one?.status !== 'ok') continue;
+    const calls = (one.median as number) * c.batch;
+    lines.push(
+      `- ${label(g)}: ${c.batch} E calls take ${fmt(calls * 1e6)} µs, one E-many call ${fmt((many.median as number) * 1e6)} µs: ×${(calls / (many.median as number)).toFixed(1)} (target ×10).`,
+    );
+  }
+  return lines.length
+    ? ['', `One call for ${c.batch} streams against ${c.batch} E calls:`, '', ...lines]
+    : [];
 }
 
 export function markdown(rep: Report): string {
@@ -223,6 +247,7 @@ export function markdown(rep: Report): string {
       );
     }
     out.push(...overheadLines(c, groups));
+    out.push(...streamsLines(c, cases, groups));
   }
 
   // Sweep

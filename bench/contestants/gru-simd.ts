@@ -110,6 +110,26 @@ export function prepareGruSimd(backend: Backend, c: Case, resetAfter = true): Pr
       dispose: () => gru.dispose(),
     };
   }
+  if (c.kind === 'streams') {
+    // batch streams in one GRUStreams, each with its own state, all stepped by one call.
+    const H = c.hiddenSize;
+    const group = gru.streams({ capacity: batch });
+    const h0 = uniform(batch * H, SEED.frames, 0.5);
+    for (let s = 0; s < batch; s++) group.open(h0.subarray(s * H, (s + 1) * H));
+    const ids = Int32Array.from({ length: batch }, (_, s) => s);
+    const x = uniform(batch * I, SEED.x);
+    const output = new Float32Array(batch * H);
+    return {
+      async: false,
+      run: () => void group.step(ids, x, output),
+      probe: async () => {
+        const out = group.step(ids, x);
+        for (let s = 0; s < batch; s++) group.reset(s, h0.subarray(s * H, (s + 1) * H));
+        return { probe: { kind: 'output', data: out }, calls: 1 };
+      },
+      dispose: () => gru.dispose(),
+    };
+  }
   // Training step: forward (train) + MSE on the whole output sequence + BPTT + Adam.
   const x = uniform(T * batch * I, SEED.x);
   const target = uniform(T * batch * c.hiddenSize, SEED.target, 0.5);

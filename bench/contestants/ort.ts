@@ -34,7 +34,12 @@ export async function ort(flavour: 'node' | 'web', threads: number): Promise<Con
         : `wasm EP, ${lib.env.versions.web ?? ''}`,
     threads,
     resetAfter: true,
-    unsupported: (c) => (c.kind === 'train' ? 'no training API' : null),
+    unsupported: (c) =>
+      c.kind === 'train'
+        ? 'no training API'
+        : c.kind === 'streams'
+          ? 'no stream groups (a call per session)'
+          : null,
     prepare: async (c) => prepareOrt(lib, sessionOptions, c),
   };
 }

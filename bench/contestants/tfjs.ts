@@ -50,9 +50,11 @@ export async function tfjs(backendName: 'cpu' | 'wasm'): Promise<Contestant> {
     threads,
     resetAfter: false,
     unsupported: (c) =>
-      backendName === 'cpu' && c.workload === 'F' && process.env.BENCH_TFJS_CPU_F !== '1'
-        ? CPU_F_SKIPPED
-        : null,
+      c.kind === 'streams'
+        ? 'no stream groups (a call per session)'
+        : backendName === 'cpu' && c.workload === 'F' && process.env.BENCH_TFJS_CPU_F !== '1'
+          ? CPU_F_SKIPPED
+          : null,
     prepare: async (c) => prepareTfjs(tf, c),
   };
 }
