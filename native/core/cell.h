@@ -40,6 +40,7 @@ struct RecurrentGroup {
 };
 
 struct BackwardStep;
+struct MaskedStep;  // recurrent_dropout.h
 
 struct CellSpec {
   const char* name;
@@ -64,6 +65,12 @@ struct CellSpec {
   // Backward, after the gate math of a step: dh_prev += the gradient through U (StepArgs::u),
   // for one worker's tiles. Called once per step per worker.
   void (*recurrent_grad)(const BackwardStep& s);
+  // Recurrent dropout (recurrent_dropout.h: each gate multiplies its own masked copy of the
+  // state): one forward step of one worker's units, the per-gate GEMMs and the gate math
+  // (saving what `step` saves, with the same meaning, so gate_grads serves both); and the
+  // backward's recurrent_grad with the masks (BackwardStep::gate_masks, u_gate).
+  void (*masked_step)(const MaskedStep& s);
+  void (*masked_recurrent_grad)(const BackwardStep& s);
   // Names of parameter kinds 0..3 (weight_ih, weight_hh, bias_ih, bias_hh); a tensor is named
   // name + "_l" + layer (+ "_reverse").
   const char* const* param_names;
@@ -111,6 +118,11 @@ struct BackwardStep {
   float* dgx;             // [rows, G*H] gradients of the pre-activations, as gate_grads left them
   float* dgh;
   float* tmp;  // [B, H] scratch
+  // Recurrent dropout only: the masks [G][B, H] and W_hh's rows of each gate as the right
+  // operand of dG_g U_g, [G][tiles][H][W] (gate g at g * u_gate_stride).
+  const float* gate_masks;
+  const float* u_gate;
+  int64_t u_gate_stride;
   // The workers' barrier, for a cell whose groups depend on each other; null with one worker.
   void (*sync)(void* context);
   void* sync_context;

@@ -51,6 +51,8 @@ struct Scratch {
   size_t dropped_cap = 0;
   float* backward = nullptr;  // all of backward's buffers, carved up by net_backward.cpp
   size_t backward_cap = 0;
+  float* masked = nullptr;  // recurrent dropout's forward scratch (recurrent_dropout.cpp)
+  size_t masked_cap = 0;
 };
 
 // What a training forward keeps for backward.
@@ -63,6 +65,12 @@ struct TrainCache {
   // masked input, so backward needs the mask only for dx.
   float input_dropout = 0.0f;
   uint32_t input_dropout_seed = 0;
+  // Keras's recurrent dropout this forward applied (gru_net_set_recurrent_dropout). With it,
+  // input dropout is Keras's one mask per gate (recurrent_dropout.h), gate_input_dropout,
+  // and tc.x holds the unmasked input (input_dropout is then 0).
+  float recurrent_dropout = 0.0f;
+  uint32_t recurrent_dropout_seed = 0;
+  float gate_input_dropout = 0.0f;
   int32_t* lengths = nullptr;  // [B], seq_len where the call had none
   size_t lengths_cap = 0;
   float* x = nullptr;  // [T*B, input_size]
@@ -86,6 +94,9 @@ struct gru_net {
   // Keras's GRU dropout for the training forwards (gru_net_set_input_dropout): rate and seed.
   float input_dropout;
   uint32_t input_dropout_seed;
+  // Keras's GRU recurrent_dropout (gru_net_set_recurrent_dropout): rate and seed.
+  float recurrent_dropout;
+  uint32_t recurrent_dropout_seed;
   // The cell (from reset_after, and whether the activations are the built-in tanh and sigmoid);
   // the drivers read only this.
   const gru::CellSpec* spec;
