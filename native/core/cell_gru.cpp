@@ -84,8 +84,7 @@ void hold_row(const MaskedStep& s, int32_t b) {
   const int64_t H = s.hidden, BH = static_cast<int64_t>(s.batch) * H, n = s.j1 - s.j0;
   memcpy(s.h_next + b * H + s.j0, s.h_prev + b * H + s.j0, n * sizeof(float));
   for (int32_t g = 0; g < kGates; ++g)
-    memcpy(s.hm_next + g * BH + b * H + s.j0, s.hm_prev + g * BH + b * H + s.j0,
-           n * sizeof(float));
+    memcpy(s.hm_next + g * BH + b * H + s.j0, s.hm_prev + g * BH + b * H + s.j0, n * sizeof(float));
 }
 
 // Gate g's pre-activation: projection + recurrent product, then the activation, in place.
@@ -156,8 +155,7 @@ void masked_step_reset_before(const MaskedStep& s) {
     activate(s, b, 0, s.recurrent_activation);
     activate(s, b, 1, s.recurrent_activation);
     const float* r = s.pre + b * kGates * H;
-    for (int64_t j = s.j0; j < s.j1; ++j)
-      s.inner[b * H + j] = r[j] * s.hm_prev[2 * BH + b * H + j];
+    for (int64_t j = s.j0; j < s.j1; ++j) s.inner[b * H + j] = r[j] * s.hm_prev[2 * BH + b * H + j];
   }
   if (s.sync) s.sync(s.sync_context);  // phase 2 reads every unit of rh
   masked_products(s, 2, s.inner);

@@ -71,23 +71,31 @@ bool carve(gru_net* net, int64_t rows, int64_t B, BackwardBuffers* bb) {
   const int64_t row_at = 2 * B * pool_threads();  // int64 in float units
   const bool masked = net->train.recurrent_dropout > 0.0f;
   const int64_t I = net->input_size, wide = I > H ? I : H;
-  const int64_t sizes[] = {rows * GH,    rows * GH,
-                           rows * H,     inner,
-                           rows * D * H, rows * D * H,
-                           S * B * H,    S * B * H,
-                           B * GH,       B * H,
-                           tilesW * GH,  gemm_pack,
-                           row_at,       masked ? GH * B : 0,
-                           masked ? spec.gates * B * I : 0, masked ? rows * wide : 0};
+  const int64_t sizes[] = {rows * GH,
+                           rows * GH,
+                           rows * H,
+                           inner,
+                           rows * D * H,
+                           rows * D * H,
+                           S * B * H,
+                           S * B * H,
+                           B * GH,
+                           B * H,
+                           tilesW * GH,
+                           gemm_pack,
+                           row_at,
+                           masked ? GH * B : 0,
+                           masked ? spec.gates * B * I : 0,
+                           masked ? rows * wide : 0};
   size_t total = 0;
   for (int64_t n : sizes) total += static_cast<size_t>((n + 15) & ~int64_t{15});  // 64-byte aligned
   Scratch& s = net->scratch;
   if (!ensure_floats(s.backward, s.backward_cap, total)) return false;
   float* row_at_floats;
-  float** parts[] = {&bb->dgx,    &bb->dgh,       &bb->hprev,    &bb->inner,   &bb->dout,
-                     &bb->din,    &bb->dh,        &bb->dh_next,  &bb->step_dg, &bb->step_tmp,
-                     &bb->u_pack, &bb->gemm_pack, &row_at_floats, &bb->masks,  &bb->qmasks,
-                     &bb->masked_seq};
+  float** parts[] = {&bb->dgx,       &bb->dgh,      &bb->hprev,  &bb->inner,
+                     &bb->dout,      &bb->din,      &bb->dh,     &bb->dh_next,
+                     &bb->step_dg,   &bb->step_tmp, &bb->u_pack, &bb->gemm_pack,
+                     &row_at_floats, &bb->masks,    &bb->qmasks, &bb->masked_seq};
   float* p = s.backward;
   for (int i = 0; i < 16; ++i) {
     *parts[i] = p;
@@ -377,20 +385,20 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
       if (gate_inputs) {  // Keras's per-gate input masks: each gate's rows with its masked x
         fill_gate_input_masks(net, static_cast<int32_t>(d), B, tc.input_dropout_seed,
                               tc.gate_input_dropout, bb.qmasks);
-        masked_weight_grads(net, 0, spec.gates, in, bb.dgx, x_in, bb.qmasks, T, B,
-                            tc.batch_first, c.g_w_ih, bb.masked_seq, bb.gemm_pack, pack);
+        masked_weight_grads(net, 0, spec.gates, in, bb.dgx, x_in, bb.qmasks, T, B, tc.batch_first,
+                            c.g_w_ih, bb.masked_seq, bb.gemm_pack, pack);
       } else {
-        gemm_parallel(k, GH, in, rows, bb.dgx, 1, GH, x_in, in, 1, c.g_w_ih, in, true,
-                      bb.gemm_pack, pack);
+        gemm_parallel(k, GH, in, rows, bb.dgx, 1, GH, x_in, in, 1, c.g_w_ih, in, true, bb.gemm_pack,
+                      pack);
       }
       // dW_hh per recurrent group: its rows of dGh times the vector the group multiplies
       // (with recurrent dropout, group 0's gates each with its masked copy of the states).
       for (int32_t i = 0; i < spec.recurrent_groups; ++i) {
         const int64_t first = spec.recurrent[i].first_gate * H, K = spec.recurrent[i].gates * H;
         if (masked && i == 0) {
-          masked_weight_grads(net, spec.recurrent[i].first_gate, spec.recurrent[i].gates, H,
-                              bb.dgh, bb.hprev, bb.masks, T, B, tc.batch_first, c.g_w_hh,
-                              bb.masked_seq, bb.gemm_pack, pack);
+          masked_weight_grads(net, spec.recurrent[i].first_gate, spec.recurrent[i].gates, H, bb.dgh,
+                              bb.hprev, bb.masks, T, B, tc.batch_first, c.g_w_hh, bb.masked_seq,
+                              bb.gemm_pack, pack);
           continue;
         }
         gemm_parallel(k, K, H, rows, bb.dgh + first, 1, GH, i == 0 ? bb.hprev : bb.inner, H, 1,

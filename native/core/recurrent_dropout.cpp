@@ -43,13 +43,13 @@ size_t carve_masked(const gru_net* net, int64_t rows, int64_t B, MaskedScratch* 
   const int64_t G = net->spec->gates, H = net->hidden, I = net->input_size;
   const int64_t tilesW = static_cast<int64_t>(net->tiles) * net->width;
   const int64_t pack = static_cast<int64_t>(gemm_parallel_pack_floats(net->kernels, H, I));
-  const int64_t sizes[] = {G * tilesW * H, G * B * H, G * B * H, G * B * H, B * H, B * H,
+  const int64_t sizes[] = {G * tilesW * H, G * B * H, G * B * H, G * B * H, B * H,     B * H,
                            B * G * H,      B * H,     rows * H,  rows * I,  G * B * I, pack};
   size_t total = 0;
   for (int64_t n : sizes) total += static_cast<size_t>((n + 15) & ~int64_t{15});
   if (!m) return total;
-  float** parts[] = {&m->ut,   &m->masks, &m->hm[0], &m->hm[1], &m->h[0], &m->h[1],
-                     &m->pre,  &m->inner, &m->proj,  &m->xm,    &m->qmask, &m->pack};
+  float** parts[] = {&m->ut,  &m->masks, &m->hm[0], &m->hm[1], &m->h[0],  &m->h[1],
+                     &m->pre, &m->inner, &m->proj,  &m->xm,    &m->qmask, &m->pack};
   float* p = net->scratch.masked;
   for (int i = 0; i < 12; ++i) {
     *parts[i] = p;
@@ -190,8 +190,8 @@ void masked_projection(gru_net* net, const Cell& c, int32_t direction, const flo
       for (int64_t f = 0; f < I; ++f) m.xm[r * I + f] = input[r * I + f] * qb[f];
     }
     // proj = xm W_g^T: B(k, n) = w_ih[(g H + n) I + k]
-    gemm_parallel(net->kernels, rows, H, I, m.xm, I, 1, c.w_ih + g * H * I, 1, I, m.proj, H,
-                  false, m.pack, m.pack_floats);
+    gemm_parallel(net->kernels, rows, H, I, m.xm, I, 1, c.w_ih + g * H * I, 1, I, m.proj, H, false,
+                  m.pack, m.pack_floats);
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t j = 0; j < H; ++j) {
         const int64_t at = (j / W) * G * W + static_cast<int64_t>(g) * W + j % W;
@@ -202,8 +202,8 @@ void masked_projection(gru_net* net, const Cell& c, int32_t direction, const flo
 
 void masked_time_loop(gru_net* net, const Cell& c, int32_t layer, int32_t direction,
                       const float* h0, int32_t seq_len, int32_t batch, int32_t batch_first,
-                      int32_t longest, const int32_t* lengths, float* out, float* saved,
-                      float* h_n, int32_t workers) {
+                      int32_t longest, const int32_t* lengths, float* out, float* saved, float* h_n,
+                      int32_t workers) {
   const int64_t rows = static_cast<int64_t>(seq_len) * batch;
   MaskedScratch m;
   carve_masked(net, rows, batch, &m);
@@ -224,10 +224,11 @@ void masked_time_loop(gru_net* net, const Cell& c, int32_t layer, int32_t direct
     for (int64_t i = 0; i < B * H; ++i) m.hm[0][g * B * H + i] = m.masks[g * B * H + i] * m.h[0][i];
   memset(m.inner, 0, B * H * sizeof(float));
   SpinBarrier barrier;
-  MaskedLoop loop{net, &c, direction, seq_len, batch, batch_first, longest, lengths, &m,
-                  out, saved, &barrier, 0};
+  MaskedLoop loop{net, &c,  direction, seq_len,  batch, batch_first, longest, lengths,
+                  &m,  out, saved,     &barrier, 0};
   parallel_run(workers, &run_masked_steps, &loop, &barrier);
-  if (h_n) memcpy(h_n + (layer * D + direction) * B * H, m.h[loop.final_index], B * H * sizeof(float));
+  if (h_n)
+    memcpy(h_n + (layer * D + direction) * B * H, m.h[loop.final_index], B * H * sizeof(float));
 }
 
 void pack_gate_rows(const gru_net* net, const Cell& c, float* panels) {

@@ -43,23 +43,23 @@ struct MaskedStep {
   int64_t hidden;  // H
   int32_t width;   // W
   int64_t tile_begin;
-  int32_t tiles;   // this worker's tiles
-  int64_t j0, j1;  // this worker's valid units
+  int32_t tiles;                             // this worker's tiles
+  int64_t j0, j1;                            // this worker's valid units
   int32_t activation, recurrent_activation;  // GRU_ACT_* kinds
-  const float* const* xp;     // per row: its projection row [tiles][G][W] (biases folded in)
-  const int32_t* time_of_row;  // per row: its time index, -1 for a padding step (state holds)
-  const float* ut;             // U_g^T per gate: [G][all tiles][H][W] (gemm_strided panels)
-  int64_t ut_gate;             // floats from one gate's panels to the next
-  const float* b_step;         // [Hp] the spec's step_bias_gate's b_hh, else zeros
-  const float* masks;          // [G][B, H]
-  const float* h_prev;         // [B, H]
-  float* h_next;               // [B, H]
-  const float* hm_prev;        // [G][B, H]: masks * h_prev
-  float* hm_next;              // [G][B, H]: receives masks * h_next
-  float* pre;                  // [B, G*H] scratch: the gates' pre-activations
-  float* inner;                // [B, H] scratch (reset_before: r * (m_n h))
-  float* const* save;          // per row: where to keep the saved floats [tiles][saved][W]
-  int32_t saved;               // CellSpec::saved
+  const float* const* xp;       // per row: its projection row [tiles][G][W] (biases folded in)
+  const int32_t* time_of_row;   // per row: its time index, -1 for a padding step (state holds)
+  const float* ut;              // U_g^T per gate: [G][all tiles][H][W] (gemm_strided panels)
+  int64_t ut_gate;              // floats from one gate's panels to the next
+  const float* b_step;          // [Hp] the spec's step_bias_gate's b_hh, else zeros
+  const float* masks;           // [G][B, H]
+  const float* h_prev;          // [B, H]
+  float* h_next;                // [B, H]
+  const float* hm_prev;         // [G][B, H]: masks * h_prev
+  float* hm_next;               // [G][B, H]: receives masks * h_next
+  float* pre;                   // [B, G*H] scratch: the gates' pre-activations
+  float* inner;                 // [B, H] scratch (reset_before: r * (m_n h))
+  float* const* save;           // per row: where to keep the saved floats [tiles][saved][W]
+  int32_t saved;                // CellSpec::saved
   void (*sync)(void* context);  // between phases of a cell that has two; null with one worker
   void* sync_context;
 };
@@ -68,16 +68,15 @@ struct MaskedStep {
 // recurrent dropout): gate g's columns of net->scratch.xproj are (x * q_g) W_g^T + the folded
 // biases. One GEMM per gate over all rows.
 void masked_projection(gru_net* net, const Cell& c, int32_t direction, const float* input,
-                       int32_t seq_len, int32_t batch, int32_t batch_first, float p,
-                       uint32_t seed);
+                       int32_t seq_len, int32_t batch, int32_t batch_first, float p, uint32_t seed);
 
 // The time loop of one cell with recurrent dropout (a training forward), on the projections in
 // net->scratch.xproj. Writes the layer's output (rows of padding steps untouched), the saved
 // floats and h_n (may be null). `workers` as the fused loop would use.
 void masked_time_loop(gru_net* net, const Cell& c, int32_t layer, int32_t direction,
                       const float* h0, int32_t seq_len, int32_t batch, int32_t batch_first,
-                      int32_t longest, const int32_t* lengths, float* out, float* saved,
-                      float* h_n, int32_t workers);
+                      int32_t longest, const int32_t* lengths, float* out, float* saved, float* h_n,
+                      int32_t workers);
 
 // Floats of the scratch the two need (net->scratch.masked).
 size_t masked_forward_floats(const gru_net* net, int64_t rows, int64_t batch);
