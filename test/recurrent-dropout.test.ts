@@ -9,12 +9,21 @@
  * step (or shared one mask between the gates, or masked the blend's h) would fail.
  */
 import assert from 'node:assert/strict';
-import { GRU, type GRURecurrentActivation } from '../ts/index.js';
+import {
+  GRU,
+  layers,
+  sequential,
+  tensor,
+  type BidirectionalLayer,
+  type GRULayer,
+  type GRURecurrentActivation,
+  type Sequential,
+} from '../ts/index.js';
 import { forEachBackend, forEachIsa } from './backends.js';
 import { randomParams } from './cases.js';
 import { parameterNames, type RefConfig } from './reference.js';
 import { FORWARD, GRADIENT } from './tolerance.js';
-import { assertClose, rng, uniform } from './util.js';
+import { assertClose, assertThrowsCode, rng, uniform } from './util.js';
 
 const M64 = (1n << 64n) - 1n;
 
@@ -410,5 +419,58 @@ forEachBackend('GRU recurrentDropout (Keras recurrent_dropout)', (backend) => {
     } finally {
       gru.dispose();
     }
+  });
+});
+
+forEachBackend('layers.gru and layers.bidirectional recurrentDropout', (backend) => {
+  const x = tensor(uniform(4 * 3 * 8, -1, 1, rng(2)), [4, 3, 8]);
+  const y = tensor(uniform(4, -1, 1, rng(3)), [4, 1]);
+
+  for (const bidi of [false, true]) {
+    it(`${bidi ? 'bidirectional' : 'gru'}: in training only: predict equals the model without it, trainOnBatch does not; the same seed repeats the step`, async () => {
+      const make = (recurrentDropout: number, dropout: number) => {
+        const gru = layers.gru({
+          units: 5,
+          recurrentDropout,
+          ...(bidi ? {} : { inputShape: [3, 8], dropout }),
+        });
+        return sequential({
+          backend,
+          seed: 4,
+          layers: [
+            bidi ? layers.bidirectional({ layer: gru, inputShape: [3, 8] }) : gru,
+            layers.dense({ units: 1 }),
+          ],
+        });
+      };
+      const models = [make(0.5, 0.3), make(0.5, 0.3), make(0, 0)];
+      try {
+        const [m, twin, plain] = models as [Sequential, Sequential, Sequential];
+        const inner = bidi ? (m.layers[0] as BidirectionalLayer).layer : (m.layers[0] as GRULayer);
+        assert.equal(inner.recurrentDropout, 0.5);
+        assert.deepEqual(m.predict(x).data, plain.predict(x).data);
+        for (const model of models) model.compile({ optimizer: 'sgd', loss: 'mse' });
+        const [a, again, b] = [
+          await m.trainOnBatch(x, y),
+          await twin.trainOnBatch(x, y),
+          await plain.trainOnBatch(x, y),
+        ];
+        assert.notEqual(a, b, 'the training loss sees the dropped state');
+        assert.equal(a, again, 'the masks follow the model seed');
+        assert.deepEqual(m.predict(x).data, twin.predict(x).data);
+      } finally {
+        for (const model of models) model.dispose();
+      }
+    });
+  }
+
+  it('a Bidirectional GRU with dropout is still refused, with recurrentDropout or without', () => {
+    for (const recurrentDropout of [0, 0.2])
+      assertThrowsCode(
+        () =>
+          layers.bidirectional({ layer: layers.gru({ units: 2, dropout: 0.2, recurrentDropout }) }),
+        'ERR_GRU_ARG',
+        ['dropout 0.2 is not available in a Bidirectional yet'],
+      );
   });
 });
