@@ -13,6 +13,7 @@ import {
   GRU,
   layers,
   sequential,
+  setThreads,
   tensor,
   type BidirectionalLayer,
   type GRULayer,
@@ -473,4 +474,64 @@ forEachBackend('layers.gru and layers.bidirectional recurrentDropout', (backend)
         ['dropout 0.2 is not available in a Bidirectional yet'],
       );
   });
+});
+
+forEachBackend('GRU recurrentDropout with the time loop split between threads', (backend) => {
+  if (backend.name !== 'native') {
+    it('wasm runs one thread: nothing to split', () => assert.equal(backend.threads(), 1));
+    return;
+  }
+  // B32 H128: a step holds enough work for the driver to split the units between workers, so
+  // the masked step's two phases (reset_before) and the backward's barrier run with several.
+  const run = (threads: number, resetAfter: boolean): Float32Array[] => {
+    setThreads(threads, backend);
+    const gru = new GRU({
+      inputSize: 64,
+      hiddenSize: 128,
+      numLayers: 2,
+      bidirectional: true,
+      resetAfter,
+      seed: 21,
+      backend,
+    });
+    try {
+      const x = uniform(12 * 32 * 64, -1, 1, rng(22));
+      const f = gru.forward(x, {
+        batch: 32,
+        train: true,
+        inputDropout: 0.2,
+        recurrentDropout: 0.3,
+        dropoutSeed: 9,
+        lengths: Array.from({ length: 32 }, (_, b) => 12 - (b % 5)),
+      });
+      const d = gru.backward({
+        dOutput: uniform(f.output!.length, -1, 1, rng(23)),
+        dHN: uniform(f.hN.length, -1, 1, rng(24)),
+        h0Grad: true,
+      });
+      return [
+        f.output!,
+        f.hN,
+        d.dx!,
+        d.dh0!,
+        ...gru.parameterNames().map((n) => gru.getGradient(n)),
+      ];
+    } finally {
+      gru.dispose();
+    }
+  };
+  const defaultThreads = backend.threads();
+  after(() => setThreads(defaultThreads, backend));
+  for (const resetAfter of [true, false]) {
+    it(`resetAfter ${resetAfter}: 1, 2 and 3 threads give bitwise the same outputs and gradients`, () => {
+      const one = run(1, resetAfter);
+      for (const n of [2, 3])
+        run(n, resetAfter).forEach((a, i) =>
+          assert.ok(
+            a.length === one[i]!.length && a.every((v, k) => Object.is(v, one[i]![k])),
+            `${n} threads vs 1, result ${i}`,
+          ),
+        );
+    });
+  }
 });
