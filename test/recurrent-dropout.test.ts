@@ -396,6 +396,34 @@ forEachBackend('GRU recurrentDropout (Keras recurrent_dropout)', (backend) => {
     }
   });
 
+  it('forwardAsync / backwardAsync give bitwise what forward / backward give', async () => {
+    const make = () =>
+      new GRU({ inputSize: 3, hiddenSize: 9, resetAfter: false, backend, seed: 3 });
+    const [a, b] = [make(), make()];
+    try {
+      const x = uniform(5 * 2 * 3, -1, 1, rng(6));
+      const dOutput = uniform(5 * 2 * 9, -1, 1, rng(7));
+      const options = {
+        batch: 2,
+        train: true,
+        inputDropout: 0.3,
+        recurrentDropout: 0.4,
+        dropoutSeed: 77,
+      };
+      const sync = a.forward(x, options).output!;
+      const dxSync = a.backward({ dOutput }).dx!;
+      const async_ = (await b.forwardAsync(x, options)).output!;
+      const dxAsync = (await b.backwardAsync({ dOutput })).dx!;
+      assert.deepEqual(async_, sync);
+      assert.deepEqual(dxAsync, dxSync);
+      for (const name of a.parameterNames())
+        assert.deepEqual(b.getGradient(name), a.getGradient(name), name);
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+  });
+
   it('recurrentDropout needs train and a rate in [0, 1); the core refuses other rates', () => {
     const gru = new GRU({ inputSize: 2, hiddenSize: 3, backend, seed: 1 });
     try {

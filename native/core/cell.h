@@ -17,6 +17,8 @@
 //      saved = what backward cannot recompute, e.g. i, f, g, o and c per unit; one recurrent
 //      group {0, 4}; step_bias_gate = -1 (both biases fold into the projection);
 //      recurrent_grad = recurrent_grad_through_h (dh_prev += dG U: no inner input);
+//      masked_step and masked_recurrent_grad for recurrent dropout (recurrent_dropout.h; the
+//      GRU's in cell_gru.cpp: a GEMM per gate of its masked state, then the gate math);
 //      param_names = kRnnParamNames (PyTorch's nn.LSTM names them as nn.GRU does).
 //   3. The one place a cell is chosen: gru_net_create and gru_net_set_activations (today
 //      gru_cell_spec(reset_after, any_act)); c0 and c_n need arguments in the C ABI (the driver

@@ -1,4 +1,7 @@
-// Backpropagation through time for gru_net.
+// Backpropagation through time for gru_net. Over 400 lines: the buffers, the reverse time loop
+// and the weight-gradient GEMMs of one call stay together, with recurrent dropout's branches
+// (recurrent_dropout.h: per-gate masks, the cell's masked_recurrent_grad, a weight-gradient GEMM
+// per gate) beside the plain ones they replace.
 //
 // Per layer (last to first), per direction, steps in reverse processing order. What the cell
 // computes per step is its CellSpec's (cell.h): the gate-gradient kernel, then its

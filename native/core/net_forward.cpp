@@ -3,7 +3,10 @@
 //   step one fused kernel call (recurrent GEMM + gate math) advances all batch rows.
 // Training keeps what the cell saves of every step and every layer's output for
 // net_backward.cpp. What the cell computes is its CellSpec's (cell.h): its gates, states, step
-// kernel and saved floats; the driver has no per-cell branch.
+// kernel and saved floats; the driver has no per-cell branch. With recurrent dropout (training
+// only) the projection and the time loop of a cell are recurrent_dropout.cpp's instead.
+// Over 400 lines: the argument checks, the buffer sizing and the two parallel loops of one
+// pass stay together, in the order a call runs them.
 #include <math.h>
 #include <string.h>
 
