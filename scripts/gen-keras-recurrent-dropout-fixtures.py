@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes test/fixtures/keras-recurrent-dropout.json: what Keras 3 (JAX backend) computes for a
 GRU layer in training with recurrent_dropout (and dropout), given gru-simd's masks.
-test/keras-recurrent-dropout.test.ts compares every backend against it.
+test/keras-recurrent-dropout.test.ts compares every backend against it. Also Bidirectional(GRU)
+with both directions masked, against the core's bidirectional GRU.
 
 Keras draws its masks from its own seed generator, so to compare the two the masks must be the
 same: this script computes gru-simd's masks (native/core/recurrent_dropout.cpp: the splitmix
@@ -50,14 +51,29 @@ def keep_scale(salt, index, p):
     return scale if hash_uniform((SEED ^ salt) & 0xFFFFFFFF, index) >= float(p32) else np.float32(0)
 
 
-def masks(salt, batch, width, p):
-    """[3][batch, width] in gru-simd's gate order r, z, n (layer 0, direction 0)."""
+def masks(salt, batch, width, p, direction=0):
+    """[3][batch, width] in gru-simd's gate order r, z, n (layer 0): index
+    ((direction * 3 + g) * batch + b) * width + j, as native/core/recurrent_dropout.h."""
     out = np.zeros((3, batch, width), dtype=np.float32)
     for g in range(3):
         for b in range(batch):
             for j in range(width):
-                out[g, b, j] = keep_scale(salt, (g * batch + b) * width + j, p)
+                index = ((direction * 3 + g) * batch + b) * width + j
+                out[g, b, j] = keep_scale(salt, index, p)
     return out
+
+
+def keras_order(m):
+    """gru-simd's masks r, z, n -> the list Keras's GRUCell reads: z, r, h."""
+    return [jnp.asarray(m[1]), jnp.asarray(m[0]), jnp.asarray(m[2])]
+
+
+def patch_masks(cell, q, m):
+    """Hands gru-simd's masks to a Keras GRUCell in place of the ones it would draw."""
+    assert cell.implementation == 1, "Keras uses implementation 1 with recurrent_dropout"
+    if q is not None:
+        cell.get_dropout_mask = lambda step_input: keras_order(q)
+    cell.get_recurrent_dropout_mask = lambda step_input: keras_order(m)
 
 
 def f32(a):
@@ -107,14 +123,7 @@ for name, reset_after, dropout, rec_dropout, T, B, I, H, with_h0 in CASES:
     # gru-simd's masks in Keras's order z, r, h.
     q = masks(GATE_INPUT_SALT, B, I, dropout) if dropout > 0 else None
     m = masks(RECURRENT_SALT, B, H, rec_dropout)
-    cell = layer.cell
-    assert cell.implementation == 1, "Keras uses implementation 1 with recurrent_dropout"
-    if q is not None:
-        cell.get_dropout_mask = lambda step_input, q=q: [jnp.asarray(q[1]), jnp.asarray(q[0]),
-                                                         jnp.asarray(q[2])]
-    cell.get_recurrent_dropout_mask = lambda step_input, m=m: [jnp.asarray(m[1]),
-                                                               jnp.asarray(m[0]),
-                                                               jnp.asarray(m[2])]
+    patch_masks(layer.cell, q, m)
 
     frozen = [v.value for v in layer.non_trainable_variables]  # the seed generator's state
 
@@ -172,7 +181,91 @@ for name, reset_after, dropout, rec_dropout, T, B, I, H, with_h0 in CASES:
     print(f"{name}: |y| max {float(np.abs(y).max()):.3f}, "
           f"dropped recurrent {int((m == 0).sum())}/{m.size}")
 
+# Bidirectional(GRU): Keras's two layers draw independent masks; gru-simd's bidirectional GRU
+# masks direction 1 with its own (direction 1 of the index). Keras's backward layer runs the
+# reversed sequence and its outputs are flipped back, as the core's reverse direction's are.
+BIDI_CASES = [
+    # name, reset_after, dropout, recurrent_dropout, T, B, I, H
+    ("bidirectional, reset_after, dropout + recurrent_dropout", True, 0.25, 0.4, 6, 4, 5, 9),
+    ("bidirectional, reset_before, recurrent_dropout", False, 0.0, 0.3, 5, 3, 4, 10),
+]
+bidi_cases = []
+for name, reset_after, dropout, rec_dropout, T, B, I, H in BIDI_CASES:
+    layer = keras.layers.Bidirectional(
+        keras.layers.GRU(H, return_sequences=True, return_state=True, reset_after=reset_after,
+                         dropout=dropout, recurrent_dropout=rec_dropout),
+        merge_mode="concat",
+    )
+    layer.build((B, T, I))
+    weights = []
+    for _ in range(2):  # forward layer, then backward layer: kernel, recurrent, bias
+        weights += [
+            f32(rng.uniform(-0.5, 0.5, (I, 3 * H))),
+            f32(rng.uniform(-0.5, 0.5, (H, 3 * H))),
+            f32(rng.uniform(-0.3, 0.3, (2, 3 * H) if reset_after else (3 * H,))),
+        ]
+    assert [tuple(v.shape) for v in layer.trainable_variables] == [w.shape for w in weights]
+    x = f32(rng.uniform(-1, 1, (B, T, I)))
+    h0 = f32(rng.uniform(-1, 1, (2, B, H)))
+    dy = f32(rng.uniform(-1, 1, (B, T, 2 * H)))
+    dhn = f32(rng.uniform(-1, 1, (2, B, H)))
+    for d, sub in enumerate([layer.forward_layer, layer.backward_layer]):
+        q = masks(GATE_INPUT_SALT, B, I, dropout, d) if dropout > 0 else None
+        patch_masks(sub.cell, q, masks(RECURRENT_SALT, B, H, rec_dropout, d))
+    frozen = [v.value for v in layer.non_trainable_variables]
+
+    def run(weights, x, h0, training=True):
+        out, _ = layer.stateless_call(weights, frozen, x, initial_state=[h0[0], h0[1]],
+                                      training=training)
+        return out
+
+    def loss(weights, x, h0):
+        y, h_fw, h_bw = run(weights, x, h0)
+        return jnp.sum(y * dy) + jnp.sum(h_fw * dhn[0]) + jnp.sum(h_bw * dhn[1])
+
+    y, h_fw, h_bw = run(weights, x, h0)
+    y_inference = run(weights, x, h0, training=False)[0]
+    gw, gx, gh0 = jax.grad(loss, argnums=(0, 1, 2))(weights, x, h0)
+    params, grads = {}, {}
+    for d, suffix in enumerate(["_l0", "_l0_reverse"]):
+        k, r, b = weights[3 * d:3 * d + 3]
+        gk, gr, gb = (np.asarray(g) for g in gw[3 * d:3 * d + 3])
+        params["weight_ih" + suffix] = flat(torch_gates(k))
+        params["weight_hh" + suffix] = flat(torch_gates(r))
+        grads["weight_ih" + suffix] = flat(torch_gates(gk))
+        grads["weight_hh" + suffix] = flat(torch_gates(gr))
+        if reset_after:
+            params["bias_ih" + suffix] = flat(torch_gates(b[0]))
+            params["bias_hh" + suffix] = flat(torch_gates(b[1]))
+            grads["bias_ih" + suffix] = flat(torch_gates(gb[0]))
+            grads["bias_hh" + suffix] = flat(torch_gates(gb[1]))
+        else:
+            params["bias_ih" + suffix] = flat(torch_gates(b))
+            params["bias_hh" + suffix] = flat(np.zeros(3 * H, np.float32))
+            grads["bias_ih" + suffix] = flat(torch_gates(gb))
+    bidi_cases.append({
+        "name": name,
+        "resetAfter": reset_after,
+        "dropout": dropout,
+        "recurrentDropout": rec_dropout,
+        "seed": SEED,
+        "T": T, "B": B, "I": I, "H": H,
+        "params": params,
+        "x": flat(x),
+        "h0": flat(h0),
+        "dy": flat(dy),
+        "dhn": flat(dhn),
+        "output": flat(y),
+        "hn": flat(np.stack([h_fw, h_bw])),
+        "inference": flat(y_inference),
+        "grads": grads,
+        "dx": flat(gx),
+        "dh0": flat(gh0),
+    })
+    print(f"{name}: |y| max {float(np.abs(y).max()):.3f}")
+
 with open(OUT, "w") as fh:
-    json.dump({"keras": keras.__version__, "jax": jax.__version__, "cases": cases}, fh)
+    json.dump({"keras": keras.__version__, "jax": jax.__version__, "cases": cases,
+               "bidirectional": bidi_cases}, fh)
     fh.write("\n")
 print(f"wrote {OUT}: {len(cases)} cases")

@@ -6,7 +6,8 @@
  * Keras's cell in place of its own: the training output, h_n, and JAX's gradients of
  * sum(output * dy) + sum(h_n * dh_n) for every weight, x and h0. The core GRU given the same
  * weights, rates and seed must agree within 1e-5 (1 + |Keras's value|), and its inference
- * output must equal Keras's training=False output.
+ * output must equal Keras's training=False output. Also Keras's Bidirectional(GRU) with both
+ * directions masked (each its own masks) against the core's bidirectional GRU.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -37,7 +38,7 @@ interface Case {
   dh0: number[];
 }
 
-const FIXTURE: { keras: string; cases: Case[] } = JSON.parse(
+const FIXTURE: { keras: string; cases: Case[]; bidirectional: Case[] } = JSON.parse(
   readFileSync(new URL('./fixtures/keras-recurrent-dropout.json', import.meta.url), 'utf8'),
 );
 
@@ -46,12 +47,17 @@ const note = (key: string, value: number) => worst.set(key, Math.max(worst.get(k
 
 forEachBackend(`GRU recurrentDropout against Keras ${FIXTURE.keras} (JAX)`, (backend) => {
   forEachIsa(backend, (isa) => {
-    for (const c of FIXTURE.cases) {
+    const all = [
+      ...FIXTURE.cases.map((c) => ({ c, bidirectional: false })),
+      ...FIXTURE.bidirectional.map((c) => ({ c, bidirectional: true })),
+    ];
+    for (const { c, bidirectional } of all) {
       it(`${c.name}: training output, h_n, dx, dh0 and every gradient within 1e-5 of Keras`, () => {
         const gru = new GRU({
           inputSize: c.I,
           hiddenSize: c.H,
           batchFirst: true,
+          bidirectional,
           resetAfter: c.resetAfter,
           backend,
           seed: 1,
@@ -80,11 +86,11 @@ forEachBackend(`GRU recurrentDropout against Keras ${FIXTURE.keras} (JAX)`, (bac
           });
           note(`${key} gradients`, within1e5(b.dx!, c.dx, 'dx'));
           note(`${key} gradients`, within1e5(b.dh0!, c.dh0, 'dh0'));
-          for (const name of ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0']) {
+          for (const name of gru.parameterNames()) {
             // Keras's reset_before has no recurrent bias; the core's bias_hh (held at zero by
             // the model layer) adds to the same pre-activations as bias_ih, so its gradient is
             // bias_ih's.
-            const keras = c.grads[name] ?? c.grads.bias_ih_l0!;
+            const keras = c.grads[name] ?? c.grads[name.replace('bias_hh', 'bias_ih')]!;
             note(`${key} gradients`, within1e5(gru.getGradient(name), keras, name));
           }
           const plain = gru.forward(x, { batch: c.B, h0 }).output!;
