@@ -41,8 +41,8 @@ export function optionalLayer(name: string): Factory | undefined {
   return typeof f === 'function' ? (f as Factory) : undefined;
 }
 
-/** Whether layers.gru takes dropout and recurrentDropout (it refuses options it lacks: today
- * recurrentDropout, so F runs reduced). */
+/** Whether layers.gru takes dropout and recurrentDropout (it refuses options it lacks; both are
+ * there now, so F runs the full model). */
 function gruHasDropout(): boolean {
   try {
     gs.layers.gru({ units: 1, dropout: F.dropout, recurrentDropout: F.dropout });

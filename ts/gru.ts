@@ -100,8 +100,17 @@ export interface ForwardOptions {
    */
   inputDropout?: number;
   /**
-   * Seed of the dropout masks (dropout's and inputDropout's); default: the next of a sequence
-   * derived from the GRU's seed.
+   * Keras's GRU recurrent_dropout, in [0, 1), only with train: each gate (r, z, n) multiplies
+   * its own masked copy of the state by its recurrent weights, one mask per sequence and gate
+   * that every step shares (kept with probability 1 - recurrentDropout, scaled by
+   * 1 / (1 - recurrentDropout)); the blend with the previous state uses it unmasked. With
+   * inputDropout too, the input gets one mask per gate as well (Keras's implementation 1).
+   * Every layer and direction is masked. Inference is unchanged.
+   */
+  recurrentDropout?: number;
+  /**
+   * Seed of the dropout masks (dropout's, inputDropout's and recurrentDropout's); default: the
+   * next of a sequence derived from the GRU's seed.
    */
   dropoutSeed?: number;
   /**
@@ -157,6 +166,7 @@ const FORWARD_KEYS = [
   'train',
   'dropout',
   'inputDropout',
+  'recurrentDropout',
   'dropoutSeed',
   'output',
   'hN',
@@ -201,6 +211,7 @@ interface PreparedForward {
   train: boolean;
   dropout: number;
   inputDropout: number;
+  recurrentDropout: number;
   dropoutSeed: number;
   /** The seed was derived (not given): count it once the call succeeds. */
   derivedSeed: boolean;
@@ -294,6 +305,7 @@ export class GRU extends Layer<NetHandle> {
       // The core drops what the previous training forward kept as soon as this one starts.
       this.#trained = null;
       this.backend.netSetInputDropout(net, f.inputDropout, f.dropoutSeed);
+      this.backend.netSetRecurrentDropout(net, f.recurrentDropout, f.dropoutSeed);
       this.backend.netForwardTrain(net, ...forwardArgs(f.call), f.dropout, f.dropoutSeed);
       this.#commitTrain(f);
     } else {
@@ -316,6 +328,7 @@ export class GRU extends Layer<NetHandle> {
       if (f.train) {
         this.#trained = null;
         run(() => this.backend.netSetInputDropout(net, f.inputDropout, f.dropoutSeed));
+        run(() => this.backend.netSetRecurrentDropout(net, f.recurrentDropout, f.dropoutSeed));
         await run(() =>
           this.backend.netForwardTrainAsync(net, ...forwardArgs(f.call), f.dropout, f.dropoutSeed),
         );
@@ -386,6 +399,16 @@ export class GRU extends Layer<NetHandle> {
         `inputDropout applies only in training: pass train: true with inputDropout ${inputDropout}`,
       );
     }
+    const recurrentDropout =
+      o.recurrentDropout === undefined
+        ? 0
+        : check.dropProbability('recurrentDropout', o.recurrentDropout);
+    if (!train && recurrentDropout !== 0) {
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `recurrentDropout applies only in training: pass train: true with recurrentDropout ${recurrentDropout}`,
+      );
+    }
     if (!train && o.dropoutSeed !== undefined) {
       throw new GruError(
         'ERR_GRU_ARG',
@@ -449,6 +472,7 @@ export class GRU extends Layer<NetHandle> {
       train,
       dropout,
       inputDropout,
+      recurrentDropout,
       dropoutSeed,
       derivedSeed: o.dropoutSeed === undefined,
       result: { output, outputShape, hN, hNShape: stateShape },

@@ -176,6 +176,12 @@ inline int gru_net_set_input_dropout(const Arg* a, Result* r) {
   return ::gru_net_set_input_dropout(a[0].u32, a[1].f32, a[2].u32);
 }
 
+inline int gru_net_set_recurrent_dropout(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_net_set_recurrent_dropout(a[0].u32, a[1].f32, a[2].u32);
+}
+
 inline int gru_net_forward(const Arg* a, Result* r) {
   (void)a;
   (void)r;
@@ -489,6 +495,7 @@ inline const Thunk kThunks[] = {
     {"gru_net_create", &generated::gru_net_create},
     {"gru_net_set_activations", &generated::gru_net_set_activations},
     {"gru_net_set_input_dropout", &generated::gru_net_set_input_dropout},
+    {"gru_net_set_recurrent_dropout", &generated::gru_net_set_recurrent_dropout},
     {"gru_net_forward", &generated::gru_net_forward},
     {"gru_net_step_streams", &generated::gru_net_step_streams},
     {"gru_net_forward_train", &generated::gru_net_forward_train},

@@ -17,6 +17,8 @@
 //      saved = what backward cannot recompute, e.g. i, f, g, o and c per unit; one recurrent
 //      group {0, 4}; step_bias_gate = -1 (both biases fold into the projection);
 //      recurrent_grad = recurrent_grad_through_h (dh_prev += dG U: no inner input);
+//      masked_step and masked_recurrent_grad for recurrent dropout (recurrent_dropout.h; the
+//      GRU's in cell_gru.cpp: a GEMM per gate of its masked state, then the gate math);
 //      param_names = kRnnParamNames (PyTorch's nn.LSTM names them as nn.GRU does).
 //   3. The one place a cell is chosen: gru_net_create and gru_net_set_activations (today
 //      gru_cell_spec(reset_after, any_act)); c0 and c_n need arguments in the C ABI (the driver
@@ -40,6 +42,7 @@ struct RecurrentGroup {
 };
 
 struct BackwardStep;
+struct MaskedStep;  // recurrent_dropout.h
 
 struct CellSpec {
   const char* name;
@@ -64,6 +67,12 @@ struct CellSpec {
   // Backward, after the gate math of a step: dh_prev += the gradient through U (StepArgs::u),
   // for one worker's tiles. Called once per step per worker.
   void (*recurrent_grad)(const BackwardStep& s);
+  // Recurrent dropout (recurrent_dropout.h: each gate multiplies its own masked copy of the
+  // state): one forward step of one worker's units, the per-gate GEMMs and the gate math
+  // (saving what `step` saves, with the same meaning, so gate_grads serves both); and the
+  // backward's recurrent_grad with the masks (BackwardStep::gate_masks, u_gate).
+  void (*masked_step)(const MaskedStep& s);
+  void (*masked_recurrent_grad)(const BackwardStep& s);
   // Names of parameter kinds 0..3 (weight_ih, weight_hh, bias_ih, bias_hh); a tensor is named
   // name + "_l" + layer (+ "_reverse").
   const char* const* param_names;
@@ -111,6 +120,11 @@ struct BackwardStep {
   float* dgx;             // [rows, G*H] gradients of the pre-activations, as gate_grads left them
   float* dgh;
   float* tmp;  // [B, H] scratch
+  // Recurrent dropout only: the masks [G][B, H] and W_hh's rows of each gate as the right
+  // operand of dG_g U_g, [G][tiles][H][W] (gate g at g * u_gate_stride).
+  const float* gate_masks;
+  const float* u_gate;
+  int64_t u_gate_stride;
   // The workers' barrier, for a cell whose groups depend on each other; null with one worker.
   void (*sync)(void* context);
   void* sync_context;

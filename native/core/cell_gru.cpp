@@ -3,8 +3,12 @@
 // native/kernels/gru_step.h (a forward step) and native/kernels/gru_backward.h (a backward
 // step's gate math); what is here is the part of reset-before's backward that runs between
 // its two recurrent products.
+#include <string.h>
+
+#include "activation.h"
 #include "cell.h"
 #include "gru_simd.h"
+#include "recurrent_dropout.h"
 
 namespace gru {
 
@@ -60,6 +64,158 @@ void reset_before_recurrent_grad(const BackwardStep& s) {
                     s.u[0] + s.tile_begin * 2 * H * W, s.tiles, my_cols, s.dh_prev + s.j0, H, 1);
 }
 
+// Recurrent dropout (recurrent_dropout.h): each gate's recurrent GEMM multiplies its own masked
+// state hm_g = m_g h, so a step is G GEMMs (reset_before: r and z, then n of r * hm_n) and
+// scalar gate math; what it saves has the fused kernels' meaning (hn = U_n hm_n + b_hn), so
+// the gate-gradient kernels serve it unchanged. The activations run through the kernels'
+// vectorized functions (activation_forward), one span of this worker's units at a time.
+
+// pre[b, g H + j0 .. j1) = hm_g[b] U_g^T for this worker's units.
+void masked_products(const MaskedStep& s, int32_t g, const float* a) {
+  const int64_t H = s.hidden;
+  if (s.tiles > 0)
+    s.k->gemm_strided(s.batch, static_cast<int32_t>(H), a, H, 1,
+                      s.ut + g * s.ut_gate + s.tile_begin * H * s.width, s.tiles,
+                      static_cast<int32_t>(s.j1 - s.j0), s.pre + g * H + s.j0, kGates * H, 0);
+}
+
+// A padding row: the state (and its masked copies) holds.
+void hold_row(const MaskedStep& s, int32_t b) {
+  const int64_t H = s.hidden, BH = static_cast<int64_t>(s.batch) * H, n = s.j1 - s.j0;
+  memcpy(s.h_next + b * H + s.j0, s.h_prev + b * H + s.j0, n * sizeof(float));
+  for (int32_t g = 0; g < kGates; ++g)
+    memcpy(s.hm_next + g * BH + b * H + s.j0, s.hm_prev + g * BH + b * H + s.j0, n * sizeof(float));
+}
+
+// Gate g's pre-activation: projection + recurrent product, then the activation, in place.
+void activate(const MaskedStep& s, int32_t b, int32_t g, int32_t kind) {
+  const int64_t H = s.hidden;
+  const int32_t W = s.width;
+  float* a = s.pre + b * kGates * H + g * H;
+  const float* xp = s.xp[b];
+  for (int64_t j = s.j0; j < s.j1; ++j) a[j] += xp[(j / W) * kGates * W + g * W + j % W];
+  activation_forward(kind, s.k, 1, s.j1 - s.j0, a + s.j0, a + s.j0);
+}
+
+// h' = n + z (h - n), its masked copies, and the saved floats (r, z, n, and hn if given).
+void blend(const MaskedStep& s, int32_t b, const float* n, const float* hn) {
+  const int64_t H = s.hidden, BH = static_cast<int64_t>(s.batch) * H;
+  const int32_t W = s.width;
+  const float* r = s.pre + b * kGates * H;
+  const float* z = r + H;
+  float* keep = s.save[b];
+  for (int64_t j = s.j0; j < s.j1; ++j) {
+    const float hp = s.h_prev[b * H + j];
+    const float h = n[j] + z[j] * (hp - n[j]);
+    s.h_next[b * H + j] = h;
+    for (int32_t g = 0; g < kGates; ++g)
+      s.hm_next[g * BH + b * H + j] = s.masks[g * BH + b * H + j] * h;
+    float* k = keep + (j / W) * s.saved * W + j % W;
+    k[0] = r[j];
+    k[W] = z[j];
+    k[2 * W] = n[j];
+    if (hn) k[3 * W] = hn[j];
+  }
+}
+
+// reset_after: r = s(xr + U_r hm_r), z = s(xz + U_z hm_z), hn = U_n hm_n + b_hn,
+// n = tanh(xn + r hn).
+void masked_step_reset_after(const MaskedStep& s) {
+  const int64_t H = s.hidden, BH = static_cast<int64_t>(s.batch) * H;
+  const int32_t W = s.width;
+  for (int32_t g = 0; g < kGates; ++g) masked_products(s, g, s.hm_prev + g * BH);
+  for (int32_t b = 0; b < s.batch; ++b) {
+    if (s.time_of_row[b] < 0) {
+      hold_row(s, b);
+      continue;
+    }
+    activate(s, b, 0, s.recurrent_activation);
+    activate(s, b, 1, s.recurrent_activation);
+    const float* r = s.pre + b * kGates * H;
+    float* hn = s.pre + b * kGates * H + 2 * H;
+    float* a = s.inner + b * H;
+    const float* xp = s.xp[b];
+    for (int64_t j = s.j0; j < s.j1; ++j) {
+      hn[j] += s.b_step[j];
+      a[j] = r[j] * hn[j] + xp[(j / W) * kGates * W + 2 * W + j % W];
+    }
+    activation_forward(s.activation, s.k, 1, s.j1 - s.j0, a + s.j0, a + s.j0);
+    blend(s, b, a, hn);
+  }
+}
+
+// reset_before: r, z as above; rh = r hm_n (every unit, before the barrier);
+// n = tanh(xn + U_n rh) (b_hn folded into xn).
+void masked_step_reset_before(const MaskedStep& s) {
+  const int64_t H = s.hidden, BH = static_cast<int64_t>(s.batch) * H;
+  masked_products(s, 0, s.hm_prev);
+  masked_products(s, 1, s.hm_prev + BH);
+  for (int32_t b = 0; b < s.batch; ++b) {
+    if (s.time_of_row[b] < 0) continue;
+    activate(s, b, 0, s.recurrent_activation);
+    activate(s, b, 1, s.recurrent_activation);
+    const float* r = s.pre + b * kGates * H;
+    for (int64_t j = s.j0; j < s.j1; ++j) s.inner[b * H + j] = r[j] * s.hm_prev[2 * BH + b * H + j];
+  }
+  if (s.sync) s.sync(s.sync_context);  // phase 2 reads every unit of rh
+  masked_products(s, 2, s.inner);
+  for (int32_t b = 0; b < s.batch; ++b) {
+    if (s.time_of_row[b] < 0) {
+      hold_row(s, b);
+      continue;
+    }
+    activate(s, b, 2, s.activation);
+    blend(s, b, s.pre + b * kGates * H + 2 * H, nullptr);
+  }
+}
+
+// tmp = dG_g U_g for this worker's units; dh_prev += m_g tmp.
+void add_masked_grad(const BackwardStep& s, int32_t g) {
+  const int64_t H = s.hidden, GH = kGates * H, BH = static_cast<int64_t>(s.batch) * H;
+  if (s.tiles <= 0) return;
+  s.k->gemm_strided(s.batch, static_cast<int32_t>(H), s.step_dg + g * H, GH, 1,
+                    s.u_gate + g * s.u_gate_stride + s.tile_begin * H * s.width, s.tiles,
+                    static_cast<int32_t>(s.j1 - s.j0), s.tmp + s.j0, H, 0);
+  const float* m = s.gate_masks + g * BH;
+  for (int32_t b = 0; b < s.batch; ++b)
+    for (int64_t j = s.j0; j < s.j1; ++j) s.dh_prev[b * H + j] += m[b * H + j] * s.tmp[b * H + j];
+}
+
+void masked_recurrent_grad_reset_after(const BackwardStep& s) {
+  for (int32_t g = 0; g < kGates; ++g) add_masked_grad(s, g);
+}
+
+// reset_before with masks: d(rh) = da_n U_n; da_r = d(rh) (m_n h) r'; dh_prev += d(rh) r m_n;
+// keep rh = r m_n h (dW_hh's n rows); then dh_prev += m_r (da_r U_r) + m_z (da_z U_z).
+void masked_recurrent_grad_reset_before(const BackwardStep& s) {
+  const int64_t H = s.hidden, H3 = kGates * H, BH = static_cast<int64_t>(s.batch) * H;
+  const int32_t W = s.width;
+  if (s.tiles > 0)
+    s.k->gemm_strided(s.batch, static_cast<int32_t>(H), s.step_dg + 2 * H, H3, 1,
+                      s.u_gate + 2 * s.u_gate_stride + s.tile_begin * H * W, s.tiles,
+                      static_cast<int32_t>(s.j1 - s.j0), s.tmp + s.j0, H, 0);
+  const float* mn = s.gate_masks + 2 * BH;
+  for (int32_t b = 0; b < s.batch; ++b) {
+    const int64_t r0 = s.row_at[b];
+    if (r0 < 0) continue;  // padding: dG is zero
+    const float* hp = s.h_prev + r0 * H;
+    const float* g = s.saved + r0 * s.saved_per_row;
+    const float* drh = s.tmp + b * H;
+    float* rh = s.inner + r0 * H;
+    for (int64_t j = s.j0; j < s.j1; ++j) {
+      const float r = g[(j / W) * kGruSaved * W + (j % W)];
+      const float hm = hp[j] * mn[b * H + j];
+      const float da_r = drh[j] * hm * gate_slope(s.recurrent_activation, r);
+      s.dgx[r0 * H3 + j] = s.dgh[r0 * H3 + j] = s.step_dg[b * H3 + j] = da_r;
+      s.dh_prev[b * H + j] += drh[j] * r * mn[b * H + j];
+      rh[j] = r * hm;
+    }
+  }
+  if (s.sync) s.sync(s.sync_context);  // the r part of step_dg is complete
+  add_masked_grad(s, 0);
+  add_masked_grad(s, 1);
+}
+
 // Fields in CellSpec's order. Both variants keep kGruSaved floats per unit (reset_before uses
 // three), so they share the kernels' layout of saved gates.
 const CellSpec kResetAfter = {
@@ -74,6 +230,8 @@ const CellSpec kResetAfter = {
     &KernelTable::step_reset_after,
     &KernelTable::gate_grads_reset_after,
     &recurrent_grad_through_h,
+    &masked_step_reset_after,
+    &masked_recurrent_grad_reset_after,
     kRnnParamNames,
 };
 
@@ -89,6 +247,8 @@ const CellSpec kResetBefore = {
     &KernelTable::step_reset_before,
     &KernelTable::gate_grads_reset_before,
     &reset_before_recurrent_grad,
+    &masked_step_reset_before,
+    &masked_recurrent_grad_reset_before,
     kRnnParamNames,
 };
 

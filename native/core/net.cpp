@@ -36,6 +36,7 @@ void free_scratch(gru::Scratch& s) {
   gru::mem_free(s.dropped);
   gru::mem_free(s.streams);
   gru::mem_free(s.backward);
+  gru::mem_free(s.masked);
   s = gru::Scratch{};
 }
 
@@ -126,7 +127,7 @@ size_t net_bytes(const gru::Object* object) {
   total += gru::mem_size(s.xproj) + gru::mem_size(s.layer_out[0]) + gru::mem_size(s.layer_out[1]) +
            gru::mem_size(s.state) + gru::mem_size(s.xp_rows) + gru::mem_size(s.time_of_row) +
            gru::mem_size(s.save_rows) + gru::mem_size(s.dropped) + gru::mem_size(s.backward) +
-           gru::mem_size(s.streams);
+           gru::mem_size(s.streams) + gru::mem_size(s.masked);
   return total + net_train_bytes(net);
 }
 
@@ -203,6 +204,8 @@ int gru_net_create(int32_t input_size, int32_t hidden_size, int32_t num_layers,
   net->reset_after = reset_after;
   net->input_dropout = 0.0f;
   net->input_dropout_seed = 0;
+  net->recurrent_dropout = 0.0f;
+  net->recurrent_dropout_seed = 0;
   net->activation = GRU_ACT_TANH;
   net->recurrent_activation = GRU_ACT_SIGMOID;
   net->spec = spec;
@@ -292,6 +295,17 @@ int gru_net_set_input_dropout(gru_net_handle handle, float rate, uint32_t seed) 
     return fail(GRU_ERR_ARG, "rate must be in [0, 1), got %g", static_cast<double>(rate));
   net->input_dropout = rate;
   net->input_dropout_seed = seed;
+  return GRU_OK;
+}
+
+int gru_net_set_recurrent_dropout(gru_net_handle handle, float rate, uint32_t seed) {
+  gru::clear_error();
+  gru::Acquired<gru_net> net(handle, GRU_KIND_NET, "net");
+  if (!net) return net.status();
+  if (!(rate >= 0.0f && rate < 1.0f))
+    return fail(GRU_ERR_ARG, "rate must be in [0, 1), got %g", static_cast<double>(rate));
+  net->recurrent_dropout = rate;
+  net->recurrent_dropout_seed = seed;
   return GRU_OK;
 }
 

@@ -53,6 +53,8 @@ struct Scratch {
   size_t backward_cap = 0;
   float* streams = nullptr;  // gru_net_step_streams: the listed streams' states, slot marks
   size_t streams_cap = 0;
+  float* masked = nullptr;  // recurrent dropout's forward scratch (recurrent_dropout.cpp)
+  size_t masked_cap = 0;
 };
 
 // What a training forward keeps for backward.
@@ -65,6 +67,12 @@ struct TrainCache {
   // masked input, so backward needs the mask only for dx.
   float input_dropout = 0.0f;
   uint32_t input_dropout_seed = 0;
+  // Keras's recurrent dropout this forward applied (gru_net_set_recurrent_dropout). With it,
+  // input dropout is Keras's one mask per gate (recurrent_dropout.h), gate_input_dropout,
+  // and tc.x holds the unmasked input (input_dropout is then 0).
+  float recurrent_dropout = 0.0f;
+  uint32_t recurrent_dropout_seed = 0;
+  float gate_input_dropout = 0.0f;
   int32_t* lengths = nullptr;  // [B], seq_len where the call had none
   size_t lengths_cap = 0;
   float* x = nullptr;  // [T*B, input_size]
@@ -88,6 +96,9 @@ struct gru_net {
   // Keras's GRU dropout for the training forwards (gru_net_set_input_dropout): rate and seed.
   float input_dropout;
   uint32_t input_dropout_seed;
+  // Keras's GRU recurrent_dropout (gru_net_set_recurrent_dropout): rate and seed.
+  float recurrent_dropout;
+  uint32_t recurrent_dropout_seed;
   // The cell (from reset_after, and whether the activations are the built-in tanh and sigmoid);
   // the drivers read only this.
   const gru::CellSpec* spec;

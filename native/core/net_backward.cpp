@@ -1,4 +1,7 @@
-// Backpropagation through time for gru_net.
+// Backpropagation through time for gru_net. Over 400 lines: the buffers, the reverse time loop
+// and the weight-gradient GEMMs of one call stay together, with recurrent dropout's branches
+// (recurrent_dropout.h: per-gate masks, the cell's masked_recurrent_grad, a weight-gradient GEMM
+// per gate) beside the plain ones they replace.
 //
 // Per layer (last to first), per direction, steps in reverse processing order. What the cell
 // computes per step is its CellSpec's (cell.h): the gate-gradient kernel, then its
@@ -26,6 +29,7 @@
 #include "handles.h"
 #include "memory.h"
 #include "net.h"
+#include "recurrent_dropout.h"
 #include "status.h"
 #include "thread_pool.h"
 
@@ -49,6 +53,10 @@ struct BackwardBuffers {
   float* u_pack;     // W_hh per recurrent group as the right operand: [tiles][gates*H][W]
   float* gemm_pack;  // packing scratch of gru::gemm_parallel
   int64_t* row_at;   // per worker, per batch row: its (step, row) index this step, or -1
+  // Recurrent dropout only (recurrent_dropout.h), else empty:
+  float* masks;       // [G][B, H] the recurrent masks of the current cell
+  float* qmasks;      // [G][B, input_size] the per-gate input masks (layer 0)
+  float* masked_seq;  // [rows, max(H, input_size)] a masked copy of the state or input sequence
   size_t gemm_pack_floats;
 };
 
@@ -64,19 +72,35 @@ bool carve(gru_net* net, int64_t rows, int64_t B, BackwardBuffers* bb) {
       static_cast<int64_t>(gemm_parallel_pack_floats(net->kernels, widest, kGemmKBlock));
   const int64_t inner = spec.recurrent_groups > 1 ? rows * H : 0;
   const int64_t row_at = 2 * B * pool_threads();  // int64 in float units
-  const int64_t sizes[] = {rows * GH,    rows * GH, rows * H,  inner,  rows * D * H,
-                           rows * D * H, S * B * H, S * B * H, B * GH, B * H,
-                           tilesW * GH,  gemm_pack, row_at};
+  const bool masked = net->train.recurrent_dropout > 0.0f;
+  const int64_t I = net->input_size, wide = I > H ? I : H;
+  const int64_t sizes[] = {rows * GH,
+                           rows * GH,
+                           rows * H,
+                           inner,
+                           rows * D * H,
+                           rows * D * H,
+                           S * B * H,
+                           S * B * H,
+                           B * GH,
+                           B * H,
+                           tilesW * GH,
+                           gemm_pack,
+                           row_at,
+                           masked ? GH * B : 0,
+                           masked ? spec.gates * B * I : 0,
+                           masked ? rows * wide : 0};
   size_t total = 0;
   for (int64_t n : sizes) total += static_cast<size_t>((n + 15) & ~int64_t{15});  // 64-byte aligned
   Scratch& s = net->scratch;
   if (!ensure_floats(s.backward, s.backward_cap, total)) return false;
   float* row_at_floats;
-  float** parts[] = {&bb->dgx,    &bb->dgh,       &bb->hprev,    &bb->inner,   &bb->dout,
-                     &bb->din,    &bb->dh,        &bb->dh_next,  &bb->step_dg, &bb->step_tmp,
-                     &bb->u_pack, &bb->gemm_pack, &row_at_floats};
+  float** parts[] = {&bb->dgx,       &bb->dgh,      &bb->hprev,  &bb->inner,
+                     &bb->dout,      &bb->din,      &bb->dh,     &bb->dh_next,
+                     &bb->step_dg,   &bb->step_tmp, &bb->u_pack, &bb->gemm_pack,
+                     &row_at_floats, &bb->masks,    &bb->qmasks, &bb->masked_seq};
   float* p = s.backward;
-  for (int i = 0; i < 13; ++i) {
+  for (int i = 0; i < 16; ++i) {
     *parts[i] = p;
     p += (sizes[i] + 15) & ~int64_t{15};
   }
@@ -167,6 +191,10 @@ void backward_steps(void* context, int32_t worker, int32_t workers) {
   rg.tmp = bb.step_tmp;
   rg.sync = workers > 1 ? &sync_barrier : nullptr;
   rg.sync_context = job.barrier;
+  const bool masked = tc.recurrent_dropout > 0.0f;
+  rg.gate_masks = bb.masks;
+  rg.u_gate = bb.u_pack;
+  rg.u_gate_stride = static_cast<int64_t>(net->tiles) * W * H;
 
   for (int32_t step = job.longest - 1; step >= 0; --step) {
     for (int32_t b = 0; b < B; ++b) {
@@ -214,7 +242,7 @@ void backward_steps(void* context, int32_t worker, int32_t workers) {
     sync();  // step_dg is complete
     // My columns of dh_prev += dG U (padding rows have dG = 0), as the cell computes it.
     rg.dh_prev = dh_next;
-    spec.recurrent_grad(rg);
+    (masked ? spec.masked_recurrent_grad : spec.recurrent_grad)(rg);
     sync();  // dh_prev is complete; step_dg may be rewritten
     float* swap = dh;
     dh = dh_next;
@@ -277,6 +305,7 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
   const int32_t W = net->width, tiles = net->tiles;
   const int64_t saved_per_row = static_cast<int64_t>(tiles) * spec.saved * W;
   const int32_t* lengths = tc.lengths;
+  const bool masked = tc.recurrent_dropout > 0.0f;  // recurrent_dropout.h
   int32_t longest = 0;
   for (int32_t b = 0; b < B; ++b) longest = lengths[b] > longest ? lengths[b] : longest;
 
@@ -321,7 +350,12 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
       const int64_t tilesW = static_cast<int64_t>(tiles) * W;
       const float* u[kMaxRecurrentGroups] = {};
       float* u_next = bb.u_pack;
-      for (int32_t i = 0; i < spec.recurrent_groups; ++i) {
+      if (masked) {  // recurrent dropout: U per gate (BackwardStep::u_gate), and the masks
+        pack_gate_rows(net, c, bb.u_pack);
+        fill_recurrent_masks(net, static_cast<int32_t>(l), static_cast<int32_t>(d), B,
+                             tc.recurrent_dropout_seed, tc.recurrent_dropout, bb.masks);
+      }
+      for (int32_t i = 0; i < spec.recurrent_groups && !masked; ++i) {
         const int64_t K = spec.recurrent[i].gates * H;
         pack_rows(c.w_hh, H, spec.recurrent[i].first_gate * H, K, W, tiles, u_next);
         u[i] = u_next;
@@ -350,11 +384,26 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
 
       // Whole-sequence weight gradients: GEMMs over all T*B rows.
       const size_t pack = bb.gemm_pack_floats;
-      gemm_parallel(k, GH, in, rows, bb.dgx, 1, GH, x_in, in, 1, c.g_w_ih, in, true, bb.gemm_pack,
-                    pack);
-      // dW_hh per recurrent group: its rows of dGh times the vector the group multiplies.
+      const bool gate_inputs = l == 0 && tc.gate_input_dropout > 0.0f;
+      if (gate_inputs) {  // Keras's per-gate input masks: each gate's rows with its masked x
+        fill_gate_input_masks(net, static_cast<int32_t>(d), B, tc.input_dropout_seed,
+                              tc.gate_input_dropout, bb.qmasks);
+        masked_weight_grads(net, 0, spec.gates, in, bb.dgx, x_in, bb.qmasks, T, B, tc.batch_first,
+                            c.g_w_ih, bb.masked_seq, bb.gemm_pack, pack);
+      } else {
+        gemm_parallel(k, GH, in, rows, bb.dgx, 1, GH, x_in, in, 1, c.g_w_ih, in, true, bb.gemm_pack,
+                      pack);
+      }
+      // dW_hh per recurrent group: its rows of dGh times the vector the group multiplies
+      // (with recurrent dropout, group 0's gates each with its masked copy of the states).
       for (int32_t i = 0; i < spec.recurrent_groups; ++i) {
         const int64_t first = spec.recurrent[i].first_gate * H, K = spec.recurrent[i].gates * H;
+        if (masked && i == 0) {
+          masked_weight_grads(net, spec.recurrent[i].first_gate, spec.recurrent[i].gates, H, bb.dgh,
+                              bb.hprev, bb.masks, T, B, tc.batch_first, c.g_w_hh, bb.masked_seq,
+                              bb.gemm_pack, pack);
+          continue;
+        }
         gemm_parallel(k, K, H, rows, bb.dgh + first, 1, GH, i == 0 ? bb.hprev : bb.inner, H, 1,
                       c.g_w_hh + first * H, H, true, bb.gemm_pack, pack);
       }
@@ -363,9 +412,13 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
         add_column_sums(bb.dgh, rows, GH, c.g_b_hh);
       }
       // Gradient of the layer's input (both directions add into it).
-      if (dx_target)
+      if (dx_target && gate_inputs) {
+        masked_input_grad(net, c, bb.dgx, bb.qmasks, T, B, tc.batch_first, dx_target, d > 0,
+                          bb.masked_seq, bb.gemm_pack, pack);
+      } else if (dx_target) {
         gemm_parallel(k, rows, in, GH, bb.dgx, GH, 1, c.w_ih, in, 1, dx_target, in, d > 0,
                       bb.gemm_pack, pack);
+      }
     }
     // Keras's input dropout: dx through its mask (tc.x, which W_ih's gradient used, is masked).
     if (l == 0 && dx && tc.input_dropout > 0.0f)

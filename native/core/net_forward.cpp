@@ -3,7 +3,10 @@
 //   step one fused kernel call (recurrent GEMM + gate math) advances all batch rows.
 // Training keeps what the cell saves of every step and every layer's output for
 // net_backward.cpp. What the cell computes is its CellSpec's (cell.h): its gates, states, step
-// kernel and saved floats; the driver has no per-cell branch.
+// kernel and saved floats; the driver has no per-cell branch. With recurrent dropout (training
+// only) the projection and the time loop of a cell are recurrent_dropout.cpp's instead.
+// Over 400 lines: the argument checks, the buffer sizing and the two parallel loops of one
+// pass stay together, in the order a call runs them.
 #include <math.h>
 #include <string.h>
 
@@ -11,6 +14,7 @@
 #include "memory.h"
 #include "net.h"
 #include "random.h"
+#include "recurrent_dropout.h"
 #include "status.h"
 #include "thread_pool.h"
 
@@ -307,6 +311,15 @@ int run_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_firs
     // Keras's dropout: the layer and backward's weight gradients see the masked input.
     tc.input_dropout = net->input_dropout;
     tc.input_dropout_seed = net->input_dropout_seed;
+    tc.recurrent_dropout = net->recurrent_dropout;
+    tc.recurrent_dropout_seed = net->recurrent_dropout_seed;
+    tc.gate_input_dropout = 0.0f;
+    if (tc.recurrent_dropout > 0.0f) {  // Keras's implementation 1: one input mask per gate
+      tc.gate_input_dropout = tc.input_dropout;
+      tc.input_dropout = 0.0f;
+      if (!ensure_floats(s.masked, s.masked_cap, masked_forward_floats(net, rows, B)))
+        return fail(GRU_ERR_ALLOC, "out of memory for the recurrent dropout of batch %d", batch);
+    }
     if (tc.input_dropout > 0.0f)
       apply_input_mask(tc.x, seq_len, batch, batch_first, net->input_size, tc.input_dropout_seed,
                        tc.input_dropout);
@@ -343,9 +356,14 @@ int run_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_firs
     for (int32_t d = 0; d < net->directions; ++d) {
       const Cell& c = cell_at(net, l, d);
       // Input projection of every step and row at once: one GEMM (rows split between workers).
-      Projection projection{k, rows, layer_in, c.input, &c, tiles, G, s.xproj, ldp};
-      const int64_t projection_fmas = rows * c.input * G * Hp;
-      parallel_run(workers_for(projection_fmas, projection_fmas, rows), &project, &projection);
+      if (train && l == 0 && tc.gate_input_dropout > 0.0f) {
+        masked_projection(net, c, d, layer_in, seq_len, batch, batch_first, tc.gate_input_dropout,
+                          tc.input_dropout_seed);
+      } else {
+        Projection projection{k, rows, layer_in, c.input, &c, tiles, G, s.xproj, ldp};
+        const int64_t projection_fmas = rows * c.input * G * Hp;
+        parallel_run(workers_for(projection_fmas, projection_fmas, rows), &project, &projection);
+      }
 
       float* h = s.state;
       float* h_next = s.state + state_floats;
@@ -358,8 +376,13 @@ int run_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_firs
       int32_t step_workers = workers_for(step_fmas * longest, step_fmas, tiles);
       const int64_t row_sets = static_cast<int64_t>(s.rows_cap) / B;  // per-worker row arrays
       if (step_workers > row_sets) step_workers = static_cast<int32_t>(row_sets);
-      SpinBarrier barrier;
       float* saved = train ? tc.gates + (l * D + d) * rows * saved_per_row : nullptr;
+      if (train && tc.recurrent_dropout > 0.0f) {  // recurrent_dropout.h: a step per gate GEMM
+        masked_time_loop(net, c, l, d, h0, seq_len, batch, batch_first, longest, lengths, out,
+                         saved, h_n, step_workers);
+        continue;
+      }
+      SpinBarrier barrier;
       TimeLoop loop{net, &c,     d,       seq_len, batch, batch_first, longest,  lengths,
                     h,   h_next, scratch, out,     saved, discard,     &barrier, h};
       parallel_run(step_workers, &run_steps, &loop, &barrier);

@@ -205,6 +205,18 @@ GRU_API int gru_net_set_activations(gru_net_handle net, int32_t activation,
  * (gru_net_forward) never drops. */
 GRU_API int gru_net_set_input_dropout(gru_net_handle net, float rate, uint32_t seed);
 
+/* Keras's GRU recurrent_dropout for the training forwards that follow, until set again: each
+ * gate g (r, z, n) multiplies its own masked copy of the state, m_g * h, by its recurrent
+ * weights (reset_before: U_n (r * (m_n * h))); the blend h' = n + z (h - n) uses the unmasked
+ * h. A mask keeps unit j of sequence b with probability 1 - rate, scaled by 1 / (1 - rate),
+ * the same at every step: a function of (seed, layer, direction, gate, b, j), so set a new seed
+ * per batch for new masks. With input dropout too (gru_net_set_input_dropout), that dropout
+ * becomes Keras's one mask per gate: gate g's projection is (x * q_g) W_g^T, each q_g a
+ * function of (seed of the input dropout, direction, gate, b, f). Every layer and direction of
+ * the net is masked; dx and the weight gradients go through the same masks. rate in [0, 1)
+ * (0: off, the default); inference (gru_net_forward) never drops and keeps its fused path. */
+GRU_API int gru_net_set_recurrent_dropout(gru_net_handle net, float rate, uint32_t seed);
+
 /* Forward over a batch of sequences.
  *   x       [T, B, in] (or [B, T, in] when batch_first)                    required
  *   h0      [L*D, B, H]                                                    may be null (zeros)

@@ -303,6 +303,7 @@ export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
     },
   }),
   netSetInputDropout: () => ({ floats: { rate: [0, 0.9, probability] } }),
+  netSetRecurrentDropout: () => ({ floats: { rate: [0, 0.9, probability] } }),
   netForward: (p) => netForward(p, false),
   netForwardTrain: (p) => netForward(p, true),
   netBackward: (p) => {

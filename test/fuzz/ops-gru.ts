@@ -125,6 +125,20 @@ function forwardArgs(ctx: Ctx, g: GRU, m: GruMeta) {
     !training && typeof inDrop.value === 'number' && inDrop.value !== 0
       ? bad(inDrop.value, `${inDrop.what} without train`)
       : inDrop;
+  const recDrop = maybe(ctx, 0.3, () =>
+    float32(ctx, 'recurrentDropout', {
+      min: 0,
+      max: 1,
+      maxOpen: true,
+      lo: 0,
+      hi: 0.9,
+      optional: true,
+    }),
+  );
+  f.recurrentDropout =
+    !training && typeof recDrop.value === 'number' && recDrop.value !== 0
+      ? bad(recDrop.value, `${recDrop.what} without train`)
+      : recDrop;
   const seed = maybe(ctx, 0.1, () => uint32(ctx, 'dropoutSeed'));
   f.dropoutSeed =
     !training && seed.value !== undefined ? bad(seed.value, 'dropoutSeed without train') : seed;

@@ -131,7 +131,16 @@ export function layerOptions(
             hi: 0.5,
             optional: true,
           }),
-      recurrentDropout: pending(ctx, 'recurrentDropout', 0, 0.2),
+      recurrentDropout: ctx.rng.chance(0.6)
+        ? none
+        : float32(ctx, 'recurrentDropout', {
+            min: 0,
+            max: 1,
+            maxOpen: true,
+            lo: 0,
+            hi: 0.5,
+            optional: true,
+          }),
       stateful: bool(ctx, 'stateful'),
     });
   } else if (type === 'dense') {
@@ -188,6 +197,7 @@ export function layerOptions(
       returnSequences: r.chance(0.5),
       resetAfter: r.chance(0.8),
       goBackwards: backwards,
+      recurrentDropout: r.pick([0, 0.3]),
     });
     f.layer = friendly(ctx)
       ? backwards

@@ -113,6 +113,7 @@ function recipe(ctx: Ctx): { list: ModelLayer[]; meta: SeqMeta } {
     returnSequences: m.steps,
     goBackwards: !bidi && r.chance(0.2),
     resetAfter: r.chance(0.8),
+    recurrentDropout: r.pick([0, 0, 0.25]),
     // Stateful: a batch of another size is refused (ERR_GRU_SHAPE) until resetStates().
     ...(bidi
       ? {}

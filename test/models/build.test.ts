@@ -228,9 +228,13 @@ forEachBackend('models: building', (backend) => {
     assertThrowsCode(() => layers.dense({ units: 2, activation: 'bogus' }), 'ERR_GRU_ARG', [
       "unknown activation 'bogus'",
     ]);
-    assertThrowsCode(() => layers.gru({ units: 2, recurrentDropout: 0.2 }), 'ERR_GRU_ARG', [
-      'recurrentDropout 0.2 is not available yet',
+    assertThrowsCode(() => layers.gru({ units: 2, recurrentDropout: 1 }), 'ERR_GRU_ARG', [
+      'recurrentDropout',
     ]);
+    assertThrowsCode(() => layers.gru({ units: 2, recurrentDropout: -0.1 }), 'ERR_GRU_ARG', [
+      'recurrentDropout',
+    ]);
+    assert.equal(layers.gru({ units: 2, recurrentDropout: 0.2 }).recurrentDropout, 0.2);
     assertThrowsCode(() => layers.gru({ units: 2, dropout: 1 }), 'ERR_GRU_ARG', ['dropout']);
     assertThrowsCode(() => layers.gru({ units: 2, activation: 'sigmoid' }), 'ERR_GRU_ARG', [
       "activation 'sigmoid' is not one a GRU offers; supported: 'tanh', 'relu'",

@@ -108,6 +108,7 @@ export const ABI: readonly AbiFunction[] = [
   {"c":"gru_net_create","method":"netCreate","args":[{"name":"inputSize","kind":"i32"},{"name":"hiddenSize","kind":"i32"},{"name":"numLayers","kind":"i32"},{"name":"bidirectional","kind":"i32"},{"name":"hasBias","kind":"i32"},{"name":"resetAfter","kind":"i32"}],"ret":"status","out":{"name":"out","type":"handle","of":"net"},"async":false},
   {"c":"gru_net_set_activations","method":"netSetActivations","args":[{"name":"net","kind":"handle","of":"net"},{"name":"activation","kind":"i32"},{"name":"recurrentActivation","kind":"i32"}],"ret":"status","out":null,"async":false},
   {"c":"gru_net_set_input_dropout","method":"netSetInputDropout","args":[{"name":"net","kind":"handle","of":"net"},{"name":"rate","kind":"f32"},{"name":"seed","kind":"u32"}],"ret":"status","out":null,"async":false},
+  {"c":"gru_net_set_recurrent_dropout","method":"netSetRecurrentDropout","args":[{"name":"net","kind":"handle","of":"net"},{"name":"rate","kind":"f32"},{"name":"seed","kind":"u32"}],"ret":"status","out":null,"async":false},
   {"c":"gru_net_forward","method":"netForward","args":[{"name":"net","kind":"handle","of":"net"},{"name":"seqLen","kind":"i32"},{"name":"batch","kind":"i32"},{"name":"batchFirst","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"h0","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"lengths","kind":"array","type":"i32","dir":"in","nullable":true},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":true},{"name":"hN","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":true},
   {"c":"gru_net_step_streams","method":"netStepStreams","args":[{"name":"net","kind":"handle","of":"net"},{"name":"slots","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"states","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":true},{"name":"statesOut","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":true},
   {"c":"gru_net_forward_train","method":"netForwardTrain","args":[{"name":"net","kind":"handle","of":"net"},{"name":"seqLen","kind":"i32"},{"name":"batch","kind":"i32"},{"name":"batchFirst","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"h0","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"lengths","kind":"array","type":"i32","dir":"in","nullable":true},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":true},{"name":"hN","kind":"array","type":"f32","dir":"out","nullable":true},{"name":"dropout","kind":"f32"},{"name":"dropoutSeed","kind":"u32"}],"ret":"status","out":null,"async":true},
@@ -330,6 +331,21 @@ export interface AbiCalls {
    * (gru_net_forward) never drops.
    */
   netSetInputDropout(net: Handle<'net'>, rate: number, seed: number): void;
+  /**
+   * gru_net_set_recurrent_dropout
+   *
+   * Keras's GRU recurrent_dropout for the training forwards that follow, until set again: each
+   * gate g (r, z, n) multiplies its own masked copy of the state, m_g * h, by its recurrent
+   * weights (reset_before: U_n (r * (m_n * h))); the blend h' = n + z (h - n) uses the unmasked
+   * h. A mask keeps unit j of sequence b with probability 1 - rate, scaled by 1 / (1 - rate),
+   * the same at every step: a function of (seed, layer, direction, gate, b, j), so set a new seed
+   * per batch for new masks. With input dropout too (gru_net_set_input_dropout), that dropout
+   * becomes Keras's one mask per gate: gate g's projection is (x * q_g) W_g^T, each q_g a
+   * function of (seed of the input dropout, direction, gate, b, f). Every layer and direction of
+   * the net is masked; dx and the weight gradients go through the same masks. rate in [0, 1)
+   * (0: off, the default); inference (gru_net_forward) never drops and keeps its fused path.
+   */
+  netSetRecurrentDropout(net: Handle<'net'>, rate: number, seed: number): void;
   /**
    * gru_net_forward
    *

@@ -43,7 +43,6 @@ const GRU_DEFAULTS: Record<string, unknown> = {
   activation: 'tanh',
   recurrentActivation: 'sigmoid',
   dropout: 0,
-  recurrentDropout: 0,
   stateful: false,
   returnState: false,
   goBackwards: false,
@@ -163,6 +162,10 @@ export class BidirectionalLayer extends ModelLayer {
       batch,
       returnSequences: seq,
       train,
+      // Keras's recurrent_dropout of the inner GRU: both directions masked, each with its own.
+      ...(train && this.layer.recurrentDropout > 0
+        ? { recurrentDropout: this.layer.recurrentDropout }
+        : {}),
       ...(runs ? { lengths: runs.lengths } : {}),
     });
     let both: Float32Array;

@@ -74,6 +74,12 @@ export interface GRULayerArgs extends LayerArgs {
    * sequence and batch, shared by every step (the core GRU's inputDropout).
    */
   dropout?: number;
+  /**
+   * Keras's recurrent_dropout, in [0, 1) (default 0), in training only: each gate multiplies its
+   * own masked copy of the state by its recurrent kernel, one mask per sequence and gate shared
+   * by every step (the core GRU's recurrentDropout). With dropout too, the input gets one mask
+   * per gate as well, as Keras's GRU then does.
+   */
   recurrentDropout?: number;
   /**
    * Carry each sequence's last state into the same row of the next batch (default false): the
@@ -96,11 +102,9 @@ const KEYS = [
   'biasInitializer',
   'stateful',
   'dropout',
+  'recurrentDropout',
 ];
-const RECURRENT_DROPOUT =
-  "Keras's recurrent_dropout masks the state separately for each gate (three masks, and three on the input), which the core's fused step has no form for yet";
 const PENDING: PendingOptions = {
-  recurrentDropout: { allowed: [0], why: RECURRENT_DROPOUT },
   unroll: { allowed: [false], why: 'the core never unrolls' },
 };
 
@@ -138,6 +142,7 @@ export class GRULayer extends ModelLayer {
   #last: { batch: number; steps: number } | null = null;
   readonly stateful: boolean;
   readonly dropout: number;
+  readonly recurrentDropout: number;
   /** stateful: the state the last batch ended in, [batch, units]; null: zeros (reset). */
   #state: Float32Array | null = null;
   /** The valid runs of the last training forward's mask (mask.ts), null without one. */
@@ -154,6 +159,10 @@ export class GRULayer extends ModelLayer {
     this.useBias = check.boolean('useBias', o.useBias, true);
     this.stateful = check.boolean('stateful', o.stateful, false);
     this.dropout = o.dropout === undefined ? 0 : check.dropProbability('dropout', o.dropout);
+    this.recurrentDropout =
+      o.recurrentDropout === undefined
+        ? 0
+        : check.dropProbability('recurrentDropout', o.recurrentDropout);
     const what = 'layers.gru options';
     this.activation = resolveGruActivation(
       what,
@@ -287,6 +296,7 @@ export class GRULayer extends ModelLayer {
         returnSequences: this.returnSequences,
         train,
         ...(train && this.dropout > 0 ? { inputDropout: this.dropout } : {}),
+        ...(train && this.recurrentDropout > 0 ? { recurrentDropout: this.recurrentDropout } : {}),
         ...(h0 ? { h0 } : {}),
         ...(runs ? { lengths: runs.lengths } : {}),
       },
