@@ -389,6 +389,17 @@ GRU_API int gru_merge_backward(int32_t kind, int32_t rows, int32_t units, const 
                                size_t x_len, const float* dy, size_t dy_len, float* dx,
                                size_t dx_len);
 
+/* ---- Row gather and scatter: moving steps (goBackwards, masks, Bidirectional states) -------
+ * Matrices of rows of `width` floats; index has one entry per row it names, each in [-1, rows).
+ * gather: x [rows, width] -> y [index_len, width], y row i = x row index[i], zeros where
+ * index[i] == -1. scatter_sum, gather's adjoint: x [index_len, width] -> y [rows, width], y row
+ * r = the sum of the x rows i with index[i] == r in increasing i (zeros where none). Every
+ * index is checked before y is written. */
+GRU_API int gru_rows_gather(int32_t rows, int32_t width, const float* x, size_t x_len,
+                            const int32_t* index, size_t index_len, float* y, size_t y_len);
+GRU_API int gru_rows_scatter_sum(int32_t rows, int32_t width, const float* x, size_t x_len,
+                                 const int32_t* index, size_t index_len, float* y, size_t y_len);
+
 /* ---- Keras's Masking: x [rows, features] (rows = batch x steps) -> y, mask [rows] ----------
  * mask[r] = 1 if any x[r, j] != mask_value, else 0 (a padding step); y = x * mask[r], Keras's
  * product (a padding step becomes 0). */
