@@ -170,7 +170,7 @@ function merge(p: PlanCtx): Plan {
 }
 
 /** gru_rows_gather / _scatter_sum: index [n] in [-1, rows); the gathered side [n, width]. */
-function rows(p: PlanCtx, gathered: 'x' | 'y'): Plan {
+function rowMoves(p: PlanCtx, gathered: 'x' | 'y'): Plan {
   const [n, rowsIn] = [p.rng.int(1, 5), p.rng.int(1, 4)];
   const other = gathered === 'x' ? 'y' : 'x';
   return {
@@ -369,8 +369,8 @@ export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
     })),
   mergeForward: (p) => merge(p),
   mergeBackward: (p) => merge(p),
-  rowsGather: (p) => rows(p, 'y'),
-  rowsScatterSum: (p) => rows(p, 'x'),
+  rowsGather: (p) => rowMoves(p, 'y'),
+  rowsScatterSum: (p) => rowMoves(p, 'x'),
   maskingForward: (p) => ({
     ints: { rows: p.rng.int(1, 6), features: p.rng.int(1, 5) },
     intOk: { rows: size(2 ** 31), features: size() },

@@ -133,6 +133,7 @@ export function layerOptions(
           }),
       recurrentDropout: pending(ctx, 'recurrentDropout', 0, 0.2),
       stateful: bool(ctx, 'stateful'),
+      zeroOutputForMask: bool(ctx, 'zeroOutputForMask'),
     });
   } else if (type === 'dense') {
     Object.assign(f, {

@@ -15,7 +15,8 @@ import type { Layer } from '../layer.js';
 import * as check from '../validate.js';
 import { GRULayer } from './gru.js';
 import { ModelLayer, type BuildContext, type LayerArgs, type PendingOptions } from './layer.js';
-import { maskRuns, packSteps, unpackSteps, type Mask, type MaskRuns } from './mask.js';
+import type { Mask } from './mask.js';
+import { gatherRows, stepPlan, type StepPlan } from './step-plan.js';
 import type { Shape, Tensor } from './tensor.js';
 
 export type MergeMode = 'concat' | 'sum' | 'ave' | 'mul';
@@ -50,11 +51,23 @@ const GRU_DEFAULTS: Record<string, unknown> = {
 };
 
 interface Trained {
-  batch: number;
-  steps: number;
-  runs: MaskRuns | null;
+  plan: StepPlan;
   /** The two directions' outputs before merging (mul's backward needs them). */
   both: Float32Array;
+}
+
+/** Rows of [batch, 2 * units] <- rows of hN [2, batch, units]: b's forward, then backward. */
+function sideBySide(batch: number): Int32Array {
+  const index = new Int32Array(2 * batch);
+  for (let b = 0; b < batch; b++) [index[2 * b], index[2 * b + 1]] = [b, batch + b];
+  return index;
+}
+
+/** sideBySide's inverse: rows of dHN [2, batch, units] <- rows of d [batch, 2 * units]. */
+function apart(batch: number): Int32Array {
+  const index = new Int32Array(2 * batch);
+  for (let b = 0; b < batch; b++) [index[b], index[batch + b]] = [2 * b, 2 * b + 1];
+  return index;
 }
 
 export class BidirectionalLayer extends ModelLayer {
@@ -150,46 +163,53 @@ export class BidirectionalLayer extends ModelLayer {
     return this._forwardMasked(x, train, null).y;
   }
 
+  /**
+   * With a mask, Keras's rule (step-plan.ts) in both directions: each runs over the valid steps
+   * (the core's backward direction over them in reverse), and the output at a masked step is
+   * zeros (Keras's Bidirectional forces zero_output_for_mask when it returns sequences).
+   */
   override _forwardMasked(x: Tensor, train: boolean, mask: Mask): { y: Tensor; mask: Mask } {
     const core = this.core;
+    const backend = core.backend;
     const t = this.input(x, 'Float32Array', 3, core.inputSize);
     const [batch, steps, features] = t.shape as [number, number, number];
     const u = this.layer.units;
     const seq = this.layer.returnSequences;
-    const runs = mask === null ? null : maskRuns(this.name, mask, batch, steps);
+    const plan = stepPlan(this.name, mask, batch, steps, {
+      reverse: false,
+      zeroOutput: true,
+      initial: false,
+    });
     const data = t.data as Float32Array;
-    const input = runs ? packSteps(data, batch, steps, features, runs) : data;
+    const input = plan.pack ? gatherRows(backend, data, features, plan.pack) : data;
     const r = core.forward(input, {
       batch,
       returnSequences: seq,
       train,
-      ...(runs ? { lengths: runs.lengths } : {}),
+      ...(plan.lengths ? { lengths: plan.lengths } : {}),
     });
     let both: Float32Array;
     if (seq) {
       const out = r.output as Float32Array;
-      both = runs ? unpackSteps(out, batch, steps, 2 * u, runs, null) : out;
+      both = plan.unpack ? gatherRows(backend, out, 2 * u, plan.unpack) : out;
     } else {
       // hN [2, batch, units] -> [batch, 2 * units]: forward state, then backward state.
-      both = new Float32Array(batch * 2 * u);
-      for (let b = 0; b < batch; b++) {
-        both.set(r.hN.subarray(b * u, (b + 1) * u), b * 2 * u);
-        both.set(r.hN.subarray((batch + b) * u, (batch + b + 1) * u), b * 2 * u + u);
-      }
+      both = gatherRows(backend, r.hN, u, sideBySide(batch));
     }
     const rows = seq ? batch * steps : batch;
     let y = both;
     if (this.mergeMode !== 'concat') {
       y = new Float32Array(rows * u);
-      core.backend.mergeForward(MERGES[this.mergeMode], rows, u, both, y);
+      backend.mergeForward(MERGES[this.mergeMode], rows, u, both, y);
     }
-    if (train) this.#last = { batch, steps, runs, both };
+    if (train) this.#last = { plan, both };
     const shape = seq ? [batch, steps, this.#width] : [batch, this.#width];
     return { y: { data: y, shape }, mask: seq ? mask : null };
   }
 
   backward(dy: Float32Array, inputGrad: boolean): Float32Array | null {
     const core = this.core;
+    const backend = core.backend;
     const last = this.#last;
     if (last === null) {
       throw new GruError(
@@ -197,7 +217,8 @@ export class BidirectionalLayer extends ModelLayer {
         `${this.name}: backward() needs a training forward first (once per training forward)`,
       );
     }
-    const { batch, steps, runs, both } = last;
+    const { plan, both } = last;
+    const { batch, steps } = plan;
     const u = this.layer.units;
     const seq = this.layer.returnSequences;
     const rows = seq ? batch * steps : batch;
@@ -209,24 +230,20 @@ export class BidirectionalLayer extends ModelLayer {
     );
     if (this.mergeMode !== 'concat') {
       const wide = new Float32Array(rows * 2 * u);
-      core.backend.mergeBackward(MERGES[this.mergeMode], rows, u, both, d, wide);
+      backend.mergeBackward(MERGES[this.mergeMode], rows, u, both, d, wide);
       d = wide;
     }
     let grad: { dOutput: Float32Array } | { dHN: Float32Array };
     if (seq) {
-      grad = { dOutput: runs ? packSteps(d, batch, steps, 2 * u, runs) : d };
+      // Each valid step's output is one packed row (unpack is one-to-one): its inverse, pack.
+      grad = { dOutput: plan.pack ? gatherRows(backend, d, 2 * u, plan.pack) : d };
     } else {
-      const dHN = new Float32Array(2 * batch * u);
-      for (let b = 0; b < batch; b++) {
-        dHN.set(d.subarray(b * 2 * u, b * 2 * u + u), b * u);
-        dHN.set(d.subarray(b * 2 * u + u, (b + 1) * 2 * u), (batch + b) * u);
-      }
-      grad = { dHN };
+      grad = { dHN: gatherRows(backend, d, u, apart(batch)) };
     }
     this.#last = null;
     const { dx } = core.backward({ ...grad, inputGrad });
-    if (dx === null || runs === null) return dx;
-    return unpackSteps(dx, batch, steps, core.inputSize, runs, null);
+    if (dx === null || plan.unpack === null) return dx;
+    return gatherRows(backend, dx, core.inputSize, plan.unpack);
   }
 
   trainables(): Layer[] {
