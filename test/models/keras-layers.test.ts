@@ -3,7 +3,8 @@
  * backend: test/fixtures/keras-layers.json, written by scripts/gen-keras-layers-fixtures.py
  * (its header says how to regenerate it and how Keras's weights map to the core layers'),
  * holds small Sequential models (BatchNormalization, Activation, pooling, Masking and Embedding
- * maskZero with right, left and middle padding, Bidirectional with each merge mode, GRU, ...), their weights, Keras's predict,
+ * maskZero with right, left and middle padding and holes between valid steps, GRU goBackwards
+ * and zeroOutputForMask, Bidirectional with each merge mode, ...), their weights, Keras's predict,
  * one train_on_batch with SGD (training mode: batch statistics, moving statistics updated), the
  * weights after it and predict again, and Keras's parameter counts. gru-simd's model, given the
  * same layers and weights, must agree within 1e-5.
