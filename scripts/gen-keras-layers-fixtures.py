@@ -101,10 +101,13 @@ def randomize(model):
             layer.set_weights([uniform(-0.6, 0.6, *w.shape) for w in layer.get_weights()])
 
 
-def case(title, input_shape, spec, loss, y_shape, samples=6, x=None):
-    """spec: [(type, gru-simd args, Keras layer)]; x: the samples (default uniform floats)."""
+def case(title, input_shape, spec, loss, y_shape, samples=6, x=None, fixed_batch=False):
+    """spec: [(type, gru-simd args, Keras layer)]; x: the samples (default uniform floats);
+    fixed_batch: the batch size in the model's input (a stateful layer needs it)."""
     ids = x is not None and x.dtype == np.int32
-    model = keras.Sequential([keras.Input(input_shape, dtype="int32" if ids else "float32")] +
+    n = x.shape[0] if x is not None else samples
+    model = keras.Sequential([keras.Input(input_shape, dtype="int32" if ids else "float32",
+                                          batch_size=n if fixed_batch else None)] +
                              [k for _, _, k in spec])
     randomize(model)
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss=loss)
@@ -381,6 +384,47 @@ def mask_semantics_cases():
     ]
 
 
+def bidirectional_option_cases():
+    """Bidirectional with the inner GRU's options: activations, resetAfter false, stateful, a
+    backward_layer, masks."""
+    L = keras.layers
+
+    def bi(units, merge, backward=None, **kw):
+        args = {"layer": {"units": units, **{to_camel(k): v for k, v in kw.items()}},
+                "mergeMode": merge}
+        keras_args = {}
+        if backward is not None:
+            args["backwardLayer"] = {"units": units, "goBackwards": True,
+                                     **{to_camel(k): v for k, v in backward.items()}}
+            keras_args["backward_layer"] = L.GRU(units, go_backwards=True, **backward)
+        return ("bidirectional", args,
+                L.Bidirectional(L.GRU(units, **kw), merge_mode=merge, **keras_args))
+
+    def dense2():
+        return ("dense", {"units": 2}, L.Dense(2))
+
+    mse = "mean_squared_error"
+    return [
+        case("Bidirectional GRU relu / hard_sigmoid sequences, concat, Dense per step", (5, 3),
+             [bi(3, "concat", activation="relu", recurrent_activation="hard_sigmoid",
+                 return_sequences=True), dense2()], mse, (5, 2)),
+        case("Bidirectional GRU resetAfter false, tanh / sigmoid, ave, Dense", (5, 3),
+             [bi(3, "ave", reset_after=False, recurrent_activation="sigmoid"), dense2()], mse,
+             (2,)),
+        # Keras 3.15 on JAX writes no state back between calls: each call starts from zeros.
+        case("Bidirectional GRU stateful sequences, sum, Dense per step", (4, 3),
+             [bi(3, "sum", stateful=True, return_sequences=True), dense2()], mse, (4, 2),
+             x=uniform(-2, 2, 5, 4, 3), fixed_batch=True),
+        case("Bidirectional GRU with a backward_layer (goBackwards, other initializers), mul, "
+             "Dense", (5, 3),
+             [bi(3, "mul", backward={"kernel_initializer": "he_uniform"}), dense2()], mse, (2,)),
+        case("holes: Masking, Bidirectional GRU relu sequences, concat, Dense per step", (6, 3),
+             [("masking", {}, L.Masking()),
+              bi(3, "concat", activation="relu", return_sequences=True), dense2()], mse,
+             (6, 2), x=holes(3)),
+    ]
+
+
 def to_camel(name):
     head, *rest = name.split("_")
     return head + "".join(w.title() for w in rest)
@@ -393,7 +437,8 @@ def main():
         "jax": jax.__version__,
         "backend": keras.backend.backend(),
         "cases": (batch_norm_cases() + activation_pooling_cases() + mask_cases() +
-                  bidirectional_cases() + mask_semantics_cases()),
+                  bidirectional_cases() + mask_semantics_cases() +
+                  bidirectional_option_cases()),
     }
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as f:

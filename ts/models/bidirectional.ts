@@ -5,8 +5,16 @@
  * them so), and the two are merged per step (returnSequences) or from the two last states:
  * mergeMode 'concat' (default) gives [forward, backward] (2 * units features); 'sum', 'ave' and
  * 'mul' run in the core (gru_merge_forward / _backward). Parameters as Keras counts them: twice
- * the GRU's. With a mask (mask.ts) both directions run over each sample's valid steps, and the
- * output at padding is 0 (Keras's Bidirectional sets zero_output_for_mask with returnSequences).
+ * the GRU's. With a mask (step-plan.ts) both directions run over each sample's valid steps, and
+ * the output at a masked step is 0 (Keras's Bidirectional sets zero_output_for_mask with
+ * returnSequences).
+ *
+ * The inner GRU's options reach both directions (activations, resetAfter, useBias, stateful:
+ * both directions' states carried), and its initializers initialise the forward direction; a
+ * backwardLayer (Keras's backward_layer: a layers.gru with goBackwards) initialises the backward
+ * one and must otherwise match the layer, since one core GRU runs both. Keras itself refuses a
+ * layer with goBackwards (both directions would run backwards) and a backwardLayer whose
+ * stateful, returnSequences or returnState differ.
  */
 import { GRU_MERGE_AVE, GRU_MERGE_MUL, GRU_MERGE_SUM } from '../backends/abi.generated.js';
 import { GruError } from '../errors.js';
@@ -26,6 +34,11 @@ export interface BidirectionalLayerArgs extends LayerArgs {
   layer: GRULayer;
   /** How the two directions' outputs combine (default 'concat'). */
   mergeMode?: MergeMode;
+  /**
+   * Keras's backward_layer: a layers.gru({ ..., goBackwards: true }) not in a model, whose
+   * initializers initialise the backward direction; its other options must equal layer's.
+   */
+  backwardLayer?: GRULayer;
 }
 
 const MERGES: Record<Exclude<MergeMode, 'concat'>, number> = {
@@ -35,20 +48,50 @@ const MERGES: Record<Exclude<MergeMode, 'concat'>, number> = {
 };
 
 const PENDING: PendingOptions = {
-  backwardLayer: { allowed: [], why: 'both directions are one core GRU with the same options' },
   weights: { allowed: [], why: 'set the weights through core.setParameter after building' },
 };
 
-/** What the inner GRU layer may hold that the core's bidirectional GRU does not honour. */
-const GRU_DEFAULTS: Record<string, unknown> = {
-  activation: 'tanh',
-  recurrentActivation: 'sigmoid',
-  dropout: 0,
-  recurrentDropout: 0,
-  stateful: false,
-  returnState: false,
-  goBackwards: false,
-};
+/** Options a backwardLayer must share with the layer: one core GRU runs both directions. */
+const SHARED = [
+  'units',
+  'activation',
+  'recurrentActivation',
+  'useBias',
+  'resetAfter',
+  'returnSequences',
+  'returnState',
+  'stateful',
+  'dropout',
+] as const;
+
+const DROPOUT =
+  "Keras draws a separate dropout mask for each direction, and the core's bidirectional GRU has one input mask for both";
+
+/** The GRU layer given as `option`, checked free to be wrapped; ERR_GRU_ARG naming it. */
+function innerGru(what: string, option: string, given: unknown): GRULayer {
+  if (check.isRevokedProxy(given) || !(given instanceof GRULayer)) {
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `${what}: ${option} must be a layers.gru({ ... }), got ${check.describe(given)}`,
+    );
+  }
+  if (given._owner !== null) {
+    throw new GruError('ERR_GRU_ARG', `${what}: ${option} ${given.name} is already in a model`);
+  }
+  if (given.inputShape !== undefined) {
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `${what}: give inputShape to layers.bidirectional, not to the GRU inside it (Keras's input_shape goes on the Bidirectional)`,
+    );
+  }
+  if (given.dropout > 0) {
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `${what}: ${option} has dropout ${given.dropout}, which is not available in a Bidirectional yet (${DROPOUT}); leave it out or pass 0`,
+    );
+  }
+  return given;
+}
 
 interface Trained {
   plan: StepPlan;
@@ -74,7 +117,11 @@ export class BidirectionalLayer extends ModelLayer {
   readonly className = 'Bidirectional';
   protected readonly prefix = 'bidirectional';
   readonly layer: GRULayer;
+  /** Keras's backward_layer, when given (it initialises the backward direction). */
+  readonly backwardLayer: GRULayer | null;
   readonly mergeMode: MergeMode;
+  /** stateful: both directions' last states [2, batch, units]; null: zeros (reset). */
+  #state: Float32Array | null = null;
   #gru: GRU | null = null;
   /** bias_hh of both directions kept at zero (resetAfter false with useBias), as GRULayer's. */
   #zeroBias: Float32Array | null = null;
@@ -83,31 +130,36 @@ export class BidirectionalLayer extends ModelLayer {
   constructor(args: BidirectionalLayerArgs) {
     const what = 'layers.bidirectional options';
     const o = check.options(what, args);
-    super(what, o, ['layer', 'mergeMode'], PENDING);
-    const given: unknown = o.layer; // read once: a getter may answer differently each time
-    if (check.isRevokedProxy(given) || !(given instanceof GRULayer)) {
+    super(what, o, ['layer', 'mergeMode', 'backwardLayer'], PENDING);
+    const inner = innerGru(what, 'layer', o.layer);
+    if (inner.goBackwards) {
       throw new GruError(
         'ERR_GRU_ARG',
-        `${what}: layer must be a layers.gru({ ... }), got ${check.describe(given)}`,
+        `${what}: layer has goBackwards true, and the backward direction runs backwards too: Keras refuses a forward and a backward layer with the same goBackwards`,
       );
     }
-    const inner = given;
-    if (inner._owner !== null) {
-      throw new GruError('ERR_GRU_ARG', `${what}: layer ${inner.name} is already in a model`);
-    }
-    if (inner.inputShape !== undefined) {
-      throw new GruError(
-        'ERR_GRU_ARG',
-        `${what}: give inputShape to layers.bidirectional, not to the GRU inside it (Keras's input_shape goes on the Bidirectional)`,
-      );
-    }
-    for (const [k, v] of Object.entries(GRU_DEFAULTS)) {
-      const given = (inner as unknown as Record<string, unknown>)[k];
-      if (given !== undefined && given !== v) {
+    const backwardGiven: unknown = o.backwardLayer;
+    let backward: GRULayer | null = null;
+    if (backwardGiven !== undefined) {
+      backward = innerGru(what, 'backwardLayer', backwardGiven);
+      if (backward === inner)
         throw new GruError(
           'ERR_GRU_ARG',
-          `${what}: a GRU with ${k} ${check.describe(given)} is not available in a Bidirectional yet (the core's bidirectional GRU runs the default)`,
+          `${what}: backwardLayer must be another layer than layer`,
         );
+      if (!backward.goBackwards) {
+        throw new GruError(
+          'ERR_GRU_ARG',
+          `${what}: backwardLayer must have goBackwards true (Keras refuses a forward and a backward layer with the same goBackwards)`,
+        );
+      }
+      for (const k of SHARED) {
+        if (backward[k] !== inner[k]) {
+          throw new GruError(
+            'ERR_GRU_ARG',
+            `${what}: backwardLayer has ${k} ${check.describe(backward[k])} and layer ${check.describe(inner[k])}: they must be equal (one core GRU runs both directions${k === 'stateful' || k === 'returnSequences' || k === 'returnState' ? '; Keras refuses it too' : ''})`,
+          );
+        }
       }
     }
     // null is Keras's merge_mode=None (two outputs, which a Sequential model cannot carry).
@@ -120,8 +172,10 @@ export class BidirectionalLayer extends ModelLayer {
       );
     }
     this.layer = inner;
+    this.backwardLayer = backward;
     this.mergeMode = mode as MergeMode;
     inner._owner = this;
+    if (backward) backward._owner = this;
   }
 
   /** The core bidirectional GRU (built): PyTorch's names, the backward direction's '_reverse'. */
@@ -142,16 +196,29 @@ export class BidirectionalLayer extends ModelLayer {
       input,
     );
     const g = this.layer;
-    this.#gru = new GRU({
+    if (g.returnState) {
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `${this.name}: returnState gives several outputs (the output and the states), and a Sequential model carries one (Keras refuses it too)`,
+      );
+    }
+    const gru = new GRU({
       inputSize: features as number,
       hiddenSize: g.units,
       bias: g.useBias,
       batchFirst: true,
       resetAfter: g.resetAfter,
+      activation: g.activation,
+      recurrentActivation: g.recurrentActivation,
       bidirectional: true,
       seed: ctx.seed,
       backend: ctx.backend,
     });
+    this.#gru = gru;
+    // Keras's initializers: the layer's for the forward direction, the backward layer's (else
+    // the layer's again, with other seeds) for the backward one.
+    g._initializeCore(gru, '', ctx.seed, 0);
+    (this.backwardLayer ?? g)._initializeCore(gru, '_reverse', ctx.seed, 4);
     if (!g.resetAfter && g.useBias) {
       this.#zeroBias = new Float32Array(3 * g.units);
       this._afterStep();
@@ -182,12 +249,15 @@ export class BidirectionalLayer extends ModelLayer {
     });
     const data = t.data as Float32Array;
     const input = plan.pack ? gatherRows(backend, data, features, plan.pack) : data;
+    const h0 = this.layer.stateful ? this.#carried(batch) : undefined;
     const r = core.forward(input, {
       batch,
       returnSequences: seq,
       train,
+      ...(h0 ? { h0 } : {}),
       ...(plan.lengths ? { lengths: plan.lengths } : {}),
     });
+    if (this.layer.stateful) this.#state = r.hN.slice();
     let both: Float32Array;
     if (seq) {
       const out = r.output as Float32Array;
@@ -261,7 +331,38 @@ export class BidirectionalLayer extends ModelLayer {
     this.core.setParameter('bias_hh_l0_reverse', this.#zeroBias);
   }
 
+  /** stateful: the states carried into a batch of `batch` sequences (undefined: zeros). */
+  #carried(batch: number): Float32Array | undefined {
+    if (this.#state === null) return undefined;
+    const carried = this.#state.length / (2 * this.layer.units);
+    if (carried !== batch) {
+      throw new GruError(
+        'ERR_GRU_SHAPE',
+        `${this.name} is stateful and carries the states of ${carried} sequences, but this batch has ${batch}: a stateful layer needs the same batch size in every batch (as in Keras); call resetStates() to start over with another`,
+      );
+    }
+    return this.#state;
+  }
+
+  /**
+   * A stateful layer's carried states, [2, batch, units] (forward direction first, PyTorch's
+   * h_n layout; a copy); null before its first batch, after resetStates(), and when not stateful.
+   */
+  get states(): Float32Array | null {
+    return this.#state === null ? null : this.#state.slice();
+  }
+
+  /** A stateful layer's next batch starts from zeros, of any batch size. (No-op otherwise.) */
+  resetStates(): void {
+    this.#state = null;
+  }
+
+  override _resetStates(): void {
+    this.resetStates();
+  }
+
   protected _release(): void {
+    this.#state = null;
     this.#gru = null;
     this.#zeroBias = null;
     this.#last = null;

@@ -213,20 +213,31 @@ export class GRULayer extends ModelLayer {
       backend: ctx.backend,
     });
     this.#gru = gru;
-    const [F, U] = [features as number, this.units];
-    initialize(gru, 'weight_ih_l0', this.#init.kernel, { fanIn: F, fanOut: 3 * U }, ctx.seed, 0);
-    initialize(gru, 'weight_hh_l0', this.#init.recurrent, { fanIn: U, fanOut: 3 * U }, ctx.seed, 1);
-    if (this.useBias) {
-      // Keras's bias is [2, 3 units] (resetAfter: input and recurrent biases) or [3 units].
-      const fans = this.resetAfter ? { fanIn: 2, fanOut: 3 * U } : { fanIn: 3 * U, fanOut: 3 * U };
-      initialize(gru, 'bias_ih_l0', this.#init.bias, fans, ctx.seed, 2);
-      if (this.resetAfter) initialize(gru, 'bias_hh_l0', this.#init.bias, fans, ctx.seed, 3);
-    }
+    this._initializeCore(gru, '', ctx.seed, 0);
     if (!this.resetAfter && this.useBias) {
       this.#zeroBias = new Float32Array(3 * this.units);
       this._afterStep();
     }
     return this.returnSequences ? [input[0] as number | null, this.units] : [this.units];
+  }
+
+  /**
+   * @internal Keras's initializers of this layer on the `_l0${suffix}` tensors of a core GRU
+   * of its sizes (a Bidirectional initialises each direction from its layer), seed slots
+   * slot..slot + 3.
+   */
+  _initializeCore(gru: GRU, suffix: string, seed: number, slot: number): void {
+    const [F, U] = [gru.inputSize, this.units];
+    const init = this.#init;
+    const name = (n: string) => `${n}_l0${suffix}`;
+    initialize(gru, name('weight_ih'), init.kernel, { fanIn: F, fanOut: 3 * U }, seed, slot);
+    initialize(gru, name('weight_hh'), init.recurrent, { fanIn: U, fanOut: 3 * U }, seed, slot + 1);
+    if (this.useBias) {
+      // Keras's bias is [2, 3 units] (resetAfter: input and recurrent biases) or [3 units].
+      const fans = this.resetAfter ? { fanIn: 2, fanOut: 3 * U } : { fanIn: 3 * U, fanOut: 3 * U };
+      initialize(gru, name('bias_ih'), init.bias, fans, seed, slot + 2);
+      if (this.resetAfter) initialize(gru, name('bias_hh'), init.bias, fans, seed, slot + 3);
+    }
   }
 
   forward(x: Tensor, train: boolean): Tensor {
