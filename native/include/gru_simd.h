@@ -201,8 +201,9 @@ GRU_API int gru_net_set_activations(gru_net_handle net, int32_t activation,
  * 1 - rate and scaled by 1 / (1 - rate), else zeroed, with one mask per sequence that every
  * step shares (Keras draws one [batch, features] mask per call). The mask is a function of
  * (seed, b, f): set a new seed per batch for new masks. Applies to the input of layer 0; dx of
- * gru_net_backward goes through the same mask. rate in [0, 1) (0: off, the default); inference
- * (gru_net_forward) never drops. */
+ * gru_net_backward goes through the same mask. A bidirectional net draws one mask per direction
+ * (the backward direction's from another seed), as Keras's Bidirectional runs two layers with
+ * a mask each. rate in [0, 1) (0: off, the default); inference (gru_net_forward) never drops. */
 GRU_API int gru_net_set_input_dropout(gru_net_handle net, float rate, uint32_t seed);
 
 /* Forward over a batch of sequences.

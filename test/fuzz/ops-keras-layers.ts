@@ -199,21 +199,20 @@ export function layerOptions(
       const same = r.chance(0.7);
       const other = layers.gru({
         ...shared,
+        dropout: dropout ? 0.3 : 0,
         goBackwards: same || r.chance(0.5),
         units: same ? shared.units : shared.units + 1,
         kernelInitializer: 'heUniform',
       });
       f.backwardLayer =
-        same && !backwards && !dropout
+        same && !backwards
           ? good(other, 'backwardLayer: a GRU with goBackwards')
           : bad(other, 'backwardLayer: options that differ');
     }
     f.layer = friendly(ctx)
       ? backwards
         ? bad(inner, 'layer: a GRU with goBackwards')
-        : dropout
-          ? bad(inner, 'layer: a GRU with dropout')
-          : good(inner, 'layer: a GRU')
+        : good(inner, 'layer: a GRU')
       : bad(
           r.pick<unknown>([layers.dense({ units: 2 }), {}, null, 'gru', revoked()]),
           'layer: not a GRU',

@@ -214,9 +214,13 @@ forEachBackend('models: bidirectional', (backend: Backend) => {
       ['backwardLayer must be a layers.gru'],
     );
     assertThrowsCode(
-      () => layers.bidirectional({ layer: layers.gru({ units: 2, dropout: 0.2 }) }),
+      () =>
+        layers.bidirectional({
+          layer: layers.gru({ units: 2, dropout: 0.2 }),
+          backwardLayer: layers.gru({ units: 2, goBackwards: true }),
+        }),
       'ERR_GRU_ARG',
-      ['layer has dropout 0.2', 'separate dropout mask for each direction'],
+      ['backwardLayer has dropout 0 and layer 0.2'],
     );
     assertThrowsCode(
       () => layers.bidirectional({ layer: layers.gru({ units: 2, inputShape: [3, 2] }) }),
@@ -313,6 +317,34 @@ forEachBackend('models: bidirectional', (backend: Backend) => {
       assert.deepEqual(m.predict(tensor(x1, [B, T, F])).data, first);
     } finally {
       m.dispose();
+    }
+  });
+
+  it('dropout (a mask per direction, in the core) in training only: predict equals the model without it', async () => {
+    const [N, T, F, U] = [3, 4, 2, 3];
+    const build = (dropout: number) =>
+      sequential({
+        backend,
+        seed: 8,
+        layers: [
+          layers.bidirectional({
+            layer: layers.gru({ units: U, dropout, returnSequences: true }),
+            inputShape: [T, F],
+          }),
+        ],
+      });
+    const [a, b] = [build(0.4), build(0)];
+    try {
+      const x = tensor(uniform(N * T * F, -1, 1, rng(21)), [N, T, F]);
+      assert.deepEqual(a.predict(x).data, b.predict(x).data, 'inference never drops');
+      const layer = a.layers[0]!;
+      const trained = layer._forwardMasked(x, true, null).y.data;
+      assert.notDeepEqual(trained, a.predict(x).data, 'training drops');
+      const dx = layer.backward(new Float32Array(trained.length).fill(1), true)!;
+      assert.ok(dx.length === N * T * F && dx.every(Number.isFinite), 'dx');
+    } finally {
+      a.dispose();
+      b.dispose();
     }
   });
 });

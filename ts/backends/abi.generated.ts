@@ -327,8 +327,9 @@ export interface AbiCalls {
    * 1 - rate and scaled by 1 / (1 - rate), else zeroed, with one mask per sequence that every
    * step shares (Keras draws one [batch, features] mask per call). The mask is a function of
    * (seed, b, f): set a new seed per batch for new masks. Applies to the input of layer 0; dx of
-   * gru_net_backward goes through the same mask. rate in [0, 1) (0: off, the default); inference
-   * (gru_net_forward) never drops.
+   * gru_net_backward goes through the same mask. A bidirectional net draws one mask per direction
+   * (the backward direction's from another seed), as Keras's Bidirectional runs two layers with
+   * a mask each. rate in [0, 1) (0: off, the default); inference (gru_net_forward) never drops.
    */
   netSetInputDropout(net: Handle<'net'>, rate: number, seed: number): void;
   /**

@@ -9,10 +9,11 @@
  * the output at a masked step is 0 (Keras's Bidirectional sets zero_output_for_mask with
  * returnSequences).
  *
- * The inner GRU's options reach both directions (activations, resetAfter, useBias, stateful:
- * both directions' states carried), and its initializers initialise the forward direction; a
- * backwardLayer (Keras's backward_layer: a layers.gru with goBackwards) initialises the backward
- * one and must otherwise match the layer, since one core GRU runs both. Keras itself refuses a
+ * The inner GRU's options reach both directions (activations, resetAfter, useBias, dropout:
+ * a mask per direction, stateful: both directions' states carried), and its initializers
+ * initialise the forward direction; a backwardLayer (Keras's backward_layer: a layers.gru with
+ * goBackwards) initialises the backward one and must otherwise match the layer, since one core
+ * GRU runs both. Keras itself refuses a
  * layer with goBackwards (both directions would run backwards) and a backwardLayer whose
  * stateful, returnSequences or returnState differ.
  */
@@ -64,9 +65,6 @@ const SHARED = [
   'dropout',
 ] as const;
 
-const DROPOUT =
-  "Keras draws a separate dropout mask for each direction, and the core's bidirectional GRU has one input mask for both";
-
 /** The GRU layer given as `option`, checked free to be wrapped; ERR_GRU_ARG naming it. */
 function innerGru(what: string, option: string, given: unknown): GRULayer {
   if (check.isRevokedProxy(given) || !(given instanceof GRULayer)) {
@@ -82,12 +80,6 @@ function innerGru(what: string, option: string, given: unknown): GRULayer {
     throw new GruError(
       'ERR_GRU_ARG',
       `${what}: give inputShape to layers.bidirectional, not to the GRU inside it (Keras's input_shape goes on the Bidirectional)`,
-    );
-  }
-  if (given.dropout > 0) {
-    throw new GruError(
-      'ERR_GRU_ARG',
-      `${what}: ${option} has dropout ${given.dropout}, which is not available in a Bidirectional yet (${DROPOUT}); leave it out or pass 0`,
     );
   }
   return given;
@@ -254,6 +246,8 @@ export class BidirectionalLayer extends ModelLayer {
       batch,
       returnSequences: seq,
       train,
+      // Keras's dropout: the core draws one mask per direction, as Keras's two layers do.
+      ...(train && this.layer.dropout > 0 ? { inputDropout: this.layer.dropout } : {}),
       ...(h0 ? { h0 } : {}),
       ...(plan.lengths ? { lengths: plan.lengths } : {}),
     });
