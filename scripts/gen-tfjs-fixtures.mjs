@@ -143,7 +143,7 @@ function randomize(model, types) {
  * spec: [[gru-simd type, gru-simd args, tfjs layer]]; x: the samples (default uniform floats,
  * or an Int32Array of ids).
  */
-function makeCase(title, inputShape, spec, { samples = 4, x = null } = {}) {
+function makeCase(title, inputShape, spec, { samples = 4, x = null, validSteps = null } = {}) {
   const model = tf.sequential({ layers: spec.map((s) => s[2]) });
   const types = spec.map((s) => s[0]);
   randomize(model, types);
@@ -165,6 +165,7 @@ function makeCase(title, inputShape, spec, { samples = 4, x = null } = {}) {
     predict: flat(out.dataSync()),
     outputShape: out.shape,
     params: model.countParams(),
+    ...(validSteps ? { validSteps } : {}),
   };
   tf.dispose([input, out]);
   model.dispose();
@@ -385,6 +386,27 @@ cases.push(
     { x: maskedIds },
   ),
 );
+// tfjs's Bidirectional outputs the carried state at masked steps, where Keras 3's (and
+// gru-simd's) outputs 0 (it sets zero_output_for_mask): compared at the valid steps only.
+for (const [returnSequences, mergeMode] of [
+  [true, 'concat'],
+  [false, 'sum'],
+]) {
+  cases.push(
+    makeCase(
+      `Masking, Bidirectional GRU${returnSequences ? ' returnSequences (valid steps)' : ''}, ${mergeMode}`,
+      [6, 3],
+      [
+        plain('masking', L.masking, { inputShape: [6, 3] }),
+        bidirectional({ units: 3, returnSequences, recurrentActivation: 'sigmoid' }, mergeMode),
+      ],
+      {
+        x: padded(MASKS, 3),
+        validSteps: returnSequences ? MASKS.flatMap((m) => [...m].map(Number)) : null,
+      },
+    ),
+  );
+}
 // Issue 10's four models at small sizes (tfjs: reset-before GRUs).
 cases.push(
   makeCase(
