@@ -25,6 +25,8 @@
  *   Bidirectional       the forward layer's -> *_l0, the backward layer's -> *_l0_reverse
  * Names: tfjs's 'hardSigmoid' is Keras 2's clip(0.2 x + 0.5, 0, 1), gru-simd's
  * 'hardSigmoidKeras2'; tfjs's 'gelu_new' is gru-simd's 'geluTanh'.
+ *
+ * Over 400 lines: most of it is the list of cases, one tfjs model each, in one place.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
