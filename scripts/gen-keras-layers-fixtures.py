@@ -101,15 +101,19 @@ def randomize(model):
             layer.set_weights([uniform(-0.6, 0.6, *w.shape) for w in layer.get_weights()])
 
 
-def case(title, input_shape, spec, loss, y_shape, samples=6, x=None):
-    """spec: [(type, gru-simd args, Keras layer)]; x: the samples (default uniform floats)."""
+def case(title, input_shape, spec, loss, y_shape, samples=6, x=None, fixed_batch=False):
+    """spec: [(type, gru-simd args, Keras layer)]; x: the samples (default uniform floats);
+    fixed_batch: the batch size in the model's input (a stateful layer needs it)."""
     ids = x is not None and x.dtype == np.int32
-    model = keras.Sequential([keras.Input(input_shape, dtype="int32" if ids else "float32")] +
+    n = x.shape[0] if x is not None else samples
+    model = keras.Sequential([keras.Input(input_shape, dtype="int32" if ids else "float32",
+                                          batch_size=n if fixed_batch else None)] +
                              [k for _, _, k in spec])
     randomize(model)
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss=loss)
     if x is None:
         x = uniform(-2, 2, samples, *input_shape)
+    samples = x.shape[0]
     y = uniform(-1, 1, samples, *y_shape)
     before = [core_weights(layer) for layer in model.layers]
     predict = model.predict(x, batch_size=samples, verbose=0)
@@ -305,6 +309,122 @@ def bidirectional_cases():
     ]
 
 
+# Keras 3's masked loop (keras/src/backend/jax/rnn.py) beyond one run per sample: holes between
+# valid steps, go_backwards with return_sequences, zero_output_for_mask, all-masked samples.
+HOLES = ["111111", "111100", "001111", "101101", "010010", "000000", "110011"]
+
+
+def holes(features, value=0.0):
+    """Float samples with the steps marked 0 in HOLES all `value` (Masking's padding)."""
+    x = uniform(-2, 2, len(HOLES), 6, features)
+    for b, m in enumerate(HOLES):
+        for t, v in enumerate(m):
+            if v == "0":
+                x[b, t] = value
+    return x
+
+
+def mask_semantics_cases():
+    L = keras.layers
+
+    def gru(units, **kw):
+        return ("gru", {"units": units, **{to_camel(k): v for k, v in kw.items()}},
+                L.GRU(units, **kw))
+
+    def bi(units, merge, **kw):
+        args = {"layer": {"units": units, **{to_camel(k): v for k, v in kw.items()}},
+                "mergeMode": merge}
+        return ("bidirectional", args, L.Bidirectional(L.GRU(units, **kw), merge_mode=merge))
+
+    ids = rng.randint(1, 9, (len(HOLES), 6)).astype(np.int32)
+    for b, m in enumerate(HOLES):
+        for t, v in enumerate(m):
+            if v == "0":
+                ids[b, t] = 0
+    def masking():
+        return ("masking", {}, L.Masking())
+
+    def dense2():
+        return ("dense", {"units": 2}, L.Dense(2))
+
+    mse = "mean_squared_error"
+    return [
+        case("holes: Masking, GRU sequences (carried state at masked steps), Dense per step",
+             (6, 3), [masking(), gru(4, return_sequences=True), dense2()], mse, (6, 2), x=holes(3)),
+        case("holes: Masking, GRU sequences goBackwards (outputs in processing order), Dense",
+             (6, 3), [masking(), gru(4, return_sequences=True, go_backwards=True), dense2()], mse,
+             (6, 2), x=holes(3)),
+        case("holes: Masking, GRU sequences zeroOutputForMask, Dense per step", (6, 3),
+             [masking(), gru(4, return_sequences=True, zero_output_for_mask=True), dense2()], mse,
+             (6, 2), x=holes(3)),
+        case("holes: Masking, GRU sequences goBackwards zeroOutputForMask, Dense per step",
+             (6, 3), [masking(), gru(3, return_sequences=True, go_backwards=True,
+                                   zero_output_for_mask=True), dense2()], mse, (6, 2),
+             x=holes(3)),
+        case("holes: Masking, GRU zeroOutputForMask (last output 0 where the last step is "
+             "masked), Dense", (6, 3), [masking(), gru(3, zero_output_for_mask=True), dense2()], mse,
+             (2,), x=holes(3)),
+        case("holes: Masking, GRU goBackwards, Dense", (6, 3),
+             [masking(), gru(3, go_backwards=True), dense2()], mse, (2,), x=holes(3)),
+        case("holes: Masking, GRU sequences resetAfter false, GRU, Dense", (6, 3),
+             [masking(), gru(3, return_sequences=True, reset_after=False), gru(2), dense2()], mse,
+             (2,), x=holes(3)),
+        case("holes: Embedding maskZero, GRU sequences, GRU goBackwards sequences, Dense", (6,), [
+            ("embedding", {"inputDim": 9, "outputDim": 3, "maskZero": True},
+             L.Embedding(9, 3, mask_zero=True)),
+            gru(4, return_sequences=True),
+            gru(3, return_sequences=True, go_backwards=True),
+            dense2(),
+        ], mse, (6, 2), x=ids),
+        case("holes: Masking, Bidirectional GRU sequences concat (zeros at masked steps), Dense",
+             (6, 3), [masking(), bi(3, "concat", return_sequences=True), dense2()], mse, (6, 2),
+             x=holes(3)),
+        case("holes: Masking, Bidirectional GRU, sum, Dense", (6, 3),
+             [masking(), bi(3, "sum"), dense2()], mse, (2,), x=holes(3)),
+    ]
+
+
+def bidirectional_option_cases():
+    """Bidirectional with the inner GRU's options: activations, resetAfter false, stateful, a
+    backward_layer, masks."""
+    L = keras.layers
+
+    def bi(units, merge, backward=None, **kw):
+        args = {"layer": {"units": units, **{to_camel(k): v for k, v in kw.items()}},
+                "mergeMode": merge}
+        keras_args = {}
+        if backward is not None:
+            args["backwardLayer"] = {"units": units, "goBackwards": True,
+                                     **{to_camel(k): v for k, v in backward.items()}}
+            keras_args["backward_layer"] = L.GRU(units, go_backwards=True, **backward)
+        return ("bidirectional", args,
+                L.Bidirectional(L.GRU(units, **kw), merge_mode=merge, **keras_args))
+
+    def dense2():
+        return ("dense", {"units": 2}, L.Dense(2))
+
+    mse = "mean_squared_error"
+    return [
+        case("Bidirectional GRU relu / hard_sigmoid sequences, concat, Dense per step", (5, 3),
+             [bi(3, "concat", activation="relu", recurrent_activation="hard_sigmoid",
+                 return_sequences=True), dense2()], mse, (5, 2)),
+        case("Bidirectional GRU resetAfter false, tanh / sigmoid, ave, Dense", (5, 3),
+             [bi(3, "ave", reset_after=False, recurrent_activation="sigmoid"), dense2()], mse,
+             (2,)),
+        # Keras 3.15 on JAX writes no state back between calls: each call starts from zeros.
+        case("Bidirectional GRU stateful sequences, sum, Dense per step", (4, 3),
+             [bi(3, "sum", stateful=True, return_sequences=True), dense2()], mse, (4, 2),
+             x=uniform(-2, 2, 5, 4, 3), fixed_batch=True),
+        case("Bidirectional GRU with a backward_layer (goBackwards, other initializers), mul, "
+             "Dense", (5, 3),
+             [bi(3, "mul", backward={"kernel_initializer": "he_uniform"}), dense2()], mse, (2,)),
+        case("holes: Masking, Bidirectional GRU relu sequences, concat, Dense per step", (6, 3),
+             [("masking", {}, L.Masking()),
+              bi(3, "concat", activation="relu", return_sequences=True), dense2()], mse,
+             (6, 2), x=holes(3)),
+    ]
+
+
 def to_camel(name):
     head, *rest = name.split("_")
     return head + "".join(w.title() for w in rest)
@@ -317,7 +437,8 @@ def main():
         "jax": jax.__version__,
         "backend": keras.backend.backend(),
         "cases": (batch_norm_cases() + activation_pooling_cases() + mask_cases() +
-                  bidirectional_cases()),
+                  bidirectional_cases() + mask_semantics_cases() +
+                  bidirectional_option_cases()),
     }
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as f:

@@ -4,7 +4,8 @@
  * step, in training only. The mask is recomputed here from the core's formula (random.h's
  * splitmix hash of (seed ^ 0x4B657261, b * features + f)), and the training forward, dx and every
  * parameter gradient must equal the float64 oracle (test/reference-train.ts, itself checked by
- * finite differences) run on the masked input, with dx through the same mask.
+ * finite differences) run on the masked input, with dx through the same mask; a bidirectional
+ * GRU draws one mask per direction (Keras's Bidirectional runs two layers, each with its own).
  */
 import assert from 'node:assert/strict';
 import { GRU, layers, sequential, tensor, type GRULayer } from '../ts/index.js';
@@ -37,64 +38,79 @@ const [T, B, I, H] = [6, 4, 9, 7];
 
 forEachBackend('GRU inputDropout (Keras dropout)', (backend) => {
   forEachIsa(backend, () => {
-    for (const [resetAfter, batchFirst, p] of [
-      [true, false, 0.3],
-      [false, true, 0.5],
+    // A bidirectional layer (each direction its own mask) and two stacked layers (the mask on
+    // the first layer's input only).
+    for (const [resetAfter, batchFirst, p, bidirectional] of [
+      [true, false, 0.3, true],
+      [false, true, 0.5, false],
     ] as const) {
-      it(`resetAfter ${resetAfter}, batchFirst ${batchFirst}, rate ${p}: forward, dx and gradients = the oracle on the masked input`, () => {
+      it(`${bidirectional ? 'bidirectional' : '2 layers'}, resetAfter ${resetAfter}, batchFirst ${batchFirst}, rate ${p}: forward, dx and gradients = the oracle on the masked input`, () => {
         const cfg: RefConfig = {
           inputSize: I,
           hiddenSize: H,
-          numLayers: 2,
-          bidirectional: true,
+          numLayers: bidirectional ? 1 : 2,
+          bidirectional,
           bias: true,
           resetAfter,
         };
+        const D = bidirectional ? 2 : 1;
+        const L = cfg.numLayers;
         const rand = rng(31 + +resetAfter);
         const params = randomParams(cfg, rand, 1.5);
         const x = uniform(T * B * I, -1, 1, rand);
-        const dOutput = uniform(T * B * 2 * H, -1, 1, rand);
-        const dHN = uniform(2 * 2 * B * H, -1, 1, rand);
+        const dOutput = uniform(T * B * D * H, -1, 1, rand);
+        const dHN = uniform(L * D * B * H, -1, 1, rand);
         const seed = 0xdec0de;
         const row = (t: number, b: number) => (batchFirst ? b * T + t : t * B + b);
-        const masked = new Float32Array(x.length);
-        let dropped = 0;
-        for (let t = 0; t < T; t++)
-          for (let b = 0; b < B; b++)
-            for (let f = 0; f < I; f++) {
-              const k = keep(seed, b, f, I, p);
-              if (t === 0 && k === 0) dropped++;
-              masked[row(t, b) * I + f] = Math.fround(x[row(t, b) * I + f]! * k);
-            }
-        assert.ok(dropped > 0 && dropped < B * I, `the mask drops some, not all: ${dropped}`);
-        const ref = referenceGruGradients(
-          cfg,
-          params,
-          masked,
-          { seqLen: T, batch: B, batchFirst },
-          dOutput,
-          dHN,
+        // Direction d's mask: the core's seed for d (native/core/net.h input_dropout_seed_of).
+        const seeds = [seed, (seed ^ 0x72657665) >>> 0];
+        const masks = seeds.slice(0, D).map((s) => {
+          const m = new Float32Array(x.length);
+          for (let t = 0; t < T; t++)
+            for (let b = 0; b < B; b++)
+              for (let f = 0; f < I; f++) m[row(t, b) * I + f] = keep(s, b, f, I, p);
+          return m;
+        });
+        for (const m of masks) {
+          const dropped = m.subarray(0, B * I).filter((k) => k === 0).length;
+          assert.ok(dropped > 0 && dropped < B * I, `the mask drops some, not all: ${dropped}`);
+        }
+        if (D === 2) assert.notDeepEqual(masks[0], masks[1], 'the two directions draw apart');
+        // The oracle once per direction: its input through that direction's mask, and only its
+        // own output gradients (one layer: each direction's outputs, state and parameter
+        // gradients then depend on its input alone).
+        const refs = masks.map((m, d) => {
+          const masked = Float32Array.from(x, (v, i) => Math.fround(v * m[i]!));
+          const own = (a: Float32Array, width: number) =>
+            D === 1 ? a : Float32Array.from(a, (v, i) => (Math.floor(i / width) % D === d ? v : 0));
+          return referenceGruGradients(
+            cfg,
+            params,
+            masked,
+            { seqLen: T, batch: B, batchFirst },
+            own(dOutput, H),
+            D === 1
+              ? dHN
+              : Float32Array.from(dHN, (v, i) => (Math.floor(i / (B * H)) === d ? v : 0)),
+          );
+        });
+        const output = Float64Array.from(refs[0]!.output, (v, i) =>
+          Math.floor(i / H) % D === 0 ? v : refs[1]!.output[i]!,
         );
+        const dxRef = new Float64Array(x.length);
+        refs.forEach((r, d) => r.dx.forEach((v, i) => (dxRef[i]! += v * masks[d]![i]!)));
         const gru = new GRU({ ...cfg, batchFirst, backend, seed: 1 });
         try {
           gru.loadStateDict(params);
           const r = gru.forward(x, { batch: B, train: true, inputDropout: p, dropoutSeed: seed });
-          assertClose(r.output!, ref.output, FORWARD, 'output', [r.output!.length]);
+          assertClose(r.output!, output, FORWARD, 'output', [r.output!.length]);
           const { dx } = gru.backward({ dOutput, dHN });
-          // dx through the mask: the oracle's dx (w.r.t. the masked input) times the mask.
-          const dxRef = new Float64Array(ref.dx.length);
-          for (let t = 0; t < T; t++)
-            for (let b = 0; b < B; b++)
-              for (let f = 0; f < I; f++) {
-                const i = row(t, b) * I + f;
-                dxRef[i] = ref.dx[i]! * keep(seed, b, f, I, p);
-              }
           const scale = (a: ArrayLike<number>) => Math.max(1e-3, ...Array.from(a, Math.abs));
           assertClose(dx!, dxRef, { abs: GRADIENT.abs * scale(dxRef), rel: GRADIENT.rel }, 'dx', [
             dx!.length,
           ]);
           for (const name of parameterNames(cfg)) {
-            const g = ref.grads[name]!;
+            const g = refs[name.endsWith('_reverse') ? 1 : 0]!.grads[name]!;
             assertClose(
               gru.getGradient(name),
               g,

@@ -96,7 +96,8 @@ export interface ForwardOptions {
   /**
    * Keras's GRU dropout, in [0, 1), only with train: each input feature of a sequence is kept
    * with probability 1 - inputDropout (and scaled by 1 / (1 - inputDropout)), with one mask per
-   * sequence that every step shares; dx goes through the same mask.
+   * sequence that every step shares; dx goes through the same mask. Bidirectional: one mask per
+   * direction.
    */
   inputDropout?: number;
   /**

@@ -326,6 +326,18 @@ inline int gru_merge_backward(const Arg* a, Result* r) {
   return ::gru_merge_backward(a[0].i32, a[1].i32, a[2].i32, static_cast<const float*>(a[3].data), a[3].len, static_cast<const float*>(a[4].data), a[4].len, static_cast<float*>(a[5].data), a[5].len);
 }
 
+inline int gru_rows_gather(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_rows_gather(a[0].i32, a[1].i32, static_cast<const float*>(a[2].data), a[2].len, static_cast<const int32_t*>(a[3].data), a[3].len, static_cast<float*>(a[4].data), a[4].len);
+}
+
+inline int gru_rows_scatter_sum(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_rows_scatter_sum(a[0].i32, a[1].i32, static_cast<const float*>(a[2].data), a[2].len, static_cast<const int32_t*>(a[3].data), a[3].len, static_cast<float*>(a[4].data), a[4].len);
+}
+
 inline int gru_masking_forward(const Arg* a, Result* r) {
   (void)a;
   (void)r;
@@ -520,6 +532,8 @@ inline const Thunk kThunks[] = {
     {"gru_pool_backward", &generated::gru_pool_backward},
     {"gru_merge_forward", &generated::gru_merge_forward},
     {"gru_merge_backward", &generated::gru_merge_backward},
+    {"gru_rows_gather", &generated::gru_rows_gather},
+    {"gru_rows_scatter_sum", &generated::gru_rows_scatter_sum},
     {"gru_masking_forward", &generated::gru_masking_forward},
     {"gru_loss_softmax_cross_entropy", &generated::gru_loss_softmax_cross_entropy},
     {"gru_loss_bce_with_logits", &generated::gru_loss_bce_with_logits},

@@ -64,7 +64,9 @@ struct TrainCache {
   float dropout = 0.0f;
   uint32_t dropout_seed = 0;
   // Keras's input dropout this forward applied (gru_net_set_input_dropout); tc.x holds the
-  // masked input, so backward needs the mask only for dx.
+  // masked input, so backward needs the mask only for dx. Each direction draws its own mask
+  // (Keras's Bidirectional runs two layers), so with dropout tc.x holds one masked copy per
+  // direction (input_copies).
   float input_dropout = 0.0f;
   uint32_t input_dropout_seed = 0;
   // Keras's recurrent dropout this forward applied (gru_net_set_recurrent_dropout). With it,
@@ -73,6 +75,7 @@ struct TrainCache {
   float recurrent_dropout = 0.0f;
   uint32_t recurrent_dropout_seed = 0;
   float gate_input_dropout = 0.0f;
+  int32_t input_copies = 1;
   int32_t* lengths = nullptr;  // [B], seq_len where the call had none
   size_t lengths_cap = 0;
   float* x = nullptr;  // [T*B, input_size]
@@ -129,6 +132,12 @@ float dropout_keep_scale(uint32_t seed, int32_t layer, uint64_t i, float p);
 // probability 1 - p, the same at every step. A function of (seed, b, f), so backward
 // regenerates it.
 float input_keep_scale(uint32_t seed, int64_t b, int64_t f, int64_t features, float p);
+
+// The seed of direction d's input dropout mask: the net's seed for the forward direction (a
+// unidirectional net's mask), another for the backward one, so the two masks are independent.
+inline uint32_t input_dropout_seed_of(uint32_t seed, int64_t direction) {
+  return direction == 0 ? seed : seed ^ 0x72657665u;
+}
 
 // Multiplies x [T*B, features] (rows in the call's layout) by the mask of input_keep_scale.
 void apply_input_mask(float* x, int32_t seq_len, int32_t batch, int32_t batch_first,

@@ -296,7 +296,12 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
     return fail(GRU_ERR_SHAPE, "dh0: expected %lld floats, got %zu",
                 static_cast<long long>(state_len), dh0_len);
   BackwardBuffers bb;
-  if (!carve(net, rows, B, &bb))
+  // Per-direction input dropout: the backward direction's dx before its mask goes in dropped
+  // (free while layer 0 runs).
+  const bool dx_per_direction = dx && tc.input_copies > 1;
+  if (!carve(net, rows, B, &bb) ||
+      (dx_per_direction &&
+       !ensure_floats(net->scratch.dropped, net->scratch.dropped_cap, rows * I)))
     return fail(GRU_ERR_ALLOC, "out of memory for backward of seq_len %d x batch %d", T, B);
   tc.ready = 0;  // consumed: a second backward needs a new training forward
 
@@ -332,6 +337,8 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
 
     for (int64_t d = 0; d < D; ++d) {
       const Cell& c = cell_at(net, static_cast<int32_t>(l), static_cast<int32_t>(d));
+      // Layer 0 with input dropout: the copy of x this direction's mask made.
+      const float* dir_in = l == 0 && tc.input_copies > 1 ? tc.x + d * rows * I : x_in;
       const int64_t in = c.input;
       const float* gates = tc.gates + (l * D + d) * rows * saved_per_row;
       memset(bb.dgx, 0, rows * GH * sizeof(float));
@@ -391,8 +398,8 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
         masked_weight_grads(net, 0, spec.gates, in, bb.dgx, x_in, bb.qmasks, T, B, tc.batch_first,
                             c.g_w_ih, bb.masked_seq, bb.gemm_pack, pack);
       } else {
-        gemm_parallel(k, GH, in, rows, bb.dgx, 1, GH, x_in, in, 1, c.g_w_ih, in, true, bb.gemm_pack,
-                      pack);
+        gemm_parallel(k, GH, in, rows, bb.dgx, 1, GH, dir_in, in, 1, c.g_w_ih, in, true,
+                      bb.gemm_pack, pack);
       }
       // dW_hh per recurrent group: its rows of dGh times the vector the group multiplies
       // (with recurrent dropout, group 0's gates each with its masked copy of the states).
@@ -411,19 +418,30 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
         add_column_sums(bb.dgx, rows, GH, c.g_b_ih);
         add_column_sums(bb.dgh, rows, GH, c.g_b_hh);
       }
-      // Gradient of the layer's input (both directions add into it).
+      // Gradient of the layer's input (both directions add into it; with per-direction input
+      // dropout the second goes apart first, to pass through its own mask).
+      const bool apart = l == 0 && dx_per_direction && d > 0;
       if (dx_target && gate_inputs) {
         masked_input_grad(net, c, bb.dgx, bb.qmasks, T, B, tc.batch_first, dx_target, d > 0,
                           bb.masked_seq, bb.gemm_pack, pack);
       } else if (dx_target) {
-        gemm_parallel(k, rows, in, GH, bb.dgx, GH, 1, c.w_ih, in, 1, dx_target, in, d > 0,
-                      bb.gemm_pack, pack);
+        gemm_parallel(k, rows, in, GH, bb.dgx, GH, 1, c.w_ih, in, 1,
+                      apart ? net->scratch.dropped : dx_target, in, d > 0 && !apart, bb.gemm_pack,
+                      pack);
       }
     }
-    // Keras's input dropout: dx through its mask (tc.x, which W_ih's gradient used, is masked).
-    if (l == 0 && dx && tc.input_dropout > 0.0f)
+    // Keras's input dropout: dx through its mask (tc.x, which W_ih's gradient used, is masked);
+    // dx = mask_0 * dx_0 + mask_1 * dx_1 with a mask per direction.
+    if (l == 0 && dx && tc.input_dropout > 0.0f) {
       apply_input_mask(dx, tc.seq_len, tc.batch, tc.batch_first, net->input_size,
-                       tc.input_dropout_seed, tc.input_dropout);
+                       input_dropout_seed_of(tc.input_dropout_seed, 0), tc.input_dropout);
+      if (dx_per_direction) {
+        float* other = net->scratch.dropped;
+        apply_input_mask(other, tc.seq_len, tc.batch, tc.batch_first, net->input_size,
+                         input_dropout_seed_of(tc.input_dropout_seed, 1), tc.input_dropout);
+        for (int64_t i = 0; i < rows * I; ++i) dx[i] += other[i];
+      }
+    }
     if (l > 0) {
       // The layer below's output gradient, through the dropout mask.
       if (tc.dropout > 0.0f)

@@ -128,11 +128,13 @@ bool prepare(gru_net* net, int64_t rows, int64_t B, bool train) {
   }
   if (!train) return true;
   TrainCache& t = net->train;
+  // With input dropout, one masked copy of x per direction (each draws its own mask).
+  const int64_t input_copies = net->input_dropout > 0.0f ? net->directions : 1;
   const int64_t saved_per_row = static_cast<int64_t>(net->tiles) * spec.saved * W;
   size_t lengths_floats = t.lengths_cap;  // lengths is int32: same size as float
   float* lengths = reinterpret_cast<float*>(t.lengths);
   const bool ok = ensure_floats(lengths, lengths_floats, B) &&
-                  ensure_floats(t.x, t.x_cap, rows * net->input_size) &&
+                  ensure_floats(t.x, t.x_cap, rows * net->input_size * input_copies) &&
                   ensure_floats(t.h0, t.h0_cap, L * net->directions * B * net->hidden) &&
                   ensure_floats(t.outputs, t.outputs_cap, L * rows * DH) &&
                   ensure_floats(t.gates, t.gates_cap, L * net->directions * rows * saved_per_row) &&
@@ -307,8 +309,8 @@ int run_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_firs
     tc.dropout = dropout;
     tc.dropout_seed = dropout_seed;
     for (int64_t b = 0; b < B; ++b) tc.lengths[b] = lengths ? lengths[b] : seq_len;
-    memcpy(tc.x, x, rows * net->input_size * sizeof(float));
-    // Keras's dropout: the layer and backward's weight gradients see the masked input.
+    // Keras's dropout: the layer and backward's weight gradients see the masked input, each
+    // direction through its own mask.
     tc.input_dropout = net->input_dropout;
     tc.input_dropout_seed = net->input_dropout_seed;
     tc.recurrent_dropout = net->recurrent_dropout;
@@ -320,9 +322,14 @@ int run_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_firs
       if (!ensure_floats(s.masked, s.masked_cap, masked_forward_floats(net, rows, B)))
         return fail(GRU_ERR_ALLOC, "out of memory for the recurrent dropout of batch %d", batch);
     }
-    if (tc.input_dropout > 0.0f)
-      apply_input_mask(tc.x, seq_len, batch, batch_first, net->input_size, tc.input_dropout_seed,
-                       tc.input_dropout);
+    tc.input_copies = tc.input_dropout > 0.0f ? static_cast<int32_t>(D) : 1;
+    const int64_t x_floats = rows * net->input_size;
+    for (int32_t c = 0; c < tc.input_copies; ++c) {
+      memcpy(tc.x + c * x_floats, x, x_floats * sizeof(float));
+      if (tc.input_dropout > 0.0f)
+        apply_input_mask(tc.x + c * x_floats, seq_len, batch, batch_first, net->input_size,
+                         input_dropout_seed_of(tc.input_dropout_seed, c), tc.input_dropout);
+    }
     const size_t state_len = static_cast<size_t>(net->layers) * D * B * H;
     if (h0) {
       memcpy(tc.h0, h0, state_len * sizeof(float));
@@ -355,12 +362,15 @@ int run_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_firs
     }
     for (int32_t d = 0; d < net->directions; ++d) {
       const Cell& c = cell_at(net, l, d);
+      // The first layer's input as this direction's dropout mask left it (one copy each).
+      const float* dir_in =
+          train && l == 0 && tc.input_copies > 1 ? tc.x + d * rows * net->input_size : layer_in;
       // Input projection of every step and row at once: one GEMM (rows split between workers).
       if (train && l == 0 && tc.gate_input_dropout > 0.0f) {
         masked_projection(net, c, d, layer_in, seq_len, batch, batch_first, tc.gate_input_dropout,
                           tc.input_dropout_seed);
       } else {
-        Projection projection{k, rows, layer_in, c.input, &c, tiles, G, s.xproj, ldp};
+        Projection projection{k, rows, dir_in, c.input, &c, tiles, G, s.xproj, ldp};
         const int64_t projection_fmas = rows * c.input * G * Hp;
         parallel_run(workers_for(projection_fmas, projection_fmas, rows), &project, &projection);
       }

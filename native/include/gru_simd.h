@@ -201,8 +201,9 @@ GRU_API int gru_net_set_activations(gru_net_handle net, int32_t activation,
  * 1 - rate and scaled by 1 / (1 - rate), else zeroed, with one mask per sequence that every
  * step shares (Keras draws one [batch, features] mask per call). The mask is a function of
  * (seed, b, f): set a new seed per batch for new masks. Applies to the input of layer 0; dx of
- * gru_net_backward goes through the same mask. rate in [0, 1) (0: off, the default); inference
- * (gru_net_forward) never drops. */
+ * gru_net_backward goes through the same mask. A bidirectional net draws one mask per direction
+ * (the backward direction's from another seed), as Keras's Bidirectional runs two layers with
+ * a mask each. rate in [0, 1) (0: off, the default); inference (gru_net_forward) never drops. */
 GRU_API int gru_net_set_input_dropout(gru_net_handle net, float rate, uint32_t seed);
 
 /* Keras's GRU recurrent_dropout for the training forwards that follow, until set again: each
@@ -412,6 +413,17 @@ GRU_API int gru_merge_forward(int32_t kind, int32_t rows, int32_t units, const f
 GRU_API int gru_merge_backward(int32_t kind, int32_t rows, int32_t units, const float* x,
                                size_t x_len, const float* dy, size_t dy_len, float* dx,
                                size_t dx_len);
+
+/* ---- Row gather and scatter: moving steps (goBackwards, masks, Bidirectional states) -------
+ * Matrices of rows of `width` floats; index has one entry per row it names, each in [-1, rows).
+ * gather: x [rows, width] -> y [index_len, width], y row i = x row index[i], zeros where
+ * index[i] == -1. scatter_sum, gather's adjoint: x [index_len, width] -> y [rows, width], y row
+ * r = the sum of the x rows i with index[i] == r in increasing i (zeros where none). Every
+ * index is checked before y is written. */
+GRU_API int gru_rows_gather(int32_t rows, int32_t width, const float* x, size_t x_len,
+                            const int32_t* index, size_t index_len, float* y, size_t y_len);
+GRU_API int gru_rows_scatter_sum(int32_t rows, int32_t width, const float* x, size_t x_len,
+                                 const int32_t* index, size_t index_len, float* y, size_t y_len);
 
 /* ---- Keras's Masking: x [rows, features] (rows = batch x steps) -> y, mask [rows] ----------
  * mask[r] = 1 if any x[r, j] != mask_value, else 0 (a padding step); y = x * mask[r], Keras's

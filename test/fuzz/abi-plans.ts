@@ -169,6 +169,19 @@ function merge(p: PlanCtx): Plan {
   };
 }
 
+/** gru_rows_gather / _scatter_sum: index [n] in [-1, rows); the gathered side [n, width]. */
+function rowMoves(p: PlanCtx, gathered: 'x' | 'y'): Plan {
+  const [n, rowsIn] = [p.rng.int(1, 5), p.rng.int(1, 4)];
+  const other = gathered === 'x' ? 'y' : 'x';
+  return {
+    ints: { rows: rowsIn, width: p.rng.int(1, 4) },
+    intOk: { rows: size(2 ** 31), width: size() },
+    mutations: { rows: [0, -1, -(2 ** 31)], width: SAFE },
+    ids: { index: [-1, rowsIn - 1] },
+    lens: (v) => ({ index: n, [gathered]: n * v.width!, [other]: v.rows! * v.width! }),
+  };
+}
+
 function params(p: PlanCtx): Plan {
   const count =
     p.handle === undefined ? 0 : safe(() => p.backend.paramCount(p.handle as Handle), 0);
@@ -357,6 +370,8 @@ export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
     })),
   mergeForward: (p) => merge(p),
   mergeBackward: (p) => merge(p),
+  rowsGather: (p) => rowMoves(p, 'y'),
+  rowsScatterSum: (p) => rowMoves(p, 'x'),
   maskingForward: (p) => ({
     ints: { rows: p.rng.int(1, 6), features: p.rng.int(1, 5) },
     intOk: { rows: size(2 ** 31), features: size() },

@@ -142,6 +142,7 @@ export function layerOptions(
             optional: true,
           }),
       stateful: bool(ctx, 'stateful'),
+      zeroOutputForMask: bool(ctx, 'zeroOutputForMask'),
     });
   } else if (type === 'dense') {
     Object.assign(f, {
@@ -192,13 +193,32 @@ export function layerOptions(
   } else if (type === 'bidirectional') {
     const r = ctx.rng;
     const backwards = r.chance(0.1);
-    const inner = layers.gru({
+    const dropout = r.chance(0.1);
+    const shared = {
       units: r.int(1, 4),
       returnSequences: r.chance(0.5),
       resetAfter: r.chance(0.8),
-      goBackwards: backwards,
+      activation: r.pick(['tanh', 'relu']),
+      recurrentActivation: r.pick(['sigmoid', 'hardSigmoid', 'hardSigmoidKeras2']),
+      stateful: r.chance(0.2),
       recurrentDropout: r.pick([0, 0.3]),
-    });
+    };
+    const inner = layers.gru({ ...shared, goBackwards: backwards, dropout: dropout ? 0.3 : 0 });
+    if (r.chance(0.2)) {
+      // Keras's backward_layer: goBackwards and the same options (else refused).
+      const same = r.chance(0.7);
+      const other = layers.gru({
+        ...shared,
+        dropout: dropout ? 0.3 : 0,
+        goBackwards: same || r.chance(0.5),
+        units: same ? shared.units : shared.units + 1,
+        kernelInitializer: 'heUniform',
+      });
+      f.backwardLayer =
+        same && !backwards
+          ? good(other, 'backwardLayer: a GRU with goBackwards')
+          : bad(other, 'backwardLayer: options that differ');
+    }
     f.layer = friendly(ctx)
       ? backwards
         ? bad(inner, 'layer: a GRU with goBackwards')
@@ -415,7 +435,7 @@ function memberOps(cls: string, C?: abstract new (...a: never[]) => ModelLayer):
     }),
   );
   if (C && Object.getOwnPropertyDescriptor(C.prototype, 'core')) ops.push(read('core'));
-  if (C === GRULayer) {
+  if (C === GRULayer || C === BidirectionalLayer) {
     ops.push(
       read('states'),
       op('resetStates', (_c, l) => ({ args: [], run: () => invoke(l, 'resetStates') })),

@@ -186,9 +186,41 @@ forEachBackend('models: bidirectional', (backend: Backend) => {
         layers.bidirectional({
           layer: layers.gru({ units: 2 }),
           backwardLayer: layers.gru({ units: 2 }),
-        } as never),
+        }),
       'ERR_GRU_ARG',
-      ['backwardLayer'],
+      ['backwardLayer must have goBackwards true'],
+    );
+    assertThrowsCode(
+      () =>
+        layers.bidirectional({
+          layer: layers.gru({ units: 2 }),
+          backwardLayer: layers.gru({ units: 3, goBackwards: true }),
+        }),
+      'ERR_GRU_ARG',
+      ['backwardLayer has units 3 and layer 2'],
+    );
+    assertThrowsCode(
+      () =>
+        layers.bidirectional({
+          layer: layers.gru({ units: 2, stateful: true }),
+          backwardLayer: layers.gru({ units: 2, goBackwards: true }),
+        }),
+      'ERR_GRU_ARG',
+      ['backwardLayer has stateful false', 'Keras refuses it too'],
+    );
+    assertThrowsCode(
+      () => layers.bidirectional({ layer: layers.gru({ units: 2 }), backwardLayer: {} as never }),
+      'ERR_GRU_ARG',
+      ['backwardLayer must be a layers.gru'],
+    );
+    assertThrowsCode(
+      () =>
+        layers.bidirectional({
+          layer: layers.gru({ units: 2, dropout: 0.2 }),
+          backwardLayer: layers.gru({ units: 2, goBackwards: true }),
+        }),
+      'ERR_GRU_ARG',
+      ['backwardLayer has dropout 0 and layer 0.2'],
     );
     assertThrowsCode(
       () => layers.bidirectional({ layer: layers.gru({ units: 2, inputShape: [3, 2] }) }),
@@ -208,6 +240,111 @@ forEachBackend('models: bidirectional', (backend: Backend) => {
       assertThrowsCode(() => m.build([null, 4]), 'ERR_GRU_SHAPE', ['(None, steps, features)']);
     } finally {
       m.dispose();
+    }
+  });
+
+  it("the GRU's options reach both directions: activations, initializers (backwardLayer's for the backward one), returnState refused", () => {
+    const gru = layers.gru({
+      units: 3,
+      activation: 'relu',
+      recurrentActivation: 'hardSigmoid',
+      biasInitializer: 'ones',
+      kernelInitializer: 'ones',
+    });
+    const backwardLayer = layers.gru({
+      units: 3,
+      goBackwards: true,
+      activation: 'relu',
+      recurrentActivation: 'hardSigmoid',
+      kernelInitializer: 'zeros',
+    });
+    const layer = layers.bidirectional({ layer: gru, backwardLayer });
+    const m = sequential({ backend, seed: 2, layers: [layer] });
+    try {
+      m.build([null, 4, 2]);
+      const core = layer.core;
+      assert.equal(core.activation, 'relu');
+      assert.equal(core.recurrentActivation, 'hardSigmoid');
+      const all = (name: string, v: number) => core.getParameter(name).every((w) => w === v);
+      assert.ok(all('weight_ih_l0', 1), 'the layer initialises the forward direction');
+      assert.ok(all('bias_ih_l0', 1) && all('bias_hh_l0', 1));
+      assert.ok(all('weight_ih_l0_reverse', 0), "backwardLayer's initializer on the backward one");
+      assert.ok(all('bias_ih_l0_reverse', 0), "backwardLayer's default bias initializer (zeros)");
+      assert.ok(!all('weight_hh_l0_reverse', 0), 'orthogonal recurrent kernel');
+    } finally {
+      m.dispose();
+    }
+    assertThrowsCode(
+      () =>
+        sequential({
+          backend,
+          layers: [
+            layers.bidirectional({
+              layer: layers.gru({ units: 2, returnState: true }),
+              inputShape: [3, 2],
+            }),
+          ],
+        }),
+      'ERR_GRU_ARG',
+      ['returnState'],
+    );
+  });
+
+  it('stateful: both directions start from the states the last batch ended in, until resetStates()', () => {
+    const [B, T, F, U] = [2, 3, 2, 3];
+    const layer = layers.bidirectional({
+      layer: layers.gru({ units: U, stateful: true, returnSequences: true }),
+      inputShape: [T, F],
+    });
+    const m = sequential({ backend, seed: 5, layers: [layer] });
+    try {
+      const x1 = uniform(B * T * F, -1, 1, rng(11));
+      const x2 = uniform(B * T * F, -1, 1, rng(12));
+      assert.equal(layer.states, null);
+      const first = m.predict(tensor(x1, [B, T, F])).data;
+      const core = layer.core;
+      const fresh = core.forward(x1, { batch: B, returnSequences: true });
+      assert.deepEqual(first, fresh.output);
+      assert.deepEqual(layer.states, fresh.hN);
+      const second = m.predict(tensor(x2, [B, T, F])).data;
+      const carried = core.forward(x2, { batch: B, returnSequences: true, h0: fresh.hN });
+      assert.deepEqual(second, carried.output);
+      assertThrowsCode(() => m.predict(tensor(x1.subarray(0, T * F), [1, T, F])), 'ERR_GRU_SHAPE', [
+        'resetStates()',
+      ]);
+      m.resetStates();
+      assert.equal(layer.states, null);
+      assert.deepEqual(m.predict(tensor(x1, [B, T, F])).data, first);
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('dropout (a mask per direction, in the core) in training only: predict equals the model without it', async () => {
+    const [N, T, F, U] = [3, 4, 2, 3];
+    const build = (dropout: number) =>
+      sequential({
+        backend,
+        seed: 8,
+        layers: [
+          layers.bidirectional({
+            layer: layers.gru({ units: U, dropout, returnSequences: true }),
+            inputShape: [T, F],
+          }),
+        ],
+      });
+    const [a, b] = [build(0.4), build(0)];
+    try {
+      const x = tensor(uniform(N * T * F, -1, 1, rng(21)), [N, T, F]);
+      assert.deepEqual(a.predict(x).data, b.predict(x).data, 'inference never drops');
+      const layer = a.layers[0]!;
+      const trained = layer._forwardMasked(x, true, null).y.data;
+      assert.notDeepEqual(trained, a.predict(x).data, 'training drops');
+      const dx = layer.backward(new Float32Array(trained.length).fill(1), true)!;
+      assert.ok(dx.length === N * T * F && dx.every(Number.isFinite), 'dx');
+    } finally {
+      a.dispose();
+      b.dispose();
     }
   });
 });

@@ -3,8 +3,8 @@
  * the loss and metrics): padding never leaks. Garbage where a mask says padding (targets,
  * embedding row 0) leaves predictions, losses, metrics and gradients identical; left-padded,
  * right-padded and unpadded copies of a sequence give the same result; BatchNormalization's
- * statistics ignore padding; a mask with holes is refused with a named GruError; fit() trains
- * through masks.
+ * statistics ignore padding; a mask with holes (padding between valid steps) runs the valid steps
+ * alone, as Keras; fit() trains through masks.
  * (Numbers against Keras itself: test/models/keras-layers.test.ts.)
  */
 import assert from 'node:assert/strict';
@@ -202,16 +202,17 @@ forEachBackend('models: masks', (backend: Backend) => {
     }
   });
 
-  it('a mask with holes and bad masking options are refused, named', () => {
+  it('a mask with holes runs the valid steps alone (as Keras); bad masking options are refused, named', () => {
     const holes = sequential({
       backend,
       layers: [layers.masking({ inputShape: [4, 1] }), layers.gru({ units: 2 })],
     });
     try {
-      assertThrowsCode(
-        () => holes.predict(tensor(Float32Array.of(1, 0, 2, 3), [1, 4, 1])),
-        'ERR_GRU_ARG',
-        ['gru: the mask of sample 0 has padding between valid steps'],
+      // Step 1 is padding (Masking's 0): the state carries over it, so the last state equals
+      // that of the three valid steps run alone (right-padded).
+      assert.deepEqual(
+        holes.predict(tensor(Float32Array.of(1, 0, 2, 3), [1, 4, 1])).data,
+        holes.predict(tensor(Float32Array.of(1, 2, 3, 0), [1, 4, 1])).data,
       );
       assertThrowsCode(() => layers.masking({ maskValue: 'x' } as never), 'ERR_GRU_ARG', [
         'maskValue',

@@ -153,4 +153,33 @@ forEachBackend('layers.gru stateful', (backend) => {
         (e as { code?: string }).code === 'ERR_GRU_ARG' && /stateful/.test((e as Error).message),
     );
   });
+
+  it('with a mask, masked steps before any valid one output the carried state (Keras: the state, not 0)', () => {
+    // Batch 1: every step counts. Batch 2: step 0 of row 0 and all of row 2 are padding.
+    const m = sequential({
+      backend,
+      seed: 4,
+      layers: [
+        layers.masking({ inputShape: [2, F] }),
+        layers.gru({ units: H, returnSequences: true, stateful: true }),
+      ],
+    });
+    try {
+      const gru = m.layers[1] as GRULayer;
+      m.predict(tensor(steps(x, 0, 2), [B, 2, F]));
+      const carried = gru.states!;
+      const second = steps(x, 2, 4);
+      second.fill(0, 0, F); // row 0, step 0
+      second.fill(0, 2 * 2 * F, 3 * 2 * F); // row 2, both steps
+      const y = m.predict(tensor(second, [B, 2, F])).data as Float32Array;
+      const row = (a: Float32Array, r: number) => a.subarray(r * H, (r + 1) * H);
+      assert.deepEqual(row(y, 0), row(carried, 0), 'row 0 step 0: the carried state');
+      assert.deepEqual(row(y, 4), row(carried, 2), 'row 2 step 0: the carried state');
+      assert.deepEqual(row(y, 5), row(carried, 2), 'row 2 step 1: the carried state');
+      assert.deepEqual(row(gru.states!, 2), row(carried, 2), 'row 2 keeps its state');
+      assert.notDeepEqual(row(y, 1), row(carried, 0), 'row 0 step 1 runs');
+    } finally {
+      m.dispose();
+    }
+  });
 });

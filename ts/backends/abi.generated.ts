@@ -133,6 +133,8 @@ export const ABI: readonly AbiFunction[] = [
   {"c":"gru_pool_backward","method":"poolBackward","args":[{"name":"kind","kind":"i32"},{"name":"batch","kind":"i32"},{"name":"steps","kind":"i32"},{"name":"features","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"mask","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_merge_forward","method":"mergeForward","args":[{"name":"kind","kind":"i32"},{"name":"rows","kind":"i32"},{"name":"units","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_merge_backward","method":"mergeBackward","args":[{"name":"kind","kind":"i32"},{"name":"rows","kind":"i32"},{"name":"units","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
+  {"c":"gru_rows_gather","method":"rowsGather","args":[{"name":"rows","kind":"i32"},{"name":"width","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"index","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
+  {"c":"gru_rows_scatter_sum","method":"rowsScatterSum","args":[{"name":"rows","kind":"i32"},{"name":"width","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"index","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_masking_forward","method":"maskingForward","args":[{"name":"rows","kind":"i32"},{"name":"features","kind":"i32"},{"name":"maskValue","kind":"f32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false},{"name":"mask","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_loss_softmax_cross_entropy","method":"lossSoftmaxCrossEntropy","args":[{"name":"logits","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"rows","kind":"i32"},{"name":"classes","kind":"i32"},{"name":"targets","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"dlogits","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
   {"c":"gru_loss_bce_with_logits","method":"lossBceWithLogits","args":[{"name":"logits","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"targets","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"dlogits","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":{"name":"loss","type":"f32"},"async":true},
@@ -327,8 +329,9 @@ export interface AbiCalls {
    * 1 - rate and scaled by 1 / (1 - rate), else zeroed, with one mask per sequence that every
    * step shares (Keras draws one [batch, features] mask per call). The mask is a function of
    * (seed, b, f): set a new seed per batch for new masks. Applies to the input of layer 0; dx of
-   * gru_net_backward goes through the same mask. rate in [0, 1) (0: off, the default); inference
-   * (gru_net_forward) never drops.
+   * gru_net_backward goes through the same mask. A bidirectional net draws one mask per direction
+   * (the backward direction's from another seed), as Keras's Bidirectional runs two layers with
+   * a mask each. rate in [0, 1) (0: off, the default); inference (gru_net_forward) never drops.
    */
   netSetInputDropout(net: Handle<'net'>, rate: number, seed: number): void;
   /**
@@ -541,6 +544,21 @@ export interface AbiCalls {
    * gru_merge_backward
    */
   mergeBackward(kind: number, rows: number, units: number, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /**
+   * gru_rows_gather
+   *
+   * Row gather and scatter: moving steps (goBackwards, masks, Bidirectional states)
+   * Matrices of rows of `width` floats; index has one entry per row it names, each in [-1, rows).
+   * gather: x [rows, width] -> y [index_len, width], y row i = x row index[i], zeros where
+   * index[i] == -1. scatter_sum, gather's adjoint: x [index_len, width] -> y [rows, width], y row
+   * r = the sum of the x rows i with index[i] == r in increasing i (zeros where none). Every
+   * index is checked before y is written.
+   */
+  rowsGather(rows: number, width: number, x: Float32Array, index: Int32Array, y: Float32Array): void;
+  /**
+   * gru_rows_scatter_sum
+   */
+  rowsScatterSum(rows: number, width: number, x: Float32Array, index: Int32Array, y: Float32Array): void;
   /**
    * gru_masking_forward
    *

@@ -5,8 +5,17 @@
  * them so), and the two are merged per step (returnSequences) or from the two last states:
  * mergeMode 'concat' (default) gives [forward, backward] (2 * units features); 'sum', 'ave' and
  * 'mul' run in the core (gru_merge_forward / _backward). Parameters as Keras counts them: twice
- * the GRU's. With a mask (mask.ts) both directions run over each sample's valid steps, and the
- * output at padding is 0 (Keras's Bidirectional sets zero_output_for_mask with returnSequences).
+ * the GRU's. With a mask (step-plan.ts) both directions run over each sample's valid steps, and
+ * the output at a masked step is 0 (Keras's Bidirectional sets zero_output_for_mask with
+ * returnSequences).
+ *
+ * The inner GRU's options reach both directions (activations, resetAfter, useBias, dropout:
+ * a mask per direction, stateful: both directions' states carried), and its initializers
+ * initialise the forward direction; a backwardLayer (Keras's backward_layer: a layers.gru with
+ * goBackwards) initialises the backward one and must otherwise match the layer, since one core
+ * GRU runs both. Keras itself refuses a
+ * layer with goBackwards (both directions would run backwards) and a backwardLayer whose
+ * stateful, returnSequences or returnState differ.
  */
 import { GRU_MERGE_AVE, GRU_MERGE_MUL, GRU_MERGE_SUM } from '../backends/abi.generated.js';
 import { GruError } from '../errors.js';
@@ -15,7 +24,8 @@ import type { Layer } from '../layer.js';
 import * as check from '../validate.js';
 import { GRULayer } from './gru.js';
 import { ModelLayer, type BuildContext, type LayerArgs, type PendingOptions } from './layer.js';
-import { maskRuns, packSteps, unpackSteps, type Mask, type MaskRuns } from './mask.js';
+import type { Mask } from './mask.js';
+import { gatherRows, stepPlan, type StepPlan } from './step-plan.js';
 import type { Shape, Tensor } from './tensor.js';
 
 export type MergeMode = 'concat' | 'sum' | 'ave' | 'mul';
@@ -25,6 +35,11 @@ export interface BidirectionalLayerArgs extends LayerArgs {
   layer: GRULayer;
   /** How the two directions' outputs combine (default 'concat'). */
   mergeMode?: MergeMode;
+  /**
+   * Keras's backward_layer: a layers.gru({ ..., goBackwards: true }) not in a model, whose
+   * initializers initialise the backward direction; its other options must equal layer's.
+   */
+  backwardLayer?: GRULayer;
 }
 
 const MERGES: Record<Exclude<MergeMode, 'concat'>, number> = {
@@ -34,33 +49,72 @@ const MERGES: Record<Exclude<MergeMode, 'concat'>, number> = {
 };
 
 const PENDING: PendingOptions = {
-  backwardLayer: { allowed: [], why: 'both directions are one core GRU with the same options' },
   weights: { allowed: [], why: 'set the weights through core.setParameter after building' },
 };
 
-/** What the inner GRU layer may hold that the core's bidirectional GRU does not honour. */
-const GRU_DEFAULTS: Record<string, unknown> = {
-  activation: 'tanh',
-  recurrentActivation: 'sigmoid',
-  dropout: 0,
-  stateful: false,
-  returnState: false,
-  goBackwards: false,
-};
+/** Options a backwardLayer must share with the layer: one core GRU runs both directions. */
+const SHARED = [
+  'units',
+  'activation',
+  'recurrentActivation',
+  'useBias',
+  'resetAfter',
+  'returnSequences',
+  'returnState',
+  'stateful',
+  'dropout',
+  'recurrentDropout',
+] as const;
+
+/** The GRU layer given as `option`, checked free to be wrapped; ERR_GRU_ARG naming it. */
+function innerGru(what: string, option: string, given: unknown): GRULayer {
+  if (check.isRevokedProxy(given) || !(given instanceof GRULayer)) {
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `${what}: ${option} must be a layers.gru({ ... }), got ${check.describe(given)}`,
+    );
+  }
+  if (given._owner !== null) {
+    throw new GruError('ERR_GRU_ARG', `${what}: ${option} ${given.name} is already in a model`);
+  }
+  if (given.inputShape !== undefined) {
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `${what}: give inputShape to layers.bidirectional, not to the GRU inside it (Keras's input_shape goes on the Bidirectional)`,
+    );
+  }
+  return given;
+}
 
 interface Trained {
-  batch: number;
-  steps: number;
-  runs: MaskRuns | null;
+  plan: StepPlan;
   /** The two directions' outputs before merging (mul's backward needs them). */
   both: Float32Array;
+}
+
+/** Rows of [batch, 2 * units] <- rows of hN [2, batch, units]: b's forward, then backward. */
+function sideBySide(batch: number): Int32Array {
+  const index = new Int32Array(2 * batch);
+  for (let b = 0; b < batch; b++) [index[2 * b], index[2 * b + 1]] = [b, batch + b];
+  return index;
+}
+
+/** sideBySide's inverse: rows of dHN [2, batch, units] <- rows of d [batch, 2 * units]. */
+function apart(batch: number): Int32Array {
+  const index = new Int32Array(2 * batch);
+  for (let b = 0; b < batch; b++) [index[b], index[batch + b]] = [2 * b, 2 * b + 1];
+  return index;
 }
 
 export class BidirectionalLayer extends ModelLayer {
   readonly className = 'Bidirectional';
   protected readonly prefix = 'bidirectional';
   readonly layer: GRULayer;
+  /** Keras's backward_layer, when given (it initialises the backward direction). */
+  readonly backwardLayer: GRULayer | null;
   readonly mergeMode: MergeMode;
+  /** stateful: both directions' last states [2, batch, units]; null: zeros (reset). */
+  #state: Float32Array | null = null;
   #gru: GRU | null = null;
   /** bias_hh of both directions kept at zero (resetAfter false with useBias), as GRULayer's. */
   #zeroBias: Float32Array | null = null;
@@ -69,31 +123,36 @@ export class BidirectionalLayer extends ModelLayer {
   constructor(args: BidirectionalLayerArgs) {
     const what = 'layers.bidirectional options';
     const o = check.options(what, args);
-    super(what, o, ['layer', 'mergeMode'], PENDING);
-    const given: unknown = o.layer; // read once: a getter may answer differently each time
-    if (check.isRevokedProxy(given) || !(given instanceof GRULayer)) {
+    super(what, o, ['layer', 'mergeMode', 'backwardLayer'], PENDING);
+    const inner = innerGru(what, 'layer', o.layer);
+    if (inner.goBackwards) {
       throw new GruError(
         'ERR_GRU_ARG',
-        `${what}: layer must be a layers.gru({ ... }), got ${check.describe(given)}`,
+        `${what}: layer has goBackwards true, and the backward direction runs backwards too: Keras refuses a forward and a backward layer with the same goBackwards`,
       );
     }
-    const inner = given;
-    if (inner._owner !== null) {
-      throw new GruError('ERR_GRU_ARG', `${what}: layer ${inner.name} is already in a model`);
-    }
-    if (inner.inputShape !== undefined) {
-      throw new GruError(
-        'ERR_GRU_ARG',
-        `${what}: give inputShape to layers.bidirectional, not to the GRU inside it (Keras's input_shape goes on the Bidirectional)`,
-      );
-    }
-    for (const [k, v] of Object.entries(GRU_DEFAULTS)) {
-      const given = (inner as unknown as Record<string, unknown>)[k];
-      if (given !== undefined && given !== v) {
+    const backwardGiven: unknown = o.backwardLayer;
+    let backward: GRULayer | null = null;
+    if (backwardGiven !== undefined) {
+      backward = innerGru(what, 'backwardLayer', backwardGiven);
+      if (backward === inner)
         throw new GruError(
           'ERR_GRU_ARG',
-          `${what}: a GRU with ${k} ${check.describe(given)} is not available in a Bidirectional yet (the core's bidirectional GRU runs the default)`,
+          `${what}: backwardLayer must be another layer than layer`,
         );
+      if (!backward.goBackwards) {
+        throw new GruError(
+          'ERR_GRU_ARG',
+          `${what}: backwardLayer must have goBackwards true (Keras refuses a forward and a backward layer with the same goBackwards)`,
+        );
+      }
+      for (const k of SHARED) {
+        if (backward[k] !== inner[k]) {
+          throw new GruError(
+            'ERR_GRU_ARG',
+            `${what}: backwardLayer has ${k} ${check.describe(backward[k])} and layer ${check.describe(inner[k])}: they must be equal (one core GRU runs both directions${k === 'stateful' || k === 'returnSequences' || k === 'returnState' ? '; Keras refuses it too' : ''})`,
+          );
+        }
       }
     }
     // null is Keras's merge_mode=None (two outputs, which a Sequential model cannot carry).
@@ -106,8 +165,10 @@ export class BidirectionalLayer extends ModelLayer {
       );
     }
     this.layer = inner;
+    this.backwardLayer = backward;
     this.mergeMode = mode as MergeMode;
     inner._owner = this;
+    if (backward) backward._owner = this;
   }
 
   /** The core bidirectional GRU (built): PyTorch's names, the backward direction's '_reverse'. */
@@ -128,16 +189,29 @@ export class BidirectionalLayer extends ModelLayer {
       input,
     );
     const g = this.layer;
-    this.#gru = new GRU({
+    if (g.returnState) {
+      throw new GruError(
+        'ERR_GRU_ARG',
+        `${this.name}: returnState gives several outputs (the output and the states), and a Sequential model carries one (Keras refuses it too)`,
+      );
+    }
+    const gru = new GRU({
       inputSize: features as number,
       hiddenSize: g.units,
       bias: g.useBias,
       batchFirst: true,
       resetAfter: g.resetAfter,
+      activation: g.activation,
+      recurrentActivation: g.recurrentActivation,
       bidirectional: true,
       seed: ctx.seed,
       backend: ctx.backend,
     });
+    this.#gru = gru;
+    // Keras's initializers: the layer's for the forward direction, the backward layer's (else
+    // the layer's again, with other seeds) for the backward one.
+    g._initializeCore(gru, '', ctx.seed, 0);
+    (this.backwardLayer ?? g)._initializeCore(gru, '_reverse', ctx.seed, 4);
     if (!g.resetAfter && g.useBias) {
       this.#zeroBias = new Float32Array(3 * g.units);
       this._afterStep();
@@ -149,15 +223,26 @@ export class BidirectionalLayer extends ModelLayer {
     return this._forwardMasked(x, train, null).y;
   }
 
+  /**
+   * With a mask, Keras's rule (step-plan.ts) in both directions: each runs over the valid steps
+   * (the core's backward direction over them in reverse), and the output at a masked step is
+   * zeros (Keras's Bidirectional forces zero_output_for_mask when it returns sequences).
+   */
   override _forwardMasked(x: Tensor, train: boolean, mask: Mask): { y: Tensor; mask: Mask } {
     const core = this.core;
+    const backend = core.backend;
     const t = this.input(x, 'Float32Array', 3, core.inputSize);
     const [batch, steps, features] = t.shape as [number, number, number];
     const u = this.layer.units;
     const seq = this.layer.returnSequences;
-    const runs = mask === null ? null : maskRuns(this.name, mask, batch, steps);
+    const plan = stepPlan(this.name, mask, batch, steps, {
+      reverse: false,
+      zeroOutput: true,
+      initial: false,
+    });
     const data = t.data as Float32Array;
-    const input = runs ? packSteps(data, batch, steps, features, runs) : data;
+    const input = plan.pack ? gatherRows(backend, data, features, plan.pack) : data;
+    const h0 = this.layer.stateful ? this.#carried(batch) : undefined;
     const r = core.forward(input, {
       batch,
       returnSequences: seq,
@@ -166,33 +251,34 @@ export class BidirectionalLayer extends ModelLayer {
       ...(train && this.layer.recurrentDropout > 0
         ? { recurrentDropout: this.layer.recurrentDropout }
         : {}),
-      ...(runs ? { lengths: runs.lengths } : {}),
+      // Keras's dropout: the core draws one mask per direction, as Keras's two layers do.
+      ...(train && this.layer.dropout > 0 ? { inputDropout: this.layer.dropout } : {}),
+      ...(h0 ? { h0 } : {}),
+      ...(plan.lengths ? { lengths: plan.lengths } : {}),
     });
+    if (this.layer.stateful) this.#state = r.hN.slice();
     let both: Float32Array;
     if (seq) {
       const out = r.output as Float32Array;
-      both = runs ? unpackSteps(out, batch, steps, 2 * u, runs, null) : out;
+      both = plan.unpack ? gatherRows(backend, out, 2 * u, plan.unpack) : out;
     } else {
       // hN [2, batch, units] -> [batch, 2 * units]: forward state, then backward state.
-      both = new Float32Array(batch * 2 * u);
-      for (let b = 0; b < batch; b++) {
-        both.set(r.hN.subarray(b * u, (b + 1) * u), b * 2 * u);
-        both.set(r.hN.subarray((batch + b) * u, (batch + b + 1) * u), b * 2 * u + u);
-      }
+      both = gatherRows(backend, r.hN, u, sideBySide(batch));
     }
     const rows = seq ? batch * steps : batch;
     let y = both;
     if (this.mergeMode !== 'concat') {
       y = new Float32Array(rows * u);
-      core.backend.mergeForward(MERGES[this.mergeMode], rows, u, both, y);
+      backend.mergeForward(MERGES[this.mergeMode], rows, u, both, y);
     }
-    if (train) this.#last = { batch, steps, runs, both };
+    if (train) this.#last = { plan, both };
     const shape = seq ? [batch, steps, this.#width] : [batch, this.#width];
     return { y: { data: y, shape }, mask: seq ? mask : null };
   }
 
   backward(dy: Float32Array, inputGrad: boolean): Float32Array | null {
     const core = this.core;
+    const backend = core.backend;
     const last = this.#last;
     if (last === null) {
       throw new GruError(
@@ -200,7 +286,8 @@ export class BidirectionalLayer extends ModelLayer {
         `${this.name}: backward() needs a training forward first (once per training forward)`,
       );
     }
-    const { batch, steps, runs, both } = last;
+    const { plan, both } = last;
+    const { batch, steps } = plan;
     const u = this.layer.units;
     const seq = this.layer.returnSequences;
     const rows = seq ? batch * steps : batch;
@@ -212,24 +299,20 @@ export class BidirectionalLayer extends ModelLayer {
     );
     if (this.mergeMode !== 'concat') {
       const wide = new Float32Array(rows * 2 * u);
-      core.backend.mergeBackward(MERGES[this.mergeMode], rows, u, both, d, wide);
+      backend.mergeBackward(MERGES[this.mergeMode], rows, u, both, d, wide);
       d = wide;
     }
     let grad: { dOutput: Float32Array } | { dHN: Float32Array };
     if (seq) {
-      grad = { dOutput: runs ? packSteps(d, batch, steps, 2 * u, runs) : d };
+      // Each valid step's output is one packed row (unpack is one-to-one): its inverse, pack.
+      grad = { dOutput: plan.pack ? gatherRows(backend, d, 2 * u, plan.pack) : d };
     } else {
-      const dHN = new Float32Array(2 * batch * u);
-      for (let b = 0; b < batch; b++) {
-        dHN.set(d.subarray(b * 2 * u, b * 2 * u + u), b * u);
-        dHN.set(d.subarray(b * 2 * u + u, (b + 1) * 2 * u), (batch + b) * u);
-      }
-      grad = { dHN };
+      grad = { dHN: gatherRows(backend, d, u, apart(batch)) };
     }
     this.#last = null;
     const { dx } = core.backward({ ...grad, inputGrad });
-    if (dx === null || runs === null) return dx;
-    return unpackSteps(dx, batch, steps, core.inputSize, runs, null);
+    if (dx === null || plan.unpack === null) return dx;
+    return gatherRows(backend, dx, core.inputSize, plan.unpack);
   }
 
   trainables(): Layer[] {
@@ -247,7 +330,38 @@ export class BidirectionalLayer extends ModelLayer {
     this.core.setParameter('bias_hh_l0_reverse', this.#zeroBias);
   }
 
+  /** stateful: the states carried into a batch of `batch` sequences (undefined: zeros). */
+  #carried(batch: number): Float32Array | undefined {
+    if (this.#state === null) return undefined;
+    const carried = this.#state.length / (2 * this.layer.units);
+    if (carried !== batch) {
+      throw new GruError(
+        'ERR_GRU_SHAPE',
+        `${this.name} is stateful and carries the states of ${carried} sequences, but this batch has ${batch}: a stateful layer needs the same batch size in every batch (as in Keras); call resetStates() to start over with another`,
+      );
+    }
+    return this.#state;
+  }
+
+  /**
+   * A stateful layer's carried states, [2, batch, units] (forward direction first, PyTorch's
+   * h_n layout; a copy); null before its first batch, after resetStates(), and when not stateful.
+   */
+  get states(): Float32Array | null {
+    return this.#state === null ? null : this.#state.slice();
+  }
+
+  /** A stateful layer's next batch starts from zeros, of any batch size. (No-op otherwise.) */
+  resetStates(): void {
+    this.#state = null;
+  }
+
+  override _resetStates(): void {
+    this.resetStates();
+  }
+
   protected _release(): void {
+    this.#state = null;
     this.#gru = null;
     this.#zeroBias = null;
     this.#last = null;

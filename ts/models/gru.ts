@@ -36,7 +36,8 @@ import {
   type ParsedInitializer,
 } from './initializers.js';
 import { resolveGruActivation } from './names.js';
-import { maskRuns, packSteps, reverseMask, unpackSteps, type Mask, type MaskRuns } from './mask.js';
+import type { Mask } from './mask.js';
+import { gatherRows, scatterRows, stepPlan, type StepPlan } from './step-plan.js';
 import type { Shape, Tensor } from './tensor.js';
 
 export interface GRULayerArgs extends LayerArgs {
@@ -86,6 +87,13 @@ export interface GRULayerArgs extends LayerArgs {
    * batch size is then fixed until resetStates().
    */
   stateful?: boolean;
+  /**
+   * Keras's zero_output_for_mask (default false): with a mask, the output at a masked step is
+   * zeros instead of the carried state. (Keras's Bidirectional sets it when it returns
+   * sequences; without returnSequences Keras's last output is then 0 where the last step is
+   * masked, and so is this one's.)
+   */
+  zeroOutputForMask?: boolean;
 }
 
 const KEYS = [
@@ -103,22 +111,11 @@ const KEYS = [
   'stateful',
   'dropout',
   'recurrentDropout',
+  'zeroOutputForMask',
 ];
 const PENDING: PendingOptions = {
   unroll: { allowed: [false], why: 'the core never unrolls' },
 };
-
-/** Steps reversed in each sequence of [batch, steps, features], one row copy per step. */
-function reverseSteps(x: Float32Array, batch: number, steps: number, f: number): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let b = 0; b < batch; b++) {
-    for (let t = 0; t < steps; t++) {
-      const from = (b * steps + t) * f;
-      out.set(x.subarray(from, from + f), (b * steps + steps - 1 - t) * f);
-    }
-  }
-  return out;
-}
 
 export class GRULayer extends ModelLayer {
   readonly className = 'GRU';
@@ -139,14 +136,14 @@ export class GRULayer extends ModelLayer {
   #gru: GRU | null = null;
   /** bias_hh_l0 kept at zero (resetAfter false with useBias); null when there is none to keep. */
   #zeroBias: Float32Array | null = null;
-  #last: { batch: number; steps: number } | null = null;
   readonly stateful: boolean;
   readonly dropout: number;
   readonly recurrentDropout: number;
   /** stateful: the state the last batch ended in, [batch, units]; null: zeros (reset). */
   #state: Float32Array | null = null;
-  /** The valid runs of the last training forward's mask (mask.ts), null without one. */
-  #runs: MaskRuns | null = null;
+  readonly zeroOutputForMask: boolean;
+  /** The row moves of the last training forward (step-plan.ts). */
+  #plan: StepPlan | null = null;
 
   constructor(args: GRULayerArgs) {
     const o = check.options('layers.gru options', args);
@@ -163,6 +160,7 @@ export class GRULayer extends ModelLayer {
       o.recurrentDropout === undefined
         ? 0
         : check.dropProbability('recurrentDropout', o.recurrentDropout);
+    this.zeroOutputForMask = check.boolean('zeroOutputForMask', o.zeroOutputForMask, false);
     const what = 'layers.gru options';
     this.activation = resolveGruActivation(
       what,
@@ -224,20 +222,31 @@ export class GRULayer extends ModelLayer {
       backend: ctx.backend,
     });
     this.#gru = gru;
-    const [F, U] = [features as number, this.units];
-    initialize(gru, 'weight_ih_l0', this.#init.kernel, { fanIn: F, fanOut: 3 * U }, ctx.seed, 0);
-    initialize(gru, 'weight_hh_l0', this.#init.recurrent, { fanIn: U, fanOut: 3 * U }, ctx.seed, 1);
-    if (this.useBias) {
-      // Keras's bias is [2, 3 units] (resetAfter: input and recurrent biases) or [3 units].
-      const fans = this.resetAfter ? { fanIn: 2, fanOut: 3 * U } : { fanIn: 3 * U, fanOut: 3 * U };
-      initialize(gru, 'bias_ih_l0', this.#init.bias, fans, ctx.seed, 2);
-      if (this.resetAfter) initialize(gru, 'bias_hh_l0', this.#init.bias, fans, ctx.seed, 3);
-    }
+    this._initializeCore(gru, '', ctx.seed, 0);
     if (!this.resetAfter && this.useBias) {
       this.#zeroBias = new Float32Array(3 * this.units);
       this._afterStep();
     }
     return this.returnSequences ? [input[0] as number | null, this.units] : [this.units];
+  }
+
+  /**
+   * @internal Keras's initializers of this layer on the `_l0${suffix}` tensors of a core GRU
+   * of its sizes (a Bidirectional initialises each direction from its layer), seed slots
+   * slot..slot + 3.
+   */
+  _initializeCore(gru: GRU, suffix: string, seed: number, slot: number): void {
+    const [F, U] = [gru.inputSize, this.units];
+    const init = this.#init;
+    const name = (n: string) => `${n}_l0${suffix}`;
+    initialize(gru, name('weight_ih'), init.kernel, { fanIn: F, fanOut: 3 * U }, seed, slot);
+    initialize(gru, name('weight_hh'), init.recurrent, { fanIn: U, fanOut: 3 * U }, seed, slot + 1);
+    if (this.useBias) {
+      // Keras's bias is [2, 3 units] (resetAfter: input and recurrent biases) or [3 units].
+      const fans = this.resetAfter ? { fanIn: 2, fanOut: 3 * U } : { fanIn: 3 * U, fanOut: 3 * U };
+      initialize(gru, name('bias_ih'), init.bias, fans, seed, slot + 2);
+      if (this.resetAfter) initialize(gru, name('bias_hh'), init.bias, fans, seed, slot + 3);
+    }
   }
 
   forward(x: Tensor, train: boolean): Tensor {
@@ -249,9 +258,10 @@ export class GRULayer extends ModelLayer {
   }
 
   /**
-   * With a mask (mask.ts): each sample runs over its valid steps only, so the state carries over
-   * the padding, as Keras's; with returnSequences the output at padding is the state carried
-   * (0 before the valid steps, the last state after them) and the mask goes on.
+   * With a mask (mask.ts), Keras's rule (step-plan.ts): each sequence runs over its valid steps,
+   * the state carries over the masked ones, and with returnSequences the output at a masked
+   * step is the carried state (zeros with zeroOutputForMask); the mask goes on unchanged (not
+   * reversed by goBackwards, as Keras's compute_mask).
    */
   override _forwardMasked(x: Tensor, train: boolean, mask: Mask): { y: Tensor; mask: Mask } {
     const c = this.#forwardCall(x, train, mask);
@@ -267,29 +277,24 @@ export class GRULayer extends ModelLayer {
     return { y: this.#output(c, await this.core.forwardAsync(c.input, c.options)), mask: c.mask };
   }
 
-  /** The core call's input and options: steps reversed (goBackwards), packed (a mask), h0. */
+  /** The core call's input and options: steps reversed (goBackwards) and packed (a mask), h0. */
   #forwardCall(x: Tensor, train: boolean, mask: Mask) {
     const t = this.input(x, 'Float32Array', 3, this.core.inputSize);
     const [batch, steps, features] = t.shape as [number, number, number];
-    const data = t.data as Float32Array;
-    let input = this.goBackwards ? reverseSteps(data, batch, steps, features) : data;
-    let runs: MaskRuns | null = null;
-    if (mask !== null) {
-      runs = maskRuns(
-        this.name,
-        this.goBackwards ? reverseMask(mask, batch, steps) : mask,
-        batch,
-        steps,
-      );
-      input = packSteps(input, batch, steps, features, runs);
-    }
     const h0 = this.stateful ? this.#carried(batch) : undefined;
-    if (train) [this.#last, this.#runs] = [{ batch, steps }, runs];
+    const plan = stepPlan(this.name, mask, batch, steps, {
+      reverse: this.goBackwards,
+      zeroOutput: this.zeroOutputForMask,
+      initial: h0 !== undefined,
+    });
+    const data = t.data as Float32Array;
+    const backend = this.core.backend;
+    const input = plan.pack ? gatherRows(backend, data, features, plan.pack) : data;
+    if (train) this.#plan = plan;
     return {
       input,
-      batch,
-      steps,
-      runs,
+      plan,
+      h0,
       mask: this.returnSequences ? mask : null,
       options: {
         batch,
@@ -298,21 +303,35 @@ export class GRULayer extends ModelLayer {
         ...(train && this.dropout > 0 ? { inputDropout: this.dropout } : {}),
         ...(train && this.recurrentDropout > 0 ? { recurrentDropout: this.recurrentDropout } : {}),
         ...(h0 ? { h0 } : {}),
-        ...(runs ? { lengths: runs.lengths } : {}),
+        ...(plan.lengths ? { lengths: plan.lengths } : {}),
       },
     };
   }
 
   #output(
-    c: { batch: number; steps: number; runs: MaskRuns | null },
+    c: { plan: StepPlan; h0: Float32Array | undefined },
     r: { output: Float32Array | null; hN: Float32Array },
   ): Tensor {
+    const { batch, steps, output, last } = c.plan;
+    const backend = this.core.backend;
+    const u = this.units;
     if (this.stateful) this.#state = r.hN.slice();
     // hN is [1, batch, units]: the last state of each sequence, already batch-major.
-    if (!this.returnSequences) return { data: r.hN, shape: [c.batch, this.units] };
-    const out = r.output as Float32Array;
-    const data = c.runs ? unpackSteps(out, c.batch, c.steps, this.units, c.runs, r.hN) : out;
-    return { data, shape: [c.batch, c.steps, this.units] };
+    if (!this.returnSequences) {
+      const data = last ? gatherRows(backend, r.hN, u, last) : r.hN;
+      return { data, shape: [batch, u] };
+    }
+    let data = r.output as Float32Array;
+    if (output) {
+      // The masked steps' carried state may be the initial one: rows batch * steps + b.
+      const from = c.h0 ? new Float32Array(data.length + c.h0.length) : data;
+      if (c.h0) {
+        from.set(data);
+        from.set(c.h0, data.length);
+      }
+      data = gatherRows(backend, from, u, output);
+    }
+    return { data, shape: [batch, steps, u] };
   }
 
   backward(dy: Float32Array, inputGrad: boolean): Float32Array | null {
@@ -326,24 +345,27 @@ export class GRULayer extends ModelLayer {
     return this.#inputGrad((await this.core.backwardAsync(this.#backwardCall(dy, inputGrad))).dx);
   }
 
+  /** The core's output gradient: scattered back onto the packed rows that made each output. */
   #backwardCall(dy: Float32Array, inputGrad: boolean) {
     let d = this.gradient(dy);
-    const last = this.#last;
-    const runs = this.#runs;
-    // Masked: the gradients of the valid outputs, packed as the forward ran (padding has none).
-    if (runs && this.returnSequences && last && d.length === last.batch * last.steps * this.units)
-      d = packSteps(d, last.batch, last.steps, this.units, runs);
+    const plan = this.#plan;
+    const u = this.units;
+    const backend = this.core.backend;
+    if (plan && this.returnSequences && plan.output && d.length === plan.output.length * u) {
+      // Rows past batch * steps (an initial state's) take no gradient: scattered and dropped.
+      const rows = plan.batch * plan.steps;
+      d = scatterRows(backend, d, u, plan.output, rows + plan.batch).subarray(0, rows * u);
+    } else if (plan && !this.returnSequences && plan.last && d.length === plan.batch * u) {
+      d = gatherRows(backend, d, u, plan.last);
+    }
     return { ...(this.returnSequences ? { dOutput: d } : { dHN: d }), inputGrad };
   }
 
-  /** dx back in the input's layout: unpacked (a mask), steps reversed back (goBackwards). */
+  /** dx back at the input's steps: unpacked and reversed back (zeros at masked steps). */
   #inputGrad(dx: Float32Array | null): Float32Array | null {
-    const last = this.#last as { batch: number; steps: number };
-    if (dx === null) return null;
-    const per = dx.length / (last.batch * last.steps);
-    let d = dx;
-    if (this.#runs) d = unpackSteps(d, last.batch, last.steps, per, this.#runs, null);
-    return this.goBackwards ? reverseSteps(d, last.batch, last.steps, per) : d;
+    const plan = this.#plan;
+    if (dx === null || plan === null || plan.unpack === null) return dx;
+    return gatherRows(this.core.backend, dx, dx.length / plan.unpack.length, plan.unpack);
   }
 
   trainables(): Layer[] {
@@ -395,8 +417,7 @@ export class GRULayer extends ModelLayer {
   protected _release(): void {
     this.#gru = null;
     this.#zeroBias = null;
-    this.#last = null;
     this.#state = null;
-    this.#runs = null;
+    this.#plan = null;
   }
 }
