@@ -12,7 +12,7 @@ import { GRU } from '../../ts/gru.js';
 import { GRUStream } from '../../ts/gru-stream.js';
 import { GRUStreams } from '../../ts/gru-streams.js';
 import { arg, bad, good, type Arg, type Ctx, type Op } from './call.js';
-import { f32, i32, isF32, mutateInFlight } from './arrays.js';
+import { f32, i32, isF32, lengthOf, mutateInFlight } from './arrays.js';
 import { backendArg, getter, ints, isDisposed, objectArg, onPool } from './ops-common.js';
 import { layerMeta, layerOps } from './ops-layer.js';
 import type { Entry } from './pool.js';
@@ -414,8 +414,7 @@ function streamsOps(): Op[] {
           arrays: true,
           ok: (l) => l > 0,
         });
-        const rows =
-          Array.isArray(ids.value) || ids.value instanceof Int32Array ? ids.value.length : n;
+        const rows = ids.bad ? n : (lengthOf(ids.value) ?? n);
         const x = f32(ctx, 'x', rows * m(e).I);
         const out = maybe(ctx, 0.4, () => f32(ctx, 'output', rows * m(e).H, { optional: true }));
         return {
