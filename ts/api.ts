@@ -82,6 +82,7 @@ export type {
 export {
   sequential,
   Sequential,
+  loadModel,
   layers,
   metrics,
   callbacks,
@@ -104,6 +105,11 @@ export {
 } from './models/index.js';
 export type {
   SequentialArgs,
+  ModelSaveArgs,
+  LoadModelArgs,
+  ModelSource,
+  ModelCheckpoint,
+  ModelCheckpointArgs,
   ModelCompileArgs,
   ModelEvaluateArgs,
   ModelTrainOnBatchArgs,
