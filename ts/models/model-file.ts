@@ -53,7 +53,7 @@ export const OPTIMIZER_TENSOR = 'optimizer/state';
 /** The deepest JSON a metadata entry may nest (layer configs hold initializer objects, shapes). */
 const MAX_JSON_DEPTH = 12;
 
-type LayerFactory = (config: Record<string, unknown>) => ModelLayer;
+type LayerFactory = (config: Record<string, unknown>, where: string) => ModelLayer;
 
 /** Keras's class names -> the factory taking the options _config() recorded. */
 const FACTORIES: Record<string, LayerFactory> = {
@@ -68,7 +68,8 @@ const FACTORIES: Record<string, LayerFactory> = {
   GlobalMaxPooling1D: (c) => layers.globalMaxPooling1d(c),
   Masking: (c) => layers.masking(c),
   // Its GRU is recorded as { className: 'GRU', config } inside its options.
-  Bidirectional: (c) => layers.bidirectional({ ...c, layer: layerFrom(c.layer, 'layer') } as never),
+  Bidirectional: (c, where) =>
+    layers.bidirectional({ ...c, layer: layerFrom(c.layer, `${where}.config.layer`) } as never),
 };
 
 function fail(message: string): never {
@@ -176,7 +177,7 @@ function layerFrom(value: unknown, where: string): ModelLayer {
   }
   if (!isPlainObject(config)) fail(`${where} (${className}): config must be an object`);
   try {
-    return FACTORIES[className]!(config);
+    return FACTORIES[className]!(config, where);
   } catch (e) {
     if (e instanceof GruError && e.code !== 'ERR_GRU_FORMAT')
       fail(`${where} (${className}): ${e.message}`);
