@@ -158,7 +158,8 @@ export class ModelCheckpoint extends MonitorCallback {
 
   async #save(epoch: number, batch: number | null, logs: Logs): Promise<void> {
     const values: Record<string, number> = { ...logs, epoch: epoch + 1 };
-    if (batch !== null && !('batch' in logs)) values.batch = batch + 1;
+    // Keras's {batch} counts from 1 (fit()'s batch logs carry tfjs's 0-based one: replaced).
+    if (batch !== null) values.batch = batch + 1;
     const path = formatFilepath(this.filepath, values);
     if (this.saveBestOnly) {
       const current = this.current(logs);
