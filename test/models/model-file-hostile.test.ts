@@ -29,10 +29,19 @@ function validModel(backend: Backend): Sequential {
   return m;
 }
 
+/** A header as an object: each entry's (and the metadata's) fields, loosely typed to forge. */
+type Header = Record<string, Record<string, unknown>>;
+/** The architecture metadata, as far as the forgeries here reach into it. */
+interface Arch {
+  config: Record<string, unknown> & {
+    layers: { className: unknown; config: Record<string, unknown> }[];
+  };
+}
+
 /** The valid file's header as an object (its metadata JSON kept as strings) and its data. */
-function parts(bytes: Uint8Array): { header: Record<string, any>; data: Uint8Array } {
+function parts(bytes: Uint8Array): { header: Header; data: Uint8Array } {
   const { header, data } = splitFile(bytes);
-  return { header: JSON.parse(header) as Record<string, any>, data };
+  return { header: JSON.parse(header) as Header, data };
 }
 
 const forged = (header: unknown, data: Uint8Array) => joinFile(JSON.stringify(header), data);
@@ -77,7 +86,7 @@ forEachBackend('model file: hostile files', (backend) => {
   it('tensor entries: dtype, shape, offsets (range, overlap, gap), byte counts, keys', function () {
     const { header, data } = parts(valid);
     const name = 'gru/weight_ih_l0';
-    const edit = (f: (h: Record<string, any>) => void) => {
+    const edit = (f: (h: Header) => void) => {
       const h = structuredClone(header);
       f(h);
       return forged(h, data);
@@ -140,9 +149,9 @@ forEachBackend('model file: hostile files', (backend) => {
 
   it('metadata: format, version, contents, architecture JSON', function () {
     const { header, data } = parts(valid);
-    const meta = (f: (m: Record<string, any>) => void) => {
+    const meta = (f: (m: Record<string, unknown>) => void) => {
       const h = structuredClone(header);
-      f(h.__metadata__);
+      f(h.__metadata__!);
       return forged(h, data);
     };
     refused(
@@ -193,11 +202,11 @@ forEachBackend('model file: hostile files', (backend) => {
 
   it('architecture: unknown class or option, bad option values, wide layers without tensors', function () {
     const { header, data } = parts(valid);
-    const arch = (f: (a: any) => void) => {
+    const arch = (f: (a: Arch) => void) => {
       const h = structuredClone(header);
-      const a = JSON.parse(h.__metadata__.model as string);
+      const a = JSON.parse(h.__metadata__!.model as string) as Arch;
       f(a);
-      h.__metadata__.model = JSON.stringify(a);
+      h.__metadata__!.model = JSON.stringify(a);
       return forged(h, data);
     };
     refused(
