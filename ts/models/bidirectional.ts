@@ -69,7 +69,7 @@ export class BidirectionalLayer extends ModelLayer {
 
   constructor(args: BidirectionalLayerArgs) {
     const what = 'layers.bidirectional options';
-    const o = check.options(what, args);
+    const o = { ...check.options(what, args) }; // each option read once (ModelLayer records them)
     super(what, o, ['layer', 'mergeMode'], PENDING);
     const given: unknown = o.layer; // read once: a getter may answer differently each time
     if (check.isRevokedProxy(given) || !(given instanceof GRULayer)) {

@@ -28,7 +28,7 @@ export class DropoutLayer extends ModelLayer {
   #dropout: Dropout | null = null;
 
   constructor(args: DropoutLayerArgs) {
-    const o = check.options('layers.dropout options', args);
+    const o = { ...check.options('layers.dropout options', args) }; // each option read once (ModelLayer records them)
     super('layers.dropout options', o, ['rate', 'seed'], PENDING);
     this.rate = check.dropProbability('rate', o.rate);
     this.#seed = o.seed === undefined ? undefined : check.uint32('seed', o.seed);

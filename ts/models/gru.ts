@@ -144,7 +144,7 @@ export class GRULayer extends ModelLayer {
   #runs: MaskRuns | null = null;
 
   constructor(args: GRULayerArgs) {
-    const o = check.options('layers.gru options', args);
+    const o = { ...check.options('layers.gru options', args) }; // each option read once (ModelLayer records them)
     super('layers.gru options', o, KEYS, PENDING);
     this.units = check.positiveInt('units', o.units);
     this.returnSequences = check.boolean('returnSequences', o.returnSequences, false);

@@ -44,7 +44,7 @@ export abstract class ModelLayer {
   #name: string | undefined;
   #shapes: { input: Shape; output: Shape } | null = null;
   /** The options it was made with (but its name), as plain data: what a model file records. */
-  readonly #config: Record<string, unknown> | GruError;
+  readonly #config: Record<string, unknown> | Error;
   /** @internal The model this layer was added to (a layer belongs to one model). */
   _owner: object | null = null;
 
@@ -87,7 +87,7 @@ export abstract class ModelLayer {
     try {
       this.#config = plainConfig(what, config) as Record<string, unknown>;
     } catch (e) {
-      this.#config = e as GruError;
+      this.#config = e instanceof Error ? e : new GruError('ERR_GRU_ARG', `${what}: ${String(e)}`);
     }
   }
 
@@ -96,7 +96,7 @@ export abstract class ModelLayer {
    * className with them makes the same layer. Model files record it (ts/models/model-file.ts).
    */
   _config(): Record<string, unknown> {
-    if (this.#config instanceof GruError) throw this.#config;
+    if (this.#config instanceof Error) throw this.#config;
     return { ...(plainConfig('config', this.#config) as object), name: this.name };
   }
 
