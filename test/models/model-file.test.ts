@@ -186,7 +186,8 @@ forEachBackend('model file', (backend) => {
   /**
    * The uninterrupted run: fit() for 4 epochs. The interrupted one: a modelCheckpoint saves at
    * each epoch's end; the file of epoch 2 is loaded and fit() goes on from initialEpoch 2.
-   * Adam with a schedule and clipping, shuffling, BatchNormalization's moving statistics.
+   * Adam with a schedule and clipping, shuffling, BatchNormalization's moving statistics, and
+   * dropout (a Dropout layer and the GRU's): the masks go on where they were.
    */
   it('a run saved mid-fit() (modelCheckpoint) and resumed ends bitwise where the uninterrupted run does', async function () {
     const dir = tmp();
@@ -198,7 +199,8 @@ forEachBackend('model file', (backend) => {
           layers: [
             layers.embedding({ inputDim: VOCAB, outputDim: 4, inputLength: T }),
             layers.batchNormalization(),
-            layers.gru({ units: 5 }),
+            layers.gru({ units: 5, dropout: 0.25 }),
+            layers.dropout({ rate: 0.3 }),
             layers.dense({ units: 3, activation: 'softmax' }),
           ],
         });

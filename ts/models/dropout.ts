@@ -62,6 +62,15 @@ export class DropoutLayer extends ModelLayer {
     return this.rate === 0 ? d : dropout.backward(d);
   }
 
+  /** @internal Its mask sequence's position (model-file.ts). */
+  override _streams(): number[] {
+    return this.#dropout === null ? [] : [this.#dropout._calls];
+  }
+
+  override _setStreams(counts: number[]): void {
+    if (this.#dropout !== null) this.#dropout._calls = counts[0]!;
+  }
+
   protected _release(): void {
     this.#dropout = null;
   }

@@ -190,6 +190,15 @@ export class GRULayer extends ModelLayer {
     return this.#gru;
   }
 
+  /** @internal Its dropout masks' position (model-file.ts). */
+  override _streams(): number[] {
+    return this.#gru === null ? [] : [this.#gru._dropoutCount];
+  }
+
+  override _setStreams(counts: number[]): void {
+    if (this.#gru !== null) this.#gru._dropoutCount = counts[0]!;
+  }
+
   protected build(input: Shape, ctx: BuildContext): Shape {
     if (this.returnState) {
       throw new GruError(

@@ -225,6 +225,17 @@ export abstract class ModelLayer {
     return [];
   }
 
+  /**
+   * @internal Where its random streams are (counts of dropout masks drawn), for a model file to
+   * restore: a resumed fit() then draws the masks the uninterrupted one would. Empty: none.
+   */
+  _streams(): number[] {
+    return [];
+  }
+
+  /** @internal Puts back what _streams() gave (same length, checked by the caller). */
+  _setStreams(_counts: number[]): void {}
+
   /** @internal Sequential.resetStates(): a stateful layer's states go back to zeros. */
   _resetStates(): void {}
 

@@ -15,14 +15,16 @@
  *              [{ className, config }] } }: each layer's factory options (ModelLayer._config)
  *   compile    JSON: compile()'s arguments (optimizer with its schedule, loss, metrics)
  *   optimizer  JSON: the optimizer's stateDict() but its state (type, step, lr, hyperparameters)
- *   training   JSON { fitCount }: the count of fit() calls, the seed of the next one's shuffles
+ *   training   JSON { fitCount, streams }: the count of fit() calls (the seed of the next one's
+ *              shuffles), and per layer with dropout the masks it has drawn (their sequence's
+ *              position)
  *
  * What makes a resumed fit() bitwise equal to an uninterrupted one: the parameters and buffers
  * (BatchNormalization's moving statistics), the optimizer's moments, step count (a schedule's
  * position) and learning rate (as a callback left it), the model's seed and its count of fit()
- * calls (the shuffles). Not restored: a stateful GRU's carried state (Keras does not save it
- * either: resetStates() at epoch boundaries), and the position of dropout's mask sequences
- * (they start again from the seed: with dropout, a resumed run draws other masks).
+ * calls (the shuffles), and where each dropout mask sequence is (Dropout layers, GRU dropout).
+ * Not restored: a stateful GRU's carried state (Keras does not save it either: resetStates() at
+ * epoch boundaries).
  *
  * Reading is all or nothing and checks everything before it builds anything: the container
  * (safetensors.ts), the metadata (format, version, bounded JSON), the architecture (every class
@@ -115,7 +117,9 @@ export function modelToBytes(model: Sequential, includeOptimizer: boolean): Uint
   };
   const metadata = header('model');
   metadata.model = JSON.stringify(architecture);
-  metadata.training = JSON.stringify({ fitCount: state.fitCount });
+  const streams: Record<string, number[]> = {};
+  for (const l of model.layers) if (l._streams().length > 0) streams[l.name] = l._streams();
+  metadata.training = JSON.stringify({ fitCount: state.fitCount, streams });
   const tensors = weightTensors(model);
   if (state.compileArgs instanceof GruError) throw state.compileArgs;
   if (state.compileArgs !== null) metadata.compile = JSON.stringify(state.compileArgs);
@@ -342,11 +346,25 @@ function restoreTraining(model: Sequential, file: SafetensorsContents): void {
   const training = metaJson(file, 'training');
   if (training !== undefined) {
     if (!isPlainObject(training)) fail(`metadata 'training' must be an object`);
-    keysOnly(`metadata 'training'`, training, ['fitCount']);
-    const n = training.fitCount;
-    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
-      fail(`metadata 'training'.fitCount must be an integer >= 0`);
+    keysOnly(`metadata 'training'`, training, ['fitCount', 'streams']);
+    const count = (v: unknown, what: string): number => {
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+        fail(`metadata 'training'.${what} must be an integer >= 0`);
+      return v;
+    };
+    const n = count(training.fitCount, 'fitCount');
+    const streams = training.streams ?? {};
+    if (!isPlainObject(streams)) fail(`metadata 'training'.streams must be an object`);
+    const set: [ModelLayer, number[]][] = [];
+    for (const [name, v] of Object.entries(streams)) {
+      const layer = model.layers.find((l) => l.name === name);
+      const want = layer?._streams().length ?? 0;
+      if (layer === undefined || !Array.isArray(v) || v.length !== want || want === 0)
+        fail(`metadata 'training'.streams.${name.slice(0, 40)} does not fit the model's layers`);
+      set.push([layer, v.map((c, i) => count(c, `streams.${name}[${i}]`))]);
+    }
     model._setFitCount(n);
+    for (const [layer, counts] of set) layer._setStreams(counts);
   }
   const compile = metaJson(file, 'compile');
   const optimizer = metaJson(file, 'optimizer');
