@@ -243,6 +243,42 @@ forEachBackend('model file: hostile files', (backend) => {
     );
   });
 
+  it('wide layers of a file without tensors, each kind, refused before they are built', function () {
+    const file = (layer: unknown, inputShape: unknown) =>
+      forged(
+        {
+          __metadata__: {
+            format: 'gru-simd',
+            format_version: '1',
+            contents: 'model',
+            model: JSON.stringify({
+              className: 'Sequential',
+              config: { name: 's', seed: 1, inputShape, layers: [layer] },
+            }),
+          },
+        },
+        new Uint8Array(0),
+      );
+    const wide: [unknown, unknown][] = [
+      [{ className: 'LayerNormalization', config: {} }, [null, 2, 1e8]],
+      [{ className: 'BatchNormalization', config: {} }, [null, 1e8]],
+      [{ className: 'Dense', config: { units: 1e6, inputDim: 1e6 } }, null],
+      [{ className: 'Embedding', config: { inputDim: 1e8, outputDim: 100, inputLength: 3 } }, null],
+      [{ className: 'GRU', config: { units: 1e5 } }, [null, 3, 1e5]],
+      [
+        {
+          className: 'Bidirectional',
+          config: { layer: { className: 'GRU', config: { units: 1e5 } } },
+        },
+        [null, 3, 4],
+      ],
+    ];
+    for (const [layer, shape] of wide) refused(file(layer, shape), ['at least']);
+    // Without parameters (or unbuilt), nothing to refuse: it loads.
+    load(file({ className: 'Masking', config: {} }, [null, 2, 1e8])).dispose();
+    load(file({ className: 'GRU', config: { units: 1e5 } }, null)).dispose();
+  });
+
   it('tensors: each missing or unexpected one named', function () {
     const { header, data } = parts(valid);
     const h = structuredClone(header);
