@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Backend } from '../../ts/backends/backend.js';
 import { decodeSafetensors } from '../../ts/formats/safetensors.js';
 import {
@@ -158,11 +159,16 @@ forEachBackend('model file', (backend) => {
       assert.deepEqual(readdirSync(path.join(dir, 'sub')), ['model.safetensors']);
       const loaded = await loadModel(file, { backend });
       assertBitwise(parameters(loaded), parameters(b), 'the second save');
-      for (const m of [a, b, loaded]) m.dispose();
       await assertRejectsCode(
         () => loadModel(path.join(dir, 'missing'), { backend }),
         'ERR_GRU_IO',
       );
+      // file:// URLs are paths too (a string or a URL object).
+      const url = pathToFileURL(path.join(dir, 'url model.safetensors'));
+      await a.save(url.href);
+      const fromUrl = await loadModel(url, { backend });
+      assertBitwise(parameters(fromUrl), parameters(a), 'file URL');
+      for (const m of [a, b, loaded, fromUrl]) m.dispose();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,6 @@
 /**
  * Where model files go and come from (save(), saveWeights(), loadModel(), loadWeights()):
- *   a file path           Node only (ts/models/storage-node.ts, registered by the Node entry);
+ *   a file path           Node only (a 'file://' URL too) (ts/models/storage-node.ts, registered by the Node entry);
  *                         written atomically: a temporary file beside it, fsync, rename
  *   'indexeddb://name'    browsers: IndexedDB database 'gru-simd', store 'models', key name
  *                         (one transaction: the old record or the new one, never half)
@@ -76,6 +76,16 @@ async function inStore<T>(
   }
 }
 
+/** The path of a 'file://' URL (Node takes them as paths), or the string itself. */
+function fileUrlPath(value: string): string {
+  if (!/^file:\/\//i.test(value)) return value;
+  try {
+    return decodeURIComponent(new URL(value).pathname);
+  } catch {
+    return value;
+  }
+}
+
 /** Writes the bytes to `destination` (a path, or 'indexeddb://name'). */
 export async function writeModelBytes(
   name: string,
@@ -93,7 +103,8 @@ export async function writeModelBytes(
     await inStore('readwrite', (s) => s.put(bytes, key));
     return;
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(destination)) {
+  const target = fileUrlPath(destination);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
     throw new GruError(
       'ERR_GRU_ARG',
       `${name}: saving to ${check.describe(destination)} is not supported: give a file path (Node) or 'indexeddb://name', or send toBytes() yourself`,
@@ -101,7 +112,7 @@ export async function writeModelBytes(
   }
   if (files === null)
     io(`${name}: files are written in Node only; in browsers use 'indexeddb://name' or toBytes()`);
-  await files.writeAtomic(destination, bytes);
+  await files.writeAtomic(target, bytes);
 }
 
 /** The bytes of a model file from `source` (see the top of this file). */
@@ -128,7 +139,7 @@ export async function readModelBytes(name: string, source: unknown): Promise<Uin
     return value;
   }
   const url = /^https?:\/\//i.test(where) || files === null;
-  if (!url) return files!.read(where);
+  if (!url) return files!.read(fileUrlPath(where));
   let response: Response;
   try {
     response = await fetch(where);
