@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -313,5 +315,32 @@ forEachBackend('model file', (backend) => {
     await assertRejectsCode(() => loadModel(new Uint8Array(3), { backend }), 'ERR_GRU_FORMAT');
     m.dispose();
     await assertRejectsCode(() => m.save('x'), 'ERR_GRU_DISPOSED');
+  });
+});
+
+forEachBackend('model file: loadModel(url) in Node (fetch)', (backend) => {
+  it('loads from an http:// URL; an HTTP error or no server is ERR_GRU_IO', async () => {
+    const bytes = readFileSync('test/fixtures/model-file-v1.safetensors');
+    const server = createServer((req, res) => {
+      if (req.url === '/m.safetensors') res.end(bytes);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const model = await loadModel(`http://127.0.0.1:${port}/m.safetensors`, { backend });
+      assert.equal(model.name, 'fixture_v1');
+      model.dispose();
+      await assertRejectsCode(
+        () => loadModel(`http://127.0.0.1:${port}/nothing`, { backend }),
+        'ERR_GRU_IO',
+      );
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    await assertRejectsCode(
+      () => loadModel(`http://127.0.0.1:${port}/m.safetensors`, { backend }),
+      'ERR_GRU_IO',
+    );
   });
 });

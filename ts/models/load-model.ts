@@ -2,6 +2,7 @@
  * loadModel(): tfjs's tf.loadLayersModel for gru-simd's own file (ts/models/model-file.ts),
  * from a path (Node), a URL, 'indexeddb://name' or the bytes (ts/models/storage.ts).
  */
+import { currentBackend } from '../loader.js';
 import * as check from '../validate.js';
 import { modelFromBytes } from './model-file.js';
 import type { Sequential } from './sequential.js';
@@ -24,8 +25,9 @@ export async function loadModel(
 ): Promise<Sequential> {
   const o = check.options('loadModel options', options);
   check.knownKeys('loadModel options', o, ['backend']);
-  const backend =
-    o.backend === undefined ? undefined : check.backendOption(o.backend, () => undefined as never);
+  const given =
+    o.backend === undefined ? undefined : check.backendOption(o.backend, currentBackend);
   const bytes = await readModelBytes('source', source);
-  return modelFromBytes(bytes, backend);
+  // init()'s backend (ERR_GRU_NOT_INITIALIZED without one), known before the file is parsed.
+  return modelFromBytes(bytes, given ?? currentBackend());
 }

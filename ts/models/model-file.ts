@@ -79,6 +79,23 @@ function fail(message: string): never {
   throw new GruError('ERR_GRU_FORMAT', message);
 }
 
+/**
+ * Whether an error of a factory, the model or compile() is theirs refusing what the file says
+ * (then a format error, naming where), not a problem of this process (no backend, out of
+ * memory: those pass through with their own codes).
+ */
+const REFUSALS: readonly string[] = [
+  'ERR_GRU_ARG',
+  'ERR_GRU_SHAPE',
+  'ERR_GRU_RANGE',
+  'ERR_GRU_TYPE',
+  'ERR_GRU_STATE',
+  'ERR_GRU_NULL',
+];
+function refusal(e: unknown): e is GruError {
+  return e instanceof GruError && REFUSALS.includes(e.code);
+}
+
 /** The model's parameters as named tensors, layer by layer in the model's order. */
 function weightTensors(model: Sequential): TensorToWrite[] {
   const out: TensorToWrite[] = [];
@@ -184,8 +201,7 @@ function layerFrom(value: unknown, where: string): ModelLayer {
   try {
     return FACTORIES[className]!(config, where);
   } catch (e) {
-    if (e instanceof GruError && e.code !== 'ERR_GRU_FORMAT')
-      fail(`${where} (${className}): ${e.message}`);
+    if (refusal(e)) fail(`${where} (${className}): ${e.message}`);
     throw e;
   }
 }
@@ -270,12 +286,7 @@ function modelFrom(file: SafetensorsContents, backend: Backend | undefined): Seq
       });
       if (Array.isArray(c.inputShape)) model.build(c.inputShape as (number | null)[]);
     } catch (e) {
-      if (
-        e instanceof GruError &&
-        e.code !== 'ERR_GRU_FORMAT' &&
-        e.code !== 'ERR_GRU_BACKEND_UNAVAILABLE'
-      )
-        fail(`the file's model cannot be built: ${e.message}`);
+      if (refusal(e)) fail(`the file's model cannot be built: ${e.message}`);
       throw e;
     }
     return model;
@@ -329,7 +340,7 @@ function restoreTraining(model: Sequential, file: SafetensorsContents): void {
     const made = model._training().optimizer();
     made.loadStateDict({ ...optimizer, state: moments!.data } as unknown as OptimizerStateDict);
   } catch (e) {
-    if (e instanceof GruError && e.code !== 'ERR_GRU_FORMAT')
+    if (refusal(e))
       fail(`the file's compile() settings or optimizer state are refused: ${e.message}`);
     throw e;
   }
