@@ -11,13 +11,14 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { layers, loadBackend, loadModel, sequential } from '../../ts/index.js';
+import { layers, loadModel, sequential } from '../../ts/index.js';
+import { LOADED } from '../backends.js';
 import { rng } from '../util.js';
 
 const TRIALS = 50;
-// Loaded at import, as test/backends.ts does (a backend loaded inside a test under mocha's
-// tsx hook comes from a second instance of the modules, which the model API refuses).
-const backend = await loadBackend('wasm-simd');
+// The first backend the suite loaded (test/backends.ts): the saves are the file system's, the
+// backend only makes and loads the model.
+const backend = LOADED.find((l) => l.backend !== null)?.backend;
 
 /** Runs the saver until it has finished `after` saves, then kills it `delayMs` later. */
 function killDuringSaves(
@@ -54,6 +55,7 @@ function killDuringSaves(
 
 describe('model file: atomic saves', function () {
   it(`${TRIALS} saves killed at random points each leave a whole file`, async function () {
+    assert.ok(backend, 'no backend loaded');
     this.timeout(TRIALS * 4_000);
     const dir = mkdtempSync(path.join(tmpdir(), 'gru-simd-atomic-'));
     const r = rng(0xa70);
