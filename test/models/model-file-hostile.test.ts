@@ -83,6 +83,15 @@ forEachBackend('model file: hostile files', (backend) => {
     ]);
   });
 
+  it('a header of too many (empty) tensors is refused before it is parsed', function () {
+    const entry = '{"dtype":"F32","shape":[0],"data_offsets":[0,0]}';
+    const many = (n: number) =>
+      `{${Array.from({ length: n }, (_, i) => `"t${i}":${entry}`).join(',')}}`;
+    refused(joinFile(many(70_000), new Uint8Array(0)), ['over 65536 tensors']);
+    // Under the limit, the same header is read (and refused for not being a gru-simd file).
+    refused(joinFile(many(1_000), new Uint8Array(0)), ['not a gru-simd model file']);
+  });
+
   it('tensor entries: dtype, shape, offsets (range, overlap, gap), byte counts, keys', function () {
     const { header, data } = parts(valid);
     const name = 'gru/weight_ih_l0';

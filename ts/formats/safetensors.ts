@@ -6,9 +6,9 @@
  *
  * Reading trusts nothing in the file and checks everything before it allocates anything the
  * file's size does not pay for: the header length (at most MAX_HEADER_BYTES and what the file
- * holds), UTF-8, JSON nesting (counted before JSON.parse: a tensor entry is 2 levels deep), each
- * entry's keys and types, shapes of safe integers whose product cannot overflow, offsets in
- * range, and the tensors tiling the data exactly (sorted by offset: each begins where the one
+ * holds), UTF-8, JSON nesting and the count of entries (counted before JSON.parse: a tensor
+ * entry is 2 levels deep; at most MAX_TENSORS), each entry's keys and types, shapes of safe
+ * integers whose product cannot overflow, offsets in range, and the tensors tiling the data exactly (sorted by offset: each begins where the one
  * before ends, the last ends at the end of the file: no overlap, no hole). Every failure is a
  * GruError ERR_GRU_FORMAT that says what is wrong; nothing else escapes.
  *
@@ -38,6 +38,11 @@ export interface SafetensorsContents {
 
 /** The largest header read (the safetensors library's own limit: 100 MB). */
 export const MAX_HEADER_BYTES = 100_000_000;
+/**
+ * The most tensors a file may declare (a model of a thousand layers has a few thousand): a
+ * header of millions of empty entries would cost JSON.parse many times its size.
+ */
+export const MAX_TENSORS = 65_536;
 /** The deepest JSON a header may nest: { name: { shape: [ ... ] } } is 3. */
 const MAX_HEADER_DEPTH = 3;
 
@@ -68,6 +73,24 @@ export function jsonDepth(text: string, limit: number): number {
     } else if (c === 0x7d || c === 0x5d) depth--;
   }
   return max;
+}
+
+/** How many arrays and objects a JSON text opens at nesting level `level` (outside strings). */
+function jsonContainersAt(text: string, level: number): number {
+  let depth = 0;
+  let count = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth === level) count++;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return count;
 }
 
 /** JSON.parse of a text the file gave, nesting bounded first; ERR_GRU_FORMAT naming `what`. */
@@ -204,6 +227,9 @@ export function decodeSafetensors(bytes: Uint8Array, what = 'the file'): Safeten
     return fail(`${what}: its header is not UTF-8 text`);
   }
   if (!text.startsWith('{')) fail(`${what}: its header must be a JSON object (it starts with '{')`);
+  const declared = jsonContainersAt(text, 2); // the entries and the metadata
+  if (declared > MAX_TENSORS + 1)
+    fail(`${what}: its header declares over ${MAX_TENSORS} tensors: not a gru-simd file`);
   const header = parseJson(text, `${what}'s header`, MAX_HEADER_DEPTH);
   if (!isPlainObject(header)) fail(`${what}: its header must be a JSON object`);
   const dataBytes = bytes.length - 8 - low;
