@@ -26,7 +26,7 @@ import type { DemoServer } from '../examples/browser/serve.mjs';
 import { startServer } from '../examples/browser/serve.mjs';
 import { GRU, loadBackend, type BackendName } from '../ts/index.js';
 import { chromiumMissing, launchChromium } from './browser/chromium.js';
-import type { ForwardRequest, ForwardResponse } from './browser/forward.js';
+import type { ForwardRequest, ForwardResponse, ModelFilesResponse } from './browser/forward.js';
 import { randomParams } from './cases.js';
 import { referenceForward, type RefConfig } from './reference.js';
 import { FORWARD } from './tolerance.js';
@@ -236,6 +236,29 @@ describe('browser: gru-simd in headless Chromium', function () {
       types: './dist/esm/index.browser.d.ts',
       default: './dist/esm/index.browser.js',
     });
+  });
+
+  it('model files: loadModel(url) with fetch, save() to IndexedDB and loadModel() back; predictions as recorded', async () => {
+    await openForwardPage();
+    const recorded = JSON.parse(
+      readFileSync(`${ROOT}test/fixtures/model-file-v1.json`, 'utf8'),
+    ) as {
+      x: { data: number[]; shape: number[] };
+      prediction: { data: number[] };
+    };
+    const got = await page.evaluate(
+      ([url, x]) =>
+        (
+          window as unknown as {
+            gruTest: { modelFiles(u: string, x: unknown): Promise<ModelFilesResponse> };
+          }
+        ).gruTest.modelFiles(url, x),
+      [`${server.url}test/fixtures/model-file-v1.safetensors`, recorded.x] as const,
+    );
+    // The fixture's predictions were recorded on Node's wasm-simd: the same module, bit for bit.
+    assert.deepEqual(got.fromUrl, recorded.prediction.data.map(Math.fround));
+    assert.deepEqual(got.fromIndexedDb, got.fromUrl);
+    assert.equal(got.missing, 'ERR_GRU_IO');
   });
 
   it('auto init picks wasm-simd (streaming compile); a seeded forward equals Node wasm-simd bit for bit', async () => {

@@ -83,6 +83,7 @@ export type {
 export {
   sequential,
   Sequential,
+  loadModel,
   layers,
   metrics,
   callbacks,
@@ -105,6 +106,11 @@ export {
 } from './models/index.js';
 export type {
   SequentialArgs,
+  ModelSaveArgs,
+  LoadModelArgs,
+  ModelSource,
+  ModelCheckpoint,
+  ModelCheckpointArgs,
   ModelCompileArgs,
   ModelEvaluateArgs,
   ModelTrainOnBatchArgs,

@@ -49,6 +49,15 @@ export class Dropout {
     this.backend = check.backendOption(o.backend, currentBackend);
   }
 
+  /** @internal Training calls so far: the position in the mask sequence (model files keep it). */
+  get _calls(): number {
+    return this.#calls;
+  }
+
+  set _calls(count: number) {
+    this.#calls = count;
+  }
+
   /** x of any shape, flat. train: a fresh mask per call; otherwise a copy of x. */
   forward(x: Float32Array, options: { train?: boolean } = {}): Float32Array {
     this._busy.check();

@@ -17,7 +17,11 @@ export type GruErrorCode =
   /** An async call is in flight on the object (or, for setThreads, on the backend): await it first. */
   | 'ERR_GRU_BUSY'
   | 'ERR_GRU_NOT_INITIALIZED'
-  | 'ERR_GRU_BACKEND_UNAVAILABLE';
+  | 'ERR_GRU_BACKEND_UNAVAILABLE'
+  /** A model file (or bytes) that is not a valid gru-simd file: truncated, forged or hostile. */
+  | 'ERR_GRU_FORMAT'
+  /** Reading or writing a model file failed (not found, permissions, disk full, network). */
+  | 'ERR_GRU_IO';
 
 export class GruError extends Error {
   readonly code: GruErrorCode;

@@ -281,6 +281,18 @@ export class GRU extends Layer<NetHandle> {
     return this.bidirectional ? 2 : 1;
   }
 
+  /**
+   * @internal Training forwards that drew their dropout masks from the layer's seed so far (the
+   * position in the mask sequence): a model file records and restores it (ts/models/model-file.ts).
+   */
+  get _dropoutCount(): number {
+    return this.#dropoutCount;
+  }
+
+  set _dropoutCount(count: number) {
+    this.#dropoutCount = count;
+  }
+
   protected override _disposed(): void {
     this.#trained = null;
   }

@@ -4,7 +4,8 @@
  * where browsers find them, beside the module (defaultWasmUrl): the repository's wasm/ from
  * ts/, dist/wasm/ from dist/esm/ and from the CommonJS bundle. The browser entry
  * (index.browser.ts) does not import this file, so browser bundles reference neither the
- * addon nor any node: module. It also gives fit() its terminal progress bar (cli-progress).
+ * addon nor any node: module. It also gives fit() its terminal progress bar (cli-progress) and
+ * the model API its files (save(path), loadModel(path): ts/models/storage-node.ts).
  */
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,6 +13,8 @@ import { defaultWasmUrl } from './backends/wasm.js';
 import { setNodeHooks } from './loader.js';
 import { setTerminalBar } from './models/progress.js';
 import { terminalBar } from './models/progress-terminal.js';
+import { setFileAccess } from './models/storage.js';
+import { nodeFiles } from './models/storage-node.js';
 
 setNodeHooks({
   async loadNative({ addonPath }) {
@@ -28,3 +31,4 @@ setNodeHooks({
 });
 
 setTerminalBar(terminalBar);
+setFileAccess(nodeFiles); // model files: save(path), loadModel(path)

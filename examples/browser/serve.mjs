@@ -21,7 +21,15 @@ import { transform } from 'esbuild';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The only trees served (never the whole repository). */
-const SERVED = ['examples/browser/', 'test/browser/', 'ts/', 'wasm/', 'dist/esm/', 'dist/wasm/'];
+const SERVED = [
+  'examples/browser/',
+  'test/browser/',
+  'ts/',
+  'wasm/',
+  'dist/esm/',
+  'dist/wasm/',
+  'test/fixtures/model-file-', // the browser test's loadModel(url)
+];
 /** Trees whose .ts sources are compiled on request. */
 const COMPILED = ['examples/browser/', 'test/browser/', 'ts/'];
 const CHAPTERS = 5;

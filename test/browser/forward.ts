@@ -52,7 +52,49 @@ async function forward(req: ForwardRequest): Promise<ForwardResponse> {
   }
 }
 
-(window as unknown as { gruTest: { lib: string; forward: typeof forward } }).gruTest = {
+export interface ModelFilesResponse {
+  /** Predictions of the model loaded from the URL, and of it saved to IndexedDB and loaded back. */
+  fromUrl: number[];
+  fromIndexedDb: number[];
+  /** The error code of loading a name IndexedDB does not hold. */
+  missing: string;
+}
+
+/**
+ * Model files in the browser (ts/models/storage.ts): loadModel(url) with fetch, then save() to
+ * 'indexeddb://name' and loadModel() from it; both predict on x.
+ */
+async function modelFiles(
+  url: string,
+  x: { data: number[]; shape: number[] },
+): Promise<ModelFilesResponse> {
+  await gru.init({ backend: 'wasm-simd' });
+  const input = gru.tensor(Int32Array.from(x.data), x.shape, 'int32');
+  const a = await gru.loadModel(url);
+  await a.save('indexeddb://browser-test');
+  const b = await gru.loadModel('indexeddb://browser-test');
+  let missing = '';
+  await gru
+    .loadModel('indexeddb://no-such-model')
+    .catch((e: { code: string }) => (missing = e.code));
+  try {
+    return {
+      fromUrl: Array.from(a.predict(input).data),
+      fromIndexedDb: Array.from(b.predict(input).data),
+      missing,
+    };
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
+}
+
+(
+  window as unknown as {
+    gruTest: { lib: string; forward: typeof forward; modelFiles: typeof modelFiles };
+  }
+).gruTest = {
   lib,
   forward,
+  modelFiles,
 };

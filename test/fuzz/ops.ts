@@ -13,6 +13,7 @@ import { LAYER_BASE_OPS } from './ops-layer.js';
 import { LAYERS_OPS } from './ops-layers.js';
 import { LOADER_OPS } from './ops-loader.js';
 import { MODEL_OPS } from './ops-model.js';
+import { MODEL_FILE_OPS } from './ops-model-file.js';
 import { OPTIM_OPS } from './ops-optim.js';
 
 export const ALL_OPS: readonly Op[] = [
@@ -25,6 +26,7 @@ export const ALL_OPS: readonly Op[] = [
   ...MODEL_OPS,
   ...KERAS_LAYER_OPS,
   ...KERAS_MODEL_OPS,
+  ...MODEL_FILE_OPS,
   ...KERAS_SCHEDULE_OPS,
   ...BACKEND_OPS,
 ];

@@ -27,7 +27,7 @@ export class ActivationLayer extends ModelLayer {
   #saved: { x?: Float32Array; y?: Float32Array; cols: number; length: number } | null = null;
 
   constructor(args: ActivationLayerArgs) {
-    const o = check.options('layers.activation options', args);
+    const o = { ...check.options('layers.activation options', args) }; // each option read once (ModelLayer records them)
     super('layers.activation options', o, ['activation']);
     if (o.activation === undefined)
       throw new GruError('ERR_GRU_ARG', 'layers.activation options: activation is required');

@@ -56,7 +56,7 @@ export class BatchNormalizationLayer extends ModelLayer {
 
   constructor(args: BatchNormalizationLayerArgs = {}) {
     const what = 'layers.batchNormalization options';
-    const o = check.options(what, args);
+    const o = { ...check.options(what, args) }; // each option read once (ModelLayer records them)
     super(what, o, ['momentum', 'epsilon', 'center', 'scale'], PENDING);
     this.momentum =
       o.momentum === undefined ? 0.99 : check.float32('momentum', o.momentum, { min: 0, max: 1 });

@@ -122,7 +122,7 @@ export class BidirectionalLayer extends ModelLayer {
 
   constructor(args: BidirectionalLayerArgs) {
     const what = 'layers.bidirectional options';
-    const o = check.options(what, args);
+    const o = { ...check.options(what, args) }; // each option read once (ModelLayer records them)
     super(what, o, ['layer', 'mergeMode', 'backwardLayer'], PENDING);
     const inner = innerGru(what, 'layer', o.layer);
     if (inner.goBackwards) {

@@ -10,6 +10,7 @@ import {
   type LearningRateSchedulerFn,
   type ReduceLROnPlateauArgs,
 } from './callbacks.js';
+import { ModelCheckpoint, type ModelCheckpointArgs } from './model-checkpoint.js';
 
 /** Keras's EarlyStopping (tfjs's tf.callbacks.earlyStopping). */
 export function earlyStopping(args: EarlyStoppingArgs = {}): EarlyStopping {
@@ -27,4 +28,13 @@ export function learningRateScheduler(
   args: { verbose?: 0 | 1 } = {},
 ): LearningRateScheduler {
   return new LearningRateScheduler(schedule, args);
+}
+
+/**
+ * Keras's ModelCheckpoint: saves the model (save(), or saveWeights() with saveWeightsOnly) during
+ * fit(), at each epoch's end or every saveFreq batches, to filepath formatted with the epoch and
+ * the logs ('ckpt-{epoch:02d}-{val_loss:.4f}.safetensors'); saveBestOnly keeps the best by monitor.
+ */
+export function modelCheckpoint(args: ModelCheckpointArgs): ModelCheckpoint {
+  return new ModelCheckpoint(args);
 }

@@ -25,6 +25,8 @@ export interface CallbackModel {
   /** A copy of every parameter, from the core's state dicts, and its restoration. */
   _saveWeights(): unknown;
   _loadWeights(saved: unknown): void;
+  /** Writes the model (or its weights alone) to a file: modelCheckpoint (model-checkpoint.ts). */
+  _saveCheckpoint(path: string, weightsOnly: boolean): Promise<void>;
 }
 
 type Mode = 'auto' | 'min' | 'max';
@@ -50,7 +52,7 @@ export abstract class BuiltinCallback {
   }
 }
 
-interface MonitorArgs {
+export interface MonitorArgs {
   /** The logged value to watch (default 'val_loss'). */
   monitor?: string;
   /** 'auto' (default), 'min' or 'max'. */
@@ -60,7 +62,7 @@ interface MonitorArgs {
 }
 
 /** Keras's MonitorCallback: is a value an improvement over the best so far. */
-abstract class MonitorCallback extends BuiltinCallback {
+export abstract class MonitorCallback extends BuiltinCallback {
   readonly monitor: string;
   readonly mode: Mode;
   readonly minDelta: number;
@@ -360,7 +362,7 @@ export class LearningRateScheduler extends BuiltinCallback {
   }
 }
 
-function nonEmpty(what: string, value: unknown): string {
+export function nonEmpty(what: string, value: unknown): string {
   if (typeof value !== 'string' || value === '')
     throw new GruError(
       'ERR_GRU_ARG',
@@ -369,7 +371,7 @@ function nonEmpty(what: string, value: unknown): string {
   return value;
 }
 
-function verboseOption(what: string, value: unknown): 0 | 1 {
+export function verboseOption(what: string, value: unknown): 0 | 1 {
   if (value === undefined) return 0;
   if (value !== 0 && value !== 1)
     throw new GruError(

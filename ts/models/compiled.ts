@@ -154,6 +154,11 @@ export class Compiled {
     return (this.#optimizer ??= this.#makeOptimizer());
   }
 
+  /** The optimizer if a step (or a restored state) has made it, else null. */
+  optimizerIfMade(): KerasOptimizer | null {
+    return this.#optimizer;
+  }
+
   /** 'min' or 'max' for a value fit() logs ('loss', 'val_<metric>'), null for others. */
   monitorMode(name: string): 'min' | 'max' | null {
     const base = name.startsWith('val_') ? name.slice(4) : name;

@@ -45,7 +45,7 @@ export class DenseLayer extends ModelLayer {
   #dense: Dense | null = null;
 
   constructor(args: DenseLayerArgs) {
-    const o = check.options('layers.dense options', args);
+    const o = { ...check.options('layers.dense options', args) }; // each option read once (ModelLayer records them)
     const { inputDim, ...rest } = o;
     if (inputDim !== undefined && rest.inputShape !== undefined) {
       throw new GruError(

@@ -28,7 +28,7 @@ export class DropoutLayer extends ModelLayer {
   #dropout: Dropout | null = null;
 
   constructor(args: DropoutLayerArgs) {
-    const o = check.options('layers.dropout options', args);
+    const o = { ...check.options('layers.dropout options', args) }; // each option read once (ModelLayer records them)
     super('layers.dropout options', o, ['rate', 'seed'], PENDING);
     this.rate = check.dropProbability('rate', o.rate);
     this.#seed = o.seed === undefined ? undefined : check.uint32('seed', o.seed);
@@ -60,6 +60,15 @@ export class DropoutLayer extends ModelLayer {
     const dropout = this.#core();
     const d = this.gradient(dy);
     return this.rate === 0 ? d : dropout.backward(d);
+  }
+
+  /** @internal Its mask sequence's position (model-file.ts). */
+  override _streams(): number[] {
+    return this.#dropout === null ? [] : [this.#dropout._calls];
+  }
+
+  override _setStreams(counts: number[]): void {
+    if (this.#dropout !== null) this.#dropout._calls = counts[0]!;
   }
 
   protected _release(): void {

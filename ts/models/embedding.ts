@@ -40,7 +40,7 @@ export class EmbeddingLayer extends ModelLayer {
   #embedding: Embedding | null = null;
 
   constructor(args: EmbeddingLayerArgs) {
-    const o = check.options('layers.embedding options', args);
+    const o = { ...check.options('layers.embedding options', args) }; // each option read once (ModelLayer records them)
     const { inputLength, ...rest } = o;
     if (inputLength !== undefined && rest.inputShape !== undefined) {
       throw new GruError(

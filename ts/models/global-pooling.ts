@@ -29,7 +29,7 @@ abstract class GlobalPooling1D extends ModelLayer {
   #last: { x: Float32Array; mask: Mask; shape: [number, number, number] } | null = null;
 
   protected constructor(what: string, args: GlobalPooling1DLayerArgs) {
-    const o = check.options(what, args);
+    const o = { ...check.options(what, args) }; // each option read once (ModelLayer records them)
     super(what, o, [], PENDING);
   }
 

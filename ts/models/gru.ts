@@ -146,7 +146,7 @@ export class GRULayer extends ModelLayer {
   #plan: StepPlan | null = null;
 
   constructor(args: GRULayerArgs) {
-    const o = check.options('layers.gru options', args);
+    const o = { ...check.options('layers.gru options', args) }; // each option read once (ModelLayer records them)
     super('layers.gru options', o, KEYS, PENDING);
     this.units = check.positiveInt('units', o.units);
     this.returnSequences = check.boolean('returnSequences', o.returnSequences, false);
@@ -195,6 +195,15 @@ export class GRULayer extends ModelLayer {
   get core(): GRU {
     if (this.#gru === null) throw new GruError('ERR_GRU_STATE', `${this.name} is not built`);
     return this.#gru;
+  }
+
+  /** @internal Its dropout masks' position (model-file.ts). */
+  override _streams(): number[] {
+    return this.#gru === null ? [] : [this.#gru._dropoutCount];
+  }
+
+  override _setStreams(counts: number[]): void {
+    if (this.#gru !== null) this.#gru._dropoutCount = counts[0]!;
   }
 
   protected build(input: Shape, ctx: BuildContext): Shape {

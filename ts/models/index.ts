@@ -8,7 +8,12 @@ import * as metrics from './metrics.js';
 
 export { callbacks, layers, metrics };
 export { Sequential, sequential } from './sequential.js';
+export { loadModel } from './load-model.js';
+export type { LoadModelArgs } from './load-model.js';
+export type { ModelSource } from './storage.js';
+export type { ModelCheckpoint, ModelCheckpointArgs } from './model-checkpoint.js';
 export type {
+  ModelSaveArgs,
   SequentialArgs,
   ModelCompileArgs,
   ModelEvaluateArgs,

@@ -33,7 +33,7 @@ export class LayerNormalizationLayer extends ModelLayer {
   #norm: LayerNorm | null = null;
 
   constructor(args: LayerNormalizationLayerArgs = {}) {
-    const o = check.options('layers.layerNormalization options', args);
+    const o = { ...check.options('layers.layerNormalization options', args) }; // each option read once (ModelLayer records them)
     super('layers.layerNormalization options', o, ['epsilon', 'center', 'scale'], PENDING);
     this.epsilon =
       o.epsilon === undefined

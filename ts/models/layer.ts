@@ -43,6 +43,8 @@ export abstract class ModelLayer {
   readonly #givenName: string | undefined;
   #name: string | undefined;
   #shapes: { input: Shape; output: Shape } | null = null;
+  /** The options it was made with (but its name), as plain data: what a model file records. */
+  readonly #config: Record<string, unknown> | Error;
   /** @internal The model this layer was added to (a layer belongs to one model). */
   _owner: object | null = null;
 
@@ -79,6 +81,23 @@ export abstract class ModelLayer {
     }
     this.#givenName = o.name as string | undefined;
     this.inputShape = o.inputShape === undefined ? undefined : shapeOption(what, o.inputShape);
+    // Copied now (the caller may change its object later); an option that is not plain data
+    // fails the subclass's own check first, or, if some layer takes one, saving it.
+    const { name: _name, ...config } = o;
+    try {
+      this.#config = plainConfig(what, config) as Record<string, unknown>;
+    } catch (e) {
+      this.#config = e instanceof Error ? e : new GruError('ERR_GRU_ARG', `${what}: ${String(e)}`);
+    }
+  }
+
+  /**
+   * @internal Its factory's options (the name it has now included): calling the factory of its
+   * className with them makes the same layer. Model files record it (ts/models/model-file.ts).
+   */
+  _config(): Record<string, unknown> {
+    if (this.#config instanceof Error) throw this.#config;
+    return { ...(plainConfig('config', this.#config) as object), name: this.name };
   }
 
   /** The name given, else the one its model assigned (the prefix until it is added to one). */
@@ -206,6 +225,17 @@ export abstract class ModelLayer {
     return [];
   }
 
+  /**
+   * @internal Where its random streams are (counts of dropout masks drawn), for a model file to
+   * restore: a resumed fit() then draws the masks the uninterrupted one would. Empty: none.
+   */
+  _streams(): number[] {
+    return [];
+  }
+
+  /** @internal Puts back what _streams() gave (same length, checked by the caller). */
+  _setStreams(_counts: number[]): void {}
+
   /** @internal Sequential.resetStates(): a stateful layer's states go back to zeros. */
   _resetStates(): void {}
 
@@ -289,6 +319,33 @@ export abstract class ModelLayer {
     );
     return features as number;
   }
+}
+
+/**
+ * A copy of an option value as plain data (numbers, strings, booleans, null, arrays, plain
+ * objects; a layer inside, as Bidirectional's, as { className, config }); undefined entries are
+ * left out. Anything else (a function, a class instance) is refused: it could not be written to
+ * a model file, and no factory takes one.
+ */
+function plainConfig(what: string, value: unknown, depth = 0): unknown {
+  if (depth > 16) throw new GruError('ERR_GRU_ARG', `${what}: options nest too deep`);
+  if (value === null || ['number', 'string', 'boolean'].includes(typeof value)) return value;
+  if (value instanceof ModelLayer) return { className: value.className, config: value._config() };
+  if (Array.isArray(value)) return value.map((v) => plainConfig(what, v, depth + 1));
+  if (check.typedArrayKind(value) !== undefined) return Array.from(value as ArrayLike<number>);
+  if (typeof value === 'object' && !check.isRevokedProxy(value)) {
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto === Object.prototype || proto === null) {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value))
+        if (v !== undefined) out[k] = plainConfig(what, v, depth + 1);
+      return out;
+    }
+  }
+  throw new GruError(
+    'ERR_GRU_ARG',
+    `${what}: options must be plain data (numbers, strings, arrays, objects), got ${check.describe(value)}`,
+  );
 }
 
 /** A per-sample shape option: positive integers, null for a free dimension. */

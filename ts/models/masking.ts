@@ -26,7 +26,7 @@ export class MaskingLayer extends ModelLayer {
   #mask: { mask: Float32Array; features: number } | null = null;
 
   constructor(args: MaskingLayerArgs = {}) {
-    const o = check.options('layers.masking options', args);
+    const o = { ...check.options('layers.masking options', args) }; // each option read once (ModelLayer records them)
     super('layers.masking options', o, ['maskValue']);
     this.maskValue = o.maskValue === undefined ? 0 : check.float32('maskValue', o.maskValue);
   }

@@ -32,6 +32,9 @@ import {
   type MetricConfig,
   type OptimizerConfig,
 } from './names.js';
+import { loadWeightsFromBytes, modelToBytes, weightsToBytes } from './model-file.js';
+import type { KerasOptimizer } from './optimizers.js';
+import { readModelBytes, writeModelBytes, type ModelSource } from './storage.js';
 import { summaryLines } from './summary.js';
 import { formatShape, toTensor, type Shape, type Tensor, type TensorLike } from './tensor.js';
 
@@ -73,6 +76,14 @@ export interface ModelTrainOnBatchArgs {
   classWeight?: Record<number, number>;
 }
 
+export interface ModelSaveArgs {
+  /**
+   * Also write the optimizer's state (its moments, step count and learning rate), so that fit()
+   * after loadModel() continues bitwise as if never interrupted (default true, as Keras).
+   */
+  includeOptimizer?: boolean;
+}
+
 const SEQUENTIAL_KEYS = ['layers', 'name', 'seed', 'backend'] as const;
 
 export class Sequential implements FitTarget {
@@ -85,6 +96,8 @@ export class Sequential implements FitTarget {
   /** Per-sample input shape once built. */
   #input: Shape | null = null;
   #compiled: Compiled | null = null;
+  /** compile()'s arguments as plain data (a model file records them), or the reason they are not. */
+  #compileArgs: unknown = null;
   #disposed = false;
   #fitting = false;
   #fits = 0;
@@ -171,6 +184,7 @@ export class Sequential implements FitTarget {
     }
     this.#compiled?.dispose(); // the optimizer and loss were for the layers before
     this.#compiled = null;
+    this.#compileArgs = null;
   }
 
   /** Builds for inputs of this shape, the batch first ([null, steps, features], as Keras's). */
@@ -228,6 +242,7 @@ export class Sequential implements FitTarget {
     const metrics = resolveMetrics(o.metrics);
     this.#compiled?.dispose();
     this.#compiled = new Compiled(this.#network(), loss, metrics, optimizer.create);
+    this.#compileArgs = plainCompileArgs(o);
   }
 
   /** Keras's model.metrics_names: 'loss', then each compiled metric (empty before compile). */
@@ -552,6 +567,74 @@ export class Sequential implements FitTarget {
     this.#layers.flatMap((l) => l.trainables()).forEach((t, i) => t.loadStateDict(dicts[i]!));
   }
 
+  /**
+   * Writes the model to one safetensors file (ts/models/model-file.ts: the architecture, the
+   * weights, the compile() settings and, with includeOptimizer (default true), the optimizer's
+   * state, so that fit() resumes where it was). destination: a file path (Node; written
+   * atomically), or 'indexeddb://name' (browsers). toBytes() gives the bytes themselves.
+   */
+  async save(destination: string, options: ModelSaveArgs = {}): Promise<void> {
+    const bytes = this.toBytes(options);
+    await writeModelBytes('destination', destination, bytes);
+  }
+
+  /** The bytes save() writes (a Uint8Array to keep, send or store elsewhere). */
+  toBytes(options: ModelSaveArgs = {}): Uint8Array {
+    this.#live();
+    const o = check.options('save options', options);
+    check.knownKeys('save options', o, ['includeOptimizer']);
+    const includeOptimizer = check.boolean('includeOptimizer', o.includeOptimizer, true);
+    return modelToBytes(this, includeOptimizer);
+  }
+
+  /** Writes the weights alone (Keras's save_weights), for loadWeights() into a model like this one. */
+  async saveWeights(destination: string): Promise<void> {
+    this.#live();
+    await writeModelBytes('destination', destination, weightsToBytes(this));
+  }
+
+  /**
+   * Loads weights that save() or saveWeights() wrote (a path, URL, 'indexeddb://name', or the
+   * bytes) into this built model: every tensor must be there with its shape, and none else.
+   * All or nothing.
+   */
+  async loadWeights(source: ModelSource): Promise<void> {
+    this.#live();
+    this.#idle('loadWeights()');
+    const bytes = await readModelBytes('source', source);
+    loadWeightsFromBytes(this, bytes);
+  }
+
+  /** @internal modelCheckpoint's save (callbacks.ts's CallbackModel). */
+  _saveCheckpoint(path: string, weightsOnly: boolean): Promise<void> {
+    return weightsOnly ? this.saveWeights(path) : this.save(path);
+  }
+
+  /** @internal What a model file records besides the layers: seeds, compile(), the optimizer. */
+  _fileState(): {
+    seed: number;
+    input: Shape | null;
+    fitCount: number;
+    compileArgs: unknown;
+    optimizer: KerasOptimizer | null;
+  } {
+    this.#live();
+    return {
+      seed: this.#seed,
+      input: this.#input === null ? null : [...this.#input],
+      // During fit() (a checkpoint), the fit() running: the loaded model's next fit() goes on
+      // with its shuffles.
+      fitCount: this.#fitting ? this.#fits - 1 : this.#fits,
+      compileArgs: this.#compileArgs,
+      optimizer: this.#compiled?.optimizerIfMade() ?? null,
+    };
+  }
+
+  /** @internal A loaded model's count of fit() calls (the seed of the next one's shuffles). */
+  _setFitCount(count: number): void {
+    this.#fits = count;
+  }
+
   /** @internal fit()'s guard and its shuffle seed. */
   _beginFit(): number {
     this.#live();
@@ -564,6 +647,23 @@ export class Sequential implements FitTarget {
   /** @internal */
   _endFit(): void {
     this.#fitting = false;
+  }
+}
+
+/** compile()'s arguments as plain data for a model file, or the GruError saving will throw. */
+function plainCompileArgs(o: Record<string, unknown>): unknown {
+  try {
+    const text = JSON.stringify(o, (_k, v: unknown) => {
+      if (typeof v === 'number' && !Number.isFinite(v)) throw new Error(`the number ${v}`);
+      if (typeof v === 'function') throw new Error('a function');
+      return v;
+    });
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    return new GruError(
+      'ERR_GRU_ARG',
+      `compile()'s arguments cannot be written to a model file: ${(e as Error).message}`,
+    );
   }
 }
 
