@@ -24,7 +24,7 @@ import { forEachBackend, forEachIsa } from './backends.js';
 import { randomParams } from './cases.js';
 import { parameterNames, type RefConfig } from './reference.js';
 import { FORWARD, GRADIENT } from './tolerance.js';
-import { assertClose, assertThrowsCode, rng, uniform } from './util.js';
+import { assertClose, rng, uniform } from './util.js';
 
 const M64 = (1n << 64n) - 1n;
 
