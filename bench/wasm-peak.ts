@@ -25,4 +25,3 @@ export function wasmPeak(bytes: Uint8Array<ArrayBuffer>): { simd: number; scalar
     scalar: best(ex.scalar_loop as (i: number, s: number) => number, 12 * 2),
   };
 }
-
