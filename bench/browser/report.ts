@@ -45,6 +45,30 @@ function ratio(rep: BrowserReport, ortId: string, g: GroupResult, c: Case): numb
 
 const x = (r: number | null): string => (r === null ? '–' : `×${r.toFixed(2)}`);
 
+/** " (×1T / ×NT)" for a table cell; empty for onnxruntime-web itself and where neither exists. */
+function ratios(rep: BrowserReport, g: GroupResult, c: Case): string {
+  const [r1, rn] = [ratio(rep, 'ort-web-1', g, c), ratio(rep, 'ort-web-n', g, c)];
+  if (g.group.startsWith('ort-web') || (r1 === null && rn === null)) return '';
+  return ` (${x(r1)} / ${x(rn)})`;
+}
+
+/**
+ * D: onnxruntime-web cannot train, so gru-simd's training step is set against tfjs's (issue
+ * 12's target in Chromium: at least x15 for tfjs-wasm).
+ */
+function trainingLines(rep: BrowserReport, c: Case): string[] {
+  if (c.kind !== 'train') return [];
+  const lines: string[] = [];
+  for (const g of rep.groups) {
+    const r = g.name.startsWith('gru-simd') ? ratio(rep, 'tfjs-wasm', g, c) : null;
+    if (r !== null)
+      lines.push(`- ${label(g)}: ${x(r)} (tfjs wasm's time / gru-simd's; issue 12's target ×15).`);
+  }
+  return lines.length
+    ? ['', 'Training against tfjs (onnxruntime-web has no training API):', '', ...lines]
+    : [];
+}
+
 function notOk(g: GroupResult, c: Case): string {
   const r = resultOf(g, c);
   if (g.error) return 'failed';
@@ -104,11 +128,7 @@ export function browserMarkdown(rep: BrowserReport): string {
       const cells = headline.map((c) => {
         const r = resultOf(g, c);
         if (g.error || r?.status !== 'ok') return g.error ? 'failed' : (r?.status ?? '–');
-        const isOrt = g.group.startsWith('ort-web');
-        const ratios = isOrt
-          ? ''
-          : ` (${x(ratio(rep, 'ort-web-1', g, c))} / ${x(ratio(rep, 'ort-web-n', g, c))})`;
-        return `${timeCell(c, r)}${ratios}`;
+        return `${timeCell(c, r)}${ratios(rep, g, c)}`;
       });
       out.push(`| ${label(g)} | ${g.threads} | ${cells.join(' | ')} |`);
     }
@@ -139,6 +159,7 @@ export function browserMarkdown(rep: BrowserReport): string {
       );
     }
     out.push(...streamsLines(c, cases, groups));
+    out.push(...trainingLines(rep, c));
   }
 
   for (const B of SWEEP.batches) {
@@ -155,8 +176,7 @@ export function browserMarkdown(rep: BrowserReport): string {
       const cells = pts.map((c) => {
         const gf = gflops(c, resultOf(g, c));
         if (gf === null) return notOk(g, c);
-        const isOrt = g.group.startsWith('ort-web');
-        return `${fmt(gf)}${isOrt ? '' : ` (${x(ratio(rep, 'ort-web-1', g, c))} / ${x(ratio(rep, 'ort-web-n', g, c))})`}`;
+        return `${fmt(gf)}${ratios(rep, g, c)}`;
       });
       out.push(`| ${label(g)} | ${g.threads} | ${cells.join(' | ')} |`);
     }
