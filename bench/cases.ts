@@ -35,7 +35,7 @@ export function flops(kind: Kind, B: number, T: number, I: number, H: number): n
   return kind === 'train' ? 3 * forward : forward;
 }
 
-function makeCase(
+export function makeCase(
   id: string,
   workload: Case['workload'],
   kind: Kind,
@@ -308,7 +308,7 @@ export interface CaseResult {
   rme?: number;
   /** Samples (benchmark.js cycles) or calls timed by hand. */
   samples?: number;
-  method?: 'benchmark.js' | 'hand-timed';
+  method?: 'benchmark.js' | 'hand-timed' | 'batch-timed';
   /** CPU seconds of the process (all threads) per wall second while timing. */
   cpuPerWall?: number;
   /** Result of comparing with gru-simd on the same weights. */

@@ -10,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { wasmPeak } from './wasm-peak.js';
 
 export interface Peaks {
   /** GFLOP/s per native ISA, best first, e.g. { avx512: 238, avx2: 116 }. */
@@ -68,33 +69,10 @@ function wasmBytes(tmp: string, notes: string[]): Buffer {
   return readFileSync(join(TOOLS, 'fma_peak_wasm.wasm'));
 }
 
-function wasmPeak(bytes: Buffer): { simd: number; scalar: number } {
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array(bytes)), {});
-  const ex = instance.exports as Record<string, (...a: number[]) => number>;
-  ex._initialize?.();
-  const best = (fn: (iters: number, seed: number) => number, flopsPerIter: number): number => {
-    fn(1e6, 1); // tier-up: the first calls run in V8's baseline compiler
-    let top = 0;
-    for (let r = 0; r < 5; r++) {
-      const iters = 2e7;
-      const t0 = performance.now();
-      fn(iters, 1 + r);
-      const s = (performance.now() - t0) / 1e3;
-      top = Math.max(top, (flopsPerIter * iters) / s / 1e9);
-    }
-    return top;
-  };
-  // 12 chains per iteration: f32x4 mul + add = 8 flops each, scalar mul + add = 2.
-  return {
-    simd: best(ex.simd_loop as (i: number, s: number) => number, 12 * 8),
-    scalar: best(ex.scalar_loop as (i: number, s: number) => number, 12 * 2),
-  };
-}
-
 export function measurePeaks(tmp: string): Peaks {
   const notes: string[] = [];
   const native = nativePeak(tmp, notes);
-  const w = wasmPeak(wasmBytes(tmp, notes));
+  const w = wasmPeak(new Uint8Array(wasmBytes(tmp, notes)));
   const [nativeIsa, nativeBest] = Object.entries(native).sort((a, b) => b[1] - a[1])[0] ?? [
     'none',
     0,

@@ -41,7 +41,7 @@ function isNative(g: GroupResult): boolean {
   return g.group === 'native' || g.group === 'native-1t';
 }
 
-function label(g: GroupResult): string {
+export function label(g: GroupResult): string {
   return `${g.name}${g.name.startsWith('gru-simd') && !isNative(g) ? '' : ` ${g.threads}T`}`;
 }
 
@@ -51,16 +51,16 @@ function nativeFor(groups: GroupResult[], g: GroupResult): GroupResult | undefin
   return natives.find((x) => x.threads === g.threads) ?? natives.find((x) => x.group === 'native');
 }
 
-function fmt(x: number, digits = 3): string {
+export function fmt(x: number, digits = 3): string {
   if (x >= 1000) return x.toFixed(0);
   return x.toPrecision(digits);
 }
 
-function resultOf(g: GroupResult, c: Case): CaseResult | undefined {
+export function resultOf(g: GroupResult, c: Case): CaseResult | undefined {
   return g.results.find((r) => r.caseId === c.id);
 }
 
-function gflops(c: Case, r: CaseResult | undefined): number | null {
+export function gflops(c: Case, r: CaseResult | undefined): number | null {
   return r?.status === 'ok' && r.median ? c.flops / r.median / 1e9 : null;
 }
 
@@ -80,7 +80,7 @@ function speedup(groups: GroupResult[], g: GroupResult, c: Case): number | null 
   return b.median / a.median;
 }
 
-function timeCell(c: Case, r: CaseResult): string {
+export function timeCell(c: Case, r: CaseResult): string {
   const t = r.median as number;
   return c.kind === 'stream' || c.kind === 'streams' ? `${fmt(t * 1e6)} µs` : `${fmt(t * 1e3)} ms`;
 }
@@ -93,7 +93,7 @@ function roundsCell(c: Case, r: CaseResult): string {
     .join(' / ');
 }
 
-function spread(r: CaseResult): string {
+export function spread(r: CaseResult): string {
   const n = `n=${r.samples}`;
   if (r.rme === undefined) return n;
   return `±${r.rme.toFixed(1)}%${r.method === 'hand-timed' ? ` (range, ${n})` : ` (${n})`}`;
@@ -129,7 +129,7 @@ function overheadLines(c: Case, groups: GroupResult[]): string[] {
  * E-many: each gru-simd contestant's one call for all streams against as many E calls (one
  * stream each: what a server does without stream groups). Issue 13's target: at least x10.
  */
-function streamsLines(c: Case, all: readonly Case[], groups: GroupResult[]): string[] {
+export function streamsLines(c: Case, all: readonly Case[], groups: GroupResult[]): string[] {
   if (c.kind !== 'streams') return [];
   const e = all.find((x) => x.id === 'E');
   if (!e) return [];

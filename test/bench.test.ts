@@ -1,10 +1,13 @@
 /**
  * The benchmark's round logic (bench/rounds.ts, bench/cases.ts): how interleaved rounds are
- * ordered and merged, and how a round's time budget shrinks. No timing here: the bench itself
+ * ordered and merged, and how a round's time budget shrinks; and the per-case measuring
+ * (bench/measure.ts): the check before timing, on fake contestants. No timing here: the bench itself
  * is run by `npm run bench`, never by the tests.
  */
 import assert from 'node:assert/strict';
-import { GROUPS, settings, type CaseResult, type GroupResult } from '../bench/cases.js';
+import { GROUPS, makeCase, settings, type CaseResult, type GroupResult } from '../bench/cases.js';
+import type { Contestant, Prepared } from '../bench/contestants/types.js';
+import { batchTimed, runCase, TOLERANCE, type Runtime } from '../bench/measure.js';
 import { mergeRounds, roundOrder } from '../bench/rounds.js';
 
 function ok(caseId: string, median: number, samples = 5): CaseResult {
@@ -91,5 +94,59 @@ describe('bench rounds', () => {
     assert.ok(three.maxCalls >= three.minCalls && three.maxCalls < one.maxCalls);
     assert.equal(three.minSamples, one.minSamples);
     assert.deepEqual(settings('quick', 1), settings('quick'));
+  });
+});
+
+/** A contestant whose forward probe is `output`; counts its timed calls. */
+function fake(output: Float32Array): { contestant: Contestant; calls: () => number } {
+  let calls = 0;
+  const contestant: Contestant = {
+    detail: 'fake',
+    threads: 1,
+    resetAfter: true,
+    unsupported: (c) => (c.kind === 'train' ? 'no training API' : null),
+    prepare: async (): Promise<Prepared> => ({
+      async: false,
+      run: () => void calls++,
+      probe: async () => ({ probe: { kind: 'output', data: output }, calls: 1 }),
+      dispose: () => {},
+    }),
+  };
+  return { contestant, calls: () => calls };
+}
+
+describe('bench measure (bench/measure.ts, shared by the Node and browser benches)', () => {
+  const c = makeCase('tiny', 'A', 'forward', 1, 2, 2, 2, 'tiny');
+  const want = new Float32Array([0.1, 0.2, 0.3, 0.4]);
+  const runtime: Runtime = {
+    reference: async () => ({ probe: { kind: 'output', data: want }, name: 'gru-simd test' }),
+    sampled: batchTimed,
+  };
+  const s = settings('quick');
+
+  it('times a contestant that matches the reference (batch-timed, no Benchmark.js)', async () => {
+    const f = fake(want.map((v) => v + 5e-5));
+    const r = await runCase(f.contestant, 'peer', c, s, [], runtime);
+    assert.equal(r.status, 'ok', r.note);
+    assert.equal(r.method, 'batch-timed');
+    assert.ok(r.samples! >= s.minSamples && r.median! > 0 && f.calls() > 0);
+    assert.match(r.check!, /^max \|diff\| 5\.\de-5 vs gru-simd test$/);
+  });
+
+  it('reports one that differs by more than the tolerance failed, without timing it', async () => {
+    const f = fake(want.map((v, i) => (i === 3 ? v + 2 * TOLERANCE.output : v)));
+    const r = await runCase(f.contestant, 'peer', c, s, [], runtime);
+    assert.equal(r.status, 'failed');
+    assert.match(r.note, /^does not match gru-simd: max \|diff\| 2\.0e-4/);
+    assert.equal(r.median, undefined);
+    assert.equal(f.calls(), 0, 'never timed');
+    const nan = fake(want.map((v, i) => (i === 0 ? NaN : v)));
+    assert.equal((await runCase(nan.contestant, 'peer', c, s, [], runtime)).status, 'failed');
+  });
+
+  it('skips what the contestant does not support, with its reason', async () => {
+    const train = makeCase('tiny-train', 'D', 'train', 1, 2, 2, 2, 'tiny train');
+    const r = await runCase(fake(want).contestant, 'peer', train, s, [], runtime);
+    assert.deepEqual(r, { caseId: 'tiny-train', status: 'skipped', note: 'no training API' });
   });
 });

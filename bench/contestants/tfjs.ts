@@ -28,9 +28,10 @@ export async function tfjs(backendName: 'cpu' | 'wasm'): Promise<Contestant> {
   const warn = console.warn;
   console.warn = () => {};
   let tf: Tf;
+  let wasmBackend: typeof import('@tensorflow/tfjs-backend-wasm') | null = null;
   try {
     tf = await import('@tensorflow/tfjs');
-    if (backendName === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+    if (backendName === 'wasm') wasmBackend = await import('@tensorflow/tfjs-backend-wasm');
     if (!(await tf.setBackend(backendName)))
       throw new Error(`tf.setBackend('${backendName}') failed`);
     await tf.ready();
@@ -43,7 +44,9 @@ export async function tfjs(backendName: 'cpu' | 'wasm'): Promise<Contestant> {
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     const mt = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
     detail += `, SIMD ${simd ? 'on' : 'off'}, threads ${mt ? 'on' : 'off'}`;
-    threads = 1; // tfjs-backend-wasm in Node loads its single-threaded SIMD module
+    // In Node tfjs-backend-wasm loads its single-threaded SIMD module; in a cross-origin
+    // isolated page its threaded one, with XNNPACK's pool (one thread per logical core).
+    threads = mt && wasmBackend ? wasmBackend.getThreadsCount() : 1;
   }
   return {
     detail,
