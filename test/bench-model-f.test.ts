@@ -69,7 +69,10 @@ describe('bench workload F', () => {
     const sweep = selectCases('quick', ['sweep']);
     assert.ok(sweep.length > 1 && sweep.every((c) => c.workload === 'sweep'));
     assert.equal(selectCases('full').length, selectCases('full', undefined).length);
-    assert.throws(() => selectCases('quick', ['G']), /unknown G; known: A, B, C, D, E, E-many, F, sweep/);
+    assert.throws(
+      () => selectCases('quick', ['G']),
+      /unknown G; known: A, B, C, D, E, E-many, F, sweep/,
+    );
   });
 });
 
