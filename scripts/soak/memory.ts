@@ -1,12 +1,9 @@
 /**
  * What the soak measures: the process's memory (process.memoryUsage: RSS, the V8 heap, external
- * memory), the wasm module's linear memory (memory.buffer.byteLength) and the core's own count
- * of what it holds (gru_allocated_bytes, backend.allocatedBytes()), each read after a full
+ * memory), the wasm module's linear memory (backend.wasmMemoryBytes(): the memory of the
+ * instance in use, which the backend renews once no object is live) and the core's own count of
+ * what it holds (gru_allocated_bytes, backend.allocatedBytes()), each read after a full
  * collection so that only what cannot be reclaimed counts.
- *
- * The Backend does not hand out its WebAssembly.Memory (nothing in the API needs it), so
- * watchWasmMemories() wraps WebAssembly.instantiate before the backends load and keeps the
- * memory of each instance created.
  */
 import type { Backend } from '../../ts/backends/backend.js';
 import { REGISTER_AFTER_MS } from '../../ts/layer.js';
@@ -24,27 +21,6 @@ export interface Sample {
   wasm: number | null;
   /** The core's gru_allocated_bytes. */
   allocated: number;
-}
-
-const memories: WebAssembly.Memory[] = [];
-
-/** From now on, keeps the memory of every wasm instance created (call before loading backends). */
-export function watchWasmMemories(): void {
-  const original = WebAssembly.instantiate.bind(WebAssembly) as (
-    ...args: unknown[]
-  ) => Promise<WebAssembly.Instance | WebAssembly.WebAssemblyInstantiatedSource>;
-  (WebAssembly as { instantiate: unknown }).instantiate = async (...args: unknown[]) => {
-    const result = await original(...args);
-    const instance = result instanceof WebAssembly.Instance ? result : result.instance;
-    const memory = instance.exports.memory;
-    if (memory instanceof WebAssembly.Memory) memories.push(memory);
-    return result;
-  };
-}
-
-/** The memory of the latest wasm instance (the backend just loaded). */
-export function latestWasmMemory(): WebAssembly.Memory | null {
-  return memories.at(-1) ?? null;
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -74,12 +50,7 @@ export async function settle(backend: Backend, rounds: number, finalizers: boole
   }
 }
 
-export function read(
-  backend: Backend,
-  memory: WebAssembly.Memory | null,
-  at: number,
-  rssBeforeGc: number,
-): Sample {
+export function read(backend: Backend, at: number, rssBeforeGc: number): Sample {
   const m = process.memoryUsage();
   return {
     at,
@@ -87,7 +58,7 @@ export function read(
     rss: m.rss,
     heapUsed: m.heapUsed,
     external: m.external,
-    wasm: memory ? memory.buffer.byteLength : null,
+    wasm: backend.wasmMemoryBytes(),
     allocated: backend.allocatedBytes(),
   };
 }
