@@ -29,25 +29,33 @@ export function hasGc(): boolean {
   return typeof gc === 'function';
 }
 
-const turn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const turn = (): Promise<void> => sleep(0);
+const SWEEP_MS = 50;
 
 /**
  * Collects until what the core holds stops changing: a FinalizationRegistry's callbacks run in
  * a task after the collection that found their objects dead, and destroying a layer there frees
  * its memory in the core; so collect, yield, and repeat (at most `rounds` times). With
  * `finalizers`, first waits until the layers just dropped are registered (ts/layer.ts registers
- * an object only once it has lived REGISTER_AFTER_MS).
+ * an object only once it has lived REGISTER_AFTER_MS). Then collects once more and waits
+ * SWEEP_MS: a wasm backend that renewed its instance meanwhile (ts/backends/wasm-instance.ts)
+ * left the old memory to the collector, and V8 unmaps a dead ArrayBuffer's memory on a
+ * background thread after the collection that found it (sampled at once, RSS would still hold
+ * it now and then).
  */
 export async function settle(backend: Backend, rounds: number, finalizers: boolean): Promise<void> {
-  if (finalizers) await new Promise((resolve) => setTimeout(resolve, REGISTER_AFTER_MS + 20));
+  if (finalizers) await sleep(REGISTER_AFTER_MS + 20);
   let before = -1;
   for (let i = 0; i < rounds; i++) {
     gc!();
     await turn();
     const now = backend.allocatedBytes();
-    if (now === before) return;
+    if (now === before) break;
     before = now;
   }
+  gc!();
+  await sleep(SWEEP_MS);
 }
 
 export function read(backend: Backend, at: number, rssBeforeGc: number): Sample {

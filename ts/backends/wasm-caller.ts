@@ -99,7 +99,18 @@ export function bindWasm(wasm: WasmInstance): AbiCalls {
     );
   };
 
-  const invoke = (fn: AbiFunction, args: unknown[]): unknown => {
+  // The C functions of the instance in use, by ABI index (looked up again after a renewal).
+  let boundTo: WasmExports | null = null;
+  let functions: CFunction[] = [];
+  const functionsOf = (ex: WasmExports): CFunction[] => {
+    if (ex !== boundTo) {
+      functions = ABI.map((f) => ex[f.c] as CFunction);
+      boundTo = ex;
+    }
+    return functions;
+  };
+
+  const invoke = (fn: AbiFunction, index: number, args: unknown[]): unknown => {
     const ex = wasm.exports;
     const heap = (): Uint8Array => new Uint8Array(ex.memory.buffer);
     const allocated: number[] = [];
@@ -159,7 +170,7 @@ export function bindWasm(wasm: WasmInstance): AbiCalls {
       });
       const outPtr = fn.out ? alloc(8) : 0;
       if (fn.out) flat.push(outPtr);
-      const ret = (ex[fn.c] as CFunction)(...flat);
+      const ret = functionsOf(ex)[index]!(...flat);
       if (fn.ret === 'status' && ret !== 0) throw statusError(ex, ret);
       for (const { ptr, array } of outputs) {
         new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(
@@ -175,11 +186,11 @@ export function bindWasm(wasm: WasmInstance): AbiCalls {
   };
 
   const calls: Record<string, unknown> = {};
-  for (const fn of ABI) {
-    const call = (...args: unknown[]): unknown => invoke(fn, args);
+  ABI.forEach((fn, index) => {
+    const call = (...args: unknown[]): unknown => invoke(fn, index, args);
     calls[fn.method] = call;
     // No threads here: the call runs synchronously inside the promise (a failure rejects it).
     if (fn.async) calls[`${fn.method}Async`] = async (...args: unknown[]) => call(...args);
-  }
+  });
   return calls as unknown as AbiCalls;
 }
