@@ -19,14 +19,16 @@
  *   - the error state: the instance is renewed only when gru_last_error() is empty (as a fresh
  *     one's is); threads are always 1 and wasm has no denormal mode; random numbers come from
  *     the seeds of each call.
- * Everything else is scratch the core makes again when it needs it. Heap views are never
- * cached by the binding: it reads `exports` (and the memory) afresh on every call.
+ * Everything else is scratch the core makes again when it needs it: with no object live the
+ * core holds only its handle table, so gru_allocated_bytes reads the same across a renewal.
+ * Heap views are never cached by the binding: it reads `exports` (and the memory) afresh on
+ * every call.
  */
 import { GruError } from '../errors.js';
 import type { WasmExports } from './wasm-caller.js';
 
 /** Renew once the memory is more than 10 % larger than it started. */
-export const RENEW_ABOVE = 1.1;
+const RENEW_ABOVE = 1.1;
 
 type CFunction = (...args: number[]) => number;
 
@@ -119,10 +121,21 @@ export class WasmInstance {
   afterCall(destroyed: boolean): void {
     if (!(this.#due || destroyed)) return;
     const ex = this.exports;
-    if (ex.memory.buffer.byteLength <= this.#renewAbove) return;
-    if ((ex.gru_live_objects as CFunction)() !== 0) return; // a later destroy checks again
-    if (readCString(ex, (ex.gru_last_error as CFunction)()) !== '') return; // after a success
-    this.#renew();
+    if (
+      ex.memory.buffer.byteLength <= this.#renewAbove ||
+      (ex.gru_live_objects as CFunction)() !== 0
+    ) {
+      this.#due = false; // more growth, or the destroy of the last live object, checks again
+      return;
+    }
+    // A call that does not clear the error (allocatedBytes, ...) after one that failed: the
+    // message stays readable; the next call that succeeds with a status checks again.
+    if (readCString(ex, (ex.gru_last_error as CFunction)()) !== '') return;
+    try {
+      this.#renew();
+    } catch {
+      // No memory for a new instance (a RangeError), or it failed to start: keep the old one.
+    }
   }
 
   /** Swaps in a fresh instance that goes on from the old one's handle table and ISA. */
@@ -130,7 +143,7 @@ export class WasmInstance {
     const old = this.exports;
     const slots = (old.gru_handle_slots as CFunction)() >>> 0;
     const table = new Int32Array(slots);
-    const saved = withBytes(old, new Uint8Array(table.buffer), (ptr) => {
+    const saved = withBytes(old, new Uint8Array(table.buffer) /* zeros */, (ptr) => {
       if ((old.gru_handles_save as CFunction)(ptr, slots) !== 0) return false;
       table.set(new Int32Array(old.memory.buffer, ptr, slots));
       return true;
