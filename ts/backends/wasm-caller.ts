@@ -4,9 +4,9 @@
  * does: numbers must convert to the C type exactly, floats stay finite as float32), copies the
  * input arrays into the wasm heap, calls the export, and on success copies the output arrays
  * and the scalar result out; every transient allocation is freed in `finally`. Heap views are
- * made fresh after anything that may grow memory (malloc, the core itself), never cached, and
- * the exports are read from the WasmInstance on every call: it may have been renewed since
- * (wasm-instance.ts). Pointers and size_t results are read with `>>> 0`.
+ * made fresh after anything that may grow memory (malloc, the core itself), never cached. Each
+ * call first checks that its caller is bound to the instance the WasmInstance holds now: it may
+ * have been renewed since (wasm-instance.ts). Pointers and size_t results are read with `>>> 0`.
  */
 import { GruError, type GruErrorCode } from '../errors.js';
 import { FLT_MAX, isDetached, isRevokedProxy, typedArrayKind } from '../validate.js';

@@ -3,8 +3,8 @@
  *
  * A WebAssembly.Memory can grow but never shrink: layers created and freed leave the memory at
  * its largest size for as long as the instance lives, whatever the core has freed inside it.
- * So once no object of the core is live and the memory has grown more than RENEW_ABOVE past
- * the size it started at, the compiled module is instantiated again, with a fresh memory, and
+ * So once no object of the core is live and the memory has grown more than 10 % past the size
+ * it started at (RENEW_ABOVE), the compiled module is instantiated again, with a fresh memory, and
  * the old instance (its memory with it) is dropped for the garbage collector. The check runs
  * after a call that succeeded and either destroyed an object or grew the memory (the module
  * tells us through its emscripten_notify_memory_growth import): the only ways to reach "no
@@ -21,8 +21,8 @@
  *     the seeds of each call.
  * Everything else is scratch the core makes again when it needs it: with no object live the
  * core holds only its handle table, so gru_allocated_bytes reads the same across a renewal.
- * Heap views are never cached by the binding: it reads `exports` (and the memory) afresh on
- * every call.
+ * Heap views are never cached by the binding, and each call checks that it is bound to the
+ * current `exports` (wasm-caller.ts).
  */
 import { GruError } from '../errors.js';
 import type { WasmExports } from './wasm-caller.js';
