@@ -9,6 +9,8 @@
  *     reference within the suite's forward tolerance;
  *   - .wasm served as application/wasm compiles with instantiateStreaming, another MIME type
  *     falls back to an ArrayBuffer, and wasmSimdUrl moves the location (a CDN);
+ *   - layers disposed on the page's main thread renew the wasm instance (a synchronous
+ *     instantiation of the compiled module, which Chromium allows there): memory back at start;
  *   - the demo trains in its worker on wasm-simd and on the scalar module: the loss falls, the
  *     page keeps drawing frames, and a screenshot lands in test-output/.
  *
@@ -26,7 +28,12 @@ import type { DemoServer } from '../examples/browser/serve.mjs';
 import { startServer } from '../examples/browser/serve.mjs';
 import { GRU, loadBackend, type BackendName } from '../ts/index.js';
 import { chromiumMissing, launchChromium } from './browser/chromium.js';
-import type { ForwardRequest, ForwardResponse, ModelFilesResponse } from './browser/forward.js';
+import type {
+  ForwardRequest,
+  ForwardResponse,
+  ModelFilesResponse,
+  RenewalResponse,
+} from './browser/forward.js';
 import { randomParams } from './cases.js';
 import { referenceForward, type RefConfig } from './reference.js';
 import { FORWARD } from './tolerance.js';
@@ -352,6 +359,16 @@ describe('browser: gru-simd in headless Chromium', function () {
       [],
       'nothing from the TypeScript sources',
     );
+  });
+
+  it("wasm memory: layers disposed on the page's main thread renew the instance, back at its start", async () => {
+    await openForwardPage();
+    const r = await page.evaluate(() =>
+      (window as unknown as { gruTest: { renewal(): Promise<RenewalResponse> } }).gruTest.renewal(),
+    );
+    assert.ok(r.grown > 1.1 * r.start, `the layers grew the memory: ${JSON.stringify(r)}`);
+    assert.ok(r.after <= 1.1 * r.start, `memory after they were disposed: ${JSON.stringify(r)}`);
+    assert.ok(r.same, 'a layer made after the renewal computes as one made before');
   });
 
   async function runDemo(query: string, minSteps: number): Promise<DemoState> {

@@ -98,6 +98,32 @@ inline int gru_bytes(const Arg* a, Result* r) {
   return ::gru_bytes(a[0].u32, &r->size);
 }
 
+inline int gru_live_objects(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  r->i32 = ::gru_live_objects();
+  return GRU_OK;
+}
+
+inline int gru_handle_slots(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  r->size = ::gru_handle_slots();
+  return GRU_OK;
+}
+
+inline int gru_handles_save(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_handles_save(static_cast<int32_t*>(a[0].data), a[0].len);
+}
+
+inline int gru_handles_restore(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_handles_restore(static_cast<const int32_t*>(a[0].data), a[0].len);
+}
+
 inline int gru_param_count(const Arg* a, Result* r) {
   (void)a;
   (void)r;
@@ -494,6 +520,10 @@ inline const Thunk kThunks[] = {
     {"gru_destroy", &generated::gru_destroy},
     {"gru_object_kind", &generated::gru_object_kind},
     {"gru_bytes", &generated::gru_bytes},
+    {"gru_live_objects", &generated::gru_live_objects},
+    {"gru_handle_slots", &generated::gru_handle_slots},
+    {"gru_handles_save", &generated::gru_handles_save},
+    {"gru_handles_restore", &generated::gru_handles_restore},
     {"gru_param_count", &generated::gru_param_count},
     {"gru_param_name", &generated::gru_param_name},
     {"gru_param_shape", &generated::gru_param_shape},

@@ -5,6 +5,11 @@
 // A handle is (generation << kSlotBits) | (slot + 1). A slot is reused first-in first-out and
 // its generation advances on every reuse, so a stale handle matches only after 4096 reuses of
 // its slot with every other free slot reused in between.
+//
+// The table can be saved once no object is live and restored into a fresh core
+// (gru_handles_save / gru_handles_restore): the wasm binding does so when it replaces its module
+// instance (ts/backends/wasm-instance.ts), so that the new instance goes on from the same
+// generations and free order, and a stale handle of the old instance stays refused.
 #pragma once
 #include <stdint.h>
 
@@ -26,6 +31,12 @@ int handle_acquire(gru_handle handle, int32_t kind, const char* arg, Object** ou
 // gru_destroy: unregisters the handle (GRU_ERR_BUSY while a call runs on the object), marks the
 // object disposed and drops the handle's reference.
 int handle_destroy(gru_handle handle);
+
+// Objects live now; slots of the table; the table saved and restored (gru_simd.h says how).
+int32_t handles_live();
+uint32_t handle_slots();
+int handles_save(int32_t* next, size_t len);
+int handles_restore(const int32_t* next, size_t len);
 
 // Calls holding an object right now, on any thread (Acquired counts them): the thread pool is
 // not resized under one (gru_set_threads refuses with GRU_ERR_BUSY).

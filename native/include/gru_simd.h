@@ -121,6 +121,24 @@ GRU_API int gru_destroy(gru_handle obj);
 GRU_API int gru_object_kind(gru_handle obj, int32_t* out);
 /* Bytes the object holds (weights, packed forms, scratch, training storage). */
 GRU_API int gru_bytes(gru_handle obj, size_t* out);
+/* Objects live now: handles made and not yet destroyed. */
+GRU_API int32_t gru_live_objects(void);
+
+/* ---- The handle table, carried from one instance of the core to the next -------------------
+ * A WebAssembly.Memory grows but never shrinks, so the wasm binding instantiates its module
+ * afresh once no object is live and the memory has grown (ts/backends/wasm-instance.ts). The
+ * new instance takes over the old one's handle table: it hands out the handles the old one
+ * would have, and refuses every stale handle of the old one as the old one would have. */
+/* Slots of the handle table (the most objects ever live at once): gru_handles_save's length. */
+GRU_API size_t gru_handle_slots(void);
+/* Writes the handle each slot hands out next, in the order the slots will be reused (a uint32
+ * handle as int32 bits). GRU_ERR_STATE while an object is live; GRU_ERR_SHAPE unless len is
+ * gru_handle_slots(). */
+GRU_API int gru_handles_save(int32_t* next, size_t len);
+/* Makes a table that never handed out a handle the one gru_handles_save wrote. GRU_ERR_STATE
+ * once a handle was made; GRU_ERR_ARG unless `next` names each slot 1..len once (its low 20
+ * bits). */
+GRU_API int gru_handles_restore(const int32_t* next, size_t len);
 
 /* Parameter tensors by index, in PyTorch's state_dict order, names and layouts (nn.GRU:
  * weight_ih_l{k}[_reverse] [3H, in], weight_hh_... [3H, H], bias_ih_... [3H], bias_hh_... [3H],

@@ -1,12 +1,9 @@
 /**
  * What the soak measures: the process's memory (process.memoryUsage: RSS, the V8 heap, external
- * memory), the wasm module's linear memory (memory.buffer.byteLength) and the core's own count
- * of what it holds (gru_allocated_bytes, backend.allocatedBytes()), each read after a full
+ * memory), the wasm module's linear memory (backend.wasmMemoryBytes(): the memory of the
+ * instance in use, which the backend renews once no object is live) and the core's own count of
+ * what it holds (gru_allocated_bytes, backend.allocatedBytes()), each read after a full
  * collection so that only what cannot be reclaimed counts.
- *
- * The Backend does not hand out its WebAssembly.Memory (nothing in the API needs it), so
- * watchWasmMemories() wraps WebAssembly.instantiate before the backends load and keeps the
- * memory of each instance created.
  */
 import type { Backend } from '../../ts/backends/backend.js';
 import { REGISTER_AFTER_MS } from '../../ts/layer.js';
@@ -26,60 +23,42 @@ export interface Sample {
   allocated: number;
 }
 
-const memories: WebAssembly.Memory[] = [];
-
-/** From now on, keeps the memory of every wasm instance created (call before loading backends). */
-export function watchWasmMemories(): void {
-  const original = WebAssembly.instantiate.bind(WebAssembly) as (
-    ...args: unknown[]
-  ) => Promise<WebAssembly.Instance | WebAssembly.WebAssemblyInstantiatedSource>;
-  (WebAssembly as { instantiate: unknown }).instantiate = async (...args: unknown[]) => {
-    const result = await original(...args);
-    const instance = result instanceof WebAssembly.Instance ? result : result.instance;
-    const memory = instance.exports.memory;
-    if (memory instanceof WebAssembly.Memory) memories.push(memory);
-    return result;
-  };
-}
-
-/** The memory of the latest wasm instance (the backend just loaded). */
-export function latestWasmMemory(): WebAssembly.Memory | null {
-  return memories.at(-1) ?? null;
-}
-
 const gc = (globalThis as { gc?: () => void }).gc;
 
 export function hasGc(): boolean {
   return typeof gc === 'function';
 }
 
-const turn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const turn = (): Promise<void> => sleep(0);
+const SWEEP_MS = 50;
 
 /**
  * Collects until what the core holds stops changing: a FinalizationRegistry's callbacks run in
  * a task after the collection that found their objects dead, and destroying a layer there frees
  * its memory in the core; so collect, yield, and repeat (at most `rounds` times). With
  * `finalizers`, first waits until the layers just dropped are registered (ts/layer.ts registers
- * an object only once it has lived REGISTER_AFTER_MS).
+ * an object only once it has lived REGISTER_AFTER_MS). Then collects once more and waits
+ * SWEEP_MS: a wasm backend that renewed its instance meanwhile (ts/backends/wasm-instance.ts)
+ * left the old memory to the collector, and V8 unmaps a dead ArrayBuffer's memory on a
+ * background thread after the collection that found it (sampled at once, RSS would still hold
+ * it now and then).
  */
 export async function settle(backend: Backend, rounds: number, finalizers: boolean): Promise<void> {
-  if (finalizers) await new Promise((resolve) => setTimeout(resolve, REGISTER_AFTER_MS + 20));
+  if (finalizers) await sleep(REGISTER_AFTER_MS + 20);
   let before = -1;
   for (let i = 0; i < rounds; i++) {
     gc!();
     await turn();
     const now = backend.allocatedBytes();
-    if (now === before) return;
+    if (now === before) break;
     before = now;
   }
+  gc!();
+  await sleep(SWEEP_MS);
 }
 
-export function read(
-  backend: Backend,
-  memory: WebAssembly.Memory | null,
-  at: number,
-  rssBeforeGc: number,
-): Sample {
+export function read(backend: Backend, at: number, rssBeforeGc: number): Sample {
   const m = process.memoryUsage();
   return {
     at,
@@ -87,7 +66,7 @@ export function read(
     rss: m.rss,
     heapUsed: m.heapUsed,
     external: m.external,
-    wasm: memory ? memory.buffer.byteLength : null,
+    wasm: backend.wasmMemoryBytes(),
     allocated: backend.allocatedBytes(),
   };
 }

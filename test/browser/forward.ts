@@ -2,7 +2,10 @@
  * The browser test's page (test/browser.test.ts): imports gru-simd's browser entry, from the
  * TypeScript sources (/ts/, compiled by the demo server) or with ?lib=dist from the built
  * package (/dist/esm/), and exposes window.gruTest.forward(): init a backend, load the given
- * weights, run one forward, return the numbers to the test, which compares them with Node.
+ * weights, run one forward, return the numbers to the test, which compares them with Node; and
+ * window.gruTest.modelFiles(): loadModel from a URL and IndexedDB; and
+ * window.gruTest.renewal(): the wasm-simd backend's renewal of its instance on the page's main
+ * thread (ts/backends/wasm-instance.ts).
  */
 import type * as GruSimd from '../../ts/index.browser.js';
 import type { BackendInfo, InitOptions } from '../../ts/index.browser.js';
@@ -17,6 +20,15 @@ export interface ForwardRequest {
   /** PyTorch-named parameters (weight_ih_l0, ...) as plain arrays of fp32 values. */
   params: Record<string, number[]>;
   x: number[];
+}
+
+export interface RenewalResponse {
+  /** wasmMemoryBytes() at the start, with 1000 layers live, and after they were disposed. */
+  start: number;
+  grown: number;
+  after: number;
+  /** A layer made after the renewal computes as the same layer made before it. */
+  same: boolean;
 }
 
 export interface ForwardResponse {
@@ -89,12 +101,37 @@ async function modelFiles(
   }
 }
 
+async function renewal(): Promise<RenewalResponse> {
+  const backend = await gru.loadBackend('wasm-simd');
+  const layer = (seed: number) => new gru.GRU({ inputSize: 16, hiddenSize: 32, seed, backend });
+  const x = Float32Array.from({ length: 16 }, (_, i) => Math.sin(i));
+  const output = () => {
+    const l = layer(1);
+    const y = Array.from(l.forward(x, { batch: 1 }).output!);
+    l.dispose();
+    return y;
+  };
+  const start = backend.wasmMemoryBytes()!;
+  const before = output();
+  const layers = Array.from({ length: 1000 }, (_, i) => layer(i));
+  const grown = backend.wasmMemoryBytes()!;
+  layers.forEach((l) => l.dispose()); // the last dispose renews the instance
+  const after = backend.wasmMemoryBytes()!;
+  return { start, grown, after, same: JSON.stringify(output()) === JSON.stringify(before) };
+}
+
 (
   window as unknown as {
-    gruTest: { lib: string; forward: typeof forward; modelFiles: typeof modelFiles };
+    gruTest: {
+      lib: string;
+      forward: typeof forward;
+      modelFiles: typeof modelFiles;
+      renewal: typeof renewal;
+    };
   }
 ).gruTest = {
   lib,
   forward,
   modelFiles,
+  renewal,
 };

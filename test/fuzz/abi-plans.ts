@@ -220,6 +220,11 @@ const adamKind = (v: Record<string, number>) => v.kind === 1 || v.kind === 2;
 /** The plans by Backend method name. */
 export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
   statusCode: (p) => ({ ints: { status: p.rng.int(0, 12) } }),
+  // One handle per slot of the table (refused anyway while an object is live: the canary).
+  handlesSave: (p) => ({ lens: () => ({ next: safe(() => p.backend.handleSlots(), undefined) }) }),
+  // Valid only on a table that never made a handle; which lists name each slot once is not
+  // judged (any int32 may, by its low 20 bits).
+  handlesRestore: () => ({ free: ['next'] }),
   isaSupported: (p) => ({
     strs: { name: { valid: [...p.backend.isaList(), 'bogus', ''], bad: [] } },
   }),

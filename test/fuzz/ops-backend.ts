@@ -1,8 +1,8 @@
 /**
  * The Backend object loadBackend() returns: one op per C ABI function of the generated table
  * (ts/backends/abi.generated.ts), and per `...Async` variant, so a new function is fuzzed as
- * soon as gen-abi.mjs adds it; plus the three members makeBackend adds (isa, isaList,
- * isaSupported). Arguments come from the argument kinds of the table and the plans of
+ * soon as gen-abi.mjs adds it; plus the members makeBackend adds (isa, wasmMemoryBytes,
+ * isaList, isaSupported). Arguments come from the argument kinds of the table and the plans of
  * abi-plans.ts. Handles: one of the kind asked (made by a create call of the fuzzer, or a
  * layer's own), or bad: another kind, a destroyed one, a forged number (a generation no handle
  * reached), not a uint32. Numbers: the plan's, or bad by type (not an integer of the C type, not
@@ -286,9 +286,17 @@ function keepHandle(ctx: Ctx, fn: AbiFunction, v: Record<string, number>, handle
   if (big) ctx.pool.dispose(entry);
 }
 
-/** What makeBackend adds to the generated methods (isa, and isaList / isaSupported over them). */
+/**
+ * What makeBackend adds to the generated methods (isa, wasmMemoryBytes, and isaList /
+ * isaSupported over them).
+ */
 const extras: Op[] = [
   { name: 'Backend.isa', weight: 0.3, make: (ctx) => ({ args: [], run: () => ctx.backend.isa() }) },
+  {
+    name: 'Backend.wasmMemoryBytes',
+    weight: 0.3,
+    make: (ctx) => ({ args: [], run: () => ctx.backend.wasmMemoryBytes() }),
+  },
 ];
 
 export const BACKEND_OPS: Op[] = [

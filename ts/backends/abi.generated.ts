@@ -95,6 +95,10 @@ export const ABI: readonly AbiFunction[] = [
   {"c":"gru_destroy","method":"destroy","args":[{"name":"obj","kind":"handle","of":"any"}],"ret":"status","out":null,"async":false},
   {"c":"gru_object_kind","method":"objectKind","args":[{"name":"obj","kind":"handle","of":"any"}],"ret":"status","out":{"name":"out","type":"i32"},"async":false},
   {"c":"gru_bytes","method":"bytes","args":[{"name":"obj","kind":"handle","of":"any"}],"ret":"status","out":{"name":"out","type":"size"},"async":false},
+  {"c":"gru_live_objects","method":"liveObjects","args":[],"ret":"i32","out":null,"async":false},
+  {"c":"gru_handle_slots","method":"handleSlots","args":[],"ret":"size","out":null,"async":false},
+  {"c":"gru_handles_save","method":"handlesSave","args":[{"name":"next","kind":"array","type":"i32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
+  {"c":"gru_handles_restore","method":"handlesRestore","args":[{"name":"next","kind":"array","type":"i32","dir":"in","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_param_count","method":"paramCount","args":[{"name":"obj","kind":"handle","of":"any"}],"ret":"status","out":{"name":"out","type":"i32"},"async":false},
   {"c":"gru_param_name","method":"paramName","args":[{"name":"obj","kind":"handle","of":"any"},{"name":"index","kind":"i32"}],"ret":"status","out":{"name":"out","type":"str"},"async":false},
   {"c":"gru_param_shape","method":"paramShape","args":[{"name":"obj","kind":"handle","of":"any"},{"name":"index","kind":"i32"},{"name":"dims","kind":"array","type":"i32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
@@ -245,6 +249,34 @@ export interface AbiCalls {
    * Bytes the object holds (weights, packed forms, scratch, training storage).
    */
   bytes(obj: Handle): number;
+  /**
+   * gru_live_objects
+   *
+   * Objects live now: handles made and not yet destroyed.
+   */
+  liveObjects(): number;
+  /**
+   * gru_handle_slots
+   *
+   * Slots of the handle table (the most objects ever live at once): gru_handles_save's length.
+   */
+  handleSlots(): number;
+  /**
+   * gru_handles_save
+   *
+   * Writes the handle each slot hands out next, in the order the slots will be reused (a uint32
+   * handle as int32 bits). GRU_ERR_STATE while an object is live; GRU_ERR_SHAPE unless len is
+   * gru_handle_slots().
+   */
+  handlesSave(next: Int32Array): void;
+  /**
+   * gru_handles_restore
+   *
+   * Makes a table that never handed out a handle the one gru_handles_save wrote. GRU_ERR_STATE
+   * once a handle was made; GRU_ERR_ARG unless `next` names each slot 1..len once (its low 20
+   * bits).
+   */
+  handlesRestore(next: Int32Array): void;
   /**
    * gru_param_count
    *

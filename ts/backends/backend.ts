@@ -26,6 +26,14 @@ export interface Backend extends Omit<AbiCalls, 'isaList' | 'isaSupported'> {
   /** Variants compiled into this backend, best first. */
   isaList(): string[];
   isaSupported(isa: string): boolean;
+  /**
+   * The wasm backends: the size in bytes of the module's linear memory (its
+   * WebAssembly.Memory) now. It grows with what the core holds and never shrinks by itself;
+   * the backend renews its module instance, and the memory with it, once no object is live
+   * and the memory has grown more than 10 % past its start (ts/backends/wasm-instance.ts).
+   * null on native, whose memory is the process's.
+   */
+  wasmMemoryBytes(): number | null;
 }
 
 /** Every Backend makeBackend made: what a `backend` option is checked against. */
@@ -36,8 +44,12 @@ export function isBackend(value: unknown): value is Backend {
   return typeof value === 'object' && value !== null && made.has(value);
 }
 
-/** The Backend over a binding's generated calls. */
-export function makeBackend(name: BackendName, calls: AbiCalls): Backend {
+/** The Backend over a binding's generated calls (and a wasm binding's memory size). */
+export function makeBackend(
+  name: BackendName,
+  calls: AbiCalls,
+  wasm?: { wasmMemoryBytes(): number },
+): Backend {
   const backend: Backend = Object.freeze({
     ...calls,
     name,
@@ -49,6 +61,7 @@ export function makeBackend(name: BackendName, calls: AbiCalls): Backend {
         .map((s) => s.trim())
         .filter((s) => s.length > 0),
     isaSupported: (isa: string) => calls.isaSupported(isa) !== 0,
+    wasmMemoryBytes: () => (wasm ? wasm.wasmMemoryBytes() : null),
   });
   made.add(backend);
   return backend;

@@ -4,13 +4,15 @@
  * does: numbers must convert to the C type exactly, floats stay finite as float32), copies the
  * input arrays into the wasm heap, calls the export, and on success copies the output arrays
  * and the scalar result out; every transient allocation is freed in `finally`. Heap views are
- * made fresh after anything that may grow memory (malloc, the core itself), never cached;
- * pointers and size_t results are read with `>>> 0`.
+ * made fresh after anything that may grow memory (malloc, the core itself), never cached. Each
+ * call first checks that its caller is bound to the instance the WasmInstance holds now: it may
+ * have been renewed since (wasm-instance.ts). Pointers and size_t results are read with `>>> 0`.
  */
 import { GruError, type GruErrorCode } from '../errors.js';
 import { FLT_MAX, isDetached, isRevokedProxy, typedArrayKind } from '../validate.js';
 import type { AbiArg, AbiFunction } from './abi.js';
 import { ABI, type AbiCalls } from './abi.generated.js';
+import { readCString, type WasmInstance } from './wasm-instance.js';
 
 /** The exports of gru_simd-*.wasm: every GRU_API function, plus the heap and its allocator. */
 export interface WasmExports {
@@ -31,7 +33,6 @@ export function missingExports(ex: WasmExports): string[] {
 type Typed = Float32Array | Int32Array;
 type CFunction = (...args: number[]) => number;
 
-const utf8 = new TextDecoder('utf-8');
 const utf8Encoder = new TextEncoder();
 
 // Typed arrays by their internal slot (validate.ts typedArrayKind), not instanceof: arrays from
@@ -73,30 +74,43 @@ function numberArg(fn: AbiFunction, arg: AbiArg, v: unknown): number {
   return v;
 }
 
-/** Binds every function of the ABI to a module's exports. */
-export function bindWasm(ex: WasmExports): AbiCalls {
+/** What a successful call returns: its scalar result (written at outPtr), or its C return. */
+function readResult(ex: WasmExports, fn: AbiFunction, ret: number, outPtr: number): unknown {
+  if (fn.out) {
+    const view = new DataView(ex.memory.buffer);
+    if (fn.out.type === 'f32') return view.getFloat32(outPtr, true);
+    if (fn.out.type === 'i32') return view.getInt32(outPtr, true);
+    if (fn.out.type === 'str') return readCString(ex, view.getUint32(outPtr, true));
+    return view.getUint32(outPtr, true); // size_t (32-bit in wasm32) and handles
+  }
+  if (fn.ret === 'str') return readCString(ex, ret);
+  if (fn.ret === 'size') return ret >>> 0;
+  return fn.ret === 'i32' ? ret : undefined;
+}
+
+/**
+ * The caller of one instance's exports. `ex` stays the same for the life of the closure, so
+ * V8 can compile calls of its functions (malloc, free, the C function) as direct calls into
+ * wasm: reading the exports from a mutable field on every call made small calls ~25 % slower.
+ * After a renewal bindWasm makes a new one.
+ */
+function invokerOf(ex: WasmExports, wasm: WasmInstance) {
+  const functions = ABI.map((f) => ex[f.c] as CFunction);
   const heap = (): Uint8Array => new Uint8Array(ex.memory.buffer);
-  const readCString = (ptr: number): string => {
-    ptr >>>= 0;
-    if (ptr === 0) return '';
-    const h = heap();
-    let end = ptr;
-    while (end < h.length && h[end] !== 0) end++;
-    return utf8.decode(h.subarray(ptr, end));
-  };
   const statusError = (status: number): GruError => {
-    const code = readCString((ex.gru_status_code as CFunction)(status)) as GruErrorCode;
-    const message = readCString((ex.gru_last_error as CFunction)());
+    const code = readCString(ex, (ex.gru_status_code as CFunction)(status)) as GruErrorCode;
+    const message = readCString(ex, (ex.gru_last_error as CFunction)());
     return new GruError(
       code || 'ERR_GRU_ARG',
       message || `gru-simd core failed with status ${status}`,
     );
   };
 
-  const invoke = (fn: AbiFunction, cfn: CFunction, args: unknown[]): unknown => {
+  return (fn: AbiFunction, index: number, args: unknown[]): unknown => {
     const allocated: number[] = [];
     const copied = new Map<Typed, number>(); // an array passed twice (h0 and hN) is one heap copy
     const outputs: { ptr: number; array: Typed }[] = [];
+    let result: unknown;
     const alloc = (bytes: number): number => {
       const p = ex.malloc(Math.max(bytes, 8)) >>> 0;
       if (p === 0)
@@ -150,35 +164,40 @@ export function bindWasm(ex: WasmExports): AbiCalls {
       });
       const outPtr = fn.out ? alloc(8) : 0;
       if (fn.out) flat.push(outPtr);
-      const ret = cfn(...flat);
+      const ret = functions[index]!(...flat);
       if (fn.ret === 'status' && ret !== 0) throw statusError(ret);
       for (const { ptr, array } of outputs) {
         new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(
           new Uint8Array(ex.memory.buffer, ptr, array.byteLength),
         );
       }
-      if (fn.out) {
-        const view = new DataView(ex.memory.buffer);
-        if (fn.out.type === 'f32') return view.getFloat32(outPtr, true);
-        if (fn.out.type === 'i32') return view.getInt32(outPtr, true);
-        if (fn.out.type === 'str') return readCString(view.getUint32(outPtr, true));
-        return view.getUint32(outPtr, true); // size_t (32-bit in wasm32) and handles
-      }
-      if (fn.ret === 'str') return readCString(ret);
-      if (fn.ret === 'size') return ret >>> 0;
-      return fn.ret === 'i32' ? ret : undefined;
+      result = readResult(ex, fn, ret, outPtr);
     } finally {
       for (const p of allocated) ex.free(p);
     }
+    wasm.afterCall(fn.c === 'gru_destroy'); // may renew the instance: nothing of ex is used after
+    return result;
+  };
+}
+
+/** Binds every function of the ABI to the instance a WasmInstance holds (renewed or not). */
+export function bindWasm(wasm: WasmInstance): AbiCalls {
+  let boundTo = wasm.exports;
+  let invoke = invokerOf(boundTo, wasm);
+  const current = () => {
+    if (wasm.exports !== boundTo) {
+      boundTo = wasm.exports;
+      invoke = invokerOf(boundTo, wasm);
+    }
+    return invoke;
   };
 
   const calls: Record<string, unknown> = {};
-  for (const fn of ABI) {
-    const cfn = ex[fn.c] as CFunction;
-    const call = (...args: unknown[]): unknown => invoke(fn, cfn, args);
+  ABI.forEach((fn, index) => {
+    const call = (...args: unknown[]): unknown => current()(fn, index, args);
     calls[fn.method] = call;
     // No threads here: the call runs synchronously inside the promise (a failure rejects it).
     if (fn.async) calls[`${fn.method}Async`] = async (...args: unknown[]) => call(...args);
-  }
+  });
   return calls as unknown as AbiCalls;
 }

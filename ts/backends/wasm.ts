@@ -4,14 +4,16 @@
  * Emscripten's JS glue (which Node 20 breaks: it fetches file paths and uses __dirname in ES modules).
  *
  * This file finds, fetches and instantiates a module; wasm-caller.ts binds its exports to the
- * C ABI's description. Browser-safe: it references no node: module. Under Node the loader
+ * C ABI's description; wasm-instance.ts holds the instance and renews it (with a fresh memory)
+ * once no object is live. Browser-safe: it references no node: module. Under Node the loader
  * passes `files` (ts/platform-node.ts) to read the modules with fs.
  */
 
 import { GruError } from '../errors.js';
 import { type Backend, type BackendName, makeBackend } from './backend.js';
 import { isNode } from './locate.js';
-import { bindWasm, missingExports, type WasmExports } from './wasm-caller.js';
+import { bindWasm, missingExports } from './wasm-caller.js';
+import { WasmInstance } from './wasm-instance.js';
 
 export type WasmVariant = 'simd' | 'scalar';
 
@@ -72,26 +74,6 @@ export function wasmSimdSupported(): boolean {
 
 type Imports = WebAssembly.Imports;
 
-/** The only imports the modules have (wasm/build.sh fails the build on any other). */
-function makeImports(): Imports {
-  return {
-    env: {
-      // Memory grew: nothing to do, heap views are never cached.
-      emscripten_notify_memory_growth: () => {},
-    },
-    wasi_snapshot_preview1: {
-      // Reached only through abort() (e.g. operator new out of memory, built without
-      // exceptions). Unwind out of the module instead of exiting the process.
-      proc_exit: (code: number) => {
-        throw new GruError(
-          'ERR_GRU_ALLOC',
-          `gru-simd wasm module aborted (exit code ${code}), most likely out of memory`,
-        );
-      },
-    },
-  };
-}
-
 function isUrlLike(s: string): boolean {
   // A scheme of two or more letters (so "C:\\dir" stays a Windows path).
   return /^[a-z][a-z0-9+.-]+:/i.test(s);
@@ -101,26 +83,26 @@ async function instantiateFromResponse(
   res: Response,
   where: string,
   imports: Imports,
-): Promise<WebAssembly.Instance> {
+): Promise<WebAssembly.WebAssemblyInstantiatedSource> {
   if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText} for ${where}`);
   const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   // Streaming compiles while downloading but needs the right MIME type; servers that send
   // another one get the plain path instead of a TypeError.
   if (type === 'application/wasm' && typeof WebAssembly.instantiateStreaming === 'function') {
-    return (await WebAssembly.instantiateStreaming(res, imports)).instance;
+    return WebAssembly.instantiateStreaming(res, imports);
   }
-  return (await WebAssembly.instantiate(await res.arrayBuffer(), imports)).instance;
+  return WebAssembly.instantiate(await res.arrayBuffer(), imports);
 }
 
 async function instantiateFrom(
   location: string | URL,
   imports: Imports,
   files: WasmFiles | undefined,
-): Promise<WebAssembly.Instance> {
+): Promise<WebAssembly.WebAssemblyInstantiatedSource> {
   const url = location instanceof URL ? location : isUrlLike(location) ? new URL(location) : null;
   if (files !== undefined && (url === null || url.protocol === 'file:')) {
     // Node: its fetch does not take file: URLs; fs takes both paths and file: URLs.
-    return (await WebAssembly.instantiate(await files.read(url ?? location), imports)).instance;
+    return WebAssembly.instantiate(await files.read(url ?? location), imports);
   }
   if (url?.protocol === 'file:' && isNode()) {
     throw new Error(
@@ -159,11 +141,12 @@ export async function loadWasmBackend(
     options.wasmBytes !== undefined
       ? 'options.wasmBytes'
       : String(options.wasmUrl ?? `wasm/${file}`);
-  let instance: WebAssembly.Instance;
+  const wasm = new WasmInstance();
   try {
-    const imports = makeImports();
+    const imports = wasm.imports();
+    let made: WebAssembly.WebAssemblyInstantiatedSource;
     if (options.wasmBytes !== undefined) {
-      instance = (await WebAssembly.instantiate(options.wasmBytes, imports)).instance;
+      made = await WebAssembly.instantiate(options.wasmBytes, imports);
     } else {
       let location = options.wasmUrl;
       if (location === undefined) {
@@ -172,8 +155,9 @@ export async function loadWasmBackend(
         where = url.href;
         location = url;
       }
-      instance = await instantiateFrom(location, imports, options.files);
+      made = await instantiateFrom(location, imports, options.files);
     }
+    wasm.adopt(made.module, made.instance);
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
     throw new GruError(
@@ -185,14 +169,13 @@ export async function loadWasmBackend(
     );
   }
 
-  const ex = instance.exports as unknown as WasmExports;
-  const missing = missingExports(ex);
+  const missing = missingExports(wasm.exports);
   if (missing.length > 0) {
     throw new GruError(
       'ERR_GRU_BACKEND_UNAVAILABLE',
       `${name}: ${where} is not a gru-simd module of this version (missing exports: ${missing.join(', ')})`,
     );
   }
-  ex._initialize();
-  return makeBackend(name, bindWasm(ex));
+  wasm.initialize();
+  return makeBackend(name, bindWasm(wasm), { wasmMemoryBytes: () => wasm.memoryBytes() });
 }
