@@ -70,7 +70,7 @@ describe('examples on real data (quick mode)', function () {
     assertChart(r.chart, ['validation', 'majority class', 'AUC']);
   });
 
-  it("spam's model: BatchNormalization, GRU dropout, and maskZero, so padding changes nothing", async () => {
+  it("spam's model: BatchNormalization, GRU dropout and recurrentDropout, and maskZero, so padding changes nothing", async () => {
     await init({ quiet: true });
     const s = spamSettings.quick;
     const model = spamModel(s);
@@ -81,6 +81,12 @@ describe('examples on real data (quick mode)', function () {
       );
       assert.deepEqual(
         model.layers.filter((l) => l instanceof GRULayer).map((l) => (l as GRULayer).dropout),
+        [0.2, 0.2],
+      );
+      assert.deepEqual(
+        model.layers
+          .filter((l) => l instanceof GRULayer)
+          .map((l) => (l as GRULayer).recurrentDropout),
         [0.2, 0.2],
       );
       // The same words padded in front, padded behind, and other words: with the mask the GRUs
