@@ -138,7 +138,12 @@ function fitOp(): Op {
     const epochs = int(ctx, 'epochs', { min: 1, max: 2 ** 31 - 1, hi: 2, optional: true });
     const progress = r.chance(0.5) ? callback(ctx, 'onProgress', () => {}) : none;
     const o = options(ctx, 'fit options', { epochs, onProgress: progress }, true);
-    const many = typeof epochs.value === 'number' && epochs.value > 1;
+    // Several epochs only when the options reach fit() with them (options() may leave them out).
+    const many =
+      o.value !== undefined &&
+      o.value !== null &&
+      typeof epochs.value === 'number' &&
+      epochs.value > 1;
     let batches: Arg = arg(
       list.map((b) => b.value),
       list.some((b) => b.bad),
