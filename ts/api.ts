@@ -157,3 +157,9 @@ export type {
 } from './models/index.js';
 export { GruError } from './errors.js';
 export type { GruErrorCode } from './errors.js';
+export {
+  loadTorchStateDict,
+  saveTorchStateDict,
+  torchStateDictBytes,
+} from './formats/torch-state-dict.js';
+export type { TorchModules } from './formats/torch-state-dict.js';

@@ -1,8 +1,9 @@
 /**
  * The safetensors container (https://huggingface.co/docs/safetensors): an 8-byte little-endian
  * length N, N bytes of JSON (the header: per tensor { dtype, shape, data_offsets: [begin, end] }
- * relative to the data, and an optional `__metadata__` map of strings), then the data. Only F32
- * tensors: gru-simd's contract is fp32 (other dtypes are refused with their name).
+ * relative to the data, and an optional `__metadata__` map of strings), then the data. F32
+ * tensors (gru-simd's contract is fp32), and I64 where the caller asks for it (PyTorch stores
+ * BatchNorm's num_batches_tracked as an int64 scalar): other dtypes are refused with their name.
  *
  * Reading trusts nothing in the file and checks everything before it allocates anything the
  * file's size does not pay for: the header length (at most MAX_HEADER_BYTES and what the file
@@ -22,12 +23,25 @@ export interface TensorToWrite {
   name: string;
   shape: readonly number[];
   data: Float32Array;
+  /** 'F32' (default), or 'I64': each value (an integer) written as a little-endian int64. */
+  dtype?: SafetensorsDtype;
+}
+
+/** The dtypes this codec reads and writes. */
+export type SafetensorsDtype = 'F32' | 'I64';
+
+/** Options of decodeSafetensors. */
+export interface DecodeOptions {
+  /** Accept I64 tensors (read into float32; each value must be an integer within 2^53). */
+  int64?: boolean;
 }
 
 /** A tensor read: its shape and a copy of its values. */
 export interface TensorRead {
   shape: number[];
   data: Float32Array;
+  /** The file's dtype (an I64 tensor's values are converted to float32). */
+  dtype: SafetensorsDtype;
 }
 
 /** What a file holds: its metadata strings and its tensors by name, in the header's order. */
@@ -126,8 +140,11 @@ export function encodeSafetensors(
         'ERR_GRU_ARG',
         `two tensors (or a tensor and the metadata) named ${t.name}`,
       );
-    const bytes = t.data.length * 4;
-    header[t.name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + bytes] };
+    const dtype = t.dtype ?? 'F32';
+    if (dtype === 'I64' && !t.data.every((v) => Number.isInteger(v)))
+      throw new GruError('ERR_GRU_ARG', `tensor ${t.name}: an I64 tensor must hold integers`);
+    const bytes = t.data.length * (dtype === 'I64' ? 8 : 4);
+    header[t.name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
   let json = new TextEncoder().encode(JSON.stringify(header));
@@ -144,6 +161,12 @@ export function encodeSafetensors(
   out.set(json, 8);
   let at = 8 + json.length;
   for (const t of tensors) {
+    if (t.dtype === 'I64') {
+      for (let i = 0; i < t.data.length; i++)
+        view.setBigInt64(at + i * 8, BigInt(t.data[i]!), true);
+      at += t.data.length * 8;
+      continue;
+    }
     if (LITTLE_ENDIAN)
       out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.length * 4), at);
     else for (let i = 0; i < t.data.length; i++) view.setFloat32(at + i * 4, t.data[i]!, true);
@@ -154,13 +177,14 @@ export function encodeSafetensors(
 
 interface Entry {
   name: string;
+  dtype: SafetensorsDtype;
   shape: number[];
   begin: number;
   end: number;
 }
 
 /** One tensor entry of the header, checked; `dataBytes` is what follows the header. */
-function entryOf(name: string, value: unknown, dataBytes: number): Entry {
+function entryOf(name: string, value: unknown, dataBytes: number, int64: boolean): Entry {
   const where = `tensor '${name.length > 80 ? name.slice(0, 80) + '…' : name}'`;
   if (!isPlainObject(value)) fail(`${where}: its header entry must be an object`);
   for (const k of Object.keys(value))
@@ -168,10 +192,11 @@ function entryOf(name: string, value: unknown, dataBytes: number): Entry {
       fail(`${where}: unknown header key '${k.slice(0, 40)}'`);
   const { dtype, shape, data_offsets: offsets } = value;
   if (typeof dtype !== 'string') fail(`${where}: dtype must be a string`);
-  if (dtype !== 'F32')
+  if (dtype !== 'F32' && !(int64 && dtype === 'I64'))
     fail(
-      `${where}: dtype ${JSON.stringify(dtype.slice(0, 20))} is not supported (only F32: gru-simd computes in float32)`,
+      `${where}: dtype ${JSON.stringify(dtype.slice(0, 20))} is not supported (only F32${int64 ? ' and I64' : ''}: gru-simd computes in float32)`,
     );
+  const size = dtype === 'I64' ? 8 : 4;
   if (!Array.isArray(shape)) fail(`${where}: shape must be an array of integers`);
   // The product is bounded by the data's size as it grows: it can never overflow.
   let count = 1;
@@ -179,7 +204,7 @@ function entryOf(name: string, value: unknown, dataBytes: number): Entry {
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)
       fail(`${where}: shape must hold integers >= 0, got ${JSON.stringify(d)}`);
     count *= d;
-    if (count * 4 > dataBytes)
+    if (count * size > dataBytes)
       fail(`${where}: shape [${shape.join(', ')}] needs more bytes than the file holds`);
   }
   if (
@@ -191,11 +216,11 @@ function entryOf(name: string, value: unknown, dataBytes: number): Entry {
   const [begin, end] = offsets as [number, number];
   if (begin > end || end > dataBytes)
     fail(`${where}: data_offsets [${begin}, ${end}] are outside the ${dataBytes} bytes of data`);
-  if (end - begin !== count * 4)
+  if (end - begin !== count * size)
     fail(
-      `${where}: data_offsets hold ${end - begin} bytes, shape [${shape.join(', ')}] of F32 needs ${count * 4}`,
+      `${where}: data_offsets hold ${end - begin} bytes, shape [${shape.join(', ')}] of ${dtype} needs ${count * size}`,
     );
-  return { name, shape: shape as number[], begin, end };
+  return { name, dtype, shape: shape as number[], begin, end };
 }
 
 /**
@@ -203,7 +228,12 @@ function entryOf(name: string, value: unknown, dataBytes: number): Entry {
  * of this file); then each tensor copied out (so the file's buffer may be reused, and the
  * values are aligned whatever the header's length). ERR_GRU_FORMAT for anything wrong.
  */
-export function decodeSafetensors(bytes: Uint8Array, what = 'the file'): SafetensorsContents {
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  what = 'the file',
+  options: DecodeOptions = {},
+): SafetensorsContents {
+  const int64 = options.int64 === true;
   if (bytes.length < 8)
     fail(
       `${what} is ${bytes.length} bytes: too short for a safetensors file (8-byte header length first)`,
@@ -242,7 +272,7 @@ export function decodeSafetensors(bytes: Uint8Array, what = 'the file'): Safeten
         if (typeof v !== 'string') fail(`${what}: __metadata__.${k.slice(0, 40)} must be a string`);
         metadata[k] = v;
       }
-    } else entries.push(entryOf(name, value, dataBytes));
+    } else entries.push(entryOf(name, value, dataBytes, int64));
   }
   // The tensors must tile the data: sorted by offset, no gap, no overlap, nothing after.
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
@@ -259,12 +289,24 @@ export function decodeSafetensors(bytes: Uint8Array, what = 'the file'): Safeten
   const tensors = new Map<string, TensorRead>();
   const start = 8 + low;
   for (const e of entries) {
+    if (e.dtype === 'I64') {
+      const n = (e.end - e.begin) / 8;
+      const data = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = view.getBigInt64(start + e.begin + i * 8, true);
+        if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER))
+          fail(`${what}: tensor '${e.name.slice(0, 80)}' holds an int64 beyond 2^53`);
+        data[i] = Number(v);
+      }
+      tensors.set(e.name, { shape: e.shape, data, dtype: 'I64' });
+      continue;
+    }
     const n = (e.end - e.begin) / 4;
     const data = new Float32Array(n);
     if (LITTLE_ENDIAN)
       new Uint8Array(data.buffer).set(bytes.subarray(start + e.begin, start + e.end));
     else for (let i = 0; i < n; i++) data[i] = view.getFloat32(start + e.begin + i * 4, true);
-    tensors.set(e.name, { shape: e.shape, data });
+    tensors.set(e.name, { shape: e.shape, data, dtype: 'F32' });
   }
   return { metadata, tensors };
 }
