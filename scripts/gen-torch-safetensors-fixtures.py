@@ -71,6 +71,10 @@ def main():
     b.eval()
     save_file(a.state_dict(), os.path.join(OUT, "a.safetensors"))
     save_file(b.state_dict(), os.path.join(OUT, "b.safetensors"))
+    # The same state dict as torch.save writes it (zip), and as before PyTorch 1.6 (a pickle):
+    # loadTorchStateDict refuses both with the line above.
+    torch.save(b.state_dict(), os.path.join(OUT, "b.pt"))
+    torch.save(b.state_dict(), os.path.join(OUT, "b-legacy.pth"), _use_new_zipfile_serialization=False)
     with torch.no_grad():
         pred_a, pred_b = a(ids), b(x)
 

@@ -22,9 +22,12 @@ const backend = await loadBackend('wasm');
 const a = moduleA(backend, 7);
 const b = moduleB(backend, 9);
 for (let i = 0; i < 3; i++)
-  b.bn.forward(Float32Array.from({ length: 20 }, (_, k) => Math.sin(k * 1.3 + i) * (2 + i) + i), {
-    train: true,
-  });
+  b.bn.forward(
+    Float32Array.from({ length: 20 }, (_, k) => Math.sin(k * 1.3 + i) * (2 + i) + i),
+    {
+      train: true,
+    },
+  );
 await saveTorchStateDict(a, path.join(dir, 'a.safetensors'));
 await saveTorchStateDict(b, path.join(dir, 'b.safetensors'));
 const predictions = {

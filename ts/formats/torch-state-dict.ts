@@ -108,8 +108,21 @@ export async function saveTorchStateDict(
   await writeModelBytes('destination', destination, bytes);
 }
 
-/** A zip (torch.save since 1.6) or a pickle (older torch.save) rather than safetensors. */
+/**
+ * A zip (torch.save since 1.6: 'PK\x03\x04') or a pickle (older torch.save: PROTO 2-5) rather
+ * than safetensors. A safetensors file comes first: its 8-byte length is under 2^32 (the upper
+ * 4 bytes zero) and its JSON header begins with '{', while a length such as 0x0280 starts with
+ * the pickle's bytes 0x80 0x02.
+ */
 function isTorchPickle(bytes: Uint8Array): boolean {
+  const safetensors =
+    bytes.length > 8 &&
+    bytes[4] === 0 &&
+    bytes[5] === 0 &&
+    bytes[6] === 0 &&
+    bytes[7] === 0 &&
+    bytes[8] === 0x7b;
+  if (safetensors) return false;
   const zip = bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 3;
   const pickle = bytes.length >= 2 && bytes[0] === 0x80 && bytes[1]! >= 2 && bytes[1]! <= 5;
   return zip || pickle;
