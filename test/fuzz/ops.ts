@@ -15,6 +15,7 @@ import { LOADER_OPS } from './ops-loader.js';
 import { MODEL_OPS } from './ops-model.js';
 import { MODEL_FILE_OPS } from './ops-model-file.js';
 import { OPTIM_OPS } from './ops-optim.js';
+import { TORCH_STATE_DICT_OPS } from './ops-torch-state-dict.js';
 
 export const ALL_OPS: readonly Op[] = [
   ...LOADER_OPS,
@@ -27,6 +28,7 @@ export const ALL_OPS: readonly Op[] = [
   ...KERAS_LAYER_OPS,
   ...KERAS_MODEL_OPS,
   ...MODEL_FILE_OPS,
+  ...TORCH_STATE_DICT_OPS,
   ...KERAS_SCHEDULE_OPS,
   ...BACKEND_OPS,
 ];
