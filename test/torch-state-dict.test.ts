@@ -92,6 +92,40 @@ describe('PyTorch state dicts: the generator recorded the reverse direction', ()
   });
 });
 
+describe('safetensors codec: I64 (num_batches_tracked)', () => {
+  it('reads I64 only when asked, exactly, and refuses values beyond 2^53', () => {
+    assert.throws(() => decodeSafetensors(fileB), {
+      code: 'ERR_GRU_FORMAT',
+      message: /bn\.num_batches_tracked.*"I64" is not supported/,
+    });
+    const t = decodeSafetensors(fileB, 'b', { int64: true }).tensors.get('bn.num_batches_tracked')!;
+    assert.deepEqual([t.dtype, t.shape, [...t.data]], ['I64', [], [3]]);
+    const big = encodeSafetensors(
+      [{ name: 'n', shape: [], data: new Float32Array(1), dtype: 'I64' }],
+      {},
+    );
+    new DataView(big.buffer).setBigInt64(big.length - 8, 2n ** 60n, true);
+    assert.throws(() => decodeSafetensors(big, 'big', { int64: true }), {
+      code: 'ERR_GRU_FORMAT',
+      message: /beyond 2\^53/,
+    });
+    const written = encodeSafetensors(
+      [{ name: 'n', shape: [2], data: Float32Array.of(7, -2), dtype: 'I64' }],
+      {},
+    );
+    const view = new DataView(written.buffer);
+    assert.deepEqual(
+      [view.getBigInt64(written.length - 16, true), view.getBigInt64(written.length - 8, true)],
+      [7n, -2n],
+    );
+    assert.throws(
+      () =>
+        encodeSafetensors([{ name: 'n', shape: [], data: Float32Array.of(0.5), dtype: 'I64' }], {}),
+      { code: 'ERR_GRU_ARG' },
+    );
+  });
+});
+
 forEachBackend('PyTorch state dicts (safetensors)', (backend) => {
   it('module A (Embedding, 2-layer bidirectional GRU, LayerNorm, Linear) predicts as PyTorch', async () => {
     const m = moduleA(backend, 5);
