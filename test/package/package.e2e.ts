@@ -131,6 +131,19 @@ gru.dispose();
 console.log(JSON.stringify({ info, output: Array.from(output), hN: Array.from(hN) }));`;
 
 const USER_ESM = `import { init, GRU } from 'gru-simd';\n${FORWARD}\n`;
+// The dual-package case: a Backend loaded through import, used by the GRU of the require copy.
+const USER_MIXED = `import { createRequire } from 'node:module';
+import * as esm from 'gru-simd';
+const cjs = createRequire(import.meta.url)('gru-simd');
+const backend = await esm.loadBackend('native');
+const x = Float32Array.from({ length: 8 }, (_, i) => Math.sin(i));
+const a = new esm.GRU({ inputSize: 4, hiddenSize: 3, seed: 1, backend });
+const b = new cjs.GRU({ inputSize: 4, hiddenSize: 3, seed: 1, backend });
+const ya = Array.from(a.forward(x, { batch: 1 }).output);
+const yb = Array.from(b.forward(x, { batch: 1 }).output);
+console.log(JSON.stringify({ distinct: esm.GRU !== cjs.GRU, same: JSON.stringify(ya) === JSON.stringify(yb) }));
+`;
+
 const USER_CJS = `'use strict';
 const { init, GRU } = require('gru-simd');
 (async () => {
@@ -628,6 +641,14 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
       assert.equal(cjs.info.backend, 'native');
       assert.deepEqual(cjs.hN, esm.hN);
       assert.deepEqual(cjs.output, esm.output);
+    });
+
+    it("ESM and CommonJS in one process (two copies of the library): a Backend of one runs the other's GRU", () => {
+      writeFileSync(join(project, 'mixed.mjs'), USER_MIXED);
+      const line = run(process.execPath, ['mixed.mjs'], project).stdout.trim().split('\n').pop();
+      const r = JSON.parse(line ?? '{}') as { distinct: boolean; same: boolean };
+      assert.equal(r.distinct, true, 'import and require gave two copies of the library');
+      assert.equal(r.same, true, 'the GRUs of both copies computed the same output');
     });
 
     it(`the prebuild agrees with wasm-simd and wasm within abs ${ABS} + rel ${REL}`, function () {

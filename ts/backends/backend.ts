@@ -36,8 +36,15 @@ export interface Backend extends Omit<AbiCalls, 'isaList' | 'isaSupported'> {
   wasmMemoryBytes(): number | null;
 }
 
-/** Every Backend makeBackend made: what a `backend` option is checked against. */
-const made = new WeakSet<object>();
+/**
+ * Every Backend makeBackend made: what a `backend` option is checked against. One set per
+ * process (under a Symbol.for key), not per copy of this module: when ESM and CommonJS loading
+ * mix (a bundler, or `require` beside `import`), this file can be loaded twice, and a Backend
+ * from one copy must still be accepted by the layers of the other.
+ */
+const REGISTRY = Symbol.for('gru-simd.backends');
+const made: WeakSet<object> = ((globalThis as Record<symbol, unknown>)[REGISTRY] ??=
+  new WeakSet<object>()) as WeakSet<object>;
 
 /** Whether value is a Backend made here (by loadBackend()), not a look-alike or a Proxy of one. */
 export function isBackend(value: unknown): value is Backend {
