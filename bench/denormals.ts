@@ -8,6 +8,8 @@
  *   node --import tsx bench/denormals.ts [--backends native,wasm-simd,wasm] [--rounds 15]
  */
 import { GRU, loadBackend, setThreads, type BackendName } from '../ts/index.js';
+import { median } from './measure.js';
+import { uniform } from './weights.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -20,24 +22,8 @@ const [I, H, T] = [64, 128, 100];
 /** Below FLT_MIN (1.18e-38): a float32 denormal. */
 const DENORMAL = 1e-39;
 
-/** Deterministic uniform [-1, 1) numbers (a small LCG: the bench needs no statistics). */
-function uniform(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
-
 /** Same signs as `a`, every magnitude the denormal. */
 const denormal = (a: Float32Array): Float32Array => a.map((v) => (v < 0 ? -DENORMAL : DENORMAL));
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1] as number;
-}
 
 /**
  * Median ms per call of each case. The cases take turns within every round (the machine may be

@@ -10,6 +10,8 @@
  *   node --import tsx bench/streams.ts [--backends native,wasm-simd,wasm] [--streams 256] [--rounds 9]
  */
 import { GRU, loadBackend, type BackendName, type GRUStream } from '../ts/index.js';
+import { median } from './measure.js';
+import { uniform } from './weights.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,22 +24,6 @@ const rounds = Number(arg('rounds', '9'));
 const [I, H] = [64, 256];
 /** Floating-point operations of one step of one stream: the six matrix products. */
 const FLOPS_PER_STREAM = 2 * 3 * H * (I + H);
-
-/** Deterministic uniform [-1, 1) numbers (a small LCG: the bench needs no statistics). */
-function uniform(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1] as number;
-}
 
 /** Median ms per call of each case; the cases take turns within every round (~60 ms each). */
 function timeAll(cases: (() => void)[]): number[] {

@@ -22,7 +22,7 @@ import { GruError } from '../errors.js';
 import { GRU } from '../gru.js';
 import type { Layer } from '../layer.js';
 import * as check from '../validate.js';
-import { GRULayer } from './gru.js';
+import { carriedStates, GRULayer } from './gru.js';
 import { ModelLayer, type BuildContext, type LayerArgs, type PendingOptions } from './layer.js';
 import type { Mask } from './mask.js';
 import { gatherRows, stepPlan, type StepPlan } from './step-plan.js';
@@ -332,15 +332,7 @@ export class BidirectionalLayer extends ModelLayer {
 
   /** stateful: the states carried into a batch of `batch` sequences (undefined: zeros). */
   #carried(batch: number): Float32Array | undefined {
-    if (this.#state === null) return undefined;
-    const carried = this.#state.length / (2 * this.layer.units);
-    if (carried !== batch) {
-      throw new GruError(
-        'ERR_GRU_SHAPE',
-        `${this.name} is stateful and carries the states of ${carried} sequences, but this batch has ${batch}: a stateful layer needs the same batch size in every batch (as in Keras); call resetStates() to start over with another`,
-      );
-    }
-    return this.#state;
+    return carriedStates(this.name, this.#state, 2 * this.layer.units, batch);
   }
 
   /**

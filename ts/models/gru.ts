@@ -395,15 +395,7 @@ export class GRULayer extends ModelLayer {
 
   /** stateful: the state carried into a batch of `batch` sequences (undefined: zeros). */
   #carried(batch: number): Float32Array | undefined {
-    if (this.#state === null) return undefined;
-    const carried = this.#state.length / this.units;
-    if (carried !== batch) {
-      throw new GruError(
-        'ERR_GRU_SHAPE',
-        `${this.name} is stateful and carries the states of ${carried} sequences, but this batch has ${batch}: a stateful layer needs the same batch size in every batch (as in Keras); call resetStates() to start over with another`,
-      );
-    }
-    return this.#state;
+    return carriedStates(this.name, this.#state, this.units, batch);
   }
 
   /**
@@ -429,4 +421,26 @@ export class GRULayer extends ModelLayer {
     this.#state = null;
     this.#plan = null;
   }
+}
+
+/**
+ * A stateful recurrent layer's carried states (floatsPerSequence each) for a batch of `batch`
+ * sequences: undefined (zeros) when there are none; ERR_GRU_SHAPE when they were carried from
+ * a batch of another size (Keras's rule). Shared by GRULayer and BidirectionalLayer.
+ */
+export function carriedStates(
+  name: string,
+  state: Float32Array | null,
+  floatsPerSequence: number,
+  batch: number,
+): Float32Array | undefined {
+  if (state === null) return undefined;
+  const carried = state.length / floatsPerSequence;
+  if (carried !== batch) {
+    throw new GruError(
+      'ERR_GRU_SHAPE',
+      `${name} is stateful and carries the states of ${carried} sequences, but this batch has ${batch}: a stateful layer needs the same batch size in every batch (as in Keras); call resetStates() to start over with another`,
+    );
+  }
+  return state;
 }
