@@ -163,3 +163,16 @@ export {
   torchStateDictBytes,
 } from './formats/torch-state-dict.js';
 export type { TorchModules } from './formats/torch-state-dict.js';
+export {
+  loadKerasModel,
+  loadKerasWeights,
+  kerasModelBytes,
+  saveKerasModel,
+} from './formats/keras.js';
+export type { LoadKerasModelArgs } from './formats/keras.js';
+export { describeKerasFile } from './formats/keras-describe.js';
+export type {
+  KerasFileDescription,
+  KerasFileLayer,
+  KerasFileWeight,
+} from './formats/keras-describe.js';

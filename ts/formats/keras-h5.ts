@@ -196,6 +196,9 @@ export class H5File {
       if (!(e instanceof this.#mod.Dataset)) fail(`${this.what}: '${path.slice(0, 120)}' is not a dataset`);
       const m = e.metadata;
       const shape = m.shape ?? [];
+      // Every dataset is checked, read or not: a declared size counts toward what a model built
+      // from the file may allocate.
+      this.#checkSize(path, shape.reduce((a, b) => a * b, 1) * m.size);
       return { shape: [...shape], kind: typeKind(m), bytesPerElement: m.size };
     });
   }
@@ -212,7 +215,6 @@ export class H5File {
         `${this.what}: '${path.slice(0, 120)}' is [${info.shape.join(', ')}], the layer needs [${shape.join(', ')}]`,
       );
     const count = shape.reduce((a, b) => a * b, 1);
-    this.#checkSize(path, count * info.bytesPerElement);
     return this.#guard(`reading '${path.slice(0, 120)}'`, () => {
       const e = this.#entity(path) as InstanceType<H5Wasm['Dataset']>;
       const v = e.value;

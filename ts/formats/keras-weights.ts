@@ -162,7 +162,15 @@ export function getKerasVars(layer: ModelLayer): Float32Array[] {
     ];
     if (s.length < 3) return out;
     const ih = rowsToGates(c.getParameter(`bias_ih_l0${suffix}`), 1, h);
-    if (s[2]!.shape.length === 1) return [...out, ih];
+    if (s[2]!.shape.length === 1) {
+      // reset_after False: Keras has no recurrent bias (the model API keeps it at zero).
+      if (c.getParameter(`bias_hh_l0${suffix}`).some((v) => v !== 0))
+        throw new GruError(
+          'ERR_GRU_ARG',
+          `layer '${layer.name}' (${layer.className}): resetAfter false with a non-zero bias_hh_l0${suffix}, which Keras's GRU (one bias) cannot hold`,
+        );
+      return [...out, ih];
+    }
     const both = new Float32Array(2 * h3);
     both.set(ih);
     both.set(rowsToGates(c.getParameter(`bias_hh_l0${suffix}`), 1, h), h3);
