@@ -10,7 +10,12 @@ import { readFileSync } from 'node:fs';
 import { strToU8, unzipSync, zipSync } from 'fflate';
 import h5wasm from 'h5wasm';
 import { GruError } from '../ts/errors.js';
-import { loadKerasModel, loadKerasWeights, describeKerasFile, type Sequential } from '../ts/index.js';
+import {
+  loadKerasModel,
+  loadKerasWeights,
+  describeKerasFile,
+  type Sequential,
+} from '../ts/index.js';
 import { _h5FsFiles, _h5MemoryBytes } from '../ts/formats/keras-h5.js';
 import { forEachBackend } from './backends.js';
 import { hostileKerasFile } from './fuzz/hostile-keras-files.js';
@@ -45,7 +50,13 @@ async function forgedWeights(
         const [dir, name] = [path.slice(0, at), path.slice(at + 1)];
         const key = path.replace(/^\//, '');
         if (key in replace) replace[key]!(to.get(dir) as H5Group, name);
-        else to.create_dataset({ name: path, data: (e as H5Dataset).value as Float32Array, shape: (e as H5Dataset).shape, dtype: '<f4' });
+        else
+          to.create_dataset({
+            name: path,
+            data: (e as H5Dataset).value as Float32Array,
+            shape: (e as H5Dataset).shape,
+            dtype: '<f4',
+          });
       }
     }
     extra(to);
@@ -60,7 +71,11 @@ async function forgedWeights(
   return bytes;
 }
 
-async function outcome(p: Promise<Sequential | void>, bytes: number, what: string): Promise<'loaded' | 'refused'> {
+async function outcome(
+  p: Promise<Sequential | void>,
+  bytes: number,
+  what: string,
+): Promise<'loaded' | 'refused'> {
   try {
     const model = await p;
     if (model) {
@@ -86,23 +101,38 @@ forEachBackend('Keras files: hostile files', (backend) => {
         'a [2^20, 2^20] dataset with no storage',
         await forgedWeights({
           [dense]: (g, name) =>
-            g.create_dataset({ name, data: new Float32Array(6), shape: [3, 2], maxshape: [null, null], chunks: [3, 2] }).resize([1 << 20, 1 << 20]),
+            g
+              .create_dataset({
+                name,
+                data: new Float32Array(6),
+                shape: [3, 2],
+                maxshape: [null, null],
+                chunks: [3, 2],
+              })
+              .resize([1 << 20, 1 << 20]),
         }),
         'more than the file',
       ],
       [
         'a hard-link cycle',
-        await forgedWeights({}, (f) => (f.get('layers/gru') as H5Group).create_hard_link('/layers', 'loop')),
+        await forgedWeights({}, (f) =>
+          (f.get('layers/gru') as H5Group).create_hard_link('/layers', 'loop'),
+        ),
         'deeper than',
       ],
       [
         'int32 weights',
-        await forgedWeights({ [dense]: (g, name) => g.create_dataset({ name, data: new Int32Array(6), shape: [3, 2] }) }),
+        await forgedWeights({
+          [dense]: (g, name) => g.create_dataset({ name, data: new Int32Array(6), shape: [3, 2] }),
+        }),
         'int values',
       ],
       [
         'float64 of the wrong shape',
-        await forgedWeights({ [dense]: (g, name) => g.create_dataset({ name, data: new Float64Array(6), shape: [2, 3] }) }),
+        await forgedWeights({
+          [dense]: (g, name) =>
+            g.create_dataset({ name, data: new Float64Array(6), shape: [2, 3] }),
+        }),
         'is [2, 3], the layer needs [3, 2]',
       ],
       [
@@ -121,9 +151,15 @@ forEachBackend('Keras files: hostile files', (backend) => {
       // float64 weights of the right shape are read (as float32).
       await loadKerasWeights(
         m,
-        await forgedWeights({ [dense]: (g, name) => g.create_dataset({ name, data: new Float64Array(6).fill(0.5), shape: [3, 2] }) }),
+        await forgedWeights({
+          [dense]: (g, name) =>
+            g.create_dataset({ name, data: new Float64Array(6).fill(0.5), shape: [3, 2] }),
+        }),
       );
-      assert.deepEqual([...m.layers[2]!.trainables()[0]!.getParameter('weight')], [0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
+      assert.deepEqual(
+        [...m.layers[2]!.trainables()[0]!.getParameter('weight')],
+        [0.5, 0.5, 0.5, 0.5, 0.5, 0.5],
+      );
     } finally {
       m.dispose();
     }
@@ -140,7 +176,12 @@ forEachBackend('Keras files: hostile files', (backend) => {
 
   it('seeded fuzz: every outcome a model or ERR_GRU_FORMAT, each within 1 s, memory bounded, no file left', async function () {
     this.timeout(120_000);
-    const valid = [fixture('embedding-mask-zero.keras'), fixture('norms-pooling-masking.h5'), fixture('bidirectional-sum.keras'), fixture('gru-options.h5')];
+    const valid = [
+      fixture('embedding-mask-zero.keras'),
+      fixture('norms-pooling-masking.h5'),
+      fixture('bidirectional-sum.keras'),
+      fixture('gru-options.h5'),
+    ];
     const r = rng(0x4e5a5);
     const deadline = Date.now() + 8_000; // a bounded slice of npm test
     const kinds = new Map<string, { loaded: number; refused: number }>();
@@ -152,13 +193,16 @@ forEachBackend('Keras files: hostile files', (backend) => {
       const { kind, bytes } = hostileKerasFile(r, base);
       const t0 = performance.now();
       const what = `#${cases} ${kind}`;
-      let result = await outcome(loadKerasModel(bytes, { backend }), bytes.length, what);
+      const result = await outcome(loadKerasModel(bytes, { backend }), bytes.length, what);
       if (cases % 5 === 0) {
         // describeKerasFile reads the same parsers without building.
         try {
           await describeKerasFile(bytes);
         } catch (e) {
-          assert.ok(e instanceof GruError && e.code === 'ERR_GRU_FORMAT', `${what} describe: ${String(e)}`);
+          assert.ok(
+            e instanceof GruError && e.code === 'ERR_GRU_FORMAT',
+            `${what} describe: ${String(e)}`,
+          );
         }
       }
       const ms = performance.now() - t0;
@@ -167,7 +211,6 @@ forEachBackend('Keras files: hostile files', (backend) => {
       k[result]++;
       kinds.set(kind, k);
       cases++;
-      result = 'loaded';
     }
     assert.deepEqual(await _h5FsFiles(), [], 'no file left in h5wasm');
     const grown = (await _h5MemoryBytes()) - heap0;

@@ -101,9 +101,15 @@ function zeroWeights(model: Sequential): void {
 }
 
 /** A .keras fixture with its config.json changed by `edit`. */
-function editConfig(path: string, edit: (config: any) => void): Uint8Array {
+/** A config as the edits below reach into it (loosely typed: they forge it). */
+interface Config {
+  class_name: string;
+  config: { layers: { class_name: string; config: Record<string, unknown> }[] };
+}
+
+function editConfig(path: string, edit: (config: Config) => void): Uint8Array {
   const files = unzipSync(fixture(path));
-  const config = JSON.parse(strFromU8(files['config.json']!));
+  const config = JSON.parse(strFromU8(files['config.json']!)) as Config;
   edit(config);
   files['config.json'] = strToU8(JSON.stringify(config));
   return zipSync(files);
@@ -272,8 +278,8 @@ forEachBackend(`Keras files (Keras ${FIXTURES.keras})`, (backend: Backend) => {
   });
 
   it('what gru-simd cannot honour is refused, naming the layer and the option', async () => {
-    const gru = (config: any) => config.config.layers[1].config;
-    const cases: [(config: any) => void, string[]][] = [
+    const gru = (config: Config) => config.config.layers[1]!.config;
+    const cases: [(config: Config) => void, string[]][] = [
       [(c) => (gru(c).unroll = true), ["layer 'gru", 'unroll']],
       [(c) => (gru(c).activation = 'swish'), ["layer 'gru", 'swish']],
       [(c) => (gru(c).trainable = false), ['trainable']],
@@ -338,8 +344,6 @@ forEachBackend(`Keras files (Keras ${FIXTURES.keras})`, (backend: Backend) => {
     unbuilt.dispose();
     await refused(kerasModelBytes({} as never), 'ERR_GRU_TYPE', ['Sequential']);
     await refused(loadKerasModel(42 as never, { backend }), 'ERR_GRU_ARG', ['source']);
-    await refused(loadKerasModel(new Uint8Array(8), { nope: 1 } as never), 'ERR_GRU_ARG', [
-      'nope',
-    ]);
+    await refused(loadKerasModel(new Uint8Array(8), { nope: 1 } as never), 'ERR_GRU_ARG', ['nope']);
   });
 });

@@ -42,11 +42,20 @@ function mutateConfig(r: Rand, text: string): string {
   const what = int(r, 0, 4);
   if (what === 0) {
     const depth = pick(r, [30, 1000, 100_000]);
-    return replaceOne(r, text, /"config": \{/, () => `"config": ${'['.repeat(depth)}${']'.repeat(depth)}, "x": {`);
+    return replaceOne(
+      r,
+      text,
+      /"config": \{/,
+      () => `"config": ${'['.repeat(depth)}${']'.repeat(depth)}, "x": {`,
+    );
   }
   if (what === 1) {
     const at = int(r, 0, text.length - 1);
-    return text.slice(0, at) + pick(r, ['', '{', '}', '"', ',', '\\', '\u0000', '\ud800']) + text.slice(at + 1);
+    return (
+      text.slice(0, at) +
+      pick(r, ['', '{', '}', '"', ',', '\\', '\u0000', '\ud800']) +
+      text.slice(at + 1)
+    );
   }
   return replaceOne(r, text, /"[a-z_]+": ("[^"]*"|-?[\d.e]+|true|false|null|\[[^\]]*\])/, (m) => {
     const key = m.slice(0, m.indexOf(':'));
@@ -62,7 +71,14 @@ function flip(r: Rand, out: Uint8Array, from = 0): Uint8Array {
 
 /** Mutations of an HDF5 file's bytes that keep its length. */
 function hostileH5Bytes(r: Rand, valid: Uint8Array): { kind: string; bytes: Uint8Array } {
-  const kind = pick(r, ['h5-truncate', 'h5-bitflip', 'h5-superblock', 'h5-u32', 'h5-config', 'h5-append']);
+  const kind = pick(r, [
+    'h5-truncate',
+    'h5-bitflip',
+    'h5-superblock',
+    'h5-u32',
+    'h5-config',
+    'h5-append',
+  ]);
   const out = valid.slice();
   switch (kind) {
     case 'h5-truncate':
@@ -129,7 +145,15 @@ export function hostileKerasFile(r: Rand, valid: Uint8Array): { kind: string; by
     }
     return hostileH5Bytes(r, valid);
   }
-  const kind = pick(r, ['zip-truncate', 'zip-bitflip', 'zip-sizes', 'zip-config', 'zip-h5', 'zip-drop', 'zip-metadata']);
+  const kind = pick(r, [
+    'zip-truncate',
+    'zip-bitflip',
+    'zip-sizes',
+    'zip-config',
+    'zip-h5',
+    'zip-drop',
+    'zip-metadata',
+  ]);
   switch (kind) {
     case 'zip-truncate':
       return { kind, bytes: valid.slice(0, int(r, 0, valid.length - 1)) };
@@ -138,14 +162,21 @@ export function hostileKerasFile(r: Rand, valid: Uint8Array): { kind: string; by
     case 'zip-sizes':
       return { kind, bytes: zipSizes(r, valid) };
     default: {
-      const files = unzipSync(valid);
+      const files: Record<string, Uint8Array> = unzipSync(valid);
       if (kind === 'zip-config')
         files['config.json'] = strToU8(mutateConfig(r, strFromU8(files['config.json']!)));
       else if (kind === 'zip-metadata')
         files['metadata.json'] = strToU8(
-          pick(r, ['{}', '{"keras_version": 3}', '{"keras_version": "2.15.0"}', '[', '{"keras_version": "x"}']),
+          pick(r, [
+            '{}',
+            '{"keras_version": 3}',
+            '{"keras_version": "2.15.0"}',
+            '[',
+            '{"keras_version": "x"}',
+          ]),
         );
-      else if (kind === 'zip-drop') delete files[pick(r, ['config.json', 'model.weights.h5', 'metadata.json'])];
+      else if (kind === 'zip-drop')
+        delete files[pick(r, ['config.json', 'model.weights.h5', 'metadata.json'])];
       else {
         const inner = hostileH5Bytes(r, files['model.weights.h5']!);
         files['model.weights.h5'] = inner.bytes;

@@ -6,6 +6,7 @@ import type { Op } from './call.js';
 import { BACKEND_OPS } from './ops-backend.js';
 import { FN_OPS } from './ops-fns.js';
 import { GRU_OPS } from './ops-gru.js';
+import { KERAS_FILE_OPS } from './ops-keras-files.js';
 import { KERAS_LAYER_OPS } from './ops-keras-layers.js';
 import { KERAS_MODEL_OPS } from './ops-keras-model.js';
 import { KERAS_SCHEDULE_OPS } from './ops-keras-schedules.js';
@@ -29,6 +30,7 @@ export const ALL_OPS: readonly Op[] = [
   ...KERAS_MODEL_OPS,
   ...MODEL_FILE_OPS,
   ...TORCH_STATE_DICT_OPS,
+  ...KERAS_FILE_OPS,
   ...KERAS_SCHEDULE_OPS,
   ...BACKEND_OPS,
 ];

@@ -95,8 +95,12 @@ class Options {
   only(key: string, allowed: readonly unknown[], why: string): void {
     if (!this.has(key)) return;
     const v = this.take(key);
-    if (!allowed.some((a) => a === v || (Array.isArray(a) && JSON.stringify(a) === JSON.stringify(v))))
-      fail(`${this.where}: ${key} ${show(v)} is not supported (${why}); gru-simd takes ${show(allowed[0])}`);
+    if (
+      !allowed.some((a) => a === v || (Array.isArray(a) && JSON.stringify(a) === JSON.stringify(v)))
+    )
+      fail(
+        `${this.where}: ${key} ${show(v)} is not supported (${why}); gru-simd takes ${show(allowed[0])}`,
+      );
   }
   /** Regularizers, constraints and the like: only null (none). */
   none(why: string, ...keys: string[]): void {
@@ -132,7 +136,9 @@ function activation(o: Options, key: string, major: KerasMajor, fallback: string
   const v = o.has(key) ? o.take(key) : fallback;
   if (v === null) return 'linear';
   if (typeof v !== 'string')
-    fail(`${o.where}: ${key} ${show(v)} is not supported (only Keras's built-in activations, by name)`);
+    fail(
+      `${o.where}: ${key} ${show(v)} is not supported (only Keras's built-in activations, by name)`,
+    );
   if (v === 'hard_sigmoid' || v === 'hardSigmoid') {
     if (major === null)
       fail(
@@ -161,12 +167,27 @@ function gruOptions(o: Options, major: KerasMajor): Record<string, unknown> {
   for (const [k, ours] of map) if (o.has(k)) out[ours] = o.take(k);
   out.activation = activation(o, 'activation', major, 'tanh');
   // Keras 2's GRU defaulted to hard_sigmoid, Keras 3's to sigmoid; files always name it.
-  out.recurrentActivation = activation(o, 'recurrent_activation', major, major === 2 ? 'hard_sigmoid' : 'sigmoid');
+  out.recurrentActivation = activation(
+    o,
+    'recurrent_activation',
+    major,
+    major === 2 ? 'hard_sigmoid' : 'sigmoid',
+  );
   // Keras before 2.1.5 wrote no reset_after and computed reset-before (reset_after False).
   out.resetAfter = o.has('reset_after') ? o.take('reset_after') : false;
-  o.only('unroll', [false], 'the core never unrolls; the result is the same, so save with unroll=False');
+  o.only(
+    'unroll',
+    [false],
+    'the core never unrolls; the result is the same, so save with unroll=False',
+  );
   o.only('time_major', [false], 'gru-simd takes [batch, steps, features]');
-  o.ignore('kernel_initializer', 'recurrent_initializer', 'bias_initializer', 'seed', 'implementation');
+  o.ignore(
+    'kernel_initializer',
+    'recurrent_initializer',
+    'bias_initializer',
+    'seed',
+    'implementation',
+  );
   o.none(REG, 'kernel_regularizer', 'recurrent_regularizer', 'bias_regularizer');
   o.none(REG, 'kernel_constraint', 'recurrent_constraint', 'bias_constraint');
   o.done();
@@ -183,17 +204,37 @@ function lastAxis(o: Options, key: string, rank: number): void {
 }
 
 /** A layer entry { class_name, config, ... } of the file. */
-function layerEntry(value: unknown, where: string): { className: string; config: Record<string, unknown> } {
+function layerEntry(
+  value: unknown,
+  where: string,
+): { className: string; config: Record<string, unknown> } {
   if (!isPlainObject(value)) fail(`${where} must be an object { class_name, config }`);
   const className = value.class_name;
   if (typeof className !== 'string') fail(`${where} has no class_name`);
-  if (!isPlainObject(value.config)) fail(`${where} (${className.slice(0, 40)}) has no config object`);
+  if (!isPlainObject(value.config))
+    fail(`${where} (${className.slice(0, 40)}) has no config object`);
   for (const k of Object.keys(value))
-    if (!['module', 'class_name', 'config', 'registered_name', 'build_config', 'compile_config', 'shared_object_id', 'name', 'inbound_nodes'].includes(k))
+    if (
+      ![
+        'module',
+        'class_name',
+        'config',
+        'registered_name',
+        'build_config',
+        'compile_config',
+        'shared_object_id',
+        'name',
+        'inbound_nodes',
+      ].includes(k)
+    )
       fail(`${where}: unknown key '${k.slice(0, 40)}'`);
   if (Array.isArray(value.inbound_nodes) && value.inbound_nodes.length > 0)
     fail(`${where}: a functional model's layer (inbound_nodes): only Sequential models are read`);
-  if (value.registered_name !== undefined && value.registered_name !== null && value.registered_name !== className)
+  if (
+    value.registered_name !== undefined &&
+    value.registered_name !== null &&
+    value.registered_name !== className
+  )
     fail(`${where}: custom layer ${show(value.registered_name)} (only Keras's built-in layers)`);
   return { className, config: value.config };
 }
@@ -236,7 +277,8 @@ export function modelSpec(config: unknown, major: KerasMajor): ModelSpec {
   const c = config.config;
   let list: unknown;
   let name = 'sequential';
-  if (Array.isArray(c)) list = c; // Keras 2.0-2.2
+  if (Array.isArray(c))
+    list = c; // Keras 2.0-2.2
   else if (isPlainObject(c)) {
     list = c.layers;
     if (typeof c.name === 'string') name = c.name;
@@ -287,14 +329,17 @@ export function modelSpec(config: unknown, major: KerasMajor): ModelSpec {
           }
           const e = layerEntry(o.take(key), `${where}.${key}`);
           if (e.className !== 'GRU')
-            fail(`${where}: wraps Keras's ${e.className.slice(0, 40)}; gru-simd's Bidirectional wraps a GRU`);
+            fail(
+              `${where}: wraps Keras's ${e.className.slice(0, 40)}; gru-simd's Bidirectional wraps a GRU`,
+            );
           return gruOptions(new Options(`${where}.${key} (GRU)`, e.config), major);
         };
         const layer = inner('layer');
         if (layer === null) fail(`${where}: no layer to wrap`);
         const backwardLayer = inner('backward_layer');
         const merge = o.has('merge_mode') ? o.take('merge_mode') : 'concat';
-        if (merge === null) fail(`${where}: merge_mode None (two outputs) is not supported in a Sequential`);
+        if (merge === null)
+          fail(`${where}: merge_mode None (two outputs) is not supported in a Sequential`);
         out.mergeMode = merge;
         spec.inner = { layer, backwardLayer };
         rank = layer.returnSequences === true ? 2 : 1;
@@ -307,7 +352,13 @@ export function modelSpec(config: unknown, major: KerasMajor): ModelSpec {
         out.activation = activation(o, 'activation', major, 'linear');
         if (o.has('use_bias')) out.useBias = o.take('use_bias');
         o.ignore('kernel_initializer', 'bias_initializer', 'lora_alpha');
-        o.none(REG, 'kernel_regularizer', 'bias_regularizer', 'kernel_constraint', 'bias_constraint');
+        o.none(
+          REG,
+          'kernel_regularizer',
+          'bias_regularizer',
+          'kernel_constraint',
+          'bias_constraint',
+        );
         o.only('lora_rank', [null, 0], 'LoRA layers are not supported');
         o.only('quantization_config', [null], 'quantized Keras layers are not supported');
         o.done();
@@ -336,9 +387,21 @@ export function modelSpec(config: unknown, major: KerasMajor): ModelSpec {
       case 'BatchNormalization': {
         common(o);
         lastAxis(o, 'axis', rank - 1);
-        for (const [k, ours] of [['momentum', 'momentum'], ['epsilon', 'epsilon'], ['center', 'center'], ['scale', 'scale']] as const)
+        for (const [k, ours] of [
+          ['momentum', 'momentum'],
+          ['epsilon', 'epsilon'],
+          ['center', 'center'],
+          ['scale', 'scale'],
+        ] as const)
           if (o.has(k)) out[ours] = o.take(k);
-        o.ignore('beta_initializer', 'gamma_initializer', 'moving_mean_initializer', 'moving_variance_initializer', 'fused', 'renorm_momentum');
+        o.ignore(
+          'beta_initializer',
+          'gamma_initializer',
+          'moving_mean_initializer',
+          'moving_variance_initializer',
+          'fused',
+          'renorm_momentum',
+        );
         o.none(REG, 'beta_regularizer', 'gamma_regularizer', 'beta_constraint', 'gamma_constraint');
         o.only('renorm', [false], 'batch renormalization is not in the core');
         o.only('renorm_clipping', [null], 'batch renormalization is not in the core');
@@ -351,7 +414,11 @@ export function modelSpec(config: unknown, major: KerasMajor): ModelSpec {
       case 'LayerNormalization':
         common(o);
         lastAxis(o, 'axis', rank - 1);
-        for (const [k, ours] of [['epsilon', 'epsilon'], ['center', 'center'], ['scale', 'scale']] as const)
+        for (const [k, ours] of [
+          ['epsilon', 'epsilon'],
+          ['center', 'center'],
+          ['scale', 'scale'],
+        ] as const)
           if (o.has(k)) out[ours] = o.take(k);
         o.only('rms_scaling', [false], 'RMS normalization is not in the core');
         o.ignore('beta_initializer', 'gamma_initializer');
@@ -382,7 +449,11 @@ export function modelSpec(config: unknown, major: KerasMajor): ModelSpec {
 }
 
 /** The model API's layer of a spec; the factory's refusal becomes ERR_GRU_FORMAT naming the layer. */
-export function makeLayer(spec: LayerSpec, first: boolean, inputShape: (number | null)[] | null): ModelLayer {
+export function makeLayer(
+  spec: LayerSpec,
+  first: boolean,
+  inputShape: (number | null)[] | null,
+): ModelLayer {
   const shape = first && inputShape !== null ? { inputShape } : {};
   try {
     const args = { ...spec.options, name: spec.name, ...shape };
@@ -393,7 +464,9 @@ export function makeLayer(spec: LayerSpec, first: boolean, inputShape: (number |
         return layers.bidirectional({
           ...args,
           layer: layers.gru(spec.inner!.layer as never),
-          ...(spec.inner!.backwardLayer === null ? {} : { backwardLayer: layers.gru(spec.inner!.backwardLayer as never) }),
+          ...(spec.inner!.backwardLayer === null
+            ? {}
+            : { backwardLayer: layers.gru(spec.inner!.backwardLayer as never) }),
         } as never);
       case 'Dense':
         return layers.dense(args as never);
@@ -441,7 +514,11 @@ function kerasActivation(where: string, a: ActivationName): string {
   return a;
 }
 
-function entry(className: string, config: Record<string, unknown>, buildShape: unknown): Record<string, unknown> {
+function entry(
+  className: string,
+  config: Record<string, unknown>,
+  buildShape: unknown,
+): Record<string, unknown> {
   return {
     module: 'keras.layers',
     class_name: className,
@@ -453,7 +530,10 @@ function entry(className: string, config: Record<string, unknown>, buildShape: u
 
 function gruConfig(where: string, g: GRULayer, name: string): Record<string, unknown> {
   if (g.returnState)
-    throw new GruError('ERR_GRU_ARG', `${where}: returnState true has no place in a Sequential .keras file`);
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `${where}: returnState true has no place in a Sequential .keras file`,
+    );
   return {
     name,
     units: g.units,
@@ -473,32 +553,85 @@ function gruConfig(where: string, g: GRULayer, name: string): Record<string, unk
 }
 
 /** One built layer's Keras 3 config entry, given the shape it was built from ([null, ...]). */
-export function kerasLayerConfig(layer: ModelLayer, buildShape: (number | null)[]): Record<string, unknown> {
+export function kerasLayerConfig(
+  layer: ModelLayer,
+  buildShape: (number | null)[],
+): Record<string, unknown> {
   const where = `layer '${layer.name}' (${layer.className})`;
   const name = layer.name;
   if (layer instanceof GRULayer) return entry('GRU', gruConfig(where, layer, name), buildShape);
   if (layer instanceof BidirectionalLayer) {
     const fwd = entry('GRU', gruConfig(where, layer.layer, `forward_${name}`), buildShape);
     const back = layer.backwardLayer ?? layer.layer;
-    const bwd = entry('GRU', { ...gruConfig(where, back, `backward_${name}`), go_backwards: true }, buildShape);
-    return entry('Bidirectional', { name, merge_mode: layer.mergeMode, layer: fwd, backward_layer: bwd }, buildShape);
+    const bwd = entry(
+      'GRU',
+      { ...gruConfig(where, back, `backward_${name}`), go_backwards: true },
+      buildShape,
+    );
+    return entry(
+      'Bidirectional',
+      { name, merge_mode: layer.mergeMode, layer: fwd, backward_layer: bwd },
+      buildShape,
+    );
   }
   if (layer instanceof DenseLayer)
-    return entry('Dense', { name, units: layer.units, activation: kerasActivation(where, layer.activation), use_bias: layer.useBias }, buildShape);
+    return entry(
+      'Dense',
+      {
+        name,
+        units: layer.units,
+        activation: kerasActivation(where, layer.activation),
+        use_bias: layer.useBias,
+      },
+      buildShape,
+    );
   if (layer instanceof EmbeddingLayer)
-    return entry('Embedding', { name, input_dim: layer.inputDim, output_dim: layer.outputDim, mask_zero: layer.maskZero }, buildShape);
-  if (layer instanceof DropoutLayer) return entry('Dropout', { name, rate: layer.rate, seed: null, noise_shape: null }, buildShape);
+    return entry(
+      'Embedding',
+      { name, input_dim: layer.inputDim, output_dim: layer.outputDim, mask_zero: layer.maskZero },
+      buildShape,
+    );
+  if (layer instanceof DropoutLayer)
+    return entry('Dropout', { name, rate: layer.rate, seed: null, noise_shape: null }, buildShape);
   if (layer instanceof BatchNormalizationLayer)
-    return entry('BatchNormalization', { name, axis: -1, momentum: layer.momentum, epsilon: layer.epsilon, center: layer.affine, scale: layer.affine }, buildShape);
+    return entry(
+      'BatchNormalization',
+      {
+        name,
+        axis: -1,
+        momentum: layer.momentum,
+        epsilon: layer.epsilon,
+        center: layer.affine,
+        scale: layer.affine,
+      },
+      buildShape,
+    );
   if (layer instanceof LayerNormalizationLayer)
-    return entry('LayerNormalization', { name, axis: -1, epsilon: layer.epsilon, center: layer.affine, scale: layer.affine }, buildShape);
-  if (layer instanceof MaskingLayer) return entry('Masking', { name, mask_value: layer.maskValue }, buildShape);
+    return entry(
+      'LayerNormalization',
+      { name, axis: -1, epsilon: layer.epsilon, center: layer.affine, scale: layer.affine },
+      buildShape,
+    );
+  if (layer instanceof MaskingLayer)
+    return entry('Masking', { name, mask_value: layer.maskValue }, buildShape);
   if (layer instanceof ActivationLayer)
-    return entry('Activation', { name, activation: kerasActivation(where, layer.activation) }, buildShape);
+    return entry(
+      'Activation',
+      { name, activation: kerasActivation(where, layer.activation) },
+      buildShape,
+    );
   if (layer instanceof GlobalAveragePooling1DLayer)
-    return entry('GlobalAveragePooling1D', { name, data_format: 'channels_last', keepdims: false }, buildShape);
+    return entry(
+      'GlobalAveragePooling1D',
+      { name, data_format: 'channels_last', keepdims: false },
+      buildShape,
+    );
   if (layer instanceof GlobalMaxPooling1DLayer)
-    return entry('GlobalMaxPooling1D', { name, data_format: 'channels_last', keepdims: false }, buildShape);
+    return entry(
+      'GlobalMaxPooling1D',
+      { name, data_format: 'channels_last', keepdims: false },
+      buildShape,
+    );
   throw new GruError('ERR_GRU_ARG', `${where}: no Keras class for this layer`);
 }
 

@@ -81,8 +81,7 @@ export async function describeKerasFile(source: ModelSource): Promise<KerasFileD
     const z = readKerasZip(bytes, 'the .keras file');
     config = parseJson(z.config, 'config.json', 24);
     const meta = z.metadata === null ? null : parseJson(z.metadata, 'metadata.json', 4);
-    if (isPlainObject(meta) && typeof meta.keras_version === 'string')
-      version = meta.keras_version;
+    if (isPlainObject(meta) && typeof meta.keras_version === 'string') version = meta.keras_version;
     h5bytes = z.weights;
   }
   const h5 = await H5File.open(h5bytes, zip ? 'model.weights.h5' : 'the HDF5 file');
@@ -142,7 +141,9 @@ export async function describeKerasFile(source: ModelSource): Promise<KerasFileD
       modelClass:
         isPlainObject(config) && typeof config.class_name === 'string' ? config.class_name : null,
       modelName:
-        isPlainObject(config) && isPlainObject(config.config) && typeof config.config.name === 'string'
+        isPlainObject(config) &&
+        isPlainObject(config.config) &&
+        typeof config.config.name === 'string'
           ? config.config.name
           : null,
       inputShape,

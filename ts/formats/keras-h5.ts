@@ -67,7 +67,9 @@ function afterError(e: unknown, what: string): never {
     .map((l) => l.trim())
     .filter((l) => l !== '');
   const detail = lines.filter((l) => /^#\d+:/.test(l)).pop() ?? lines[0] ?? 'unknown error';
-  fail(`${what}: not a readable HDF5 file (${detail.replace(/^#\d+:\s*\S+ line \d+ in /, '').slice(0, 200)})`);
+  fail(
+    `${what}: not a readable HDF5 file (${detail.replace(/^#\d+:\s*\S+ line \d+ in /, '').slice(0, 200)})`,
+  );
 }
 
 /** A dataset as the tree describes it: its shape and element type, not yet read. */
@@ -90,7 +92,13 @@ export class H5File {
   readonly #kinds = new Map<string, 'group' | 'dataset'>();
   #closed = false;
 
-  private constructor(mod: H5Wasm, file: InstanceType<H5Wasm['File']>, fsName: string, size: number, what: string) {
+  private constructor(
+    mod: H5Wasm,
+    file: InstanceType<H5Wasm['File']>,
+    fsName: string,
+    size: number,
+    what: string,
+  ) {
     this.#mod = mod;
     this.#file = file;
     this.#fsName = fsName;
@@ -101,7 +109,13 @@ export class H5File {
   /** Opens the bytes (copied into h5wasm's file system) and indexes the tree. */
   static async open(bytes: Uint8Array, what: string): Promise<H5File> {
     const mod = await h5wasm();
-    if (bytes.length < 8 || bytes[0] !== 0x89 || bytes[1] !== 0x48 || bytes[2] !== 0x44 || bytes[3] !== 0x46)
+    if (
+      bytes.length < 8 ||
+      bytes[0] !== 0x89 ||
+      bytes[1] !== 0x48 ||
+      bytes[2] !== 0x44 ||
+      bytes[3] !== 0x46
+    )
       fail(`${what}: not an HDF5 file (no \\x89HDF signature at its start)`);
     const fsName = `/gru-simd-keras-${++fileCount}.h5`;
     const FS = mod.FS!;
@@ -121,7 +135,9 @@ export class H5File {
 
   /** Walks the tree breadth first, bounded, recording every object under its normalized path. */
   #index(): void {
-    const queue: { real: string; norm: string; depth: number }[] = [{ real: '/', norm: '', depth: 0 }];
+    const queue: { real: string; norm: string; depth: number }[] = [
+      { real: '/', norm: '', depth: 0 },
+    ];
     let count = 0;
     while (queue.length > 0) {
       const { real, norm, depth } = queue.shift()!;
@@ -136,7 +152,8 @@ export class H5File {
         const M = this.#mod.Module;
         const kind = type === M.H5G_GROUP ? 'group' : type === M.H5G_DATASET ? 'dataset' : null;
         if (kind === null) continue;
-        if (this.#paths.has(childNorm)) fail(`${this.what}: two objects named '${childNorm.slice(0, 80)}'`);
+        if (this.#paths.has(childNorm))
+          fail(`${this.what}: two objects named '${childNorm.slice(0, 80)}'`);
         this.#paths.set(childNorm, childReal);
         this.#kinds.set(childNorm, kind);
         // Intermediate groups of a name with backslashes ('layers\gru\cell' holds 'layers/gru').
@@ -146,7 +163,8 @@ export class H5File {
           if (!this.#kinds.has(p)) this.#kinds.set(p, 'group');
         }
         if (kind === 'group') {
-          if (depth + 1 >= MAX_DEPTH) fail(`${this.what}: HDF5 groups nest deeper than ${MAX_DEPTH}`);
+          if (depth + 1 >= MAX_DEPTH)
+            fail(`${this.what}: HDF5 groups nest deeper than ${MAX_DEPTH}`);
           queue.push({ real: childReal, norm: childNorm, depth: depth + 1 });
         }
       }
@@ -193,7 +211,8 @@ export class H5File {
   dataset(path: string): H5DatasetInfo {
     return this.#guard(`dataset '${path.slice(0, 120)}'`, () => {
       const e = this.#entity(path);
-      if (!(e instanceof this.#mod.Dataset)) fail(`${this.what}: '${path.slice(0, 120)}' is not a dataset`);
+      if (!(e instanceof this.#mod.Dataset))
+        fail(`${this.what}: '${path.slice(0, 120)}' is not a dataset`);
       const m = e.metadata;
       const shape = m.shape ?? [];
       // Every dataset is checked, read or not: a declared size counts toward what a model built
@@ -233,7 +252,9 @@ export class H5File {
 
   /** The names of an object's attributes. */
   attributeNames(path: string): string[] {
-    return this.#guard(`attributes of '${path.slice(0, 120)}'`, () => Object.keys(this.#entity(path).attrs));
+    return this.#guard(`attributes of '${path.slice(0, 120)}'`, () =>
+      Object.keys(this.#entity(path).attrs),
+    );
   }
 
   /**
@@ -254,7 +275,9 @@ export class H5File {
       const v = a.value as unknown;
       const list = typeof v === 'string' ? [v] : Array.isArray(v) ? v : null;
       if (list === null || !list.every((s) => typeof s === 'string'))
-        fail(`${this.what}: attribute '${name}' of '${path.slice(0, 120)}' did not read as strings`);
+        fail(
+          `${this.what}: attribute '${name}' of '${path.slice(0, 120)}' did not read as strings`,
+        );
       return list as string[];
     });
   }
@@ -324,7 +347,10 @@ export async function writeH5(tree: H5Tree): Promise<Uint8Array> {
   try {
     const file = new mod.File(fsName, 'w');
     try {
-      const attrs = (g: InstanceType<H5Wasm['Group']>, a: Record<string, string | string[]> | undefined) => {
+      const attrs = (
+        g: InstanceType<H5Wasm['Group']>,
+        a: Record<string, string | string[]> | undefined,
+      ) => {
         for (const [k, v] of Object.entries(a ?? {})) g.create_attribute(k, v);
       };
       attrs(file, tree.rootAttrs);

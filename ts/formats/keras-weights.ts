@@ -59,13 +59,20 @@ export function kerasVars(layer: ModelLayer): KerasVar[] {
   if (layer instanceof BidirectionalLayer) {
     const c = core(layer);
     const ra = layer.layer.resetAfter;
-    return [...gruVars(c, '', ra, 'forward_layer/'), ...gruVars(c, '_reverse', ra, 'backward_layer/')];
+    return [
+      ...gruVars(c, '', ra, 'forward_layer/'),
+      ...gruVars(c, '_reverse', ra, 'backward_layer/'),
+    ];
   }
   if (layer instanceof DenseLayer) {
     const [out, input] = core(layer).parameterShape('weight') as [number, number];
-    return [{ name: 'kernel', shape: [input, out] }, ...(layer.useBias ? [{ name: 'bias', shape: [out] }] : [])];
+    return [
+      { name: 'kernel', shape: [input, out] },
+      ...(layer.useBias ? [{ name: 'bias', shape: [out] }] : []),
+    ];
   }
-  if (layer instanceof EmbeddingLayer) return [{ name: 'embeddings', shape: core(layer).parameterShape('weight') }];
+  if (layer instanceof EmbeddingLayer)
+    return [{ name: 'embeddings', shape: core(layer).parameterShape('weight') }];
   if (layer instanceof LayerNormalizationLayer || layer instanceof BatchNormalizationLayer) {
     const c = core(layer);
     const names = c.parameterNames();
@@ -87,7 +94,8 @@ function gatesToRows(m: Float32Array, rows: number, h: number): Float32Array {
   const out = new Float32Array(3 * h * rows);
   for (let g = 0; g < 3; g++)
     for (let j = 0; j < h; j++)
-      for (let i = 0; i < rows; i++) out[(g * h + j) * rows + i] = m[i * 3 * h + KERAS_BLOCK[g]! * h + j]!;
+      for (let i = 0; i < rows; i++)
+        out[(g * h + j) * rows + i] = m[i * 3 * h + KERAS_BLOCK[g]! * h + j]!;
   return out;
 }
 
@@ -96,14 +104,16 @@ function rowsToGates(w: Float32Array, rows: number, h: number): Float32Array {
   const out = new Float32Array(3 * h * rows);
   for (let g = 0; g < 3; g++)
     for (let j = 0; j < h; j++)
-      for (let i = 0; i < rows; i++) out[i * 3 * h + KERAS_BLOCK[g]! * h + j] = w[(g * h + j) * rows + i]!;
+      for (let i = 0; i < rows; i++)
+        out[i * 3 * h + KERAS_BLOCK[g]! * h + j] = w[(g * h + j) * rows + i]!;
   return out;
 }
 
 /** Transposes a row-major [rows, cols] matrix. */
 function transpose(m: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(m.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c]!;
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c]!;
   return out;
 }
 

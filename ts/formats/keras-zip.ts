@@ -26,7 +26,9 @@ function fail(message: string): never {
 
 /** Whether the bytes start as a zip does ('PK\x03\x04'). */
 export function isZip(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 3 && bytes[3] === 4;
+  return (
+    bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 3 && bytes[3] === 4
+  );
 }
 
 /** The three entries of a `.keras` zip (see the top of this file). */
@@ -45,7 +47,9 @@ export function readKerasZip(bytes: Uint8Array, what: string): KerasZip {
             `${what}: '${f.name}' declares ${f.originalSize} bytes uncompressed, over the ${limit} a zip of ${bytes.length} bytes may hold here`,
           );
         if (f.compression !== 0 && f.compression !== 8)
-          fail(`${what}: '${f.name}' uses zip compression method ${f.compression} (only stored and deflate)`);
+          fail(
+            `${what}: '${f.name}' uses zip compression method ${f.compression} (only stored and deflate)`,
+          );
         declared.set(f.name, f.originalSize);
         return true;
       },
@@ -75,7 +79,11 @@ export function readKerasZip(bytes: Uint8Array, what: string): KerasZip {
 }
 
 /** A `.keras` zip of the three entries (deflated JSON, stored HDF5: Keras reads both). */
-export function writeKerasZip(zip: { config: string; metadata: string; weights: Uint8Array }): Uint8Array {
+export function writeKerasZip(zip: {
+  config: string;
+  metadata: string;
+  weights: Uint8Array;
+}): Uint8Array {
   // A fixed date: the same model gives the same zip.
   const mtime = new Date(Date.UTC(2020, 0, 1));
   return zipSync(

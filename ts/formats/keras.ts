@@ -69,7 +69,8 @@ async function openKeras(bytes: Uint8Array, what: string): Promise<Opened> {
     let version: string | null = null;
     if (zip.metadata !== null) {
       const meta = parseJson(zip.metadata, `${what}: metadata.json`, 4);
-      if (isPlainObject(meta) && typeof meta.keras_version === 'string') version = meta.keras_version;
+      if (isPlainObject(meta) && typeof meta.keras_version === 'string')
+        version = meta.keras_version;
     }
     const h5 = await H5File.open(zip.weights, `${what}: model.weights.h5`);
     return { kind: 'keras', config, kerasVersion: version, h5 };
@@ -77,8 +78,14 @@ async function openKeras(bytes: Uint8Array, what: string): Promise<Opened> {
   const h5 = await H5File.open(bytes, what);
   try {
     const text = h5.attributeString('', 'model_config');
-    const config = text === undefined ? undefined : parseJson(text, `${what}: model_config`, MAX_JSON_DEPTH);
-    return { kind: 'h5', config, kerasVersion: h5.attributeString('', 'keras_version') ?? null, h5 };
+    const config =
+      text === undefined ? undefined : parseJson(text, `${what}: model_config`, MAX_JSON_DEPTH);
+    return {
+      kind: 'h5',
+      config,
+      kerasVersion: h5.attributeString('', 'keras_version') ?? null,
+      h5,
+    };
   } catch (e) {
     h5.close();
     throw e;
@@ -103,7 +110,10 @@ function layoutOf(h5: H5File): Layout {
 function varsPaths(h5: H5File, group: string, want: number, where: string): string[] {
   if (h5.kind(group) !== 'group') fail(`${h5.what}: ${where}: no group '${group}'`);
   const names = h5.children(group);
-  if (names.length !== want || names.some((n) => !/^(0|[1-9][0-9]{0,5})$/.test(n) || Number(n) >= want))
+  if (
+    names.length !== want ||
+    names.some((n) => !/^(0|[1-9][0-9]{0,5})$/.test(n) || Number(n) >= want)
+  )
     fail(
       `${h5.what}: ${where}: '${group}' holds ${names.length} variables (${names.slice(0, 8).join(', ')}), the layer has ${want}`,
     );
@@ -136,9 +146,11 @@ function legacyPaths(h5: H5File, root: string, model: Sequential, byName: boolea
   const inFile: { name: string; paths: string[] }[] = [];
   for (const name of names) {
     const g = root === '' ? name : `${root}/${name}`;
-    if (h5.kind(g) !== 'group') fail(`${h5.what}: layer_names lists '${name.slice(0, 60)}', which has no group`);
+    if (h5.kind(g) !== 'group')
+      fail(`${h5.what}: layer_names lists '${name.slice(0, 60)}', which has no group`);
     const weights = h5.attributeStrings(g, 'weight_names') ?? [];
-    if (weights.length > 0) inFile.push({ name, paths: weights.map((w) => `${g}/${w.replace(/\\/g, '/')}`) });
+    if (weights.length > 0)
+      inFile.push({ name, paths: weights.map((w) => `${g}/${w.replace(/\\/g, '/')}`) });
   }
   const withVars = model.layers.filter((l) => kerasVars(l).length > 0);
   if (inFile.length !== withVars.length)
@@ -163,13 +175,16 @@ function legacyPaths(h5: H5File, root: string, model: Sequential, byName: boolea
 /** Reads every layer's variables (shapes checked), then sets them all: all or nothing. */
 function loadWeightsFrom(h5: H5File, model: Sequential, byName: boolean): void {
   const layout = layoutOf(h5);
-  const paths = layout.kind === 'keras3' ? keras3Paths(h5, model) : legacyPaths(h5, layout.root, model, byName);
+  const paths =
+    layout.kind === 'keras3' ? keras3Paths(h5, model) : legacyPaths(h5, layout.root, model, byName);
   const values = model.layers.map((layer, i) => {
     const vars = kerasVars(layer);
     return vars.map((v, j) => {
       const path = paths[i]![j]!;
       if (h5.kind(path) !== 'dataset')
-        fail(`${h5.what}: layer '${layer.name}' (${layer.className}): its ${v.name} '${path.slice(0, 120)}' is missing`);
+        fail(
+          `${h5.what}: layer '${layer.name}' (${layer.className}): its ${v.name} '${path.slice(0, 120)}' is missing`,
+        );
       try {
         return h5.readFloats(path, v.shape);
       } catch (e) {
@@ -216,7 +231,10 @@ function floorConfigs(spec: ModelSpec): unknown[] {
 }
 
 function buildModel(spec: ModelSpec, h5: H5File, backend: Backend): Sequential {
-  const floor = parameterFloor(floorConfigs(spec), spec.inputShape === null ? null : [null, ...spec.inputShape]);
+  const floor = parameterFloor(
+    floorConfigs(spec),
+    spec.inputShape === null ? null : [null, ...spec.inputShape],
+  );
   const floats = declaredFloats(h5);
   if (floor > floats)
     fail(
@@ -227,7 +245,11 @@ function buildModel(spec: ModelSpec, h5: H5File, backend: Backend): Sequential {
   try {
     spec.layers.forEach((l, i) => made.push(makeLayer(l, i === 0, spec.inputShape)));
     try {
-      model = new Sequential({ layers: made, name: spec.name.replace(/\//g, '_') || 'sequential', backend });
+      model = new Sequential({
+        layers: made,
+        name: spec.name.replace(/\//g, '_') || 'sequential',
+        backend,
+      });
       if (spec.inputShape !== null) model.build([null, ...spec.inputShape]);
     } catch (e) {
       if (e instanceof GruError && e.code !== 'ERR_GRU_ALLOC' && e.code !== 'ERR_GRU_FORMAT')
@@ -235,7 +257,9 @@ function buildModel(spec: ModelSpec, h5: H5File, backend: Backend): Sequential {
       throw e;
     }
     if (!model.built)
-      fail(`the file does not give the model's input shape (no InputLayer or batch_input_shape): it cannot be built`);
+      fail(
+        `the file does not give the model's input shape (no InputLayer or batch_input_shape): it cannot be built`,
+      );
     return model;
   } catch (e) {
     if (model !== null) (model as Sequential).dispose();
@@ -253,7 +277,9 @@ export async function kerasModelFromBytes(
   const file = await openKeras(bytes, what);
   try {
     if (file.config === undefined)
-      fail(`${what} holds weights only (no model_config): build the model and call loadKerasWeights()`);
+      fail(
+        `${what} holds weights only (no model_config): build the model and call loadKerasWeights()`,
+      );
     const major: KerasMajor = kerasMajor(file.kerasVersion);
     const spec = modelSpec(file.config, major);
     const model = buildModel(spec, file.h5, backend);
@@ -275,10 +301,14 @@ export async function kerasModelFromBytes(
  * option: an LSTM, unroll, an unknown activation, ...) or a damaged file; ERR_GRU_IO when it
  * cannot be read.
  */
-export async function loadKerasModel(source: ModelSource, options: LoadKerasModelArgs = {}): Promise<Sequential> {
+export async function loadKerasModel(
+  source: ModelSource,
+  options: LoadKerasModelArgs = {},
+): Promise<Sequential> {
   const o = check.options('loadKerasModel options', options);
   check.knownKeys('loadKerasModel options', o, ['backend']);
-  const given = o.backend === undefined ? undefined : check.backendOption(o.backend, currentBackend);
+  const given =
+    o.backend === undefined ? undefined : check.backendOption(o.backend, currentBackend);
   const bytes = await readModelBytes('source', source);
   return kerasModelFromBytes(bytes, given ?? currentBackend(), describeSource(source));
 }
@@ -293,7 +323,10 @@ export async function loadKerasWeights(model: Sequential, source: ModelSource): 
   if (!(model instanceof Sequential))
     throw new GruError('ERR_GRU_TYPE', `model must be a Sequential, got ${check.describe(model)}`);
   if (!model.built)
-    throw new GruError('ERR_GRU_STATE', 'build the model (or call it on data) before loadKerasWeights()');
+    throw new GruError(
+      'ERR_GRU_STATE',
+      'build the model (or call it on data) before loadKerasWeights()',
+    );
   const bytes = await readModelBytes('source', source);
   const what = describeSource(source);
   const h5bytes = isZip(bytes) ? readKerasZip(bytes, what).weights : bytes;
@@ -313,7 +346,10 @@ export async function kerasModelBytes(model: Sequential): Promise<Uint8Array> {
   if (!(model instanceof Sequential))
     throw new GruError('ERR_GRU_TYPE', `model must be a Sequential, got ${check.describe(model)}`);
   if (!model.built)
-    throw new GruError('ERR_GRU_STATE', 'build the model (or call it on data) before saving it as .keras');
+    throw new GruError(
+      'ERR_GRU_STATE',
+      'build the model (or call it on data) before saving it as .keras',
+    );
   const input = model._fileState().input;
   if (input === null) throw new GruError('ERR_GRU_STATE', 'the model has no input shape');
   const ids = model.layers[0]!.takesIds;
@@ -321,7 +357,13 @@ export async function kerasModelBytes(model: Sequential): Promise<Uint8Array> {
     {
       module: 'keras.layers',
       class_name: 'InputLayer',
-      config: { batch_shape: [null, ...input], dtype: ids ? 'int32' : 'float32', sparse: false, ragged: false, name: 'input_layer' },
+      config: {
+        batch_shape: [null, ...input],
+        dtype: ids ? 'int32' : 'float32',
+        sparse: false,
+        ragged: false,
+        name: 'input_layer',
+      },
       registered_name: null,
     },
   ];
@@ -336,7 +378,12 @@ export async function kerasModelBytes(model: Sequential): Promise<Uint8Array> {
     config: {
       name: model.name,
       trainable: true,
-      dtype: { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null },
+      dtype: {
+        module: 'keras',
+        class_name: 'DTypePolicy',
+        config: { name: 'float32' },
+        registered_name: null,
+      },
       layers: layerConfigs,
       build_input_shape: [null, ...input],
     },
@@ -355,10 +402,18 @@ export async function kerasModelBytes(model: Sequential): Promise<Uint8Array> {
     tree.groups.push({ path: g });
     tree.groups.push({ path: `${g}/vars`, attrs: { name: layer.name } });
     const put = (dir: string, from: number, to: number) => {
-      for (let j = from; j < to; j++) tree.datasets.push({ path: `${dir}/${j - from}`, shape: shapes[j]!.shape, data: values[j]! });
+      for (let j = from; j < to; j++)
+        tree.datasets.push({
+          path: `${dir}/${j - from}`,
+          shape: shapes[j]!.shape,
+          data: values[j]!,
+        });
     };
     if (layer.className === 'GRU') {
-      tree.groups.push({ path: `${g}/cell` }, { path: `${g}/cell/vars`, attrs: { name: 'gru_cell' } });
+      tree.groups.push(
+        { path: `${g}/cell` },
+        { path: `${g}/cell/vars`, attrs: { name: 'gru_cell' } },
+      );
       put(`${g}/cell/vars`, 0, shapes.length);
     } else if (layer.className === 'Bidirectional') {
       const n = shapes.length / 2;
@@ -375,8 +430,16 @@ export async function kerasModelBytes(model: Sequential): Promise<Uint8Array> {
   });
   tree.groups.push({ path: 'vars', attrs: { name: model.name } });
   const weights = await writeH5(tree);
-  const metadata = { keras_version: WRITES_KERAS, date_saved: '2020-01-01@00:00:00', written_by: `gru-simd ${VERSION}` };
-  return writeKerasZip({ config: JSON.stringify(config), metadata: JSON.stringify(metadata), weights });
+  const metadata = {
+    keras_version: WRITES_KERAS,
+    date_saved: '2020-01-01@00:00:00',
+    written_by: `gru-simd ${VERSION}`,
+  };
+  return writeKerasZip({
+    config: JSON.stringify(config),
+    metadata: JSON.stringify(metadata),
+    weights,
+  });
 }
 
 /** Writes kerasModelBytes(model) to a path (atomically, in Node) or 'indexeddb://name'. */
