@@ -30,6 +30,10 @@ await build({
     js: "const __gru_simd_module_url = require('node:url').pathToFileURL(require('node:path').join(__dirname, 'backends', 'index.cjs')).href;",
   },
   logLevel: 'warning',
+  // h5wasm (HDF5 for Keras files, ts/formats/keras-h5.ts) is ESM with a 4 MB embedded module:
+  // left out of the bundle, its import() stays a dynamic import, which require() users load on
+  // their first Keras file only.
+  external: ['h5wasm'],
 });
 // Types for require(): the ESM declarations describe the same API.
 writeFileSync('dist/cjs/index.d.cts', "export * from '../esm/index.js';\n");
