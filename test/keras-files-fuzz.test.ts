@@ -16,7 +16,7 @@ import {
   describeKerasFile,
   type Sequential,
 } from '../ts/index.js';
-import { _h5FsFiles, _h5MemoryBytes } from '../ts/formats/keras-h5.js';
+import { _h5FsFiles, _h5Instances, _h5MemoryBytes, _h5Poison } from '../ts/formats/keras-h5.js';
 import { forEachBackend } from './backends.js';
 import { hostileKerasFile } from './fuzz/hostile-keras-files.js';
 import { rng } from './util.js';
@@ -160,6 +160,19 @@ forEachBackend('Keras files: hostile files', (backend) => {
         [...m.layers[2]!.trainables()[0]!.getParameter('weight')],
         [0.5, 0.5, 0.5, 0.5, 0.5, 0.5],
       );
+    } finally {
+      m.dispose();
+    }
+    assert.deepEqual(await _h5FsFiles(), []);
+  });
+
+  it('after a wasm trap the next file gets a fresh h5wasm instance, which reads it', async () => {
+    const before = _h5Instances();
+    _h5Poison(); // what a WebAssembly.RuntimeError in h5wasm does (keras-h5.ts: afterError)
+    const m = await model();
+    try {
+      assert.equal(_h5Instances(), before + 1, 'a new instance');
+      assert.equal(m.layers.length, 3);
     } finally {
       m.dispose();
     }

@@ -343,6 +343,18 @@ forEachBackend(`Keras files (Keras ${FIXTURES.keras})`, (backend: Backend) => {
     await refused(loadKerasWeights(unbuilt, new Uint8Array(8)), 'ERR_GRU_STATE', ['build']);
     unbuilt.dispose();
     await refused(kerasModelBytes({} as never), 'ERR_GRU_TYPE', ['Sequential']);
+    const revocable = Proxy.revocable({}, {});
+    revocable.revoke();
+    await refused(kerasModelBytes(revocable.proxy as never), 'ERR_GRU_TYPE', ['Proxy']);
+    const real = sequential({ backend, layers: [layers.dense({ units: 2, inputShape: [3] })] });
+    try {
+      await refused(kerasModelBytes(new Proxy(real, {})), 'ERR_GRU_TYPE', ['Sequential']);
+      await refused(loadKerasWeights(new Proxy(real, {}), new Uint8Array(8)), 'ERR_GRU_TYPE', [
+        'Sequential',
+      ]);
+    } finally {
+      real.dispose();
+    }
     await refused(loadKerasModel(42 as never, { backend }), 'ERR_GRU_ARG', ['source']);
     await refused(loadKerasModel(new Uint8Array(8), { nope: 1 } as never), 'ERR_GRU_ARG', ['nope']);
   });

@@ -9,7 +9,7 @@
  *  - HDF5's errors throw (h5wasm's throwing error handler, instead of printing to stderr) and
  *    every exception of h5wasm, a wasm trap included, becomes ERR_GRU_FORMAT naming what was
  *    being read. After a trap the module's state cannot be trusted: the next file gets a fresh
- *    instance of h5wasm where the platform can import one.
+ *    instance of h5wasm where the platform can import one (fresh()).
  *  - The tree is walked to a bounded depth and number of objects (hard links can make cycles).
  *  - A dataset or attribute is read only after its declared size is checked against the file's:
  *    Keras never compresses, so a declared size above the file's bytes is a forged file.
@@ -31,19 +31,47 @@ const H5T_STRING = 3;
 
 let loading: Promise<H5Wasm> | null = null;
 let fileCount = 0;
+/** Instances made; after a trap the next one is imported anew (see fresh()). */
+let instances = 0;
+let poisoned = false;
 
 function fail(message: string): never {
   throw new GruError('ERR_GRU_FORMAT', message);
 }
 
+/**
+ * A fresh h5wasm: its module evaluated again (hdf5_hl.js makes its wasm instance when it is
+ * evaluated), by importing its resolved URL with a query, which ES module loaders take as another
+ * module. Where the platform cannot resolve it (a bundle, a browser without import maps), the
+ * one instance is kept: its calls still throw, as GruErrors.
+ */
+async function fresh(): Promise<H5Wasm> {
+  const resolve = (import.meta as { resolve?: (s: string) => string }).resolve;
+  if (instances > 0 && typeof resolve === 'function') {
+    try {
+      return (await import(
+        /* @vite-ignore */ `${resolve('h5wasm')}?instance=${instances}`
+      )) as H5Wasm;
+    } catch {
+      // fall back to the module as imported first
+    }
+  }
+  return import('h5wasm');
+}
+
 /** h5wasm, ready, with HDF5's errors thrown (not printed). */
 async function h5wasm(): Promise<H5Wasm> {
+  if (poisoned) {
+    poisoned = false;
+    loading = null;
+  }
   loading ??= (async () => {
     let mod: H5Wasm;
     try {
-      mod = await import('h5wasm');
+      mod = await fresh();
       const m = await mod.ready;
       m.activate_throwing_error_handler();
+      instances++;
     } catch (e) {
       loading = null;
       throw new GruError(
@@ -56,10 +84,10 @@ async function h5wasm(): Promise<H5Wasm> {
   return loading;
 }
 
-/** A wasm trap leaves h5wasm's state unknown: drop this instance (the next load imports anew). */
+/** A wasm trap leaves h5wasm's state unknown: the next file gets a fresh instance. */
 function afterError(e: unknown, what: string): never {
   if (e instanceof GruError) throw e;
-  if (e instanceof WebAssembly.RuntimeError) loading = null;
+  if (e instanceof WebAssembly.RuntimeError) poisoned = true;
   const text = e instanceof Error ? e.message : String(e);
   // HDF5's error stack: its last line says what failed (truncated file, bad signature, ...).
   const lines = text
@@ -364,7 +392,7 @@ export async function writeH5(tree: H5Tree): Promise<Uint8Array> {
     return new Uint8Array(mod.FS!.readFile(fsName));
   } catch (e) {
     if (e instanceof GruError) throw e;
-    if (e instanceof WebAssembly.RuntimeError) loading = null;
+    if (e instanceof WebAssembly.RuntimeError) poisoned = true;
     throw new GruError('ERR_GRU_IO', `writing HDF5 failed: ${(e as Error).message}`);
   } finally {
     removeFsFile(mod, fsName);
@@ -375,6 +403,16 @@ export async function writeH5(tree: H5Tree): Promise<Uint8Array> {
 export async function _h5FsFiles(): Promise<string[]> {
   const mod = await h5wasm();
   return (mod.FS!.readdir('/') as string[]).filter((n) => n.startsWith('gru-simd-keras-'));
+}
+
+/** @internal For tests: as after a wasm trap, the next file gets a fresh h5wasm instance. */
+export function _h5Poison(): void {
+  poisoned = true;
+}
+
+/** @internal For tests: the h5wasm instances made so far. */
+export function _h5Instances(): number {
+  return instances;
 }
 
 /** @internal For tests: the bytes h5wasm's wasm memory holds now. */

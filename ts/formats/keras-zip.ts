@@ -8,7 +8,7 @@
  * (at most twice the zip's bytes plus 1 MiB, so a zip bomb is refused, not expanded), and an
  * inflate that yields more or less than declared is a format error.
  */
-import { strToU8, strFromU8, unzipSync, zipSync, type Unzipped } from 'fflate';
+import { strToU8, unzipSync, zipSync, type Unzipped } from 'fflate';
 import { GruError } from '../errors.js';
 
 export interface KerasZip {
@@ -95,5 +95,3 @@ export function writeKerasZip(zip: {
     {},
   );
 }
-
-export { strFromU8 };

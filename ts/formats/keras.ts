@@ -320,8 +320,7 @@ export async function loadKerasModel(
  * model file's weights. All or nothing: every shape is checked before any weight is set.
  */
 export async function loadKerasWeights(model: Sequential, source: ModelSource): Promise<void> {
-  if (!(model instanceof Sequential))
-    throw new GruError('ERR_GRU_TYPE', `model must be a Sequential, got ${check.describe(model)}`);
+  sequentialArg(model);
   if (!model.built)
     throw new GruError(
       'ERR_GRU_STATE',
@@ -331,6 +330,23 @@ export async function loadKerasWeights(model: Sequential, source: ModelSource): 
   const what = describeSource(source);
   const h5bytes = isZip(bytes) ? readKerasZip(bytes, what).weights : bytes;
   await withH5File(h5bytes, what, (h5) => loadWeightsFrom(h5, model, false));
+}
+
+/**
+ * `model` checked to be a Sequential itself (not a Proxy of one, whose private fields would
+ * throw a TypeError later): ERR_GRU_TYPE otherwise. Runs no user code but a Proxy's traps.
+ */
+function sequentialArg(model: unknown): Sequential {
+  let ok = false;
+  try {
+    ok = !check.isRevokedProxy(model) && model instanceof Sequential;
+    if (ok) void (model as Sequential).built; // a private field: throws for a Proxy of one
+  } catch {
+    ok = false;
+  }
+  if (!ok)
+    throw new GruError('ERR_GRU_TYPE', `model must be a Sequential, got ${check.describe(model)}`);
+  return model as Sequential;
 }
 
 function describeSource(source: unknown): string {
@@ -343,8 +359,7 @@ function describeSource(source: unknown): string {
 
 /** The model as a Keras 3 `.keras` file (config.json, metadata.json, model.weights.h5). */
 export async function kerasModelBytes(model: Sequential): Promise<Uint8Array> {
-  if (!(model instanceof Sequential))
-    throw new GruError('ERR_GRU_TYPE', `model must be a Sequential, got ${check.describe(model)}`);
+  sequentialArg(model);
   if (!model.built)
     throw new GruError(
       'ERR_GRU_STATE',
