@@ -277,6 +277,20 @@ forEachBackend(`Keras files (Keras ${FIXTURES.keras})`, (backend: Backend) => {
     assert.equal(w.params, FIXTURES.cases.find((c) => c.name === 'gru-reset-after')!.params);
   });
 
+  it('a model without an InputLayer (built by build() in Keras) takes its recorded input shape', async () => {
+    const c = FIXTURES.cases.find((k) => k.name === 'gru-reset-after')!;
+    const bytes = editConfig('keras-files/gru-reset-after.keras', (config) => {
+      assert.equal(config.config.layers.shift()!.class_name, 'InputLayer');
+    });
+    const model = await loadKerasModel(bytes, { backend });
+    try {
+      const n = c.x.length / 15;
+      close(model.predict(input(false, c.x, [n, 5, 3])).data, c.predict, 'predict');
+    } finally {
+      model.dispose();
+    }
+  });
+
   it('what gru-simd cannot honour is refused, naming the layer and the option', async () => {
     const gru = (config: Config) => config.config.layers[1]!.config;
     const cases: [(config: Config) => void, string[]][] = [

@@ -445,6 +445,14 @@ export function modelSpec(config: unknown, major: KerasMajor): ModelSpec {
     specs.push(spec);
   }
   if (specs.length === 0) fail(`the Sequential model has no layers`);
+  // A model built by build() or a first call has no InputLayer: Keras 3 records the shape.
+  if (inputShape === null) {
+    const built = isPlainObject(c) ? c.build_input_shape : undefined;
+    const top = isPlainObject(config.build_config) ? config.build_config.input_shape : undefined;
+    const shape = built ?? top;
+    if (shape !== undefined && shape !== null)
+      inputShape = declaredShape({ batch_shape: shape }, 'the model (build_input_shape)');
+  }
   return { name, inputShape, layers: specs };
 }
 
