@@ -337,13 +337,15 @@ export async function loadKerasWeights(model: Sequential, source: ModelSource): 
  * throw a TypeError later): ERR_GRU_TYPE otherwise. Runs no user code but a Proxy's traps.
  */
 function sequentialArg(model: unknown): Sequential {
-  let ok = false;
-  try {
-    ok = !check.isRevokedProxy(model) && model instanceof Sequential;
-    if (ok) void (model as Sequential).built; // a private field: throws for a Proxy of one
-  } catch {
-    ok = false;
-  }
+  const ok = ((): boolean => {
+    try {
+      if (check.isRevokedProxy(model) || !(model instanceof Sequential)) return false;
+      void model.built; // a private field: throws for a Proxy of one
+      return true;
+    } catch {
+      return false;
+    }
+  })();
   if (!ok)
     throw new GruError('ERR_GRU_TYPE', `model must be a Sequential, got ${check.describe(model)}`);
   return model as Sequential;
