@@ -23,7 +23,9 @@ await build({
   format: 'cjs',
   target: 'node18',
   outfile: 'dist/cjs/index.cjs',
-  define: { 'import.meta.url': '__gru_simd_module_url' },
+  // import.meta.resolve (ts/formats/keras-h5.ts: a fresh h5wasm after a trap) has no CommonJS
+  // counterpart: undefined there, the code keeps its one instance.
+  define: { 'import.meta.url': '__gru_simd_module_url', 'import.meta.resolve': 'undefined' },
   // The modules that use import.meta.url live in dist/esm/backends/ and find the wasm files at
   // ../../wasm/ (= dist/wasm/); the bundle stands in for a module at the same depth.
   banner: {
