@@ -78,7 +78,7 @@ export async function describeKerasFile(source: ModelSource): Promise<KerasFileD
   let h5bytes = bytes;
   const zip = isZip(bytes);
   if (zip) {
-    const z = readKerasZip(bytes, 'the .keras file');
+    const z = await readKerasZip(bytes, 'the .keras file');
     config = parseJson(z.config, 'config.json', 24);
     const meta = z.metadata === null ? null : parseJson(z.metadata, 'metadata.json', 4);
     if (isPlainObject(meta) && typeof meta.keras_version === 'string') version = meta.keras_version;

@@ -8,8 +8,26 @@
  * (at most twice the zip's bytes plus 1 MiB, so a zip bomb is refused, not expanded), and an
  * inflate that yields more or less than declared is a format error.
  */
-import { strToU8, unzipSync, zipSync, type Unzipped } from 'fflate';
+import type { Unzipped } from 'fflate';
 import { GruError } from '../errors.js';
+
+type Fflate = typeof import('fflate');
+let fflate: Promise<Fflate> | null = null;
+
+/**
+ * fflate, imported on the first Keras file (as h5wasm: ./keras-h5.ts), so that the library's
+ * module graph has no bare import a page without a bundler or import map could not resolve.
+ */
+function zipLib(): Promise<Fflate> {
+  fflate ??= import('fflate').catch((e: unknown) => {
+    fflate = null;
+    throw new GruError(
+      'ERR_GRU_BACKEND_UNAVAILABLE',
+      `fflate (zip for .keras files) could not be loaded: ${(e as Error).message}`,
+    );
+  });
+  return fflate;
+}
 
 export interface KerasZip {
   config: string;
@@ -32,7 +50,8 @@ export function isZip(bytes: Uint8Array): boolean {
 }
 
 /** The three entries of a `.keras` zip (see the top of this file). */
-export function readKerasZip(bytes: Uint8Array, what: string): KerasZip {
+export async function readKerasZip(bytes: Uint8Array, what: string): Promise<KerasZip> {
+  const { unzipSync } = await zipLib();
   if (!isZip(bytes)) fail(`${what}: not a .keras file (a zip starts with 'PK')`);
   const limit = 2 * bytes.length + (1 << 20);
   const declared = new Map<string, number>();
@@ -79,11 +98,12 @@ export function readKerasZip(bytes: Uint8Array, what: string): KerasZip {
 }
 
 /** A `.keras` zip of the three entries (deflated JSON, stored HDF5: Keras reads both). */
-export function writeKerasZip(zip: {
+export async function writeKerasZip(zip: {
   config: string;
   metadata: string;
   weights: Uint8Array;
-}): Uint8Array {
+}): Promise<Uint8Array> {
+  const { strToU8, zipSync } = await zipLib();
   // A fixed date: the same model gives the same zip.
   const mtime = new Date(Date.UTC(2020, 0, 1));
   return zipSync(

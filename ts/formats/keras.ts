@@ -64,7 +64,7 @@ interface Opened {
 
 async function openKeras(bytes: Uint8Array, what: string): Promise<Opened> {
   if (isZip(bytes)) {
-    const zip = readKerasZip(bytes, what);
+    const zip = await readKerasZip(bytes, what);
     const config = parseJson(zip.config, `${what}: config.json`, MAX_JSON_DEPTH);
     let version: string | null = null;
     if (zip.metadata !== null) {
@@ -328,7 +328,7 @@ export async function loadKerasWeights(model: Sequential, source: ModelSource): 
     );
   const bytes = await readModelBytes('source', source);
   const what = describeSource(source);
-  const h5bytes = isZip(bytes) ? readKerasZip(bytes, what).weights : bytes;
+  const h5bytes = isZip(bytes) ? (await readKerasZip(bytes, what)).weights : bytes;
   await withH5File(h5bytes, what, (h5) => loadWeightsFrom(h5, model, false));
 }
 
