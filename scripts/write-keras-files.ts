@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { init, loadBackend } from '../ts/index.js';
-import { kerasModelBytes } from '../ts/formats/keras.js';
+import { kerasModelBytes } from '../ts/formats/keras-save.js';
 import { buildOurs, oursInput, OURS } from '../test/keras-files-ours.js';
 
 const DIR = 'test/fixtures/keras-files/ours';

@@ -163,12 +163,8 @@ export {
   torchStateDictBytes,
 } from './formats/torch-state-dict.js';
 export type { TorchModules } from './formats/torch-state-dict.js';
-export {
-  loadKerasModel,
-  loadKerasWeights,
-  kerasModelBytes,
-  saveKerasModel,
-} from './formats/keras.js';
+export { loadKerasModel, loadKerasWeights } from './formats/keras.js';
+export { kerasModelBytes, saveKerasModel } from './formats/keras-save.js';
 export type { LoadKerasModelArgs } from './formats/keras.js';
 export { describeKerasFile } from './formats/keras-describe.js';
 export type {

@@ -10,12 +10,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describeKerasFile } from '../../ts/formats/keras-describe.js';
-import {
-  kerasModelBytes,
-  loadKerasModel,
-  loadKerasWeights,
-  saveKerasModel,
-} from '../../ts/formats/keras.js';
+import { kerasModelBytes, saveKerasModel } from '../../ts/formats/keras-save.js';
+import { loadKerasModel, loadKerasWeights } from '../../ts/formats/keras.js';
 import type { Sequential } from '../../ts/models/index.js';
 import { arg, bad, friendly, good, type Arg, type Ctx, type Op } from './call.js';
 import { backendArg, onPool } from './ops-common.js';

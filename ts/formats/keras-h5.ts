@@ -15,6 +15,8 @@
  *    Keras never compresses, so a declared size above the file's bytes is a forged file.
  *  - Link names are normalized: '\' becomes '/' (tf.keras on Windows wrote 'layers\gru\cell' as
  *    one link name; test/fixtures/real-models/SOURCES.md).
+ *
+ * Over 400 lines: reading and writing share the one h5wasm instance, its loading and its guards.
  */
 import { GruError } from '../errors.js';
 
