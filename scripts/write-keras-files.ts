@@ -18,7 +18,10 @@ for (const c of OURS) {
   const model = buildOurs(c, backend);
   const { x, values } = oursInput(c);
   const predict = Array.from(model.predict(x).data as Float32Array);
-  writeFileSync(`${DIR}/${c.file}`, await kerasModelBytes(model));
+  writeFileSync(
+    `${DIR}/${c.file}`,
+    await kerasModelBytes(model, c.batchSize === undefined ? {} : { batchSize: c.batchSize }),
+  );
   cases.push({
     file: c.file,
     xShape: x.shape,

@@ -196,7 +196,7 @@ forEachBackend('Keras files: hostile files', (backend) => {
       fixture('gru-options.h5'),
     ];
     const r = rng(0x4e5a5);
-    const deadline = Date.now() + 8_000; // a bounded slice of npm test
+    const deadline = Date.now() + 5_000; // a bounded slice of npm test
     const kinds = new Map<string, { loaded: number; refused: number }>();
     const heap0 = await _h5MemoryBytes();
     const largest = Math.max(...valid.map((v) => v.length));

@@ -28,6 +28,8 @@ export interface OursCase {
   vocab?: number;
   /** Steps set to the masking value 0 (sample, from step). */
   padded?: [number, number][];
+  /** kerasModelBytes's batchSize (a stateful GRU needs it). */
+  batchSize?: number;
 }
 
 const G = layers.gru;
@@ -100,6 +102,23 @@ export const OURS: OursCase[] = [
           layers.globalMaxPooling1d(),
           layers.dense({ units: 3, activation: 'selu', useBias: false }),
           layers.activation({ activation: 'softmax' }),
+        ],
+      }),
+  },
+  {
+    file: 'stateful-bidirectional.keras',
+    inputShape: [4, 2],
+    batchSize: 3,
+    build: (backend) =>
+      sequential({
+        backend,
+        layers: [
+          G({ units: 3, stateful: true, returnSequences: true, inputShape: [4, 2] }),
+          layers.bidirectional({
+            layer: G({ units: 2, stateful: true }),
+            mergeMode: 'ave',
+          }),
+          layers.dense({ units: 2 }),
         ],
       }),
   },

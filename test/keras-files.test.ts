@@ -220,14 +220,15 @@ forEachBackend(`Keras files (Keras ${FIXTURES.keras})`, (backend: Backend) => {
         const ours = model.predict(x).data;
         worst.ours = Math.max(worst.ours, close(ours, keras.kerasPredict, c.file));
         assert.equal(model.countParams(), keras.params, 'countParams as Keras counts');
-        const bytes = await kerasModelBytes(model);
+        const saveArgs = c.batchSize === undefined ? {} : { batchSize: c.batchSize };
+        const bytes = await kerasModelBytes(model, saveArgs);
         let back: Sequential;
         if (i % 2 === 0) back = await loadKerasModel(bytes, { backend });
         else {
           // Through a file: saveKerasModel writes atomically, loadKerasModel reads the path.
           const dir = mkdtempSync(join(tmpdir(), 'gru-keras-'));
           try {
-            await saveKerasModel(model, join(dir, 'm.keras'));
+            await saveKerasModel(model, join(dir, 'm.keras'), saveArgs);
             back = await loadKerasModel(join(dir, 'm.keras'), { backend });
           } finally {
             rmSync(dir, { recursive: true, force: true });
@@ -357,6 +358,17 @@ forEachBackend(`Keras files (Keras ${FIXTURES.keras})`, (backend: Backend) => {
     await refused(loadKerasWeights(unbuilt, new Uint8Array(8)), 'ERR_GRU_STATE', ['build']);
     unbuilt.dispose();
     await refused(kerasModelBytes({} as never), 'ERR_GRU_TYPE', ['Sequential']);
+    const carried = sequential({
+      backend,
+      layers: [layers.gru({ units: 2, stateful: true, inputShape: [3, 2] })],
+    });
+    try {
+      await refused(kerasModelBytes(carried), 'ERR_GRU_ARG', ["layer 'gru'", 'batchSize']);
+      await refused(kerasModelBytes(carried, { batchSize: 0 }), 'ERR_GRU_ARG', ['batchSize']);
+      await refused(kerasModelBytes(carried, { batch: 2 } as never), 'ERR_GRU_ARG', ['batch']);
+    } finally {
+      carried.dispose();
+    }
     const revocable = Proxy.revocable({}, {});
     revocable.revoke();
     await refused(kerasModelBytes(revocable.proxy as never), 'ERR_GRU_TYPE', ['Proxy']);

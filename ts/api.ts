@@ -165,6 +165,7 @@ export {
 export type { TorchModules } from './formats/torch-state-dict.js';
 export { loadKerasModel, loadKerasWeights } from './formats/keras.js';
 export { kerasModelBytes, saveKerasModel } from './formats/keras-save.js';
+export type { KerasSaveArgs } from './formats/keras-save.js';
 export type { LoadKerasModelArgs } from './formats/keras.js';
 export { describeKerasFile } from './formats/keras-describe.js';
 export type {

@@ -17,7 +17,7 @@ import { arg, bad, friendly, good, type Arg, type Ctx, type Op } from './call.js
 import { backendArg, onPool } from './ops-common.js';
 import { hostileKerasFile } from './hostile-keras-files.js';
 import type { Entry } from './pool.js';
-import { options, revoked, show } from './values.js';
+import { int, options, revoked, show } from './values.js';
 
 let dir: string | null = null;
 function scratch(name: string): string {
@@ -76,13 +76,24 @@ function modelOrNot(ctx: Ctx, model: Sequential): Arg {
   return bad(v, `model: ${show(v)}`);
 }
 
+/** kerasModelBytes's options: batchSize (a stateful model needs it; may then be refused). */
+function saveArgs(ctx: Ctx): Arg {
+  return options(
+    ctx,
+    'kerasModelBytes options',
+    { batchSize: int(ctx, 'batchSize', { min: 1, max: 1 << 30, hi: 8, optional: true }) },
+    true,
+  );
+}
+
 export const KERAS_FILE_OPS: Op[] = [
   on('kerasModelBytes', (ctx, e) => {
     const m = modelOrNot(ctx, e.obj);
+    const o = saveArgs(ctx);
     return {
-      args: [m],
+      args: [m, o],
       async: true,
-      run: () => kerasModelBytes(m.value as never),
+      run: () => kerasModelBytes(m.value as never, o.value as never),
       done: (bytes) => {
         if (!(bytes instanceof Uint8Array) || bytes.length > 1 << 20) return;
         written.push(bytes);
@@ -97,10 +108,11 @@ export const KERAS_FILE_OPS: Op[] = [
       : ((v: unknown) => bad(v, `destination: ${show(v)}`))(
           ctx.rng.pick<unknown>(['', 5, null, 'https://example.com/m.keras', revoked()]),
         );
+    const o = saveArgs(ctx);
     return {
-      args: [m, d],
+      args: [m, d, o],
       async: true,
-      run: () => saveKerasModel(m.value as never, d.value as never),
+      run: () => saveKerasModel(m.value as never, d.value as never, o.value as never),
     };
   }),
   on('loadKerasWeights', (ctx, e) => {

@@ -6,6 +6,9 @@
  * (scripts/gen-keras-file-fixtures.py checks that and records Keras's predictions).
  */
 import { GruError } from '../errors.js';
+import { BidirectionalLayer } from '../models/bidirectional.js';
+import { GRULayer } from '../models/gru.js';
+import type { ModelLayer } from '../models/layer.js';
 import { Sequential } from '../models/sequential.js';
 import { writeModelBytes } from '../models/storage.js';
 import * as check from '../validate.js';
@@ -39,8 +42,28 @@ export function sequentialArg(model: unknown): Sequential {
 }
 
 /** The model as a Keras 3 `.keras` file (config.json, metadata.json, model.weights.h5). */
-export async function kerasModelBytes(model: Sequential): Promise<Uint8Array> {
+export interface KerasSaveArgs {
+  /**
+   * The batch size recorded in the file's input shape (default: none, any batch). Keras needs
+   * one for a model with a stateful GRU (its states have one row per sample of the batch).
+   */
+  batchSize?: number;
+}
+
+/** Whether a layer keeps states across batches (a GRU, or the GRU inside a Bidirectional). */
+function stateful(layer: ModelLayer): boolean {
+  if (layer instanceof GRULayer) return layer.stateful;
+  return layer instanceof BidirectionalLayer && layer.layer.stateful;
+}
+
+export async function kerasModelBytes(
+  model: Sequential,
+  options: KerasSaveArgs = {},
+): Promise<Uint8Array> {
   sequentialArg(model);
+  const o = check.options('kerasModelBytes options', options);
+  check.knownKeys('kerasModelBytes options', o, ['batchSize']);
+  const batch = o.batchSize === undefined ? null : check.positiveInt('batchSize', o.batchSize);
   if (!model.built)
     throw new GruError(
       'ERR_GRU_STATE',
@@ -48,13 +71,19 @@ export async function kerasModelBytes(model: Sequential): Promise<Uint8Array> {
     );
   const input = model._fileState().input;
   if (input === null) throw new GruError('ERR_GRU_STATE', 'the model has no input shape');
+  const carried = model.layers.find(stateful);
+  if (carried !== undefined && batch === null)
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `layer '${carried.name}' is stateful: Keras needs the batch size in the file's input shape, so pass { batchSize }`,
+    );
   const ids = model.layers[0]!.takesIds;
   const layerConfigs: unknown[] = [
     {
       module: 'keras.layers',
       class_name: 'InputLayer',
       config: {
-        batch_shape: [null, ...input],
+        batch_shape: [batch, ...input],
         dtype: ids ? 'int32' : 'float32',
         sparse: false,
         ragged: false,
@@ -63,10 +92,10 @@ export async function kerasModelBytes(model: Sequential): Promise<Uint8Array> {
       registered_name: null,
     },
   ];
-  let shape: (number | null)[] = [null, ...input];
+  let shape: (number | null)[] = [batch, ...input];
   for (const layer of model.layers) {
     layerConfigs.push(kerasLayerConfig(layer, shape));
-    shape = [null, ...layer.outputShape];
+    shape = [batch, ...layer.outputShape];
   }
   const config = {
     module: 'keras',
@@ -81,10 +110,10 @@ export async function kerasModelBytes(model: Sequential): Promise<Uint8Array> {
         registered_name: null,
       },
       layers: layerConfigs,
-      build_input_shape: [null, ...input],
+      build_input_shape: [batch, ...input],
     },
     registered_name: null,
-    build_config: { input_shape: [null, ...input] },
+    build_config: { input_shape: [batch, ...input] },
     compile_config: null,
   };
   // Keras 3's weights file: layers/<class in snake_case>[_n]/vars/<i>, a GRU's under cell/,
@@ -139,7 +168,11 @@ export async function kerasModelBytes(model: Sequential): Promise<Uint8Array> {
 }
 
 /** Writes kerasModelBytes(model) to a path (atomically, in Node) or 'indexeddb://name'. */
-export async function saveKerasModel(model: Sequential, destination: string): Promise<void> {
-  const bytes = await kerasModelBytes(model);
+export async function saveKerasModel(
+  model: Sequential,
+  destination: string,
+  options: KerasSaveArgs = {},
+): Promise<void> {
+  const bytes = await kerasModelBytes(model, options);
   await writeModelBytes('destination', destination, bytes);
 }
