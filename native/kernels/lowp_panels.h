@@ -8,9 +8,10 @@
 //   bf16: w~ = w rounded to 8 significant bits (round to nearest even), |w~ - w| <= 2^-9 |w|;
 //   int8: w~ = s_row * q, q = round(w / s_row) in [-127, 127], s_row = max_k |w[row, k]| / 127,
 //         |w~ - w| <= s_row / 2;  the sums run over q and are multiplied by s_row at the end.
-// The sums run over k in the same order as the fp32 kernels', one FMA per k on the ISAs with
-// FMA (avx512, avx2, neon): those give bitwise equal results for equal weights (wasm128 and
-// scalar multiply and add, two roundings, as they do for fp32).
+// The sums run over k in the same order as the fp32 kernels' whatever the ISA: one FMA per k
+// on avx512, avx2 and neon, which therefore give bitwise equal results; a multiply and an add
+// (two roundings) on wasm128 and scalar, which are bitwise equal to each other in wasm
+// (test/lowp-weights.test.ts checks both groups).
 #pragma once
 #include <stdint.h>
 
