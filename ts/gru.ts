@@ -78,6 +78,11 @@ export const GRU_RECURRENT_ACTIVATIONS: readonly GRURecurrentActivation[] = [
   'hardSigmoidKeras2',
 ];
 
+/** A precision option (GRUOptions.precision), or an ERR_GRU_ARG naming `name` and the choices. */
+export function parsePrecision(name: string, value: unknown): GRUPrecision {
+  return choice(name, value, GRU_PRECISIONS);
+}
+
 /** One of `choices` (a string), or an ERR_GRU_ARG naming the option and the choices. */
 function choice<T extends string>(name: string, value: unknown, choices: readonly T[]): T {
   if (typeof value === 'string' && (choices as readonly string[]).includes(value))
