@@ -13,7 +13,7 @@ import { forEachBackend, forEachIsa } from './backends.js';
 import { CASES, caseData, caseTitle, configOf, type Case } from './cases.js';
 import { effectiveParams, roundBf16, quantizeInt8Rows } from './lowp-reference.js';
 import { referenceForward, type RefResult } from './reference.js';
-import { FORWARD, LOWP_VS_FP32_SLACK, LOWP_VS_ROUNDED } from './tolerance.js';
+import { LOWP_VS_FP32_SLACK, LOWP_VS_ROUNDED } from './tolerance.js';
 import { assertClose, assertThrowsCode, ErrorTable, rng, uniform } from './util.js';
 
 const PRECISIONS = ['bf16', 'int8'] as const;

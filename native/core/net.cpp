@@ -27,9 +27,8 @@ namespace {
 
 // Frees the packed weight panels (fp32 or reduced precision), leaving the pointers null.
 void free_weight_panels(Cell& c) {
-  void* buffers[] = {c.w_ih_panels, c.u[0],       c.u[1],       c.w_ih_lowp,
-                     c.w_ih_scale,  c.u_lowp[0],  c.u_lowp[1],  c.u_scale[0],
-                     c.u_scale[1]};
+  void* buffers[] = {c.w_ih_panels, c.u[0],      c.u[1],       c.w_ih_lowp, c.w_ih_scale,
+                     c.u_lowp[0],   c.u_lowp[1], c.u_scale[0], c.u_scale[1]};
   for (void* b : buffers) gru::mem_free(b);
   c.w_ih_panels = c.w_ih_scale = nullptr;
   c.w_ih_lowp = nullptr;
@@ -76,8 +75,8 @@ bool alloc_weight_panels(const gru_net* net, Cell& c) {
 }
 
 // Packs gates first_gate.. of src [G*H, K] into a panel set in the net's precision.
-void pack_panel_set(const gru_net* net, const float* src, int32_t K, int32_t first_gate,
-                    int32_t G, float* fp32, void* lowp, float* scales) {
+void pack_panel_set(const gru_net* net, const float* src, int32_t K, int32_t first_gate, int32_t G,
+                    float* fp32, void* lowp, float* scales) {
   const int32_t H = net->hidden, W = net->width;
   switch (net->precision) {
     case GRU_PRECISION_BF16:
@@ -132,8 +131,8 @@ void repack(const gru_net* net, Cell& c) {
   const int32_t H = net->hidden, W = net->width, G = spec.gates;
   pack_panel_set(net, c.w_ih, c.input, 0, G, c.w_ih_panels, c.w_ih_lowp, c.w_ih_scale);
   for (int32_t i = 0; i < spec.recurrent_groups; ++i)
-    pack_panel_set(net, c.w_hh, H, spec.recurrent[i].first_gate, spec.recurrent[i].gates,
-                   c.u[i], c.u_lowp[i], c.u_scale[i]);
+    pack_panel_set(net, c.w_hh, H, spec.recurrent[i].first_gate, spec.recurrent[i].gates, c.u[i],
+                   c.u_lowp[i], c.u_scale[i]);
   // A gate's b_ih and b_hh both add to its pre-activation, so they fold into the projection as
   // one bias; the step_bias_gate's b_hh is multiplied first (reset_after: r * (U_n h + b_hn)),
   // so the step adds it.
@@ -149,7 +148,7 @@ void repack(const gru_net* net, Cell& c) {
 
 // Bytes of the packed weights a forward reads (gru_net_weight_bytes).
 size_t weight_panel_bytes(const Cell& c) {
-  const void* buffers[] = {c.w_ih_panels, c.u[0],      c.u[1],      c.w_ih_lowp, c.w_ih_scale,
+  const void* buffers[] = {c.w_ih_panels, c.u[0],      c.u[1],       c.w_ih_lowp, c.w_ih_scale,
                            c.u_lowp[0],   c.u_lowp[1], c.u_scale[0], c.u_scale[1]};
   size_t total = 0;
   for (const void* b : buffers) total += gru::mem_size(b);

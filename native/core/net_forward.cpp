@@ -382,8 +382,7 @@ int run_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_firs
         masked_projection(net, c, d, layer_in, seq_len, batch, batch_first, tc.gate_input_dropout,
                           tc.input_dropout_seed);
       } else {
-        Projection projection{k,      rows, dir_in, c.input, &c, tiles, G,
-                              s.xproj, ldp,  net->precision};
+        Projection projection{k, rows, dir_in, c.input, &c, tiles, G, s.xproj, ldp, net->precision};
         const int64_t projection_fmas = rows * c.input * G * Hp;
         parallel_run(workers_for(projection_fmas, projection_fmas, rows), &project, &projection);
       }

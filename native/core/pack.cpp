@@ -53,9 +53,10 @@ void pack_gate_panels_bf16(const float* src, int32_t H, int32_t K, int32_t first
         for (int32_t lane = 0; lane < W; ++lane) {
           const int32_t unit = t * W + lane;
           const int64_t dst = ((static_cast<int64_t>(t) * K + k) * G + g) * W + lane;
-          panels[dst] = unit < H ? float_to_bf16(
-                                       src[(static_cast<int64_t>(first_gate + g) * H + unit) * K + k])
-                                 : 0;
+          panels[dst] =
+              unit < H
+                  ? float_to_bf16(src[(static_cast<int64_t>(first_gate + g) * H + unit) * K + k])
+                  : 0;
         }
 }
 
@@ -72,7 +73,7 @@ void pack_gate_panels_int8(const float* src, int32_t H, int32_t K, int32_t first
         const int32_t unit = t * W + lane;
         float* scale = scales + (static_cast<int64_t>(t) * G + g) * W + lane;
         const int64_t panel0 = (static_cast<int64_t>(t) * K * G + g) * W + lane;  // k = 0
-        const int64_t step = static_cast<int64_t>(G) * W;                          // per k
+        const int64_t step = static_cast<int64_t>(G) * W;                         // per k
         if (unit >= H) {
           *scale = 0.0f;
           for (int32_t k = 0; k < K; ++k) panels[panel0 + k * step] = 0;

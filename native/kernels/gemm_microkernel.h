@@ -128,8 +128,7 @@ struct BlockedProduct {
   // the groups of tiles last to first (same results: tiles are independent). A recurrence
   // alternates it from step to step, so the panels it streamed last, still in L2, come first.
   static void run(int64_t M, int32_t K, const A_& A, const E* panels, int32_t tile_begin,
-                  int32_t tile_end, Epi& epi, bool reverse = false,
-                  const float* scales = nullptr) {
+                  int32_t tile_end, Epi& epi, bool reverse = false, const float* scales = nullptr) {
     constexpr int kMR = S::kMaxRows;
     // A group of tiles as wide as the widest row block uses (the batch-1 case).
     constexpr int kGroup = tiles_per_block<S, 1, G>();

@@ -268,8 +268,7 @@ struct GruKernels {
 
   static void gemm_panels_lowp(int64_t M, int32_t K, const float* A, int64_t lda,
                                const void* panels, int32_t format, const float* scales,
-                               int32_t tiles, int32_t G, const float* bias, float* C,
-                               int64_t ldc) {
+                               int32_t tiles, int32_t G, const float* bias, float* C, int64_t ldc) {
     // An fp32 format here has no fp32 panels to read: a caller's bug, stop loudly.
     if (format != gru::kWeightsBf16 && format != gru::kWeightsInt8) __builtin_trap();
     with_weight_format<S>(format, nullptr, panels, scales, [&](auto policy, auto p, auto s) {
@@ -295,38 +294,34 @@ struct GruKernels {
   template <class Act>
   static void step_reset_after(const gru::StepArgs* a) {
     ResetAfterEpilogue<S, Act> epi{{a}};
-    with_weight_format<S>(a->weights, a->u[0], a->u_lowp[0], a->u_scale[0],
-                          [&](auto policy, auto u, const float* scales) {
-                            BlockedProduct<S, 3, ResetAfterEpilogue<S, Act>, RowMajorA,
-                                           decltype(policy)>::run(a->rows, a->hidden,
-                                                                  RowMajorA{a->h_prev, a->ldh}, u,
-                                                                  a->tile_begin, a->tile_end, epi,
-                                                                  a->reverse_tiles != 0, scales);
-                          });
+    with_weight_format<S>(
+        a->weights, a->u[0], a->u_lowp[0], a->u_scale[0],
+        [&](auto policy, auto u, const float* scales) {
+          BlockedProduct<S, 3, ResetAfterEpilogue<S, Act>, RowMajorA, decltype(policy)>::run(
+              a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh}, u, a->tile_begin, a->tile_end, epi,
+              a->reverse_tiles != 0, scales);
+        });
   }
 
   template <class Act>
   static void step_reset_before(const gru::StepArgs* a) {
     ResetBeforeGates<S, Act> gates{{a}};
-    with_weight_format<S>(a->weights, a->u[0], a->u_lowp[0], a->u_scale[0],
-                          [&](auto policy, auto u, const float* scales) {
-                            BlockedProduct<S, 2, ResetBeforeGates<S, Act>, RowMajorA,
-                                           decltype(policy)>::run(a->rows, a->hidden,
-                                                                  RowMajorA{a->h_prev, a->ldh}, u,
-                                                                  a->tile_begin, a->tile_end, gates,
-                                                                  a->reverse_tiles != 0, scales);
-                          });
+    with_weight_format<S>(
+        a->weights, a->u[0], a->u_lowp[0], a->u_scale[0],
+        [&](auto policy, auto u, const float* scales) {
+          BlockedProduct<S, 2, ResetBeforeGates<S, Act>, RowMajorA, decltype(policy)>::run(
+              a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh}, u, a->tile_begin, a->tile_end,
+              gates, a->reverse_tiles != 0, scales);
+        });
     if (a->sync) a->sync(a->sync_context);
     ResetBeforeCandidate<S, Act> cand{{a}};
-    with_weight_format<S>(a->weights, a->u[1], a->u_lowp[1], a->u_scale[1],
-                          [&](auto policy, auto u, const float* scales) {
-                            BlockedProduct<S, 1, ResetBeforeCandidate<S, Act>, RowMajorA,
-                                           decltype(policy)>::run(a->rows, a->hidden,
-                                                                  RowMajorA{a->scratch[0], a->ldh},
-                                                                  u, a->tile_begin, a->tile_end,
-                                                                  cand, a->reverse_tiles != 0,
-                                                                  scales);
-                          });
+    with_weight_format<S>(
+        a->weights, a->u[1], a->u_lowp[1], a->u_scale[1],
+        [&](auto policy, auto u, const float* scales) {
+          BlockedProduct<S, 1, ResetBeforeCandidate<S, Act>, RowMajorA, decltype(policy)>::run(
+              a->rows, a->hidden, RowMajorA{a->scratch[0], a->ldh}, u, a->tile_begin, a->tile_end,
+              cand, a->reverse_tiles != 0, scales);
+        });
   }
 
   // Element-wise evaluation, for measuring the approximations' error.

@@ -20,7 +20,8 @@ struct SimdAvx512 {
   // Reduced-precision weights widened to fp32 in a register (exact): a bf16 is the top half
   // of the float; an int8 converts exactly.
   static V load_bf16(const uint16_t* p) {
-    const __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    const __m512i w =
+        _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
     return _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
   }
   static V load_i8(const int8_t* p) {

@@ -18,7 +18,9 @@ struct SimdNeon {
   static V load(const float* p) { return vld1q_f32(p); }
   // Reduced-precision weights widened to fp32 in a register (exact): a bf16 is the top half
   // of the float; an int8 converts exactly. Each reads exactly its 4 weights.
-  static V load_bf16(const uint16_t* p) { return vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16)); }
+  static V load_bf16(const uint16_t* p) {
+    return vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16));
+  }
   static V load_i8(const int8_t* p) {
     int32_t four;
     __builtin_memcpy(&four, p, sizeof four);

@@ -359,7 +359,8 @@ KT_TEST(step_rb_int8, "step_reset_before", "int8 weights, save, 1-3 workers (syn
 KT_TEST(step_ra_any_int8, "step_reset_after_any_act", "int8 weights, relu / hard sigmoid") {
   step_case(k, c, true, true, true, true, GRU_ACT_RELU, GRU_ACT_HARD_SIGMOID, gru::kWeightsInt8);
 }
-KT_TEST(step_rb_any_bf16, "step_reset_before_any_act", "bf16 weights, relu / Keras 2 hard sigmoid") {
+KT_TEST(step_rb_any_bf16, "step_reset_before_any_act",
+        "bf16 weights, relu / Keras 2 hard sigmoid") {
   step_case(k, c, false, true, true, true, GRU_ACT_RELU, GRU_ACT_HARD_SIGMOID_KERAS2,
             gru::kWeightsBf16);
 }
