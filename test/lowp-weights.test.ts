@@ -313,6 +313,18 @@ describe('reduced-precision weights (bf16, int8)', () => {
       }
     });
 
+    it('switching precisions and disposing leaves no core memory behind', () => {
+      const start = backend.allocatedBytes();
+      const gru = new GRU({ inputSize: 7, hiddenSize: 19, numLayers: 2, backend, seed: 8 });
+      const created = backend.allocatedBytes();
+      for (const p of ['bf16', 'int8', 'int8', 'fp32', 'int8', 'bf16', 'fp32'] as const)
+        gru.setPrecision(p);
+      assert.equal(backend.allocatedBytes(), created, 'back at fp32: the same bytes');
+      gru.setPrecision('int8');
+      gru.dispose();
+      assert.equal(backend.allocatedBytes(), start);
+    });
+
     it('an unknown precision is refused by the facade and by the core', () => {
       assertThrowsCode(
         () => new GRU({ inputSize: 2, hiddenSize: 2, backend, precision: 'fp16' as GRUPrecision }),
