@@ -348,6 +348,19 @@ describe('reduced-precision weights (bf16, int8)', () => {
         gru.dispose();
       }
       assertThrowsCode(() => gru.setPrecision('bf16'), 'ERR_GRU_DISPOSED');
+      // The core checks the handle when the facade is bypassed: destroyed, or of another kind.
+      const net = backend.netCreate(2, 2, 1, 0, 1, 1);
+      backend.destroy(net);
+      assertThrowsCode(() => backend.netSetPrecision(net, 1), 'ERR_GRU_DISPOSED');
+      assertThrowsCode(() => backend.netWeightBytes(net), 'ERR_GRU_DISPOSED');
+      assertThrowsCode(() => backend.netGetPrecision(net), 'ERR_GRU_DISPOSED');
+      const dense = backend.denseCreate(2, 2, 1, 0);
+      try {
+        assertThrowsCode(() => backend.netSetPrecision(dense as never, 1), 'ERR_GRU_TYPE');
+        assertThrowsCode(() => backend.netWeightBytes(dense as never), 'ERR_GRU_TYPE');
+      } finally {
+        backend.destroy(dense);
+      }
     });
   });
 });
