@@ -271,6 +271,14 @@ describe('reduced-precision weights (bf16, int8)', () => {
           const out = streams.step([id], x.subarray(t * I, (t + 1) * I));
           assert.deepEqual(out, y.subarray(t * H, (t + 1) * H), `step ${t}`);
         }
+        const stream = gru.stream();
+        for (let t = 0; t < T; t++) {
+          const out = stream.step(x.subarray(t * I, (t + 1) * I)).output;
+          assert.deepEqual(out, y.subarray(t * H, (t + 1) * H), `stream() step ${t}`);
+        }
+        // Not the fp32 numbers: the streams read the bf16 weights.
+        gru.setPrecision('fp32');
+        assert.notDeepEqual(gru.forward(x).output, y);
       } finally {
         gru.dispose();
       }
