@@ -142,6 +142,11 @@ export interface GroupSpec {
    * core's pool defaults to the CPUs the process may run on.
    */
   fixedThreads?: number;
+  /**
+   * gru-simd native with reduced-precision weights (GRUOptions.precision): inference cases only,
+   * checked against the fp32 reference with a tolerance of its own (bench/measure.ts).
+   */
+  precision?: 'bf16' | 'int8';
   name: string;
   peak: PeakKind;
   /**
@@ -172,6 +177,30 @@ export const GROUPS: GroupSpec[] = [
     peak: 'native',
     everyRound: true,
   },
+  // Reduced-precision weights (issue 13): the default thread count, then 1 thread.
+  ...(['bf16', 'int8'] as const).flatMap((precision): GroupSpec[] => [
+    {
+      id: `native-${precision}`,
+      family: 'gru-simd',
+      backend: 'native',
+      threads: 1,
+      precision,
+      name: `gru-simd native ${precision}`,
+      peak: 'native',
+      everyRound: true,
+    },
+    {
+      id: `native-${precision}-1t`,
+      family: 'gru-simd',
+      backend: 'native',
+      threads: 1,
+      fixedThreads: 1,
+      precision,
+      name: `gru-simd native ${precision} 1T`,
+      peak: 'native',
+      everyRound: true,
+    },
+  ]),
   {
     id: 'wasm-simd',
     family: 'gru-simd',

@@ -10,7 +10,16 @@ import type { Case, CaseResult, Settings } from './cases.js';
 import type { Contestant, Prepared, Probe } from './contestants/types.js';
 
 /** Agreement asked of every contestant with gru-simd on the same weights and inputs. */
-export const TOLERANCE = { output: 1e-4, lossRelative: 1e-4 };
+export const TOLERANCE = {
+  output: 1e-4,
+  lossRelative: 1e-4,
+  /**
+   * gru-simd with bf16 / int8 weights against its fp32 outputs: a per-weight rounding of 2^-9
+   * (bf16) or max|row| / 254 (int8) moves the outputs by about 1e-3 to 1e-2 over the bench's
+   * shapes (test/tolerance.ts: LOWP_VS_FP32_SLACK); the measured max |diff| is the check column.
+   */
+  reducedPrecision: 5e-2,
+};
 
 export interface Runtime {
   /** gru-simd's result on c, or null when this contestant is the reference itself. */
@@ -24,7 +33,11 @@ export interface Runtime {
 /** Seconds, from the highest-resolution clock there is (5 µs in a cross-origin isolated page). */
 export const now = (): number => performance.now() / 1000;
 
-export function compare(got: Probe, want: Probe): { ok: boolean; text: string } {
+export function compare(
+  got: Probe,
+  want: Probe,
+  outputTolerance: number = TOLERANCE.output,
+): { ok: boolean; text: string } {
   if (got.kind === 'loss' && want.kind === 'loss') {
     const rel = Math.abs(got.value - want.value) / Math.max(Math.abs(want.value), 1e-12);
     return {
@@ -41,7 +54,7 @@ export function compare(got: Probe, want: Probe): { ok: boolean; text: string } 
       if (!(d <= max)) max = d;
       if (Number.isNaN(max)) break; // a NaN anywhere fails the check (a later d <= NaN is false)
     }
-    return { ok: max <= TOLERANCE.output, text: `max |diff| ${max.toExponential(1)}` };
+    return { ok: max <= outputTolerance, text: `max |diff| ${max.toExponential(1)}` };
   }
   return { ok: false, text: 'probe kinds differ' };
 }
@@ -147,7 +160,7 @@ export async function runCase(
     const perCall = (now() - t0) / calls;
     let check = `reference (${contestant.resetAfter ? 'reset-after' : 'reset-before'})`;
     if (ref) {
-      const cmp = compare(probe, ref.probe);
+      const cmp = compare(probe, ref.probe, contestant.outputTolerance);
       check = `${cmp.text} vs ${ref.name}`;
       if (!cmp.ok)
         return { ...base, status: 'failed', note: `does not match gru-simd: ${check}`, check };

@@ -126,6 +126,33 @@ function overheadLines(c: Case, groups: GroupResult[]): string[] {
 }
 
 /**
+ * gru-simd with bf16 / int8 weights (issue 13's targets, as ratios of this run): against
+ * onnxruntime-node on 1 thread (fp32) and gru-simd native fp32 at the same thread count, with
+ * the ISA the row ran on and its measured error against fp32 (the check).
+ */
+export function reducedPrecisionLines(c: Case, groups: GroupResult[]): string[] {
+  const ort = groups.find((g) => g.group === 'ort-node-1' && !g.error);
+  const ortR = ort && resultOf(ort, c);
+  const lines: string[] = [];
+  for (const g of groups) {
+    const spec = GROUPS.find((x) => x.id === g.group);
+    const r = resultOf(g, c);
+    if (!spec?.precision || g.error || r?.status !== 'ok' || !r.median) continue;
+    const native = nativeFor(groups, g);
+    const nr = native && resultOf(native, c);
+    const parts = [`${timeCell(c, r)}`];
+    if (ortR?.status === 'ok' && ortR.median)
+      parts.push(`×${(ortR.median / r.median).toFixed(2)} onnxruntime-node 1T (fp32)`);
+    if (nr?.status === 'ok' && nr.median)
+      parts.push(`×${(nr.median / r.median).toFixed(2)} gru-simd native fp32 ${native!.threads}T`);
+    lines.push(`- ${label(g)} (${g.detail}): ${parts.join(', ')}; error ${r.check ?? ''}.`);
+  }
+  return lines.length
+    ? ['', 'Reduced-precision weights (> 1: faster than the fp32 contestant):', '', ...lines]
+    : [];
+}
+
+/**
  * E-many: each gru-simd contestant's one call for all streams against as many E calls (one
  * stream each: what a server does without stream groups). Issue 13's target: at least x10.
  */
@@ -247,6 +274,7 @@ export function markdown(rep: Report): string {
       );
     }
     out.push(...overheadLines(c, groups));
+    out.push(...reducedPrecisionLines(c, groups));
     out.push(...streamsLines(c, cases, groups));
   }
 

@@ -66,6 +66,8 @@ export interface Errors {
 export interface BirthsResult {
   testDays: number;
   gru: Errors;
+  /** The same forecasts with the GRU's weights stored as bf16 and as int8 (model.setPrecision). */
+  gruAt: { bf16: Errors; int8: Errors };
   lastWeek: Errors;
   lastYear: Errors;
   /** Epochs run (early stopping may end before the settings' epochs) and the best one (0-based). */
@@ -233,6 +235,13 @@ export async function run(o: ExampleOptions = {}): Promise<BirthsResult> {
     });
     const seconds = (performance.now() - t0) / 1000;
     const gru = errors(forecast(), actual);
+    // The same weights stored as bf16 and as int8 for inference (model.setPrecision).
+    const gruAt: Record<'bf16' | 'int8', Errors> = { bf16: gru, int8: gru };
+    for (const p of ['bf16', 'int8'] as const) {
+      model.setPrecision(p);
+      gruAt[p] = errors(forecast(), actual);
+    }
+    model.setPrecision('fp32');
     const h = history.history;
     const n = train.level.length;
     const from = Math.floor(n * (1 - VALIDATION_SPLIT)); // fit's validationSplit, Keras's rule
@@ -283,7 +292,8 @@ export async function run(o: ExampleOptions = {}): Promise<BirthsResult> {
     );
     const e = (x: Errors): string => `MAE ${x.mae.toFixed(1)}, RMSE ${x.rmse.toFixed(1)}`;
     log(
-      `held-out ${years}, births per day: GRU ${e(gru)}; seasonal naive, ` +
+      `held-out ${years}, births per day: GRU ${e(gru)} (weights in bf16: ${e(gruAt.bf16)}; ` +
+        `int8: ${e(gruAt.int8)}); seasonal naive, ` +
         `same weekday last week ${e(lastWeek)}; same weekday 52 weeks ago ${e(lastYear)}; ` +
         `${h.loss.length} epochs, the weights of epoch ${stopping.bestEpoch + 1} kept; ` +
         `training took ${seconds.toFixed(1)} s; chart: ${chart}`,
@@ -291,6 +301,7 @@ export async function run(o: ExampleOptions = {}): Promise<BirthsResult> {
     return {
       testDays: actual.length,
       gru,
+      gruAt,
       lastWeek,
       lastYear,
       epochsRun: h.loss.length,

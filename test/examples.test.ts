@@ -56,6 +56,12 @@ describe('examples on real data (quick mode)', function () {
     assert.ok(r.accuracy >= 0.8, `held-out accuracy ${r.accuracy}`);
     assert.ok(r.accuracy > r.majorityAccuracy + 0.1, `${r.accuracy} vs ${r.majorityAccuracy}`);
     assert.ok(r.auc > 0.85 && r.auc <= 1, `held-out AUC ${r.auc}`);
+    // The same weights stored as bf16 / int8 for inference (issue 13: under half a point).
+    for (const p of ['bf16', 'int8'] as const)
+      assert.ok(
+        Math.abs(r.accuracyAt[p] - r.accuracy) < 0.005,
+        `${p}: ${r.accuracyAt[p]} vs ${r.accuracy}`,
+      );
     // earlyStopping ended the run once the validation loss stopped improving, and
     // restoreBestWeights put back the best epoch's weights: evaluate() on the validation split
     // gives that epoch's loss, not the last one's.
@@ -109,6 +115,11 @@ describe('examples on real data (quick mode)', function () {
     const r = await mobyDick({ quick: true, outDir: out, log: quiet });
     assert.ok(r.characters > 30 && r.characters < 60, `${r.characters} characters`);
     assert.ok(r.accuracy > r.unigram.accuracy + 0.03, `${r.accuracy} vs ${r.unigram.accuracy}`);
+    for (const p of ['bf16', 'int8'] as const)
+      assert.ok(
+        Math.abs(r.accuracyAt[p] - r.accuracy) < 0.005,
+        `${p}: ${r.accuracyAt[p]} vs ${r.accuracy}`,
+      );
     assert.ok(
       r.perplexity < r.unigram.perplexity * 0.95,
       `${r.perplexity} vs ${r.unigram.perplexity}`,
@@ -139,6 +150,9 @@ describe('examples on real data (quick mode)', function () {
     assert.equal(r.testDays, 365);
     assert.ok(r.gru.mae < r.lastWeek.mae * 0.95, `MAE ${r.gru.mae} vs ${r.lastWeek.mae}`);
     assert.ok(r.gru.rmse < r.lastWeek.rmse, `RMSE ${r.gru.rmse} vs ${r.lastWeek.rmse}`);
+    // The same weights stored as bf16 / int8 for inference: the MAE moves by under 1%.
+    for (const p of ['bf16', 'int8'] as const)
+      assert.ok(Math.abs(r.gruAt[p].mae - r.gru.mae) < 0.01 * r.gru.mae, `${p}: ${r.gruAt[p].mae}`);
     assert.ok(r.lastWeek.mae > 100 && r.lastYear.mae > 100, 'baselines in births per day');
     // reduceLROnPlateau lowered the rate when the validation loss stalled; earlyStopping ended
     // the run and put back the best epoch's weights (evaluate() gives that epoch's loss).

@@ -93,3 +93,32 @@ export const CLIP_NORM = { abs: 1e-7, rel: 1e-5 } as const;
  * training differs in substance (a different mask, init or update gives 1e-3 and more).
  */
 export const LOSS_CURVE = { abs: 1e-5, rel: 1e-5 } as const;
+
+/* ---- Reduced-precision weights (GRU precision 'bf16' / 'int8') ------------------------------ */
+
+/**
+ * A bf16 / int8 forward against the float64 reference run on the rounded weights
+ * (test/lowp-reference.ts): the kernels widen the weights exactly and sum in fp32, so only
+ * fp32 rounding and the fast activations remain, as for FORWARD; int8 multiplies each sum by
+ * its row scale at the end (one more rounding) and its sums are of q in [-127, 127] times
+ * inputs. Measured (AMD Zen 5, every backend and ISA, test/cases.ts): max |diff| 4.8e-6
+ * (bf16) and 3.4e-6 (int8), both in the H3 I128 wscale=3 case, whose pre-activations reach 40;
+ * 1e-5 + 1e-5 |ref| is about twice that. Ignoring the precision (an fp32 forward) misses the
+ * rounded-weight reference by 1e-4 to 7e-2 in every case but those whose weights bf16 or int8
+ * keep exactly.
+ */
+export const LOWP_VS_ROUNDED = { abs: 1e-5, rel: 1e-5 } as const;
+
+/**
+ * A bf16 / int8 forward against the float64 reference of the original (fp32) weights. Bound
+ * per case: E + FORWARD.abs, E = max over weight rows of sum_k |w~_k - w_k| (w~ the rounded
+ * weight), which bounds how far any pre-activation of one step moves when |x|, |h| <= 1 (the
+ * cases' inputs are in [-1, 1] and a GRU's state stays in (-1, 1)). A priori E <= 2^-9 max_row
+ * sum|w| for bf16 (round to nearest: relative 2^-9 per weight) and E <= K s / 2 for int8
+ * (s = max|row| / 127). The gates pass a pre-activation error on with slope <= 1/4 (sigmoid)
+ * or 1 (tanh) and the blend h' = n + z (h - n) is a convex combination, so at these weight
+ * scales an error does not grow over the steps: measured max |diff| / E 0.55 (bf16) and 0.55
+ * (int8) over test/cases.ts (200 steps, 3 layers, wscale up to 3); the largest absolute errors
+ * 3.1e-2 (bf16) and 7.2e-2 (int8), in H3 I128 wscale=3 (pre-activations up to 40).
+ */
+export const LOWP_VS_FP32_SLACK = FORWARD.abs;

@@ -12,6 +12,7 @@ export type {
   GRUOptions,
   GRUActivation,
   GRURecurrentActivation,
+  GRUPrecision,
   ForwardOptions,
   ForwardResult,
   BackwardOptions,

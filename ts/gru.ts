@@ -48,6 +48,14 @@ export interface GRUOptions {
    * (the default of Keras 2's GRU, so of many saved models).
    */
   recurrentActivation?: GRURecurrentActivation;
+  /**
+   * How the packed weights the forward reads are stored (default 'fp32'): 'bf16' (half the
+   * bytes, each weight rounded to nearest even, relative error <= 2^-9) or 'int8' (a quarter,
+   * symmetric per output row: scale max|row| / 127, error <= scale / 2 per weight). Inference
+   * only (forward without train, streams); the inputs, sums and gate math stay fp32. See
+   * setPrecision().
+   */
+  precision?: GRUPrecision;
   /** Seed of the initial parameters, U(-1/sqrt(H), 1/sqrt(H)); random if omitted. */
   seed?: number;
   /** Backend to hold the weights; default: the one chosen by init(). */
@@ -59,11 +67,21 @@ export type GRUActivation = 'tanh' | 'relu';
 /** The gate activations the core GRU offers. */
 export type GRURecurrentActivation = 'sigmoid' | 'hardSigmoid' | 'hardSigmoidKeras2';
 export const GRU_ACTIVATIONS: readonly GRUActivation[] = ['tanh', 'relu'];
+/** How a GRU's packed weights are stored (GRUOptions.precision). */
+export type GRUPrecision = 'fp32' | 'bf16' | 'int8';
+export const GRU_PRECISIONS: readonly GRUPrecision[] = ['fp32', 'bf16', 'int8'];
+/** The core's GRU_PRECISION_* of each. */
+const PRECISION_CODES: Record<GRUPrecision, number> = { fp32: 0, bf16: 1, int8: 2 };
 export const GRU_RECURRENT_ACTIVATIONS: readonly GRURecurrentActivation[] = [
   'sigmoid',
   'hardSigmoid',
   'hardSigmoidKeras2',
 ];
+
+/** A precision option (GRUOptions.precision), or an ERR_GRU_ARG naming `name` and the choices. */
+export function parsePrecision(name: string, value: unknown): GRUPrecision {
+  return choice(name, value, GRU_PRECISIONS);
+}
 
 /** One of `choices` (a string), or an ERR_GRU_ARG naming the option and the choices. */
 function choice<T extends string>(name: string, value: unknown, choices: readonly T[]): T {
@@ -183,6 +201,7 @@ const GRU_KEYS = [
   'resetAfter',
   'activation',
   'recurrentActivation',
+  'precision',
   'seed',
   'backend',
 ] as const;
@@ -234,6 +253,7 @@ export class GRU extends Layer<NetHandle> {
   /** Seeds of dropout masks when forward() is given none: deriveSeed(#dropoutBase, n++). */
   readonly #dropoutBase: number;
   #dropoutCount = 0;
+  #precision: GRUPrecision = 'fp32';
 
   constructor(options: GRUOptions) {
     const o = check.options('GRU options', options);
@@ -252,6 +272,8 @@ export class GRU extends Layer<NetHandle> {
       o.recurrentActivation === undefined
         ? 'sigmoid'
         : choice('recurrentActivation', o.recurrentActivation, GRU_RECURRENT_ACTIVATIONS);
+    const precision =
+      o.precision === undefined ? 'fp32' : choice('precision', o.precision, GRU_PRECISIONS);
     const seed = check.seedOption(o.seed);
     const backend = check.backendOption(o.backend, currentBackend);
     const net = backend.netCreate(
@@ -275,6 +297,37 @@ export class GRU extends Layer<NetHandle> {
     this.activation = activation;
     this.recurrentActivation = recurrentActivation;
     this.#dropoutBase = deriveSeed(seed, 0x64726f70);
+    // After the initial parameters: the first quantization sees them.
+    if (precision !== 'fp32') this.setPrecision(precision);
+  }
+
+  /** How the packed weights are stored: 'fp32', 'bf16' or 'int8' (setPrecision()). */
+  get precision(): GRUPrecision {
+    return this.#precision;
+  }
+
+  /**
+   * Stores the packed weights the forward reads as 'bf16' or 'int8' (inference only), or back
+   * as 'fp32'. The parameters (getParameter, state dicts) stay the fp32 values they were: the
+   * packed weights are derived from them, now and whenever they are set again. A forward with
+   * train: true needs 'fp32' (ERR_GRU_STATE otherwise); what the last training forward kept is
+   * dropped.
+   */
+  setPrecision(precision: GRUPrecision): void {
+    const p = choice('precision', precision, GRU_PRECISIONS);
+    const net = this._handle();
+    this.backend.netSetPrecision(net, PRECISION_CODES[p]);
+    this.#precision = p;
+    this.#trained = null;
+  }
+
+  /**
+   * Bytes of the packed weights a forward reads (the input projection's and the recurrent
+   * ones, int8's per-row scales included): about half of fp32's for 'bf16', a quarter for
+   * 'int8'.
+   */
+  weightBytes(): number {
+    return this.backend.netWeightBytes(this._handle());
   }
 
   get numDirections(): number {
@@ -397,6 +450,12 @@ export class GRU extends Layer<NetHandle> {
       o.lengths === undefined ? null : check.sequenceLengths(o.lengths, batch, seqLen);
     const returnSequences = check.boolean('returnSequences', o.returnSequences, true);
     const train = check.boolean('train', o.train, false);
+    if (train && this.#precision !== 'fp32') {
+      throw new GruError(
+        'ERR_GRU_STATE',
+        `train: true needs precision 'fp32', and this GRU's is '${this.#precision}' (reduced precision is for inference; setPrecision('fp32') first)`,
+      );
+    }
     const dropout = o.dropout === undefined ? 0 : check.dropProbability('dropout', o.dropout);
     if (!train && dropout !== 0) {
       throw new GruError(

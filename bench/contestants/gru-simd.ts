@@ -1,6 +1,7 @@
 /** gru-simd itself, on one backend: GRU.forward, GRU.stream().step, and a training step with Adam. */
 import type { Case } from '../cases.js';
 import { torchWeights, uniform, type TorchWeights } from '../weights.js';
+import { TOLERANCE } from '../measure.js';
 import { prepareModelF } from './gru-simd-model-f.js';
 import {
   SEED,
@@ -50,22 +51,41 @@ function applyThreads(backend: Backend, threads: number | undefined): string {
 export async function gruSimd(
   name: 'native' | 'wasm-simd' | 'wasm',
   threads?: number,
+  precision?: 'bf16' | 'int8',
 ): Promise<Contestant> {
   const backend = await gs.loadBackend(name);
   const note = applyThreads(backend, threads);
+  if (!precision) {
+    return {
+      detail: `ISA ${backend.isa()}${note}`,
+      threads: backend.threads(),
+      resetAfter: true,
+      unsupported: () => null,
+      prepare: async (c) => prepareGruSimd(backend, c),
+    };
+  }
+  // Reduced-precision weights: widened to fp32 in the ISA's registers (native/kernels/lowp_panels.h).
   return {
-    detail: `ISA ${backend.isa()}${note}`,
+    detail: `ISA ${backend.isa()}, ${precision} weights widened to fp32 in ${backend.isa()} registers${note}`,
     threads: backend.threads(),
     resetAfter: true,
-    unsupported: () => null,
-    prepare: async (c) => prepareGruSimd(backend, c),
+    outputTolerance: TOLERANCE.reducedPrecision,
+    unsupported: (c) =>
+      c.kind === 'train' ? `training needs fp32 weights (${precision} is for inference)` : null,
+    prepare: async (c) => prepareGruSimd(backend, c, true, precision),
   };
 }
 
 /** Also the reference of the checks (with resetAfter false for tfjs). */
-export function prepareGruSimd(backend: Backend, c: Case, resetAfter = true): Prepared {
+export function prepareGruSimd(
+  backend: Backend,
+  c: Case,
+  resetAfter = true,
+  precision?: 'bf16' | 'int8',
+): Prepared {
   if (c.workload === 'F') return prepareModelF(backend, resetAfter);
   const gru = makeGru(backend, c, resetAfter);
+  if (precision) gru.setPrecision(precision);
   const { batch, seqLen: T, inputSize: I } = c;
   if (c.kind === 'forward') {
     const x = uniform(T * batch * I, SEED.x);

@@ -26,6 +26,11 @@ export interface Contestant {
   threads: number;
   /** The GRU equation it computes: reset-after (PyTorch, ONNX lbr=1) or reset-before (tfjs). */
   resetAfter: boolean;
+  /**
+   * Largest |diff| from gru-simd's fp32 outputs the check accepts, when not TOLERANCE.output:
+   * gru-simd with bf16 / int8 weights (bench/measure.ts, TOLERANCE.reducedPrecision).
+   */
+  outputTolerance?: number;
   /** null if the case is supported, else why not. */
   unsupported(c: Case): string | null;
   prepare(c: Case): Promise<Prepared>;

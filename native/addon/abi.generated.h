@@ -220,6 +220,24 @@ inline int gru_net_step_streams(const Arg* a, Result* r) {
   return ::gru_net_step_streams(a[0].u32, static_cast<const int32_t*>(a[1].data), a[1].len, static_cast<const float*>(a[2].data), a[2].len, static_cast<const float*>(a[3].data), a[3].len, static_cast<float*>(a[4].data), a[4].len, static_cast<float*>(a[5].data), a[5].len);
 }
 
+inline int gru_net_set_precision(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_net_set_precision(a[0].u32, a[1].i32);
+}
+
+inline int gru_net_get_precision(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_net_get_precision(a[0].u32, &r->i32);
+}
+
+inline int gru_net_weight_bytes(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_net_weight_bytes(a[0].u32, &r->size);
+}
+
 inline int gru_net_forward_train(const Arg* a, Result* r) {
   (void)a;
   (void)r;
@@ -540,6 +558,9 @@ inline const Thunk kThunks[] = {
     {"gru_net_set_recurrent_dropout", &generated::gru_net_set_recurrent_dropout},
     {"gru_net_forward", &generated::gru_net_forward},
     {"gru_net_step_streams", &generated::gru_net_step_streams},
+    {"gru_net_set_precision", &generated::gru_net_set_precision},
+    {"gru_net_get_precision", &generated::gru_net_get_precision},
+    {"gru_net_weight_bytes", &generated::gru_net_weight_bytes},
     {"gru_net_forward_train", &generated::gru_net_forward_train},
     {"gru_net_backward", &generated::gru_net_backward},
     {"gru_net_train_bytes_per_step", &generated::gru_net_train_bytes_per_step},

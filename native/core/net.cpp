@@ -17,12 +17,78 @@
 using gru::Cell;
 using gru::fail;
 
+// The C ABI's precision values are the kernels' weight formats (StepArgs::weights).
+static_assert(int{GRU_PRECISION_FP32} == int{gru::kWeightsFp32} &&
+                  int{GRU_PRECISION_BF16} == int{gru::kWeightsBf16} &&
+                  int{GRU_PRECISION_INT8} == int{gru::kWeightsInt8},
+              "GRU_PRECISION_* must equal gru::WeightFormat");
+
 namespace {
 
+// Frees the packed weight panels (fp32 or reduced precision), leaving the pointers null.
+void free_weight_panels(Cell& c) {
+  void* buffers[] = {c.w_ih_panels, c.u[0],      c.u[1],       c.w_ih_lowp, c.w_ih_scale,
+                     c.u_lowp[0],   c.u_lowp[1], c.u_scale[0], c.u_scale[1]};
+  for (void* b : buffers) gru::mem_free(b);
+  c.w_ih_panels = c.w_ih_scale = nullptr;
+  c.w_ih_lowp = nullptr;
+  for (int i = 0; i < gru::kMaxRecurrentGroups; ++i) {
+    c.u[i] = c.u_scale[i] = nullptr;
+    c.u_lowp[i] = nullptr;
+  }
+}
+
 void free_cell(Cell& c) {
-  float* buffers[] = {c.w_ih,   c.w_hh,        c.b_ih, c.b_hh, c.g_w_ih, c.g_w_hh, c.g_b_ih,
-                      c.g_b_hh, c.w_ih_panels, c.u[0], c.u[1], c.b_x,    c.b_step};
+  free_weight_panels(c);
+  float* buffers[] = {c.w_ih,   c.w_hh,   c.b_ih,   c.b_hh, c.g_w_ih,
+                      c.g_w_hh, c.g_b_ih, c.g_b_hh, c.b_x,  c.b_step};
   for (float* b : buffers) gru::mem_free(b);
+}
+
+// Allocates one panel set of G gates x K inputs in the net's precision: fp32 into *fp32, or
+// bf16 / int8 into *lowp (int8 with its scales into *scales).
+bool alloc_panel_set(const gru_net* net, int32_t K, int32_t G, float** fp32, void** lowp,
+                     float** scales) {
+  const int32_t H = net->hidden, W = net->width;
+  const int64_t n = gru::gate_panels_size(H, K, G, W);
+  switch (net->precision) {
+    case GRU_PRECISION_BF16:
+      *lowp = gru::alloc_array<uint16_t>(n);
+      return *lowp != nullptr;
+    case GRU_PRECISION_INT8:
+      *lowp = gru::alloc_array<int8_t>(n);
+      *scales = gru::alloc_array<float>(gru::gate_scales_size(H, G, W));
+      return *lowp && *scales;
+    default:
+      *fp32 = gru::alloc_array<float>(n);
+      return *fp32 != nullptr;
+  }
+}
+
+bool alloc_weight_panels(const gru_net* net, Cell& c) {
+  const gru::CellSpec& spec = *net->spec;
+  bool ok = alloc_panel_set(net, c.input, spec.gates, &c.w_ih_panels, &c.w_ih_lowp, &c.w_ih_scale);
+  for (int32_t i = 0; i < spec.recurrent_groups; ++i)
+    ok = ok && alloc_panel_set(net, net->hidden, spec.recurrent[i].gates, &c.u[i], &c.u_lowp[i],
+                               &c.u_scale[i]);
+  return ok;
+}
+
+// Packs gates first_gate.. of src [G*H, K] into a panel set in the net's precision.
+void pack_panel_set(const gru_net* net, const float* src, int32_t K, int32_t first_gate, int32_t G,
+                    float* fp32, void* lowp, float* scales) {
+  const int32_t H = net->hidden, W = net->width;
+  switch (net->precision) {
+    case GRU_PRECISION_BF16:
+      gru::pack_gate_panels_bf16(src, H, K, first_gate, G, W, static_cast<uint16_t*>(lowp));
+      break;
+    case GRU_PRECISION_INT8:
+      gru::pack_gate_panels_int8(src, H, K, first_gate, G, W, static_cast<int8_t*>(lowp), scales);
+      break;
+    default:
+      gru::pack_gate_panels(src, H, K, first_gate, G, W, fp32);
+      break;
+  }
 }
 
 void free_scratch(gru::Scratch& s) {
@@ -53,13 +119,7 @@ void free_train(gru::TrainCache& t) {
 // set per recurrent group, the folded biases.
 bool alloc_packed(const gru_net* net, Cell& c) {
   const gru::CellSpec& spec = *net->spec;
-  const int32_t H = net->hidden, W = net->width;
-  c.w_ih_panels = gru::alloc_array<float>(gru::gate_panels_size(H, c.input, spec.gates, W));
-  bool ok = c.w_ih_panels != nullptr;
-  for (int32_t i = 0; i < spec.recurrent_groups; ++i) {
-    c.u[i] = gru::alloc_array<float>(gru::gate_panels_size(H, H, spec.recurrent[i].gates, W));
-    ok = ok && c.u[i];
-  }
+  const bool ok = alloc_weight_panels(net, c);
   c.b_x = gru::alloc_array<float>(static_cast<size_t>(spec.gates) * net->hidden_padded);
   c.b_step = gru::alloc_array<float>(net->hidden_padded);
   return ok && c.b_x && c.b_step;
@@ -69,10 +129,10 @@ bool alloc_packed(const gru_net* net, Cell& c) {
 void repack(const gru_net* net, Cell& c) {
   const gru::CellSpec& spec = *net->spec;
   const int32_t H = net->hidden, W = net->width, G = spec.gates;
-  gru::pack_gate_panels(c.w_ih, H, c.input, 0, G, W, c.w_ih_panels);
+  pack_panel_set(net, c.w_ih, c.input, 0, G, c.w_ih_panels, c.w_ih_lowp, c.w_ih_scale);
   for (int32_t i = 0; i < spec.recurrent_groups; ++i)
-    gru::pack_gate_panels(c.w_hh, H, H, spec.recurrent[i].first_gate, spec.recurrent[i].gates, W,
-                          c.u[i]);
+    pack_panel_set(net, c.w_hh, H, spec.recurrent[i].first_gate, spec.recurrent[i].gates, c.u[i],
+                   c.u_lowp[i], c.u_scale[i]);
   // A gate's b_ih and b_hh both add to its pre-activation, so they fold into the projection as
   // one bias; the step_bias_gate's b_hh is multiplied first (reset_after: r * (U_n h + b_hn)),
   // so the step adds it.
@@ -84,6 +144,15 @@ void repack(const gru_net* net, Cell& c) {
       bx[g * W] = g == inside ? c.b_ih[g * H + j] : c.b_ih[g * H + j] + c.b_hh[g * H + j];
     c.b_step[j] = inside >= 0 ? c.b_hh[inside * H + j] : 0.0f;
   }
+}
+
+// Bytes of the packed weights a forward reads (gru_net_weight_bytes).
+size_t weight_panel_bytes(const Cell& c) {
+  const void* buffers[] = {c.w_ih_panels, c.u[0],      c.u[1],       c.w_ih_lowp, c.w_ih_scale,
+                           c.u_lowp[0],   c.u_lowp[1], c.u_scale[0], c.u_scale[1]};
+  size_t total = 0;
+  for (const void* b : buffers) total += gru::mem_size(b);
+  return total;
 }
 
 size_t net_train_bytes(const gru_net* net) {
@@ -119,9 +188,10 @@ size_t net_bytes(const gru::Object* object) {
   size_t total = gru::mem_size(net) + gru::mem_size(net->cells) + gru::mem_size(net->base.tensors);
   for (int32_t i = 0; i < net->layers * net->directions; ++i) {
     const Cell& c = net->cells[i];
-    const float* buffers[] = {c.w_ih,   c.w_hh,        c.b_ih, c.b_hh, c.g_w_ih, c.g_w_hh, c.g_b_ih,
-                              c.g_b_hh, c.w_ih_panels, c.u[0], c.u[1], c.b_x,    c.b_step};
+    const float* buffers[] = {c.w_ih,   c.w_hh,   c.b_ih,   c.b_hh, c.g_w_ih,
+                              c.g_w_hh, c.g_b_ih, c.g_b_hh, c.b_x,  c.b_step};
     for (const float* b : buffers) total += gru::mem_size(b);
+    total += weight_panel_bytes(c);
   }
   const gru::Scratch& s = net->scratch;
   total += gru::mem_size(s.xproj) + gru::mem_size(s.layer_out[0]) + gru::mem_size(s.layer_out[1]) +
@@ -209,6 +279,7 @@ int gru_net_create(int32_t input_size, int32_t hidden_size, int32_t num_layers,
   net->activation = GRU_ACT_TANH;
   net->recurrent_activation = GRU_ACT_SIGMOID;
   net->spec = spec;
+  net->precision = GRU_PRECISION_FP32;
   net->kernels = gru::active_kernels();
   net->width = net->kernels->width;
   net->tiles = (hidden_size + net->width - 1) / net->width;
@@ -306,6 +377,74 @@ int gru_net_set_recurrent_dropout(gru_net_handle handle, float rate, uint32_t se
     return fail(GRU_ERR_ARG, "rate must be in [0, 1), got %g", static_cast<double>(rate));
   net->recurrent_dropout = rate;
   net->recurrent_dropout_seed = seed;
+  return GRU_OK;
+}
+
+int gru_net_set_precision(gru_net_handle handle, int32_t precision) {
+  gru::clear_error();
+  gru::Acquired<gru_net> net(handle, GRU_KIND_NET, "net");
+  if (!net) return net.status();
+  if (precision != GRU_PRECISION_FP32 && precision != GRU_PRECISION_BF16 &&
+      precision != GRU_PRECISION_INT8)
+    return fail(GRU_ERR_ARG,
+                "precision must be GRU_PRECISION_FP32 (%d), GRU_PRECISION_BF16 (%d) or "
+                "GRU_PRECISION_INT8 (%d), got %d",
+                GRU_PRECISION_FP32, GRU_PRECISION_BF16, GRU_PRECISION_INT8, precision);
+  gru_net* n = net.get();
+  if (precision == n->precision) return GRU_OK;
+  // Allocate the new panels before freeing the old, so that a failure leaves the net as it was.
+  const int32_t cells = n->layers * n->directions;
+  Cell* fresh = gru::alloc_array<Cell>(cells);
+  if (!fresh) return fail(GRU_ERR_ALLOC, "out of memory for the packed weights");
+  const int32_t previous = n->precision;
+  n->precision = precision;
+  bool ok = true;
+  for (int32_t i = 0; ok && i < cells; ++i) {
+    fresh[i].input = n->cells[i].input;
+    ok = alloc_weight_panels(n, fresh[i]);
+  }
+  if (!ok) {
+    for (int32_t i = 0; i < cells; ++i) free_weight_panels(fresh[i]);
+    gru::mem_free(fresh);
+    n->precision = previous;
+    return fail(GRU_ERR_ALLOC, "out of memory for the packed weights");
+  }
+  for (int32_t i = 0; i < cells; ++i) {
+    Cell& c = n->cells[i];
+    free_weight_panels(c);
+    c.w_ih_panels = fresh[i].w_ih_panels;
+    c.w_ih_lowp = fresh[i].w_ih_lowp;
+    c.w_ih_scale = fresh[i].w_ih_scale;
+    for (int g = 0; g < gru::kMaxRecurrentGroups; ++g) {
+      c.u[g] = fresh[i].u[g];
+      c.u_lowp[g] = fresh[i].u_lowp[g];
+      c.u_scale[g] = fresh[i].u_scale[g];
+    }
+    repack(n, c);
+  }
+  gru::mem_free(fresh);
+  n->train.ready = 0;  // what a training forward kept belongs to the fp32 weights
+  return GRU_OK;
+}
+
+int gru_net_get_precision(gru_net_handle handle, int32_t* out) {
+  gru::clear_error();
+  if (!out) return fail(GRU_ERR_NULL, "out is null");
+  gru::Acquired<gru_net> net(handle, GRU_KIND_NET, "net");
+  if (!net) return net.status();
+  *out = net->precision;
+  return GRU_OK;
+}
+
+int gru_net_weight_bytes(gru_net_handle handle, size_t* out) {
+  gru::clear_error();
+  if (!out) return fail(GRU_ERR_NULL, "out is null");
+  gru::Acquired<gru_net> net(handle, GRU_KIND_NET, "net");
+  if (!net) return net.status();
+  size_t total = 0;
+  for (int32_t i = 0; i < net->layers * net->directions; ++i)
+    total += weight_panel_bytes(net->cells[i]);
+  *out = total;
   return GRU_OK;
 }
 

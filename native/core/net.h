@@ -32,6 +32,14 @@ struct Cell {
   // spec's step_bias_gate (GRU: b_ir+b_hr, b_iz+b_hz, b_in, + b_hn for reset_before).
   float* b_x;
   float* b_step;  // [Hp] b_hh of the step_bias_gate (reset_after's b_hn), else zeros
+  // Reduced precision (gru_net_set_precision, inference only): the panels above in bf16 or
+  // int8 (pack.h), int8 with per-row scales [tiles][G][W]. While the net's precision is bf16 or
+  // int8 these replace w_ih_panels and u (freed then: the point is fewer bytes); the public
+  // fp32 values stay the master copy that get/set, state dicts and files see.
+  void* w_ih_lowp;
+  float* w_ih_scale;
+  void* u_lowp[kMaxRecurrentGroups];
+  float* u_scale[kMaxRecurrentGroups];
 };
 
 struct Scratch {
@@ -106,6 +114,9 @@ struct gru_net {
   // the drivers read only this.
   const gru::CellSpec* spec;
   const gru::KernelTable* kernels;  // fixed at creation: the weights are packed for it
+  // GRU_PRECISION_* (= gru::WeightFormat) of the packed weights the forward reads
+  // (gru_net_set_precision); training needs GRU_PRECISION_FP32.
+  int32_t precision;
   int32_t width, tiles, hidden_padded;
   gru::Cell* cells;  // [layers * directions]
   gru::Scratch scratch;

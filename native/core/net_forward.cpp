@@ -170,16 +170,23 @@ struct Projection {
   int32_t tiles, gates;
   float* out;
   int64_t ldp;
+  int32_t precision;  // GRU_PRECISION_* of the cell's packed weights
 };
 
 void project(void* context, int32_t worker, int32_t workers) {
   const Projection& p = *static_cast<const Projection*>(context);
   int64_t begin, end;
   split_range(p.rows, worker, workers, &begin, &end);
-  if (end > begin)
+  if (end <= begin) return;
+  if (p.precision != GRU_PRECISION_FP32) {  // bf16 / int8 panels (gru_net_set_precision)
+    p.k->gemm_panels_lowp(end - begin, p.input_width, p.input + begin * p.input_width,
+                          p.input_width, p.cell->w_ih_lowp, p.precision, p.cell->w_ih_scale,
+                          p.tiles, p.gates, p.cell->b_x, p.out + begin * p.ldp, p.ldp);
+  } else {
     p.k->gemm_panels(end - begin, p.input_width, p.input + begin * p.input_width, p.input_width,
                      p.cell->w_ih_panels, p.tiles, p.gates, p.cell->b_x, p.out + begin * p.ldp,
                      p.ldp);
+  }
 }
 
 // The time loop of one cell. Each worker owns a range of tiles (hidden units) for every
@@ -234,7 +241,12 @@ void run_steps(void* context, int32_t worker, int32_t workers) {
   args.recurrent_activation = net->recurrent_activation;
   args.state_stride = state_stride;
   args.xp = xp_rows;
-  for (int i = 0; i < kMaxRecurrentGroups; ++i) args.u[i] = loop.cell->u[i];
+  args.weights = net->precision;  // GRU_PRECISION_* values are the WeightFormat's
+  for (int i = 0; i < kMaxRecurrentGroups; ++i) {
+    args.u[i] = loop.cell->u[i];
+    args.u_lowp[i] = loop.cell->u_lowp[i];
+    args.u_scale[i] = loop.cell->u_scale[i];
+  }
   args.b_step = loop.cell->b_step;
   for (int i = 0; i < spec.step_scratch; ++i) args.scratch[i] = loop.scratch + i * B * Hp;
   args.save = loop.gates ? save_rows : nullptr;
@@ -370,7 +382,7 @@ int run_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_firs
         masked_projection(net, c, d, layer_in, seq_len, batch, batch_first, tc.gate_input_dropout,
                           tc.input_dropout_seed);
       } else {
-        Projection projection{k, rows, dir_in, c.input, &c, tiles, G, s.xproj, ldp};
+        Projection projection{k, rows, dir_in, c.input, &c, tiles, G, s.xproj, ldp, net->precision};
         const int64_t projection_fmas = rows * c.input * G * Hp;
         parallel_run(workers_for(projection_fmas, projection_fmas, rows), &project, &projection);
       }
@@ -444,6 +456,11 @@ int gru_net_forward_train(gru_net_handle handle, int32_t seq_len, int32_t batch,
   if (status != GRU_OK) return status;
   if (!(dropout >= 0.0f && dropout < 1.0f))
     return fail(GRU_ERR_ARG, "dropout must be in [0, 1), got %g", static_cast<double>(dropout));
+  if (net->precision != GRU_PRECISION_FP32)
+    return fail(GRU_ERR_STATE,
+                "training needs fp32 weights: this net's precision is %s (reduced precision is "
+                "for inference; gru_net_set_precision(net, GRU_PRECISION_FP32) first)",
+                net->precision == GRU_PRECISION_BF16 ? "bf16" : "int8");
   return gru::run_forward(net.get(), seq_len, batch, batch_first, x, h0, lengths, y, h_n, true,
                           dropout, dropout_seed);
 }

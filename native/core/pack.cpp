@@ -1,5 +1,8 @@
 #include "pack.h"
 
+#include <math.h>
+#include <string.h>
+
 namespace gru {
 
 int64_t gate_panels_size(int32_t H, int32_t K, int32_t G, int32_t W) {
@@ -29,6 +32,68 @@ void unpack_gate_panels(const float* panels, int32_t H, int32_t K, int32_t first
         const int32_t t = unit / W, lane = unit % W;
         dst[(static_cast<int64_t>(first_gate + g) * H + unit) * K + k] =
             panels[((static_cast<int64_t>(t) * K + k) * G + g) * W + lane];
+      }
+}
+
+uint16_t float_to_bf16(float x) {
+  uint32_t bits;
+  memcpy(&bits, &x, sizeof bits);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40u);
+  // Round to nearest even on the low 16 bits: add 0x7fff, plus 1 when the kept part is odd.
+  bits += 0x7fffu + ((bits >> 16) & 1u);
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+void pack_gate_panels_bf16(const float* src, int32_t H, int32_t K, int32_t first_gate, int32_t G,
+                           int32_t W, uint16_t* panels) {
+  const int32_t tiles = (H + W - 1) / W;
+  for (int32_t t = 0; t < tiles; ++t)
+    for (int32_t k = 0; k < K; ++k)
+      for (int32_t g = 0; g < G; ++g)
+        for (int32_t lane = 0; lane < W; ++lane) {
+          const int32_t unit = t * W + lane;
+          const int64_t dst = ((static_cast<int64_t>(t) * K + k) * G + g) * W + lane;
+          panels[dst] =
+              unit < H
+                  ? float_to_bf16(src[(static_cast<int64_t>(first_gate + g) * H + unit) * K + k])
+                  : 0;
+        }
+}
+
+int64_t gate_scales_size(int32_t H, int32_t G, int32_t W) {
+  return static_cast<int64_t>((H + W - 1) / W) * G * W;
+}
+
+void pack_gate_panels_int8(const float* src, int32_t H, int32_t K, int32_t first_gate, int32_t G,
+                           int32_t W, int8_t* panels, float* scales) {
+  const int32_t tiles = (H + W - 1) / W;
+  for (int32_t t = 0; t < tiles; ++t)
+    for (int32_t g = 0; g < G; ++g)
+      for (int32_t lane = 0; lane < W; ++lane) {
+        const int32_t unit = t * W + lane;
+        float* scale = scales + (static_cast<int64_t>(t) * G + g) * W + lane;
+        const int64_t panel0 = (static_cast<int64_t>(t) * K * G + g) * W + lane;  // k = 0
+        const int64_t step = static_cast<int64_t>(G) * W;                         // per k
+        if (unit >= H) {
+          *scale = 0.0f;
+          for (int32_t k = 0; k < K; ++k) panels[panel0 + k * step] = 0;
+          continue;
+        }
+        const float* row = src + (static_cast<int64_t>(first_gate + g) * H + unit) * K;
+        float maxabs = 0.0f;
+        bool finite = true;
+        for (int32_t k = 0; k < K; ++k) {
+          finite = finite && isfinite(row[k]);
+          maxabs = fabsf(row[k]) > maxabs ? fabsf(row[k]) : maxabs;
+        }
+        const float s = finite ? maxabs / 127.0f : NAN;
+        *scale = s;
+        for (int32_t k = 0; k < K; ++k) {
+          // |w / s| <= 127 up to rounding of the division; the clamp keeps it in range.
+          float q = finite && s > 0.0f ? rintf(row[k] / s) : 0.0f;
+          q = q > 127.0f ? 127.0f : q < -127.0f ? -127.0f : q;
+          panels[panel0 + k * step] = static_cast<int8_t>(q);
+        }
       }
 }
 

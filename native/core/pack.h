@@ -15,4 +15,24 @@ void unpack_gate_panels(const float* panels, int32_t H, int32_t K, int32_t first
 // Floats in a panel set.
 int64_t gate_panels_size(int32_t H, int32_t K, int32_t G, int32_t W);
 
+// Reduced-precision panel sets (gru_net_set_precision; the kernels' side is
+// native/kernels/lowp_panels.h): the layout above, elements bf16 or int8. Lanes past H are 0.
+//
+// bf16: each weight rounded to the nearest bf16, ties to even (the top 16 bits of the float
+// after rounding); NaN stays NaN, infinities stay infinite, a float past bf16's largest finite
+// value rounds to infinity, as IEEE rounding does.
+void pack_gate_panels_bf16(const float* src, int32_t H, int32_t K, int32_t first_gate, int32_t G,
+                           int32_t W, uint16_t* panels);
+// int8, symmetric per output row (PyTorch's dynamic quantization of recurrent weights is
+// per-tensor; per row is finer at the same cost): row (gate g, unit j) has scale
+// s = max_k |w[g*H + j, k]| / 127 and q = round(w / s) (ties to even) in [-127, 127], so
+// w ~ s q with |s q - w| <= s / 2. scales [tiles][G][W] (0 past H and for an all-zero row).
+// A row holding NaN or an infinity gets scale NaN, so its outputs are NaN rather than wrong.
+void pack_gate_panels_int8(const float* src, int32_t H, int32_t K, int32_t first_gate, int32_t G,
+                           int32_t W, int8_t* panels, float* scales);
+// Floats in the scales of an int8 panel set: tiles * G * W.
+int64_t gate_scales_size(int32_t H, int32_t G, int32_t W);
+// One float to bf16 bits, rounded to nearest even (the rule above).
+uint16_t float_to_bf16(float x);
+
 }  // namespace gru

@@ -264,6 +264,24 @@ GRU_API GRU_ASYNC int gru_net_step_streams(gru_net_handle net, const int32_t* sl
                                            GRU_NULLABLE float* y, size_t y_len, float* states_out,
                                            size_t states_out_len);
 
+/* Reduced-precision weights for inference. The packed weights the forward reads (input
+ * projection and recurrent panels) are stored as:
+ *   GRU_PRECISION_FP32  floats (the default);
+ *   GRU_PRECISION_BF16  bfloat16: each weight rounded to nearest even, relative error <= 2^-9;
+ *   GRU_PRECISION_INT8  int8 symmetric per output row: s = max|row| / 127, q = round(w / s) in
+ *                       [-127, 127], absolute error <= s / 2 per weight.
+ * Weight-only: the weights are widened to fp32 in registers and the inputs, sums and gate
+ * math stay fp32 (the result is the fp32 forward of the rounded weights). Biases stay fp32.
+ * The public fp32 values stay the master copy (get, set, files); setting them quantizes again.
+ * gru_net_forward and gru_net_step_streams use the precision; gru_net_forward_train needs
+ * GRU_PRECISION_FP32 (GRU_ERR_STATE otherwise). Other values are GRU_ERR_ARG. */
+enum { GRU_PRECISION_FP32 = 0, GRU_PRECISION_BF16 = 1, GRU_PRECISION_INT8 = 2 };
+GRU_API int gru_net_set_precision(gru_net_handle net, int32_t precision);
+GRU_API int gru_net_get_precision(gru_net_handle net, int32_t* out);
+/* Bytes of the packed weights a forward reads (int8 includes its per-row scales): about a half
+ * (bf16) or a quarter (int8) of the fp32 figure. */
+GRU_API int gru_net_weight_bytes(gru_net_handle net, size_t* out);
+
 /* ==== Training ==============================================================================
  * Every object with parameters keeps, per parameter tensor, its value and a gradient buffer in
  * the public layout. backward() adds into the gradient buffers; gru_zero_grad() clears them; an

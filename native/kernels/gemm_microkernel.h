@@ -10,10 +10,23 @@
 //
 // The epilogue (the caller's functor) receives the finished accumulators while they are in
 // registers: a plain store for the input projection, the fused gate math for a GRU step.
+//
+// The panels' element type is a policy P: fp32 weights (Fp32Panels, below), or reduced-precision
+// ones widened to fp32 in registers (native/kernels/lowp_panels.h: bf16, and int8 whose
+// per-row scales multiply the finished sums). The sums are fp32 FMAs over k in the same order
+// whatever P: only the weights' values differ.
 #pragma once
 #include <stdint.h>
 
 namespace {
+
+// fp32 panels: a panel vector is W floats.
+template <class S>
+struct Fp32Panels {
+  using E = float;
+  static constexpr bool kScaled = false;  // no per-row scales
+  static typename S::V load(const E* p) { return S::load(p); }
+};
 
 // How the microkernel reads A(m, k). Row-major with unit column stride is the hot case
 // (forward); the strided one serves products with a transposed operand (training).
@@ -30,22 +43,23 @@ struct StridedA {
   StridedA rows_from(int64_t m) const { return {p + m * rs, rs, cs}; }
 };
 
-template <class S, int MR, int NT, int G>
+template <class S, int MR, int NT, int G, class P = Fp32Panels<S>>
 struct MicroKernel {
   using V = typename S::V;
+  using E = typename P::E;
   static constexpr int W = S::kWidth;
 
   template <class A_>
-  static inline void run(int32_t K, const A_& A, const float* panel, int64_t panel_stride,
+  static inline void run(int32_t K, const A_& A, const E* panel, int64_t panel_stride,
                          V (&acc)[MR][NT][G]) {
     for (int m = 0; m < MR; ++m)
       for (int t = 0; t < NT; ++t)
         for (int g = 0; g < G; ++g) acc[m][t][g] = S::zero();
     for (int32_t k = 0; k < K; ++k) {
-      const float* pk = panel + static_cast<int64_t>(k) * G * W;
+      const E* pk = panel + static_cast<int64_t>(k) * G * W;
       V b[NT][G];
       for (int t = 0; t < NT; ++t)
-        for (int g = 0; g < G; ++g) b[t][g] = S::load(pk + t * panel_stride + g * W);
+        for (int g = 0; g < G; ++g) b[t][g] = P::load(pk + t * panel_stride + g * W);
       for (int m = 0; m < MR; ++m) {
         const V a = S::broadcast(A.at(m, k));
         for (int t = 0; t < NT; ++t)
@@ -71,39 +85,50 @@ constexpr int tiles_per_block() {
 // cache while every row block uses them), rows in blocks of S::kMaxRows (inner).
 // Epi must provide: template <int MR, int NT> void operator()(int64_t row0, int32_t tile0,
 //                                                            V (&acc)[MR][NT][G]).
-template <class S, int G, class Epi, class A_ = RowMajorA>
+//
+// P::kScaled panels (int8) come with scales [tiles][G][W], one per output row of the weights:
+// the sums are multiplied by them before the epilogue sees them.
+template <class S, int G, class Epi, class A_ = RowMajorA, class P = Fp32Panels<S>>
 struct BlockedProduct {
   using V = typename S::V;
+  using E = typename P::E;
   static constexpr int W = S::kWidth;
 
   // Tiles [t, tile_end) for one block of MR rows, NT tiles per microkernel call; the tail of
   // fewer than NT tiles goes through NT/2, NT/4, ... so it still has several FMA chains.
   template <int MR, int NT>
   static void tiles_for_rows(int64_t row0, int32_t t, int32_t tile_end, int32_t K, const A_& a,
-                             const float* panels, Epi& epi) {
+                             const E* panels, const float* scales, Epi& epi) {
     const int64_t panel_stride = static_cast<int64_t>(K) * G * W;
     for (; t + NT <= tile_end; t += NT) {
       V acc[MR][NT][G];
-      MicroKernel<S, MR, NT, G>::run(K, a, panels + t * panel_stride, panel_stride, acc);
+      MicroKernel<S, MR, NT, G, P>::run(K, a, panels + t * panel_stride, panel_stride, acc);
+      if constexpr (P::kScaled) {
+        for (int tt = 0; tt < NT; ++tt)
+          for (int g = 0; g < G; ++g) {
+            const V s = S::load(scales + ((static_cast<int64_t>(t) + tt) * G + g) * W);
+            for (int m = 0; m < MR; ++m) acc[m][tt][g] = S::mul(acc[m][tt][g], s);
+          }
+      }
       epi.template operator()<MR, NT>(row0, t, acc);
     }
     if constexpr (NT > 1) {
-      if (t < tile_end) tiles_for_rows<MR, NT / 2>(row0, t, tile_end, K, a, panels, epi);
+      if (t < tile_end) tiles_for_rows<MR, NT / 2>(row0, t, tile_end, K, a, panels, scales, epi);
     }
   }
 
   template <int MR>
   static void rows_block(int64_t row0, int32_t tile_begin, int32_t tile_end, int32_t K, const A_& A,
-                         const float* panels, Epi& epi) {
+                         const E* panels, const float* scales, Epi& epi) {
     constexpr int NT = tiles_per_block<S, MR, G>();
-    tiles_for_rows<MR, NT>(row0, tile_begin, tile_end, K, A.rows_from(row0), panels, epi);
+    tiles_for_rows<MR, NT>(row0, tile_begin, tile_end, K, A.rows_from(row0), panels, scales, epi);
   }
 
   // Tiles [tile_begin, tile_end) of the panels (a worker's share of the columns). reverse walks
   // the groups of tiles last to first (same results: tiles are independent). A recurrence
   // alternates it from step to step, so the panels it streamed last, still in L2, come first.
-  static void run(int64_t M, int32_t K, const A_& A, const float* panels, int32_t tile_begin,
-                  int32_t tile_end, Epi& epi, bool reverse = false) {
+  static void run(int64_t M, int32_t K, const A_& A, const E* panels, int32_t tile_begin,
+                  int32_t tile_end, Epi& epi, bool reverse = false, const float* scales = nullptr) {
     constexpr int kMR = S::kMaxRows;
     // A group of tiles as wide as the widest row block uses (the batch-1 case).
     constexpr int kGroup = tiles_per_block<S, 1, G>();
@@ -112,28 +137,28 @@ struct BlockedProduct {
       const int32_t t0 = tile_begin + (reverse ? groups - 1 - gi : gi) * kGroup;
       const int32_t t1 = t0 + kGroup < tile_end ? t0 + kGroup : tile_end;
       int64_t m = 0;
-      for (; m + kMR <= M; m += kMR) rows_block<kMR>(m, t0, t1, K, A, panels, epi);
+      for (; m + kMR <= M; m += kMR) rows_block<kMR>(m, t0, t1, K, A, panels, scales, epi);
       switch (M - m) {  // the remainder, 0 to kMR-1 rows, with its own register blocking
         case 1:
-          rows_block<1>(m, t0, t1, K, A, panels, epi);
+          rows_block<1>(m, t0, t1, K, A, panels, scales, epi);
           break;
         case 2:
-          rows_block<2>(m, t0, t1, K, A, panels, epi);
+          rows_block<2>(m, t0, t1, K, A, panels, scales, epi);
           break;
         case 3:
-          rows_block<(3 < kMR ? 3 : 1)>(m, t0, t1, K, A, panels, epi);
+          rows_block<(3 < kMR ? 3 : 1)>(m, t0, t1, K, A, panels, scales, epi);
           break;
         case 4:
-          rows_block<(4 < kMR ? 4 : 1)>(m, t0, t1, K, A, panels, epi);
+          rows_block<(4 < kMR ? 4 : 1)>(m, t0, t1, K, A, panels, scales, epi);
           break;
         case 5:
-          rows_block<(5 < kMR ? 5 : 1)>(m, t0, t1, K, A, panels, epi);
+          rows_block<(5 < kMR ? 5 : 1)>(m, t0, t1, K, A, panels, scales, epi);
           break;
         case 6:
-          rows_block<(6 < kMR ? 6 : 1)>(m, t0, t1, K, A, panels, epi);
+          rows_block<(6 < kMR ? 6 : 1)>(m, t0, t1, K, A, panels, scales, epi);
           break;
         case 7:
-          rows_block<(7 < kMR ? 7 : 1)>(m, t0, t1, K, A, panels, epi);
+          rows_block<(7 < kMR ? 7 : 1)>(m, t0, t1, K, A, panels, scales, epi);
           break;
         default:
           break;

@@ -8,6 +8,7 @@
 #include "gru_activations.h"
 #include "gru_backward.h"
 #include "kernel_table.h"
+#include "lowp_panels.h"
 #include "optim.h"
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -229,25 +230,28 @@ template <class S>
 struct GruKernels {
   using V = typename S::V;
 
-  static void gemm_panels(int64_t M, int32_t K, const float* A, int64_t lda, const float* panels,
-                          int32_t tiles, int32_t G, const float* bias, float* C, int64_t ldc) {
+  // The input projection over panels of policy P (fp32, bf16 or int8 with scales).
+  template <class P>
+  static void project(int64_t M, int32_t K, const float* A, int64_t lda,
+                      const typename P::E* panels, const float* scales, int32_t tiles, int32_t G,
+                      const float* bias, float* C, int64_t ldc) {
     switch (G) {
       case 1: {
         StoreWithBias<S, 1> epi{bias, C, ldc};
-        BlockedProduct<S, 1, StoreWithBias<S, 1>>::run(M, K, RowMajorA{A, lda}, panels, 0, tiles,
-                                                       epi);
+        BlockedProduct<S, 1, StoreWithBias<S, 1>, RowMajorA, P>::run(
+            M, K, RowMajorA{A, lda}, panels, 0, tiles, epi, false, scales);
         break;
       }
       case 2: {
         StoreWithBias<S, 2> epi{bias, C, ldc};
-        BlockedProduct<S, 2, StoreWithBias<S, 2>>::run(M, K, RowMajorA{A, lda}, panels, 0, tiles,
-                                                       epi);
+        BlockedProduct<S, 2, StoreWithBias<S, 2>, RowMajorA, P>::run(
+            M, K, RowMajorA{A, lda}, panels, 0, tiles, epi, false, scales);
         break;
       }
       case 3: {
         StoreWithBias<S, 3> epi{bias, C, ldc};
-        BlockedProduct<S, 3, StoreWithBias<S, 3>>::run(M, K, RowMajorA{A, lda}, panels, 0, tiles,
-                                                       epi);
+        BlockedProduct<S, 3, StoreWithBias<S, 3>, RowMajorA, P>::run(
+            M, K, RowMajorA{A, lda}, panels, 0, tiles, epi, false, scales);
         break;
       }
       default:
@@ -255,6 +259,21 @@ struct GruKernels {
         // rather than compute with the wrong blocking. No shipped cell reaches it.
         __builtin_trap();
     }
+  }
+
+  static void gemm_panels(int64_t M, int32_t K, const float* A, int64_t lda, const float* panels,
+                          int32_t tiles, int32_t G, const float* bias, float* C, int64_t ldc) {
+    project<Fp32Panels<S>>(M, K, A, lda, panels, nullptr, tiles, G, bias, C, ldc);
+  }
+
+  static void gemm_panels_lowp(int64_t M, int32_t K, const float* A, int64_t lda,
+                               const void* panels, int32_t format, const float* scales,
+                               int32_t tiles, int32_t G, const float* bias, float* C, int64_t ldc) {
+    // An fp32 format here has no fp32 panels to read: a caller's bug, stop loudly.
+    if (format != gru::kWeightsBf16 && format != gru::kWeightsInt8) __builtin_trap();
+    with_weight_format<S>(format, nullptr, panels, scales, [&](auto policy, auto p, auto s) {
+      project<decltype(policy)>(M, K, A, lda, p, s, tiles, G, bias, C, ldc);
+    });
   }
 
   static void gemm_strided(int64_t M, int32_t K, const float* A, int64_t rs_a, int64_t cs_a,
@@ -270,25 +289,39 @@ struct GruKernels {
   }
 
   // Act: FixedGruActivations (step_reset_after) or ChosenGruActivations (_any_act).
+  // The recurrent panels are read through the policy of a->weights (lowp_panels.h): fp32,
+  // or bf16 / int8 widened in registers.
   template <class Act>
   static void step_reset_after(const gru::StepArgs* a) {
     ResetAfterEpilogue<S, Act> epi{{a}};
-    BlockedProduct<S, 3, ResetAfterEpilogue<S, Act>>::run(
-        a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh}, a->u[0], a->tile_begin, a->tile_end, epi,
-        a->reverse_tiles != 0);
+    with_weight_format<S>(
+        a->weights, a->u[0], a->u_lowp[0], a->u_scale[0],
+        [&](auto policy, auto u, const float* scales) {
+          BlockedProduct<S, 3, ResetAfterEpilogue<S, Act>, RowMajorA, decltype(policy)>::run(
+              a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh}, u, a->tile_begin, a->tile_end, epi,
+              a->reverse_tiles != 0, scales);
+        });
   }
 
   template <class Act>
   static void step_reset_before(const gru::StepArgs* a) {
     ResetBeforeGates<S, Act> gates{{a}};
-    BlockedProduct<S, 2, ResetBeforeGates<S, Act>>::run(
-        a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh}, a->u[0], a->tile_begin, a->tile_end,
-        gates, a->reverse_tiles != 0);
+    with_weight_format<S>(
+        a->weights, a->u[0], a->u_lowp[0], a->u_scale[0],
+        [&](auto policy, auto u, const float* scales) {
+          BlockedProduct<S, 2, ResetBeforeGates<S, Act>, RowMajorA, decltype(policy)>::run(
+              a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh}, u, a->tile_begin, a->tile_end,
+              gates, a->reverse_tiles != 0, scales);
+        });
     if (a->sync) a->sync(a->sync_context);
     ResetBeforeCandidate<S, Act> cand{{a}};
-    BlockedProduct<S, 1, ResetBeforeCandidate<S, Act>>::run(
-        a->rows, a->hidden, RowMajorA{a->scratch[0], a->ldh}, a->u[1], a->tile_begin, a->tile_end,
-        cand, a->reverse_tiles != 0);
+    with_weight_format<S>(
+        a->weights, a->u[1], a->u_lowp[1], a->u_scale[1],
+        [&](auto policy, auto u, const float* scales) {
+          BlockedProduct<S, 1, ResetBeforeCandidate<S, Act>, RowMajorA, decltype(policy)>::run(
+              a->rows, a->hidden, RowMajorA{a->scratch[0], a->ldh}, u, a->tile_begin, a->tile_end,
+              cand, a->reverse_tiles != 0, scales);
+        });
   }
 
   // Element-wise evaluation, for measuring the approximations' error.
@@ -317,6 +350,7 @@ struct GruKernels {
     return gru::KernelTable{name,
                             S::kWidth,
                             &gemm_panels,
+                            &gemm_panels_lowp,
                             &step_reset_after<Fixed>,
                             &step_reset_before<Fixed>,
                             &step_reset_after<Chosen>,

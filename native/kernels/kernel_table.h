@@ -20,6 +20,11 @@ constexpr int kMaxRecurrentGroups = 2;
 // [rows, ldh] scratch vectors a step may use (CellSpec::step_scratch).
 constexpr int kMaxStepScratch = 2;
 
+// How packed weights are stored (gru_net_set_precision; the values of GRU_PRECISION_*).
+// Reduced-precision panels have the layout above with bf16 or int8 elements; int8 panel sets
+// come with scales [tiles][G][W], one per output row (native/kernels/lowp_panels.h).
+enum WeightFormat : int32_t { kWeightsFp32 = 0, kWeightsBf16 = 1, kWeightsInt8 = 2 };
+
 // Arguments of one recurrent step for all batch rows: h_next = cell(h_prev, xp). The driver
 // (native/core/net_forward.cpp) fills them the same way for every cell; what the pointers hold
 // is the cell's (its CellSpec).
@@ -44,6 +49,12 @@ struct StepArgs {
   // The cell's recurrent panel sets [tiles][H][gates][W], one per group. GRU reset_after:
   // u[0] = r, z, n; reset_before: u[0] = r, z (times h), u[1] = n (times r * h).
   const float* u[kMaxRecurrentGroups];
+  // Reduced-precision weights (inference): weights is a WeightFormat; for bf16 and int8 the
+  // step reads u_lowp (same layout, bf16 or int8 elements) and, int8, u_scale [tiles][gates][W]
+  // instead of u.
+  int32_t weights;
+  const void* u_lowp[kMaxRecurrentGroups];
+  const float* u_scale[kMaxRecurrentGroups];
   // [Hp] the one recurrent bias the step adds itself rather than the projection: reset_after's
   // b_hn, inside r * (U_n h + b_hn); zeros for the other cells.
   const float* b_step;
@@ -137,6 +148,11 @@ struct KernelTable {
   // order; bias has tiles*G*W entries or is null.
   void (*gemm_panels)(int64_t M, int32_t K, const float* A, int64_t lda, const float* panels,
                       int32_t tiles, int32_t G, const float* bias, float* C, int64_t ldc);
+  // The same product over reduced-precision panels (format a WeightFormat: bf16 or int8 panels,
+  // int8 with scales [tiles][G][W]), widened to fp32 in registers (lowp_panels.h).
+  void (*gemm_panels_lowp)(int64_t M, int32_t K, const float* A, int64_t lda, const void* panels,
+                           int32_t format, const float* scales, int32_t tiles, int32_t G,
+                           const float* bias, float* C, int64_t ldc);
   // One GRU step, equations of native/include/gru_simd.h. A cell spec (native/core/cell.h)
   // names the entry its driver steps with. The plain entries have sigmoid gates and a tanh
   // candidate built in; the *_any_act ones apply StepArgs' activation kinds

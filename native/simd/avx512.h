@@ -17,6 +17,17 @@ struct SimdAvx512 {
   static constexpr bool kOutlineGateMath = true;
 
   static V load(const float* p) { return _mm512_loadu_ps(p); }
+  // Reduced-precision weights widened to fp32 in a register (exact): a bf16 is the top half
+  // of the float; an int8 converts exactly.
+  static V load_bf16(const uint16_t* p) {
+    const __m512i w =
+        _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
+  }
+  static V load_i8(const int8_t* p) {
+    return _mm512_cvtepi32_ps(
+        _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+  }
   static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
   static V set1(float x) { return _mm512_set1_ps(x); }
   static V broadcast(const float* p) { return _mm512_set1_ps(*p); }

@@ -16,6 +16,17 @@ struct SimdNeon {
   static constexpr bool kOutlineGateMath = true;
 
   static V load(const float* p) { return vld1q_f32(p); }
+  // Reduced-precision weights widened to fp32 in a register (exact): a bf16 is the top half
+  // of the float; an int8 converts exactly. Each reads exactly its 4 weights.
+  static V load_bf16(const uint16_t* p) {
+    return vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16));
+  }
+  static V load_i8(const int8_t* p) {
+    int32_t four;
+    __builtin_memcpy(&four, p, sizeof four);
+    const int8x8_t bytes = vreinterpret_s8_s32(vdup_n_s32(four));
+    return vcvtq_f32_s32(vmovl_s16(vget_low_s16(vmovl_s8(bytes))));
+  }
   static void store(float* p, V v) { vst1q_f32(p, v); }
   static V set1(float x) { return vdupq_n_f32(x); }
   static V broadcast(const float* p) { return vld1q_dup_f32(p); }

@@ -17,6 +17,14 @@ struct SimdScalar {
   static constexpr bool kOutlineGateMath = true;
 
   static V load(const float* p) { return *p; }
+  // Reduced-precision weights widened to fp32 (exact): a bf16 is the top half of the float.
+  static V load_bf16(const uint16_t* p) {
+    const uint32_t bits = static_cast<uint32_t>(*p) << 16;
+    float out;
+    __builtin_memcpy(&out, &bits, sizeof out);
+    return out;
+  }
+  static V load_i8(const int8_t* p) { return static_cast<float>(*p); }
   static void store(float* p, V v) { *p = v; }
   static V set1(float x) { return x; }
   static V broadcast(const float* p) { return *p; }

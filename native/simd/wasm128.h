@@ -20,6 +20,14 @@ struct SimdWasm128 {
   static constexpr bool kOutlineGateMath = false;
 
   static V load(const float* p) { return wasm_v128_load(p); }
+  // Reduced-precision weights widened to fp32 in a register (exact): a bf16 is the top half
+  // of the float; an int8 converts exactly. Each reads exactly its 4 weights.
+  static V load_bf16(const uint16_t* p) { return wasm_i32x4_shl(wasm_u32x4_load16x4(p), 16); }
+  static V load_i8(const int8_t* p) {
+    const v128_t bytes = wasm_v128_load32_zero(p);
+    return wasm_f32x4_convert_i32x4(
+        wasm_i32x4_extend_low_i16x8(wasm_i16x8_extend_low_i8x16(bytes)));
+  }
   static void store(float* p, V v) { wasm_v128_store(p, v); }
   static V set1(float x) { return wasm_f32x4_splat(x); }
   // One instruction (v128.load32_splat), where a load and a splat would be two.

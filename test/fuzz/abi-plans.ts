@@ -320,6 +320,16 @@ export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
       if (meta) delete meta.trained;
     },
   }),
+  netSetPrecision: (p) => ({
+    // GRU_PRECISION_FP32 0, BF16 1, INT8 2.
+    ints: { precision: p.rng.pick([0, 1, 2]) },
+    intOk: { precision: (v) => v >= 0 && v <= 2 },
+    mutations: { precision: [3, -1, 2 ** 31 - 1] },
+    // What the last training forward kept is dropped: backward is GRU_ERR_STATE until the next.
+    after: (meta) => {
+      if (meta) delete meta.trained;
+    },
+  }),
   netSetInputDropout: () => ({ floats: { rate: [0, 0.9, probability] } }),
   netSetRecurrentDropout: () => ({ floats: { rate: [0, 0.9, probability] } }),
   netForward: (p) => netForward(p, false),

@@ -23,6 +23,8 @@ interface GruMeta {
   H: number;
   L: number;
   D: number;
+  /** GRU precision: a training forward with bf16 / int8 weights must be refused. */
+  precision: string;
   trained: { T: number; B: number } | null;
 }
 
@@ -32,7 +34,13 @@ const maybe = (ctx: Ctx, p: number, make: () => Arg): Arg => (ctx.rng.chance(p) 
 /** Keeps a new GRU in the pool when it is small (else disposes it: no big object stays). */
 export function keepGru(ctx: Ctx, g: GRU): void {
   const small = g.inputSize * g.hiddenSize * g.numLayers <= 4096;
-  const meta = { I: g.inputSize, H: g.hiddenSize, L: g.numLayers, D: g.numDirections };
+  const meta = {
+    I: g.inputSize,
+    H: g.hiddenSize,
+    L: g.numLayers,
+    D: g.numDirections,
+    precision: g.precision,
+  };
   const entry = small ? ctx.pool.add('GRU', g, {}) : ctx.pool.track('GRU', g, {});
   Object.assign(entry.meta, meta, { trained: null }, layerMeta(g));
   if (!small) ctx.pool.dispose(entry);
@@ -69,6 +77,13 @@ const newGru: Op = {
         ['hard_sigmoid', 'tanh', 'relu', null, 2],
         true,
       ),
+      precision: choice(
+        ctx,
+        'precision',
+        ['fp32', 'bf16', 'int8'],
+        ['fp16', 'BF16', 'int4', null, 1],
+        true,
+      ),
       seed: uint32(ctx, 'seed'),
       backend: backendArg(ctx),
     };
@@ -101,8 +116,11 @@ function forwardArgs(ctx: Ctx, g: GRU, m: GruMeta) {
       : (l: number) => l === T * per;
   const stateLen = m.L * m.D * B * m.H;
   const outLen = T * B * m.D * m.H;
-  const train = maybe(ctx, 0.4, () => bool(ctx, 'train'));
+  let train = maybe(ctx, 0.4, () => bool(ctx, 'train'));
   const training = train.value === true;
+  // Training needs fp32 weights (GRUOptions.precision).
+  if (training && m.precision !== 'fp32')
+    train = bad(true, `train: true with precision '${m.precision}'`);
   const f: Record<string, Arg> = {
     batch,
     seqLen,
@@ -254,6 +272,21 @@ const sizeOps = [
   })),
   onPool<GRU>('GRU.trainBytes', 'GRU', (_c, e) => ({ args: [], run: () => e.obj.trainBytes() })),
   getter('GRU.numDirections', 'GRU', 'numDirections'),
+  onPool<GRU>('GRU.weightBytes', 'GRU', (_c, e) => ({ args: [], run: () => e.obj.weightBytes() })),
+  getter('GRU.precision', 'GRU', 'precision'),
+  onPool<GRU>('GRU.setPrecision', 'GRU', (ctx, e) => {
+    const m = e.meta as unknown as GruMeta;
+    const p = choice(ctx, 'precision', ['fp32', 'bf16', 'int8'], ['fp16', 'FP32', '', null, 2]);
+    return {
+      args: [p],
+      run: () => e.obj.setPrecision(p.value as never),
+      // What the last training forward kept is dropped.
+      done: () => {
+        m.precision = p.value as string;
+        m.trained = null;
+      },
+    };
+  }),
 ];
 
 // ---- GRUStream ----------------------------------------------------------------------------

@@ -438,6 +438,7 @@ function memberOps(cls: string, C?: abstract new (...a: never[]) => ModelLayer):
   if (C === GRULayer || C === BidirectionalLayer) {
     ops.push(
       read('states'),
+      read('precision'),
       op('resetStates', (_c, l) => ({ args: [], run: () => invoke(l, 'resetStates') })),
     );
   }

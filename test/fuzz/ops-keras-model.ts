@@ -500,6 +500,11 @@ const modelOps: Op[] = [
   }),
   on('countParams', (_c, e) => ({ args: [], run: () => e.obj.countParams() })),
   on('resetStates', (_c, e) => ({ args: [], run: () => e.obj.resetStates() })),
+  // Then fit() and trainOnBatch() refuse to train (ERR_GRU_STATE) until 'fp32' again.
+  on('setPrecision', (ctx, e) => {
+    const p = choice(ctx, 'precision', ['fp32', 'bf16', 'int8'], ['fp16', 'Int8', '', null, 1]);
+    return { args: [p], run: () => e.obj.setPrecision(p.value as never) };
+  }),
   on('dispose', (_c, e) => ({ args: [], run: () => e.obj.dispose() }), {
     disposedOk: true,
     weight: 0.2,

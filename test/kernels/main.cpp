@@ -24,6 +24,7 @@ namespace {
 
 // Every function pointer of KernelTable, in its order; each must have at least one test.
 const char* const kKernels[] = {"gemm_panels",
+                                "gemm_panels_lowp",
                                 "step_reset_after",
                                 "step_reset_before",
                                 "step_reset_after_any_act",

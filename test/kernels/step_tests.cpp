@@ -9,6 +9,7 @@
 #include "core/pack.h"
 #include "core/thread_pool.h"
 #include "harness.h"
+#include "lowp_helpers.h"
 #include "reference.h"
 #include "tolerance.h"
 
@@ -27,11 +28,15 @@ struct Problem {
   int rows, H, W, tiles;
   int64_t Hp, ldh;
   std::vector<float> w_hh, u, u_n, b_hn, h_prev, xp_store;
+  // Reduced-precision recurrent panels (format bf16 / int8; lowp_tests.cpp): u, u_n then stay
+  // empty, and w_hh holds the weights the panels hold, for the reference.
+  int32_t format;
+  kt::LowpPanels u_lp, u_n_lp;
   std::vector<const float*> xp;
   kt::StepRef ref;
 
   Problem(const gru::KernelTable& k, Check& c, bool ra, int rows_, int H_, bool any_act_,
-          int32_t act, int32_t rec)
+          int32_t act, int32_t rec, int32_t format_ = gru::kWeightsFp32)
       : reset_after(ra),
         any_act(any_act_),
         activation(act),
@@ -40,7 +45,8 @@ struct Problem {
                 : (any_act_ ? k.step_reset_before_any_act : k.step_reset_before)),
         rows(rows_),
         H(H_),
-        W(k.width) {
+        W(k.width),
+        format(format_) {
     kt::Rng rng = c.rng();
     tiles = (H + W - 1) / W;
     Hp = static_cast<int64_t>(tiles) * W;
@@ -49,7 +55,18 @@ struct Problem {
     w_hh.resize(static_cast<size_t>(3) * H * H);
     const float a = 1.5f / sqrtf(static_cast<float>(H));
     kt::fill(rng, w_hh.data(), w_hh.size(), -a, a);
-    if (reset_after) {
+    if (format != gru::kWeightsFp32) {
+      const std::vector<float> given = w_hh;
+      if (reset_after) {
+        u_lp = kt::pack_lowp(format, given.data(), H, H, 0, 3, W, w_hh.data());
+        b_hn.assign(Hp, 0.0f);
+        kt::fill(rng, b_hn.data(), H, -0.5f, 0.5f);
+      } else {
+        u_lp = kt::pack_lowp(format, given.data(), H, H, 0, 2, W, w_hh.data());
+        u_n_lp = kt::pack_lowp(format, given.data(), H, H, 2, 1, W, w_hh.data());
+        b_hn.assign(Hp, kt::kPoison);
+      }
+    } else if (reset_after) {
       u.resize(gru::gate_panels_size(H, H, 3, W));
       gru::pack_gate_panels(w_hh.data(), H, H, 0, 3, W, u.data());
       b_hn.assign(Hp, 0.0f);  // zeros past H, as repack() leaves them
@@ -184,8 +201,16 @@ void run_and_check(const gru::KernelTable& k, Check& c, const Problem& p,
     a.h_next = o.h_next.data();
     a.xp = p.xp.data();
     a.state_stride = static_cast<int64_t>(p.rows) * p.ldh;  // one state vector (h) for a GRU
-    a.u[0] = p.u.data();
-    a.u[1] = p.reset_after ? nullptr : p.u_n.data();
+    a.weights = p.format;
+    if (p.format == gru::kWeightsFp32) {
+      a.u[0] = p.u.data();
+      a.u[1] = p.reset_after ? nullptr : p.u_n.data();
+    } else {  // u stays null: the kernel must read the reduced-precision panels only
+      a.u_lowp[0] = p.u_lp.data();
+      a.u_scale[0] = p.u_lp.scale_data();
+      a.u_lowp[1] = p.reset_after ? nullptr : p.u_n_lp.data();
+      a.u_scale[1] = p.reset_after ? nullptr : p.u_n_lp.scale_data();
+    }
     a.b_step = p.b_hn.data();
     a.scratch[0] = o.rh.data();  // reset_before: r * h, then z (the core's step scratch)
     a.scratch[1] = o.z.data();
@@ -267,12 +292,14 @@ std::vector<std::vector<Range>> splits(int tiles) {
 }
 
 void step_case(const gru::KernelTable& k, Check& c, bool reset_after, bool with_save, bool subsets,
-               bool any_act = false, int32_t act = GRU_ACT_TANH, int32_t rec = GRU_ACT_SIGMOID) {
+               bool any_act = false, int32_t act = GRU_ACT_TANH, int32_t rec = GRU_ACT_SIGMOID,
+               int32_t format = gru::kWeightsFp32) {
   const int W = k.width;
   for (int rows : kt::row_counts(W, {}))
     for (int H : kt::edge_sizes(W, {13, 97, 151})) {
-      c.at("rows=%d H=%d activation=%d recurrent_activation=%d (setup)", rows, H, act, rec);
-      const Problem p(k, c, reset_after, rows, H, any_act, act, rec);
+      c.at("rows=%d H=%d activation=%d recurrent_activation=%d weights=%d (setup)", rows, H, act,
+           rec, format);
+      const Problem p(k, c, reset_after, rows, H, any_act, act, rec, format);
       const std::vector<std::vector<Range>> all = splits(p.tiles);
       for (size_t s = 0; s < (subsets ? all.size() : 1); ++s)
         for (int reverse = 0; reverse < 2; ++reverse)
@@ -315,6 +342,29 @@ void any_act_cases(const gru::KernelTable& k, Check& c, bool reset_after) {
     for (int32_t rec : {GRU_ACT_SIGMOID, GRU_ACT_HARD_SIGMOID, GRU_ACT_HARD_SIGMOID_KERAS2})
       step_case(k, c, reset_after, true, true, true, act, rec);
 }
+// Reduced-precision recurrent weights (StepArgs::weights): the same checks against the weights
+// the bf16 / int8 panels hold (lowp_helpers.h), save and worker splits.
+KT_TEST(step_ra_bf16, "step_reset_after", "bf16 weights, save, 1-3 workers") {
+  step_case(k, c, true, true, true, false, GRU_ACT_TANH, GRU_ACT_SIGMOID, gru::kWeightsBf16);
+}
+KT_TEST(step_ra_int8, "step_reset_after", "int8 weights, save, 1-3 workers") {
+  step_case(k, c, true, true, true, false, GRU_ACT_TANH, GRU_ACT_SIGMOID, gru::kWeightsInt8);
+}
+KT_TEST(step_rb_bf16, "step_reset_before", "bf16 weights, save, 1-3 workers (sync)") {
+  step_case(k, c, false, true, true, false, GRU_ACT_TANH, GRU_ACT_SIGMOID, gru::kWeightsBf16);
+}
+KT_TEST(step_rb_int8, "step_reset_before", "int8 weights, save, 1-3 workers (sync)") {
+  step_case(k, c, false, true, true, false, GRU_ACT_TANH, GRU_ACT_SIGMOID, gru::kWeightsInt8);
+}
+KT_TEST(step_ra_any_int8, "step_reset_after_any_act", "int8 weights, relu / hard sigmoid") {
+  step_case(k, c, true, true, true, true, GRU_ACT_RELU, GRU_ACT_HARD_SIGMOID, gru::kWeightsInt8);
+}
+KT_TEST(step_rb_any_bf16, "step_reset_before_any_act",
+        "bf16 weights, relu / Keras 2 hard sigmoid") {
+  step_case(k, c, false, true, true, true, GRU_ACT_RELU, GRU_ACT_HARD_SIGMOID_KERAS2,
+            gru::kWeightsBf16);
+}
+
 KT_TEST(step_ra_any, "step_reset_after_any_act", "each activation pair, save, 1-3 workers") {
   any_act_cases(k, c, true);
 }

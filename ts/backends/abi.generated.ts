@@ -33,6 +33,9 @@ export const GRU_INIT_HE_NORMAL = 7;
 export const GRU_INIT_LECUN_UNIFORM = 8;
 export const GRU_INIT_LECUN_NORMAL = 9;
 export const GRU_INIT_ORTHOGONAL = 10;
+export const GRU_PRECISION_FP32 = 0;
+export const GRU_PRECISION_BF16 = 1;
+export const GRU_PRECISION_INT8 = 2;
 export const GRU_ACT_LINEAR = 0;
 export const GRU_ACT_RELU = 1;
 export const GRU_ACT_SIGMOID = 2;
@@ -115,6 +118,9 @@ export const ABI: readonly AbiFunction[] = [
   {"c":"gru_net_set_recurrent_dropout","method":"netSetRecurrentDropout","args":[{"name":"net","kind":"handle","of":"net"},{"name":"rate","kind":"f32"},{"name":"seed","kind":"u32"}],"ret":"status","out":null,"async":false},
   {"c":"gru_net_forward","method":"netForward","args":[{"name":"net","kind":"handle","of":"net"},{"name":"seqLen","kind":"i32"},{"name":"batch","kind":"i32"},{"name":"batchFirst","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"h0","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"lengths","kind":"array","type":"i32","dir":"in","nullable":true},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":true},{"name":"hN","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":true},
   {"c":"gru_net_step_streams","method":"netStepStreams","args":[{"name":"net","kind":"handle","of":"net"},{"name":"slots","kind":"array","type":"i32","dir":"in","nullable":false},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"states","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":true},{"name":"statesOut","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":true},
+  {"c":"gru_net_set_precision","method":"netSetPrecision","args":[{"name":"net","kind":"handle","of":"net"},{"name":"precision","kind":"i32"}],"ret":"status","out":null,"async":false},
+  {"c":"gru_net_get_precision","method":"netGetPrecision","args":[{"name":"net","kind":"handle","of":"net"}],"ret":"status","out":{"name":"out","type":"i32"},"async":false},
+  {"c":"gru_net_weight_bytes","method":"netWeightBytes","args":[{"name":"net","kind":"handle","of":"net"}],"ret":"status","out":{"name":"out","type":"size"},"async":false},
   {"c":"gru_net_forward_train","method":"netForwardTrain","args":[{"name":"net","kind":"handle","of":"net"},{"name":"seqLen","kind":"i32"},{"name":"batch","kind":"i32"},{"name":"batchFirst","kind":"i32"},{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"h0","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"lengths","kind":"array","type":"i32","dir":"in","nullable":true},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":true},{"name":"hN","kind":"array","type":"f32","dir":"out","nullable":true},{"name":"dropout","kind":"f32"},{"name":"dropoutSeed","kind":"u32"}],"ret":"status","out":null,"async":true},
   {"c":"gru_net_backward","method":"netBackward","args":[{"name":"net","kind":"handle","of":"net"},{"name":"dy","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"dhN","kind":"array","type":"f32","dir":"in","nullable":true},{"name":"dx","kind":"array","type":"f32","dir":"out","nullable":true},{"name":"dh0","kind":"array","type":"f32","dir":"out","nullable":true}],"ret":"status","out":null,"async":true},
   {"c":"gru_net_train_bytes_per_step","method":"netTrainBytesPerStep","args":[{"name":"net","kind":"handle","of":"net"}],"ret":"status","out":{"name":"out","type":"size"},"async":false},
@@ -408,6 +414,21 @@ export interface AbiCalls {
    */
   netStepStreams(net: Handle<'net'>, slots: Int32Array, x: Float32Array, states: Float32Array, y: Float32Array | null, statesOut: Float32Array): void;
   netStepStreamsAsync(net: Handle<'net'>, slots: Int32Array, x: Float32Array, states: Float32Array, y: Float32Array | null, statesOut: Float32Array): Promise<void>;
+  /**
+   * gru_net_set_precision
+   */
+  netSetPrecision(net: Handle<'net'>, precision: number): void;
+  /**
+   * gru_net_get_precision
+   */
+  netGetPrecision(net: Handle<'net'>): number;
+  /**
+   * gru_net_weight_bytes
+   *
+   * Bytes of the packed weights a forward reads (int8 includes its per-row scales): about a half
+   * (bf16) or a quarter (int8) of the fp32 figure.
+   */
+  netWeightBytes(net: Handle<'net'>): number;
   /**
    * gru_net_forward_train
    *

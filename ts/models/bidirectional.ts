@@ -19,7 +19,7 @@
  */
 import { GRU_MERGE_AVE, GRU_MERGE_MUL, GRU_MERGE_SUM } from '../backends/abi.generated.js';
 import { GruError } from '../errors.js';
-import { GRU } from '../gru.js';
+import { GRU, type GRUPrecision } from '../gru.js';
 import type { Layer } from '../layer.js';
 import * as check from '../validate.js';
 import { carriedStates, GRULayer } from './gru.js';
@@ -64,6 +64,7 @@ const SHARED = [
   'stateful',
   'dropout',
   'recurrentDropout',
+  'precision',
 ] as const;
 
 /** The GRU layer given as `option`, checked free to be wrapped; ERR_GRU_ARG naming it. */
@@ -212,6 +213,7 @@ export class BidirectionalLayer extends ModelLayer {
     // the layer's again, with other seeds) for the backward one.
     g._initializeCore(gru, '', ctx.seed, 0);
     (this.backwardLayer ?? g)._initializeCore(gru, '_reverse', ctx.seed, 4);
+    if (g.precision !== 'fp32') gru.setPrecision(g.precision);
     if (!g.resetAfter && g.useBias) {
       this.#zeroBias = new Float32Array(3 * g.units);
       this._afterStep();
@@ -350,6 +352,29 @@ export class BidirectionalLayer extends ModelLayer {
 
   override _resetStates(): void {
     this.resetStates();
+  }
+
+  /** How the core GRU stores its weights: the wrapped layer's (model.setPrecision()). */
+  get precision(): GRUPrecision {
+    return this.layer.precision;
+  }
+
+  /** @internal model.setPrecision(): now on the core (when built), and for a later build. */
+  _setPrecision(precision: GRUPrecision): void {
+    this.#gru?.setPrecision(precision);
+    this.layer._setPrecision(precision);
+    this.backwardLayer?._setPrecision(precision);
+  }
+
+  /** @internal Records the wrapped layers' precision as it is now. */
+  override _config(): Record<string, unknown> {
+    const config = super._config();
+    for (const key of ['layer', 'backwardLayer'] as const) {
+      const inner = config[key] as { config?: Record<string, unknown> } | undefined;
+      const from = key === 'layer' ? this.layer : this.backwardLayer;
+      if (inner?.config && from) inner.config = from._config();
+    }
+    return config;
   }
 
   protected _release(): void {

@@ -109,6 +109,8 @@ export interface FitTarget extends CallbackModel {
   stopTraining: boolean;
   /** The compiled loss, metrics and optimizer (ERR_GRU_STATE before compile()). */
   _training(): Compiled;
+  /** ERR_GRU_STATE when a layer cannot train (reduced-precision weights). */
+  _checkTrainable(): void;
   _beginFit(): number;
   _endFit(): void;
 }
@@ -227,6 +229,7 @@ export async function runFit(
       : check.finiteNumber('validationSplit', o.validationSplit, { min: 0, max: 1, maxOpen: true });
 
   const c = model._training();
+  model._checkTrainable();
   let val: Samples | Dataset | null = null;
   if (o.validationData !== undefined) {
     const v = o.validationData;

@@ -23,7 +23,9 @@ import {
   GRU,
   GRU_ACTIVATIONS,
   GRU_RECURRENT_ACTIVATIONS,
+  parsePrecision,
   type GRUActivation,
+  type GRUPrecision,
   type GRURecurrentActivation,
 } from '../gru.js';
 import type { Layer } from '../layer.js';
@@ -94,6 +96,12 @@ export interface GRULayerArgs extends LayerArgs {
    * masked, and so is this one's.)
    */
   zeroOutputForMask?: boolean;
+  /**
+   * How the core GRU stores the weights its forward reads (default 'fp32'): 'bf16' or 'int8'
+   * for inference (GRUOptions.precision); fit() and trainOnBatch() need 'fp32'. Recorded in model
+   * files; model.setPrecision() changes it for every recurrent layer.
+   */
+  precision?: GRUPrecision;
 }
 
 const KEYS = [
@@ -112,6 +120,7 @@ const KEYS = [
   'dropout',
   'recurrentDropout',
   'zeroOutputForMask',
+  'precision',
 ];
 const PENDING: PendingOptions = {
   unroll: { allowed: [false], why: 'the core never unrolls' },
@@ -142,6 +151,7 @@ export class GRULayer extends ModelLayer {
   /** stateful: the state the last batch ended in, [batch, units]; null: zeros (reset). */
   #state: Float32Array | null = null;
   readonly zeroOutputForMask: boolean;
+  #precision: GRUPrecision;
   /** The row moves of the last training forward (step-plan.ts). */
   #plan: StepPlan | null = null;
 
@@ -161,6 +171,7 @@ export class GRULayer extends ModelLayer {
         ? 0
         : check.dropProbability('recurrentDropout', o.recurrentDropout);
     this.zeroOutputForMask = check.boolean('zeroOutputForMask', o.zeroOutputForMask, false);
+    this.#precision = o.precision === undefined ? 'fp32' : parsePrecision('precision', o.precision);
     const what = 'layers.gru options';
     this.activation = resolveGruActivation(
       what,
@@ -189,6 +200,25 @@ export class GRULayer extends ModelLayer {
         `${what}: biasInitializer 'orthogonal' needs a matrix, and a bias is a vector (Keras refuses it too)`,
       );
     }
+  }
+
+  /** How the core GRU stores its weights ('fp32', 'bf16', 'int8'): model.setPrecision(). */
+  get precision(): GRUPrecision {
+    return this.#precision;
+  }
+
+  /** @internal model.setPrecision(): now on the core (when built), and for a later build. */
+  _setPrecision(precision: GRUPrecision): void {
+    this.#gru?.setPrecision(precision);
+    this.#precision = precision;
+  }
+
+  /** @internal Records the precision it has now (model.setPrecision() may have changed it). */
+  override _config(): Record<string, unknown> {
+    const config = super._config();
+    if (this.#precision === 'fp32') delete config.precision;
+    else config.precision = this.#precision;
+    return config;
   }
 
   /** The core GRU (built), e.g. to read its parameters in PyTorch's layout. */
@@ -236,6 +266,7 @@ export class GRULayer extends ModelLayer {
       this.#zeroBias = new Float32Array(3 * this.units);
       this._afterStep();
     }
+    if (this.#precision !== 'fp32') gru.setPrecision(this.#precision);
     return this.returnSequences ? [input[0] as number | null, this.units] : [this.units];
   }
 

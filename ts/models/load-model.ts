@@ -2,6 +2,7 @@
  * loadModel(): tfjs's tf.loadLayersModel for gru-simd's own file (ts/models/model-file.ts),
  * from a path (Node), a URL, 'indexeddb://name' or the bytes (ts/models/storage.ts).
  */
+import { parsePrecision, type GRUPrecision } from '../gru.js';
 import { currentBackend } from '../loader.js';
 import * as check from '../validate.js';
 import { modelFromBytes } from './model-file.js';
@@ -12,6 +13,11 @@ import type { Backend } from '../backends/backend.js';
 export interface LoadModelArgs {
   /** Backend of the model's layers; default: the one chosen by init(). */
   backend?: Backend;
+  /**
+   * How its recurrent layers store their weights for inference ('fp32', 'bf16', 'int8';
+   * model.setPrecision()); default: as the file records.
+   */
+  precision?: GRUPrecision;
 }
 
 /**
@@ -24,10 +30,14 @@ export async function loadModel(
   options: LoadModelArgs = {},
 ): Promise<Sequential> {
   const o = check.options('loadModel options', options);
-  check.knownKeys('loadModel options', o, ['backend']);
+  check.knownKeys('loadModel options', o, ['backend', 'precision']);
   const given =
     o.backend === undefined ? undefined : check.backendOption(o.backend, currentBackend);
+  const precision =
+    o.precision === undefined ? undefined : parsePrecision('precision', o.precision);
   const bytes = await readModelBytes('source', source);
   // init()'s backend (ERR_GRU_NOT_INITIALIZED without one), known before the file is parsed.
-  return modelFromBytes(bytes, given ?? currentBackend());
+  const model = modelFromBytes(bytes, given ?? currentBackend());
+  if (precision !== undefined) model.setPrecision(precision);
+  return model;
 }

@@ -16,12 +16,15 @@
 import type { Backend } from '../backends/backend.js';
 import { deriveSeed } from '../dropout.js';
 import { GruError } from '../errors.js';
+import { parsePrecision, type GRUPrecision } from '../gru.js';
 import { currentBackend } from '../loader.js';
 import * as check from '../validate.js';
 import { Compiled, metricLogs, type Logs, type Network } from './compiled.js';
 import { batches, batchSizeOption, rowSize, sliceRows } from './data.js';
 import { isDataset, type Dataset } from './dataset.js';
 import { runFit, type FitTarget, type History, type ModelFitArgs } from './fit.js';
+import { BidirectionalLayer } from './bidirectional.js';
+import { GRULayer } from './gru.js';
 import { checkPlace, ModelLayer } from './layer.js';
 import type { Mask } from './mask.js';
 import {
@@ -385,6 +388,7 @@ export class Sequential implements FitTarget {
     const o = check.options('trainOnBatch options', args);
     check.knownKeys('trainOnBatch options', o, ['sampleWeight', 'classWeight']);
     const c = this._training();
+    this._checkTrainable();
     const data = c.prepare(x, y, o.sampleWeight, ['x', 'y', 'sampleWeight']);
     if (o.classWeight !== undefined) data.w = c.classWeights(o.classWeight, data);
     const metrics = c.track(data);
@@ -420,6 +424,35 @@ export class Sequential implements FitTarget {
   resetStates(): void {
     this.#live();
     for (const l of this.#layers) l._resetStates();
+  }
+
+  /**
+   * How every recurrent layer (layers.gru, layers.bidirectional) stores the weights its forward
+   * reads: 'bf16' or 'int8' for inference (half or a quarter of the bytes a batch-1 step
+   * streams; GRUOptions.precision), 'fp32' to train again. Now on the built layers, and for
+   * the ones built later; the fp32 weights stay the model's weights (saved, loaded, returned).
+   * fit() and trainOnBatch() need 'fp32' (ERR_GRU_STATE). Model files record it per layer.
+   */
+  setPrecision(precision: GRUPrecision): void {
+    this.#live();
+    this.#idle('setPrecision()');
+    const p = parsePrecision('precision', precision);
+    if (this.#inFlight > 0)
+      throw new GruError('ERR_GRU_BUSY', 'evaluateAsync() or predictAsync() is running: await it');
+    for (const l of this.#layers)
+      if (l instanceof GRULayer || l instanceof BidirectionalLayer) l._setPrecision(p);
+  }
+
+  /** ERR_GRU_STATE naming a recurrent layer whose weights are not fp32 (training needs them). */
+  _checkTrainable(): void {
+    for (const l of this.#layers) {
+      if ((l instanceof GRULayer || l instanceof BidirectionalLayer) && l.precision !== 'fp32') {
+        throw new GruError(
+          'ERR_GRU_STATE',
+          `training needs fp32 weights, and ${l.name}'s precision is '${l.precision}' (reduced precision is for inference): call setPrecision('fp32') first`,
+        );
+      }
+    }
   }
 
   /** Parameters as Keras counts them, the non-trainable ones (moving statistics) included. */
