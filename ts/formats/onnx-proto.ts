@@ -12,6 +12,7 @@
  * refused before anything is made of it). External data (weights in a side file) is refused.
  */
 import onnxProto from 'onnx-proto';
+import type { onnx as P } from 'onnx-proto';
 import { GruError } from '../errors.js';
 
 const { onnx } = onnxProto;
@@ -158,6 +159,24 @@ function int64(value: unknown, what: string): number {
   return n;
 }
 
+/**
+ * An int64 value of a tensor or attribute, where exporters write INT64_MAX / INT64_MIN for
+ * "to the end" (Slice): clamped to +-(2^53 - 1), which means the same to every use here.
+ */
+function clampedInt64(value: unknown, what: string): number {
+  if (typeof value === 'bigint') {
+    const max = BigInt(Number.MAX_SAFE_INTEGER);
+    return Number(value > max ? max : value < -max ? -max : value);
+  }
+  if (typeof value === 'object' && value !== null && 'low' in value && 'high' in value) {
+    const l = value as Long;
+    if (!l.unsigned) return clampedInt64(BigInt(l.high) * 2n ** 32n + BigInt(l.low >>> 0), what);
+  }
+  if (typeof value === 'number' && Number.isFinite(value))
+    return Math.max(-Number.MAX_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, value));
+  return int64(value, what);
+}
+
 /** A dimension: a non-negative integer. */
 function dim(value: unknown, what: string): number {
   const n = int64(value, what);
@@ -167,7 +186,7 @@ function dim(value: unknown, what: string): number {
 
 const MAX_ELEMENTS = 2 ** 31; // more than any typed array here may hold
 
-function decodeTensor(t: onnx.ITensorProto, where: string): OnnxTensor {
+function decodeTensor(t: P.ITensorProto, where: string): OnnxTensor {
   const name = t.name ?? '';
   const what = `${where} tensor ${JSON.stringify(name)}`;
   const dims = (t.dims ?? []).map((d, i) => dim(d, `${what}: dims[${i}]`));
@@ -212,19 +231,15 @@ function decodeTensor(t: onnx.ITensorProto, where: string): OnnxTensor {
   const at = (i: number): number => {
     if (view === null) {
       const v = typed()[i];
-      return dtype === ONNX_DTYPE.INT64 ? int64(v, `${what}[${i}]`) : (v as number);
+      return dtype === ONNX_DTYPE.INT64 ? clampedInt64(v, `${what}[${i}]`) : (v as number);
     }
     switch (dtype) {
       case ONNX_DTYPE.FLOAT:
         return view.getFloat32(i * 4, true);
       case ONNX_DTYPE.DOUBLE:
         return view.getFloat64(i * 8, true);
-      case ONNX_DTYPE.INT64: {
-        const v = view.getBigInt64(i * 8, true);
-        if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER))
-          formatError(`${what}[${i}] is beyond 2^53`);
-        return Number(v);
-      }
+      case ONNX_DTYPE.INT64:
+        return clampedInt64(view.getBigInt64(i * 8, true), what);
       case ONNX_DTYPE.INT32:
         return view.getInt32(i * 4, true);
       case ONNX_DTYPE.INT16:
@@ -259,7 +274,7 @@ function decodeTensor(t: onnx.ITensorProto, where: string): OnnxTensor {
   };
 }
 
-function decodeAttribute(a: onnx.IAttributeProto, where: string): OnnxAttribute {
+function decodeAttribute(a: P.IAttributeProto, where: string): OnnxAttribute {
   const T = onnx.AttributeProto.AttributeType;
   const what = `${where} attribute ${JSON.stringify(a.name ?? '')}`;
   const text = (b: Uint8Array | null | undefined) => new TextDecoder().decode(b ?? new Uint8Array());
@@ -267,7 +282,7 @@ function decodeAttribute(a: onnx.IAttributeProto, where: string): OnnxAttribute 
     case T.FLOAT:
       return { type: 'float', value: a.f ?? 0 };
     case T.INT:
-      return { type: 'int', value: int64(a.i ?? 0, what) };
+      return { type: 'int', value: clampedInt64(a.i ?? 0, what) };
     case T.STRING:
       return { type: 'string', value: text(a.s) };
     case T.TENSOR:
@@ -276,7 +291,7 @@ function decodeAttribute(a: onnx.IAttributeProto, where: string): OnnxAttribute 
     case T.FLOATS:
       return { type: 'floats', value: [...(a.floats ?? [])] };
     case T.INTS:
-      return { type: 'ints', value: (a.ints ?? []).map((v, i) => int64(v, `${what}[${i}]`)) };
+      return { type: 'ints', value: (a.ints ?? []).map((v) => clampedInt64(v, what)) };
     case T.STRINGS:
       return { type: 'strings', value: (a.strings ?? []).map(text) };
     case T.GRAPH:
@@ -288,7 +303,7 @@ function decodeAttribute(a: onnx.IAttributeProto, where: string): OnnxAttribute 
   }
 }
 
-function decodeValueInfo(v: onnx.IValueInfoProto): OnnxValueInfo {
+function decodeValueInfo(v: P.IValueInfoProto): OnnxValueInfo {
   const tensorType = v.type?.tensorType;
   const dims = tensorType?.shape
     ? (tensorType.shape.dim ?? []).map((d) =>
@@ -304,7 +319,7 @@ function decodeValueInfo(v: onnx.IValueInfoProto): OnnxValueInfo {
 
 /** Decodes an ONNX ModelProto; ERR_GRU_FORMAT for bytes that are not one. */
 export function decodeOnnx(bytes: Uint8Array): OnnxModel {
-  let m: onnx.ModelProto;
+  let m: P.ModelProto;
   try {
     m = onnx.ModelProto.decode(bytes);
   } catch (e) {
@@ -405,7 +420,7 @@ export interface ModelToEncode {
   metadata?: Record<string, string>;
 }
 
-function encodeTensor(t: TensorToEncode): onnx.ITensorProto {
+function encodeTensor(t: TensorToEncode): P.ITensorProto {
   const dtype =
     t.dtype ??
     (t.data instanceof Float32Array
@@ -413,7 +428,7 @@ function encodeTensor(t: TensorToEncode): onnx.ITensorProto {
       : t.data instanceof Int32Array
         ? ONNX_DTYPE.INT32
         : ONNX_DTYPE.INT64);
-  const proto: onnx.ITensorProto = { name: t.name, dims: t.dims, dataType: dtype };
+  const proto: P.ITensorProto = { name: t.name, dims: t.dims, dataType: dtype };
   if (dtype === ONNX_DTYPE.FLOAT) {
     // raw_data: little-endian float32, as every engine that runs this library stores it.
     const f = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
@@ -423,7 +438,7 @@ function encodeTensor(t: TensorToEncode): onnx.ITensorProto {
   return proto;
 }
 
-function encodeAttribute(name: string, a: AttributeToEncode): onnx.IAttributeProto {
+function encodeAttribute(name: string, a: AttributeToEncode): P.IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   if (typeof a === 'number') return { name, type: T.INT, i: a };
   if (typeof a === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(a) };
@@ -435,7 +450,7 @@ function encodeAttribute(name: string, a: AttributeToEncode): onnx.IAttributePro
   return { name, type: T.TENSOR, t: encodeTensor(a.tensor) };
 }
 
-function encodeValue(v: ValueToEncode): onnx.IValueInfoProto {
+function encodeValue(v: ValueToEncode): P.IValueInfoProto {
   return {
     name: v.name,
     type: {
@@ -451,7 +466,7 @@ function encodeValue(v: ValueToEncode): onnx.IValueInfoProto {
 
 /** The ModelProto bytes of a model description (IR version 8: initializers need not be inputs). */
 export function encodeOnnx(model: ModelToEncode): Uint8Array {
-  const proto: onnx.IModelProto = {
+  const proto: P.IModelProto = {
     irVersion: 8,
     producerName: model.producerName,
     producerVersion: model.producerVersion ?? '',
