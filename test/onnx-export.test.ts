@@ -195,7 +195,11 @@ const CASES: Case[] = [
           backend,
           layers: [
             layers.bidirectional({
-              layer: layers.gru({ units: 4, recurrentActivation: 'hardSigmoid', resetAfter: false }),
+              layer: layers.gru({
+                units: 4,
+                recurrentActivation: 'hardSigmoid',
+                resetAfter: false,
+              }),
               mergeMode,
               inputShape: [null, 3],
             }),
@@ -378,11 +382,9 @@ forEachBackend('ONNX export', (backend) => {
     carried.dispose();
     const unbuilt = sequential({ backend, layers: [layers.gru({ units: 3 })] });
     assertThrowsCode(() => onnxModelBytes(unbuilt), 'ERR_GRU_STATE', ['not built']);
-    assertThrowsCode(
-      () => onnxModelBytes(unbuilt, { sequenceLens: 'x' } as never),
-      'ERR_GRU_ARG',
-      ['sequenceLens'],
-    );
+    assertThrowsCode(() => onnxModelBytes(unbuilt, { sequenceLens: 'x' } as never), 'ERR_GRU_ARG', [
+      'sequenceLens',
+    ]);
     assertThrowsCode(() => onnxModelBytes(unbuilt, { colour: 1 } as never), 'ERR_GRU_ARG', [
       'colour',
     ]);

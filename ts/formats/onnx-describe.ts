@@ -45,7 +45,8 @@ export function describeOnnxBytes(bytes: Uint8Array): OnnxDescription {
     operators[op] = (operators[op] ?? 0) + 1;
   }
   let parameterCount = 0;
-  for (const t of g.initializers.values()) if (t.dtype === 1 || t.dtype === 11) parameterCount += t.count;
+  for (const t of g.initializers.values())
+    if (t.dtype === 1 || t.dtype === 11) parameterCount += t.count;
   const gruNodes = g.nodes
     .filter((n) => n.opType === 'GRU' && (n.domain === '' || n.domain === 'ai.onnx'))
     .map((n) => {

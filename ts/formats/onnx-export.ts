@@ -175,7 +175,9 @@ function gruActivations(gru: GRULayer, directions: number): Record<string, Attri
   }
   return {
     activations: { strings: names },
-    ...(alpha.length ? { activation_alpha: { floats: alpha }, activation_beta: { floats: beta } } : {}),
+    ...(alpha.length
+      ? { activation_alpha: { floats: alpha }, activation_beta: { floats: beta } }
+      : {}),
   };
 }
 
@@ -371,8 +373,10 @@ export function onnxGraphOf(model: Sequential, args: OnnxExportArgs = {}): Model
       let y = g.op('MatMul', [f.x, g.weight('kernel', [inF, out], wt)]);
       if (layer.useBias) y = g.op('Add', [y, g.weight('bias', [out], core.getParameter('bias'))]);
       f = { ...f, x: activation(g, layer.activation, y) };
-    } else if (layer instanceof ActivationLayer) f = { ...f, x: activation(g, layer.activation, f.x) };
-    else if (layer instanceof DropoutLayer) continue; // identity at inference
+    } else if (layer instanceof ActivationLayer)
+      f = { ...f, x: activation(g, layer.activation, f.x) };
+    else if (layer instanceof DropoutLayer)
+      continue; // identity at inference
     else if (layer instanceof EmbeddingLayer) {
       if (layer !== layers[0]) unsupported(`${where} must be the first layer`);
       const table = layer.core.getParameter('weight');

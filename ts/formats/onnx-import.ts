@@ -145,11 +145,15 @@ function nodesFor(model: OnnxModel, output: string): OnnxNode[] {
       if (name === '' || known.has(name)) return;
       const node = producer.get(name);
       if (node === undefined)
-        formatError(`${from} reads ${JSON.stringify(name)}, which no node, initializer or input gives`);
+        formatError(
+          `${from} reads ${JSON.stringify(name)}, which no node, initializer or input gives`,
+        );
       const s = state.get(node);
       if (s === 'done') return;
       if (s === 'visiting')
-        formatError(`the graph has a cycle through node ${JSON.stringify(node.name)} (${node.opType})`);
+        formatError(
+          `the graph has a cycle through node ${JSON.stringify(node.name)} (${node.opType})`,
+        );
       state.set(node, 'visiting');
       stack.push({ name, node, next: 0 });
     };
@@ -202,7 +206,11 @@ function where(node: OnnxNode): string {
 const close = (a: number, b: number) => Math.abs(a - b) < 1e-6;
 
 /** HardSigmoid(alpha, beta) as one of the model API's names. */
-function hardSigmoid(alpha: number, beta: number, what: string): 'hardSigmoid' | 'hardSigmoidKeras2' {
+function hardSigmoid(
+  alpha: number,
+  beta: number,
+  what: string,
+): 'hardSigmoid' | 'hardSigmoidKeras2' {
   if (close(beta, 0.5) && close(alpha, 0.2)) return 'hardSigmoidKeras2';
   if (close(beta, 0.5) && close(alpha, 1 / 6)) return 'hardSigmoid';
   return formatError(
@@ -211,7 +219,11 @@ function hardSigmoid(alpha: number, beta: number, what: string): 'hardSigmoid' |
 }
 
 /** Reads a graph (decoded) as a layer chain, following `outputName` (default: the first output). */
-export function importGraph(model: OnnxModel, budget: ByteBudget, outputName?: string): ImportedGraph {
+export function importGraph(
+  model: OnnxModel,
+  budget: ByteBudget,
+  outputName?: string,
+): ImportedGraph {
   const graph = model.graph;
   const opset = model.opsets.get('') ?? model.opsets.get('ai.onnx') ?? 1;
   if (graph.outputs.length === 0) formatError('the graph has no output');
@@ -237,13 +249,21 @@ export function importGraph(model: OnnxModel, budget: ByteBudget, outputName?: s
   const input = inputs[0]!;
   const ids = [ONNX_DTYPE.INT32, ONNX_DTYPE.INT64].includes(input.dtype as 6 | 7);
   if (!ids && input.dtype !== ONNX_DTYPE.FLOAT)
-    formatError(`the graph input ${input.name} is ${dtypeName(input.dtype)}: FLOAT features or INT32/INT64 ids are supported`);
+    formatError(
+      `the graph input ${input.name} is ${dtypeName(input.dtype)}: FLOAT features or INT32/INT64 ids are supported`,
+    );
   if (input.dims === null) formatError(`the graph input ${input.name} has no declared shape`);
   const rank = input.dims.length;
   const hypotheses: ('batch' | 'steps' | 'features')[][] = ids
-    ? [['batch', 'steps'], ['steps', 'batch']]
+    ? [
+        ['batch', 'steps'],
+        ['steps', 'batch'],
+      ]
     : rank === 3
-      ? [['batch', 'steps', 'features'], ['steps', 'batch', 'features']]
+      ? [
+          ['batch', 'steps', 'features'],
+          ['steps', 'batch', 'features'],
+        ]
       : rank === 2
         ? [['batch', 'features']]
         : [];
@@ -251,20 +271,24 @@ export function importGraph(model: OnnxModel, budget: ByteBudget, outputName?: s
     formatError(
       `the graph input ${input.name} has rank ${rank}: supported are [batch, steps, features], [batch, features] and ids [batch, steps] (either of batch and steps first)`,
     );
-  let firstError: unknown = null;
+  // The error of the hypothesis that got furthest through the nodes names the real problem.
+  let best: { error: unknown; progress: number } | null = null;
   for (const roles of hypotheses) {
     const axes: Axis[] = roles.map((role, i) => {
       const d = input.dims![i];
       if (role === 'features') {
         if (typeof d !== 'number' || d < 1)
-          formatError(`the graph input ${input.name} must have a fixed number of features, got ${String(d)}`);
+          formatError(
+            `the graph input ${input.name} must have a fixed number of features, got ${String(d)}`,
+          );
         return { role, size: d };
       }
       return { role, size: null };
     });
     const start: DataValue = { kind: 'data', axes, layers: [], pending: null, ids };
+    const walk = new Walk(model, budget, opset);
     try {
-      const out = new Walk(model, budget, opset).run(nodes, input.name, start, output);
+      const out = walk.run(nodes, input.name, start, output);
       const stepsAt = roles.indexOf('steps');
       const stepsDim = stepsAt >= 0 ? input.dims[stepsAt] : undefined;
       const steps = typeof stepsDim === 'number' ? stepsDim : null;
@@ -276,18 +300,22 @@ export function importGraph(model: OnnxModel, budget: ByteBudget, outputName?: s
         inputName: input.name,
         outputName: output,
         inputLayout: roles.join(', '),
-        outputLayout: out.axes.map((a) => a.role).join(', '),
+        outputLayout: walk.outputAxes.map((a) => a.role).join(', '),
       };
-    } catch (e) {
-      firstError ??= e;
+    } catch (error) {
+      if (best === null || walk.progress > best.progress) best = { error, progress: walk.progress };
     }
   }
-  throw firstError;
+  throw best!.error;
 }
 
 /** One walk over the nodes under one hypothesis of the input's layout. */
 class Walk {
   readonly #values = new Map<string, Value>();
+  /** The output's axes as the graph lays them out. */
+  outputAxes: Axis[] = [];
+  /** Nodes read so far. */
+  progress = 0;
   constructor(
     readonly model: OnnxModel,
     readonly budget: ByteBudget,
@@ -298,19 +326,34 @@ class Walk {
     this.#values.set(inputName, start);
     for (const node of nodes) {
       const outs = this.#node(node);
+      this.progress++;
       outs.forEach((v, i) => {
         const name = node.outputs[i];
         if (name && v !== null) this.#values.set(name, v);
       });
     }
-    const v = this.#value(output, 'the graph output');
+    let v = this.#value(output, 'the graph output');
     if (v.kind !== 'data') formatError(`the graph output ${output} does not depend on the input`);
+    this.outputAxes = v.axes;
+    const dirAt = v.axes.findIndex((a) => a.role === 'directions');
+    const featuresAt = v.axes.findIndex((a) => a.role === 'features');
+    if (v.pending !== null && dirAt >= 0 && featuresAt >= 0) {
+      // A GRU's raw Y or Y_h as the output ([steps, directions, batch, hidden]): the Sequential
+      // gives the same values batch-first, the directions' states side by side.
+      const d = v.axes[dirAt]!.size!;
+      const axes = v.axes
+        .map((a, i) => (i === featuresAt ? { role: 'features' as const, size: a.size! * d } : a))
+        .filter((_, i) => i !== dirAt);
+      v = { ...v, axes };
+    }
     const done = this.#settle(v, 'the graph output');
     if (done.ids || done.layers.length === 0)
       formatError('the graph output is its input: no layer computes it');
     const roles = done.axes.filter((a) => a.role !== 'unit').map((a) => a.role);
     if (roles.filter((r) => r === 'features').length !== 1 || !roles.includes('batch'))
-      formatError(`the graph output has axes ${describeAxes(done)}: expected batch, (steps,) features`);
+      formatError(
+        `the graph output has axes ${describeAxes(done)}: expected batch, (steps,) features`,
+      );
     return done;
   }
 
@@ -318,7 +361,8 @@ class Walk {
     const v = this.#values.get(name);
     if (v !== undefined) return v;
     const t = this.model.graph.initializers.get(name);
-    if (t === undefined) return formatError(`${what} reads ${JSON.stringify(name)}, which has no value`);
+    if (t === undefined)
+      return formatError(`${what} reads ${JSON.stringify(name)}, which has no value`);
     const c = this.#tensor(t);
     this.#values.set(name, c);
     return c;
@@ -357,7 +401,8 @@ class Walk {
   #ints(node: OnnxNode, i: number, what: string): number[] {
     const v = this.#need(node, i);
     if (v.kind === 'const' && v.ints) return v.ints;
-    if (v.kind === 'dims' && v.values.every((d) => typeof d === 'number')) return v.values as number[];
+    if (v.kind === 'dims' && v.values.every((d) => typeof d === 'number'))
+      return v.values as number[];
     return formatError(`${where(node)}: its ${what} must be known integers`);
   }
 
@@ -372,11 +417,16 @@ class Walk {
   #settle(v: DataValue, what: string): DataValue {
     if (v.pending === null) return v;
     if (v.axes.some((a) => a.role === 'directions'))
-      formatError(`${what}: a GRU's direction axis ${describeAxes(v)} is not merged into the features`);
+      formatError(
+        `${what}: a GRU's direction axis ${describeAxes(v)} is not merged into the features`,
+      );
     const dirs = v.pending.directions;
     const gru = dirs[0]!.gru;
     const expected = gru.direction === 'bidirectional' ? [0, 1] : [0];
-    if (dirs.length !== expected.length || dirs.some((d, i) => d.gru !== gru || d.direction !== expected[i]))
+    if (
+      dirs.length !== expected.length ||
+      dirs.some((d, i) => d.gru !== gru || d.direction !== expected[i])
+    )
       formatError(
         `${what}: the features are the states of ${dirs.map((d) => `${d.gru.node} direction ${d.direction}`).join(', ')}, not one GRU's directions in order (forward, backward)`,
       );
@@ -419,7 +469,9 @@ class Walk {
     const v = this.#settle(v0, where(node));
     const last = [...v.axes].reverse().find((a) => a.role !== 'unit');
     if (last?.role !== 'features')
-      formatError(`${where(node)} works on the last axis, which is ${last?.role ?? 'none'} here, not the features`);
+      formatError(
+        `${where(node)} works on the last axis, which is ${last?.role ?? 'none'} here, not the features`,
+      );
     if (v.ids) formatError(`${where(node)} works on the integer ids`);
     return { ...v, layers: [...v.layers, layer(last.size!)] };
   }
@@ -432,7 +484,11 @@ class Walk {
       layers[layers.length - 1] = { ...lastLayer, activation: act };
       return { ...settled, layers };
     }
-    return this.#perFeature(node, settled, () => ({ type: 'activation', activation: act, node: node.name }));
+    return this.#perFeature(node, settled, () => ({
+      type: 'activation',
+      activation: act,
+      node: node.name,
+    }));
   }
 
   #node(node: OnnxNode): (Value | null)[] {
@@ -446,14 +502,26 @@ class Walk {
           formatError(`${where(node)}: softmax over axis ${axis}, not the last one`);
       }
       if (op === 'Elu' && !close(floatAttr(node, 'alpha', 1), 1))
-        formatError(`${where(node)}: Elu with alpha ${floatAttr(node, 'alpha', 1)} (only 1 is supported)`);
-      if (op === 'Selu' && (!close(floatAttr(node, 'alpha', 1.6732632), 1.6732632) || !close(floatAttr(node, 'gamma', 1.050701), 1.050701)))
+        formatError(
+          `${where(node)}: Elu with alpha ${floatAttr(node, 'alpha', 1)} (only 1 is supported)`,
+        );
+      if (
+        op === 'Selu' &&
+        (!close(floatAttr(node, 'alpha', 1.6732632), 1.6732632) ||
+          !close(floatAttr(node, 'gamma', 1.050701), 1.050701))
+      )
         formatError(`${where(node)}: Selu with other constants than the defaults`);
       return [this.#activation(node, v, ACTIVATION_OPS[op]!)];
     }
     switch (op) {
       case 'HardSigmoid':
-        return [this.#activation(node, this.#data(node, 0), hardSigmoid(floatAttr(node, 'alpha', 0.2), floatAttr(node, 'beta', 0.5), where(node)))];
+        return [
+          this.#activation(
+            node,
+            this.#data(node, 0),
+            hardSigmoid(floatAttr(node, 'alpha', 0.2), floatAttr(node, 'beta', 0.5), where(node)),
+          ),
+        ];
       case 'Gelu': {
         const approx = attr(node, 'approximate');
         const tanh = approx?.type === 'string' && approx.value === 'tanh';
@@ -488,14 +556,20 @@ class Walk {
 
   #constant(node: OnnxNode): Value {
     const a = [...node.attributes.values()][0];
-    if (node.attributes.size !== 1 || a === undefined) formatError(`${where(node)} has no single value`);
+    if (node.attributes.size !== 1 || a === undefined)
+      formatError(`${where(node)} has no single value`);
     switch (a.type) {
       case 'tensor':
         return this.#tensor(a.value);
       case 'float':
         return { kind: 'const', dims: [], floats: Float32Array.of(a.value), ints: null };
       case 'floats':
-        return { kind: 'const', dims: [a.value.length], floats: Float32Array.from(a.value), ints: null };
+        return {
+          kind: 'const',
+          dims: [a.value.length],
+          floats: Float32Array.from(a.value),
+          ints: null,
+        };
       case 'int':
         return { kind: 'const', dims: [], floats: null, ints: [a.value] };
       case 'ints':
@@ -508,7 +582,8 @@ class Walk {
   #shape(node: OnnxNode): Value {
     const v = this.#need(node, 0);
     const dims: Dim[] = v.kind === 'data' ? dimsOf(v) : v.kind === 'const' ? v.dims : [];
-    if (v.kind !== 'data' && v.kind !== 'const') formatError(`${where(node)}: the shape of a ${v.kind} value`);
+    if (v.kind !== 'data' && v.kind !== 'const')
+      formatError(`${where(node)}: the shape of a ${v.kind} value`);
     const r = dims.length;
     const norm = (i: number) => Math.min(Math.max(i < 0 ? i + r : i, 0), r);
     const start = norm(intAttr(node, 'start', 0));
@@ -529,7 +604,8 @@ class Walk {
     }
     const v = this.#need(node, 0);
     if (v.kind === 'zeros') return v;
-    if (v.kind === 'const' && (v.floats ?? v.ints ?? []).every((x) => x === 0)) return { kind: 'zeros' };
+    if (v.kind === 'const' && (v.floats ?? v.ints ?? []).every((x) => x === 0))
+      return { kind: 'zeros' };
     return formatError(`${where(node)}: Expand is supported for zeros only (a GRU's initial_h)`);
   }
 
@@ -540,7 +616,10 @@ class Walk {
     const x = this.#settle(this.#data(node, 0), what);
     const expect = layout === 0 ? ['steps', 'batch', 'features'] : ['batch', 'steps', 'features'];
     if (x.ids || x.axes.length !== 3 || x.axes.some((a, i) => a.role !== expect[i]))
-      formatError(`${what}: its input X has axes ${describeAxes(x)}, where [${expect.join(', ')}] (layout ${layout}) is expected`);
+      formatError(
+        `${what}: its input X has axes ${describeAxes(x)}, where [${expect.join(', ')}] (layout ${layout}) is expected`,
+      );
+    this.progress += 0.5; // X fits: an error from here on is about this layout's GRU
     const I = x.axes[2]!.size!;
     const direction = (() => {
       const a = attr(node, 'direction');
@@ -555,24 +634,37 @@ class Walk {
     if (W.floats === null || R.floats === null) formatError(`${what}: W and R must be FLOAT`);
     const H = R.dims[2] ?? 0;
     if (!(H > 0) || R.dims.length !== 3 || R.dims[0] !== D || R.dims[1] !== 3 * H)
-      formatError(`${what}: R has shape [${R.dims.join(', ')}], expected [${D}, 3 * hidden, hidden]`);
+      formatError(
+        `${what}: R has shape [${R.dims.join(', ')}], expected [${D}, 3 * hidden, hidden]`,
+      );
     const hidden = intAttr(node, 'hidden_size', H);
     if (hidden !== H) formatError(`${what}: hidden_size ${hidden} but R has hidden ${H}`);
     if (W.dims.length !== 3 || W.dims[0] !== D || W.dims[1] !== 3 * H || W.dims[2] !== I)
-      formatError(`${what}: W has shape [${W.dims.join(', ')}], expected [${D}, ${3 * H}, ${I}] (input features ${I})`);
+      formatError(
+        `${what}: W has shape [${W.dims.join(', ')}], expected [${D}, ${3 * H}, ${I}] (input features ${I})`,
+      );
     const Bv = this.#input(node, 3);
     let B: Float32Array | null = null;
     if (Bv !== null && Bv.kind !== 'zeros') {
-      if (Bv.kind !== 'const' || Bv.floats === null) return formatError(`${what}: B must be a FLOAT constant`);
+      if (Bv.kind !== 'const' || Bv.floats === null)
+        return formatError(`${what}: B must be a FLOAT constant`);
       if (Bv.dims.length !== 2 || Bv.dims[0] !== D || Bv.dims[1] !== 6 * H)
         formatError(`${what}: B has shape [${Bv.dims.join(', ')}], expected [${D}, ${6 * H}]`);
       B = Bv.floats;
     }
     if (this.#input(node, 4) !== null)
-      formatError(`${what}: sequence_lens is not supported (a Sequential takes masks: pad with Masking or Embedding maskZero)`);
+      formatError(
+        `${what}: sequence_lens is not supported (a Sequential takes masks: pad with Masking or Embedding maskZero)`,
+      );
     const h0 = this.#input(node, 5);
-    if (h0 !== null && h0.kind !== 'zeros' && !(h0.kind === 'const' && (h0.floats ?? h0.ints ?? []).every((v) => v === 0)))
-      formatError(`${what}: initial_h must be zeros (the model API starts each sequence from zeros)`);
+    if (
+      h0 !== null &&
+      h0.kind !== 'zeros' &&
+      !(h0.kind === 'const' && (h0.floats ?? h0.ints ?? []).every((v) => v === 0))
+    )
+      formatError(
+        `${what}: initial_h must be zeros (the model API starts each sequence from zeros)`,
+      );
     if (attr(node, 'clip') !== undefined) formatError(`${what}: clip is not supported`);
     const lbr = intAttr(node, 'linear_before_reset', 0);
     const { activation, recurrentActivation } = this.#gruActivations(node, D);
@@ -602,7 +694,10 @@ class Walk {
       weights,
       inputLayers: x.layers,
     };
-    const directions: DirectionOf[] = Array.from({ length: D }, (_, d) => ({ gru, direction: d as 0 | 1 }));
+    const directions: DirectionOf[] = Array.from({ length: D }, (_, d) => ({
+      gru,
+      direction: d as 0 | 1,
+    }));
     const dirAxis: Axis = { role: 'directions', size: D };
     const h: Axis = { role: 'features', size: H };
     const b: Axis = { role: 'batch', size: null };
@@ -624,7 +719,10 @@ class Walk {
     return [Y, Yh];
   }
 
-  #gruActivations(node: OnnxNode, D: number): { activation: GRUActivation; recurrentActivation: GRURecurrentActivation } {
+  #gruActivations(
+    node: OnnxNode,
+    D: number,
+  ): { activation: GRUActivation; recurrentActivation: GRURecurrentActivation } {
     const a = attr(node, 'activations');
     if (a === undefined) return { activation: 'tanh', recurrentActivation: 'sigmoid' };
     if (a.type !== 'strings' || a.value.length !== 2 * D)
@@ -637,21 +735,46 @@ class Walk {
       if (n === 'sigmoid') picked.push('sigmoid');
       else if (n === 'tanh') picked.push('tanh');
       else if (n === 'relu') picked.push('relu');
-      else if (n === 'hardsigmoid') picked.push(hardSigmoid(alphas.shift() ?? 0.2, betas.shift() ?? 0.5, where(node)));
-      else formatError(`${where(node)}: the GRU activation ${name} has no counterpart (supported: Sigmoid, HardSigmoid for the gates; Tanh, Relu for the candidate)`);
+      else if (n === 'hardsigmoid')
+        picked.push(hardSigmoid(alphas.shift() ?? 0.2, betas.shift() ?? 0.5, where(node)));
+      else
+        formatError(
+          `${where(node)}: the GRU activation ${name} has no counterpart (supported: Sigmoid, HardSigmoid for the gates; Tanh, Relu for the candidate)`,
+        );
     }
     const [f, g] = picked as [string, string];
     if (D === 2 && (picked[2] !== f || picked[3] !== g))
       formatError(`${where(node)}: the two directions use different activations`);
-    if (!['sigmoid', 'hardSigmoid', 'hardSigmoidKeras2'].includes(f) || !['tanh', 'relu'].includes(g))
-      formatError(`${where(node)}: activations ${f} (gates) and ${g} (candidate) are not supported`);
+    if (
+      !['sigmoid', 'hardSigmoid', 'hardSigmoidKeras2'].includes(f) ||
+      !['tanh', 'relu'].includes(g)
+    )
+      formatError(
+        `${where(node)}: activations ${f} (gates) and ${g} (candidate) are not supported`,
+      );
     return { recurrentActivation: f as GRURecurrentActivation, activation: g as GRUActivation };
   }
 
-  #dense(node: OnnxNode, x: DataValue, weight: Float32Array, out: number, inF: number, bias: Float32Array | null): DataValue {
+  #dense(
+    node: OnnxNode,
+    x: DataValue,
+    weight: Float32Array,
+    out: number,
+    inF: number,
+    bias: Float32Array | null,
+  ): DataValue {
     return this.#perFeature(node, x, (features) => {
-      if (features !== inF) formatError(`${where(node)}: weights for ${inF} features, the input has ${features}`);
-      return { type: 'dense', units: out, inFeatures: inF, weight, bias, activation: 'linear', node: node.name };
+      if (features !== inF)
+        formatError(`${where(node)}: weights for ${inF} features, the input has ${features}`);
+      return {
+        type: 'dense',
+        units: out,
+        inFeatures: inF,
+        weight,
+        bias,
+        activation: 'linear',
+        node: node.name,
+      };
     });
   }
 
@@ -659,7 +782,8 @@ class Walk {
     const x = this.#data(node, 0);
     const Wc = this.#const(node, 1, 'B (the weights)');
     if (intAttr(node, 'transA', 0) !== 0) formatError(`${where(node)}: transA is not supported`);
-    if (Wc.floats === null || Wc.dims.length !== 2) return formatError(`${where(node)}: weights must be a FLOAT matrix`);
+    if (Wc.floats === null || Wc.dims.length !== 2)
+      return formatError(`${where(node)}: weights must be a FLOAT matrix`);
     const transB = intAttr(node, 'transB', 0) !== 0;
     const alpha = floatAttr(node, 'alpha', 1);
     const beta = floatAttr(node, 'beta', 1);
@@ -670,7 +794,8 @@ class Walk {
     const C = this.#input(node, 2);
     let bias: Float32Array | null = null;
     if (C !== null) {
-      if (C.kind !== 'const' || C.floats === null) return formatError(`${where(node)}: C must be a FLOAT constant`);
+      if (C.kind !== 'const' || C.floats === null)
+        return formatError(`${where(node)}: C must be a FLOAT constant`);
       bias = broadcastBias(C, out, where(node));
       if (beta !== 1) for (let i = 0; i < out; i++) bias[i]! *= beta;
     }
@@ -680,7 +805,8 @@ class Walk {
   #matmul(node: OnnxNode): DataValue {
     const x = this.#data(node, 0);
     const Wc = this.#const(node, 1, 'second input (the weights)');
-    if (Wc.floats === null || Wc.dims.length !== 2) return formatError(`${where(node)}: weights must be a FLOAT matrix`);
+    if (Wc.floats === null || Wc.dims.length !== 2)
+      return formatError(`${where(node)}: weights must be a FLOAT matrix`);
     const [inF, out] = Wc.dims as [number, number];
     return this.#dense(node, x, transpose(Wc.floats, inF, out), out, inF, null);
   }
@@ -691,7 +817,13 @@ class Walk {
     if (a.kind !== 'data' && b.kind !== 'data') return this.#glue(node);
     const [x, c] = (a.kind === 'data' ? [a, b] : [b, a]) as [DataValue, Value];
     const last = x.layers[x.layers.length - 1];
-    if (c.kind !== 'const' || c.floats === null || x.pending !== null || last?.type !== 'dense' || last.activation !== 'linear')
+    if (
+      c.kind !== 'const' ||
+      c.floats === null ||
+      x.pending !== null ||
+      last?.type !== 'dense' ||
+      last.activation !== 'linear'
+    )
       return formatError(`${where(node)}: only a constant bias added after MatMul is supported`);
     const bias = broadcastBias(c, last.units, where(node));
     if (last.bias) for (let i = 0; i < bias.length; i++) bias[i]! += last.bias[i]!;
@@ -706,9 +838,12 @@ class Walk {
     const axis = intAttr(node, 'axis', 0);
     if (index.kind === 'data') {
       // An embedding: a float table gathered by the ids.
-      if (!index.ids || index.layers.length > 0) formatError(`${where(node)}: indices must be the integer graph input`);
+      if (!index.ids || index.layers.length > 0)
+        formatError(`${where(node)}: indices must be the integer graph input`);
       if (data.kind !== 'const' || data.floats === null || data.dims.length !== 2 || axis !== 0)
-        formatError(`${where(node)}: an embedding gathers rows of a FLOAT [vocabulary, features] constant`);
+        formatError(
+          `${where(node)}: an embedding gathers rows of a FLOAT [vocabulary, features] constant`,
+        );
       const [inputDim, outputDim] = data.dims as [number, number];
       return {
         kind: 'data',
@@ -721,8 +856,11 @@ class Walk {
     if (data.kind === 'data') {
       const i = this.#ints(node, 1, 'index');
       if (i.length !== 1 || (index.kind === 'const' && index.dims.length > 1))
-        formatError(`${where(node)}: gathers ${i.length} entries of the data; one index is supported`);
-      const scalar = index.kind === 'const' ? index.dims.length === 0 : (index as { scalar: boolean }).scalar;
+        formatError(
+          `${where(node)}: gathers ${i.length} entries of the data; one index is supported`,
+        );
+      const scalar =
+        index.kind === 'const' ? index.dims.length === 0 : (index as { scalar: boolean }).scalar;
       const k = i[0]!;
       // [k, k + 1), where k = -1 means the last entry: [-1, end of the axis).
       return this.#pick(node, data, axis, k, k === -1 ? Number.MAX_SAFE_INTEGER : k + 1, !scalar);
@@ -731,7 +869,14 @@ class Walk {
   }
 
   /** Indices [start, end) along `axis` of data (a Gather of one index, or a Slice). */
-  #pick(node: OnnxNode, v: DataValue, axis0: number, start: number, end: number, keep: boolean): DataValue {
+  #pick(
+    node: OnnxNode,
+    v: DataValue,
+    axis0: number,
+    start: number,
+    end: number,
+    keep: boolean,
+  ): DataValue {
     const rank = v.axes.length;
     const at = axis0 < 0 ? axis0 + rank : axis0;
     const ax = v.axes[at];
@@ -741,7 +886,9 @@ class Walk {
     if (ax.role === 'steps') {
       // [-1:] or -1, or [T-1:T] when T is fixed: the last step.
       if (start === -1 && end >= 2 ** 31 - 1) return this.#lastStep(node, v, at, keep);
-      return formatError(`${where(node)} selects steps [${start}, ${end}): only the last step is supported`);
+      return formatError(
+        `${where(node)} selects steps [${start}, ${end}): only the last step is supported`,
+      );
     }
     if (size === null) return formatError(`${where(node)} selects part of the ${ax.role} axis`);
     const s = norm(start, size);
@@ -767,7 +914,11 @@ class Walk {
     const inputs = node.inputs.map((_, i) => this.#input(node, i));
     const first = inputs[0];
     if (first === null || first === undefined) return formatError(`${where(node)} lacks its input`);
-    if (first.kind === 'zeros' && ['Slice', 'Transpose', 'Reshape', 'Squeeze', 'Unsqueeze', 'Cast'].includes(op)) return first;
+    if (
+      first.kind === 'zeros' &&
+      ['Slice', 'Transpose', 'Reshape', 'Squeeze', 'Unsqueeze', 'Cast'].includes(op)
+    )
+      return first;
     if (op === 'Concat') return this.#concat(node, inputs);
     if (first.kind === 'data') return this.#move(node, first);
     // Integers: dims (symbolic) and small constants.
@@ -777,11 +928,22 @@ class Walk {
       if (v.kind === 'const') return v.ints ?? Array.from(v.floats!);
       return formatError(`${where(node)}: a ${v.kind} value where integers are expected`);
     };
-    const scalarOf = (v: Value) => (v.kind === 'dims' ? v.scalar : v.kind === 'const' ? v.dims.length === 0 : false);
+    const scalarOf = (v: Value) =>
+      v.kind === 'dims' ? v.scalar : v.kind === 'const' ? v.dims.length === 0 : false;
     const a = values(first);
     const out = (vals: Dim[], scalar: boolean): Value => {
-      if (vals.every((d) => typeof d === 'number') && first.kind === 'const' && first.floats !== null && op === 'Cast')
-        return { kind: 'const', dims: scalar ? [] : [vals.length], floats: null, ints: vals as number[] };
+      if (
+        vals.every((d) => typeof d === 'number') &&
+        first.kind === 'const' &&
+        first.floats !== null &&
+        op === 'Cast'
+      )
+        return {
+          kind: 'const',
+          dims: scalar ? [] : [vals.length],
+          floats: null,
+          ints: vals as number[],
+        };
       return { kind: 'dims', scalar, values: vals };
     };
     switch (op) {
@@ -791,7 +953,8 @@ class Walk {
         if (!scalarOf(first)) return formatError(`${where(node)}: unsqueezes a shape of rank 1`);
         return out(a, false);
       case 'Squeeze':
-        if (a.length !== 1) return formatError(`${where(node)}: squeezes a shape of ${a.length} entries`);
+        if (a.length !== 1)
+          return formatError(`${where(node)}: squeezes a shape of ${a.length} entries`);
         return out(a, true);
       case 'Reshape':
       case 'Flatten':
@@ -799,7 +962,8 @@ class Walk {
       case 'Gather': {
         const i = this.#ints(node, 1, 'index');
         const picked = i.map((k) => a[k < 0 ? k + a.length : k]);
-        if (picked.some((d) => d === undefined)) return formatError(`${where(node)}: index out of range`);
+        if (picked.some((d) => d === undefined))
+          return formatError(`${where(node)}: index out of range`);
         return out(picked as Dim[], scalarOf(inputs[1]!));
       }
       case 'Slice': {
@@ -819,7 +983,15 @@ class Walk {
           const x = a[a.length === 1 ? 0 : k];
           const y = b[b.length === 1 ? 0 : k];
           if (typeof x === 'number' && typeof y === 'number')
-            res.push(op === 'Mul' ? x * y : op === 'Div' ? Math.trunc(x / y) : op === 'Sub' ? x - y : x + y);
+            res.push(
+              op === 'Mul'
+                ? x * y
+                : op === 'Div'
+                  ? Math.trunc(x / y)
+                  : op === 'Sub'
+                    ? x - y
+                    : x + y,
+            );
           else if (op === 'Mul' && (x === 1 || y === 1)) res.push(x === 1 ? y! : x!);
           else res.push(`${String(x)}${op}${String(y)}`);
         }
@@ -836,7 +1008,8 @@ class Walk {
     const vs = inputs as Value[];
     if (vs.every((v) => v.kind === 'const' || v.kind === 'dims')) {
       const all: Dim[] = [];
-      for (const v of vs) all.push(...(v.kind === 'dims' ? v.values : (v.ints ?? Array.from(v.floats!))));
+      for (const v of vs)
+        all.push(...(v.kind === 'dims' ? v.values : (v.ints ?? Array.from(v.floats!))));
       return { kind: 'dims', scalar: false, values: all };
     }
     if (vs.some((v) => v.kind !== 'data' || v.pending === null))
@@ -853,10 +1026,12 @@ class Walk {
     if (role === 'features' && ds.some((d) => d.axes.some((a) => a.role === 'directions')))
       formatError(`${where(node)}: concatenates features of unmerged directions`);
     const final = ds.every((d) => d.pending!.final);
-    if (!final && ds.some((d) => d.pending!.final)) formatError(`${where(node)}: mixes states and sequences`);
+    if (!final && ds.some((d) => d.pending!.final))
+      formatError(`${where(node)}: mixes states and sequences`);
     const directions = ds.flatMap((d) => d.pending!.directions);
     const axes = [...ds[0]!.axes];
-    const size = role === 'features' ? ds.reduce((s, d) => s + d.axes[at]!.size!, 0) : directions.length;
+    const size =
+      role === 'features' ? ds.reduce((s, d) => s + d.axes[at]!.size!, 0) : directions.length;
     axes[at] = { role, size };
     return { ...ds[0]!, axes, pending: { directions, final } };
   }
@@ -869,7 +1044,11 @@ class Walk {
     switch (op) {
       case 'Transpose': {
         const perm = intsAttr(node, 'perm') ?? v.axes.map((_, i) => rank - 1 - i);
-        if (perm.length !== rank || new Set(perm).size !== rank || perm.some((p) => p < 0 || p >= rank))
+        if (
+          perm.length !== rank ||
+          new Set(perm).size !== rank ||
+          perm.some((p) => p < 0 || p >= rank)
+        )
           formatError(`${where(node)}: perm [${perm.join(', ')}] for ${rank} axes`);
         return { ...v, axes: perm.map((p) => v.axes[p]!) };
       }
@@ -883,10 +1062,13 @@ class Walk {
             out.splice(a, 0, { role: 'unit', size: 1 });
           return { ...v, axes: out };
         }
-        const drop = new Set(axes.length ? axes.map(norm) : v.axes.flatMap((a, i) => (a.size === 1 ? [i] : [])));
+        const drop = new Set(
+          axes.length ? axes.map(norm) : v.axes.flatMap((a, i) => (a.size === 1 ? [i] : [])),
+        );
         for (const i of drop) {
           const a = v.axes[i];
-          if (a === undefined || a.size !== 1) formatError(`${where(node)}: squeezes axis ${i}, which is not of size 1`);
+          if (a === undefined || a.size !== 1)
+            formatError(`${where(node)}: squeezes axis ${i}, which is not of size 1`);
         }
         let out = v;
         if ([...drop].some((i) => v.axes[i]!.role === 'directions')) out = { ...v };
@@ -937,9 +1119,13 @@ class Walk {
         continue;
       }
       const a = src[k];
-      if (a === undefined) return formatError(`${where(node)}: reshape to [${target.join(', ')}] from ${describeAxes(v)}`);
+      if (a === undefined)
+        return formatError(
+          `${where(node)}: reshape to [${target.join(', ')}] from ${describeAxes(v)}`,
+        );
       if (a.role === 'batch' || a.role === 'steps') {
-        if (d !== a.role && d !== -1) formatError(`${where(node)}: reshape [${target.join(', ')}] moves the ${a.role} axis`);
+        if (d !== a.role && d !== -1)
+          formatError(`${where(node)}: reshape [${target.join(', ')}] moves the ${a.role} axis`);
         out.push(a);
         k++;
         continue;
@@ -948,7 +1134,8 @@ class Walk {
       if (a.role === 'directions' && src[k + 1]?.role === 'features') {
         const f = src[k + 1]!;
         const size = a.size! * f.size!;
-        if (d !== -1 && d !== size) formatError(`${where(node)}: reshape to ${String(d)} features from ${describeAxes(v)}`);
+        if (d !== -1 && d !== size)
+          formatError(`${where(node)}: reshape to ${String(d)} features from ${describeAxes(v)}`);
         directions = a;
         out.push({ role: 'features', size });
         k += 2;
@@ -959,9 +1146,12 @@ class Walk {
         k++;
         continue;
       }
-      return formatError(`${where(node)}: reshape to [${target.join(', ')}] from ${describeAxes(v)} splits or mixes axes`);
+      return formatError(
+        `${where(node)}: reshape to [${target.join(', ')}] from ${describeAxes(v)} splits or mixes axes`,
+      );
     }
-    if (k !== src.length) formatError(`${where(node)}: reshape to [${target.join(', ')}] from ${describeAxes(v)}`);
+    if (k !== src.length)
+      formatError(`${where(node)}: reshape to [${target.join(', ')}] from ${describeAxes(v)}`);
     void directions;
     return { ...v, axes: out };
   }
@@ -975,7 +1165,8 @@ function intsOrFloats(a: OnnxAttribute | undefined): number[] | undefined {
 
 function transpose(m: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(m.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c]!;
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c]!;
   return out;
 }
 

@@ -206,7 +206,9 @@ function decodeTensor(t: P.ITensorProto, where: string): OnnxTensor {
   const raw = t.rawData && t.rawData.length > 0 ? t.rawData : null;
   const elemSize = RAW_SIZE[dtype];
   if (elemSize === undefined)
-    formatError(`${what} has data type ${dtypeName(dtype)}: gru-simd reads FLOAT, DOUBLE and integer tensors`);
+    formatError(
+      `${what} has data type ${dtypeName(dtype)}: gru-simd reads FLOAT, DOUBLE and integer tensors`,
+    );
   if (raw !== null && raw.length !== count * elemSize)
     formatError(
       `${what} declares ${dims.length ? dims.join('x') : 'a scalar'} ${dtypeName(dtype)} values (${count * elemSize} bytes) but its raw_data holds ${raw.length} bytes`,
@@ -224,9 +226,7 @@ function decodeTensor(t: P.ITensorProto, where: string): OnnxTensor {
     }
   };
   if (raw === null && typed().length !== count)
-    formatError(
-      `${what} declares ${count} ${dtypeName(dtype)} values but holds ${typed().length}`,
-    );
+    formatError(`${what} declares ${count} ${dtypeName(dtype)} values but holds ${typed().length}`);
   const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : null;
   const at = (i: number): number => {
     if (view === null) {
@@ -277,7 +277,8 @@ function decodeTensor(t: P.ITensorProto, where: string): OnnxTensor {
 function decodeAttribute(a: P.IAttributeProto, where: string): OnnxAttribute {
   const T = onnx.AttributeProto.AttributeType;
   const what = `${where} attribute ${JSON.stringify(a.name ?? '')}`;
-  const text = (b: Uint8Array | null | undefined) => new TextDecoder().decode(b ?? new Uint8Array());
+  const text = (b: Uint8Array | null | undefined) =>
+    new TextDecoder().decode(b ?? new Uint8Array());
   switch (a.type) {
     case T.FLOAT:
       return { type: 'float', value: a.f ?? 0 };
@@ -328,14 +329,15 @@ export function decodeOnnx(bytes: Uint8Array): OnnxModel {
     );
   }
   const g = m.graph;
-  if (!g || (g.node ?? []).length === 0 && (g.output ?? []).length === 0)
+  if (!g || ((g.node ?? []).length === 0 && (g.output ?? []).length === 0))
     formatError('not an ONNX model: no graph (is this an .onnx file?)');
   const opsets = new Map<string, number>();
   for (const o of m.opsetImport ?? [])
     opsets.set(o.domain ?? '', int64(o.version ?? 0, `opset of ${JSON.stringify(o.domain)}`));
   if (opsets.size === 0) opsets.set('', 1);
   const initializers = new Map<string, OnnxTensor>();
-  for (const t of g.initializer ?? []) initializers.set(t.name ?? '', decodeTensor(t, 'initializer'));
+  for (const t of g.initializer ?? [])
+    initializers.set(t.name ?? '', decodeTensor(t, 'initializer'));
   if ((g.sparseInitializer ?? []).length)
     formatError('the graph has sparse initializers: not supported');
   const nodes: OnnxNode[] = (g.node ?? []).map((n, index) => {

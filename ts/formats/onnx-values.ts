@@ -64,7 +64,12 @@ export interface GruNodeSpec {
   recurrentActivation: GRURecurrentActivation;
   useBias: boolean;
   /** In the core's layout and gate order, per direction. */
-  weights: { weightIh: Float32Array; weightHh: Float32Array; biasIh: Float32Array; biasHh: Float32Array }[];
+  weights: {
+    weightIh: Float32Array;
+    weightHh: Float32Array;
+    biasIh: Float32Array;
+    biasHh: Float32Array;
+  }[];
   /** The layers computing its input. */
   inputLayers: LayerSpec[];
 }
