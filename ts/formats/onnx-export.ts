@@ -251,9 +251,9 @@ function exportGru(
   ) as [string, string];
   // What the model's padding steps hold: Bidirectional's zeros and zeroOutputForMask's equal
   // ONNX's Y there; a GRU's carried state does not (checked at the output).
-  let paddingDiffers = f.paddingDiffers;
   if (gru.returnSequences) {
-    paddingDiffers = f.lens !== null && !bidirectional && !gru.zeroOutputForMask ? layerName : null;
+    const paddingDiffers =
+      f.lens !== null && !bidirectional && !gru.zeroOutputForMask ? layerName : null;
     let y = Y; // [T, D, B, H]
     if (gru.goBackwards) {
       // Keras outputs the reversed run in its own order: step t holds input step T-1-t.
