@@ -300,9 +300,22 @@ function lengthsOf(g: GraphWriter, valid: string): string {
   return g.op('Cast', [sum], { to: ONNX_DTYPE.INT32 });
 }
 
+const disposedGetter = Object.getOwnPropertyDescriptor(Sequential.prototype, 'disposed')!.get!;
+
+/** A real Sequential (its private state readable): not a Proxy of one, which runs user code. */
+function isSequential(value: unknown): value is Sequential {
+  if (typeof value !== 'object' || value === null) return false;
+  try {
+    disposedGetter.call(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The model description of `model` (built). */
 export function onnxGraphOf(model: Sequential, args: OnnxExportArgs = {}): ModelToEncode {
-  if (!(model instanceof Sequential))
+  if (!isSequential(model))
     throw new GruError(
       'ERR_GRU_ARG',
       `model must be a Sequential (sequential(...)), got ${check.describe(model)}`,

@@ -489,5 +489,7 @@ export function encodeOnnx(model: ModelToEncode): Uint8Array {
       output: model.outputs.map(encodeValue),
     },
   };
-  return onnx.ModelProto.encode(proto).finish();
+  const bytes = onnx.ModelProto.encode(proto).finish();
+  // In Node protobufjs gives a Buffer (whose slice() is a view): a plain Uint8Array over it.
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
