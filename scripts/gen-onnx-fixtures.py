@@ -11,7 +11,9 @@ The modules:
               -> cat(h_n[-2], h_n[-1]) -> Linear(10, 3): the usual PyTorch GRU classifier
   tagger:     GRU(4, 6, batch_first) -> ReLU -> Linear(6, 2), on every step
   last_step:  GRU(3, 4, 2 layers, batch_first) -> out[:, -1, :] -> Linear(4, 1) -> Sigmoid
-Each is exported with dynamic batch and steps; the record holds the onnxruntime outputs (the
+And Keras 3's own export of GRU(4) -> Dense(2) (model.export(format='onnx'), torch backend),
+recorded under "refused": it has no GRU operator (the steps are unrolled).
+Each PyTorch module is exported with dynamic batch and steps; the record holds the onnxruntime outputs (the
 reference), and PyTorch's own as a check of the export.
 """
 import json
@@ -69,6 +71,27 @@ def export(module, example, path, dynamo):
                           dynamic_axes={"input": {0: "batch", 1: "steps"}}, **kwargs)
 
 
+def keras_export():
+    """Keras 3's model.export(format='onnx') (torch backend; tf2onnx, which the JAX and
+    TensorFlow backends need, is not on the local mirror): it unrolls the GRU into MatMul /
+    Sigmoid / Tanh per step, which loadOnnxModel refuses with a message saying so."""
+    try:
+        os.environ["KERAS_BACKEND"] = "torch"
+        import keras
+    except ImportError:
+        print("keras not installed: no Keras export")
+        return {}
+    keras.utils.set_random_seed(7)
+    model = keras.Sequential([keras.Input((SEQ, 3)), keras.layers.GRU(4), keras.layers.Dense(2)])
+    model(np.zeros((1, SEQ, 3), "float32"))
+    file = "keras-torch-unrolled-gru.onnx"
+    model.export(os.path.join(OUT, file), format="onnx", verbose=False)
+    ops = sorted({n.op_type for n in onnx.load(os.path.join(OUT, file)).graph.node})
+    print(file, ops)
+    return {file: {"exporter": "keras %s model.export(format='onnx'), torch backend" % keras.__version__,
+                   "operators": ops, "hasGru": "GRU" in ops}}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch.manual_seed(7)
@@ -105,9 +128,11 @@ def main():
                 "torchMaxAbsDiff": float(np.abs(out - expected).max()),
             }
             print(file, ops, "max |ort - torch|", cases[file]["torchMaxAbsDiff"])
+    refused = keras_export()
     with open(os.path.join(OUT, "predictions.json"), "w") as f:
         json.dump({"generator": "scripts/gen-onnx-fixtures.py", "onnxruntime": ort.__version__,
-                   "onnx": onnx.__version__, "cases": cases}, f, indent=1)
+                   "onnx": onnx.__version__, "cases": cases,
+                   "refused": refused}, f, indent=1)
         f.write("\n")
 
 

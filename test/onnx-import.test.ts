@@ -145,6 +145,12 @@ forEachBackend('ONNX import', (backend) => {
     assert.doesNotMatch(e.message, /[:,] GRU \(/); // GRU itself is not listed as unsupported
   });
 
+  it("Keras 3's export (the GRU unrolled into MatMul / Sigmoid / Tanh steps) is refused, saying so", async () => {
+    const e = await formatError(read(path.join(DIR, 'keras-torch-unrolled-gru.onnx')), backend);
+    assert.match(e.message, /no GRU operator/);
+    assert.match(e.message, /unrolled/);
+  });
+
   it('unsupported GRU features and graph shapes are refused, naming them', async () => {
     const base = (gruInputs: string[], attrs: ModelToEncode['nodes'][0]['attributes'] = {}) => {
       const H = 2;

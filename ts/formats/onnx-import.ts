@@ -26,6 +26,7 @@
  * meaning of the values it shares.
  */
 import type { ActivationName } from '../activations.js';
+import { GruError } from '../errors.js';
 import type { GRUActivation, GRURecurrentActivation } from '../gru.js';
 import { swapFirstTwoBlocks } from './onnx-export.js';
 import {
@@ -306,6 +307,11 @@ export function importGraph(
       if (best === null || walk.progress > best.progress) best = { error, progress: walk.progress };
     }
   }
+  const hasGru = nodes.some((n) => n.opType === 'GRU');
+  if (!hasGru && best!.error instanceof GruError && nodes.some((n) => n.opType === 'Sigmoid'))
+    formatError(
+      `the graph has no GRU operator: a recurrent layer unrolled into MatMul / Sigmoid / Tanh steps (as Keras 3's model.export(format='onnx') writes it) has no layer here (${best!.error.message})`,
+    );
   throw best!.error;
 }
 
