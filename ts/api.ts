@@ -163,14 +163,5 @@ export {
   torchStateDictBytes,
 } from './formats/torch-state-dict.js';
 export type { TorchModules } from './formats/torch-state-dict.js';
-export {
-  exportOnnx,
-  onnxModelBytes,
-  loadOnnxModel,
-  describeOnnx,
-} from './formats/onnx.js';
-export type {
-  OnnxExportArgs,
-  LoadOnnxModelArgs,
-  OnnxDescription,
-} from './formats/onnx.js';
+export { exportOnnx, onnxModelBytes, loadOnnxModel, describeOnnx } from './formats/onnx.js';
+export type { OnnxExportArgs, LoadOnnxModelArgs, OnnxDescription } from './formats/onnx.js';
