@@ -1,7 +1,8 @@
 /**
  * ONNX export (ts/formats/onnx-export.ts) on every backend: each export feature (GRU in both
  * reset variants, goBackwards, Bidirectional with every merge mode, stacked GRUs, the last
- * state, Dense, every activation, Embedding as Gather, Dropout, masks as sequence lengths)
+ * state, Dense, every activation, Embedding as Gather, Dropout, masks as sequence lengths,
+ * LayerNormalization, BatchNormalization, the global poolings with and without masks)
  * exported, run by onnxruntime-node inside the test, and compared with the model's own
  * predict() within 1e-5; the exports read back by loadOnnxModel where they have no mask; and
  * what has no ONNX form refused with a GruError naming it.
@@ -13,7 +14,14 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Backend } from '../ts/backends/backend.js';
 import { exportOnnx, loadOnnxModel, onnxModelBytes } from '../ts/index.js';
-import { layers, sequential, type Sequential, type Tensor } from '../ts/models/index.js';
+import {
+  layers,
+  ModelLayer,
+  sequential,
+  type Sequential,
+  type Shape,
+  type Tensor,
+} from '../ts/models/index.js';
 import { ACTIVATIONS } from '../ts/activations.js';
 import { forEachBackend } from './backends.js';
 import { assertRejectsCode, assertThrowsCode, rng, uniform } from './util.js';
@@ -71,8 +79,11 @@ function randomize(model: Sequential, seed: number): void {
     for (const name of core.parameterNames()) {
       if (name.startsWith('bias_hh') && (layer as { resetAfter?: boolean }).resetAfter === false)
         continue; // kept at 0 by layers.gru (Keras's single bias)
+      if (name === 'num_batches_tracked') continue;
       const n = core.getParameter(name).length;
-      core.setParameter(name, uniform(n, -0.6, 0.6, r));
+      // A variance stays positive.
+      const [lo, hi] = name === 'running_var' ? [0.5, 1.5] : [-0.6, 0.6];
+      core.setParameter(name, uniform(n, lo, hi, r));
     }
   }
 }
@@ -313,6 +324,49 @@ const CASES: Case[] = [
     args: { sequenceLens: 'input' },
     roundTrip: false,
   },
+  {
+    name: 'GRU -> LayerNormalization -> GlobalAveragePooling1D -> BatchNormalization -> Dense',
+    build: (backend) =>
+      sequential({
+        backend,
+        layers: [
+          layers.gru({ units: 5, returnSequences: true, inputShape: [null, 3] }),
+          layers.layerNormalization({ epsilon: 1e-4 }),
+          layers.globalAveragePooling1d(),
+          layers.batchNormalization(),
+          layers.dense({ units: 2 }),
+        ],
+      }),
+    x: features(3, 15),
+    roundTrip: false,
+  },
+  {
+    name: 'GlobalMaxPooling1D, LayerNormalization without center and scale',
+    build: (backend) =>
+      sequential({
+        backend,
+        layers: [
+          layers.layerNormalization({ center: false, scale: false, inputShape: [null, 4] }),
+          layers.globalMaxPooling1d(),
+        ],
+      }),
+    x: features(4, 16),
+    roundTrip: false,
+  },
+  ...(['globalAveragePooling1d', 'globalMaxPooling1d'] as const).map((pool, i): Case => ({
+    name: `Masking -> GRU (zeroOutputForMask) -> ${pool} over the valid steps (one sample all padding)`,
+    build: (backend) =>
+      sequential({
+        backend,
+        layers: [
+          layers.masking({ inputShape: [null, 3] }),
+          layers.gru({ units: 4, returnSequences: true, zeroOutputForMask: true }),
+          layers[pool](),
+        ],
+      }),
+    x: padded(features(3, 17 + i), [6, 2, 0]),
+    roundTrip: false,
+  })),
 ];
 
 forEachBackend('ONNX export', (backend) => {
@@ -359,12 +413,30 @@ forEachBackend('ONNX export', (backend) => {
   });
 
   it('what has no ONNX form is refused, naming it', () => {
-    const norm = sequential({
+    /** A user's own layer (the identity): the exporter has no operators for it. */
+    class Custom extends ModelLayer {
+      readonly className = 'MyLayer';
+      protected readonly prefix = 'my_layer';
+      constructor() {
+        super('my layer options', {}, []);
+      }
+      protected build(input: Shape): Shape {
+        return input;
+      }
+      forward(x: Tensor): Tensor {
+        return x;
+      }
+      backward(dy: Float32Array): Float32Array {
+        return dy;
+      }
+      protected _release(): void {}
+    }
+    const custom = sequential({
       backend,
-      layers: [layers.gru({ units: 3, inputShape: [null, 2] }), layers.layerNormalization()],
+      layers: [layers.gru({ units: 3, inputShape: [null, 2] }), new Custom()],
     });
-    assertThrowsCode(() => onnxModelBytes(norm), 'ERR_GRU_ARG', ['LayerNormalization']);
-    norm.dispose();
+    assertThrowsCode(() => onnxModelBytes(custom), 'ERR_GRU_ARG', ['MyLayer', 'no ONNX mapping']);
+    custom.dispose();
     const stateful = sequential({
       backend,
       layers: [layers.gru({ units: 3, stateful: true, inputShape: [4, 2] })],

@@ -14,6 +14,10 @@
  *   Embedding     Gather of its table by the ids (graph input INT32 [batch, steps])
  *   Dropout       nothing (inference)
  *   Masking       the padding steps zeroed (Mul by the step mask)
+ *   LayerNormalization   the opset-17 operator (last axis, epsilon)
+ *   BatchNormalization   inference: Mul and Add by the running statistics folded per feature
+ *   GlobalAverage/MaxPooling1D   ReduceMean / ReduceMax over the steps (with a mask, over the
+ *                 valid steps, 0 for a sample with none, as the model's pooling)
  *
  * Gate order: the core holds PyTorch's (r, z, n) rows; ONNX wants (z, r, h): the first two
  * blocks swap. B = [Wb, Rb] is [bias_ih, bias_hh] so reordered.
@@ -28,6 +32,9 @@ import { GruError } from '../errors.js';
 import type { GRU } from '../gru.js';
 import * as check from '../validate.js';
 import { ActivationLayer } from '../models/activation.js';
+import { BatchNormalizationLayer } from '../models/batch-normalization.js';
+import { GlobalAveragePooling1DLayer, GlobalMaxPooling1DLayer } from '../models/global-pooling.js';
+import { LayerNormalizationLayer } from '../models/layer-normalization.js';
 import { BidirectionalLayer } from '../models/bidirectional.js';
 import { DenseLayer } from '../models/dense.js';
 import { DropoutLayer } from '../models/dropout.js';
@@ -412,9 +419,71 @@ export function onnxGraphOf(model: Sequential, args: OnnxExportArgs = {}): Model
       const valid = g.op('Sub', [g.scalar('one', 1), allSame]);
       const x = g.op('Mul', [f.x, g.op('Unsqueeze', [valid, g.int64s('axes', [2])])]);
       f = { ...f, x, valid, lens: lensFrom(valid), paddingDiffers: null };
+    } else if (layer instanceof LayerNormalizationLayer) {
+      const n = layer.outputShape[layer.outputShape.length - 1] as number;
+      const scale = layer.affine ? layer.core.getParameter('weight') : new Float32Array(n).fill(1);
+      const bias = layer.affine ? layer.core.getParameter('bias') : new Float32Array(n);
+      const x = g.op(
+        'LayerNormalization',
+        [f.x, g.weight('gamma', [n], scale), g.weight('beta', [n], bias)],
+        { axis: -1, epsilon: { f: layer.epsilon } },
+      );
+      f = { ...f, x };
+    } else if (layer instanceof BatchNormalizationLayer) {
+      // Inference: y = x * a + b per feature, a = gamma / sqrt(var + eps), b = beta - mean * a.
+      const core = layer.core;
+      const mean = core.getParameter('running_mean');
+      const variance = core.getParameter('running_var');
+      const n = mean.length;
+      const gamma = layer.affine ? core.getParameter('weight') : new Float32Array(n).fill(1);
+      const beta = layer.affine ? core.getParameter('bias') : new Float32Array(n);
+      const a = new Float32Array(n);
+      const b = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        a[i] = gamma[i]! / Math.sqrt(variance[i]! + layer.epsilon);
+        b[i] = beta[i]! - mean[i]! * a[i]!;
+      }
+      const x = g.op('Add', [
+        g.op('Mul', [f.x, g.weight('scale', [n], a)]),
+        g.weight('shift', [n], b),
+      ]);
+      f = { ...f, x };
+    } else if (
+      layer instanceof GlobalAveragePooling1DLayer ||
+      layer instanceof GlobalMaxPooling1DLayer
+    ) {
+      if (!f.sequence) unsupported(`${where} needs a sequence input`);
+      const average = layer instanceof GlobalAveragePooling1DLayer;
+      let x: string;
+      if (f.valid === null) {
+        x = g.op(average ? 'ReduceMean' : 'ReduceMax', [f.x], { axes: { ints: [1] }, keepdims: 0 });
+      } else {
+        // Over the valid steps only; 0 for a sample with none (as the model's pooling).
+        const valid3 = g.op('Unsqueeze', [f.valid, g.int64s('axes', [2])]); // [B, T, 1]
+        if (average) {
+          const sum = g.op('ReduceSum', [g.op('Mul', [f.x, valid3]), g.int64s('axes', [1])], {
+            keepdims: 0,
+          });
+          const count = g.op('ReduceSum', [f.valid, g.int64s('axes', [1])], { keepdims: 1 });
+          x = g.op('Div', [sum, g.op('Max', [count, g.scalar('one', 1)])]);
+        } else {
+          // Padding steps pushed to -FLT_MAX (x + (valid - 1) * FLT_MAX), then 0 where none counts.
+          const push = g.op('Mul', [
+            g.op('Sub', [valid3, g.scalar('one', 1)]),
+            g.scalar('big', 3.4028234663852886e38),
+          ]);
+          const max = g.op('ReduceMax', [g.op('Add', [f.x, push])], {
+            axes: { ints: [1] },
+            keepdims: 0,
+          });
+          const any = g.op('ReduceMax', [f.valid], { axes: { ints: [1] }, keepdims: 1 });
+          x = g.op('Mul', [max, any]);
+        }
+      }
+      f = { ...f, x, sequence: false, lens: null, valid: null, paddingDiffers: null };
     } else {
       unsupported(
-        `${where} has no ONNX mapping here (exported: GRU, Bidirectional, Dense, Activation, Embedding, Dropout, Masking)`,
+        `${where} has no ONNX mapping here (exported: GRU, Bidirectional, Dense, Activation, Embedding, Dropout, Masking, LayerNormalization, BatchNormalization, GlobalAveragePooling1D, GlobalMaxPooling1D)`,
       );
     }
   }
