@@ -279,7 +279,7 @@ const CASES: Case[] = [
         ],
       }),
     x: padded(features(3, 9), LENGTHS),
-    roundTrip: false,
+    roundTrip: true,
   },
   {
     name: 'Masking -> GRU carried state, last state',
@@ -293,7 +293,7 @@ const CASES: Case[] = [
         ],
       }),
     x: padded(features(3, 12), LENGTHS, -1),
-    roundTrip: false,
+    roundTrip: true,
   },
   {
     name: 'Masking -> GRU zeroOutputForMask, last state (0 where the last step is padding)',
@@ -307,6 +307,20 @@ const CASES: Case[] = [
       }),
     x: padded(features(3, 13), LENGTHS),
     roundTrip: false,
+  },
+  {
+    name: 'Embedding maskZero -> GRU -> Bidirectional last states, lengths computed in the graph',
+    build: (backend) =>
+      sequential({
+        backend,
+        layers: [
+          layers.embedding({ inputDim: 9, outputDim: 4, maskZero: true, inputShape: [null] }),
+          layers.gru({ units: 3, returnSequences: true }),
+          layers.bidirectional({ layer: layers.gru({ units: 2 }) }),
+        ],
+      }),
+    x: ids(9, 15, LENGTHS),
+    roundTrip: true,
   },
   {
     name: 'Embedding maskZero -> Bidirectional every step -> Dense, sequence_lens as an input',

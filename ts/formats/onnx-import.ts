@@ -49,6 +49,7 @@ import {
   type DirectionOf,
   type GruNodeSpec,
   type LayerSpec,
+  type MaskValue,
   type Value,
 } from './onnx-values.js';
 
@@ -85,6 +86,10 @@ export const SUPPORTED_OPERATORS = [
   'Softplus',
   'HardSigmoid',
   'Gelu',
+  'Equal',
+  'Not',
+  'ReduceMin',
+  'ReduceSum',
 ] as const;
 
 const ACTIVATION_OPS: Record<string, ActivationName> = {
@@ -455,15 +460,19 @@ class Walk {
         formatError(
           `${where(node)} takes the last step of a backward direction, which is not its last state`,
         );
+      if (v.pending.directions.some((d) => d.gru.masked))
+        formatError(
+          `${where(node)} takes the last step of a masked GRU, which is not its last state`,
+        );
       return { ...v, axes, pending: { ...v.pending, final: true } };
     }
     const i = v.layers.map((l) => l.type).lastIndexOf('gru');
     const g = v.layers[i];
     if (g === undefined || g.type !== 'gru' || !g.returnSequences)
       formatError(`${where(node)} takes one step of a sequence that no GRU computed`);
-    if (g.gru.direction !== 'forward')
+    if (g.gru.direction !== 'forward' || g.gru.masked)
       formatError(
-        `${where(node)} takes the last step of ${g.gru.node}'s ${g.gru.direction} output, which is not its last state`,
+        `${where(node)} takes the last step of ${g.gru.node}'s ${g.gru.masked ? 'masked' : g.gru.direction} output, which is not its last state`,
       );
     const layers = [...v.layers];
     layers[i] = { ...g, returnSequences: false };
@@ -548,6 +557,11 @@ class Walk {
         return [this.#matmul(node)];
       case 'Add':
         return [this.#add(node)];
+      case 'Equal':
+      case 'Not':
+      case 'ReduceMin':
+      case 'ReduceSum':
+        return [this.#mask(node)];
       case 'Gather':
         return [this.#gather(node)];
       case 'Shape':
@@ -558,6 +572,106 @@ class Walk {
       default:
         return [this.#glue(node)];
     }
+  }
+
+  /** Equal, Not, ReduceMin, ReduceSum: the steps of a mask (gru-simd's exports compute them so). */
+  #mask(node: OnnxNode): Value {
+    const op = node.opType;
+    const what = where(node);
+    const v = this.#need(node, 0);
+    const mask = (m: MaskValue, form: MaskValue['form']): MaskValue => ({ ...m, form });
+    const axesOf = () =>
+      node.inputs[1] ? this.#ints(node, 1, 'axes') : (intsAttr(node, 'axes') ?? []);
+    if (op === 'Equal') {
+      const c = this.#need(node, 1);
+      if (v.kind !== 'data' || c.kind !== 'const' || (c.floats ?? c.ints ?? []).length !== 1)
+        return formatError(
+          `${what}: only a mask's comparison of the data with one value is supported`,
+        );
+      const value = (c.floats ?? c.ints)![0]!;
+      if (v.ids) {
+        if (value !== 0)
+          formatError(`${what}: ids compared with ${value} (a mask compares with 0)`);
+        return { kind: 'mask', source: { type: 'maskZero' }, form: 'pad' };
+      }
+      const settled = this.#settle(v, what);
+      return { kind: 'mask', source: { type: 'masking', value, of: settled }, form: 'equal' };
+    }
+    if (v.kind !== 'mask') return formatError(`${what} on a ${v.kind} value is not supported`);
+    if (op === 'Not' && (v.form === 'pad' || v.form === 'valid'))
+      return mask(v, v.form === 'pad' ? 'valid' : 'pad');
+    const axes = axesOf();
+    const keep = intAttr(node, 'keepdims', 1);
+    if (
+      op === 'ReduceMin' &&
+      v.form === 'equal' &&
+      axes.length === 1 &&
+      (axes[0] === 2 || axes[0] === -1) &&
+      keep === 0
+    )
+      return mask(v, 'pad'); // every feature equal to the value: a padding step
+    if (
+      op === 'ReduceSum' &&
+      v.form === 'valid' &&
+      axes.length === 1 &&
+      (axes[0] === 1 || axes[0] === -1) &&
+      keep === 0
+    )
+      return mask(v, 'lens');
+    return formatError(
+      `${what} on a mask (${v.form}) is not one of the mask computations read here`,
+    );
+  }
+
+  /** Cast, Unsqueeze, Sub (1 - pad) and Mul (data by the step mask: a Masking layer) of masks. */
+  #maskGlue(node: OnnxNode, inputs: (Value | null)[]): Value {
+    const what = where(node);
+    const [a, b] = inputs;
+    const op = node.opType;
+    if (op === 'Cast' && a?.kind === 'mask') return a;
+    if (op === 'Unsqueeze' && a?.kind === 'mask' && a.form === 'valid') {
+      const axes = node.inputs[1] ? this.#ints(node, 1, 'axes') : (intsAttr(node, 'axes') ?? []);
+      if (axes.length === 1 && (axes[0] === 2 || axes[0] === -1)) return { ...a, form: 'valid3' };
+    }
+    if (
+      op === 'Sub' &&
+      a?.kind === 'const' &&
+      b?.kind === 'mask' &&
+      (b.form === 'pad' || b.form === 'valid')
+    ) {
+      const one = a.floats ?? a.ints ?? [];
+      if (one.length === 1 && one[0] === 1)
+        return { ...b, form: b.form === 'pad' ? 'valid' : 'pad' };
+    }
+    if (op === 'Mul') {
+      const [x, m] = (a?.kind === 'mask' ? [b, a] : [a, b]) as [Value | null, MaskValue];
+      if (x?.kind === 'data' && m.form === 'valid3' && m.source.type === 'masking') {
+        const settled = this.#settle(x, what);
+        if (settled.layers !== m.source.of.layers)
+          formatError(`${what} multiplies data by the mask of other data`);
+        const spec: LayerSpec = { type: 'masking', maskValue: m.source.value, node: node.name };
+        return { ...settled, layers: [...settled.layers, spec] };
+      }
+    }
+    return formatError(`${what} on a mask is not one of the mask computations read here`);
+  }
+
+  /** The GRU input's layers with the mask its sequence_lens comes from made theirs. */
+  #maskedLayers(node: OnnxNode, x: DataValue, lens: MaskValue): LayerSpec[] {
+    if (lens.source.type === 'maskZero') {
+      const first = x.layers[0];
+      if (first?.type !== 'embedding')
+        formatError(
+          `${where(node)}: sequence_lens counts non-zero ids, but no embedding reads them`,
+        );
+      return [{ ...first, maskZero: true }, ...x.layers.slice(1)];
+    }
+    const value = lens.source.value;
+    if (!x.layers.some((l) => l.type === 'masking' && l.maskValue === value))
+      formatError(
+        `${where(node)}: sequence_lens counts steps not equal to ${value}, but the input is not masked by it`,
+      );
+    return x.layers;
   }
 
   #constant(node: OnnxNode): Value {
@@ -658,9 +772,13 @@ class Walk {
         formatError(`${what}: B has shape [${Bv.dims.join(', ')}], expected [${D}, ${6 * H}]`);
       B = Bv.floats;
     }
-    if (this.#input(node, 4) !== null)
+    const lens = this.#input(node, 4);
+    let inputLayers = x.layers;
+    if (lens !== null && lens.kind === 'mask' && lens.form === 'lens') {
+      inputLayers = this.#maskedLayers(node, x, lens);
+    } else if (lens !== null)
       formatError(
-        `${what}: sequence_lens is not supported (a Sequential takes masks: pad with Masking or Embedding maskZero)`,
+        `${what}: sequence_lens other than a mask computed from the input is not supported (a Sequential takes masks: pad with Masking or Embedding maskZero)`,
       );
     const h0 = this.#input(node, 5);
     if (
@@ -697,8 +815,9 @@ class Walk {
       activation,
       recurrentActivation,
       useBias: B !== null,
+      masked: lens !== null,
       weights,
-      inputLayers: x.layers,
+      inputLayers,
     };
     const directions: DirectionOf[] = Array.from({ length: D }, (_, d) => ({
       gru,
@@ -854,7 +973,16 @@ class Walk {
       return {
         kind: 'data',
         axes: [...index.axes, { role: 'features', size: outputDim }],
-        layers: [{ type: 'embedding', inputDim, outputDim, table: data.floats, node: node.name }],
+        layers: [
+          {
+            type: 'embedding',
+            inputDim,
+            outputDim,
+            table: data.floats,
+            node: node.name,
+            maskZero: false,
+          },
+        ],
         pending: null,
         ids: false,
       };
@@ -926,6 +1054,7 @@ class Walk {
     )
       return first;
     if (op === 'Concat') return this.#concat(node, inputs);
+    if (inputs.some((v) => v?.kind === 'mask')) return this.#maskGlue(node, inputs);
     if (first.kind === 'data') return this.#move(node, first);
     // Integers: dims (symbolic) and small constants.
     const values = (v: Value | null): Dim[] => {

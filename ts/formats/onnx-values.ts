@@ -63,6 +63,8 @@ export interface GruNodeSpec {
   activation: GRUActivation;
   recurrentActivation: GRURecurrentActivation;
   useBias: boolean;
+  /** Its sequence_lens is the model's mask: it outputs zeros at padding (zeroOutputForMask). */
+  masked: boolean;
   /** In the core's layout and gate order, per direction. */
   weights: {
     weightIh: Float32Array;
@@ -75,7 +77,15 @@ export interface GruNodeSpec {
 }
 
 export type LayerSpec =
-  | { type: 'embedding'; inputDim: number; outputDim: number; table: Float32Array; node: string }
+  | {
+      type: 'embedding';
+      inputDim: number;
+      outputDim: number;
+      table: Float32Array;
+      node: string;
+      maskZero: boolean;
+    }
+  | { type: 'masking'; maskValue: number; node: string }
   | { type: 'gru'; gru: GruNodeSpec; returnSequences: boolean }
   | {
       type: 'dense';
@@ -103,7 +113,19 @@ export interface DataValue {
   ids: boolean;
 }
 
-export type Value = ConstValue | DimsValue | ZerosValue | DataValue;
+/**
+ * A mask computed in the graph (gru-simd's own exports of Masking and Embedding maskZero): which
+ * steps are padding, as it goes from the comparison to the GRUs' sequence_lens. `of` is the data
+ * a Masking compares (its layer is added where that data is multiplied by the mask).
+ */
+export interface MaskValue {
+  kind: 'mask';
+  source: { type: 'maskZero' } | { type: 'masking'; value: number; of: DataValue };
+  /** equal: per feature [B, T, F]; pad / valid: per step [B, T]; valid3: [B, T, 1]; lens: [B]. */
+  form: 'equal' | 'pad' | 'valid' | 'valid3' | 'lens';
+}
+
+export type Value = ConstValue | DimsValue | ZerosValue | DataValue | MaskValue;
 
 /** The dims a data value has when the model runs (symbols for batch and steps). */
 export function dimsOf(v: DataValue): Dim[] {

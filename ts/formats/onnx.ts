@@ -58,6 +58,11 @@ function gruArgs(g: GruNodeSpec, returnSequences: boolean) {
     activation: g.activation,
     recurrentActivation: g.recurrentActivation,
     ...(g.direction === 'reverse' ? { goBackwards: true } : {}),
+    // ONNX's GRU outputs zeros at padding steps (Bidirectional's layer does so by itself); its
+    // Y_h is the last valid state, which zeroOutputForMask would zero for a padded sample.
+    ...(g.masked && returnSequences && g.direction !== 'bidirectional'
+      ? { zeroOutputForMask: true }
+      : {}),
   };
 }
 
@@ -65,7 +70,14 @@ function layerOf(spec: LayerSpec, inputShape: (number | null)[] | undefined): Mo
   const first = inputShape ? { inputShape } : {};
   switch (spec.type) {
     case 'embedding':
-      return layers.embedding({ inputDim: spec.inputDim, outputDim: spec.outputDim, ...first });
+      return layers.embedding({
+        inputDim: spec.inputDim,
+        outputDim: spec.outputDim,
+        ...(spec.maskZero ? { maskZero: true } : {}),
+        ...first,
+      });
+    case 'masking':
+      return layers.masking({ maskValue: spec.maskValue, ...first });
     case 'dense':
       return layers.dense({
         units: spec.units,
@@ -97,6 +109,7 @@ function setWeights(layer: ModelLayer, spec: LayerSpec): void {
       if (spec.bias) core.setParameter('bias', spec.bias);
       return;
     case 'activation':
+    case 'masking':
       return;
     case 'gru':
       spec.gru.weights.forEach((w, d) => {
