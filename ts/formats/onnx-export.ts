@@ -26,6 +26,8 @@
  * of each sample, computed in the graph from the input (or, with sequenceLens: 'input', a graph
  * input 'sequence_lens' [batch] INT32). This equals the model's masks when each sample's valid
  * steps are a prefix (padding at the end), which is what ONNX's GRU can express.
+ *
+ * Over 400 lines: one branch per layer of one walk over the model, sharing the graph written.
  */
 import type { ActivationName } from '../activations.js';
 import { GruError } from '../errors.js';

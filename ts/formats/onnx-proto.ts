@@ -10,6 +10,9 @@
  * bytes that hold them and charged to a byte budget (ByteBudget: the importer gives 2x the
  * file's size). int64 fields come back as numbers (exact up to 2^53; a size beyond that is
  * refused before anything is made of it). External data (weights in a side file) is refused.
+ *
+ * Over 400 lines: the decoder and the encoder of one schema, kept together so that what is
+ * written is what is read.
  */
 import onnxProto from 'onnx-proto';
 import type { onnx as P } from 'onnx-proto';
