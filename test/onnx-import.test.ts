@@ -10,12 +10,15 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import onnxProto from 'onnx-proto';
+import type { onnx as P } from 'onnx-proto';
 import { describeOnnx, GruError, loadOnnxModel } from '../ts/index.js';
 import { encodeOnnx, ONNX_DTYPE, type ModelToEncode } from '../ts/formats/onnx-proto.js';
 import type { Tensor } from '../ts/models/index.js';
 import { forEachBackend } from './backends.js';
 import { assertRejectsCode } from './util.js';
 
+const { onnx } = onnxProto;
 const DIR = 'test/fixtures/onnx';
 const BURN = 'test/fixtures/real-models/onnx/burn-onnx-gru';
 const GTCRN = 'test/fixtures/real-models/onnx/gtcrn_simple.onnx';
@@ -143,6 +146,47 @@ forEachBackend('ONNX import', (backend) => {
       assert.ok(e.message.includes(op), `${op} in ${e.message}`);
     assert.match(e.message, /Supported: GRU/);
     assert.doesNotMatch(e.message, /[:,] GRU \(/); // GRU itself is not listed as unsupported
+  });
+
+  it('initializers as float_data / int64_data load as raw_data does; external data is refused, naming the file', async () => {
+    const file = 'torch-legacy-tagger.onnx';
+    const c = fixture.cases[file]!;
+    const m = onnx.ModelProto.decode(read(path.join(DIR, file)));
+    const graph = m.graph as { initializer: P.TensorProto[]; node: P.NodeProto[] };
+    const inits = graph.initializer;
+    // The Constant nodes' tensors (INT64 shapes and axes) too.
+    const constants = graph.node.flatMap((n) =>
+      n.opType === 'Constant'
+        ? n.attribute.flatMap((a) => (a.t ? [a.t as P.TensorProto] : []))
+        : [],
+    );
+    assert.ok(constants.some((t) => t.dataType === ONNX_DTYPE.INT64));
+    for (const t of [...inits, ...constants]) {
+      if (t.rawData.length === 0) continue;
+      const raw = t.rawData;
+      const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+      if (t.dataType === ONNX_DTYPE.FLOAT)
+        t.floatData = Array.from({ length: raw.length / 4 }, (_, i) =>
+          view.getFloat32(i * 4, true),
+        );
+      else if (t.dataType === ONNX_DTYPE.INT64)
+        t.int64Data = Array.from({ length: raw.length / 8 }, (_, i) =>
+          Number(view.getBigInt64(i * 8, true)),
+        );
+      t.rawData = new Uint8Array(0);
+    }
+    const converted = onnx.ModelProto.encode(m).finish();
+    const model = await loadOnnxModel(converted, { backend });
+    try {
+      const y = model.predict({ data: Float32Array.from(c.input.data), shape: c.input.shape });
+      assert.ok(maxDiff(y.data, c.output.data) < 1e-5);
+    } finally {
+      model.dispose();
+    }
+    inits[0]!.dataLocation = 1;
+    inits[0]!.externalData = [{ key: 'location', value: 'weights.bin' }];
+    const e = await formatError(onnx.ModelProto.encode(m).finish(), backend);
+    assert.match(e.message, /external file \("weights\.bin"\)/);
   });
 
   it("Keras 3's export (the GRU unrolled into MatMul / Sigmoid / Tanh steps) is refused, saying so", async () => {
