@@ -134,7 +134,6 @@ export function readGru(w: Walk, node: OnnxNode): (Value | null)[] {
 
 export function gruActivations(
   w: Walk,
-
   node: OnnxNode,
   D: number,
 ): { activation: GRUActivation; recurrentActivation: GRURecurrentActivation } {

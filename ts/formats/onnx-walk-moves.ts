@@ -20,7 +20,6 @@ import { maskGlue } from './onnx-walk-masks.js';
 /** Indices [start, end) along `axis` of data (a Gather of one index, or a Slice). */
 export function pick(
   w: Walk,
-
   node: OnnxNode,
   v: DataValue,
   axis0: number,
@@ -35,7 +34,7 @@ export function pick(
   const size = ax.size;
   const norm = (i: number, dim: number) => Math.min(Math.max(i < 0 ? i + dim : i, 0), dim);
   if (ax.role === 'steps') {
-    // [-1:] or -1, or [T-1:T] when T is fixed: the last step.
+    // [-1:] (Slice to the end) or index -1 (Gather): the last step.
     if (start === -1 && end >= 2 ** 31 - 1) return w.lastStep(node, v, at, keep);
     return formatError(
       `${where(node)} selects steps [${start}, ${end}): only the last step is supported`,
