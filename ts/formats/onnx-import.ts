@@ -33,8 +33,9 @@ import {
   ONNX_DTYPE,
   type OnnxModel,
   type OnnxNode,
+  type OnnxTensor,
 } from './onnx-proto.js';
-import type { Axis, DataValue, LayerSpec } from './onnx-values.js';
+import type { Axis, ConstValue, DataValue, LayerSpec } from './onnx-values.js';
 import { Walk } from './onnx-walk.js';
 
 /** Operators the importer maps (ai.onnx domain). */
@@ -207,6 +208,7 @@ export function importGraph(
     formatError(
       `the graph input ${input.name} has rank ${rank}: supported are [batch, steps, features], [batch, features] and ids [batch, steps] (either of batch and steps first)`,
     );
+  const tensors = new Map<OnnxTensor, ConstValue>();
   // The error of the hypothesis that got furthest through the nodes names the real problem.
   let best: { error: unknown; progress: number } | null = null;
   for (const roles of hypotheses) {
@@ -222,7 +224,7 @@ export function importGraph(
       return { role, size: null };
     });
     const start: DataValue = { kind: 'data', axes, layers: [], pending: null, ids };
-    const walk = new Walk(model, budget, opset);
+    const walk = new Walk(model, budget, opset, tensors);
     try {
       const out = walk.run(nodes, input.name, start, output);
       const stepsAt = roles.indexOf('steps');

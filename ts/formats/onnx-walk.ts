@@ -62,6 +62,7 @@ export class Walk {
     readonly model: OnnxModel,
     readonly budget: ByteBudget,
     readonly opset: number,
+    readonly tensors: Map<OnnxTensor, ConstValue>,
   ) {}
 
   run(nodes: OnnxNode[], inputName: string, start: DataValue, output: string): DataValue {
@@ -110,14 +111,19 @@ export class Walk {
     return c;
   }
 
+  /** A tensor's values, read once per import (the walks of both layouts share them). */
   tensor(t: OnnxTensor): ConstValue {
+    const known = this.tensors.get(t);
+    if (known !== undefined) return known;
     const float = t.dtype === ONNX_DTYPE.FLOAT || t.dtype === ONNX_DTYPE.DOUBLE;
-    return {
+    const c: ConstValue = {
       kind: 'const',
       dims: t.dims,
       floats: float ? t.floats(this.budget) : null,
       ints: float ? null : t.numbers(this.budget),
     };
+    this.tensors.set(t, c);
+    return c;
   }
 
   input(node: OnnxNode, i: number): Value | null {
