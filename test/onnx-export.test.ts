@@ -197,7 +197,7 @@ const CASES: Case[] = [
           ],
         }),
       x: features(3, 10 + i),
-      roundTrip: false,
+      roundTrip: true,
     },
     {
       name: `Bidirectional ${mergeMode}, last states, hardSigmoid, reset-before`,
@@ -217,7 +217,7 @@ const CASES: Case[] = [
           ],
         }),
       x: features(3, 20 + i),
-      roundTrip: false,
+      roundTrip: true,
     },
   ]),
   {

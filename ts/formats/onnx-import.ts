@@ -5,7 +5,8 @@
  * Concat / ConstantOfShape, tf2onnx's and our own) reduces to a chain of layers:
  *
  *   GRU            layers.gru (forward; 'reverse' as goBackwards) or layers.bidirectional
- *                  (concat of both directions, as PyTorch's cat(h[-2], h[-1]) or Y reshaped);
+ *                  (concat of both directions, as PyTorch's cat(h[-2], h[-1]) or Y reshaped;
+ *                  ReduceSum / ReduceMean / ReduceProd of the two: mergeMode sum / ave / mul);
  *                  initial_h must be zeros (absent, ConstantOfShape / Expand of 0, or a zero
  *                  tensor); sequence_lens must be a mask computed from the input, as
  *                  gru-simd's exports write it (onnx-walk-masks.ts: layers.masking, maskZero)
@@ -75,6 +76,8 @@ export const SUPPORTED_OPERATORS = [
   'Not',
   'ReduceMin',
   'ReduceSum',
+  'ReduceMean',
+  'ReduceProd',
 ] as const;
 
 /** The operators of `nodes` that the importer has no mapping for, with their counts. */

@@ -86,7 +86,13 @@ export type LayerSpec =
       maskZero: boolean;
     }
   | { type: 'masking'; maskValue: number; node: string }
-  | { type: 'gru'; gru: GruNodeSpec; returnSequences: boolean }
+  | {
+      type: 'gru';
+      gru: GruNodeSpec;
+      returnSequences: boolean;
+      /** A bidirectional GRU's mergeMode (default 'concat'). */
+      mergeMode?: 'sum' | 'ave' | 'mul';
+    }
   | {
       type: 'dense';
       units: number;
@@ -108,7 +114,12 @@ export interface DataValue {
    * A GRU's raw output: the `directions` axis (if still there) or, once merged, the features,
    * are these directions' states, in this order.
    */
-  pending: { directions: DirectionOf[]; final: boolean } | null;
+  pending: {
+    directions: DirectionOf[];
+    final: boolean;
+    /** The directions combined element-wise (Bidirectional's mergeMode) rather than side by side. */
+    merge?: 'sum' | 'ave' | 'mul';
+  } | null;
   /** Integer ids (the graph input before an Embedding). */
   ids: boolean;
 }

@@ -170,6 +170,8 @@ export function concat(w: Walk, node: OnnxNode, inputs: (Value | null)[]): Value
     formatError(`${where(node)}: concatenates along ${role ?? `axis ${axis}`}`);
   if (role === 'features' && ds.some((d) => d.axes.some((a) => a.role === 'directions')))
     formatError(`${where(node)}: concatenates features of unmerged directions`);
+  if (ds.some((d) => d.pending!.merge !== undefined))
+    formatError(`${where(node)}: concatenates merged directions`);
   const final = ds.every((d) => d.pending!.final);
   if (!final && ds.some((d) => d.pending!.final))
     formatError(`${where(node)}: mixes states and sequences`);

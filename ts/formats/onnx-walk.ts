@@ -16,6 +16,7 @@ import {
   floatAttr,
   hardSigmoid,
   intAttr,
+  intsAttr,
   transpose,
   where,
 } from './onnx-import-util.js';
@@ -183,8 +184,36 @@ export class Walk {
       formatError(
         `${what}: the per-step output of a reverse GRU (${gru.node}) is aligned with the input steps, which no layer gives (goBackwards outputs them reversed)`,
       );
-    const layers: LayerSpec[] = [...gru.inputLayers, { type: 'gru', gru, returnSequences: seq }];
+    const merge = v.pending.merge;
+    const layers: LayerSpec[] = [
+      ...gru.inputLayers,
+      { type: 'gru', gru, returnSequences: seq, ...(merge ? { mergeMode: merge } : {}) },
+    ];
     return { ...v, layers, pending: null };
+  }
+
+  /** ReduceSum / ReduceMean / ReduceProd over a bidirectional GRU's direction axis: a merge mode. */
+  mergeDirections(node: OnnxNode, v: DataValue): DataValue {
+    const axes = node.inputs[1] ? this.ints(node, 1, 'axes') : (intsAttr(node, 'axes') ?? []);
+    const at = axes.length === 1 ? (axes[0]! < 0 ? axes[0]! + v.axes.length : axes[0]!) : -1;
+    const merge = ({ ReduceSum: 'sum', ReduceMean: 'ave', ReduceProd: 'mul' } as const)[
+      node.opType as 'ReduceSum' | 'ReduceMean' | 'ReduceProd'
+    ];
+    if (
+      v.pending === null ||
+      v.pending.merge !== undefined ||
+      v.axes[at]?.role !== 'directions' ||
+      v.pending.directions.length !== 2 ||
+      intAttr(node, 'keepdims', 1) !== 0
+    )
+      return formatError(
+        `${where(node)}: only the reduction of a bidirectional GRU's two directions (keepdims 0) is supported`,
+      );
+    return {
+      ...v,
+      axes: v.axes.filter((_, i) => i !== at),
+      pending: { ...v.pending, merge },
+    };
   }
 
   /** Takes the last step (axis `at`, the steps): valid where it is a forward run's last state. */
@@ -297,8 +326,14 @@ export class Walk {
       case 'Equal':
       case 'Not':
       case 'ReduceMin':
-      case 'ReduceSum':
         return [readMask(this, node)];
+      case 'ReduceSum':
+      case 'ReduceMean':
+      case 'ReduceProd': {
+        const v = this.need(node, 0);
+        if (v.kind === 'data') return [this.mergeDirections(node, v)];
+        return [readMask(this, node)];
+      }
       case 'Gather':
         return [this.gather(node)];
       case 'Shape':

@@ -91,6 +91,7 @@ function layerOf(spec: LayerSpec, inputShape: (number | null)[] | undefined): Mo
       if (spec.gru.direction === 'bidirectional')
         return layers.bidirectional({
           layer: layers.gru(gruArgs(spec.gru, spec.returnSequences)),
+          ...(spec.mergeMode ? { mergeMode: spec.mergeMode } : {}),
           ...first,
         });
       return layers.gru({ ...gruArgs(spec.gru, spec.returnSequences), ...first });
