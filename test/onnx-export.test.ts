@@ -471,6 +471,14 @@ forEachBackend('ONNX export', (backend) => {
     assertThrowsCode(() => onnxModelBytes(unbuilt, { sequenceLens: 'x' } as never), 'ERR_GRU_ARG', [
       'sequenceLens',
     ]);
+    assertThrowsCode(
+      () => onnxModelBytes(unbuilt, { sequenceLens: null } as never),
+      'ERR_GRU_ARG',
+      ['sequenceLens'],
+    );
+    assertThrowsCode(() => onnxModelBytes(unbuilt, { inputName: null } as never), 'ERR_GRU_ARG', [
+      'inputName',
+    ]);
     assertThrowsCode(() => onnxModelBytes(unbuilt, { colour: 1 } as never), 'ERR_GRU_ARG', [
       'colour',
     ]);

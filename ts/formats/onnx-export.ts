@@ -331,15 +331,17 @@ export function onnxGraphOf(model: Sequential, args: OnnxExportArgs = {}): Model
     );
   const o = check.options('ONNX export options', args);
   check.knownKeys('ONNX export options', o, ['sequenceLens', 'inputName', 'outputName']);
-  const lensMode = o.sequenceLens ?? 'computed';
+  const lensGiven = o.sequenceLens; // each option read once (a getter may change)
+  const lensMode = lensGiven === undefined ? 'computed' : lensGiven; // null is refused
   if (lensMode !== 'computed' && lensMode !== 'input')
     throw new GruError(
       'ERR_GRU_ARG',
-      `sequenceLens must be 'computed' or 'input', got ${check.describe(o.sequenceLens)}`,
+      `sequenceLens must be 'computed' or 'input', got ${check.describe(lensMode)}`,
     );
   const names: Record<string, string> = {};
   for (const key of ['inputName', 'outputName'] as const) {
-    const v = o[key] ?? (key === 'inputName' ? 'input' : 'output');
+    const given = o[key];
+    const v = given === undefined ? (key === 'inputName' ? 'input' : 'output') : given;
     if (typeof v !== 'string' || v === '' || v === 'sequence_lens')
       throw new GruError(
         'ERR_GRU_ARG',

@@ -153,12 +153,13 @@ export async function loadOnnxModel(
 ): Promise<Sequential> {
   const o = check.options('loadOnnxModel options', options);
   check.knownKeys('loadOnnxModel options', o, ['backend', 'output']);
-  if (o.output !== undefined && (typeof o.output !== 'string' || o.output === ''))
+  const output = o.output; // read once (a getter may change)
+  if (output !== undefined && (typeof output !== 'string' || output === ''))
     throw new GruError(
       'ERR_GRU_ARG',
-      `output must be the name of a graph output, got ${check.describe(o.output)}`,
+      `output must be the name of a graph output, got ${check.describe(output)}`,
     );
   const backend = check.backendOption(o.backend, currentBackend);
   const bytes = await readModelBytes('source', source);
-  return sequentialFromGraph(importOnnxBytes(bytes, o.output as string | undefined), backend);
+  return sequentialFromGraph(importOnnxBytes(bytes, output), backend);
 }
