@@ -32,6 +32,7 @@ import type {
   ForwardRequest,
   ForwardResponse,
   ModelFilesResponse,
+  OnnxResponse,
   RenewalResponse,
 } from './browser/forward.js';
 import { randomParams } from './cases.js';
@@ -266,6 +267,32 @@ describe('browser: gru-simd in headless Chromium', function () {
     assert.deepEqual(got.fromUrl, recorded.prediction.data.map(Math.fround));
     assert.deepEqual(got.fromIndexedDb, got.fromUrl);
     assert.equal(got.missing, 'ERR_GRU_IO');
+  });
+
+  it("ONNX: loadOnnxModel(url) of PyTorch's export predicts onnxruntime's record; its export reads back", async () => {
+    await openForwardPage();
+    const recorded = JSON.parse(
+      readFileSync(`${ROOT}test/fixtures/onnx/predictions.json`, 'utf8'),
+    ) as {
+      cases: Record<
+        string,
+        { input: { data: number[]; shape: number[] }; output: { data: number[] } }
+      >;
+    };
+    const c = recorded.cases['torch-legacy-classifier.onnx']!;
+    const got = await page.evaluate(
+      ([url, x]) =>
+        (
+          window as unknown as {
+            gruTest: { onnx(u: string, x: unknown): Promise<OnnxResponse> };
+          }
+        ).gruTest.onnx(url, x),
+      [`${server.url}test/fixtures/onnx/torch-legacy-classifier.onnx`, c.input] as const,
+    );
+    const diff = got.fromUrl.reduce((m, v, i) => Math.max(m, Math.abs(v - c.output.data[i]!)), 0);
+    assert.ok(diff < 1e-5, `max |predict - onnxruntime| = ${diff}`);
+    assert.equal(got.fromUrl.length, c.output.data.length);
+    assert.ok(got.roundTrip < 1e-6, `round trip ${got.roundTrip}`);
   });
 
   it('auto init picks wasm-simd (streaming compile); a seeded forward equals Node wasm-simd bit for bit', async () => {

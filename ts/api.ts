@@ -174,3 +174,5 @@ export type {
   KerasFileLayer,
   KerasFileWeight,
 } from './formats/keras-describe.js';
+export { exportOnnx, onnxModelBytes, loadOnnxModel, describeOnnx } from './formats/onnx.js';
+export type { OnnxExportArgs, LoadOnnxModelArgs, OnnxDescription } from './formats/onnx.js';

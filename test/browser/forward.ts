@@ -3,7 +3,8 @@
  * TypeScript sources (/ts/, compiled by the demo server) or with ?lib=dist from the built
  * package (/dist/esm/), and exposes window.gruTest.forward(): init a backend, load the given
  * weights, run one forward, return the numbers to the test, which compares them with Node; and
- * window.gruTest.modelFiles(): loadModel from a URL and IndexedDB; and
+ * window.gruTest.modelFiles(): loadModel from a URL and IndexedDB; window.gruTest.onnx():
+ * loadOnnxModel from a URL and its own export read back; and
  * window.gruTest.renewal(): the wasm-simd backend's renewal of its instance on the page's main
  * thread (ts/backends/wasm-instance.ts).
  */
@@ -101,6 +102,32 @@ async function modelFiles(
   }
 }
 
+export interface OnnxResponse {
+  /** Predictions of a PyTorch export loaded with loadOnnxModel(url). */
+  fromUrl: number[];
+  /** Max |predict - predict of its own ONNX export read back| of the loaded model. */
+  roundTrip: number;
+}
+
+/** ONNX in the browser: loadOnnxModel(url) with fetch, onnxModelBytes and back. */
+async function onnx(url: string, x: { data: number[]; shape: number[] }): Promise<OnnxResponse> {
+  await gru.init({ backend: 'wasm-simd' });
+  const input = gru.tensor(Int32Array.from(x.data), x.shape, 'int32');
+  const a = await gru.loadOnnxModel(url);
+  const b = await gru.loadOnnxModel(gru.onnxModelBytes(a));
+  try {
+    const ya = Array.from(a.predict(input).data);
+    const yb = Array.from(b.predict(input).data);
+    return {
+      fromUrl: ya,
+      roundTrip: ya.reduce((m, v, i) => Math.max(m, Math.abs(v - yb[i]!)), 0),
+    };
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
+}
+
 async function renewal(): Promise<RenewalResponse> {
   const backend = await gru.loadBackend('wasm-simd');
   const layer = (seed: number) => new gru.GRU({ inputSize: 16, hiddenSize: 32, seed, backend });
@@ -126,6 +153,7 @@ async function renewal(): Promise<RenewalResponse> {
       lib: string;
       forward: typeof forward;
       modelFiles: typeof modelFiles;
+      onnx: typeof onnx;
       renewal: typeof renewal;
     };
   }
@@ -133,5 +161,6 @@ async function renewal(): Promise<RenewalResponse> {
   lib,
   forward,
   modelFiles,
+  onnx,
   renewal,
 };

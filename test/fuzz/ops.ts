@@ -15,6 +15,7 @@ import { LAYERS_OPS } from './ops-layers.js';
 import { LOADER_OPS } from './ops-loader.js';
 import { MODEL_OPS } from './ops-model.js';
 import { MODEL_FILE_OPS } from './ops-model-file.js';
+import { ONNX_OPS } from './ops-onnx.js';
 import { OPTIM_OPS } from './ops-optim.js';
 import { TORCH_STATE_DICT_OPS } from './ops-torch-state-dict.js';
 
@@ -31,6 +32,7 @@ export const ALL_OPS: readonly Op[] = [
   ...MODEL_FILE_OPS,
   ...TORCH_STATE_DICT_OPS,
   ...KERAS_FILE_OPS,
+  ...ONNX_OPS,
   ...KERAS_SCHEDULE_OPS,
   ...BACKEND_OPS,
 ];
