@@ -163,3 +163,11 @@ export {
   torchStateDictBytes,
 } from './formats/torch-state-dict.js';
 export type { TorchModules } from './formats/torch-state-dict.js';
+export { loadTfjsModel, saveTfjsModel, tfjsModelArtifacts } from './formats/tfjs-model.js';
+export type {
+  LoadTfjsModelArgs,
+  SavedTfjsModel,
+  TfjsArtifacts,
+  TfjsModelArtifacts,
+  TfjsSource,
+} from './formats/tfjs-model.js';
