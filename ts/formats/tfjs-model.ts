@@ -377,7 +377,7 @@ export function tfjsModelArtifacts(model: Sequential): TfjsModelArtifacts {
     );
   const warnings: string[] = [];
   const specs = model.layers.map((l) => ({ className: l.className, config: l._config() }));
-  const topology = writeTopology(model.name, model.inputShape, specs, VERSION, (m) =>
+  const topology = writeTopology(model.name, model.inputShape.slice(1), specs, VERSION, (m) =>
     warnings.push(m),
   );
   const weights: { name: string; shape: number[]; data: Float32Array }[] = [];

@@ -135,6 +135,18 @@ function activationOut(name: string): string | null {
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
+/** tfjs 4.22 writes its tanh GELU as 'gelu_new' and cannot read that name back ('geluNew'). */
+function geluNewWarning(
+  name: string | null,
+  c: Record<string, unknown>,
+  warn: (m: string) => void,
+) {
+  if (name === 'gelu_new')
+    warn(
+      `layer '${String(c.name)}' has activation 'geluTanh', written as tfjs's 'gelu_new', which tfjs 4.22 itself does not read back`,
+    );
+}
+
 /** Whether `axis` (a number or [number]) is the last of a `rank`-D input (-1 always is). */
 function lastAxis(axis: unknown, rank: number | undefined): boolean {
   const a = Array.isArray(axis) && axis.length === 1 ? axis[0] : axis;
@@ -246,8 +258,9 @@ const CLASSES: Record<string, ClassEntry> = {
       o.only('lora_rank', [null], 'LoRA');
       return { config };
     },
-    write(c) {
+    write(c, warn) {
       const a = activationOut((c.activation as string | undefined) ?? 'linear');
+      geluNewWarning(a, c, warn);
       if (a === null)
         fail(
           `Dense activation 'hardSigmoid' (Keras 3's) has no tfjs name: save it in gru-simd's own file`,
@@ -343,8 +356,9 @@ const CLASSES: Record<string, ClassEntry> = {
     read(o, ctx) {
       return { config: { activation: activationIn(o.str('activation'), ctx.keras3) } };
     },
-    write(c) {
+    write(c, warn) {
       const a = activationOut(c.activation as string);
+      geluNewWarning(a, c, warn);
       if (a === null)
         fail(
           `Activation 'hardSigmoid' (Keras 3's) has no tfjs name: save it in gru-simd's own file`,

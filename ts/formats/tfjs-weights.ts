@@ -259,8 +259,12 @@ function gruMapping(
       );
       if (useBias) {
         const bi = gateRowsToColumns(core.getParameter(`bias_ih_l0${suffix}`), 1, h);
-        if (!resetAfter) m.set(`${prefix}bias`, bi);
-        else {
+        if (!resetAfter) {
+          // Reset-before adds bias_hh outside the reset (as bias_ih): one bias, their sum.
+          const bh = gateRowsToColumns(core.getParameter(`bias_hh_l0${suffix}`), 1, h);
+          for (let i = 0; i < h3; i++) bi[i] = bi[i]! + bh[i]!;
+          m.set(`${prefix}bias`, bi);
+        } else {
           const b = new Float32Array(2 * h3);
           b.set(bi);
           b.set(gateRowsToColumns(core.getParameter(`bias_hh_l0${suffix}`), 1, h), h3);
