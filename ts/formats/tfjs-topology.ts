@@ -36,7 +36,7 @@ export interface Topology {
 }
 
 /** The most layers a topology may declare (a real model has tens). */
-export const MAX_LAYERS = 10_000;
+export const MAX_LAYERS = 4_096;
 
 function fail(message: string): never {
   throw new GruError('ERR_GRU_FORMAT', message);

@@ -36,8 +36,8 @@ function fail(message: string): never {
   throw new GruError('ERR_GRU_FORMAT', message);
 }
 
-/** The most weights and shard paths a manifest may declare. */
-export const MAX_WEIGHTS = 65_536;
+/** The most weights and shard paths a manifest may declare (a GRU layer has 3 weights). */
+export const MAX_WEIGHTS = 8_192;
 export const MAX_SHARDS = 4_096;
 /** The most bytes a manifest may declare in all (far beyond any GRU model; 2^53 stays exact). */
 export const MAX_WEIGHT_BYTES = 2 ** 40;
