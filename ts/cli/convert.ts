@@ -51,7 +51,7 @@ export async function convert(argv: string[]): Promise<void> {
       'convert',
       `${input} is a ${source.name} file, which holds no model architecture to convert (run 'gru-simd inspect ${input}')`,
     );
-  const backend = await backendOf('convert', values.backend);
+  const backend = await backendOf(values.backend);
   say.note(`loading ${file} (${source.name})`);
   const model = await source.load(file, backend);
   try {

@@ -71,7 +71,7 @@ export async function inspect(argv: string[]): Promise<void> {
   }
   const file = resolveInput(positionals[0]!);
   const format = await detectFormat(file);
-  const backend = await backendOf('inspect', values.backend);
+  const backend = await backendOf(values.backend);
   const d = await format.describe(file, backend);
   process.stdout.write(
     values.json ? `${JSON.stringify(d, null, 2)}\n` : `${describeText(d).join('\n')}\n`,

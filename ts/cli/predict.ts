@@ -98,7 +98,7 @@ export async function predict(argv: string[]): Promise<void> {
     );
   }
   const json = parseJson(text, `--input ${values.input}`, 64);
-  const backend = await backendOf('predict', values.backend);
+  const backend = await backendOf(values.backend);
   say.note(`loading ${file} (${format.name})`);
   const model = await format.load(file, backend);
   try {

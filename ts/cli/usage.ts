@@ -45,6 +45,12 @@ export function parse<O extends Options>(
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   if (values.help === true) return { values, positionals: parsed.positionals };
+  const b = values.backend;
+  if (b !== undefined && b !== 'native' && b !== 'wasm-simd' && b !== 'wasm')
+    throw new UsageError(
+      command,
+      `--backend must be native, wasm-simd or wasm, got ${JSON.stringify(b)}`,
+    );
   const n = parsed.positionals.length;
   if (n < positionals.min || n > positionals.max)
     throw new UsageError(
@@ -55,15 +61,10 @@ export function parse<O extends Options>(
 }
 
 /** The backend of --backend, or init()'s choice (native, else wasm-simd, else wasm). */
-export async function backendOf(command: string, name: unknown): Promise<Backend> {
+export async function backendOf(name: unknown): Promise<Backend> {
   if (name === undefined) {
     await init({ quiet: true });
     return currentBackend();
   }
-  if (name !== 'native' && name !== 'wasm-simd' && name !== 'wasm')
-    throw new UsageError(
-      command,
-      `--backend must be native, wasm-simd or wasm, got ${JSON.stringify(name)}`,
-    );
   return loadBackend(name as BackendName);
 }
