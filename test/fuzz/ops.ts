@@ -16,6 +16,7 @@ import { MODEL_OPS } from './ops-model.js';
 import { MODEL_FILE_OPS } from './ops-model-file.js';
 import { OPTIM_OPS } from './ops-optim.js';
 import { TORCH_STATE_DICT_OPS } from './ops-torch-state-dict.js';
+import { TFJS_MODEL_OPS } from './ops-tfjs-model.js';
 
 export const ALL_OPS: readonly Op[] = [
   ...LOADER_OPS,
@@ -29,6 +30,7 @@ export const ALL_OPS: readonly Op[] = [
   ...KERAS_MODEL_OPS,
   ...MODEL_FILE_OPS,
   ...TORCH_STATE_DICT_OPS,
+  ...TFJS_MODEL_OPS,
   ...KERAS_SCHEDULE_OPS,
   ...BACKEND_OPS,
 ];

@@ -364,7 +364,7 @@ export async function loadTfjsModel(
 
 /** model.json's object and its shard for `model` (built), and what tfjs cannot run. */
 export function tfjsModelArtifacts(model: Sequential): TfjsModelArtifacts {
-  if (!(model instanceof Sequential))
+  if (check.isRevokedProxy(model) || !(model instanceof Sequential))
     throw new GruError(
       'ERR_GRU_TYPE',
       `model must be a Sequential model, got ${check.describe(model)}`,
