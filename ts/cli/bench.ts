@@ -82,6 +82,16 @@ export async function bench(argv: string[]): Promise<void> {
     if (v !== undefined && !/^[1-9][0-9]{0,3}$/.test(String(v)))
       throw new UsageError('bench', `--${k} must be a positive integer, got ${JSON.stringify(v)}`);
   }
+  const given =
+    typeof values.only === 'string' ? values.only.split(',').filter((s) => s !== '') : null;
+  if (given !== null) {
+    const unknown = given.filter((g) => !Object.hasOwn(PEERS, g));
+    if (unknown.length > 0 || given.length === 0)
+      throw new UsageError(
+        'bench',
+        `--only: unknown ${unknown.join(', ') || '(empty)'}; known: ${Object.keys(PEERS).join(', ')}`,
+      );
+  }
   const { node, file } = suite();
   const resolveFrom = createRequire(file);
   const installed = (pkg: string) => {
@@ -93,15 +103,8 @@ export async function bench(argv: string[]): Promise<void> {
     }
   };
   let only: string[];
-  if (typeof values.only === 'string') {
-    only = values.only.split(',').filter((s) => s !== '');
-    const unknown = only.filter((g) => !Object.hasOwn(PEERS, g));
-    if (unknown.length > 0 || only.length === 0)
-      throw new UsageError(
-        'bench',
-        `--only: unknown ${unknown.join(', ') || '(empty)'}; known: ${Object.keys(PEERS).join(', ')}`,
-      );
-  } else {
+  if (given !== null) only = given;
+  else {
     only = Object.keys(PEERS).filter((g) => PEERS[g]!.every(installed));
     const missing = [
       ...new Set(

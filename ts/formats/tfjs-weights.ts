@@ -293,6 +293,19 @@ const NONE: Mapping = { slots: [], toCore() {}, fromCore: () => new Map() };
 /** How a built layer's weights map to a file's (see the top of this file). */
 export function layerMapping(layer: ModelLayer): Mapping {
   const [core] = layer.trainables();
+  const weighted = [
+    'GRU',
+    'Bidirectional',
+    'Dense',
+    'Embedding',
+    'LayerNormalization',
+    'BatchNormalization',
+  ];
+  if (core === undefined && weighted.includes(layer.className))
+    throw new GruError(
+      'ERR_GRU_STATE',
+      `${layer.name} (${layer.className}) holds no weights now (disposed, or not built)`,
+    );
   const l = layer as unknown as {
     resetAfter: boolean;
     useBias: boolean;
