@@ -71,7 +71,7 @@ interface Described {
     className: string;
     outputShape: (number | null)[];
     params: number;
-    options: Record<string, any>;
+    options: Record<string, unknown>;
   }[];
   tensors?: { name: string; shape: number[] }[];
   notes: string[];
@@ -218,7 +218,10 @@ describe('cli: inspect reports the layer structure', () => {
       );
     }
     const bidi = inspectJson(path.join(TFJS, 'keras-reset-after')).layers![1]!;
-    assert.equal(bidi.options.layer.config.resetAfter, true);
+    assert.equal(
+      (bidi.options.layer as { config: { resetAfter: boolean } }).config.resetAfter,
+      true,
+    );
     assert.deepEqual(bidi.outputShape, [null, 6]);
   });
 

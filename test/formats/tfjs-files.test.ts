@@ -26,9 +26,11 @@ import {
   sequential,
   tensor,
   tfjsModelArtifacts,
+  type ModelLayer,
   type Sequential,
   type Tensor,
 } from '../../ts/index.js';
+import type { ForgedModelJson } from './forged-model-json.js';
 import { forEachBackend } from '../backends.js';
 import { assertRejectsCode, rng, uniform } from '../util.js';
 
@@ -218,11 +220,8 @@ function ourModels(backend: Backend): { title: string; model: Sequential; x: Ten
       shape,
     );
   const out: { title: string; model: Sequential; x: Tensor }[] = [];
-  const add = (
-    title: string,
-    ls: ReturnType<typeof layers.gru | typeof layers.dense>[],
-    x: Tensor,
-  ) => out.push({ title, model: seeded(sequential({ backend, layers: ls as never }), x.shape), x });
+  const add = (title: string, ls: ModelLayer[], x: Tensor) =>
+    out.push({ title, model: seeded(sequential({ backend, layers: ls }), x.shape), x });
   add(
     'GRU (Keras 2 hard sigmoid, reset-before) -> GRU goBackwards relu -> Dense softmax',
     [
@@ -366,7 +365,7 @@ forEachBackend(
 );
 
 /** A valid small model.json (tfjs-saved) and its shard, to forge. */
-function fixture(name = 'gru-stack'): { json: Record<string, any>; shard: Uint8Array } {
+function fixture(name = 'gru-stack'): { json: ForgedModelJson; shard: Uint8Array } {
   const dir = path.join(FIXTURES, name);
   const json = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8'));
   return {
@@ -386,12 +385,12 @@ forEachBackend('tfjs files: refusals name what is wrong', (backend) => {
       },
     );
   };
-  const edit = (f: (j: Record<string, any>) => void, name?: string) => {
+  const edit = (f: (j: ForgedModelJson) => void, name?: string) => {
     const { json, shard } = fixture(name);
     f(json);
     return [json, [shard]] as const;
   };
-  const layer0 = (j: Record<string, any>) => j.modelTopology.config.layers[0];
+  const layer0 = (j: ForgedModelJson) => j.modelTopology.config.layers[0]!;
 
   it('unsupported classes, options, dtypes and models', async () => {
     await refused(

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GruError } from '../../ts/errors.js';
 import { loadTfjsModel } from '../../ts/index.js';
+import type { ForgedModelJson } from './forged-model-json.js';
 import { forEachBackend } from '../backends.js';
 import { rng } from '../util.js';
 
@@ -53,7 +54,7 @@ function nodes(v: unknown, out: Record<string, unknown>[] = []): Record<string, 
 /** One hostile variant of the files and the name of its mutation. */
 function mutate(r: Rand, valid: Files): { kind: string; files: Files } {
   const shards = valid.shards.map((s) => s.slice());
-  const j = JSON.parse(valid.json) as Record<string, any>;
+  const j = JSON.parse(valid.json) as ForgedModelJson;
   const kind = pick(r, [
     'truncate-json',
     'bitflip-json',
@@ -138,10 +139,7 @@ function mutate(r: Rand, valid: Files): { kind: string; files: Files } {
       case 'cycle': {
         // A functional graph whose two layers feed each other.
         j.modelTopology.class_name = 'Functional';
-        const ls = j.modelTopology.config.layers as {
-          config: { name: string };
-          inbound_nodes?: unknown;
-        }[];
+        const ls = j.modelTopology.config.layers;
         ls.forEach((l, i) => {
           l.inbound_nodes = [[[ls[(i + 1) % ls.length]!.config.name, 0, 0, {}]]];
         });

@@ -19,6 +19,7 @@ import {
   type TfjsModelArtifacts,
 } from '../../ts/formats/tfjs-model.js';
 import type { Sequential } from '../../ts/models/index.js';
+import type { ForgedModelJson } from '../formats/forged-model-json.js';
 import { bad, friendly, good, type Arg, type Ctx, type Op } from './call.js';
 import { backendArg } from './ops-common.js';
 import { options, revoked, show } from './values.js';
@@ -57,7 +58,7 @@ function modelArg(ctx: Ctx): Arg {
 function mutated(ctx: Ctx, a: TfjsModelArtifacts): { value: unknown; what: string } {
   const r = ctx.rng;
   const shard = a.weights[0]!.slice();
-  const json = structuredClone(a.modelJson) as Record<string, any>;
+  const json = structuredClone(a.modelJson) as unknown as ForgedModelJson;
   const kind = r.pick(['truncate', 'bitflip', 'shape', 'dtype', 'units', 'text']);
   if (kind === 'truncate')
     return {
