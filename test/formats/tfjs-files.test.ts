@@ -9,6 +9,8 @@
  *     (cpu backend) with tf.io.fromMemory: tfjs's predictions within 1e-5 of gru-simd's; a
  *     reset-after GRU written with a warning, refused by tfjs, read back by gru-simd;
  *   - refusals: each unsupported class, option, dtype and a broken manifest, named.
+ *
+ * Over 400 lines: both directions share the fixtures and the model builders.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
