@@ -193,6 +193,13 @@ forEachBackend(
         () => loadTfjsModel(`${http.url}missing/model.json`, { backend }),
         'ERR_GRU_IO',
       );
+      const wrong = [new Uint8Array(json), null, 5, { modelJson: json.toString() }];
+      for (const bad of [...wrong, { modelJson: json.toString(), weights: 3 }])
+        await assertRejectsCode(() => loadTfjsModel(bad as never, { backend }), 'ERR_GRU_ARG');
+      await assertRejectsCode(
+        () => loadTfjsModel(sources[2] as never, { backend, threads: 2 } as never),
+        'ERR_GRU_ARG',
+      );
     });
   },
 );

@@ -347,6 +347,11 @@ export async function loadTfjsModel(
       'ERR_GRU_ARG',
       'source must be a path, a URL or { modelJson, weights }, got a revoked Proxy',
     );
+  if (source instanceof ArrayBuffer || check.typedArrayKind(source) !== undefined)
+    throw new GruError(
+      'ERR_GRU_ARG',
+      "source: model.json's bytes alone hold no weights: give { modelJson, weights }",
+    );
   if (isPlainObject(source) && !(source instanceof URL)) {
     check.knownKeys('source', source, ['modelJson', 'weights']);
     const json = modelJsonObject(source.modelJson);
