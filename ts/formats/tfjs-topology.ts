@@ -342,7 +342,7 @@ const CLASSES: Record<string, ClassEntry> = {
       o.only('synchronized', [false], 'synchronised statistics');
       for (const k of ['renorm_clipping', 'renorm_momentum', 'virtual_batch_size', 'adjustment'])
         o.only(k, [null, 0.99], 'batch renormalisation and virtual batches');
-      o.only('fused', [null, true, false], '');
+      o.take('fused'); // Keras 2's choice of kernels, not of results
       return { config };
     },
     write: (c) => ({
