@@ -319,6 +319,7 @@ function makeProject(dir: string, tarball: string, allowScripts = false): void {
     license?: string;
     dependencies?: Record<string, string>;
     engines?: Record<string, string>;
+    bin?: Record<string, string>;
   };
   const name = `gru-simd-user-${relative(join(dir, '..'), dir)}`;
   const spec = 'file:gru-simd.tgz';
@@ -349,6 +350,7 @@ function makeProject(dir: string, tarball: string, allowScripts = false): void {
         license: manifest.license,
         dependencies: manifest.dependencies,
         engines: manifest.engines,
+        bin: manifest.bin, // npm ci links node_modules/.bin from the lock's entry
       },
       ...lockClosure(Object.keys(manifest.dependencies ?? {})),
     },
