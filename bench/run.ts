@@ -67,20 +67,18 @@ function affinity(n: number): string | null {
   return spawnSync('taskset', ['--version']).error ? null : `0-${n - 1}`;
 }
 
+/**
+ * How a worker starts: from the repository, worker.ts through tsx; from the package (`gru-simd
+ * bench`: scripts/build-ts.mjs bundles run.ts and worker.ts into dist/bench/*.mjs), worker.mjs.
+ */
+const WORKER = import.meta.url.endsWith('.mjs')
+  ? [new URL('./worker.mjs', import.meta.url).pathname]
+  : ['--import', 'tsx', new URL('./worker.ts', import.meta.url).pathname];
+
 function runWorker(g: GroupSpec, cpus: string | null = null): Promise<GroupResult> {
   const out = join(tmp, `${g.id}.json`);
   rmSync(out, { force: true });
-  const args = [
-    '--import',
-    'tsx',
-    new URL('./worker.ts', import.meta.url).pathname,
-    '--group',
-    g.id,
-    '--mode',
-    mode,
-    '--out',
-    out,
-  ];
+  const args = [...WORKER, '--group', g.id, '--mode', mode, '--out', out];
   if (g.everyRound && rounds > 1) args.push('--rounds', String(rounds));
   if (caseIds) args.push('--cases', caseIds.join(','));
   if (threadsOption !== null && g.family === 'gru-simd' && !g.fixedThreads)

@@ -1,13 +1,15 @@
 // Builds the JavaScript the package ships:
 //   dist/esm/   ES modules + .d.ts from tsc (one file per source module)
 //   dist/cjs/index.cjs   one CommonJS bundle for require(), made by esbuild from ts/index.ts.
+//   dist/bench/  the benchmark suite's run.mjs and worker.mjs (esbuild), for `gru-simd bench`;
+//                dist/esm/cli/main.js is the `gru-simd` command (package.json "bin").
 //   dist/wasm/   a copy of wasm/*.wasm: the browser build finds the modules beside itself, by
 //                new URL('../../wasm/…', import.meta.url) from dist/esm/backends/ (Node reads
 //                the package's own wasm/ instead).
 // In the CommonJS bundle import.meta.url does not exist; it is defined as the bundle's own
 // file URL, so the package root (and wasm/, build/) is found the same way as from dist/esm.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 rmSync('dist', { recursive: true, force: true });
@@ -39,6 +41,39 @@ await build({
 });
 // Types for require(): the ESM declarations describe the same API.
 writeFileSync('dist/cjs/index.d.cts', "export * from '../esm/index.js';\n");
+
+// `gru-simd bench` (ts/cli/bench.ts): the benchmark suite's runner and worker as two bundles,
+// importing the library from dist/esm (so one copy of it) and the peers (onnxruntime, tfjs) from
+// wherever the user installed them; bench/tools/ holds the peak-measuring programs.
+const libraryFromDist = {
+  name: 'gru-simd-library-from-dist',
+  setup(b) {
+    b.onResolve({ filter: /(^|\/)ts\/.*\.js$/ }, (args) => ({
+      path: `../esm/${/(?:^|\/)ts\/(.*)\.js$/.exec(args.path)[1]}.js`,
+      external: true,
+    }));
+  },
+};
+await build({
+  entryPoints: { run: 'bench/run.ts', worker: 'bench/worker.ts' },
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node18',
+  outdir: 'dist/bench',
+  outExtension: { '.js': '.mjs' },
+  external: ['onnxruntime-node', 'onnxruntime-web', '@tensorflow/*'],
+  plugins: [libraryFromDist],
+  // benchmark.js (bundled) calls require(); an ES module has none of its own.
+  banner: {
+    js: "import { createRequire as __gruSimdRequire } from 'node:module'; const require = __gruSimdRequire(import.meta.url);",
+  },
+  logLevel: 'warning',
+});
+mkdirSync('dist/bench/tools', { recursive: true });
+for (const f of readdirSync('bench/tools'))
+  copyFileSync(`bench/tools/${f}`, `dist/bench/tools/${f}`);
+chmodSync('dist/esm/cli/main.js', 0o755);
 
 mkdirSync('dist/wasm', { recursive: true });
 const modules = readdirSync('wasm').filter((f) => f.endsWith('.wasm'));

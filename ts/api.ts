@@ -176,3 +176,11 @@ export type {
 } from './formats/keras-describe.js';
 export { exportOnnx, onnxModelBytes, loadOnnxModel, describeOnnx } from './formats/onnx.js';
 export type { OnnxExportArgs, LoadOnnxModelArgs, OnnxDescription } from './formats/onnx.js';
+export { loadTfjsModel, saveTfjsModel, tfjsModelArtifacts } from './formats/tfjs-model.js';
+export type {
+  LoadTfjsModelArgs,
+  SavedTfjsModel,
+  TfjsArtifacts,
+  TfjsModelArtifacts,
+  TfjsSource,
+} from './formats/tfjs-model.js';

@@ -18,6 +18,7 @@ import { MODEL_FILE_OPS } from './ops-model-file.js';
 import { ONNX_OPS } from './ops-onnx.js';
 import { OPTIM_OPS } from './ops-optim.js';
 import { TORCH_STATE_DICT_OPS } from './ops-torch-state-dict.js';
+import { TFJS_MODEL_OPS } from './ops-tfjs-model.js';
 
 export const ALL_OPS: readonly Op[] = [
   ...LOADER_OPS,
@@ -33,6 +34,7 @@ export const ALL_OPS: readonly Op[] = [
   ...TORCH_STATE_DICT_OPS,
   ...KERAS_FILE_OPS,
   ...ONNX_OPS,
+  ...TFJS_MODEL_OPS,
   ...KERAS_SCHEDULE_OPS,
   ...BACKEND_OPS,
 ];

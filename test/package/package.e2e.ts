@@ -319,6 +319,7 @@ function makeProject(dir: string, tarball: string, allowScripts = false): void {
     license?: string;
     dependencies?: Record<string, string>;
     engines?: Record<string, string>;
+    bin?: Record<string, string>;
   };
   const name = `gru-simd-user-${relative(join(dir, '..'), dir)}`;
   const spec = 'file:gru-simd.tgz';
@@ -349,6 +350,7 @@ function makeProject(dir: string, tarball: string, allowScripts = false): void {
         license: manifest.license,
         dependencies: manifest.dependencies,
         engines: manifest.engines,
+        bin: manifest.bin, // npm ci links node_modules/.bin from the lock's entry
       },
       ...lockClosure(Object.keys(manifest.dependencies ?? {})),
     },
@@ -470,6 +472,10 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
         'dist/cjs/index.d.cts',
         'dist/wasm/gru_simd-simd.wasm',
         'dist/wasm/gru_simd-scalar.wasm',
+        // The gru-simd command (package.json bin) and the benchmark suite its bench command runs.
+        'dist/esm/cli/main.js',
+        'dist/bench/run.mjs',
+        'dist/bench/worker.mjs',
         `prebuilds/${TARGET}/gru_simd.node`,
         // The native sources, all of them: a platform without a prebuild builds from these.
         ...filesUnder(join(ROOT, 'native')).map((p) => `native/${p}`),
@@ -503,6 +509,8 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
         /^dist\/esm\/.+\.(js|d\.ts)$/,
         /^dist\/cjs\/index\.(cjs|d\.cts)$/,
         /^dist\/wasm\/gru_simd-(simd|scalar)\.wasm$/,
+        /^dist\/bench\/(run|worker)\.mjs$/,
+        /^dist\/bench\/tools\/[\w-]+\.(cpp|c|wasm)$/,
         /^prebuilds\/[a-z0-9]+-[a-z0-9]+\/gru_simd\.node$/,
         /^native\/.+\.(cpp|h|md)$/,
       ];
@@ -649,6 +657,48 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
       const r = JSON.parse(line ?? '{}') as { distinct: boolean; same: boolean };
       assert.equal(r.distinct, true, 'import and require gave two copies of the library');
       assert.equal(r.same, true, 'the GRUs of both copies computed the same output');
+    });
+
+    it('the gru-simd command (npx gru-simd): --help, --version, inspect, convert and predict a tfjs model', function () {
+      this.timeout(120000);
+      const npx = (...args: string[]) => run('npx', ['--no-install', 'gru-simd', ...args], project);
+      const help = npx('--help');
+      assert.equal(help.status, 0, help.stderr);
+      assert.match(help.stdout, /gru-simd inspect FILE/);
+      const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+        version: string;
+      };
+      assert.equal(npx('--version').stdout.trim(), manifest.version);
+      const real = join(ROOT, 'test/fixtures/real-models/tfjs/tfjs-e2e-embedding-gru');
+      const model = join(project, 'tfjs-model');
+      mkdirSync(model, { recursive: true });
+      for (const f of ['model.json', 'weights.bin', 'expected.json'])
+        copyFileSync(join(real, f), join(model, f));
+      const inspect = npx('inspect', 'tfjs-model', '--json');
+      assert.equal(inspect.status, 0, inspect.stderr);
+      const d = JSON.parse(inspect.stdout) as { format: string; layers: { className: string }[] };
+      assert.equal(d.format, 'tfjs');
+      assert.deepEqual(
+        d.layers.map((l) => l.className),
+        ['Embedding', 'GRU'],
+      );
+      assert.equal(npx('convert', 'tfjs-model', 'own.safetensors', '-q').status, 0);
+      const expected = JSON.parse(readFileSync(join(model, 'expected.json'), 'utf8')) as {
+        input: unknown;
+        expected_output: { data: number[] };
+      };
+      writeFileSync(join(project, 'input.json'), JSON.stringify(expected.input));
+      const p = npx('predict', 'own.safetensors', '--input', 'input.json', '-q');
+      assert.equal(p.status, 0, p.stderr);
+      assertClose(
+        (JSON.parse(p.stdout) as { data: number[] }).data,
+        expected.expected_output.data,
+        'predict',
+      );
+      const bad = npx('inspect', 'missing.json');
+      assert.equal(bad.status, 1);
+      assert.match(bad.stderr, /ERR_GRU_IO/);
+      assert.equal(npx('bench', '--only', 'bogus').status, 2);
     });
 
     it(`the prebuild agrees with wasm-simd and wasm within abs ${ABS} + rel ${REL}`, function () {
