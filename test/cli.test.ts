@@ -225,6 +225,109 @@ describe('cli: inspect reports the layer structure', () => {
     assert.deepEqual(bidi.outputShape, [null, 6]);
   });
 
+  it('the real Keras files (real-models/keras, h5): their layers, shapes and parameters', () => {
+    const REAL = path.join(FIXTURES, 'real-models');
+    // Structures as test/fixtures/real-models/SOURCES.md records them (read there with h5py).
+    const cases: [string, string, (number | null)[], [string, (number | null)[], number][]][] = [
+      [
+        'keras/keras3-bigru-gru-quantvision.keras',
+        '3.11.1',
+        [null, 100, 15],
+        [
+          ['Bidirectional', [null, 100, 128], 2 * (15 * 192 + 64 * 192 + 2 * 192)],
+          ['Dropout', [null, 100, 128], 0],
+          ['GRU', [null, 32], 128 * 96 + 32 * 96 + 2 * 96],
+          ['Dropout', [null, 32], 0],
+          ['Dense', [null, 1], 33],
+        ],
+      ],
+      [
+        'keras/tfkeras2.15-gru3-relu-weather-cloud.keras',
+        '2.15.0',
+        [null, 9, 1],
+        [
+          ['GRU', [null, 9, 16], 48 + 16 * 48 + 2 * 48],
+          ['GRU', [null, 9, 8], 16 * 24 + 8 * 24 + 2 * 24],
+          ['GRU', [null, 9, 4], 8 * 12 + 4 * 12 + 2 * 12],
+          ['Dense', [null, 9, 1], 5],
+        ],
+      ],
+      [
+        'h5/keras2.1.3-embedding-gru2-hardsigmoid.h5',
+        '2.1.3',
+        [null, 100],
+        [
+          ['Embedding', [null, 100, 32], 320000],
+          ['GRU', [null, 100, 32], 32 * 96 + 32 * 96 + 96],
+          ['GRU', [null, 32], 32 * 96 + 32 * 96 + 96],
+          ['Dense', [null, 23], 32 * 23 + 23],
+        ],
+      ],
+      [
+        'h5/tfkeras2.10-gru2-resetafter-btc.h5',
+        '2.10.0',
+        [null, 10, 193],
+        [
+          ['GRU', [null, 10, 100], 193 * 300 + 100 * 300 + 2 * 300],
+          ['Dropout', [null, 10, 100], 0],
+          ['GRU', [null, 50], 100 * 150 + 50 * 150 + 2 * 150],
+          ['Dropout', [null, 50], 0],
+          ['Dense', [null, 25], 50 * 25 + 25],
+          ['Dense', [null, 1], 26],
+        ],
+      ],
+    ];
+    for (const [file, version, inputShape, layers] of cases) {
+      const d = inspectJson(path.join(REAL, file));
+      assert.equal(d.format, 'keras', file);
+      assert.equal((d as { details?: Record<string, string> }).details?.keras_version, version);
+      assert.deepEqual(d.inputShape, inputShape, file);
+      assert.deepEqual(
+        d.layers!.map((l) => [l.className, l.outputShape, l.params]),
+        layers,
+        file,
+      );
+      assert.equal(
+        d.params,
+        layers.reduce((a, l) => a + l[2], 0),
+        file,
+      );
+    }
+    const h5 = inspectJson(path.join(REAL, 'h5/keras2.1.3-embedding-gru2-hardsigmoid.h5'));
+    assert.equal(h5.layers![1]!.options.recurrentActivation, 'hardSigmoidKeras2');
+    assert.equal(h5.layers![1]!.options.resetAfter, false);
+    // A file gru-simd cannot load is still described, from the file, with the reason.
+    const lstm = inspectJson(path.join(REAL, 'h5/keras2.1.3-lstm-dl4j-simple-flatten.h5'));
+    assert.deepEqual(
+      lstm.layers!.map((l) => [l.className, l.params]),
+      [
+        ['LSTM', 4 * (1 * 50 + 50 * 50 + 50)],
+        ['Dense', 51],
+      ],
+    );
+    assert.ok(lstm.notes.some((n) => /not loadable.*LSTM/.test(n)));
+  });
+
+  it('ONNX files: GRU nodes and operators; other operators listed as not loadable', () => {
+    const REAL = path.join(FIXTURES, 'real-models/onnx');
+    const gtcrn = inspectJson(path.join(REAL, 'gtcrn_simple.onnx')) as Described & {
+      details: Record<string, string>;
+    };
+    assert.equal(gtcrn.format, 'onnx');
+    assert.equal(gtcrn.details.gru_nodes!.split(';').length, 14);
+    assert.equal(gtcrn.layers, undefined);
+    assert.ok(
+      gtcrn.notes.some((n) => /not loadable.*Conv \(11\)/.test(n)),
+      gtcrn.notes.join(),
+    );
+    const burn = inspectJson(path.join(REAL, 'burn-onnx-gru/gru_bidirectional.onnx'));
+    assert.deepEqual(
+      burn.layers!.map((l) => [l.className, l.outputShape]),
+      [['Bidirectional', [null, 5, 16]]],
+    );
+    assert.equal(burn.params, 2 * (3 * 8 * 4 + 3 * 8 * 8 + 6 * 8));
+  });
+
   it('a safetensors state dict: tensors and their count, no architecture', () => {
     const d = inspectJson(path.join(FIXTURES, 'torch-state-dict/a.safetensors'));
     assert.equal(d.format, 'safetensors');
@@ -270,6 +373,33 @@ describe('cli: convert and predict', () => {
       const err = Math.max(...outs[0]!.data.map((v, i) => Math.abs(v - e.output.data[i])));
       assert.ok(err <= 1e-5, `${name}: max error ${err}`);
     }
+  });
+
+  it('Keras -> ONNX and Keras -> gru-simd: the same predictions as the Keras file', () => {
+    const keras = path.join(
+      FIXTURES,
+      'real-models/keras/tfkeras2.15-gru3-relu-weather-cloud.keras',
+    );
+    const input = path.join(tmp, 'cloud.input.json');
+    const x = Array.from({ length: 2 }, (_, b) =>
+      Array.from({ length: 9 }, (_, t) => [Math.sin(b * 9 + t)]),
+    );
+    writeFileSync(input, JSON.stringify(x));
+    const onnx = path.join(tmp, 'cloud.onnx');
+    const own = path.join(tmp, 'cloud.safetensors');
+    assert.match(ok(cli('convert', keras, onnx)).stderr, /converted keras -> onnx/);
+    assert.match(ok(cli('convert', keras, own)).stderr, /converted keras -> gru-simd/);
+    const [a, b, c] = [keras, onnx, own].map(
+      (f) =>
+        JSON.parse(ok(cli('predict', f, '--input', input, '-q')).stdout) as {
+          shape: number[];
+          data: number[];
+        },
+    );
+    assert.deepEqual(a!.shape, [2, 9, 1]);
+    assert.deepEqual(c, a);
+    const err = Math.max(...a!.data.map((v, i) => Math.abs(v - b!.data[i]!)));
+    assert.ok(err <= 1e-6, `onnx read back: max difference ${err}`);
   });
 
   it('predict: nested arrays, ids, --output, --batch-size, another backend: the same numbers', () => {

@@ -15,7 +15,8 @@ Loads the model in IN (its format detected from its content) and writes it to OU
 
 OUT's format: --to, else OUT's extension: *.safetensors is gru-simd's own file (gru-simd),
 *.json or a directory (written if missing) a TensorFlow.js LayersModel (tfjs: model.json and
-group1-shard1of1.bin). A model tfjs cannot run (a reset_after GRU) is written with a warning.
+group1-shard1of1.bin), *.keras a Keras 3 file (keras), *.onnx an ONNX graph (onnx). A model tfjs
+cannot run (a reset_after GRU) is written with a warning.
 
 Options:
   --to FORMAT        ${writable().join(' or ')}
@@ -40,7 +41,7 @@ export async function convert(argv: string[]): Promise<void> {
     throw new UsageError(
       'convert',
       to === undefined
-        ? `cannot tell OUT's format from ${JSON.stringify(output)}: give --to (${writable().join(', ')}) or an extension (.safetensors, .json)`
+        ? `cannot tell OUT's format from ${JSON.stringify(output)}: give --to (${writable().join(', ')}) or an extension (.safetensors, .json, .keras, .onnx)`
         : `--to must be ${writable().join(' or ')}, got ${JSON.stringify(to)}`,
     );
   const say = progress(values.quiet === true);

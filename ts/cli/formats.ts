@@ -7,7 +7,9 @@
  * Detection reads the first HEAD_BYTES of the file (a directory is looked into for its
  * model.json): a gru-simd file is a safetensors file whose metadata says format 'gru-simd'; any
  * other safetensors file is a state dict (tensors, no architecture); a JSON object with
- * modelTopology is a TensorFlow.js LayersModel; a zip or pickle named .pt/.pth/.ckpt is a
+ * modelTopology is a TensorFlow.js LayersModel; a zip named .keras or an HDF5 file is a Keras
+ * model (or weights) file; a file named .onnx is an ONNX graph (protobuf has no signature); a
+ * zip or pickle named .pt/.pth/.ckpt is a
  * PyTorch checkpoint, which is described as refused (its pickle can run code).
  */
 import { existsSync, statSync } from 'node:fs';
@@ -17,6 +19,10 @@ import type { Backend } from '../backends/backend.js';
 import { GruError } from '../errors.js';
 import { decodeSafetensors, parseJson, isPlainObject } from '../formats/safetensors.js';
 import { loadTfjsModel, saveTfjsModel } from '../formats/tfjs-model.js';
+import { describeKerasFile } from '../formats/keras-describe.js';
+import { loadKerasModel } from '../formats/keras.js';
+import { saveKerasModel } from '../formats/keras-save.js';
+import { describeOnnx, exportOnnx, loadOnnxModel } from '../formats/onnx.js';
 import { loadModel, type Sequential } from '../index.js';
 import type { Shape } from '../models/tensor.js';
 
@@ -221,6 +227,108 @@ export const FORMATS: FormatEntry[] = [
           'tensors only, no architecture: build the layers and read it with loadTorchStateDict (README: Bring your model: PyTorch)',
         ],
       };
+    },
+  },
+  {
+    name: 'keras',
+    summary:
+      'Keras: a Keras 3 .keras file, a legacy .h5 model file (Keras 2, tf.keras), or weights only (.weights.h5)',
+    detect: (file, head) =>
+      (/\.keras$/i.test(file) && head[0] === 0x50 && head[1] === 0x4b) ||
+      (head[0] === 0x89 && text(head.subarray(1, 4)) === 'HDF'),
+    async describe(file, backend) {
+      const d = await describeKerasFile(file);
+      const details: Record<string, string> = { container: d.format };
+      if (d.kerasVersion !== null) details.keras_version = d.kerasVersion;
+      if (d.modelClass !== null) details.model_class = d.modelClass;
+      if (d.modelName !== null) details.model_name = d.modelName;
+      // The file's own layers (Keras's classes, names and parameter counts), read without
+      // building: what inspect reports even for a file gru-simd cannot load (an LSTM).
+      const fileLayers: LayerDescription[] = d.layers.map((l) => ({
+        name: l.name,
+        className: l.className ?? '?',
+        outputShape: [],
+        params: l.params,
+        options: { weights: l.weights.map((w) => `${w.path} ${JSON.stringify(w.shape)}`) },
+      }));
+      const base: Description = {
+        format: 'keras',
+        file,
+        details,
+        inputShape: d.inputShape === null ? undefined : [null, ...d.inputShape],
+        layers: fileLayers,
+        params: d.params,
+        notes: [],
+      };
+      if (!d.loadable) {
+        base.notes.push(`not loadable by gru-simd: ${d.problem ?? 'weights only'}`);
+        return base;
+      }
+      // Loadable: the built model's layers, with their output shapes and options.
+      return withModel(
+        () => loadKerasModel(file, { backend }),
+        (m) => ({ ...base, ...describeModel(m), params: d.params }),
+      );
+    },
+    load: (file, backend) => loadKerasModel(file, { backend }),
+    writes: (file) => /\.keras$/i.test(file),
+    async save(model, file) {
+      await saveKerasModel(model, file);
+      return [];
+    },
+  },
+  {
+    name: 'onnx',
+    summary: 'ONNX: a graph of GRU, Gemm/MatMul, Gather and activation operators (*.onnx)',
+    detect: (file) => /\.onnx$/i.test(file),
+    async describe(file, backend) {
+      const d = await describeOnnx(file);
+      const details: Record<string, string> = {
+        producer: d.producer,
+        ir_version: String(d.irVersion),
+        opsets: Object.entries(d.opsets)
+          .map(([k, v]) => `${k === '' ? 'ai.onnx' : k} ${v}`)
+          .join(', '),
+        operators: Object.entries(d.operators)
+          .map(([k, v]) => `${k} (${v})`)
+          .join(', '),
+        gru_nodes: d.gruNodes
+          .map(
+            (g) =>
+              `${g.name}: hidden ${g.hiddenSize ?? '?'}, ${g.direction}, linear_before_reset ${g.linearBeforeReset ? 1 : 0}`,
+          )
+          .join('; '),
+      };
+      const base: Description = {
+        format: 'onnx',
+        file,
+        details,
+        params: d.parameterCount,
+        notes: [],
+      };
+      const unsupported = Object.entries(d.unsupportedOperators);
+      if (unsupported.length > 0) {
+        base.notes.push(
+          `not loadable by gru-simd: operators it does not map: ${unsupported.map(([k, v]) => `${k} (${v})`).join(', ')}`,
+        );
+        return base;
+      }
+      try {
+        return await withModel(
+          () => loadOnnxModel(file, { backend }),
+          (m) => ({ ...base, ...describeModel(m), params: d.parameterCount }),
+        );
+      } catch (e) {
+        if (!(e instanceof GruError) || e.code !== 'ERR_GRU_FORMAT') throw e;
+        base.notes.push(`not loadable by gru-simd: ${e.message}`);
+        return base;
+      }
+    },
+    load: (file, backend) => loadOnnxModel(file, { backend }),
+    writes: (file) => /\.onnx$/i.test(file),
+    async save(model, file) {
+      await exportOnnx(model, file);
+      return [];
     },
   },
   {
