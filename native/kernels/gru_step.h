@@ -280,15 +280,19 @@ struct GruKernels {
 
   template <class Act>
   static void step_reset_before(const gru::StepArgs* a) {
-    ResetBeforeGates<S, Act> gates{{a}};
-    BlockedProduct<S, 2, ResetBeforeGates<S, Act>>::run(
-        a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh}, a->u[0], a->tile_begin, a->tile_end,
-        gates, a->reverse_tiles != 0);
-    if (a->sync) a->sync(a->sync_context);
-    ResetBeforeCandidate<S, Act> cand{{a}};
-    BlockedProduct<S, 1, ResetBeforeCandidate<S, Act>>::run(
-        a->rows, a->hidden, RowMajorA{a->scratch[0], a->ldh}, a->u[1], a->tile_begin, a->tile_end,
-        cand, a->reverse_tiles != 0);
+    if (a->phase != 2) {
+      ResetBeforeGates<S, Act> gates{{a}};
+      BlockedProduct<S, 2, ResetBeforeGates<S, Act>>::run(
+          a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh}, a->u[0], a->tile_begin, a->tile_end,
+          gates, a->reverse_tiles != 0);
+    }
+    if (a->phase == 0 && a->sync) a->sync(a->sync_context);
+    if (a->phase != 1) {
+      ResetBeforeCandidate<S, Act> cand{{a}};
+      BlockedProduct<S, 1, ResetBeforeCandidate<S, Act>>::run(
+          a->rows, a->hidden, RowMajorA{a->scratch[0], a->ldh}, a->u[1], a->tile_begin,
+          a->tile_end, cand, a->reverse_tiles != 0);
+    }
   }
 
   // Element-wise evaluation, for measuring the approximations' error.
