@@ -22,10 +22,12 @@ inline void cpu_relax() {
 #endif
 }
 
-// Spins this many rounds before an idle helper sleeps: long enough to bridge the gap between
-// two regions of a call (the steps of a sequence, a projection and its time loop), short
-// enough not to burn a core for long when nothing comes.
-constexpr int32_t kSpinRounds = 1 << 14;
+// Spins this many rounds (a pause is ~20-40 ns) before an idle helper sleeps: long enough to
+// bridge the gap between two regions of a call (a projection and its time loop), short
+// enough not to take CPU time from the other processes (and from this one's caller, which
+// shares their cores) when the machine is busy. A sleeping helper costs the caller only the
+// wake-up call: it does not wait for the helper.
+constexpr int32_t kSpinRounds = 1 << 11;
 // A worker waiting for a phase waits for a chunk another worker has started: normally well
 // under a microsecond away; if it is much longer, that worker's core is busy with something
 // else, so yield soon.
@@ -43,6 +45,8 @@ inline void spin_or_yield(int32_t spins) {
 // The caller's stall test: a wait at the end of a phase longer than this and than twice the
 // caller's own work in the phase (a GEMM's chunks may be milliseconds long each).
 constexpr int64_t kStallMinNs = 50 * 1000;
+// A region that ran this long without any helper joining: they could not get a core.
+constexpr int64_t kNoJoinNs = 200 * 1000;
 
 int64_t now_ns() {
 #if !defined(__EMSCRIPTEN__)
@@ -174,6 +178,7 @@ bool pool_set_threads(int32_t n) { return n == 1; }
 void pool_hold_helpers_for_test(bool) {}
 uint64_t pool_helper_joins() { return 0; }
 uint64_t pool_stalls() { return 0; }
+void pool_reset_policy_for_test() {}
 
 #else
 
@@ -201,6 +206,7 @@ struct Pool {
   int32_t stop = 0;
   int32_t hold = 0;    // tests: helpers do not join
   uint64_t joins = 0;  // regions helpers joined (tests)
+  int32_t region_joins = 0;  // helpers that joined the current region
   // The generation when the current helpers were started: regions before it are not theirs.
   uint32_t start_generation = 0;
 };
@@ -254,6 +260,7 @@ void* helper_main(void* arg) {
       }
     }
     if (!joined) continue;
+    __atomic_add_fetch(&g_pool.region_joins, 1, __ATOMIC_RELAXED);
     g_pool.fn(g_pool.context, index, g_pool.workers);
     __atomic_add_fetch(&g_pool.joins, 1, __ATOMIC_RELAXED);
     __atomic_sub_fetch(&g_pool.gate, 1, __ATOMIC_RELEASE);
@@ -333,6 +340,8 @@ void parallel_run(int32_t max_workers, ParallelFn fn, void* context) {
     fn(context, 0, 1);
     return;
   }
+  const int64_t started = now_ns();
+  __atomic_store_n(&g_pool.region_joins, 0, __ATOMIC_RELAXED);
   g_pool.fn = fn;
   g_pool.context = context;
   __atomic_store_n(&g_pool.workers, workers, __ATOMIC_RELAXED);
@@ -350,6 +359,11 @@ void parallel_run(int32_t max_workers, ParallelFn fn, void* context) {
   // Close the gate: helpers that have not joined yet never will; wait for those inside (they
   // are finishing a chunk they claimed, or leaving).
   __atomic_fetch_or(&g_pool.gate, kClosed, __ATOMIC_ACQ_REL);
+  // No helper came in all the time the region ran, far longer than a wake-up on a free core
+  // takes: the other cores are busy with other processes.
+  if (__atomic_load_n(&g_pool.region_joins, __ATOMIC_RELAXED) == 0 &&
+      now_ns() - started > kNoJoinNs)
+    note_stall();
   for (int32_t spins = 0; __atomic_load_n(&g_pool.gate, __ATOMIC_ACQUIRE) & kInsideMask; ++spins)
     spin_or_yield(spins);
   pthread_mutex_unlock(&g_pool.in_use);
@@ -388,6 +402,12 @@ void pool_hold_helpers_for_test(bool hold) {
 uint64_t pool_helper_joins() { return __atomic_load_n(&g_pool.joins, __ATOMIC_RELAXED); }
 
 uint64_t pool_stalls() { return __atomic_load_n(&g_stalls, __ATOMIC_RELAXED); }
+
+void pool_reset_policy_for_test() {
+  __atomic_store_n(&g_solo_until_ns, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&g_level, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&g_clean, 0, __ATOMIC_RELAXED);
+}
 
 #endif
 

@@ -51,6 +51,8 @@ void pool_hold_helpers_for_test(bool hold);
 uint64_t pool_helper_joins();
 // Stalls seen so far: regions whose caller took over from a helper that stopped running.
 uint64_t pool_stalls();
+// Ends a cooldown and forgets past stalls (tests that need helpers to join).
+void pool_reset_policy_for_test();
 
 // The policy's decision for one region from its work: `phases` phases (steps, or the phases
 // of the steps) of `phase_fmas` multiply-adds each, at most `max_chunks` chunks a phase.
