@@ -89,8 +89,8 @@ void gemm_parallel(const KernelTable* k, int64_t M, int64_t N, int64_t K, const 
   workers = region_workers(static_cast<int32_t>(workers < fit ? workers : fit));
   PhasedWork work(1, chunks_for(tiles, static_cast<int32_t>(workers), 1),
                   static_cast<int32_t>(workers));
-  ParallelGemm g{k,    M, N, K,          A,          rs_a, cs_a, B, rs_b, cs_b, C, ldc, accumulate,
-                 pack, per_worker, &work};
+  ParallelGemm g{k,    M,    N, K,   A,          rs_a, cs_a,       B,
+                 rs_b, cs_b, C, ldc, accumulate, pack, per_worker, &work};
   parallel_run(static_cast<int32_t>(workers), &gemm_worker, &g);
 }
 

@@ -163,9 +163,9 @@ void project(void* context, int32_t worker, int32_t) {
     int64_t begin, end;
     split_range(p.rows, chunk, p.work->chunks(), &begin, &end);
     if (end > begin)
-      p.k->gemm_panels(end - begin, p.input_width, p.input + begin * p.input_width,
-                       p.input_width, p.cell->w_ih_panels, p.tiles, p.gates, p.cell->b_x,
-                       p.out + begin * p.ldp, p.ldp);
+      p.k->gemm_panels(end - begin, p.input_width, p.input + begin * p.input_width, p.input_width,
+                       p.cell->w_ih_panels, p.tiles, p.gates, p.cell->b_x, p.out + begin * p.ldp,
+                       p.ldp);
   });
 }
 

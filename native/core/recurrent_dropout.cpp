@@ -226,11 +226,10 @@ void masked_time_loop(gru_net* net, const Cell& c, int32_t layer, int32_t direct
   const int64_t min_tiles = B < 4 ? 4 : 1;  // as net_forward.cpp
   PhasedWork work(static_cast<int64_t>(longest) * phases,
                   chunks_for(net->tiles, workers, min_tiles), workers, phases);
-  MaskedLoop loop{net, &c, direction, seq_len, batch, batch_first, longest, lengths,
-                  &m,  out, saved,    &work};
+  MaskedLoop loop{net,     &c,      direction, seq_len, batch, batch_first,
+                  longest, lengths, &m,        out,     saved, &work};
   parallel_run(workers, &run_masked_steps, &loop);
-  if (h_n)
-    memcpy(h_n + (layer * D + direction) * B * H, m.h[longest % 2], B * H * sizeof(float));
+  if (h_n) memcpy(h_n + (layer * D + direction) * B * H, m.h[longest % 2], B * H * sizeof(float));
 }
 
 void pack_gate_rows(const gru_net* net, const Cell& c, float* panels) {

@@ -69,6 +69,7 @@ int64_t g_solo_until_ns = 0;
 int32_t g_level = 0;
 int32_t g_clean = 0;
 uint64_t g_stalls = 0;
+int32_t g_force = 0;  // tests: ignore the cooldown
 
 void note_stall() {
   int32_t level = __atomic_load_n(&g_level, __ATOMIC_RELAXED);
@@ -91,12 +92,14 @@ void note_clean() {
 PhasedWork::PhasedWork(int64_t phases, int32_t chunks, int32_t shares, int32_t reverse_period)
     : phases_(phases),
       chunks_(chunks),
-      shares_(shares < 1 ? 1 : shares > kMaxShares ? kMaxShares : shares),
+      shares_(shares < 1            ? 1
+              : shares > kMaxShares ? kMaxShares
+                                    : shares),
       reverse_period_(reverse_period),
       solo_(0),
       phase_start_ns_(0),
       finished_(0) {
-  for (int32_t s = 0; s < kMaxShares; ++s) counters_[s].claimed = 0;
+  for (int32_t s = 0; s < shares_; ++s) counters_[s].claimed = 0;
   if (shares_ > 1) phase_start_ns_ = now_ns();
 }
 
@@ -114,8 +117,8 @@ bool PhasedWork::claim(int32_t share, int64_t phase, int32_t* chunk) {
   // a claim never reaches into a phase that is not open yet.
   do {
     if (v >= (phase + 1) * len) return false;
-  } while (!__atomic_compare_exchange_n(counter, &v, v + 1, true, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_ACQUIRE));
+  } while (
+      !__atomic_compare_exchange_n(counter, &v, v + 1, true, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
   const int64_t k = v - phase * len;
   const bool reverse = reverse_period_ > 0 && (phase / reverse_period_) % 2 == 1;
   *chunk = static_cast<int32_t>(begin + (reverse ? len - 1 - k : k));
@@ -179,6 +182,7 @@ void pool_hold_helpers_for_test(bool) {}
 uint64_t pool_helper_joins() { return 0; }
 uint64_t pool_stalls() { return 0; }
 void pool_reset_policy_for_test() {}
+void pool_force_helpers_for_test(bool) {}
 
 #else
 
@@ -204,8 +208,8 @@ struct Pool {
   alignas(64) uint64_t gate = kClosed;
   alignas(64) int32_t sleepers = 0;  // helpers asleep on `wake`
   int32_t stop = 0;
-  int32_t hold = 0;    // tests: helpers do not join
-  uint64_t joins = 0;  // regions helpers joined (tests)
+  int32_t hold = 0;          // tests: helpers do not join
+  uint64_t joins = 0;        // regions helpers joined (tests)
   int32_t region_joins = 0;  // helpers that joined the current region
   // The generation when the current helpers were started: regions before it are not theirs.
   uint32_t start_generation = 0;
@@ -372,7 +376,9 @@ void parallel_run(int32_t max_workers, ParallelFn fn, void* context) {
 int32_t region_workers(int32_t max_workers) {
   if (max_workers <= 1) return 1;
   // After a stall the other cores are busy: the caller alone until the cooldown ends.
-  if (now_ns() < __atomic_load_n(&g_solo_until_ns, __ATOMIC_RELAXED)) return 1;
+  if (!__atomic_load_n(&g_force, __ATOMIC_RELAXED) &&
+      now_ns() < __atomic_load_n(&g_solo_until_ns, __ATOMIC_RELAXED))
+    return 1;
   const int32_t n = pool_threads();
   return max_workers < n ? max_workers : n;
 }
@@ -402,6 +408,10 @@ void pool_hold_helpers_for_test(bool hold) {
 uint64_t pool_helper_joins() { return __atomic_load_n(&g_pool.joins, __ATOMIC_RELAXED); }
 
 uint64_t pool_stalls() { return __atomic_load_n(&g_stalls, __ATOMIC_RELAXED); }
+
+void pool_force_helpers_for_test(bool force) {
+  __atomic_store_n(&g_force, force ? 1 : 0, __ATOMIC_RELAXED);
+}
 
 void pool_reset_policy_for_test() {
   __atomic_store_n(&g_solo_until_ns, 0, __ATOMIC_RELAXED);

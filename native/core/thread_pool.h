@@ -53,6 +53,9 @@ uint64_t pool_helper_joins();
 uint64_t pool_stalls();
 // Ends a cooldown and forgets past stalls (tests that need helpers to join).
 void pool_reset_policy_for_test();
+// While set, regions are sized as if no stall had been seen (tests of several workers on a
+// busy machine).
+void pool_force_helpers_for_test(bool force);
 
 // The policy's decision for one region from its work: `phases` phases (steps, or the phases
 // of the steps) of `phase_fmas` multiply-adds each, at most `max_chunks` chunks a phase.

@@ -290,8 +290,8 @@ struct GruKernels {
     if (a->phase != 1) {
       ResetBeforeCandidate<S, Act> cand{{a}};
       BlockedProduct<S, 1, ResetBeforeCandidate<S, Act>>::run(
-          a->rows, a->hidden, RowMajorA{a->scratch[0], a->ldh}, a->u[1], a->tile_begin,
-          a->tile_end, cand, a->reverse_tiles != 0);
+          a->rows, a->hidden, RowMajorA{a->scratch[0], a->ldh}, a->u[1], a->tile_begin, a->tile_end,
+          cand, a->reverse_tiles != 0);
     }
   }
 

@@ -299,7 +299,11 @@ void step_case(const gru::KernelTable& k, Check& c, bool reset_after, bool with_
                 "rows=%d H=%d activation=%d recurrent_activation=%d workers=%zu (tiles [%d, "
                 "%d)...) reverse_tiles=%d save=%d sync=%s",
                 rows, H, act, rec, all[s].size(), all[s][0].begin, all[s][0].end, reverse,
-                with_save, reset_after ? "-" : (sync == 2 ? "phases apart" : sync ? "set" : "null"));
+                with_save,
+                reset_after ? "-"
+                            : (sync == 2 ? "phases apart"
+                               : sync    ? "set"
+                                         : "null"));
             run_and_check(k, c, p, all[s], reverse != 0, with_save, sync == 1, sync == 2);
           }
     }
