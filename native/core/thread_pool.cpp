@@ -1,3 +1,6 @@
+// The thread pool and the thread policy of thread_pool.h. Over 400 lines: the claiming of
+// chunks, the stall test and cooldown that it feeds, and the pool's join protocol that the
+// cooldown gates are one mechanism, read together.
 #include "thread_pool.h"
 
 #include "fp_env.h"
