@@ -7,8 +7,8 @@
  *   node --import tsx bench/tools/threads.ts [--cases A,B,C,D,E,F,sweep] [--rounds 9]
  *
  * Per case and round, each setting (1 thread, then the default; the order alternates between
- * rounds) runs a few warm-up calls and then calls for about 40 ms; the time per call is that
- * block's mean. Printed: the median over rounds of each setting and default / 1-thread (< 1:
+ * rounds) runs warm-up calls for about 10 ms and then calls for about 40 ms; the time per call
+ * is that block's mean. Printed: the median over rounds of each setting and default / 1-thread (< 1:
  * the default is faster), with the load average before and after.
  */
 import { loadavg } from 'node:os';
@@ -29,10 +29,12 @@ const backend = await gs.loadBackend('native');
 const defaultThreads = backend.threads();
 const settings = [1, defaultThreads];
 
-/** Mean seconds per call over a block of about blockSeconds, after two warm-up calls. */
+/**
+ * Mean seconds per call over `calls` calls, after warm-up calls for about a quarter of that
+ * (at least two): setThreads starts the helper threads anew, and they settle meanwhile.
+ */
 async function block(run: () => void | Promise<void>, calls: number): Promise<number> {
-  await run();
-  await run();
+  for (let i = 0; i < Math.max(2, Math.ceil(calls / 4)); i++) await run();
   const t0 = performance.now();
   for (let i = 0; i < calls; i++) await run();
   return (performance.now() - t0) / 1000 / calls;
