@@ -13,7 +13,12 @@
 //     others' shares. A late helper's share is done by the caller; the only wait is for a chunk
 //     some worker has already started;
 //   - whether a region is worth more than one worker is the caller's decision from its work
-//     (workers_for, net.h): below a few microseconds of work per phase, one worker.
+//     (workers_for below): below a few microseconds of work per phase, one worker;
+//   - whether the other cores are free is learnt from the regions themselves: when a helper
+//     does not join a long region, or stops inside a chunk for much longer than the caller's
+//     own work took (its core went to another process), the caller finishes alone and the
+//     following regions run on the caller only, for a cooldown that grows with each such
+//     stall (region_workers; thread_pool.cpp).
 // Which worker computes a chunk never changes its result: every chunk is computed by the same
 // code on the same tiles whoever claims it, and no sum crosses chunks, so results are bitwise
 // identical for any number of threads and any timing.
@@ -36,7 +41,8 @@ using ParallelFn = void (*)(void* context, int32_t worker, int32_t workers);
 // on the caller once fn has returned there and every helper that joined has left.
 void parallel_run(int32_t max_workers, ParallelFn fn, void* context);
 
-// The workers a region may have: min(max_workers, pool size), as parallel_run will pass.
+// The workers a region may have: min(max_workers, pool size), as parallel_run will pass; 1
+// during a cooldown after a stall.
 int32_t region_workers(int32_t max_workers);
 
 // Threads the pool computes with (the caller included), default: the CPUs this process may
