@@ -72,7 +72,7 @@ int64_t g_solo_until_ns = 0;
 int32_t g_level = 0;
 int32_t g_clean = 0;
 uint64_t g_stalls = 0;
-int32_t g_force = 0;  // tests: ignore the cooldown
+[[maybe_unused]] int32_t g_force = 0;  // tests: ignore the cooldown (native only)
 
 void note_stall() {
   int32_t level = __atomic_load_n(&g_level, __ATOMIC_RELAXED);
