@@ -158,6 +158,9 @@ int64_t PhasedWork::wait_open(int64_t phase, int32_t worker) {
 
 int32_t workers_for(int64_t phase_fmas, int64_t phases, int64_t max_chunks) {
   if (phase_fmas < kMinPhaseFmas || phase_fmas * phases < kMinRegionFmas) return 1;
+  // A sleeping helper takes tens of microseconds (more on a VM) to come: not worth waking
+  // for a region it would find finished (A's projection, between calls).
+  if (phase_fmas * phases < kMinWakeFmas && pool_helpers_asleep()) return 1;
   int64_t n = pool_threads();
   const int64_t by_work = phase_fmas / kMinPhaseFmas;
   n = n < by_work ? n : by_work;
@@ -181,6 +184,7 @@ void parallel_run(int32_t, ParallelFn fn, void* context) { fn(context, 0, 1); }
 int32_t region_workers(int32_t) { return 1; }
 int32_t pool_threads() { return 1; }
 bool pool_set_threads(int32_t n) { return n == 1; }
+bool pool_helpers_asleep() { return true; }
 void pool_hold_helpers_for_test(bool) {}
 uint64_t pool_helper_joins() { return 0; }
 uint64_t pool_stalls() { return 0; }
@@ -402,6 +406,11 @@ bool pool_set_threads(int32_t n) {
   }
   pthread_mutex_unlock(&g_pool.in_use);
   return ok;
+}
+
+bool pool_helpers_asleep() {
+  const int32_t threads = __atomic_load_n(&g_pool.threads, __ATOMIC_ACQUIRE);
+  return threads <= 1 || __atomic_load_n(&g_pool.sleepers, __ATOMIC_ACQUIRE) >= threads - 1;
 }
 
 void pool_hold_helpers_for_test(bool hold) {

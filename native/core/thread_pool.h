@@ -69,9 +69,13 @@ void pool_force_helpers_for_test(bool force);
 // caller does not wait for it, but it must have something left to do when it comes) and a
 // meeting per phase (~0.3-1 us): one worker below kMinRegionFmas in all or kMinPhaseFmas a
 // phase; above, one worker per kMinPhaseFmas of a phase, at most the pool's threads.
+// While every helper sleeps, a region must hold kMinWakeFmas to wake them.
 constexpr int64_t kMinRegionFmas = int64_t{1} << 21;  // ~20 us of one core
+constexpr int64_t kMinWakeFmas = int64_t{1} << 23;    // ~80 us of one core
 constexpr int64_t kMinPhaseFmas = int64_t{1} << 17;   // ~1.5 us of one core
 int32_t workers_for(int64_t phase_fmas, int64_t phases, int64_t max_chunks);
+// Whether every helper sleeps (none spinning for the next region); true with none.
+bool pool_helpers_asleep();
 
 // Chunks a phase of `parts` units (tiles, rows) is cut into for `workers`: about 4 per worker
 // (a late worker's share is taken over in pieces), each at least min_part units (a batch-1

@@ -162,17 +162,23 @@ KT_TEST(core_pool_decision, "core", "thread policy: workers and chunks from the 
   gru_set_threads(2);
   gru::pool_reset_policy_for_test();
   const int64_t phase = gru::kMinPhaseFmas, region = gru::kMinRegionFmas;
+  const int64_t wake = gru::kMinWakeFmas;
   struct Case {
     int64_t phase_fmas, phases, max_chunks;
     int32_t want;
   } cases[] = {
       {phase - 1, 1000, 64, 1},            // phases too small for a meeting each
-      {phase, region / phase - 1, 64, 1},  // the region too small for a wake-up
-      {phase, region / phase, 64, 1},      // one phase's worth of one worker
-      {2 * phase, region / phase, 64, 2},
-      {64 * phase, 1, 64, 2},  // at most the pool's threads
-      {64 * phase, 1, 1, 1},   // at most one worker a chunk
+      {phase, region / phase - 1, 64, 1},  // the region too small for a meeting a phase
+      {phase, wake / phase, 64, 1},        // one phase's worth of one worker
+      {2 * phase, wake / phase, 64, 2},
+      {2 * phase, region / phase, 64, 1},  // too small to wake sleeping helpers
+      {64 * phase, wake, 64, 2},           // at most the pool's threads
+      {64 * phase, wake, 1, 1},            // at most one worker a chunk
   };
+  // The helpers are asleep a moment after they start (a few tens of microseconds of spinning).
+  for (int i = 0; i < 1000 && !gru::pool_helpers_asleep(); ++i) usleep(1000);
+  c.at("helpers asleep");
+  c.equal(gru::pool_helpers_asleep(), true, "pool_helpers_asleep() 1 s after the last region");
   for (const Case& k : cases) {
     c.at("phase_fmas=%lld phases=%lld max_chunks=%lld", static_cast<long long>(k.phase_fmas),
          static_cast<long long>(k.phases), static_cast<long long>(k.max_chunks));
@@ -199,7 +205,8 @@ KT_TEST(core_pool_decision, "core", "thread policy: workers and chunks from the 
 
 // A training forward and backward through the C ABI, on the pool's current threads.
 bool train_step(Check& c, int reset_after, std::vector<float>* out) {
-  const int I = 24, H = 96, B = 16, T = 12;
+  // Regions big enough to wake sleeping helpers (kMinWakeFmas).
+  const int I = 24, H = 128, B = 32, T = 24;
   gru_net_handle net = 0;
   if (gru_net_create(I, H, 1, 0, 1, reset_after, &net) != GRU_OK ||
       gru_init_params(net, 11) != GRU_OK) {
