@@ -556,9 +556,45 @@ forEachBackend('async API', (backend: Backend) => {
         }
       };
 
+      // reset_before: two phases a step (the thread pool claims each phase's tiles in chunks),
+      // with lengths (padding steps hold the state).
+      const resetBefore = (threads: number): Float32Array[] => {
+        setThreads(threads, backend);
+        const gru = new GRU({
+          inputSize: 48,
+          hiddenSize: 160,
+          resetAfter: false,
+          seed: 41,
+          backend,
+        });
+        try {
+          const B = 16;
+          const lengths = Int32Array.from({ length: B }, (_, b) => 40 - (b % 5) * 3);
+          const f = gru.forward(uniform(40 * B * 48, -1, 1, rng(42)), {
+            batch: B,
+            train: true,
+            lengths,
+          });
+          const d = gru.backward({
+            dOutput: uniform(f.output!.length, -1, 1, rng(43)),
+            h0Grad: true,
+          });
+          return [
+            f.output!,
+            f.hN,
+            d.dx!,
+            d.dh0!,
+            ...gru.parameterNames().map((n) => gru.getGradient(n)),
+          ];
+        } finally {
+          gru.dispose();
+        }
+      };
+
       for (const [name, run] of [
         ['B32 T50 I64 H128 (2 layers, bidirectional, dropout) training forward + backward', fwdBwd],
         ['B1 T200 I256 H512 forward', wide],
+        ['B16 T40 I48 H160 resetAfter false, lengths, training forward + backward', resetBefore],
       ] as const) {
         it(`1, 2 and 3 threads give bitwise the same outputs and gradients: ${name}`, () => {
           const timed = (n: number): Float32Array[] => {

@@ -65,7 +65,12 @@ struct CellSpec {
   StepKernel KernelTable::*step;
   GateGradKernel KernelTable::*gate_grads;
   // Backward, after the gate math of a step: dh_prev += the gradient through U (StepArgs::u),
-  // for one worker's tiles. Called once per step per worker.
+  // for one chunk of tiles.
+  // Phases: a step, its recurrent_grad, masked_step and masked_recurrent_grad each run in
+  // recurrent_groups phases (a later group reads what the earlier one computed for every
+  // unit). The driver calls each phase alone for every chunk of tiles (StepArgs::phase,
+  // BackwardStep::phase, MaskedStep::phase = 1, 2, ...), all chunks of one phase before any
+  // of the next (native/core/thread_pool.h: PhasedWork).
   void (*recurrent_grad)(const BackwardStep& s);
   // Recurrent dropout (recurrent_dropout.h: each gate multiplies its own masked copy of the
   // state): one forward step of one worker's units, the per-gate GEMMs and the gate math
@@ -128,6 +133,9 @@ struct BackwardStep {
   // The workers' barrier, for a cell whose groups depend on each other; null with one worker.
   void (*sync)(void* context);
   void* sync_context;
+  // 0: all of it (sync between the phases); p in 1..recurrent_groups: phase p alone, the
+  // caller ordering the phases (net_backward.cpp claims each phase's tiles in chunks).
+  int32_t phase;
 };
 
 // recurrent_grad of a cell with one group multiplying h: dh_prev += dG U (net_backward.cpp).

@@ -33,7 +33,8 @@ inline float gate_slope(int32_t kind, float r) {
   return r * (1.0f - r);
 }
 
-void reset_before_recurrent_grad(const BackwardStep& s) {
+// Phase 1 of reset_before's recurrent_grad: d(rh), da_r, dh_prev's part through r * h, rh.
+void reset_before_rh_grad(const BackwardStep& s) {
   const KernelTable* k = s.k;
   const int64_t H = s.hidden, H3 = kGates * H;
   const int32_t W = s.width;
@@ -58,8 +59,16 @@ void reset_before_recurrent_grad(const BackwardStep& s) {
       rh[j] = r * hp[j];
     }
   }
-  if (s.sync) s.sync(s.sync_context);  // the r part of step_dg is complete
-  if (s.tiles > 0)
+}
+
+void reset_before_recurrent_grad(const BackwardStep& s) {
+  const KernelTable* k = s.k;
+  const int64_t H = s.hidden, H3 = kGates * H;
+  const int32_t W = s.width;
+  const int32_t my_cols = static_cast<int32_t>(s.j1 > s.j0 ? s.j1 - s.j0 : 0);
+  if (s.phase != 2) reset_before_rh_grad(s);
+  if (s.phase == 0 && s.sync) s.sync(s.sync_context);  // the r part of step_dg is complete
+  if (s.phase != 1 && s.tiles > 0)
     k->gemm_strided(s.batch, static_cast<int32_t>(2 * H), s.step_dg, H3, 1,
                     s.u[0] + s.tile_begin * 2 * H * W, s.tiles, my_cols, s.dh_prev + s.j0, H, 1);
 }
@@ -148,16 +157,20 @@ void masked_step_reset_after(const MaskedStep& s) {
 // n = tanh(xn + U_n rh) (b_hn folded into xn).
 void masked_step_reset_before(const MaskedStep& s) {
   const int64_t H = s.hidden, BH = static_cast<int64_t>(s.batch) * H;
-  masked_products(s, 0, s.hm_prev);
-  masked_products(s, 1, s.hm_prev + BH);
-  for (int32_t b = 0; b < s.batch; ++b) {
-    if (s.time_of_row[b] < 0) continue;
-    activate(s, b, 0, s.recurrent_activation);
-    activate(s, b, 1, s.recurrent_activation);
-    const float* r = s.pre + b * kGates * H;
-    for (int64_t j = s.j0; j < s.j1; ++j) s.inner[b * H + j] = r[j] * s.hm_prev[2 * BH + b * H + j];
+  if (s.phase != 2) {
+    masked_products(s, 0, s.hm_prev);
+    masked_products(s, 1, s.hm_prev + BH);
+    for (int32_t b = 0; b < s.batch; ++b) {
+      if (s.time_of_row[b] < 0) continue;
+      activate(s, b, 0, s.recurrent_activation);
+      activate(s, b, 1, s.recurrent_activation);
+      const float* r = s.pre + b * kGates * H;
+      for (int64_t j = s.j0; j < s.j1; ++j)
+        s.inner[b * H + j] = r[j] * s.hm_prev[2 * BH + b * H + j];
+    }
   }
-  if (s.sync) s.sync(s.sync_context);  // phase 2 reads every unit of rh
+  if (s.phase == 0 && s.sync) s.sync(s.sync_context);  // phase 2 reads every unit of rh
+  if (s.phase == 1) return;
   masked_products(s, 2, s.inner);
   for (int32_t b = 0; b < s.batch; ++b) {
     if (s.time_of_row[b] < 0) {
@@ -185,11 +198,8 @@ void masked_recurrent_grad_reset_after(const BackwardStep& s) {
   for (int32_t g = 0; g < kGates; ++g) add_masked_grad(s, g);
 }
 
-// reset_before with masks: d(rh) = da_n U_n; da_r = d(rh) (m_n h) r'; dh_prev += d(rh) r m_n;
-// keep rh = r m_n h (dW_hh's n rows); then dh_prev += m_r (da_r U_r) + m_z (da_z U_z).
-void masked_recurrent_grad_reset_before(const BackwardStep& s) {
-  const int64_t H = s.hidden, H3 = kGates * H, BH = static_cast<int64_t>(s.batch) * H;
-  const int32_t W = s.width;
+// Phase 1 of masked_recurrent_grad_reset_before.
+void masked_rh_grad(const BackwardStep& s, int64_t H, int64_t H3, int64_t BH, int32_t W) {
   if (s.tiles > 0)
     s.k->gemm_strided(s.batch, static_cast<int32_t>(H), s.step_dg + 2 * H, H3, 1,
                       s.u_gate + 2 * s.u_gate_stride + s.tile_begin * H * W, s.tiles,
@@ -211,7 +221,16 @@ void masked_recurrent_grad_reset_before(const BackwardStep& s) {
       rh[j] = r * hm;
     }
   }
-  if (s.sync) s.sync(s.sync_context);  // the r part of step_dg is complete
+}
+
+// reset_before with masks: d(rh) = da_n U_n; da_r = d(rh) (m_n h) r'; dh_prev += d(rh) r m_n;
+// keep rh = r m_n h (dW_hh's n rows); then dh_prev += m_r (da_r U_r) + m_z (da_z U_z).
+void masked_recurrent_grad_reset_before(const BackwardStep& s) {
+  const int64_t H = s.hidden, H3 = kGates * H, BH = static_cast<int64_t>(s.batch) * H;
+  const int32_t W = s.width;
+  if (s.phase != 2) masked_rh_grad(s, H, H3, BH, W);
+  if (s.phase == 0 && s.sync) s.sync(s.sync_context);  // the r part of step_dg is complete
+  if (s.phase == 1) return;
   add_masked_grad(s, 0);
   add_masked_grad(s, 1);
 }

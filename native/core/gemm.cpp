@@ -54,17 +54,22 @@ struct ParallelGemm {
   bool accumulate;
   float* pack;
   size_t pack_per_worker;
+  PhasedWork* work;
 };
 
-void gemm_worker(void* context, int32_t worker, int32_t workers) {
+// Chunks of column tiles, claimed by the workers (thread_pool.h); each packs into its own
+// scratch.
+void gemm_worker(void* context, int32_t worker, int32_t) {
   const ParallelGemm& g = *static_cast<const ParallelGemm*>(context);
   const int64_t W = g.k->width, tiles = (g.N + W - 1) / W;
-  int64_t t0, t1;
-  split_range(tiles, worker, workers, &t0, &t1);
-  const int64_t n0 = t0 * W, n1 = t1 * W < g.N ? t1 * W : g.N;
-  if (n1 <= n0) return;
-  gemm(g.k, g.M, n1 - n0, g.K, g.A, g.rs_a, g.cs_a, g.B + n0 * g.cs_b, g.rs_b, g.cs_b, g.C + n0,
-       g.ldc, g.accumulate, g.pack + worker * g.pack_per_worker);
+  g.work->run(worker, [&](int64_t, int32_t chunk, int32_t) {
+    int64_t t0, t1;
+    split_range(tiles, chunk, g.work->chunks(), &t0, &t1);
+    const int64_t n0 = t0 * W, n1 = t1 * W < g.N ? t1 * W : g.N;
+    if (n1 <= n0) return;
+    gemm(g.k, g.M, n1 - n0, g.K, g.A, g.rs_a, g.cs_a, g.B + n0 * g.cs_b, g.rs_b, g.cs_b, g.C + n0,
+         g.ldc, g.accumulate, g.pack + worker * g.pack_per_worker);
+  });
 }
 
 }  // namespace
@@ -78,12 +83,14 @@ void gemm_parallel(const KernelTable* k, int64_t M, int64_t N, int64_t K, const 
                    int64_t ldc, bool accumulate, float* pack, size_t pack_capacity) {
   const int64_t W = k->width, tiles = (N + W - 1) / W;
   const size_t per_worker = gemm_pack_floats(k, N, K);
-  // Worth a region only for a few milliseconds' worth of work (see net_forward.cpp).
-  int64_t workers = M * N * K >= (int64_t{1} << 21) ? pool_threads() : 1;
-  workers = workers < tiles ? workers : tiles;
+  // One phase of M*N*K multiply-adds (the policy: thread_pool.h).
+  int64_t workers = workers_for(M * N * K, 1, tiles);
   const int64_t fit = static_cast<int64_t>(pack_capacity / per_worker);
-  workers = workers < fit ? workers : fit;
-  ParallelGemm g{k, M, N, K, A, rs_a, cs_a, B, rs_b, cs_b, C, ldc, accumulate, pack, per_worker};
+  workers = region_workers(static_cast<int32_t>(workers < fit ? workers : fit));
+  PhasedWork work(1, chunks_for(tiles, static_cast<int32_t>(workers), 1),
+                  static_cast<int32_t>(workers));
+  ParallelGemm g{k,    M,    N, K,   A,          rs_a, cs_a,       B,
+                 rs_b, cs_b, C, ldc, accumulate, pack, per_worker, &work};
   parallel_run(static_cast<int32_t>(workers), &gemm_worker, &g);
 }
 

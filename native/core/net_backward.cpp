@@ -127,12 +127,10 @@ void add_column_sums(const float* m, int64_t rows, int64_t cols, float* out) {
     for (int64_t c = 0; c < cols; ++c) out[c] += m[r * cols + c];
 }
 
-void sync_barrier(void* context) { static_cast<SpinBarrier*>(context)->wait(); }
-
-// The reverse time loop of one cell. Each worker owns a range of hidden units (tiles): it
-// computes the element-wise gradients of its units, then (the cell's recurrent_grad) its
-// columns of dh_prev += dG U; the workers meet after each of the two (the product reads every
-// unit's dG).
+// The reverse time loop of one cell. A step is 1 + recurrent_groups phases over chunks of
+// hidden units (tiles) claimed by the workers (thread_pool.h): the element-wise gradients of
+// the chunk's units, then the cell's recurrent_grad (its columns of dh_prev += dG U), each
+// phase after the last is complete (the product reads every unit's dG).
 struct BackwardSteps {
   gru_net* net;
   const Cell* cell;
@@ -141,10 +139,10 @@ struct BackwardSteps {
   const float* gates;                   // what this cell saved
   const float* u[kMaxRecurrentGroups];  // W_hh per recurrent group, as packed in bb->u_pack
   BackwardBuffers* bb;
-  SpinBarrier* barrier;
+  PhasedWork* work;
 };
 
-void backward_steps(void* context, int32_t worker, int32_t workers) {
+void backward_steps(void* context, int32_t worker, int32_t) {
   BackwardSteps& job = *static_cast<BackwardSteps*>(context);
   gru_net* net = job.net;
   const TrainCache& tc = net->train;
@@ -153,20 +151,15 @@ void backward_steps(void* context, int32_t worker, int32_t workers) {
   BackwardBuffers& bb = *job.bb;
   const int32_t T = tc.seq_len, B = tc.batch, bf = tc.batch_first;
   const int32_t W = net->width, d = job.direction, G = spec.gates, states = spec.states;
+  const int32_t phases = 1 + spec.recurrent_groups, chunks = job.work->chunks();
   const int64_t H = net->hidden, GH = G * H, DH = net->directions * H;
   const int64_t state_stride = static_cast<int64_t>(B) * H;  // of dh, dh_next
   const int64_t saved_per_row = static_cast<int64_t>(net->tiles) * spec.saved * W;
-  int64_t tile_begin, tile_end;
-  split_range(net->tiles, worker, workers, &tile_begin, &tile_end);
-  const int64_t j0 = tile_begin * W;
-  const int64_t j1 = tile_end * W < H ? tile_end * W : H;
-  float* dh = bb.dh;
-  float* dh_next = bb.dh_next;
+  float* const dh_bufs[2] = {bb.dh, bb.dh_next};  // the step's dh and dh_prev alternate
   const int32_t* lengths = tc.lengths;
+  // This worker's (step, row) index per batch row, filled for the step it works on.
   int64_t* row_at = bb.row_at + static_cast<int64_t>(worker) * B;
-  auto sync = [&]() {
-    if (workers > 1) job.barrier->wait();
-  };
+  int32_t rows_step = -1;
 
   BackwardStep rg;  // what the cell's recurrent_grad reads; dh_prev changes per step
   rg.k = net->kernels;
@@ -174,10 +167,6 @@ void backward_steps(void* context, int32_t worker, int32_t workers) {
   rg.gates = G;
   rg.hidden = H;
   rg.width = W;
-  rg.tile_begin = tile_begin;
-  rg.tiles = static_cast<int32_t>(tile_end - tile_begin);
-  rg.j0 = j0;
-  rg.j1 = j1;
   rg.recurrent_activation = net->recurrent_activation;
   rg.u = job.u;
   rg.step_dg = bb.step_dg;
@@ -189,21 +178,48 @@ void backward_steps(void* context, int32_t worker, int32_t workers) {
   rg.dgx = bb.dgx;
   rg.dgh = bb.dgh;
   rg.tmp = bb.step_tmp;
-  rg.sync = workers > 1 ? &sync_barrier : nullptr;
-  rg.sync_context = job.barrier;
+  rg.sync = nullptr;
+  rg.sync_context = nullptr;
   const bool masked = tc.recurrent_dropout > 0.0f;
   rg.gate_masks = bb.masks;
   rg.u_gate = bb.u_pack;
   rg.u_gate_stride = static_cast<int64_t>(net->tiles) * W * H;
 
-  for (int32_t step = job.longest - 1; step >= 0; --step) {
+  job.work->run(worker, [&](int64_t phase_index, int32_t chunk, int32_t) {
+    const int32_t done = static_cast<int32_t>(phase_index / phases);  // steps finished before
+    const int32_t phase = static_cast<int32_t>(phase_index % phases);
+    const int32_t step = job.longest - 1 - done;
+    float* dh = dh_bufs[done % 2];
+    float* dh_next = dh_bufs[1 - done % 2];
+    if (rows_step != step) {
+      for (int32_t b = 0; b < B; ++b) {
+        const int32_t len = lengths[b];
+        row_at[b] = step >= len ? -1 : row_of(bf, T, B, d == 0 ? step : len - 1 - step, b);
+      }
+      rows_step = step;
+    }
+    int64_t tile_begin, tile_end;
+    split_range(net->tiles, chunk, chunks, &tile_begin, &tile_end);
+    const int64_t j0 = tile_begin * W;
+    const int64_t j1 = tile_end * W < H ? tile_end * W : H;
+    if (phase > 0) {
+      // The chunk's columns of dh_prev += dG U (padding rows have dG = 0), as the cell
+      // computes it.
+      rg.tile_begin = tile_begin;
+      rg.tiles = static_cast<int32_t>(tile_end - tile_begin);
+      rg.j0 = j0;
+      rg.j1 = j1;
+      rg.dh_prev = dh_next;
+      rg.phase = phases > 2 ? phase : 0;
+      (masked ? spec.masked_recurrent_grad : spec.recurrent_grad)(rg);
+      return;
+    }
     for (int32_t b = 0; b < B; ++b) {
       float* dh_b = dh + b * H;
       float* next_b = dh_next + b * H;
       float* sdg = bb.step_dg + b * GH;
-      const int32_t len = lengths[b];
-      if (step >= len) {  // padding: the state, and its gradient, pass through
-        row_at[b] = -1;
+      const int64_t r0 = row_at[b];
+      if (r0 < 0) {  // padding: the state, and its gradient, pass through
         for (int32_t v = 0; v < states; ++v)
           for (int64_t j = j0; j < j1; ++j)
             next_b[v * state_stride + j] = dh_b[v * state_stride + j];
@@ -211,9 +227,8 @@ void backward_steps(void* context, int32_t worker, int32_t workers) {
           for (int64_t j = j0; j < j1; ++j) sdg[g * H + j] = 0.0f;
         continue;
       }
+      const int32_t len = lengths[b];
       const int32_t t = d == 0 ? step : len - 1 - step;
-      const int64_t r0 = row_of(bf, T, B, t, b);
-      row_at[b] = r0;
       const float* hp;
       if (step == 0) {
         hp = tc.h0 + ((static_cast<int64_t>(job.layer) * net->directions + d) * B + b) * H;
@@ -239,19 +254,7 @@ void backward_steps(void* context, int32_t worker, int32_t workers) {
       args.step_dg = sdg;
       if (j1 > j0) gate_grads(&args);
     }
-    sync();  // step_dg is complete
-    // My columns of dh_prev += dG U (padding rows have dG = 0), as the cell computes it.
-    rg.dh_prev = dh_next;
-    (masked ? spec.masked_recurrent_grad : spec.recurrent_grad)(rg);
-    sync();  // dh_prev is complete; step_dg may be rewritten
-    float* swap = dh;
-    dh = dh_next;
-    dh_next = swap;
-  }
-  if (worker == 0) {
-    bb.dh = dh;  // the gradient of the state the first step started from
-    bb.dh_next = dh_next;
-  }
+  });
 }
 
 }  // namespace
@@ -369,7 +372,16 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
         u_next += tilesW * K;
       }
 
-      SpinBarrier barrier;
+      // A step: the gate math, then recurrent_groups products that together are dh_prev += dG U
+      // (B x G*H x H multiply-adds); the gate math is small beside them, so a phase is about
+      // a product's share of the step.
+      const int64_t phases = 1 + spec.recurrent_groups;
+      const int64_t phase_fmas = static_cast<int64_t>(B) * GH * H / (phases - 1);
+      const int64_t min_tiles = B < 4 ? 4 : 1;  // as the forward's time loop
+      const int32_t step_workers = region_workers(
+          workers_for(phase_fmas, static_cast<int64_t>(longest) * phases, tiles / min_tiles));
+      PhasedWork work(static_cast<int64_t>(longest) * phases,
+                      chunks_for(tiles, step_workers, min_tiles), step_workers);
       BackwardSteps job{net,
                         &c,
                         static_cast<int32_t>(l),
@@ -379,14 +391,13 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
                         gates,
                         {u[0], u[1]},
                         &bb,
-                        &barrier};
-      const int64_t step_fmas = static_cast<int64_t>(B) * GH * H;
-      int32_t step_workers = 1;
-      if (step_fmas >= (int64_t{1} << 17) && step_fmas * longest >= (int64_t{1} << 21)) {
-        const int64_t n = pool_threads() < tiles ? pool_threads() : tiles;
-        step_workers = static_cast<int32_t>(n > 1 ? n : 1);
+                        &work};
+      parallel_run(step_workers, &backward_steps, &job);
+      if (longest % 2 == 1) {  // bb.dh: the gradient of the state the first step started from
+        float* swap = bb.dh;
+        bb.dh = bb.dh_next;
+        bb.dh_next = swap;
       }
-      parallel_run(step_workers, &backward_steps, &job, &barrier);
       if (dh0) memcpy(dh0 + (l * D + d) * B * H, bb.dh, B * H * sizeof(float));
 
       // Whole-sequence weight gradients: GEMMs over all T*B rows.

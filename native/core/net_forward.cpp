@@ -144,23 +144,7 @@ bool prepare(gru_net* net, int64_t rows, int64_t B, bool train) {
   return ok;
 }
 
-// When is a parallel region worth it? Waking a sleeping helper thread costs tens of
-// microseconds, so a region must hold at least kMinRegionFmas multiply-adds (~15 us of one
-// core). Inside the time loop the helpers stay awake (they spin between steps), and a step
-// only pays a barrier (~1 us), so a step must hold at least kMinStepFmas.
-constexpr int64_t kMinRegionFmas = int64_t{1} << 21;
-constexpr int64_t kMinStepFmas = int64_t{1} << 17;
-
-int32_t workers_for(int64_t region_fmas, int64_t step_fmas, int64_t parts) {
-  if (region_fmas < kMinRegionFmas || step_fmas < kMinStepFmas) return 1;
-  int64_t n = pool_threads();
-  const int64_t by_work = step_fmas / kMinStepFmas;
-  n = n < by_work ? n : by_work;
-  n = n < parts ? n : parts;
-  return static_cast<int32_t>(n > 1 ? n : 1);
-}
-
-// The input projection of every (step, row) of one cell, rows split between workers.
+// The input projection of every (step, row) of one cell, chunks of rows claimed by workers.
 struct Projection {
   const KernelTable* k;
   int64_t rows;
@@ -171,71 +155,68 @@ struct Projection {
   float* out;
   int64_t ldp;
   int32_t precision;  // GRU_PRECISION_* of the cell's packed weights
+  PhasedWork* work;
 };
 
-void project(void* context, int32_t worker, int32_t workers) {
+void project(void* context, int32_t worker, int32_t) {
   const Projection& p = *static_cast<const Projection*>(context);
-  int64_t begin, end;
-  split_range(p.rows, worker, workers, &begin, &end);
-  if (end <= begin) return;
-  if (p.precision != GRU_PRECISION_FP32) {  // bf16 / int8 panels (gru_net_set_precision)
-    p.k->gemm_panels_lowp(end - begin, p.input_width, p.input + begin * p.input_width,
-                          p.input_width, p.cell->w_ih_lowp, p.precision, p.cell->w_ih_scale,
-                          p.tiles, p.gates, p.cell->b_x, p.out + begin * p.ldp, p.ldp);
-  } else {
-    p.k->gemm_panels(end - begin, p.input_width, p.input + begin * p.input_width, p.input_width,
-                     p.cell->w_ih_panels, p.tiles, p.gates, p.cell->b_x, p.out + begin * p.ldp,
-                     p.ldp);
-  }
+  p.work->run(worker, [&](int64_t, int32_t chunk, int32_t) {
+    int64_t begin, end;
+    split_range(p.rows, chunk, p.work->chunks(), &begin, &end);
+    if (end <= begin) return;
+    if (p.precision != GRU_PRECISION_FP32) {  // bf16 / int8 panels (gru_net_set_precision)
+      p.k->gemm_panels_lowp(end - begin, p.input_width, p.input + begin * p.input_width,
+                            p.input_width, p.cell->w_ih_lowp, p.precision, p.cell->w_ih_scale,
+                            p.tiles, p.gates, p.cell->b_x, p.out + begin * p.ldp, p.ldp);
+    } else {
+      p.k->gemm_panels(end - begin, p.input_width, p.input + begin * p.input_width, p.input_width,
+                       p.cell->w_ih_panels, p.tiles, p.gates, p.cell->b_x, p.out + begin * p.ldp,
+                       p.ldp);
+    }
+  });
 }
 
-// The time loop of one cell. Each worker owns a range of tiles (hidden units) for every
-// batch row and every step; the workers meet at a barrier after each step, because the next
-// step reads all of h.
+// The time loop of one cell: per step, the cell's phases (CellSpec::recurrent_groups), each
+// over chunks of tiles (hidden units) for every batch row, claimed by the workers
+// (thread_pool.h); a step's phase starts when the one before is complete, because it reads
+// all of h (or of reset_before's r * h).
 struct TimeLoop {
   gru_net* net;
   const Cell* cell;
   int32_t direction, seq_len, batch, batch_first, longest;
   const int32_t* lengths;
-  float* h;        // [states][B, Hp] the state before the first step
+  float* h;        // [states][B, Hp] the state before the first step (and after even steps)
   float* h_next;   // [states][B, Hp]
   float* scratch;  // the cell's step scratch
   float* out;      // layer output [rows, D*H] or null
   float* gates;    // training: what this cell saves, or null
   float* discard;  // training: where padding rows' saved floats go
-  SpinBarrier* barrier;
-  float* final_h;  // set by worker 0: the buffer holding the state after the last step
+  PhasedWork* work;
 };
 
-void sync_barrier(void* context) { static_cast<SpinBarrier*>(context)->wait(); }
-
-void run_steps(void* context, int32_t worker, int32_t workers) {
+void run_steps(void* context, int32_t worker, int32_t) {
   TimeLoop& loop = *static_cast<TimeLoop*>(context);
   gru_net* net = loop.net;
   const CellSpec& spec = *net->spec;
   const StepKernel step_kernel = net->kernels->*spec.step;
   Scratch& s = net->scratch;
   const int32_t W = net->width, B = loop.batch, T = loop.seq_len, d = loop.direction;
+  const int32_t phases = spec.recurrent_groups, chunks = loop.work->chunks();
   const int64_t Hp = net->hidden_padded, H = net->hidden;
   const int64_t ldp = static_cast<int64_t>(net->tiles) * spec.gates * W;
   const int64_t DH = static_cast<int64_t>(net->directions) * H;
   const int64_t saved_per_row = static_cast<int64_t>(net->tiles) * spec.saved * W;
   const int64_t state_stride = B * Hp;
-  int64_t tile_begin, tile_end;
-  split_range(net->tiles, worker, workers, &tile_begin, &tile_end);
-  const int64_t col_begin = tile_begin * W;
-  const int64_t col_end = tile_end * W;
-  const int64_t out_end = col_end < H ? col_end : H;  // columns of the output this worker writes
+  // This worker's per-row arrays, filled for the step of the chunk it works on.
   const float** xp_rows = s.xp_rows + static_cast<int64_t>(worker) * B;
   int32_t* time_of_row = s.time_of_row + static_cast<int64_t>(worker) * B;
   float** save_rows = s.save_rows + static_cast<int64_t>(worker) * B;
+  int32_t rows_step = -1;
 
   StepArgs args{};
   args.rows = B;
   args.hidden = net->hidden;
   args.tiles = net->tiles;
-  args.tile_begin = static_cast<int32_t>(tile_begin);
-  args.tile_end = static_cast<int32_t>(tile_end);
   args.ldh = Hp;
   args.activation = net->activation;
   args.recurrent_activation = net->recurrent_activation;
@@ -250,30 +231,39 @@ void run_steps(void* context, int32_t worker, int32_t workers) {
   args.b_step = loop.cell->b_step;
   for (int i = 0; i < spec.step_scratch; ++i) args.scratch[i] = loop.scratch + i * B * Hp;
   args.save = loop.gates ? save_rows : nullptr;
-  if (workers > 1) {
-    args.sync = &sync_barrier;
-    args.sync_context = loop.barrier;
-  }
-  float* h = loop.h;
-  float* h_next = loop.h_next;
-  for (int32_t step = 0; step < loop.longest; ++step) {
-    for (int32_t b = 0; b < B; ++b) {
-      const int32_t len = loop.lengths ? loop.lengths[b] : T;
-      int32_t t = -1;
-      if (step < len) t = d == 0 ? step : len - 1 - step;
-      time_of_row[b] = t;
-      // A padding row still gets a valid row to read; its result is discarded below.
-      const int64_t r = row_of(loop.batch_first, T, B, t < 0 ? 0 : t, b);
-      xp_rows[b] = s.xproj + r * ldp;
-      if (loop.gates)
-        save_rows[b] = t < 0 ? loop.discard + b * saved_per_row : loop.gates + r * saved_per_row;
+  loop.work->run(worker, [&](int64_t phase_index, int32_t chunk, int32_t) {
+    const int32_t step = static_cast<int32_t>(phase_index / phases);
+    const int32_t phase = static_cast<int32_t>(phase_index % phases);
+    if (rows_step != step) {
+      for (int32_t b = 0; b < B; ++b) {
+        const int32_t len = loop.lengths ? loop.lengths[b] : T;
+        int32_t t = -1;
+        if (step < len) t = d == 0 ? step : len - 1 - step;
+        time_of_row[b] = t;
+        // A padding row still gets a valid row to read; its result is discarded below.
+        const int64_t r = row_of(loop.batch_first, T, B, t < 0 ? 0 : t, b);
+        xp_rows[b] = s.xproj + r * ldp;
+        if (loop.gates)
+          save_rows[b] = t < 0 ? loop.discard + b * saved_per_row : loop.gates + r * saved_per_row;
+      }
+      rows_step = step;
     }
+    int64_t tile_begin, tile_end;
+    split_range(net->tiles, chunk, chunks, &tile_begin, &tile_end);
+    float* h = step % 2 == 0 ? loop.h : loop.h_next;
+    float* h_next = step % 2 == 0 ? loop.h_next : loop.h;
+    args.tile_begin = static_cast<int32_t>(tile_begin);
+    args.tile_end = static_cast<int32_t>(tile_end);
     args.h_prev = h;
     args.h_next = h_next;
+    args.phase = phases > 1 ? phase + 1 : 0;
     // Odd steps walk the tiles backwards: when U is larger than L2 (C: 3 MB), the panels the
     // last step streamed last are still there for this step's first tiles.
     args.reverse_tiles = step & 1;
     step_kernel(&args);
+    if (phase + 1 < phases) return;
+    const int64_t col_begin = tile_begin * W, col_end = tile_end * W;
+    const int64_t out_end = col_end < H ? col_end : H;  // columns of the output this chunk writes
     for (int32_t b = 0; b < B; ++b) {
       const int32_t t = time_of_row[b];
       if (t < 0) {  // padding: the state holds
@@ -285,12 +275,7 @@ void run_steps(void* context, int32_t worker, int32_t workers) {
                h_next + b * Hp + col_begin, (out_end - col_begin) * sizeof(float));
       }
     }
-    if (workers > 1) loop.barrier->wait();
-    float* swap = h;
-    h = h_next;
-    h_next = swap;
-  }
-  if (worker == 0) loop.final_h = h;
+  });
 }
 
 }  // namespace
@@ -382,9 +367,12 @@ int run_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_firs
         masked_projection(net, c, d, layer_in, seq_len, batch, batch_first, tc.gate_input_dropout,
                           tc.input_dropout_seed);
       } else {
-        Projection projection{k, rows, dir_in, c.input, &c, tiles, G, s.xproj, ldp, net->precision};
         const int64_t projection_fmas = rows * c.input * G * Hp;
-        parallel_run(workers_for(projection_fmas, projection_fmas, rows), &project, &projection);
+        const int32_t workers = region_workers(workers_for(projection_fmas, 1, rows));
+        PhasedWork work(1, chunks_for(rows, workers, 1), workers);
+        Projection projection{k, rows,    dir_in, c.input,        &c,   tiles,
+                              G, s.xproj, ldp,    net->precision, &work};
+        parallel_run(workers, &project, &projection);
       }
 
       float* h = s.state;
@@ -394,21 +382,27 @@ int run_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_firs
         for (int64_t b = 0; b < batch; ++b)
           memcpy(h + b * Hp, h0 + ((l * D + d) * B + b) * H, H * sizeof(float));
 
-      const int64_t step_fmas = B * G * Hp * H;
-      int32_t step_workers = workers_for(step_fmas * longest, step_fmas, tiles);
+      // Per phase: a recurrent group's GEMM of B rows (reset_before: 2/3 and 1/3 of the step).
+      const int64_t phases = spec.recurrent_groups;
+      const int64_t phase_fmas = B * G * Hp * H / phases;
+      // A batch-1 step keeps 4 tiles a call (its FMA chains: gemm_microkernel.h).
+      const int64_t min_tiles = B < 4 ? 4 : 1;
+      int32_t step_workers = workers_for(phase_fmas, longest * phases, tiles / min_tiles);
       const int64_t row_sets = static_cast<int64_t>(s.rows_cap) / B;  // per-worker row arrays
       if (step_workers > row_sets) step_workers = static_cast<int32_t>(row_sets);
+      step_workers = region_workers(step_workers);
       float* saved = train ? tc.gates + (l * D + d) * rows * saved_per_row : nullptr;
       if (train && tc.recurrent_dropout > 0.0f) {  // recurrent_dropout.h: a step per gate GEMM
         masked_time_loop(net, c, l, d, h0, seq_len, batch, batch_first, longest, lengths, out,
                          saved, h_n, step_workers);
         continue;
       }
-      SpinBarrier barrier;
-      TimeLoop loop{net, &c,     d,       seq_len, batch, batch_first, longest,  lengths,
-                    h,   h_next, scratch, out,     saved, discard,     &barrier, h};
-      parallel_run(step_workers, &run_steps, &loop, &barrier);
-      h = loop.final_h;
+      PhasedWork work(longest * phases, chunks_for(tiles, step_workers, min_tiles), step_workers,
+                      static_cast<int32_t>(phases));
+      TimeLoop loop{net, &c,     d,       seq_len, batch, batch_first, longest, lengths,
+                    h,   h_next, scratch, out,     saved, discard,     &work};
+      parallel_run(step_workers, &run_steps, &loop);
+      if (longest % 2 == 1) h = h_next;  // the state after the last step
       if (h_n)
         for (int64_t b = 0; b < batch; ++b)
           memcpy(h_n + ((l * D + d) * B + b) * H, h + b * Hp, H * sizeof(float));

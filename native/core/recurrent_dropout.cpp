@@ -59,8 +59,8 @@ size_t carve_masked(const gru_net* net, int64_t rows, int64_t B, MaskedScratch* 
   return total;
 }
 
-void sync_barrier(void* context) { static_cast<SpinBarrier*>(context)->wait(); }
-
+// The masked time loop: per step the cell's phases (CellSpec::recurrent_groups), each over
+// chunks of tiles claimed by the workers (thread_pool.h), as net_forward.cpp's time loop.
 struct MaskedLoop {
   gru_net* net;
   const Cell* cell;
@@ -69,37 +69,30 @@ struct MaskedLoop {
   MaskedScratch* m;
   float* out;
   float* saved;
-  SpinBarrier* barrier;
-  int32_t final_index;  // set by worker 0: which of m->h holds the last state
+  PhasedWork* work;
 };
 
-void run_masked_steps(void* context, int32_t worker, int32_t workers) {
+void run_masked_steps(void* context, int32_t worker, int32_t) {
   MaskedLoop& loop = *static_cast<MaskedLoop*>(context);
   gru_net* net = loop.net;
   const CellSpec& spec = *net->spec;
   MaskedScratch& m = *loop.m;
   Scratch& s = net->scratch;
   const int32_t W = net->width, B = loop.batch, T = loop.seq_len, d = loop.direction;
-  const int32_t G = spec.gates;
+  const int32_t G = spec.gates, phases = spec.recurrent_groups, chunks = loop.work->chunks();
   const int64_t H = net->hidden, DH = static_cast<int64_t>(net->directions) * H;
   const int64_t ldp = static_cast<int64_t>(net->tiles) * G * W;
   const int64_t saved_per_row = static_cast<int64_t>(net->tiles) * spec.saved * W;
-  int64_t tile_begin, tile_end;
-  split_range(net->tiles, worker, workers, &tile_begin, &tile_end);
-  const int64_t j0 = tile_begin * W, j1 = tile_end * W < H ? tile_end * W : H;
   const float** xp_rows = s.xp_rows + static_cast<int64_t>(worker) * B;
   int32_t* time_of_row = s.time_of_row + static_cast<int64_t>(worker) * B;
   float** save_rows = s.save_rows + static_cast<int64_t>(worker) * B;
+  int32_t rows_step = -1;
 
   MaskedStep ms{};
   ms.k = net->kernels;
   ms.batch = B;
   ms.hidden = H;
   ms.width = W;
-  ms.tile_begin = tile_begin;
-  ms.tiles = static_cast<int32_t>(tile_end - tile_begin);
-  ms.j0 = j0;
-  ms.j1 = j1;
   ms.activation = net->activation;
   ms.recurrent_activation = net->recurrent_activation;
   ms.xp = xp_rows;
@@ -112,37 +105,43 @@ void run_masked_steps(void* context, int32_t worker, int32_t workers) {
   ms.inner = m.inner;
   ms.save = save_rows;
   ms.saved = spec.saved;
-  if (workers > 1) {
-    ms.sync = &sync_barrier;
-    ms.sync_context = loop.barrier;
-  }
-  int32_t cur = 0;
-  for (int32_t step = 0; step < loop.longest; ++step) {
-    for (int32_t b = 0; b < B; ++b) {
-      const int32_t len = loop.lengths ? loop.lengths[b] : T;
-      int32_t t = -1;
-      if (step < len) t = d == 0 ? step : len - 1 - step;
-      time_of_row[b] = t;
-      const int64_t r = row_of(loop.batch_first, T, B, t < 0 ? 0 : t, b);
-      xp_rows[b] = s.xproj + r * ldp;
-      save_rows[b] = t < 0 ? nullptr : loop.saved + r * saved_per_row;
+  loop.work->run(worker, [&](int64_t phase_index, int32_t chunk, int32_t) {
+    const int32_t step = static_cast<int32_t>(phase_index / phases);
+    const int32_t phase = static_cast<int32_t>(phase_index % phases);
+    if (rows_step != step) {
+      for (int32_t b = 0; b < B; ++b) {
+        const int32_t len = loop.lengths ? loop.lengths[b] : T;
+        int32_t t = -1;
+        if (step < len) t = d == 0 ? step : len - 1 - step;
+        time_of_row[b] = t;
+        const int64_t r = row_of(loop.batch_first, T, B, t < 0 ? 0 : t, b);
+        xp_rows[b] = s.xproj + r * ldp;
+        save_rows[b] = t < 0 ? nullptr : loop.saved + r * saved_per_row;
+      }
+      rows_step = step;
     }
+    int64_t tile_begin, tile_end;
+    split_range(net->tiles, chunk, chunks, &tile_begin, &tile_end);
+    const int64_t j0 = tile_begin * W, j1 = tile_end * W < H ? tile_end * W : H;
+    const int32_t cur = step % 2;
+    ms.tile_begin = tile_begin;
+    ms.tiles = static_cast<int32_t>(tile_end - tile_begin);
+    ms.j0 = j0;
+    ms.j1 = j1;
     ms.h_prev = m.h[cur];
     ms.h_next = m.h[1 - cur];
     ms.hm_prev = m.hm[cur];
     ms.hm_next = m.hm[1 - cur];
+    ms.phase = phases > 1 ? phase + 1 : 0;
     spec.masked_step(ms);
-    if (j1 > j0)
-      for (int32_t b = 0; b < B; ++b) {
-        const int32_t t = time_of_row[b];
-        if (t >= 0)
-          memcpy(loop.out + row_of(loop.batch_first, T, B, t, b) * DH + d * H + j0,
-                 m.h[1 - cur] + b * H + j0, (j1 - j0) * sizeof(float));
-      }
-    if (workers > 1) loop.barrier->wait();
-    cur = 1 - cur;
-  }
-  if (worker == 0) loop.final_index = cur;
+    if (phase + 1 < phases || j1 <= j0) return;
+    for (int32_t b = 0; b < B; ++b) {
+      const int32_t t = time_of_row[b];
+      if (t >= 0)
+        memcpy(loop.out + row_of(loop.batch_first, T, B, t, b) * DH + d * H + j0,
+               m.h[1 - cur] + b * H + j0, (j1 - j0) * sizeof(float));
+    }
+  });
 }
 
 }  // namespace
@@ -223,12 +222,14 @@ void masked_time_loop(gru_net* net, const Cell& c, int32_t layer, int32_t direct
   for (int32_t g = 0; g < G; ++g)
     for (int64_t i = 0; i < B * H; ++i) m.hm[0][g * B * H + i] = m.masks[g * B * H + i] * m.h[0][i];
   memset(m.inner, 0, B * H * sizeof(float));
-  SpinBarrier barrier;
-  MaskedLoop loop{net, &c,  direction, seq_len,  batch, batch_first, longest, lengths,
-                  &m,  out, saved,     &barrier, 0};
-  parallel_run(workers, &run_masked_steps, &loop, &barrier);
-  if (h_n)
-    memcpy(h_n + (layer * D + direction) * B * H, m.h[loop.final_index], B * H * sizeof(float));
+  const int32_t phases = net->spec->recurrent_groups;
+  const int64_t min_tiles = B < 4 ? 4 : 1;  // as net_forward.cpp
+  PhasedWork work(static_cast<int64_t>(longest) * phases,
+                  chunks_for(net->tiles, workers, min_tiles), workers, phases);
+  MaskedLoop loop{net,     &c,      direction, seq_len, batch, batch_first,
+                  longest, lengths, &m,        out,     saved, &work};
+  parallel_run(workers, &run_masked_steps, &loop);
+  if (h_n) memcpy(h_n + (layer * D + direction) * B * H, m.h[longest % 2], B * H * sizeof(float));
 }
 
 void pack_gate_rows(const gru_net* net, const Cell& c, float* panels) {

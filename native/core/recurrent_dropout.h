@@ -62,6 +62,7 @@ struct MaskedStep {
   int32_t saved;                // CellSpec::saved
   void (*sync)(void* context);  // between phases of a cell that has two; null with one worker
   void* sync_context;
+  int32_t phase;  // 0: the whole step; p in 1..recurrent_groups: phase p alone (as BackwardStep)
 };
 
 // Layer 0's input projection with Keras's per-gate input masks (input dropout together with

@@ -1,3 +1,6 @@
+// The thread pool and the thread policy of thread_pool.h. Over 400 lines: the claiming of
+// chunks, the stall test and cooldown that it feeds, and the pool's join protocol that the
+// cooldown gates are one mechanism, read together.
 #include "thread_pool.h"
 
 #include "fp_env.h"
@@ -6,6 +9,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #endif
 
@@ -21,43 +25,182 @@ inline void cpu_relax() {
 #endif
 }
 
-// Spins this many rounds before a waiting thread yields its core (or, for idle workers,
-// sleeps): long enough to bridge the gap between the steps of a sequence or two calls of a
-// streaming loop, short enough not to burn a core for long when nothing comes.
-constexpr int32_t kSpinRounds = 1 << 14;
-// A worker at a barrier waits for a step's slowest worker: normally well under a microsecond
-// away; if it is much longer, that worker's core is busy with something else, so yield soon.
-constexpr int32_t kBarrierSpinRounds = 1 << 10;
+// Spins this many rounds (a pause is ~20-40 ns) before an idle helper sleeps: long enough to
+// bridge the gap between two regions of a call (a projection and its time loop), short
+// enough not to take CPU time from the other processes (and from this one's caller, which
+// shares their cores) when the machine is busy. A sleeping helper costs the caller only the
+// wake-up call: it does not wait for the helper.
+constexpr int32_t kSpinRounds = 1 << 11;
+// A worker waiting for a phase waits for a chunk another worker has started: normally well
+// under a microsecond away; if it is much longer, that worker's core is busy with something
+// else, so yield soon.
+constexpr int32_t kWaitSpinRounds = 1 << 10;
+
+inline void spin_or_yield(int32_t spins) {
+  cpu_relax();
+#if !defined(__EMSCRIPTEN__)
+  if (spins > kWaitSpinRounds) sched_yield();  // more threads than cores: let them run
+#else
+  (void)spins;
+#endif
+}
+
+// The caller's stall test: a wait at the end of a phase longer than this and than twice the
+// caller's own work in the phase (a GEMM's chunks may be milliseconds long each).
+constexpr int64_t kStallMinNs = 50 * 1000;
+// A region that ran this long without any helper joining: they could not get a core.
+constexpr int64_t kNoJoinNs = 200 * 1000;
+
+int64_t now_ns() {
+#if !defined(__EMSCRIPTEN__)
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+#else
+  return 0;
+#endif
+}
+
+// After a stall, regions run on the caller alone for kCooldownNs << level (level 1..6: 50 ms
+// to 1.6 s): the other cores are busy, and another process's time slice (milliseconds) is
+// what a region waiting for them would lose. kCleanToRelax clean regions on several workers
+// lower the level again.
+constexpr int64_t kCooldownNs = 25 * 1000 * 1000;
+constexpr int32_t kMaxLevel = 6;
+constexpr int32_t kCleanToRelax = 16;
+int64_t g_solo_until_ns = 0;
+int32_t g_level = 0;
+int32_t g_clean = 0;
+uint64_t g_stalls = 0;
+[[maybe_unused]] int32_t g_force = 0;  // tests: ignore the cooldown (native only)
+
+void note_stall() {
+  int32_t level = __atomic_load_n(&g_level, __ATOMIC_RELAXED);
+  level = level < kMaxLevel ? level + 1 : kMaxLevel;
+  __atomic_store_n(&g_level, level, __ATOMIC_RELAXED);
+  __atomic_store_n(&g_clean, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&g_solo_until_ns, now_ns() + (kCooldownNs << level), __ATOMIC_RELAXED);
+  __atomic_add_fetch(&g_stalls, 1, __ATOMIC_RELAXED);
+}
+
+void note_clean() {
+  if (__atomic_add_fetch(&g_clean, 1, __ATOMIC_RELAXED) < kCleanToRelax) return;
+  __atomic_store_n(&g_clean, 0, __ATOMIC_RELAXED);
+  const int32_t level = __atomic_load_n(&g_level, __ATOMIC_RELAXED);
+  if (level > 0) __atomic_store_n(&g_level, level - 1, __ATOMIC_RELAXED);
+}
 
 }  // namespace
 
-void SpinBarrier::wait() {
-  const int32_t phase = __atomic_load_n(&phase_, __ATOMIC_ACQUIRE);
-  if (__atomic_sub_fetch(&waiting_, 1, __ATOMIC_ACQ_REL) == 0) {
-    __atomic_store_n(&waiting_, workers_, __ATOMIC_RELAXED);
-    __atomic_store_n(&phase_, phase + 1, __ATOMIC_RELEASE);
-    return;
+PhasedWork::PhasedWork(int64_t phases, int32_t chunks, int32_t shares, int32_t reverse_period)
+    : phases_(phases),
+      chunks_(chunks),
+      shares_(shares < 1            ? 1
+              : shares > kMaxShares ? kMaxShares
+                                    : shares),
+      reverse_period_(reverse_period),
+      solo_(0),
+      phase_start_ns_(0),
+      finished_(0) {
+  for (int32_t s = 0; s < shares_; ++s) counters_[s].claimed = 0;
+  if (shares_ > 1) phase_start_ns_ = now_ns();
+}
+
+PhasedWork::~PhasedWork() {
+  if (shares_ > 1 && !solo_) note_clean();
+}
+
+bool PhasedWork::claim(int32_t share, int64_t phase, int32_t* chunk) {
+  const int32_t begin = share_begin(share);
+  const int64_t len = share_begin(share + 1) - begin;
+  if (len == 0) return false;
+  int64_t* counter = &counters_[share].claimed;
+  int64_t v = __atomic_load_n(counter, __ATOMIC_ACQUIRE);
+  // Every chunk of earlier phases was claimed before this phase opened, so v >= phase * len;
+  // a claim never reaches into a phase that is not open yet.
+  do {
+    if (v >= (phase + 1) * len) return false;
+  } while (
+      !__atomic_compare_exchange_n(counter, &v, v + 1, true, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+  const int64_t k = v - phase * len;
+  const bool reverse = reverse_period_ > 0 && (phase / reverse_period_) % 2 == 1;
+  *chunk = static_cast<int32_t>(begin + (reverse ? len - 1 - k : k));
+  return true;
+}
+
+int64_t PhasedWork::wait_open(int64_t phase, int32_t worker) {
+  const int64_t target = phase * chunks_;
+  int64_t finished = __atomic_load_n(&finished_, __ATOMIC_ACQUIRE);
+  if (finished < target) {
+    int64_t wait_start = 0, own = 0;
+    for (int32_t spins = 0; (finished = __atomic_load_n(&finished_, __ATOMIC_ACQUIRE)) < target;
+         ++spins) {
+      spin_or_yield(spins);
+      // Past the plain spin, the caller times the wait (a clock read every 64 rounds).
+      if (worker != 0 || spins < kWaitSpinRounds || spins % 64 != 0 || solo_) continue;
+      const int64_t now = now_ns();
+      if (wait_start == 0) {
+        wait_start = now;
+        own = now - phase_start_ns_;
+        continue;
+      }
+      const int64_t waited = now - wait_start;
+      if (waited > kStallMinNs && waited > 2 * own) {
+        __atomic_store_n(&solo_, 1, __ATOMIC_RELEASE);
+        note_stall();
+      }
+    }
   }
-  for (int32_t spins = 0; __atomic_load_n(&phase_, __ATOMIC_ACQUIRE) == phase; ++spins) {
-    cpu_relax();
-#if !defined(__EMSCRIPTEN__)
-    if (spins > kBarrierSpinRounds) sched_yield();  // more threads than cores: let them run
-#endif
-  }
+  if (worker == 0 && shares_ > 1) phase_start_ns_ = now_ns();
+  const int64_t open = chunks_ > 0 ? finished / chunks_ : phases_;
+  return open > phase ? open : phase;
+}
+
+int32_t workers_for(int64_t phase_fmas, int64_t phases, int64_t max_chunks) {
+  if (phase_fmas < kMinPhaseFmas || phase_fmas * phases < kMinRegionFmas) return 1;
+  // A sleeping helper takes tens of microseconds (more on a VM) to come: not worth waking
+  // for a region it would find finished (A's projection, between calls).
+  if (phase_fmas * phases < kMinWakeFmas && pool_helpers_asleep()) return 1;
+  int64_t n = pool_threads();
+  const int64_t by_work = phase_fmas / kMinPhaseFmas;
+  n = n < by_work ? n : by_work;
+  n = n < max_chunks ? n : max_chunks;
+  return static_cast<int32_t>(n > 1 ? n : 1);
+}
+
+int32_t chunks_for(int64_t parts, int32_t workers, int64_t min_part) {
+  if (workers <= 1 || parts <= 1) return 1;
+  constexpr int64_t kChunksPerWorker = 4;
+  int64_t chunks = workers * kChunksPerWorker;
+  const int64_t by_size = parts / (min_part > 1 ? min_part : 1);
+  chunks = chunks < by_size ? chunks : by_size;
+  chunks = chunks < parts ? chunks : parts;
+  return static_cast<int32_t>(chunks > 1 ? chunks : 1);
 }
 
 #if defined(__EMSCRIPTEN__)
 
-void parallel_run(int32_t, ParallelFn fn, void* context, SpinBarrier* barrier) {
-  if (barrier) barrier->reset(1);
-  fn(context, 0, 1);
-}
+void parallel_run(int32_t, ParallelFn fn, void* context) { fn(context, 0, 1); }
+int32_t region_workers(int32_t) { return 1; }
 int32_t pool_threads() { return 1; }
 bool pool_set_threads(int32_t n) { return n == 1; }
+bool pool_helpers_asleep() { return true; }
+void pool_hold_helpers_for_test(bool) {}
+uint64_t pool_helper_joins() { return 0; }
+uint64_t pool_stalls() { return 0; }
+void pool_reset_policy_for_test() {}
+void pool_force_helpers_for_test(bool) {}
 
 #else
 
 namespace {
+
+// The region gate: generation << 32 | kClosed | helpers inside. A helper joins by adding one
+// while the generation is the one it woke for and kClosed is clear; the caller closes it
+// after its own share and waits only for the helpers inside.
+constexpr uint64_t kClosed = uint64_t{1} << 31;
+constexpr uint64_t kInsideMask = kClosed - 1;
+inline uint32_t generation_of(uint64_t gate) { return static_cast<uint32_t>(gate >> 32); }
 
 struct Pool {
   pthread_mutex_t in_use = PTHREAD_MUTEX_INITIALIZER;  // held by the thread running a region
@@ -65,44 +208,73 @@ struct Pool {
   pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
   int32_t threads = 0;           // workers including the caller; 0 = not started yet
   pthread_t* helpers = nullptr;  // threads - 1 of them
-  // The current region, published by bumping `generation`.
+  // The current region, published by a new generation in `gate`.
   ParallelFn fn = nullptr;
   void* context = nullptr;
   int32_t workers = 1;
-  uint64_t generation = 0;
-  int32_t pending = 0;  // helpers of the current region not finished yet
+  alignas(64) uint64_t gate = kClosed;
+  alignas(64) int32_t sleepers = 0;  // helpers asleep on `wake`
   int32_t stop = 0;
+  int32_t hold = 0;          // tests: helpers do not join
+  uint64_t joins = 0;        // regions helpers joined (tests)
+  int32_t region_joins = 0;  // helpers that joined the current region
   // The generation when the current helpers were started: regions before it are not theirs.
-  uint64_t start_generation = 0;
+  uint32_t start_generation = 0;
 };
 
 Pool g_pool;
+
+// Waits for a region newer than `seen` (or stop): spins first (regions come back to back),
+// then sleeps. Returns the gate it saw.
+uint64_t wait_for_region(uint32_t seen) {
+  uint64_t gate;
+  for (int32_t spins = 0;; ++spins) {
+    gate = __atomic_load_n(&g_pool.gate, __ATOMIC_ACQUIRE);
+    if (generation_of(gate) != seen || __atomic_load_n(&g_pool.stop, __ATOMIC_ACQUIRE)) return gate;
+    if (spins < kSpinRounds) {
+      cpu_relax();
+      continue;
+    }
+    pthread_mutex_lock(&g_pool.lock);
+    __atomic_add_fetch(&g_pool.sleepers, 1, __ATOMIC_SEQ_CST);
+    // Re-checked after counting myself asleep: a caller that publishes after this sees me.
+    while (generation_of(__atomic_load_n(&g_pool.gate, __ATOMIC_SEQ_CST)) == seen &&
+           !__atomic_load_n(&g_pool.stop, __ATOMIC_ACQUIRE))
+      pthread_cond_wait(&g_pool.wake, &g_pool.lock);
+    __atomic_sub_fetch(&g_pool.sleepers, 1, __ATOMIC_SEQ_CST);
+    pthread_mutex_unlock(&g_pool.lock);
+    spins = 0;
+  }
+}
 
 void* helper_main(void* arg) {
   const int32_t index = static_cast<int32_t>(reinterpret_cast<intptr_t>(arg));
   // The pool's threads run only the core's regions: its FP environment for good (fp_env.h).
   use_core_fp_env_on_this_thread();
-  uint64_t seen = __atomic_load_n(&g_pool.start_generation, __ATOMIC_ACQUIRE);
+  uint32_t seen = __atomic_load_n(&g_pool.start_generation, __ATOMIC_ACQUIRE);
   for (;;) {
-    // Wait for a new region: spin first (regions come back to back), then sleep.
-    uint64_t generation;
-    int32_t spins = 0;
-    while ((generation = __atomic_load_n(&g_pool.generation, __ATOMIC_ACQUIRE)) == seen &&
-           !__atomic_load_n(&g_pool.stop, __ATOMIC_ACQUIRE)) {
-      if (++spins < kSpinRounds) {
-        cpu_relax();
-        continue;
-      }
-      pthread_mutex_lock(&g_pool.lock);
-      while (__atomic_load_n(&g_pool.generation, __ATOMIC_ACQUIRE) == seen &&
-             !__atomic_load_n(&g_pool.stop, __ATOMIC_ACQUIRE))
-        pthread_cond_wait(&g_pool.wake, &g_pool.lock);
-      pthread_mutex_unlock(&g_pool.lock);
-    }
+    uint64_t gate = wait_for_region(seen);
     if (__atomic_load_n(&g_pool.stop, __ATOMIC_ACQUIRE)) return nullptr;
+    const uint32_t generation = generation_of(gate);
     seen = generation;
-    if (index < g_pool.workers) g_pool.fn(g_pool.context, index, g_pool.workers);
-    __atomic_sub_fetch(&g_pool.pending, 1, __ATOMIC_ACQ_REL);
+    if (__atomic_load_n(&g_pool.hold, __ATOMIC_ACQUIRE)) continue;
+    // Join unless the region already closed (its caller did all the work) or wants fewer
+    // workers; `workers` is the region's while the generation is (a newer region cannot be
+    // published before this one closes, and the CAS below checks the generation).
+    bool joined = false;
+    while (generation_of(gate) == generation && !(gate & kClosed) &&
+           index < __atomic_load_n(&g_pool.workers, __ATOMIC_ACQUIRE)) {
+      if (__atomic_compare_exchange_n(&g_pool.gate, &gate, gate + 1, true, __ATOMIC_ACQ_REL,
+                                      __ATOMIC_ACQUIRE)) {
+        joined = true;
+        break;
+      }
+    }
+    if (!joined) continue;
+    __atomic_add_fetch(&g_pool.region_joins, 1, __ATOMIC_RELAXED);
+    g_pool.fn(g_pool.context, index, g_pool.workers);
+    __atomic_add_fetch(&g_pool.joins, 1, __ATOMIC_RELAXED);
+    __atomic_sub_fetch(&g_pool.gate, 1, __ATOMIC_RELEASE);
   }
 }
 
@@ -141,7 +313,8 @@ bool start_helpers(int32_t n) {
   if (!g_pool.helpers) return false;
   // No region can start until in_use is released, so this is the generation the new
   // helpers must wait past.
-  __atomic_store_n(&g_pool.start_generation, __atomic_load_n(&g_pool.generation, __ATOMIC_ACQUIRE),
+  __atomic_store_n(&g_pool.start_generation,
+                   generation_of(__atomic_load_n(&g_pool.gate, __ATOMIC_ACQUIRE)),
                    __ATOMIC_RELEASE);
   pthread_attr_t attr;
   pthread_attr_init(&attr);
@@ -166,36 +339,55 @@ void ensure_started() {
 
 }  // namespace
 
-void parallel_run(int32_t max_workers, ParallelFn fn, void* context, SpinBarrier* barrier) {
+void parallel_run(int32_t max_workers, ParallelFn fn, void* context) {
   if (max_workers <= 1 || pthread_mutex_trylock(&g_pool.in_use) != 0) {
-    if (barrier) barrier->reset(1);
     fn(context, 0, 1);  // one worker wanted, or another thread's region holds the pool
     return;
   }
   ensure_started();
   const int32_t workers = max_workers < g_pool.threads ? max_workers : g_pool.threads;
-  if (barrier) barrier->reset(workers);
   if (workers <= 1) {
     pthread_mutex_unlock(&g_pool.in_use);
     fn(context, 0, 1);
     return;
   }
+  const int64_t started = now_ns();
+  __atomic_store_n(&g_pool.region_joins, 0, __ATOMIC_RELAXED);
   g_pool.fn = fn;
   g_pool.context = context;
-  g_pool.workers = workers;
-  __atomic_store_n(&g_pool.pending, g_pool.threads - 1, __ATOMIC_RELEASE);
-  pthread_mutex_lock(&g_pool.lock);
-  __atomic_add_fetch(&g_pool.generation, 1, __ATOMIC_ACQ_REL);
-  pthread_cond_broadcast(&g_pool.wake);
-  pthread_mutex_unlock(&g_pool.lock);
-  fn(context, 0, workers);
-  // Every helper acknowledges the region (those past `workers` at once), so the next
-  // region cannot overtake a slow one.
-  for (int32_t spins = 0; __atomic_load_n(&g_pool.pending, __ATOMIC_ACQUIRE) > 0; ++spins) {
-    cpu_relax();
-    if (spins > kSpinRounds) sched_yield();
+  __atomic_store_n(&g_pool.workers, workers, __ATOMIC_RELAXED);
+  // Open the gate for a new generation (the last region closed with nobody inside).
+  const uint64_t last = __atomic_load_n(&g_pool.gate, __ATOMIC_RELAXED);
+  __atomic_store_n(&g_pool.gate, static_cast<uint64_t>(generation_of(last) + 1u) << 32,
+                   __ATOMIC_SEQ_CST);
+  // Wake sleeping helpers (a futex call only when some sleep: see wait_for_region).
+  if (__atomic_load_n(&g_pool.sleepers, __ATOMIC_SEQ_CST) > 0) {
+    pthread_mutex_lock(&g_pool.lock);
+    pthread_cond_broadcast(&g_pool.wake);
+    pthread_mutex_unlock(&g_pool.lock);
   }
+  fn(context, 0, workers);
+  // Close the gate: helpers that have not joined yet never will; wait for those inside (they
+  // are finishing a chunk they claimed, or leaving).
+  __atomic_fetch_or(&g_pool.gate, kClosed, __ATOMIC_ACQ_REL);
+  // No helper came in all the time the region ran, far longer than a wake-up on a free core
+  // takes: the other cores are busy with other processes.
+  if (__atomic_load_n(&g_pool.region_joins, __ATOMIC_RELAXED) == 0 &&
+      now_ns() - started > kNoJoinNs)
+    note_stall();
+  for (int32_t spins = 0; __atomic_load_n(&g_pool.gate, __ATOMIC_ACQUIRE) & kInsideMask; ++spins)
+    spin_or_yield(spins);
   pthread_mutex_unlock(&g_pool.in_use);
+}
+
+int32_t region_workers(int32_t max_workers) {
+  if (max_workers <= 1) return 1;
+  // After a stall the other cores are busy: the caller alone until the cooldown ends.
+  if (!__atomic_load_n(&g_force, __ATOMIC_RELAXED) &&
+      now_ns() < __atomic_load_n(&g_solo_until_ns, __ATOMIC_RELAXED))
+    return 1;
+  const int32_t n = pool_threads();
+  return max_workers < n ? max_workers : n;
 }
 
 int32_t pool_threads() {
@@ -214,6 +406,29 @@ bool pool_set_threads(int32_t n) {
   }
   pthread_mutex_unlock(&g_pool.in_use);
   return ok;
+}
+
+bool pool_helpers_asleep() {
+  const int32_t threads = __atomic_load_n(&g_pool.threads, __ATOMIC_ACQUIRE);
+  return threads <= 1 || __atomic_load_n(&g_pool.sleepers, __ATOMIC_ACQUIRE) >= threads - 1;
+}
+
+void pool_hold_helpers_for_test(bool hold) {
+  __atomic_store_n(&g_pool.hold, hold ? 1 : 0, __ATOMIC_RELEASE);
+}
+
+uint64_t pool_helper_joins() { return __atomic_load_n(&g_pool.joins, __ATOMIC_RELAXED); }
+
+uint64_t pool_stalls() { return __atomic_load_n(&g_stalls, __ATOMIC_RELAXED); }
+
+void pool_force_helpers_for_test(bool force) {
+  __atomic_store_n(&g_force, force ? 1 : 0, __ATOMIC_RELAXED);
+}
+
+void pool_reset_policy_for_test() {
+  __atomic_store_n(&g_solo_until_ns, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&g_level, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&g_clean, 0, __ATOMIC_RELAXED);
 }
 
 #endif

@@ -305,23 +305,27 @@ struct GruKernels {
 
   template <class Act>
   static void step_reset_before(const gru::StepArgs* a) {
-    ResetBeforeGates<S, Act> gates{{a}};
-    with_weight_format<S>(
-        a->weights, a->u[0], a->u_lowp[0], a->u_scale[0],
-        [&](auto policy, auto u, const float* scales) {
-          BlockedProduct<S, 2, ResetBeforeGates<S, Act>, RowMajorA, decltype(policy)>::run(
-              a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh}, u, a->tile_begin, a->tile_end,
-              gates, a->reverse_tiles != 0, scales);
-        });
-    if (a->sync) a->sync(a->sync_context);
-    ResetBeforeCandidate<S, Act> cand{{a}};
-    with_weight_format<S>(
-        a->weights, a->u[1], a->u_lowp[1], a->u_scale[1],
-        [&](auto policy, auto u, const float* scales) {
-          BlockedProduct<S, 1, ResetBeforeCandidate<S, Act>, RowMajorA, decltype(policy)>::run(
-              a->rows, a->hidden, RowMajorA{a->scratch[0], a->ldh}, u, a->tile_begin, a->tile_end,
-              cand, a->reverse_tiles != 0, scales);
-        });
+    if (a->phase != 2) {
+      ResetBeforeGates<S, Act> gates{{a}};
+      with_weight_format<S>(
+          a->weights, a->u[0], a->u_lowp[0], a->u_scale[0],
+          [&](auto policy, auto u, const float* scales) {
+            BlockedProduct<S, 2, ResetBeforeGates<S, Act>, RowMajorA, decltype(policy)>::run(
+                a->rows, a->hidden, RowMajorA{a->h_prev, a->ldh}, u, a->tile_begin, a->tile_end,
+                gates, a->reverse_tiles != 0, scales);
+          });
+    }
+    if (a->phase == 0 && a->sync) a->sync(a->sync_context);
+    if (a->phase != 1) {
+      ResetBeforeCandidate<S, Act> cand{{a}};
+      with_weight_format<S>(
+          a->weights, a->u[1], a->u_lowp[1], a->u_scale[1],
+          [&](auto policy, auto u, const float* scales) {
+            BlockedProduct<S, 1, ResetBeforeCandidate<S, Act>, RowMajorA, decltype(policy)>::run(
+                a->rows, a->hidden, RowMajorA{a->scratch[0], a->ldh}, u, a->tile_begin, a->tile_end,
+                cand, a->reverse_tiles != 0, scales);
+          });
+    }
   }
 
   // Element-wise evaluation, for measuring the approximations' error.

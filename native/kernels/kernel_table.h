@@ -69,6 +69,10 @@ struct StepArgs {
   // r * h), so the workers that split the tiles can meet at a barrier; null with one worker.
   void (*sync)(void* context);
   void* sync_context;
+  // 0: the whole step (sync, if set, between its phases); 1 or 2: that phase alone, for a
+  // caller that orders the phases itself (the core's thread pool claims each phase's tiles in
+  // chunks, native/core/thread_pool.h). A one-phase step (reset_after) ignores it.
+  int32_t phase;
 };
 
 // Floats per unit the GRU kernels keep for backward: r, z, n and, for reset_after,

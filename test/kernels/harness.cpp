@@ -86,6 +86,20 @@ bool Check::close(double got, double ref, double scale, Tol tol, const char* wha
   return false;
 }
 
+bool Check::equal(long long got, long long want, const char* what, ...) {
+  ++values_;
+  if (got == want) return true;
+  char name[96];
+  va_list args;
+  va_start(args, what);
+  vsnprintf(name, sizeof name, what, args);
+  va_end(args);
+  char message[256];
+  snprintf(message, sizeof message, "%s = %lld, expected %lld", name, got, want);
+  report(message);
+  return false;
+}
+
 bool Check::same(float got, float want, const char* what, ...) {
   ++values_;
   uint32_t g, w;

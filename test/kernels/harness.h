@@ -46,6 +46,9 @@ class Check {
   // |got - ref| <= tol.abs + tol.rel * scale; `what` names the element (printf-style).
   bool close(double got, double ref, double scale, Tol tol, const char* what, ...)
       __attribute__((format(printf, 6, 7)));
+  // An integer outcome (a count, a decision), exactly.
+  bool equal(long long got, long long want, const char* what, ...)
+      __attribute__((format(printf, 4, 5)));
   // Exact: same bits, or both NaN when want is NaN.
   bool same(float got, float want, const char* what, ...) __attribute__((format(printf, 4, 5)));
   // A failure with its own message.

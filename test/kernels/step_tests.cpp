@@ -181,8 +181,11 @@ void chain_sync(void* context) {
 
 // Runs the step as `ranges` (workers' tile ranges, together covering all tiles) and checks
 // every output against the reference and every byte that must not be written.
+// phased: reset_before's phases called apart (StepArgs::phase 1 for every worker, then 2), as
+// the core's thread pool does, instead of one call with a sync between them.
 void run_and_check(const gru::KernelTable& k, Check& c, const Problem& p,
-                   const std::vector<Range>& ranges, bool reverse, bool with_save, bool with_sync) {
+                   const std::vector<Range>& ranges, bool reverse, bool with_save, bool with_sync,
+                   bool phased = false) {
   Outputs o(p, with_save);
   Chain ch{&k, &c, &p, &o, {}, ranges, std::vector<int>(ranges.size(), 0)};
   std::vector<Link> links(ranges.size());
@@ -231,6 +234,19 @@ void run_and_check(const gru::KernelTable& k, Check& c, const Problem& p,
           c.untouched(&o.h_next[r * p.ldh + ranges[later].begin * p.W],
                       (ranges[later].end - ranges[later].begin) * p.W,
                       "h_next row %d, tiles of worker %zu, after worker %zu ran", r, later, w);
+    }
+  } else if (phased) {
+    for (size_t w = 0; w < ranges.size(); ++w) {
+      ch.args[w].phase = 1;
+      p.step(&ch.args[w]);
+    }
+    // Every phase 1 done, no phase 2 yet: rh and z complete, h_next untouched.
+    check_phase1(c, p, o, 0, p.H);
+    for (int r = 0; r < p.rows; ++r)
+      c.untouched(&o.h_next[r * p.ldh], p.ldh, "h_next row %d after phase 1 alone", r);
+    for (size_t w = 0; w < ranges.size(); ++w) {
+      ch.args[w].phase = 2;
+      p.step(&ch.args[w]);
     }
   } else {
     p.step(&ch.args[0]);  // runs the others from its sync (chain_sync)
@@ -303,14 +319,19 @@ void step_case(const gru::KernelTable& k, Check& c, bool reset_after, bool with_
       const std::vector<std::vector<Range>> all = splits(p.tiles);
       for (size_t s = 0; s < (subsets ? all.size() : 1); ++s)
         for (int reverse = 0; reverse < 2; ++reverse)
-          for (int sync = reset_after ? 1 : 0; sync < 2; ++sync) {
+          // sync 2: reset_before's phases called apart (StepArgs::phase), no sync.
+          for (int sync = reset_after ? 1 : 0; sync < (reset_after ? 2 : 3); ++sync) {
             if (!sync && all[s].size() > 1) continue;  // several workers need the barrier
             c.at(
                 "rows=%d H=%d activation=%d recurrent_activation=%d workers=%zu (tiles [%d, "
                 "%d)...) reverse_tiles=%d save=%d sync=%s",
                 rows, H, act, rec, all[s].size(), all[s][0].begin, all[s][0].end, reverse,
-                with_save, reset_after ? "-" : (sync ? "set" : "null"));
-            run_and_check(k, c, p, all[s], reverse != 0, with_save, sync != 0);
+                with_save,
+                reset_after ? "-"
+                            : (sync == 2 ? "phases apart"
+                               : sync    ? "set"
+                                         : "null"));
+            run_and_check(k, c, p, all[s], reverse != 0, with_save, sync == 1, sync == 2);
           }
     }
 }
@@ -324,13 +345,15 @@ KT_TEST(step_ra_save, "step_reset_after", "training save, tile subsets (1-3 work
 KT_TEST(step_ra_subsets, "step_reset_after", "inference, tile subsets (1-3 workers)") {
   step_case(k, c, true, false, true);
 }
-KT_TEST(step_rb, "step_reset_before", "inference, one worker, sync null and set") {
+KT_TEST(step_rb, "step_reset_before", "inference, one worker, sync null and set, phases apart") {
   step_case(k, c, false, false, false);
 }
-KT_TEST(step_rb_save, "step_reset_before", "training save, tile subsets (1-3 workers, sync)") {
+KT_TEST(step_rb_save, "step_reset_before",
+        "training save, tile subsets (1-3 workers, sync or phases apart)") {
   step_case(k, c, false, true, true);
 }
-KT_TEST(step_rb_subsets, "step_reset_before", "inference, tile subsets (1-3 workers, sync)") {
+KT_TEST(step_rb_subsets, "step_reset_before",
+        "inference, tile subsets (1-3 workers, sync or phases apart)") {
   step_case(k, c, false, false, true);
 }
 

@@ -1,0 +1,283 @@
+// The thread policy (native/core/thread_pool.h): a region's work is claimed chunk by chunk, so
+// a helper that never comes (its core busy with another process) or stops in the middle of a
+// chunk costs at most that chunk: the caller does the rest, every chunk runs exactly once,
+// phases stay in order, and the results are bitwise those of one thread. Registered under
+// "core" (fp_env_tests.cpp): the pool is the core's, around the kernels. Native only: in
+// WebAssembly every region runs on the caller.
+#if !defined(__EMSCRIPTEN__)
+#include <unistd.h>
+
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "gru_simd.h"
+#include "harness.h"
+
+namespace {
+
+using kt::Check;
+
+constexpr int kPhases = 7, kChunks = 9;
+
+// What a region did: per (phase, chunk) how often it ran and on which worker; whether a chunk
+// ever ran before the phase before it was complete.
+struct Record {
+  gru::PhasedWork* work = nullptr;
+  int runs[kPhases][kChunks] = {};
+  int worker[kPhases][kChunks] = {};
+  int finished[kPhases] = {};  // chunks of the phase finished
+  int out_of_order = 0;
+  // The helper's first chunk after phase 0 stops this long at most (a thread whose core went
+  // to another process), or until the caller has taken the region over.
+  int helper_sleep_us = 0;
+  int helper_slept = 0;
+  // The caller's first chunk waits (up to 5 s) for a helper to run one, and until the helper
+  // has slept the caller's chunks take a millisecond each, so that the helper claims a chunk
+  // of phase 1 before the caller has taken them all.
+  bool caller_waits_for_helper = false;
+  int helper_started = 0;
+};
+
+void record_chunk(Record& r, int64_t p, int32_t c, int32_t worker) {
+  if (p > 0 && __atomic_load_n(&r.finished[p - 1], __ATOMIC_ACQUIRE) != kChunks)
+    __atomic_add_fetch(&r.out_of_order, 1, __ATOMIC_RELAXED);
+  if (worker != 0) {
+    __atomic_store_n(&r.helper_started, 1, __ATOMIC_RELEASE);
+    // Stops until the caller has taken the region over (or helper_sleep_us).
+    if (r.helper_sleep_us && p >= 1 && !__atomic_exchange_n(&r.helper_slept, 1, __ATOMIC_ACQ_REL))
+      for (int t = 0; t < r.helper_sleep_us && !r.work->went_solo(); t += 1000) usleep(1000);
+  } else if (r.caller_waits_for_helper && p == 0) {
+    for (int i = 0; i < 5000 && !__atomic_load_n(&r.helper_started, __ATOMIC_ACQUIRE); ++i)
+      usleep(1000);
+  } else if (r.caller_waits_for_helper && !__atomic_load_n(&r.helper_slept, __ATOMIC_ACQUIRE)) {
+    usleep(1000);
+  }
+  __atomic_add_fetch(&r.runs[p][c], 1, __ATOMIC_RELAXED);
+  r.worker[p][c] = worker;
+  __atomic_add_fetch(&r.finished[p], 1, __ATOMIC_RELEASE);
+}
+
+void region(void* context, int32_t worker, int32_t) {
+  Record& r = *static_cast<Record*>(context);
+  r.work->run(worker, [&](int64_t p, int32_t c, int32_t w) { record_chunk(r, p, c, w); });
+}
+
+// Every chunk exactly once, no phase started early; the workers that ran chunks.
+bool check_record(Check& c, const Record& r, bool* helper_ran) {
+  *helper_ran = false;
+  for (int p = 0; p < kPhases; ++p)
+    for (int k = 0; k < kChunks; ++k) {
+      if (!c.equal(r.runs[p][k], 1, "runs of phase %d chunk %d", p, k)) return false;
+      if (r.worker[p][k] != 0) *helper_ran = true;
+    }
+  return c.equal(r.out_of_order, 0, "chunks started before the phase before them was complete");
+}
+
+KT_TEST(core_pool_claims, "core", "thread pool: chunks claimed once each, phases in order") {
+  const int32_t threads = gru_threads();
+  for (int32_t n : {1, 2, 3}) {
+    gru_set_threads(n);
+    for (int32_t reverse : {0, 1}) {
+      c.at("threads=%d reverse_period=%d", n, reverse);
+      Record r;
+      gru::PhasedWork work(kPhases, kChunks, n, reverse);
+      r.work = &work;
+      gru::parallel_run(n, &region, &r);
+      bool helper_ran;
+      check_record(c, r, &helper_ran);
+    }
+  }
+  gru_set_threads(threads);
+  gru::pool_reset_policy_for_test();
+}
+
+KT_TEST(core_pool_held, "core",
+        "thread pool: helpers that never join (cores busy): the caller does every chunk") {
+  const int32_t threads = gru_threads();
+  gru_set_threads(2);
+  gru::pool_hold_helpers_for_test(true);
+  const uint64_t joins = gru::pool_helper_joins();
+  for (int round = 0; round < 20; ++round) {
+    c.at("round %d", round);
+    Record r;
+    gru::PhasedWork work(kPhases, kChunks, 2);
+    r.work = &work;
+    gru::parallel_run(2, &region, &r);
+    bool helper_ran;
+    if (!check_record(c, r, &helper_ran)) break;
+    c.equal(helper_ran, false, "a held helper ran a chunk");
+  }
+  c.equal(static_cast<long long>(gru::pool_helper_joins() - joins), 0,
+          "regions a held helper joined");
+  gru::pool_hold_helpers_for_test(false);
+  gru_set_threads(threads);
+  gru::pool_reset_policy_for_test();
+}
+
+KT_TEST(core_pool_stalled, "core",
+        "thread pool: a helper stopped inside a chunk: the caller takes the rest over, then "
+        "runs alone for a while") {
+  const int32_t threads = gru_threads();
+  gru_set_threads(2);
+  bool slept = false;
+  // On a busy machine the helper may come too late to claim a chunk of phase 1: try again.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    gru::pool_reset_policy_for_test();
+    const uint64_t stalls = gru::pool_stalls();
+    Record r;
+    r.helper_sleep_us = 5 * 1000 * 1000;
+    r.caller_waits_for_helper = true;
+    gru::PhasedWork work(kPhases, kChunks, 2);
+    r.work = &work;
+    gru::parallel_run(2, &region, &r);
+    bool helper_ran;
+    if (!check_record(c, r, &helper_ran)) break;
+    if (!r.helper_slept) continue;
+    slept = true;
+    // The caller waited for the helper's chunk far longer than its own work took: the region
+    // went solo (the helper ran nothing after the chunk of phase 1 it slept in: at most
+    // its phase-0 chunks and that one) and the pool noted a stall.
+    int helper_chunks = 0, helper_phase_0 = 0;
+    for (int p = 0; p < kPhases; ++p)
+      for (int k = 0; k < kChunks; ++k) {
+        helper_chunks += r.worker[p][k] != 0;
+        helper_phase_0 += p == 0 && r.worker[p][k] != 0;
+      }
+    c.at("attempt %d", attempt);
+    c.equal(work.went_solo(), true, "the caller took the region over");
+    c.equal(helper_chunks - helper_phase_0, 1, "chunks the helper ran after phase 0");
+    c.equal(static_cast<long long>(gru::pool_stalls() - stalls), 1, "stalls noted");
+    // The cooldown: regions are sized for the caller alone.
+    c.equal(gru::region_workers(2), 1, "region_workers(2) right after a stall");
+    break;
+  }
+  if (!slept) c.fail("in 5 regions the helper never claimed a chunk after phase 0");
+  gru::pool_reset_policy_for_test();
+  c.equal(gru::region_workers(2), 2, "region_workers(2) after the policy's reset");
+  gru_set_threads(threads);
+}
+
+KT_TEST(core_pool_decision, "core", "thread policy: workers and chunks from the work's size") {
+  const int32_t threads = gru_threads();
+  gru_set_threads(2);
+  gru::pool_reset_policy_for_test();
+  const int64_t phase = gru::kMinPhaseFmas, region = gru::kMinRegionFmas;
+  const int64_t wake = gru::kMinWakeFmas;
+  struct Case {
+    int64_t phase_fmas, phases, max_chunks;
+    int32_t want;
+  } cases[] = {
+      {phase - 1, 1000, 64, 1},            // phases too small for a meeting each
+      {phase, region / phase - 1, 64, 1},  // the region too small for a meeting a phase
+      {phase, wake / phase, 64, 1},        // one phase's worth of one worker
+      {2 * phase, wake / phase, 64, 2},
+      {2 * phase, region / phase, 64, 1},  // too small to wake sleeping helpers
+      {64 * phase, wake, 64, 2},           // at most the pool's threads
+      {64 * phase, wake, 1, 1},            // at most one worker a chunk
+  };
+  // The helpers are asleep a moment after they start (a few tens of microseconds of spinning).
+  for (int i = 0; i < 1000 && !gru::pool_helpers_asleep(); ++i) usleep(1000);
+  c.at("helpers asleep");
+  c.equal(gru::pool_helpers_asleep(), true, "pool_helpers_asleep() 1 s after the last region");
+  for (const Case& k : cases) {
+    c.at("phase_fmas=%lld phases=%lld max_chunks=%lld", static_cast<long long>(k.phase_fmas),
+         static_cast<long long>(k.phases), static_cast<long long>(k.max_chunks));
+    c.equal(gru::workers_for(k.phase_fmas, k.phases, k.max_chunks), k.want, "workers_for");
+  }
+  struct Chunks {
+    int64_t parts;
+    int32_t workers;
+    int64_t min_part;
+    int32_t want;
+  } chunks[] = {
+      {32, 1, 1, 1},  // one worker: one call over everything
+      {32, 2, 4, 8},  // C: 32 tiles, batch 1 keeps 4 tiles a call
+      {8, 2, 1, 8},   // D: 8 tiles, 4 a worker
+      {8, 2, 4, 2},  {5, 2, 4, 1}, {100, 2, 1, 8}, {3, 4, 1, 3},
+  };
+  for (const Chunks& k : chunks) {
+    c.at("parts=%lld workers=%d min_part=%lld", static_cast<long long>(k.parts), k.workers,
+         static_cast<long long>(k.min_part));
+    c.equal(gru::chunks_for(k.parts, k.workers, k.min_part), k.want, "chunks_for");
+  }
+  gru_set_threads(threads);
+}
+
+// A training forward and backward through the C ABI, on the pool's current threads.
+bool train_step(Check& c, int reset_after, std::vector<float>* out) {
+  // Regions big enough to wake sleeping helpers (kMinWakeFmas).
+  const int I = 24, H = 128, B = 32, T = 24;
+  gru_net_handle net = 0;
+  if (gru_net_create(I, H, 1, 0, 1, reset_after, &net) != GRU_OK ||
+      gru_init_params(net, 11) != GRU_OK) {
+    c.fail("could not create the network: %s", gru_last_error());
+    return false;
+  }
+  kt::Rng rng(5);
+  std::vector<float> x(size_t(T) * B * I), y(size_t(T) * B * H), dy(y.size()), dx(x.size());
+  std::vector<float> dh0(size_t(B) * H);
+  kt::fill(rng, x.data(), x.size(), -1.0f, 1.0f);
+  kt::fill(rng, dy.data(), dy.size(), -1.0f, 1.0f);
+  std::vector<int32_t> lengths(B);
+  for (int b = 0; b < B; ++b) lengths[b] = T - b % 4;
+  bool ok =
+      gru_net_forward_train(net, T, B, 0, x.data(), x.size(), nullptr, 0, lengths.data(),
+                            lengths.size(), y.data(), y.size(), nullptr, 0, 0.0f, 0) == GRU_OK &&
+      gru_net_backward(net, dy.data(), dy.size(), nullptr, 0, dx.data(), dx.size(), dh0.data(),
+                       dh0.size()) == GRU_OK;
+  if (!ok) c.fail("training step failed: %s", gru_last_error());
+  out->assign(y.begin(), y.end());
+  out->insert(out->end(), dx.begin(), dx.end());
+  out->insert(out->end(), dh0.begin(), dh0.end());
+  for (int32_t p = 0; ok && p < 2; ++p) {
+    std::vector<float> g(p == 0 ? size_t(3) * H * I : size_t(3) * H * H);
+    ok = gru_param_grad(net, p, g.data(), g.size()) == GRU_OK;
+    out->insert(out->end(), g.begin(), g.end());
+  }
+  if (!ok) c.fail("reading the gradients failed: %s", gru_last_error());
+  gru_destroy(net);
+  return ok;
+}
+
+KT_TEST(core_pool_held_net, "core",
+        "training step with 2 threads, helpers joining or held: bitwise the 1-thread result") {
+  const char* const isa = gru_isa_name();
+  if (gru_set_isa(k.name) != GRU_OK) {
+    c.fail("gru_set_isa(%s): %s", k.name, gru_last_error());
+    return;
+  }
+  const int32_t threads = gru_threads();
+  for (int reset_after : {1, 0}) {
+    std::vector<float> one, got;
+    gru_set_threads(1);
+    c.at("reset_after=%d threads=1", reset_after);
+    if (!train_step(c, reset_after, &one)) break;
+    gru_set_threads(2);
+    // Regions sized for 2 workers whatever the machine's load; free helpers are given a few
+    // tries to join at least one region of the step (they need a core).
+    gru::pool_force_helpers_for_test(true);
+    for (int hold : {0, 1}) {
+      c.at("reset_after=%d threads=2 helpers %s", reset_after, hold ? "held" : "free");
+      gru::pool_hold_helpers_for_test(hold != 0);
+      bool ok = true, joined = false;
+      for (int attempt = 0; ok && attempt < (hold ? 1 : 10) && !joined; ++attempt) {
+        const uint64_t joins = gru::pool_helper_joins();
+        ok = train_step(c, reset_after, &got);
+        joined = gru::pool_helper_joins() > joins;
+        for (size_t i = 0; ok && i < one.size(); ++i)
+          if (!c.same(got[i], one[i], "result[%zu]", i)) ok = false;
+      }
+      gru::pool_hold_helpers_for_test(false);
+      if (!ok) break;
+      c.equal(joined, !hold, "a helper joined a region of the step");
+    }
+    gru::pool_force_helpers_for_test(false);
+  }
+  gru::pool_reset_policy_for_test();
+  gru_set_threads(threads);
+  gru_set_isa(isa);
+}
+
+}  // namespace
+
+#endif
