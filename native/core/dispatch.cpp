@@ -18,6 +18,9 @@ const KernelTable* kernels_neon();
 #if defined(__wasm_simd128__)
 const KernelTable* kernels_wasm128();
 #endif
+#if defined(__wasm_relaxed_simd__)
+const KernelTable* kernels_wasm_relaxed();
+#endif
 
 namespace {
 
@@ -43,6 +46,11 @@ const Variant kVariants[] = {
 #endif
 #if defined(__aarch64__)
     {&kernels_neon, &always},
+#endif
+#if defined(__wasm_relaxed_simd__)
+    // Only gru_simd-relaxed.wasm has it, and an engine without relaxed SIMD cannot compile
+    // that module at all: once it runs, the variant runs.
+    {&kernels_wasm_relaxed, &always},
 #endif
 #if defined(__wasm_simd128__)
     {&kernels_wasm128, &always},
