@@ -19,7 +19,7 @@
 #   bash wasm/build-relaxed.sh -o OUT.wasm --command [-- CXXFLAGS...] -- SOURCES...
 #       a WASI command (main): the kernel tests, run by scripts/run-wasi.mjs
 # Flags between the first `--` and the second are added to every compile (include dirs,
-# warnings). Objects go to a temporary directory; two compiles run at a time. The output is
+# warnings). Sources (and include dirs) are relative to the repository root. Objects go to a temporary directory; two compiles run at a time. The output is
 # byte-for-byte reproducible (no paths, no dates: wasm/check-reproducible.sh checks it).
 #
 # Needs: clang-19, wasm-ld-19 (Debian: apt-get install -y clang-19 lld-19) and emscripten (for
@@ -72,6 +72,7 @@ while (($#)); do
   esac
 done
 [[ -n "$OUT" && -n "$MODE" ]] || die "usage: -o OUT.wasm (--reactor EXPORTS | --command) [-- CXXFLAGS...] -- SOURCES..."
+OUT="$(cd "$(dirname "$OUT")" && pwd)/$(basename "$OUT")" # the sources are read from the root
 EXTRA_FLAGS=()
 while (($#)) && [[ "$1" != "--" ]]; do
   EXTRA_FLAGS+=("$1")
