@@ -71,6 +71,8 @@ function runWorker(g: GroupSpec, cpus: string | null = null): Promise<GroupResul
   const out = join(tmp, `${g.id}.json`);
   rmSync(out, { force: true });
   const args = [
+    // Node 20 has relaxed SIMD behind a flag: only the worker that needs it gets it.
+    ...(g.backend === 'wasm-relaxed' ? ['--experimental-wasm-relaxed-simd'] : []),
     '--import',
     'tsx',
     new URL('./worker.ts', import.meta.url).pathname,

@@ -36,7 +36,7 @@ async function load(id: string, threads: number | undefined): Promise<Contestant
   if (!g) throw new Error(`unknown group ${id}`);
   switch (g.family) {
     case 'gru-simd':
-      return gruSimd(g.backend as 'native' | 'wasm-simd' | 'wasm', g.fixedThreads ?? threads);
+      return gruSimd(g.backend!, g.fixedThreads ?? threads);
     case 'ort-node':
       return ort('node', g.threads);
     case 'ort-web':

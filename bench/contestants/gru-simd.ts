@@ -48,7 +48,7 @@ function applyThreads(backend: Backend, threads: number | undefined): string {
 }
 
 export async function gruSimd(
-  name: 'native' | 'wasm-simd' | 'wasm',
+  name: 'native' | 'wasm-relaxed' | 'wasm-simd' | 'wasm',
   threads?: number,
 ): Promise<Contestant> {
   const backend = await gs.loadBackend(name);
