@@ -201,7 +201,8 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
   const { wasmRelaxedSimdSupported } = await import('./backends/wasm.js');
   const candidates = BACKEND_NAMES.filter(
     (n) =>
-      (n !== 'native' || nodeHooks !== null) && (n !== 'wasm-relaxed' || wasmRelaxedSimdSupported()),
+      (n !== 'native' || nodeHooks !== null) &&
+      (n !== 'wasm-relaxed' || wasmRelaxedSimdSupported()),
   );
   for (const name of candidates) {
     try {
