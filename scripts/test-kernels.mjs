@@ -86,6 +86,7 @@ const builds = [
   {
     name: 'wasm-relaxed',
     dir: join('build-kernels-wasm', 'relaxed'),
+    options: [], // no CMake: `build` below
     // The whole program (tests, core, every ISA file) as wasm/build.sh builds the module.
     build: (dir) => {
       const sources = [
