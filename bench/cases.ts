@@ -126,14 +126,14 @@ export function selectCases(mode: Mode, ids?: readonly string[]): Case[] {
 
 export type Family = 'gru-simd' | 'ort-node' | 'ort-web' | 'tfjs-wasm' | 'tfjs-cpu';
 /** Which measured peak a contestant's % of peak is relative to (times its threads). */
-export type PeakKind = 'native' | 'wasm-simd' | 'wasm-scalar';
+export type PeakKind = 'native' | 'wasm-relaxed' | 'wasm-simd' | 'wasm-scalar';
 
 export interface GroupSpec {
   /** Stable id, also the worker's --group argument. */
   id: string;
   family: Family;
   /** gru-simd backend name. */
-  backend?: 'native' | 'wasm-simd' | 'wasm';
+  backend?: 'native' | 'wasm-relaxed' | 'wasm-simd' | 'wasm';
   /** Threads asked for (ORT); gru-simd reports its own. */
   threads: number;
   /**
@@ -201,6 +201,16 @@ export const GROUPS: GroupSpec[] = [
       everyRound: true,
     },
   ]),
+  // Node 20 runs it with --experimental-wasm-relaxed-simd (bench/run.ts gives its worker the flag).
+  {
+    id: 'wasm-relaxed',
+    family: 'gru-simd',
+    backend: 'wasm-relaxed',
+    threads: 1,
+    name: 'gru-simd wasm-relaxed',
+    peak: 'wasm-relaxed',
+    everyRound: true,
+  },
   {
     id: 'wasm-simd',
     family: 'gru-simd',

@@ -6,9 +6,12 @@
  *    attributes for AVX-512F and AVX2+FMA, picked with __builtin_cpu_supports), 12 FMA chains.
  *  - wasm: bench/tools/fma_peak_wasm.c, compiled now with emcc when it exists, else the
  *    committed bench/tools/fma_peak_wasm.wasm built from it; f32x4 mul+add and scalar mul+add.
+ *  - wasm relaxed SIMD: bench/tools/fma_peak_relaxed.c (f32x4.relaxed_madd), compiled now with
+ *    clang-19 + wasm-ld-19 when they exist, else the committed .wasm; run in a child Node with
+ *    --experimental-wasm-relaxed-simd, so the peak is there whatever flags this process has.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { wasmPeak } from './wasm-peak.js';
 
@@ -20,6 +23,8 @@ export interface Peaks {
   nativeIsa: string;
   wasmSimd: number;
   wasmScalar: number;
+  /** f32x4.relaxed_madd (fused where the CPU has FMA); 0 when the engine cannot run it. */
+  wasmRelaxed: number;
   notes: string[];
 }
 
@@ -69,13 +74,75 @@ function wasmBytes(tmp: string, notes: string[]): Buffer {
   return readFileSync(join(TOOLS, 'fma_peak_wasm.wasm'));
 }
 
+function relaxedBytes(tmp: string, notes: string[]): Buffer {
+  const obj = join(tmp, 'fma_peak_relaxed.o');
+  const out = join(tmp, 'fma_peak_relaxed.wasm');
+  const cc = spawnSync(
+    'clang-19',
+    [
+      ...['--target=wasm32', '-O3', '-msimd128', '-mrelaxed-simd', '-fno-vectorize'],
+      ...['-fno-slp-vectorize', '-c', join(TOOLS, 'fma_peak_relaxed.c'), '-o', obj],
+    ],
+    { encoding: 'utf8' },
+  );
+  const ld =
+    !cc.error && cc.status === 0
+      ? spawnSync('wasm-ld-19', ['--no-entry', '--export=relaxed_loop', '-o', out, obj], {
+          encoding: 'utf8',
+        })
+      : null;
+  if (ld && !ld.error && ld.status === 0) {
+    notes.push('relaxed peak: fma_peak_relaxed.c compiled now with clang-19');
+    return readFileSync(out);
+  }
+  notes.push('relaxed peak: clang-19 not available, used bench/tools/fma_peak_relaxed.wasm');
+  return readFileSync(join(TOOLS, 'fma_peak_relaxed.wasm'));
+}
+
+/** The relaxed-SIMD peak, measured as wasmPeak measures SIMD128's, in a child with the flag. */
+function relaxedPeak(tmp: string, notes: string[]): number {
+  const file = join(tmp, 'fma_peak_relaxed.bin');
+  writeFileSync(file, relaxedBytes(tmp, notes));
+  const code = `
+const bytes = (await import('node:fs')).readFileSync(${JSON.stringify(file)});
+const f = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports.relaxed_loop;
+f(1e6, 1);
+let top = 0;
+for (let r = 0; r < 5; r++) {
+  const t0 = performance.now();
+  f(2e7, 1 + r);
+  top = Math.max(top, (12 * 8 * 2e7) / ((performance.now() - t0) / 1e3) / 1e9);
+}
+console.log(top);`;
+  const run = spawnSync(
+    process.execPath,
+    ['--experimental-wasm-relaxed-simd', '--input-type=module', '-e', code],
+    { encoding: 'utf8' },
+  );
+  const gflops = Number(run.stdout.trim());
+  if (run.error || run.status !== 0 || !(gflops > 0)) {
+    notes.push(`relaxed peak not measured: ${run.stderr.trim().split('\n').pop() ?? ''}`);
+    return 0;
+  }
+  return gflops;
+}
+
 export function measurePeaks(tmp: string): Peaks {
   const notes: string[] = [];
   const native = nativePeak(tmp, notes);
   const w = wasmPeak(new Uint8Array(wasmBytes(tmp, notes)));
+  const wasmRelaxed = relaxedPeak(tmp, notes);
   const [nativeIsa, nativeBest] = Object.entries(native).sort((a, b) => b[1] - a[1])[0] ?? [
     'none',
     0,
   ];
-  return { native, nativeBest, nativeIsa, wasmSimd: w.simd, wasmScalar: w.scalar, notes };
+  return {
+    native,
+    nativeBest,
+    nativeIsa,
+    wasmSimd: w.simd,
+    wasmScalar: w.scalar,
+    wasmRelaxed,
+    notes,
+  };
 }

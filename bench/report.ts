@@ -32,8 +32,12 @@ export interface Report {
 
 /** Peak GFLOP/s a contestant's throughput is compared with: its instruction set's, times its threads. */
 export function peakOf(kind: PeakKind, threads: number, peaks: Peaks): number {
-  const one =
-    kind === 'native' ? peaks.nativeBest : kind === 'wasm-simd' ? peaks.wasmSimd : peaks.wasmScalar;
+  const one = {
+    native: peaks.nativeBest,
+    'wasm-relaxed': peaks.wasmRelaxed,
+    'wasm-simd': peaks.wasmSimd,
+    'wasm-scalar': peaks.wasmScalar,
+  }[kind];
   return one * threads;
 }
 
@@ -191,9 +195,9 @@ export function markdown(rep: Report): string {
   out.push('');
   out.push(
     `Peak GFLOP/s of one core, measured in this run (register-resident loops, bench/tools): ${nat || 'native not measured'}, ` +
-      `wasm SIMD128 mul+add ${peaks.wasmSimd.toFixed(1)}, wasm scalar mul+add ${peaks.wasmScalar.toFixed(1)}. ` +
+      `wasm SIMD128 mul+add ${peaks.wasmSimd.toFixed(1)}, wasm relaxed-SIMD madd ${peaks.wasmRelaxed.toFixed(1)}, wasm scalar mul+add ${peaks.wasmScalar.toFixed(1)}. ` +
       `"% peak" is of the contestant's instruction set × its threads: native code (gru-simd native, onnxruntime-node) ` +
-      `${peaks.nativeIsa}, wasm SIMD (gru-simd wasm-simd, onnxruntime-web, tfjs wasm), scalar (gru-simd wasm, tfjs cpu). ${peaks.notes.join('; ')}.`,
+      `${peaks.nativeIsa}, wasm SIMD (gru-simd wasm-simd, onnxruntime-web, tfjs wasm), relaxed SIMD (gru-simd wasm-relaxed), scalar (gru-simd wasm, tfjs cpu). ${peaks.notes.join('; ')}.`,
   );
   out.push('');
   out.push(

@@ -78,7 +78,17 @@ const WORKER = import.meta.url.endsWith('.mjs')
 function runWorker(g: GroupSpec, cpus: string | null = null): Promise<GroupResult> {
   const out = join(tmp, `${g.id}.json`);
   rmSync(out, { force: true });
-  const args = [...WORKER, '--group', g.id, '--mode', mode, '--out', out];
+  const args = [
+    // Node 20 has relaxed SIMD behind a flag: only the worker that needs it gets it.
+    ...(g.backend === 'wasm-relaxed' ? ['--experimental-wasm-relaxed-simd'] : []),
+    ...WORKER,
+    '--group',
+    g.id,
+    '--mode',
+    mode,
+    '--out',
+    out,
+  ];
   if (g.everyRound && rounds > 1) args.push('--rounds', String(rounds));
   if (caseIds) args.push('--cases', caseIds.join(','));
   if (threadsOption !== null && g.family === 'gru-simd' && !g.fixedThreads)

@@ -37,7 +37,7 @@ async function load(id: string, threads: number | undefined): Promise<Contestant
   switch (g.family) {
     case 'gru-simd':
       return gruSimd(
-        g.backend as 'native' | 'wasm-simd' | 'wasm',
+        g.backend as 'native' | 'wasm-relaxed' | 'wasm-simd' | 'wasm',
         g.fixedThreads ?? threads,
         g.precision,
       );

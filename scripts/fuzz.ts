@@ -3,7 +3,7 @@
  * function and method and the Backend object's, on every backend, in child processes; prints
  * the outcomes per backend and class, and every distinct bug with the command that replays it.
  *
- *   npm run fuzz -- --calls 100000 --seed 1 --backends native,wasm-simd,wasm
+ *   npm run fuzz -- --calls 100000 --seed 1 --backends native,wasm-relaxed,wasm-simd,wasm
  *
  * Options: --calls N (per backend, default 10000), --seed S (default 1), --backends list,
  * --start I (first call index), --batch N (calls per child, default 2000), --canary-every N
@@ -30,7 +30,9 @@ const flag = (name: string): boolean => process.argv.includes(`--${name}`);
 
 const seed = Number(option('seed', '1'));
 const calls = Number(option('calls', '10000'));
-const backends = option('backends', 'native,wasm-simd,wasm').split(',') as BackendName[];
+const backends = option('backends', 'native,wasm-relaxed,wasm-simd,wasm').split(
+  ',',
+) as BackendName[];
 const verbose = flag('verbose');
 const t0 = performance.now();
 const reports = await runFuzz({

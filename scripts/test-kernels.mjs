@@ -5,8 +5,12 @@
 //                x86-64 (a table this CPU cannot run is listed as NOT RUN by the program)
 //   wasm-simd    build-kernels-wasm/simd/ (emcmake, -msimd128): wasm128 and scalar, run under
 //   wasm-scalar  build-kernels-wasm/scalar/: scalar alone      node:wasi (scripts/run-wasi.mjs)
-// The wasm builds need Emscripten (apt-get install -y emscripten): without emcc they are listed
-// as NOT RUN (a failure in CI, env CI=true, as in scripts/test.mjs). The cmake-js build of the
+//   wasm-relaxed build-kernels-wasm/relaxed/ (clang-19 -mrelaxed-simd, by wasm/build-relaxed.sh,
+//                the toolchain of gru_simd-relaxed.wasm; no CMake): wasm-relaxed, wasm128 and
+//                scalar, run under node:wasi with --experimental-wasm-relaxed-simd
+// The wasm builds need Emscripten (apt-get install -y emscripten), the relaxed one also clang-19
+// and lld-19: without them they are listed as NOT RUN (a failure in CI, env CI=true, as in
+// scripts/test.mjs). The relaxed build is compiled from scratch each run (about a minute). The cmake-js build of the
 // addon in build/ is never touched. Builds are incremental after the first (about a minute per
 // wasm build from scratch on 2 cores).
 //
@@ -16,7 +20,15 @@
 // Extra arguments go to the programs: `npm run test:kernels -- gemm_strided` runs only the
 // tests whose "kernel: variant" contains that text.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +59,7 @@ function run(cmd, args, quiet = false) {
 
 const ninja = available('ninja');
 const emcc = available('emcc');
+const clang19 = available('clang++-19') && available('wasm-ld-19');
 const builds = [
   {
     name: 'native',
@@ -70,7 +83,55 @@ const builds = [
     ],
     missing: emcc ? null : 'emcc not found (apt-get install -y emscripten)',
   })),
+  {
+    name: 'wasm-relaxed',
+    dir: join('build-kernels-wasm', 'relaxed'),
+    options: [], // no CMake: `build` below
+    // The whole program (tests, core, every ISA file) as wasm/build.sh builds the module.
+    build: (dir) => {
+      const sources = [
+        ...globCpp('test/kernels'),
+        ...globCpp('native/core'),
+        ...globCpp('native/kernels').filter((f) => /\/isa_[^/]*\.cpp$/.test(f)),
+      ];
+      mkdirSync(join(root, dir), { recursive: true });
+      // CMakeLists.txt's warning flags for the kernel tests, and its two for a wasm build.
+      const flags = ['-Itest/kernels', '-Wall', '-Wextra', '-Wno-unused-parameter'];
+      flags.push('-Wno-unused-const-variable', '-Wno-unused-but-set-variable');
+      const out = join(dir, 'gru_kernel_tests.wasm');
+      return run('bash', [
+        'wasm/build-relaxed.sh',
+        '-o',
+        out,
+        '--command',
+        '--',
+        ...flags,
+        '--',
+        ...sources,
+      ]);
+    },
+    program: (dir) => [
+      process.execPath,
+      '--no-warnings',
+      '--experimental-wasm-relaxed-simd',
+      join(root, 'scripts', 'run-wasi.mjs'),
+      join(dir, 'gru_kernel_tests.wasm'),
+    ],
+    missing: !emcc
+      ? 'emcc not found (apt-get install -y emscripten)'
+      : clang19
+        ? null
+        : 'clang++-19 or wasm-ld-19 not found (apt-get install -y clang-19 lld-19)',
+  },
 ];
+
+/** The .cpp files of a directory of the repository, sorted, as paths relative to the root. */
+function globCpp(dir) {
+  return readdirSync(join(root, dir))
+    .filter((f) => f.endsWith('.cpp'))
+    .sort()
+    .map((f) => `${dir}/${f}`);
+}
 
 const results = [];
 for (const b of builds) {
@@ -108,9 +169,10 @@ for (const b of builds) {
     ...(!cached && ninja ? ['-G', 'Ninja'] : []),
     ...options,
   ];
-  const error =
-    (stale ? run(b.configure, configureArgs, true) : null) ??
-    run('cmake', ['--build', dir, '--target', 'gru_kernel_tests', '--parallel', '2']);
+  const error = b.build
+    ? b.build(b.dir)
+    : ((stale ? run(b.configure, configureArgs, true) : null) ??
+      run('cmake', ['--build', dir, '--target', 'gru_kernel_tests', '--parallel', '2']));
   const [exe, ...exeArgs] = b.program(dir);
   const built = exeArgs.length ? exeArgs[exeArgs.length - 1] : exe;
   if (error || !existsSync(built)) {

@@ -4,8 +4,8 @@
 // scripts/build-ts.mjs exists), lint, type-check,
 // the mocha suite on every backend, the browser test (headless Chromium), the NEON
 // cross-compile check, the suite on the node-gyp build, the suite on the sanitizer build, and
-// the wasm reproducibility check (when emcc is installed; in CI, env CI=true, a missing emcc
-// is a failure), and the npm package test (pack, install, use).
+// the wasm reproducibility check (when emcc, clang-19 and wasm-ld-19 are installed; in CI, env
+// CI=true, a missing one is a failure), and the npm package test (pack, install, use).
 //
 // Each step gets env GRU_TEST_COUNTS=<file>; a mocha run (test/reporter.cjs) writes its
 // { passed, failed, skipped } there and those counts are added up. A step that writes no
@@ -23,9 +23,15 @@ const inCI = process.env.CI === 'true';
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const countsDir = mkdtempSync(join(tmpdir(), 'gru-test-counts-'));
 
-function hasEmcc() {
-  const r = spawnSync('emcc', ['--version'], { stdio: 'ignore' });
+function has(cmd) {
+  const r = spawnSync(cmd, ['--version'], { stdio: 'ignore' });
   return r.status === 0;
+}
+
+// The wasm rebuild needs Emscripten, and clang-19 + wasm-ld-19 for the relaxed-SIMD module.
+function missingWasmTools() {
+  const missing = ['emcc', 'clang++-19', 'wasm-ld-19'].filter((cmd) => !has(cmd));
+  return missing.length ? `${missing.join(', ')} not found` : null;
 }
 
 /** Each step: a name and how to run it, or why it is skipped / failed before it runs. */
@@ -53,13 +59,14 @@ const steps = [
   { name: 'build:asan', script: 'build:asan' },
   { name: 'test:asan', script: 'test:asan' },
   (() => {
-    if (hasEmcc()) return { name: 'check:wasm', script: 'check:wasm' };
+    const missing = missingWasmTools();
+    if (missing === null) return { name: 'check:wasm', script: 'check:wasm' };
     if (inCI)
       return {
         name: 'check:wasm',
-        fail: 'emcc not found (required in CI: apt-get install -y emscripten)',
+        fail: `${missing} (required in CI: apt-get install -y emscripten clang-19 lld-19)`,
       };
-    return { name: 'check:wasm', script: 'check:wasm', skip: 'emcc not found (not CI)' };
+    return { name: 'check:wasm', script: 'check:wasm', skip: `${missing} (not CI)` };
   })(),
   // npm pack (prepack: dist + the prebuilt addon), installed offline into fresh projects
   // (test/package/package.e2e.ts): ESM, CJS, types, --ignore-scripts, no compiler, Vite.

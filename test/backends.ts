@@ -1,15 +1,26 @@
 /**
- * The backends the suite runs against: env GRU_SIMD_BACKENDS (comma list) or all three.
- * Loaded once, at import (top-level await), so suites can be generated per backend and per
- * ISA variant. A selected backend that fails to load is a failing test: see forEachBackend.
+ * The backends the suite runs against: env GRU_SIMD_BACKENDS (comma list) or all four, less
+ * wasm-relaxed where the engine has no relaxed SIMD (Node 20 without
+ * --experimental-wasm-relaxed-simd). .mocharc.json passes that flag, and
+ * test/wasm-relaxed.test.ts fails when the suite runs without it, so `npm test` always covers
+ * wasm-relaxed; a single file run with `mocha --no-config` covers it with
+ * `-n experimental-wasm-relaxed-simd`. Loaded once, at import (top-level await), so suites can
+ * be generated per backend and per ISA variant. A selected backend that fails to load is a
+ * failing test: see forEachBackend.
  */
 import assert from 'node:assert/strict';
 import { loadBackend } from '../ts/index.js';
 import type { Backend, BackendName } from '../ts/backends/backend.js';
+import { wasmRelaxedSimdSupported } from '../ts/backends/wasm.js';
 
-export const ALL_BACKENDS: readonly BackendName[] = ['native', 'wasm-simd', 'wasm'];
+export const ALL_BACKENDS: readonly BackendName[] = ['native', 'wasm-relaxed', 'wasm-simd', 'wasm'];
 
-export const BACKEND_NAMES: string[] = (process.env.GRU_SIMD_BACKENDS ?? ALL_BACKENDS.join(','))
+/** ALL_BACKENDS less those this engine cannot run at all (wasm-relaxed without relaxed SIMD). */
+export const ENGINE_BACKENDS: readonly BackendName[] = ALL_BACKENDS.filter(
+  (n) => n !== 'wasm-relaxed' || wasmRelaxedSimdSupported(),
+);
+
+export const BACKEND_NAMES: string[] = (process.env.GRU_SIMD_BACKENDS ?? ENGINE_BACKENDS.join(','))
   .split(',')
   .map((s) => s.trim())
   .filter((s) => s.length > 0);

@@ -171,7 +171,15 @@ describe('bench call timer', () => {
         loadAvg: { start: 0, end: 0 },
         threadsOption: null,
       },
-      peaks: { native: {}, nativeBest: 1, nativeIsa: 'x', wasmSimd: 1, wasmScalar: 1, notes: [] },
+      peaks: {
+        native: {},
+        nativeBest: 1,
+        nativeIsa: 'x',
+        wasmSimd: 1,
+        wasmScalar: 1,
+        wasmRelaxed: 1,
+        notes: [],
+      },
       cases: [f],
       groups: [native],
     };

@@ -1,7 +1,7 @@
 /**
  * The browser bench (`npm run bench:browser`, bench/browser/) on tiny cases in quick mode, in
  * Debian's headless Chromium: the page is cross-origin isolated, and every contestant (gru-simd
- * wasm-simd and scalar, onnxruntime-web 1T and NT, tfjs wasm) either ran after passing its
+ * wasm-relaxed, wasm-simd and scalar, onnxruntime-web 1T and NT, tfjs wasm) either ran after passing its
  * check against gru-simd in Node, or was skipped with a reason. No timing is asserted.
  *
  * A missing Chromium is a failure in CI (env CI=true) and a visible skip elsewhere.
@@ -97,6 +97,10 @@ describe('browser bench: bench/browser/ in headless Chromium (quick mode, tiny c
 
   it("reports each contestant's module and threads, the page's peaks, and the ratio columns", () => {
     const byId = new Map(report.groups.map((g) => [g.group, g]));
+    assert.match(
+      byId.get('wasm-relaxed')!.detail,
+      /ISA wasm-relaxed; module \/wasm\/gru_simd-relaxed\.wasm$/,
+    );
     assert.match(byId.get('wasm-simd')!.detail, /ISA wasm128; module \/wasm\/gru_simd-simd\.wasm$/);
     assert.match(byId.get('wasm')!.detail, /ISA scalar; module \/wasm\/gru_simd-scalar\.wasm$/);
     assert.match(byId.get('ort-web-1')!.detail, /module \/ort\/ort-wasm-simd-threaded\.wasm/);
@@ -105,6 +109,7 @@ describe('browser bench: bench/browser/ in headless Chromium (quick mode, tiny c
     assert.match(byId.get('tfjs-wasm')!.detail, /module \/tfjs-wasm\/tfjs-backend-wasm.*\.wasm/);
     for (const p of [report.peaks.chromium, report.peaks.node])
       assert.ok(p.simd > 0 && p.scalar > 0, `peaks ${JSON.stringify(p)}`);
+    assert.ok(report.peaks.chromium.relaxed > 0, 'Chromium runs relaxed SIMD: its peak measured');
     const md = browserMarkdown(report);
     const n = report.meta.page.threadsN;
     assert.ok(md.includes(`| vs ORT 1T | vs ORT ${n}T | check |`), 'ratio columns');

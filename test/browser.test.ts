@@ -4,14 +4,16 @@
  * after the mocha suite (not part of it: the gyp and sanitizer runs repeat that suite).
  *
  *   - the browser entry bundles for browsers with no node: module and no native backend;
- *   - a seeded GRU forward in the page (auto -> wasm-simd; forced scalar 'wasm'; the built
- *     dist/esm) equals Node's result on the same wasm module bit for bit, and the float64
- *     reference within the suite's forward tolerance;
+ *   - a seeded GRU forward in the page (auto -> wasm-relaxed, Chromium having relaxed SIMD;
+ *     forced wasm-simd and scalar 'wasm'; the built dist/esm) equals Node's result on the same
+ *     wasm module bit for bit (Node runs wasm-relaxed with --experimental-wasm-relaxed-simd,
+ *     test/browser/mocharc.json: the same V8 lowering of relaxed_madd on the same CPU), and the
+ *     float64 reference within the suite's forward tolerance;
  *   - .wasm served as application/wasm compiles with instantiateStreaming, another MIME type
  *     falls back to an ArrayBuffer, and wasmSimdUrl moves the location (a CDN);
  *   - layers disposed on the page's main thread renew the wasm instance (a synchronous
  *     instantiation of the compiled module, which Chromium allows there): memory back at start;
- *   - the demo trains in its worker on wasm-simd and on the scalar module: the loss falls, the
+ *   - the demo trains in its worker on wasm-relaxed and on the scalar module: the loss falls, the
  *     page keeps drawing frames, and a screenshot lands in test-output/.
  *
  * A missing Chromium is a failure in CI (env CI=true) and a visible skip elsewhere.
@@ -295,13 +297,14 @@ describe('browser: gru-simd in headless Chromium', function () {
     assert.ok(got.roundTrip < 1e-6, `round trip ${got.roundTrip}`);
   });
 
-  it('auto init picks wasm-simd (streaming compile); a seeded forward equals Node wasm-simd bit for bit', async () => {
+  it('auto init picks wasm-relaxed (streaming compile); a seeded forward equals Node wasm-relaxed bit for bit', async () => {
+    const before = server.requests.length;
     await openForwardPage();
     const got = await runForward(request({}));
-    assert.equal(got.info.backend, 'wasm-simd');
-    assert.equal(got.info.isa, 'wasm128');
+    assert.equal(got.info.backend, 'wasm-relaxed');
+    assert.equal(got.info.isa, 'wasm-relaxed');
     assert.equal(got.info.fallbackReason, undefined, 'no fallback notice in a browser');
-    await checkAgainstNode(got, 'wasm-simd');
+    await checkAgainstNode(got, 'wasm-relaxed');
     // Native computes the same numbers with another ISA: within the forward tolerance of it too.
     const native = await loadBackend('native').then(
       () => nodeForward('native'),
@@ -321,15 +324,29 @@ describe('browser: gru-simd in headless Chromium', function () {
       'application/wasm: instantiateStreaming, once',
     );
     assert.ok(
-      fetched('/wasm/gru_simd-simd.wasm 200').length > 0,
-      'fetched /wasm/gru_simd-simd.wasm (beside ts/backends/)',
+      fetched('/wasm/gru_simd-relaxed.wasm 200').length > 0,
+      'fetched /wasm/gru_simd-relaxed.wasm (beside ts/backends/)',
     );
     assert.deepEqual(fetched('scalar'), [], 'the scalar module is not fetched');
+    assert.deepEqual(
+      server.requests.slice(before).filter((r) => r.includes('simd.wasm')),
+      [],
+      'the SIMD128 module is not fetched',
+    );
     assert.deepEqual(
       server.requests.filter((r) => /native|platform-node|node:/.test(r)),
       [],
       'the page requests nothing of the native backend',
     );
+  });
+
+  it("backend 'wasm-simd' forces the SIMD128 module: the forward equals Node wasm-simd bit for bit", async () => {
+    await openForwardPage();
+    const got = await runForward(request({ backend: 'wasm-simd' }));
+    assert.equal(got.info.backend, 'wasm-simd');
+    assert.equal(got.info.isa, 'wasm128');
+    await checkAgainstNode(got, 'wasm-simd');
+    assert.ok(fetched('/wasm/gru_simd-simd.wasm 200').length > 0);
   });
 
   it("backend 'wasm' forces the scalar module: the forward equals Node wasm bit for bit", async () => {
@@ -368,7 +385,7 @@ describe('browser: gru-simd in headless Chromium', function () {
       existsSync(`${ROOT}dist/esm/index.browser.js`),
       'dist/esm/index.browser.js missing: npm run build:ts',
     );
-    for (const f of ['gru_simd-simd.wasm', 'gru_simd-scalar.wasm']) {
+    for (const f of ['gru_simd-relaxed.wasm', 'gru_simd-simd.wasm', 'gru_simd-scalar.wasm']) {
       assert.ok(
         readFileSync(`${ROOT}dist/wasm/${f}`).equals(readFileSync(`${ROOT}wasm/${f}`)),
         `dist/wasm/${f} differs from wasm/${f}: stale build, run npm run build:ts`,
@@ -377,10 +394,10 @@ describe('browser: gru-simd in headless Chromium', function () {
     const before = server.requests.length;
     await openForwardPage('?lib=dist');
     const got = await runForward(request({}));
-    assert.equal(got.info.backend, 'wasm-simd');
-    await checkAgainstNode(got, 'wasm-simd');
+    assert.equal(got.info.backend, 'wasm-relaxed');
+    await checkAgainstNode(got, 'wasm-relaxed');
     const requests = server.requests.slice(before);
-    assert.ok(requests.includes('GET /dist/wasm/gru_simd-simd.wasm 200'), requests.join('\n'));
+    assert.ok(requests.includes('GET /dist/wasm/gru_simd-relaxed.wasm 200'), requests.join('\n'));
     assert.deepEqual(
       requests.filter((r) => r.includes('/ts/')),
       [],
@@ -414,12 +431,12 @@ describe('browser: gru-simd in headless Chromium', function () {
     return state;
   }
 
-  it('demo: trains the char model in a worker on wasm-simd; the loss falls and the page keeps drawing', async function () {
+  it('demo: trains the char model in a worker on wasm-relaxed (auto); the loss falls and the page keeps drawing', async function () {
     // Sample at step 50, ~4 s at ~14 steps/s (~8 s where two test suites share the CPUs).
     const state = await runDemo('', 55);
     const framesThen = state.frames;
-    assert.equal(state.ready?.info.backend, 'wasm-simd');
-    assert.equal(state.ready?.info.isa, 'wasm128');
+    assert.equal(state.ready?.info.backend, 'wasm-relaxed');
+    assert.equal(state.ready?.info.isa, 'wasm-relaxed');
     const first = mean(state.losses.slice(0, 5));
     const last = mean(state.losses.slice(-10));
     assert.ok(
@@ -451,7 +468,7 @@ describe('browser: gru-simd in headless Chromium', function () {
       'no wasm on the main thread',
     );
     const text = await page.locator('#backend').textContent();
-    assert.equal(text, 'wasm-simd');
+    assert.equal(text, 'wasm-relaxed');
     mkdirSync(OUT_DIR, { recursive: true });
     await page.screenshot({ path: `${OUT_DIR}browser-demo.png`, fullPage: true });
     this.test!.title += ` (${state.stepsPerSecond.toFixed(1)} steps/s; test-output/browser-demo.png)`;

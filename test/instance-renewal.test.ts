@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { LOADED } from './backends.js';
+import { CHILD_NODE_FLAGS } from './node-flags.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHILD = fileURLToPath(new URL('./instance-renewal/child.ts', import.meta.url));
@@ -55,12 +56,16 @@ for (const entry of LOADED) {
     before(function () {
       this.timeout(120000);
       if (!entry.backend) return;
-      const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', CHILD, entry.name], {
-        cwd: ROOT,
-        encoding: 'utf8',
-        timeout: 110000, // a few seconds here
-        killSignal: 'SIGKILL',
-      });
+      const r = spawnSync(
+        process.execPath,
+        [...CHILD_NODE_FLAGS, '--expose-gc', '--import', 'tsx', CHILD, entry.name],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+          timeout: 110000, // a few seconds here
+          killSignal: 'SIGKILL',
+        },
+      );
       try {
         report = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as Report;
       } catch {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ALL_BACKENDS, BACKEND_NAMES, LOADED } from './backends.js';
+import { CHILD_NODE_FLAGS } from './node-flags.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const INDEX = new URL('../ts/index.ts', import.meta.url).href;
@@ -28,12 +29,16 @@ function probe(
     if (v === undefined) delete childEnv[k];
     else childEnv[k] = v;
   }
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
-    cwd: ROOT,
-    env: childEnv,
-    encoding: 'utf8',
-    timeout: 30000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [...CHILD_NODE_FLAGS, '--import', 'tsx', '--input-type=module', '-e', code],
+    {
+      cwd: ROOT,
+      env: childEnv,
+      encoding: 'utf8',
+      timeout: 30000,
+    },
+  );
   const line = r.stdout.trim().split('\n').pop() ?? '';
   let report: Report | null;
   try {
@@ -105,6 +110,7 @@ describe('native: GRU_SIMD_ISA environment variable', () => {
 describe('backends that cannot load', () => {
   const where: Record<string, string> = {
     native: 'addonPath',
+    'wasm-relaxed': 'wasmRelaxedUrl',
     'wasm-simd': 'wasmSimdUrl',
     wasm: 'wasmScalarUrl',
   };

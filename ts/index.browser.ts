@@ -5,7 +5,7 @@
  * <script type="module"> needs an import map for the npm dependencies, such as onnx-proto).
  *
  *   import { init, GRU } from 'gru-simd';
- *   await init();   // wasm-simd where the engine has WebAssembly SIMD, else wasm (scalar)
+ *   await init();   // wasm-relaxed / wasm-simd where the engine has relaxed SIMD / SIMD, else wasm
  *   await init({ wasmSimdUrl: 'https://cdn.example/gru_simd-simd.wasm' });   // files elsewhere
  *
  * By default the .wasm files are fetched from beside the module (dist/wasm/), a location

@@ -3,7 +3,7 @@
  * or as WebAssembly, behind this one API.
  *
  *   import { init, GRU } from 'gru-simd';
- *   await init();                                   // native, else wasm-simd, else wasm
+ *   await init();                         // native, else wasm-relaxed, wasm-simd, wasm
  *   const gru = new GRU({ inputSize: 8, hiddenSize: 32, seed: 1 });
  *   const { output, hN } = gru.forward(x, { batch: 4 });
  *

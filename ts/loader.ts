@@ -1,6 +1,7 @@
 /**
  * Backend selection. init() picks the fastest backend that loads here: native (Node only),
- * then wasm-simd (if the engine has WebAssembly SIMD), then wasm. loadBackend() loads one by
+ * then wasm-relaxed (if the engine has WebAssembly relaxed SIMD), then wasm-simd (if it has
+ * SIMD), then wasm. loadBackend() loads one by
  * name, for forcing a backend or running several side by side.
  *
  * Browser-safe: this file references neither the native backend nor any node: module. The
@@ -32,12 +33,16 @@ export interface LoadOptions {
   wasmSimdUrl?: string | URL;
   /** Location of gru_simd-scalar.wasm. */
   wasmScalarUrl?: string | URL;
+  /** Location of gru_simd-relaxed.wasm (the wasm-relaxed backend). */
+  wasmRelaxedUrl?: string | URL;
 }
 
 export interface InitOptions extends LoadOptions {
   /**
-   * 'auto' (default): native, then wasm-simd, then wasm (in browsers: wasm-simd, then wasm).
-   * A named backend must load or init throws.
+   * 'auto' (default): native, then wasm-relaxed, then wasm-simd, then wasm (in browsers: the
+   * three wasm backends). wasm-relaxed is tried only where the engine has relaxed SIMD
+   * (Chromium; Node 20 only with --experimental-wasm-relaxed-simd): elsewhere its absence is
+   * the normal case, not a fallback. A named backend must load or init throws.
    */
   backend?: 'auto' | BackendName;
   /** Do not print the one-line notice when auto falls back from native to wasm. */
@@ -46,7 +51,10 @@ export interface InitOptions extends LoadOptions {
 
 export interface BackendInfo {
   backend: BackendName;
-  /** ISA variant of the kernels new layers use: "avx512", "avx2", "neon", "wasm128", "scalar". */
+  /**
+   * ISA variant of the kernels new layers use: "avx512", "avx2", "neon", "wasm-relaxed",
+   * "wasm128", "scalar".
+   */
   isa: string;
   /** Every variant compiled into this backend, best first. */
   isaList: string[];
@@ -55,7 +63,8 @@ export interface BackendInfo {
   fallbackReason?: string;
 }
 
-const BACKEND_NAMES: readonly BackendName[] = ['native', 'wasm-simd', 'wasm'];
+const BACKEND_NAMES: readonly BackendName[] = ['native', 'wasm-relaxed', 'wasm-simd', 'wasm'];
+const LOAD_OPTION_KEYS = ['addonPath', 'wasmSimdUrl', 'wasmScalarUrl', 'wasmRelaxedUrl'];
 const loaded = new Map<BackendName, Promise<Backend>>();
 let current: { backend: Backend; fallbackReason?: string } | null = null;
 let warnedFallback = false;
@@ -99,6 +108,10 @@ async function load(name: BackendName, options: LoadOptions): Promise<Backend> {
       }
       return loadWasmBackend('simd', { wasmUrl: options.wasmSimdUrl, files });
     }
+    case 'wasm-relaxed': {
+      const { loadWasmBackend } = await import('./backends/wasm.js');
+      return loadWasmBackend('relaxed', { wasmUrl: options.wasmRelaxedUrl, files });
+    }
     case 'wasm': {
       const { loadWasmBackend } = await import('./backends/wasm.js');
       return loadWasmBackend('scalar', { wasmUrl: options.wasmScalarUrl, files });
@@ -114,7 +127,7 @@ function checkLoadOptions(what: string, o: Record<string, unknown>): void {
       `${what}: addonPath must be a string (a file path), got ${describe(o.addonPath)}`,
     );
   }
-  for (const key of ['wasmSimdUrl', 'wasmScalarUrl']) {
+  for (const key of ['wasmSimdUrl', 'wasmScalarUrl', 'wasmRelaxedUrl']) {
     const v = o[key];
     if (v !== undefined && typeof v !== 'string' && (isRevokedProxy(v) || !(v instanceof URL))) {
       throw new GruError(
@@ -145,7 +158,7 @@ export function loadBackend(name: BackendName, options: LoadOptions = {}): Promi
   try {
     checkBackendName(name, false);
     const o = checkOptions('loadBackend options', options);
-    knownKeys('loadBackend options', o, ['addonPath', 'wasmSimdUrl', 'wasmScalarUrl']);
+    knownKeys('loadBackend options', o, LOAD_OPTION_KEYS);
     checkLoadOptions('loadBackend options', o);
   } catch (e) {
     return Promise.reject(e);
@@ -173,7 +186,7 @@ function info(backend: Backend, fallbackReason?: string): BackendInfo {
 /** Chooses the backend new GRU layers use by default, and reports it. */
 export async function init(options: InitOptions = {}): Promise<BackendInfo> {
   const o = checkOptions('init options', options);
-  knownKeys('init options', o, ['backend', 'quiet', 'addonPath', 'wasmSimdUrl', 'wasmScalarUrl']);
+  knownKeys('init options', o, ['backend', 'quiet', ...LOAD_OPTION_KEYS]);
   checkLoadOptions('init options', o);
   boolean('quiet', o.quiet, false);
   const choice = o.backend === undefined ? 'auto' : checkBackendName(o.backend, true);
@@ -184,8 +197,13 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
   }
   const reasons: string[] = [];
   // Without the Node entry there is no native backend to miss: not a fallback, no notice.
-  const candidates =
-    nodeHooks !== null ? BACKEND_NAMES : BACKEND_NAMES.filter((n) => n !== 'native');
+  // Without relaxed SIMD in the engine, wasm-relaxed is no candidate either (not a fallback).
+  const { wasmRelaxedSimdSupported } = await import('./backends/wasm.js');
+  const candidates = BACKEND_NAMES.filter(
+    (n) =>
+      (n !== 'native' || nodeHooks !== null) &&
+      (n !== 'wasm-relaxed' || wasmRelaxedSimdSupported()),
+  );
   for (const name of candidates) {
     try {
       const backend = await loadBackend(name, loadOptions);

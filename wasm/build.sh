@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Builds the two standalone WebAssembly modules of gru-simd from the same kernel sources as
+# Builds the three standalone WebAssembly modules of gru-simd from the same kernel sources as
 # the native addon (native/core, native/kernels); there is no kernel code in wasm/.
 #
+#   wasm/gru_simd-relaxed.wasm -msimd128 -mrelaxed-simd: the wasm-relaxed variant (plus wasm128
+#                              and scalar), for engines with relaxed SIMD (Chromium; Node 20
+#                              with --experimental-wasm-relaxed-simd). Built by clang-19 and
+#                              wasm-ld-19 (wasm/build-relaxed.sh says why not emcc).
 #   wasm/gru_simd-simd.wasm    -msimd128: the wasm128 variant (plus scalar, compiled in)
 #   wasm/gru_simd-scalar.wasm  no -msimd128: scalar only, for engines without wasm SIMD
 #
@@ -98,6 +102,10 @@ FAILED=0
 wait "$PID_SIMD" || FAILED=1
 wait "$PID_SCALAR" || FAILED=1
 ((FAILED == 0)) || die "build failed."
+# Then the relaxed one (it runs two compiles at a time itself).
+bash wasm/build-relaxed.sh -o "$TMP/gru_simd-relaxed.wasm" \
+  --reactor "$(IFS=,; echo "${EXPORTS[*]}")" -- -- "${SOURCES[@]}" ||
+  die "the relaxed module failed to build."
 END=$(date +%s.%N)
 
 # ---- checks: imports and exports ----------------------------------------------------------
@@ -105,8 +113,8 @@ END=$(date +%s.%N)
 # from stdio, a missing symbol turned into an import, ...) would fail at instantiation in
 # the field, so it fails here.
 ALLOWED_IMPORTS="env.emscripten_notify_memory_growth,wasi_snapshot_preview1.proc_exit"
-node --input-type=module - "$ALLOWED_IMPORTS" "${EXPORTS[*]}" \
-  "$TMP/gru_simd-simd.wasm" "$TMP/gru_simd-scalar.wasm" <<'EOF'
+node --experimental-wasm-relaxed-simd --input-type=module - "$ALLOWED_IMPORTS" "${EXPORTS[*]}" \
+  "$TMP/gru_simd-simd.wasm" "$TMP/gru_simd-scalar.wasm" "$TMP/gru_simd-relaxed.wasm" <<'EOF'
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 const [allowedArg, exportsArg, ...files] = process.argv.slice(2);
@@ -114,6 +122,8 @@ const allowed = new Set(allowedArg.split(','));
 const required = [...exportsArg.split(' '), '_initialize', 'memory'];
 let bad = false;
 for (const file of files) {
+  // Compiled without instantiating: needs the engine to know relaxed SIMD for the relaxed module
+  // (node runs this with --experimental-wasm-relaxed-simd, below).
   const mod = new WebAssembly.Module(readFileSync(file));
   const name = basename(file);
   const extra = WebAssembly.Module.imports(mod)
@@ -133,8 +143,8 @@ for (const file of files) {
 process.exit(bad ? 1 : 0);
 EOF
 
-mv "$TMP/gru_simd-simd.wasm" "$TMP/gru_simd-scalar.wasm" "$OUT_DIR/"
-for v in simd scalar; do
+mv "$TMP/gru_simd-simd.wasm" "$TMP/gru_simd-scalar.wasm" "$TMP/gru_simd-relaxed.wasm" "$OUT_DIR/"
+for v in simd scalar relaxed; do
   f="$OUT_DIR/gru_simd-$v.wasm"
   printf '%s  %8d bytes  sha256 %s\n' "${f#"$ROOT"/}" "$(stat -c %s "$f")" "$(sha256sum "$f" | cut -c1-16)"
 done

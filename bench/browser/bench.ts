@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { launchChromium } from '../../test/browser/chromium.js';
 import { settings, type Case, type GroupResult, type Mode } from '../cases.js';
-import { wasmPeak } from '../wasm-peak.js';
+import { wasmPeak, wasmRelaxedPeak } from '../wasm-peak.js';
 import type { BrowserGroup } from './groups.js';
 import type { BenchPage, PageEnvironment, WasmPeak } from './protocol.js';
 import { startBenchServer } from './server.js';
@@ -41,6 +41,7 @@ export interface BrowserBenchOptions {
 }
 
 const PEAK_WASM = new URL('../tools/fma_peak_wasm.wasm', import.meta.url);
+const PEAK_RELAXED = new URL('../tools/fma_peak_relaxed.wasm', import.meta.url);
 
 export async function runBrowserBench(o: BrowserBenchOptions): Promise<BrowserReport> {
   const log = o.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
@@ -67,7 +68,11 @@ export async function runBrowserBench(o: BrowserBenchOptions): Promise<BrowserRe
     const chromiumPeak = await page.evaluate(() =>
       (window as unknown as { gruBench: BenchPage }).gruBench.peak(),
     );
-    const nodePeak = wasmPeak(new Uint8Array(readFileSync(PEAK_WASM)));
+    // Relaxed: 0 unless this Node runs with --experimental-wasm-relaxed-simd.
+    const nodePeak = {
+      ...wasmPeak(new Uint8Array(readFileSync(PEAK_WASM))),
+      relaxed: wasmRelaxedPeak(new Uint8Array(readFileSync(PEAK_RELAXED))),
+    };
     const s = settings(o.mode);
     // A contestant still running after this is stopped (tfjs on the biggest cases, a hang).
     const limitSeconds = (o.mode === 'quick' ? 90 : 400) * Math.max(1, o.cases.length / 8);

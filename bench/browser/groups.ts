@@ -5,14 +5,15 @@
  */
 import { selectCases, type Case, type Mode, type PeakKind } from '../cases.js';
 
-export type BrowserGroupId = 'wasm-simd' | 'wasm' | 'ort-web-1' | 'ort-web-n' | 'tfjs-wasm';
+export type BrowserGroupId =
+  'wasm-relaxed' | 'wasm-simd' | 'wasm' | 'ort-web-1' | 'ort-web-n' | 'tfjs-wasm';
 
 export interface BrowserGroup {
   /** Stable id, also what --only takes. */
   id: BrowserGroupId;
   family: 'gru-simd' | 'ort-web' | 'tfjs-wasm';
-  /** gru-simd's backend (its module: gru_simd-simd.wasm or gru_simd-scalar.wasm). */
-  backend?: 'wasm-simd' | 'wasm';
+  /** gru-simd's backend (its module: gru_simd-relaxed.wasm, -simd.wasm or -scalar.wasm). */
+  backend?: 'wasm-relaxed' | 'wasm-simd' | 'wasm';
   /** Threads asked for: a count, or 'n' for the page's navigator.hardwareConcurrency (at least 2). */
   threads: number | 'n';
   name: string;
@@ -21,6 +22,14 @@ export interface BrowserGroup {
 }
 
 export const BROWSER_GROUPS: readonly BrowserGroup[] = [
+  {
+    id: 'wasm-relaxed',
+    family: 'gru-simd',
+    backend: 'wasm-relaxed',
+    threads: 1,
+    name: 'gru-simd wasm-relaxed',
+    peak: 'wasm-relaxed',
+  },
   {
     id: 'wasm-simd',
     family: 'gru-simd',

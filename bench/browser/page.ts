@@ -63,7 +63,14 @@ function inWorker(message: ToWorker, limitSeconds: number): Promise<FromWorker> 
 }
 
 async function peak(): Promise<WasmPeak> {
-  const reply = await inWorker({ type: 'peak', url: '/bench/tools/fma_peak_wasm.wasm' }, 120);
+  const reply = await inWorker(
+    {
+      type: 'peak',
+      url: '/bench/tools/fma_peak_wasm.wasm',
+      relaxedUrl: '/bench/tools/fma_peak_relaxed.wasm',
+    },
+    120,
+  );
   if (reply.type !== 'peak') throw new Error(`peak: unexpected reply ${reply.type}`);
   return reply.peak;
 }

@@ -15,10 +15,13 @@ export interface GroupRequest {
 export interface WasmPeak {
   simd: number;
   scalar: number;
+  /** f32x4.relaxed_madd; 0 where the engine has no relaxed SIMD. */
+  relaxed: number;
 }
 
 export type ToWorker =
-  { type: 'run'; request: GroupRequest; threads: number } | { type: 'peak'; url: string };
+  | { type: 'run'; request: GroupRequest; threads: number }
+  | { type: 'peak'; url: string; relaxedUrl: string };
 
 export type FromWorker =
   | { type: 'log'; line: string }
@@ -41,7 +44,7 @@ export interface PageEnvironment {
 /** window.gruBench, what bench.ts drives through playwright. */
 export interface BenchPage {
   environment(): Promise<PageEnvironment>;
-  /** The SIMD128 and scalar multiply-add peaks, measured in a worker of the page. */
+  /** The SIMD128, relaxed-SIMD and scalar multiply-add peaks, measured in a worker of the page. */
   peak(): Promise<WasmPeak>;
   /** One contestant in a fresh module worker; it is terminated after. */
   runGroup(request: GroupRequest): Promise<GroupResult>;

@@ -23,13 +23,14 @@ import { BROWSER_GROUPS } from './groups.js';
 
 /** The Chromium peaks in the Node report's shape, for peakOf. */
 function peaksOf(rep: BrowserReport): Peaks {
-  const { simd, scalar } = rep.peaks.chromium;
+  const { simd, scalar, relaxed } = rep.peaks.chromium;
   return {
     native: {},
     nativeBest: 0,
     nativeIsa: 'none',
     wasmSimd: simd,
     wasmScalar: scalar,
+    wasmRelaxed: relaxed,
     notes: [],
   };
 }
@@ -92,10 +93,10 @@ export function browserMarkdown(rep: BrowserReport): string {
   );
   out.push('');
   out.push(
-    `Peak GFLOP/s of one core, measured in this run by the same module (bench/tools/fma_peak_wasm.wasm, register-resident loops): ` +
-      `in a worker of the page SIMD128 mul+add ${rep.peaks.chromium.simd.toFixed(1)}, scalar mul+add ${rep.peaks.chromium.scalar.toFixed(1)}; ` +
-      `in Node ${rep.peaks.node.simd.toFixed(1)} and ${rep.peaks.node.scalar.toFixed(1)}. ` +
-      '"% peak" is of the page\'s peak of the contestant\'s instruction set × its threads: SIMD128 for gru-simd wasm-simd, onnxruntime-web and tfjs, scalar for gru-simd wasm.',
+    `Peak GFLOP/s of one core, measured in this run by the same modules (bench/tools/fma_peak_wasm.wasm, fma_peak_relaxed.wasm, register-resident loops): ` +
+      `in a worker of the page SIMD128 mul+add ${rep.peaks.chromium.simd.toFixed(1)}, relaxed-SIMD madd ${rep.peaks.chromium.relaxed.toFixed(1)}, scalar mul+add ${rep.peaks.chromium.scalar.toFixed(1)}; ` +
+      `in Node ${rep.peaks.node.simd.toFixed(1)}, ${rep.peaks.node.relaxed.toFixed(1)} and ${rep.peaks.node.scalar.toFixed(1)}. ` +
+      '"% peak" is of the page\'s peak of the contestant\'s instruction set × its threads: relaxed SIMD for gru-simd wasm-relaxed, SIMD128 for gru-simd wasm-simd, onnxruntime-web and tfjs, scalar for gru-simd wasm.',
   );
   out.push('');
   out.push(

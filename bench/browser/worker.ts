@@ -15,7 +15,7 @@ import { ort } from '../contestants/ort.js';
 import { tfjs } from '../contestants/tfjs.js';
 import type { Contestant, Probe } from '../contestants/types.js';
 import { batchTimed, now, runCases, type Runtime } from '../measure.js';
-import { wasmPeak } from '../wasm-peak.js';
+import { wasmPeak, wasmRelaxedPeak } from '../wasm-peak.js';
 import { BROWSER_GROUPS, type BrowserGroup } from './groups.js';
 import type { FromWorker, GroupRequest, ToWorker } from './protocol.js';
 
@@ -45,7 +45,7 @@ async function reference(
 async function load(g: BrowserGroup, threads: number): Promise<Contestant> {
   switch (g.family) {
     case 'gru-simd':
-      return gruSimd(g.backend as 'wasm-simd' | 'wasm');
+      return gruSimd(g.backend!);
     case 'ort-web':
       return ort('web', threads);
     case 'tfjs-wasm':
@@ -105,9 +105,15 @@ scope.onmessage = (event) => {
   const message = event.data;
   const work =
     message.type === 'peak'
-      ? fetch(message.url)
-          .then((r) => r.arrayBuffer())
-          .then((bytes): FromWorker => ({ type: 'peak', peak: wasmPeak(new Uint8Array(bytes)) }))
+      ? Promise.all(
+          [message.url, message.relaxedUrl].map((u) => fetch(u).then((r) => r.arrayBuffer())),
+        ).then(([bytes, relaxed]): FromWorker => ({
+          type: 'peak',
+          peak: {
+            ...wasmPeak(new Uint8Array(bytes!)),
+            relaxed: wasmRelaxedPeak(new Uint8Array(relaxed!)),
+          },
+        }))
       : run(message.request, message.threads).then((result): FromWorker => ({
           type: 'done',
           result,

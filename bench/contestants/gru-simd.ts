@@ -49,7 +49,7 @@ function applyThreads(backend: Backend, threads: number | undefined): string {
 }
 
 export async function gruSimd(
-  name: 'native' | 'wasm-simd' | 'wasm',
+  name: 'native' | 'wasm-relaxed' | 'wasm-simd' | 'wasm',
   threads?: number,
   precision?: 'bf16' | 'int8',
 ): Promise<Contestant> {

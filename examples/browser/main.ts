@@ -1,7 +1,8 @@
 /**
  * The demo page: starts the training worker, draws what it reports (loss chart, samples,
  * backend, speed) and runs a requestAnimationFrame clock that shows the main thread is free.
- * ?backend=wasm (or the select) forces the scalar module; ?backend=wasm-simd the SIMD one.
+ * ?backend=wasm (or the select) forces the scalar module; ?backend=wasm-simd the SIMD one,
+ * ?backend=wasm-relaxed the relaxed-SIMD one.
  *
  * window.gruDemo holds the state, for the browser test (test/browser.test.ts).
  */
@@ -23,7 +24,7 @@ interface DemoState {
   longestFrameMs: number;
 }
 
-const CHOICES: readonly BackendChoice[] = ['auto', 'wasm-simd', 'wasm'];
+const CHOICES: readonly BackendChoice[] = ['auto', 'wasm-relaxed', 'wasm-simd', 'wasm'];
 
 function $(id: string): HTMLElement {
   const el = document.getElementById(id);

@@ -1,7 +1,7 @@
 /** Messages between the demo page (main.ts) and its training worker (worker.ts). */
 import type { BackendInfo } from '../../ts/index.browser.js';
 
-export type BackendChoice = 'auto' | 'wasm-simd' | 'wasm';
+export type BackendChoice = 'auto' | 'wasm-relaxed' | 'wasm-simd' | 'wasm';
 
 export type ToWorker =
   { type: 'start'; backend: BackendChoice } | { type: 'pause' } | { type: 'resume' };

@@ -18,6 +18,9 @@ const KernelTable* kernels_neon();
 #if defined(__wasm_simd128__)
 const KernelTable* kernels_wasm128();
 #endif
+#if defined(__wasm_relaxed_simd__)
+const KernelTable* kernels_wasm_relaxed();
+#endif
 
 namespace {
 
@@ -36,13 +39,17 @@ bool has_avx512() {
 }
 #endif
 
-// Best first; scalar last, always runnable.
+// Best first; scalar last, always runnable. wasm-relaxed is only in gru_simd-relaxed.wasm, which
+// an engine without relaxed SIMD cannot compile at all: once it runs, the variant runs.
 const Variant kVariants[] = {
 #if defined(__x86_64__) || defined(_M_X64)
-    {&kernels_avx512, &has_avx512}, {&kernels_avx2, &has_avx2},
+    {&kernels_avx512, &has_avx512},   {&kernels_avx2, &has_avx2},
 #endif
 #if defined(__aarch64__)
     {&kernels_neon, &always},
+#endif
+#if defined(__wasm_relaxed_simd__)
+    {&kernels_wasm_relaxed, &always},
 #endif
 #if defined(__wasm_simd128__)
     {&kernels_wasm128, &always},

@@ -2,8 +2,9 @@
  * init, loadBackend, backendInfo, setThreads and GruError. init() is only given the child's own
  * backend by name ('auto' would switch the default backend under the other calls of the child).
  * Bad, by the README's API section: a backend name that is none of 'auto', 'native',
- * 'wasm-simd', 'wasm'; options not an object or with an unknown key; an option of the wrong type
- * (addonPath not a string, wasmSimdUrl / wasmScalarUrl not a string or URL, quiet not a
+ * 'wasm-relaxed', 'wasm-simd', 'wasm'; options not an object or with an unknown key; an option of
+ * the wrong type (addonPath not a string, wasmSimdUrl / wasmScalarUrl / wasmRelaxedUrl not a
+ * string or URL, quiet not a
  * boolean); setThreads n not an integer in [1, min(1024, 4 x CPUs)], or a backend that is not
  * one from loadBackend(). GruError takes anything (it checks nothing): never bad.
  */
@@ -17,7 +18,7 @@ import { arg, bad, friendly, good, type Arg, type Ctx, type Op } from './call.js
 import { backendArg } from './ops-common.js';
 import { bool, choice, int, options, show } from './values.js';
 
-const NAMES = ['native', 'wasm-simd', 'wasm'];
+const NAMES = ['native', 'wasm-relaxed', 'wasm-simd', 'wasm'];
 const HOSTILE_NAMES = ['cuda', 'Native', 'wasm_simd', '', 5, null, {}];
 
 /** A location option: a string or a URL (valid), or something else (bad). */
@@ -40,6 +41,7 @@ function loadFields(ctx: Ctx): Record<string, Arg> {
     addonPath: location(ctx, 'addonPath'),
     wasmSimdUrl: location(ctx, 'wasmSimdUrl'),
     wasmScalarUrl: location(ctx, 'wasmScalarUrl'),
+    wasmRelaxedUrl: location(ctx, 'wasmRelaxedUrl'),
   };
 }
 

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendName } from '../../ts/backends/backend.js';
+import { CHILD_NODE_FLAGS } from '../node-flags.js';
 import type { ChildOptions } from './child.js';
 import { BUG_CLASSES, type Outcome } from './runner.js';
 
@@ -111,7 +112,7 @@ async function runChild(
   };
   const child = spawn(
     process.execPath,
-    ['--expose-gc', '--import', 'tsx', CHILD, JSON.stringify(co)],
+    [...CHILD_NODE_FLAGS, '--expose-gc', '--import', 'tsx', CHILD, JSON.stringify(co)],
     {
       cwd: ROOT,
       // Under AddressSanitizer (npm run test:asan): a malloc too big for it (the fuzzer's sizes

@@ -470,6 +470,7 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
         'dist/esm/index.d.ts',
         'dist/cjs/index.cjs',
         'dist/cjs/index.d.cts',
+        'dist/wasm/gru_simd-relaxed.wasm',
         'dist/wasm/gru_simd-simd.wasm',
         'dist/wasm/gru_simd-scalar.wasm',
         // The gru-simd command (package.json bin) and the benchmark suite its bench command runs.
@@ -508,7 +509,7 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
         /^(package\.json|README\.md|LICEN[CS]E(\.\w+)?|CMakeLists\.txt|binding\.gyp|scripts\/install-native\.mjs)$/i,
         /^dist\/esm\/.+\.(js|d\.ts)$/,
         /^dist\/cjs\/index\.(cjs|d\.cts)$/,
-        /^dist\/wasm\/gru_simd-(simd|scalar)\.wasm$/,
+        /^dist\/wasm\/gru_simd-(relaxed|simd|scalar)\.wasm$/,
         /^dist\/bench\/(run|worker)\.mjs$/,
         /^dist\/bench\/tools\/[\w-]+\.(cpp|c|wasm)$/,
         /^prebuilds\/[a-z0-9]+-[a-z0-9]+\/gru_simd\.node$/,
@@ -701,12 +702,14 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
       assert.equal(npx('bench', '--only', 'bogus').status, 2);
     });
 
-    it(`the prebuild agrees with wasm-simd and wasm within abs ${ABS} + rel ${REL}`, function () {
+    it(`the prebuild agrees with wasm-relaxed, wasm-simd and wasm within abs ${ABS} + rel ${REL}`, function () {
       if (!esm) assert.fail('the ESM test above failed: nothing to compare with');
-      for (const backend of ['wasm-simd', 'wasm']) {
+      for (const backend of ['wasm-relaxed', 'wasm-simd', 'wasm']) {
         const env = userEnv({ GRU_TEST_BACKEND: backend });
+        // Node 20 runs the relaxed-SIMD module only with this flag.
+        const flags = backend === 'wasm-relaxed' ? ['--experimental-wasm-relaxed-simd'] : [];
         const r = parseReport(
-          run(process.execPath, ['user.mjs'], project, env),
+          run(process.execPath, [...flags, 'user.mjs'], project, env),
           `node user.mjs (${backend})`,
         );
         assert.equal(r.info.backend, backend);
@@ -807,13 +810,14 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
           const text = readFileSync(join(distDir, f), 'utf8');
           assert.ok(!/["']node:[a-z]/.test(text), `${f} references a node: module`);
         }
-        assert.ok(
-          out.some((f) => /gru_simd-simd[^/]*\.wasm$/.test(f)),
-          `the SIMD module is in the build: ${out.join(', ')}`,
-        );
+        for (const module of ['relaxed', 'simd', 'scalar'])
+          assert.ok(
+            out.some((f) => new RegExp(`gru_simd-${module}[^/]*\\.wasm$`).test(f)),
+            `the ${module} module is in the build: ${out.join(', ')}`,
+          );
       });
 
-      it('runs in Chromium on wasm-simd, bit-identical to Node on wasm-simd', async function () {
+      it('runs in Chromium on wasm-relaxed (auto), bit-identical to Node on wasm-relaxed', async function () {
         this.timeout(90000);
         this.slow(20000);
         const types: Record<string, string> = {
@@ -854,23 +858,29 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
           await browser.close();
         }
         assert.equal(result.error, undefined, result.error);
-        assert.equal(result.info.backend, 'wasm-simd');
+        // Chromium has relaxed SIMD: auto picks it; Node 20 needs the flag for the same module.
+        assert.equal(result.info.backend, 'wasm-relaxed');
         assertForward(result, 'browser');
         const node = parseReport(
-          run(process.execPath, ['user.mjs'], project, userEnv({ GRU_TEST_BACKEND: 'wasm-simd' })),
-          'node user.mjs (wasm-simd)',
+          run(
+            process.execPath,
+            ['--experimental-wasm-relaxed-simd', 'user.mjs'],
+            project,
+            userEnv({ GRU_TEST_BACKEND: 'wasm-relaxed' }),
+          ),
+          'node user.mjs (wasm-relaxed)',
         );
-        assert.deepEqual(result.hN, node.hN, 'hN equals Node wasm-simd bit for bit');
-        assert.deepEqual(result.output, node.output, 'output equals Node wasm-simd bit for bit');
+        assert.deepEqual(result.hN, node.hN, 'hN equals Node wasm-relaxed bit for bit');
+        assert.deepEqual(result.output, node.output, 'output equals Node wasm-relaxed bit for bit');
 
-        // What the browser downloaded: no package.json walk, no scalar module when SIMD works.
+        // What the browser downloaded: no package.json walk, only the relaxed module.
         assert.ok(
           !requested.some((p) => p.endsWith('package.json')),
           `requests: ${requested.join(', ')}`,
         );
         const wasm = requested.filter((p) => p.endsWith('.wasm'));
         assert.equal(wasm.length, 1, `one .wasm fetched: ${wasm.join(', ')}`);
-        assert.match(wasm[0], /gru_simd-simd/);
+        assert.match(wasm[0], /gru_simd-relaxed/);
         const rows = requested
           .filter((p) => /\.(js|wasm)$/.test(p))
           .map((p) => {

@@ -548,6 +548,7 @@ const VECTOR_FLOATS: Record<string, number> = {
   avx512: 16,
   avx2: 8,
   neon: 4,
+  'wasm-relaxed': 4,
   wasm128: 4,
   scalar: 1,
 };

@@ -1,6 +1,6 @@
 /**
- * The contract between the TypeScript facade and a compute backend (native addon, wasm-simd,
- * wasm scalar): one method per function of the C ABI (native/include/gru_simd.h), generated
+ * The contract between the TypeScript facade and a compute backend (native addon, wasm-relaxed,
+ * wasm-simd, wasm scalar): one method per function of the C ABI (native/include/gru_simd.h), generated
  * into AbiCalls, plus a few conveniences. A backend moves bytes and turns a failed status into
  * a GruError (code from gru_status_code, message from gru_last_error). It checks JS types only:
  * the facade validates first, the core checks every value, length and handle again.
@@ -17,11 +17,11 @@ import type { AbiCalls } from './abi.generated.js';
 export type { DenseHandle, EmbeddingHandle, Handle, NetHandle, OptimHandle } from './abi.js';
 export { GRU_OPTIM_ADAM, GRU_OPTIM_ADAMW, GRU_OPTIM_SGD, GRU_MAX_DIM } from './abi.generated.js';
 
-export type BackendName = 'native' | 'wasm-simd' | 'wasm';
+export type BackendName = 'native' | 'wasm-relaxed' | 'wasm-simd' | 'wasm';
 
 export interface Backend extends Omit<AbiCalls, 'isaList' | 'isaSupported'> {
   readonly name: BackendName;
-  /** The ISA variant new objects are created with ("avx512", "wasm128", "scalar", ...). */
+  /** The ISA variant new objects are created with ("avx512", "wasm-relaxed", "wasm128", ...). */
   isa(): string;
   /** Variants compiled into this backend, best first. */
   isaList(): string[];

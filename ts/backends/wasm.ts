@@ -1,5 +1,5 @@
 /**
- * The WebAssembly backends ('wasm-simd', 'wasm'): the standalone modules built by
+ * The WebAssembly backends ('wasm-relaxed', 'wasm-simd', 'wasm'): the standalone modules built by
  * wasm/build.sh from the same kernel core as the native addon, instantiated here without
  * Emscripten's JS glue (which Node 20 breaks: it fetches file paths and uses __dirname in ES modules).
  *
@@ -15,7 +15,14 @@ import { isNode } from './locate.js';
 import { bindWasm, missingExports } from './wasm-caller.js';
 import { WasmInstance } from './wasm-instance.js';
 
-export type WasmVariant = 'simd' | 'scalar';
+export type WasmVariant = 'relaxed' | 'simd' | 'scalar';
+
+/** The backend each module is. */
+const BACKEND_OF: Record<WasmVariant, BackendName> = {
+  relaxed: 'wasm-relaxed',
+  simd: 'wasm-simd',
+  scalar: 'wasm',
+};
 
 /** How a runtime with a filesystem (Node) finds and reads the modules; see ts/platform-node.ts. */
 export interface WasmFiles {
@@ -42,9 +49,14 @@ export interface WasmLoadOptions {
  * dist/esm/backends/ (dist/wasm/, the copy scripts/build-ts.mjs makes).
  */
 export function defaultWasmUrl(variant: WasmVariant): URL {
-  return variant === 'simd'
-    ? new URL('../../wasm/gru_simd-simd.wasm', import.meta.url)
-    : new URL('../../wasm/gru_simd-scalar.wasm', import.meta.url);
+  switch (variant) {
+    case 'relaxed':
+      return new URL('../../wasm/gru_simd-relaxed.wasm', import.meta.url);
+    case 'simd':
+      return new URL('../../wasm/gru_simd-simd.wasm', import.meta.url);
+    case 'scalar':
+      return new URL('../../wasm/gru_simd-scalar.wasm', import.meta.url);
+  }
 }
 
 /** The exports of gru_simd-*.wasm: every GRU_API function of the header, plus the heap. */
@@ -70,6 +82,31 @@ export function wasmSimdSupported(): boolean {
     simdSupported = ok;
   }
   return simdSupported;
+}
+
+// (module (func (result v128) i32.const 0 i8x16.splat i32.const 0 i8x16.splat i32.const 0
+// i8x16.splat f32x4.relaxed_madd)): valid only where the engine has relaxed SIMD (Chromium;
+// Node 20 with --experimental-wasm-relaxed-simd). relaxed_madd (0xfd 0x105) is the instruction
+// the wasm-relaxed kernels are built on.
+const RELAXED_SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17, 0, 65, 0, 253, 15,
+  65, 0, 253, 15, 65, 0, 253, 15, 253, 133, 2, 11,
+]);
+
+let relaxedSupported: boolean | undefined;
+
+/** Whether this engine runs WebAssembly relaxed SIMD (the gru_simd-relaxed.wasm module). */
+export function wasmRelaxedSimdSupported(): boolean {
+  if (relaxedSupported === undefined) {
+    let ok: boolean;
+    try {
+      ok = typeof WebAssembly === 'object' && WebAssembly.validate(RELAXED_SIMD_PROBE);
+    } catch {
+      ok = false;
+    }
+    relaxedSupported = ok;
+  }
+  return relaxedSupported;
 }
 
 type Imports = WebAssembly.Imports;
@@ -115,25 +152,35 @@ async function instantiateFrom(
 }
 
 /**
- * Loads one of the two wasm modules. The bytes come from options.wasmBytes, else
+ * Loads one of the three wasm modules. The bytes come from options.wasmBytes, else
  * options.wasmUrl, else the default location: <package root>/wasm/gru_simd-<variant>.wasm read
  * with fs under Node (options.files), defaultWasmUrl() fetched elsewhere. A response served as
  * application/wasm is compiled while it downloads (instantiateStreaming). Throws
- * ERR_GRU_BACKEND_UNAVAILABLE when the engine lacks SIMD (for 'simd') or the module cannot be
- * found or instantiated.
+ * ERR_GRU_BACKEND_UNAVAILABLE when the engine lacks SIMD (for 'simd') or relaxed SIMD (for
+ * 'relaxed'), or the module cannot be found or instantiated.
  */
 export async function loadWasmBackend(
   variant: WasmVariant,
   options: WasmLoadOptions = {},
 ): Promise<Backend> {
-  if (variant !== 'simd' && variant !== 'scalar') {
-    throw new GruError('ERR_GRU_ARG', `variant must be 'simd' or 'scalar', got ${String(variant)}`);
+  if (variant !== 'relaxed' && variant !== 'simd' && variant !== 'scalar') {
+    throw new GruError(
+      'ERR_GRU_ARG',
+      `variant must be 'relaxed', 'simd' or 'scalar', got ${String(variant)}`,
+    );
   }
-  const name: BackendName = variant === 'simd' ? 'wasm-simd' : 'wasm';
+  const name: BackendName = BACKEND_OF[variant];
   if (variant === 'simd' && !wasmSimdSupported()) {
     throw new GruError(
       'ERR_GRU_BACKEND_UNAVAILABLE',
       'wasm-simd: this WebAssembly engine does not support SIMD; use the scalar wasm backend',
+    );
+  }
+  if (variant === 'relaxed' && !wasmRelaxedSimdSupported()) {
+    throw new GruError(
+      'ERR_GRU_BACKEND_UNAVAILABLE',
+      'wasm-relaxed: this WebAssembly engine does not support relaxed SIMD (Node 20 needs ' +
+        '--experimental-wasm-relaxed-simd); use the wasm-simd backend',
     );
   }
   const file = `gru_simd-${variant}.wasm`;
