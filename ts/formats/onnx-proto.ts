@@ -1,7 +1,8 @@
 /**
  * The ONNX protobuf codec: bytes <-> plain descriptions of a model (nodes, initializers, graph
- * inputs and outputs), through protobufjs and onnx-proto's generated ONNX schema (onnx.proto of
- * ONNX 1.10). Nothing here knows about layers: onnx-export.ts writes descriptions,
+ * inputs and outputs), through protobufjs's reflection over the ONNX schema (onnx.proto as a
+ * JSON descriptor: onnx-schema.generated.ts, from scripts/gen-onnx-schema.mjs). Nothing here
+ * knows about layers: onnx-export.ts writes descriptions,
  * onnx-import.ts and onnx-describe.ts read them.
  *
  * Reading is hostile-file safe: protobufjs checks every length prefix against the bytes it has
@@ -14,11 +15,20 @@
  * Over 400 lines: the decoder and the encoder of one schema, kept together so that what is
  * written is what is read.
  */
-import onnxProto from 'onnx-proto';
-import type { onnx as P } from 'onnx-proto';
+import protobuf from 'protobufjs';
 import { GruError } from '../errors.js';
+import type * as P from './onnx-messages.js';
+import { ONNX_SCHEMA } from './onnx-schema.generated.js';
 
-const { onnx } = onnxProto;
+/** The schema's message types and the enum values used here, made once from the descriptor. */
+const root = protobuf.Root.fromJSON(ONNX_SCHEMA as protobuf.INamespace);
+const enumValues = (name: string) => root.lookupEnum(name).values;
+/** @internal The message types, for tests that forge files. */
+export const onnx = {
+  ModelProto: root.lookupType('onnx.ModelProto'),
+  TensorProto: { DataLocation: enumValues('onnx.TensorProto.DataLocation') },
+  AttributeProto: { AttributeType: enumValues('onnx.AttributeProto.AttributeType') },
+};
 
 /** TensorProto.DataType values used here (onnx.proto). */
 export const ONNX_DTYPE = {
@@ -280,8 +290,9 @@ function decodeTensor(t: P.ITensorProto, where: string): OnnxTensor {
 function decodeAttribute(a: P.IAttributeProto, where: string): OnnxAttribute {
   const T = onnx.AttributeProto.AttributeType;
   const what = `${where} attribute ${JSON.stringify(a.name ?? '')}`;
+  // An absent bytes field decodes to protobufjs's default, an empty array, not a Uint8Array.
   const text = (b: Uint8Array | null | undefined) =>
-    new TextDecoder().decode(b ?? new Uint8Array());
+    b instanceof Uint8Array ? new TextDecoder().decode(b) : '';
   switch (a.type) {
     case T.FLOAT:
       return { type: 'float', value: a.f ?? 0 };
@@ -325,7 +336,7 @@ function decodeValueInfo(v: P.IValueInfoProto): OnnxValueInfo {
 export function decodeOnnx(bytes: Uint8Array): OnnxModel {
   let m: P.ModelProto;
   try {
-    m = onnx.ModelProto.decode(bytes);
+    m = onnx.ModelProto.decode(bytes) as P.ModelProto;
   } catch (e) {
     return formatError(
       `not a valid ONNX file: the protobuf does not decode (${(e as Error).message})`,
@@ -492,7 +503,7 @@ export function encodeOnnx(model: ModelToEncode): Uint8Array {
       output: model.outputs.map(encodeValue),
     },
   };
-  const bytes = onnx.ModelProto.encode(proto).finish();
+  const bytes = onnx.ModelProto.encode(onnx.ModelProto.fromObject(proto)).finish();
   // In Node protobufjs gives a Buffer (whose slice() is a view): a plain Uint8Array over it.
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
