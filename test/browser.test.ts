@@ -297,6 +297,31 @@ describe('browser: gru-simd in headless Chromium', function () {
     assert.ok(got.roundTrip < 1e-6, `round trip ${got.roundTrip}`);
   });
 
+  it('tfjs: loadTfjsModel(url) of a two-shard model.json predicts as tfjs recorded; its artifacts read back', async () => {
+    await openForwardPage();
+    const dir = 'test/fixtures/tfjs-files/norms-pooling-two-shards';
+    const recorded = JSON.parse(readFileSync(`${ROOT}${dir}/expected.json`, 'utf8')) as {
+      input: { data: number[]; shape: number[] };
+      output: { data: number[] };
+    };
+    const got = await page.evaluate(
+      ([url, x]) =>
+        (
+          window as unknown as {
+            gruTest: { tfjs(u: string, x: unknown): Promise<OnnxResponse> };
+          }
+        ).gruTest.tfjs(url, x),
+      [`${server.url}${dir}/model.json`, recorded.input] as const,
+    );
+    assert.equal(got.fromUrl.length, recorded.output.data.length);
+    const diff = got.fromUrl.reduce(
+      (m, v, i) => Math.max(m, Math.abs(v - recorded.output.data[i]!)),
+      0,
+    );
+    assert.ok(diff < 1e-5, `max |predict - tfjs| = ${diff}`);
+    assert.equal(got.roundTrip, 0, 'its own artifacts predict the same');
+  });
+
   it('auto init picks wasm-relaxed (streaming compile); a seeded forward equals Node wasm-relaxed bit for bit', async () => {
     const before = server.requests.length;
     await openForwardPage();

@@ -118,7 +118,7 @@ describe('cli: help, version, usage errors', () => {
         ['convert', path.join(REAL_TFJS, 'model.json'), path.join(tmp, 'x.bin')],
         /cannot tell OUT's format/,
       ],
-      [['convert', 'a', 'b', '--to', 'onnx'], /--to must be/],
+      [['convert', 'a', 'b', '--to', 'caffe'], /--to must be/],
       [
         [
           'convert',

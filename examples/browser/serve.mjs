@@ -32,6 +32,7 @@ const SERVED = [
   'dist/wasm/',
   'test/fixtures/model-file-', // the browser test's loadModel(url)
   'test/fixtures/onnx/', // and loadOnnxModel(url)
+  'test/fixtures/tfjs-files/', // and loadTfjsModel(url)
 ];
 /** Trees whose .ts sources are compiled on request. */
 const COMPILED = ['examples/browser/', 'test/browser/', 'ts/'];

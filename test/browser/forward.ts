@@ -4,7 +4,8 @@
  * package (/dist/esm/), and exposes window.gruTest.forward(): init a backend, load the given
  * weights, run one forward, return the numbers to the test, which compares them with Node; and
  * window.gruTest.modelFiles(): loadModel from a URL and IndexedDB; window.gruTest.onnx():
- * loadOnnxModel from a URL and its own export read back; and
+ * loadOnnxModel from a URL and its own export read back; window.gruTest.tfjs(): loadTfjsModel
+ * from a model.json URL (its shards fetched beside it) and its own artifacts read back; and
  * window.gruTest.renewal(): the wasm-simd backend's renewal of its instance on the page's main
  * thread (ts/backends/wasm-instance.ts).
  */
@@ -128,6 +129,26 @@ async function onnx(url: string, x: { data: number[]; shape: number[] }): Promis
   }
 }
 
+/** A tfjs LayersModel in the browser: loadTfjsModel(url) with fetch, tfjsModelArtifacts and back. */
+async function tfjs(url: string, x: { data: number[]; shape: number[] }): Promise<OnnxResponse> {
+  await gru.init({ backend: 'wasm-simd' });
+  const input = gru.tensor(Float32Array.from(x.data), x.shape);
+  const a = await gru.loadTfjsModel(url);
+  const { modelJson, weights } = gru.tfjsModelArtifacts(a);
+  const b = await gru.loadTfjsModel({ modelJson, weights });
+  try {
+    const ya = Array.from(a.predict(input).data);
+    const yb = Array.from(b.predict(input).data);
+    return {
+      fromUrl: ya,
+      roundTrip: ya.reduce((m, v, i) => Math.max(m, Math.abs(v - yb[i]!)), 0),
+    };
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
+}
+
 async function renewal(): Promise<RenewalResponse> {
   const backend = await gru.loadBackend('wasm-simd');
   const layer = (seed: number) => new gru.GRU({ inputSize: 16, hiddenSize: 32, seed, backend });
@@ -154,6 +175,7 @@ async function renewal(): Promise<RenewalResponse> {
       forward: typeof forward;
       modelFiles: typeof modelFiles;
       onnx: typeof onnx;
+      tfjs: typeof tfjs;
       renewal: typeof renewal;
     };
   }
@@ -162,5 +184,6 @@ async function renewal(): Promise<RenewalResponse> {
   forward,
   modelFiles,
   onnx,
+  tfjs,
   renewal,
 };
