@@ -71,7 +71,8 @@ await build({
   logLevel: 'warning',
 });
 mkdirSync('dist/bench/tools', { recursive: true });
-for (const f of readdirSync('bench/tools'))
+// Only the peak programs (C/C++ sources and their .wasm): the .ts tools run from the repository.
+for (const f of readdirSync('bench/tools').filter((f) => /\.(c|cpp|wasm)$/.test(f)))
   copyFileSync(`bench/tools/${f}`, `dist/bench/tools/${f}`);
 chmodSync('dist/esm/cli/main.js', 0o755);
 
