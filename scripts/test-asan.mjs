@@ -6,12 +6,14 @@
 // LD_PRELOAD=$(gcc -print-file-name=libasan.so). Leak detection is off (Node's own heap is
 // never freed at exit); UBSan halts on the first report. Any sanitizer report fails the run,
 // even one printed by a process that still exits 0: stderr is scanned for reports.
-// Extra arguments are passed to mocha.
+// Extra arguments are passed to mocha; the files it runs are
+// chosen by scripts/native-build-suite.mjs (`--all` first: every file).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { suiteArgs } from './native-build-suite.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const addon = join(root, 'build-asan', 'Release', 'gru_simd.node');
@@ -50,7 +52,7 @@ const report =
   /ERROR: AddressSanitizer|runtime error:|SUMMARY: (Address|UndefinedBehavior)Sanitizer|ERROR: LeakSanitizer/;
 let reported = false;
 let tail = '';
-const child = spawn(process.execPath, [mocha, ...process.argv.slice(2)], {
+const child = spawn(process.execPath, [mocha, ...suiteArgs('asan', process.argv.slice(2))], {
   cwd: root,
   env,
   stdio: ['inherit', 'inherit', 'pipe'],

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Runs the mocha suite against the node-gyp build of the addon (scripts/build-gyp.mjs, rebuilt
-// here first: incremental) with only the native backend. Extra arguments are passed to mocha.
+// here first: incremental) with only the native backend. Extra arguments are passed to mocha;
+// the files it runs are chosen by scripts/native-build-suite.mjs (`--all` first: every file).
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { suiteArgs } from './native-build-suite.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const addon = join(root, 'build-gyp', 'Release', 'gru_simd.node');
@@ -20,7 +22,7 @@ if (build.status !== 0) {
 
 const mocha = createRequire(join(root, 'package.json')).resolve('mocha/bin/mocha.js');
 console.log(`test-gyp: GRU_SIMD_ADDON=${addon}`);
-const r = spawnSync(process.execPath, [mocha, ...process.argv.slice(2)], {
+const r = spawnSync(process.execPath, [mocha, ...suiteArgs('gyp', process.argv.slice(2))], {
   cwd: root,
   env: { ...process.env, GRU_SIMD_ADDON: addon, GRU_SIMD_BACKENDS: 'native' },
   stdio: 'inherit',

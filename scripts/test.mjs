@@ -1,20 +1,20 @@
 #!/usr/bin/env node
-// `npm test`: the one command that gates a change. Runs, in order, stopping at the first
-// failure: build the addon, the per-kernel C++ tests (test/kernels), build the TS (if
-// scripts/build-ts.mjs exists), lint, type-check,
-// the mocha suite on every backend, the browser test (headless Chromium), the NEON
-// cross-compile check, the suite on the node-gyp build, the suite on the sanitizer build, and
-// the wasm reproducibility check (when emcc, clang-19 and wasm-ld-19 are installed; in CI, env
-// CI=true, a missing one is a failure), and the npm package test (pack, install, use).
+// `npm test`: the one command that gates a change. Runs, stopping after the first failure:
+// build the addon; the per-kernel C++ tests (test/kernels) beside build:ts, lint and
+// type-check; the mocha suite on every backend beside the NEON cross-compile check and the
+// node-gyp and sanitizer builds; the suite on the sanitizer build beside the suite on the
+// node-gyp build, the browser test (headless Chromium) and the wasm reproducibility check
+// (when emcc, clang-19 and wasm-ld-19 are installed; in CI, env CI=true, a missing one is a
+// failure); then the npm package test (pack, install, use). `plan` below is that order.
 //
 // Each step gets env GRU_TEST_COUNTS=<file>; a mocha run (test/reporter.cjs) writes its
 // { passed, failed, skipped } there and those counts are added up. A step that writes no
 // counts (a build, lint, ...) counts as one check: passed, failed or skipped. Steps after a
 // failure are listed as not run and not counted. The output ends with a
 // per-step summary and, as the very last line, `N passed, N failed` (`, N skipped` if any).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,67 +35,98 @@ function missingWasmTools() {
 }
 
 /** Each step: a name and how to run it, or why it is skipped / failed before it runs. */
-const steps = [
-  { name: 'build:native', script: 'build:native' },
-  // Each KernelTable function on every ISA this CPU runs, against float64 (test/kernels): an
-  // edge bug fails here as the kernel, before the layer suites.
-  { name: 'test:kernels', script: 'test:kernels' },
-  {
-    name: 'build:ts',
-    script: 'build:ts',
-    skip: existsSync(join(root, 'scripts', 'build-ts.mjs'))
-      ? null
-      : 'scripts/build-ts.mjs does not exist',
-  },
-  { name: 'lint', script: 'lint' },
-  { name: 'typecheck', script: 'typecheck' },
-  // All backends, whatever GRU_SIMD_BACKENDS the caller has set.
-  { name: 'mocha (all backends)', script: 'test:unit', unsetEnv: ['GRU_SIMD_BACKENDS'] },
-  // gru-simd in headless Chromium (test/browser.test.ts): a missing Chromium fails in CI.
-  { name: 'browser (chromium)', script: 'test:browser' },
-  { name: 'check:neon', script: 'check:neon' },
-  { name: 'build:gyp', script: 'build:gyp' },
-  { name: 'test:gyp', script: 'test:gyp' },
-  { name: 'build:asan', script: 'build:asan' },
-  { name: 'test:asan', script: 'test:asan' },
-  (() => {
-    const missing = missingWasmTools();
-    if (missing === null) return { name: 'check:wasm', script: 'check:wasm' };
-    if (inCI)
-      return {
-        name: 'check:wasm',
-        fail: `${missing} (required in CI: apt-get install -y emscripten clang-19 lld-19)`,
-      };
-    return { name: 'check:wasm', script: 'check:wasm', skip: `${missing} (not CI)` };
-  })(),
-  // npm pack (prepack: dist + the prebuilt addon), installed offline into fresh projects
-  // (test/package/package.e2e.ts): ESM, CJS, types, --ignore-scripts, no compiler, Vite.
-  { name: 'test:package', script: 'test:package' },
-];
+const build = { name: 'build:native', script: 'build:native' };
+// Each KernelTable function on every ISA this CPU runs, against float64 (test/kernels): an
+// edge bug fails here as the kernel, before the layer suites.
+const kernels = { name: 'test:kernels', script: 'test:kernels' };
+const buildTs = {
+  name: 'build:ts',
+  script: 'build:ts',
+  skip: existsSync(join(root, 'scripts', 'build-ts.mjs'))
+    ? null
+    : 'scripts/build-ts.mjs does not exist',
+};
+const lint = { name: 'lint', script: 'lint' };
+const typecheck = { name: 'typecheck', script: 'typecheck' };
+// All backends, whatever GRU_SIMD_BACKENDS the caller has set.
+const mocha = {
+  name: 'mocha (all backends)',
+  script: 'test:unit',
+  unsetEnv: ['GRU_SIMD_BACKENDS'],
+};
+// gru-simd in headless Chromium (test/browser.test.ts): a missing Chromium fails in CI.
+const browser = { name: 'browser (chromium)', script: 'test:browser' };
+const neon = { name: 'check:neon', script: 'check:neon' };
+const buildGyp = { name: 'build:gyp', script: 'build:gyp' };
+const testGyp = { name: 'test:gyp', script: 'test:gyp' };
+const buildAsan = { name: 'build:asan', script: 'build:asan' };
+const testAsan = { name: 'test:asan', script: 'test:asan' };
+const wasm = (() => {
+  const missing = missingWasmTools();
+  if (missing === null) return { name: 'check:wasm', script: 'check:wasm' };
+  if (inCI)
+    return {
+      name: 'check:wasm',
+      fail: `${missing} (required in CI: apt-get install -y emscripten clang-19 lld-19)`,
+    };
+  return { name: 'check:wasm', script: 'check:wasm', skip: `${missing} (not CI)` };
+})();
+// npm pack (prepack: dist + the prebuilt addon), installed offline into fresh projects
+// (test/package/package.e2e.ts): ESM, CJS, types, --ignore-scripts, no compiler, Vite.
+const pack = { name: 'test:package', script: 'test:package' };
 
-const results = [];
+// The order: each entry is one step, or lanes that run side by side (each lane's steps in
+// turn). The machine has 2 cores and most test steps keep one busy (JavaScript), so a lane of
+// builds or mostly single-threaded tests beside them uses the other; the side lanes run at a
+// lower priority (nice 10) so the first lane, whose tests measure thread behaviour, keeps its
+// core. The first lane's output streams; the others' is printed when the group ends.
+const plan = [
+  build,
+  { lanes: [[kernels], [buildTs, lint, typecheck]] },
+  { lanes: [[mocha], [neon, buildGyp, buildAsan]] },
+  { lanes: [[testAsan], [testGyp, browser, wasm]] },
+  pack,
+];
+const steps = plan.flatMap((entry) => (entry.lanes ? entry.lanes.flat() : [entry]));
+
+const results = new Map();
 let stopped = false;
-for (const [i, step] of steps.entries()) {
-  if (stopped) {
-    results.push({ name: step.name, status: 'not run' });
-    continue;
-  }
+
+/** Runs one step (in lane `lane`; 0 streams its output) and records its result. */
+async function runStep(step, lane, log) {
+  const i = steps.indexOf(step);
   if (step.skip) {
-    results.push({ name: step.name, status: 'skipped', note: step.skip });
-    continue;
+    results.set(step, { name: step.name, status: 'skipped', note: step.skip });
+    return true;
   }
-  console.log(`\n=== npm test [${i + 1}/${steps.length}] ${step.name} ===\n`);
+  log(`\n=== npm test [${i + 1}/${steps.length}] ${step.name} ===\n\n`);
   if (step.fail) {
-    console.error(`${step.name}: ${step.fail}`);
-    results.push({ name: step.name, status: 'FAILED', note: step.fail, counts: null });
-    stopped = true;
-    continue;
+    log(`${step.name}: ${step.fail}\n`);
+    results.set(step, { name: step.name, status: 'FAILED', note: step.fail, counts: null });
+    return false;
   }
   const countsFile = join(countsDir, `step-${i}.json`);
   const started = Date.now();
   const env = { ...process.env, GRU_TEST_COUNTS: countsFile };
   for (const k of step.unsetEnv ?? []) delete env[k];
-  const r = spawnSync(npm, ['run', '--silent', step.script], { cwd: root, stdio: 'inherit', env });
+  const child = spawn(npm, ['run', '--silent', step.script], {
+    cwd: root,
+    stdio: lane === 0 ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+    env,
+  });
+  if (lane !== 0) {
+    try {
+      setPriority(child.pid, 10);
+    } catch {
+      // Not permitted here: the lane runs at normal priority.
+    }
+    child.stdout.on('data', (d) => log(d));
+    child.stderr.on('data', (d) => log(d));
+  }
+  const r = await new Promise((done) => {
+    child.on('error', (error) => done({ error }));
+    child.on('close', (status, signal) => done({ status, signal }));
+  });
   const seconds = (Date.now() - started) / 1000;
   let counts = null;
   if (existsSync(countsFile)) {
@@ -105,20 +136,46 @@ for (const [i, step] of steps.entries()) {
       counts = null;
     }
   }
-  const ok = r.status === 0 && !r.signal && (!counts || counts.failed === 0);
+  const ok = !r.error && r.status === 0 && !r.signal && (!counts || counts.failed === 0);
   let note = '';
   if (r.error) note = String(r.error.message);
   else if (r.signal) note = `killed by ${r.signal}`;
   else if (r.status !== 0) note = `exit code ${r.status}`;
-  results.push({ name: step.name, status: ok ? 'ok' : 'FAILED', note, counts, seconds });
-  if (!ok) stopped = true;
+  if (lane !== 0) note = note ? `${note}; side by side` : 'side by side';
+  results.set(step, { name: step.name, status: ok ? 'ok' : 'FAILED', note, counts, seconds });
+  return ok;
+}
+
+for (const entry of plan) {
+  if (stopped) break;
+  if (!entry.lanes) {
+    stopped = !(await runStep(entry, 0, (text) => process.stdout.write(text)));
+    continue;
+  }
+  const names = entry.lanes.map((lane) => lane.map((st) => st.name).join(', '));
+  console.log(`\n=== npm test: side by side: ${names.join(' | ')} ===`);
+  const logs = entry.lanes.map(() => []);
+  const laneOk = await Promise.all(
+    entry.lanes.map(async (lane, l) => {
+      const log = l === 0 ? (text) => process.stdout.write(text) : (text) => logs[l].push(text);
+      for (const step of lane) if (!(await runStep(step, l, log))) return false;
+      return true;
+    }),
+  );
+  for (const [l, chunks] of logs.entries()) {
+    if (l === 0) continue;
+    console.log(`\n=== npm test: the output of ${names[l]} (run side by side) ===`);
+    process.stdout.write(chunks.map(String).join(''));
+  }
+  stopped = laneOk.includes(false);
 }
 rmSync(countsDir, { recursive: true, force: true });
+const ordered = steps.map((step) => results.get(step) ?? { name: step.name, status: 'not run' });
 
 // Totals: mocha counts where a step wrote them, else the step itself as one check. A step that
 // failed while its counts show no failure (a crash after the run, a sanitizer report) adds one.
 const total = { passed: 0, failed: 0, skipped: 0 };
-for (const res of results) {
+for (const res of ordered) {
   if (res.status === 'not run') continue;
   if (res.status === 'skipped') {
     total.skipped += 1;
@@ -137,7 +194,7 @@ for (const res of results) {
 }
 
 console.log('\n=== npm test summary ===');
-for (const res of results) {
+for (const res of ordered) {
   const c = res.counts
     ? ` (${res.counts.passed} passed, ${res.counts.failed} failed${res.counts.skipped ? `, ${res.counts.skipped} skipped` : ''})`
     : '';
@@ -145,7 +202,7 @@ for (const res of results) {
   const note = res.note ? ` - ${res.note}` : '';
   console.log(`  ${res.status.padEnd(8)} ${res.name}${c}${t}${note}`);
 }
-const anyFailed = results.some((r) => r.status === 'FAILED');
+const anyFailed = ordered.some((r) => r.status === 'FAILED');
 let last = `${total.passed} passed, ${total.failed} failed`;
 if (total.skipped > 0) last += `, ${total.skipped} skipped`;
 console.log(last);

@@ -1,6 +1,7 @@
 /**
- * The `gru-simd` command line (ts/cli/), run as a child process from source (node --import tsx
- * ts/cli/main.ts; test/package/package.e2e.ts runs the installed bin): --help on every command,
+ * The `gru-simd` command line (ts/cli/), run as a child process from source, bundled by esbuild
+ * into build/cli-test/main.mjs first (a tsx start costs ~1.5 s a command; npm packages stay
+ * external; test/package/package.e2e.ts runs the installed bin): --help on every command,
  * --version; `inspect` of the real and fixture model files it reads, with their layer structure
  * checked; `convert` round trips tfjs -> gru-simd -> tfjs with equal predictions (and within
  * 1e-5 of the framework's recorded ones); `predict` from nested arrays and { shape, data }, to
@@ -13,10 +14,14 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { VERSION } from '../ts/version.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const FIXTURES = path.join(ROOT, 'test/fixtures');
+// Inside the repository (build/ is ignored) so that the bundle finds the package root, its
+// addon and wasm modules, and bench/run.ts as ts/cli/main.ts would.
+const CLI = path.join(ROOT, 'build/cli-test/main.mjs');
 const TFJS = path.join(FIXTURES, 'tfjs-files');
 const REAL_TFJS = path.join(FIXTURES, 'real-models/tfjs/tfjs-e2e-embedding-gru');
 
@@ -27,28 +32,20 @@ interface Run {
 }
 
 function cli(...args: string[]): Run {
-  const r = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'ts/cli/main.ts'), ...args],
-    {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 120_000,
-    },
-  );
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** cli() without waiting: the table-driven cases run side by side (each start costs seconds). */
 function cliAsync(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(ROOT, 'ts/cli/main.ts'), ...args],
-      {
-        cwd: ROOT,
-      },
-    );
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: ROOT,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -80,8 +77,17 @@ const inspectJson = (file: string) =>
   JSON.parse(ok(cli('inspect', file, '--json')).stdout) as Described;
 
 let tmp: string;
-before(() => {
+before(async () => {
   tmp = mkdtempSync(path.join(tmpdir(), 'gru-simd-cli-'));
+  await build({
+    entryPoints: [path.join(ROOT, 'ts/cli/main.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    outfile: CLI,
+    logLevel: 'silent',
+  });
 });
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -441,18 +447,7 @@ describe('cli: bench', () => {
     const out = path.join(tmp, 'bench');
     const r = spawnSync(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(ROOT, 'ts/cli/main.ts'),
-        'bench',
-        '--only',
-        'wasm-simd',
-        '--cases',
-        'A',
-        '--out',
-        out,
-      ],
+      [CLI, 'bench', '--only', 'wasm-simd', '--cases', 'A', '--out', out],
       { cwd: ROOT, encoding: 'utf8', timeout: 170_000 },
     );
     assert.equal(r.status, 0, r.stderr.slice(-2000));
