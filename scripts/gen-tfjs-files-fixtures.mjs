@@ -15,23 +15,12 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
+import { seededNumbers } from './tfjs-fixture-numbers.mjs';
 
 const OUT = 'test/fixtures/tfjs-files';
 await tf.setBackend('cpu');
 
-/** mulberry32: a small seeded generator, so the fixture is the same on every run. */
-function generator(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = generator(20261202);
-const uniform = (n, lo, hi) => Float32Array.from({ length: n }, () => lo + (hi - lo) * rand());
+const { uniform } = seededNumbers(20261202);
 
 /** Seeded weights (a BatchNormalization's variance and gamma positive). */
 function randomize(model) {
