@@ -81,8 +81,7 @@ for (const f of functions) {
   const loops = [];
   for (const { offset, asm } of f.code) {
     const target = /^j\w+\s.*<\+0x([0-9a-f]+)>/.exec(asm);
-    if (target && parseInt(target[1], 16) <= offset)
-      loops.push([parseInt(target[1], 16), offset]);
+    if (target && parseInt(target[1], 16) <= offset) loops.push([parseInt(target[1], 16), offset]);
   }
   const innermost = loops.filter(
     (l) => !loops.some((o) => o !== l && l[0] <= o[0] && o[1] <= l[1]),
@@ -102,7 +101,8 @@ for (const f of functions) {
       broadcasts: count(body, /broadcastss/),
       loads: count(body, /^v?mov[ud]\w* xmm\d+,\[(?!rbp|rsp)/),
       spills: count(body, /^v?mov\w+ \[(rbp|rsp)[^\]]*\],xmm/),
-      reloads: count(body, /^v?mov\w+ xmm\d+,\[(rbp|rsp)/) + count(body, /ps xmm\d+,xmm\d+,\[(rbp|rsp)/),
+      reloads:
+        count(body, /^v?mov\w+ xmm\d+,\[(rbp|rsp)/) + count(body, /ps xmm\d+,xmm\d+,\[(rbp|rsp)/),
     });
   }
 }
@@ -110,7 +110,18 @@ console.log(`${label}: ${rows.length} vector loops with >= 4 multiplies`);
 console.log('fn\tat\tinstr\tmulps\taddps\tfma\tbcast\tloads\tspills\treloads');
 for (const r of rows)
   console.log(
-    [r.fn, r.at, r.instructions, r.mulps, r.addps, r.fma, r.broadcasts, r.loads, r.spills, r.reloads].join('\t'),
+    [
+      r.fn,
+      r.at,
+      r.instructions,
+      r.mulps,
+      r.addps,
+      r.fma,
+      r.broadcasts,
+      r.loads,
+      r.spills,
+      r.reloads,
+    ].join('\t'),
   );
 const spilling = (list) => list.filter((r) => r.spills + r.reloads > 0).length;
 console.log(`${spilling(rows)} of ${rows.length} loops spill xmm registers`);

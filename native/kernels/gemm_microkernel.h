@@ -44,32 +44,6 @@ struct StridedA {
   StridedA rows_from(int64_t m) const { return {p + m * rs, rs, cs}; }
 };
 
-template <class S, int MR, int NT, int G, class P = Fp32Panels<S>>
-struct MicroKernel {
-  using V = typename S::V;
-  using E = typename P::E;
-  static constexpr int W = S::kWidth;
-
-  template <class A_>
-  static inline void run(int32_t K, const A_& A, const E* panel, int64_t panel_stride,
-                         V (&acc)[MR][NT][G]) {
-    for (int m = 0; m < MR; ++m)
-      for (int t = 0; t < NT; ++t)
-        for (int g = 0; g < G; ++g) acc[m][t][g] = S::zero();
-    for (int32_t k = 0; k < K; ++k) {
-      const E* pk = panel + static_cast<int64_t>(k) * G * W;
-      V b[NT][G];
-      for (int t = 0; t < NT; ++t)
-        for (int g = 0; g < G; ++g) b[t][g] = P::load(pk + t * panel_stride + g * W);
-      for (int m = 0; m < MR; ++m) {
-        const V a = S::broadcast(A.at(m, k));
-        for (int t = 0; t < NT; ++t)
-          for (int g = 0; g < G; ++g) acc[m][t][g] = S::fma(a, b[t][g], acc[m][t][g]);
-      }
-    }
-  }
-};
-
 // Register blocking for a wasm engine (a shim with kEngineVecRegs). V8's TurboFan emits all of
 // a k step's loads (the G*NT panel vectors and the MR broadcasts of A) before its arithmetic,
 // so they are live together with the accumulators; without fused multiply-add each product
@@ -89,6 +63,55 @@ struct EngineBlocking {
 template <class S>
 struct EngineBlocking<S, decltype(void(S::kEngineVecRegs))> {
   static constexpr bool kOn = true;
+};
+
+template <class S, int MR, int NT, int G, class P = Fp32Panels<S>>
+struct MicroKernel {
+  using V = typename S::V;
+  using E = typename P::E;
+  static constexpr int W = S::kWidth;
+
+  template <class A_>
+  static inline void run(int32_t K, const A_& A, const E* panel, int64_t panel_stride,
+                         V (&acc)[MR][NT][G]) {
+    for (int m = 0; m < MR; ++m)
+      for (int t = 0; t < NT; ++t)
+        for (int g = 0; g < G; ++g) acc[m][t][g] = S::zero();
+    if constexpr (EngineBlocking<S>::kOn) {
+      // The same sums, with the operands' pointers walked one k at a time: clang's wasm build
+      // (-disable-lsr, as emcc) otherwise recomputes k * stride for every operand each k. Kept
+      // one k per loop body: V8 issues all loads of a body first, so an unrolled body would
+      // hold two k steps' loads in registers at once (see engine_block_regs).
+      const float* am[MR];
+      for (int m = 0; m < MR; ++m) am[m] = A.at(m, 0);
+      const int64_t a_step = A.at(0, 1) - A.at(0, 0);
+      const E* pk = panel;
+      for (int32_t k = 0; k < K; ++k) {
+        V b[NT][G];
+        for (int t = 0; t < NT; ++t)
+          for (int g = 0; g < G; ++g) b[t][g] = P::load(pk + t * panel_stride + g * W);
+        for (int m = 0; m < MR; ++m) {
+          const V a = S::broadcast(am[m]);
+          for (int t = 0; t < NT; ++t)
+            for (int g = 0; g < G; ++g) acc[m][t][g] = S::fma(a, b[t][g], acc[m][t][g]);
+          am[m] += a_step;
+        }
+        pk += G * W;
+      }
+      return;
+    }
+    for (int32_t k = 0; k < K; ++k) {
+      const E* pk = panel + static_cast<int64_t>(k) * G * W;
+      V b[NT][G];
+      for (int t = 0; t < NT; ++t)
+        for (int g = 0; g < G; ++g) b[t][g] = P::load(pk + t * panel_stride + g * W);
+      for (int m = 0; m < MR; ++m) {
+        const V a = S::broadcast(A.at(m, k));
+        for (int t = 0; t < NT; ++t)
+          for (int g = 0; g < G; ++g) acc[m][t][g] = S::fma(a, b[t][g], acc[m][t][g]);
+      }
+    }
+  }
 };
 
 // Rows per block of the batched product: the shim's kMaxRows, or for a wasm engine the most
