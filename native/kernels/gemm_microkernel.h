@@ -4,7 +4,8 @@
 // acc[m][t][g] (one vector of W units) = sum_k A[m][k] * panel_t[k][g][:]
 // for MR rows, NT tiles and G gates. Per k it loads NT*G panel vectors and broadcasts MR
 // values of A: MR*NT*G independent FMA chains hide the FMA latency. MR and NT are chosen so the
-// accumulators fit the register file (S::kAccRegs): many rows and one tile for batched
+// accumulators fit the register file (S::kAccRegs; for a wasm engine, the accumulators and
+// every load of a k step: engine_block_regs below): many rows and one tile for batched
 // products, few rows and many tiles for batch 1 (a matrix-vector product would otherwise
 // leave the FMA units waiting on one chain).
 //
@@ -43,6 +44,27 @@ struct StridedA {
   StridedA rows_from(int64_t m) const { return {p + m * rs, rs, cs}; }
 };
 
+// Register blocking for a wasm engine (a shim with kEngineVecRegs). V8's TurboFan emits all of
+// a k step's loads (the G*NT panel vectors and the MR broadcasts of A) before its arithmetic,
+// so they are live together with the accumulators; without fused multiply-add each product
+// also needs a register (kFmaTemps). A block fits when
+//   MR*NT*G (accumulators) + NT*G (panels) + MR (A) + kFmaTemps <= kEngineVecRegs.
+// One more and V8 keeps an accumulator on the stack: its chain then runs through a store and a
+// reload every k (store forwarding, ~5 cycles) and bounds the whole loop (measured: 12
+// accumulators ran at 39% of the SIMD128 peak).
+template <class S>
+constexpr int engine_block_regs(int MR, int NT, int G) {
+  return MR * NT * G + NT * G + MR + S::kFmaTemps;
+}
+template <class S, class = void>
+struct EngineBlocking {
+  static constexpr bool kOn = false;
+};
+template <class S>
+struct EngineBlocking<S, decltype(void(S::kEngineVecRegs))> {
+  static constexpr bool kOn = true;
+};
+
 template <class S, int MR, int NT, int G, class P = Fp32Panels<S>>
 struct MicroKernel {
   using V = typename S::V;
@@ -55,6 +77,29 @@ struct MicroKernel {
     for (int m = 0; m < MR; ++m)
       for (int t = 0; t < NT; ++t)
         for (int g = 0; g < G; ++g) acc[m][t][g] = S::zero();
+    if constexpr (EngineBlocking<S>::kOn) {
+      // The same sums, with the operands' pointers walked one k at a time: clang's wasm build
+      // (-disable-lsr, as emcc) otherwise recomputes k * stride for every operand each k. Kept
+      // one k per loop body: V8 issues all loads of a body first, so an unrolled body would
+      // hold two k steps' loads in registers at once (see engine_block_regs).
+      const float* am[MR];
+      for (int m = 0; m < MR; ++m) am[m] = A.at(m, 0);
+      const int64_t a_step = A.at(0, 1) - A.at(0, 0);
+      const E* pk = panel;
+      for (int32_t k = 0; k < K; ++k) {
+        V b[NT][G];
+        for (int t = 0; t < NT; ++t)
+          for (int g = 0; g < G; ++g) b[t][g] = P::load(pk + t * panel_stride + g * W);
+        for (int m = 0; m < MR; ++m) {
+          const V a = S::broadcast(am[m]);
+          for (int t = 0; t < NT; ++t)
+            for (int g = 0; g < G; ++g) acc[m][t][g] = S::fma(a, b[t][g], acc[m][t][g]);
+          am[m] += a_step;
+        }
+        pk += G * W;
+      }
+      return;
+    }
     for (int32_t k = 0; k < K; ++k) {
       const E* pk = panel + static_cast<int64_t>(k) * G * W;
       V b[NT][G];
@@ -69,20 +114,39 @@ struct MicroKernel {
   }
 };
 
+// Rows per block of the batched product: the shim's kMaxRows, or for a wasm engine the most
+// rows (up to kMaxRows) whose one-tile block fits its registers.
+template <class S, int G>
+constexpr int rows_per_block() {
+  if constexpr (EngineBlocking<S>::kOn) {
+    int mr = S::kMaxRows;
+    while (mr > 1 && engine_block_regs<S>(mr, 1, G) > S::kEngineVecRegs) --mr;
+    return mr;
+  } else {
+    return S::kMaxRows;
+  }
+}
+
 // Tiles per call for a block of MR rows: as many as the accumulator budget allows.
 template <class S, int MR, int G>
 constexpr int tiles_per_block() {
   // Each tile of a block needs its own panel pointer: past about 4 (G = 3) the pointers no
   // longer fit the general-purpose registers and are reloaded from the stack every k. 12
   // chains of FMAs are already enough to cover the FMA latency on two pipes.
-  constexpr int regs = MR == 1 ? S::kAccRegsOneRow : S::kAccRegs;
-  constexpr int by_registers = regs / (MR * G) > 0 ? regs / (MR * G) : 1;
   constexpr int by_pointers = G == 1 ? 8 : 12 / G;
-  return by_registers < by_pointers ? by_registers : by_pointers;
+  if constexpr (EngineBlocking<S>::kOn) {
+    int nt = 1;
+    while (nt < by_pointers && engine_block_regs<S>(MR, nt + 1, G) <= S::kEngineVecRegs) ++nt;
+    return nt;
+  } else {
+    constexpr int regs = MR == 1 ? S::kAccRegsOneRow : S::kAccRegs;
+    constexpr int by_registers = regs / (MR * G) > 0 ? regs / (MR * G) : 1;
+    return by_registers < by_pointers ? by_registers : by_pointers;
+  }
 }
 
 // Walks rows [0, M) x a range of tiles: tiles in groups (outer, so a group's panels stay in
-// cache while every row block uses them), rows in blocks of S::kMaxRows (inner).
+// cache while every row block uses them), rows in blocks of rows_per_block (inner).
 // Epi must provide: template <int MR, int NT> void operator()(int64_t row0, int32_t tile0,
 //                                                            V (&acc)[MR][NT][G]).
 //
@@ -129,7 +193,7 @@ struct BlockedProduct {
   // alternates it from step to step, so the panels it streamed last, still in L2, come first.
   static void run(int64_t M, int32_t K, const A_& A, const E* panels, int32_t tile_begin,
                   int32_t tile_end, Epi& epi, bool reverse = false, const float* scales = nullptr) {
-    constexpr int kMR = S::kMaxRows;
+    constexpr int kMR = rows_per_block<S, G>();
     // A group of tiles as wide as the widest row block uses (the batch-1 case).
     constexpr int kGroup = tiles_per_block<S, 1, G>();
     const int32_t groups = (tile_end - tile_begin + kGroup - 1) / kGroup;

@@ -10,12 +10,13 @@ struct SimdWasm128 {
   using V = v128_t;
   using M = v128_t;
   static constexpr int kWidth = 4;
-  // Engines map v128 onto 16 xmm registers on x86: keep 12 accumulators.
+  // Register blocking (gemm_microkernel.h's engine_block_regs): V8 gives wasm 15 of the 16
+  // xmm registers on x86-64 (xmm15 is its scratch), and a multiply then an add needs one for
+  // the product. That makes 2 rows x 3 gates (GRU) or 4 rows x 2 tiles (one gate) for batches,
+  // 2 tiles x 3 gates for one row (batch 1: a matrix-vector product).
   static constexpr int kMaxRows = 4;
-  static constexpr int kAccRegs = 12;
-  // A one-row block (batch 1: a matrix-vector product) gets half: V8 spilled with 12 there
-  // (measured: 6 makes A 14% and C 19% faster; 9 and 3 are slower than 6).
-  static constexpr int kAccRegsOneRow = 6;
+  static constexpr int kEngineVecRegs = 15;
+  static constexpr int kFmaTemps = 1;
   // The GRU's gate math stays inlined on the accumulators (see kernels/gru_step.h).
   static constexpr bool kOutlineGateMath = false;
 

@@ -18,6 +18,9 @@
 namespace {
 
 struct SimdWasmRelaxed : SimdWasm128 {
+  // relaxed_madd accumulates in place (vfmadd231ps): no register for the product, so a GRU
+  // block takes 3 rows (gemm_microkernel.h's engine_block_regs).
+  static constexpr int kFmaTemps = 0;
   static V fma(V a, V b, V c) { return wasm_f32x4_relaxed_madd(a, b, c); }
   static V select(M m, V a, V b) { return wasm_i32x4_relaxed_laneselect(a, b, m); }
 };
