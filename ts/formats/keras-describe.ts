@@ -84,7 +84,7 @@ export async function describeKerasFile(source: ModelSource): Promise<KerasFileD
     if (isPlainObject(meta) && typeof meta.keras_version === 'string') version = meta.keras_version;
     h5bytes = z.weights;
   }
-  const h5 = await H5File.open(h5bytes, zip ? 'model.weights.h5' : 'the HDF5 file');
+  const h5 = await H5File.open(h5bytes, zip ? 'model.weights.h5' : 'the HDF5 file', zip);
   try {
     if (!zip) {
       const text = h5.attributeString('', 'model_config');

@@ -70,7 +70,7 @@ async function openKeras(bytes: Uint8Array, what: string): Promise<Opened> {
       if (isPlainObject(meta) && typeof meta.keras_version === 'string')
         version = meta.keras_version;
     }
-    const h5 = await H5File.open(zip.weights, `${what}: model.weights.h5`);
+    const h5 = await H5File.open(zip.weights, `${what}: model.weights.h5`, true);
     return { kind: 'keras', config, kerasVersion: version, h5 };
   }
   const h5 = await H5File.open(bytes, what);
@@ -326,8 +326,9 @@ export async function loadKerasWeights(model: Sequential, source: ModelSource): 
     );
   const bytes = await readModelBytes('source', source);
   const what = describeSource(source);
-  const h5bytes = isZip(bytes) ? (await readKerasZip(bytes, what)).weights : bytes;
-  await withH5File(h5bytes, what, (h5) => loadWeightsFrom(h5, model, false));
+  const zip = isZip(bytes);
+  const h5bytes = zip ? (await readKerasZip(bytes, what)).weights : bytes;
+  await withH5File(h5bytes, what, (h5) => loadWeightsFrom(h5, model, false), zip);
 }
 
 function describeSource(source: unknown): string {
