@@ -17,7 +17,7 @@ import {
   type Sequential,
 } from '../ts/index.js';
 import {
-  H5File,
+  H5File as H5Reader,
   _h5FsContents,
   _h5FsFiles,
   _h5Instances,
@@ -208,6 +208,23 @@ forEachBackend('Keras files: hostile files', (backend) => {
     });
   });
 
+  it('a config.json dense in tiny values is refused before it is parsed (2x the file + 1 MiB)', async () => {
+    const files = unzipSync(fixture('gru-reset-after.keras'));
+    const config = JSON.parse(new TextDecoder().decode(files['config.json'])) as Record<
+      string,
+      unknown
+    >;
+    // 200,000 empty arrays: 600 KB of text (deflated to a few KB) that JSON.parse makes ~8 MB of
+    config.padding = new Array(200_000).fill([]);
+    files['config.json'] = strToU8(JSON.stringify(config));
+    const zip = zipSync(files, { level: 9 });
+    await assert.rejects(
+      loadKerasModel(zip, { backend }),
+      /config\.json would take ~\d+ bytes parsed/,
+    );
+    await assert.rejects(describeKerasFile(zip), /config\.json would take ~\d+ bytes parsed/);
+  });
+
   it('an entry that inflates to more than its directory declares is refused as it does', async () => {
     const files = unzipSync(fixture('gru-reset-after.keras'));
     const config = files['config.json']!;
@@ -243,7 +260,7 @@ forEachBackend('Keras files: hostile files', (backend) => {
   it("h5wasm's file is the inflated entry itself (owned), or one copy of a caller's .h5 bytes", async () => {
     const bytes = fixture('gru-reset-after.weights.h5');
     for (const owned of [true, false]) {
-      const file = await H5File.open(bytes, 'weights', owned);
+      const file = await H5Reader.open(bytes, 'weights', owned);
       try {
         const held = await _h5FsContents();
         assert.equal(held.length, 1);

@@ -11,7 +11,7 @@ import { readModelBytes, type ModelSource } from '../models/storage.js';
 import { kerasMajor, modelSpec, weightGroupNames } from './keras-config.js';
 import { H5File } from './keras-h5.js';
 import { isZip, readKerasZip } from './keras-zip.js';
-import { isPlainObject, parseJson } from './safetensors.js';
+import { isPlainObject, JSON_ALLOWANCE, parseJson } from './safetensors.js';
 
 export interface KerasFileWeight {
   /** The dataset's path in the HDF5 file ('layers/gru/cell/vars/0', 'model_weights/gru/...'). */
@@ -79,8 +79,11 @@ export async function describeKerasFile(source: ModelSource): Promise<KerasFileD
   const zip = isZip(bytes);
   if (zip) {
     const z = await readKerasZip(bytes, 'the .keras file');
-    config = parseJson(z.config, 'config.json', 24);
-    const meta = z.metadata === null ? null : parseJson(z.metadata, 'metadata.json', 4);
+    config = parseJson(z.config, 'config.json', 24, 2 * bytes.length + JSON_ALLOWANCE);
+    const meta =
+      z.metadata === null
+        ? null
+        : parseJson(z.metadata, 'metadata.json', 4, 2 * bytes.length + JSON_ALLOWANCE);
     if (isPlainObject(meta) && typeof meta.keras_version === 'string') version = meta.keras_version;
     h5bytes = z.weights;
   }
@@ -88,7 +91,10 @@ export async function describeKerasFile(source: ModelSource): Promise<KerasFileD
   try {
     if (!zip) {
       const text = h5.attributeString('', 'model_config');
-      config = text === undefined ? undefined : parseJson(text, 'model_config', 24);
+      config =
+        text === undefined
+          ? undefined
+          : parseJson(text, 'model_config', 24, 2 * bytes.length + JSON_ALLOWANCE);
       version = h5.attributeString('', 'keras_version') ?? null;
     }
     const legacyRoot = h5.kind('model_weights') === 'group' ? 'model_weights' : '';

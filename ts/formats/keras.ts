@@ -38,7 +38,7 @@ import { H5File, withH5File } from './keras-h5.js';
 import { kerasVars, setKerasVars } from './keras-weights.js';
 import { isZip, readKerasZip } from './keras-zip.js';
 import { sequentialArg } from './keras-save.js';
-import { isPlainObject, parseJson } from './safetensors.js';
+import { isPlainObject, JSON_ALLOWANCE, parseJson } from './safetensors.js';
 
 /** Keras configs nest initializers inside layers inside Bidirectional inside the model. */
 const MAX_JSON_DEPTH = 24;
@@ -63,10 +63,20 @@ interface Opened {
 async function openKeras(bytes: Uint8Array, what: string): Promise<Opened> {
   if (isZip(bytes)) {
     const zip = await readKerasZip(bytes, what);
-    const config = parseJson(zip.config, `${what}: config.json`, MAX_JSON_DEPTH);
+    const config = parseJson(
+      zip.config,
+      `${what}: config.json`,
+      MAX_JSON_DEPTH,
+      2 * bytes.length + JSON_ALLOWANCE,
+    );
     let version: string | null = null;
     if (zip.metadata !== null) {
-      const meta = parseJson(zip.metadata, `${what}: metadata.json`, 4);
+      const meta = parseJson(
+        zip.metadata,
+        `${what}: metadata.json`,
+        4,
+        2 * bytes.length + JSON_ALLOWANCE,
+      );
       if (isPlainObject(meta) && typeof meta.keras_version === 'string')
         version = meta.keras_version;
     }
@@ -77,7 +87,14 @@ async function openKeras(bytes: Uint8Array, what: string): Promise<Opened> {
   try {
     const text = h5.attributeString('', 'model_config');
     const config =
-      text === undefined ? undefined : parseJson(text, `${what}: model_config`, MAX_JSON_DEPTH);
+      text === undefined
+        ? undefined
+        : parseJson(
+            text,
+            `${what}: model_config`,
+            MAX_JSON_DEPTH,
+            2 * bytes.length + JSON_ALLOWANCE,
+          );
     return {
       kind: 'h5',
       config,

@@ -30,7 +30,7 @@ import { Sequential } from '../models/sequential.js';
 import { readModelBytes, writeModelBytes } from '../models/storage.js';
 import * as check from '../validate.js';
 import { VERSION } from '../version.js';
-import { isPlainObject, parseJson } from './safetensors.js';
+import { isPlainObject, JSON_ALLOWANCE, parseJson } from './safetensors.js';
 import { readTopology, writeTopology, type LayerSpec } from './tfjs-topology.js';
 import {
   checkShards,
@@ -114,7 +114,7 @@ function modelJsonObject(value: unknown): Record<string, unknown> {
     );
   if (text.length > MAX_MODEL_JSON_BYTES)
     fail(`model.json is over ${MAX_MODEL_JSON_BYTES} characters: not a model.json`);
-  const parsed = parseJson(text, 'model.json', MAX_JSON_DEPTH);
+  const parsed = parseJson(text, 'model.json', MAX_JSON_DEPTH, 2 * text.length + JSON_ALLOWANCE);
   if (!isPlainObject(parsed)) fail('model.json must hold a JSON object');
   return parsed;
 }
