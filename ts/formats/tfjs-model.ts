@@ -24,7 +24,7 @@ import type { Backend } from '../backends/backend.js';
 import { GruError } from '../errors.js';
 import { currentBackend } from '../loader.js';
 import type { ModelLayer } from '../models/layer.js';
-import * as layers from '../models/layers.js';
+import { hasLayerFactory, LAYER_FACTORIES } from '../models/layer-factories.js';
 import { parameterFloor } from '../models/parameter-floor.js';
 import { Sequential } from '../models/sequential.js';
 import { readModelBytes, writeModelBytes } from '../models/storage.js';
@@ -139,28 +139,19 @@ function openModelJson(json: Record<string, unknown>): {
 /** One model API layer from its recorded form; the factory's refusal is a format error. */
 function makeLayer(spec: LayerSpec, where: string): ModelLayer {
   try {
-    if (spec.className === 'Bidirectional') {
-      const c = spec.config;
-      const inner = (s: unknown) => layers.gru((s as LayerSpec).config as never);
-      return layers.bidirectional({
-        ...c,
-        layer: inner(c.layer),
-        ...(c.backwardLayer === undefined ? {} : { backwardLayer: inner(c.backwardLayer) }),
-      } as never);
-    }
-    const factories: Record<string, (c: Record<string, unknown>) => ModelLayer> = {
-      GRU: (c) => layers.gru(c as never),
-      Dense: (c) => layers.dense(c as never),
-      Embedding: (c) => layers.embedding(c as never),
-      Dropout: (c) => layers.dropout(c as never),
-      LayerNormalization: (c) => layers.layerNormalization(c),
-      BatchNormalization: (c) => layers.batchNormalization(c),
-      Activation: (c) => layers.activation(c as never),
-      GlobalAveragePooling1D: (c) => layers.globalAveragePooling1d(c),
-      GlobalMaxPooling1D: (c) => layers.globalMaxPooling1d(c),
-      Masking: (c) => layers.masking(c),
-    };
-    return factories[spec.className]!(spec.config);
+    if (!hasLayerFactory(spec.className))
+      fail(`${where}: no gru-simd layer is a ${spec.className}`);
+    const c = spec.config;
+    const inner = (s: unknown) => LAYER_FACTORIES.GRU!((s as LayerSpec).config);
+    const options =
+      spec.className === 'Bidirectional'
+        ? {
+            ...c,
+            layer: inner(c.layer),
+            ...(c.backwardLayer === undefined ? {} : { backwardLayer: inner(c.backwardLayer) }),
+          }
+        : c;
+    return LAYER_FACTORIES[spec.className]!(options);
   } catch (e) {
     if (refusal(e)) fail(`${where} (${spec.className}): ${e.message}`);
     throw e;
