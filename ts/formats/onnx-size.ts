@@ -8,7 +8,7 @@
  * chargeDecodedSize walks it with protobufjs's own Reader (tags, lengths, skips: no values
  * made), following the ONNX schema's fields by number (the same reflection the decoder is made
  * from), and charges an estimate of every object the decode would make to the file's
- * ByteBudget (ts/formats/onnx.ts: twice the file's size plus a small fixed allowance). Past the
+ * ByteBudget (readingBudget in onnx-proto.ts: twice the file's size plus 2 MiB). Past the
  * budget it refuses with ERR_GRU_FORMAT naming the field, and messages nested deeper than
  * MAX_DEPTH (subgraphs in attributes, nested TypeProtos) are refused too.
  *
