@@ -225,6 +225,27 @@ forEachBackend('Keras files: hostile files', (backend) => {
     await assert.rejects(describeKerasFile(zip), /config\.json would take ~\d+ bytes parsed/);
   });
 
+  it("config.json's parse takes what the entries leave of the file's budget", async () => {
+    const files = unzipSync(fixture('gru-reset-after.keras'));
+    const config = JSON.parse(new TextDecoder().decode(files['config.json'])) as Record<
+      string,
+      unknown
+    >;
+    // a 1.5 MB string, stored: the entries hold ~1x the zip, the parse would take ~2x more
+    config.padding = 'x'.repeat(1_500_000);
+    files['config.json'] = strToU8(JSON.stringify(config));
+    const zip = zipSync(files, { level: 0 });
+    await assert.rejects(
+      loadKerasModel(zip, { backend }),
+      /config\.json would take ~\d+ bytes parsed/,
+    );
+    // a tenth of it fits
+    config.padding = 'x'.repeat(150_000);
+    files['config.json'] = strToU8(JSON.stringify(config));
+    const fits = await loadKerasModel(zipSync(files, { level: 0 }), { backend });
+    fits.dispose();
+  });
+
   it('an entry that inflates to more than its directory declares is refused as it does', async () => {
     const files = unzipSync(fixture('gru-reset-after.keras'));
     const config = files['config.json']!;

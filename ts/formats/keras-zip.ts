@@ -14,8 +14,8 @@
  * declares is refused as soon as it does (what one 512-byte push can yield, at most ~0.5 MiB at
  * deflate's 1032:1, is the only transient beyond the declared bytes), and one that yields less
  * is refused at its end. model.weights.h5's buffer then becomes h5wasm's file itself (keras-h5.ts,
- * `owned`): no further copy. So reading a .keras file allocates at most 2x its size + 1 MiB for
- * the entries, plus what parsing config.json makes (keras.ts: parseJson, bounded in depth).
+ * `owned`): no further copy. Parsing config.json and metadata.json takes what is left of the same
+ * budget (jsonBudget): reading a .keras file holds at most 2x its size + 1 MiB.
  */
 import { GruError } from '../errors.js';
 
@@ -41,6 +41,18 @@ export interface KerasZip {
   config: string;
   metadata: string | null;
   weights: Uint8Array;
+  /** The bytes the entries read take (their declared sizes), charged to the file's budget. */
+  held: number;
+}
+
+/**
+ * What parsing a Keras file's JSON (config.json and metadata.json, or an .h5's model_config)
+ * may take: what is left of twice the file plus 1 MiB once `held` bytes are taken (a .keras:
+ * its entries; an .h5: h5wasm's copy of the file). Reading a Keras file then holds at most
+ * 2x its size + 1 MiB besides the weights' values (each checked against the file's bytes).
+ */
+export function jsonBudget(fileBytes: number, held: number): number {
+  return 2 * fileBytes + ZIP_ALLOWANCE - held;
 }
 
 /** The entries read; others (assets/) are left unread. */
@@ -202,7 +214,7 @@ export async function readKerasZip(bytes: Uint8Array, what: string): Promise<Ker
   const weights = files.get('model.weights.h5');
   if (weights === undefined)
     fail(`${what}: the zip has no model.weights.h5 (a .keras file without its weights)`);
-  return { config, metadata: text('metadata.json'), weights };
+  return { config, metadata: text('metadata.json'), weights, held: declared };
 }
 
 /** A `.keras` zip of the three entries (deflated JSON, stored HDF5: Keras reads both). */

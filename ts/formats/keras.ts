@@ -36,9 +36,9 @@ import {
 } from './keras-config.js';
 import { H5File, withH5File } from './keras-h5.js';
 import { kerasVars, setKerasVars } from './keras-weights.js';
-import { isZip, readKerasZip } from './keras-zip.js';
+import { isZip, jsonBudget, readKerasZip } from './keras-zip.js';
 import { sequentialArg } from './keras-save.js';
-import { isPlainObject, JSON_ALLOWANCE, parseJson } from './safetensors.js';
+import { isPlainObject, jsonParseCost, parseJson } from './safetensors.js';
 
 /** Keras configs nest initializers inside layers inside Bidirectional inside the model. */
 const MAX_JSON_DEPTH = 24;
@@ -63,20 +63,12 @@ interface Opened {
 async function openKeras(bytes: Uint8Array, what: string): Promise<Opened> {
   if (isZip(bytes)) {
     const zip = await readKerasZip(bytes, what);
-    const config = parseJson(
-      zip.config,
-      `${what}: config.json`,
-      MAX_JSON_DEPTH,
-      2 * bytes.length + JSON_ALLOWANCE,
-    );
+    const budget = jsonBudget(bytes.length, zip.held);
+    const config = parseJson(zip.config, `${what}: config.json`, MAX_JSON_DEPTH, budget);
     let version: string | null = null;
     if (zip.metadata !== null) {
-      const meta = parseJson(
-        zip.metadata,
-        `${what}: metadata.json`,
-        4,
-        2 * bytes.length + JSON_ALLOWANCE,
-      );
+      const left = budget - jsonParseCost(zip.config);
+      const meta = parseJson(zip.metadata, `${what}: metadata.json`, 4, left);
       if (isPlainObject(meta) && typeof meta.keras_version === 'string')
         version = meta.keras_version;
     }
@@ -93,7 +85,7 @@ async function openKeras(bytes: Uint8Array, what: string): Promise<Opened> {
             text,
             `${what}: model_config`,
             MAX_JSON_DEPTH,
-            2 * bytes.length + JSON_ALLOWANCE,
+            jsonBudget(bytes.length, bytes.length),
           );
     return {
       kind: 'h5',
