@@ -16,7 +16,14 @@ import {
   describeKerasFile,
   type Sequential,
 } from '../ts/index.js';
-import { _h5FsFiles, _h5Instances, _h5MemoryBytes, _h5Poison } from '../ts/formats/keras-h5.js';
+import {
+  H5File as H5Reader,
+  _h5FsContents,
+  _h5FsFiles,
+  _h5Instances,
+  _h5MemoryBytes,
+  _h5Poison,
+} from '../ts/formats/keras-h5.js';
 import { forEachBackend } from './backends.js';
 import { hostileKerasFile } from './fuzz/hostile-keras-files.js';
 import { rng } from './util.js';
@@ -184,7 +191,107 @@ forEachBackend('Keras files: hostile files', (backend) => {
     files['config.json'] = strToU8(' '.repeat(8 << 20));
     const bomb = zipSync(files, { level: 9 });
     assert.ok(bomb.length < 1 << 20);
-    await assert.rejects(loadKerasModel(bomb, { backend }), /declares \d+ bytes uncompressed/);
+    await assert.rejects(loadKerasModel(bomb, { backend }), /declare \d+ bytes uncompressed/);
+  });
+
+  it('entries declaring more than 2x the zip + 1 MiB together are refused before inflating', async () => {
+    // each entry alone is within what the zip may hold; together they are not
+    const files = unzipSync(fixture('gru-reset-after.keras'));
+    files['config.json'] = strToU8(' '.repeat(600_000));
+    files['metadata.json'] = strToU8(' '.repeat(600_000));
+    const zip = zipSync(files, { level: 9 });
+    assert.ok(600_000 < 2 * zip.length + (1 << 20) && 1_200_000 > 2 * zip.length + (1 << 20));
+    await assert.rejects(loadKerasModel(zip, { backend }), (e: unknown) => {
+      assert.ok(e instanceof GruError && e.code === 'ERR_GRU_FORMAT', String(e));
+      assert.match(e.message, /its entries declare 1220\d+ bytes uncompressed/);
+      return true;
+    });
+  });
+
+  it('a config.json dense in tiny values is refused before it is parsed (2x the file + 1 MiB)', async () => {
+    const files = unzipSync(fixture('gru-reset-after.keras'));
+    const config = JSON.parse(new TextDecoder().decode(files['config.json'])) as Record<
+      string,
+      unknown
+    >;
+    // 200,000 empty arrays: 600 KB of text (deflated to a few KB) that JSON.parse makes ~8 MB of
+    config.padding = new Array(200_000).fill([]);
+    files['config.json'] = strToU8(JSON.stringify(config));
+    const zip = zipSync(files, { level: 9 });
+    await assert.rejects(
+      loadKerasModel(zip, { backend }),
+      /config\.json would take ~\d+ bytes parsed/,
+    );
+    await assert.rejects(describeKerasFile(zip), /config\.json would take ~\d+ bytes parsed/);
+  });
+
+  it("config.json's parse takes what the entries leave of the file's budget", async () => {
+    const files = unzipSync(fixture('gru-reset-after.keras'));
+    const config = JSON.parse(new TextDecoder().decode(files['config.json'])) as Record<
+      string,
+      unknown
+    >;
+    // a 1.5 MB string, stored: the entries hold ~1x the zip, the parse would take ~2x more
+    config.padding = 'x'.repeat(1_500_000);
+    files['config.json'] = strToU8(JSON.stringify(config));
+    const zip = zipSync(files, { level: 0 });
+    await assert.rejects(
+      loadKerasModel(zip, { backend }),
+      /config\.json would take ~\d+ bytes parsed/,
+    );
+    // a tenth of it fits
+    config.padding = 'x'.repeat(150_000);
+    files['config.json'] = strToU8(JSON.stringify(config));
+    const fits = await loadKerasModel(zipSync(files, { level: 0 }), { backend });
+    fits.dispose();
+  });
+
+  it('an entry that inflates to more than its directory declares is refused as it does', async () => {
+    const files = unzipSync(fixture('gru-reset-after.keras'));
+    const config = files['config.json']!;
+    const zip = zipSync(files, { level: 6 });
+    // The central directory's record of config.json: its uncompressed size at +24.
+    const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+    const name = strToU8('config.json');
+    let at = zip.length - 22;
+    while (view.getUint32(at, true) !== 0x06054b50) at--;
+    at = view.getUint32(at + 16, true);
+    while (!zip.subarray(at + 46, at + 46 + name.length).every((b, i) => b === name[i]))
+      at +=
+        46 +
+        view.getUint16(at + 28, true) +
+        view.getUint16(at + 30, true) +
+        view.getUint16(at + 32, true);
+    view.setUint32(at + 24, config.length - 100, true);
+    await assert.rejects(
+      loadKerasModel(zip, { backend }),
+      new RegExp(
+        `'config.json' inflates to more than the ${config.length - 100} bytes its header declares`,
+      ),
+    );
+    view.setUint32(at + 24, config.length + 100, true);
+    await assert.rejects(
+      loadKerasModel(zip, { backend }),
+      new RegExp(
+        `'config.json' inflated to ${config.length} bytes, its header says ${config.length + 100}`,
+      ),
+    );
+  });
+
+  it("h5wasm's file is the inflated entry itself (owned), or one copy of a caller's .h5 bytes", async () => {
+    const bytes = fixture('gru-reset-after.weights.h5');
+    for (const owned of [true, false]) {
+      const file = await H5Reader.open(bytes, 'weights', owned);
+      try {
+        const held = await _h5FsContents();
+        assert.equal(held.length, 1);
+        assert.equal(held[0]!.buffer === bytes.buffer, owned);
+        assert.equal(held[0]!.length, bytes.length);
+      } finally {
+        file.close();
+      }
+    }
+    assert.deepEqual(await _h5FsFiles(), []);
   });
 
   it('seeded fuzz: every outcome a model or ERR_GRU_FORMAT, each within 1 s, memory bounded, no file left', async function () {

@@ -5,14 +5,17 @@
  * data types, cycles, unknown operators, missing inputs, external data). Every outcome is a
  * model or a GruError ERR_GRU_FORMAT with a message, never another exception; each case takes
  * under 1 s; and what reading retains stays under twice the file's size (tensor values are
- * charged to a ByteBudget of 2x the file before they are allocated).
+ * charged to a ByteBudget of 2x the file before they are allocated). The decoding budget
+ * (onnx-size.ts): files dense in tiny messages, or nested too deep, are refused before protobufjs
+ * decodes them, and the estimate covers what decoding really allocates on the fuzz corpus.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type * as P from '../ts/formats/onnx-messages.js';
-import { onnx } from '../ts/formats/onnx-proto.js';
+import { ByteBudget, decodeOnnx, onnx, readingBudget } from '../ts/formats/onnx-proto.js';
+import { chargeDecodedSize, MAX_DEPTH } from '../ts/formats/onnx-size.js';
 import { GruError, loadBackend } from '../ts/index.js';
 import { describeOnnxBytes } from '../ts/formats/onnx-describe.js';
 import { importOnnxBytes, sequentialFromGraph } from '../ts/formats/onnx.js';
@@ -21,6 +24,8 @@ import { layers, sequential } from '../ts/models/index.js';
 import { rng } from './util.js';
 
 setFlagsFromString('--expose-gc');
+/** What a measurement keeps alive. */
+const held: { value: unknown } = { value: null };
 const gc = runInNewContext('gc') as () => void;
 
 const backend = await loadBackend('wasm');
@@ -152,15 +157,15 @@ function outcome(bytes: Uint8Array): 'model' | 'refused' {
 function retained(bytes: Uint8Array): number {
   gc();
   const before = process.memoryUsage();
-  let kept: unknown;
   try {
-    kept = importOnnxBytes(bytes);
+    // kept in a module variable: a local the optimiser can prove unused is collected early
+    held.value = importOnnxBytes(bytes);
   } catch {
-    kept = undefined;
+    held.value = null;
   }
   gc(); // what is garbage by now was not retained
   const after = process.memoryUsage();
-  if (kept === after) return NaN; // keeps `kept` alive up to here
+  held.value = null;
   return after.heapUsed + after.arrayBuffers - (before.heapUsed + before.arrayBuffers);
 }
 
@@ -213,5 +218,227 @@ describe('ONNX reader fuzz (seeded)', () => {
         e.code === 'ERR_GRU_FORMAT' &&
         e.message.includes(JSON.stringify(t.name)),
     );
+  });
+});
+
+/** The estimator's charge for `bytes` (what decoding them would allocate). */
+function estimate(bytes: Uint8Array): number {
+  let charged = 0;
+  chargeDecodedSize(bytes, { take: (n) => void (charged += n) }, onnx.ModelProto);
+  return charged;
+}
+
+/** Bytes of a ModelProto written through the schema. */
+const encode = (m: object) =>
+  new Uint8Array(onnx.ModelProto.encode(onnx.ModelProto.fromObject(m)).finish());
+
+/** protobufjs's decode of ModelProto, watched: the trees it made since the last reset. */
+const modelType = onnx.ModelProto as unknown as { decode: (b: Uint8Array) => unknown };
+const decodeOriginal = modelType.decode.bind(modelType);
+let decoded: unknown[] = [];
+
+/**
+ * What decodeOnnx allocates at its peak: the protobufjs tree (kept alive by the watch) and the
+ * description it returns, after a first run has compiled the code paths; the median of three
+ * measurements (a collection may still find unrelated garbage, or code compiled meanwhile).
+ */
+function decodingPeak(bytes: Uint8Array): number {
+  const run = () => {
+    try {
+      return decodeOnnx(bytes, new ByteBudget(2 ** 40));
+    } catch {
+      return null;
+    }
+  };
+  run();
+  const measured: number[] = [];
+  for (let k = 0; k < 3; k++) {
+    decoded = [];
+    gc();
+    gc();
+    const before = process.memoryUsage();
+    // kept in a module variable: a local the optimiser can prove unused is collected early
+    held.value = run();
+    gc();
+    gc();
+    const after = process.memoryUsage();
+    held.value = null;
+    measured.push(after.heapUsed + after.arrayBuffers - (before.heapUsed + before.arrayBuffers));
+  }
+  decoded = [];
+  return measured.sort((x, y) => x - y)[1]!;
+}
+
+/** A graph of `n` Relu nodes in a chain: ~15 bytes a node on the wire, ~1 KB decoded. */
+function denseNodes(n: number): Uint8Array {
+  return encode({
+    irVersion: 8,
+    opsetImport: [{ version: 14 }],
+    graph: {
+      node: Array.from({ length: n }, (_, i) => ({
+        opType: 'Relu',
+        input: [`${i}`],
+        output: [`${i + 1}`],
+      })),
+      input: [
+        { name: '0', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }] } } } },
+      ],
+      output: [{ name: `${n}`, type: { tensorType: { elemType: 1 } } }],
+    },
+  });
+}
+
+/** A graph whose one node holds a subgraph attribute, `levels` deep. */
+function nestedGraphs(levels: number): Uint8Array {
+  let graph: object = {
+    node: [{ opType: 'Identity', input: ['x'], output: ['y'] }],
+    output: [{ name: 'y' }],
+  };
+  for (let i = 0; i < levels; i++)
+    graph = {
+      node: [
+        {
+          opType: 'If',
+          input: ['c'],
+          output: ['y'],
+          attribute: [{ name: 'then_branch', type: 5, g: graph }],
+        },
+      ],
+      output: [{ name: 'y' }],
+    };
+  return encode({ irVersion: 8, opsetImport: [{ version: 14 }], graph });
+}
+
+describe('ONNX decoding budget (onnx-size.ts)', () => {
+  beforeEach(() => {
+    decoded = [];
+    modelType.decode = (b) => {
+      const m = decodeOriginal(b);
+      decoded.push(m);
+      return m;
+    };
+  });
+  afterEach(() => {
+    modelType.decode = decodeOriginal;
+    decoded = [];
+  });
+
+  it('a file dense in tiny messages is refused before protobufjs decodes it, naming the field', () => {
+    const dense = {
+      'tiny nodes': denseNodes(40000),
+      'packed int64s': encode({
+        opsetImport: [{ version: 14 }],
+        graph: {
+          node: [
+            {
+              opType: 'Relu',
+              input: ['x'],
+              output: ['y'],
+              attribute: [{ name: 'a', type: 7, ints: new Array(600000).fill(1) }],
+            },
+          ],
+          output: [{ name: 'y' }],
+        },
+      }),
+      'value dims': encode({
+        opsetImport: [{ version: 14 }],
+        graph: {
+          node: [{ opType: 'Relu', input: ['x'], output: ['y'] }],
+          input: [
+            {
+              name: 'x',
+              type: { tensorType: { elemType: 1, shape: { dim: new Array(200000).fill({}) } } },
+            },
+          ],
+          output: [{ name: 'y' }],
+        },
+      }),
+    };
+    const where: Record<string, string> = {
+      'tiny nodes': 'graph.node',
+      'packed int64s': 'graph.node.attribute.ints',
+      'value dims': 'graph.input.type.tensorType.shape.dim',
+    };
+    for (const [kind, bytes] of Object.entries(dense)) {
+      assert.ok(estimate(bytes) > readingBudget(bytes).limit, `${kind}: ${estimate(bytes)} bytes`);
+      for (const read of [importOnnxBytes, describeOnnxBytes])
+        assert.throws(
+          () => read(bytes),
+          (e: unknown) =>
+            e instanceof GruError &&
+            e.code === 'ERR_GRU_FORMAT' &&
+            e.message.includes('decoding its protobuf') &&
+            e.message.includes(where[kind]!),
+          kind,
+        );
+      assert.equal(decoded.length, 0, `${kind}: protobufjs decoded the file`);
+    }
+  });
+
+  it(`messages nested deeper than ${MAX_DEPTH} levels (subgraphs in attributes) are refused before decoding`, () => {
+    // 11 subgraph levels: 35 messages deep, which protobufjs itself would decode (its limit: 100)
+    const deep = nestedGraphs(11);
+    assert.doesNotThrow(() => decodeOriginal(deep));
+    assert.throws(
+      () => importOnnxBytes(deep),
+      (e: unknown) =>
+        e instanceof GruError &&
+        e.code === 'ERR_GRU_FORMAT' &&
+        /nest deeper than 32 levels/.test(e.message),
+    );
+    assert.equal(decoded.length, 0);
+    // a few levels are read (the subgraph is then refused as an operator the importer has not)
+    assert.doesNotThrow(() => describeOnnxBytes(nestedGraphs(3)));
+  });
+
+  it('every real file is within its budget: gtcrn is described, the others load', () => {
+    const gtcrn = new Uint8Array(readFileSync('test/fixtures/real-models/onnx/gtcrn_simple.onnx'));
+    for (const { name, bytes } of [...sources(), { name: 'gtcrn', bytes: gtcrn }]) {
+      assert.ok(estimate(bytes) < readingBudget(bytes).limit, name);
+      assert.ok(describeOnnxBytes(bytes).operators, name);
+      if (name !== 'gtcrn') sequentialFromGraph(importOnnxBytes(bytes), backend).dispose();
+    }
+  });
+
+  it('the estimate covers what decoding allocates on the fuzz corpus (within 64 KiB of noise)', () => {
+    const r = rng(0x5123);
+    const corpus: { name: string; bytes: Uint8Array }[] = [];
+    const files = sources();
+    Object.entries(MUTATIONS).forEach(([kind, mutate], i) => {
+      const source = files[i % files.length]!;
+      corpus.push({ name: `${kind} of ${source.name}`, bytes: mutate(source.bytes, r) });
+    });
+    corpus.push(
+      {
+        name: 'gtcrn',
+        bytes: new Uint8Array(readFileSync('test/fixtures/real-models/onnx/gtcrn_simple.onnx')),
+      },
+      { name: '1000 tiny nodes', bytes: denseNodes(1000) },
+      { name: '8 nested subgraphs', bytes: nestedGraphs(8) },
+    );
+    for (const { name, bytes } of corpus) {
+      let charged: number;
+      try {
+        charged = estimate(bytes);
+      } catch (e) {
+        // refused by the walk (a damaged protobuf): so is the reading, before decoding
+        assert.ok(e instanceof GruError && e.code === 'ERR_GRU_FORMAT', name);
+        decoded = [];
+        assert.throws(() => importOnnxBytes(bytes), GruError);
+        assert.equal(decoded.length, 0, name);
+        continue;
+      }
+      const peak = decodingPeak(bytes);
+      assert.ok(
+        peak <= charged + 65536,
+        `${name}: decoding took ${peak} bytes, estimated ${charged}`,
+      );
+      // accepted means within the budget: twice the file plus the fixed allowance
+      const budget = readingBudget(bytes);
+      assert.ok(charged <= budget.limit, `${name}: ${charged} > ${budget.limit}`);
+    }
+    // the large dense graph: the estimate alone bounds it (no noise allowance needed)
+    const big = denseNodes(20000);
+    assert.ok(decodingPeak(big) <= estimate(big));
   });
 });

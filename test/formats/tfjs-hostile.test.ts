@@ -221,3 +221,26 @@ forEachBackend('tfjs files: seeded fuzz of model.json + shards', (backend) => {
       assert.equal(kinds.get(k)!.loaded, 0, `${k} loaded a model`);
   });
 });
+
+forEachBackend('tfjs files: model.json bounded by its size', (backend) => {
+  it('a model.json dense in tiny values is refused before it is parsed (2x its size + 1 MiB)', async () => {
+    const { json, shards } = read(CASES[0]!);
+    const j = JSON.parse(json) as Record<string, unknown>;
+    // an extra key tfjs ignores, holding 200,000 empty arrays: 600 KB parsed into ~8 MB
+    j.userDefinedMetadata = { padding: new Array(200_000).fill([]) };
+    await assert.rejects(
+      loadTfjsModel({ modelJson: JSON.stringify(j), weights: shards }, { backend }),
+      (e: unknown) =>
+        e instanceof GruError &&
+        e.code === 'ERR_GRU_FORMAT' &&
+        /model\.json would take ~\d+ bytes parsed/.test(e.message),
+    );
+    // the same key with a little padding loads
+    j.userDefinedMetadata = { padding: new Array(2_000).fill([]) };
+    const model = await loadTfjsModel(
+      { modelJson: JSON.stringify(j), weights: shards },
+      { backend },
+    );
+    model.dispose();
+  });
+});

@@ -92,6 +92,21 @@ forEachBackend('model file: hostile files', (backend) => {
     refused(joinFile(many(1_000), new Uint8Array(0)), ['not a gru-simd model file']);
   });
 
+  it('a header dense in tiny values is refused before it is parsed (2x the file + 1 MiB)', function () {
+    // 400,000 zeros: 800 KB of text that JSON.parse would make ~10 MB of
+    const zeros = `{"t":{"dtype":"F32","shape":[${new Array(400_000).fill(0).join(',')}],"data_offsets":[0,0]}}`;
+    refused(joinFile(zeros, new Uint8Array(0)), ['header would take', 'bytes parsed']);
+    // a header of the same length in real entries is parsed (and refused for not being ours)
+    const entry = '{"dtype":"F32","shape":[0],"data_offsets":[0,0]}';
+    refused(
+      joinFile(
+        `{${Array.from({ length: 1_000 }, (_, i) => `"t${i}":${entry}`).join(',')}}`,
+        new Uint8Array(0),
+      ),
+      ['not a gru-simd model file'],
+    );
+  });
+
   it('tensor entries: dtype, shape, offsets (range, overlap, gap), byte counts, keys', function () {
     const { header, data } = parts(valid);
     const name = 'gru/weight_ih_l0';

@@ -20,7 +20,7 @@
  */
 import { GruError } from '../errors.js';
 import type { ModelLayer } from '../models/layer.js';
-import * as layers from '../models/layers.js';
+import { hasLayerFactory, LAYER_FACTORIES } from '../models/layer-factories.js';
 import { isPlainObject } from './safetensors.js';
 
 function fail(message: string): never {
@@ -231,7 +231,8 @@ function layerEntry(
   return { className, config: value.config };
 }
 
-const SUPPORTED = [
+/** The Keras classes read (InputLayer gives the input shape; the others have a layer). */
+export const SUPPORTED = [
   'InputLayer',
   'GRU',
   'Bidirectional',
@@ -456,37 +457,15 @@ export function makeLayer(
 ): ModelLayer {
   const shape = first && inputShape !== null ? { inputShape } : {};
   try {
-    const args = { ...spec.options, name: spec.name, ...shape };
-    switch (spec.className) {
-      case 'GRU':
-        return layers.gru(args as never);
-      case 'Bidirectional':
-        return layers.bidirectional({
-          ...args,
-          layer: layers.gru(spec.inner!.layer as never),
-          ...(spec.inner!.backwardLayer === null
-            ? {}
-            : { backwardLayer: layers.gru(spec.inner!.backwardLayer as never) }),
-        } as never);
-      case 'Dense':
-        return layers.dense(args as never);
-      case 'Embedding':
-        return layers.embedding(args as never);
-      case 'Dropout':
-        return layers.dropout(args as never);
-      case 'BatchNormalization':
-        return layers.batchNormalization(args);
-      case 'LayerNormalization':
-        return layers.layerNormalization(args);
-      case 'Masking':
-        return layers.masking(args);
-      case 'Activation':
-        return layers.activation(args as never);
-      case 'GlobalAveragePooling1D':
-        return layers.globalAveragePooling1d(args);
-      default:
-        return layers.globalMaxPooling1d(args);
+    if (!hasLayerFactory(spec.className))
+      fail(`${spec.where}: no gru-simd layer is a ${spec.className}`);
+    const args: Record<string, unknown> = { ...spec.options, name: spec.name, ...shape };
+    const gru = LAYER_FACTORIES.GRU!;
+    if (spec.className === 'Bidirectional') {
+      args.layer = gru(spec.inner!.layer);
+      if (spec.inner!.backwardLayer !== null) args.backwardLayer = gru(spec.inner!.backwardLayer);
     }
+    return LAYER_FACTORIES[spec.className]!(args);
   } catch (e) {
     if (e instanceof GruError && e.code !== 'ERR_GRU_FORMAT' && e.code !== 'ERR_GRU_ALLOC')
       fail(`${spec.where}: ${e.message}`);

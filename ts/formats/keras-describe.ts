@@ -10,8 +10,8 @@ import { GruError } from '../errors.js';
 import { readModelBytes, type ModelSource } from '../models/storage.js';
 import { kerasMajor, modelSpec, weightGroupNames } from './keras-config.js';
 import { H5File } from './keras-h5.js';
-import { isZip, readKerasZip } from './keras-zip.js';
-import { isPlainObject, parseJson } from './safetensors.js';
+import { isZip, jsonBudget, readKerasZip } from './keras-zip.js';
+import { isPlainObject, jsonParseCost, parseJson } from './safetensors.js';
 
 export interface KerasFileWeight {
   /** The dataset's path in the HDF5 file ('layers/gru/cell/vars/0', 'model_weights/gru/...'). */
@@ -79,16 +79,23 @@ export async function describeKerasFile(source: ModelSource): Promise<KerasFileD
   const zip = isZip(bytes);
   if (zip) {
     const z = await readKerasZip(bytes, 'the .keras file');
-    config = parseJson(z.config, 'config.json', 24);
-    const meta = z.metadata === null ? null : parseJson(z.metadata, 'metadata.json', 4);
+    const budget = jsonBudget(bytes.length, z.held);
+    config = parseJson(z.config, 'config.json', 24, budget);
+    const meta =
+      z.metadata === null
+        ? null
+        : parseJson(z.metadata, 'metadata.json', 4, budget - jsonParseCost(z.config));
     if (isPlainObject(meta) && typeof meta.keras_version === 'string') version = meta.keras_version;
     h5bytes = z.weights;
   }
-  const h5 = await H5File.open(h5bytes, zip ? 'model.weights.h5' : 'the HDF5 file');
+  const h5 = await H5File.open(h5bytes, zip ? 'model.weights.h5' : 'the HDF5 file', zip);
   try {
     if (!zip) {
       const text = h5.attributeString('', 'model_config');
-      config = text === undefined ? undefined : parseJson(text, 'model_config', 24);
+      config =
+        text === undefined
+          ? undefined
+          : parseJson(text, 'model_config', 24, jsonBudget(bytes.length, bytes.length));
       version = h5.attributeString('', 'keras_version') ?? null;
     }
     const legacyRoot = h5.kind('model_weights') === 'group' ? 'model_weights' : '';

@@ -136,8 +136,13 @@ export class H5File {
     this.what = what;
   }
 
-  /** Opens the bytes (copied into h5wasm's file system) and indexes the tree. */
-  static async open(bytes: Uint8Array, what: string): Promise<H5File> {
+  /**
+   * Opens the bytes in h5wasm's in-memory file system and indexes the tree. `owned`: the bytes
+   * are the reader's own (a .keras entry it inflated), and become the file without a copy;
+   * otherwise (a caller's .h5 bytes) they are copied, once. Either way the file's bytes are held
+   * at most twice (keras-zip.ts states the budget), and unlinking the file on close drops them.
+   */
+  static async open(bytes: Uint8Array, what: string, owned = false): Promise<H5File> {
     const mod = await h5wasm();
     if (
       bytes.length < 8 ||
@@ -151,7 +156,8 @@ export class H5File {
     const FS = mod.FS!;
     let opened: H5File | null = null;
     try {
-      FS.writeFile(fsName, bytes);
+      // canOwn: Emscripten's MEMFS keeps the buffer as the file (h5wasm's types omit the option)
+      FS.writeFile(fsName, bytes, { canOwn: owned } as unknown as { flags?: string });
       const file = new mod.File(fsName, 'r');
       opened = new H5File(mod, file, fsName, bytes.length, what);
       opened.#index();
@@ -354,8 +360,9 @@ export async function withH5File<T>(
   bytes: Uint8Array,
   what: string,
   body: (file: H5File) => T,
+  owned = false,
 ): Promise<T> {
-  const file = await H5File.open(bytes, what);
+  const file = await H5File.open(bytes, what, owned);
   try {
     return body(file);
   } finally {
@@ -405,6 +412,15 @@ export async function writeH5(tree: H5Tree): Promise<Uint8Array> {
 export async function _h5FsFiles(): Promise<string[]> {
   const mod = await h5wasm();
   return (mod.FS!.readdir('/') as string[]).filter((n) => n.startsWith('gru-simd-keras-'));
+}
+
+/** @internal For tests: the bytes of each file h5wasm's file system holds now. */
+export async function _h5FsContents(): Promise<Uint8Array[]> {
+  const mod = await h5wasm();
+  const FS = mod.FS as unknown as {
+    lookupPath(path: string): { node: { contents: Uint8Array } };
+  };
+  return (await _h5FsFiles()).map((n) => FS.lookupPath(`/${n}`).node.contents);
 }
 
 /** @internal For tests: as after a wasm trap, the next file gets a fresh h5wasm instance. */

@@ -36,9 +36,9 @@ import {
 } from './keras-config.js';
 import { H5File, withH5File } from './keras-h5.js';
 import { kerasVars, setKerasVars } from './keras-weights.js';
-import { isZip, readKerasZip } from './keras-zip.js';
+import { isZip, jsonBudget, readKerasZip } from './keras-zip.js';
 import { sequentialArg } from './keras-save.js';
-import { isPlainObject, parseJson } from './safetensors.js';
+import { isPlainObject, jsonParseCost, parseJson } from './safetensors.js';
 
 /** Keras configs nest initializers inside layers inside Bidirectional inside the model. */
 const MAX_JSON_DEPTH = 24;
@@ -63,21 +63,30 @@ interface Opened {
 async function openKeras(bytes: Uint8Array, what: string): Promise<Opened> {
   if (isZip(bytes)) {
     const zip = await readKerasZip(bytes, what);
-    const config = parseJson(zip.config, `${what}: config.json`, MAX_JSON_DEPTH);
+    const budget = jsonBudget(bytes.length, zip.held);
+    const config = parseJson(zip.config, `${what}: config.json`, MAX_JSON_DEPTH, budget);
     let version: string | null = null;
     if (zip.metadata !== null) {
-      const meta = parseJson(zip.metadata, `${what}: metadata.json`, 4);
+      const left = budget - jsonParseCost(zip.config);
+      const meta = parseJson(zip.metadata, `${what}: metadata.json`, 4, left);
       if (isPlainObject(meta) && typeof meta.keras_version === 'string')
         version = meta.keras_version;
     }
-    const h5 = await H5File.open(zip.weights, `${what}: model.weights.h5`);
+    const h5 = await H5File.open(zip.weights, `${what}: model.weights.h5`, true);
     return { kind: 'keras', config, kerasVersion: version, h5 };
   }
   const h5 = await H5File.open(bytes, what);
   try {
     const text = h5.attributeString('', 'model_config');
     const config =
-      text === undefined ? undefined : parseJson(text, `${what}: model_config`, MAX_JSON_DEPTH);
+      text === undefined
+        ? undefined
+        : parseJson(
+            text,
+            `${what}: model_config`,
+            MAX_JSON_DEPTH,
+            jsonBudget(bytes.length, bytes.length),
+          );
     return {
       kind: 'h5',
       config,
@@ -326,8 +335,9 @@ export async function loadKerasWeights(model: Sequential, source: ModelSource): 
     );
   const bytes = await readModelBytes('source', source);
   const what = describeSource(source);
-  const h5bytes = isZip(bytes) ? (await readKerasZip(bytes, what)).weights : bytes;
-  await withH5File(h5bytes, what, (h5) => loadWeightsFrom(h5, model, false));
+  const zip = isZip(bytes);
+  const h5bytes = zip ? (await readKerasZip(bytes, what)).weights : bytes;
+  await withH5File(h5bytes, what, (h5) => loadWeightsFrom(h5, model, false), zip);
 }
 
 function describeSource(source: unknown): string {

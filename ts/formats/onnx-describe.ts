@@ -6,7 +6,7 @@
  */
 import { readModelBytes, type ModelSource } from '../models/storage.js';
 import { unsupportedOperators } from './onnx-import.js';
-import { decodeOnnx, dtypeName, type OnnxValueInfo } from './onnx-proto.js';
+import { decodeOnnx, dtypeName, readingBudget, type OnnxValueInfo } from './onnx-proto.js';
 
 export interface OnnxDescription {
   producer: string;
@@ -37,7 +37,7 @@ function valueOf(v: OnnxValueInfo) {
 
 /** The description of an .onnx file's bytes (ERR_GRU_FORMAT when they are not one). */
 export function describeOnnxBytes(bytes: Uint8Array): OnnxDescription {
-  const model = decodeOnnx(bytes);
+  const model = decodeOnnx(bytes, readingBudget(bytes));
   const g = model.graph;
   const operators: Record<string, number> = {};
   for (const n of g.nodes) {

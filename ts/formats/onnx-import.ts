@@ -176,8 +176,13 @@ export function importGraph(
   const unsupported = unsupportedOperators(nodes);
   if (unsupported.size > 0) {
     const list = [...unsupported].map(([op, n]) => `${op} (${n})`).join(', ');
+    // tf2onnx writes a Keras 3 GRU as a Loop over its cell: its rewriter to a GRU node matches
+    // tf.keras 2's graph only (test/fixtures/real-models/onnx/tf2onnx/).
+    const loop = unsupported.has('Loop')
+      ? ' (a Loop: a recurrent layer the exporter did not write as a GRU node, as tf2onnx does for Keras 3 models; export from tf.keras 2, PyTorch or gru-simd)'
+      : '';
     formatError(
-      `the graph uses operators gru-simd cannot map to its layers: ${list}. Supported: ${SUPPORTED_OPERATORS.join(', ')}`,
+      `the graph uses operators gru-simd cannot map to its layers: ${list}${loop}. Supported: ${SUPPORTED_OPERATORS.join(', ')}`,
     );
   }
   const used = new Set(nodes.flatMap((n) => n.inputs));

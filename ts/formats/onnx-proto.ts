@@ -18,6 +18,7 @@
 import protobuf from 'protobufjs';
 import { GruError } from '../errors.js';
 import type * as P from './onnx-messages.js';
+import { chargeDecodedSize } from './onnx-size.js';
 import { ONNX_SCHEMA } from './onnx-schema.generated.js';
 
 /** The schema's message types and the enum values used here, made once from the descriptor. */
@@ -79,7 +80,10 @@ export function formatError(message: string): never {
   throw new GruError('ERR_GRU_FORMAT', message);
 }
 
-/** What reading a file may allocate for tensor values: an ERR_GRU_FORMAT past the limit. */
+/**
+ * What reading a file may allocate (the objects its decoding makes, then its tensor values): an
+ * ERR_GRU_FORMAT past the limit.
+ */
 export class ByteBudget {
   #left: number;
   constructor(readonly limit: number) {
@@ -88,7 +92,7 @@ export class ByteBudget {
   take(bytes: number, what: string): void {
     if (!(bytes <= this.#left))
       formatError(
-        `${what} would need ${bytes} bytes, beyond what a file of this size can hold (${this.limit} bytes left for tensors)`,
+        `${what} would need ${bytes} more bytes, beyond what a file of this size may take (${this.#left} of ${this.limit} bytes left)`,
       );
     this.#left -= bytes;
   }
@@ -332,8 +336,26 @@ function decodeValueInfo(v: P.IValueInfoProto): OnnxValueInfo {
   return { name: v.name ?? '', dtype: tensorType?.elemType ?? 0, dims };
 }
 
-/** Decodes an ONNX ModelProto; ERR_GRU_FORMAT for bytes that are not one. */
-export function decodeOnnx(bytes: Uint8Array): OnnxModel {
+/**
+ * What reading an ONNX file may allocate (its decoded objects, then its tensor values): twice
+ * its size plus READING_ALLOWANCE. The allowance is there because protobufjs's objects are
+ * large next to their wire bytes (a node: ~1 KB decoded for 50-100 bytes): the real exports of
+ * test/fixtures decode to 10-30x their size when small (the 23 KB unrolled PyTorch GRU: 360 KB
+ * retained by protobufjs alone; the 2.7 KB legacy tagger: 43 KB) and to ~3x for a 535 KB
+ * graph of 415 nodes (gtcrn: 1.2-1.6 MB), whose estimates (onnx-size.ts) are 665 KB and
+ * 2.0 MB. A file of weights (raw_data) stays near 1x for its structure plus 1x for its values.
+ */
+export function readingBudget(bytes: Uint8Array): ByteBudget {
+  return new ByteBudget(2 * bytes.length + READING_ALLOWANCE);
+}
+export const READING_ALLOWANCE = 2 * 1024 * 1024;
+
+/**
+ * Decodes an ONNX ModelProto; ERR_GRU_FORMAT for bytes that are not one, or whose decoding would
+ * take more than `budget` allows (charged before protobufjs decodes: onnx-size.ts).
+ */
+export function decodeOnnx(bytes: Uint8Array, budget: ByteBudget): OnnxModel {
+  chargeDecodedSize(bytes, budget, onnx.ModelProto);
   let m: P.ModelProto;
   try {
     m = onnx.ModelProto.decode(bytes) as P.ModelProto;

@@ -16,7 +16,7 @@ import { Sequential } from '../models/sequential.js';
 import { readModelBytes, writeModelBytes, type ModelSource } from '../models/storage.js';
 import { onnxModelBytes, type OnnxExportArgs } from './onnx-export.js';
 import { importGraph, type ImportedGraph } from './onnx-import.js';
-import { ByteBudget, decodeOnnx } from './onnx-proto.js';
+import { decodeOnnx, readingBudget } from './onnx-proto.js';
 import type { GruNodeSpec, LayerSpec } from './onnx-values.js';
 
 export { onnxModelBytes, type OnnxExportArgs } from './onnx-export.js';
@@ -39,14 +39,14 @@ export interface LoadOnnxModelArgs {
   output?: string;
 }
 
-/** What reading a file may allocate for its tensors: twice its size. */
-export function budgetFor(bytes: Uint8Array): ByteBudget {
-  return new ByteBudget(2 * bytes.length);
-}
-
-/** The layer chain (with weights) of ONNX bytes; ERR_GRU_FORMAT naming what is not supported. */
+/**
+ * The layer chain (with weights) of ONNX bytes; ERR_GRU_FORMAT naming what is not supported.
+ * What reading allocates (decoded objects, then tensor values) is charged to one budget of
+ * twice the file's size plus 2 MiB (readingBudget, onnx-proto.ts).
+ */
 export function importOnnxBytes(bytes: Uint8Array, output?: string): ImportedGraph {
-  return importGraph(decodeOnnx(bytes), budgetFor(bytes), output);
+  const budget = readingBudget(bytes);
+  return importGraph(decodeOnnx(bytes, budget), budget, output);
 }
 
 function gruArgs(g: GruNodeSpec, returnSequences: boolean) {

@@ -8,7 +8,8 @@
  * Reading trusts nothing in the file and checks everything before it allocates anything the
  * file's size does not pay for: the header length (at most MAX_HEADER_BYTES and what the file
  * holds), UTF-8, JSON nesting and the count of entries (counted before JSON.parse: a tensor
- * entry is 2 levels deep; at most MAX_TENSORS), each entry's keys and types, shapes of safe
+ * entry is 2 levels deep; at most MAX_TENSORS), what JSON.parse would make of the header
+ * (jsonParseCost: with the tensors' copies, within twice the file plus JSON_ALLOWANCE), each entry's keys and types, shapes of safe
  * integers whose product cannot overflow, offsets in range, and the tensors tiling the data exactly (sorted by offset: each begins where the one
  * before ends, the last ends at the end of the file: no overlap, no hole). Every failure is a
  * GruError ERR_GRU_FORMAT that says what is wrong; nothing else escapes.
@@ -107,10 +108,59 @@ function jsonContainersAt(text: string, level: number): number {
   return count;
 }
 
-/** JSON.parse of a text the file gave, nesting bounded first; ERR_GRU_FORMAT naming `what`. */
-export function parseJson(text: string, what: string, maxDepth: number): unknown {
+/**
+ * An upper bound of the bytes JSON.parse makes of a text (Node 20's V8, measured on texts of
+ * 100,000 repeats of each shape: an empty object 64 bytes, an empty array 40, a number or a
+ * repeated string 8 in its array, a distinct string 32, an object of one distinct key 184):
+ * per object 64, per array 40, per value 24, per key 64 more (its hidden class), per string 32
+ * plus 2 per character. A text of tiny containers (`[{},{},...]`) takes ~20x its length.
+ */
+export function jsonParseCost(text: string): number {
+  let cost = 0;
+  let inString = false;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) {
+        inString = false;
+        cost += 32 + 2 * (i - start);
+      }
+    } else if (c === 0x22) {
+      inString = true;
+      start = i;
+    } else if (c === 0x7b) cost += 64 + 24;
+    else if (c === 0x5b) cost += 40 + 24;
+    else if (c === 0x2c) cost += 24;
+    else if (c === 0x3a) cost += 64;
+  }
+  return cost;
+}
+
+/** What parsing a file's JSON may take beyond what the file's size pays for (small files). */
+export const JSON_ALLOWANCE = 1 << 20;
+
+/**
+ * JSON.parse of a text the file gave, nesting bounded first; ERR_GRU_FORMAT naming `what`.
+ * `maxParsedBytes`: what parsing it may make (jsonParseCost, checked before parsing), for a text
+ * that is part of a file (a header, a config: each reader derives it from the file's size).
+ */
+export function parseJson(
+  text: string,
+  what: string,
+  maxDepth: number,
+  maxParsedBytes = Infinity,
+): unknown {
   if (jsonDepth(text, maxDepth) > maxDepth)
     fail(`${what} nests deeper than ${maxDepth} levels: not a gru-simd file`);
+  if (maxParsedBytes !== Infinity) {
+    const cost = jsonParseCost(text);
+    if (cost > maxParsedBytes)
+      fail(
+        `${what} would take ~${cost} bytes parsed, over the ${maxParsedBytes} its file's size allows (a text dense in tiny values)`,
+      );
+  }
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
@@ -260,9 +310,16 @@ export function decodeSafetensors(
   const declared = jsonContainersAt(text, 2); // the entries and the metadata
   if (declared > MAX_TENSORS + 1)
     fail(`${what}: its header declares over ${MAX_TENSORS} tensors: not a gru-simd file`);
-  const header = parseJson(text, `${what}'s header`, MAX_HEADER_DEPTH);
-  if (!isPlainObject(header)) fail(`${what}: its header must be a JSON object`);
   const dataBytes = bytes.length - 8 - low;
+  // What reading allocates: the parsed header, then copies of the data (at most its bytes):
+  // together within twice the file plus JSON_ALLOWANCE.
+  const header = parseJson(
+    text,
+    `${what}'s header`,
+    MAX_HEADER_DEPTH,
+    2 * bytes.length - dataBytes + JSON_ALLOWANCE,
+  );
+  if (!isPlainObject(header)) fail(`${what}: its header must be a JSON object`);
   const metadata: Record<string, string> = {};
   const entries: Entry[] = [];
   for (const [name, value] of Object.entries(header)) {

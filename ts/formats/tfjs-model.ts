@@ -24,13 +24,13 @@ import type { Backend } from '../backends/backend.js';
 import { GruError } from '../errors.js';
 import { currentBackend } from '../loader.js';
 import type { ModelLayer } from '../models/layer.js';
-import * as layers from '../models/layers.js';
+import { hasLayerFactory, LAYER_FACTORIES } from '../models/layer-factories.js';
 import { parameterFloor } from '../models/parameter-floor.js';
 import { Sequential } from '../models/sequential.js';
 import { readModelBytes, writeModelBytes } from '../models/storage.js';
 import * as check from '../validate.js';
 import { VERSION } from '../version.js';
-import { isPlainObject, parseJson } from './safetensors.js';
+import { isPlainObject, JSON_ALLOWANCE, parseJson } from './safetensors.js';
 import { readTopology, writeTopology, type LayerSpec } from './tfjs-topology.js';
 import {
   checkShards,
@@ -114,7 +114,7 @@ function modelJsonObject(value: unknown): Record<string, unknown> {
     );
   if (text.length > MAX_MODEL_JSON_BYTES)
     fail(`model.json is over ${MAX_MODEL_JSON_BYTES} characters: not a model.json`);
-  const parsed = parseJson(text, 'model.json', MAX_JSON_DEPTH);
+  const parsed = parseJson(text, 'model.json', MAX_JSON_DEPTH, 2 * text.length + JSON_ALLOWANCE);
   if (!isPlainObject(parsed)) fail('model.json must hold a JSON object');
   return parsed;
 }
@@ -139,28 +139,19 @@ function openModelJson(json: Record<string, unknown>): {
 /** One model API layer from its recorded form; the factory's refusal is a format error. */
 function makeLayer(spec: LayerSpec, where: string): ModelLayer {
   try {
-    if (spec.className === 'Bidirectional') {
-      const c = spec.config;
-      const inner = (s: unknown) => layers.gru((s as LayerSpec).config as never);
-      return layers.bidirectional({
-        ...c,
-        layer: inner(c.layer),
-        ...(c.backwardLayer === undefined ? {} : { backwardLayer: inner(c.backwardLayer) }),
-      } as never);
-    }
-    const factories: Record<string, (c: Record<string, unknown>) => ModelLayer> = {
-      GRU: (c) => layers.gru(c as never),
-      Dense: (c) => layers.dense(c as never),
-      Embedding: (c) => layers.embedding(c as never),
-      Dropout: (c) => layers.dropout(c as never),
-      LayerNormalization: (c) => layers.layerNormalization(c),
-      BatchNormalization: (c) => layers.batchNormalization(c),
-      Activation: (c) => layers.activation(c as never),
-      GlobalAveragePooling1D: (c) => layers.globalAveragePooling1d(c),
-      GlobalMaxPooling1D: (c) => layers.globalMaxPooling1d(c),
-      Masking: (c) => layers.masking(c),
-    };
-    return factories[spec.className]!(spec.config);
+    if (!hasLayerFactory(spec.className))
+      fail(`${where}: no gru-simd layer is a ${spec.className}`);
+    const c = spec.config;
+    const inner = (s: unknown) => LAYER_FACTORIES.GRU!((s as LayerSpec).config);
+    const options =
+      spec.className === 'Bidirectional'
+        ? {
+            ...c,
+            layer: inner(c.layer),
+            ...(c.backwardLayer === undefined ? {} : { backwardLayer: inner(c.backwardLayer) }),
+          }
+        : c;
+    return LAYER_FACTORIES[spec.className]!(options);
   } catch (e) {
     if (refusal(e)) fail(`${where} (${spec.className}): ${e.message}`);
     throw e;

@@ -239,7 +239,7 @@ const pooling: ClassEntry = {
 };
 
 /** The classes gru-simd reads and writes, by Keras's class name. */
-const CLASSES: Record<string, ClassEntry> = {
+export const CLASSES: Record<string, ClassEntry> = {
   GRU: {
     read(o, ctx) {
       const config = gruIn(o, ctx);

@@ -46,7 +46,7 @@ import {
 import type { OptimizerStateDict } from '../optim.js';
 import { VERSION } from '../version.js';
 import type { ModelLayer } from './layer.js';
-import * as layers from './layers.js';
+import { hasLayerFactory, LAYER_FACTORIES } from './layer-factories.js';
 import { parameterFloor } from './parameter-floor.js';
 import { Sequential } from './sequential.js';
 
@@ -55,31 +55,6 @@ export const FORMAT_VERSION = 1;
 export const OPTIMIZER_TENSOR = 'optimizer/state';
 /** The deepest JSON a metadata entry may nest (layer configs hold initializer objects, shapes). */
 const MAX_JSON_DEPTH = 12;
-
-type LayerFactory = (config: Record<string, unknown>, where: string) => ModelLayer;
-
-/** Keras's class names -> the factory taking the options _config() recorded. */
-const FACTORIES: Record<string, LayerFactory> = {
-  GRU: (c) => layers.gru(c as never),
-  Dense: (c) => layers.dense(c as never),
-  Embedding: (c) => layers.embedding(c as never),
-  Dropout: (c) => layers.dropout(c as never),
-  LayerNormalization: (c) => layers.layerNormalization(c),
-  BatchNormalization: (c) => layers.batchNormalization(c),
-  Activation: (c) => layers.activation(c as never),
-  GlobalAveragePooling1D: (c) => layers.globalAveragePooling1d(c),
-  GlobalMaxPooling1D: (c) => layers.globalMaxPooling1d(c),
-  Masking: (c) => layers.masking(c),
-  // Its GRUs are recorded as { className: 'GRU', config } inside its options.
-  Bidirectional: (c, where) =>
-    layers.bidirectional({
-      ...c,
-      layer: layerFrom(c.layer, `${where}.config.layer`),
-      ...(c.backwardLayer === undefined
-        ? {}
-        : { backwardLayer: layerFrom(c.backwardLayer, `${where}.config.backwardLayer`) }),
-    } as never),
-};
 
 function fail(message: string): never {
   throw new GruError('ERR_GRU_FORMAT', message);
@@ -198,14 +173,25 @@ function layerFrom(value: unknown, where: string): ModelLayer {
   if (!isPlainObject(value)) fail(`${where} must be { className, config }`);
   keysOnly(where, value, ['className', 'config']);
   const { className, config } = value;
-  if (typeof className !== 'string' || !Object.hasOwn(FACTORIES, className)) {
+  if (typeof className !== 'string' || !hasLayerFactory(className)) {
     fail(
-      `${where}: unknown layer class ${JSON.stringify(typeof className === 'string' ? className.slice(0, 40) : className)} (known: ${Object.keys(FACTORIES).join(', ')})`,
+      `${where}: unknown layer class ${JSON.stringify(typeof className === 'string' ? className.slice(0, 40) : className)} (known: ${Object.keys(LAYER_FACTORIES).join(', ')})`,
     );
   }
   if (!isPlainObject(config)) fail(`${where} (${className}): config must be an object`);
+  // Bidirectional's GRUs are recorded as { className: 'GRU', config } inside its options.
+  const options =
+    className === 'Bidirectional'
+      ? {
+          ...config,
+          layer: layerFrom(config.layer, `${where}.config.layer`),
+          ...(config.backwardLayer === undefined
+            ? {}
+            : { backwardLayer: layerFrom(config.backwardLayer, `${where}.config.backwardLayer`) }),
+        }
+      : config;
   try {
-    return FACTORIES[className]!(config, where);
+    return LAYER_FACTORIES[className]!(options);
   } catch (e) {
     if (refusal(e)) fail(`${where} (${className}): ${e.message}`);
     throw e;
