@@ -178,7 +178,12 @@ int32_t chunks_for(int64_t parts, int32_t workers, int64_t min_part) {
   return static_cast<int32_t>(chunks > 1 ? chunks : 1);
 }
 
-#if defined(__EMSCRIPTEN__)
+#if defined(__EMSCRIPTEN__) && defined(GRU_WASM_THREADS)
+
+// The threaded wasm modules (gru_simd-*-mt.wasm).
+#include "thread_pool_wasm.h"
+
+#elif defined(__EMSCRIPTEN__)
 
 void parallel_run(int32_t, ParallelFn fn, void* context) { fn(context, 0, 1); }
 int32_t region_workers(int32_t) { return 1; }

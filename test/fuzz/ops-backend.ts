@@ -287,8 +287,8 @@ function keepHandle(ctx: Ctx, fn: AbiFunction, v: Record<string, number>, handle
 }
 
 /**
- * What makeBackend adds to the generated methods (isa, wasmMemoryBytes, and isaList /
- * isaSupported over them).
+ * What makeBackend adds to the generated methods (isa, wasmMemoryBytes, threadsReady, and
+ * isaList / isaSupported over them).
  */
 const extras: Op[] = [
   { name: 'Backend.isa', weight: 0.3, make: (ctx) => ({ args: [], run: () => ctx.backend.isa() }) },
@@ -296,6 +296,11 @@ const extras: Op[] = [
     name: 'Backend.wasmMemoryBytes',
     weight: 0.3,
     make: (ctx) => ({ args: [], run: () => ctx.backend.wasmMemoryBytes() }),
+  },
+  {
+    name: 'Backend.threadsReady',
+    weight: 0.3,
+    make: (ctx) => ({ args: [], run: () => ctx.backend.threadsReady() }),
   },
 ];
 
