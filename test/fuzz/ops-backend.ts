@@ -287,7 +287,8 @@ function keepHandle(ctx: Ctx, fn: AbiFunction, v: Record<string, number>, handle
 }
 
 /**
- * What makeBackend adds to the generated methods (isa, wasmMemoryBytes, threadsReady, and
+ * What makeBackend adds to the generated methods (isa, wasmMemoryBytes, threadsReady, the
+ * tests' _wasmHelpers, and
  * isaList / isaSupported over them).
  */
 const extras: Op[] = [
@@ -301,6 +302,11 @@ const extras: Op[] = [
     name: 'Backend.threadsReady',
     weight: 0.3,
     make: (ctx) => ({ args: [], run: () => ctx.backend.threadsReady() }),
+  },
+  {
+    name: 'Backend._wasmHelpers',
+    weight: 0.1,
+    make: (ctx) => ({ args: [], run: () => ctx.backend._wasmHelpers() }),
   },
 ];
 
