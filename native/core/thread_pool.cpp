@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+#elif defined(GRU_WASM_THREADS)
+#include <time.h>
 #endif
 
 namespace gru {
@@ -52,7 +54,8 @@ constexpr int64_t kStallMinNs = 50 * 1000;
 constexpr int64_t kNoJoinNs = 200 * 1000;
 
 int64_t now_ns() {
-#if !defined(__EMSCRIPTEN__)
+#if !defined(__EMSCRIPTEN__) || defined(GRU_WASM_THREADS)
+  // The threaded wasm modules read the clock through their clock_time_get import.
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
@@ -72,7 +75,7 @@ int64_t g_solo_until_ns = 0;
 int32_t g_level = 0;
 int32_t g_clean = 0;
 uint64_t g_stalls = 0;
-[[maybe_unused]] int32_t g_force = 0;  // tests: ignore the cooldown (native only)
+[[maybe_unused]] int32_t g_force = 0;  // tests: ignore the cooldown
 
 void note_stall() {
   int32_t level = __atomic_load_n(&g_level, __ATOMIC_RELAXED);

@@ -17,8 +17,11 @@
 //     there): it spins only for a chunk a helper already started, as the native caller does.
 //     Helpers sleep with memory.atomic.wait32 on the gate's generation and are woken with
 //     memory.atomic.notify;
-//   - wasm has no clock without an import: now_ns() is 0 there, so there is no stall test and
-//     no cooldown (a helper whose core is busy delays only the chunk it claimed).
+//   - the stall test and cooldown are the native pool's (thread_pool.cpp): the caller reads
+//     the clock (clock_gettime, through the module's clock_time_get import) while it waits for
+//     a helper's chunk, and after a stall runs the following regions alone for a while. A
+//     browser's cores are shared with the page and other tabs as a server's are with other
+//     processes.
 // Only the thread that loaded the module calls into the core (JavaScript calls are
 // synchronous), so one region at a time needs no lock; `in_use` only refuses a nested region.
 
@@ -41,10 +44,11 @@ struct WasmPool {
   void* context = nullptr;
   int32_t workers = 1;
   alignas(8) uint64_t gate = kClosed;
-  int32_t sleepers = 0;  // helpers asleep in memory.atomic.wait32
-  int32_t running = 0;   // helpers inside gru_wasm_helper_main
-  uint64_t joins = 0;    // regions helpers joined (tests)
-  int32_t hold = 0;      // tests: helpers do not join
+  int32_t sleepers = 0;      // helpers asleep in memory.atomic.wait32
+  int32_t running = 0;       // helpers inside gru_wasm_helper_main
+  uint64_t joins = 0;        // regions helpers joined (tests)
+  int32_t region_joins = 0;  // helpers that joined the current region
+  int32_t hold = 0;          // tests: helpers do not join
 };
 
 WasmPool g_pool;
@@ -88,6 +92,8 @@ void parallel_run(int32_t max_workers, ParallelFn fn, void* context) {
     fn(context, 0, 1);  // one worker wanted, or called from inside a region
     return;
   }
+  const int64_t started = now_ns();
+  __atomic_store_n(&g_pool.region_joins, 0, __ATOMIC_RELAXED);
   g_pool.fn = fn;
   g_pool.context = context;
   __atomic_store_n(&g_pool.workers, workers, __ATOMIC_RELAXED);
@@ -98,6 +104,11 @@ void parallel_run(int32_t max_workers, ParallelFn fn, void* context) {
   fn(context, 0, workers);
   // Close the gate; wait only for helpers inside (finishing a chunk they claimed, or leaving).
   __atomic_fetch_or(&g_pool.gate, kClosed, __ATOMIC_ACQ_REL);
+  // No helper came in all the time the region ran: their cores are busy (or they have not
+  // started yet, which a cooldown also covers).
+  if (__atomic_load_n(&g_pool.region_joins, __ATOMIC_RELAXED) == 0 &&
+      now_ns() - started > kNoJoinNs)
+    note_stall();
   while (__atomic_load_n(&g_pool.gate, __ATOMIC_ACQUIRE) & kInsideMask) {
   }
   __atomic_store_n(&g_pool.in_use, 0, __ATOMIC_RELEASE);
@@ -105,6 +116,10 @@ void parallel_run(int32_t max_workers, ParallelFn fn, void* context) {
 
 int32_t region_workers(int32_t max_workers) {
   if (max_workers <= 1) return 1;
+  // After a stall the other cores are busy: the caller alone until the cooldown ends.
+  if (!__atomic_load_n(&g_force, __ATOMIC_RELAXED) &&
+      now_ns() < __atomic_load_n(&g_solo_until_ns, __ATOMIC_RELAXED))
+    return 1;
   const int32_t n = __atomic_load_n(&g_pool.threads, __ATOMIC_ACQUIRE);
   return max_workers < n ? max_workers : n;
 }
@@ -120,17 +135,24 @@ bool pool_set_threads(int32_t n) {
   return true;
 }
 
-// Sleeping helpers cost the caller a notify, not a wait: a region is never too small to wake
-// them for (the native pool's kMinWakeFmas is about a futex call's cost).
-bool pool_helpers_asleep() { return false; }
+bool pool_helpers_asleep() {
+  const int32_t threads = __atomic_load_n(&g_pool.threads, __ATOMIC_ACQUIRE);
+  return threads <= 1 || __atomic_load_n(&g_pool.sleepers, __ATOMIC_ACQUIRE) >= threads - 1;
+}
 
 void pool_hold_helpers_for_test(bool hold) {
   __atomic_store_n(&g_pool.hold, hold ? 1 : 0, __ATOMIC_RELEASE);
 }
 uint64_t pool_helper_joins() { return __atomic_load_n(&g_pool.joins, __ATOMIC_RELAXED); }
-uint64_t pool_stalls() { return 0; }
-void pool_reset_policy_for_test() {}
-void pool_force_helpers_for_test(bool) {}
+uint64_t pool_stalls() { return __atomic_load_n(&g_stalls, __ATOMIC_RELAXED); }
+void pool_reset_policy_for_test() {
+  __atomic_store_n(&g_solo_until_ns, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&g_level, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&g_clean, 0, __ATOMIC_RELAXED);
+}
+void pool_force_helpers_for_test(bool force) {
+  __atomic_store_n(&g_force, force ? 1 : 0, __ATOMIC_RELAXED);
+}
 
 // The entry point of a helper's instance (exported by name, not part of the C ABI): runs the
 // regions it joins until the pool shrinks below index + 1, then returns 0 (1 for an index out
@@ -162,6 +184,7 @@ extern "C" __attribute__((export_name("gru_wasm_helper_main"))) int32_t gru_wasm
       }
     }
     if (!joined) continue;
+    __atomic_add_fetch(&g_pool.region_joins, 1, __ATOMIC_RELAXED);
     g_pool.fn(g_pool.context, index, g_pool.workers);
     __atomic_add_fetch(&g_pool.joins, 1, __ATOMIC_RELAXED);
     __atomic_sub_fetch(&g_pool.gate, 1, __ATOMIC_RELEASE);
@@ -175,6 +198,11 @@ extern "C" __attribute__((export_name("gru_wasm_helper_main"))) int32_t gru_wasm
 extern "C" __attribute__((export_name("gru_wasm_helpers_running"))) int32_t
 gru_wasm_helpers_running(void) {
   return __atomic_load_n(&g_pool.running, __ATOMIC_ACQUIRE);
+}
+
+// Stalls seen so far (tests, benches): regions the caller finished alone.
+extern "C" __attribute__((export_name("gru_wasm_stalls"))) double gru_wasm_stalls(void) {
+  return static_cast<double>(pool_stalls());
 }
 
 // Regions helpers have joined so far (tests: the helpers did compute).
