@@ -70,8 +70,11 @@ for (const name of NAMES) {
     let backend: Backend;
     before(async () => {
       backend = await loadBackend(name);
+      // The machine may be busy: no cooldown after a stall, so that the helpers join.
+      backend._wasmHelpers(true);
     });
     after(async () => {
+      backend._wasmHelpers(false);
       setThreads(1, backend);
       await threadsReady(backend);
     });

@@ -205,6 +205,12 @@ extern "C" __attribute__((export_name("gru_wasm_stalls"))) double gru_wasm_stall
   return static_cast<double>(pool_stalls());
 }
 
+// Tests: while set, regions are sized as if no stall had been seen (helpers on a busy machine).
+extern "C" __attribute__((export_name("gru_wasm_force_helpers"))) void gru_wasm_force_helpers(
+    int32_t force) {
+  pool_force_helpers_for_test(force != 0);
+}
+
 // Regions helpers have joined so far (tests: the helpers did compute).
 extern "C" __attribute__((export_name("gru_wasm_helper_joins"))) double gru_wasm_helper_joins(
     void) {

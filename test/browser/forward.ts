@@ -191,6 +191,7 @@ async function threads(
       net.dispose();
     }
   };
+  backend._wasmHelpers(true); // no cooldown on a busy machine: the helper must join
   gru.setThreads(1, backend);
   const one = run();
   let refused = '';
@@ -204,6 +205,7 @@ async function threads(
   const many = run();
   const joined = (backend._wasmHelpers()?.joins ?? 0) - joins;
   gru.setThreads(1, backend);
+  backend._wasmHelpers(false);
   return {
     info,
     isolated: globalThis.crossOriginIsolated === true,

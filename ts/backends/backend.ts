@@ -14,6 +14,7 @@
  * the parts of each call: wasm-threads.ts).
  */
 import type { AbiCalls } from './abi.generated.js';
+import type { HelpersState } from './wasm-threads.js';
 
 export type { DenseHandle, EmbeddingHandle, Handle, NetHandle, OptimHandle } from './abi.js';
 export { GRU_OPTIM_ADAM, GRU_OPTIM_ADAMW, GRU_OPTIM_SGD, GRU_MAX_DIM } from './abi.generated.js';
@@ -48,10 +49,11 @@ export interface Backend extends Omit<AbiCalls, 'isaList' | 'isaSupported'> {
    */
   threadsReady(): Promise<number>;
   /**
-   * @internal Tests: a threaded wasm backend's helpers now inside their loop and the regions
-   * they joined so far; null elsewhere.
+   * @internal Tests: a threaded wasm backend's helpers now inside their loop, the regions they
+   * joined and the stalls seen so far; null elsewhere. `force`: regions sized as if no stall
+   * had been seen (tests that need the helpers on a busy machine).
    */
-  _wasmHelpers(): { running: number; joins: number } | null;
+  _wasmHelpers(force?: boolean): HelpersState | null;
 }
 
 /**
@@ -77,7 +79,7 @@ export function makeBackend(
     wasmMemoryBytes(): number;
     threadsNote: string | null;
     threadsReady(): Promise<number>;
-    helpers?: () => { running: number; joins: number };
+    helpers?: (force?: boolean) => HelpersState;
   },
 ): Backend {
   const backend: Backend = Object.freeze({
@@ -94,7 +96,7 @@ export function makeBackend(
     wasmMemoryBytes: () => (wasm ? wasm.wasmMemoryBytes() : null),
     threadsNote: wasm ? wasm.threadsNote : null,
     threadsReady: () => (wasm ? wasm.threadsReady() : Promise.resolve(calls.threads())),
-    _wasmHelpers: () => wasm?.helpers?.() ?? null,
+    _wasmHelpers: (force?: boolean) => wasm?.helpers?.(force) ?? null,
   });
   made.add(backend);
   return backend;

@@ -138,6 +138,13 @@ export function newSharedMemory(): WebAssembly.Memory {
 
 type CFunction = (...args: number[]) => number;
 
+/** What Backend._wasmHelpers() reports (tests). */
+export interface HelpersState {
+  running: number;
+  joins: number;
+  stalls: number;
+}
+
 interface Helper {
   worker: HelperWorker;
   /** The block malloc'ed for its stack, thread-locals and descriptor. */
@@ -185,12 +192,17 @@ export class WasmHelpers {
     }
   }
 
-  /** Helpers inside their loop now, and the regions they joined so far (tests). */
-  state(): { running: number; joins: number } {
+  /**
+   * Helpers inside their loop now, the regions they joined and the stalls seen so far (tests);
+   * `force` (tests on a busy machine): size regions as if no stall had been seen.
+   */
+  state(force?: boolean): HelpersState {
     const ex = this.#exports();
+    if (force !== undefined) (ex.gru_wasm_force_helpers as CFunction)(force ? 1 : 0);
     return {
       running: (ex.gru_wasm_helpers_running as CFunction)(),
       joins: (ex.gru_wasm_helper_joins as CFunction)(),
+      stalls: (ex.gru_wasm_stalls as CFunction)(),
     };
   }
 

@@ -14,7 +14,12 @@ import { type Backend, type BackendName, makeBackend } from './backend.js';
 import { isNode } from './locate.js';
 import { bindWasm, missingExports } from './wasm-caller.js';
 import { WasmInstance } from './wasm-instance.js';
-import { type StartHelperWorker, threadsUnavailableReason, WasmHelpers } from './wasm-threads.js';
+import {
+  type HelpersState,
+  type StartHelperWorker,
+  threadsUnavailableReason,
+  WasmHelpers,
+} from './wasm-threads.js';
 
 export type WasmVariant = 'relaxed' | 'simd' | 'scalar';
 /** A module file: a variant, or its threaded build (gru_simd-<variant>-mt.wasm). */
@@ -242,7 +247,7 @@ export async function loadWasmBackend(
   wasm.initialize();
   const calls = bindWasm(wasm);
   let threadsReady = (): Promise<number> => Promise.resolve(1);
-  let helpersState: (() => { running: number; joins: number }) | undefined;
+  let helpersState: ((force?: boolean) => HelpersState) | undefined;
   if (threaded) {
     threadsNote = null;
     const helpers = new WasmHelpers(wasm.module, () => wasm.exports, options.startWorker);
@@ -254,7 +259,7 @@ export async function loadWasmBackend(
       helpers.resize(n);
     };
     threadsReady = () => helpers.ready();
-    helpersState = () => helpers.state();
+    helpersState = (force?: boolean) => helpers.state(force);
   } else if (threadsNote === null) {
     threadsNote = `one thread: ${where} is a single-threaded module`;
   }
