@@ -38,10 +38,20 @@ constexpr int32_t kSpinRounds = 1 << 11;
 // else, so yield soon.
 constexpr int32_t kWaitSpinRounds = 1 << 10;
 
+#if defined(__EMSCRIPTEN__) && defined(GRU_WASM_THREADS)
+// Set on the threaded wasm modules' helpers (thread_pool_wasm.h): they may block, the caller
+// may not (a browser's main thread).
+thread_local int32_t t_wasm_helper = 0;
+#endif
+
 inline void spin_or_yield(int32_t spins) {
   cpu_relax();
 #if !defined(__EMSCRIPTEN__)
   if (spins > kWaitSpinRounds) sched_yield();  // more threads than cores: let them run
+#elif defined(GRU_WASM_THREADS)
+  // wasm has no yield: a helper waits 20 us on a word nobody notifies instead.
+  if (spins > kWaitSpinRounds && t_wasm_helper)
+    __builtin_wasm_memory_atomic_wait32(&t_wasm_helper, 1, 20000);
 #else
   (void)spins;
 #endif

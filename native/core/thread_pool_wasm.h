@@ -164,6 +164,7 @@ extern "C" __attribute__((export_name("gru_wasm_helper_main"))) int32_t gru_wasm
     int32_t index, void* tls) {
   if (index < 1 || index >= 1024) return 1;
   if (tls) __wasm_init_tls(tls);
+  t_wasm_helper = 1;  // its waits for a phase may block (spin_or_yield)
   __atomic_add_fetch(&g_pool.running, 1, __ATOMIC_ACQ_REL);
   // Regions published before this helper came are not waited for: start from the current one.
   uint32_t seen = generation_of(__atomic_load_n(&g_pool.gate, __ATOMIC_ACQUIRE)) - 1u;
