@@ -189,6 +189,26 @@ describe('wasm threads: where they are not available', () => {
     }
   });
 
+  it('a threaded module that cannot load: the single-threaded one, threadsNote says why', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const b = await loadWasmBackend('simd', {
+      files: {
+        defaultUrl: defaultWasmUrl,
+        read: (l) =>
+          String(l).endsWith('-mt.wasm')
+            ? Promise.reject(new Error('no shared memory here'))
+            : readFile(l),
+      },
+      startWorker: () => {
+        throw new Error('not reached: no threaded module');
+      },
+    });
+    assert.match(b.threadsNote ?? '', /threaded module could not load \(no shared memory here\)/);
+    assert.equal(b._wasmHelpers(), null);
+    assertThrowsCode(() => setThreads(2, b), 'ERR_GRU_ARG', ['could not load']);
+    assert.equal(batchOne(b).length, 2);
+  });
+
   it('a helper that cannot start: threadsReady rejects with the reason', async () => {
     const { readFile } = await import('node:fs/promises');
     const b = await loadWasmBackend('simd', {

@@ -202,13 +202,15 @@ export async function loadWasmBackend(
       : threadsUnavailableReason(options.startWorker);
   const defaultFile: WasmModuleFile =
     threadsNote === null && variant !== 'scalar' ? `${variant}-mt` : variant;
+  const explicit = options.wasmBytes !== undefined || options.wasmUrl !== undefined;
   let where =
     options.wasmBytes !== undefined
       ? 'options.wasmBytes'
       : String(options.wasmUrl ?? `wasm/gru_simd-${defaultFile}.wasm`);
   const wasm = new WasmInstance();
-  let threaded: boolean;
-  try {
+  let threaded = false;
+  /** Compiles the module (a default file unless one was given) and instantiates it. */
+  const loadModule = async (file: WasmModuleFile): Promise<void> => {
     let module: WebAssembly.Module;
     if (options.wasmBytes !== undefined) {
       module = await WebAssembly.compile(options.wasmBytes);
@@ -216,9 +218,7 @@ export async function loadWasmBackend(
       let location = options.wasmUrl;
       if (location === undefined) {
         const url =
-          options.files !== undefined
-            ? options.files.defaultUrl(defaultFile)
-            : defaultWasmUrl(defaultFile);
+          options.files !== undefined ? options.files.defaultUrl(file) : defaultWasmUrl(file);
         where = url.href;
         location = url;
       }
@@ -226,6 +226,17 @@ export async function loadWasmBackend(
     }
     threaded = WasmInstance.isThreaded(module);
     wasm.adopt(module, await WebAssembly.instantiate(module, wasm.imports(threaded)));
+  };
+  try {
+    try {
+      await loadModule(defaultFile);
+    } catch (e) {
+      // The threaded module failed here (a shared memory of its 2 GiB maximum refused, ...):
+      // the single-threaded one, saying why.
+      if (explicit || defaultFile === variant) throw e;
+      threadsNote = `one thread: the threaded module could not load (${e instanceof Error ? e.message : String(e)})`;
+      await loadModule(variant);
+    }
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
     throw new GruError(
