@@ -127,10 +127,13 @@ int32_t region_workers(int32_t max_workers) {
 int32_t pool_threads() { return __atomic_load_n(&g_pool.threads, __ATOMIC_ACQUIRE); }
 
 // Sets the size only; the JavaScript side starts (or lets go) the helpers' workers. Helpers
-// at index >= n leave gru_wasm_helper_main when they next wake (woken here).
+// at index >= n leave gru_wasm_helper_main when they wake: the gate moves to a new, closed
+// generation (no region runs between calls), so a helper about to sleep on the old one does
+// not (wait32 sees the word changed) and a sleeping one is woken.
 bool pool_set_threads(int32_t n) {
   if (n < 1 || n > 1024) return false;
   __atomic_store_n(&g_pool.threads, n, __ATOMIC_RELEASE);
+  __atomic_add_fetch(&g_pool.gate, uint64_t{1} << 32, __ATOMIC_SEQ_CST);
   __builtin_wasm_memory_atomic_notify(generation_word(), 0xffffffffu);
   return true;
 }
