@@ -220,6 +220,17 @@ export const GROUPS: GroupSpec[] = [
     peak: 'wasm-simd',
     everyRound: true,
   },
+  // The threaded wasm modules with 2 threads (worker_threads), beside ort-web-2.
+  ...(['wasm-relaxed', 'wasm-simd'] as const).map((backend): GroupSpec => ({
+    id: `${backend}-2t`,
+    family: 'gru-simd',
+    backend,
+    threads: 2,
+    fixedThreads: 2,
+    name: `gru-simd ${backend} 2T`,
+    peak: backend,
+    everyRound: true,
+  })),
   {
     id: 'wasm',
     family: 'gru-simd',

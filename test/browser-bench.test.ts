@@ -97,11 +97,21 @@ describe('browser bench: bench/browser/ in headless Chromium (quick mode, tiny c
 
   it("reports each contestant's module and threads, the page's peaks, and the ratio columns", () => {
     const byId = new Map(report.groups.map((g) => [g.group, g]));
+    // The page is cross-origin isolated: the threaded builds (1 thread, and N for -n).
     assert.match(
       byId.get('wasm-relaxed')!.detail,
-      /ISA wasm-relaxed; module \/wasm\/gru_simd-relaxed\.wasm$/,
+      /ISA wasm-relaxed; module \/wasm\/gru_simd-relaxed-mt\.wasm$/,
     );
-    assert.match(byId.get('wasm-simd')!.detail, /ISA wasm128; module \/wasm\/gru_simd-simd\.wasm$/);
+    assert.match(
+      byId.get('wasm-relaxed-n')!.detail,
+      /ISA wasm-relaxed; module \/wasm\/gru_simd-relaxed-mt\.wasm$/,
+    );
+    assert.equal(byId.get('wasm-relaxed')!.threads, 1);
+    assert.equal(byId.get('wasm-relaxed-n')!.threads, report.meta.page.threadsN);
+    assert.match(
+      byId.get('wasm-simd')!.detail,
+      /ISA wasm128; module \/wasm\/gru_simd-simd-mt\.wasm$/,
+    );
     assert.match(byId.get('wasm')!.detail, /ISA scalar; module \/wasm\/gru_simd-scalar\.wasm$/);
     assert.match(byId.get('ort-web-1')!.detail, /module \/ort\/ort-wasm-simd-threaded\.wasm/);
     assert.equal(byId.get('ort-web-1')!.threads, 1);

@@ -36,7 +36,9 @@ import type {
   ModelFilesResponse,
   OnnxResponse,
   RenewalResponse,
+  ThreadsResponse,
 } from './browser/forward.js';
+import { fnv1a } from './browser/digest.js';
 import { randomParams } from './cases.js';
 import { referenceForward, type RefConfig } from './reference.js';
 import { FORWARD } from './tolerance.js';
@@ -118,26 +120,42 @@ interface WasmCalls {
   fromBytes: number;
 }
 
-/** Counts how modules get compiled, before any page script runs. */
+/**
+ * Counts how modules get compiled, before any page script runs: streaming
+ * (compileStreaming, instantiateStreaming) or from bytes (compile, instantiate of bytes).
+ */
 function countWasmCalls(): void {
   const w = window as unknown as { wasmCalls: WasmCalls };
   w.wasmCalls = { streaming: 0, fromBytes: 0 };
   const streaming = WebAssembly.instantiateStreaming.bind(WebAssembly);
+  const compileStreaming = WebAssembly.compileStreaming.bind(WebAssembly);
   const instantiate = WebAssembly.instantiate.bind(WebAssembly) as (
     ...a: unknown[]
   ) => Promise<unknown>;
+  const compile = WebAssembly.compile.bind(WebAssembly);
   WebAssembly.instantiateStreaming = ((...a: Parameters<typeof streaming>) => {
     w.wasmCalls.streaming++;
     return streaming(...a);
   }) as typeof WebAssembly.instantiateStreaming;
+  WebAssembly.compileStreaming = ((...a: Parameters<typeof compileStreaming>) => {
+    w.wasmCalls.streaming++;
+    return compileStreaming(...a);
+  }) as typeof WebAssembly.compileStreaming;
   WebAssembly.instantiate = ((...a: unknown[]) => {
     if (!(a[0] instanceof WebAssembly.Module)) w.wasmCalls.fromBytes++;
     return instantiate(...a);
   }) as typeof WebAssembly.instantiate;
+  WebAssembly.compile = ((...a: Parameters<typeof compile>) => {
+    w.wasmCalls.fromBytes++;
+    return compile(...a);
+  }) as typeof WebAssembly.compile;
 }
 
 interface DemoState {
-  ready: { info: { backend: string; isa: string }; unigram: number } | null;
+  ready: {
+    info: { backend: string; isa: string; threads: number; threadsNote?: string };
+    unigram: number;
+  } | null;
   step: number;
   losses: number[];
   stepsPerSecond: number;
@@ -346,11 +364,13 @@ describe('browser: gru-simd in headless Chromium', function () {
     assert.deepEqual(
       await wasmCalls(),
       { streaming: 1, fromBytes: 0 },
-      'application/wasm: instantiateStreaming, once',
+      'application/wasm: compileStreaming, once',
     );
+    // The page is cross-origin isolated (serve.mjs): the threaded build.
+    assert.equal(got.info.threadsNote, undefined);
     assert.ok(
-      fetched('/wasm/gru_simd-relaxed.wasm 200').length > 0,
-      'fetched /wasm/gru_simd-relaxed.wasm (beside ts/backends/)',
+      fetched('/wasm/gru_simd-relaxed-mt.wasm 200').length > 0,
+      'fetched /wasm/gru_simd-relaxed-mt.wasm (beside ts/backends/)',
     );
     assert.deepEqual(fetched('scalar'), [], 'the scalar module is not fetched');
     assert.deepEqual(
@@ -371,7 +391,7 @@ describe('browser: gru-simd in headless Chromium', function () {
     assert.equal(got.info.backend, 'wasm-simd');
     assert.equal(got.info.isa, 'wasm128');
     await checkAgainstNode(got, 'wasm-simd');
-    assert.ok(fetched('/wasm/gru_simd-simd.wasm 200').length > 0);
+    assert.ok(fetched('/wasm/gru_simd-simd-mt.wasm 200').length > 0);
   });
 
   it("backend 'wasm' forces the scalar module: the forward equals Node wasm bit for bit", async () => {
@@ -410,7 +430,13 @@ describe('browser: gru-simd in headless Chromium', function () {
       existsSync(`${ROOT}dist/esm/index.browser.js`),
       'dist/esm/index.browser.js missing: npm run build:ts',
     );
-    for (const f of ['gru_simd-relaxed.wasm', 'gru_simd-simd.wasm', 'gru_simd-scalar.wasm']) {
+    for (const f of [
+      'gru_simd-relaxed.wasm',
+      'gru_simd-simd.wasm',
+      'gru_simd-scalar.wasm',
+      'gru_simd-relaxed-mt.wasm',
+      'gru_simd-simd-mt.wasm',
+    ]) {
       assert.ok(
         readFileSync(`${ROOT}dist/wasm/${f}`).equals(readFileSync(`${ROOT}wasm/${f}`)),
         `dist/wasm/${f} differs from wasm/${f}: stale build, run npm run build:ts`,
@@ -422,7 +448,10 @@ describe('browser: gru-simd in headless Chromium', function () {
     assert.equal(got.info.backend, 'wasm-relaxed');
     await checkAgainstNode(got, 'wasm-relaxed');
     const requests = server.requests.slice(before);
-    assert.ok(requests.includes('GET /dist/wasm/gru_simd-relaxed.wasm 200'), requests.join('\n'));
+    assert.ok(
+      requests.includes('GET /dist/wasm/gru_simd-relaxed-mt.wasm 200'),
+      requests.join('\n'),
+    );
     assert.deepEqual(
       requests.filter((r) => r.includes('/ts/')),
       [],
@@ -438,6 +467,59 @@ describe('browser: gru-simd in headless Chromium', function () {
     assert.ok(r.grown > 1.1 * r.start, `the layers grew the memory: ${JSON.stringify(r)}`);
     assert.ok(r.after <= 1.1 * r.start, `memory after they were disposed: ${JSON.stringify(r)}`);
     assert.ok(r.same, 'a layer made after the renewal computes as one made before');
+  });
+
+  for (const name of ['wasm-relaxed', 'wasm-simd'] as const) {
+    it(`threads (${name}): a cross-origin isolated page runs 2 threads, bitwise the results of 1 and of Node`, async () => {
+      await openForwardPage();
+      const got = await page.evaluate(
+        ([b, n]) =>
+          (
+            window as unknown as {
+              gruTest: { threads(b: string, n: number): Promise<ThreadsResponse> };
+            }
+          ).gruTest.threads(b, n),
+        [name, 2] as const,
+      );
+      assert.equal(got.isolated, true, 'serve.mjs makes the page cross-origin isolated');
+      assert.equal(got.info.threadsNote, undefined);
+      assert.equal(got.refused, '');
+      assert.equal(got.ready, 2);
+      assert.ok(got.joins > 0, 'the helper (a Web Worker) joined the regions');
+      assert.equal(got.many, got.one, '2 threads vs 1: bitwise');
+      const node = await loadBackend(name);
+      const net = new GRU({ inputSize: 64, hiddenSize: 256, seed: 7, backend: node });
+      try {
+        const x = Float32Array.from({ length: 20 * 16 * 64 }, (_, i) => Math.sin(i * 0.37));
+        const f = net.forward(x, { batch: 16, train: true });
+        const dy = Float32Array.from(f.output!, (_, i) => Math.cos(i * 0.11));
+        const d = net.backward({ dOutput: dy });
+        const expected = fnv1a([f.output!, f.hN, d.dx!, net.getGradient('weight_hh_l0')]);
+        assert.equal(got.one, expected, `Chromium and Node (${name}) differ`);
+      } finally {
+        net.dispose();
+      }
+    });
+  }
+
+  it('threads: a page that is not cross-origin isolated loads the single-threaded module; threadsNote says why, setThreads(2) is refused', async () => {
+    const before = server.requests.length;
+    await openForwardPage('?isolated=0');
+    const got = await page.evaluate(() =>
+      (
+        window as unknown as {
+          gruTest: { threads(b: string, n: number): Promise<ThreadsResponse> };
+        }
+      ).gruTest.threads('wasm-relaxed', 2),
+    );
+    assert.equal(got.isolated, false);
+    assert.match(got.info.threadsNote ?? '', /not cross-origin isolated/);
+    assert.match(got.info.threadsNote ?? '', /Cross-Origin-Embedder-Policy: require-corp/);
+    assert.equal(got.refused, 'ERR_GRU_ARG');
+    assert.equal(got.ready, 1);
+    assert.equal(got.many, got.one);
+    const requests = server.requests.slice(before);
+    assert.ok(requests.includes('GET /wasm/gru_simd-relaxed.wasm 200'), requests.join('\n'));
   });
 
   async function runDemo(query: string, minSteps: number): Promise<DemoState> {
@@ -492,11 +574,24 @@ describe('browser: gru-simd in headless Chromium', function () {
       { streaming: 0, fromBytes: 0 },
       'no wasm on the main thread',
     );
+    // The module it runs: relaxed SIMD with threads (the page is cross-origin isolated), all
+    // the cores the browser reports.
     const text = await page.locator('#backend').textContent();
-    assert.equal(text, 'wasm-relaxed');
+    assert.equal(text, 'wasm-relaxed + threads');
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    assert.equal(state.ready?.info.threads, cores);
     mkdirSync(OUT_DIR, { recursive: true });
     await page.screenshot({ path: `${OUT_DIR}browser-demo.png`, fullPage: true });
     this.test!.title += ` (${state.stepsPerSecond.toFixed(1)} steps/s; test-output/browser-demo.png)`;
+  });
+
+  it('demo: ?isolated=0 (no COOP/COEP) trains on one thread and shows the module without threads', async function () {
+    const state = await runDemo('?isolated=0', 30);
+    assert.equal(state.ready?.info.backend, 'wasm-relaxed');
+    assert.equal(state.ready?.info.threads, 1);
+    assert.match(state.ready?.info.threadsNote ?? '', /not cross-origin isolated/);
+    assert.equal(await page.locator('#backend').textContent(), 'wasm-relaxed');
+    this.test!.title += ` (${state.stepsPerSecond.toFixed(1)} steps/s)`;
   });
 
   it('demo: ?backend=wasm trains on the scalar module', async function () {

@@ -2,7 +2,7 @@
  * The public API, shared by the Node entry (index.ts) and the browser entry (index.browser.ts).
  * Nothing here references the native backend or a node: module.
  */
-export { init, loadBackend, backendInfo, setThreads } from './loader.js';
+export { init, loadBackend, backendInfo, setThreads, threadsReady } from './loader.js';
 export type { BackendInfo, InitOptions, LoadOptions } from './loader.js';
 export type { Backend, BackendName } from './backends/backend.js';
 export { GRU } from './gru.js';

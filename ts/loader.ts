@@ -11,6 +11,7 @@
 import type { Backend, BackendName } from './backends/backend.js';
 import { isNode } from './backends/locate.js';
 import type { WasmFiles } from './backends/wasm.js';
+import type { StartHelperWorker } from './backends/wasm-threads.js';
 import { GruError } from './errors.js';
 import {
   backendOption,
@@ -59,6 +60,13 @@ export interface BackendInfo {
   /** Every variant compiled into this backend, best first. */
   isaList: string[];
   threads: number;
+  /**
+   * Why this backend stays at one thread whatever setThreads asks, if it does: a wasm backend
+   * on a page that is not cross-origin isolated (no SharedArrayBuffer: serve the page with
+   * Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp), or
+   * the scalar wasm module.
+   */
+  threadsNote?: string;
   /** Why auto selection did not get native (or wasm-simd), if it did not. */
   fallbackReason?: string;
 }
@@ -73,6 +81,8 @@ let warnedFallback = false;
 export interface NodeHooks {
   loadNative(options: { addonPath?: string }): Promise<Backend>;
   wasmFiles: WasmFiles;
+  /** Starts a worker_thread for a wasm backend's helper (ts/backends/wasm-threads.ts). */
+  startWorker: StartHelperWorker;
   /** The CPUs this process may run on. */
   availableCpus(): number;
 }
@@ -86,6 +96,7 @@ export function setNodeHooks(hooks: NodeHooks): void {
 
 async function load(name: BackendName, options: LoadOptions): Promise<Backend> {
   const files = nodeHooks?.wasmFiles;
+  const startWorker = nodeHooks?.startWorker;
   switch (name) {
     case 'native': {
       if (nodeHooks === null) {
@@ -106,15 +117,15 @@ async function load(name: BackendName, options: LoadOptions): Promise<Backend> {
           'this JavaScript engine does not support WebAssembly SIMD',
         );
       }
-      return loadWasmBackend('simd', { wasmUrl: options.wasmSimdUrl, files });
+      return loadWasmBackend('simd', { wasmUrl: options.wasmSimdUrl, files, startWorker });
     }
     case 'wasm-relaxed': {
       const { loadWasmBackend } = await import('./backends/wasm.js');
-      return loadWasmBackend('relaxed', { wasmUrl: options.wasmRelaxedUrl, files });
+      return loadWasmBackend('relaxed', { wasmUrl: options.wasmRelaxedUrl, files, startWorker });
     }
     case 'wasm': {
       const { loadWasmBackend } = await import('./backends/wasm.js');
-      return loadWasmBackend('scalar', { wasmUrl: options.wasmScalarUrl, files });
+      return loadWasmBackend('scalar', { wasmUrl: options.wasmScalarUrl, files, startWorker });
     }
   }
 }
@@ -179,6 +190,7 @@ function info(backend: Backend, fallbackReason?: string): BackendInfo {
     isaList: backend.isaList(),
     threads: backend.threads(),
   };
+  if (backend.threadsNote !== null) result.threadsNote = backend.threadsNote;
   if (fallbackReason) result.fallbackReason = fallbackReason;
   return result;
 }
@@ -247,8 +259,12 @@ function availableCpus(): number {
  * process may use (more only makes every call slower: the pool's threads wait at every step for
  * threads that have no core to run on). Native: one persistent pool per process, used by every
  * layer (default: the CPUs this process may run on); results are the same for every n.
- * ERR_GRU_BUSY while an async call (forwardAsync, ...) is in flight. The wasm backends are
- * single-threaded: only 1 is valid there.
+ * ERR_GRU_BUSY while an async call (forwardAsync, ...) is in flight. wasm-simd and
+ * wasm-relaxed: where the runtime has shared memory (Node; a cross-origin isolated page) the
+ * backend runs a threaded module whose n - 1 helpers (worker_threads, Web Workers) start in the
+ * background (default 1 thread; `await threadsReady()` waits for them); results are the same
+ * for every n. Elsewhere, and with the scalar wasm module, only 1 is valid: backendInfo()
+ * .threadsNote says why.
  */
 export function setThreads(n: number, backend?: Backend): void {
   const b = backendOption(backend, currentBackend);
@@ -265,7 +281,24 @@ export function setThreads(n: number, backend?: Backend): void {
       `n (threads) must be at most ${THREADS_PER_CPU} x the ${cpus} CPU(s) this process may use (${THREADS_PER_CPU * cpus}), got ${n}: more threads than cores oversubscribe them, and every call gets slower`,
     );
   }
-  b.setThreads(n); // the core refuses n > 1 where it is single-threaded (wasm), saying so
+  if (n > 1 && b.threadsNote !== null) {
+    throw new GruError('ERR_GRU_ARG', `setThreads(${n}) on ${b.name}: ${b.threadsNote}`);
+  }
+  b.setThreads(n);
+}
+
+/**
+ * Resolves with the threads of the backend init() chose (or of `backend`) once all the threads
+ * setThreads asked for compute: a wasm backend starts its helper workers in the background
+ * (calls made meanwhile compute the same results, with the helpers that have come). Rejects
+ * with ERR_GRU_BACKEND_UNAVAILABLE if a helper could not start.
+ */
+export function threadsReady(backend?: Backend): Promise<number> {
+  try {
+    return backendOption(backend, currentBackend).threadsReady();
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 /** @internal the default backend for new layers. */

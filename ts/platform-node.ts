@@ -9,6 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { defaultWasmUrl } from './backends/wasm.js';
 import { setNodeHooks } from './loader.js';
 import { setTerminalBar } from './models/progress.js';
@@ -24,6 +25,17 @@ setNodeHooks({
   wasmFiles: {
     defaultUrl: defaultWasmUrl,
     read: (location) => readFile(location),
+  },
+  // A wasm backend's helper: an eval'd script (no file to find); unref'd, so that helpers
+  // asleep in their loop never keep the process alive.
+  startWorker(source) {
+    const worker = new Worker(source, { eval: true });
+    worker.unref();
+    return {
+      post: (m) => worker.postMessage(m),
+      onMessage: (f) => worker.on('message', f),
+      terminate: () => void worker.terminate(),
+    };
   },
   // The CPUs this process may run on (its affinity mask; Node >= 18.14), else all of them.
   availableCpus: () =>

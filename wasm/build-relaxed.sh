@@ -18,6 +18,12 @@
 #       a library module: entry _initialize, exports the comma-separated EXPORTS (C names)
 #   bash wasm/build-relaxed.sh -o OUT.wasm --command [-- CXXFLAGS...] -- SOURCES...
 #       a WASI command (main): the kernel tests, run by scripts/run-wasi.mjs
+# Options before the first `--`:
+#   --no-relaxed  SIMD128 only (-msimd128 without -mrelaxed-simd): the wasm-simd variant
+#   --threads     a threaded module (gru_simd-*-mt.wasm): -matomics -mbulk-memory and
+#                 -DGRU_WASM_THREADS (native/core/thread_pool_wasm.h), linked against
+#                 Emscripten's -mt libraries with one shared, imported memory of a fixed
+#                 maximum (a shared memory cannot be grown past the maximum it was made with)
 # Flags between the first `--` and the second are added to every compile (include dirs,
 # warnings). Sources (and include dirs) are relative to the repository root. Objects go to a temporary directory; two compiles run at a time. The output is
 # byte-for-byte reproducible (no paths, no dates: wasm/check-reproducible.sh checks it).
@@ -49,6 +55,8 @@ command -v em-config >/dev/null 2>&1 ||
 OUT=""
 MODE=""
 EXPORTS=""
+RELAXED=1
+THREADS=0
 while (($#)); do
   case "$1" in
     -o)
@@ -62,6 +70,14 @@ while (($#)); do
       ;;
     --command)
       MODE=command
+      shift
+      ;;
+    --no-relaxed)
+      RELAXED=0
+      shift
+      ;;
+    --threads)
+      THREADS=1
       shift
       ;;
     --)
@@ -104,12 +120,14 @@ CXXFLAGS=(
   "-D__EMSCRIPTEN_tiny__=$EM_TINY" -D_LIBCPP_ABI_VERSION=2 -Dunix -D__unix -D__unix__
   -fignore-exceptions -fvisibility=default -fno-threadsafe-statics
   -mllvm -combiner-global-alias-analysis=false -mllvm -disable-lsr
-  -mcpu=mvp -msimd128 -mrelaxed-simd -msign-ext -mmutable-globals -ffp-contract=off
+  -mcpu=mvp -msimd128 -msign-ext -mmutable-globals -ffp-contract=off
   -O3 -DNDEBUG -fno-exceptions -fno-rtti -std=c++17
   -Inative/include -Inative
   -g0 "-ffile-prefix-map=$ROOT=." -Wno-unused-command-line-argument
   "${EXTRA_FLAGS[@]}"
 )
+((RELAXED)) && CXXFLAGS+=(-mrelaxed-simd)
+((THREADS)) && CXXFLAGS+=(-matomics -mbulk-memory -DGRU_WASM_THREADS)
 
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
@@ -141,11 +159,21 @@ ls "$TMP"/*.failed >/dev/null 2>&1 && die "compile failed."
 # emcc's link line for -sSTANDALONE_WASM -sALLOW_MEMORY_GROWTH -sMALLOC=emmalloc, minus the
 # libraries nothing here uses (GL, OpenAL, html5, sockets).
 LDFLAGS=(
-  "-L$LIBDIR" -lstandalonewasm-memgrow -lstubs -lnoexit -lc -lemmalloc -lcompiler_rt
-  -lc++-noexcept -lc++abi-noexcept
-  --import-undefined --strip-debug
+  "-L$LIBDIR" --import-undefined --strip-debug
   -z stack-size=5242880 --initial-memory=16777216 --max-memory=2147483648 --global-base=1024
 )
+if ((THREADS)); then
+  # The -mt builds of libc, emmalloc (locked), compiler-rt and libc++; the standalone-wasm
+  # runtime and the stubs have no -mt build and touch no shared state the helpers use, so the
+  # link does not require every object to declare the atomics feature.
+  LDFLAGS+=(-lstandalonewasm-memgrow -lstubs -lnoexit -lc-mt -lemmalloc-mt -lcompiler_rt-mt
+    -lc++-mt-noexcept -lc++abi-mt-noexcept
+    --shared-memory --import-memory --no-check-features
+    --export=stackRestore --export=__wasm_init_tls --export=_emscripten_thread_init)
+else
+  LDFLAGS+=(-lstandalonewasm-memgrow -lstubs -lnoexit -lc -lemmalloc -lcompiler_rt
+    -lc++-noexcept -lc++abi-noexcept)
+fi
 if [[ "$MODE" == reactor ]]; then
   LDFLAGS+=("$LIBDIR/crt1_reactor.o" --entry=_initialize)
   IFS=, read -r -a NAMES <<<"$EXPORTS"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the three standalone WebAssembly modules of gru-simd from the same kernel sources as
+# Builds the five standalone WebAssembly modules of gru-simd from the same kernel sources as
 # the native addon (native/core, native/kernels); there is no kernel code in wasm/.
 #
 #   wasm/gru_simd-relaxed.wasm -msimd128 -mrelaxed-simd: the wasm-relaxed variant (plus wasm128
@@ -8,6 +8,12 @@
 #                              wasm-ld-19 (wasm/build-relaxed.sh says why not emcc).
 #   wasm/gru_simd-simd.wasm    -msimd128: the wasm128 variant (plus scalar, compiled in)
 #   wasm/gru_simd-scalar.wasm  no -msimd128: scalar only, for engines without wasm SIMD
+#   wasm/gru_simd-relaxed-mt.wasm, wasm/gru_simd-simd-mt.wasm
+#                              the same two with threads (-matomics, one shared imported
+#                              memory; native/core/thread_pool_wasm.h), for runtimes with
+#                              SharedArrayBuffer (Node; cross-origin isolated pages). Built by
+#                              wasm/build-relaxed.sh --threads (clang-19, against Emscripten's
+#                              -mt libraries).
 #
 # Usage: bash wasm/build.sh [OUT_DIR]      (OUT_DIR defaults to wasm/)
 #
@@ -102,30 +108,46 @@ FAILED=0
 wait "$PID_SIMD" || FAILED=1
 wait "$PID_SCALAR" || FAILED=1
 ((FAILED == 0)) || die "build failed."
-# Then the relaxed one (it runs two compiles at a time itself).
+# Then the relaxed one and the threaded ones (each runs two compiles at a time itself).
+EXPORT_LIST="$(IFS=,; echo "${EXPORTS[*]}")"
 bash wasm/build-relaxed.sh -o "$TMP/gru_simd-relaxed.wasm" \
-  --reactor "$(IFS=,; echo "${EXPORTS[*]}")" -- -- "${SOURCES[@]}" ||
+  --reactor "$EXPORT_LIST" -- -- "${SOURCES[@]}" ||
   die "the relaxed module failed to build."
+bash wasm/build-relaxed.sh --threads -o "$TMP/gru_simd-relaxed-mt.wasm" \
+  --reactor "$EXPORT_LIST" -- -- "${SOURCES[@]}" ||
+  die "the relaxed-mt module failed to build."
+bash wasm/build-relaxed.sh --threads --no-relaxed -o "$TMP/gru_simd-simd-mt.wasm" \
+  --reactor "$EXPORT_LIST" -- -- "${SOURCES[@]}" ||
+  die "the simd-mt module failed to build."
 END=$(date +%s.%N)
 
 # ---- checks: imports and exports ----------------------------------------------------------
 # The loader (ts/backends/wasm.ts) provides exactly these imports; anything else (fd_write
 # from stdio, a missing symbol turned into an import, ...) would fail at instantiation in
 # the field, so it fails here.
+# The threaded modules import their shared memory and what Emscripten's -mt libc calls
+# (ts/backends/wasm-threads.ts provides them), and export the helpers' entry points.
 ALLOWED_IMPORTS="env.emscripten_notify_memory_growth,wasi_snapshot_preview1.proc_exit"
+MT_IMPORTS="$ALLOWED_IMPORTS,env.memory,env.__emscripten_init_main_thread_js,env.emscripten_unwind_to_js_event_loop,wasi_snapshot_preview1.clock_time_get"
+MT_EXPORTS="gru_wasm_helper_main gru_wasm_helpers_running gru_wasm_helper_joins gru_wasm_stalls gru_wasm_force_helpers gru_wasm_tls_size gru_wasm_tls_align stackRestore __wasm_init_tls _emscripten_thread_init"
 node --experimental-wasm-relaxed-simd --input-type=module - "$ALLOWED_IMPORTS" "${EXPORTS[*]}" \
-  "$TMP/gru_simd-simd.wasm" "$TMP/gru_simd-scalar.wasm" "$TMP/gru_simd-relaxed.wasm" <<'EOF'
+  "$MT_IMPORTS" "$MT_EXPORTS" \
+  "$TMP/gru_simd-simd.wasm" "$TMP/gru_simd-scalar.wasm" "$TMP/gru_simd-relaxed.wasm" \
+  "$TMP/gru_simd-relaxed-mt.wasm" "$TMP/gru_simd-simd-mt.wasm" <<'EOF'
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-const [allowedArg, exportsArg, ...files] = process.argv.slice(2);
-const allowed = new Set(allowedArg.split(','));
-const required = [...exportsArg.split(' '), '_initialize', 'memory'];
+const [allowedArg, exportsArg, mtImportsArg, mtExportsArg, ...files] = process.argv.slice(2);
 let bad = false;
 for (const file of files) {
   // Compiled without instantiating: needs the engine to know relaxed SIMD for the relaxed module
   // (node runs this with --experimental-wasm-relaxed-simd, below).
   const mod = new WebAssembly.Module(readFileSync(file));
   const name = basename(file);
+  const threaded = name.endsWith('-mt.wasm');
+  const allowed = new Set((threaded ? mtImportsArg : allowedArg).split(','));
+  const required = [...exportsArg.split(' '), '_initialize'];
+  if (threaded) required.push(...mtExportsArg.split(' '));
+  else required.push('memory');
   const extra = WebAssembly.Module.imports(mod)
     .map((i) => `${i.module}.${i.name}`)
     .filter((i) => !allowed.has(i));
@@ -143,8 +165,9 @@ for (const file of files) {
 process.exit(bad ? 1 : 0);
 EOF
 
-mv "$TMP/gru_simd-simd.wasm" "$TMP/gru_simd-scalar.wasm" "$TMP/gru_simd-relaxed.wasm" "$OUT_DIR/"
-for v in simd scalar relaxed; do
+MODULES=(simd scalar relaxed relaxed-mt simd-mt)
+for v in "${MODULES[@]}"; do mv "$TMP/gru_simd-$v.wasm" "$OUT_DIR/"; done
+for v in "${MODULES[@]}"; do
   f="$OUT_DIR/gru_simd-$v.wasm"
   printf '%s  %8d bytes  sha256 %s\n' "${f#"$ROOT"/}" "$(stat -c %s "$f")" "$(sha256sum "$f" | cut -c1-16)"
 done

@@ -24,7 +24,7 @@ bash wasm/build.sh "$TMP" >"$TMP/build.log" 2>&1 || {
 }
 
 FAILED=0
-for v in simd scalar relaxed; do
+for v in simd scalar relaxed relaxed-mt simd-mt; do
   present="wasm/gru_simd-$v.wasm"
   fresh="$TMP/gru_simd-$v.wasm"
   if [[ ! -f "$present" ]]; then
@@ -41,4 +41,4 @@ for v in simd scalar relaxed; do
 done
 
 ((FAILED == 0)) || die "wasm modules are not what the sources build to. Run 'npm run build:wasm' and commit wasm/*.wasm (or find what made the build non-reproducible)."
-echo "wasm/check-reproducible.sh: the three modules match a fresh build."
+echo "wasm/check-reproducible.sh: the five modules match a fresh build."

@@ -6,7 +6,13 @@
 import { selectCases, type Case, type Mode, type PeakKind } from '../cases.js';
 
 export type BrowserGroupId =
-  'wasm-relaxed' | 'wasm-simd' | 'wasm' | 'ort-web-1' | 'ort-web-n' | 'tfjs-wasm';
+  | 'wasm-relaxed'
+  | 'wasm-relaxed-n'
+  | 'wasm-simd'
+  | 'wasm'
+  | 'ort-web-1'
+  | 'ort-web-n'
+  | 'tfjs-wasm';
 
 export interface BrowserGroup {
   /** Stable id, also what --only takes. */
@@ -28,6 +34,15 @@ export const BROWSER_GROUPS: readonly BrowserGroup[] = [
     backend: 'wasm-relaxed',
     threads: 1,
     name: 'gru-simd wasm-relaxed',
+    peak: 'wasm-relaxed',
+  },
+  // The threaded module (the page is cross-origin isolated) with as many threads as ort-web-n.
+  {
+    id: 'wasm-relaxed-n',
+    family: 'gru-simd',
+    backend: 'wasm-relaxed',
+    threads: 'n',
+    name: 'gru-simd wasm-relaxed threads',
     peak: 'wasm-relaxed',
   },
   {

@@ -45,7 +45,7 @@ async function reference(
 async function load(g: BrowserGroup, threads: number): Promise<Contestant> {
   switch (g.family) {
     case 'gru-simd':
-      return gruSimd(g.backend!);
+      return gruSimd(g.backend!, g.threads === 'n' ? threads : undefined);
     case 'ort-web':
       return ort('web', threads);
     case 'tfjs-wasm':

@@ -55,6 +55,7 @@ export async function gruSimd(
 ): Promise<Contestant> {
   const backend = await gs.loadBackend(name);
   const note = applyThreads(backend, threads);
+  await backend.threadsReady(); // a threaded wasm module's helpers start in the background
   if (!precision) {
     return {
       detail: `ISA ${backend.isa()}${note}`,

@@ -92,9 +92,12 @@ function onMessage(msg: FromWorker): void {
   switch (msg.type) {
     case 'ready': {
       state.ready = msg;
-      $('backend').textContent = msg.info.backend;
+      // The module it runs: relaxed SIMD / SIMD / scalar, threaded or not.
+      $('backend').textContent =
+        msg.info.backend + (msg.info.threadsNote === undefined ? ' + threads' : '');
       $('isa').textContent =
         `ISA ${msg.info.isa} · ${msg.info.threads} thread${msg.info.threads === 1 ? '' : 's'} · loaded in ${msg.loadMs.toFixed(0)} ms`;
+      $('isa').title = msg.info.threadsNote ?? '';
       $('baseline').textContent = `unigram entropy ${msg.unigram.toFixed(3)} (no context)`;
       const c = msg.config;
       $('model').textContent =

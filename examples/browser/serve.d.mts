@@ -9,3 +9,6 @@ export interface DemoServer {
 }
 
 export function startServer(options?: { port?: number; host?: string }): Promise<DemoServer>;
+
+/** The response headers that make a page cross-origin isolated (sent unless ?isolated=0). */
+export const ISOLATION: Readonly<Record<string, string>>;

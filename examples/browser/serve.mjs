@@ -12,6 +12,10 @@
 // The library's npm dependencies (bare imports such as 'protobufjs') are served as one ES
 // module each under /@deps/<name>.js, bundled by esbuild, as a dev server pre-bundles them.
 //
+// Every response carries the headers that make the page cross-origin isolated (ISOLATION):
+// only then does a browser give it SharedArrayBuffer, and gru-simd its threaded wasm modules
+// (README, "Threads in browsers"). A page asked with ?isolated=0 is served without them, to see
+// (and test) the single-threaded fallback.
 // Also a module: startServer({ port, host }) -> { url, requests, close() }, used by
 // test/browser.test.ts.
 import { readFile, stat } from 'node:fs/promises';
@@ -47,6 +51,12 @@ const TYPES = {
   '.txt': 'text/plain; charset=utf-8',
   '.png': 'image/png',
   '.wasm': 'application/wasm',
+};
+
+/** Cross-Origin-Opener-Policy and -Embedder-Policy: a cross-origin isolated page. */
+export const ISOLATION = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
 };
 
 async function isFile(path) {
@@ -164,11 +174,12 @@ export function startServer({ port = 0, host = '127.0.0.1' } = {}) {
   const requests = [];
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    const isolation = url.searchParams.get('isolated') === '0' ? {} : ISOLATION;
     let status = 200;
     try {
       if (url.pathname === '/' || url.pathname === '/examples/browser') {
         status = 302;
-        res.writeHead(status, { location: `/examples/browser/${url.search}` });
+        res.writeHead(status, { location: `/examples/browser/${url.search}`, ...isolation });
         res.end();
         return;
       }
@@ -182,7 +193,7 @@ export function startServer({ port = 0, host = '127.0.0.1' } = {}) {
       let type = found.type;
       if (type === TYPES['.wasm'] && url.searchParams.get('type') === 'octet-stream')
         type = 'application/octet-stream';
-      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...isolation });
       res.end(req.method === 'HEAD' ? undefined : found.body);
     } catch (e) {
       status = 500;

@@ -2,9 +2,17 @@
  * The demo's training worker (a module worker): loads gru-simd's browser build, trains a
  * character-level GRU language model on an excerpt of Moby Dick, and posts the loss of every
  * step and a generated sample every SAMPLE_EVERY steps. All the work happens here, so the page
- * stays responsive.
+ * stays responsive. It trains with the fastest module the browser runs (init's choice:
+ * relaxed SIMD, else SIMD) and, on a cross-origin isolated page, with as many threads as the
+ * browser reports cores (the module's helpers are workers of this worker).
  */
-import { init, SequenceModel } from '../../ts/index.browser.js';
+import {
+  backendInfo,
+  init,
+  SequenceModel,
+  setThreads,
+  threadsReady,
+} from '../../ts/index.browser.js';
 import type { BackendChoice, FromWorker, ToWorker } from './protocol.js';
 
 const CONFIG = { hiddenSize: 128, embeddingDim: 32, seqLen: 64, batch: 32, lr: 5e-3 };
@@ -96,7 +104,14 @@ let wake: (() => void) | null = null;
 
 async function train(choice: BackendChoice): Promise<void> {
   const t0 = performance.now();
-  const [info, corpus] = await Promise.all([init({ backend: choice }), loadCorpus()]);
+  const [first, corpus] = await Promise.all([init({ backend: choice }), loadCorpus()]);
+  // All the cores the page may use, where the page is cross-origin isolated (serve.mjs sends
+  // the headers); elsewhere one thread, and info.threadsNote says why.
+  if (first.threadsNote === undefined) {
+    setThreads(Math.max(1, navigator.hardwareConcurrency || 1));
+    await threadsReady();
+  }
+  const info = backendInfo();
   const model = new SequenceModel({
     embedding: { numEmbeddings: corpus.chars.length, embeddingDim: CONFIG.embeddingDim },
     gru: { hiddenSize: CONFIG.hiddenSize },

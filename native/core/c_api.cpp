@@ -66,7 +66,7 @@ int32_t gru_threads(void) { return gru::pool_threads(); }
 
 int gru_set_threads(int32_t n) {
   gru::clear_error();
-#if defined(__EMSCRIPTEN__)
+#if defined(__EMSCRIPTEN__) && !defined(GRU_WASM_THREADS)
   if (n != 1)
     return fail(GRU_ERR_ARG,
                 "threads must be 1 in WebAssembly: this build is single-threaded, got %d", n);

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+#elif defined(GRU_WASM_THREADS)
+#include <time.h>
 #endif
 
 namespace gru {
@@ -36,10 +38,20 @@ constexpr int32_t kSpinRounds = 1 << 11;
 // else, so yield soon.
 constexpr int32_t kWaitSpinRounds = 1 << 10;
 
+#if defined(__EMSCRIPTEN__) && defined(GRU_WASM_THREADS)
+// Set on the threaded wasm modules' helpers (thread_pool_wasm.h): they may block, the caller
+// may not (a browser's main thread).
+thread_local int32_t t_wasm_helper = 0;
+#endif
+
 inline void spin_or_yield(int32_t spins) {
   cpu_relax();
 #if !defined(__EMSCRIPTEN__)
   if (spins > kWaitSpinRounds) sched_yield();  // more threads than cores: let them run
+#elif defined(GRU_WASM_THREADS)
+  // wasm has no yield: a helper waits 20 us on a word nobody notifies instead.
+  if (spins > kWaitSpinRounds && t_wasm_helper)
+    __builtin_wasm_memory_atomic_wait32(&t_wasm_helper, 1, 20000);
 #else
   (void)spins;
 #endif
@@ -52,7 +64,8 @@ constexpr int64_t kStallMinNs = 50 * 1000;
 constexpr int64_t kNoJoinNs = 200 * 1000;
 
 int64_t now_ns() {
-#if !defined(__EMSCRIPTEN__)
+#if !defined(__EMSCRIPTEN__) || defined(GRU_WASM_THREADS)
+  // The threaded wasm modules read the clock through their clock_time_get import.
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
@@ -72,7 +85,7 @@ int64_t g_solo_until_ns = 0;
 int32_t g_level = 0;
 int32_t g_clean = 0;
 uint64_t g_stalls = 0;
-[[maybe_unused]] int32_t g_force = 0;  // tests: ignore the cooldown (native only)
+[[maybe_unused]] int32_t g_force = 0;  // tests: ignore the cooldown
 
 void note_stall() {
   int32_t level = __atomic_load_n(&g_level, __ATOMIC_RELAXED);
@@ -178,7 +191,12 @@ int32_t chunks_for(int64_t parts, int32_t workers, int64_t min_part) {
   return static_cast<int32_t>(chunks > 1 ? chunks : 1);
 }
 
-#if defined(__EMSCRIPTEN__)
+#if defined(__EMSCRIPTEN__) && defined(GRU_WASM_THREADS)
+
+// The threaded wasm modules (gru_simd-*-mt.wasm).
+#include "thread_pool_wasm.h"
+
+#elif defined(__EMSCRIPTEN__)
 
 void parallel_run(int32_t, ParallelFn fn, void* context) { fn(context, 0, 1); }
 int32_t region_workers(int32_t) { return 1; }

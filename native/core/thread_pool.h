@@ -25,7 +25,9 @@
 //
 // One region at a time: a call made while another thread's region holds the pool (two async
 // forwards on two layers, say) runs its region inline on its own thread with one worker,
-// rather than waiting. In wasm there are no threads: every region runs inline.
+// rather than waiting. In the single-threaded wasm modules every region runs inline; the
+// threaded ones (gru_simd-*-mt.wasm) have a pool of Web Workers / worker_threads over one shared
+// memory (thread_pool_wasm.cpp).
 #pragma once
 #include <stdint.h>
 

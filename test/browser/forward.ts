@@ -7,10 +7,12 @@
  * loadOnnxModel from a URL and its own export read back; window.gruTest.tfjs(): loadTfjsModel
  * from a model.json URL (its shards fetched beside it) and its own artifacts read back; and
  * window.gruTest.renewal(): the wasm-simd backend's renewal of its instance on the page's main
- * thread (ts/backends/wasm-instance.ts).
+ * thread (ts/backends/wasm-instance.ts); window.gruTest.threads(): a backend's results at one
+ * thread and at n (ts/backends/wasm-threads.ts).
  */
 import type * as GruSimd from '../../ts/index.browser.js';
 import type { BackendInfo, InitOptions } from '../../ts/index.browser.js';
+import { fnv1a } from './digest.js';
 
 export interface ForwardRequest {
   init: InitOptions;
@@ -149,6 +151,72 @@ async function tfjs(url: string, x: { data: number[]; shape: number[] }): Promis
   }
 }
 
+export interface ThreadsResponse {
+  info: BackendInfo;
+  /** crossOriginIsolated of the page. */
+  isolated: boolean;
+  /**
+   * A seeded batch-16 training forward + backward at 1 thread, then at `threads`: FNV-1a of
+   * the float32 bits of its results (output, hN, dx, the weight_hh gradient); the test computes
+   * the same in Node.
+   */
+  one: string;
+  many: string;
+  /** threadsReady()'s answer, and the regions the helpers joined during `many`. */
+  ready: number;
+  joins: number;
+  /** setThreads(n)'s error code where the backend stays at one thread ('' if it took n). */
+  refused: string;
+}
+
+/**
+ * Threads in the page (ts/backends/wasm-threads.ts): the backend's result at 1 thread and at
+ * n; on a page that is not cross-origin isolated, setThreads(n) is refused (threadsNote).
+ */
+async function threads(
+  backendName: 'wasm-simd' | 'wasm-relaxed',
+  n: number,
+): Promise<ThreadsResponse> {
+  const info = await gru.init({ backend: backendName });
+  const backend = await gru.loadBackend(backendName);
+  const run = (): string => {
+    const net = new gru.GRU({ inputSize: 64, hiddenSize: 256, seed: 7, backend });
+    try {
+      const x = Float32Array.from({ length: 20 * 16 * 64 }, (_, i) => Math.sin(i * 0.37));
+      const f = net.forward(x, { batch: 16, train: true });
+      const dy = Float32Array.from(f.output!, (_, i) => Math.cos(i * 0.11));
+      const d = net.backward({ dOutput: dy });
+      return fnv1a([f.output!, f.hN, d.dx!, net.getGradient('weight_hh_l0')]);
+    } finally {
+      net.dispose();
+    }
+  };
+  backend._wasmHelpers(true); // no cooldown on a busy machine: the helper must join
+  gru.setThreads(1, backend);
+  const one = run();
+  let refused = '';
+  try {
+    gru.setThreads(n, backend);
+  } catch (e) {
+    refused = (e as { code: string }).code;
+  }
+  const ready = await gru.threadsReady(backend);
+  const joins = backend._wasmHelpers()?.joins ?? 0;
+  const many = run();
+  const joined = (backend._wasmHelpers()?.joins ?? 0) - joins;
+  gru.setThreads(1, backend);
+  backend._wasmHelpers(false);
+  return {
+    info,
+    isolated: globalThis.crossOriginIsolated === true,
+    one,
+    many,
+    ready,
+    joins: joined,
+    refused,
+  };
+}
+
 async function renewal(): Promise<RenewalResponse> {
   const backend = await gru.loadBackend('wasm-simd');
   const layer = (seed: number) => new gru.GRU({ inputSize: 16, hiddenSize: 32, seed, backend });
@@ -177,6 +245,7 @@ async function renewal(): Promise<RenewalResponse> {
       onnx: typeof onnx;
       tfjs: typeof tfjs;
       renewal: typeof renewal;
+      threads: typeof threads;
     };
   }
 ).gruTest = {
@@ -186,4 +255,5 @@ async function renewal(): Promise<RenewalResponse> {
   onnx,
   tfjs,
   renewal,
+  threads,
 };

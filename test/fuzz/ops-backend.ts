@@ -287,8 +287,9 @@ function keepHandle(ctx: Ctx, fn: AbiFunction, v: Record<string, number>, handle
 }
 
 /**
- * What makeBackend adds to the generated methods (isa, wasmMemoryBytes, and isaList /
- * isaSupported over them).
+ * What makeBackend adds to the generated methods (isa, wasmMemoryBytes, threadsReady, the
+ * tests' _wasmHelpers, and
+ * isaList / isaSupported over them).
  */
 const extras: Op[] = [
   { name: 'Backend.isa', weight: 0.3, make: (ctx) => ({ args: [], run: () => ctx.backend.isa() }) },
@@ -296,6 +297,16 @@ const extras: Op[] = [
     name: 'Backend.wasmMemoryBytes',
     weight: 0.3,
     make: (ctx) => ({ args: [], run: () => ctx.backend.wasmMemoryBytes() }),
+  },
+  {
+    name: 'Backend.threadsReady',
+    weight: 0.3,
+    make: (ctx) => ({ args: [], run: () => ctx.backend.threadsReady() }),
+  },
+  {
+    name: 'Backend._wasmHelpers',
+    weight: 0.1,
+    make: (ctx) => ({ args: [], run: () => ctx.backend._wasmHelpers() }),
   },
 ];
 

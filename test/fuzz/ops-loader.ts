@@ -1,19 +1,19 @@
 /**
- * init, loadBackend, backendInfo, setThreads and GruError. init() is only given the child's own
+ * init, loadBackend, backendInfo, setThreads, threadsReady and GruError. init() is only given the child's own
  * backend by name ('auto' would switch the default backend under the other calls of the child).
  * Bad, by the README's API section: a backend name that is none of 'auto', 'native',
  * 'wasm-relaxed', 'wasm-simd', 'wasm'; options not an object or with an unknown key; an option of
  * the wrong type (addonPath not a string, wasmSimdUrl / wasmScalarUrl / wasmRelaxedUrl not a
  * string or URL, quiet not a
  * boolean); setThreads n not an integer in [1, min(1024, 4 x CPUs)], or a backend that is not
- * one from loadBackend(). GruError takes anything (it checks nothing): never bad.
+ * one from loadBackend(); threadsReady with a backend that is not one. GruError takes anything (it checks nothing): never bad.
  */
 import { availableParallelism } from 'node:os';
 import { GruError } from '../../ts/errors.js';
 import { Layer } from '../../ts/layer.js';
 import { ModelLayer } from '../../ts/models/layer.js';
 import { Optimizer } from '../../ts/optim.js';
-import { backendInfo, init, loadBackend, setThreads } from '../../ts/loader.js';
+import { backendInfo, init, loadBackend, setThreads, threadsReady } from '../../ts/loader.js';
 import { arg, bad, friendly, good, type Arg, type Ctx, type Op } from './call.js';
 import { backendArg } from './ops-common.js';
 import { bool, choice, int, options, show } from './values.js';
@@ -89,6 +89,15 @@ const threadsOp: Op = {
   },
 };
 
+const readyOp: Op = {
+  name: 'threadsReady',
+  weight: 0.2,
+  make(ctx) {
+    const b = ctx.rng.chance(0.5) ? backendArg(ctx) : good(undefined, '');
+    return { args: [b], run: () => threadsReady(b.value as never) };
+  },
+};
+
 const errorOp: Op = {
   name: 'new GruError',
   weight: 0.1,
@@ -133,4 +142,12 @@ export const ABSTRACT_OPS: Op[] = [
   abstractOp('ModelLayer', ModelLayer),
 ];
 
-export const LOADER_OPS: Op[] = [initOp, loadOp, infoOp, threadsOp, errorOp, ...ABSTRACT_OPS];
+export const LOADER_OPS: Op[] = [
+  initOp,
+  loadOp,
+  infoOp,
+  threadsOp,
+  readyOp,
+  errorOp,
+  ...ABSTRACT_OPS,
+];

@@ -473,6 +473,8 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
         'dist/wasm/gru_simd-relaxed.wasm',
         'dist/wasm/gru_simd-simd.wasm',
         'dist/wasm/gru_simd-scalar.wasm',
+        'dist/wasm/gru_simd-relaxed-mt.wasm',
+        'dist/wasm/gru_simd-simd-mt.wasm',
         // The gru-simd command (package.json bin) and the benchmark suite its bench command runs.
         'dist/esm/cli/main.js',
         'dist/bench/run.mjs',
@@ -509,7 +511,7 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
         /^(package\.json|README\.md|LICEN[CS]E(\.\w+)?|CMakeLists\.txt|binding\.gyp|scripts\/install-native\.mjs)$/i,
         /^dist\/esm\/.+\.(js|d\.ts)$/,
         /^dist\/cjs\/index\.(cjs|d\.cts)$/,
-        /^dist\/wasm\/gru_simd-(relaxed|simd|scalar)\.wasm$/,
+        /^dist\/wasm\/gru_simd-(relaxed|simd|scalar|relaxed-mt|simd-mt)\.wasm$/,
         /^dist\/bench\/(run|worker)\.mjs$/,
         /^dist\/bench\/tools\/[\w-]+\.(cpp|c|wasm)$/,
         /^prebuilds\/[a-z0-9]+-[a-z0-9]+\/gru_simd\.node$/,
@@ -810,7 +812,7 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
           const text = readFileSync(join(distDir, f), 'utf8');
           assert.ok(!/["']node:[a-z]/.test(text), `${f} references a node: module`);
         }
-        for (const module of ['relaxed', 'simd', 'scalar'])
+        for (const module of ['relaxed', 'simd', 'scalar', 'relaxed-mt', 'simd-mt'])
           assert.ok(
             out.some((f) => new RegExp(`gru_simd-${module}[^/]*\\.wasm$`).test(f)),
             `the ${module} module is in the build: ${out.join(', ')}`,
@@ -880,7 +882,8 @@ describe('npm package (npm pack, installed offline into fresh projects)', functi
         );
         const wasm = requested.filter((p) => p.endsWith('.wasm'));
         assert.equal(wasm.length, 1, `one .wasm fetched: ${wasm.join(', ')}`);
-        assert.match(wasm[0], /gru_simd-relaxed/);
+        // Served without COOP/COEP: not cross-origin isolated, the single-threaded module.
+        assert.match(wasm[0], /gru_simd-relaxed(?!-mt)/);
         const rows = requested
           .filter((p) => /\.(js|wasm)$/.test(p))
           .map((p) => {

@@ -9,10 +9,12 @@
  * done; it works on copies of the typed arrays passed (inputs copied at the call, outputs copied
  * back when it settles, or ERR_GRU_STATE if one was detached or resized meanwhile:
  * native/addon/owned_arrays.h); every other call naming one of its handles throws ERR_GRU_BUSY
- * until it settles. Wasm has no threads
- * here: the call runs synchronously inside the promise, with the same results.
+ * until it settles. Wasm runs
+ * the call synchronously inside the promise, with the same results (its threads, if any, compute
+ * the parts of each call: wasm-threads.ts).
  */
 import type { AbiCalls } from './abi.generated.js';
+import type { HelpersState } from './wasm-threads.js';
 
 export type { DenseHandle, EmbeddingHandle, Handle, NetHandle, OptimHandle } from './abi.js';
 export { GRU_OPTIM_ADAM, GRU_OPTIM_ADAMW, GRU_OPTIM_SGD, GRU_MAX_DIM } from './abi.generated.js';
@@ -34,6 +36,24 @@ export interface Backend extends Omit<AbiCalls, 'isaList' | 'isaSupported'> {
    * null on native, whose memory is the process's.
    */
   wasmMemoryBytes(): number | null;
+  /**
+   * Why this backend computes with one thread only whatever setThreads asks (a wasm backend
+   * without shared memory: a page that is not cross-origin isolated; the scalar module), or
+   * null when setThreads(n) gives it n threads.
+   */
+  readonly threadsNote: string | null;
+  /**
+   * Resolves with the threads once all the threads setThreads asked for compute (a wasm
+   * backend starts its helper workers asynchronously: calls made before compute the same
+   * results, with the helpers that have come); at once on native.
+   */
+  threadsReady(): Promise<number>;
+  /**
+   * @internal Tests: a threaded wasm backend's helpers now inside their loop, the regions they
+   * joined and the stalls seen so far; null elsewhere. `force`: regions sized as if no stall
+   * had been seen (tests that need the helpers on a busy machine).
+   */
+  _wasmHelpers(force?: boolean): HelpersState | null;
 }
 
 /**
@@ -55,7 +75,12 @@ export function isBackend(value: unknown): value is Backend {
 export function makeBackend(
   name: BackendName,
   calls: AbiCalls,
-  wasm?: { wasmMemoryBytes(): number },
+  wasm?: {
+    wasmMemoryBytes(): number;
+    threadsNote: string | null;
+    threadsReady(): Promise<number>;
+    helpers?: (force?: boolean) => HelpersState;
+  },
 ): Backend {
   const backend: Backend = Object.freeze({
     ...calls,
@@ -69,6 +94,9 @@ export function makeBackend(
         .filter((s) => s.length > 0),
     isaSupported: (isa: string) => calls.isaSupported(isa) !== 0,
     wasmMemoryBytes: () => (wasm ? wasm.wasmMemoryBytes() : null),
+    threadsNote: wasm ? wasm.threadsNote : null,
+    threadsReady: () => (wasm ? wasm.threadsReady() : Promise.resolve(calls.threads())),
+    _wasmHelpers: (force?: boolean) => wasm?.helpers?.(force) ?? null,
   });
   made.add(backend);
   return backend;

@@ -17,8 +17,11 @@
  *     a Backend method) is refused ERR_GRU_DISPOSED as before, never aliases a new object;
  *   - the ISA chosen with gru_set_isa;
  *   - the error state: the instance is renewed only when gru_last_error() is empty (as a fresh
- *     one's is); threads are always 1 and wasm has no denormal mode; random numbers come from
+ *     one's is); wasm has no denormal mode; random numbers come from
  *     the seeds of each call.
+ *   - threads: a threaded module's instance is renewed only while no helper worker is bound
+ *     to its memory (setThreads(1), its helpers gone), so its pool has one thread, as a
+ *     fresh one's has.
  * Everything else is scratch the core makes again when it needs it: with no object live the
  * core holds only its handle table, so gru_allocated_bytes reads the same across a renewal.
  * Heap views are never cached by the binding, and each call checks that it is bound to the
@@ -26,6 +29,7 @@
  */
 import { GruError } from '../errors.js';
 import type { WasmExports } from './wasm-caller.js';
+import { newSharedMemory } from './wasm-threads.js';
 
 /** Renew once the memory is more than 10 % larger than it started. */
 const RENEW_ABOVE = 1.1;
@@ -41,7 +45,8 @@ export function readCString(ex: WasmExports, ptr: number): string {
   const h = new Uint8Array(ex.memory.buffer);
   let end = ptr;
   while (end < h.length && h[end] !== 0) end++;
-  return utf8.decode(h.subarray(ptr, end));
+  // A copy: browsers' TextDecoder refuses views of a SharedArrayBuffer (threaded modules).
+  return utf8.decode(h.slice(ptr, end));
 }
 
 /** Calls f with `bytes` copied into the module's heap (freed after); null if malloc fails. */
@@ -64,6 +69,17 @@ export class WasmInstance {
   #renewAbove = 0;
   /** Set when the memory grew or an object was destroyed: check at the end of the call. */
   #due = false;
+  /** A threaded module (gru_simd-*-mt.wasm): it imports a shared memory, made here. */
+  #threaded = false;
+  /** The shared memory the last imports() made (threaded modules). */
+  #memory: WebAssembly.Memory | null = null;
+  /** The instance whose constructors run now (its imports call back into it). */
+  #starting: WasmExports | null = null;
+  /**
+   * Whether the instance may be renewed now; a threaded one only while no helper worker is
+   * bound to its memory (wasm.ts sets it).
+   */
+  renewable: () => boolean = () => true;
 
   /**
    * Takes the first instance, made by the loader (ts/backends/wasm.ts) with imports(), and the
@@ -71,7 +87,23 @@ export class WasmInstance {
    */
   adopt(module: WebAssembly.Module, instance: WebAssembly.Instance): void {
     this.#module = module;
-    this.exports = instance.exports as unknown as WasmExports;
+    this.exports = this.#exportsOf(instance);
+  }
+
+  /** A threaded module imports its memory: its exports get the one made by imports(). */
+  #exportsOf(instance: WebAssembly.Instance): WasmExports {
+    if (!this.#threaded) return instance.exports as unknown as WasmExports;
+    return { ...instance.exports, memory: this.#memory! } as unknown as WasmExports;
+  }
+
+  /** Whether a compiled module is a threaded one: it imports its (shared) memory. */
+  static isThreaded(module: WebAssembly.Module): boolean {
+    return WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
+  }
+
+  /** The compiled module (the helpers of a threaded one instantiate it too). */
+  get module(): WebAssembly.Module {
+    return this.#module!;
   }
 
   /**
@@ -79,7 +111,12 @@ export class WasmInstance {
    * the memory starts at is taken after them.
    */
   initialize(): void {
-    this.exports._initialize();
+    this.#starting = this.exports;
+    try {
+      this.exports._initialize();
+    } finally {
+      this.#starting = null;
+    }
     this.#started();
   }
 
@@ -93,25 +130,56 @@ export class WasmInstance {
     return this.exports.memory.buffer.byteLength;
   }
 
-  /** The imports of an instance: the only ones the modules have (wasm/build.sh checks). */
-  imports(): WebAssembly.Imports {
-    return {
-      env: {
-        emscripten_notify_memory_growth: () => {
-          this.#due = true;
-        },
-      },
-      wasi_snapshot_preview1: {
-        // Reached only through abort() (e.g. operator new out of memory, built without
-        // exceptions). Unwind out of the module instead of exiting the process.
-        proc_exit: (code: number) => {
-          throw new GruError(
-            'ERR_GRU_ALLOC',
-            `gru-simd wasm module aborted (exit code ${code}), most likely out of memory`,
-          );
-        },
+  /**
+   * The imports of an instance: the only ones the modules have (wasm/build.sh checks). A
+   * threaded module (`threaded`) also imports a fresh shared memory, and what Emscripten's
+   * threaded libc calls when it starts (its main thread's descriptor).
+   */
+  imports(threaded = this.#threaded): WebAssembly.Imports {
+    this.#threaded = threaded;
+    const env: Record<string, unknown> = {
+      emscripten_notify_memory_growth: () => {
+        this.#due = true;
       },
     };
+    const wasi: Record<string, unknown> = {
+      // Reached only through abort() (e.g. operator new out of memory, built without
+      // exceptions). Unwind out of the module instead of exiting the process.
+      proc_exit: (code: number) => {
+        throw new GruError(
+          'ERR_GRU_ALLOC',
+          `gru-simd wasm module aborted (exit code ${code}), most likely out of memory`,
+        );
+      },
+    };
+    if (threaded) {
+      this.#memory = newSharedMemory();
+      env.memory = this.#memory;
+      // Called by the constructors (_initialize) with the main thread's descriptor: the one
+      // that calls the core, the runtime's thread; it may block unless it is a browser's main
+      // thread (it never does: the core's caller only spins).
+      env.__emscripten_init_main_thread_js = (descriptor: number) => {
+        const ex = this.#starting ?? this.exports;
+        const browserMain = typeof (globalThis as { window?: unknown }).window === 'object';
+        (ex._emscripten_thread_init as CFunction)(
+          descriptor,
+          browserMain ? 1 : 0,
+          1,
+          browserMain ? 0 : 1,
+        );
+      };
+      env.emscripten_unwind_to_js_event_loop = () => {
+        throw new GruError('ERR_GRU_STATE', 'gru-simd wasm module: unexpected unwind');
+      };
+      // Nanoseconds since 1970 at `out` (libc's clock, for timed waits).
+      wasi.clock_time_get = (_id: number, _precision: bigint, out: number) => {
+        const ex = this.#starting ?? this.exports;
+        const ns = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+        new DataView(ex.memory.buffer).setBigUint64(out >>> 0, ns, true);
+        return 0;
+      };
+    }
+    return { env, wasi_snapshot_preview1: wasi } as WebAssembly.Imports;
   }
 
   /**
@@ -119,7 +187,7 @@ export class WasmInstance {
    * `destroyed`: the call was gru_destroy.
    */
   afterCall(destroyed: boolean): void {
-    if (!(this.#due || destroyed)) return;
+    if (!(this.#due || destroyed) || !this.renewable()) return;
     const ex = this.exports;
     if (
       ex.memory.buffer.byteLength <= this.#renewAbove ||
@@ -151,8 +219,13 @@ export class WasmInstance {
     if (!saved) return; // keep the old instance: nothing changed
     const isa = readCString(old, (old.gru_isa_name as CFunction)());
 
-    const fresh = new WebAssembly.Instance(this.#module!, this.imports()).exports as WasmExports;
-    fresh._initialize();
+    const fresh = this.#exportsOf(new WebAssembly.Instance(this.#module!, this.imports()));
+    this.#starting = fresh;
+    try {
+      fresh._initialize();
+    } finally {
+      this.#starting = null;
+    }
     const restored = withBytes(
       fresh,
       new Uint8Array(table.buffer),

@@ -14,8 +14,16 @@ import { type Backend, type BackendName, makeBackend } from './backend.js';
 import { isNode } from './locate.js';
 import { bindWasm, missingExports } from './wasm-caller.js';
 import { WasmInstance } from './wasm-instance.js';
+import {
+  type HelpersState,
+  type StartHelperWorker,
+  threadsUnavailableReason,
+  WasmHelpers,
+} from './wasm-threads.js';
 
 export type WasmVariant = 'relaxed' | 'simd' | 'scalar';
+/** A module file: a variant, or its threaded build (gru_simd-<variant>-mt.wasm). */
+export type WasmModuleFile = WasmVariant | 'relaxed-mt' | 'simd-mt';
 
 /** The backend each module is. */
 const BACKEND_OF: Record<WasmVariant, BackendName> = {
@@ -26,8 +34,8 @@ const BACKEND_OF: Record<WasmVariant, BackendName> = {
 
 /** How a runtime with a filesystem (Node) finds and reads the modules; see ts/platform-node.ts. */
 export interface WasmFiles {
-  /** The default location of gru_simd-<variant>.wasm, instead of defaultWasmUrl(). */
-  defaultUrl(variant: WasmVariant): URL;
+  /** The default location of gru_simd-<file>.wasm, instead of defaultWasmUrl(). */
+  defaultUrl(file: WasmModuleFile): URL;
   /** Reads a filesystem path or file: URL (which fetch cannot). */
   read(location: string | URL): Promise<ArrayBuffer | ArrayBufferView<ArrayBuffer>>;
 }
@@ -39,6 +47,8 @@ export interface WasmLoadOptions {
   wasmBytes?: ArrayBuffer | ArrayBufferView<ArrayBuffer>;
   /** @internal Node only: file access (without it, every location is fetched). */
   files?: WasmFiles;
+  /** @internal Node only: starts a worker_thread (browsers use Web Workers). */
+  startWorker?: StartHelperWorker;
 }
 
 /**
@@ -48,14 +58,18 @@ export interface WasmLoadOptions {
  * rewrite the URL. The path holds from ts/backends/ (the package's wasm/) and from
  * dist/esm/backends/ (dist/wasm/, the copy scripts/build-ts.mjs makes).
  */
-export function defaultWasmUrl(variant: WasmVariant): URL {
-  switch (variant) {
+export function defaultWasmUrl(file: WasmModuleFile): URL {
+  switch (file) {
     case 'relaxed':
       return new URL('../../wasm/gru_simd-relaxed.wasm', import.meta.url);
     case 'simd':
       return new URL('../../wasm/gru_simd-simd.wasm', import.meta.url);
     case 'scalar':
       return new URL('../../wasm/gru_simd-scalar.wasm', import.meta.url);
+    case 'relaxed-mt':
+      return new URL('../../wasm/gru_simd-relaxed-mt.wasm', import.meta.url);
+    case 'simd-mt':
+      return new URL('../../wasm/gru_simd-simd-mt.wasm', import.meta.url);
   }
 }
 
@@ -109,37 +123,32 @@ export function wasmRelaxedSimdSupported(): boolean {
   return relaxedSupported;
 }
 
-type Imports = WebAssembly.Imports;
-
 function isUrlLike(s: string): boolean {
   // A scheme of two or more letters (so "C:\\dir" stays a Windows path).
   return /^[a-z][a-z0-9+.-]+:/i.test(s);
 }
 
-async function instantiateFromResponse(
-  res: Response,
-  where: string,
-  imports: Imports,
-): Promise<WebAssembly.WebAssemblyInstantiatedSource> {
+async function compileFromResponse(res: Response, where: string): Promise<WebAssembly.Module> {
   if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText} for ${where}`);
   const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   // Streaming compiles while downloading but needs the right MIME type; servers that send
   // another one get the plain path instead of a TypeError.
-  if (type === 'application/wasm' && typeof WebAssembly.instantiateStreaming === 'function') {
-    return WebAssembly.instantiateStreaming(res, imports);
+  if (type === 'application/wasm' && typeof WebAssembly.compileStreaming === 'function') {
+    return WebAssembly.compileStreaming(res);
   }
-  return WebAssembly.instantiate(await res.arrayBuffer(), imports);
+  return WebAssembly.compile(await res.arrayBuffer());
 }
 
-async function instantiateFrom(
+// Compiled first, instantiated after: whether the module is a threaded one (it imports a
+// shared memory) decides its imports.
+async function compileFrom(
   location: string | URL,
-  imports: Imports,
   files: WasmFiles | undefined,
-): Promise<WebAssembly.WebAssemblyInstantiatedSource> {
+): Promise<WebAssembly.Module> {
   const url = location instanceof URL ? location : isUrlLike(location) ? new URL(location) : null;
   if (files !== undefined && (url === null || url.protocol === 'file:')) {
     // Node: its fetch does not take file: URLs; fs takes both paths and file: URLs.
-    return WebAssembly.instantiate(await files.read(url ?? location), imports);
+    return WebAssembly.compile(await files.read(url ?? location));
   }
   if (url?.protocol === 'file:' && isNode()) {
     throw new Error(
@@ -148,14 +157,16 @@ async function instantiateFrom(
     );
   }
   // A browser (or a worker of one): a relative string resolves against the page, as fetch does.
-  return instantiateFromResponse(await fetch(url ?? location), String(url ?? location), imports);
+  return compileFromResponse(await fetch(url ?? location), String(url ?? location));
 }
 
 /**
  * Loads one of the three wasm modules. The bytes come from options.wasmBytes, else
  * options.wasmUrl, else the default location: <package root>/wasm/gru_simd-<variant>.wasm read
  * with fs under Node (options.files), defaultWasmUrl() fetched elsewhere. A response served as
- * application/wasm is compiled while it downloads (instantiateStreaming). Throws
+ * application/wasm is compiled while it downloads (compileStreaming). The simd and relaxed
+ * variants load their threaded build (gru_simd-<variant>-mt.wasm) by default where the runtime has
+ * shared memory and workers (Node; cross-origin isolated pages): wasm-threads.ts. Throws
  * ERR_GRU_BACKEND_UNAVAILABLE when the engine lacks SIMD (for 'simd') or relaxed SIMD (for
  * 'relaxed'), or the module cannot be found or instantiated.
  */
@@ -183,28 +194,49 @@ export async function loadWasmBackend(
         '--experimental-wasm-relaxed-simd); use the wasm-simd backend',
     );
   }
-  const file = `gru_simd-${variant}.wasm`;
+  // The threaded build of the variant where this runtime can run it (and no other module was
+  // asked for); else the single-threaded one, and the reason stays in threadsNote.
+  let threadsNote =
+    variant === 'scalar'
+      ? 'one thread: the scalar module is single-threaded (use wasm-simd or wasm-relaxed)'
+      : threadsUnavailableReason(options.startWorker);
+  const defaultFile: WasmModuleFile =
+    threadsNote === null && variant !== 'scalar' ? `${variant}-mt` : variant;
+  const explicit = options.wasmBytes !== undefined || options.wasmUrl !== undefined;
   let where =
     options.wasmBytes !== undefined
       ? 'options.wasmBytes'
-      : String(options.wasmUrl ?? `wasm/${file}`);
+      : String(options.wasmUrl ?? `wasm/gru_simd-${defaultFile}.wasm`);
   const wasm = new WasmInstance();
-  try {
-    const imports = wasm.imports();
-    let made: WebAssembly.WebAssemblyInstantiatedSource;
+  let threaded = false;
+  /** Compiles the module (a default file unless one was given) and instantiates it. */
+  const loadModule = async (file: WasmModuleFile): Promise<void> => {
+    let module: WebAssembly.Module;
     if (options.wasmBytes !== undefined) {
-      made = await WebAssembly.instantiate(options.wasmBytes, imports);
+      module = await WebAssembly.compile(options.wasmBytes);
     } else {
       let location = options.wasmUrl;
       if (location === undefined) {
         const url =
-          options.files !== undefined ? options.files.defaultUrl(variant) : defaultWasmUrl(variant);
+          options.files !== undefined ? options.files.defaultUrl(file) : defaultWasmUrl(file);
         where = url.href;
         location = url;
       }
-      made = await instantiateFrom(location, imports, options.files);
+      module = await compileFrom(location, options.files);
     }
-    wasm.adopt(made.module, made.instance);
+    threaded = WasmInstance.isThreaded(module);
+    wasm.adopt(module, await WebAssembly.instantiate(module, wasm.imports(threaded)));
+  };
+  try {
+    try {
+      await loadModule(defaultFile);
+    } catch (e) {
+      // The threaded module failed here (a shared memory of its 2 GiB maximum refused, ...):
+      // the single-threaded one, saying why.
+      if (explicit || defaultFile === variant) throw e;
+      threadsNote = `one thread: the threaded module could not load (${e instanceof Error ? e.message : String(e)})`;
+      await loadModule(variant);
+    }
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
     throw new GruError(
@@ -224,5 +256,28 @@ export async function loadWasmBackend(
     );
   }
   wasm.initialize();
-  return makeBackend(name, bindWasm(wasm), { wasmMemoryBytes: () => wasm.memoryBytes() });
+  const calls = bindWasm(wasm);
+  let threadsReady = (): Promise<number> => Promise.resolve(1);
+  let helpersState: ((force?: boolean) => HelpersState) | undefined;
+  if (threaded) {
+    threadsNote = null;
+    const helpers = new WasmHelpers(wasm.module, () => wasm.exports, options.startWorker);
+    wasm.renewable = () => helpers.idle();
+    // The core sets its pool's size (and refuses what it refuses); then the helpers follow.
+    const setThreads = calls.setThreads;
+    calls.setThreads = (n: number) => {
+      setThreads(n);
+      helpers.resize(n);
+    };
+    threadsReady = () => helpers.ready();
+    helpersState = (force?: boolean) => helpers.state(force);
+  } else if (threadsNote === null) {
+    threadsNote = `one thread: ${where} is a single-threaded module`;
+  }
+  return makeBackend(name, calls, {
+    wasmMemoryBytes: () => wasm.memoryBytes(),
+    threadsNote,
+    threadsReady,
+    helpers: helpersState,
+  });
 }
