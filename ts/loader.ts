@@ -253,6 +253,9 @@ function availableCpus(): number {
   return typeof n === 'number' && Number.isInteger(n) && n >= 1 ? n : 1;
 }
 
+/** Backends whose setThreads(n > 1) has already warned that they stay at one thread. */
+const warnedSingleThreaded = new WeakSet<Backend>();
+
 /**
  * Sets the threads the kernel core computes with, on the backend init() chose or on `backend`;
  * backendInfo().threads reports it. n: an integer in [1, 1024], and at most 4 per CPU this
@@ -263,8 +266,8 @@ function availableCpus(): number {
  * wasm-relaxed: where the runtime has shared memory (Node; a cross-origin isolated page) the
  * backend runs a threaded module whose n - 1 helpers (worker_threads, Web Workers) start in the
  * background (default 1 thread; `await threadsReady()` waits for them); results are the same
- * for every n. Elsewhere, and with the scalar wasm module, only 1 is valid: backendInfo()
- * .threadsNote says why.
+ * for every n. Elsewhere, and with the scalar wasm module, the backend stays at one thread
+ * whatever n asks: backendInfo().threadsNote says why, and the first such call warns with it.
  */
 export function setThreads(n: number, backend?: Backend): void {
   const b = backendOption(backend, currentBackend);
@@ -282,7 +285,14 @@ export function setThreads(n: number, backend?: Backend): void {
     );
   }
   if (n > 1 && b.threadsNote !== null) {
-    throw new GruError('ERR_GRU_ARG', `setThreads(${n}) on ${b.name}: ${b.threadsNote}`);
+    // Stays at one thread (backendInfo().threadsNote says why, as the issue asks of a page
+    // that is not cross-origin isolated); said once per backend, not on every call.
+    if (!warnedSingleThreaded.has(b)) {
+      warnedSingleThreaded.add(b);
+      console.warn(`gru-simd: setThreads(${n}) on ${b.name} stays at one thread: ${b.threadsNote}`);
+    }
+    b.setThreads(1);
+    return;
   }
   b.setThreads(n);
 }

@@ -166,12 +166,16 @@ export interface ThreadsResponse {
   ready: number;
   joins: number;
   /** setThreads(n)'s error code where the backend stays at one thread ('' if it took n). */
-  refused: string;
+  /** What setThreads(n) warned ('' if nothing): a page without threads stays at one. */
+  warned: string;
+  /** backend.threads() after setThreads(n). */
+  threadsAfter: number;
 }
 
 /**
  * Threads in the page (ts/backends/wasm-threads.ts): the backend's result at 1 thread and at
- * n; on a page that is not cross-origin isolated, setThreads(n) is refused (threadsNote).
+ * n; on a page that is not cross-origin isolated, setThreads(n) stays at one thread and warns
+ * (threadsNote says why).
  */
 async function threads(
   backendName: 'wasm-simd' | 'wasm-relaxed',
@@ -194,12 +198,15 @@ async function threads(
   backend._wasmHelpers(true); // no cooldown on a busy machine: the helper must join
   gru.setThreads(1, backend);
   const one = run();
-  let refused = '';
+  const warnings: string[] = [];
+  const originalWarn = console.warn;
+  console.warn = (...args: unknown[]) => void warnings.push(args.map(String).join(' '));
   try {
     gru.setThreads(n, backend);
-  } catch (e) {
-    refused = (e as { code: string }).code;
+  } finally {
+    console.warn = originalWarn;
   }
+  const threadsAfter = backend.threads();
   const ready = await gru.threadsReady(backend);
   const joins = backend._wasmHelpers()?.joins ?? 0;
   const many = run();
@@ -213,7 +220,8 @@ async function threads(
     many,
     ready,
     joins: joined,
-    refused,
+    warned: warnings.join('\n'),
+    threadsAfter,
   };
 }
 
