@@ -59,8 +59,34 @@ export interface BackendInfo {
   /** Every variant compiled into this backend, best first. */
   isaList: string[];
   threads: number;
+  /** The core's thread policy at the time of the call (native/core/thread_pool.h). */
+  threadPolicy: ThreadPolicy;
   /** Why auto selection did not get native (or wasm-simd), if it did not. */
   fallbackReason?: string;
+}
+
+/**
+ * How the core shares work between threads now. A helper thread that stops inside a parallel
+ * region (its core taken by another process) is a stall: the calling thread finishes its work,
+ * and the following regions run on the calling thread alone for a cooldown (50 ms, doubling
+ * with each further stall up to 1.6 s) so that they never wait for a busy core.
+ */
+export interface ThreadPolicy {
+  /** Threads a region may use, the calling thread included (as `threads`). */
+  threads: number;
+  /** True while regions run on the calling thread alone after a stall. */
+  coolingDown: boolean;
+  /** Milliseconds of that cooldown left (0 when not cooling down). */
+  cooldownMsLeft: number;
+  /** Stalls seen since the backend was loaded (always 0 in wasm, which has no helpers). */
+  stalls: number;
+}
+
+/** The thread policy of `backend` now (gru_thread_policy). */
+function threadPolicy(backend: Backend): ThreadPolicy {
+  const p = new Int32Array(4);
+  backend.threadPolicy(p);
+  return { threads: p[0]!, coolingDown: p[1] !== 0, cooldownMsLeft: p[3]!, stalls: p[2]! };
 }
 
 const BACKEND_NAMES: readonly BackendName[] = ['native', 'wasm-relaxed', 'wasm-simd', 'wasm'];
@@ -178,6 +204,7 @@ function info(backend: Backend, fallbackReason?: string): BackendInfo {
     isa: backend.isa(),
     isaList: backend.isaList(),
     threads: backend.threads(),
+    threadPolicy: threadPolicy(backend),
   };
   if (fallbackReason) result.fallbackReason = fallbackReason;
   return result;

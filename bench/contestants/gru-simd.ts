@@ -64,9 +64,15 @@ export async function gruSimd(
       prepare: async (c) => prepareGruSimd(backend, c),
     };
   }
-  // Reduced-precision weights: widened to fp32 in the ISA's registers (native/kernels/lowp_panels.h).
+  // Reduced-precision weights: widened to fp32 in the ISA's registers (native/kernels/lowp_panels.h),
+  // or, bf16 on avx512-dot, multiplied as bf16 by vdpbf16ps in batched products
+  // (native/kernels/dot_products.h).
+  const how =
+    precision === 'bf16' && backend.isa() === 'avx512-dot'
+      ? 'bf16 weights x bf16-rounded activations by AVX512-BF16 vdpbf16ps in products of >= 4 rows, widened to fp32 in avx512 registers below'
+      : `${precision} weights widened to fp32 in ${backend.isa()} registers`;
   return {
-    detail: `ISA ${backend.isa()}, ${precision} weights widened to fp32 in ${backend.isa()} registers${note}`,
+    detail: `ISA ${backend.isa()}, ${how}${note}`,
     threads: backend.threads(),
     resetAfter: true,
     outputTolerance: TOLERANCE.reducedPrecision,

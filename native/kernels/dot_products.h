@@ -1,8 +1,7 @@
 // Products with the AVX-512 dot-product instructions, for the avx512-dot variant
 // (isa_avx512_dot.cpp): the input projection and the batched recurrent step of a net whose
-// weights are bf16 or int8 (gru_net_set_precision). Everything else of that variant, and these
-// calls below kDotMinRows rows (batch 1: bandwidth-bound, where widening the weights in
-// registers costs nothing), is the avx512 variant's.
+// weights are bf16 or int8 (gru_net_set_precision). Everything else of that variant is the
+// avx512 variant's.
 //
 // Why: bench/tools/lowp_peak.cpp measured one Zen 5 core at 216 GFLOP/s of fp32 FMA,
 // 395 GFLOP/s of AVX512-BF16 vdpbf16ps (16 lanes x 2 bf16 products added to fp32) and
@@ -37,10 +36,12 @@
 
 namespace {
 
-// Rows from which the products use the dot-product instructions (KernelTable::lowp_dot_rows).
-// Below, a step is a matrix-vector product bound by reading the weights, and the widened path
-// is as fast with the tighter error bound.
-constexpr int32_t kDotMinRows = 4;
+// Rows from which the products use the dot-product instructions (KernelTable::lowp_dot_rows):
+// all. A row's result must not depend on the rows around it (a stream's step equals its row of
+// a batched forward, bitwise), so the activations are rounded whatever the batch; batch 1 (a
+// matrix-vector product, bound by reading the weights) runs as fast either way (measured in
+// the commit that set this).
+constexpr int32_t kDotMinRows = 1;
 // int8: the int32 sums of u8 x s8 products stay exact up to 2^31 / (255 * 127) = 66311 terms.
 constexpr int32_t kDotMaxInt8K = 65536;
 
