@@ -65,11 +65,15 @@ export async function gruSimd(
     };
   }
   // Reduced-precision weights: widened to fp32 in the ISA's registers (native/kernels/lowp_panels.h),
-  // or, bf16 on avx512-dot, multiplied as bf16 by vdpbf16ps in batched products
-  // (native/kernels/dot_products.h).
+  // or, on avx512-dot, multiplied by the CPU's dot-product instructions with the activations
+  // rounded too (native/kernels/dot_products.h).
+  const dot: Record<string, string> = {
+    bf16: 'bf16 weights x bf16-rounded activations by AVX512-BF16 vdpbf16ps',
+    int8: 'int8 weights x per-row int8-quantized activations by AVX512-VNNI vpdpbusd',
+  };
   const how =
-    precision === 'bf16' && backend.isa() === 'avx512-dot'
-      ? 'bf16 weights x bf16-rounded activations by AVX512-BF16 vdpbf16ps in products of >= 4 rows, widened to fp32 in avx512 registers below'
+    backend.isa() === 'avx512-dot'
+      ? dot[precision]!
       : `${precision} weights widened to fp32 in ${backend.isa()} registers`;
   return {
     detail: `ISA ${backend.isa()}, ${how}${note}`,

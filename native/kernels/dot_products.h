@@ -30,6 +30,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 
+#include <type_traits>
 #include <vector>
 
 #include "gru_step.h"
@@ -45,9 +46,72 @@ constexpr int32_t kDotMinRows = 1;
 // int8: the int32 sums of u8 x s8 products stay exact up to 2^31 / (255 * 127) = 66311 terms.
 constexpr int32_t kDotMaxInt8K = 65536;
 
+// Walks rows [0, rows) x tiles [tile_begin, tile_end) in register blocks, calling
+// f(MR, NT, first row, first tile) with MR and NT as std::integral_constant: blocks of up to 8
+// rows by one tile when there are several rows; one or two rows by several tiles (batch 1: the
+// accumulators of several tiles keep enough dot-product chains in flight to hide their
+// latency). reverse walks the tiles (or groups of tiles) last to first.
+template <int G, class F>
+void walk_blocks(int64_t rows, int32_t tile_begin, int32_t tile_end, bool reverse, F&& f) {
+  using std::integral_constant;
+  if (rows <= 2) {
+    // 12 to 16 accumulators for one row, 8 to 12 for two.
+    constexpr int kOne = G == 1 ? 8 : 4;
+    constexpr int kTwo = G == 1 ? 8 : G == 2 ? 4 : 2;
+    const int32_t nt = rows == 1 ? kOne : kTwo;
+    const int32_t groups = (tile_end - tile_begin + nt - 1) / nt;
+    for (int32_t gi = 0; gi < groups; ++gi) {
+      const int32_t t0 = tile_begin + (reverse ? groups - 1 - gi : gi) * nt;
+      if (t0 + nt <= tile_end) {
+        if (rows == 1)
+          f(integral_constant<int, 1>{}, integral_constant<int, kOne>{}, 0, t0);
+        else
+          f(integral_constant<int, 2>{}, integral_constant<int, kTwo>{}, 0, t0);
+        continue;
+      }
+      for (int32_t t = t0; t < tile_end; ++t) {
+        if (rows == 1)
+          f(integral_constant<int, 1>{}, integral_constant<int, 1>{}, 0, t);
+        else
+          f(integral_constant<int, 2>{}, integral_constant<int, 1>{}, 0, t);
+      }
+    }
+    return;
+  }
+  for (int32_t i = tile_begin; i < tile_end; ++i) {
+    const int32_t t = reverse ? tile_begin + tile_end - 1 - i : i;
+    int64_t m = 0;
+    for (; m + 8 <= rows; m += 8) f(integral_constant<int, 8>{}, integral_constant<int, 1>{}, m, t);
+    switch (rows - m) {
+      case 1:
+        f(integral_constant<int, 1>{}, integral_constant<int, 1>{}, m, t);
+        break;
+      case 2:
+        f(integral_constant<int, 2>{}, integral_constant<int, 1>{}, m, t);
+        break;
+      case 3:
+        f(integral_constant<int, 3>{}, integral_constant<int, 1>{}, m, t);
+        break;
+      case 4:
+        f(integral_constant<int, 4>{}, integral_constant<int, 1>{}, m, t);
+        break;
+      case 5:
+        f(integral_constant<int, 5>{}, integral_constant<int, 1>{}, m, t);
+        break;
+      case 6:
+        f(integral_constant<int, 6>{}, integral_constant<int, 1>{}, m, t);
+        break;
+      case 7:
+        f(integral_constant<int, 7>{}, integral_constant<int, 1>{}, m, t);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
 struct DotBf16 {
   static constexpr int W = 16;
-  static constexpr int kMR = 8;          // rows per microkernel block: 8 x 3 accumulators
   static constexpr int64_t kChunk = 64;  // rows rounded at once: 64 x K bf16 stays in L1/L2
 
   // Rounds rows [0, M) of A (row stride lda) to bf16 pairs, out[m * pairs + p] holding
@@ -70,10 +134,10 @@ struct DotBf16 {
     }
   }
 
-  // acc[m][0][g] = sum_k a~(m, k) w~(k, g, lanes) for MR rows and one tile.
-  template <int MR, int G>
+  // acc[m][t][g] = sum_k a~(m, k) w~(k, g, lanes of tile t) for MR rows and NT tiles.
+  template <int MR, int NT, int G>
   static inline void block(int32_t K, const uint32_t* a, int32_t pairs, const uint16_t* panel,
-                           __m512 (&acc)[MR][1][G]) {
+                           int64_t panel_stride, __m512 (&acc)[MR][NT][G]) {
     // Word 2l of the result is lane l of the first source (k), word 2l + 1 lane l of the
     // second (k + 1): indices l and 32 + l.
     alignas(64) static const uint16_t kInterleave[32] = {0,  32, 1,  33, 2,  34, 3,  35, 4,  36, 5,
@@ -81,38 +145,33 @@ struct DotBf16 {
                                                          11, 43, 12, 44, 13, 45, 14, 46, 15, 47};
     const __m512i idx = _mm512_load_si512(kInterleave);
     for (int m = 0; m < MR; ++m)
-      for (int g = 0; g < G; ++g) acc[m][0][g] = _mm512_setzero_ps();
+      for (int t = 0; t < NT; ++t)
+        for (int g = 0; g < G; ++g) acc[m][t][g] = _mm512_setzero_ps();
     const int64_t row = static_cast<int64_t>(G) * W;  // panel elements per k
     for (int32_t p = 0; p < pairs; ++p) {
-      const uint16_t* pk = panel + 2 * p * row;
       const bool has_second = 2 * p + 1 < K;
-      __m512i b[G];
-      for (int g = 0; g < G; ++g) {
-        const __m512i first = _mm512_castsi256_si512(
-            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pk + g * W)));
-        const __m512i second = has_second ? _mm512_castsi256_si512(_mm256_loadu_si256(
-                                                reinterpret_cast<const __m256i*>(pk + row + g * W)))
-                                          : _mm512_setzero_si512();
-        b[g] = _mm512_permutex2var_epi16(first, idx, second);
-      }
+      __m512i b[NT][G];
+      for (int t = 0; t < NT; ++t)
+        for (int g = 0; g < G; ++g) {
+          const uint16_t* pk = panel + t * panel_stride + 2 * p * row + g * W;
+          const __m512i first =
+              _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(pk)));
+          const __m512i second = has_second ? _mm512_castsi256_si512(_mm256_loadu_si256(
+                                                  reinterpret_cast<const __m256i*>(pk + row)))
+                                            : _mm512_setzero_si512();
+          b[t][g] = _mm512_permutex2var_epi16(first, idx, second);
+        }
       for (int m = 0; m < MR; ++m) {
         const __m512bh av = (__m512bh)_mm512_set1_epi32(static_cast<int>(a[m * pairs + p]));
-        for (int g = 0; g < G; ++g)
-          acc[m][0][g] = _mm512_dpbf16_ps(acc[m][0][g], av, (__m512bh)b[g]);
+        for (int t = 0; t < NT; ++t)
+          for (int g = 0; g < G; ++g)
+            acc[m][t][g] = _mm512_dpbf16_ps(acc[m][t][g], av, (__m512bh)b[t][g]);
       }
     }
   }
 
-  template <int MR, int G, class Epi>
-  static void rows_block(int64_t row0, int32_t tile, int32_t K, const uint32_t* a, int32_t pairs,
-                         const uint16_t* panel, Epi& epi) {
-    __m512 acc[MR][1][G];
-    block<MR, G>(K, a, pairs, panel, acc);
-    epi.template operator()<MR, 1>(row0, tile, acc);
-  }
-
   // rows [0, M) x tiles [tile_begin, tile_end) of A (fp32, rounded here) times the bf16 panels
-  // [tiles][K][G][W]; the epilogue gets each (row block, tile) as the fp32 kernels' do.
+  // [tiles][K][G][W]; the epilogue gets each (row block, tiles) as the fp32 kernels' do.
   template <int G, class Epi>
   static void run(int64_t M, int32_t K, const float* A, int64_t lda, const uint16_t* panels,
                   int32_t tile_begin, int32_t tile_end, Epi& epi, bool reverse) {
@@ -123,46 +182,20 @@ struct DotBf16 {
     for (int64_t c0 = 0; c0 < M; c0 += kChunk) {
       const int64_t rows = M - c0 < kChunk ? M - c0 : kChunk;
       round_rows(rows, K, A + c0 * lda, lda, rounded.data());
-      for (int32_t i = tile_begin; i < tile_end; ++i) {
-        const int32_t t = reverse ? tile_begin + tile_end - 1 - i : i;
-        const uint16_t* panel = panels + t * panel_stride;
-        int64_t m = 0;
-        for (; m + kMR <= rows; m += kMR)
-          rows_block<kMR, G>(c0 + m, t, K, rounded.data() + m * pairs, pairs, panel, epi);
-        const uint32_t* rest = rounded.data() + m * pairs;
-        switch (rows - m) {
-          case 1:
-            rows_block<1, G>(c0 + m, t, K, rest, pairs, panel, epi);
-            break;
-          case 2:
-            rows_block<2, G>(c0 + m, t, K, rest, pairs, panel, epi);
-            break;
-          case 3:
-            rows_block<3, G>(c0 + m, t, K, rest, pairs, panel, epi);
-            break;
-          case 4:
-            rows_block<4, G>(c0 + m, t, K, rest, pairs, panel, epi);
-            break;
-          case 5:
-            rows_block<5, G>(c0 + m, t, K, rest, pairs, panel, epi);
-            break;
-          case 6:
-            rows_block<6, G>(c0 + m, t, K, rest, pairs, panel, epi);
-            break;
-          case 7:
-            rows_block<7, G>(c0 + m, t, K, rest, pairs, panel, epi);
-            break;
-          default:
-            break;
-        }
-      }
+      walk_blocks<G>(rows, tile_begin, tile_end, reverse,
+                     [&](auto mr, auto nt, int64_t m, int32_t t) {
+                       constexpr int MR = decltype(mr)::value, NT = decltype(nt)::value;
+                       __m512 acc[MR][NT][G];
+                       block<MR, NT, G>(K, rounded.data() + m * pairs, pairs,
+                                        panels + t * panel_stride, panel_stride, acc);
+                       epi.template operator()<MR, NT>(c0 + m, t, acc);
+                     });
     }
   }
 };
 
 struct DotInt8 {
   static constexpr int W = 16;
-  static constexpr int kMR = 8;
   static constexpr int64_t kChunk = 64;
 
   // Quantizes rows [0, M) of A: out[m * groups + g] holds u = q + 128 for k = 4g .. 4g + 3
@@ -204,10 +237,12 @@ struct DotInt8 {
     }
   }
 
-  // acc[m][0][g] = s_a(m) s_w(g, lanes) sum_k q(m, k) q_w(k, g, lanes) for MR rows, one tile.
-  template <int MR, int G>
+  // acc[m][t][g] = s_a(m) s_w(t, g, lanes) sum_k q(m, k) q_w(k, g, lanes of tile t) for MR rows
+  // and NT tiles.
+  template <int MR, int NT, int G>
   static inline void block(int32_t K, const uint32_t* a, int32_t groups, const float* a_scale,
-                           const int8_t* panel, const float* w_scale, __m512 (&acc)[MR][1][G]) {
+                           const int8_t* panel, int64_t panel_stride, const float* w_scale,
+                           __m512 (&acc)[MR][NT][G]) {
     // Four panel rows (k .. k + 3 of one gate, 16 bytes each) in the four 128-bit lanes; the
     // result's dword l must hold byte l of each row: dword 4L + j <- dword 4j + L (a 4 x 4
     // transpose of dwords across lanes), then bytes 4i + j <- 4j + i within each lane.
@@ -215,59 +250,48 @@ struct DotInt8 {
     const __m512i bytes =
         _mm512_broadcast_i32x4(_mm_set_epi8(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0));
     const __m512i offset = _mm512_set1_epi32(static_cast<int>(0x80808080u));  // u = 128 each
-    __m512i sum[MR][G], comp[G];
-    for (int g = 0; g < G; ++g) {
-      comp[g] = _mm512_setzero_si512();
-      for (int m = 0; m < MR; ++m) sum[m][g] = _mm512_setzero_si512();
-    }
+    __m512i sum[MR][NT][G], comp[NT][G];
+    for (int t = 0; t < NT; ++t)
+      for (int g = 0; g < G; ++g) {
+        comp[t][g] = _mm512_setzero_si512();
+        for (int m = 0; m < MR; ++m) sum[m][t][g] = _mm512_setzero_si512();
+      }
     const int64_t row = static_cast<int64_t>(G) * W;  // panel bytes per k
     for (int32_t p = 0; p < groups; ++p) {
-      const int8_t* pk = panel + 4 * p * row;
       const int32_t have = K - 4 * p < 4 ? K - 4 * p : 4;  // rows of this group in the panel
-      __m512i b[G];
-      for (int g = 0; g < G; ++g) {
-        const int8_t* q = pk + g * W;
-        __m512i x = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
-        if (have == 4) {
-          x = _mm512_inserti32x4(x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + row)), 1);
-          x = _mm512_inserti32x4(x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 2 * row)),
-                                 2);
-          x = _mm512_inserti32x4(x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 3 * row)),
-                                 3);
-        } else {  // the last, partial group: zero weights past K
-          x = _mm512_zextsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
+      __m512i b[NT][G];
+      for (int t = 0; t < NT; ++t)
+        for (int g = 0; g < G; ++g) {
+          const int8_t* q = panel + t * panel_stride + 4 * p * row + g * W;
+          __m512i x = _mm512_zextsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
+          // The last, partial group: zero weights past K.
           if (have > 1)
             x = _mm512_inserti32x4(x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + row)),
                                    1);
           if (have > 2)
             x = _mm512_inserti32x4(
                 x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 2 * row)), 2);
+          if (have > 3)
+            x = _mm512_inserti32x4(
+                x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 3 * row)), 3);
+          b[t][g] = _mm512_shuffle_epi8(_mm512_permutexvar_epi32(dwords, x), bytes);
+          comp[t][g] = _mm512_dpbusd_epi32(comp[t][g], offset, b[t][g]);
         }
-        b[g] = _mm512_shuffle_epi8(_mm512_permutexvar_epi32(dwords, x), bytes);
-        comp[g] = _mm512_dpbusd_epi32(comp[g], offset, b[g]);
-      }
       for (int m = 0; m < MR; ++m) {
         const __m512i av = _mm512_set1_epi32(static_cast<int>(a[m * groups + p]));
-        for (int g = 0; g < G; ++g) sum[m][g] = _mm512_dpbusd_epi32(sum[m][g], av, b[g]);
+        for (int t = 0; t < NT; ++t)
+          for (int g = 0; g < G; ++g) sum[m][t][g] = _mm512_dpbusd_epi32(sum[m][t][g], av, b[t][g]);
       }
     }
     // sum_k u w = sum_k q w + 128 sum_k w: the compensation leaves sum_k q w, exact in int32.
-    for (int g = 0; g < G; ++g) {
-      const __m512 ws = _mm512_loadu_ps(w_scale + g * W);
-      for (int m = 0; m < MR; ++m) {
-        const __m512 dot = _mm512_cvtepi32_ps(_mm512_sub_epi32(sum[m][g], comp[g]));
-        acc[m][0][g] = _mm512_mul_ps(_mm512_mul_ps(dot, _mm512_set1_ps(a_scale[m])), ws);
+    for (int t = 0; t < NT; ++t)
+      for (int g = 0; g < G; ++g) {
+        const __m512 ws = _mm512_loadu_ps(w_scale + (static_cast<int64_t>(t) * G + g) * W);
+        for (int m = 0; m < MR; ++m) {
+          const __m512 dot = _mm512_cvtepi32_ps(_mm512_sub_epi32(sum[m][t][g], comp[t][g]));
+          acc[m][t][g] = _mm512_mul_ps(_mm512_mul_ps(dot, _mm512_set1_ps(a_scale[m])), ws);
+        }
       }
-    }
-  }
-
-  template <int MR, int G, class Epi>
-  static void rows_block(int64_t row0, int32_t tile, int32_t K, const uint32_t* a, int32_t groups,
-                         const float* a_scale, const int8_t* panel, const float* w_scale,
-                         Epi& epi) {
-    __m512 acc[MR][1][G];
-    block<MR, G>(K, a, groups, a_scale, panel, w_scale, acc);
-    epi.template operator()<MR, 1>(row0, tile, acc);
   }
 
   // As DotBf16::run, over int8 panels with their scales [tiles][G][W].
@@ -284,42 +308,15 @@ struct DotInt8 {
     for (int64_t c0 = 0; c0 < M; c0 += kChunk) {
       const int64_t rows = M - c0 < kChunk ? M - c0 : kChunk;
       quantize_rows(rows, K, A + c0 * lda, lda, quantized.data(), a_scale.data());
-      for (int32_t i = tile_begin; i < tile_end; ++i) {
-        const int32_t t = reverse ? tile_begin + tile_end - 1 - i : i;
-        const int8_t* panel = panels + t * panel_stride;
-        const float* ws = scales + static_cast<int64_t>(t) * G * W;
-        int64_t m = 0;
-        for (; m + kMR <= rows; m += kMR)
-          rows_block<kMR, G>(c0 + m, t, K, quantized.data() + m * groups, groups,
-                             a_scale.data() + m, panel, ws, epi);
-        const uint32_t* rest = quantized.data() + m * groups;
-        const float* rs = a_scale.data() + m;
-        switch (rows - m) {
-          case 1:
-            rows_block<1, G>(c0 + m, t, K, rest, groups, rs, panel, ws, epi);
-            break;
-          case 2:
-            rows_block<2, G>(c0 + m, t, K, rest, groups, rs, panel, ws, epi);
-            break;
-          case 3:
-            rows_block<3, G>(c0 + m, t, K, rest, groups, rs, panel, ws, epi);
-            break;
-          case 4:
-            rows_block<4, G>(c0 + m, t, K, rest, groups, rs, panel, ws, epi);
-            break;
-          case 5:
-            rows_block<5, G>(c0 + m, t, K, rest, groups, rs, panel, ws, epi);
-            break;
-          case 6:
-            rows_block<6, G>(c0 + m, t, K, rest, groups, rs, panel, ws, epi);
-            break;
-          case 7:
-            rows_block<7, G>(c0 + m, t, K, rest, groups, rs, panel, ws, epi);
-            break;
-          default:
-            break;
-        }
-      }
+      walk_blocks<G>(rows, tile_begin, tile_end, reverse,
+                     [&](auto mr, auto nt, int64_t m, int32_t t) {
+                       constexpr int MR = decltype(mr)::value, NT = decltype(nt)::value;
+                       __m512 acc[MR][NT][G];
+                       block<MR, NT, G>(K, quantized.data() + m * groups, groups,
+                                        a_scale.data() + m, panels + t * panel_stride, panel_stride,
+                                        scales + static_cast<int64_t>(t) * G * W, acc);
+                       epi.template operator()<MR, NT>(c0 + m, t, acc);
+                     });
     }
   }
 };
