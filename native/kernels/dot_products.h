@@ -1,7 +1,9 @@
 // Products with the AVX-512 dot-product instructions, for the avx512-dot variant
 // (isa_avx512_dot.cpp): the input projection and the batched recurrent step of a net whose
-// weights are bf16 or int8 (gru_net_set_precision). Everything else of that variant is the
-// avx512 variant's.
+// weights are bf16 or int8 (gru_net_set_precision): int8 always, bf16 where vdpbf16ps beats fp32
+// FMA (AMD Zen 4 / 5; not on the Intel CPUs measured, whose vdpbf16ps ran ~80 GFLOP/s, below
+// their FMA: there bf16 stays weight-only). Everything else of that variant is the avx512
+// variant's.
 //
 // Why: bench/tools/lowp_peak.cpp measured one Zen 5 core at 216 GFLOP/s of fp32 FMA,
 // 395 GFLOP/s of AVX512-BF16 vdpbf16ps (16 lanes x 2 bf16 products added to fp32) and
@@ -37,12 +39,10 @@
 
 namespace {
 
-// Rows from which the products use the dot-product instructions (KernelTable::lowp_dot_rows):
-// all. A row's result must not depend on the rows around it (a stream's step equals its row of
-// a batched forward, bitwise), so the activations are rounded whatever the batch; batch 1 (a
-// matrix-vector product, bound by reading the weights) runs as fast either way (measured in
-// the commit that set this).
-constexpr int32_t kDotMinRows = 1;
+// The products use the dot-product instructions at every batch size: a row's result must not
+// depend on the rows around it (a stream's step equals its row of a batched forward, bitwise).
+// Batch 1 (a matrix-vector product, bound by reading the weights) runs as fast either way
+// (measured on Zen 5: C, bf16 36.0 ms widened and 37.4 ms here, int8 27.6 and 26.5).
 // int8: the int32 sums of u8 x s8 products stay exact up to 2^31 / (255 * 127) = 66311 terms.
 constexpr int32_t kDotMaxInt8K = 65536;
 
@@ -334,15 +334,17 @@ void dot_run(int32_t format, int64_t M, int32_t K, const float* A, int64_t lda, 
                     epi, reverse);
 }
 
-// The avx512-dot entries: bf16 and int8 work of at least kDotMinRows rows through the dot
-// products, the rest through the avx512 kernels (Base).
+// The avx512-dot entries: int8 (and, where vdpbf16ps beats fp32 FMA, bf16) products through
+// the dot products, the rest through the avx512 kernels (Base).
 template <class S>
 struct DotKernels {
   using Base = GruKernels<S>;
+  // Set once by table(): whether bf16 products use vdpbf16ps on this CPU.
+  static inline bool bf16_dot = false;
 
   static bool dot(int32_t format, int64_t rows, int32_t K) {
-    return rows >= kDotMinRows &&
-           (format == gru::kWeightsBf16 || (format == gru::kWeightsInt8 && K <= kDotMaxInt8K));
+    return (format == gru::kWeightsBf16 && bf16_dot) ||
+           (format == gru::kWeightsInt8 && K <= kDotMaxInt8K);
   }
 
   template <int G>
@@ -389,11 +391,13 @@ struct DotKernels {
     }
   }
 
-  static gru::KernelTable table(const char* name) {
+  // with_bf16: whether vdpbf16ps beats fp32 FMA here (isa_avx512_dot.cpp decides).
+  static gru::KernelTable table(const char* name, bool with_bf16) {
     using Fixed = FixedGruActivations<S>;
     using Chosen = ChosenGruActivations<S>;
+    bf16_dot = with_bf16;
     gru::KernelTable t = Base::table(name);
-    t.lowp_dot_rows = kDotMinRows;
+    t.lowp_dot_formats = (1 << gru::kWeightsInt8) | (with_bf16 ? 1 << gru::kWeightsBf16 : 0);
     t.gemm_panels_lowp = &gemm_panels_lowp;
     t.step_reset_after = &step_reset_after<Fixed>;
     t.step_reset_before = &step_reset_before<Fixed>;

@@ -354,7 +354,7 @@ struct GruKernels {
     return gru::KernelTable{
         name,
         S::kWidth,
-        0,  // lowp_dot_rows: reduced-precision weights widened, fp32 activations
+        0,  // lowp_dot_formats: reduced-precision weights widened, fp32 activations
         &gemm_panels,
         &gemm_panels_lowp,
         &step_reset_after<Fixed>,

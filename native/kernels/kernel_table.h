@@ -147,11 +147,11 @@ using GateGradKernel = void (*)(const GateGradArgs* args);
 struct KernelTable {
   const char* name;  // "avx512-dot", "avx512", "avx2", "neon", "wasm128", "scalar"
   int32_t width;     // W: floats per vector = units per tile
-  // 0: reduced-precision weights are widened to fp32 in registers and the activations stay fp32
-  // (lowp_panels.h). n > 0 (avx512-dot, native/kernels/dot_products.h): bf16 products of calls with
-  // at least n rows (batched steps, input projections) round the activations to bf16 as well and
-  // multiply with the CPU's bf16 dot-product instruction: a looser error contract (stated there).
-  int32_t lowp_dot_rows;
+  // Bit f (a WeightFormat) clear: products over format-f weights widen them to fp32 in registers
+  // and keep the activations fp32 (lowp_panels.h). Set (avx512-dot, native/kernels/
+  // dot_products.h): they round the activations to that format too and multiply with the CPU's
+  // dot-product instruction, a looser error contract (stated there).
+  int32_t lowp_dot_formats;
 
   // C[m, :] = A[m, 0:K] * panels + bias, for m < M. C rows have tiles*G*W columns, in panel
   // order; bias has tiles*G*W entries or is null.

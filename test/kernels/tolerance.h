@@ -52,11 +52,12 @@ constexpr double kActivationRelFloor = 1e-30;  // below, only the absolute bound
 inline Tol step_tol(int32_t K, const Val& ref) { return {2.0 * ref.e, sum_tol(K + 10).rel}; }
 
 // avx512-dot's bf16 and int8 products round the activations too (native/kernels/dot_products.h)
-// in calls of at least KernelTable::lowp_dot_rows rows (int8: of at most 65536 terms).
+// for the formats of KernelTable::lowp_dot_formats (int8: in products of at most 65536 terms).
 inline bool rounds_activations(const gru::KernelTable& k, int32_t format, int64_t rows,
                                int64_t terms) {
-  if (k.lowp_dot_rows <= 0 || rows < k.lowp_dot_rows) return false;
-  return format == gru::kWeightsBf16 || (format == gru::kWeightsInt8 && terms <= 65536);
+  (void)rows;  // at any batch size
+  if (format == gru::kWeightsFp32 || !(k.lowp_dot_formats & (1 << format))) return false;
+  return format == gru::kWeightsBf16 || terms <= 65536;
 }
 // bf16: each product a~ w is within 2^-9 |a w| of a w, so a dot product is off by 2^-9 times its
 // scale on top of its fp32 rounding, and the gate math carries that to first order as it
