@@ -46,6 +46,14 @@ namespace {
 // int8: the int32 sums of u8 x s8 products stay exact up to 2^31 / (255 * 127) = 66311 terms.
 constexpr int32_t kDotMaxInt8K = 65536;
 
+// Rows of activations rounded at once, `bytes` each once rounded: 64 (a batch's worth, in L1 /
+// L2 while every tile uses them), fewer for very long rows so that the per-thread buffer stays
+// near 1 MB, at least 8 (one register block).
+inline int64_t chunk_rows(int64_t bytes) {
+  const int64_t fit = (int64_t{1} << 20) / (bytes > 0 ? bytes : 1);
+  return fit < 8 ? 8 : fit > 64 ? 64 : fit;
+}
+
 // Walks rows [0, rows) x tiles [tile_begin, tile_end) in register blocks, calling
 // f(MR, NT, first row, first tile) with MR and NT as std::integral_constant: blocks of up to 8
 // rows by one tile when there are several rows; one or two rows by several tiles (batch 1: the
@@ -112,7 +120,6 @@ void walk_blocks(int64_t rows, int32_t tile_begin, int32_t tile_end, bool revers
 
 struct DotBf16 {
   static constexpr int W = 16;
-  static constexpr int64_t kChunk = 64;  // rows rounded at once: 64 x K bf16 stays in L1/L2
 
   // Rounds rows [0, M) of A (row stride lda) to bf16 pairs, out[m * pairs + p] holding
   // a[2p] in its low half and a[2p + 1] in its high half; an odd K's last pair has a zero.
@@ -178,9 +185,10 @@ struct DotBf16 {
     static thread_local std::vector<uint32_t> rounded;
     const int32_t pairs = (K + 1) / 2;
     const int64_t panel_stride = static_cast<int64_t>(K) * G * W;
-    if (rounded.size() < static_cast<size_t>(kChunk * pairs)) rounded.resize(kChunk * pairs);
-    for (int64_t c0 = 0; c0 < M; c0 += kChunk) {
-      const int64_t rows = M - c0 < kChunk ? M - c0 : kChunk;
+    const int64_t chunk = chunk_rows(pairs * 4);
+    if (rounded.size() < static_cast<size_t>(chunk * pairs)) rounded.resize(chunk * pairs);
+    for (int64_t c0 = 0; c0 < M; c0 += chunk) {
+      const int64_t rows = M - c0 < chunk ? M - c0 : chunk;
       round_rows(rows, K, A + c0 * lda, lda, rounded.data());
       walk_blocks<G>(rows, tile_begin, tile_end, reverse,
                      [&](auto mr, auto nt, int64_t m, int32_t t) {
@@ -196,7 +204,6 @@ struct DotBf16 {
 
 struct DotInt8 {
   static constexpr int W = 16;
-  static constexpr int64_t kChunk = 64;
 
   // Quantizes rows [0, M) of A: out[m * groups + g] holds u = q + 128 for k = 4g .. 4g + 3
   // (u8, q = 0 past K), scale[m] = s_a (NaN for a row with a NaN or an infinity, so that its
@@ -303,10 +310,11 @@ struct DotInt8 {
     static thread_local std::vector<float> a_scale;
     const int32_t groups = (K + 3) / 4;
     const int64_t panel_stride = static_cast<int64_t>(K) * G * W;
-    if (quantized.size() < static_cast<size_t>(kChunk * groups)) quantized.resize(kChunk * groups);
-    if (a_scale.size() < static_cast<size_t>(kChunk)) a_scale.resize(kChunk);
-    for (int64_t c0 = 0; c0 < M; c0 += kChunk) {
-      const int64_t rows = M - c0 < kChunk ? M - c0 : kChunk;
+    const int64_t chunk = chunk_rows(groups * 4);
+    if (quantized.size() < static_cast<size_t>(chunk * groups)) quantized.resize(chunk * groups);
+    if (a_scale.size() < static_cast<size_t>(chunk)) a_scale.resize(chunk);
+    for (int64_t c0 = 0; c0 < M; c0 += chunk) {
+      const int64_t rows = M - c0 < chunk ? M - c0 : chunk;
       quantize_rows(rows, K, A + c0 * lda, lda, quantized.data(), a_scale.data());
       walk_blocks<G>(rows, tile_begin, tile_end, reverse,
                      [&](auto mr, auto nt, int64_t m, int32_t t) {
