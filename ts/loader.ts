@@ -52,7 +52,7 @@ export interface InitOptions extends LoadOptions {
 export interface BackendInfo {
   backend: BackendName;
   /**
-   * ISA variant of the kernels new layers use: "avx512", "avx2", "neon", "wasm-relaxed",
+   * ISA variant of the kernels new layers use: "avx512-dot", "avx512", "avx2", "neon", "wasm-relaxed",
    * "wasm128", "scalar".
    */
   isa: string;

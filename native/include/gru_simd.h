@@ -73,10 +73,12 @@ GRU_API const char* gru_status_code(int32_t status);
 GRU_API const char* gru_last_error(void);
 
 /* ---- ISA dispatch -------------------------------------------------------------------------
- * The core picks the best variant at load ("avx512", "avx2", "scalar" on x86-64; "neon",
- * "scalar" on arm64; "wasm128" or "scalar" in wasm). The environment variable GRU_SIMD_ISA
- * (native only) forces a lower one at load. gru_set_isa changes it later; an object keeps
- * the variant that was active when it was created (its weights are packed for it). */
+ * The core picks the best variant at load ("avx512-dot", "avx512", "avx2", "scalar" on x86-64,
+ * avx512-dot multiplying bf16 / int8 weights with rounded activations, native/kernels/
+ * dot_products.h; "neon", "scalar" on arm64; "wasm128" or "scalar" in wasm). The environment
+ * variable GRU_SIMD_ISA (native only) forces a lower one at load. gru_set_isa changes it later;
+ * an object keeps the variant that was active when it was created (its weights are packed for
+ * it). */
 GRU_API const char* gru_isa_name(void);
 GRU_API int32_t gru_isa_supported(const char* name); /* 1 if compiled in and runnable here */
 GRU_API int gru_set_isa(const char* name);

@@ -186,10 +186,12 @@ export interface AbiCalls {
    * gru_isa_name
    *
    * ISA dispatch
-   * The core picks the best variant at load ("avx512", "avx2", "scalar" on x86-64; "neon",
-   * "scalar" on arm64; "wasm128" or "scalar" in wasm). The environment variable GRU_SIMD_ISA
-   * (native only) forces a lower one at load. gru_set_isa changes it later; an object keeps
-   * the variant that was active when it was created (its weights are packed for it).
+   * The core picks the best variant at load ("avx512-dot", "avx512", "avx2", "scalar" on x86-64,
+   * avx512-dot multiplying bf16 / int8 weights with rounded activations, native/kernels/
+   * dot_products.h; "neon", "scalar" on arm64; "wasm128" or "scalar" in wasm). The environment
+   * variable GRU_SIMD_ISA (native only) forces a lower one at load. gru_set_isa changes it later;
+   * an object keeps the variant that was active when it was created (its weights are packed for
+   * it).
    */
   isaName(): string;
   /**
