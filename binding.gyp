@@ -2,7 +2,7 @@
 # build-gyp/Release/gru_simd.node). Keep the flags of the two builds in step.
 #
 # gyp has no per-file flags, so each ISA translation unit that needs its own -m flags is a
-# static library of its own (gru_isa_avx2, gru_isa_avx512) linked into the module; the baseline
+# static library of its own (gru_isa_avx2, gru_isa_avx512, gru_isa_avx512_dot) linked into the module; the baseline
 # stays plain x86-64. Sources are listed with node (readdirSync), as CMake globs them: a new file needs no edit.
 {
   'target_defaults': {
@@ -40,7 +40,7 @@
       ],
       'conditions': [
         ['target_arch=="x64" and OS!="win"', {
-          'dependencies': ['gru_isa_avx2', 'gru_isa_avx512'],
+          'dependencies': ['gru_isa_avx2', 'gru_isa_avx512', 'gru_isa_avx512_dot'],
         }, {
           # Elsewhere the x86 TUs compile to nothing (each guards its body with its arch macro).
           'sources': [
@@ -69,6 +69,16 @@
                         '-Wno-maybe-uninitialized', '-Wno-uninitialized'],
           'xcode_settings': {
             'OTHER_CPLUSPLUSFLAGS': ['-mavx512f', '-mavx512dq', '-mavx512bw', '-mavx512vl', '-mfma', '-mavx2'],
+          },
+        },
+        {
+          'target_name': 'gru_isa_avx512_dot',
+          'type': 'static_library',
+          'sources': ['native/kernels/isa_avx512_dot.cpp'],
+          'cflags_cc': ['-mavx512f', '-mavx512dq', '-mavx512bw', '-mavx512vl', '-mavx512bf16', '-mavx512vnni', '-mfma',
+                        '-mavx2', '-Wno-maybe-uninitialized', '-Wno-uninitialized'],
+          'xcode_settings': {
+            'OTHER_CPLUSPLUSFLAGS': ['-mavx512f', '-mavx512dq', '-mavx512bw', '-mavx512vl', '-mavx512bf16', '-mavx512vnni', '-mfma', '-mavx2'],
           },
         },
       ],

@@ -7,7 +7,13 @@ import { forwardErrors, forwardSuite, streamSuite } from './suites/forward.js';
 import { activationErrors, activationSuite } from './suites/activations.js';
 import { paramSuite, seededAcrossBackendsSuite } from './suites/params.js';
 import { errorSuite } from './suites/errors.js';
-import { autoInitSuite, initSuite, memorySuite, unknownBackendSuite } from './suites/lifecycle.js';
+import {
+  autoInitSuite,
+  initSuite,
+  memorySuite,
+  threadPolicySuite,
+  unknownBackendSuite,
+} from './suites/lifecycle.js';
 import { forEachBackend, forEachIsa, LOADED } from './backends.js';
 import { FORWARD, ACTIVATION } from './tolerance.js';
 import type { Backend } from '../ts/backends/backend.js';
@@ -31,7 +37,10 @@ describe('gru-simd', () => {
     describe('parameters', () => paramSuite(backend));
     describe('bad input', () => errorSuite(backend));
     describe('memory', () => memorySuite(backend));
-    describe('init', () => initSuite(backend));
+    describe('init', () => {
+      initSuite(backend);
+      threadPolicySuite(backend);
+    });
   });
 
   describe('across backends', () => {

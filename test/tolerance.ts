@@ -127,3 +127,19 @@ export const LOWP_VS_ROUNDED = { abs: 1e-5, rel: 1e-5 } as const;
  * 3.1e-2 (bf16) and 7.2e-2 (int8), in H3 I128 wscale=3 (pre-activations up to 40).
  */
 export const LOWP_VS_FP32_SLACK = FORWARD.abs;
+
+/**
+ * The ISA variants whose bf16 / int8 products also round the activations (x, h, reset_before's
+ * r * h): native/kernels/dot_products.h (batched steps and input projections use vdpbf16ps /
+ * vpdpbusd).
+ */
+export const ROUNDS_ACTIVATIONS: readonly string[] = ['avx512-dot'];
+
+/**
+ * The extra error of rounding the activations, per unit of max_row sum_k |w~_k|, for |a| <= 1:
+ * bf16 rounds to nearest, moving each a by at most 2^-9 |a|; int8 quantizes each row with
+ * s = max|a| / 127, moving each a by at most s / 2 <= 1 / 254. A pre-activation then moves by
+ * at most that times sum_k |w~_k|, carried through the gates as E is (above); twice that for
+ * slack.
+ */
+export const ROUNDED_ACTIVATIONS = { bf16: 2 / 512, int8: 2 / 254 } as const;

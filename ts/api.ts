@@ -3,7 +3,7 @@
  * Nothing here references the native backend or a node: module.
  */
 export { init, loadBackend, backendInfo, setThreads, threadsReady } from './loader.js';
-export type { BackendInfo, InitOptions, LoadOptions } from './loader.js';
+export type { BackendInfo, InitOptions, LoadOptions, ThreadPolicy } from './loader.js';
 export type { Backend, BackendName } from './backends/backend.js';
 export { GRU } from './gru.js';
 export { GRUStream } from './gru-stream.js';

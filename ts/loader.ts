@@ -53,7 +53,7 @@ export interface InitOptions extends LoadOptions {
 export interface BackendInfo {
   backend: BackendName;
   /**
-   * ISA variant of the kernels new layers use: "avx512", "avx2", "neon", "wasm-relaxed",
+   * ISA variant of the kernels new layers use: "avx512-dot", "avx512", "avx2", "neon", "wasm-relaxed",
    * "wasm128", "scalar".
    */
   isa: string;
@@ -67,8 +67,34 @@ export interface BackendInfo {
    * the scalar wasm module.
    */
   threadsNote?: string;
+  /** The core's thread policy at the time of the call (native/core/thread_pool.h). */
+  threadPolicy: ThreadPolicy;
   /** Why auto selection did not get native (or wasm-simd), if it did not. */
   fallbackReason?: string;
+}
+
+/**
+ * How the core shares work between threads now. A helper thread that stops inside a parallel
+ * region (its core taken by another process) is a stall: the calling thread finishes its work,
+ * and the following regions run on the calling thread alone for a cooldown (50 ms, doubling
+ * with each further stall up to 1.6 s) so that they never wait for a busy core.
+ */
+export interface ThreadPolicy {
+  /** Threads a region may use, the calling thread included (as `threads`). */
+  threads: number;
+  /** True while regions run on the calling thread alone after a stall. */
+  coolingDown: boolean;
+  /** Milliseconds of that cooldown left (0 when not cooling down). */
+  cooldownMsLeft: number;
+  /** Stalls seen since the backend was loaded (always 0 in wasm, which has no helpers). */
+  stalls: number;
+}
+
+/** The thread policy of `backend` now (gru_thread_policy). */
+function threadPolicy(backend: Backend): ThreadPolicy {
+  const p = new Int32Array(4);
+  backend.threadPolicy(p);
+  return { threads: p[0]!, coolingDown: p[1] !== 0, cooldownMsLeft: p[3]!, stalls: p[2]! };
 }
 
 const BACKEND_NAMES: readonly BackendName[] = ['native', 'wasm-relaxed', 'wasm-simd', 'wasm'];
@@ -189,6 +215,7 @@ function info(backend: Backend, fallbackReason?: string): BackendInfo {
     isa: backend.isa(),
     isaList: backend.isaList(),
     threads: backend.threads(),
+    threadPolicy: threadPolicy(backend),
   };
   if (backend.threadsNote !== null) result.threadsNote = backend.threadsNote;
   if (fallbackReason) result.fallbackReason = fallbackReason;

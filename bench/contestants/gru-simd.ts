@@ -1,4 +1,5 @@
 /** gru-simd itself, on one backend: GRU.forward, GRU.stream().step, and a training step with Adam. */
+import { cpus } from 'node:os';
 import type { Case } from '../cases.js';
 import { torchWeights, uniform, type TorchWeights } from '../weights.js';
 import { TOLERANCE } from '../measure.js';
@@ -65,9 +66,21 @@ export async function gruSimd(
       prepare: async (c) => prepareGruSimd(backend, c),
     };
   }
-  // Reduced-precision weights: widened to fp32 in the ISA's registers (native/kernels/lowp_panels.h).
+  // Reduced-precision weights: widened to fp32 in the ISA's registers (native/kernels/lowp_panels.h),
+  // or, on avx512-dot, multiplied by the CPU's dot-product instructions with the activations
+  // rounded too (native/kernels/dot_products.h).
+  const dot: Record<string, string> = {
+    bf16: 'bf16 weights x bf16-rounded activations by AVX512-BF16 vdpbf16ps',
+    int8: 'int8 weights x per-row int8-quantized activations by AVX512-VNNI vpdpbusd',
+  };
+  // avx512-dot uses vdpbf16ps on AMD CPUs only (native/kernels/isa_avx512_dot.cpp).
+  const amd = cpus()[0]?.model.includes('AMD') ?? false;
+  const how =
+    backend.isa() === 'avx512-dot' && (precision === 'int8' || amd)
+      ? dot[precision]!
+      : `${precision} weights widened to fp32 in ${backend.isa()} registers`;
   return {
-    detail: `ISA ${backend.isa()}, ${precision} weights widened to fp32 in ${backend.isa()} registers${note}`,
+    detail: `ISA ${backend.isa()}, ${how}${note}`,
     threads: backend.threads(),
     resetAfter: true,
     outputTolerance: TOLERANCE.reducedPrecision,

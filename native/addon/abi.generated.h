@@ -61,6 +61,12 @@ inline int gru_set_threads(const Arg* a, Result* r) {
   return ::gru_set_threads(a[0].i32);
 }
 
+inline int gru_thread_policy(const Arg* a, Result* r) {
+  (void)a;
+  (void)r;
+  return ::gru_thread_policy(static_cast<int32_t*>(a[0].data), a[0].len);
+}
+
 inline int gru_allocated_bytes(const Arg* a, Result* r) {
   (void)a;
   (void)r;
@@ -532,6 +538,7 @@ inline const Thunk kThunks[] = {
     {"gru_isa_list", &generated::gru_isa_list},
     {"gru_threads", &generated::gru_threads},
     {"gru_set_threads", &generated::gru_set_threads},
+    {"gru_thread_policy", &generated::gru_thread_policy},
     {"gru_allocated_bytes", &generated::gru_allocated_bytes},
     {"gru_eval_sigmoid", &generated::gru_eval_sigmoid},
     {"gru_eval_tanh", &generated::gru_eval_tanh},

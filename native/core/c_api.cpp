@@ -64,6 +64,21 @@ int gru_set_isa(const char* name) {
 
 int32_t gru_threads(void) { return gru::pool_threads(); }
 
+int gru_thread_policy(int32_t* policy, size_t policy_len) {
+  gru::clear_error();
+  if (!policy) return fail(GRU_ERR_NULL, "policy is null");
+  if (policy_len != GRU_THREAD_POLICY_LEN)
+    return fail(GRU_ERR_SHAPE, "policy must have %d entries, got %zu", GRU_THREAD_POLICY_LEN,
+                policy_len);
+  const int64_t left_ns = gru::pool_cooldown_left_ns();
+  const uint64_t stalls = gru::pool_stalls();
+  policy[0] = gru::pool_threads();
+  policy[1] = left_ns > 0 ? 1 : 0;
+  policy[2] = stalls > INT32_MAX ? INT32_MAX : static_cast<int32_t>(stalls);
+  policy[3] = static_cast<int32_t>((left_ns + 999999) / 1000000);
+  return GRU_OK;
+}
+
 int gru_set_threads(int32_t n) {
   gru::clear_error();
 #if defined(__EMSCRIPTEN__) && !defined(GRU_WASM_THREADS)

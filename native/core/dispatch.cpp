@@ -11,6 +11,7 @@ const KernelTable* kernels_scalar();
 #if defined(__x86_64__) || defined(_M_X64)
 const KernelTable* kernels_avx2();
 const KernelTable* kernels_avx512();
+const KernelTable* kernels_avx512_dot();
 #endif
 #if defined(__aarch64__)
 const KernelTable* kernels_neon();
@@ -37,13 +38,20 @@ bool has_avx512() {
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
          __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") && has_avx2();
 }
+// avx512 plus the bf16 and int8 dot products (native/kernels/dot_products.h).
+bool has_avx512_dot() {
+  return has_avx512() && __builtin_cpu_supports("avx512bf16") &&
+         __builtin_cpu_supports("avx512vnni");
+}
 #endif
 
 // Best first; scalar last, always runnable. wasm-relaxed is only in gru_simd-relaxed.wasm, which
 // an engine without relaxed SIMD cannot compile at all: once it runs, the variant runs.
 const Variant kVariants[] = {
 #if defined(__x86_64__) || defined(_M_X64)
-    {&kernels_avx512, &has_avx512},   {&kernels_avx2, &has_avx2},
+    {&kernels_avx512_dot, &has_avx512_dot},
+    {&kernels_avx512, &has_avx512},
+    {&kernels_avx2, &has_avx2},
 #endif
 #if defined(__aarch64__)
     {&kernels_neon, &always},

@@ -105,6 +105,11 @@ void note_clean() {
 
 }  // namespace
 
+int64_t pool_cooldown_left_ns() {
+  const int64_t left = __atomic_load_n(&g_solo_until_ns, __ATOMIC_RELAXED) - now_ns();
+  return left > 0 ? left : 0;
+}
+
 PhasedWork::PhasedWork(int64_t phases, int32_t chunks, int32_t shares, int32_t reverse_period)
     : phases_(phases),
       chunks_(chunks),

@@ -59,6 +59,9 @@ void pool_hold_helpers_for_test(bool hold);
 uint64_t pool_helper_joins();
 // Stalls seen so far: regions whose caller took over from a helper that stopped running.
 uint64_t pool_stalls();
+// How long regions still run on the caller alone after the last stall (0: helpers may join),
+// for reporting (gru_thread_policy).
+int64_t pool_cooldown_left_ns();
 // Ends a cooldown and forgets past stalls (tests that need helpers to join).
 void pool_reset_policy_for_test();
 // While set, regions are sized as if no stall had been seen (tests of several workers on a

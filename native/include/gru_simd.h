@@ -73,10 +73,12 @@ GRU_API const char* gru_status_code(int32_t status);
 GRU_API const char* gru_last_error(void);
 
 /* ---- ISA dispatch -------------------------------------------------------------------------
- * The core picks the best variant at load ("avx512", "avx2", "scalar" on x86-64; "neon",
- * "scalar" on arm64; "wasm128" or "scalar" in wasm). The environment variable GRU_SIMD_ISA
- * (native only) forces a lower one at load. gru_set_isa changes it later; an object keeps
- * the variant that was active when it was created (its weights are packed for it). */
+ * The core picks the best variant at load ("avx512-dot", "avx512", "avx2", "scalar" on x86-64,
+ * avx512-dot multiplying bf16 / int8 weights with rounded activations, native/kernels/
+ * dot_products.h; "neon", "scalar" on arm64; "wasm128" or "scalar" in wasm). The environment
+ * variable GRU_SIMD_ISA (native only) forces a lower one at load. gru_set_isa changes it later;
+ * an object keeps the variant that was active when it was created (its weights are packed for
+ * it). */
 GRU_API const char* gru_isa_name(void);
 GRU_API int32_t gru_isa_supported(const char* name); /* 1 if compiled in and runnable here */
 GRU_API int gru_set_isa(const char* name);
@@ -88,6 +90,13 @@ GRU_API int32_t gru_threads(void);
 /* Sets the pool size (1..1024); threads are started here, not per call. In wasm only 1 is
  * valid (GRU_ERR_ARG otherwise). */
 GRU_API int gru_set_threads(int32_t n);
+/* The thread policy now (native/core/thread_pool.h), policy_len = GRU_THREAD_POLICY_LEN:
+ * [0] threads (gru_threads), [1] 1 while helpers are cooling down after a stall (regions then
+ * run on the calling thread alone), else 0, [2] stalls seen since load (saturates at
+ * INT32_MAX), [3] milliseconds of cooldown left (rounded up; 0 when not cooling down). In wasm:
+ * 1, 0, 0, 0. GRU_ERR_SHAPE for another length. */
+#define GRU_THREAD_POLICY_LEN 4
+GRU_API int gru_thread_policy(int32_t* policy, size_t policy_len);
 /* Bytes currently allocated by the core in total, all objects: for leak tests. */
 GRU_API size_t gru_allocated_bytes(void);
 

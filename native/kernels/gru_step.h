@@ -351,30 +351,32 @@ struct GruKernels {
     using O = OptimKernels<S>;
     using Fixed = FixedGruActivations<S>;
     using Chosen = ChosenGruActivations<S>;
-    return gru::KernelTable{name,
-                            S::kWidth,
-                            &gemm_panels,
-                            &gemm_panels_lowp,
-                            &step_reset_after<Fixed>,
-                            &step_reset_before<Fixed>,
-                            &step_reset_after<Chosen>,
-                            &step_reset_before<Chosen>,
-                            &sigmoid,
-                            &tanh,
-                            &gemm_strided,
-                            &GateGrads<S, true, false>::run,
-                            &GateGrads<S, false, false>::run,
-                            &GateGrads<S, true, true>::run,
-                            &GateGrads<S, false, true>::run,
-                            &O::adam_update,
-                            &O::sgd_update,
-                            &O::adam_keras_update,
-                            &O::sgd_keras_update,
-                            &O::rmsprop_update,
-                            &O::adagrad_update,
-                            &O::sum_squares,
-                            &O::scale,
-                            &O::clamp};
+    return gru::KernelTable{
+        name,
+        S::kWidth,
+        0,  // lowp_dot_formats: reduced-precision weights widened, fp32 activations
+        &gemm_panels,
+        &gemm_panels_lowp,
+        &step_reset_after<Fixed>,
+        &step_reset_before<Fixed>,
+        &step_reset_after<Chosen>,
+        &step_reset_before<Chosen>,
+        &sigmoid,
+        &tanh,
+        &gemm_strided,
+        &GateGrads<S, true, false>::run,
+        &GateGrads<S, false, false>::run,
+        &GateGrads<S, true, true>::run,
+        &GateGrads<S, false, true>::run,
+        &O::adam_update,
+        &O::sgd_update,
+        &O::adam_keras_update,
+        &O::sgd_keras_update,
+        &O::rmsprop_update,
+        &O::adagrad_update,
+        &O::sum_squares,
+        &O::scale,
+        &O::clamp};
   }
 };
 

@@ -145,8 +145,13 @@ using StepKernel = void (*)(const StepArgs* args);
 using GateGradKernel = void (*)(const GateGradArgs* args);
 
 struct KernelTable {
-  const char* name;  // "avx512", "avx2", "neon", "wasm128", "scalar"
+  const char* name;  // "avx512-dot", "avx512", "avx2", "neon", "wasm128", "scalar"
   int32_t width;     // W: floats per vector = units per tile
+  // Bit f (a WeightFormat) clear: products over format-f weights widen them to fp32 in registers
+  // and keep the activations fp32 (lowp_panels.h). Set (avx512-dot, native/kernels/
+  // dot_products.h): they round the activations to that format too and multiply with the CPU's
+  // dot-product instruction, a looser error contract (stated there).
+  int32_t lowp_dot_formats;
 
   // C[m, :] = A[m, 0:K] * panels + bias, for m < M. C rows have tiles*G*W columns, in panel
   // order; bias has tiles*G*W entries or is null.

@@ -225,6 +225,8 @@ export const PLANS: Record<string, (p: PlanCtx) => Plan> = {
   // Valid only on a table that never made a handle; which lists name each slot once is not
   // judged (any int32 may, by its low 20 bits).
   handlesRestore: () => ({ free: ['next'] }),
+  // GRU_THREAD_POLICY_LEN entries.
+  threadPolicy: () => ({ lens: () => ({ policy: 4 }) }),
   isaSupported: (p) => ({
     strs: { name: { valid: [...p.backend.isaList(), 'bogus', ''], bad: [] } },
   }),

@@ -17,6 +17,16 @@ using kt::Val;
 
 const char* format_name(int32_t format) { return format == gru::kWeightsBf16 ? "bf16" : "int8"; }
 
+// sum_k a[k] b[k] in float64 with its magnitude, a given in float64 (rounded activations).
+Val held_dot(const double* a, const float* b, int n) {
+  double v = 0.0, m = 0.0;
+  for (int k = 0; k < n; ++k) {
+    v += a[k] * b[k];
+    m += fabs(a[k] * b[k]);
+  }
+  return Val(v, m);
+}
+
 // As gemm_panels_case (gemm_tests.cpp), with the panels in `format`.
 void gemm_lowp_case(const gru::KernelTable& k, Check& c, int G, bool with_bias, int32_t format) {
   const int W = k.width;
@@ -40,8 +50,34 @@ void gemm_lowp_case(const gru::KernelTable& k, Check& c, int G, bool with_bias, 
         k.gemm_panels_lowp(M, K, A.data(), lda, panels.data(), format, panels.scale_data(), tiles,
                            G, with_bias ? bias.data() : nullptr, C.data(), ldc);
 
-        // int8: one more rounding, the scale times the finished sum.
-        const kt::Tol tol = kt::sum_tol(K + 1);
+        // avx512-dot rounds A before its products (dot_products.h): bf16 to nearest even, as the
+        // packer rounds weights; int8 per row, s = max|row| / 127, q = round(a / s), as the
+        // packer quantizes weight rows. The reference then multiplies the rounded A and stays
+        // as tight, so a kernel that skipped the rounding fails here as surely as one that
+        // rounded wrongly.
+        std::vector<double> held_a(A.begin(), A.end());
+        if (kt::rounds_activations(k, format, M, K))
+          for (int m = 0; m < M; ++m) {
+            const float* a = &A[m * lda];
+            float maxabs = 0.0f;
+            for (int kk = 0; kk < K; ++kk) maxabs = fmaxf(maxabs, fabsf(a[kk]));
+            const float s = maxabs / 127.0f;
+            for (int kk = 0; kk < K; ++kk) {
+              if (format == gru::kWeightsBf16) {
+                const uint32_t bits = static_cast<uint32_t>(gru::float_to_bf16(a[kk])) << 16;
+                float r;
+                memcpy(&r, &bits, sizeof r);
+                held_a[m * lda + kk] = r;
+              } else {
+                const float q = s > 0.0f ? fminf(fmaxf(rintf(a[kk] / s), -127.0f), 127.0f) : 0.0f;
+                held_a[m * lda + kk] = static_cast<double>(s) * q;
+              }
+            }
+          }
+
+        // int8: one more rounding, the scale times the finished sum (avx512-dot's rounded
+        // activations: the exact integer sum, its conversion and two scales, three).
+        const kt::Tol tol = kt::sum_tol(K + 3);
         for (int m = 0; m < M; ++m) {
           for (int t = 0; t < tiles; ++t)
             for (int g = 0; g < G; ++g)
@@ -49,7 +85,7 @@ void gemm_lowp_case(const gru::KernelTable& k, Check& c, int G, bool with_bias, 
                 const int unit = t * W + lane;
                 const int64_t col = (static_cast<int64_t>(t) * G + g) * W + lane;
                 Val ref =
-                    unit < H ? kt::dot(&A[m * lda], 1, &held[(g * H + unit) * K], 1, K) : Val();
+                    unit < H ? held_dot(&held_a[m * lda], &held[(g * H + unit) * K], K) : Val();
                 if (with_bias) ref = ref + Val(bias[col]);
                 c.close(C[m * ldc + col], ref.v, ref.m, tol, "C[%d][tile %d gate %d lane %d]", m, t,
                         g, lane);

@@ -32,8 +32,20 @@ struct Problem {
   // empty, and w_hh holds the weights the panels hold, for the reference.
   int32_t format;
   kt::LowpPanels u_lp, u_n_lp;
+  // The kernel rounds h (and reset_before's r * h) to bf16 or int8 (tolerance.h
+  // rounds_activations); int8: the absolute bound of that (int8_activation_abs).
+  bool rounded_activations;
+  double int8_abs = 0.0;
   std::vector<const float*> xp;
   kt::StepRef ref;
+
+  // The tolerance of a value of the step (tolerance.h step_tol).
+  kt::Tol tol(const kt::Val& v) const {
+    const kt::Tol t = kt::step_tol(H, v);
+    if (!rounded_activations) return t;
+    if (format == gru::kWeightsInt8) return {t.abs + int8_abs, t.rel};
+    return kt::with_rounded_activations(t);
+  }
 
   Problem(const gru::KernelTable& k, Check& c, bool ra, int rows_, int H_, bool any_act_,
           int32_t act, int32_t rec, int32_t format_ = gru::kWeightsFp32)
@@ -46,7 +58,8 @@ struct Problem {
         rows(rows_),
         H(H_),
         W(k.width),
-        format(format_) {
+        format(format_),
+        rounded_activations(kt::rounds_activations(k, format_, rows_, H_)) {
     kt::Rng rng = c.rng();
     tiles = (H + W - 1) / W;
     Hp = static_cast<int64_t>(tiles) * W;
@@ -101,6 +114,15 @@ struct Problem {
     }
     ref = kt::step_reference({reset_after, rows, H, W, ldh, w_hh.data(), b_hn.data(), h_prev.data(),
                               xp.data(), activation, recurrent_activation});
+    if (rounded_activations && format == gru::kWeightsInt8) {
+      double D = 0.0;
+      for (int row = 0; row < 3 * H; ++row) {
+        double sum = 0.0;
+        for (int k2 = 0; k2 < H; ++k2) sum += fabs(w_hh[static_cast<size_t>(row) * H + k2]);
+        D = sum > D ? sum : D;
+      }
+      int8_abs = kt::int8_activation_abs(D);
+    }
   }
 };
 
@@ -151,8 +173,8 @@ void check_phase1(Check& c, const Problem& p, const Outputs& o, int j0, int j1) 
     for (int j = j0; j < j1 && j < p.H; ++j) {
       const kt::Val& rh = p.ref.rh[r * p.H + j];
       const kt::Val& z = p.ref.z[r * p.H + j];
-      c.close(o.rh[r * p.ldh + j], rh.v, rh.m, kt::step_tol(p.H, rh), "rh[%d][%d]", r, j);
-      c.close(o.z[r * p.ldh + j], z.v, z.m, kt::step_tol(p.H, z), "z[%d][%d]", r, j);
+      c.close(o.rh[r * p.ldh + j], rh.v, rh.m, p.tol(rh), "rh[%d][%d]", r, j);
+      c.close(o.z[r * p.ldh + j], z.v, z.m, p.tol(z), "z[%d][%d]", r, j);
     }
 }
 
@@ -260,7 +282,7 @@ void run_and_check(const gru::KernelTable& k, Check& c, const Problem& p,
     const float* h = &o.h_next[r * p.ldh];
     for (int j = 0; j < p.H; ++j) {
       const kt::Val& ref = p.ref.h[r * p.H + j];
-      c.close(h[j], ref.v, ref.m, kt::step_tol(p.H, ref), "h_next[%d][%d]", r, j);
+      c.close(h[j], ref.v, ref.m, p.tol(ref), "h_next[%d][%d]", r, j);
     }
     // Zero in, zero out past H: the next step's h_prev keeps the StepArgs contract.
     for (int64_t j = p.H; j < p.Hp; ++j)
@@ -282,8 +304,8 @@ void run_and_check(const gru::KernelTable& k, Check& c, const Problem& p,
                                &p.ref.hn[r * p.H + j]};
       const char* names[] = {"r", "z", "n", "hn"};
       for (int q = 0; q < (p.reset_after ? 4 : 3); ++q)
-        c.close(g[q * p.W], refs[q]->v, refs[q]->m, kt::step_tol(p.H, *refs[q]), "save[%d] %s[%d]",
-                r, names[q], j);
+        c.close(g[q * p.W], refs[q]->v, refs[q]->m, p.tol(*refs[q]), "save[%d] %s[%d]", r, names[q],
+                j);
       if (!p.reset_after) c.untouched(g + 3 * p.W, 1, "save[%d] slot 3 of unit %d", r, j);
     }
     c.untouched(s + o.save_len, p.W, "save row %d past tiles*kGruSaved*W", r);

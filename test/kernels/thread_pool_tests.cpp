@@ -149,11 +149,27 @@ KT_TEST(core_pool_stalled, "core",
     c.equal(static_cast<long long>(gru::pool_stalls() - stalls), 1, "stalls noted");
     // The cooldown: regions are sized for the caller alone.
     c.equal(gru::region_workers(2), 1, "region_workers(2) right after a stall");
+    // gru_thread_policy reports it: cooling down, 50 ms or more left (the first level's
+    // cooldown, minus what this test took since), the stall counted.
+    int32_t policy[GRU_THREAD_POLICY_LEN] = {};
+    c.equal(gru_thread_policy(policy, GRU_THREAD_POLICY_LEN), GRU_OK, "gru_thread_policy");
+    c.equal(policy[0], 2, "policy: threads");
+    c.equal(policy[1], 1, "policy: cooling down after the stall");
+    c.equal(static_cast<long long>(policy[2]), static_cast<long long>(gru::pool_stalls()),
+            "policy: stalls");
+    if (policy[3] < 1 || policy[3] > 50)
+      c.fail("policy: cooldown ms left %d, not in [1, 50]", policy[3]);
     break;
   }
   if (!slept) c.fail("in 5 regions the helper never claimed a chunk after phase 0");
   gru::pool_reset_policy_for_test();
   c.equal(gru::region_workers(2), 2, "region_workers(2) after the policy's reset");
+  int32_t policy[GRU_THREAD_POLICY_LEN] = {-1, -1, -1, -1};
+  c.equal(gru_thread_policy(policy, GRU_THREAD_POLICY_LEN), GRU_OK, "gru_thread_policy");
+  c.equal(policy[1], 0, "policy: not cooling down after the reset");
+  c.equal(policy[3], 0, "policy: no cooldown left after the reset");
+  c.equal(gru_thread_policy(policy, GRU_THREAD_POLICY_LEN - 1), GRU_ERR_SHAPE,
+          "gru_thread_policy with a short array");
   gru_set_threads(threads);
 }
 

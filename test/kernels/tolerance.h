@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "harness.h"
+#include "kernels/kernel_table.h"
 #include "reference.h"
 
 namespace kt {
@@ -49,6 +50,26 @@ constexpr double kActivationRelFloor = 1e-30;  // below, only the absolute bound
 // carried to first order through the gate math by the reference (Val::e: r's error times
 // |hn|, z's times |h - n|, ...), twice that bound for slack.
 inline Tol step_tol(int32_t K, const Val& ref) { return {2.0 * ref.e, sum_tol(K + 10).rel}; }
+
+// avx512-dot's bf16 and int8 products round the activations too (native/kernels/dot_products.h)
+// for the formats of KernelTable::lowp_dot_formats (int8: in products of at most 65536 terms).
+inline bool rounds_activations(const gru::KernelTable& k, int32_t format, int64_t rows,
+                               int64_t terms) {
+  (void)rows;  // at any batch size
+  if (format == gru::kWeightsFp32 || !(k.lowp_dot_formats & (1 << format))) return false;
+  return format == gru::kWeightsBf16 || terms <= 65536;
+}
+// bf16: each product a~ w is within 2^-9 |a w| of a w, so a dot product is off by 2^-9 times its
+// scale on top of its fp32 rounding, and the gate math carries that to first order as it
+// carries the scale (Val). Twice that for slack.
+constexpr double kBf16ActivationRel = 2.0 / 512;
+inline Tol with_rounded_activations(Tol t) { return {t.abs, t.rel + kBf16ActivationRel}; }
+// int8: a dot product moves by at most (max_k |a_k| / 254) sum_k |w~_k| <= D / 254 for |a| <= 1
+// (h, r * h), D = max over weight rows of sum_k |w~_k|. A step's values move by at most that
+// times 3 + D (the gate's slope, <= 1/4, times |h - n|; the candidate's, <= 1; r's times
+// |U_n h + b_hn| <= D + 1; with relu candidates and pre-activations up to 4 in the tests, n up
+// to 5 + D: generously folded), twice that for slack: an absolute bound.
+inline double int8_activation_abs(double D) { return 2.0 * D / 254.0 * (3.0 + D); }
 
 // gate_grads: products and differences of the saved gates, at most 8 roundings on a path.
 constexpr Tol kGateGrads = {0.0, 2.0 * 8 * kU};

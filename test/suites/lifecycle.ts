@@ -45,7 +45,10 @@ export function initSuite(backend: Backend): void {
   it(`init({ backend: '${backend.name}' }) selects it; backendInfo() reports it; new GRU uses it`, async () => {
     const info = await init({ backend: backend.name as BackendName });
     assert.equal(info.backend, backend.name);
-    assert.deepEqual(backendInfo(), info);
+    // threadPolicy's cooldown may tick between the two calls: compared below.
+    const { threadPolicy: _now, ...again } = backendInfo();
+    const { threadPolicy: _then, ...first } = info;
+    assert.deepEqual(again, first);
     assert.ok(info.isaList.includes(info.isa), `isa ${info.isa} in ${info.isaList.join(',')}`);
     assert.ok(Number.isInteger(info.threads) && info.threads >= 1, `threads ${info.threads}`);
     const cfg = { inputSize: 3, hiddenSize: 6, seed: 17 };
@@ -58,6 +61,39 @@ export function initSuite(backend: Backend): void {
       byDefault.dispose();
       explicit.dispose();
     }
+  });
+}
+
+/** backendInfo().threadPolicy: the core's thread policy (gru_thread_policy). */
+export function threadPolicySuite(backend: Backend): void {
+  it(`backendInfo().threadPolicy reports ${backend.name}'s threads, cooldown and stalls`, async () => {
+    await init({ backend: backend.name as BackendName });
+    const p = backendInfo().threadPolicy;
+    assert.deepEqual(Object.keys(p).sort(), ['cooldownMsLeft', 'coolingDown', 'stalls', 'threads']);
+    assert.equal(p.threads, backend.threads());
+    assert.equal(typeof p.coolingDown, 'boolean');
+    assert.ok(Number.isInteger(p.stalls) && p.stalls >= 0, `stalls ${p.stalls}`);
+    // At most the longest cooldown (1.6 s), and some left exactly while cooling down (a
+    // cooldown ending between the two reads of the core shows as 0 left: not cooling down).
+    assert.ok(p.cooldownMsLeft >= 0 && p.cooldownMsLeft <= 1600, `ms left ${p.cooldownMsLeft}`);
+    assert.equal(p.coolingDown, p.cooldownMsLeft > 0);
+    if (backend.name !== 'native') {
+      assert.deepEqual(p, { threads: 1, coolingDown: false, cooldownMsLeft: 0, stalls: 0 });
+    } else {
+      // The pool size follows setThreads.
+      const threads = backend.threads();
+      try {
+        backend.setThreads(threads === 1 ? 2 : 1);
+        assert.equal(backendInfo().threadPolicy.threads, threads === 1 ? 2 : 1);
+      } finally {
+        backend.setThreads(threads);
+      }
+    }
+    // The core checks the length (the facade always passes 4).
+    assert.throws(
+      () => backend.threadPolicy(new Int32Array(3)),
+      (e: unknown) => (e as { code?: string }).code === 'ERR_GRU_SHAPE',
+    );
   });
 }
 

@@ -5,6 +5,7 @@
 import type { AbiFunction, Handle } from './abi.js';
 
 export const GRU_MAX_DIM = 1048576;
+export const GRU_THREAD_POLICY_LEN = 4;
 export const GRU_OK = 0;
 export const GRU_ERR_ARG = 1;
 export const GRU_ERR_SHAPE = 2;
@@ -92,6 +93,7 @@ export const ABI: readonly AbiFunction[] = [
   {"c":"gru_isa_list","method":"isaList","args":[],"ret":"str","out":null,"async":false},
   {"c":"gru_threads","method":"threads","args":[],"ret":"i32","out":null,"async":false},
   {"c":"gru_set_threads","method":"setThreads","args":[{"name":"n","kind":"i32"}],"ret":"status","out":null,"async":false},
+  {"c":"gru_thread_policy","method":"threadPolicy","args":[{"name":"policy","kind":"array","type":"i32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_allocated_bytes","method":"allocatedBytes","args":[],"ret":"size","out":null,"async":false},
   {"c":"gru_eval_sigmoid","method":"evalSigmoid","args":[{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
   {"c":"gru_eval_tanh","method":"evalTanh","args":[{"name":"x","kind":"array","type":"f32","dir":"in","nullable":false},{"name":"y","kind":"array","type":"f32","dir":"out","nullable":false}],"ret":"status","out":null,"async":false},
@@ -184,10 +186,12 @@ export interface AbiCalls {
    * gru_isa_name
    *
    * ISA dispatch
-   * The core picks the best variant at load ("avx512", "avx2", "scalar" on x86-64; "neon",
-   * "scalar" on arm64; "wasm128" or "scalar" in wasm). The environment variable GRU_SIMD_ISA
-   * (native only) forces a lower one at load. gru_set_isa changes it later; an object keeps
-   * the variant that was active when it was created (its weights are packed for it).
+   * The core picks the best variant at load ("avx512-dot", "avx512", "avx2", "scalar" on x86-64,
+   * avx512-dot multiplying bf16 / int8 weights with rounded activations, native/kernels/
+   * dot_products.h; "neon", "scalar" on arm64; "wasm128" or "scalar" in wasm). The environment
+   * variable GRU_SIMD_ISA (native only) forces a lower one at load. gru_set_isa changes it later;
+   * an object keeps the variant that was active when it was created (its weights are packed for
+   * it).
    */
   isaName(): string;
   /**
@@ -220,6 +224,10 @@ export interface AbiCalls {
    * valid (GRU_ERR_ARG otherwise).
    */
   setThreads(n: number): void;
+  /**
+   * gru_thread_policy
+   */
+  threadPolicy(policy: Int32Array): void;
   /**
    * gru_allocated_bytes
    *

@@ -1,0 +1,418 @@
+// Products with the AVX-512 dot-product instructions, for the avx512-dot variant
+// (isa_avx512_dot.cpp): the input projection and the batched recurrent step of a net whose
+// weights are bf16 or int8 (gru_net_set_precision): int8 always, bf16 where vdpbf16ps beats fp32
+// FMA (AMD Zen 4 / 5; not on the Intel CPUs measured, whose vdpbf16ps ran ~80 GFLOP/s, below
+// their FMA: there bf16 stays weight-only). Everything else of that variant is the avx512
+// variant's.
+//
+// Why: bench/tools/lowp_peak.cpp measured one Zen 5 core at 216 GFLOP/s of fp32 FMA,
+// 395 GFLOP/s of AVX512-BF16 vdpbf16ps (16 lanes x 2 bf16 products added to fp32) and
+// 854 GOP/s of AVX512-VNNI vpdpbusd (16 lanes x 4 u8 x s8 products added to int32).
+//
+// The error contract differs from the widened path's (lowp_panels.h): the activations a (x for
+// the projection, h and reset_before's r * h for the step) are rounded too.
+//  - bf16: a~ = a rounded to bf16, to nearest even (vcvtneps2bf16, which flushes subnormals to
+//    zero): |a~ - a| <= 2^-9 |a| (+ 2^-126), so a dot product sum_k a_k w~_k moves by at most
+//    2^-9 sum_k |a_k w~_k| on top of its fp32 summation error (a product of two bf16s is exact
+//    in fp32).
+//  - int8: each row of activations is quantized as the weights' rows are (pack.cpp), per call:
+//    s_a = max_k |a_k| / 127, q_k = round(a_k / s_a) in [-127, 127], a~_k = s_a q_k, so
+//    |a~_k - a_k| <= s_a / 2 and a dot product moves by at most (s_a / 2) sum_k |w~_k|, PyTorch's
+//    dynamic quantization with a symmetric range. The integer sum is exact; it is converted to
+//    fp32 and multiplied by s_a and by the weight row's scale (three roundings).
+// Tests: test/kernels/lowp_tests.cpp (the projection against float64 with the rounded
+// activations, tight), step_tests.cpp (steps within the bounds above), test/lowp-weights.test.ts
+// (whole nets).
+//
+// Layout: the panels are the ones every variant reads, [tile][k][gate][16 units]. The
+// instructions want, per lane, the weights of 2 (bf16) or 4 (int8) consecutive k side by side:
+// a shuffle per gate and group of k interleaves the panel rows, shared by the MR rows of a block.
+// The activations are rounded once per chunk of rows into a small per-thread buffer.
+#pragma once
+#include <immintrin.h>
+#include <stdint.h>
+
+#include <type_traits>
+#include <vector>
+
+#include "gru_step.h"
+
+namespace {
+
+// The products use the dot-product instructions at every batch size: a row's result must not
+// depend on the rows around it (a stream's step equals its row of a batched forward, bitwise).
+// Batch 1 (a matrix-vector product, bound by reading the weights) runs as fast either way
+// (measured on Zen 5: C, bf16 36.0 ms widened and 37.4 ms here, int8 27.6 and 26.5).
+// int8: the int32 sums of u8 x s8 products stay exact up to 2^31 / (255 * 127) = 66311 terms.
+constexpr int32_t kDotMaxInt8K = 65536;
+
+// Rows of activations rounded at once, `bytes` each once rounded: 64 (a batch's worth, in L1 /
+// L2 while every tile uses them), fewer for very long rows so that the per-thread buffer stays
+// near 1 MB, at least 8 (one register block).
+inline int64_t chunk_rows(int64_t bytes) {
+  const int64_t fit = (int64_t{1} << 20) / (bytes > 0 ? bytes : 1);
+  return fit < 8 ? 8 : fit > 64 ? 64 : fit;
+}
+
+// Walks rows [0, rows) x tiles [tile_begin, tile_end) in register blocks, calling
+// f(MR, NT, first row, first tile) with MR and NT as std::integral_constant: blocks of up to 8
+// rows by one tile when there are several rows; one or two rows by several tiles (batch 1: the
+// accumulators of several tiles keep enough dot-product chains in flight to hide their
+// latency). reverse walks the tiles (or groups of tiles) last to first.
+template <int G, class F>
+void walk_blocks(int64_t rows, int32_t tile_begin, int32_t tile_end, bool reverse, F&& f) {
+  using std::integral_constant;
+  if (rows <= 2) {
+    // 12 to 16 accumulators for one row, 8 to 12 for two.
+    constexpr int kOne = G == 1 ? 8 : 4;
+    constexpr int kTwo = G == 1 ? 8 : G == 2 ? 4 : 2;
+    const int32_t nt = rows == 1 ? kOne : kTwo;
+    const int32_t groups = (tile_end - tile_begin + nt - 1) / nt;
+    for (int32_t gi = 0; gi < groups; ++gi) {
+      const int32_t t0 = tile_begin + (reverse ? groups - 1 - gi : gi) * nt;
+      if (t0 + nt <= tile_end) {
+        if (rows == 1)
+          f(integral_constant<int, 1>{}, integral_constant<int, kOne>{}, 0, t0);
+        else
+          f(integral_constant<int, 2>{}, integral_constant<int, kTwo>{}, 0, t0);
+        continue;
+      }
+      for (int32_t t = t0; t < tile_end; ++t) {
+        if (rows == 1)
+          f(integral_constant<int, 1>{}, integral_constant<int, 1>{}, 0, t);
+        else
+          f(integral_constant<int, 2>{}, integral_constant<int, 1>{}, 0, t);
+      }
+    }
+    return;
+  }
+  for (int32_t i = tile_begin; i < tile_end; ++i) {
+    const int32_t t = reverse ? tile_begin + tile_end - 1 - i : i;
+    int64_t m = 0;
+    for (; m + 8 <= rows; m += 8) f(integral_constant<int, 8>{}, integral_constant<int, 1>{}, m, t);
+    switch (rows - m) {
+      case 1:
+        f(integral_constant<int, 1>{}, integral_constant<int, 1>{}, m, t);
+        break;
+      case 2:
+        f(integral_constant<int, 2>{}, integral_constant<int, 1>{}, m, t);
+        break;
+      case 3:
+        f(integral_constant<int, 3>{}, integral_constant<int, 1>{}, m, t);
+        break;
+      case 4:
+        f(integral_constant<int, 4>{}, integral_constant<int, 1>{}, m, t);
+        break;
+      case 5:
+        f(integral_constant<int, 5>{}, integral_constant<int, 1>{}, m, t);
+        break;
+      case 6:
+        f(integral_constant<int, 6>{}, integral_constant<int, 1>{}, m, t);
+        break;
+      case 7:
+        f(integral_constant<int, 7>{}, integral_constant<int, 1>{}, m, t);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+struct DotBf16 {
+  static constexpr int W = 16;
+
+  // Rounds rows [0, M) of A (row stride lda) to bf16 pairs, out[m * pairs + p] holding
+  // a[2p] in its low half and a[2p + 1] in its high half; an odd K's last pair has a zero.
+  static void round_rows(int64_t M, int32_t K, const float* A, int64_t lda, uint32_t* out) {
+    const int32_t pairs = (K + 1) / 2;
+    for (int64_t m = 0; m < M; ++m) {
+      const float* a = A + m * lda;
+      uint16_t* o = reinterpret_cast<uint16_t*>(out + m * pairs);
+      int32_t k = 0;
+      for (; k + W <= K; k += W)
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + k),
+                            (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(a + k)));
+      if (k < 2 * pairs) {
+        const __mmask16 in = static_cast<__mmask16>((1u << (K - k)) - 1);  // K - k < 16
+        const __mmask16 outm = static_cast<__mmask16>((1u << (2 * pairs - k)) - 1);
+        const __m256i v = (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(in, a + k));
+        _mm256_mask_storeu_epi16(o + k, outm, v);
+      }
+    }
+  }
+
+  // acc[m][t][g] = sum_k a~(m, k) w~(k, g, lanes of tile t) for MR rows and NT tiles.
+  template <int MR, int NT, int G>
+  static inline void block(int32_t K, const uint32_t* a, int32_t pairs, const uint16_t* panel,
+                           int64_t panel_stride, __m512 (&acc)[MR][NT][G]) {
+    // Word 2l of the result is lane l of the first source (k), word 2l + 1 lane l of the
+    // second (k + 1): indices l and 32 + l.
+    alignas(64) static const uint16_t kInterleave[32] = {0,  32, 1,  33, 2,  34, 3,  35, 4,  36, 5,
+                                                         37, 6,  38, 7,  39, 8,  40, 9,  41, 10, 42,
+                                                         11, 43, 12, 44, 13, 45, 14, 46, 15, 47};
+    const __m512i idx = _mm512_load_si512(kInterleave);
+    for (int m = 0; m < MR; ++m)
+      for (int t = 0; t < NT; ++t)
+        for (int g = 0; g < G; ++g) acc[m][t][g] = _mm512_setzero_ps();
+    const int64_t row = static_cast<int64_t>(G) * W;  // panel elements per k
+    for (int32_t p = 0; p < pairs; ++p) {
+      const bool has_second = 2 * p + 1 < K;
+      __m512i b[NT][G];
+      for (int t = 0; t < NT; ++t)
+        for (int g = 0; g < G; ++g) {
+          const uint16_t* pk = panel + t * panel_stride + 2 * p * row + g * W;
+          const __m512i first =
+              _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(pk)));
+          const __m512i second = has_second ? _mm512_castsi256_si512(_mm256_loadu_si256(
+                                                  reinterpret_cast<const __m256i*>(pk + row)))
+                                            : _mm512_setzero_si512();
+          b[t][g] = _mm512_permutex2var_epi16(first, idx, second);
+        }
+      for (int m = 0; m < MR; ++m) {
+        const __m512bh av = (__m512bh)_mm512_set1_epi32(static_cast<int>(a[m * pairs + p]));
+        for (int t = 0; t < NT; ++t)
+          for (int g = 0; g < G; ++g)
+            acc[m][t][g] = _mm512_dpbf16_ps(acc[m][t][g], av, (__m512bh)b[t][g]);
+      }
+    }
+  }
+
+  // rows [0, M) x tiles [tile_begin, tile_end) of A (fp32, rounded here) times the bf16 panels
+  // [tiles][K][G][W]; the epilogue gets each (row block, tiles) as the fp32 kernels' do.
+  template <int G, class Epi>
+  static void run(int64_t M, int32_t K, const float* A, int64_t lda, const uint16_t* panels,
+                  int32_t tile_begin, int32_t tile_end, Epi& epi, bool reverse) {
+    static thread_local std::vector<uint32_t> rounded;
+    const int32_t pairs = (K + 1) / 2;
+    const int64_t panel_stride = static_cast<int64_t>(K) * G * W;
+    const int64_t chunk = chunk_rows(pairs * 4);
+    if (rounded.size() < static_cast<size_t>(chunk * pairs)) rounded.resize(chunk * pairs);
+    for (int64_t c0 = 0; c0 < M; c0 += chunk) {
+      const int64_t rows = M - c0 < chunk ? M - c0 : chunk;
+      round_rows(rows, K, A + c0 * lda, lda, rounded.data());
+      walk_blocks<G>(rows, tile_begin, tile_end, reverse,
+                     [&](auto mr, auto nt, int64_t m, int32_t t) {
+                       constexpr int MR = decltype(mr)::value, NT = decltype(nt)::value;
+                       __m512 acc[MR][NT][G];
+                       block<MR, NT, G>(K, rounded.data() + m * pairs, pairs,
+                                        panels + t * panel_stride, panel_stride, acc);
+                       epi.template operator()<MR, NT>(c0 + m, t, acc);
+                     });
+    }
+  }
+};
+
+struct DotInt8 {
+  static constexpr int W = 16;
+
+  // Quantizes rows [0, M) of A: out[m * groups + g] holds u = q + 128 for k = 4g .. 4g + 3
+  // (u8, q = 0 past K), scale[m] = s_a (NaN for a row with a NaN or an infinity, so that its
+  // results are NaN as the fp32 path's would be).
+  static void quantize_rows(int64_t M, int32_t K, const float* A, int64_t lda, uint32_t* out,
+                            float* scale) {
+    const int32_t groups = (K + 3) / 4;
+    for (int64_t m = 0; m < M; ++m) {
+      const float* a = A + m * lda;
+      __m512 vmax = _mm512_setzero_ps();
+      bool finite = true;
+      for (int32_t k = 0; k < K; k += W) {
+        const __mmask16 in = K - k >= W ? 0xffff : static_cast<__mmask16>((1u << (K - k)) - 1);
+        const __m512 v = _mm512_maskz_loadu_ps(in, a + k);
+        // An infinity or NaN has the all-ones exponent: then the scale is NaN.
+        finite = finite && _mm512_cmp_ps_mask(_mm512_abs_ps(v), _mm512_set1_ps(3.4028235e38f),
+                                              _CMP_NLE_UQ) == 0;
+        vmax = _mm512_max_ps(vmax, _mm512_abs_ps(v));
+      }
+      const float maxabs = _mm512_reduce_max_ps(vmax);
+      const float s = finite ? maxabs / 127.0f : __builtin_nanf("");
+      scale[m] = s;
+      uint8_t* o = reinterpret_cast<uint8_t*>(out + m * groups);
+      const __m512 vs = _mm512_set1_ps(s > 0.0f ? s : 1.0f);  // all-zero row: q = 0
+      const __m512 lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
+      for (int32_t k = 0; k < 4 * groups; k += W) {
+        const __mmask16 in = K - k >= W ? 0xffff
+                             : K > k    ? static_cast<__mmask16>((1u << (K - k)) - 1)
+                                        : 0;
+        const __mmask16 outm =
+            4 * groups - k >= W ? 0xffff : static_cast<__mmask16>((1u << (4 * groups - k)) - 1);
+        __m512 q = _mm512_div_ps(_mm512_maskz_loadu_ps(in, a + k), vs);
+        q = _mm512_min_ps(_mm512_max_ps(q, lo), hi);
+        // cvtps rounds to nearest even (the default rounding mode), as rintf in pack.cpp.
+        const __m512i u = _mm512_add_epi32(_mm512_cvtps_epi32(q), _mm512_set1_epi32(128));
+        _mm_mask_storeu_epi8(o + k, outm, _mm512_cvtepi32_epi8(u));
+      }
+    }
+  }
+
+  // acc[m][t][g] = s_a(m) s_w(t, g, lanes) sum_k q(m, k) q_w(k, g, lanes of tile t) for MR rows
+  // and NT tiles.
+  template <int MR, int NT, int G>
+  static inline void block(int32_t K, const uint32_t* a, int32_t groups, const float* a_scale,
+                           const int8_t* panel, int64_t panel_stride, const float* w_scale,
+                           __m512 (&acc)[MR][NT][G]) {
+    // Four panel rows (k .. k + 3 of one gate, 16 bytes each) in the four 128-bit lanes; the
+    // result's dword l must hold byte l of each row: dword 4L + j <- dword 4j + L (a 4 x 4
+    // transpose of dwords across lanes), then bytes 4i + j <- 4j + i within each lane.
+    const __m512i dwords = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
+    const __m512i bytes =
+        _mm512_broadcast_i32x4(_mm_set_epi8(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0));
+    const __m512i offset = _mm512_set1_epi32(static_cast<int>(0x80808080u));  // u = 128 each
+    __m512i sum[MR][NT][G], comp[NT][G];
+    for (int t = 0; t < NT; ++t)
+      for (int g = 0; g < G; ++g) {
+        comp[t][g] = _mm512_setzero_si512();
+        for (int m = 0; m < MR; ++m) sum[m][t][g] = _mm512_setzero_si512();
+      }
+    const int64_t row = static_cast<int64_t>(G) * W;  // panel bytes per k
+    for (int32_t p = 0; p < groups; ++p) {
+      const int32_t have = K - 4 * p < 4 ? K - 4 * p : 4;  // rows of this group in the panel
+      __m512i b[NT][G];
+      for (int t = 0; t < NT; ++t)
+        for (int g = 0; g < G; ++g) {
+          const int8_t* q = panel + t * panel_stride + 4 * p * row + g * W;
+          __m512i x = _mm512_zextsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
+          // The last, partial group: zero weights past K.
+          if (have > 1)
+            x = _mm512_inserti32x4(x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + row)),
+                                   1);
+          if (have > 2)
+            x = _mm512_inserti32x4(
+                x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 2 * row)), 2);
+          if (have > 3)
+            x = _mm512_inserti32x4(
+                x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 3 * row)), 3);
+          b[t][g] = _mm512_shuffle_epi8(_mm512_permutexvar_epi32(dwords, x), bytes);
+          comp[t][g] = _mm512_dpbusd_epi32(comp[t][g], offset, b[t][g]);
+        }
+      for (int m = 0; m < MR; ++m) {
+        const __m512i av = _mm512_set1_epi32(static_cast<int>(a[m * groups + p]));
+        for (int t = 0; t < NT; ++t)
+          for (int g = 0; g < G; ++g) sum[m][t][g] = _mm512_dpbusd_epi32(sum[m][t][g], av, b[t][g]);
+      }
+    }
+    // sum_k u w = sum_k q w + 128 sum_k w: the compensation leaves sum_k q w, exact in int32.
+    for (int t = 0; t < NT; ++t)
+      for (int g = 0; g < G; ++g) {
+        const __m512 ws = _mm512_loadu_ps(w_scale + (static_cast<int64_t>(t) * G + g) * W);
+        for (int m = 0; m < MR; ++m) {
+          const __m512 dot = _mm512_cvtepi32_ps(_mm512_sub_epi32(sum[m][t][g], comp[t][g]));
+          acc[m][t][g] = _mm512_mul_ps(_mm512_mul_ps(dot, _mm512_set1_ps(a_scale[m])), ws);
+        }
+      }
+  }
+
+  // As DotBf16::run, over int8 panels with their scales [tiles][G][W].
+  template <int G, class Epi>
+  static void run(int64_t M, int32_t K, const float* A, int64_t lda, const int8_t* panels,
+                  const float* scales, int32_t tile_begin, int32_t tile_end, Epi& epi,
+                  bool reverse) {
+    static thread_local std::vector<uint32_t> quantized;
+    static thread_local std::vector<float> a_scale;
+    const int32_t groups = (K + 3) / 4;
+    const int64_t panel_stride = static_cast<int64_t>(K) * G * W;
+    const int64_t chunk = chunk_rows(groups * 4);
+    if (quantized.size() < static_cast<size_t>(chunk * groups)) quantized.resize(chunk * groups);
+    if (a_scale.size() < static_cast<size_t>(chunk)) a_scale.resize(chunk);
+    for (int64_t c0 = 0; c0 < M; c0 += chunk) {
+      const int64_t rows = M - c0 < chunk ? M - c0 : chunk;
+      quantize_rows(rows, K, A + c0 * lda, lda, quantized.data(), a_scale.data());
+      walk_blocks<G>(rows, tile_begin, tile_end, reverse,
+                     [&](auto mr, auto nt, int64_t m, int32_t t) {
+                       constexpr int MR = decltype(mr)::value, NT = decltype(nt)::value;
+                       __m512 acc[MR][NT][G];
+                       block<MR, NT, G>(K, quantized.data() + m * groups, groups,
+                                        a_scale.data() + m, panels + t * panel_stride, panel_stride,
+                                        scales + static_cast<int64_t>(t) * G * W, acc);
+                       epi.template operator()<MR, NT>(c0 + m, t, acc);
+                     });
+    }
+  }
+};
+
+// Runs rows [0, M) x tiles of A times the step's or projection's reduced-precision panels with
+// the matching dot product.
+template <int G, class Epi>
+void dot_run(int32_t format, int64_t M, int32_t K, const float* A, int64_t lda, const void* panels,
+             const float* scales, int32_t tile_begin, int32_t tile_end, Epi& epi, bool reverse) {
+  if (format == gru::kWeightsBf16)
+    DotBf16::run<G>(M, K, A, lda, static_cast<const uint16_t*>(panels), tile_begin, tile_end, epi,
+                    reverse);
+  else
+    DotInt8::run<G>(M, K, A, lda, static_cast<const int8_t*>(panels), scales, tile_begin, tile_end,
+                    epi, reverse);
+}
+
+// The avx512-dot entries: int8 (and, where vdpbf16ps beats fp32 FMA, bf16) products through
+// the dot products, the rest through the avx512 kernels (Base).
+template <class S>
+struct DotKernels {
+  using Base = GruKernels<S>;
+  // Set once by table(): whether bf16 products use vdpbf16ps on this CPU.
+  static inline bool bf16_dot = false;
+
+  static bool dot(int32_t format, int64_t rows, int32_t K) {
+    return (format == gru::kWeightsBf16 && bf16_dot) ||
+           (format == gru::kWeightsInt8 && K <= kDotMaxInt8K);
+  }
+
+  template <int G>
+  static void project(int32_t format, int64_t M, int32_t K, const float* A, int64_t lda,
+                      const void* panels, const float* scales, int32_t tiles, const float* bias,
+                      float* C, int64_t ldc) {
+    StoreWithBias<S, G> epi{bias, C, ldc};
+    dot_run<G>(format, M, K, A, lda, panels, scales, 0, tiles, epi, false);
+  }
+
+  static void gemm_panels_lowp(int64_t M, int32_t K, const float* A, int64_t lda,
+                               const void* panels, int32_t format, const float* scales,
+                               int32_t tiles, int32_t G, const float* bias, float* C, int64_t ldc) {
+    if (!dot(format, M, K) || G < 1 || G > 3) {
+      Base::gemm_panels_lowp(M, K, A, lda, panels, format, scales, tiles, G, bias, C, ldc);
+      return;
+    }
+    if (G == 1) project<1>(format, M, K, A, lda, panels, scales, tiles, bias, C, ldc);
+    if (G == 2) project<2>(format, M, K, A, lda, panels, scales, tiles, bias, C, ldc);
+    if (G == 3) project<3>(format, M, K, A, lda, panels, scales, tiles, bias, C, ldc);
+  }
+
+  template <class Act>
+  static void step_reset_after(const gru::StepArgs* a) {
+    if (!dot(a->weights, a->rows, a->hidden)) return Base::template step_reset_after<Act>(a);
+    ResetAfterEpilogue<S, Act> epi{{a}};
+    dot_run<3>(a->weights, a->rows, a->hidden, a->h_prev, a->ldh, a->u_lowp[0], a->u_scale[0],
+               a->tile_begin, a->tile_end, epi, a->reverse_tiles != 0);
+  }
+
+  template <class Act>
+  static void step_reset_before(const gru::StepArgs* a) {
+    if (!dot(a->weights, a->rows, a->hidden)) return Base::template step_reset_before<Act>(a);
+    if (a->phase != 2) {
+      ResetBeforeGates<S, Act> gates{{a}};
+      dot_run<2>(a->weights, a->rows, a->hidden, a->h_prev, a->ldh, a->u_lowp[0], a->u_scale[0],
+                 a->tile_begin, a->tile_end, gates, a->reverse_tiles != 0);
+    }
+    if (a->phase == 0 && a->sync) a->sync(a->sync_context);
+    if (a->phase != 1) {
+      ResetBeforeCandidate<S, Act> cand{{a}};
+      dot_run<1>(a->weights, a->rows, a->hidden, a->scratch[0], a->ldh, a->u_lowp[1], a->u_scale[1],
+                 a->tile_begin, a->tile_end, cand, a->reverse_tiles != 0);
+    }
+  }
+
+  // with_bf16: whether vdpbf16ps beats fp32 FMA here (isa_avx512_dot.cpp decides).
+  static gru::KernelTable table(const char* name, bool with_bf16) {
+    using Fixed = FixedGruActivations<S>;
+    using Chosen = ChosenGruActivations<S>;
+    bf16_dot = with_bf16;
+    gru::KernelTable t = Base::table(name);
+    t.lowp_dot_formats = (1 << gru::kWeightsInt8) | (with_bf16 ? 1 << gru::kWeightsBf16 : 0);
+    t.gemm_panels_lowp = &gemm_panels_lowp;
+    t.step_reset_after = &step_reset_after<Fixed>;
+    t.step_reset_before = &step_reset_before<Fixed>;
+    t.step_reset_after_any_act = &step_reset_after<Chosen>;
+    t.step_reset_before_any_act = &step_reset_before<Chosen>;
+    return t;
+  }
+};
+
+}  // namespace
