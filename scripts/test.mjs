@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // `npm test`: the one command that gates a change. Runs, stopping after the first failure:
 // build the addon; the per-kernel C++ tests (test/kernels) beside build:ts, lint and
-// type-check; the mocha suite on every backend beside the NEON cross-compile check and the
-// node-gyp and sanitizer builds; the suite on the sanitizer build beside the suite on the
-// node-gyp build, the browser test (headless Chromium) and the wasm reproducibility check
+// type-check; the mocha suite on every backend beside the node-gyp and sanitizer builds; the
+// suite on the sanitizer build beside the suite on the node-gyp build, the browser test
+// (headless Chromium), the NEON cross-compile check and the wasm reproducibility check
 // (when emcc, clang-19 and wasm-ld-19 are installed; in CI, env CI=true, a missing one is a
 // failure); then the npm package test (pack, install, use). `plan` below is that order.
 //
@@ -83,8 +83,8 @@ const pack = { name: 'test:package', script: 'test:package' };
 const plan = [
   build,
   { lanes: [[kernels], [buildTs, lint, typecheck]] },
-  { lanes: [[mocha], [neon, buildGyp, buildAsan]] },
-  { lanes: [[testAsan], [testGyp, browser, wasm]] },
+  { lanes: [[mocha], [buildGyp, buildAsan]] },
+  { lanes: [[testAsan], [testGyp, browser, neon, wasm]] },
   pack,
 ];
 const steps = plan.flatMap((entry) => (entry.lanes ? entry.lanes.flat() : [entry]));

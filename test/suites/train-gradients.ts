@@ -545,6 +545,7 @@ export function layerGradientSuite(backend: Backend, isa: string): void {
 
 /** Floats per SIMD vector of each ISA variant: Hp, the padded hidden size, is a multiple of it. */
 const VECTOR_FLOATS: Record<string, number> = {
+  'avx512-dot': 16,
   avx512: 16,
   avx2: 8,
   neon: 4,
