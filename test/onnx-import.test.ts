@@ -9,7 +9,6 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import * as ort from 'onnxruntime-node';
 import path from 'node:path';
 import type * as P from '../ts/formats/onnx-messages.js';
 import { onnx } from '../ts/formats/onnx-proto.js';

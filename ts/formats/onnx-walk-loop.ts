@@ -129,16 +129,14 @@ export function readLoop(w: Walk, node: OnnxNode): (Value | null)[] {
     refuse(
       `${N} loop-carried values for a body of ${body.inputs.length} inputs and ${body.outputs.length} outputs`,
     );
-  // The trip: M steps, M = the input's declared steps (or its symbolic steps).
+  // The trip: M steps, M = the input's declared steps. (A trip count computed when the model
+  // runs is refused: the probes could not show that the body's condition holds for every step.)
   const M = w.input(node, 0);
-  const trips =
-    M?.kind === 'const' && M.ints?.length === 1
-      ? M.ints[0]!
-      : M?.kind === 'dims' && M.values.length === 1 && M.values[0] === 'steps'
-        ? 'steps'
-        : refuse('its trip count is not the number of steps');
-  if (trips !== 'steps' && trips !== w.declaredSteps)
-    refuse(`its trip count ${trips} is not the input's ${w.declaredSteps ?? 'dynamic'} steps`);
+  const trips = M?.kind === 'const' && M.ints?.length === 1 ? M.ints[0]! : null;
+  if (trips === null || trips < 1 || trips !== w.declaredSteps)
+    return refuse(
+      `its trip count ${trips ?? 'computed when the model runs'} is not the input's declared number of steps (${w.declaredSteps ?? 'dynamic'})`,
+    );
   const cond = w.input(node, 1);
   if (cond !== null && !(cond.kind === 'const' && (cond.ints ?? cond.floats)?.[0]))
     refuse('its first condition is not a constant true');
@@ -198,7 +196,7 @@ export function readLoop(w: Walk, node: OnnxNode): (Value | null)[] {
   if (readings.length === 0)
     refuse('no constant is a kernel [features, 3 units] beside the recurrent one');
   // Run the body for each step, checking every reading against its new state.
-  const steps = trips === 'steps' ? 3 : trips;
+  const steps = trips;
   let carried: (Tensor | null)[] = initial.map((v) => (v.kind === 'const' ? toTensor(v) : null));
   let alive = readings;
   let I = 0;
