@@ -255,6 +255,7 @@ function evaluate(n: OnnxNode, what: string, ins: (Tensor | null)[]): Tensor {
         );
       const [r, k] = x.dims as [number, number];
       const c = y.dims[1]!;
+      if (r * k * c > MAX_ELEMENTS * 16) formatError(`${what}: a product of ${r * k * c} terms`);
       const v = new Float64Array(r * c);
       for (let i = 0; i < r; i++)
         for (let j = 0; j < c; j++) {

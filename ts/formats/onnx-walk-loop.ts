@@ -49,6 +49,11 @@ export function outerReads(node: OnnxNode): string[] {
 }
 const OUTER_READS = new WeakMap<OnnxNode, string[]>();
 
+/** The importer runs the body once per step (checking its condition): a bound on that work. */
+const MAX_TRIPS = 4096;
+/** Readings of the constants tried (a real body has one kernel, one recurrent kernel, one bias). */
+const MAX_READINGS = 4096;
+
 /** One reading of the body's constants as a Keras GRU cell. */
 interface Reading {
   kernel: Tensor;
@@ -133,6 +138,8 @@ export function readLoop(w: Walk, node: OnnxNode): (Value | null)[] {
   // runs is refused: the probes could not show that the body's condition holds for every step.)
   const M = w.input(node, 0);
   const trips = M?.kind === 'const' && M.ints?.length === 1 ? M.ints[0]! : null;
+  if (trips !== null && trips > MAX_TRIPS)
+    return refuse(`its ${trips} steps are more than the ${MAX_TRIPS} the importer runs it for`);
   if (trips === null || trips < 1 || trips !== w.declaredSteps)
     return refuse(
       `its trip count ${trips ?? 'computed when the model runs'} is not the input's declared number of steps (${w.declaredSteps ?? 'dynamic'})`,
@@ -193,6 +200,10 @@ export function readLoop(w: Walk, node: OnnxNode): (Value | null)[] {
                 });
     }
   }
+  if (readings.length > MAX_READINGS)
+    refuse(
+      `its constants can be read as a cell in ${readings.length} ways (at most ${MAX_READINGS} are tried)`,
+    );
   if (readings.length === 0)
     refuse('no constant is a kernel [features, 3 units] beside the recurrent one');
   // Run the body for each step, checking every reading against its new state.
