@@ -21,8 +21,23 @@ export interface Tensor {
 /** Probes are small (a batch of 2): a body that would make large tensors is not a cell step. */
 const MAX_ELEMENTS = 1 << 20;
 
+/** Constants as tensors, converted once per import (the body runs once per step). */
+const TENSORS = new WeakMap<ConstValue, Tensor>();
 export function toTensor(c: ConstValue): Tensor {
-  return { dims: c.dims, v: Float64Array.from(c.floats ?? c.ints ?? []) };
+  const known = TENSORS.get(c);
+  if (known !== undefined) return known;
+  const t = { dims: c.dims, v: Float64Array.from(c.floats ?? c.ints ?? []) };
+  TENSORS.set(c, t);
+  return t;
+}
+
+/**
+ * What checking a Loop may compute, in elements written and products summed, over all its
+ * steps: a real cell's probes are a few thousand per step; a hostile body is refused past it.
+ */
+export const CHECK_WORK = 1 << 27;
+export interface Work {
+  left: number;
 }
 
 const size = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
@@ -45,6 +60,7 @@ export function runBody(
   step: number,
   carried: Tensor[],
   readStep: (data: DataValue) => Tensor,
+  work: Work,
 ): BodyRun {
   const env = new Map<string, Tensor>();
   body.inputs.forEach((input, k) => {
@@ -104,6 +120,10 @@ export function runBody(
     outs.forEach((t, k) => {
       if (size(t.dims) > MAX_ELEMENTS)
         formatError(`${what} makes a tensor of ${size(t.dims)} elements`);
+      const terms = n.opType === 'MatMul' ? (get(n, 0).dims[1] ?? 0) : 0;
+      work.left -= size(t.dims) * (1 + terms);
+      if (work.left < 0)
+        formatError(`${where(loop)}: its body is more work than ${CHECK_WORK} operations to check`);
       const name = n.outputs[k];
       if (name) env.set(name, t);
     });
@@ -255,7 +275,7 @@ function evaluate(n: OnnxNode, what: string, ins: (Tensor | null)[]): Tensor {
         );
       const [r, k] = x.dims as [number, number];
       const c = y.dims[1]!;
-      if (r * k * c > MAX_ELEMENTS * 16) formatError(`${what}: a product of ${r * k * c} terms`);
+      if (r * k * c > CHECK_WORK) formatError(`${what}: a product of ${r * k * c} terms`);
       const v = new Float64Array(r * c);
       for (let i = 0; i < r; i++)
         for (let j = 0; j < c; j++) {

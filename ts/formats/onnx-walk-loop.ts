@@ -19,7 +19,7 @@
 import type { GRUActivation, GRURecurrentActivation } from '../gru.js';
 import { swapFirstTwoBlocks } from './onnx-export.js';
 import { transpose, where } from './onnx-import-util.js';
-import { runBody, toTensor, type Tensor } from './onnx-loop-body.js';
+import { CHECK_WORK, runBody, toTensor, type Tensor } from './onnx-loop-body.js';
 import { formatError, type OnnxGraph, type OnnxNode } from './onnx-proto.js';
 import { type DataValue, type DirectionOf, type GruNodeSpec, type Value } from './onnx-values.js';
 import type { Walk } from './onnx-walk.js';
@@ -210,17 +210,26 @@ export function readLoop(w: Walk, node: OnnxNode): (Value | null)[] {
   const steps = trips;
   let carried: (Tensor | null)[] = initial.map((v) => (v.kind === 'const' ? toTensor(v) : null));
   let alive = readings;
+  const work = { left: CHECK_WORK };
   let I = 0;
   for (let i = 0; i < steps && alive.length > 0; i++) {
     const H = alive[0]!.recurrent.dims[0]!;
     const h: Tensor = { dims: [B, H], v: probe(B * H, 7 + i) };
     const inputs = carried.map((t, k) => (k === stateAt ? h : t!));
-    const run = runBody(w, node, body, i, inputs, (data) => {
-      if (read.x !== null && data !== read.x) refuse('it reads two different data values');
-      read.x = data;
-      I = data.axes[2]!.size!;
-      return { dims: [B, I], v: probe(B * I, 1000 + i) };
-    });
+    const run = runBody(
+      w,
+      node,
+      body,
+      i,
+      inputs,
+      (data) => {
+        if (read.x !== null && data !== read.x) refuse('it reads two different data values');
+        read.x = data;
+        I = data.axes[2]!.size!;
+        return { dims: [B, I], v: probe(B * I, 1000 + i) };
+      },
+      work,
+    );
     if (read.x === null) refuse("it does not read the model's input step by step");
     if (i < steps - 1 && !run.cond)
       refuse(`its condition stops it after step ${i + 1} of ${steps}`);
@@ -228,6 +237,9 @@ export function readLoop(w: Walk, node: OnnxNode): (Value | null)[] {
     const xi = run.x!;
     alive = alive.filter((rd) => {
       if (rd.kernel.dims[0] !== I) return false;
+      const Hr = rd.recurrent.dims[0]!;
+      work.left -= 2 * B * 3 * Hr * (I + Hr);
+      if (work.left < 0) refuse(`checking its readings is more work than ${CHECK_WORK} operations`);
       const want = cell(rd, xi, h, B, I, rd.recurrent.dims[0]!);
       return near(state.v, want) && run.scans.every((s) => near(s.v, want));
     });
