@@ -130,4 +130,28 @@ forEachBackend('ONNX import of a Loop-form GRU (tf2onnx)', (backend) => {
     });
     assert.match(await refusal(bytes, backend), /reads step 1 of the input at iteration 0/);
   });
+
+  it('a body with an operator outside a GRU step is refused, naming it', async () => {
+    const bytes = mutated((nodes) => {
+      byOp(nodes, 'Tanh')[0]!.opType = 'Softsign';
+    });
+    await onnxruntime(bytes);
+    assert.match(await refusal(bytes, backend), /Softsign is not an operator of a GRU step/);
+  });
+
+  it("a trip count other than the input's steps is refused", async () => {
+    const m = onnx.ModelProto.decode(original) as unknown as {
+      graph: { initializer: { name: string; rawData: Uint8Array }[] };
+    };
+    const trips = m.graph.initializer.find((t) => t.name === 'sequential_1/gru_1/Max:0')!;
+    const raw = new Uint8Array(8);
+    new DataView(raw.buffer).setBigInt64(0, 4n, true);
+    trips.rawData = raw;
+    const bytes = onnx.ModelProto.encode(m as never).finish();
+    await onnxruntime(bytes); // runs 4 of the 5 steps
+    assert.match(
+      await refusal(bytes, backend),
+      /trip count 4 is not the input's declared number of steps \(5\)/,
+    );
+  });
 });
