@@ -134,6 +134,7 @@ export function runBody(
     return t;
   });
   const N = carried.length;
+  if (result[0]!.v.length !== 1) formatError(`${where(loop)}'s body condition is not one value`);
   return {
     cond: result[0]!.v[0] !== 0,
     outputs: result.slice(1, N + 1),

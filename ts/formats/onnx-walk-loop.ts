@@ -206,44 +206,51 @@ export function readLoop(w: Walk, node: OnnxNode): (Value | null)[] {
     );
   if (readings.length === 0)
     refuse('no constant is a kernel [features, 3 units] beside the recurrent one');
-  // Run the body for each step, checking every reading against its new state.
-  const steps = trips;
-  let carried: (Tensor | null)[] = initial.map((v) => (v.kind === 'const' ? toTensor(v) : null));
-  let alive = readings;
+  // Run the body for each step, checking every reading against its new state (for each number
+  // of units the recurrent kernels allow, as the state's size is only known when it runs).
   const work = { left: CHECK_WORK };
   let I = 0;
-  for (let i = 0; i < steps && alive.length > 0; i++) {
-    const H = alive[0]!.recurrent.dims[0]!;
-    const h: Tensor = { dims: [B, H], v: probe(B * H, 7 + i) };
-    const inputs = carried.map((t, k) => (k === stateAt ? h : t!));
-    const run = runBody(
-      w,
-      node,
-      body,
-      i,
-      inputs,
-      (data) => {
-        if (read.x !== null && data !== read.x) refuse('it reads two different data values');
-        read.x = data;
-        I = data.axes[2]!.size!;
-        return { dims: [B, I], v: probe(B * I, 1000 + i) };
-      },
-      work,
-    );
-    if (read.x === null) refuse("it does not read the model's input step by step");
-    if (i < steps - 1 && !run.cond)
-      refuse(`its condition stops it after step ${i + 1} of ${steps}`);
-    const state = run.outputs[stateAt]!;
-    const xi = run.x!;
-    alive = alive.filter((rd) => {
-      if (rd.kernel.dims[0] !== I) return false;
-      const Hr = rd.recurrent.dims[0]!;
-      work.left -= 2 * B * 3 * Hr * (I + Hr);
-      if (work.left < 0) refuse(`checking its readings is more work than ${CHECK_WORK} operations`);
-      const want = cell(rd, xi, h, B, I, rd.recurrent.dims[0]!);
-      return near(state.v, want) && run.scans.every((s) => near(s.v, want));
-    });
-    carried = run.outputs.map((t, k) => (k === stateAt ? null : t));
+  const check = (H: number): Reading[] => {
+    let carried = initial.map((v) => (v.kind === 'const' ? toTensor(v) : null));
+    let alive = readings.filter((rd) => rd.recurrent.dims[0] === H);
+    for (let i = 0; i < trips && alive.length > 0; i++) {
+      const h: Tensor = { dims: [B, H], v: probe(B * H, 7 + i) };
+      const inputs = carried.map((t, k) => (k === stateAt ? h : t!));
+      const run = runBody(
+        w,
+        node,
+        body,
+        i,
+        inputs,
+        (data) => {
+          if (read.x !== null && data !== read.x) refuse('it reads two different data values');
+          read.x = data;
+          I = data.axes[2]!.size!;
+          return { dims: [B, I], v: probe(B * I, 1000 + i) };
+        },
+        work,
+      );
+      if (read.x === null) refuse("it does not read the model's input step by step");
+      if (i < trips - 1 && !run.cond)
+        refuse(`its condition stops it after step ${i + 1} of ${trips}`);
+      const state = run.outputs[stateAt]!;
+      const shaped = [state, ...run.scans].every((t) => t.dims.join() === `${B},${H}`);
+      alive = alive.filter((rd) => {
+        if (rd.kernel.dims[0] !== I || !shaped) return false;
+        work.left -= 2 * B * 3 * H * (I + H);
+        if (work.left < 0)
+          refuse(`checking its readings is more work than ${CHECK_WORK} operations`);
+        const want = cell(rd, run.x!, h, B, I, H);
+        return near(state.v, want) && run.scans.every((s) => near(s.v, want));
+      });
+      carried = run.outputs.map((t, k) => (k === stateAt ? null : t));
+    }
+    return alive;
+  };
+  let alive: Reading[] = [];
+  for (const H of new Set(readings.map((rd) => rd.recurrent.dims[0]!))) {
+    alive = check(H);
+    if (alive.length > 0) break;
   }
   const rd = alive[0];
   if (rd === undefined)
