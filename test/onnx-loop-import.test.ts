@@ -15,6 +15,8 @@ import { forEachBackend } from './backends.js';
 
 const TF2ONNX = 'test/fixtures/real-models/onnx/tf2onnx/gru-classifier.onnx';
 const original = new Uint8Array(readFileSync(TF2ONNX));
+/** scripts/gen-onnx-loop-fixture.py */
+const HAND_WRITTEN = 'test/fixtures/onnx-loop/gru-reset-before-rzh.onnx';
 
 type Node = P.NodeProto & { opType: string; input: string[]; output: string[] };
 
@@ -153,5 +155,27 @@ forEachBackend('ONNX import of a Loop-form GRU (tf2onnx)', (backend) => {
       await refusal(bytes, backend),
       /trip count 4 is not the input's declared number of steps \(5\)/,
     );
+  });
+
+  it('a hand-written Loop (reset_before, gates r z h, kernel and recurrent kernel of one shape, weights read from the graph, the sequence returned) predicts onnxruntime within 1e-5', async () => {
+    const bytes = new Uint8Array(readFileSync(HAND_WRITTEN));
+    const x = Float32Array.from({ length: 2 * 5 * 3 }, (_, i) => Math.cos(0.9 * i) * 1.2);
+    const session = await ort.InferenceSession.create(bytes);
+    const want = (await session.run({ x: new ort.Tensor('float32', x, [2, 5, 3]) }))['y']!
+      .data as Float32Array;
+    const model = await loadOnnxModel(bytes, { backend });
+    try {
+      assert.deepEqual(
+        model.layers.map((l) => l.className),
+        ['GRU'],
+      );
+      const y = model.predict({ data: x, shape: [2, 5, 3] });
+      assert.deepEqual(y.shape, [2, 5, 3]);
+      let diff = 0;
+      for (let i = 0; i < want.length; i++) diff = Math.max(diff, Math.abs(y.data[i]! - want[i]!));
+      assert.ok(diff < 1e-5, `max |predict - onnxruntime| = ${diff}`);
+    } finally {
+      model.dispose();
+    }
   });
 });

@@ -154,7 +154,8 @@ export function readLoop(w: Walk, node: OnnxNode): (Value | null)[] {
     refuse(
       `its carried values must be one state starting from zeros and constants, got ${initial.map((v) => v.kind).join(', ')}`,
     );
-  // Candidate weights: carried float constants and the body's float initializers.
+  // Candidate weights: carried float constants, those the body reads from the graph, and its
+  // float initializers.
   const pool: Tensor[] = [];
   initial.forEach((v, k) => {
     if (
@@ -164,6 +165,10 @@ export function readLoop(w: Walk, node: OnnxNode): (Value | null)[] {
     )
       pool.push(toTensor(v));
   });
+  for (const name of outerReads(node)) {
+    const v = w.value(name, `${what}'s body`);
+    if (v.kind === 'const' && v.floats !== null && v.dims.length >= 1) pool.push(toTensor(v));
+  }
   for (const t of body.initializers.values()) {
     if (t.dims.length >= 1 && t.count >= 3) {
       const c = w.tensor(t);
