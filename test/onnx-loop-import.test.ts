@@ -3,7 +3,10 @@
  * backend: tf2onnx 1.17's export of a Keras 3 GRU classifier (scripts/gen-tf2onnx-fixture.py)
  * predicts what onnxruntime-node computes on the same input within 1e-5. Mutated bodies are
  * refused, or, where the mutation is still a GRU the model API has (a relu candidate), predict
- * what onnxruntime computes on the mutated file: never a silently wrong model.
+ * what onnxruntime computes on the mutated file: never a silently wrong model. A hand-written
+ * Loop (scripts/gen-onnx-loop-fixture.py) spells the cell otherwise (reset_before, gates r z h,
+ * kernels of one shape, weights from the outer graph, the sequence as output) and must match
+ * onnxruntime too.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
