@@ -52,6 +52,8 @@ function sources(): { name: string; bytes: Uint8Array }[] {
     file('test/fixtures/onnx/torch-legacy-classifier.onnx'),
     file('test/fixtures/onnx/torch-dynamo-last_step.onnx'),
     { name: 'own-export', bytes: ownBytes },
+    file('test/fixtures/real-models/onnx/tf2onnx/gru-classifier.onnx'), // a Loop-form GRU
+    file('test/fixtures/onnx-loop/gru-reset-before-rzh.onnx'),
   ];
 }
 
@@ -129,7 +131,7 @@ const MUTATIONS: Record<string, Mutation> = {
     t.externalData = [{ key: 'location', value: 'weights.bin' }];
   }),
   'GRU attributes': structural((m, r) => {
-    const n = m.graph.node.find((x) => x.opType === 'GRU')!;
+    const n = m.graph.node.find((x) => x.opType === 'GRU' || x.opType === 'Loop')!; // Loop: its body
     const a = pick(n.attribute, r);
     if (a) {
       a.i = [-1, 0, 2 ** 40, 7][int(r, 4)]!;

@@ -4,13 +4,11 @@
  * the dynamo one) predict what onnxruntime recorded within 1e-5; the burn-onnx single-GRU
  * graphs (test/fixtures/real-models/onnx/burn-onnx-gru, time-first input, raw Y and Y_h
  * outputs) give the output sums upstream asserts; a graph with other operators (gtcrn) is one
- * ERR_GRU_FORMAT listing them with their counts, as is tf2onnx's Loop for a Keras 3 GRU
- * (scripts/gen-tf2onnx-fixture.py); describeOnnx summarises files without
- * building a model.
+ * ERR_GRU_FORMAT listing them with their counts (tf2onnx's Loop-form GRU: onnx-loop-import.test.ts);
+ * describeOnnx summarises files without building a model.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import * as ort from 'onnxruntime-node';
 import path from 'node:path';
 import type * as P from '../ts/formats/onnx-messages.js';
 import { onnx } from '../ts/formats/onnx-proto.js';
@@ -23,7 +21,6 @@ import { assertRejectsCode } from './util.js';
 const DIR = 'test/fixtures/onnx';
 const BURN = 'test/fixtures/real-models/onnx/burn-onnx-gru';
 const GTCRN = 'test/fixtures/real-models/onnx/gtcrn_simple.onnx';
-const TF2ONNX = 'test/fixtures/real-models/onnx/tf2onnx/gru-classifier.onnx';
 
 interface FixtureCase {
   exporter: string;
@@ -148,24 +145,6 @@ forEachBackend('ONNX import', (backend) => {
       assert.ok(e.message.includes(op), `${op} in ${e.message}`);
     assert.match(e.message, /Supported: GRU/);
     assert.doesNotMatch(e.message, /[:,] GRU \(/); // GRU itself is not listed as unsupported
-  });
-
-  it("tf2onnx 1.17's export of a Keras 3 GRU classifier (a Loop, which onnxruntime runs): one ERR_GRU_FORMAT naming the Loop", async () => {
-    const bytes = read(TF2ONNX);
-    const session = await ort.InferenceSession.create(bytes);
-    const x = new ort.Tensor(
-      'float32',
-      Float32Array.from({ length: 2 * 5 * 4 }, (_, i) => Math.sin(i)),
-      [2, 5, 4],
-    );
-    const probabilities = (await session.run({ x }))['Identity:0']!.data as Float32Array;
-    assert.equal(probabilities.length, 6);
-    assert.ok(Math.abs(probabilities[0]! + probabilities[1]! + probabilities[2]! - 1) < 1e-5);
-    const e = await formatError(bytes, backend);
-    assert.match(e.message, /Less \(1\), And \(1\), Loop \(1\) \(a Loop: a recurrent layer/);
-    const described = await describeOnnx(bytes);
-    assert.equal(described.producer, 'tf2onnx 1.17.0 6537fc');
-    assert.deepEqual(described.gruNodes, []);
   });
 
   it('initializers as float_data / int64_data load as raw_data does; external data is refused, naming the file', async () => {

@@ -38,6 +38,7 @@ import {
 } from './onnx-proto.js';
 import type { Axis, ConstValue, DataValue, LayerSpec } from './onnx-values.js';
 import { Walk } from './onnx-walk.js';
+import { outerReads } from './onnx-walk-loop.js';
 
 /** Operators the importer maps (ai.onnx domain). */
 export const SUPPORTED_OPERATORS = [
@@ -78,6 +79,9 @@ export const SUPPORTED_OPERATORS = [
   'ReduceSum',
   'ReduceMean',
   'ReduceProd',
+  'Loop',
+  'Less',
+  'And',
 ] as const;
 
 /** The operators of `nodes` that the importer has no mapping for, with their counts. */
@@ -145,8 +149,9 @@ function nodesFor(model: OnnxModel, output: string): OnnxNode[] {
     while (stack.length) {
       const top = stack[stack.length - 1]!;
       const node = top.node!;
-      if (top.next < node.inputs.length) {
-        push(node.inputs[top.next++]!, `node ${JSON.stringify(node.name)} (${node.opType})`);
+      if (top.next < node.inputs.length + outerReads(node).length) {
+        const reads = [...node.inputs, ...outerReads(node)];
+        push(reads[top.next++]!, `node ${JSON.stringify(node.name)} (${node.opType})`);
       } else {
         state.set(node, 'done');
         order.push(node);
@@ -176,13 +181,8 @@ export function importGraph(
   const unsupported = unsupportedOperators(nodes);
   if (unsupported.size > 0) {
     const list = [...unsupported].map(([op, n]) => `${op} (${n})`).join(', ');
-    // tf2onnx writes a Keras 3 GRU as a Loop over its cell: its rewriter to a GRU node matches
-    // tf.keras 2's graph only (test/fixtures/real-models/onnx/tf2onnx/).
-    const loop = unsupported.has('Loop')
-      ? ' (a Loop: a recurrent layer the exporter did not write as a GRU node, as tf2onnx does for Keras 3 models; export from tf.keras 2, PyTorch or gru-simd)'
-      : '';
     formatError(
-      `the graph uses operators gru-simd cannot map to its layers: ${list}${loop}. Supported: ${SUPPORTED_OPERATORS.join(', ')}`,
+      `the graph uses operators gru-simd cannot map to its layers: ${list}. Supported: ${SUPPORTED_OPERATORS.join(', ')}`,
     );
   }
   const used = new Set(nodes.flatMap((n) => n.inputs));
@@ -233,10 +233,11 @@ export function importGraph(
     });
     const start: DataValue = { kind: 'data', axes, layers: [], pending: null, ids };
     const walk = new Walk(model, budget, opset, tensors);
+    const stepsAt = roles.indexOf('steps');
+    const stepsDim = stepsAt >= 0 ? input.dims[stepsAt] : undefined;
+    walk.declaredSteps = typeof stepsDim === 'number' ? stepsDim : null;
     try {
       const out = walk.run(nodes, input.name, start, output);
-      const stepsAt = roles.indexOf('steps');
-      const stepsDim = stepsAt >= 0 ? input.dims[stepsAt] : undefined;
       const steps = typeof stepsDim === 'number' ? stepsDim : null;
       const features = axes.find((a) => a.role === 'features')?.size ?? null;
       return {

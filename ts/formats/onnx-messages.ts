@@ -36,6 +36,8 @@ export interface IAttributeProto {
   floats?: number[] | null;
   ints?: Int64[] | null;
   strings?: Uint8Array[] | null;
+  /** A GRAPH attribute (a Loop's body). */
+  g?: IGraphProto | null;
 }
 export interface IValueInfoProto {
   name?: string | null;

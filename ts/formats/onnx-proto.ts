@@ -124,7 +124,9 @@ export type OnnxAttribute =
   | { type: 'floats'; value: number[] }
   | { type: 'ints'; value: number[] }
   | { type: 'strings'; value: string[] }
-  | { type: 'graph' | 'graphs' | 'other'; value: null };
+  /** A subgraph (a Loop's body). */
+  | { type: 'graph'; value: OnnxGraph }
+  | { type: 'graphs' | 'other'; value: null };
 
 export interface OnnxNode {
   name: string;
@@ -314,7 +316,8 @@ function decodeAttribute(a: P.IAttributeProto, where: string): OnnxAttribute {
     case T.STRINGS:
       return { type: 'strings', value: (a.strings ?? []).map(text) };
     case T.GRAPH:
-      return { type: 'graph', value: null };
+      if (!a.g) return formatError(`${what} is a GRAPH without a graph`);
+      return { type: 'graph', value: decodeGraph(a.g) };
     case T.GRAPHS:
       return { type: 'graphs', value: null };
     default:
@@ -371,6 +374,20 @@ export function decodeOnnx(bytes: Uint8Array, budget: ByteBudget): OnnxModel {
   for (const o of m.opsetImport ?? [])
     opsets.set(o.domain ?? '', int64(o.version ?? 0, `opset of ${JSON.stringify(o.domain)}`));
   if (opsets.size === 0) opsets.set('', 1);
+  const metadata = new Map<string, string>();
+  for (const p of m.metadataProps ?? []) metadata.set(p.key ?? '', p.value ?? '');
+  return {
+    irVersion: int64(m.irVersion ?? 0, 'ir_version'),
+    producerName: m.producerName ?? '',
+    producerVersion: m.producerVersion ?? '',
+    opsets,
+    metadata,
+    graph: decodeGraph(g),
+  };
+}
+
+/** A graph: the model's, or a subgraph (a Loop's body, which may read the outer graph's values). */
+function decodeGraph(g: P.IGraphProto): OnnxGraph {
   const initializers = new Map<string, OnnxTensor>();
   for (const t of g.initializer ?? [])
     initializers.set(t.name ?? '', decodeTensor(t, 'initializer'));
@@ -389,21 +406,12 @@ export function decodeOnnx(bytes: Uint8Array, budget: ByteBudget): OnnxModel {
       attributes,
     };
   });
-  const metadata = new Map<string, string>();
-  for (const p of m.metadataProps ?? []) metadata.set(p.key ?? '', p.value ?? '');
   return {
-    irVersion: int64(m.irVersion ?? 0, 'ir_version'),
-    producerName: m.producerName ?? '',
-    producerVersion: m.producerVersion ?? '',
-    opsets,
-    metadata,
-    graph: {
-      name: g.name ?? '',
-      nodes,
-      initializers,
-      inputs: (g.input ?? []).map(decodeValueInfo).filter((v) => !initializers.has(v.name)),
-      outputs: (g.output ?? []).map(decodeValueInfo),
-    },
+    name: g.name ?? '',
+    nodes,
+    initializers,
+    inputs: (g.input ?? []).map(decodeValueInfo).filter((v) => !initializers.has(v.name)),
+    outputs: (g.output ?? []).map(decodeValueInfo),
   };
 }
 

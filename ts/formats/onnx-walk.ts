@@ -39,6 +39,7 @@ import {
   type Value,
 } from './onnx-values.js';
 import { readGru } from './onnx-walk-gru.js';
+import { readLoop } from './onnx-walk-loop.js';
 import { readMask } from './onnx-walk-masks.js';
 import { glue, pick } from './onnx-walk-moves.js';
 
@@ -59,6 +60,8 @@ export class Walk {
   outputAxes: Axis[] = [];
   /** Nodes read so far. */
   progress = 0;
+  /** The graph input's declared number of steps, where it is a number (a Loop's trip count). */
+  declaredSteps: number | null = null;
   constructor(
     readonly model: OnnxModel,
     readonly budget: ByteBudget,
@@ -317,6 +320,11 @@ export class Walk {
         return [this.constant(node)];
       case 'GRU':
         return readGru(this, node);
+      case 'Loop':
+        return readLoop(this, node);
+      case 'Less':
+      case 'And':
+        return [this.foldCondition(node)];
       case 'Gemm':
         return [this.gemm(node)];
       case 'MatMul':
@@ -344,6 +352,18 @@ export class Walk {
       default:
         return [glue(this, node)];
     }
+  }
+
+  /** Less / And of constants: a Loop's first condition, as tf2onnx computes it (0 < steps). */
+  foldCondition(node: OnnxNode): Value {
+    const [a, b] = [0, 1].map((i) => {
+      const c = this.const(node, i, `input ${i + 1}`);
+      const v = c.floats ?? c.ints ?? [];
+      if (v.length !== 1) formatError(`${where(node)}: only scalar conditions are supported`);
+      return v[0]!;
+    }) as [number, number];
+    const value = node.opType === 'Less' ? a < b : a !== 0 && b !== 0;
+    return { kind: 'const', dims: [], floats: null, ints: [value ? 1 : 0] };
   }
 
   constant(node: OnnxNode): Value {
