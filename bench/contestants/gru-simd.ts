@@ -1,5 +1,4 @@
 /** gru-simd itself, on one backend: GRU.forward, GRU.stream().step, and a training step with Adam. */
-import { cpus } from 'node:os';
 import type { Case } from '../cases.js';
 import { torchWeights, uniform, type TorchWeights } from '../weights.js';
 import { TOLERANCE } from '../measure.js';
@@ -73,8 +72,12 @@ export async function gruSimd(
     bf16: 'bf16 weights x bf16-rounded activations by AVX512-BF16 vdpbf16ps',
     int8: 'int8 weights x per-row int8-quantized activations by AVX512-VNNI vpdpbusd',
   };
-  // avx512-dot uses vdpbf16ps on AMD CPUs only (native/kernels/isa_avx512_dot.cpp).
-  const amd = cpus()[0]?.model.includes('AMD') ?? false;
+  // avx512-dot uses vdpbf16ps on AMD CPUs only (native/kernels/isa_avx512_dot.cpp). This file
+  // also runs in the browser bench's page (no node:os there, and no avx512-dot either).
+  const os = (
+    globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+  ).process?.getBuiltinModule?.('node:os') as typeof import('node:os') | undefined;
+  const amd = os?.cpus()[0]?.model.includes('AMD') ?? false;
   const how =
     backend.isa() === 'avx512-dot' && (precision === 'int8' || amd)
       ? dot[precision]!
