@@ -11,7 +11,7 @@
 import type { Backend, BackendName } from './backends/backend.js';
 import { isNode } from './backends/locate.js';
 import type { WasmFiles } from './backends/wasm.js';
-import type { StartHelperWorker } from './backends/wasm-threads.js';
+import type { StartHelperWorker } from './backends/wasm-threads-types.js';
 import { GruError } from './errors.js';
 import {
   backendOption,

@@ -14,7 +14,7 @@
  * the parts of each call: wasm-threads.ts).
  */
 import type { AbiCalls } from './abi.generated.js';
-import type { HelpersState } from './wasm-threads.js';
+import type { HelpersState } from './wasm-threads-types.js';
 
 export type { DenseHandle, EmbeddingHandle, Handle, NetHandle, OptimHandle } from './abi.js';
 export { GRU_OPTIM_ADAM, GRU_OPTIM_ADAMW, GRU_OPTIM_SGD, GRU_MAX_DIM } from './abi.generated.js';

@@ -18,6 +18,9 @@
  * Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp);
  * elsewhere the backend loads the single-threaded module and backendInfo().threadsNote says why.
  */
+import type { HelperWorker, HelpersState, StartHelperWorker } from './wasm-threads-types.js';
+
+export type { HelperWorker, HelpersState, StartHelperWorker };
 import { GruError } from '../errors.js';
 import type { WasmExports } from './wasm-caller.js';
 
@@ -31,16 +34,6 @@ const HELPER_STACK_BYTES = 5242880;
 const HELPER_DESCRIPTOR_BYTES = 1024;
 
 /** What the backend needs of a worker, in Node (worker_threads) and in browsers (Worker). */
-export interface HelperWorker {
-  post(message: unknown): void;
-  /** Called with each message the worker posts. */
-  onMessage(listener: (message: unknown) => void): void;
-  terminate(): void;
-}
-
-/** Starts a worker that runs `source` (plain JavaScript, no imports). */
-export type StartHelperWorker = (source: string) => HelperWorker;
-
 /**
  * The helper's program. It reaches its parent through worker_threads' parentPort under Node
  * (an eval'd CommonJS script, where `require` exists), through `self` in a Web Worker.
@@ -48,7 +41,7 @@ export type StartHelperWorker = (source: string) => HelperWorker;
 export const HELPER_SOURCE = `'use strict';
 let post, listen;
 if (typeof require === 'function') {
-  const port = require('node:worker_threads').parentPort;
+  const port = require('worker_threads').parentPort;
   post = (m) => port.postMessage(m);
   listen = (f) => port.on('message', f);
 } else {
@@ -139,11 +132,6 @@ export function newSharedMemory(): WebAssembly.Memory {
 type CFunction = (...args: number[]) => number;
 
 /** What Backend._wasmHelpers() reports (tests). */
-export interface HelpersState {
-  running: number;
-  joins: number;
-  stalls: number;
-}
 
 interface Helper {
   worker: HelperWorker;
