@@ -14,12 +14,8 @@ import { type Backend, type BackendName, makeBackend } from './backend.js';
 import { isNode } from './locate.js';
 import { bindWasm, missingExports } from './wasm-caller.js';
 import { WasmInstance } from './wasm-instance.js';
-import {
-  type HelpersState,
-  type StartHelperWorker,
-  threadsUnavailableReason,
-  WasmHelpers,
-} from './wasm-threads.js';
+import type { HelpersState, StartHelperWorker } from './wasm-threads-types.js';
+import { threadsUnavailableReason, WasmHelpers } from './wasm-threads.js';
 
 export type WasmVariant = 'relaxed' | 'simd' | 'scalar';
 /** A module file: a variant, or its threaded build (gru_simd-<variant>-mt.wasm). */
