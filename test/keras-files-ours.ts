@@ -7,18 +7,7 @@
  */
 import type { Backend } from '../ts/backends/backend.js';
 import { layers, sequential, tensor, type Sequential, type Tensor } from '../ts/index.js';
-
-/** mulberry32: the same numbers on every platform. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './util.js';
 
 export interface OursCase {
   file: string;
