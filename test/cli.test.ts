@@ -332,6 +332,15 @@ describe('cli: inspect reports the layer structure', () => {
       [['Bidirectional', [null, 5, 16]]],
     );
     assert.equal(burn.params, 2 * (3 * 8 * 4 + 3 * 8 * 8 + 6 * 8));
+    // tf2onnx writes a Keras 3 GRU as a Loop: inspect names it as the GRU it computes.
+    const loop = inspectJson(path.join(REAL, 'tf2onnx/gru-classifier.onnx')) as Described & {
+      details: Record<string, string>;
+    };
+    assert.match(loop.details.gru_nodes!, /\(a Loop computing a GRU\): hidden 8, forward/);
+    assert.deepEqual(
+      loop.layers!.map((l) => l.className),
+      ['GRU', 'Dense'],
+    );
   });
 
   it('a safetensors state dict: tensors and their count, no architecture', () => {

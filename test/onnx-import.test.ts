@@ -281,6 +281,7 @@ describe('describeOnnx', () => {
     assert.deepEqual(d.gruNodes, [
       {
         name: d.gruNodes[0]!.name,
+        form: 'GRU',
         hiddenSize: 6,
         inputSize: 4,
         direction: 'forward',

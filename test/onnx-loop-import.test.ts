@@ -84,6 +84,25 @@ forEachBackend('ONNX import of a Loop-form GRU (tf2onnx)', (backend) => {
     }
     const described = await describeOnnx(original);
     assert.equal(described.producer, 'tf2onnx 1.17.0 6537fc');
+    // The Loop is listed as the GRU it computes (no GRU operator is in the file).
+    assert.equal(described.operators.GRU, undefined);
+    assert.deepEqual(
+      described.gruNodes.map(({ name, ...rest }) => [typeof name, rest]),
+      [
+        [
+          'string',
+          {
+            form: 'Loop',
+            hiddenSize: 8,
+            inputSize: 4,
+            direction: 'forward',
+            directions: 1,
+            linearBeforeReset: true,
+          },
+        ],
+      ],
+    );
+    assert.ok(described.operators.Loop! >= 1);
   });
 
   it('a gate activation changed to Relu is refused (no GRU has it)', async () => {
@@ -92,6 +111,10 @@ forEachBackend('ONNX import of a Loop-form GRU (tf2onnx)', (backend) => {
     });
     await onnxruntime(bytes); // still a valid graph
     assert.match(await refusal(bytes, backend), /not a GRU step over the time axis/);
+    // describeOnnx still describes the file, listing no GRU for the Loop it cannot read as one.
+    const described = await describeOnnx(bytes);
+    assert.deepEqual(described.gruNodes, []);
+    assert.ok(described.operators.Loop! >= 1);
   });
 
   it('the candidate activation changed to Relu predicts onnxruntime on the mutated file', async () => {

@@ -295,7 +295,7 @@ export const FORMATS: FormatEntry[] = [
         gru_nodes: d.gruNodes
           .map(
             (g) =>
-              `${g.name}: hidden ${g.hiddenSize ?? '?'}, ${g.direction}, linear_before_reset ${g.linearBeforeReset ? 1 : 0}`,
+              `${g.name}${g.form === 'Loop' ? ' (a Loop computing a GRU)' : ''}: hidden ${g.hiddenSize ?? '?'}, ${g.direction}, linear_before_reset ${g.linearBeforeReset ? 1 : 0}`,
           )
           .join('; '),
       };

@@ -3,9 +3,14 @@
  * and for a user deciding whether loadOnnxModel can read it): producer, opsets, inputs and
  * outputs, operators with their counts (and those loadOnnxModel has no mapping for), the GRU
  * nodes with their sizes, and the number of parameters (values of FLOAT/DOUBLE initializers).
+ *
+ * A GRU may also be a Loop whose body is one GRU step (tf2onnx's export of a Keras 3 GRU): no
+ * attribute says so, so such a Loop is listed only when the importer reads it as a GRU
+ * (onnx-walk-loop.ts runs its body), with form 'Loop'.
  */
+import { GruError } from '../errors.js';
 import { readModelBytes, type ModelSource } from '../models/storage.js';
-import { unsupportedOperators } from './onnx-import.js';
+import { importGraph, unsupportedOperators } from './onnx-import.js';
 import { decodeOnnx, dtypeName, readingBudget, type OnnxValueInfo } from './onnx-proto.js';
 
 export interface OnnxDescription {
@@ -21,6 +26,8 @@ export interface OnnxDescription {
   unsupportedOperators: Record<string, number>;
   gruNodes: {
     name: string;
+    /** 'GRU': an ONNX GRU operator; 'Loop': a Loop whose body the importer read as a GRU step. */
+    form: 'GRU' | 'Loop';
     hiddenSize: number | null;
     inputSize: number | null;
     direction: string;
@@ -37,7 +44,8 @@ function valueOf(v: OnnxValueInfo) {
 
 /** The description of an .onnx file's bytes (ERR_GRU_FORMAT when they are not one). */
 export function describeOnnxBytes(bytes: Uint8Array): OnnxDescription {
-  const model = decodeOnnx(bytes, readingBudget(bytes));
+  const budget = readingBudget(bytes);
+  const model = decodeOnnx(bytes, budget);
   const g = model.graph;
   const operators: Record<string, number> = {};
   for (const n of g.nodes) {
@@ -47,7 +55,7 @@ export function describeOnnxBytes(bytes: Uint8Array): OnnxDescription {
   let parameterCount = 0;
   for (const t of g.initializers.values())
     if (t.dtype === 1 || t.dtype === 11) parameterCount += t.count;
-  const gruNodes = g.nodes
+  const gruNodes: OnnxDescription['gruNodes'] = g.nodes
     .filter((n) => n.opType === 'GRU' && (n.domain === '' || n.domain === 'ai.onnx'))
     .map((n) => {
       const d = n.attributes.get('direction');
@@ -57,6 +65,7 @@ export function describeOnnxBytes(bytes: Uint8Array): OnnxDescription {
       const lbr = n.attributes.get('linear_before_reset');
       return {
         name: n.name,
+        form: 'GRU' as const,
         hiddenSize: h?.type === 'int' ? h.value : W ? (W.dims[1] ?? 0) / 3 : null,
         inputSize: W?.dims[2] ?? null,
         direction,
@@ -64,6 +73,9 @@ export function describeOnnxBytes(bytes: Uint8Array): OnnxDescription {
         linearBeforeReset: lbr?.type === 'int' && lbr.value !== 0,
       };
     });
+  const unsupported = unsupportedOperators(g.nodes);
+  if (unsupported.size === 0 && g.nodes.some((n) => n.opType === 'Loop'))
+    gruNodes.push(...loopGrus(model, budget));
   return {
     producer: `${model.producerName} ${model.producerVersion}`.trim(),
     irVersion: model.irVersion,
@@ -71,10 +83,43 @@ export function describeOnnxBytes(bytes: Uint8Array): OnnxDescription {
     inputs: g.inputs.map(valueOf),
     outputs: g.outputs.map(valueOf),
     operators,
-    unsupportedOperators: Object.fromEntries(unsupportedOperators(g.nodes)),
+    unsupportedOperators: Object.fromEntries(unsupported),
     gruNodes,
     parameterCount,
   };
+}
+
+/**
+ * The Loops the importer reads as GRU steps. A graph it cannot read at all (or a Loop that is
+ * not a GRU) lists none here: loadOnnxModel gives the reason.
+ */
+function loopGrus(
+  model: ReturnType<typeof decodeOnnx>,
+  budget: ReturnType<typeof readingBudget>,
+): OnnxDescription['gruNodes'] {
+  let layers;
+  try {
+    layers = importGraph(model, budget).layers;
+  } catch (error) {
+    if (error instanceof GruError) return [];
+    throw error;
+  }
+  const loops = new Set(model.graph.nodes.filter((n) => n.opType === 'Loop').map((n) => n.name));
+  return layers.flatMap((l) =>
+    l.type === 'gru' && loops.has(l.gru.node)
+      ? [
+          {
+            name: l.gru.node,
+            form: 'Loop' as const,
+            hiddenSize: l.gru.units,
+            inputSize: l.gru.inputSize,
+            direction: l.gru.direction,
+            directions: l.gru.direction === 'bidirectional' ? 2 : 1,
+            linearBeforeReset: l.gru.resetAfter,
+          },
+        ]
+      : [],
+  );
 }
 
 /** describeOnnxBytes of a path (Node), URL, 'indexeddb://name' or bytes. */
