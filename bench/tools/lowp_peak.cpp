@@ -4,49 +4,12 @@
 //  - AVX512-BF16 vdpbf16ps zmm: 16 lanes x 2 bf16 products summed into fp32 = 64 FLOP;
 //  - AVX512-VNNI vpdpbusd zmm: 16 lanes x 4 u8*s8 products summed into s32 = 128 OP;
 //  - AVX-VNNI vpdpbusd ymm (VEX): 8 lanes x 4 = 64 OP.
-// 12 independent accumulator chains hide the latency, as in fma_peak.cpp; nothing touches memory
-// in the loop. Prints one JSON line per instruction the CPU runs: {"op", "gflops"} (GOP/s for
-// the integer ones). Build: g++ -O2 -o lowp_peak bench/tools/lowp_peak.cpp (per-function target
-// attributes, so the binary runs on any x86-64 and skips what the CPU lacks).
-#include <immintrin.h>
-#include <stdio.h>
-
-#include <chrono>
-
-static const long kIters = 50'000'000;
-
-template <class F>
-static double best_rate(F body, double ops_per_instruction) {
-  double best = 0;
-  for (int rep = 0; rep < 5; ++rep) {
-    auto t0 = std::chrono::steady_clock::now();
-    int sink = body();
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (sink == 12345) printf("#");  // keeps the result alive
-    double g = ops_per_instruction * 12.0 * kIters / s / 1e9;
-    if (g > best) best = g;
-  }
-  return best;
-}
-
-#define CHAINS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
-
-__attribute__((target("avx512f"))) static int loop_fma() {
-  __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
-#define DECL(i) __m512 v##i = _mm512_set1_ps(1.0f + i);
-  CHAINS(DECL)
-#undef DECL
-  for (long n = 0; n < kIters; ++n) {
-#define STEP(i) v##i = _mm512_fmadd_ps(v##i, a, b);
-    CHAINS(STEP)
-#undef STEP
-  }
-  __m512 s = _mm512_setzero_ps();
-#define SUM(i) s = _mm512_add_ps(s, v##i);
-  CHAINS(SUM)
-#undef SUM
-  return (int)_mm512_reduce_add_ps(s);
-}
+// 12 independent accumulator chains hide the latency (peak_harness.h, which also has the FMA
+// loop); nothing touches memory in the loop. Prints one JSON line per instruction the CPU runs:
+// {"op", "gflops"} (GOP/s for the integer ones). Build: g++ -O2 -o lowp_peak
+// bench/tools/lowp_peak.cpp (per-function target attributes, so the binary runs on any x86-64 and
+// skips what the CPU lacks).
+#include "peak_harness.h"
 
 __attribute__((target("avx512f,avx512bf16"))) static int loop_bf16() {
   __m512bh a = (__m512bh)_mm512_set1_epi16(0x3f80), b = (__m512bh)_mm512_set1_epi16(0x3380);
@@ -108,7 +71,7 @@ __attribute__((target("avx2,avxvnni"))) static int loop_avxvnni() {
 int main() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f"))
-    printf("{\"op\":\"fp32-fma-zmm\",\"gflops\":%.2f}\n", best_rate(loop_fma, 32));
+    printf("{\"op\":\"fp32-fma-zmm\",\"gflops\":%.2f}\n", best_rate(fma_loop_avx512, 32));
   if (__builtin_cpu_supports("avx512bf16"))
     printf("{\"op\":\"vdpbf16ps-zmm\",\"gflops\":%.2f}\n", best_rate(loop_bf16, 64));
   if (__builtin_cpu_supports("avx512vnni"))
