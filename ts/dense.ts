@@ -6,11 +6,8 @@
  */
 import { activationKind, type ActivationName } from './activations.js';
 import type { Backend, DenseHandle } from './backends/backend.js';
-import { holding } from './busy.js';
-import { GruError } from './errors.js';
-import { Layer } from './layer.js';
 import { currentBackend } from './loader.js';
-import { trainingOutput } from './step-arrays.js';
+import { RowLayer } from './row-layer.js';
 import * as check from './validate.js';
 
 export interface DenseOptions {
@@ -31,14 +28,15 @@ export interface DenseOptions {
 
 const DENSE_KEYS = ['inFeatures', 'outFeatures', 'bias', 'activation', 'seed', 'backend'] as const;
 
-export class Dense extends Layer<DenseHandle> {
+/**
+ * forward(x [rows, inFeatures]) -> y [rows, outFeatures] with the activation applied; backward(dy)
+ * takes the gradient of the activation's output (RowLayer, row-layer.ts).
+ */
+export class Dense extends RowLayer<DenseHandle> {
   readonly inFeatures: number;
   readonly outFeatures: number;
   readonly bias: boolean;
   readonly activation: ActivationName;
-  /** Rows of the last training forward that backward() has not consumed yet. */
-  #trainedRows: number | null = null;
-
   constructor(options: DenseOptions) {
     const o = check.options('Dense options', options);
     check.knownKeys('Dense options', o, DENSE_KEYS);
@@ -56,101 +54,44 @@ export class Dense extends Layer<DenseHandle> {
     this.activation = activation;
   }
 
-  protected override _disposed(): void {
-    this.#trainedRows = null;
+  /** @internal */
+  protected _rowWidths() {
+    return { in: this.inFeatures, out: this.outFeatures, inName: 'inFeatures' };
   }
 
-  /**
-   * x [rows, inFeatures] -> y [rows, outFeatures], the activation applied. train: keep x (and
-   * what the activation's derivative needs) for backward().
-   */
-  forward(x: Float32Array, options: { train?: boolean } = {}): Float32Array {
-    const layer = this._handle();
-    const f = this.#prepareForward(x, options);
-    if (f.train) this.#trainedRows = null;
-    this.backend.denseForward(layer, f.rows, f.x, f.y, +f.train);
-    if (f.train) this.#trainedRows = f.rows;
-    return f.y;
-  }
-
-  /**
-   * forward() off the event loop (native: a worker thread; wasm: synchronously inside the
-   * promise). x is read as it is at the call (native copies it); the layer is busy
-   * (ERR_GRU_BUSY) until the promise settles.
-   */
-  forwardAsync(x: Float32Array, options: { train?: boolean } = {}): Promise<Float32Array> {
-    return holding('forwardAsync()', [this._busy], async (run) => {
-      const { layer, f } = run(() => ({
-        layer: this._handle(),
-        f: this.#prepareForward(x, options),
-      }));
-      if (f.train) this.#trainedRows = null;
-      await run(() => this.backend.denseForwardAsync(layer, f.rows, f.x, f.y, +f.train));
-      if (f.train) this.#trainedRows = f.rows;
-      return f.y;
-    });
-  }
-
-  #prepareForward(
+  /** @internal The activation is applied in the same call; dy is after the activation. */
+  protected _forwardRows(
+    layer: DenseHandle,
+    rows: number,
     x: Float32Array,
-    options: { train?: boolean },
-  ): { rows: number; x: Float32Array; y: Float32Array; train: boolean } {
-    const input = check.float32Array('x', x);
-    const o = check.options('forward options', options);
-    check.knownKeys('forward options', o, ['train']);
-    const train = check.boolean('train', o.train, false);
-    if (input.length === 0 || input.length % this.inFeatures !== 0) {
-      throw new GruError(
-        'ERR_GRU_SHAPE',
-        `x must hold rows x inFeatures (${this.inFeatures}) floats, a positive multiple of ${this.inFeatures}, got ${input.length}`,
-      );
-    }
-    const rows = input.length / this.inFeatures;
-    const n = rows * this.outFeatures;
-    return {
-      rows,
-      x: input,
-      y: train ? trainingOutput(this, 'y', n) : check.allocFloat32('y', n),
-      train,
-    };
+    y: Float32Array,
+    train: number,
+  ): void {
+    this.backend.denseForward(layer, rows, x, y, train);
   }
 
-  /**
-   * dy [rows, outFeatures], the gradient of the last training forward's output (after the
-   * activation): adds into the gradients, returns dx [rows, inFeatures].
-   */
-  backward(dy: Float32Array): Float32Array {
-    const layer = this._handle();
-    const b = this.#prepareBackward(dy);
-    this.backend.denseBackward(layer, b.dy, b.dx);
-    this.#trainedRows = null;
-    return b.dx;
+  /** @internal */
+  protected _forwardRowsAsync(
+    layer: DenseHandle,
+    rows: number,
+    x: Float32Array,
+    y: Float32Array,
+    train: number,
+  ): Promise<void> {
+    return this.backend.denseForwardAsync(layer, rows, x, y, train);
   }
 
-  /** backward() off the event loop, as forwardAsync() is to forward(). */
-  backwardAsync(dy: Float32Array): Promise<Float32Array> {
-    return holding('backwardAsync()', [this._busy], async (run) => {
-      const { layer, b } = run(() => ({ layer: this._handle(), b: this.#prepareBackward(dy) }));
-      await run(() => this.backend.denseBackwardAsync(layer, b.dy, b.dx));
-      this.#trainedRows = null;
-      return b.dx;
-    });
+  /** @internal */
+  protected _backwardRows(layer: DenseHandle, dy: Float32Array, dx: Float32Array): void {
+    this.backend.denseBackward(layer, dy, dx);
   }
 
-  #prepareBackward(dy: Float32Array): { dy: Float32Array; dx: Float32Array } {
-    const rows = this.#trainedRows;
-    if (rows === null) {
-      throw new GruError(
-        'ERR_GRU_STATE',
-        'backward() needs a forward(x, { train: true }) first (once per training forward)',
-      );
-    }
-    const grad = check.float32ArrayOfLength(
-      'dy',
-      dy,
-      rows * this.outFeatures,
-      `[${rows}, ${this.outFeatures}]`,
-    );
-    return { dy: grad, dx: trainingOutput(this, 'dx', rows * this.inFeatures) };
+  /** @internal */
+  protected _backwardRowsAsync(
+    layer: DenseHandle,
+    dy: Float32Array,
+    dx: Float32Array,
+  ): Promise<void> {
+    return this.backend.denseBackwardAsync(layer, dy, dx);
   }
 }
