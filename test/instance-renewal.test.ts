@@ -8,10 +8,9 @@
  * per backend (test/instance-renewal/child.ts): a fresh handle table, and --expose-gc.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { LOADED } from './backends.js';
-import { CHILD_NODE_FLAGS } from './node-flags.js';
+import { childReport } from './node-flags.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHILD = fileURLToPath(new URL('./instance-renewal/child.ts', import.meta.url));
@@ -56,21 +55,7 @@ for (const entry of LOADED) {
     before(function () {
       this.timeout(120000);
       if (!entry.backend) return;
-      const r = spawnSync(
-        process.execPath,
-        [...CHILD_NODE_FLAGS, '--expose-gc', '--import', 'tsx', CHILD, entry.name],
-        {
-          cwd: ROOT,
-          encoding: 'utf8',
-          timeout: 110000, // a few seconds here
-          killSignal: 'SIGKILL',
-        },
-      );
-      try {
-        report = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as Report;
-      } catch {
-        failure = `child exited ${r.status} ${r.signal ?? ''}: ${r.stderr.slice(-2000)}`;
-      }
+      ({ report, failure } = childReport<Report>(ROOT, CHILD, entry.name, 110000));
     });
 
     const got = (): Report => {

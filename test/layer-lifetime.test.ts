@@ -7,10 +7,9 @@
  * these 30,000 cycles before layers waited to be registered).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { LOADED } from './backends.js';
-import { CHILD_NODE_FLAGS } from './node-flags.js';
+import { childReport } from './node-flags.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHILD = fileURLToPath(new URL('./layer-lifetime/child.ts', import.meta.url));
@@ -27,21 +26,7 @@ for (const entry of LOADED) {
     before(function () {
       this.timeout(90000);
       if (!entry.backend) return;
-      const r = spawnSync(
-        process.execPath,
-        [...CHILD_NODE_FLAGS, '--expose-gc', '--import', 'tsx', CHILD, entry.name],
-        {
-          cwd: ROOT,
-          encoding: 'utf8',
-          timeout: 80000, // a few seconds here
-          killSignal: 'SIGKILL',
-        },
-      );
-      try {
-        report = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as Report;
-      } catch {
-        failure = `child exited ${r.status} ${r.signal ?? ''}: ${r.stderr.slice(-2000)}`;
-      }
+      ({ report, failure } = childReport<Report>(ROOT, CHILD, entry.name, 80000));
     });
 
     const got = (): Report => {
