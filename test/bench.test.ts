@@ -144,6 +144,28 @@ describe('bench measure (bench/measure.ts, shared by the Node and browser benche
     assert.equal((await runCase(nan.contestant, 'peer', c, s, [], runtime)).status, 'failed');
   });
 
+  it('judges a call fast or slow warm: a slow first call (the probe) does not make it hand-timed', async () => {
+    const f = fake(want);
+    const contestant: Contestant = {
+      ...f.contestant,
+      prepare: async () => {
+        const p = await f.contestant.prepare(c);
+        const probe = p.probe;
+        // The first call compiles, grows memory, touches pages: far over slowCall.
+        return {
+          ...p,
+          probe: async () => {
+            await new Promise((done) => setTimeout(done, 1000 * s.slowCall * 3));
+            return probe();
+          },
+        };
+      },
+    };
+    const r = await runCase(contestant, 'peer', c, s, [], runtime);
+    assert.equal(r.status, 'ok', r.note);
+    assert.equal(r.method, 'batch-timed');
+  });
+
   it('skips what the contestant does not support, with its reason', async () => {
     const train = makeCase('tiny-train', 'D', 'train', 1, 2, 2, 2, 'tiny train');
     const r = await runCase(fake(want).contestant, 'peer', train, s, [], runtime);
