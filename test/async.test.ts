@@ -26,6 +26,7 @@ import {
 } from '../ts/index.js';
 import type { Backend } from '../ts/backends/backend.js';
 import { forEachBackend } from './backends.js';
+import { trainPassArrays } from './train-arrays.js';
 import { assertRejectsCode, assertThrowsCode, rng, uniform } from './util.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -525,25 +526,12 @@ forEachBackend('async API', (backend: Backend) => {
           seed: 21,
           backend,
         });
-        try {
-          const x = uniform(50 * 32 * 64, -1, 1, rng(22));
-          const f = gru.forward(x, { batch: 32, train: true, dropout: 0.25 });
-          const dy = uniform(f.output!.length, -1, 1, rng(23));
-          const d = gru.backward({
-            dOutput: dy,
-            dHN: uniform(f.hN.length, -1, 1, rng(24)),
-            h0Grad: true,
-          });
-          return [
-            f.output!,
-            f.hN,
-            d.dx!,
-            d.dh0!,
-            ...gru.parameterNames().map((n) => gru.getGradient(n)),
-          ];
-        } finally {
-          gru.dispose();
-        }
+        return trainPassArrays(
+          gru,
+          uniform(50 * 32 * 64, -1, 1, rng(22)),
+          { batch: 32, dropout: 0.25 },
+          23,
+        );
       };
       const wide = (threads: number): Float32Array[] => {
         setThreads(threads, backend);
@@ -567,28 +555,15 @@ forEachBackend('async API', (backend: Backend) => {
           seed: 41,
           backend,
         });
-        try {
-          const B = 16;
-          const lengths = Int32Array.from({ length: B }, (_, b) => 40 - (b % 5) * 3);
-          const f = gru.forward(uniform(40 * B * 48, -1, 1, rng(42)), {
-            batch: B,
-            train: true,
-            lengths,
-          });
-          const d = gru.backward({
-            dOutput: uniform(f.output!.length, -1, 1, rng(43)),
-            h0Grad: true,
-          });
-          return [
-            f.output!,
-            f.hN,
-            d.dx!,
-            d.dh0!,
-            ...gru.parameterNames().map((n) => gru.getGradient(n)),
-          ];
-        } finally {
-          gru.dispose();
-        }
+        const B = 16;
+        const lengths = Int32Array.from({ length: B }, (_, b) => 40 - (b % 5) * 3);
+        return trainPassArrays(
+          gru,
+          uniform(40 * B * 48, -1, 1, rng(42)),
+          { batch: B, lengths },
+          43,
+          false,
+        );
       };
 
       for (const [name, run] of [

@@ -24,6 +24,7 @@ import { forEachBackend, forEachIsa } from './backends.js';
 import { randomParams } from './cases.js';
 import { parameterNames, type RefConfig } from './reference.js';
 import { FORWARD, GRADIENT } from './tolerance.js';
+import { trainPassArrays } from './train-arrays.js';
 import { assertClose, rng, uniform } from './util.js';
 
 const M64 = (1n << 64n) - 1n;
@@ -540,31 +541,18 @@ forEachBackend('GRU recurrentDropout with the time loop split between threads', 
       seed: 21,
       backend,
     });
-    try {
-      const x = uniform(12 * 32 * 64, -1, 1, rng(22));
-      const f = gru.forward(x, {
+    return trainPassArrays(
+      gru,
+      uniform(12 * 32 * 64, -1, 1, rng(22)),
+      {
         batch: 32,
-        train: true,
         inputDropout: 0.2,
         recurrentDropout: 0.3,
         dropoutSeed: 9,
         lengths: Array.from({ length: 32 }, (_, b) => 12 - (b % 5)),
-      });
-      const d = gru.backward({
-        dOutput: uniform(f.output!.length, -1, 1, rng(23)),
-        dHN: uniform(f.hN.length, -1, 1, rng(24)),
-        h0Grad: true,
-      });
-      return [
-        f.output!,
-        f.hN,
-        d.dx!,
-        d.dh0!,
-        ...gru.parameterNames().map((n) => gru.getGradient(n)),
-      ];
-    } finally {
-      gru.dispose();
-    }
+      },
+      23,
+    );
   };
   const defaultThreads = backend.threads();
   after(() => setThreads(defaultThreads, backend));
