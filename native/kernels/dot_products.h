@@ -56,6 +56,19 @@ inline int64_t chunk_rows(int64_t bytes) {
   return fit < 8 ? 8 : fit > 64 ? 64 : fit;
 }
 
+// The rounded activations row-major [rows][groups] (one dword = the 2 or 4 values a lane
+// multiplies) in the order the blocks read them, [groups][rows]: a block's MR broadcasts per
+// group are then at one pointer plus constant offsets (row-major, GCC kept MR row pointers and
+// the accumulators on the stack, perf annotate of the projection). One row is both orders.
+inline const uint32_t* group_major(const uint32_t* row_major, int64_t rows, int32_t groups,
+                                   std::vector<uint32_t>& buf) {
+  if (rows == 1) return row_major;
+  if (buf.size() < static_cast<size_t>(rows * groups)) buf.resize(rows * groups);
+  for (int64_t m = 0; m < rows; ++m)
+    for (int32_t p = 0; p < groups; ++p) buf[p * rows + m] = row_major[m * groups + p];
+  return buf.data();
+}
+
 // Walks rows [0, rows) x tiles [tile_begin, tile_end) in register blocks, calling
 // f(MR, NT, first row, first tile) with MR and NT as std::integral_constant: blocks of up to 8
 // rows by one tile when there are several rows; one or two rows by several tiles (batch 1: the
@@ -91,7 +104,11 @@ void walk_blocks(int64_t rows, int32_t tile_begin, int32_t tile_end, bool revers
   for (int32_t i = tile_begin; i < tile_end; ++i) {
     const int32_t t = reverse ? tile_begin + tile_end - 1 - i : i;
     int64_t m = 0;
-    for (; m + 8 <= rows; m += 8) f(integral_constant<int, 8>{}, integral_constant<int, 1>{}, m, t);
+    // kRows rows by G gates: 8 x 3 accumulators made GCC spill them every k step (perf
+    // annotate of the projection), 6 x 3 stay in registers.
+    constexpr int kRows = G == 3 ? 6 : 8;
+    for (; m + kRows <= rows; m += kRows)
+      f(integral_constant<int, kRows>{}, integral_constant<int, 1>{}, m, t);
     switch (rows - m) {
       case 1:
         f(integral_constant<int, 1>{}, integral_constant<int, 1>{}, m, t);
@@ -145,8 +162,9 @@ struct DotBf16 {
 
   // acc[m][t][g] = sum_k a~(m, k) w~(k, g, lanes of tile t) for MR rows and NT tiles; the
   // panel holds, per pair p and gate g, 16 lanes x (w~(2p), w~(2p + 1)): one operand.
+  // a: the block's first row in the [pairs][rows] order (group_major), a_step = rows.
   template <int MR, int NT, int G>
-  static inline void block(const uint32_t* a, int32_t pairs, const uint16_t* panel,
+  static inline void block(const uint32_t* a, int64_t a_step, int32_t pairs, const uint16_t* panel,
                            int64_t panel_stride, __m512 (&acc)[MR][NT][G]) {
     for (int m = 0; m < MR; ++m)
       for (int t = 0; t < NT; ++t)
@@ -158,7 +176,7 @@ struct DotBf16 {
         for (int g = 0; g < G; ++g)
           b[t][g] = (__m512bh)_mm512_loadu_si512(panel + t * panel_stride + p * kPair + g * W * 2);
       for (int m = 0; m < MR; ++m) {
-        const __m512bh av = (__m512bh)_mm512_set1_epi32(static_cast<int>(a[m * pairs + p]));
+        const __m512bh av = (__m512bh)_mm512_set1_epi32(static_cast<int>(a[p * a_step + m]));
         for (int t = 0; t < NT; ++t)
           for (int g = 0; g < G; ++g) acc[m][t][g] = _mm512_dpbf16_ps(acc[m][t][g], av, b[t][g]);
       }
@@ -170,7 +188,7 @@ struct DotBf16 {
   template <int G, class Epi>
   static void run(int64_t M, int32_t K, const float* A, int64_t lda, const uint16_t* panels,
                   int32_t tile_begin, int32_t tile_end, Epi& epi, bool reverse) {
-    static thread_local std::vector<uint32_t> rounded;
+    static thread_local std::vector<uint32_t> rounded, by_pair;
     const int32_t pairs = (K + 1) / 2;
     const int64_t panel_stride = static_cast<int64_t>(pairs) * G * W * 2;
     const int64_t chunk = chunk_rows(pairs * 4);
@@ -178,14 +196,14 @@ struct DotBf16 {
     for (int64_t c0 = 0; c0 < M; c0 += chunk) {
       const int64_t rows = M - c0 < chunk ? M - c0 : chunk;
       round_rows(rows, K, A + c0 * lda, lda, rounded.data());
-      walk_blocks<G>(rows, tile_begin, tile_end, reverse,
-                     [&](auto mr, auto nt, int64_t m, int32_t t) {
-                       constexpr int MR = decltype(mr)::value, NT = decltype(nt)::value;
-                       __m512 acc[MR][NT][G];
-                       block<MR, NT, G>(rounded.data() + m * pairs, pairs,
-                                        panels + t * panel_stride, panel_stride, acc);
-                       epi.template operator()<MR, NT>(c0 + m, t, acc);
-                     });
+      const uint32_t* a = group_major(rounded.data(), rows, pairs, by_pair);
+      walk_blocks<G>(
+          rows, tile_begin, tile_end, reverse, [&](auto mr, auto nt, int64_t m, int32_t t) {
+            constexpr int MR = decltype(mr)::value, NT = decltype(nt)::value;
+            __m512 acc[MR][NT][G];
+            block<MR, NT, G>(a + m, rows, pairs, panels + t * panel_stride, panel_stride, acc);
+            epi.template operator()<MR, NT>(c0 + m, t, acc);
+          });
     }
   }
 };
@@ -235,8 +253,9 @@ struct DotInt8 {
   // acc[m][t][g] = s_a(m) s_w(t, g, lanes) sum_k q(m, k) q_w(k, g, lanes of tile t) for MR rows
   // and NT tiles; the panel holds, per group p of 4 k and gate g, 16 lanes x 4 q_w: one
   // operand. tile_scales: per tile, the G*W row scales then the G*W sums 128 sum_k q_w (int32).
+  // a: the block's first row in the [groups][rows] order (group_major), a_step = rows.
   template <int MR, int NT, int G>
-  static inline void block(const uint32_t* a, int32_t groups, const float* a_scale,
+  static inline void block(const uint32_t* a, int64_t a_step, int32_t groups, const float* a_scale,
                            const int8_t* panel, int64_t panel_stride, const float* tile_scales,
                            __m512 (&acc)[MR][NT][G]) {
     __m512i sum[MR][NT][G];
@@ -250,7 +269,7 @@ struct DotInt8 {
         for (int g = 0; g < G; ++g)
           b[t][g] = _mm512_loadu_si512(panel + t * panel_stride + p * kGroup + g * W * 4);
       for (int m = 0; m < MR; ++m) {
-        const __m512i av = _mm512_set1_epi32(static_cast<int>(a[m * groups + p]));
+        const __m512i av = _mm512_set1_epi32(static_cast<int>(a[p * a_step + m]));
         for (int t = 0; t < NT; ++t)
           for (int g = 0; g < G; ++g) sum[m][t][g] = _mm512_dpbusd_epi32(sum[m][t][g], av, b[t][g]);
       }
@@ -276,7 +295,7 @@ struct DotInt8 {
   static void run(int64_t M, int32_t K, const float* A, int64_t lda, const int8_t* panels,
                   const float* scales, int32_t tile_begin, int32_t tile_end, Epi& epi,
                   bool reverse) {
-    static thread_local std::vector<uint32_t> quantized;
+    static thread_local std::vector<uint32_t> quantized, by_group;
     static thread_local std::vector<float> a_scale;
     const int32_t groups = (K + 3) / 4;
     const int64_t panel_stride = static_cast<int64_t>(groups) * G * W * 4;
@@ -286,15 +305,15 @@ struct DotInt8 {
     for (int64_t c0 = 0; c0 < M; c0 += chunk) {
       const int64_t rows = M - c0 < chunk ? M - c0 : chunk;
       quantize_rows(rows, K, A + c0 * lda, lda, quantized.data(), a_scale.data());
-      walk_blocks<G>(rows, tile_begin, tile_end, reverse,
-                     [&](auto mr, auto nt, int64_t m, int32_t t) {
-                       constexpr int MR = decltype(mr)::value, NT = decltype(nt)::value;
-                       __m512 acc[MR][NT][G];
-                       block<MR, NT, G>(quantized.data() + m * groups, groups, a_scale.data() + m,
-                                        panels + t * panel_stride, panel_stride,
-                                        scales + static_cast<int64_t>(t) * 2 * G * W, acc);
-                       epi.template operator()<MR, NT>(c0 + m, t, acc);
-                     });
+      const uint32_t* a = group_major(quantized.data(), rows, groups, by_group);
+      walk_blocks<G>(
+          rows, tile_begin, tile_end, reverse, [&](auto mr, auto nt, int64_t m, int32_t t) {
+            constexpr int MR = decltype(mr)::value, NT = decltype(nt)::value;
+            __m512 acc[MR][NT][G];
+            block<MR, NT, G>(a + m, rows, groups, a_scale.data() + m, panels + t * panel_stride,
+                             panel_stride, scales + static_cast<int64_t>(t) * 2 * G * W, acc);
+            epi.template operator()<MR, NT>(c0 + m, t, acc);
+          });
     }
   }
 };
