@@ -71,9 +71,9 @@ inline const uint32_t* group_major(const uint32_t* row_major, int64_t rows, int3
 
 // Walks rows [0, rows) x tiles [tile_begin, tile_end) in register blocks, calling
 // f(MR, NT, first row, first tile) with MR and NT as std::integral_constant: blocks of up to 8
-// rows by one tile when there are several rows; one or two rows by several tiles (batch 1: the
-// accumulators of several tiles keep enough dot-product chains in flight to hide their
-// latency). reverse walks the tiles (or groups of tiles) last to first.
+// rows (6 for 3 gates) by one tile when there are several rows; one or two rows by several tiles
+// (batch 1: the accumulators of several tiles keep enough dot-product chains in flight to hide
+// their latency). reverse walks the tiles (or groups of tiles) last to first.
 template <int G, class F>
 void walk_blocks(int64_t rows, int32_t tile_begin, int32_t tile_end, bool reverse, F&& f) {
   using std::integral_constant;
