@@ -211,19 +211,25 @@ describe('reduced-precision weights (bf16, int8)', () => {
         const floats = 2 * 3 * H * (I + H) + 2 * 3 * H * (2 * H + H);
         assert.ok(fp32 >= 4 * floats, `fp32 ${fp32} >= ${4 * floats}`);
         const total32 = backend.bytes(gru._handle());
+        // Panel sets: 2 layers x 2 directions x (input, recurrent), 3 (H + 16) rows at most each.
+        const rows = 8 * 3 * (H + 16);
         gru.setPrecision('bf16');
         assert.equal(gru.precision, 'bf16');
-        assert.equal(gru.weightBytes(), fp32 / 2, 'bf16: 2 bytes per weight');
+        const bf16 = gru.weightBytes();
+        // 2 bytes per weight; the dot-product kernels' order (native avx512-dot on AMD, pack.h)
+        // pads an odd K to whole pairs: one more k per row of such a set (I = 37, H = 61 are odd).
+        assert.ok(bf16 >= fp32 / 2 && bf16 <= fp32 / 2 + 2 * rows, `bf16 ${bf16} vs fp32 ${fp32}`);
         assert.equal(
           backend.bytes(gru._handle()),
-          total32 - fp32 / 2,
+          total32 - fp32 + bf16,
           'gru_bytes: fp32 panels freed',
         );
         gru.setPrecision('int8');
         const int8 = gru.weightBytes();
-        // A byte per weight plus a float scale per output row (2 layers x 2 directions x 2 sets).
+        // A byte per weight plus a float scale per output row; the dot-product order adds per row
+        // up to 3 padding k and an int32 row sum.
         assert.ok(
-          int8 > fp32 / 4 && int8 <= fp32 / 4 + 4 * 8 * 3 * (H + 16),
+          int8 > fp32 / 4 && int8 <= fp32 / 4 + (4 + 3 + 4) * rows,
           `int8 ${int8} vs fp32 ${fp32}`,
         );
         assert.equal(backend.netGetPrecision(gru._handle()), 2);

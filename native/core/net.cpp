@@ -51,13 +51,18 @@ bool alloc_panel_set(const gru_net* net, int32_t K, int32_t G, float** fp32, voi
                      float** scales) {
   const int32_t H = net->hidden, W = net->width;
   const int64_t n = gru::gate_panels_size(H, K, G, W);
+  // The dot-product kernels' order pads K to their groups (pack.h).
+  const bool dot = gru::lowp_dot_layout(*net->kernels, net->precision, K);
   switch (net->precision) {
     case GRU_PRECISION_BF16:
-      *lowp = gru::alloc_array<uint16_t>(n);
+      *lowp = gru::alloc_array<uint16_t>(dot ? gru::dot_panels_size(H, K, G, W, gru::kDotGroupBf16)
+                                             : n);
       return *lowp != nullptr;
     case GRU_PRECISION_INT8:
-      *lowp = gru::alloc_array<int8_t>(n);
-      *scales = gru::alloc_array<float>(gru::gate_scales_size(H, G, W));
+      *lowp =
+          gru::alloc_array<int8_t>(dot ? gru::dot_panels_size(H, K, G, W, gru::kDotGroupInt8) : n);
+      *scales = gru::alloc_array<float>(dot ? gru::dot_scales_size(H, G, W)
+                                            : gru::gate_scales_size(H, G, W));
       return *lowp && *scales;
     default:
       *fp32 = gru::alloc_array<float>(n);
@@ -78,12 +83,20 @@ bool alloc_weight_panels(const gru_net* net, Cell& c) {
 void pack_panel_set(const gru_net* net, const float* src, int32_t K, int32_t first_gate, int32_t G,
                     float* fp32, void* lowp, float* scales) {
   const int32_t H = net->hidden, W = net->width;
+  const bool dot = gru::lowp_dot_layout(*net->kernels, net->precision, K);
   switch (net->precision) {
     case GRU_PRECISION_BF16:
-      gru::pack_gate_panels_bf16(src, H, K, first_gate, G, W, static_cast<uint16_t*>(lowp));
+      if (dot)
+        gru::pack_gate_panels_bf16_dot(src, H, K, first_gate, G, W, static_cast<uint16_t*>(lowp));
+      else
+        gru::pack_gate_panels_bf16(src, H, K, first_gate, G, W, static_cast<uint16_t*>(lowp));
       break;
     case GRU_PRECISION_INT8:
-      gru::pack_gate_panels_int8(src, H, K, first_gate, G, W, static_cast<int8_t*>(lowp), scales);
+      if (dot)
+        gru::pack_gate_panels_int8_dot(src, H, K, first_gate, G, W, static_cast<int8_t*>(lowp),
+                                       scales);
+      else
+        gru::pack_gate_panels_int8(src, H, K, first_gate, G, W, static_cast<int8_t*>(lowp), scales);
       break;
     default:
       gru::pack_gate_panels(src, H, K, first_gate, G, W, fp32);

@@ -3,6 +3,8 @@
 #include <math.h>
 #include <string.h>
 
+#include <vector>
+
 namespace gru {
 
 int64_t gate_panels_size(int32_t H, int32_t K, int32_t G, int32_t W) {
@@ -95,6 +97,63 @@ void pack_gate_panels_int8(const float* src, int32_t H, int32_t K, int32_t first
           panels[panel0 + k * step] = static_cast<int8_t>(q);
         }
       }
+}
+
+int64_t dot_panels_size(int32_t H, int32_t K, int32_t G, int32_t W, int32_t D) {
+  const int64_t tiles = (H + W - 1) / W, groups = (K + D - 1) / D;
+  return tiles * groups * G * W * D;
+}
+
+int64_t dot_scales_size(int32_t H, int32_t G, int32_t W) { return 2 * gate_scales_size(H, G, W); }
+
+namespace {
+
+// Moves a standard panel set [tiles][K][G][W] into the dot order [tiles][ceil(K/D)][G][W][D]
+// (zeros for k past K).
+template <class T>
+void reorder_for_dot(const T* standard, int32_t H, int32_t K, int32_t G, int32_t W, int32_t D,
+                     T* dot) {
+  const int32_t tiles = (H + W - 1) / W, groups = (K + D - 1) / D;
+  for (int32_t t = 0; t < tiles; ++t)
+    for (int32_t p = 0; p < groups; ++p)
+      for (int32_t g = 0; g < G; ++g)
+        for (int32_t lane = 0; lane < W; ++lane)
+          for (int32_t j = 0; j < D; ++j) {
+            const int32_t k = p * D + j;
+            const int64_t to =
+                ((((static_cast<int64_t>(t) * groups + p) * G + g) * W + lane) * D) + j;
+            dot[to] =
+                k < K ? standard[((static_cast<int64_t>(t) * K + k) * G + g) * W + lane] : T(0);
+          }
+}
+
+}  // namespace
+
+void pack_gate_panels_bf16_dot(const float* src, int32_t H, int32_t K, int32_t first_gate,
+                               int32_t G, int32_t W, uint16_t* panels) {
+  std::vector<uint16_t> standard(gate_panels_size(H, K, G, W));
+  pack_gate_panels_bf16(src, H, K, first_gate, G, W, standard.data());
+  reorder_for_dot(standard.data(), H, K, G, W, kDotGroupBf16, panels);
+}
+
+void pack_gate_panels_int8_dot(const float* src, int32_t H, int32_t K, int32_t first_gate,
+                               int32_t G, int32_t W, int8_t* panels, float* scales) {
+  std::vector<int8_t> standard(gate_panels_size(H, K, G, W));
+  std::vector<float> row_scales(gate_scales_size(H, G, W));
+  pack_gate_panels_int8(src, H, K, first_gate, G, W, standard.data(), row_scales.data());
+  reorder_for_dot(standard.data(), H, K, G, W, kDotGroupInt8, panels);
+  const int32_t tiles = (H + W - 1) / W;
+  for (int32_t t = 0; t < tiles; ++t)
+    for (int32_t i = 0; i < G * W; ++i) {  // i = g * W + lane
+      const int32_t g = i / W, lane = i % W;
+      int32_t sum = 0;  // |sum| <= 127 K: 128 * sum fits int32 for K <= 2^17 (kDotMaxInt8K)
+      for (int32_t k = 0; k < K; ++k)
+        sum += standard[((static_cast<int64_t>(t) * K + k) * G + g) * W + lane];
+      const int32_t shifted = 128 * sum;
+      float* tile = scales + static_cast<int64_t>(t) * 2 * G * W;
+      tile[i] = row_scales[static_cast<int64_t>(t) * G * W + i];
+      memcpy(&tile[G * W + i], &shifted, sizeof shifted);
+    }
 }
 
 }  // namespace gru

@@ -32,6 +32,23 @@ void pack_gate_panels_int8(const float* src, int32_t H, int32_t K, int32_t first
                            int32_t W, int8_t* panels, float* scales);
 // Floats in the scales of an int8 panel set: tiles * G * W.
 int64_t gate_scales_size(int32_t H, int32_t G, int32_t W);
+// The dot-product kernels' order of the same values (native/kernels/dot_products.h; a net
+// uses it where lowp_dot_layout in kernel_table.h says so). A vdpbf16ps lane multiplies 2
+// consecutive k, a vpdpbusd lane 4: with D = 2 (bf16) or 4 (int8), K is cut into groups of D
+// (the last one padded with zeros) and each tile's panel is [ceil(K / D)][G][W][D], so one
+// 64-byte load is a ready operand (the standard order needs 2 to 5 shuffles per operand,
+// which bound the batch-1 step). The elements are the standard packers' (same rounding).
+// int8: the scales buffer holds, per tile, the G*W scales then the G*W sums over k of
+// 128 * q as int32 (the kernels shift activations by 128 to make them unsigned, and subtract
+// these): [tiles][2][G][W], dot_scales_size floats.
+constexpr int32_t kDotGroupBf16 = 2, kDotGroupInt8 = 4;
+// Elements in a panel set of this order, D = kDotGroupBf16 or kDotGroupInt8.
+int64_t dot_panels_size(int32_t H, int32_t K, int32_t G, int32_t W, int32_t D);
+int64_t dot_scales_size(int32_t H, int32_t G, int32_t W);
+void pack_gate_panels_bf16_dot(const float* src, int32_t H, int32_t K, int32_t first_gate,
+                               int32_t G, int32_t W, uint16_t* panels);
+void pack_gate_panels_int8_dot(const float* src, int32_t H, int32_t K, int32_t first_gate,
+                               int32_t G, int32_t W, int8_t* panels, float* scales);
 // One float to bf16 bits, rounded to nearest even (the rule above).
 uint16_t float_to_bf16(float x);
 

@@ -24,9 +24,14 @@
 // activations, tight), step_tests.cpp (steps within the bounds above), test/lowp-weights.test.ts
 // (whole nets).
 //
-// Layout: the panels are the ones every variant reads, [tile][k][gate][16 units]. The
-// instructions want, per lane, the weights of 2 (bf16) or 4 (int8) consecutive k side by side:
-// a shuffle per gate and group of k interleaves the panel rows, shared by the MR rows of a block.
+// Layout: the instructions want, per lane, the weights of 2 (bf16) or 4 (int8) consecutive k
+// side by side, so the net packs these panels in that order for this variant (pack.h
+// pack_gate_panels_*_dot: [tile][k / D][gate][16 units][D]): one 64-byte load per gate and
+// group of k is an operand. Reading the standard order [tile][k][gate][16 units] took 2 (bf16)
+// to 5 (int8) shuffles per operand, which bounded batch 1 (measured on Zen 5, C at one thread:
+// int8 18.0 ms, no faster than bf16; perf showed the step's block spilling and shuffling).
+// int8 also finds each weight row's sum (the unsigned-activation compensation) packed beside
+// its scales instead of summing it per call.
 // The activations are rounded once per chunk of rows into a small per-thread buffer.
 #pragma once
 #include <immintrin.h>
@@ -41,10 +46,7 @@ namespace {
 
 // The products use the dot-product instructions at every batch size: a row's result must not
 // depend on the rows around it (a stream's step equals its row of a batched forward, bitwise).
-// Batch 1 (a matrix-vector product, bound by reading the weights) runs as fast either way
-// (measured on Zen 5: C, bf16 36.0 ms widened and 37.4 ms here, int8 27.6 and 26.5).
-// int8: the int32 sums of u8 x s8 products stay exact up to 2^31 / (255 * 127) = 66311 terms.
-constexpr int32_t kDotMaxInt8K = 65536;
+// int8: the int32 sums of u8 x s8 products stay exact up to gru::kDotMaxInt8K terms.
 
 // Rows of activations rounded at once, `bytes` each once rounded: 64 (a batch's worth, in L1 /
 // L2 while every tile uses them), fewer for very long rows so that the per-thread buffer stays
@@ -54,11 +56,24 @@ inline int64_t chunk_rows(int64_t bytes) {
   return fit < 8 ? 8 : fit > 64 ? 64 : fit;
 }
 
+// The rounded activations row-major [rows][groups] (one dword = the 2 or 4 values a lane
+// multiplies) in the order the blocks read them, [groups][rows]: a block's MR broadcasts per
+// group are then at one pointer plus constant offsets (row-major, GCC kept MR row pointers and
+// the accumulators on the stack, perf annotate of the projection). One row is both orders.
+inline const uint32_t* group_major(const uint32_t* row_major, int64_t rows, int32_t groups,
+                                   std::vector<uint32_t>& buf) {
+  if (rows == 1) return row_major;
+  if (buf.size() < static_cast<size_t>(rows * groups)) buf.resize(rows * groups);
+  for (int64_t m = 0; m < rows; ++m)
+    for (int32_t p = 0; p < groups; ++p) buf[p * rows + m] = row_major[m * groups + p];
+  return buf.data();
+}
+
 // Walks rows [0, rows) x tiles [tile_begin, tile_end) in register blocks, calling
 // f(MR, NT, first row, first tile) with MR and NT as std::integral_constant: blocks of up to 8
-// rows by one tile when there are several rows; one or two rows by several tiles (batch 1: the
-// accumulators of several tiles keep enough dot-product chains in flight to hide their
-// latency). reverse walks the tiles (or groups of tiles) last to first.
+// rows (6 for 3 gates) by one tile when there are several rows; one or two rows by several tiles
+// (batch 1: the accumulators of several tiles keep enough dot-product chains in flight to hide
+// their latency). reverse walks the tiles (or groups of tiles) last to first.
 template <int G, class F>
 void walk_blocks(int64_t rows, int32_t tile_begin, int32_t tile_end, bool reverse, F&& f) {
   using std::integral_constant;
@@ -89,7 +104,11 @@ void walk_blocks(int64_t rows, int32_t tile_begin, int32_t tile_end, bool revers
   for (int32_t i = tile_begin; i < tile_end; ++i) {
     const int32_t t = reverse ? tile_begin + tile_end - 1 - i : i;
     int64_t m = 0;
-    for (; m + 8 <= rows; m += 8) f(integral_constant<int, 8>{}, integral_constant<int, 1>{}, m, t);
+    // kRows rows by G gates: 8 x 3 accumulators made GCC spill them every k step (perf
+    // annotate of the projection), 6 x 3 stay in registers.
+    constexpr int kRows = G == 3 ? 6 : 8;
+    for (; m + kRows <= rows; m += kRows)
+      f(integral_constant<int, kRows>{}, integral_constant<int, 1>{}, m, t);
     switch (rows - m) {
       case 1:
         f(integral_constant<int, 1>{}, integral_constant<int, 1>{}, m, t);
@@ -141,63 +160,50 @@ struct DotBf16 {
     }
   }
 
-  // acc[m][t][g] = sum_k a~(m, k) w~(k, g, lanes of tile t) for MR rows and NT tiles.
+  // acc[m][t][g] = sum_k a~(m, k) w~(k, g, lanes of tile t) for MR rows and NT tiles; the
+  // panel holds, per pair p and gate g, 16 lanes x (w~(2p), w~(2p + 1)): one operand.
+  // a: the block's first row in the [pairs][rows] order (group_major), a_step = rows.
   template <int MR, int NT, int G>
-  static inline void block(int32_t K, const uint32_t* a, int32_t pairs, const uint16_t* panel,
+  static inline void block(const uint32_t* a, int64_t a_step, int32_t pairs, const uint16_t* panel,
                            int64_t panel_stride, __m512 (&acc)[MR][NT][G]) {
-    // Word 2l of the result is lane l of the first source (k), word 2l + 1 lane l of the
-    // second (k + 1): indices l and 32 + l.
-    alignas(64) static const uint16_t kInterleave[32] = {0,  32, 1,  33, 2,  34, 3,  35, 4,  36, 5,
-                                                         37, 6,  38, 7,  39, 8,  40, 9,  41, 10, 42,
-                                                         11, 43, 12, 44, 13, 45, 14, 46, 15, 47};
-    const __m512i idx = _mm512_load_si512(kInterleave);
     for (int m = 0; m < MR; ++m)
       for (int t = 0; t < NT; ++t)
         for (int g = 0; g < G; ++g) acc[m][t][g] = _mm512_setzero_ps();
-    const int64_t row = static_cast<int64_t>(G) * W;  // panel elements per k
+    constexpr int64_t kPair = static_cast<int64_t>(G) * W * 2;  // panel elements per pair
     for (int32_t p = 0; p < pairs; ++p) {
-      const bool has_second = 2 * p + 1 < K;
-      __m512i b[NT][G];
+      __m512bh b[NT][G];
       for (int t = 0; t < NT; ++t)
-        for (int g = 0; g < G; ++g) {
-          const uint16_t* pk = panel + t * panel_stride + 2 * p * row + g * W;
-          const __m512i first =
-              _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(pk)));
-          const __m512i second = has_second ? _mm512_castsi256_si512(_mm256_loadu_si256(
-                                                  reinterpret_cast<const __m256i*>(pk + row)))
-                                            : _mm512_setzero_si512();
-          b[t][g] = _mm512_permutex2var_epi16(first, idx, second);
-        }
+        for (int g = 0; g < G; ++g)
+          b[t][g] = (__m512bh)_mm512_loadu_si512(panel + t * panel_stride + p * kPair + g * W * 2);
       for (int m = 0; m < MR; ++m) {
-        const __m512bh av = (__m512bh)_mm512_set1_epi32(static_cast<int>(a[m * pairs + p]));
+        const __m512bh av = (__m512bh)_mm512_set1_epi32(static_cast<int>(a[p * a_step + m]));
         for (int t = 0; t < NT; ++t)
-          for (int g = 0; g < G; ++g)
-            acc[m][t][g] = _mm512_dpbf16_ps(acc[m][t][g], av, (__m512bh)b[t][g]);
+          for (int g = 0; g < G; ++g) acc[m][t][g] = _mm512_dpbf16_ps(acc[m][t][g], av, b[t][g]);
       }
     }
   }
 
   // rows [0, M) x tiles [tile_begin, tile_end) of A (fp32, rounded here) times the bf16 panels
-  // [tiles][K][G][W]; the epilogue gets each (row block, tiles) as the fp32 kernels' do.
+  // [tiles][K / 2][G][W][2]; the epilogue gets each (row block, tiles) as the fp32 kernels' do.
   template <int G, class Epi>
   static void run(int64_t M, int32_t K, const float* A, int64_t lda, const uint16_t* panels,
                   int32_t tile_begin, int32_t tile_end, Epi& epi, bool reverse) {
-    static thread_local std::vector<uint32_t> rounded;
+    static thread_local std::vector<uint32_t> rounded, by_pair;
     const int32_t pairs = (K + 1) / 2;
-    const int64_t panel_stride = static_cast<int64_t>(K) * G * W;
+    const int64_t panel_stride = static_cast<int64_t>(pairs) * G * W * 2;
     const int64_t chunk = chunk_rows(pairs * 4);
     if (rounded.size() < static_cast<size_t>(chunk * pairs)) rounded.resize(chunk * pairs);
     for (int64_t c0 = 0; c0 < M; c0 += chunk) {
       const int64_t rows = M - c0 < chunk ? M - c0 : chunk;
       round_rows(rows, K, A + c0 * lda, lda, rounded.data());
-      walk_blocks<G>(rows, tile_begin, tile_end, reverse,
-                     [&](auto mr, auto nt, int64_t m, int32_t t) {
-                       constexpr int MR = decltype(mr)::value, NT = decltype(nt)::value;
-                       __m512 acc[MR][NT][G];
-                       block<MR, NT, G>(K, rounded.data() + m * pairs, pairs,
-                                        panels + t * panel_stride, panel_stride, acc);
-                       epi.template operator()<MR, NT>(c0 + m, t, acc);
-                     });
+      const uint32_t* a = group_major(rounded.data(), rows, pairs, by_pair);
+      walk_blocks<G>(
+          rows, tile_begin, tile_end, reverse, [&](auto mr, auto nt, int64_t m, int32_t t) {
+            constexpr int MR = decltype(mr)::value, NT = decltype(nt)::value;
+            __m512 acc[MR][NT][G];
+            block<MR, NT, G>(a + m, rows, pairs, panels + t * panel_stride, panel_stride, acc);
+            epi.template operator()<MR, NT>(c0 + m, t, acc);
+          });
     }
   }
 };
@@ -245,86 +251,69 @@ struct DotInt8 {
   }
 
   // acc[m][t][g] = s_a(m) s_w(t, g, lanes) sum_k q(m, k) q_w(k, g, lanes of tile t) for MR rows
-  // and NT tiles.
+  // and NT tiles; the panel holds, per group p of 4 k and gate g, 16 lanes x 4 q_w: one
+  // operand. tile_scales: per tile, the G*W row scales then the G*W sums 128 sum_k q_w (int32).
+  // a: the block's first row in the [groups][rows] order (group_major), a_step = rows.
   template <int MR, int NT, int G>
-  static inline void block(int32_t K, const uint32_t* a, int32_t groups, const float* a_scale,
-                           const int8_t* panel, int64_t panel_stride, const float* w_scale,
+  static inline void block(const uint32_t* a, int64_t a_step, int32_t groups, const float* a_scale,
+                           const int8_t* panel, int64_t panel_stride, const float* tile_scales,
                            __m512 (&acc)[MR][NT][G]) {
-    // Four panel rows (k .. k + 3 of one gate, 16 bytes each) in the four 128-bit lanes; the
-    // result's dword l must hold byte l of each row: dword 4L + j <- dword 4j + L (a 4 x 4
-    // transpose of dwords across lanes), then bytes 4i + j <- 4j + i within each lane.
-    const __m512i dwords = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
-    const __m512i bytes =
-        _mm512_broadcast_i32x4(_mm_set_epi8(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0));
-    const __m512i offset = _mm512_set1_epi32(static_cast<int>(0x80808080u));  // u = 128 each
-    __m512i sum[MR][NT][G], comp[NT][G];
-    for (int t = 0; t < NT; ++t)
-      for (int g = 0; g < G; ++g) {
-        comp[t][g] = _mm512_setzero_si512();
-        for (int m = 0; m < MR; ++m) sum[m][t][g] = _mm512_setzero_si512();
-      }
-    const int64_t row = static_cast<int64_t>(G) * W;  // panel bytes per k
+    __m512i sum[MR][NT][G];
+    for (int m = 0; m < MR; ++m)
+      for (int t = 0; t < NT; ++t)
+        for (int g = 0; g < G; ++g) sum[m][t][g] = _mm512_setzero_si512();
+    constexpr int64_t kGroup = static_cast<int64_t>(G) * W * 4;  // panel bytes per group of k
     for (int32_t p = 0; p < groups; ++p) {
-      const int32_t have = K - 4 * p < 4 ? K - 4 * p : 4;  // rows of this group in the panel
       __m512i b[NT][G];
       for (int t = 0; t < NT; ++t)
-        for (int g = 0; g < G; ++g) {
-          const int8_t* q = panel + t * panel_stride + 4 * p * row + g * W;
-          __m512i x = _mm512_zextsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
-          // The last, partial group: zero weights past K.
-          if (have > 1)
-            x = _mm512_inserti32x4(x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + row)),
-                                   1);
-          if (have > 2)
-            x = _mm512_inserti32x4(
-                x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 2 * row)), 2);
-          if (have > 3)
-            x = _mm512_inserti32x4(
-                x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 3 * row)), 3);
-          b[t][g] = _mm512_shuffle_epi8(_mm512_permutexvar_epi32(dwords, x), bytes);
-          comp[t][g] = _mm512_dpbusd_epi32(comp[t][g], offset, b[t][g]);
-        }
+        for (int g = 0; g < G; ++g)
+          b[t][g] = _mm512_loadu_si512(panel + t * panel_stride + p * kGroup + g * W * 4);
       for (int m = 0; m < MR; ++m) {
-        const __m512i av = _mm512_set1_epi32(static_cast<int>(a[m * groups + p]));
+        const __m512i av = _mm512_set1_epi32(static_cast<int>(a[p * a_step + m]));
         for (int t = 0; t < NT; ++t)
           for (int g = 0; g < G; ++g) sum[m][t][g] = _mm512_dpbusd_epi32(sum[m][t][g], av, b[t][g]);
       }
     }
-    // sum_k u w = sum_k q w + 128 sum_k w: the compensation leaves sum_k q w, exact in int32.
+    // sum_k u w = sum_k q w + 128 sum_k w: subtracting the packed 128 sum_k w leaves sum_k q w,
+    // exact in int32.
+    constexpr int64_t kTileScales = static_cast<int64_t>(2) * G * W;
     for (int t = 0; t < NT; ++t)
       for (int g = 0; g < G; ++g) {
-        const __m512 ws = _mm512_loadu_ps(w_scale + (static_cast<int64_t>(t) * G + g) * W);
+        const float* ts = tile_scales + t * kTileScales;
+        const __m512 ws = _mm512_loadu_ps(ts + g * W);
+        const __m512i comp = _mm512_loadu_si512(ts + G * W + g * W);
         for (int m = 0; m < MR; ++m) {
-          const __m512 dot = _mm512_cvtepi32_ps(_mm512_sub_epi32(sum[m][t][g], comp[t][g]));
+          const __m512 dot = _mm512_cvtepi32_ps(_mm512_sub_epi32(sum[m][t][g], comp));
           acc[m][t][g] = _mm512_mul_ps(_mm512_mul_ps(dot, _mm512_set1_ps(a_scale[m])), ws);
         }
       }
   }
 
-  // As DotBf16::run, over int8 panels with their scales [tiles][G][W].
+  // As DotBf16::run, over int8 panels [tiles][K / 4][G][W][4] with their scales and sums
+  // [tiles][2][G][W].
   template <int G, class Epi>
   static void run(int64_t M, int32_t K, const float* A, int64_t lda, const int8_t* panels,
                   const float* scales, int32_t tile_begin, int32_t tile_end, Epi& epi,
                   bool reverse) {
-    static thread_local std::vector<uint32_t> quantized;
+    static thread_local std::vector<uint32_t> quantized, by_group;
     static thread_local std::vector<float> a_scale;
     const int32_t groups = (K + 3) / 4;
-    const int64_t panel_stride = static_cast<int64_t>(K) * G * W;
+    const int64_t panel_stride = static_cast<int64_t>(groups) * G * W * 4;
     const int64_t chunk = chunk_rows(groups * 4);
     if (quantized.size() < static_cast<size_t>(chunk * groups)) quantized.resize(chunk * groups);
     if (a_scale.size() < static_cast<size_t>(chunk)) a_scale.resize(chunk);
     for (int64_t c0 = 0; c0 < M; c0 += chunk) {
       const int64_t rows = M - c0 < chunk ? M - c0 : chunk;
       quantize_rows(rows, K, A + c0 * lda, lda, quantized.data(), a_scale.data());
-      walk_blocks<G>(rows, tile_begin, tile_end, reverse,
-                     [&](auto mr, auto nt, int64_t m, int32_t t) {
-                       constexpr int MR = decltype(mr)::value, NT = decltype(nt)::value;
-                       __m512 acc[MR][NT][G];
-                       block<MR, NT, G>(K, quantized.data() + m * groups, groups,
-                                        a_scale.data() + m, panels + t * panel_stride, panel_stride,
-                                        scales + static_cast<int64_t>(t) * G * W, acc);
-                       epi.template operator()<MR, NT>(c0 + m, t, acc);
-                     });
+      const uint32_t* a = group_major(quantized.data(), rows, groups, by_group);
+      walk_blocks<G>(
+          rows, tile_begin, tile_end, reverse, [&](auto mr, auto nt, int64_t m, int32_t t) {
+            constexpr int MR = decltype(mr)::value, NT = decltype(nt)::value;
+            __m512 acc[MR][NT][G];
+            block<MR, NT, G>(a + m, rows, groups, a_scale.data() + m, panels + t * panel_stride,
+                             panel_stride, scales + static_cast<int64_t>(t) * 2 * G * W, acc);
+            epi.template operator()<MR, NT>(c0 + m, t, acc);
+          });
     }
   }
 };
@@ -350,9 +339,11 @@ struct DotKernels {
   // Set once by table(): whether bf16 products use vdpbf16ps on this CPU.
   static inline bool bf16_dot = false;
 
+  // Must agree with gru::lowp_dot_layout for this table (the panels' order depends on it).
   static bool dot(int32_t format, int64_t rows, int32_t K) {
+    (void)rows;
     return (format == gru::kWeightsBf16 && bf16_dot) ||
-           (format == gru::kWeightsInt8 && K <= kDotMaxInt8K);
+           (format == gru::kWeightsInt8 && K <= gru::kDotMaxInt8K);
   }
 
   template <int G>

@@ -51,7 +51,8 @@ struct StepArgs {
   const float* u[kMaxRecurrentGroups];
   // Reduced-precision weights (inference): weights is a WeightFormat; for bf16 and int8 the
   // step reads u_lowp (same layout, bf16 or int8 elements) and, int8, u_scale [tiles][gates][W]
-  // instead of u.
+  // instead of u; in the dot-product order where lowp_dot_layout(table, weights, hidden)
+  // (pack.h), int8 scales then [tiles][2][gates][W].
   int32_t weights;
   const void* u_lowp[kMaxRecurrentGroups];
   const float* u_scale[kMaxRecurrentGroups];
@@ -152,13 +153,16 @@ struct KernelTable {
   // dot_products.h): they round the activations to that format too and multiply with the CPU's
   // dot-product instruction, a looser error contract (stated there).
   int32_t lowp_dot_formats;
+  // Those formats' panels are in the dot-product order (pack.h pack_gate_panels_*_dot) where
+  // lowp_dot_layout below says so; the net packs them that way for its table.
 
   // C[m, :] = A[m, 0:K] * panels + bias, for m < M. C rows have tiles*G*W columns, in panel
   // order; bias has tiles*G*W entries or is null.
   void (*gemm_panels)(int64_t M, int32_t K, const float* A, int64_t lda, const float* panels,
                       int32_t tiles, int32_t G, const float* bias, float* C, int64_t ldc);
   // The same product over reduced-precision panels (format a WeightFormat: bf16 or int8 panels,
-  // int8 with scales [tiles][G][W]), widened to fp32 in registers (lowp_panels.h).
+  // int8 with scales [tiles][G][W]), widened to fp32 in registers (lowp_panels.h), or in the
+  // dot-product order where lowp_dot_layout(table, format, K) says so (pack.h).
   void (*gemm_panels_lowp)(int64_t M, int32_t K, const float* A, int64_t lda, const void* panels,
                            int32_t format, const float* scales, int32_t tiles, int32_t G,
                            const float* bias, float* C, int64_t ldc);
@@ -206,5 +210,17 @@ struct KernelTable {
   void (*scale)(float* x, size_t n, float factor);
   void (*clamp)(float* x, size_t n, float lo, float hi);
 };
+
+// int8 dot products sum u8 x s8 products exactly in int32 up to 2^31 / (255 * 127) = 66311
+// terms: longer rows keep the widened path.
+constexpr int32_t kDotMaxInt8K = 65536;
+
+// Whether a panel set of K inputs in `format` is multiplied by table's dot-product kernels,
+// and so packed in their order (pack.h pack_gate_panels_bf16_dot / _int8_dot) rather than the
+// standard one: the packer (native/core/net.cpp) and the kernels (dot_products.h) both ask.
+inline bool lowp_dot_layout(const KernelTable& table, int32_t format, int32_t K) {
+  if (format == kWeightsFp32 || !(table.lowp_dot_formats & (1 << format))) return false;
+  return format == kWeightsBf16 || K <= kDotMaxInt8K;
+}
 
 }  // namespace gru

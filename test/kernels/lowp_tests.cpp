@@ -42,7 +42,8 @@ void gemm_lowp_case(const gru::KernelTable& k, Check& c, int G, bool with_bias, 
         for (int m = 0; m < M; ++m) kt::fill(rng, &A[m * lda], K, -1.0f, 1.0f);
         std::vector<float> src(static_cast<size_t>(G) * H * K), held(src.size());
         kt::fill(rng, src.data(), src.size(), -1.0f, 1.0f);
-        const kt::LowpPanels panels = kt::pack_lowp(format, src.data(), H, K, 0, G, W, held.data());
+        const kt::LowpPanels panels =
+            kt::pack_lowp(k, format, src.data(), H, K, 0, G, W, held.data());
         std::vector<float> bias(cols);
         kt::fill(rng, bias.data(), cols, -1.0f, 1.0f);
         std::vector<float> C = kt::sentinels((M + 1) * ldc);
@@ -166,6 +167,62 @@ KT_TEST(pack_lowp_rounding, "core", "bf16 / int8 packers: rounding rules") {
   }
   for (int lane = H % W; lane < W; ++lane)
     c.same(s[(H / W) * W + lane], 0.0f, "scale of padding lane %d", lane);
+}
+
+// The dot-product order (pack.h pack_gate_panels_*_dot): the standard packers' elements at
+// [tile][k / D][gate][lane][k % D], zeros for k past K and lanes past H; int8's scales buffer
+// holds per tile the scales then 128 * sum_k q (int32). K = 7 leaves a partial group for both
+// D = 2 and D = 4; H = 5 with W = 4 a partial tile.
+KT_TEST(pack_lowp_dot_order, "core", "bf16 / int8 packers: the dot-product order") {
+  (void)k;
+  const int H = 5, K = 7, G = 2, W = 4, first_gate = 1, gates = 3;
+  const int tiles = (H + W - 1) / W;
+  std::vector<float> w(static_cast<size_t>(gates) * H * K);
+  kt::Rng rng = c.rng();
+  kt::fill(rng, w.data(), w.size(), -2.0f, 2.0f);
+  for (int32_t format : {gru::kWeightsBf16, gru::kWeightsInt8}) {
+    c.at("%s", format_name(format));
+    const int D = format == gru::kWeightsBf16 ? gru::kDotGroupBf16 : gru::kDotGroupInt8;
+    const int groups = (K + D - 1) / D;
+    const int64_t n = gru::gate_panels_size(H, K, G, W);
+    const int64_t nd = gru::dot_panels_size(H, K, G, W, D);
+    if (nd != static_cast<int64_t>(tiles) * groups * D * G * W)
+      c.fail("dot_panels_size %lld", static_cast<long long>(nd));
+    std::vector<uint16_t> b16(n), b16d(nd, 0xffff);
+    std::vector<int8_t> q(n), qd(nd, 99);
+    std::vector<float> s(gru::gate_scales_size(H, G, W)), sd(gru::dot_scales_size(H, G, W), -1.0f);
+    if (format == gru::kWeightsBf16) {
+      gru::pack_gate_panels_bf16(w.data(), H, K, first_gate, G, W, b16.data());
+      gru::pack_gate_panels_bf16_dot(w.data(), H, K, first_gate, G, W, b16d.data());
+    } else {
+      gru::pack_gate_panels_int8(w.data(), H, K, first_gate, G, W, q.data(), s.data());
+      gru::pack_gate_panels_int8_dot(w.data(), H, K, first_gate, G, W, qd.data(), sd.data());
+    }
+    for (int t = 0; t < tiles; ++t)
+      for (int g = 0; g < G; ++g)
+        for (int lane = 0; lane < W; ++lane) {
+          int32_t sum = 0;
+          for (int kk = 0; kk < groups * D; ++kk) {
+            const int64_t at =
+                (((static_cast<int64_t>(t) * groups + kk / D) * G + g) * W + lane) * D + kk % D;
+            const int64_t std_at = ((static_cast<int64_t>(t) * K + kk) * G + g) * W + lane;
+            const int got = format == gru::kWeightsBf16 ? b16d[at] : qd[at];
+            const int want = kk >= K ? 0 : format == gru::kWeightsBf16 ? b16[std_at] : q[std_at];
+            if (got != want)
+              c.fail("tile %d gate %d lane %d k %d: %d, want %d", t, g, lane, kk, got, want);
+            if (kk < K && format == gru::kWeightsInt8) sum += q[std_at];
+          }
+          if (format != gru::kWeightsInt8) continue;
+          const float* tile = &sd[static_cast<size_t>(t) * 2 * G * W];
+          c.same(tile[g * W + lane], s[(t * G + g) * W + lane], "scale tile %d gate %d lane %d", t,
+                 g, lane);
+          int32_t packed_sum;
+          memcpy(&packed_sum, &tile[G * W + g * W + lane], sizeof packed_sum);
+          if (packed_sum != 128 * sum)
+            c.fail("tile %d gate %d lane %d: packed sum %d, want 128 * %d", t, g, lane, packed_sum,
+                   sum);
+        }
+  }
 }
 
 }  // namespace

@@ -71,12 +71,12 @@ struct Problem {
     if (format != gru::kWeightsFp32) {
       const std::vector<float> given = w_hh;
       if (reset_after) {
-        u_lp = kt::pack_lowp(format, given.data(), H, H, 0, 3, W, w_hh.data());
+        u_lp = kt::pack_lowp(k, format, given.data(), H, H, 0, 3, W, w_hh.data());
         b_hn.assign(Hp, 0.0f);
         kt::fill(rng, b_hn.data(), H, -0.5f, 0.5f);
       } else {
-        u_lp = kt::pack_lowp(format, given.data(), H, H, 0, 2, W, w_hh.data());
-        u_n_lp = kt::pack_lowp(format, given.data(), H, H, 2, 1, W, w_hh.data());
+        u_lp = kt::pack_lowp(k, format, given.data(), H, H, 0, 2, W, w_hh.data());
+        u_n_lp = kt::pack_lowp(k, format, given.data(), H, H, 2, 1, W, w_hh.data());
         b_hn.assign(Hp, kt::kPoison);
       }
     } else if (reset_after) {
