@@ -166,7 +166,7 @@ export async function runCase(
         return { ...base, status: 'failed', note: `does not match gru-simd: ${check}`, check };
     }
     // Warm code only (Settings.warmup): calls until the warm-up time has passed.
-    for (const w0 = now(); now() - w0 < s.warmup; ) await call(p);
+    for (const warm0 = now(); now() - warm0 < s.warmup;) await call(p);
     // CPU time (every thread) per wall second while timing: shows the threads really used.
     const cpu0 = rt.cpuSeconds?.();
     const w0 = now();
