@@ -52,6 +52,8 @@ thread_local int32_t t_wasm_helper = 0;
 constexpr int64_t kWasmPhaseSpinNs = 2 * 1000 * 1000;
 // Benches (gru_wasm_phase_spin_for_test): the spin above, to compare with the sleep it avoids.
 int64_t g_wasm_phase_spin_ns = kWasmPhaseSpinNs;
+// Benches: the timed waits helpers made for a phase (each one a step they may have missed).
+uint64_t g_wasm_phase_sleeps = 0;
 // wasm helpers spinning for a phase read the clock every this many rounds (a JS import call).
 constexpr int32_t kWasmClockEvery = 1024;
 #endif
@@ -73,6 +75,7 @@ inline void spin_or_yield(int32_t spins, int64_t* spin_start) {
   if (*spin_start == 0) {
     *spin_start = now;
   } else if (now - *spin_start > __atomic_load_n(&g_wasm_phase_spin_ns, __ATOMIC_RELAXED)) {
+    __atomic_add_fetch(&g_wasm_phase_sleeps, 1, __ATOMIC_RELAXED);
     __builtin_wasm_memory_atomic_wait32(&t_wasm_helper, 1, 20000);
   }
 #else

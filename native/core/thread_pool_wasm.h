@@ -248,6 +248,13 @@ gru_wasm_phase_spin_for_test(double ns) {
                    __ATOMIC_RELAXED);
 }
 
+// Timed waits the helpers made for the next phase of a region (benches: each is a step a helper
+// may have come back too late for).
+extern "C" __attribute__((export_name("gru_wasm_helper_sleeps"))) double gru_wasm_helper_sleeps(
+    void) {
+  return static_cast<double>(__atomic_load_n(&g_wasm_phase_sleeps, __ATOMIC_RELAXED));
+}
+
 // Whether every helper sleeps (tests: a region that small calls would open then needs a
 // wake-up, which the policy does not spend on them).
 extern "C" __attribute__((export_name("gru_wasm_helpers_asleep"))) int32_t gru_wasm_helpers_asleep(

@@ -200,6 +200,7 @@ export class WasmHelpers {
       stalls: (ex.gru_wasm_stalls as CFunction)(),
       regions: (ex.gru_wasm_regions as CFunction)(),
       chunks: (ex.gru_wasm_helper_chunks as CFunction)(),
+      sleeps: (ex.gru_wasm_helper_sleeps as CFunction)(),
       asleep: (ex.gru_wasm_helpers_asleep as CFunction)() !== 0,
     };
   }
