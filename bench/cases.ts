@@ -298,6 +298,13 @@ export interface Settings {
   cap: number;
   /** Quick mode skips the scalar wasm backend above this many flops per call. */
   scalarMaxFlops: number;
+  /**
+   * Seconds of calls before timing (s), after the check: engines run new wasm code in a
+   * baseline tier first and compile the hot functions optimized in the background (V8's
+   * dynamic tiering). Under load that takes up to a second, and timed calls of that second
+   * measured the baseline code (E in Chromium: 150-1600 µs a call where warm code takes 22).
+   */
+  warmup: number;
 }
 
 /**
@@ -318,6 +325,7 @@ export function settings(mode: Mode, rounds = 1): Settings {
           maxCalls: 4,
           cap: 2,
           scalarMaxFlops: 0.5e9,
+          warmup: 0.3,
         }
       : {
           mode,
@@ -330,6 +338,7 @@ export function settings(mode: Mode, rounds = 1): Settings {
           maxCalls: 10,
           cap: 15,
           scalarMaxFlops: Infinity,
+          warmup: 1,
         };
   if (rounds <= 1) return s;
   return {

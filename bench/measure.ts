@@ -165,6 +165,8 @@ export async function runCase(
       if (!cmp.ok)
         return { ...base, status: 'failed', note: `does not match gru-simd: ${check}`, check };
     }
+    // Warm code only (Settings.warmup): calls until the warm-up time has passed.
+    for (const warm0 = now(); now() - warm0 < s.warmup;) await call(p);
     // The probe's calls carry one-off costs (compiling, growing memory, first touches): a call
     // that looks slow is timed once more, warm, before choosing how to time it (a training step
     // of 20 ms whose first call took 150 ms was hand-timed twice, ±65 %).

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { defaultWasmUrl, loadWasmBackend, wasmRelaxedSimdSupported } from '../ts/backends/wasm.js';
-import { threadsUnavailableReason } from '../ts/backends/wasm-threads.js';
+import { MT_MEMORY_INITIAL_PAGES, threadsUnavailableReason } from '../ts/backends/wasm-threads.js';
 import type { Backend, BackendName } from '../ts/backends/backend.js';
 import { backendInfo, GRU, init, loadBackend, setThreads, threadsReady } from '../ts/index.js';
 import { assertRejectsCode, assertThrowsCode, rng, uniform } from './util.js';
@@ -137,6 +137,64 @@ for (const name of NAMES) {
         await new Promise((r) => setTimeout(r, 5));
       assert.equal(backend._wasmHelpers()!.running, 0);
       assert.equal(backend.threads(), 1);
+    });
+
+    it('the thread policy keeps small calls on one thread: no region for A, E or small sweep points', async () => {
+      setThreads(2, backend);
+      await threadsReady(backend);
+      // The shapes of bench cases A (B1 T100 I64 H128), E (one step, B1 I64 H256, as a stream
+      // steps) and the batch-1 sweep points up to H256: under the policy's minimum work a
+      // phase (workers_for), so a helper would only add a meeting per step; none is woken.
+      const small: [number, number, number, number][] = [
+        [1, 100, 64, 128],
+        [1, 1, 64, 256],
+        [1, 50, 128, 64],
+        [1, 50, 128, 256],
+      ];
+      // Helpers spinning right after a region join the next one for free (workers_for); the
+      // policy's decision that matters is the one that would wake them.
+      for (let i = 0; i < 2000 && !backend._wasmHelpers()!.asleep; i++)
+        await new Promise((r) => setTimeout(r, 5));
+      assert.ok(backend._wasmHelpers()!.asleep, 'the helper never went to sleep');
+      const regionsBefore = backend._wasmHelpers()!.regions;
+      for (const [batch, seqLen, inputSize, hiddenSize] of small) {
+        const gru = new GRU({ inputSize, hiddenSize, seed: 41, backend });
+        try {
+          const x = uniform(seqLen * batch * inputSize, -1, 1, rng(42));
+          for (let i = 0; i < 5; i++) gru.forward(x, { batch });
+          const stream = gru.stream({ batch });
+          for (let i = 0; i < 5; i++) stream.step(x.subarray(0, batch * inputSize));
+        } finally {
+          gru.dispose();
+        }
+      }
+      assert.equal(backend._wasmHelpers()!.regions, regionsBefore, 'a small call opened a region');
+      // Batch 1 at H512 (bench case C's width): the time loop is split between the threads.
+      batchOne(backend);
+      assert.ok(backend._wasmHelpers()!.regions > regionsBefore, 'batch 1, H512: no region');
+    });
+
+    it('setThreads(n) as the call that renews the instance: the fresh one has n threads', async () => {
+      setThreads(2, backend);
+      await threadsReady(backend);
+      // Grow the memory with a call while a helper runs (no renewal while helpers exist)...
+      const gru = new GRU({ inputSize: 128, hiddenSize: 256, seed: 51, backend });
+      gru.forward(uniform(100 * 64 * 128, -1, 1, rng(52)), { batch: 64 });
+      gru.dispose();
+      assert.ok(backend.wasmMemoryBytes()! > MT_MEMORY_INITIAL_PAGES * 65536, 'no growth');
+      // ...then let the helper go: the next call renews the instance (and nothing else calls
+      // into the core before it: _wasmHelpers reads the module's counters directly).
+      setThreads(1, backend);
+      for (let i = 0; i < 2000 && backend._wasmHelpers()!.running > 0; i++)
+        await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 50)); // its worker's last message: it is let go
+      setThreads(2, backend);
+      assert.equal(backend.wasmMemoryBytes(), MT_MEMORY_INITIAL_PAGES * 65536, 'not renewed');
+      assert.equal(backend.threads(), 2);
+      assert.equal(await threadsReady(backend), 2);
+      batchOne(backend); // computes with the helper on the fresh instance
+      assert.ok(backend._wasmHelpers()!.joins > 0, 'the helper joined no region');
+      setThreads(1, backend);
     });
 
     it('backendInfo() reports the threads; out-of-range n is refused naming n', async () => {

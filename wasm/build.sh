@@ -129,7 +129,7 @@ END=$(date +%s.%N)
 # (ts/backends/wasm-threads.ts provides them), and export the helpers' entry points.
 ALLOWED_IMPORTS="env.emscripten_notify_memory_growth,wasi_snapshot_preview1.proc_exit"
 MT_IMPORTS="$ALLOWED_IMPORTS,env.memory,env.__emscripten_init_main_thread_js,env.emscripten_unwind_to_js_event_loop,wasi_snapshot_preview1.clock_time_get"
-MT_EXPORTS="gru_wasm_helper_main gru_wasm_helpers_running gru_wasm_helper_joins gru_wasm_stalls gru_wasm_force_helpers gru_wasm_tls_size gru_wasm_tls_align stackRestore __wasm_init_tls _emscripten_thread_init"
+MT_EXPORTS="gru_wasm_helper_main gru_wasm_helpers_running gru_wasm_helper_joins gru_wasm_regions gru_wasm_helpers_asleep gru_wasm_helper_chunks gru_wasm_phase_spin_for_test gru_wasm_helper_sleeps gru_wasm_stalls gru_wasm_force_helpers gru_wasm_tls_size gru_wasm_tls_align stackRestore __wasm_init_tls _emscripten_thread_init"
 node --experimental-wasm-relaxed-simd --input-type=module - "$ALLOWED_IMPORTS" "${EXPORTS[*]}" \
   "$MT_IMPORTS" "$MT_EXPORTS" \
   "$TMP/gru_simd-simd.wasm" "$TMP/gru_simd-scalar.wasm" "$TMP/gru_simd-relaxed.wasm" \

@@ -42,18 +42,45 @@ constexpr int32_t kWaitSpinRounds = 1 << 10;
 // Set on the threaded wasm modules' helpers (thread_pool_wasm.h): they may block, the caller
 // may not (a browser's main thread).
 thread_local int32_t t_wasm_helper = 0;
+// How long a wasm helper spins for the next phase before it sleeps. wasm has no yield, and a
+// helper's timed memory.atomic.wait32 sleeps far longer than asked (20 us asked; the engine and
+// the OS timer make it 60-100 us): longer than a whole batch-1 step (C: ~35 us a share). A
+// helper that slept at each step's meeting came back after the caller had claimed its share
+// of the next step too, so a second thread gained nothing. A phase rarely waits longer than
+// the slowest share of one step (B: ~0.6 ms), so spinning 2 ms keeps the helper in every step
+// of a running time loop; it sleeps only when the caller's core went elsewhere (a stall).
+constexpr int64_t kWasmPhaseSpinNs = 2 * 1000 * 1000;
+// Benches (gru_wasm_phase_spin_for_test): the spin above, to compare with the sleep it avoids.
+int64_t g_wasm_phase_spin_ns = kWasmPhaseSpinNs;
+// Benches: the timed waits helpers made for a phase (each one a step they may have missed).
+uint64_t g_wasm_phase_sleeps = 0;
+// wasm helpers spinning for a phase read the clock every this many rounds (a JS import call).
+constexpr int32_t kWasmClockEvery = 1024;
 #endif
 
-inline void spin_or_yield(int32_t spins) {
+int64_t now_ns();
+
+// One round of a wait for a chunk another worker has started. `spin_start` (0 at first): when
+// a wasm helper's spinning past kWaitSpinRounds began.
+inline void spin_or_yield(int32_t spins, int64_t* spin_start) {
   cpu_relax();
 #if !defined(__EMSCRIPTEN__)
+  (void)spin_start;
   if (spins > kWaitSpinRounds) sched_yield();  // more threads than cores: let them run
 #elif defined(GRU_WASM_THREADS)
-  // wasm has no yield: a helper waits 20 us on a word nobody notifies instead.
-  if (spins > kWaitSpinRounds && t_wasm_helper)
+  // wasm has no yield: a helper that spun kWasmPhaseSpinNs waits 20 us on a word nobody
+  // notifies instead (the caller never blocks, and spins).
+  if (spins <= kWaitSpinRounds || !t_wasm_helper || spins % kWasmClockEvery != 0) return;
+  const int64_t now = now_ns();
+  if (*spin_start == 0) {
+    *spin_start = now;
+  } else if (now - *spin_start > __atomic_load_n(&g_wasm_phase_spin_ns, __ATOMIC_RELAXED)) {
+    __atomic_add_fetch(&g_wasm_phase_sleeps, 1, __ATOMIC_RELAXED);
     __builtin_wasm_memory_atomic_wait32(&t_wasm_helper, 1, 20000);
+  }
 #else
   (void)spins;
+  (void)spin_start;
 #endif
 }
 
@@ -105,6 +132,15 @@ void note_clean() {
 
 }  // namespace
 
+namespace {
+uint64_t g_helper_chunks = 0;
+}  // namespace
+
+void note_helper_chunks(int64_t chunks) {
+  __atomic_add_fetch(&g_helper_chunks, static_cast<uint64_t>(chunks), __ATOMIC_RELAXED);
+}
+uint64_t pool_helper_chunks() { return __atomic_load_n(&g_helper_chunks, __ATOMIC_RELAXED); }
+
 int64_t pool_cooldown_left_ns() {
   const int64_t left = __atomic_load_n(&g_solo_until_ns, __ATOMIC_RELAXED) - now_ns();
   return left > 0 ? left : 0;
@@ -150,10 +186,10 @@ int64_t PhasedWork::wait_open(int64_t phase, int32_t worker) {
   const int64_t target = phase * chunks_;
   int64_t finished = __atomic_load_n(&finished_, __ATOMIC_ACQUIRE);
   if (finished < target) {
-    int64_t wait_start = 0, own = 0;
+    int64_t wait_start = 0, own = 0, spin_start = 0;
     for (int32_t spins = 0; (finished = __atomic_load_n(&finished_, __ATOMIC_ACQUIRE)) < target;
          ++spins) {
-      spin_or_yield(spins);
+      spin_or_yield(spins, &spin_start);
       // Past the plain spin, the caller times the wait (a clock read every 64 rounds).
       if (worker != 0 || spins < kWaitSpinRounds || spins % 64 != 0 || solo_) continue;
       const int64_t now = now_ns();
@@ -398,8 +434,9 @@ void parallel_run(int32_t max_workers, ParallelFn fn, void* context) {
   if (__atomic_load_n(&g_pool.region_joins, __ATOMIC_RELAXED) == 0 &&
       now_ns() - started > kNoJoinNs)
     note_stall();
+  int64_t spin_start = 0;
   for (int32_t spins = 0; __atomic_load_n(&g_pool.gate, __ATOMIC_ACQUIRE) & kInsideMask; ++spins)
-    spin_or_yield(spins);
+    spin_or_yield(spins, &spin_start);
   pthread_mutex_unlock(&g_pool.in_use);
 }
 

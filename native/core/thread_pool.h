@@ -57,6 +57,10 @@ bool pool_set_threads(int32_t n);
 // when their cores are busy with other processes. Returns the regions helpers joined so far.
 void pool_hold_helpers_for_test(bool hold);
 uint64_t pool_helper_joins();
+// Chunks of PhasedWork the helpers ran so far (tests, benches: the share of the work a second
+// thread really took; the caller runs the rest).
+uint64_t pool_helper_chunks();
+void note_helper_chunks(int64_t chunks);
 // Stalls seen so far: regions whose caller took over from a helper that stopped running.
 uint64_t pool_stalls();
 // How long regions still run on the caller alone after the last stall (0: helpers may join),
@@ -162,7 +166,10 @@ void PhasedWork::run(int32_t worker, F&& chunk) {
         ++done;
       }
     }
-    if (done) __atomic_add_fetch(&finished_, done, __ATOMIC_ACQ_REL);
+    if (done) {
+      __atomic_add_fetch(&finished_, done, __ATOMIC_ACQ_REL);
+      if (worker != 0) note_helper_chunks(done);
+    }
     if (worker != 0 && __atomic_load_n(&solo_, __ATOMIC_ACQUIRE)) return;
   }
   if (worker == 0) wait_open(phases_, worker);  // the caller returns with every chunk finished

@@ -32,10 +32,14 @@ constexpr uint64_t kClosed = uint64_t{1} << 31;
 constexpr uint64_t kInsideMask = kClosed - 1;
 inline uint32_t generation_of(uint64_t gate) { return static_cast<uint32_t>(gate >> 32); }
 
-// An idle helper spins this many loads of the gate before it sleeps: about 100 us, enough to
-// bridge the gap between two regions of one call (a projection and its time loop) without a
-// wake-up (tens of microseconds through the engine).
-constexpr int32_t kWasmSpinRounds = 1 << 16;
+// An idle helper spins this long for the next region before it sleeps: bridges the gap
+// between two regions of one call (a projection and its time loop) and between back-to-back
+// calls (a training step's regions, a stream of forwards) without a wake-up, which costs the
+// caller a notify and the helper tens of microseconds through the engine. Timed with the clock
+// (read every kRegionClockEvery loads), not counted in loads: engines run the loop at
+// different speeds.
+constexpr int64_t kWasmRegionSpinNs = 200 * 1000;
+constexpr int32_t kRegionClockEvery = 1024;
 
 struct WasmPool {
   int32_t threads = 1;  // the pool's size, the caller included; helpers 1..threads-1
@@ -47,6 +51,7 @@ struct WasmPool {
   int32_t sleepers = 0;      // helpers asleep in memory.atomic.wait32
   int32_t running = 0;       // helpers inside gru_wasm_helper_main
   uint64_t joins = 0;        // regions helpers joined (tests)
+  uint64_t regions = 0;      // regions published to helpers (tests: the policy's decisions)
   int32_t region_joins = 0;  // helpers that joined the current region
   int32_t hold = 0;          // tests: helpers do not join
 };
@@ -64,10 +69,11 @@ inline bool helper_retired(int32_t index) {
 // Waits for a region newer than `seen`, or for the pool to shrink below this helper: spins,
 // then sleeps on the generation word. Returns the gate it saw.
 uint64_t wait_for_region(uint32_t seen, int32_t index) {
-  for (int32_t spins = 0;; ++spins) {
+  int64_t spin_start = now_ns();
+  for (int32_t spins = 1;; ++spins) {
     const uint64_t gate = __atomic_load_n(&g_pool.gate, __ATOMIC_ACQUIRE);
     if (generation_of(gate) != seen || helper_retired(index)) return gate;
-    if (spins < kWasmSpinRounds) continue;
+    if (spins % kRegionClockEvery != 0 || now_ns() - spin_start < kWasmRegionSpinNs) continue;
     __atomic_add_fetch(&g_pool.sleepers, 1, __ATOMIC_SEQ_CST);
     // Re-checked after counting myself asleep: a caller that publishes after this sees me and
     // notifies; wait32 returns at once if the word already changed.
@@ -75,7 +81,7 @@ uint64_t wait_for_region(uint32_t seen, int32_t index) {
         !helper_retired(index))
       __builtin_wasm_memory_atomic_wait32(generation_word(), static_cast<int32_t>(seen), -1);
     __atomic_sub_fetch(&g_pool.sleepers, 1, __ATOMIC_SEQ_CST);
-    spins = 0;
+    spin_start = now_ns();
   }
 }
 
@@ -93,6 +99,7 @@ void parallel_run(int32_t max_workers, ParallelFn fn, void* context) {
     return;
   }
   const int64_t started = now_ns();
+  __atomic_add_fetch(&g_pool.regions, 1, __ATOMIC_RELAXED);
   __atomic_store_n(&g_pool.region_joins, 0, __ATOMIC_RELAXED);
   g_pool.fn = fn;
   g_pool.context = context;
@@ -219,6 +226,40 @@ extern "C" __attribute__((export_name("gru_wasm_force_helpers"))) void gru_wasm_
 extern "C" __attribute__((export_name("gru_wasm_helper_joins"))) double gru_wasm_helper_joins(
     void) {
   return static_cast<double>(pool_helper_joins());
+}
+
+// Regions opened to helpers so far (tests: which calls the thread policy, workers_for, gives
+// more than one worker; a call it keeps on one thread opens none and wakes nobody).
+extern "C" __attribute__((export_name("gru_wasm_regions"))) double gru_wasm_regions(void) {
+  return static_cast<double>(__atomic_load_n(&g_pool.regions, __ATOMIC_RELAXED));
+}
+
+// Chunks of work the helpers ran so far (tests, benches: the share a second thread took).
+extern "C" __attribute__((export_name("gru_wasm_helper_chunks"))) double gru_wasm_helper_chunks(
+    void) {
+  return static_cast<double>(pool_helper_chunks());
+}
+
+// Benches: how long a helper spins for the next phase of a region before it sleeps (ns; < 0:
+// the default, kWasmPhaseSpinNs). 0 is the behaviour before it spun: sleep after ~1 us.
+extern "C" __attribute__((export_name("gru_wasm_phase_spin_for_test"))) void
+gru_wasm_phase_spin_for_test(double ns) {
+  __atomic_store_n(&g_wasm_phase_spin_ns, ns < 0 ? kWasmPhaseSpinNs : static_cast<int64_t>(ns),
+                   __ATOMIC_RELAXED);
+}
+
+// Timed waits the helpers made for the next phase of a region (benches: each is a step a helper
+// may have come back too late for).
+extern "C" __attribute__((export_name("gru_wasm_helper_sleeps"))) double gru_wasm_helper_sleeps(
+    void) {
+  return static_cast<double>(__atomic_load_n(&g_wasm_phase_sleeps, __ATOMIC_RELAXED));
+}
+
+// Whether every helper sleeps (tests: a region that small calls would open then needs a
+// wake-up, which the policy does not spend on them).
+extern "C" __attribute__((export_name("gru_wasm_helpers_asleep"))) int32_t gru_wasm_helpers_asleep(
+    void) {
+  return pool_helpers_asleep() ? 1 : 0;
 }
 
 // The size and alignment of a helper's TLS block (0 and 1 when the core has no thread-locals).

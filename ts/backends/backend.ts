@@ -51,9 +51,10 @@ export interface Backend extends Omit<AbiCalls, 'isaList' | 'isaSupported'> {
   /**
    * @internal Tests: a threaded wasm backend's helpers now inside their loop, the regions they
    * joined and the stalls seen so far; null elsewhere. `force`: regions sized as if no stall
-   * had been seen (tests that need the helpers on a busy machine).
+   * had been seen (tests that need the helpers on a busy machine). `phaseSpinNs` (benches):
+   * how long a helper spins for the next phase before it sleeps (< 0: the default).
    */
-  _wasmHelpers(force?: boolean): HelpersState | null;
+  _wasmHelpers(force?: boolean, phaseSpinNs?: number): HelpersState | null;
 }
 
 /**
@@ -79,7 +80,7 @@ export function makeBackend(
     wasmMemoryBytes(): number;
     threadsNote: string | null;
     threadsReady(): Promise<number>;
-    helpers?: (force?: boolean) => HelpersState;
+    helpers?: (force?: boolean, phaseSpinNs?: number) => HelpersState;
   },
 ): Backend {
   const backend: Backend = Object.freeze({
@@ -96,7 +97,8 @@ export function makeBackend(
     wasmMemoryBytes: () => (wasm ? wasm.wasmMemoryBytes() : null),
     threadsNote: wasm ? wasm.threadsNote : null,
     threadsReady: () => (wasm ? wasm.threadsReady() : Promise.resolve(calls.threads())),
-    _wasmHelpers: (force?: boolean) => wasm?.helpers?.(force) ?? null,
+    _wasmHelpers: (force?: boolean, phaseSpinNs?: number) =>
+      wasm?.helpers?.(force, phaseSpinNs) ?? null,
   });
   made.add(backend);
   return backend;

@@ -238,7 +238,11 @@ export class WasmInstance {
         new TextEncoder().encode(`${isa}\0`),
         (ptr) => (fresh.gru_set_isa as CFunction)(ptr) === 0,
       );
-    if (!restored || !isaSet) return; // the old instance stays, as it was
+    // The pool's size too: setThreads(n) itself may be the call after which a threaded module
+    // (its helpers not started yet) is renewed; the helpers then start on the fresh instance.
+    const threads = (old.gru_threads as CFunction)();
+    const threadsSet = threads <= 1 || (fresh.gru_set_threads as CFunction)(threads) === 0;
+    if (!restored || !isaSet || !threadsSet) return; // the old instance stays, as it was
     this.exports = fresh;
     this.#started();
   }

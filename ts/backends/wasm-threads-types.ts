@@ -19,4 +19,12 @@ export interface HelpersState {
   running: number;
   joins: number;
   stalls: number;
+  /** Regions the core opened to helpers: calls the thread policy gave more than one worker. */
+  regions: number;
+  /** Chunks of work (tiles of a step, rows of a projection) the helpers ran. */
+  chunks: number;
+  /** Timed waits helpers made for the next phase of a region (each a step they may miss). */
+  sleeps: number;
+  /** Every helper sleeps (none spins for the next region). */
+  asleep: boolean;
 }

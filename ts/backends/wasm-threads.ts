@@ -150,6 +150,9 @@ export class WasmHelpers {
   readonly #helpers: (Helper | undefined)[] = [];
   #wanted = 1;
   #failure: string | null = null;
+  /** The tests' and benches' settings (state()), applied again to a renewed instance. */
+  #force: boolean | undefined;
+  #phaseSpinNs: number | undefined;
 
   constructor(module: WebAssembly.Module, exports: () => WasmExports, start?: StartHelperWorker) {
     this.#module = module;
@@ -168,6 +171,7 @@ export class WasmHelpers {
    */
   resize(n: number): void {
     this.#wanted = n;
+    this.#applySettings(); // the instance may have been renewed since they were set
     this.#failure = null;
     for (let i = 1; i < n; i++) {
       const h = this.#helpers[i];
@@ -182,16 +186,30 @@ export class WasmHelpers {
 
   /**
    * Helpers inside their loop now, the regions they joined and the stalls seen so far (tests);
-   * `force` (tests on a busy machine): size regions as if no stall had been seen.
+   * `force` (tests on a busy machine): size regions as if no stall had been seen;
+   * `phaseSpinNs` (benches): a helper's spin for the next phase (thread_pool.cpp).
    */
-  state(force?: boolean): HelpersState {
+  state(force?: boolean, phaseSpinNs?: number): HelpersState {
     const ex = this.#exports();
-    if (force !== undefined) (ex.gru_wasm_force_helpers as CFunction)(force ? 1 : 0);
+    if (force !== undefined) this.#force = force;
+    if (phaseSpinNs !== undefined) this.#phaseSpinNs = phaseSpinNs;
+    this.#applySettings();
     return {
       running: (ex.gru_wasm_helpers_running as CFunction)(),
       joins: (ex.gru_wasm_helper_joins as CFunction)(),
       stalls: (ex.gru_wasm_stalls as CFunction)(),
+      regions: (ex.gru_wasm_regions as CFunction)(),
+      chunks: (ex.gru_wasm_helper_chunks as CFunction)(),
+      sleeps: (ex.gru_wasm_helper_sleeps as CFunction)(),
+      asleep: (ex.gru_wasm_helpers_asleep as CFunction)() !== 0,
     };
+  }
+
+  #applySettings(): void {
+    const ex = this.#exports();
+    if (this.#force !== undefined) (ex.gru_wasm_force_helpers as CFunction)(this.#force ? 1 : 0);
+    if (this.#phaseSpinNs !== undefined)
+      (ex.gru_wasm_phase_spin_for_test as CFunction)(this.#phaseSpinNs);
   }
 
   /** Resolves with the threads once every wanted helper runs; rejects if one failed. */

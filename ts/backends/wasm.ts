@@ -254,7 +254,7 @@ export async function loadWasmBackend(
   wasm.initialize();
   const calls = bindWasm(wasm);
   let threadsReady = (): Promise<number> => Promise.resolve(1);
-  let helpersState: ((force?: boolean) => HelpersState) | undefined;
+  let helpersState: ((force?: boolean, phaseSpinNs?: number) => HelpersState) | undefined;
   if (threaded) {
     threadsNote = null;
     const helpers = new WasmHelpers(wasm.module, () => wasm.exports, options.startWorker);
@@ -266,7 +266,7 @@ export async function loadWasmBackend(
       helpers.resize(n);
     };
     threadsReady = () => helpers.ready();
-    helpersState = (force?: boolean) => helpers.state(force);
+    helpersState = (force?: boolean, phaseSpinNs?: number) => helpers.state(force, phaseSpinNs);
   } else if (threadsNote === null) {
     threadsNote = `one thread: ${where} is a single-threaded module`;
   }
