@@ -34,6 +34,22 @@ function missingWasmTools() {
   return missing.length ? `${missing.join(', ')} not found` : null;
 }
 
+/**
+ * CPU seconds (user + sys) of the child processes this process has waited for so far, all of
+ * their descendants included (Linux: cutime and cstime of /proc/self/stat, in USER_HZ = 1/100
+ * s); null elsewhere. Read as each step's process ends, the difference is that step's CPU.
+ */
+function reapedCpuSeconds() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // from field 3 (state)
+    return (Number(fields[16 - 3]) + Number(fields[17 - 3])) / 100;
+  } catch {
+    return null;
+  }
+}
+let lastReaped = null;
+
 /** Each step: a name and how to run it, or why it is skipped / failed before it runs. */
 const build = { name: 'build:native', script: 'build:native' };
 // Each KernelTable function on every ISA this CPU runs, against float64 (test/kernels): an
@@ -142,8 +158,16 @@ async function runStep(step, lane, log) {
     child.stdout.on('data', (d) => log(d));
     child.stderr.on('data', (d) => log(d));
   }
+  let cpu = null;
   const r = await new Promise((done) => {
     child.on('error', (error) => done({ error }));
+    child.on('exit', () => {
+      // The step's process was just waited for: what the reaped CPU grew by since the last
+      // step ended is its own (two steps ending in the same tick would share one figure).
+      const now = reapedCpuSeconds();
+      if (now !== null && lastReaped !== null) cpu = now - lastReaped;
+      lastReaped = now;
+    });
     child.on('close', (status, signal) => done({ status, signal }));
   });
   const seconds = (Date.now() - started) / 1000;
@@ -161,7 +185,7 @@ async function runStep(step, lane, log) {
   else if (r.signal) note = `killed by ${r.signal}`;
   else if (r.status !== 0) note = `exit code ${r.status}`;
   if (lane !== 0) note = note ? `${note}; side by side` : 'side by side';
-  results.set(step, { name: step.name, status: ok ? 'ok' : 'FAILED', note, counts, seconds });
+  results.set(step, { name: step.name, status: ok ? 'ok' : 'FAILED', note, counts, seconds, cpu });
   return ok;
 }
 
@@ -201,6 +225,7 @@ async function runLane(lane, l) {
   return true;
 }
 
+lastReaped = reapedCpuSeconds(); // the tool checks above are no step's
 for (const entry of plan) {
   if (stopped) break;
   if (!entry.lanes) {
@@ -240,7 +265,8 @@ for (const res of ordered) {
   const c = res.counts
     ? ` (${res.counts.passed} passed, ${res.counts.failed} failed${res.counts.skipped ? `, ${res.counts.skipped} skipped` : ''})`
     : '';
-  const t = res.seconds !== undefined ? ` ${res.seconds.toFixed(1)}s` : '';
+  const cpu = res.cpu !== undefined && res.cpu !== null ? ` (${res.cpu.toFixed(1)}s CPU)` : '';
+  const t = res.seconds !== undefined ? ` ${res.seconds.toFixed(1)}s${cpu}` : '';
   const note = res.note ? ` - ${res.note}` : '';
   console.log(`  ${res.status.padEnd(8)} ${res.name}${c}${t}${note}`);
 }
