@@ -4,7 +4,8 @@
 #   1. native/kernels/isa_neon.cpp freestanding (-ffreestanding: only the compiler's own
 #      headers, arm_neon.h, stdint.h, stddef.h), and checks the object holds NEON code;
 #   2. native/core/*.cpp and the other kernel TUs, hosted, when aarch64 C/C++ headers are
-#      installed (isa_neon.cpp through the front end only: its code was generated in step 1) (Debian: libc6-dev-arm64-cross libstdc++-12-dev-arm64-cross); otherwise
+#      installed (isa_neon.cpp through the front end only: its code was generated in step 1)
+#      (Debian: libc6-dev-arm64-cross libstdc++-12-dev-arm64-cross); otherwise
 #      says that only the kernel TU was checked.
 # CLANG overrides the compiler (default clang-14, then clang).
 set -euo pipefail

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // `npm test`: the one command that gates a change. Builds the addon, then runs two lanes side
 // by side, stopping after the first failure: the mocha suite on every backend, the suite on the
-// sanitizer build, a subset on the node-gyp build and the per-kernel C++ tests (test/kernels) in
-// one; in the other the sanitizer and node-gyp builds, build:ts, lint, type-check, the NEON
-// cross-compile check, the wasm reproducibility check (when emcc, clang-19 and wasm-ld-19 are
-// installed; in CI, env CI=true, a missing one is a failure), the browser test (headless
-// Chromium) and the npm package test (pack, install, use). `plan` below is that order.
+// sanitizer build and the per-kernel C++ tests (test/kernels) in one; in the other the sanitizer
+// and node-gyp builds, a subset of the suite on the node-gyp build, build:ts, lint, type-check,
+// the NEON cross-compile check, the wasm reproducibility check (when emcc, clang-19 and
+// wasm-ld-19 are installed; in CI, env CI=true, a missing one is a failure), the browser test
+// (headless Chromium) and the npm package test (pack, install, use). `plan` below is that order.
 //
 // Each step gets env GRU_TEST_COUNTS=<file>; a mocha run (test/reporter.cjs) writes its
 // { passed, failed, skipped } there and those counts are added up. A step that writes no
@@ -101,15 +101,14 @@ const pack = { name: 'test:package', script: 'test:package' };
 // lists each step's CPU seconds): move a step when one grows. The first lane's output streams; a
 // second-lane step's output is printed whole once it ends, between two first-lane steps.
 testAsan.after = [buildAsan];
-testGyp.after = [buildGyp];
 // The browser test loads dist/; the package test's prepack rebuilds dist/ (so after the browser).
 browser.after = [buildTs];
 const plan = [
   build,
   {
     lanes: [
-      [mocha, testAsan, testGyp, kernels],
-      [buildAsan, buildGyp, buildTs, lint, typecheck, neon, wasm, browser, pack],
+      [mocha, testAsan, kernels],
+      [buildAsan, buildGyp, testGyp, buildTs, lint, typecheck, neon, wasm, browser, pack],
     ],
   },
 ];
