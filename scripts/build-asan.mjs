@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds the native addon with AddressSanitizer + UndefinedBehaviorSanitizer
-// (-fsanitize=address,undefined -fno-omit-frame-pointer -O1, see GRU_SANITIZE in
+// (-fsanitize=address,undefined -fno-omit-frame-pointer -O1 -g1, see GRU_SANITIZE in
 // CMakeLists.txt) into build-asan/Release/gru_simd.node. scripts/test-asan.mjs runs the suite
 // against it.
 import { spawnSync } from 'node:child_process';

@@ -9,8 +9,57 @@
 // In the CommonJS bundle import.meta.url does not exist; it is defined as the bundle's own
 // file URL, so the package root (and wasm/, build/) is found the same way as from dist/esm.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
 import { build } from 'esbuild';
+
+// A second build from the same inputs is skipped: `npm test` builds dist/ for the browser test,
+// then the package test's `npm pack` runs prepack, which builds it again. The sha256 of every
+// input (the sources under ts/ and bench/, the wasm modules, this script, the tsconfigs,
+// package.json and the lock file) and of what dist/ held after the build is kept in
+// .cache/build-ts.json; when both still match, dist/ is byte for byte what a build would write.
+const STAMP = '.cache/build-ts.json';
+const INPUTS = [
+  'ts',
+  'bench',
+  'wasm',
+  'scripts/build-ts.mjs',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'package.json',
+  'package-lock.json',
+];
+/** sha256 over the files under `paths` (sorted relative names and contents), less `skip`. */
+function hashFiles(paths, skip = /^bench\/results\//) {
+  const files = [];
+  const walk = (p) => {
+    if (skip.test(p) || !existsSync(p)) return;
+    if (statSync(p).isDirectory()) for (const f of readdirSync(p)) walk(join(p, f));
+    else files.push(p);
+  };
+  paths.forEach(walk);
+  const hash = createHash('sha256');
+  for (const f of files.sort()) hash.update(`${f}\0${statSync(f).size}\0`).update(readFileSync(f));
+  return hash.digest('hex');
+}
+const inputs = hashFiles(INPUTS);
+const stamp = existsSync(STAMP) ? JSON.parse(readFileSync(STAMP, 'utf8')) : {};
+if (stamp.inputs === inputs && existsSync('dist') && stamp.dist === hashFiles(['dist'])) {
+  console.log(`build-ts: dist/ is current (inputs unchanged since its build, ${STAMP})`);
+  process.exit(0);
+}
+rmSync(STAMP, { force: true });
 
 rmSync('dist', { recursive: true, force: true });
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
@@ -84,3 +133,5 @@ for (const f of modules) copyFileSync(`wasm/${f}`, `dist/wasm/${f}`);
 console.log(
   `build-ts: dist/esm (tsc), dist/cjs/index.cjs (esbuild), dist/wasm (${modules.join(', ')})`,
 );
+mkdirSync('.cache', { recursive: true });
+writeFileSync(STAMP, JSON.stringify({ inputs, dist: hashFiles(['dist']) }) + '\n');

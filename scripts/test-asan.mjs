@@ -44,6 +44,8 @@ const env = {
   LD_PRELOAD: [libasan, process.env.LD_PRELOAD].filter(Boolean).join(':'),
   ASAN_OPTIONS: 'detect_leaks=0',
   UBSAN_OPTIONS: 'halt_on_error=1:print_stacktrace=1',
+  // Per-case time bounds allow for the instrumented allocator (test/util.ts FUZZ_CASE_MS).
+  GRU_TEST_SANITIZED: '1',
 };
 console.log(`test-asan: GRU_SIMD_ADDON=${addon} LD_PRELOAD=${libasan}`);
 

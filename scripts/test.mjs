@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// `npm test`: the one command that gates a change. Runs, stopping after the first failure:
-// build the addon; the per-kernel C++ tests (test/kernels) beside build:ts, lint and
-// type-check; the mocha suite on every backend beside the node-gyp and sanitizer builds; the
-// suite on the sanitizer build beside the suite on the node-gyp build, the browser test
-// (headless Chromium), the NEON cross-compile check and the wasm reproducibility check
-// (when emcc, clang-19 and wasm-ld-19 are installed; in CI, env CI=true, a missing one is a
-// failure); then the npm package test (pack, install, use). `plan` below is that order.
+// `npm test`: the one command that gates a change. Builds the addon, then runs two lanes side
+// by side, stopping after the first failure: the mocha suite on every backend, the suite on the
+// sanitizer build and the per-kernel C++ tests (test/kernels) in one; in the other the sanitizer
+// and node-gyp builds, a subset of the suite on the node-gyp build, build:ts, lint, type-check,
+// the NEON cross-compile check, the wasm reproducibility check (when emcc, clang-19 and
+// wasm-ld-19 are installed; in CI, env CI=true, a missing one is a failure), the browser test
+// (headless Chromium) and the npm package test (pack, install, use). `plan` below is that order.
 //
 // Each step gets env GRU_TEST_COUNTS=<file>; a mocha run (test/reporter.cjs) writes its
 // { passed, failed, skipped } there and those counts are added up. A step that writes no
@@ -33,6 +33,22 @@ function missingWasmTools() {
   const missing = ['emcc', 'clang++-19', 'wasm-ld-19'].filter((cmd) => !has(cmd));
   return missing.length ? `${missing.join(', ')} not found` : null;
 }
+
+/**
+ * CPU seconds (user + sys) of the child processes this process has waited for so far, all of
+ * their descendants included (Linux: cutime and cstime of /proc/self/stat, in USER_HZ = 1/100
+ * s); null elsewhere. Read as each step's process ends, the difference is that step's CPU.
+ */
+function reapedCpuSeconds() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // from field 3 (state)
+    return (Number(fields[16 - 3]) + Number(fields[17 - 3])) / 100;
+  } catch {
+    return null;
+  }
+}
+let lastReaped = null;
 
 /** Each step: a name and how to run it, or why it is skipped / failed before it runs. */
 const build = { name: 'build:native', script: 'build:native' };
@@ -75,22 +91,40 @@ const wasm = (() => {
 // (test/package/package.e2e.ts): ESM, CJS, types, --ignore-scripts, no compiler, Vite.
 const pack = { name: 'test:package', script: 'test:package' };
 
-// The order: each entry is one step, or lanes that run side by side (each lane's steps in
-// turn). The machine has 2 cores and most test steps keep one busy (JavaScript), so a lane of
-// builds or mostly single-threaded tests beside them uses the other; the side lanes run at a
-// lower priority (nice 10) so the first lane, whose tests measure thread behaviour, keeps its
-// core. The first lane's output streams; the others' is printed when the group ends.
+// The order: the addon build, then two lanes side by side for the rest of the run, each lane's
+// steps in turn. The machine has 2 cores and most test steps keep one busy (JavaScript), so the
+// builds and the mostly single-threaded checks run in the second lane beside the suites in the
+// first. The second lane runs at a lower priority (nice 10) so the first, whose tests measure
+// thread behaviour, keeps its core. A step with `after` waits for those steps of the other lane
+// (a suite for its build); one lane each for the whole run, rather than groups that each wait
+// for their slowest lane, keeps both cores busy. Keep the lanes about equally long (CONTRIBUTING.md
+// lists each step's CPU seconds): move a step when one grows. The first lane's output streams; a
+// second-lane step's output is printed whole once it ends, between two first-lane steps.
+testAsan.after = [buildAsan];
+// The browser test loads dist/; the package test's prepack rebuilds dist/ (so after the browser).
+browser.after = [buildTs];
 const plan = [
   build,
-  { lanes: [[kernels], [buildTs, lint, typecheck]] },
-  { lanes: [[mocha], [buildGyp, buildAsan]] },
-  { lanes: [[testAsan], [testGyp, browser, neon, wasm]] },
-  pack,
+  {
+    lanes: [
+      [mocha, testAsan, kernels],
+      [buildAsan, buildGyp, testGyp, buildTs, lint, typecheck, neon, wasm, browser, pack],
+    ],
+  },
 ];
 const steps = plan.flatMap((entry) => (entry.lanes ? entry.lanes.flat() : [entry]));
 
 const results = new Map();
 let stopped = false;
+// Whether each step passed, for the steps that wait on it: resolved when it ends, or false when
+// its lane stops before it.
+const outcome = new Map(
+  steps.map((step) => {
+    let settle;
+    const passed = new Promise((resolve) => (settle = resolve));
+    return [step, { passed, settle }];
+  }),
+);
 
 /** Runs one step (in lane `lane`; 0 streams its output) and records its result. */
 async function runStep(step, lane, log) {
@@ -123,8 +157,16 @@ async function runStep(step, lane, log) {
     child.stdout.on('data', (d) => log(d));
     child.stderr.on('data', (d) => log(d));
   }
+  let cpu = null;
   const r = await new Promise((done) => {
     child.on('error', (error) => done({ error }));
+    child.on('exit', () => {
+      // The step's process was just waited for: what the reaped CPU grew by since the last
+      // step ended is its own (two steps ending in the same tick would share one figure).
+      const now = reapedCpuSeconds();
+      if (now !== null && lastReaped !== null) cpu = now - lastReaped;
+      lastReaped = now;
+    });
     child.on('close', (status, signal) => done({ status, signal }));
   });
   const seconds = (Date.now() - started) / 1000;
@@ -142,10 +184,47 @@ async function runStep(step, lane, log) {
   else if (r.signal) note = `killed by ${r.signal}`;
   else if (r.status !== 0) note = `exit code ${r.status}`;
   if (lane !== 0) note = note ? `${note}; side by side` : 'side by side';
-  results.set(step, { name: step.name, status: ok ? 'ok' : 'FAILED', note, counts, seconds });
+  results.set(step, { name: step.name, status: ok ? 'ok' : 'FAILED', note, counts, seconds, cpu });
   return ok;
 }
 
+// Second-lane output waiting for the first lane to be between steps.
+let firstLaneBusy = false;
+const held = [];
+function printHeld() {
+  if (firstLaneBusy) return;
+  for (const chunks of held.splice(0)) process.stdout.write(chunks.map(String).join(''));
+}
+
+/** Runs a lane's steps in turn (lane 0 streams its output); false once one fails. */
+async function runLane(lane, l) {
+  for (const [k, step] of lane.entries()) {
+    // A step waits for its `after` steps; one of them failing (or never run) stops the lane.
+    const deps = await Promise.all((step.after ?? []).map((d) => outcome.get(d).passed));
+    let ok = false;
+    if (!stopped && !deps.includes(false)) {
+      if (l === 0) {
+        firstLaneBusy = true;
+        ok = await runStep(step, 0, (text) => process.stdout.write(text));
+        firstLaneBusy = false;
+      } else {
+        const chunks = [];
+        ok = await runStep(step, l, (text) => chunks.push(text));
+        held.push(chunks);
+      }
+      printHeld();
+    }
+    outcome.get(step).settle(ok);
+    if (!ok) {
+      stopped = true;
+      for (const rest of lane.slice(k + 1)) outcome.get(rest).settle(false);
+      return false;
+    }
+  }
+  return true;
+}
+
+lastReaped = reapedCpuSeconds(); // the tool checks above are no step's
 for (const entry of plan) {
   if (stopped) break;
   if (!entry.lanes) {
@@ -154,20 +233,7 @@ for (const entry of plan) {
   }
   const names = entry.lanes.map((lane) => lane.map((st) => st.name).join(', '));
   console.log(`\n=== npm test: side by side: ${names.join(' | ')} ===`);
-  const logs = entry.lanes.map(() => []);
-  const laneOk = await Promise.all(
-    entry.lanes.map(async (lane, l) => {
-      const log = l === 0 ? (text) => process.stdout.write(text) : (text) => logs[l].push(text);
-      for (const step of lane) if (!(await runStep(step, l, log))) return false;
-      return true;
-    }),
-  );
-  for (const [l, chunks] of logs.entries()) {
-    if (l === 0) continue;
-    console.log(`\n=== npm test: the output of ${names[l]} (run side by side) ===`);
-    process.stdout.write(chunks.map(String).join(''));
-  }
-  stopped = laneOk.includes(false);
+  await Promise.all(entry.lanes.map((lane, l) => runLane(lane, l)));
 }
 rmSync(countsDir, { recursive: true, force: true });
 const ordered = steps.map((step) => results.get(step) ?? { name: step.name, status: 'not run' });
@@ -198,7 +264,8 @@ for (const res of ordered) {
   const c = res.counts
     ? ` (${res.counts.passed} passed, ${res.counts.failed} failed${res.counts.skipped ? `, ${res.counts.skipped} skipped` : ''})`
     : '';
-  const t = res.seconds !== undefined ? ` ${res.seconds.toFixed(1)}s` : '';
+  const cpu = res.cpu !== undefined && res.cpu !== null ? ` (${res.cpu.toFixed(1)}s CPU)` : '';
+  const t = res.seconds !== undefined ? ` ${res.seconds.toFixed(1)}s${cpu}` : '';
   const note = res.note ? ` - ${res.note}` : '';
   console.log(`  ${res.status.padEnd(8)} ${res.name}${c}${t}${note}`);
 }

@@ -2,6 +2,13 @@
 import assert from 'node:assert/strict';
 import type { Tolerance } from './tolerance.js';
 
+/**
+ * The per-case time bound of the hostile-file fuzzes (a hang or a blow-up fails them): 1 s, and
+ * 3 s in the sanitizer run (scripts/test-asan.mjs sets GRU_TEST_SANITIZED=1), whose
+ * instrumented allocator slows every allocation (1.15 s seen there on a loaded machine).
+ */
+export const FUZZ_CASE_MS = process.env.GRU_TEST_SANITIZED === '1' ? 3000 : 1000;
+
 /** mulberry32: a small, fixed, seeded generator, so every run sees the same data. */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
