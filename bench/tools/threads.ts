@@ -9,7 +9,8 @@
  * Per case and round, each setting (1 thread, then the default; the order alternates between
  * rounds) runs warm-up calls for about 10 ms and then calls for about 40 ms; the time per call
  * is that block's mean. Printed: the median over rounds of each setting and default / 1-thread (< 1:
- * the default is faster), with the load average before and after.
+ * the default is faster), the stalls the pool noted meanwhile (each sends regions to the caller
+ * alone for 50 ms or more: native/core/thread_pool.cpp), with the load average before and after.
  */
 import { loadavg } from 'node:os';
 import { selectCases } from '../cases.js';
@@ -45,7 +46,13 @@ console.log(
     .map((x) => x.toFixed(2))
     .join(' ')}`,
 );
-console.log('case            1 thread     default      default/1T');
+console.log('case            1 thread     default      default/1T  stalls');
+/** The stalls the pool has noted so far (gru_thread_policy: threads, cooling, stalls, ms left). */
+const stalls = (): number => {
+  const policy = new Int32Array(4);
+  backend.threadPolicy(policy);
+  return policy[2]!;
+};
 for (const c of selectCases('quick', ids)) {
   const p = await prepareGruSimd(backend, c);
   const run = p.run;
@@ -54,6 +61,7 @@ for (const c of selectCases('quick', ids)) {
   const one = await block(run, 1);
   const calls = Math.max(1, Math.round(blockSeconds / one));
   const times = new Map<number, number[]>(settings.map((n) => [n, []]));
+  const stalls0 = stalls();
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? settings : [...settings].reverse();
     for (const n of order) {
@@ -68,7 +76,7 @@ for (const c of selectCases('quick', ids)) {
   const fmt = (s: number): string =>
     s < 1e-3 ? `${(s * 1e6).toFixed(1)} us` : `${(s * 1e3).toFixed(3)} ms`;
   console.log(
-    `${c.id.padEnd(16)}${fmt(t1).padEnd(13)}${fmt(tn).padEnd(13)}${(tn / t1).toFixed(3)}`,
+    `${c.id.padEnd(16)}${fmt(t1).padEnd(13)}${fmt(tn).padEnd(13)}${(tn / t1).toFixed(3).padEnd(12)}${stalls() - stalls0}`,
   );
 }
 console.log(`load after: ${loadavg()[0]?.toFixed(2)}`);

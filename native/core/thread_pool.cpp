@@ -85,10 +85,15 @@ inline void spin_or_yield(int32_t spins, int64_t* spin_start) {
 }
 
 // The caller's stall test: a wait at the end of a phase longer than this and than twice the
-// caller's own work in the phase (a GEMM's chunks may be milliseconds long each).
-constexpr int64_t kStallMinNs = 50 * 1000;
-// A region that ran this long without any helper joining: they could not get a core.
-constexpr int64_t kNoJoinNs = 200 * 1000;
+// caller's own work in the phase (a GEMM's chunks may be milliseconds long each). Not shorter:
+// on a VM a helper on a free core is now and then 80-250 us late (measured on the 2-core
+// Zen 5 VM: several times a second), and a stall sends every region solo for 50 ms or more,
+// so a 50 us test turned C's two threads into one for most calls.
+constexpr int64_t kStallMinNs = 500 * 1000;
+// A region that ran this long without any helper joining, while they were awake: they could
+// not get a core. (Waking a sleeping helper, or one just started, may take longer than this
+// on a VM; a late helper that then holds up a phase is caught by the test above.)
+constexpr int64_t kNoJoinNs = 1000 * 1000;
 
 int64_t now_ns() {
 #if !defined(__EMSCRIPTEN__) || defined(GRU_WASM_THREADS)
@@ -279,7 +284,11 @@ struct Pool {
   int32_t region_joins = 0;  // helpers that joined the current region
   // The generation when the current helpers were started: regions before it are not theirs.
   uint32_t start_generation = 0;
+  int64_t started_ns = 0;  // when they were started (they may take a while to first run)
 };
+
+// Helpers started this recently may not have run yet: treated as asleep.
+constexpr int64_t kHelperStartNs = 20 * 1000 * 1000;
 
 Pool g_pool;
 
@@ -375,6 +384,7 @@ bool start_helpers(int32_t n) {
   __atomic_store_n(&g_pool.start_generation,
                    generation_of(__atomic_load_n(&g_pool.gate, __ATOMIC_ACQUIRE)),
                    __ATOMIC_RELEASE);
+  g_pool.started_ns = now_ns();
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   int32_t started = 0;
@@ -420,7 +430,9 @@ void parallel_run(int32_t max_workers, ParallelFn fn, void* context) {
   __atomic_store_n(&g_pool.gate, static_cast<uint64_t>(generation_of(last) + 1u) << 32,
                    __ATOMIC_SEQ_CST);
   // Wake sleeping helpers (a futex call only when some sleep: see wait_for_region).
-  if (__atomic_load_n(&g_pool.sleepers, __ATOMIC_SEQ_CST) > 0) {
+  const bool asleep = __atomic_load_n(&g_pool.sleepers, __ATOMIC_SEQ_CST) > 0;
+  const bool may_be_late = asleep || started - g_pool.started_ns < kHelperStartNs;
+  if (asleep) {
     pthread_mutex_lock(&g_pool.lock);
     pthread_cond_broadcast(&g_pool.wake);
     pthread_mutex_unlock(&g_pool.lock);
@@ -431,7 +443,7 @@ void parallel_run(int32_t max_workers, ParallelFn fn, void* context) {
   __atomic_fetch_or(&g_pool.gate, kClosed, __ATOMIC_ACQ_REL);
   // No helper came in all the time the region ran, far longer than a wake-up on a free core
   // takes: the other cores are busy with other processes.
-  if (__atomic_load_n(&g_pool.region_joins, __ATOMIC_RELAXED) == 0 &&
+  if (!may_be_late && __atomic_load_n(&g_pool.region_joins, __ATOMIC_RELAXED) == 0 &&
       now_ns() - started > kNoJoinNs)
     note_stall();
   int64_t spin_start = 0;

@@ -85,9 +85,11 @@ uint64_t wait_for_region(uint32_t seen, int32_t index) {
   }
 }
 
-void wake_helpers() {
-  if (__atomic_load_n(&g_pool.sleepers, __ATOMIC_SEQ_CST) > 0)
-    __builtin_wasm_memory_atomic_notify(generation_word(), 0xffffffffu);
+// Returns whether some helper was asleep (it may come late: see kNoJoinNs).
+bool wake_helpers() {
+  if (__atomic_load_n(&g_pool.sleepers, __ATOMIC_SEQ_CST) == 0) return false;
+  __builtin_wasm_memory_atomic_notify(generation_word(), 0xffffffffu);
+  return true;
 }
 
 }  // namespace
@@ -107,13 +109,13 @@ void parallel_run(int32_t max_workers, ParallelFn fn, void* context) {
   const uint64_t last = __atomic_load_n(&g_pool.gate, __ATOMIC_RELAXED);
   __atomic_store_n(&g_pool.gate, static_cast<uint64_t>(generation_of(last) + 1u) << 32,
                    __ATOMIC_SEQ_CST);
-  wake_helpers();
+  const bool asleep = wake_helpers();
   fn(context, 0, workers);
   // Close the gate; wait only for helpers inside (finishing a chunk they claimed, or leaving).
   __atomic_fetch_or(&g_pool.gate, kClosed, __ATOMIC_ACQ_REL);
-  // No helper came in all the time the region ran: their cores are busy (or they have not
-  // started yet, which a cooldown also covers).
-  if (__atomic_load_n(&g_pool.region_joins, __ATOMIC_RELAXED) == 0 &&
+  // No helper came in all the time the region ran, though awake: their cores are busy (or
+  // they have not started yet, which a cooldown also covers).
+  if (!asleep && __atomic_load_n(&g_pool.region_joins, __ATOMIC_RELAXED) == 0 &&
       now_ns() - started > kNoJoinNs)
     note_stall();
   while (__atomic_load_n(&g_pool.gate, __ATOMIC_ACQUIRE) & kInsideMask) {

@@ -36,6 +36,9 @@ struct Record {
   // of phase 1 before the caller has taken them all.
   bool caller_waits_for_helper = false;
   int helper_started = 0;
+  // Each of the caller's chunks takes this long (a region long enough to test the pool's
+  // no-join rule).
+  int caller_chunk_us = 0;
 };
 
 void record_chunk(Record& r, int64_t p, int32_t c, int32_t worker) {
@@ -51,6 +54,8 @@ void record_chunk(Record& r, int64_t p, int32_t c, int32_t worker) {
       usleep(1000);
   } else if (r.caller_waits_for_helper && !__atomic_load_n(&r.helper_slept, __ATOMIC_ACQUIRE)) {
     usleep(1000);
+  } else if (worker == 0 && r.caller_chunk_us) {
+    usleep(r.caller_chunk_us);
   }
   __atomic_add_fetch(&r.runs[p][c], 1, __ATOMIC_RELAXED);
   r.worker[p][c] = worker;
@@ -110,6 +115,34 @@ KT_TEST(core_pool_held, "core",
   c.equal(static_cast<long long>(gru::pool_helper_joins() - joins), 0,
           "regions a held helper joined");
   gru::pool_hold_helpers_for_test(false);
+  gru_set_threads(threads);
+  gru::pool_reset_policy_for_test();
+}
+
+KT_TEST(core_pool_late_helpers, "core",
+        "thread pool: helpers just started, or asleep, that never came into a region are no "
+        "stall (waking one may take milliseconds on a VM)") {
+  const int32_t threads = gru_threads();
+  for (int asleep = 0; asleep < 2; ++asleep) {
+    c.at(asleep ? "helpers asleep" : "helpers just started");
+    gru_set_threads(1);
+    gru_set_threads(2);
+    // Past the start grace (20 ms): idle helpers have gone to sleep.
+    if (asleep) usleep(60 * 1000);
+    gru::pool_reset_policy_for_test();
+    gru::pool_hold_helpers_for_test(true);
+    const uint64_t stalls = gru::pool_stalls();
+    Record r;
+    r.caller_chunk_us = 100;  // the region: ~6 ms, past the 1 ms no-join limit
+    gru::PhasedWork work(kPhases, kChunks, 2);
+    r.work = &work;
+    gru::parallel_run(2, &region, &r);
+    gru::pool_hold_helpers_for_test(false);
+    bool helper_ran;
+    check_record(c, r, &helper_ran);
+    c.equal(static_cast<long long>(gru::pool_stalls() - stalls), 0, "stalls noted");
+    c.equal(gru::region_workers(2), 2, "region_workers(2) after the region");
+  }
   gru_set_threads(threads);
   gru::pool_reset_policy_for_test();
 }
