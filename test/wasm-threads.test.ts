@@ -12,6 +12,7 @@ import { defaultWasmUrl, loadWasmBackend, wasmRelaxedSimdSupported } from '../ts
 import { MT_MEMORY_INITIAL_PAGES, threadsUnavailableReason } from '../ts/backends/wasm-threads.js';
 import type { Backend, BackendName } from '../ts/backends/backend.js';
 import { backendInfo, GRU, init, loadBackend, setThreads, threadsReady } from '../ts/index.js';
+import { trainPassArrays } from './train-arrays.js';
 import { assertRejectsCode, assertThrowsCode, rng, uniform } from './util.js';
 
 function assertBitwise(actual: Float32Array, expected: Float32Array, what: string): void {
@@ -34,18 +35,12 @@ function trainStep(backend: Backend, resetAfter: boolean): Float32Array[] {
     seed: 21,
     backend,
   });
-  try {
-    const x = uniform(12 * 32 * 64, -1, 1, rng(22));
-    const f = gru.forward(x, { batch: 32, train: true, dropout: 0.25 });
-    const d = gru.backward({
-      dOutput: uniform(f.output!.length, -1, 1, rng(23)),
-      dHN: uniform(f.hN.length, -1, 1, rng(24)),
-      h0Grad: true,
-    });
-    return [f.output!, f.hN, d.dx!, d.dh0!, ...gru.parameterNames().map((n) => gru.getGradient(n))];
-  } finally {
-    gru.dispose();
-  }
+  return trainPassArrays(
+    gru,
+    uniform(12 * 32 * 64, -1, 1, rng(22)),
+    { batch: 32, dropout: 0.25 },
+    23,
+  );
 }
 
 /** A batch-1 sequence (the time loop split by hidden tiles). */
