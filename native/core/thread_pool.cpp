@@ -247,6 +247,8 @@ int32_t chunks_for(int64_t parts, int32_t workers, int64_t min_part) {
 void parallel_run(int32_t, ParallelFn fn, void* context) { fn(context, 0, 1); }
 int32_t region_workers(int32_t) { return 1; }
 int32_t pool_threads() { return 1; }
+int32_t pool_available_cpus() { return 1; }
+uint64_t pool_cpu_queries_for_test() { return 0; }
 bool pool_set_threads(int32_t n) { return n == 1; }
 bool pool_helpers_asleep() { return true; }
 void pool_hold_helpers_for_test(bool) {}
@@ -346,7 +348,10 @@ void* helper_main(void* arg) {
   }
 }
 
-int32_t available_cpus() {
+uint64_t g_cpu_queries = 0;  // tests: how often the system was asked
+
+int32_t query_available_cpus() {
+  __atomic_add_fetch(&g_cpu_queries, 1, __ATOMIC_RELAXED);
 #if defined(__linux__)
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set) == 0) {
@@ -356,6 +361,14 @@ int32_t available_cpus() {
 #endif
   const long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? static_cast<int32_t>(n) : 1;
+}
+
+// The CPUs this process may run on, asked once: until a region starts the pool, every call
+// sizes its work with pool_threads(), and a system call there cost a stream's step (H 256,
+// ~10 us) another 5 us.
+int32_t available_cpus() {
+  static const int32_t n = query_available_cpus();
+  return n;
 }
 
 void stop_helpers() {
@@ -467,6 +480,9 @@ int32_t pool_threads() {
   const int32_t n = __atomic_load_n(&g_pool.threads, __ATOMIC_ACQUIRE);
   return n > 0 ? n : available_cpus();
 }
+
+int32_t pool_available_cpus() { return available_cpus(); }
+uint64_t pool_cpu_queries_for_test() { return __atomic_load_n(&g_cpu_queries, __ATOMIC_RELAXED); }
 
 bool pool_set_threads(int32_t n) {
   if (n < 1 || n > 1024) return false;

@@ -50,6 +50,10 @@ int32_t region_workers(int32_t max_workers);
 // Threads the pool computes with (the caller included), default: the CPUs this process may
 // run on.
 int32_t pool_threads();
+// The CPUs this process may run on (the default thread count before setThreads), asked of the
+// system once; tests: how often it was asked.
+int32_t pool_available_cpus();
+uint64_t pool_cpu_queries_for_test();
 // Returns false (and changes nothing) if n < 1 or threads cannot be started.
 bool pool_set_threads(int32_t n);
 

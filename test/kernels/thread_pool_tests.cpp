@@ -119,6 +119,18 @@ KT_TEST(core_pool_held, "core",
   gru::pool_reset_policy_for_test();
 }
 
+KT_TEST(core_pool_cpu_count, "core",
+        "thread pool: the CPUs available are asked of the system once, not on every call") {
+  c.at("100 calls");
+  const uint64_t before = gru::pool_cpu_queries_for_test();
+  const int32_t first = gru::pool_available_cpus();
+  c.equal(first >= 1, true, "CPUs available >= 1");
+  for (int i = 0; i < 100; ++i)
+    if (!c.equal(gru::pool_available_cpus(), first, "CPUs available, call %d", i)) break;
+  c.equal(static_cast<long long>(gru::pool_cpu_queries_for_test() - before) <= 1, true,
+          "system queries in 101 calls (at most the first)");
+}
+
 KT_TEST(core_pool_late_helpers, "core",
         "thread pool: helpers just started, or asleep, that never came into a region are no "
         "stall (waking one may take milliseconds on a VM)") {
