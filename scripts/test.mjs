@@ -102,13 +102,15 @@ const pack = { name: 'test:package', script: 'test:package' };
 // second-lane step's output is printed whole once it ends, between two first-lane steps.
 testAsan.after = [buildAsan];
 // The browser test loads dist/; the package test's prepack rebuilds dist/ (so after the browser).
+// The browser test runs early in the second lane so that the package test can end the first.
 browser.after = [buildTs];
+pack.after = [browser];
 const plan = [
   build,
   {
     lanes: [
-      [mocha, testAsan, kernels],
-      [buildAsan, buildGyp, testGyp, buildTs, lint, typecheck, neon, wasm, browser, pack],
+      [mocha, testAsan, kernels, pack],
+      [buildAsan, buildTs, browser, buildGyp, testGyp, lint, typecheck, neon, wasm],
     ],
   },
 ];
