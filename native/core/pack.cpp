@@ -3,8 +3,6 @@
 #include <math.h>
 #include <string.h>
 
-#include <vector>
-
 namespace gru {
 
 int64_t gate_panels_size(int32_t H, int32_t K, int32_t G, int32_t W) {
@@ -108,52 +106,65 @@ int64_t dot_scales_size(int32_t H, int32_t G, int32_t W) { return 2 * gate_scale
 
 namespace {
 
-// Moves a standard panel set [tiles][K][G][W] into the dot order [tiles][ceil(K/D)][G][W][D]
-// (zeros for k past K).
+// A transpose block's elements at most: D (<= 4) consecutive k of G (<= 4: GRU 3, LSTM 4)
+// gates of W (<= 16) lanes.
+constexpr int32_t kDotBlockMax = 4 * 4 * 16;
+
+// Turns a standard panel set [tiles][K][G][W], packed at the start of `panels` (which holds
+// dot_panels_size elements), into the dot order [tiles][ceil(K/D)][G][W][D] in place, zeros
+// for k past K. Within a tile, the D consecutive k of a group are the same elements in both
+// orders, [D][G*W] against [G*W][D]: a transpose through a block on the stack. A tile grows
+// when K is not a multiple of D, so tiles move from the last to the first (each moves up, over
+// places already moved from).
 template <class T>
-void reorder_for_dot(const T* standard, int32_t H, int32_t K, int32_t G, int32_t W, int32_t D,
-                     T* dot) {
-  const int32_t tiles = (H + W - 1) / W, groups = (K + D - 1) / D;
-  for (int32_t t = 0; t < tiles; ++t)
-    for (int32_t p = 0; p < groups; ++p)
-      for (int32_t g = 0; g < G; ++g)
-        for (int32_t lane = 0; lane < W; ++lane)
-          for (int32_t j = 0; j < D; ++j) {
-            const int32_t k = p * D + j;
-            const int64_t to =
-                ((((static_cast<int64_t>(t) * groups + p) * G + g) * W + lane) * D) + j;
-            dot[to] =
-                k < K ? standard[((static_cast<int64_t>(t) * K + k) * G + g) * W + lane] : T(0);
-          }
+void reorder_for_dot(T* panels, int32_t H, int32_t K, int32_t G, int32_t W, int32_t D) {
+  const int32_t tiles = (H + W - 1) / W, groups = (K + D - 1) / D, M = G * W;
+  const int64_t standard_tile = static_cast<int64_t>(K) * M;
+  const int64_t dot_tile = static_cast<int64_t>(groups) * D * M;
+  T block[kDotBlockMax];
+  if (D * M > kDotBlockMax) __builtin_trap();  // no cell has more than 4 gates (dot_block_fits)
+  for (int32_t t = tiles - 1; t >= 0; --t) {
+    T* tile = panels + t * dot_tile;
+    memmove(tile, panels + t * standard_tile, sizeof(T) * standard_tile);
+    memset(tile + standard_tile, 0, sizeof(T) * (dot_tile - standard_tile));  // k past K
+    for (int32_t p = 0; p < groups; ++p) {
+      T* group = tile + static_cast<int64_t>(p) * D * M;
+      memcpy(block, group, sizeof(T) * D * M);
+      for (int32_t j = 0; j < D; ++j)
+        for (int32_t m = 0; m < M; ++m) group[m * D + j] = block[j * M + m];
+    }
+  }
 }
 
 }  // namespace
 
+bool dot_block_fits(int32_t G, int32_t W, int32_t D) { return G * W * D <= kDotBlockMax; }
+
 void pack_gate_panels_bf16_dot(const float* src, int32_t H, int32_t K, int32_t first_gate,
                                int32_t G, int32_t W, uint16_t* panels) {
-  std::vector<uint16_t> standard(gate_panels_size(H, K, G, W));
-  pack_gate_panels_bf16(src, H, K, first_gate, G, W, standard.data());
-  reorder_for_dot(standard.data(), H, K, G, W, kDotGroupBf16, panels);
+  pack_gate_panels_bf16(src, H, K, first_gate, G, W, panels);
+  reorder_for_dot(panels, H, K, G, W, kDotGroupBf16);
 }
 
 void pack_gate_panels_int8_dot(const float* src, int32_t H, int32_t K, int32_t first_gate,
                                int32_t G, int32_t W, int8_t* panels, float* scales) {
-  std::vector<int8_t> standard(gate_panels_size(H, K, G, W));
-  std::vector<float> row_scales(gate_scales_size(H, G, W));
-  pack_gate_panels_int8(src, H, K, first_gate, G, W, standard.data(), row_scales.data());
-  reorder_for_dot(standard.data(), H, K, G, W, kDotGroupInt8, panels);
-  const int32_t tiles = (H + W - 1) / W;
-  for (int32_t t = 0; t < tiles; ++t)
-    for (int32_t i = 0; i < G * W; ++i) {  // i = g * W + lane
-      const int32_t g = i / W, lane = i % W;
+  // The standard scales [tiles][G][W] go in the first half of the buffer, the panels in place.
+  const int32_t tiles = (H + W - 1) / W, M = G * W;
+  pack_gate_panels_int8(src, H, K, first_gate, G, W, panels, scales);
+  // Per tile, before the reorder (the standard order's tile t starts at t * K * M): the scales
+  // then 128 * sum_k q as int32 ([tiles][2][G][W]); from the last tile, each moves up.
+  for (int32_t t = tiles - 1; t >= 0; --t) {
+    const int8_t* q = panels + static_cast<int64_t>(t) * K * M;
+    float* tile = scales + static_cast<int64_t>(t) * 2 * M;
+    memmove(tile, scales + static_cast<int64_t>(t) * M, sizeof(float) * M);
+    for (int32_t i = 0; i < M; ++i) {  // i = g * W + lane
       int32_t sum = 0;  // |sum| <= 127 K: 128 * sum fits int32 for K <= 2^17 (kDotMaxInt8K)
-      for (int32_t k = 0; k < K; ++k)
-        sum += standard[((static_cast<int64_t>(t) * K + k) * G + g) * W + lane];
+      for (int32_t k = 0; k < K; ++k) sum += q[static_cast<int64_t>(k) * M + i];
       const int32_t shifted = 128 * sum;
-      float* tile = scales + static_cast<int64_t>(t) * 2 * G * W;
-      tile[i] = row_scales[static_cast<int64_t>(t) * G * W + i];
-      memcpy(&tile[G * W + i], &shifted, sizeof shifted);
+      memcpy(&tile[M + i], &shifted, sizeof shifted);
     }
+  }
+  reorder_for_dot(panels, H, K, G, W, kDotGroupInt8);
 }
 
 }  // namespace gru

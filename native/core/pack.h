@@ -45,6 +45,10 @@ constexpr int32_t kDotGroupBf16 = 2, kDotGroupInt8 = 4;
 // Elements in a panel set of this order, D = kDotGroupBf16 or kDotGroupInt8.
 int64_t dot_panels_size(int32_t H, int32_t K, int32_t G, int32_t W, int32_t D);
 int64_t dot_scales_size(int32_t H, int32_t G, int32_t W);
+// The dot packers reorder in place through a stack block of G * W * D elements: true when it
+// fits (every cell's gates up to 4, W up to 16). `panels` must hold dot_panels_size elements
+// and `scales` dot_scales_size floats; they allocate nothing.
+bool dot_block_fits(int32_t G, int32_t W, int32_t D);
 void pack_gate_panels_bf16_dot(const float* src, int32_t H, int32_t K, int32_t first_gate,
                                int32_t G, int32_t W, uint16_t* panels);
 void pack_gate_panels_int8_dot(const float* src, int32_t H, int32_t K, int32_t first_gate,

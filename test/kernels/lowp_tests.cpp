@@ -180,6 +180,8 @@ KT_TEST(pack_lowp_dot_order, "core", "bf16 / int8 packers: the dot-product order
   std::vector<float> w(static_cast<size_t>(gates) * H * K);
   kt::Rng rng = c.rng();
   kt::fill(rng, w.data(), w.size(), -2.0f, 2.0f);
+  // Every cell's panel sets fit the packers' transpose block (up to 4 gates of 16 lanes).
+  c.equal(gru::dot_block_fits(4, 16, gru::kDotGroupInt8), true, "dot_block_fits(4, 16, 4)");
   for (int32_t format : {gru::kWeightsBf16, gru::kWeightsInt8}) {
     c.at("%s", format_name(format));
     const int D = format == gru::kWeightsBf16 ? gru::kDotGroupBf16 : gru::kDotGroupInt8;
