@@ -84,12 +84,21 @@ inline void spin_or_yield(int32_t spins, int64_t* spin_start) {
 #endif
 }
 
-// The caller's stall test: a wait at the end of a phase longer than this and than twice the
-// caller's own work in the phase (a GEMM's chunks may be milliseconds long each). Not shorter:
-// on a VM a helper on a free core is now and then 80-250 us late (measured on the 2-core
-// Zen 5 VM: several times a second), and a stall sends every region solo for 50 ms or more,
-// so a 50 us test turned C's two threads into one for most calls.
+// A late helper: the caller waited at the end of a phase longer than this and than twice its
+// own work in the phase (a GEMM's chunks may be milliseconds long each) for a chunk a helper
+// started. Not shorter: on a VM a helper on a free core is now and then 80-250 us late
+// (measured on the 2-core Zen 5 VM: several times a second).
 constexpr int64_t kStallMinNs = 500 * 1000;
+// A late helper is a stall (the region goes solo, the pool cools down: note_stall) only when
+// another was late less than kLateWindowNs before, or when the wait passes kStallHardNs. One
+// late helper now and then is a thread of someone else's that took its core for a slice:
+// in Chromium, the browser's own threads do it to a page's workers every few hundred ms,
+// for 0.5-7 ms (measured on the 2-core Zen 5 VM). Waiting it out costs that long; going solo
+// cost the rest of the region at one thread plus 50 ms or more of cooldown, which kept C's
+// two threads at one for most calls (68 ms a call against 38 after this rule). Helpers late
+// again and again mean a process holds the core: that is what the cooldown is for.
+constexpr int64_t kLateWindowNs = 50 * 1000 * 1000;
+constexpr int64_t kStallHardNs = 20 * 1000 * 1000;
 // A region that ran this long without any helper joining, while they were awake: they could
 // not get a core. (Waking a sleeping helper, or one just started, may take longer than this
 // on a VM; a late helper that then holds up a phase is caught by the test above.)
@@ -114,6 +123,8 @@ constexpr int64_t kCooldownNs = 25 * 1000 * 1000;
 constexpr int32_t kMaxLevel = 6;
 constexpr int32_t kCleanToRelax = 16;
 int64_t g_solo_until_ns = 0;
+int64_t g_last_late_ns = -kLateWindowNs;  // when a helper was last late (the caller's clock)
+uint64_t g_lates = 0;
 int32_t g_level = 0;
 int32_t g_clean = 0;
 uint64_t g_stalls = 0;
@@ -192,6 +203,7 @@ int64_t PhasedWork::wait_open(int64_t phase, int32_t worker) {
   int64_t finished = __atomic_load_n(&finished_, __ATOMIC_ACQUIRE);
   if (finished < target) {
     int64_t wait_start = 0, own = 0, spin_start = 0;
+    bool late = false, again = false;
     for (int32_t spins = 0; (finished = __atomic_load_n(&finished_, __ATOMIC_ACQUIRE)) < target;
          ++spins) {
       spin_or_yield(spins, &spin_start);
@@ -204,7 +216,13 @@ int64_t PhasedWork::wait_open(int64_t phase, int32_t worker) {
         continue;
       }
       const int64_t waited = now - wait_start;
-      if (waited > kStallMinNs && waited > 2 * own) {
+      if (waited <= kStallMinNs || waited <= 2 * own) continue;
+      if (!late) {  // counted once per wait
+        late = true;
+        __atomic_add_fetch(&g_lates, 1, __ATOMIC_RELAXED);
+        again = now - __atomic_exchange_n(&g_last_late_ns, now, __ATOMIC_RELAXED) < kLateWindowNs;
+      }
+      if (again || waited > kStallHardNs) {
         __atomic_store_n(&solo_, 1, __ATOMIC_RELEASE);
         note_stall();
       }
@@ -254,6 +272,7 @@ bool pool_helpers_asleep() { return true; }
 void pool_hold_helpers_for_test(bool) {}
 uint64_t pool_helper_joins() { return 0; }
 uint64_t pool_stalls() { return 0; }
+uint64_t pool_lates() { return 0; }
 void pool_reset_policy_for_test() {}
 void pool_force_helpers_for_test(bool) {}
 
@@ -508,6 +527,7 @@ void pool_hold_helpers_for_test(bool hold) {
 uint64_t pool_helper_joins() { return __atomic_load_n(&g_pool.joins, __ATOMIC_RELAXED); }
 
 uint64_t pool_stalls() { return __atomic_load_n(&g_stalls, __ATOMIC_RELAXED); }
+uint64_t pool_lates() { return __atomic_load_n(&g_lates, __ATOMIC_RELAXED); }
 
 void pool_force_helpers_for_test(bool force) {
   __atomic_store_n(&g_force, force ? 1 : 0, __ATOMIC_RELAXED);
@@ -515,6 +535,7 @@ void pool_force_helpers_for_test(bool force) {
 
 void pool_reset_policy_for_test() {
   __atomic_store_n(&g_solo_until_ns, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&g_last_late_ns, -kLateWindowNs, __ATOMIC_RELAXED);
   __atomic_store_n(&g_level, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&g_clean, 0, __ATOMIC_RELAXED);
 }

@@ -67,6 +67,9 @@ uint64_t pool_helper_chunks();
 void note_helper_chunks(int64_t chunks);
 // Stalls seen so far: regions whose caller took over from a helper that stopped running.
 uint64_t pool_stalls();
+// Late helpers seen so far: waits for a helper's chunk past kStallMinNs, a stall or not
+// (tests: one late helper alone is waited for).
+uint64_t pool_lates();
 // How long regions still run on the caller alone after the last stall (0: helpers may join),
 // for reporting (gru_thread_policy).
 int64_t pool_cooldown_left_ns();

@@ -218,6 +218,52 @@ KT_TEST(core_pool_stalled, "core",
   gru_set_threads(threads);
 }
 
+KT_TEST(core_pool_late_once, "core",
+        "thread pool: a helper late once (a slice of its core taken) is waited for; late again "
+        "within 50 ms is a stall") {
+  const int32_t threads = gru_threads();
+  gru_set_threads(2);
+  // One region whose helper stops 6 ms inside its chunk of phase 1: a late helper (past
+  // 0.5 ms and twice the caller's ~1 ms of own work), short of the 20 ms hard limit.
+  // Returns false when the helper did not claim a chunk of phase 1 (a busy machine).
+  auto late_region = [&](bool* solo) {
+    Record r;
+    r.helper_sleep_us = 6 * 1000;
+    r.caller_waits_for_helper = true;
+    gru::PhasedWork work(kPhases, kChunks, 2);
+    r.work = &work;
+    gru::parallel_run(2, &region, &r);
+    bool helper_ran;
+    check_record(c, r, &helper_ran);
+    *solo = work.went_solo();
+    return r.helper_slept != 0;
+  };
+  bool seen = false;
+  // On a busy machine the wait may pass the hard limit, or the helper come too late to
+  // claim a chunk of phase 1: try again (without the rule, every attempt is a stall).
+  for (int attempt = 0; attempt < 5 && !seen; ++attempt) {
+    gru::pool_reset_policy_for_test();
+    const uint64_t stalls = gru::pool_stalls(), lates = gru::pool_lates();
+    bool solo = false;
+    if (!late_region(&solo) || gru::pool_lates() - lates != 1 || gru::pool_stalls() != stalls)
+      continue;
+    seen = true;
+    c.at("attempt %d", attempt);
+    c.equal(solo, false, "the region went solo after one late helper");
+    c.equal(gru::region_workers(2), 2, "region_workers(2) after one late helper");
+    // The same again at once: a helper late twice within 50 ms has lost its core.
+    bool slept = false;
+    for (int again = 0; again < 5 && !slept; ++again) slept = late_region(&solo);
+    if (!slept) break;
+    c.equal(solo, true, "the region went solo at the second late helper");
+    c.equal(static_cast<long long>(gru::pool_stalls() - stalls), 1, "stalls noted");
+    c.equal(gru::region_workers(2), 1, "region_workers(2) after the stall");
+  }
+  if (!seen) c.fail("in 5 regions no helper was late once without a stall");
+  gru::pool_reset_policy_for_test();
+  gru_set_threads(threads);
+}
+
 KT_TEST(core_pool_decision, "core", "thread policy: workers and chunks from the work's size") {
   const int32_t threads = gru_threads();
   gru_set_threads(2);
