@@ -20,8 +20,9 @@ void gemm(const KernelTable* k, int64_t M, int64_t N, int64_t K, const float* A,
           int64_t cs_a, const float* B, int64_t rs_b, int64_t cs_b, float* C, int64_t ldc,
           bool accumulate, float* pack);
 
-// The same product with the columns of C split between the pool's workers (each packs only
-// its own columns of B). `pack` holds pack_capacity floats: gemm_parallel_pack_floats() lets
+// The same product split between the pool's workers: by C's rows when it has more rows than
+// columns (each worker packs all of B), else by C's columns (each packs only its own columns
+// of B). `pack` holds pack_capacity floats: gemm_parallel_pack_floats() lets
 // every worker of the pool run; a smaller capacity runs fewer workers.
 size_t gemm_parallel_pack_floats(const KernelTable* k, int64_t N, int64_t K);
 void gemm_parallel(const KernelTable* k, int64_t M, int64_t N, int64_t K, const float* A,
