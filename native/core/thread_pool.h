@@ -14,11 +14,12 @@
 //     some worker has already started;
 //   - whether a region is worth more than one worker is the caller's decision from its work
 //     (workers_for below): below a few microseconds of work per phase, one worker;
-//   - whether the other cores are free is learnt from the regions themselves: when a helper
-//     does not join a long region, or stops inside a chunk for much longer than the caller's
-//     own work took (its core went to another process), the caller finishes alone and the
-//     following regions run on the caller only, for a cooldown that grows with each such
-//     stall (region_workers; thread_pool.cpp).
+//   - whether the other cores are free is learnt from the regions themselves: a helper that
+//     stops inside a chunk for much longer than the caller's own work took, once, lost its
+//     core for a time slice and is waited for; when a helper does not join a long region,
+//     stops in a chunk twice within 50 ms, or for over 20 ms (its core went to another
+//     process), the caller finishes alone and the following regions run on the caller only,
+//     for a cooldown that grows with each such stall (region_workers; thread_pool.cpp).
 // Which worker computes a chunk never changes its result: every chunk is computed by the same
 // code on the same tiles whoever claims it, and no sum crosses chunks, so results are bitwise
 // identical for any number of threads and any timing.
@@ -141,7 +142,8 @@ class PhasedWork {
   // Waits until phase `phase` may start (every chunk before it finished); returns the phase
   // that is open now (later than `phase` for a worker that joined late). On the caller, a
   // wait much longer than its own work in the phase means the chunk it waits for is on a
-  // thread whose core went to another process: the region goes solo (helpers claim nothing
+  // thread that lost its core: once, it is waited for; a second time within 50 ms, or past
+  // 20 ms, the core went to another process: the region goes solo (helpers claim nothing
   // more) and the pool stops using helpers for a while (thread_pool.cpp: note_stall).
   int64_t wait_open(int64_t phase, int32_t worker);
 
