@@ -263,12 +263,11 @@ KT_TEST(core_pool_late_once, "core",
     c.at("attempt %d", attempt);
     c.equal(solo, false, "the region went solo after one late helper");
     c.equal(gru::region_workers(2), 2, "region_workers(2) after one late helper");
-    // The same again at once: a helper late twice within 50 ms has lost its core.
-    bool slept = false;
-    for (int again = 0; again < 5 && !slept; ++again) slept = late_region(&solo);
-    if (!slept) break;
-    c.equal(solo, true, "the region went solo at the second late helper");
+    // The same again at once: a helper late twice within 50 ms has lost its core. (Under load
+    // a region's own work grows and its wait may not count as late: a few more regions.)
+    for (int again = 0; again < 10 && gru::pool_stalls() == stalls; ++again) late_region(&solo);
     c.equal(static_cast<long long>(gru::pool_stalls() - stalls), 1, "stalls noted");
+    c.equal(solo, true, "the region went solo at the second late helper");
     c.equal(gru::region_workers(2), 1, "region_workers(2) after the stall");
   }
   if (!seen) c.fail("in %d regions no helper was late once without a stall", kAttempts);
