@@ -127,6 +127,23 @@ void add_column_sums(const float* m, int64_t rows, int64_t cols, float* out) {
     for (int64_t c = 0; c < cols; ++c) out[c] += m[r * cols + c];
 }
 
+// Zeroes the rows of dGx, dGh, the h_prev copy and inner that no step writes: a sequence's
+// padding steps (t >= lengths[b]). Every other (step, row) is written whole by its
+// step (GateGrads: every column of the worker's units; the cell's recurrent_grad: r's columns
+// and inner) before the weight gradients read it, so zeroing all of them (megabytes a
+// backward, D: 5.6 MB) would be work for one thread only.
+void zero_padding_rows(const BackwardBuffers& bb, const int32_t* lengths, int32_t T, int32_t B,
+                       int32_t batch_first, int64_t GH, int64_t H, bool inner) {
+  for (int32_t b = 0; b < B; ++b)
+    for (int32_t t = lengths[b]; t < T; ++t) {
+      const int64_t r = row_of(batch_first, T, B, t, b);
+      memset(bb.dgx + r * GH, 0, GH * sizeof(float));
+      memset(bb.dgh + r * GH, 0, GH * sizeof(float));
+      memset(bb.hprev + r * H, 0, H * sizeof(float));
+      if (inner) memset(bb.inner + r * H, 0, H * sizeof(float));
+    }
+}
+
 // The reverse time loop of one cell. A step is 1 + recurrent_groups phases over chunks of
 // hidden units (tiles) claimed by the workers (thread_pool.h): the element-wise gradients of
 // the chunk's units, then the cell's recurrent_grad (its columns of dh_prev += dG U), each
@@ -344,10 +361,7 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
       const float* dir_in = l == 0 && tc.input_copies > 1 ? tc.x + d * rows * I : x_in;
       const int64_t in = c.input;
       const float* gates = tc.gates + (l * D + d) * rows * saved_per_row;
-      memset(bb.dgx, 0, rows * GH * sizeof(float));
-      memset(bb.dgh, 0, rows * GH * sizeof(float));
-      memset(bb.hprev, 0, rows * H * sizeof(float));
-      if (spec.recurrent_groups > 1) memset(bb.inner, 0, rows * H * sizeof(float));
+      zero_padding_rows(bb, lengths, T, B, tc.batch_first, GH, H, spec.recurrent_groups > 1);
       if (dh_n) {
         memcpy(bb.dh, dh_n + (l * D + d) * B * H, B * H * sizeof(float));
       } else {

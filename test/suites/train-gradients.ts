@@ -246,6 +246,40 @@ export function gruGradientSuite(backend: Backend, isa: string): void {
     }
   });
 
+  it('padding steps after a full-length backward: gradients bitwise as a fresh layer gives', () => {
+    // The backward zeroes only the padding rows of its whole-sequence buffers (every other row
+    // is written by its step): rows a previous full-length call filled must not leak into the
+    // weight and bias gradients of a call with shorter sequences.
+    for (const c of [GRAD_CASES[3], GRAD_CASES[4]]) {
+      const d = gradData(c);
+      assert.ok(d.lengths && d.lengths.some((n) => n < c.T), 'the case has padding steps');
+      const cfg = configOf(c);
+      const used = new GRU({ ...cfg, batchFirst: c.batchFirst ?? false, backend, seed: 1 });
+      const fresh = new GRU({ ...cfg, batchFirst: c.batchFirst ?? false, backend, seed: 1 });
+      try {
+        const trainStep = (gru: GRU, lengths: Int32Array | undefined) => {
+          gru.zeroGrad();
+          gru.forward(d.x, { batch: c.B, h0: d.h0, lengths, train: true });
+          gru.backward({ dOutput: d.dOutput, dHN: d.dHN });
+        };
+        used.loadStateDict(d.params);
+        fresh.loadStateDict(d.params);
+        trainStep(used, undefined); // every row of every step written
+        trainStep(used, d.lengths);
+        trainStep(fresh, d.lengths);
+        for (const name of used.parameterNames())
+          assert.deepEqual(
+            used.getGradient(name),
+            fresh.getGradient(name),
+            `${gradTitle(c)}: ${name}`,
+          );
+      } finally {
+        used.dispose();
+        fresh.dispose();
+      }
+    }
+  });
+
   it('dropout between layers: backward uses the forward mask (directional derivative, fp32)', () => {
     // The mask is the core's; it cannot be rebuilt here. So: with a fixed dropoutSeed the
     // training forward is a fixed smooth function of the weights, and the gradient backward
