@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <algorithm>
 
@@ -203,6 +204,12 @@ bool is_sentinel(float x) {
 
 void fill(Rng& rng, float* p, size_t n, float lo, float hi) {
   for (size_t i = 0; i < n; ++i) p[i] = rng.uniform(lo, hi);
+}
+
+double seconds_now() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 }  // namespace kt

@@ -116,5 +116,7 @@ std::vector<float> sentinels(size_t n);
 bool is_sentinel(float x);
 // Uniform random floats in [lo, hi).
 void fill(Rng& rng, float* p, size_t n, float lo, float hi);
+// Seconds of the monotonic clock (the runner's timings; tests that wait by the clock).
+double seconds_now();
 
 }  // namespace kt

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <algorithm>
 #include <string>
@@ -62,12 +61,6 @@ int kernel_order(const char* kernel) {
   return strcmp(kernel, "core") == 0 ? static_cast<int>(kNumKernels) : -1;
 }
 
-double seconds_now() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -75,7 +68,7 @@ int main(int argc, char** argv) {
   const char* filter = argc > 1 ? argv[1] : nullptr;
   const char* target = getenv("GRU_KERNEL_TESTS_TARGET");
   if (target && !*target) target = nullptr;
-  const double started = seconds_now();
+  const double started = kt::seconds_now();
   int passed = 0, failed = 0;
 
   std::vector<kt::TestDef> all = kt::tests();
@@ -121,9 +114,9 @@ int main(int argc, char** argv) {
       std::string full = std::string(t.kernel) + ": " + t.variant;
       if (filter && full.find(filter) == std::string::npos) continue;
       kt::Check c(shown.c_str(), full.c_str());
-      const double t0 = seconds_now();
+      const double t0 = kt::seconds_now();
       t.fn(*table, c);
-      const double ms = (seconds_now() - t0) * 1e3;
+      const double ms = (kt::seconds_now() - t0) * 1e3;
       // A test that checked nothing cannot fail: that is a failure too.
       const bool ok = c.failures() == 0 && c.cases() > 0 && c.values() > 0;
       if (ok) {
@@ -158,7 +151,7 @@ int main(int argc, char** argv) {
     printf("; NOT RUN (no hardware):");
     for (const std::string& isa : not_run) printf(" %s", isa.c_str());
   }
-  printf("; %.2f s\n", seconds_now() - started);
+  printf("; %.2f s\n", kt::seconds_now() - started);
   if (const char* file = getenv("GRU_TEST_COUNTS")) {
     if (FILE* f = fopen(file, "w")) {
       fprintf(f, "{ \"passed\": %d, \"failed\": %d, \"skipped\": 0 }\n", passed, failed);

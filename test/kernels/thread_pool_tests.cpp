@@ -5,7 +5,6 @@
 // "core" (fp_env_tests.cpp): the pool is the core's, around the kernels. Native only: in
 // WebAssembly every region runs on the caller.
 #if !defined(__EMSCRIPTEN__)
-#include <time.h>
 #include <unistd.h>
 
 #include <vector>
@@ -42,12 +41,6 @@ struct Record {
   int caller_chunk_us = 0;
 };
 
-int64_t now_us() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
-}
-
 void record_chunk(Record& r, int64_t p, int32_t c, int32_t worker) {
   if (p > 0 && __atomic_load_n(&r.finished[p - 1], __ATOMIC_ACQUIRE) != kChunks)
     __atomic_add_fetch(&r.out_of_order, 1, __ATOMIC_RELAXED);
@@ -55,8 +48,8 @@ void record_chunk(Record& r, int64_t p, int32_t c, int32_t worker) {
     __atomic_store_n(&r.helper_started, 1, __ATOMIC_RELEASE);
     // Stops until the caller has taken the region over (or helper_sleep_us).
     if (r.helper_sleep_us && p >= 1 && !__atomic_exchange_n(&r.helper_slept, 1, __ATOMIC_ACQ_REL))
-      for (const int64_t start = now_us();
-           now_us() - start < r.helper_sleep_us && !r.work->went_solo();)
+      for (const double start = kt::seconds_now();
+           (kt::seconds_now() - start) * 1e6 < r.helper_sleep_us && !r.work->went_solo();)
         usleep(200);  // timed by the clock: a loaded machine oversleeps each usleep
   } else if (r.caller_waits_for_helper && p == 0) {
     for (int i = 0; i < 5000 && !__atomic_load_n(&r.helper_started, __ATOMIC_ACQUIRE); ++i)
