@@ -44,7 +44,7 @@ struct BackwardBuffers {
   float* dgh;        // [rows, G*H] gradient of the recurrent pre-activations (U h + b_hh)
   float* hprev;      // [rows, H] the state each (step, row) started from
   float* inner;      // [rows, H] input of recurrent group 1 (reset_before: r * h_prev)
-  float* dout;       // [rows, D*H] gradient of the current layer's output
+  float* dout;       // [rows, D*H] gradient of the current layer's output (below the last)
   float* din;        // [rows, D*H] gradient of the current layer's input (layers > 0)
   float* dh;         // [states][B, H] state gradient carried between steps
   float* dh_next;    // [states][B, H]
@@ -58,6 +58,9 @@ struct BackwardBuffers {
   float* qmasks;      // [G][B, input_size] the per-gate input masks (layer 0)
   float* masked_seq;  // [rows, max(H, input_size)] a masked copy of the state or input sequence
   size_t gemm_pack_floats;
+  // The gradient of the current layer's output: the caller's dy for the last layer (read in
+  // place, not copied), then dout.
+  const float* dy_layer;
 };
 
 bool carve(gru_net* net, int64_t rows, int64_t B, BackwardBuffers* bb) {
@@ -122,9 +125,42 @@ void pack_rows(const float* w_hh, int64_t H, int64_t k0, int64_t K, int32_t W, i
       }
 }
 
-void add_column_sums(const float* m, int64_t rows, int64_t cols, float* out) {
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) out[c] += m[r * cols + c];
+// The bias gradients: out_i[c] += the sum over rows of m_i[r, c], rows in order (the same
+// additions whoever sums which columns), for two matrices at once. Chunks of kSumColumns
+// columns, claimed by the workers; a chunk keeps its sums in registers while it streams its
+// columns of every row.
+struct ColumnSums {
+  const float* m[2];
+  float* out[2];
+  int64_t rows, cols, blocks;  // blocks of kSumColumns columns per matrix
+  PhasedWork* work;
+};
+constexpr int64_t kSumColumns = 64;
+
+void column_sums_worker(void* context, int32_t worker, int32_t) {
+  const ColumnSums& j = *static_cast<const ColumnSums*>(context);
+  j.work->run(worker, [&](int64_t, int32_t chunk, int32_t) {
+    const int64_t i = chunk / j.blocks, c0 = (chunk % j.blocks) * kSumColumns;
+    const int64_t n = j.cols - c0 < kSumColumns ? j.cols - c0 : kSumColumns;
+    float acc[kSumColumns];
+    for (int64_t c = 0; c < n; ++c) acc[c] = j.out[i][c0 + c];
+    for (int64_t r = 0; r < j.rows; ++r) {
+      const float* row = j.m[i] + r * j.cols + c0;
+      for (int64_t c = 0; c < n; ++c) acc[c] += row[c];
+    }
+    for (int64_t c = 0; c < n; ++c) j.out[i][c0 + c] = acc[c];
+  });
+}
+
+void add_column_sums(const float* m0, float* out0, const float* m1, float* out1, int64_t rows,
+                     int64_t cols) {
+  const int64_t blocks = (cols + kSumColumns - 1) / kSumColumns;
+  // A pass that streams one float per addition runs several times slower than the policy's
+  // multiply-adds (GEMMs, at the FMA peak): count each addition as 4.
+  const int32_t workers = region_workers(workers_for(4 * 2 * rows * cols, 1, 2 * blocks));
+  PhasedWork work(1, static_cast<int32_t>(2 * blocks), workers);
+  ColumnSums job{{m0, m1}, {out0, out1}, rows, cols, blocks, &work};
+  parallel_run(workers, &column_sums_worker, &job);
 }
 
 // Zeroes the rows of dGx, dGh, the h_prev copy and inner that no step writes: a sequence's
@@ -159,80 +195,51 @@ struct BackwardSteps {
   PhasedWork* work;
 };
 
-void backward_steps(void* context, int32_t worker, int32_t) {
-  BackwardSteps& job = *static_cast<BackwardSteps*>(context);
-  gru_net* net = job.net;
-  const TrainCache& tc = net->train;
-  const CellSpec& spec = *net->spec;
-  const GateGradKernel gate_grads = net->kernels->*spec.gate_grads;
-  BackwardBuffers& bb = *job.bb;
-  const int32_t T = tc.seq_len, B = tc.batch, bf = tc.batch_first;
-  const int32_t W = net->width, d = job.direction, G = spec.gates, states = spec.states;
-  const int32_t phases = 1 + spec.recurrent_groups, chunks = job.work->chunks();
-  const int64_t H = net->hidden, GH = G * H, DH = net->directions * H;
-  const int64_t state_stride = static_cast<int64_t>(B) * H;  // of dh, dh_next
-  const int64_t saved_per_row = static_cast<int64_t>(net->tiles) * spec.saved * W;
-  float* const dh_bufs[2] = {bb.dh, bb.dh_next};  // the step's dh and dh_prev alternate
-  const int32_t* lengths = tc.lengths;
-  // This worker's (step, row) index per batch row, filled for the step it works on.
-  int64_t* row_at = bb.row_at + static_cast<int64_t>(worker) * B;
-  int32_t rows_step = -1;
+// What both splits of the time loop share: the step's (step, row) indices, the gate math of
+// some rows over some units, and what the cell's recurrent_grad reads.
+struct StepContext {
+  const BackwardSteps& job;
+  const TrainCache& tc;
+  const CellSpec& spec;
+  GateGradKernel gate_grads;
+  const BackwardBuffers& bb;
+  int32_t T, B, bf, W, d, G, states;
+  int64_t H, GH, DH, state_stride, saved_per_row;
+  float* dh_bufs[2];  // the step's dh and dh_prev alternate
 
-  BackwardStep rg;  // what the cell's recurrent_grad reads; dh_prev changes per step
-  rg.k = net->kernels;
-  rg.batch = B;
-  rg.gates = G;
-  rg.hidden = H;
-  rg.width = W;
-  rg.recurrent_activation = net->recurrent_activation;
-  rg.u = job.u;
-  rg.step_dg = bb.step_dg;
-  rg.row_at = row_at;
-  rg.saved = job.gates;
-  rg.saved_per_row = saved_per_row;
-  rg.h_prev = bb.hprev;
-  rg.inner = bb.inner;
-  rg.dgx = bb.dgx;
-  rg.dgh = bb.dgh;
-  rg.tmp = bb.step_tmp;
-  rg.sync = nullptr;
-  rg.sync_context = nullptr;
-  const bool masked = tc.recurrent_dropout > 0.0f;
-  rg.gate_masks = bb.masks;
-  rg.u_gate = bb.u_pack;
-  rg.u_gate_stride = static_cast<int64_t>(net->tiles) * W * H;
+  explicit StepContext(const BackwardSteps& j)
+      : job(j),
+        tc(j.net->train),
+        spec(*j.net->spec),
+        gate_grads(j.net->kernels->*spec.gate_grads),
+        bb(*j.bb),
+        T(tc.seq_len),
+        B(tc.batch),
+        bf(tc.batch_first),
+        W(j.net->width),
+        d(j.direction),
+        G(spec.gates),
+        states(spec.states),
+        H(j.net->hidden),
+        GH(G * H),
+        DH(j.net->directions * H),
+        state_stride(static_cast<int64_t>(B) * H),
+        saved_per_row(static_cast<int64_t>(j.net->tiles) * spec.saved * W),
+        dh_bufs{bb.dh, bb.dh_next} {}
 
-  job.work->run(worker, [&](int64_t phase_index, int32_t chunk, int32_t) {
-    const int32_t done = static_cast<int32_t>(phase_index / phases);  // steps finished before
-    const int32_t phase = static_cast<int32_t>(phase_index % phases);
-    const int32_t step = job.longest - 1 - done;
-    float* dh = dh_bufs[done % 2];
-    float* dh_next = dh_bufs[1 - done % 2];
-    if (rows_step != step) {
-      for (int32_t b = 0; b < B; ++b) {
-        const int32_t len = lengths[b];
-        row_at[b] = step >= len ? -1 : row_of(bf, T, B, d == 0 ? step : len - 1 - step, b);
-      }
-      rows_step = step;
+  // row_at[b] for rows [b0, b1): the (step, row) index of step `step`, or -1 (padding).
+  void fill_rows(int32_t step, int32_t b0, int32_t b1, int64_t* row_at) const {
+    for (int32_t b = b0; b < b1; ++b) {
+      const int32_t len = tc.lengths[b];
+      row_at[b] = step >= len ? -1 : row_of(bf, T, B, d == 0 ? step : len - 1 - step, b);
     }
-    int64_t tile_begin, tile_end;
-    split_range(net->tiles, chunk, chunks, &tile_begin, &tile_end);
-    const int64_t j0 = tile_begin * W;
-    const int64_t j1 = tile_end * W < H ? tile_end * W : H;
-    if (phase > 0) {
-      // The chunk's columns of dh_prev += dG U (padding rows have dG = 0), as the cell
-      // computes it.
-      rg.tile_begin = tile_begin;
-      rg.tiles = static_cast<int32_t>(tile_end - tile_begin);
-      rg.j0 = j0;
-      rg.j1 = j1;
-      rg.dh_prev = dh_next;
-      rg.phase = phases > 2 ? phase : 0;
-      (masked ? spec.masked_recurrent_grad : spec.recurrent_grad)(rg);
-      return;
-    }
-    for (int32_t b = 0; b < B; ++b) {
-      float* dh_b = dh + b * H;
+  }
+
+  // Phase 0 of a step: the element-wise gradients of rows [b0, b1), units [j0, j1).
+  void gate_math(int32_t step, const int64_t* row_at, int32_t b0, int32_t b1, int64_t j0,
+                 int64_t j1, const float* dh, float* dh_next) const {
+    for (int32_t b = b0; b < b1; ++b) {
+      const float* dh_b = dh + b * H;
       float* next_b = dh_next + b * H;
       float* sdg = bb.step_dg + b * GH;
       const int64_t r0 = row_at[b];
@@ -244,11 +251,11 @@ void backward_steps(void* context, int32_t worker, int32_t) {
           for (int64_t j = j0; j < j1; ++j) sdg[g * H + j] = 0.0f;
         continue;
       }
-      const int32_t len = lengths[b];
+      const int32_t len = tc.lengths[b];
       const int32_t t = d == 0 ? step : len - 1 - step;
       const float* hp;
       if (step == 0) {
-        hp = tc.h0 + ((static_cast<int64_t>(job.layer) * net->directions + d) * B + b) * H;
+        hp = tc.h0 + ((static_cast<int64_t>(job.layer) * job.net->directions + d) * B + b) * H;
       } else {
         const int32_t t_prev = d == 0 ? t - 1 : t + 1;
         hp = job.out_l + row_of(bf, T, B, t_prev, b) * DH + d * H;
@@ -258,18 +265,126 @@ void backward_steps(void* context, int32_t worker, int32_t) {
       args.j0 = j0;
       args.j1 = j1;
       args.state_stride = state_stride;
-      args.activation = net->activation;
-      args.recurrent_activation = net->recurrent_activation;
+      args.activation = job.net->activation;
+      args.recurrent_activation = job.net->recurrent_activation;
       args.gates = job.gates + r0 * saved_per_row;
       args.h_prev = hp;
       args.dh = dh_b;
-      args.dy = bb.dout + r0 * DH + d * H;
+      args.dy = bb.dy_layer + r0 * DH + d * H;
       args.h_prev_copy = bb.hprev + r0 * H;
       args.dh_prev = next_b;
       args.dgx = bb.dgx + r0 * GH;
       args.dgh = bb.dgh + r0 * GH;
       args.step_dg = sdg;
       if (j1 > j0) gate_grads(&args);
+    }
+  }
+
+  // What the cell's recurrent_grad reads for all B rows; the caller sets the tiles, the phase
+  // and dh_prev, and narrows it to its rows.
+  BackwardStep recurrent_step(const int64_t* row_at) const {
+    BackwardStep rg;
+    rg.k = job.net->kernels;
+    rg.batch = B;
+    rg.gates = G;
+    rg.hidden = H;
+    rg.width = W;
+    rg.recurrent_activation = job.net->recurrent_activation;
+    rg.u = job.u;
+    rg.step_dg = bb.step_dg;
+    rg.row_at = row_at;
+    rg.saved = job.gates;
+    rg.saved_per_row = saved_per_row;
+    rg.h_prev = bb.hprev;
+    rg.inner = bb.inner;
+    rg.dgx = bb.dgx;
+    rg.dgh = bb.dgh;
+    rg.tmp = bb.step_tmp;
+    rg.sync = nullptr;
+    rg.sync_context = nullptr;
+    rg.gate_masks = bb.masks;
+    rg.u_gate = bb.u_pack;
+    rg.u_gate_stride = static_cast<int64_t>(job.net->tiles) * W * H;
+    return rg;
+  }
+};
+
+void backward_steps(void* context, int32_t worker, int32_t) {
+  BackwardSteps& job = *static_cast<BackwardSteps*>(context);
+  const StepContext sc(job);
+  gru_net* net = job.net;
+  const int32_t phases = 1 + sc.spec.recurrent_groups, chunks = job.work->chunks();
+  // This worker's (step, row) index per batch row, filled for the step it works on.
+  int64_t* row_at = job.bb->row_at + static_cast<int64_t>(worker) * sc.B;
+  int32_t rows_step = -1;
+  BackwardStep rg = sc.recurrent_step(row_at);  // dh_prev and the tiles change per chunk
+  const bool masked = sc.tc.recurrent_dropout > 0.0f;
+
+  job.work->run(worker, [&](int64_t phase_index, int32_t chunk, int32_t) {
+    const int32_t done = static_cast<int32_t>(phase_index / phases);  // steps finished before
+    const int32_t phase = static_cast<int32_t>(phase_index % phases);
+    const int32_t step = job.longest - 1 - done;
+    float* dh = sc.dh_bufs[done % 2];
+    float* dh_next = sc.dh_bufs[1 - done % 2];
+    if (rows_step != step) {
+      sc.fill_rows(step, 0, sc.B, row_at);
+      rows_step = step;
+    }
+    int64_t tile_begin, tile_end;
+    split_range(net->tiles, chunk, chunks, &tile_begin, &tile_end);
+    const int64_t j0 = tile_begin * sc.W;
+    const int64_t j1 = tile_end * sc.W < sc.H ? tile_end * sc.W : sc.H;
+    if (phase > 0) {
+      // The chunk's columns of dh_prev += dG U (padding rows have dG = 0), as the cell
+      // computes it.
+      rg.tile_begin = tile_begin;
+      rg.tiles = static_cast<int32_t>(tile_end - tile_begin);
+      rg.j0 = j0;
+      rg.j1 = j1;
+      rg.dh_prev = dh_next;
+      rg.phase = phases > 2 ? phase : 0;
+      (masked ? sc.spec.masked_recurrent_grad : sc.spec.recurrent_grad)(rg);
+      return;
+    }
+    sc.gate_math(step, row_at, 0, sc.B, j0, j1, dh, dh_next);
+  });
+}
+
+// The time loop split by batch rows (row_chunks_for; not with recurrent dropout, whose masks
+// are per row of the whole batch): each chunk runs its rows through every step, all units, no
+// meeting between workers, each worker on whole rows of its own. A row's sums run in the same
+// order whichever rows share a product (gemm_microkernel.h): bitwise the tile split's results.
+void backward_row_blocks(void* context, int32_t worker, int32_t) {
+  BackwardSteps& job = *static_cast<BackwardSteps*>(context);
+  const StepContext sc(job);
+  gru_net* net = job.net;
+  const int32_t groups = sc.spec.recurrent_groups;
+  job.work->run(worker, [&](int64_t, int32_t chunk, int32_t) {
+    int64_t first64, end64;
+    split_range(sc.B, chunk, job.work->chunks(), &first64, &end64);
+    const int32_t first = static_cast<int32_t>(first64), end = static_cast<int32_t>(end64);
+    if (end <= first) return;
+    int64_t* row_at = job.bb->row_at;  // chunks never share a row
+    // The chunk's rows as a batch of their own.
+    BackwardStep rg = sc.recurrent_step(row_at + first);
+    rg.batch = end - first;
+    rg.step_dg = sc.bb.step_dg + first * sc.GH;
+    rg.tmp = sc.bb.step_tmp + first * sc.H;
+    rg.tile_begin = 0;
+    rg.tiles = net->tiles;
+    rg.j0 = 0;
+    rg.j1 = sc.H;
+    for (int32_t done = 0; done < job.longest; ++done) {
+      const int32_t step = job.longest - 1 - done;
+      float* dh = sc.dh_bufs[done % 2];
+      float* dh_next = sc.dh_bufs[1 - done % 2];
+      sc.fill_rows(step, first, end, row_at);
+      sc.gate_math(step, row_at, first, end, 0, sc.H, dh, dh_next);
+      rg.dh_prev = dh_next + first * sc.H;
+      for (int32_t phase = 1; phase <= groups; ++phase) {
+        rg.phase = groups > 1 ? phase : 0;
+        sc.spec.recurrent_grad(rg);
+      }
     }
   });
 }
@@ -334,10 +449,19 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
   int32_t longest = 0;
   for (int32_t b = 0; b < B; ++b) longest = lengths[b] > longest ? lengths[b] : longest;
 
-  if (dy) {
+  // dy is read in place unless the caller's dx overlaps it (a bidirectional layer's first
+  // direction writes dx before the second reads dy).
+  const uintptr_t dy_at = reinterpret_cast<uintptr_t>(dy), dx_at = reinterpret_cast<uintptr_t>(dx);
+  const bool dy_overlaps_dx = dy && dx && dx_at < dy_at + rows * DH * sizeof(float) &&
+                              dy_at < dx_at + rows * I * sizeof(float);
+  if (dy && !dy_overlaps_dx) {
+    bb.dy_layer = dy;
+  } else if (dy) {
     memcpy(bb.dout, dy, rows * DH * sizeof(float));
+    bb.dy_layer = bb.dout;
   } else {
     memset(bb.dout, 0, rows * DH * sizeof(float));
+    bb.dy_layer = bb.dout;
   }
 
   for (int64_t l = L - 1; l >= 0; --l) {
@@ -394,8 +518,13 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
       const int64_t min_tiles = B < 4 ? 4 : 1;  // as the forward's time loop
       const int32_t step_workers = region_workers(
           workers_for(phase_fmas, static_cast<int64_t>(longest) * phases, tiles / min_tiles));
-      PhasedWork work(static_cast<int64_t>(longest) * phases,
-                      chunks_for(tiles, step_workers, min_tiles), step_workers);
+      // Enough rows for every worker: whole rows each (backward_row_blocks); else each step's
+      // tiles are shared, phase by phase (backward_steps).
+      const int32_t row_chunks =
+          masked ? 0 : row_chunks_for(B, step_workers, tilesW * GH * int64_t{sizeof(float)});
+      PhasedWork work(row_chunks > 0 ? 1 : static_cast<int64_t>(longest) * phases,
+                      row_chunks > 0 ? row_chunks : chunks_for(tiles, step_workers, min_tiles),
+                      step_workers);
       BackwardSteps job{net,
                         &c,
                         static_cast<int32_t>(l),
@@ -406,7 +535,7 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
                         {u[0], u[1]},
                         &bb,
                         &work};
-      parallel_run(step_workers, &backward_steps, &job);
+      parallel_run(step_workers, row_chunks > 0 ? &backward_row_blocks : &backward_steps, &job);
       if (longest % 2 == 1) {  // bb.dh: the gradient of the state the first step started from
         float* swap = bb.dh;
         bb.dh = bb.dh_next;
@@ -440,8 +569,7 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
                       c.g_w_hh + first * H, H, true, bb.gemm_pack, pack);
       }
       if (net->has_bias) {
-        add_column_sums(bb.dgx, rows, GH, c.g_b_ih);
-        add_column_sums(bb.dgh, rows, GH, c.g_b_hh);
+        add_column_sums(bb.dgx, c.g_b_ih, bb.dgh, c.g_b_hh, rows, GH);
       }
       // Gradient of the layer's input (both directions add into it; with per-direction input
       // dropout the second goes apart first, to pass through its own mask).
@@ -475,6 +603,7 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
       float* swap = bb.dout;
       bb.dout = bb.din;
       bb.din = swap;
+      bb.dy_layer = bb.dout;
     }
   }
   return GRU_OK;

@@ -189,6 +189,7 @@ struct TimeLoop {
   float* h_next;   // [states][B, Hp]
   float* scratch;  // the cell's step scratch
   float* out;      // layer output [rows, D*H] or null
+  float* y;        // training's last layer: the caller's y, a second copy of out; or null
   float* gates;    // training: what this cell saves, or null
   float* discard;  // training: where padding rows' saved floats go
   PhasedWork* work;
@@ -271,8 +272,97 @@ void run_steps(void* context, int32_t worker, int32_t) {
           memcpy(h_next + v * state_stride + b * Hp + col_begin,
                  h + v * state_stride + b * Hp + col_begin, (col_end - col_begin) * sizeof(float));
       } else if (loop.out && out_end > col_begin) {
-        memcpy(loop.out + row_of(loop.batch_first, T, B, t, b) * DH + d * H + col_begin,
-               h_next + b * Hp + col_begin, (out_end - col_begin) * sizeof(float));
+        const int64_t at = row_of(loop.batch_first, T, B, t, b) * DH + d * H + col_begin;
+        memcpy(loop.out + at, h_next + b * Hp + col_begin, (out_end - col_begin) * sizeof(float));
+        if (loop.y)
+          memcpy(loop.y + at, h_next + b * Hp + col_begin, (out_end - col_begin) * sizeof(float));
+      }
+    }
+  });
+}
+
+// The time loop of one cell split by batch rows (row_chunks_for): rows are independent, so
+// each chunk runs its rows through every step and phase alone, all tiles at once, with no
+// meeting between workers; each worker's states, projections and outputs are whole rows of
+// their own (splitting by tiles interleaves the workers' data a few hundred bytes apart,
+// and the cores' prefetchers then trade cache lines every step). Every row's sums run in the
+// same order whoever computes it and whichever rows share a call (gemm_microkernel.h), so
+// results are bitwise those of the tile split and of one thread.
+void run_row_blocks(void* context, int32_t worker, int32_t) {
+  TimeLoop& loop = *static_cast<TimeLoop*>(context);
+  gru_net* net = loop.net;
+  const CellSpec& spec = *net->spec;
+  const StepKernel step_kernel = net->kernels->*spec.step;
+  Scratch& s = net->scratch;
+  const int32_t W = net->width, B = loop.batch, T = loop.seq_len, d = loop.direction;
+  const int32_t phases = spec.recurrent_groups;
+  const int64_t Hp = net->hidden_padded, H = net->hidden;
+  const int64_t ldp = static_cast<int64_t>(net->tiles) * spec.gates * W;
+  const int64_t DH = static_cast<int64_t>(net->directions) * H;
+  const int64_t saved_per_row = static_cast<int64_t>(net->tiles) * spec.saved * W;
+  const int64_t state_stride = static_cast<int64_t>(B) * Hp;
+  loop.work->run(worker, [&](int64_t, int32_t chunk, int32_t) {
+    int64_t first, end;
+    split_range(B, chunk, loop.work->chunks(), &first, &end);
+    if (end <= first) return;
+    // The chunk's rows of the per-row arrays (chunks never share a row).
+    const float** xp_rows = s.xp_rows + first;
+    int32_t* time_of_row = s.time_of_row + first;
+    float** save_rows = s.save_rows + first;
+    StepArgs args{};
+    args.rows = static_cast<int32_t>(end - first);
+    args.hidden = net->hidden;
+    args.tiles = net->tiles;
+    args.tile_begin = 0;
+    args.tile_end = net->tiles;
+    args.ldh = Hp;
+    args.activation = net->activation;
+    args.recurrent_activation = net->recurrent_activation;
+    args.state_stride = state_stride;
+    args.xp = xp_rows;
+    args.weights = net->precision;
+    for (int i = 0; i < kMaxRecurrentGroups; ++i) {
+      args.u[i] = loop.cell->u[i];
+      args.u_lowp[i] = loop.cell->u_lowp[i];
+      args.u_scale[i] = loop.cell->u_scale[i];
+    }
+    args.b_step = loop.cell->b_step;
+    for (int i = 0; i < spec.step_scratch; ++i)
+      args.scratch[i] = loop.scratch + i * state_stride + first * Hp;
+    args.save = loop.gates ? save_rows : nullptr;
+    for (int32_t step = 0; step < loop.longest; ++step) {
+      for (int64_t b = first; b < end; ++b) {
+        const int32_t len = loop.lengths ? loop.lengths[b] : T;
+        int32_t t = -1;
+        if (step < len) t = d == 0 ? step : len - 1 - step;
+        time_of_row[b - first] = t;
+        const int64_t r = row_of(loop.batch_first, T, B, t < 0 ? 0 : t, b);
+        xp_rows[b - first] = s.xproj + r * ldp;
+        if (loop.gates)
+          save_rows[b - first] =
+              t < 0 ? loop.discard + b * saved_per_row : loop.gates + r * saved_per_row;
+      }
+      float* h = (step % 2 == 0 ? loop.h : loop.h_next) + first * Hp;
+      float* h_next = (step % 2 == 0 ? loop.h_next : loop.h) + first * Hp;
+      args.h_prev = h;
+      args.h_next = h_next;
+      args.reverse_tiles = step & 1;
+      for (int32_t phase = 0; phase < phases; ++phase) {
+        args.phase = phases > 1 ? phase + 1 : 0;
+        step_kernel(&args);
+      }
+      for (int64_t b = first; b < end; ++b) {
+        const int32_t t = time_of_row[b - first];
+        const int64_t i = b - first;
+        if (t < 0) {  // padding: the state holds
+          for (int32_t v = 0; v < spec.states; ++v)
+            memcpy(h_next + v * state_stride + i * Hp, h + v * state_stride + i * Hp,
+                   Hp * sizeof(float));
+        } else if (loop.out) {
+          const int64_t at = row_of(loop.batch_first, T, B, t, b) * DH + d * H;
+          memcpy(loop.out + at, h_next + i * Hp, H * sizeof(float));
+          if (loop.y) memcpy(loop.y + at, h_next + i * Hp, H * sizeof(float));
+        }
       }
     }
   });
@@ -352,6 +442,10 @@ int run_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_firs
   for (int32_t l = 0; l < net->layers; ++l) {
     const bool last = l + 1 == net->layers;
     float* out = train ? tc.outputs + l * rows * DH : (last ? y : s.layer_out[l % 2]);
+    // Training's last layer: the time loops write the caller's y beside the kept copy, rows in
+    // parallel (recurrent dropout's loop does not: y is copied after it).
+    float* y_copy = train && last ? y : nullptr;
+    bool copy_y = false;
     if (train && l > 0 && dropout > 0.0f) {
       for (int64_t i = 0; i < rows * DH; ++i)
         s.dropped[i] = layer_in[i] * dropout_keep_scale(dropout_seed, l, i, dropout);
@@ -395,24 +489,35 @@ int run_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_firs
       if (train && tc.recurrent_dropout > 0.0f) {  // recurrent_dropout.h: a step per gate GEMM
         masked_time_loop(net, c, l, d, h0, seq_len, batch, batch_first, longest, lengths, out,
                          saved, h_n, step_workers);
+        copy_y = y_copy != nullptr;
         continue;
       }
-      PhasedWork work(longest * phases, chunks_for(tiles, step_workers, min_tiles), step_workers,
-                      static_cast<int32_t>(phases));
-      TimeLoop loop{net, &c,     d,       seq_len, batch, batch_first, longest, lengths,
-                    h,   h_next, scratch, out,     saved, discard,     &work};
-      parallel_run(step_workers, &run_steps, &loop);
+      // Enough rows for every worker: whole rows each, one phase (run_row_blocks); else the
+      // steps' tiles are shared, phase by phase (run_steps).
+      const int64_t weight_bytes = G * H * Hp *
+                                   (net->precision == GRU_PRECISION_FP32   ? 4
+                                    : net->precision == GRU_PRECISION_BF16 ? 2
+                                                                           : 1);
+      const int32_t row_chunks = row_chunks_for(B, step_workers, weight_bytes);
+      PhasedWork work(row_chunks > 0 ? 1 : longest * phases,
+                      row_chunks > 0 ? row_chunks : chunks_for(tiles, step_workers, min_tiles),
+                      step_workers, row_chunks > 0 ? 0 : static_cast<int32_t>(phases));
+      TimeLoop loop{net, &c,     d,       seq_len, batch,  batch_first, longest, lengths,
+                    h,   h_next, scratch, out,     y_copy, saved,       discard, &work};
+      parallel_run(step_workers, row_chunks > 0 ? &run_row_blocks : &run_steps, &loop);
       if (longest % 2 == 1) h = h_next;  // the state after the last step
       if (h_n)
         for (int64_t b = 0; b < batch; ++b)
           memcpy(h_n + ((l * D + d) * B + b) * H, h + b * Hp, H * sizeof(float));
     }
     // Padding steps output zeros.
-    if (out && lengths)
-      for (int32_t b = 0; b < batch; ++b)
-        for (int32_t t = lengths[b]; t < seq_len; ++t)
-          memset(out + row_of(batch_first, seq_len, batch, t, b) * DH, 0, DH * sizeof(float));
-    if (train && last && y) memcpy(y, out, rows * DH * sizeof(float));
+    float* const zeroed[2] = {out, copy_y ? nullptr : y_copy};
+    for (float* o : zeroed)
+      if (o && lengths)
+        for (int32_t b = 0; b < batch; ++b)
+          for (int32_t t = lengths[b]; t < seq_len; ++t)
+            memset(o + row_of(batch_first, seq_len, batch, t, b) * DH, 0, DH * sizeof(float));
+    if (copy_y) memcpy(y, out, rows * DH * sizeof(float));
     layer_in = out;
   }
   if (train) tc.ready = 1;

@@ -255,6 +255,14 @@ int32_t chunks_for(int64_t parts, int32_t workers, int64_t min_part) {
   return static_cast<int32_t>(chunks > 1 ? chunks : 1);
 }
 
+int32_t row_chunks_for(int64_t batch, int32_t workers, int64_t weight_bytes) {
+  constexpr int32_t kChunksPerWorker = 2;
+  if (workers <= 1 || weight_bytes > kRowSplitMaxWeightBytes ||
+      batch < workers * kChunksPerWorker * kMinRowsPerChunk)
+    return 0;
+  return workers * kChunksPerWorker;
+}
+
 #if defined(__EMSCRIPTEN__) && defined(GRU_WASM_THREADS)
 
 // The threaded wasm modules (gru_simd-*-mt.wasm).

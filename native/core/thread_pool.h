@@ -99,6 +99,19 @@ bool pool_helpers_asleep();
 // step wants 4 tiles a call to keep its FMA chains busy); 1 for one worker.
 int32_t chunks_for(int64_t parts, int32_t workers, int64_t min_part);
 
+// A batched time loop (forward, backward) may split its batch rows between the workers
+// instead of each step's hidden-unit tiles: each worker then runs its rows through every step
+// with no meeting per step, on data of its own. But each worker then reads all of the
+// recurrent weights every step, where the tile split reads its share: past what a core's L2
+// holds (kRowSplitMaxWeightBytes, 1 MiB: the smallest L2 of the servers we measure), the
+// cores would stream the whole of U from L3 each step (sweep H 1024, batch 64: 0.59 of one
+// thread split by rows, 0.555 by tiles). Returns the row chunks (2 a worker, so a late
+// worker's second is taken over) when every chunk gets at least kMinRowsPerChunk rows and U
+// (weight_bytes) fits, else 0: split the tiles. 0 for one worker.
+constexpr int64_t kMinRowsPerChunk = 4;
+constexpr int64_t kRowSplitMaxWeightBytes = int64_t{1} << 20;
+int32_t row_chunks_for(int64_t batch, int32_t workers, int64_t weight_bytes);
+
 // Splits [0, n) into `parts` nearly equal ranges; sets [begin, end) of part `index`.
 inline void split_range(int64_t n, int32_t index, int32_t parts, int64_t* begin, int64_t* end) {
   const int64_t base = n / parts, extra = n % parts;

@@ -311,22 +311,54 @@ KT_TEST(core_pool_decision, "core", "thread policy: workers and chunks from the 
          static_cast<long long>(k.min_part));
     c.equal(gru::chunks_for(k.parts, k.workers, k.min_part), k.want, "chunks_for");
   }
+  // Batched time loops: rows split when every worker gets 2 chunks of 4 rows and U fits a
+  // core's L2; else tiles (0).
+  const int64_t fits = gru::kRowSplitMaxWeightBytes;
+  struct RowChunks {
+    int64_t batch;
+    int32_t workers;
+    int64_t weight_bytes;
+    int32_t want;
+  } row_chunks[] = {
+      {32, 2, 3 * 128 * 128 * 4, 4},    // D: B 32, H 128
+      {64, 2, 3 * 256 * 256 * 4, 4},    // B: H 256, 768 KiB
+      {64, 2, 3 * 1024 * 1024 * 4, 0},  // sweep H 1024: 12 MiB of U
+      {64, 2, 3 * 1024 * 1024 * 1, 0},  // int8 H 1024: still 3 MiB
+      {16, 2, fits, 4},
+      {15, 2, fits, 0},
+      {64, 1, fits, 0},
+      {1, 2, 1, 0},
+      {32, 4, fits, 8},
+      {16, 2, fits + 1, 0},
+  };
+  for (const RowChunks& k : row_chunks) {
+    c.at("batch=%lld workers=%d weight_bytes=%lld", static_cast<long long>(k.batch), k.workers,
+         static_cast<long long>(k.weight_bytes));
+    c.equal(gru::row_chunks_for(k.batch, k.workers, k.weight_bytes), k.want, "row_chunks_for");
+  }
   gru_set_threads(threads);
 }
 
+// The shape of a training step: input size 24, or D * H (wide_input); dx_in_dy: the caller's
+// dx is dy's memory (wide_input only: the same size).
+struct TrainShape {
+  int B, H, directions;
+  bool wide_input, dx_in_dy;
+};
+
 // A training forward and backward through the C ABI, on the pool's current threads.
-bool train_step(Check& c, int reset_after, std::vector<float>* out) {
-  // Regions big enough to wake sleeping helpers (kMinWakeFmas).
-  const int I = 24, H = 128, B = 32, T = 24;
+bool train_step(Check& c, int reset_after, const TrainShape& shape, std::vector<float>* out) {
+  const int H = shape.H, B = shape.B, T = 24, D = shape.directions;
+  const int I = shape.wide_input ? D * H : 24;
   gru_net_handle net = 0;
-  if (gru_net_create(I, H, 1, 0, 1, reset_after, &net) != GRU_OK ||
+  if (gru_net_create(I, H, 1, D == 2 ? 1 : 0, 1, reset_after, &net) != GRU_OK ||
       gru_init_params(net, 11) != GRU_OK) {
     c.fail("could not create the network: %s", gru_last_error());
     return false;
   }
   kt::Rng rng(5);
-  std::vector<float> x(size_t(T) * B * I), y(size_t(T) * B * H), dy(y.size()), dx(x.size());
-  std::vector<float> dh0(size_t(B) * H);
+  std::vector<float> x(size_t(T) * B * I), y(size_t(T) * B * D * H), dy(y.size()), dx(x.size());
+  std::vector<float> dh0(size_t(D) * B * H);
   kt::fill(rng, x.data(), x.size(), -1.0f, 1.0f);
   kt::fill(rng, dy.data(), dy.size(), -1.0f, 1.0f);
   std::vector<int32_t> lengths(B);
@@ -334,14 +366,18 @@ bool train_step(Check& c, int reset_after, std::vector<float>* out) {
   bool ok =
       gru_net_forward_train(net, T, B, 0, x.data(), x.size(), nullptr, 0, lengths.data(),
                             lengths.size(), y.data(), y.size(), nullptr, 0, 0.0f, 0) == GRU_OK &&
-      gru_net_backward(net, dy.data(), dy.size(), nullptr, 0, dx.data(), dx.size(), dh0.data(),
+      gru_net_backward(net, dy.data(), dy.size(), nullptr, 0,
+                       shape.dx_in_dy ? dy.data() : dx.data(), dx.size(), dh0.data(),
                        dh0.size()) == GRU_OK;
   if (!ok) c.fail("training step failed: %s", gru_last_error());
+  if (shape.dx_in_dy) dx = dy;
   out->assign(y.begin(), y.end());
   out->insert(out->end(), dx.begin(), dx.end());
   out->insert(out->end(), dh0.begin(), dh0.end());
-  for (int32_t p = 0; ok && p < 2; ++p) {
-    std::vector<float> g(p == 0 ? size_t(3) * H * I : size_t(3) * H * H);
+  // weight_ih, weight_hh, bias_ih, bias_hh of each direction (parameters 0-3, then 4-7).
+  for (int32_t p = 0; ok && p < 4 * D; ++p) {
+    const size_t sizes[4] = {size_t(3) * H * I, size_t(3) * H * H, size_t(3) * H, size_t(3) * H};
+    std::vector<float> g(sizes[p % 4]);
     ok = gru_param_grad(net, p, g.data(), g.size()) == GRU_OK;
     out->insert(out->end(), g.begin(), g.end());
   }
@@ -351,40 +387,78 @@ bool train_step(Check& c, int reset_after, std::vector<float>* out) {
 }
 
 KT_TEST(core_pool_held_net, "core",
-        "training step with 2 threads, helpers joining or held: bitwise the 1-thread result") {
+        "training step with 2 threads, rows or tiles split, helpers joining or held: bitwise the "
+        "1-thread result") {
   const char* const isa = gru_isa_name();
   if (gru_set_isa(k.name) != GRU_OK) {
     c.fail("gru_set_isa(%s): %s", k.name, gru_last_error());
     return;
   }
   const int32_t threads = gru_threads();
-  for (int reset_after : {1, 0}) {
-    std::vector<float> one, got;
-    gru_set_threads(1);
-    c.at("reset_after=%d threads=1", reset_after);
-    if (!train_step(c, reset_after, &one)) break;
-    gru_set_threads(2);
-    // Regions sized for 2 workers whatever the machine's load; free helpers are given a few
-    // tries to join at least one region of the step (they need a core).
-    gru::pool_force_helpers_for_test(true);
-    for (int hold : {0, 1}) {
-      c.at("reset_after=%d threads=2 helpers %s", reset_after, hold ? "held" : "free");
-      gru::pool_hold_helpers_for_test(hold != 0);
-      bool ok = true, joined = false;
-      for (int attempt = 0; ok && attempt < (hold ? 1 : 10) && !joined; ++attempt) {
-        const uint64_t joins = gru::pool_helper_joins();
-        ok = train_step(c, reset_after, &got);
-        joined = gru::pool_helper_joins() > joins;
-        for (size_t i = 0; ok && i < one.size(); ++i)
-          if (!c.same(got[i], one[i], "result[%zu]", i)) ok = false;
+  // Regions big enough to wake sleeping helpers (kMinWakeFmas). B 32 at H 128 (one and two
+  // directions) splits its time loops by rows, B 4 at H 256 by tiles (row_chunks_for).
+  const TrainShape shapes[] = {
+      {32, 128, 1, false, false}, {16, 128, 2, false, false}, {4, 256, 1, false, false}};
+  for (const TrainShape& shape : shapes) {
+    const int64_t u_bytes = int64_t{3} * shape.H * shape.H * 4;
+    c.at("B=%d H=%d", shape.B, shape.H);
+    c.equal(gru::row_chunks_for(shape.B, 2, u_bytes) > 0, shape.B >= 16, "split by rows");
+    for (int reset_after : {1, 0}) {
+      std::vector<float> one, got;
+      gru_set_threads(1);
+      c.at("B=%d H=%d D=%d reset_after=%d threads=1", shape.B, shape.H, shape.directions,
+           reset_after);
+      if (!train_step(c, reset_after, shape, &one)) break;
+      gru_set_threads(2);
+      // Regions sized for 2 workers whatever the machine's load; free helpers are given a few
+      // tries to join at least one region of the step (they need a core).
+      gru::pool_force_helpers_for_test(true);
+      for (int hold : {0, 1}) {
+        c.at("B=%d H=%d D=%d reset_after=%d threads=2 helpers %s", shape.B, shape.H,
+             shape.directions, reset_after, hold ? "held" : "free");
+        gru::pool_hold_helpers_for_test(hold != 0);
+        bool ok = true, joined = false;
+        for (int attempt = 0; ok && attempt < (hold ? 1 : 10) && !joined; ++attempt) {
+          const uint64_t joins = gru::pool_helper_joins();
+          ok = train_step(c, reset_after, shape, &got);
+          joined = gru::pool_helper_joins() > joins;
+          for (size_t i = 0; ok && i < one.size(); ++i)
+            if (!c.same(got[i], one[i], "result[%zu]", i)) ok = false;
+        }
+        gru::pool_hold_helpers_for_test(false);
+        if (!ok) break;
+        c.equal(joined, !hold, "a helper joined a region of the step");
       }
-      gru::pool_hold_helpers_for_test(false);
-      if (!ok) break;
-      c.equal(joined, !hold, "a helper joined a region of the step");
+      gru::pool_force_helpers_for_test(false);
     }
-    gru::pool_force_helpers_for_test(false);
   }
   gru::pool_reset_policy_for_test();
+  gru_set_threads(threads);
+  gru_set_isa(isa);
+}
+
+// The backward reads the caller's dy in place; a dx in the same memory (a bidirectional
+// layer's first direction writes dx before the second reads dy) must not change a result.
+KT_TEST(core_net_dx_in_dy, "core", "backward with dx in dy's memory: bitwise separate buffers") {
+  const char* const isa = gru_isa_name();
+  if (gru_set_isa(k.name) != GRU_OK) {
+    c.fail("gru_set_isa(%s): %s", k.name, gru_last_error());
+    return;
+  }
+  const int32_t threads = gru_threads();
+  for (int32_t n : {1, 2}) {
+    gru_set_threads(n);
+    for (int directions : {1, 2}) {
+      std::vector<float> apart, shared;
+      c.at("threads=%d directions=%d", n, directions);
+      if (!train_step(c, 1, {32, 64, directions, true, false}, &apart) ||
+          !train_step(c, 1, {32, 64, directions, true, true}, &shared))
+        break;
+      c.equal(shared.size(), apart.size(), "result size");
+      for (size_t i = 0; i < shared.size() && i < apart.size(); ++i)
+        if (!c.same(shared[i], apart[i], "result[%zu]", i)) break;
+    }
+  }
   gru_set_threads(threads);
   gru_set_isa(isa);
 }
