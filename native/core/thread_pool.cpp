@@ -90,15 +90,20 @@ inline void spin_or_yield(int32_t spins, int64_t* spin_start) {
 // (measured on the 2-core Zen 5 VM: several times a second).
 constexpr int64_t kStallMinNs = 500 * 1000;
 // A late helper is a stall (the region goes solo, the pool cools down: note_stall) only when
-// another was late less than kLateWindowNs before, or when the wait passes kStallHardNs. One
-// late helper now and then is a thread of someone else's that took its core for a slice:
-// in Chromium, the browser's own threads do it to a page's workers every few hundred ms,
-// for 0.5-7 ms (measured on the 2-core Zen 5 VM). Waiting it out costs that long; going solo
-// cost the rest of the region at one thread plus 50 ms or more of cooldown, which kept C's
-// two threads at one for most calls (68 ms a call against 38 after this rule). Helpers late
-// again and again mean a process holds the core: that is what the cooldown is for.
-constexpr int64_t kLateWindowNs = 50 * 1000 * 1000;
-constexpr int64_t kStallHardNs = 20 * 1000 * 1000;
+// the time the caller lost waiting for late helpers outgrows what a second thread can give
+// back: the waits fill a bucket that drains at a quarter of the time passing
+// (kLateDrainDivisor), and a wait that takes it past kLateBucketNs is a stall. One late
+// helper now and then is a thread of someone else's that took its core for a slice: in
+// Chromium, the browser's own threads do it to a page's workers every few hundred ms for
+// 0.5-7 ms, and a page that draws every frame takes a worker's core for about a millisecond
+// every few frames (measured on the 2-core Zen 5 VM). Waiting that out costs less than the
+// second thread gives; going solo cost the rest of the region at one thread plus 50 ms or
+// more of cooldown, which kept C's two threads at one for most calls (68 ms a call against
+// 38 after the first such rule), and the browser demo's training at one thread while its
+// page drew. Waits past a quarter of the time mean a process holds the core: that is what the
+// cooldown is for.
+constexpr int64_t kLateBucketNs = 20 * 1000 * 1000;
+constexpr int64_t kLateDrainDivisor = 4;
 // A region that ran this long without any helper joining, while they were awake: they could
 // not get a core. (Waking a sleeping helper, or one just started, may take longer than this
 // on a VM; a late helper that then holds up a phase is caught by the test above.)
@@ -123,12 +128,27 @@ constexpr int64_t kCooldownNs = 25 * 1000 * 1000;
 constexpr int32_t kMaxLevel = 6;
 constexpr int32_t kCleanToRelax = 16;
 int64_t g_solo_until_ns = 0;
-int64_t g_last_late_ns = -kLateWindowNs;  // when a helper was last late (the caller's clock)
+// The late waits' bucket (kLateBucketNs), as of g_bucket_at_ns (the caller's clock).
+int64_t g_late_bucket_ns = 0;
+int64_t g_bucket_at_ns = 0;
 uint64_t g_lates = 0;
 int32_t g_level = 0;
 int32_t g_clean = 0;
 uint64_t g_stalls = 0;
 [[maybe_unused]] int32_t g_force = 0;  // tests: ignore the cooldown
+
+// The bucket of late waits at `now`, drained since it was last filled.
+int64_t late_bucket(int64_t now) {
+  const int64_t drained =
+      __atomic_load_n(&g_late_bucket_ns, __ATOMIC_RELAXED) -
+      (now - __atomic_load_n(&g_bucket_at_ns, __ATOMIC_RELAXED)) / kLateDrainDivisor;
+  return drained > 0 ? drained : 0;
+}
+
+void fill_late_bucket(int64_t now, int64_t waited) {
+  __atomic_store_n(&g_late_bucket_ns, late_bucket(now) + waited, __ATOMIC_RELAXED);
+  __atomic_store_n(&g_bucket_at_ns, now, __ATOMIC_RELAXED);
+}
 
 void note_stall() {
   int32_t level = __atomic_load_n(&g_level, __ATOMIC_RELAXED);
@@ -202,8 +222,8 @@ int64_t PhasedWork::wait_open(int64_t phase, int32_t worker) {
   const int64_t target = phase * chunks_;
   int64_t finished = __atomic_load_n(&finished_, __ATOMIC_ACQUIRE);
   if (finished < target) {
-    int64_t wait_start = 0, own = 0, spin_start = 0;
-    bool late = false, again = false;
+    int64_t wait_start = 0, own = 0, spin_start = 0, bucket = 0;
+    bool late = false;
     for (int32_t spins = 0; (finished = __atomic_load_n(&finished_, __ATOMIC_ACQUIRE)) < target;
          ++spins) {
       spin_or_yield(spins, &spin_start);
@@ -220,12 +240,16 @@ int64_t PhasedWork::wait_open(int64_t phase, int32_t worker) {
       if (!late) {  // counted once per wait
         late = true;
         __atomic_add_fetch(&g_lates, 1, __ATOMIC_RELAXED);
-        again = now - __atomic_exchange_n(&g_last_late_ns, now, __ATOMIC_RELAXED) < kLateWindowNs;
+        bucket = late_bucket(now);
       }
-      if (again || waited > kStallHardNs) {
+      if (bucket + waited > kLateBucketNs) {
         __atomic_store_n(&solo_, 1, __ATOMIC_RELEASE);
         note_stall();
       }
+    }
+    if (late) {  // the whole wait goes into the bucket
+      const int64_t now = now_ns();
+      fill_late_bucket(now, now - wait_start);
     }
   }
   if (worker == 0 && shares_ > 1) phase_start_ns_ = now_ns();
@@ -543,7 +567,7 @@ void pool_force_helpers_for_test(bool force) {
 
 void pool_reset_policy_for_test() {
   __atomic_store_n(&g_solo_until_ns, 0, __ATOMIC_RELAXED);
-  __atomic_store_n(&g_last_late_ns, -kLateWindowNs, __ATOMIC_RELAXED);
+  __atomic_store_n(&g_late_bucket_ns, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&g_level, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&g_clean, 0, __ATOMIC_RELAXED);
 }

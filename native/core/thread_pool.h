@@ -16,8 +16,9 @@
 //     (workers_for below): below a few microseconds of work per phase, one worker;
 //   - whether the other cores are free is learnt from the regions themselves: a helper that
 //     stops inside a chunk for much longer than the caller's own work took, once, lost its
-//     core for a time slice and is waited for; when a helper does not join a long region,
-//     stops in a chunk twice within 50 ms, or for over 20 ms (its core went to another
+//     core for a time slice and is waited for; when a helper does not join a long region, or
+//     the caller's waits for late helpers pass 20 ms in a bucket that drains at a quarter of
+//     the time passing (a core lost more than a quarter of the time: it went to another
 //     process), the caller finishes alone and the following regions run on the caller only,
 //     for a cooldown that grows with each such stall (region_workers; thread_pool.cpp).
 // Which worker computes a chunk never changes its result: every chunk is computed by the same
@@ -155,9 +156,10 @@ class PhasedWork {
   // Waits until phase `phase` may start (every chunk before it finished); returns the phase
   // that is open now (later than `phase` for a worker that joined late). On the caller, a
   // wait much longer than its own work in the phase means the chunk it waits for is on a
-  // thread that lost its core: once, it is waited for; a second time within 50 ms, or past
-  // 20 ms, the core went to another process: the region goes solo (helpers claim nothing
-  // more) and the pool stops using helpers for a while (thread_pool.cpp: note_stall).
+  // thread that lost its core: now and then, it is waited for; when such waits pass 20 ms in
+  // a bucket draining at a quarter of the time (thread_pool.cpp: kLateBucketNs), the core
+  // went to another process: the region goes solo (helpers claim nothing more) and the pool
+  // stops using helpers for a while (note_stall).
   int64_t wait_open(int64_t phase, int32_t worker);
 
   int64_t phases_;

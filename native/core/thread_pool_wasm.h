@@ -160,7 +160,7 @@ uint64_t pool_stalls() { return __atomic_load_n(&g_stalls, __ATOMIC_RELAXED); }
 uint64_t pool_lates() { return __atomic_load_n(&g_lates, __ATOMIC_RELAXED); }
 void pool_reset_policy_for_test() {
   __atomic_store_n(&g_solo_until_ns, 0, __ATOMIC_RELAXED);
-  __atomic_store_n(&g_last_late_ns, -kLateWindowNs, __ATOMIC_RELAXED);
+  __atomic_store_n(&g_late_bucket_ns, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&g_level, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&g_clean, 0, __ATOMIC_RELAXED);
 }
