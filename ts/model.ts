@@ -18,6 +18,7 @@ import { GruError } from './errors.js';
 import { GRU, type BackwardOptions, type ForwardOptions, type ForwardResult } from './gru.js';
 import { currentBackend } from './loader.js';
 import { Adam, AdamW, SGD, type AdamOptions, type Optimizer, type SGDOptions } from './optim.js';
+import { trainingOutput, withStepArrays } from './step-arrays.js';
 import * as check from './validate.js';
 
 export type SequenceLoss = 'softmax-cross-entropy' | 'bce' | 'mse';
@@ -252,15 +253,37 @@ export class SequenceModel {
   trainStep(batch: SequenceBatch): { loss: number; gradNorm: number } {
     this.#live();
     const p = this.#prepare('trainStep batch', batch, true);
-    this.optimizer.zeroGrad();
-    const out = this.#forward(p, true);
-    const grad = new Float32Array(out.length);
-    const loss = this.#loss(p, out, grad);
-    const { dx } = this.gru.backward(this.#gruGrad(p, this.dense.backward(grad)));
-    this.#backInput(dx);
-    const gradNorm = this.optimizer.clipGradNorm(this.#clip ?? Infinity);
-    this.optimizer.step();
-    return { loss, gradNorm };
+    // The layers' outputs and gradients stay inside the step: the same arrays every step
+    // (step-arrays.ts), as in a Sequential's.
+    return withStepArrays(this.#stepOwners(), () => {
+      this.optimizer.zeroGrad();
+      const out = this.#forward(p, true);
+      const grad = this.#outputGrad(p, out.length);
+      const loss = this.#loss(p, out, grad);
+      const { dx } = this.gru.backward(this.#gruGrad(p, this.dense.backward(grad)));
+      this.#backInput(dx);
+      const gradNorm = this.optimizer.clipGradNorm(this.#clip ?? Infinity);
+      this.optimizer.step();
+      return { loss, gradNorm };
+    });
+  }
+
+  /** The objects whose training outputs a step reuses: the model (its output gradient) and its layers. */
+  #stepOwners(): object[] {
+    return this.embedding
+      ? [this, this.embedding, this.gru, this.dense]
+      : [this, this.gru, this.dense];
+  }
+
+  /**
+   * The gradient of the loss with respect to the output: reused from step to step. The loss
+   * writes every element, except the rows it leaves out (padded steps: p.validRows, all of
+   * them when no row counts), which must hold zeros.
+   */
+  #outputGrad(p: Prepared, length: number): Float32Array {
+    const grad = trainingOutput(this, 'dOutput', length);
+    if (p.validRows !== null) grad.fill(0);
+    return grad;
   }
 
   /**

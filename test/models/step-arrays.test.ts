@@ -6,7 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import type { Backend } from '../../ts/backends/backend.js';
-import { Dense, layers, sequential, tensor, type Sequential } from '../../ts/index.js';
+import {
+  Dense,
+  layers,
+  SequenceModel,
+  sequential,
+  tensor,
+  type Sequential,
+} from '../../ts/index.js';
 import { STEP_ARRAYS, type ReusesStepArrays } from '../../ts/step-arrays.js';
 import { forEachBackend } from '../backends.js';
 import { rng, uniform } from '../util.js';
@@ -115,6 +122,58 @@ forEachBackend('models: training steps reuse their arrays', (backend: Backend) =
     a.dispose();
     b.dispose();
   });
+
+  /** The arrays a SequenceModel's steps reuse: its own (the output gradient) and its layers'. */
+  function seqReused(m: SequenceModel): Float32Array[] {
+    return [m, m.embedding, m.gru, m.dense].flatMap(
+      (o) => (o as ReusesStepArrays | undefined)?.[STEP_ARRAYS]?._all() ?? [],
+    );
+  }
+
+  for (const loss of ['softmax-cross-entropy', 'mse'] as const) {
+    it(`SequenceModel.trainStep (${loss}, padded steps) reuses its arrays; NaN left in them changes nothing`, () => {
+      const make = (): SequenceModel =>
+        new SequenceModel({
+          embedding: { numEmbeddings: VOCAB, embeddingDim: 4 },
+          gru: { hiddenSize: 5 },
+          output: { size: CLASSES, mode: 'sequence' },
+          loss,
+          optimizer: { type: 'adam', lr: 0.01 },
+          seed: 7,
+          backend,
+        });
+      const { x } = data();
+      const r = rng(9);
+      // Time-major ids [T, N]; the last rows are padding past shorter lengths.
+      const lengths = Int32Array.from({ length: N }, (_, b) => T - (b % 3));
+      const batch =
+        loss === 'mse'
+          ? { x, targets: uniform(T * N * CLASSES, -1, 1, r), batch: N, lengths }
+          : {
+              x,
+              targets: Int32Array.from({ length: T * N }, () => Math.floor(r() * CLASSES)),
+              batch: N,
+              lengths,
+            };
+      const [plain, poisoned] = [make(), make()];
+      plain.trainStep(batch);
+      poisoned.trainStep(batch);
+      const first = seqReused(poisoned);
+      // The model's output gradient; the embedding's, the GRU's and the Dense's outputs.
+      assert.ok(first.length >= 4, `reused arrays: ${first.length}`);
+      for (let s = 0; s < 3; s++) {
+        for (const arr of seqReused(poisoned)) arr.fill(Number.NaN);
+        const a = plain.trainStep(batch);
+        const b = poisoned.trainStep(batch);
+        assert.deepEqual(b, a, `loss and gradient norm at step ${s}`);
+      }
+      seqReused(poisoned).forEach((a, i) => assert.equal(a, first[i], `array ${i} was made again`));
+      for (const name of poisoned.gru.parameterNames())
+        assert.deepEqual(poisoned.gru.getParameter(name), plain.gru.getParameter(name), name);
+      plain.dispose();
+      poisoned.dispose();
+    });
+  }
 
   it('outside a model step every call returns a fresh array: a core layer alone, and predict()', async () => {
     const d = new Dense({ inFeatures: 3, outFeatures: 2, backend });
