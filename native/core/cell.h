@@ -128,6 +128,7 @@ struct BackwardStep {
   // Recurrent dropout only: the masks [G][B, H] and W_hh's rows of each gate as the right
   // operand of dG_g U_g, [G][tiles][H][W] (gate g at g * u_gate_stride).
   const float* gate_masks;
+  int64_t gate_stride;  // from one gate's mask block to the next: B H of the whole batch
   const float* u_gate;
   int64_t u_gate_stride;
   // The workers' barrier, for a cell whose groups depend on each other; null with one worker.

@@ -90,7 +90,7 @@ void masked_products(const MaskedStep& s, int32_t g, const float* a) {
 
 // A padding row: the state (and its masked copies) holds.
 void hold_row(const MaskedStep& s, int32_t b) {
-  const int64_t H = s.hidden, BH = static_cast<int64_t>(s.batch) * H, n = s.j1 - s.j0;
+  const int64_t H = s.hidden, BH = s.gate_stride, n = s.j1 - s.j0;
   memcpy(s.h_next + b * H + s.j0, s.h_prev + b * H + s.j0, n * sizeof(float));
   for (int32_t g = 0; g < kGates; ++g)
     memcpy(s.hm_next + g * BH + b * H + s.j0, s.hm_prev + g * BH + b * H + s.j0, n * sizeof(float));
@@ -108,7 +108,7 @@ void activate(const MaskedStep& s, int32_t b, int32_t g, int32_t kind) {
 
 // h' = n + z (h - n), its masked copies, and the saved floats (r, z, n, and hn if given).
 void blend(const MaskedStep& s, int32_t b, const float* n, const float* hn) {
-  const int64_t H = s.hidden, BH = static_cast<int64_t>(s.batch) * H;
+  const int64_t H = s.hidden, BH = s.gate_stride;
   const int32_t W = s.width;
   const float* r = s.pre + b * kGates * H;
   const float* z = r + H;
@@ -130,7 +130,7 @@ void blend(const MaskedStep& s, int32_t b, const float* n, const float* hn) {
 // reset_after: r = s(xr + U_r hm_r), z = s(xz + U_z hm_z), hn = U_n hm_n + b_hn,
 // n = tanh(xn + r hn).
 void masked_step_reset_after(const MaskedStep& s) {
-  const int64_t H = s.hidden, BH = static_cast<int64_t>(s.batch) * H;
+  const int64_t H = s.hidden, BH = s.gate_stride;
   const int32_t W = s.width;
   for (int32_t g = 0; g < kGates; ++g) masked_products(s, g, s.hm_prev + g * BH);
   for (int32_t b = 0; b < s.batch; ++b) {
@@ -156,7 +156,7 @@ void masked_step_reset_after(const MaskedStep& s) {
 // reset_before: r, z as above; rh = r hm_n (every unit, before the barrier);
 // n = tanh(xn + U_n rh) (b_hn folded into xn).
 void masked_step_reset_before(const MaskedStep& s) {
-  const int64_t H = s.hidden, BH = static_cast<int64_t>(s.batch) * H;
+  const int64_t H = s.hidden, BH = s.gate_stride;
   if (s.phase != 2) {
     masked_products(s, 0, s.hm_prev);
     masked_products(s, 1, s.hm_prev + BH);
@@ -184,7 +184,7 @@ void masked_step_reset_before(const MaskedStep& s) {
 
 // tmp = dG_g U_g for this worker's units; dh_prev += m_g tmp.
 void add_masked_grad(const BackwardStep& s, int32_t g) {
-  const int64_t H = s.hidden, GH = kGates * H, BH = static_cast<int64_t>(s.batch) * H;
+  const int64_t H = s.hidden, GH = kGates * H, BH = s.gate_stride;
   if (s.tiles <= 0) return;
   s.k->gemm_strided(s.batch, static_cast<int32_t>(H), s.step_dg + g * H, GH, 1,
                     s.u_gate + g * s.u_gate_stride + s.tile_begin * H * s.width, s.tiles,
@@ -226,7 +226,7 @@ void masked_rh_grad(const BackwardStep& s, int64_t H, int64_t H3, int64_t BH, in
 // reset_before with masks: d(rh) = da_n U_n; da_r = d(rh) (m_n h) r'; dh_prev += d(rh) r m_n;
 // keep rh = r m_n h (dW_hh's n rows); then dh_prev += m_r (da_r U_r) + m_z (da_z U_z).
 void masked_recurrent_grad_reset_before(const BackwardStep& s) {
-  const int64_t H = s.hidden, H3 = kGates * H, BH = static_cast<int64_t>(s.batch) * H;
+  const int64_t H = s.hidden, H3 = kGates * H, BH = s.gate_stride;
   const int32_t W = s.width;
   if (s.phase != 2) masked_rh_grad(s, H, H3, BH, W);
   if (s.phase == 0 && s.sync) s.sync(s.sync_context);  // the r part of step_dg is complete

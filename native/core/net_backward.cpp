@@ -303,6 +303,7 @@ struct StepContext {
     rg.sync = nullptr;
     rg.sync_context = nullptr;
     rg.gate_masks = bb.masks;
+    rg.gate_stride = static_cast<int64_t>(B) * H;
     rg.u_gate = bb.u_pack;
     rg.u_gate_stride = static_cast<int64_t>(job.net->tiles) * W * H;
     return rg;
@@ -350,10 +351,11 @@ void backward_steps(void* context, int32_t worker, int32_t) {
   });
 }
 
-// The time loop split by batch rows (row_chunks_for; not with recurrent dropout, whose masks
-// are per row of the whole batch): each chunk runs its rows through every step, all units, no
-// meeting between workers, each worker on whole rows of its own. A row's sums run in the same
-// order whichever rows share a product (gemm_microkernel.h): bitwise the tile split's results.
+// The time loop split by batch rows (row_chunks_for; with recurrent dropout, the chunk's rows
+// of the masks, which keep the whole batch's gate stride): each chunk runs its rows through
+// every step, all units, no meeting between workers, each worker on whole rows of its own. A row's
+// sums run in the same order whichever rows share a product (gemm_microkernel.h): bitwise the tile
+// split's results.
 void backward_row_blocks(void* context, int32_t worker, int32_t) {
   BackwardSteps& job = *static_cast<BackwardSteps*>(context);
   const StepContext sc(job);
@@ -370,10 +372,12 @@ void backward_row_blocks(void* context, int32_t worker, int32_t) {
     rg.batch = end - first;
     rg.step_dg = sc.bb.step_dg + first * sc.GH;
     rg.tmp = sc.bb.step_tmp + first * sc.H;
+    rg.gate_masks = sc.bb.masks + first * sc.H;  // the whole batch's gate stride stays
     rg.tile_begin = 0;
     rg.tiles = net->tiles;
     rg.j0 = 0;
     rg.j1 = sc.H;
+    const bool masked = sc.tc.recurrent_dropout > 0.0f;
     for (int32_t done = 0; done < job.longest; ++done) {
       const int32_t step = job.longest - 1 - done;
       float* dh = sc.dh_bufs[done % 2];
@@ -383,7 +387,7 @@ void backward_row_blocks(void* context, int32_t worker, int32_t) {
       rg.dh_prev = dh_next + first * sc.H;
       for (int32_t phase = 1; phase <= groups; ++phase) {
         rg.phase = groups > 1 ? phase : 0;
-        sc.spec.recurrent_grad(rg);
+        (masked ? sc.spec.masked_recurrent_grad : sc.spec.recurrent_grad)(rg);
       }
     }
   });
@@ -521,7 +525,7 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
       // Enough rows for every worker: whole rows each (backward_row_blocks); else each step's
       // tiles are shared, phase by phase (backward_steps).
       const int32_t row_chunks =
-          masked ? 0 : row_chunks_for(B, step_workers, tilesW * GH * int64_t{sizeof(float)});
+          row_chunks_for(B, step_workers, tilesW * GH * int64_t{sizeof(float)});
       PhasedWork work(row_chunks > 0 ? 1 : static_cast<int64_t>(longest) * phases,
                       row_chunks > 0 ? row_chunks : chunks_for(tiles, step_workers, min_tiles),
                       step_workers);

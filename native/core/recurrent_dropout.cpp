@@ -101,6 +101,7 @@ void run_masked_steps(void* context, int32_t worker, int32_t) {
   ms.ut_gate = static_cast<int64_t>(net->tiles) * W * H;
   ms.b_step = loop.cell->b_step;
   ms.masks = m.masks;
+  ms.gate_stride = static_cast<int64_t>(B) * H;
   ms.pre = m.pre;
   ms.inner = m.inner;
   ms.save = save_rows;
@@ -140,6 +141,80 @@ void run_masked_steps(void* context, int32_t worker, int32_t) {
       if (t >= 0)
         memcpy(loop.out + row_of(loop.batch_first, T, B, t, b) * DH + d * H + j0,
                m.h[1 - cur] + b * H + j0, (j1 - j0) * sizeof(float));
+    }
+  });
+}
+
+// The masked time loop split by batch rows (row_chunks_for), as net_forward.cpp's
+// run_row_blocks: each chunk runs its rows through every step and phase, all units, no meeting
+// between workers; the step sees the chunk's rows as a batch of their own (the masks and
+// masked states keep the whole batch's gate stride).
+void run_masked_row_blocks(void* context, int32_t worker, int32_t) {
+  MaskedLoop& loop = *static_cast<MaskedLoop*>(context);
+  gru_net* net = loop.net;
+  const CellSpec& spec = *net->spec;
+  MaskedScratch& m = *loop.m;
+  Scratch& s = net->scratch;
+  const int32_t W = net->width, B = loop.batch, T = loop.seq_len, d = loop.direction;
+  const int32_t G = spec.gates, phases = spec.recurrent_groups;
+  const int64_t H = net->hidden, DH = static_cast<int64_t>(net->directions) * H;
+  const int64_t ldp = static_cast<int64_t>(net->tiles) * G * W;
+  const int64_t saved_per_row = static_cast<int64_t>(net->tiles) * spec.saved * W;
+  loop.work->run(worker, [&](int64_t, int32_t chunk, int32_t) {
+    int64_t first, end;
+    split_range(B, chunk, loop.work->chunks(), &first, &end);
+    if (end <= first) return;
+    // The chunk's rows of the per-row arrays (chunks never share a row).
+    const float** xp_rows = s.xp_rows + first;
+    int32_t* time_of_row = s.time_of_row + first;
+    float** save_rows = s.save_rows + first;
+    MaskedStep ms{};
+    ms.k = net->kernels;
+    ms.batch = static_cast<int32_t>(end - first);
+    ms.hidden = H;
+    ms.width = W;
+    ms.tile_begin = 0;
+    ms.tiles = net->tiles;
+    ms.j0 = 0;
+    ms.j1 = H;
+    ms.activation = net->activation;
+    ms.recurrent_activation = net->recurrent_activation;
+    ms.xp = xp_rows;
+    ms.time_of_row = time_of_row;
+    ms.ut = m.ut;
+    ms.ut_gate = static_cast<int64_t>(net->tiles) * W * H;
+    ms.b_step = loop.cell->b_step;
+    ms.masks = m.masks + first * H;
+    ms.gate_stride = static_cast<int64_t>(B) * H;
+    ms.pre = m.pre + first * G * H;
+    ms.inner = m.inner + first * H;
+    ms.save = save_rows;
+    ms.saved = spec.saved;
+    for (int32_t step = 0; step < loop.longest; ++step) {
+      for (int64_t b = first; b < end; ++b) {
+        const int32_t len = loop.lengths ? loop.lengths[b] : T;
+        int32_t t = -1;
+        if (step < len) t = d == 0 ? step : len - 1 - step;
+        time_of_row[b - first] = t;
+        const int64_t r = row_of(loop.batch_first, T, B, t < 0 ? 0 : t, b);
+        xp_rows[b - first] = s.xproj + r * ldp;
+        save_rows[b - first] = t < 0 ? nullptr : loop.saved + r * saved_per_row;
+      }
+      const int32_t cur = step % 2;
+      ms.h_prev = m.h[cur] + first * H;
+      ms.h_next = m.h[1 - cur] + first * H;
+      ms.hm_prev = m.hm[cur] + first * H;
+      ms.hm_next = m.hm[1 - cur] + first * H;
+      for (int32_t phase = 0; phase < phases; ++phase) {
+        ms.phase = phases > 1 ? phase + 1 : 0;
+        spec.masked_step(ms);
+      }
+      for (int64_t b = first; b < end; ++b) {
+        const int32_t t = time_of_row[b - first];
+        if (t >= 0)
+          memcpy(loop.out + row_of(loop.batch_first, T, B, t, b) * DH + d * H, m.h[1 - cur] + b * H,
+                 H * sizeof(float));
+      }
     }
   });
 }
@@ -224,11 +299,15 @@ void masked_time_loop(gru_net* net, const Cell& c, int32_t layer, int32_t direct
   memset(m.inner, 0, B * H * sizeof(float));
   const int32_t phases = net->spec->recurrent_groups;
   const int64_t min_tiles = B < 4 ? 4 : 1;  // as net_forward.cpp
-  PhasedWork work(static_cast<int64_t>(longest) * phases,
-                  chunks_for(net->tiles, workers, min_tiles), workers, phases);
+  // By rows where every worker gets enough of them (run_masked_row_blocks), else by tiles.
+  const int32_t row_chunks =
+      row_chunks_for(B, workers, G * tilesW * H * static_cast<int64_t>(sizeof(float)));
+  PhasedWork work(row_chunks > 0 ? 1 : static_cast<int64_t>(longest) * phases,
+                  row_chunks > 0 ? row_chunks : chunks_for(net->tiles, workers, min_tiles), workers,
+                  row_chunks > 0 ? 0 : phases);
   MaskedLoop loop{net,     &c,      direction, seq_len, batch, batch_first,
                   longest, lengths, &m,        out,     saved, &work};
-  parallel_run(workers, &run_masked_steps, &loop);
+  parallel_run(workers, row_chunks > 0 ? &run_masked_row_blocks : &run_masked_steps, &loop);
   if (h_n) memcpy(h_n + (layer * D + direction) * B * H, m.h[longest % 2], B * H * sizeof(float));
 }
 

@@ -52,6 +52,7 @@ struct MaskedStep {
   int64_t ut_gate;              // floats from one gate's panels to the next
   const float* b_step;          // [Hp] the spec's step_bias_gate's b_hh, else zeros
   const float* masks;           // [G][B, H]
+  int64_t gate_stride;          // from one gate's [B, H] block to the next (masks, hm_*): B H
   const float* h_prev;          // [B, H]
   float* h_next;                // [B, H]
   const float* hm_prev;         // [G][B, H]: masks * h_prev

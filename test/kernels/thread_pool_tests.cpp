@@ -353,10 +353,12 @@ KT_TEST(core_pool_decision, "core", "thread policy: workers and chunks from the 
 }
 
 // The shape of a training step: input size 24, or D * H (wide_input); dx_in_dy: the caller's
-// dx is dy's memory (wide_input only: the same size).
+// dx is dy's memory (wide_input only: the same size); dropout: Keras's recurrent dropout (0.25)
+// with input dropout (0.2), the per-gate masked loops of recurrent_dropout.cpp.
 struct TrainShape {
   int B, H, directions;
   bool wide_input, dx_in_dy;
+  bool dropout = false;
 };
 
 // A training forward and backward through the C ABI, on the pool's current threads.
@@ -365,7 +367,9 @@ bool train_step(Check& c, int reset_after, const TrainShape& shape, std::vector<
   const int I = shape.wide_input ? D * H : 24;
   gru_net_handle net = 0;
   if (gru_net_create(I, H, 1, D == 2 ? 1 : 0, 1, reset_after, &net) != GRU_OK ||
-      gru_init_params(net, 11) != GRU_OK) {
+      gru_init_params(net, 11) != GRU_OK ||
+      (shape.dropout && (gru_net_set_recurrent_dropout(net, 0.25f, 7) != GRU_OK ||
+                         gru_net_set_input_dropout(net, 0.2f, 3) != GRU_OK))) {
     c.fail("could not create the network: %s", gru_last_error());
     return false;
   }
@@ -409,26 +413,28 @@ KT_TEST(core_pool_held_net, "core",
   }
   const int32_t threads = gru_threads();
   // Regions big enough to wake sleeping helpers (kMinWakeFmas). B 32 at H 128 (one and two
-  // directions) splits its time loops by rows, B 4 at H 256 by tiles (row_chunks_for).
-  const TrainShape shapes[] = {
-      {32, 128, 1, false, false}, {16, 128, 2, false, false}, {4, 256, 1, false, false}};
+  // directions) splits its time loops by rows, B 4 at H 256 by tiles (row_chunks_for); each
+  // without and with recurrent dropout.
+  const TrainShape shapes[] = {{32, 128, 1, false, false},       {16, 128, 2, false, false},
+                               {4, 256, 1, false, false},        {32, 128, 1, false, false, true},
+                               {16, 128, 2, false, false, true}, {4, 256, 1, false, false, true}};
   for (const TrainShape& shape : shapes) {
     const int64_t u_bytes = int64_t{3} * shape.H * shape.H * 4;
-    c.at("B=%d H=%d", shape.B, shape.H);
+    c.at("B=%d H=%d dropout=%d", shape.B, shape.H, shape.dropout);
     c.equal(gru::row_chunks_for(shape.B, 2, u_bytes) > 0, shape.B >= 16, "split by rows");
     for (int reset_after : {1, 0}) {
       std::vector<float> one, got;
       gru_set_threads(1);
-      c.at("B=%d H=%d D=%d reset_after=%d threads=1", shape.B, shape.H, shape.directions,
-           reset_after);
+      c.at("B=%d H=%d D=%d dropout=%d reset_after=%d threads=1", shape.B, shape.H, shape.directions,
+           shape.dropout, reset_after);
       if (!train_step(c, reset_after, shape, &one)) break;
       gru_set_threads(2);
       // Regions sized for 2 workers whatever the machine's load; free helpers are given a few
       // tries to join at least one region of the step (they need a core).
       gru::pool_force_helpers_for_test(true);
       for (int hold : {0, 1}) {
-        c.at("B=%d H=%d D=%d reset_after=%d threads=2 helpers %s", shape.B, shape.H,
-             shape.directions, reset_after, hold ? "held" : "free");
+        c.at("B=%d H=%d D=%d dropout=%d reset_after=%d threads=2 helpers %s", shape.B, shape.H,
+             shape.directions, shape.dropout, reset_after, hold ? "held" : "free");
         gru::pool_hold_helpers_for_test(hold != 0);
         bool ok = true, joined = false;
         for (int attempt = 0; ok && attempt < (hold ? 1 : 10) && !joined; ++attempt) {
