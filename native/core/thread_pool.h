@@ -8,7 +8,8 @@
 //     or nothing; a region closes without waiting for helpers that never joined;
 //   - the work is claimed, not assigned: each region's work is a sequence of phases (the steps
 //     of a recurrence, or the two halves of a step), each cut into chunks of hidden-unit tiles
-//     (PhasedWork below). A worker does the chunks of its own share first (the same tiles
+//     (PhasedWork below), or one phase of chunks of batch rows that each run every step
+//     (row_chunks_for). A worker does the chunks of its own share first (the same tiles
 //     every step, so their weights stay in its core's cache), then claims what is left of the
 //     others' shares. A late helper's share is done by the caller; the only wait is for a chunk
 //     some worker has already started;
