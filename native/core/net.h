@@ -135,6 +135,13 @@ inline int64_t row_of(int32_t batch_first, int32_t seq_len, int32_t batch, int64
   return batch_first ? b * seq_len + t : t * batch + b;
 }
 
+// The time a batch row of length `len` processes at a direction's step `step` (the reverse
+// direction runs the row's own prefix backwards), or -1 past its length (a padding step).
+inline int32_t step_time(int32_t len, int32_t step, int32_t direction) {
+  if (step >= len) return -1;
+  return direction == 0 ? step : len - 1 - step;
+}
+
 // The dropout mask between layers: input i of layer `layer` (> 0) is kept with probability
 // 1 - p. A function of (seed, layer, i), so backward regenerates it.
 float dropout_keep_scale(uint32_t seed, int32_t layer, uint64_t i, float p);

@@ -230,8 +230,8 @@ struct StepContext {
   // row_at[b] for rows [b0, b1): the (step, row) index of step `step`, or -1 (padding).
   void fill_rows(int32_t step, int32_t b0, int32_t b1, int64_t* row_at) const {
     for (int32_t b = b0; b < b1; ++b) {
-      const int32_t len = tc.lengths[b];
-      row_at[b] = step >= len ? -1 : row_of(bf, T, B, d == 0 ? step : len - 1 - step, b);
+      const int32_t t = step_time(tc.lengths[b], step, d);
+      row_at[b] = t < 0 ? -1 : row_of(bf, T, B, t, b);
     }
   }
 
@@ -251,8 +251,7 @@ struct StepContext {
           for (int64_t j = j0; j < j1; ++j) sdg[g * H + j] = 0.0f;
         continue;
       }
-      const int32_t len = tc.lengths[b];
-      const int32_t t = d == 0 ? step : len - 1 - step;
+      const int32_t t = step_time(tc.lengths[b], step, d);
       const float* hp;
       if (step == 0) {
         hp = tc.h0 + ((static_cast<int64_t>(job.layer) * job.net->directions + d) * B + b) * H;

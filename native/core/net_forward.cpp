@@ -195,29 +195,19 @@ struct TimeLoop {
   PhasedWork* work;
 };
 
-void run_steps(void* context, int32_t worker, int32_t) {
-  TimeLoop& loop = *static_cast<TimeLoop*>(context);
-  gru_net* net = loop.net;
-  const CellSpec& spec = *net->spec;
-  const StepKernel step_kernel = net->kernels->*spec.step;
-  Scratch& s = net->scratch;
-  const int32_t W = net->width, B = loop.batch, T = loop.seq_len, d = loop.direction;
-  const int32_t phases = spec.recurrent_groups, chunks = loop.work->chunks();
-  const int64_t Hp = net->hidden_padded, H = net->hidden;
-  const int64_t ldp = static_cast<int64_t>(net->tiles) * spec.gates * W;
-  const int64_t DH = static_cast<int64_t>(net->directions) * H;
-  const int64_t saved_per_row = static_cast<int64_t>(net->tiles) * spec.saved * W;
-  const int64_t state_stride = B * Hp;
-  // This worker's per-row arrays, filled for the step of the chunk it works on.
-  const float** xp_rows = s.xp_rows + static_cast<int64_t>(worker) * B;
-  int32_t* time_of_row = s.time_of_row + static_cast<int64_t>(worker) * B;
-  float** save_rows = s.save_rows + static_cast<int64_t>(worker) * B;
-  int32_t rows_step = -1;
-
+// The step arguments of rows [first, first + rows) of a time loop, all tiles; the per-row
+// arrays xp_rows and save_rows hold those rows from index 0. The caller sets the tiles, the
+// states, the phase and the walk order per call.
+StepArgs step_args(const TimeLoop& loop, int64_t first, int64_t rows, const float** xp_rows,
+                   float** save_rows) {
+  const gru_net* net = loop.net;
+  const int64_t Hp = net->hidden_padded, state_stride = loop.batch * Hp;
   StepArgs args{};
-  args.rows = B;
+  args.rows = static_cast<int32_t>(rows);
   args.hidden = net->hidden;
   args.tiles = net->tiles;
+  args.tile_begin = 0;
+  args.tile_end = net->tiles;
   args.ldh = Hp;
   args.activation = net->activation;
   args.recurrent_activation = net->recurrent_activation;
@@ -230,23 +220,74 @@ void run_steps(void* context, int32_t worker, int32_t) {
     args.u_scale[i] = loop.cell->u_scale[i];
   }
   args.b_step = loop.cell->b_step;
-  for (int i = 0; i < spec.step_scratch; ++i) args.scratch[i] = loop.scratch + i * B * Hp;
+  for (int i = 0; i < net->spec->step_scratch; ++i)
+    args.scratch[i] = loop.scratch + i * state_stride + first * Hp;
   args.save = loop.gates ? save_rows : nullptr;
+  return args;
+}
+
+// Fills the per-row arrays of rows [first, end) for step `step` (each array holds row first
+// at index 0): the time each row processes (-1: padding), its projection row and where its
+// saved floats go. A padding row still gets a valid row to read; its result is discarded.
+void fill_step_rows(const TimeLoop& loop, int32_t step, int64_t first, int64_t end,
+                    const float** xp_rows, int32_t* time_of_row, float** save_rows) {
+  const gru_net* net = loop.net;
+  const int32_t B = loop.batch, T = loop.seq_len;
+  const int64_t ldp = static_cast<int64_t>(net->tiles) * net->spec->gates * net->width;
+  const int64_t saved_per_row = static_cast<int64_t>(net->tiles) * net->spec->saved * net->width;
+  for (int64_t b = first; b < end; ++b) {
+    const int32_t t = step_time(loop.lengths ? loop.lengths[b] : T, step, loop.direction);
+    time_of_row[b - first] = t;
+    const int64_t r = row_of(loop.batch_first, T, B, t < 0 ? 0 : t, b);
+    xp_rows[b - first] = net->scratch.xproj + r * ldp;
+    if (loop.gates)
+      save_rows[b - first] =
+          t < 0 ? loop.discard + b * saved_per_row : loop.gates + r * saved_per_row;
+  }
+}
+
+// After a step: columns [col_begin, col_end) of row b (index i of the step's rows) go to the
+// outputs, or, for a padding row, its state holds.
+void finish_row(const TimeLoop& loop, int64_t b, int64_t i, int32_t t, const float* h,
+                float* h_next, int64_t col_begin, int64_t col_end) {
+  const gru_net* net = loop.net;
+  const int64_t Hp = net->hidden_padded, H = net->hidden, state_stride = loop.batch * Hp;
+  if (t < 0) {
+    for (int32_t v = 0; v < net->spec->states; ++v)
+      memcpy(h_next + v * state_stride + i * Hp + col_begin,
+             h + v * state_stride + i * Hp + col_begin, (col_end - col_begin) * sizeof(float));
+    return;
+  }
+  const int64_t out_end = col_end < H ? col_end : H;  // columns of the output written
+  if (!loop.out || out_end <= col_begin) return;
+  const int64_t DH = static_cast<int64_t>(net->directions) * H;
+  const int64_t at =
+      row_of(loop.batch_first, loop.seq_len, loop.batch, t, b) * DH + loop.direction * H;
+  memcpy(loop.out + at + col_begin, h_next + i * Hp + col_begin,
+         (out_end - col_begin) * sizeof(float));
+  if (loop.y)
+    memcpy(loop.y + at + col_begin, h_next + i * Hp + col_begin,
+           (out_end - col_begin) * sizeof(float));
+}
+
+void run_steps(void* context, int32_t worker, int32_t) {
+  TimeLoop& loop = *static_cast<TimeLoop*>(context);
+  gru_net* net = loop.net;
+  const StepKernel step_kernel = net->kernels->*net->spec->step;
+  Scratch& s = net->scratch;
+  const int32_t W = net->width, B = loop.batch;
+  const int32_t phases = net->spec->recurrent_groups, chunks = loop.work->chunks();
+  // This worker's per-row arrays, filled for the step of the chunk it works on.
+  const float** xp_rows = s.xp_rows + static_cast<int64_t>(worker) * B;
+  int32_t* time_of_row = s.time_of_row + static_cast<int64_t>(worker) * B;
+  float** save_rows = s.save_rows + static_cast<int64_t>(worker) * B;
+  int32_t rows_step = -1;
+  StepArgs args = step_args(loop, 0, B, xp_rows, save_rows);
   loop.work->run(worker, [&](int64_t phase_index, int32_t chunk, int32_t) {
     const int32_t step = static_cast<int32_t>(phase_index / phases);
     const int32_t phase = static_cast<int32_t>(phase_index % phases);
     if (rows_step != step) {
-      for (int32_t b = 0; b < B; ++b) {
-        const int32_t len = loop.lengths ? loop.lengths[b] : T;
-        int32_t t = -1;
-        if (step < len) t = d == 0 ? step : len - 1 - step;
-        time_of_row[b] = t;
-        // A padding row still gets a valid row to read; its result is discarded below.
-        const int64_t r = row_of(loop.batch_first, T, B, t < 0 ? 0 : t, b);
-        xp_rows[b] = s.xproj + r * ldp;
-        if (loop.gates)
-          save_rows[b] = t < 0 ? loop.discard + b * saved_per_row : loop.gates + r * saved_per_row;
-      }
+      fill_step_rows(loop, step, 0, B, xp_rows, time_of_row, save_rows);
       rows_step = step;
     }
     int64_t tile_begin, tile_end;
@@ -263,21 +304,8 @@ void run_steps(void* context, int32_t worker, int32_t) {
     args.reverse_tiles = step & 1;
     step_kernel(&args);
     if (phase + 1 < phases) return;
-    const int64_t col_begin = tile_begin * W, col_end = tile_end * W;
-    const int64_t out_end = col_end < H ? col_end : H;  // columns of the output this chunk writes
-    for (int32_t b = 0; b < B; ++b) {
-      const int32_t t = time_of_row[b];
-      if (t < 0) {  // padding: the state holds
-        for (int32_t v = 0; v < spec.states; ++v)
-          memcpy(h_next + v * state_stride + b * Hp + col_begin,
-                 h + v * state_stride + b * Hp + col_begin, (col_end - col_begin) * sizeof(float));
-      } else if (loop.out && out_end > col_begin) {
-        const int64_t at = row_of(loop.batch_first, T, B, t, b) * DH + d * H + col_begin;
-        memcpy(loop.out + at, h_next + b * Hp + col_begin, (out_end - col_begin) * sizeof(float));
-        if (loop.y)
-          memcpy(loop.y + at, h_next + b * Hp + col_begin, (out_end - col_begin) * sizeof(float));
-      }
-    }
+    for (int32_t b = 0; b < B; ++b)
+      finish_row(loop, b, b, time_of_row[b], h, h_next, tile_begin * W, tile_end * W);
   });
 }
 
@@ -291,57 +319,21 @@ void run_steps(void* context, int32_t worker, int32_t) {
 void run_row_blocks(void* context, int32_t worker, int32_t) {
   TimeLoop& loop = *static_cast<TimeLoop*>(context);
   gru_net* net = loop.net;
-  const CellSpec& spec = *net->spec;
-  const StepKernel step_kernel = net->kernels->*spec.step;
+  const StepKernel step_kernel = net->kernels->*net->spec->step;
   Scratch& s = net->scratch;
-  const int32_t W = net->width, B = loop.batch, T = loop.seq_len, d = loop.direction;
-  const int32_t phases = spec.recurrent_groups;
-  const int64_t Hp = net->hidden_padded, H = net->hidden;
-  const int64_t ldp = static_cast<int64_t>(net->tiles) * spec.gates * W;
-  const int64_t DH = static_cast<int64_t>(net->directions) * H;
-  const int64_t saved_per_row = static_cast<int64_t>(net->tiles) * spec.saved * W;
-  const int64_t state_stride = static_cast<int64_t>(B) * Hp;
+  const int32_t phases = net->spec->recurrent_groups;
+  const int64_t Hp = net->hidden_padded, padded = static_cast<int64_t>(net->tiles) * net->width;
   loop.work->run(worker, [&](int64_t, int32_t chunk, int32_t) {
     int64_t first, end;
-    split_range(B, chunk, loop.work->chunks(), &first, &end);
+    split_range(loop.batch, chunk, loop.work->chunks(), &first, &end);
     if (end <= first) return;
     // The chunk's rows of the per-row arrays (chunks never share a row).
     const float** xp_rows = s.xp_rows + first;
     int32_t* time_of_row = s.time_of_row + first;
     float** save_rows = s.save_rows + first;
-    StepArgs args{};
-    args.rows = static_cast<int32_t>(end - first);
-    args.hidden = net->hidden;
-    args.tiles = net->tiles;
-    args.tile_begin = 0;
-    args.tile_end = net->tiles;
-    args.ldh = Hp;
-    args.activation = net->activation;
-    args.recurrent_activation = net->recurrent_activation;
-    args.state_stride = state_stride;
-    args.xp = xp_rows;
-    args.weights = net->precision;
-    for (int i = 0; i < kMaxRecurrentGroups; ++i) {
-      args.u[i] = loop.cell->u[i];
-      args.u_lowp[i] = loop.cell->u_lowp[i];
-      args.u_scale[i] = loop.cell->u_scale[i];
-    }
-    args.b_step = loop.cell->b_step;
-    for (int i = 0; i < spec.step_scratch; ++i)
-      args.scratch[i] = loop.scratch + i * state_stride + first * Hp;
-    args.save = loop.gates ? save_rows : nullptr;
+    StepArgs args = step_args(loop, first, end - first, xp_rows, save_rows);
     for (int32_t step = 0; step < loop.longest; ++step) {
-      for (int64_t b = first; b < end; ++b) {
-        const int32_t len = loop.lengths ? loop.lengths[b] : T;
-        int32_t t = -1;
-        if (step < len) t = d == 0 ? step : len - 1 - step;
-        time_of_row[b - first] = t;
-        const int64_t r = row_of(loop.batch_first, T, B, t < 0 ? 0 : t, b);
-        xp_rows[b - first] = s.xproj + r * ldp;
-        if (loop.gates)
-          save_rows[b - first] =
-              t < 0 ? loop.discard + b * saved_per_row : loop.gates + r * saved_per_row;
-      }
+      fill_step_rows(loop, step, first, end, xp_rows, time_of_row, save_rows);
       float* h = (step % 2 == 0 ? loop.h : loop.h_next) + first * Hp;
       float* h_next = (step % 2 == 0 ? loop.h_next : loop.h) + first * Hp;
       args.h_prev = h;
@@ -351,19 +343,8 @@ void run_row_blocks(void* context, int32_t worker, int32_t) {
         args.phase = phases > 1 ? phase + 1 : 0;
         step_kernel(&args);
       }
-      for (int64_t b = first; b < end; ++b) {
-        const int32_t t = time_of_row[b - first];
-        const int64_t i = b - first;
-        if (t < 0) {  // padding: the state holds
-          for (int32_t v = 0; v < spec.states; ++v)
-            memcpy(h_next + v * state_stride + i * Hp, h + v * state_stride + i * Hp,
-                   Hp * sizeof(float));
-        } else if (loop.out) {
-          const int64_t at = row_of(loop.batch_first, T, B, t, b) * DH + d * H;
-          memcpy(loop.out + at, h_next + i * Hp, H * sizeof(float));
-          if (loop.y) memcpy(loop.y + at, h_next + i * Hp, H * sizeof(float));
-        }
-      }
+      for (int64_t b = first; b < end; ++b)
+        finish_row(loop, b, b - first, time_of_row[b - first], h, h_next, 0, padded);
     }
   });
 }

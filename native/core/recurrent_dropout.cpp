@@ -72,53 +72,87 @@ struct MaskedLoop {
   PhasedWork* work;
 };
 
+// The masked step of rows [first, first + rows), all tiles; the per-row arrays hold those rows
+// from index 0, and the masks and masked states keep the whole batch's gate stride. The caller
+// sets the tiles, the states and the phase.
+MaskedStep masked_args(const MaskedLoop& loop, int64_t first, int64_t rows, const float** xp_rows,
+                       const int32_t* time_of_row, float** save_rows) {
+  const gru_net* net = loop.net;
+  const int64_t H = net->hidden;
+  MaskedStep ms{};
+  ms.k = net->kernels;
+  ms.batch = static_cast<int32_t>(rows);
+  ms.hidden = H;
+  ms.width = net->width;
+  ms.tile_begin = 0;
+  ms.tiles = net->tiles;
+  ms.j0 = 0;
+  ms.j1 = H;
+  ms.activation = net->activation;
+  ms.recurrent_activation = net->recurrent_activation;
+  ms.xp = xp_rows;
+  ms.time_of_row = time_of_row;
+  ms.ut = loop.m->ut;
+  ms.ut_gate = static_cast<int64_t>(net->tiles) * net->width * H;
+  ms.b_step = loop.cell->b_step;
+  ms.masks = loop.m->masks + first * H;
+  ms.gate_stride = static_cast<int64_t>(loop.batch) * H;
+  ms.pre = loop.m->pre + first * net->spec->gates * H;
+  ms.inner = loop.m->inner + first * H;
+  ms.save = save_rows;
+  ms.saved = net->spec->saved;
+  return ms;
+}
+
+// Fills the per-row arrays of rows [first, end) for step `step` (row first at index 0), as
+// net_forward.cpp does; a padding row saves nothing (the step holds its state).
+void fill_masked_rows(const MaskedLoop& loop, int32_t step, int64_t first, int64_t end,
+                      const float** xp_rows, int32_t* time_of_row, float** save_rows) {
+  const gru_net* net = loop.net;
+  const int32_t B = loop.batch, T = loop.seq_len;
+  const int64_t ldp = static_cast<int64_t>(net->tiles) * net->spec->gates * net->width;
+  const int64_t saved_per_row = static_cast<int64_t>(net->tiles) * net->spec->saved * net->width;
+  for (int64_t b = first; b < end; ++b) {
+    const int32_t t = step_time(loop.lengths ? loop.lengths[b] : T, step, loop.direction);
+    time_of_row[b - first] = t;
+    const int64_t r = row_of(loop.batch_first, T, B, t < 0 ? 0 : t, b);
+    xp_rows[b - first] = net->scratch.xproj + r * ldp;
+    save_rows[b - first] = t < 0 ? nullptr : loop.saved + r * saved_per_row;
+  }
+}
+
+// Units [j0, j1) of the rows [first, end) that a step computed (not padding) to the output.
+void write_outputs(const MaskedLoop& loop, const int32_t* time_of_row, const float* h_next,
+                   int64_t first, int64_t end, int64_t j0, int64_t j1) {
+  const int64_t H = loop.net->hidden, DH = static_cast<int64_t>(loop.net->directions) * H;
+  for (int64_t b = first; b < end; ++b) {
+    const int32_t t = time_of_row[b - first];
+    if (t >= 0)
+      memcpy(loop.out + row_of(loop.batch_first, loop.seq_len, loop.batch, t, b) * DH +
+                 loop.direction * H + j0,
+             h_next + b * H + j0, (j1 - j0) * sizeof(float));
+  }
+}
+
 void run_masked_steps(void* context, int32_t worker, int32_t) {
   MaskedLoop& loop = *static_cast<MaskedLoop*>(context);
   gru_net* net = loop.net;
   const CellSpec& spec = *net->spec;
   MaskedScratch& m = *loop.m;
   Scratch& s = net->scratch;
-  const int32_t W = net->width, B = loop.batch, T = loop.seq_len, d = loop.direction;
-  const int32_t G = spec.gates, phases = spec.recurrent_groups, chunks = loop.work->chunks();
-  const int64_t H = net->hidden, DH = static_cast<int64_t>(net->directions) * H;
-  const int64_t ldp = static_cast<int64_t>(net->tiles) * G * W;
-  const int64_t saved_per_row = static_cast<int64_t>(net->tiles) * spec.saved * W;
+  const int32_t W = net->width, B = loop.batch;
+  const int32_t phases = spec.recurrent_groups, chunks = loop.work->chunks();
+  const int64_t H = net->hidden;
   const float** xp_rows = s.xp_rows + static_cast<int64_t>(worker) * B;
   int32_t* time_of_row = s.time_of_row + static_cast<int64_t>(worker) * B;
   float** save_rows = s.save_rows + static_cast<int64_t>(worker) * B;
   int32_t rows_step = -1;
-
-  MaskedStep ms{};
-  ms.k = net->kernels;
-  ms.batch = B;
-  ms.hidden = H;
-  ms.width = W;
-  ms.activation = net->activation;
-  ms.recurrent_activation = net->recurrent_activation;
-  ms.xp = xp_rows;
-  ms.time_of_row = time_of_row;
-  ms.ut = m.ut;
-  ms.ut_gate = static_cast<int64_t>(net->tiles) * W * H;
-  ms.b_step = loop.cell->b_step;
-  ms.masks = m.masks;
-  ms.gate_stride = static_cast<int64_t>(B) * H;
-  ms.pre = m.pre;
-  ms.inner = m.inner;
-  ms.save = save_rows;
-  ms.saved = spec.saved;
+  MaskedStep ms = masked_args(loop, 0, B, xp_rows, time_of_row, save_rows);
   loop.work->run(worker, [&](int64_t phase_index, int32_t chunk, int32_t) {
     const int32_t step = static_cast<int32_t>(phase_index / phases);
     const int32_t phase = static_cast<int32_t>(phase_index % phases);
     if (rows_step != step) {
-      for (int32_t b = 0; b < B; ++b) {
-        const int32_t len = loop.lengths ? loop.lengths[b] : T;
-        int32_t t = -1;
-        if (step < len) t = d == 0 ? step : len - 1 - step;
-        time_of_row[b] = t;
-        const int64_t r = row_of(loop.batch_first, T, B, t < 0 ? 0 : t, b);
-        xp_rows[b] = s.xproj + r * ldp;
-        save_rows[b] = t < 0 ? nullptr : loop.saved + r * saved_per_row;
-      }
+      fill_masked_rows(loop, step, 0, B, xp_rows, time_of_row, save_rows);
       rows_step = step;
     }
     int64_t tile_begin, tile_end;
@@ -136,12 +170,7 @@ void run_masked_steps(void* context, int32_t worker, int32_t) {
     ms.phase = phases > 1 ? phase + 1 : 0;
     spec.masked_step(ms);
     if (phase + 1 < phases || j1 <= j0) return;
-    for (int32_t b = 0; b < B; ++b) {
-      const int32_t t = time_of_row[b];
-      if (t >= 0)
-        memcpy(loop.out + row_of(loop.batch_first, T, B, t, b) * DH + d * H + j0,
-               m.h[1 - cur] + b * H + j0, (j1 - j0) * sizeof(float));
-    }
+    write_outputs(loop, time_of_row, m.h[1 - cur], 0, B, j0, j1);
   });
 }
 
@@ -151,55 +180,22 @@ void run_masked_steps(void* context, int32_t worker, int32_t) {
 // masked states keep the whole batch's gate stride).
 void run_masked_row_blocks(void* context, int32_t worker, int32_t) {
   MaskedLoop& loop = *static_cast<MaskedLoop*>(context);
-  gru_net* net = loop.net;
-  const CellSpec& spec = *net->spec;
+  const gru_net* net = loop.net;
   MaskedScratch& m = *loop.m;
-  Scratch& s = net->scratch;
-  const int32_t W = net->width, B = loop.batch, T = loop.seq_len, d = loop.direction;
-  const int32_t G = spec.gates, phases = spec.recurrent_groups;
-  const int64_t H = net->hidden, DH = static_cast<int64_t>(net->directions) * H;
-  const int64_t ldp = static_cast<int64_t>(net->tiles) * G * W;
-  const int64_t saved_per_row = static_cast<int64_t>(net->tiles) * spec.saved * W;
+  Scratch& s = loop.net->scratch;
+  const int32_t phases = net->spec->recurrent_groups;
+  const int64_t H = net->hidden;
   loop.work->run(worker, [&](int64_t, int32_t chunk, int32_t) {
     int64_t first, end;
-    split_range(B, chunk, loop.work->chunks(), &first, &end);
+    split_range(loop.batch, chunk, loop.work->chunks(), &first, &end);
     if (end <= first) return;
     // The chunk's rows of the per-row arrays (chunks never share a row).
     const float** xp_rows = s.xp_rows + first;
     int32_t* time_of_row = s.time_of_row + first;
     float** save_rows = s.save_rows + first;
-    MaskedStep ms{};
-    ms.k = net->kernels;
-    ms.batch = static_cast<int32_t>(end - first);
-    ms.hidden = H;
-    ms.width = W;
-    ms.tile_begin = 0;
-    ms.tiles = net->tiles;
-    ms.j0 = 0;
-    ms.j1 = H;
-    ms.activation = net->activation;
-    ms.recurrent_activation = net->recurrent_activation;
-    ms.xp = xp_rows;
-    ms.time_of_row = time_of_row;
-    ms.ut = m.ut;
-    ms.ut_gate = static_cast<int64_t>(net->tiles) * W * H;
-    ms.b_step = loop.cell->b_step;
-    ms.masks = m.masks + first * H;
-    ms.gate_stride = static_cast<int64_t>(B) * H;
-    ms.pre = m.pre + first * G * H;
-    ms.inner = m.inner + first * H;
-    ms.save = save_rows;
-    ms.saved = spec.saved;
+    MaskedStep ms = masked_args(loop, first, end - first, xp_rows, time_of_row, save_rows);
     for (int32_t step = 0; step < loop.longest; ++step) {
-      for (int64_t b = first; b < end; ++b) {
-        const int32_t len = loop.lengths ? loop.lengths[b] : T;
-        int32_t t = -1;
-        if (step < len) t = d == 0 ? step : len - 1 - step;
-        time_of_row[b - first] = t;
-        const int64_t r = row_of(loop.batch_first, T, B, t < 0 ? 0 : t, b);
-        xp_rows[b - first] = s.xproj + r * ldp;
-        save_rows[b - first] = t < 0 ? nullptr : loop.saved + r * saved_per_row;
-      }
+      fill_masked_rows(loop, step, first, end, xp_rows, time_of_row, save_rows);
       const int32_t cur = step % 2;
       ms.h_prev = m.h[cur] + first * H;
       ms.h_next = m.h[1 - cur] + first * H;
@@ -207,14 +203,9 @@ void run_masked_row_blocks(void* context, int32_t worker, int32_t) {
       ms.hm_next = m.hm[1 - cur] + first * H;
       for (int32_t phase = 0; phase < phases; ++phase) {
         ms.phase = phases > 1 ? phase + 1 : 0;
-        spec.masked_step(ms);
+        net->spec->masked_step(ms);
       }
-      for (int64_t b = first; b < end; ++b) {
-        const int32_t t = time_of_row[b - first];
-        if (t >= 0)
-          memcpy(loop.out + row_of(loop.batch_first, T, B, t, b) * DH + d * H, m.h[1 - cur] + b * H,
-                 H * sizeof(float));
-      }
+      write_outputs(loop, time_of_row, m.h[1 - cur], first, end, 0, H);
     }
   });
 }
