@@ -109,8 +109,15 @@ constexpr int64_t kLateDrainDivisor = 4;
 // on a VM; a late helper that then holds up a phase is caught by the test above.)
 constexpr int64_t kNoJoinNs = 1000 * 1000;
 
+#if !defined(__EMSCRIPTEN__) || defined(GRU_WASM_THREADS)
+// Tests (pool_clock_for_test): a clock the test moves, so that the policy's verdicts on a
+// helper's lateness do not depend on how loaded the machine running the test is.
+int64_t (*g_test_clock)() = nullptr;
+#endif
+
 int64_t now_ns() {
 #if !defined(__EMSCRIPTEN__) || defined(GRU_WASM_THREADS)
+  if (int64_t(*clock)() = __atomic_load_n(&g_test_clock, __ATOMIC_ACQUIRE)) return clock();
   // The threaded wasm modules read the clock through their clock_time_get import.
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -307,6 +314,8 @@ uint64_t pool_stalls() { return 0; }
 uint64_t pool_lates() { return 0; }
 void pool_reset_policy_for_test() {}
 void pool_force_helpers_for_test(bool) {}
+void pool_clock_for_test(int64_t (*)()) {}
+int64_t pool_now_ns() { return now_ns(); }
 
 #else
 
@@ -565,9 +574,16 @@ void pool_force_helpers_for_test(bool force) {
   __atomic_store_n(&g_force, force ? 1 : 0, __ATOMIC_RELAXED);
 }
 
+void pool_clock_for_test(int64_t (*clock)()) {
+  __atomic_store_n(&g_test_clock, clock, __ATOMIC_RELEASE);
+}
+
+int64_t pool_now_ns() { return now_ns(); }
+
 void pool_reset_policy_for_test() {
   __atomic_store_n(&g_solo_until_ns, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&g_late_bucket_ns, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&g_bucket_at_ns, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&g_level, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&g_clean, 0, __ATOMIC_RELAXED);
 }

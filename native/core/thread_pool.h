@@ -81,6 +81,10 @@ void pool_reset_policy_for_test();
 // While set, regions are sized as if no stall had been seen (tests of several workers on a
 // busy machine).
 void pool_force_helpers_for_test(bool force);
+// Tests: the policy reads `clock` (nanoseconds) instead of the monotonic clock;
+// nullptr restores it. pool_now_ns: the policy's clock now.
+void pool_clock_for_test(int64_t (*clock)());
+int64_t pool_now_ns();
 
 // The policy's decision for one region from its work: `phases` phases (steps, or the phases
 // of the steps) of `phase_fmas` multiply-adds each, at most `max_chunks` chunks a phase.

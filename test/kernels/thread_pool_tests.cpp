@@ -39,7 +39,56 @@ struct Record {
   // Each of the caller's chunks takes this long (a region long enough to test the pool's
   // no-join rule).
   int caller_chunk_us = 0;
+  // With the test clock (FakeClock): the helper's first chunk after phase 0 stops this long
+  // in the clock's time, moving it on a quarter of a millisecond each time the caller, by
+  // then waiting for that chunk alone, has read it, and until the caller has taken the
+  // region over. The caller's first chunk of phase 1 waits for the helper to claim one too.
+  int helper_fake_sleep_us = 0;
 };
+
+// The thread policy's clock in tests of its verdicts on late helpers (pool_clock_for_test):
+// it moves only when a test moves it, so a loaded machine cannot change them.
+struct FakeClock {
+  static int64_t now;
+  static int64_t reads;
+  static int64_t read() {
+    __atomic_add_fetch(&reads, 1, __ATOMIC_ACQ_REL);
+    return __atomic_load_n(&now, __ATOMIC_ACQUIRE);
+  }
+  static void advance(int64_t ns) { __atomic_add_fetch(&now, ns, __ATOMIC_ACQ_REL); }
+  static int64_t reads_now() { return __atomic_load_n(&reads, __ATOMIC_ACQUIRE); }
+};
+int64_t FakeClock::now = 0;
+int64_t FakeClock::reads = 0;
+
+// Waits (up to 5 s of real time) until `ready()`; false on the time limit.
+template <typename Ready>
+bool wait_until(Ready ready) {
+  for (const double start = kt::seconds_now(); !ready();) {
+    if (kt::seconds_now() - start > 5) return false;
+    usleep(50);
+  }
+  return true;
+}
+
+// The helper's sleep of helper_fake_sleep_us in the test clock's time (Record).
+void fake_sleep(Record& r, int64_t p) {
+  // The caller has finished every other chunk of the phase: from here on, it only waits.
+  if (!wait_until([&] {
+        return __atomic_load_n(&r.finished[p], __ATOMIC_ACQUIRE) == kChunks - 1 ||
+               r.work->went_solo();
+      }))
+    return;
+  constexpr int64_t kStepNs = 250 * 1000;
+  for (int64_t slept = 0; slept <= r.helper_fake_sleep_us * 1000LL && !r.work->went_solo();
+       slept += kStepNs) {
+    // A read after the last move: the caller has seen the wait so far (its first read
+    // starts the wait, before any move).
+    const int64_t reads = FakeClock::reads_now();
+    if (!wait_until([&] { return FakeClock::reads_now() > reads || r.work->went_solo(); })) return;
+    if (slept < r.helper_fake_sleep_us * 1000LL) FakeClock::advance(kStepNs);
+  }
+}
 
 void record_chunk(Record& r, int64_t p, int32_t c, int32_t worker) {
   if (p > 0 && __atomic_load_n(&r.finished[p - 1], __ATOMIC_ACQUIRE) != kChunks)
@@ -51,6 +100,11 @@ void record_chunk(Record& r, int64_t p, int32_t c, int32_t worker) {
       for (const double start = kt::seconds_now();
            (kt::seconds_now() - start) * 1e6 < r.helper_sleep_us && !r.work->went_solo();)
         usleep(200);  // timed by the clock: a loaded machine oversleeps each usleep
+    if (r.helper_fake_sleep_us && p >= 1 &&
+        !__atomic_exchange_n(&r.helper_slept, 1, __ATOMIC_ACQ_REL))
+      fake_sleep(r, p);
+  } else if (r.helper_fake_sleep_us && p >= 1) {
+    wait_until([&] { return __atomic_load_n(&r.helper_slept, __ATOMIC_ACQUIRE) != 0; });
   } else if (r.caller_waits_for_helper && p == 0) {
     for (int i = 0; i < 5000 && !__atomic_load_n(&r.helper_started, __ATOMIC_ACQUIRE); ++i)
       usleep(1000);
@@ -225,58 +279,61 @@ KT_TEST(core_pool_late_once, "core",
         "late waits past 20 ms, draining at a quarter of the time, are a stall") {
   const int32_t threads = gru_threads();
   gru_set_threads(2);
-  // One region whose helper stops 6 ms inside its chunk of phase 1: a late helper (past
-  // 0.5 ms and twice the caller's ~1 ms of own work), short of the 20 ms hard limit.
-  // Returns false when the helper did not claim a chunk of phase 1 (a busy machine).
-  auto late_region = [&](bool* solo) {
+  gru::pool_reset_policy_for_test();
+  // The policy's clock stands still but when the helper's chunk moves it (Record), so every
+  // wait below is exactly as long as asked.
+  FakeClock::now = gru::pool_now_ns();
+  gru::pool_clock_for_test(&FakeClock::read);
+  // One region whose helper stops `sleep_ms` inside its chunk of phase 1 while the caller
+  // waits for it alone: a late helper (past 0.5 ms and twice the caller's own work in the
+  // phase, none in the test clock's time). Which region of a run it was, for the messages.
+  int region_index = 0;
+  auto late_region = [&](int sleep_ms) {
+    ++region_index;
     Record r;
-    r.helper_sleep_us = 6 * 1000;
-    r.caller_waits_for_helper = true;
+    r.helper_fake_sleep_us = sleep_ms * 1000;
     gru::PhasedWork work(kPhases, kChunks, 2);
     r.work = &work;
     gru::parallel_run(2, &region, &r);
     bool helper_ran;
     check_record(c, r, &helper_ran);
-    *solo = work.went_solo();
-    return r.helper_slept != 0;
+    c.equal(r.helper_slept, 1, "region %d: the helper claimed a chunk of phase 1", region_index);
+    return work.went_solo();
   };
-  bool seen = false;
-  // On a busy machine the wait may pass the hard limit, or the helper come too late to
-  // claim a chunk of phase 1: try again (without the rule, every attempt is a stall).
-  constexpr int kAttempts = 20;
-  for (int attempt = 0; attempt < kAttempts && !seen; ++attempt) {
-    gru::pool_reset_policy_for_test();
-    const uint64_t stalls = gru::pool_stalls(), lates = gru::pool_lates();
-    bool solo = false;
-    if (!late_region(&solo) || gru::pool_lates() - lates != 1 || gru::pool_stalls() != stalls) {
-      usleep(20 * 1000);  // a loaded moment (other lates, a longer wait) may pass
-      continue;
-    }
-    c.at("attempt %d", attempt);
-    c.equal(solo, false, "the region went solo after one late helper");
-    c.equal(gru::region_workers(2), 2, "region_workers(2) after one late helper");
-    // Late again every 40 ms (a page drawing its frames): each 6 ms wait has drained by the
-    // next (10 ms of the bucket drains in 40 ms), so the helper stays. (A loaded moment may
-    // stretch a wait past the bucket: then the whole sequence is tried again.)
-    bool spaced_ok = true;
-    for (int spaced = 0; spaced < 3 && spaced_ok; ++spaced) {
-      usleep(40 * 1000);
-      late_region(&solo);
-      spaced_ok = !solo && gru::pool_stalls() == stalls;
-    }
-    if (!spaced_ok) continue;
-    seen = true;
-    // The same again and again at once: 6 ms waits back to back fill the bucket past 20 ms
-    // within a few regions: the helper has lost its core. (Under load a region's own work
-    // grows and its wait may not count as late: a few more regions.)
-    for (int again = 0; again < 10 && gru::pool_stalls() == stalls; ++again) late_region(&solo);
-    c.equal(static_cast<long long>(gru::pool_stalls() - stalls), 1, "stalls noted");
-    c.equal(solo, true, "the region that filled the bucket went solo");
-    c.equal(gru::region_workers(2), 1, "region_workers(2) after the stall");
+  const uint64_t stalls = gru::pool_stalls(), lates = gru::pool_lates();
+  c.at("one late helper");
+  c.equal(late_region(6), false, "the region went solo after one late helper (6 ms)");
+  c.equal(static_cast<long long>(gru::pool_lates() - lates), 1, "lates noted");
+  c.equal(gru::region_workers(2), 2, "region_workers(2) after one late helper");
+  // Late again every 40 ms (a page drawing its frames): each 6 ms wait has drained by the
+  // next (10 ms of the bucket drains in 40 ms), so the helper stays.
+  c.at("late every 40 ms");
+  for (int spaced = 0; spaced < 5; ++spaced) {
+    FakeClock::advance(40 * 1000 * 1000);
+    c.equal(late_region(6), false, "region %d went solo", region_index);
   }
-  if (!seen)
-    c.fail("in %d attempts no helper was late once, then 3 times 40 ms apart, without a stall",
-           kAttempts);
+  c.equal(static_cast<long long>(gru::pool_stalls() - stalls), 0, "stalls noted");
+  c.equal(static_cast<long long>(gru::pool_lates() - lates), 6, "lates noted");
+  // Then late at once, again and again: each 6 ms wait drains 1.5 ms of the bucket and adds
+  // 6, so it holds 6, 10.5 and 15 ms after the last three; the third wait, counted late at
+  // 0.75 ms with 15 - 0.19 ms in the bucket, passes 20 ms at 5.25 ms: a stall, the helper
+  // has lost its core.
+  c.at("late back to back");
+  int until_stall = 0;
+  for (bool solo = false; !solo && until_stall < 10;) {
+    solo = late_region(6);
+    ++until_stall;
+  }
+  c.equal(until_stall, 3, "late regions back to back until the stall");
+  c.equal(static_cast<long long>(gru::pool_stalls() - stalls), 1, "stalls noted");
+  c.equal(gru::region_workers(2), 1, "region_workers(2) after the stall");
+  // One wait alone past 20 ms is a stall at once, even with the bucket empty.
+  c.at("one wait of 25 ms");
+  gru::pool_reset_policy_for_test();
+  FakeClock::advance(1000 * 1000 * 1000);
+  c.equal(late_region(25), true, "the region went solo after a 25 ms wait");
+  c.equal(static_cast<long long>(gru::pool_stalls() - stalls), 2, "stalls noted");
+  gru::pool_clock_for_test(nullptr);
   gru::pool_reset_policy_for_test();
   gru_set_threads(threads);
 }
