@@ -39,6 +39,8 @@ struct Record {
   // Each of the caller's chunks takes this long (a region long enough to test the pool's
   // no-join rule).
   int caller_chunk_us = 0;
+  // The same in the test clock's time (FakeClock).
+  int caller_chunk_fake_us = 0;
   // With the test clock (FakeClock): the helper's first chunk after phase 0 stops this long
   // in the clock's time, moving it on a quarter of a millisecond each time the caller, by
   // then waiting for that chunk alone, has read it, and until the caller has taken the
@@ -112,6 +114,8 @@ void record_chunk(Record& r, int64_t p, int32_t c, int32_t worker) {
     usleep(1000);
   } else if (worker == 0 && r.caller_chunk_us) {
     usleep(r.caller_chunk_us);
+  } else if (worker == 0 && r.caller_chunk_fake_us) {
+    FakeClock::advance(r.caller_chunk_fake_us * 1000LL);
   }
   __atomic_add_fetch(&r.runs[p][c], 1, __ATOMIC_RELAXED);
   r.worker[p][c] = worker;
@@ -191,17 +195,24 @@ KT_TEST(core_pool_late_helpers, "core",
         "thread pool: helpers just started, or asleep, that never came into a region are no "
         "stall (waking one may take milliseconds on a VM)") {
   const int32_t threads = gru_threads();
+  // On the test clock: the region's length, and the time since the helpers started, are
+  // exactly as set, however loaded the machine.
+  FakeClock::now = gru::pool_now_ns();
+  gru::pool_clock_for_test(&FakeClock::read);
   for (int asleep = 0; asleep < 2; ++asleep) {
     c.at(asleep ? "helpers asleep" : "helpers just started");
     gru_set_threads(1);
     gru_set_threads(2);
-    // Past the start grace (20 ms): idle helpers have gone to sleep.
-    if (asleep) usleep(60 * 1000);
+    // Past the start grace (20 ms): idle helpers have gone to sleep (after a count of spins).
+    if (asleep) {
+      FakeClock::advance(60 * 1000 * 1000);
+      wait_until([] { return gru::pool_helpers_asleep(); });
+    }
     gru::pool_reset_policy_for_test();
     gru::pool_hold_helpers_for_test(true);
     const uint64_t stalls = gru::pool_stalls();
     Record r;
-    r.caller_chunk_us = 100;  // the region: ~6 ms, past the 1 ms no-join limit
+    r.caller_chunk_fake_us = 100;  // the region: 6.3 ms, past the 1 ms no-join limit
     gru::PhasedWork work(kPhases, kChunks, 2);
     r.work = &work;
     gru::parallel_run(2, &region, &r);
@@ -211,6 +222,7 @@ KT_TEST(core_pool_late_helpers, "core",
     c.equal(static_cast<long long>(gru::pool_stalls() - stalls), 0, "stalls noted");
     c.equal(gru::region_workers(2), 2, "region_workers(2) after the region");
   }
+  gru::pool_clock_for_test(nullptr);
   gru_set_threads(threads);
   gru::pool_reset_policy_for_test();
 }
