@@ -142,6 +142,26 @@ inline int32_t step_time(int32_t len, int32_t step, int32_t direction) {
   return direction == 0 ? step : len - 1 - step;
 }
 
+// A time loop's per-row arrays (Scratch::xp_rows, time_of_row, save_rows) from one batch row
+// on: index 0 is that row. The per-tile split gives each worker B rows of its own (at
+// worker * B); the row split gives each chunk its own rows (at its first row).
+struct StepRows {
+  const float** xp;  // the row's projection row this step
+  int32_t* time;     // the time it processes, -1 for a padding step
+  float** save;      // where a training step keeps its saved floats
+};
+inline StepRows step_rows_at(const Scratch& s, int64_t at) {
+  return {s.xp_rows + at, s.time_of_row + at, s.save_rows + at};
+}
+
+// Fills `rows` for batch rows [first, end) at a direction's step `step`, for both time loops
+// (net_forward.cpp, recurrent_dropout.cpp). A row saves into `saved` at its (time, row) (null:
+// the loop saves nothing); a padding row, whose result is discarded, into slot b of
+// `padding_saved` (null: nowhere), and still gets a valid projection row to read.
+void fill_step_rows(const gru_net* net, const int32_t* lengths, int32_t seq_len, int32_t batch,
+                    int32_t batch_first, int32_t direction, int32_t step, int64_t first,
+                    int64_t end, float* saved, float* padding_saved, const StepRows& rows);
+
 // The dropout mask between layers: input i of layer `layer` (> 0) is kept with probability
 // 1 - p. A function of (seed, layer, i), so backward regenerates it.
 float dropout_keep_scale(uint32_t seed, int32_t layer, uint64_t i, float p);

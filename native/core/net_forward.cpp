@@ -195,15 +195,14 @@ struct TimeLoop {
   PhasedWork* work;
 };
 
-// The step arguments of rows [first, first + rows) of a time loop, all tiles; the per-row
-// arrays xp_rows and save_rows hold those rows from index 0. The caller sets the tiles, the
-// states, the phase and the walk order per call.
-StepArgs step_args(const TimeLoop& loop, int64_t first, int64_t rows, const float** xp_rows,
-                   float** save_rows) {
+// The step arguments of rows [first, first + rows) of a time loop, all tiles, with their
+// per-row arrays `rows`. The caller sets the tiles, the states, the phase and the walk order per
+// call.
+StepArgs step_args(const TimeLoop& loop, int64_t first, int64_t rows_count, const StepRows& rows) {
   const gru_net* net = loop.net;
   const int64_t Hp = net->hidden_padded, state_stride = loop.batch * Hp;
   StepArgs args{};
-  args.rows = static_cast<int32_t>(rows);
+  args.rows = static_cast<int32_t>(rows_count);
   args.hidden = net->hidden;
   args.tiles = net->tiles;
   args.tile_begin = 0;
@@ -212,7 +211,7 @@ StepArgs step_args(const TimeLoop& loop, int64_t first, int64_t rows, const floa
   args.activation = net->activation;
   args.recurrent_activation = net->recurrent_activation;
   args.state_stride = state_stride;
-  args.xp = xp_rows;
+  args.xp = rows.xp;
   args.weights = net->precision;  // GRU_PRECISION_* values are the WeightFormat's
   for (int i = 0; i < kMaxRecurrentGroups; ++i) {
     args.u[i] = loop.cell->u[i];
@@ -222,28 +221,14 @@ StepArgs step_args(const TimeLoop& loop, int64_t first, int64_t rows, const floa
   args.b_step = loop.cell->b_step;
   for (int i = 0; i < net->spec->step_scratch; ++i)
     args.scratch[i] = loop.scratch + i * state_stride + first * Hp;
-  args.save = loop.gates ? save_rows : nullptr;
+  args.save = loop.gates ? rows.save : nullptr;
   return args;
 }
 
-// Fills the per-row arrays of rows [first, end) for step `step` (each array holds row first
-// at index 0): the time each row processes (-1: padding), its projection row and where its
-// saved floats go. A padding row still gets a valid row to read; its result is discarded.
-void fill_step_rows(const TimeLoop& loop, int32_t step, int64_t first, int64_t end,
-                    const float** xp_rows, int32_t* time_of_row, float** save_rows) {
-  const gru_net* net = loop.net;
-  const int32_t B = loop.batch, T = loop.seq_len;
-  const int64_t ldp = static_cast<int64_t>(net->tiles) * net->spec->gates * net->width;
-  const int64_t saved_per_row = static_cast<int64_t>(net->tiles) * net->spec->saved * net->width;
-  for (int64_t b = first; b < end; ++b) {
-    const int32_t t = step_time(loop.lengths ? loop.lengths[b] : T, step, loop.direction);
-    time_of_row[b - first] = t;
-    const int64_t r = row_of(loop.batch_first, T, B, t < 0 ? 0 : t, b);
-    xp_rows[b - first] = net->scratch.xproj + r * ldp;
-    if (loop.gates)
-      save_rows[b - first] =
-          t < 0 ? loop.discard + b * saved_per_row : loop.gates + r * saved_per_row;
-  }
+void fill_rows(const TimeLoop& loop, int32_t step, int64_t first, int64_t end,
+               const StepRows& rows) {
+  fill_step_rows(loop.net, loop.lengths, loop.seq_len, loop.batch, loop.batch_first, loop.direction,
+                 step, first, end, loop.gates, loop.discard, rows);
 }
 
 // After a step: columns [col_begin, col_end) of row b (index i of the step's rows) go to the
@@ -278,16 +263,14 @@ void run_steps(void* context, int32_t worker, int32_t) {
   const int32_t W = net->width, B = loop.batch;
   const int32_t phases = net->spec->recurrent_groups, chunks = loop.work->chunks();
   // This worker's per-row arrays, filled for the step of the chunk it works on.
-  const float** xp_rows = s.xp_rows + static_cast<int64_t>(worker) * B;
-  int32_t* time_of_row = s.time_of_row + static_cast<int64_t>(worker) * B;
-  float** save_rows = s.save_rows + static_cast<int64_t>(worker) * B;
+  const StepRows rows = step_rows_at(s, static_cast<int64_t>(worker) * B);
   int32_t rows_step = -1;
-  StepArgs args = step_args(loop, 0, B, xp_rows, save_rows);
+  StepArgs args = step_args(loop, 0, B, rows);
   loop.work->run(worker, [&](int64_t phase_index, int32_t chunk, int32_t) {
     const int32_t step = static_cast<int32_t>(phase_index / phases);
     const int32_t phase = static_cast<int32_t>(phase_index % phases);
     if (rows_step != step) {
-      fill_step_rows(loop, step, 0, B, xp_rows, time_of_row, save_rows);
+      fill_rows(loop, step, 0, B, rows);
       rows_step = step;
     }
     int64_t tile_begin, tile_end;
@@ -305,7 +288,7 @@ void run_steps(void* context, int32_t worker, int32_t) {
     step_kernel(&args);
     if (phase + 1 < phases) return;
     for (int32_t b = 0; b < B; ++b)
-      finish_row(loop, b, b, time_of_row[b], h, h_next, tile_begin * W, tile_end * W);
+      finish_row(loop, b, b, rows.time[b], h, h_next, tile_begin * W, tile_end * W);
   });
 }
 
@@ -328,12 +311,10 @@ void run_row_blocks(void* context, int32_t worker, int32_t) {
     split_range(loop.batch, chunk, loop.work->chunks(), &first, &end);
     if (end <= first) return;
     // The chunk's rows of the per-row arrays (chunks never share a row).
-    const float** xp_rows = s.xp_rows + first;
-    int32_t* time_of_row = s.time_of_row + first;
-    float** save_rows = s.save_rows + first;
-    StepArgs args = step_args(loop, first, end - first, xp_rows, save_rows);
+    const StepRows rows = step_rows_at(s, first);
+    StepArgs args = step_args(loop, first, end - first, rows);
     for (int32_t step = 0; step < loop.longest; ++step) {
-      fill_step_rows(loop, step, first, end, xp_rows, time_of_row, save_rows);
+      fill_rows(loop, step, first, end, rows);
       float* h = (step % 2 == 0 ? loop.h : loop.h_next) + first * Hp;
       float* h_next = (step % 2 == 0 ? loop.h_next : loop.h) + first * Hp;
       args.h_prev = h;
@@ -344,12 +325,30 @@ void run_row_blocks(void* context, int32_t worker, int32_t) {
         step_kernel(&args);
       }
       for (int64_t b = first; b < end; ++b)
-        finish_row(loop, b, b - first, time_of_row[b - first], h, h_next, 0, padded);
+        finish_row(loop, b, b - first, rows.time[b - first], h, h_next, 0, padded);
     }
   });
 }
 
 }  // namespace
+
+void fill_step_rows(const gru_net* net, const int32_t* lengths, int32_t seq_len, int32_t batch,
+                    int32_t batch_first, int32_t direction, int32_t step, int64_t first,
+                    int64_t end, float* saved, float* padding_saved, const StepRows& rows) {
+  const int64_t ldp = static_cast<int64_t>(net->tiles) * net->spec->gates * net->width;
+  const int64_t saved_per_row = static_cast<int64_t>(net->tiles) * net->spec->saved * net->width;
+  for (int64_t b = first; b < end; ++b) {
+    const int32_t t = step_time(lengths ? lengths[b] : seq_len, step, direction);
+    rows.time[b - first] = t;
+    const int64_t r = row_of(batch_first, seq_len, batch, t < 0 ? 0 : t, b);
+    rows.xp[b - first] = net->scratch.xproj + r * ldp;
+    if (!saved) continue;
+    if (t >= 0)
+      rows.save[b - first] = saved + r * saved_per_row;
+    else
+      rows.save[b - first] = padding_saved ? padding_saved + b * saved_per_row : nullptr;
+  }
+}
 
 int run_forward(gru_net* net, int32_t seq_len, int32_t batch, int32_t batch_first, const float* x,
                 const float* h0, const int32_t* lengths, float* y, float* h_n, bool train,

@@ -72,16 +72,16 @@ struct MaskedLoop {
   PhasedWork* work;
 };
 
-// The masked step of rows [first, first + rows), all tiles; the per-row arrays hold those rows
-// from index 0, and the masks and masked states keep the whole batch's gate stride. The caller
-// sets the tiles, the states and the phase.
-MaskedStep masked_args(const MaskedLoop& loop, int64_t first, int64_t rows, const float** xp_rows,
-                       const int32_t* time_of_row, float** save_rows) {
+// The masked step of rows [first, first + rows), all tiles, with their per-row arrays `rows`;
+// the masks and masked states keep the whole batch's gate stride. The caller sets the tiles,
+// the states and the phase.
+MaskedStep masked_args(const MaskedLoop& loop, int64_t first, int64_t rows_count,
+                       const StepRows& rows) {
   const gru_net* net = loop.net;
   const int64_t H = net->hidden;
   MaskedStep ms{};
   ms.k = net->kernels;
-  ms.batch = static_cast<int32_t>(rows);
+  ms.batch = static_cast<int32_t>(rows_count);
   ms.hidden = H;
   ms.width = net->width;
   ms.tile_begin = 0;
@@ -90,8 +90,8 @@ MaskedStep masked_args(const MaskedLoop& loop, int64_t first, int64_t rows, cons
   ms.j1 = H;
   ms.activation = net->activation;
   ms.recurrent_activation = net->recurrent_activation;
-  ms.xp = xp_rows;
-  ms.time_of_row = time_of_row;
+  ms.xp = rows.xp;
+  ms.time_of_row = rows.time;
   ms.ut = loop.m->ut;
   ms.ut_gate = static_cast<int64_t>(net->tiles) * net->width * H;
   ms.b_step = loop.cell->b_step;
@@ -99,26 +99,16 @@ MaskedStep masked_args(const MaskedLoop& loop, int64_t first, int64_t rows, cons
   ms.gate_stride = static_cast<int64_t>(loop.batch) * H;
   ms.pre = loop.m->pre + first * net->spec->gates * H;
   ms.inner = loop.m->inner + first * H;
-  ms.save = save_rows;
+  ms.save = rows.save;
   ms.saved = net->spec->saved;
   return ms;
 }
 
-// Fills the per-row arrays of rows [first, end) for step `step` (row first at index 0), as
-// net_forward.cpp does; a padding row saves nothing (the step holds its state).
-void fill_masked_rows(const MaskedLoop& loop, int32_t step, int64_t first, int64_t end,
-                      const float** xp_rows, int32_t* time_of_row, float** save_rows) {
-  const gru_net* net = loop.net;
-  const int32_t B = loop.batch, T = loop.seq_len;
-  const int64_t ldp = static_cast<int64_t>(net->tiles) * net->spec->gates * net->width;
-  const int64_t saved_per_row = static_cast<int64_t>(net->tiles) * net->spec->saved * net->width;
-  for (int64_t b = first; b < end; ++b) {
-    const int32_t t = step_time(loop.lengths ? loop.lengths[b] : T, step, loop.direction);
-    time_of_row[b - first] = t;
-    const int64_t r = row_of(loop.batch_first, T, B, t < 0 ? 0 : t, b);
-    xp_rows[b - first] = net->scratch.xproj + r * ldp;
-    save_rows[b - first] = t < 0 ? nullptr : loop.saved + r * saved_per_row;
-  }
+// A padding row saves nothing (the step holds its state).
+void fill_rows(const MaskedLoop& loop, int32_t step, int64_t first, int64_t end,
+               const StepRows& rows) {
+  fill_step_rows(loop.net, loop.lengths, loop.seq_len, loop.batch, loop.batch_first, loop.direction,
+                 step, first, end, loop.saved, nullptr, rows);
 }
 
 // Units [j0, j1) of the rows [first, end) that a step computed (not padding) to the output.
@@ -143,16 +133,14 @@ void run_masked_steps(void* context, int32_t worker, int32_t) {
   const int32_t W = net->width, B = loop.batch;
   const int32_t phases = spec.recurrent_groups, chunks = loop.work->chunks();
   const int64_t H = net->hidden;
-  const float** xp_rows = s.xp_rows + static_cast<int64_t>(worker) * B;
-  int32_t* time_of_row = s.time_of_row + static_cast<int64_t>(worker) * B;
-  float** save_rows = s.save_rows + static_cast<int64_t>(worker) * B;
+  const StepRows rows = step_rows_at(s, static_cast<int64_t>(worker) * B);
   int32_t rows_step = -1;
-  MaskedStep ms = masked_args(loop, 0, B, xp_rows, time_of_row, save_rows);
+  MaskedStep ms = masked_args(loop, 0, B, rows);
   loop.work->run(worker, [&](int64_t phase_index, int32_t chunk, int32_t) {
     const int32_t step = static_cast<int32_t>(phase_index / phases);
     const int32_t phase = static_cast<int32_t>(phase_index % phases);
     if (rows_step != step) {
-      fill_masked_rows(loop, step, 0, B, xp_rows, time_of_row, save_rows);
+      fill_rows(loop, step, 0, B, rows);
       rows_step = step;
     }
     int64_t tile_begin, tile_end;
@@ -170,7 +158,7 @@ void run_masked_steps(void* context, int32_t worker, int32_t) {
     ms.phase = phases > 1 ? phase + 1 : 0;
     spec.masked_step(ms);
     if (phase + 1 < phases || j1 <= j0) return;
-    write_outputs(loop, time_of_row, m.h[1 - cur], 0, B, j0, j1);
+    write_outputs(loop, rows.time, m.h[1 - cur], 0, B, j0, j1);
   });
 }
 
@@ -190,12 +178,10 @@ void run_masked_row_blocks(void* context, int32_t worker, int32_t) {
     split_range(loop.batch, chunk, loop.work->chunks(), &first, &end);
     if (end <= first) return;
     // The chunk's rows of the per-row arrays (chunks never share a row).
-    const float** xp_rows = s.xp_rows + first;
-    int32_t* time_of_row = s.time_of_row + first;
-    float** save_rows = s.save_rows + first;
-    MaskedStep ms = masked_args(loop, first, end - first, xp_rows, time_of_row, save_rows);
+    const StepRows rows = step_rows_at(s, first);
+    MaskedStep ms = masked_args(loop, first, end - first, rows);
     for (int32_t step = 0; step < loop.longest; ++step) {
-      fill_masked_rows(loop, step, first, end, xp_rows, time_of_row, save_rows);
+      fill_rows(loop, step, first, end, rows);
       const int32_t cur = step % 2;
       ms.h_prev = m.h[cur] + first * H;
       ms.h_next = m.h[1 - cur] + first * H;
@@ -205,7 +191,7 @@ void run_masked_row_blocks(void* context, int32_t worker, int32_t) {
         ms.phase = phases > 1 ? phase + 1 : 0;
         net->spec->masked_step(ms);
       }
-      write_outputs(loop, time_of_row, m.h[1 - cur], first, end, 0, H);
+      write_outputs(loop, rows.time, m.h[1 - cur], first, end, 0, H);
     }
   });
 }
