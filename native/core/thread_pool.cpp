@@ -189,6 +189,16 @@ int64_t pool_cooldown_left_ns() {
   return left > 0 ? left : 0;
 }
 
+void pool_clock_for_test(int64_t (*clock)()) {
+#if !defined(__EMSCRIPTEN__) || defined(GRU_WASM_THREADS)
+  __atomic_store_n(&g_test_clock, clock, __ATOMIC_RELEASE);
+#else
+  (void)clock;  // one thread: no policy reads a clock
+#endif
+}
+
+int64_t pool_now_ns() { return now_ns(); }
+
 PhasedWork::PhasedWork(int64_t phases, int32_t chunks, int32_t shares, int32_t reverse_period)
     : phases_(phases),
       chunks_(chunks),
@@ -314,8 +324,6 @@ uint64_t pool_stalls() { return 0; }
 uint64_t pool_lates() { return 0; }
 void pool_reset_policy_for_test() {}
 void pool_force_helpers_for_test(bool) {}
-void pool_clock_for_test(int64_t (*)()) {}
-int64_t pool_now_ns() { return now_ns(); }
 
 #else
 
@@ -573,12 +581,6 @@ uint64_t pool_lates() { return __atomic_load_n(&g_lates, __ATOMIC_RELAXED); }
 void pool_force_helpers_for_test(bool force) {
   __atomic_store_n(&g_force, force ? 1 : 0, __ATOMIC_RELAXED);
 }
-
-void pool_clock_for_test(int64_t (*clock)()) {
-  __atomic_store_n(&g_test_clock, clock, __ATOMIC_RELEASE);
-}
-
-int64_t pool_now_ns() { return now_ns(); }
 
 void pool_reset_policy_for_test() {
   __atomic_store_n(&g_solo_until_ns, 0, __ATOMIC_RELAXED);

@@ -168,10 +168,6 @@ void pool_reset_policy_for_test() {
 void pool_force_helpers_for_test(bool force) {
   __atomic_store_n(&g_force, force ? 1 : 0, __ATOMIC_RELAXED);
 }
-void pool_clock_for_test(int64_t (*clock)()) {
-  __atomic_store_n(&g_test_clock, clock, __ATOMIC_RELEASE);
-}
-int64_t pool_now_ns() { return now_ns(); }
 
 // The entry point of a helper's instance (exported by name, not part of the C ABI): runs the
 // regions it joins until the pool shrinks below index + 1, then returns 0 (1 for an index out
