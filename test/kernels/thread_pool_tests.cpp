@@ -36,10 +36,8 @@ struct Record {
   // of phase 1 before the caller has taken them all.
   bool caller_waits_for_helper = false;
   int helper_started = 0;
-  // Each of the caller's chunks takes this long (a region long enough to test the pool's
-  // no-join rule).
-  int caller_chunk_us = 0;
-  // The same in the test clock's time (FakeClock).
+  // Each of the caller's chunks takes this long in the test clock's time (FakeClock): a region
+  // long enough to test the pool's no-join rule.
   int caller_chunk_fake_us = 0;
   // With the test clock (FakeClock): the helper's first chunk after phase 0 stops this long
   // in the clock's time, moving it on a quarter of a millisecond each time the caller, by
@@ -108,12 +106,9 @@ void record_chunk(Record& r, int64_t p, int32_t c, int32_t worker) {
   } else if (r.helper_fake_sleep_us && p >= 1) {
     wait_until([&] { return __atomic_load_n(&r.helper_slept, __ATOMIC_ACQUIRE) != 0; });
   } else if (r.caller_waits_for_helper && p == 0) {
-    for (int i = 0; i < 5000 && !__atomic_load_n(&r.helper_started, __ATOMIC_ACQUIRE); ++i)
-      usleep(1000);
+    wait_until([&] { return __atomic_load_n(&r.helper_started, __ATOMIC_ACQUIRE) != 0; });
   } else if (r.caller_waits_for_helper && !__atomic_load_n(&r.helper_slept, __ATOMIC_ACQUIRE)) {
     usleep(1000);
-  } else if (worker == 0 && r.caller_chunk_us) {
-    usleep(r.caller_chunk_us);
   } else if (worker == 0 && r.caller_chunk_fake_us) {
     FakeClock::advance(r.caller_chunk_fake_us * 1000LL);
   }
