@@ -54,7 +54,7 @@ void reset_before_rh_grad(const BackwardStep& s) {
       const float da_r = s.recurrent_activation == GRU_ACT_SIGMOID
                              ? drh[j] * hp[j] * r * (1.0f - r)
                              : drh[j] * hp[j] * gate_slope(s.recurrent_activation, r);
-      s.dgx[r0 * H3 + j] = s.dgh[r0 * H3 + j] = s.step_dg[b * H3 + j] = da_r;
+      s.dgx[r0 * H3 + j] = s.step_dg[b * H3 + j] = da_r;
       s.dh_prev[b * H + j] += drh[j] * r;
       rh[j] = r * hp[j];
     }
@@ -216,7 +216,7 @@ void masked_rh_grad(const BackwardStep& s, int64_t H, int64_t H3, int64_t BH, in
       const float r = g[(j / W) * kGruSaved * W + (j % W)];
       const float hm = hp[j] * mn[b * H + j];
       const float da_r = drh[j] * hm * gate_slope(s.recurrent_activation, r);
-      s.dgx[r0 * H3 + j] = s.dgh[r0 * H3 + j] = s.step_dg[b * H3 + j] = da_r;
+      s.dgx[r0 * H3 + j] = s.step_dg[b * H3 + j] = da_r;
       s.dh_prev[b * H + j] += drh[j] * r * mn[b * H + j];
       rh[j] = r * hm;
     }
@@ -246,6 +246,7 @@ const CellSpec kResetAfter = {
     1,                      // one recurrent GEMM per step: U_r, U_z, U_n times h
     {{0, kGates}, {0, 0}},  //
     2,                      // b_hn stays in the step: n = tanh(xn + r * (U_n h + b_hn))
+    1u << 2,                // dGh of n is da_n r, not da_n
     &KernelTable::step_reset_after,
     &KernelTable::gate_grads_reset_after,
     &recurrent_grad_through_h,
@@ -263,6 +264,7 @@ const CellSpec kResetBefore = {
     2,                 // U_r, U_z times h; then U_n times r * h
     {{0, 2}, {2, 1}},  //
     -1,                // every bias folds into the projection
+    0,                 // dGh = dGx
     &KernelTable::step_reset_before,
     &KernelTable::gate_grads_reset_before,
     &reset_before_recurrent_grad,

@@ -34,8 +34,10 @@ void pack_strided(const float* B, int64_t rs_b, int64_t cs_b, int64_t N, int64_t
 
 void gemm(const KernelTable* k, int64_t M, int64_t N, int64_t K, const float* A, int64_t rs_a,
           int64_t cs_a, const float* B, int64_t rs_b, int64_t cs_b, float* C, int64_t ldc,
-          bool accumulate, float* pack) {
+          bool accumulate, float* pack, const float* a_tail, int64_t tail_row) {
   if (M <= 0 || N <= 0) return;
+  // Rows [0, head) from A, [head, M) from a_tail.
+  const int64_t head = a_tail == nullptr || tail_row > M ? M : tail_row < 0 ? 0 : tail_row;
   if (K <= 0) {
     if (!accumulate)
       for (int64_t m = 0; m < M; ++m) memset(C + m * ldc, 0, N * sizeof(float));
@@ -60,8 +62,12 @@ void gemm(const KernelTable* k, int64_t M, int64_t N, int64_t K, const float* A,
     } else {
       pack_strided(B, rs_b, cs_b, N, k0, kc, W, tiles, pack);
     }
-    k->gemm_strided(M, kc, A + k0 * cs_a, rs_a, cs_a, pack, tiles, static_cast<int32_t>(N), C, ldc,
-                    accumulate || k0 > 0);
+    if (head > 0)
+      k->gemm_strided(head, kc, A + k0 * cs_a, rs_a, cs_a, pack, tiles, static_cast<int32_t>(N), C,
+                      ldc, accumulate || k0 > 0);
+    if (head < M)
+      k->gemm_strided(M - head, kc, a_tail + head * rs_a + k0 * cs_a, rs_a, cs_a, pack, tiles,
+                      static_cast<int32_t>(N), C + head * ldc, ldc, accumulate || k0 > 0);
   }
 }
 
@@ -72,6 +78,8 @@ struct ParallelGemm {
   int64_t M, N, K;
   const float* A;
   int64_t rs_a, cs_a;
+  const float* a_tail;  // gemm's: rows from tail_row on read A from here
+  int64_t tail_row;
   const float* B;
   int64_t rs_b, cs_b;
   float* C;
@@ -101,7 +109,8 @@ void gemm_worker(void* context, int32_t worker, int32_t) {
                     m1 = b1 * kParallelRows < g.M ? b1 * kParallelRows : g.M;
       if (m1 <= m0) return;
       gemm(g.k, m1 - m0, g.N, g.K, g.A + m0 * g.rs_a, g.rs_a, g.cs_a, g.B, g.rs_b, g.cs_b,
-           g.C + m0 * g.ldc, g.ldc, g.accumulate, pack);
+           g.C + m0 * g.ldc, g.ldc, g.accumulate, pack, g.a_tail ? g.a_tail + m0 * g.rs_a : nullptr,
+           g.tail_row - m0);
     });
     return;
   }
@@ -111,7 +120,7 @@ void gemm_worker(void* context, int32_t worker, int32_t) {
     const int64_t n0 = t0 * W, n1 = t1 * W < g.N ? t1 * W : g.N;
     if (n1 <= n0) return;
     gemm(g.k, g.M, n1 - n0, g.K, g.A, g.rs_a, g.cs_a, g.B + n0 * g.cs_b, g.rs_b, g.cs_b, g.C + n0,
-         g.ldc, g.accumulate, pack);
+         g.ldc, g.accumulate, pack, g.a_tail, g.tail_row);
   });
 }
 
@@ -123,7 +132,8 @@ size_t gemm_parallel_pack_floats(const KernelTable* k, int64_t N, int64_t K) {
 
 void gemm_parallel(const KernelTable* k, int64_t M, int64_t N, int64_t K, const float* A,
                    int64_t rs_a, int64_t cs_a, const float* B, int64_t rs_b, int64_t cs_b, float* C,
-                   int64_t ldc, bool accumulate, float* pack, size_t pack_capacity) {
+                   int64_t ldc, bool accumulate, float* pack, size_t pack_capacity,
+                   const float* a_tail, int64_t tail_row) {
   const int64_t W = k->width, tiles = (N + W - 1) / W;
   const size_t per_worker = gemm_pack_floats(k, N, K);
   // Split by C's rows when it has more rows than columns: each worker reads its rows of A and
@@ -141,8 +151,8 @@ void gemm_parallel(const KernelTable* k, int64_t M, int64_t N, int64_t K, const 
   const int32_t chunks = by_rows ? static_cast<int32_t>(workers < parts ? workers : parts)
                                  : chunks_for(parts, static_cast<int32_t>(workers), 1);
   PhasedWork work(1, chunks, static_cast<int32_t>(workers));
-  ParallelGemm g{k,    M, N,   K,          A,    rs_a,       cs_a,    B,    rs_b,
-                 cs_b, C, ldc, accumulate, pack, per_worker, by_rows, &work};
+  ParallelGemm g{k,    M,    N, K,   A,          rs_a, cs_a,       a_tail,  tail_row, B,
+                 rs_b, cs_b, C, ldc, accumulate, pack, per_worker, by_rows, &work};
   parallel_run(static_cast<int32_t>(workers), &gemm_worker, &g);
 }
 

@@ -40,8 +40,10 @@ namespace {
 
 // Buffers of one backward call, carved from net->scratch.backward. G: the cell's gates.
 struct BackwardBuffers {
-  float* dgx;        // [rows, G*H] gradient of the input-projection pre-activations
-  float* dgh;        // [rows, G*H] gradient of the recurrent pre-activations (U h + b_hh)
+  float* dgx;  // [rows, G*H] gradient of the input-projection pre-activations
+  // [rows, G*H] gradient of the recurrent pre-activations (U h + b_hh), only in the blocks of
+  // CellSpec::dgh_gates (empty without any): every other gate's is its block of dgx.
+  float* dgh;
   float* hprev;      // [rows, H] the state each (step, row) started from
   float* inner;      // [rows, H] input of recurrent group 1 (reset_before: r * h_prev)
   float* dout;       // [rows, D*H] gradient of the current layer's output (below the last)
@@ -78,7 +80,7 @@ bool carve(gru_net* net, int64_t rows, int64_t B, BackwardBuffers* bb) {
   const bool masked = net->train.recurrent_dropout > 0.0f;
   const int64_t I = net->input_size, wide = I > H ? I : H;
   const int64_t sizes[] = {rows * GH,
-                           rows * GH,
+                           spec.dgh_gates != 0 ? rows * GH : 0,
                            rows * H,
                            inner,
                            rows * D * H,
@@ -125,56 +127,99 @@ void pack_rows(const float* w_hh, int64_t H, int64_t k0, int64_t K, int32_t W, i
       }
 }
 
-// The bias gradients: out_i[c] += the sum over rows of m_i[r, c], rows in order (the same
-// additions whoever sums which columns), for two matrices at once. Chunks of kSumColumns
-// columns, claimed by the workers; a chunk keeps its sums in registers while it streams its
+// Gate g's block of dGh, [rows, H] at a row stride of G*H: its own in dgh for the gates of
+// CellSpec::dgh_gates, dGx's for the others (the same gradient, kept once).
+const float* dgh_block(const BackwardBuffers& bb, const CellSpec& spec, int64_t H, int32_t g) {
+  return (((spec.dgh_gates >> g) & 1u) != 0 ? bb.dgh : bb.dgx) + g * H;
+}
+
+// The end of the run of gates from g (before `last`) whose dgh_block is in one matrix, dgx or
+// dgh: one GEMM or column-sum part per run.
+int32_t same_block_run(const CellSpec& spec, int32_t g, int32_t last) {
+  const uint32_t own = (spec.dgh_gates >> g) & 1u;
+  int32_t end = g + 1;
+  while (end < last && ((spec.dgh_gates >> end) & 1u) == own) ++end;
+  return end;
+}
+
+// The bias gradients: out[c] += the sum over rows of m[r, c], rows in order (the same
+// additions whoever sums which columns), over several column ranges ("parts") at once: b_ih's
+// from dGx, b_hh's per run of gates from dgh_block. Chunks of up to kSumColumns columns of
+// one part, claimed by the workers; a chunk keeps its sums in registers while it streams its
 // columns of every row.
-struct ColumnSums {
-  const float* m[2];
-  float* out[2];
-  int64_t rows, cols, blocks;  // blocks of kSumColumns columns per matrix
-  PhasedWork* work;
+struct SumPart {
+  const float* m;  // [rows] at ColumnSums::stride
+  float* out;
+  int64_t cols;
 };
 constexpr int64_t kSumColumns = 64;
+constexpr int32_t kMaxSumParts = 9;  // b_ih, and b_hh in at most one run per gate (G <= 8)
+struct ColumnSums {
+  SumPart parts[kMaxSumParts];
+  int64_t first_chunk[kMaxSumParts + 1];  // part p's chunks: [first_chunk[p], first_chunk[p + 1])
+  int32_t count;
+  int64_t rows, stride;
+  PhasedWork* work;
+};
 
 void column_sums_worker(void* context, int32_t worker, int32_t) {
   const ColumnSums& j = *static_cast<const ColumnSums*>(context);
   j.work->run(worker, [&](int64_t, int32_t chunk, int32_t) {
-    const int64_t i = chunk / j.blocks, c0 = (chunk % j.blocks) * kSumColumns;
-    const int64_t n = j.cols - c0 < kSumColumns ? j.cols - c0 : kSumColumns;
+    int32_t p = 0;
+    while (chunk >= j.first_chunk[p + 1]) ++p;
+    const SumPart& part = j.parts[p];
+    const int64_t c0 = (chunk - j.first_chunk[p]) * kSumColumns;
+    const int64_t n = part.cols - c0 < kSumColumns ? part.cols - c0 : kSumColumns;
     float acc[kSumColumns];
-    for (int64_t c = 0; c < n; ++c) acc[c] = j.out[i][c0 + c];
+    for (int64_t c = 0; c < n; ++c) acc[c] = part.out[c0 + c];
     for (int64_t r = 0; r < j.rows; ++r) {
-      const float* row = j.m[i] + r * j.cols + c0;
+      const float* row = part.m + r * j.stride + c0;
       for (int64_t c = 0; c < n; ++c) acc[c] += row[c];
     }
-    for (int64_t c = 0; c < n; ++c) j.out[i][c0 + c] = acc[c];
+    for (int64_t c = 0; c < n; ++c) part.out[c0 + c] = acc[c];
   });
 }
 
-void add_column_sums(const float* m0, float* out0, const float* m1, float* out1, int64_t rows,
-                     int64_t cols) {
-  const int64_t blocks = (cols + kSumColumns - 1) / kSumColumns;
+void add_bias_grads(const BackwardBuffers& bb, const CellSpec& spec, int64_t H, int64_t rows,
+                    float* g_b_ih, float* g_b_hh) {
+  const int64_t GH = spec.gates * H;
+  ColumnSums job{};
+  job.rows = rows;
+  job.stride = GH;
+  const auto add = [&job](const float* m, float* out, int64_t cols) {
+    job.parts[job.count] = SumPart{m, out, cols};
+    job.first_chunk[job.count + 1] =
+        job.first_chunk[job.count] + (cols + kSumColumns - 1) / kSumColumns;
+    ++job.count;
+  };
+  add(bb.dgx, g_b_ih, GH);
+  for (int32_t g = 0; g < spec.gates;) {
+    const int32_t end = same_block_run(spec, g, spec.gates);
+    add(dgh_block(bb, spec, H, g), g_b_hh + g * H, (end - g) * H);
+    g = end;
+  }
+  const int64_t chunks = job.first_chunk[job.count];
   // A pass that streams one float per addition runs several times slower than the policy's
   // multiply-adds (GEMMs, at the FMA peak): count each addition as 4.
-  const int32_t workers = region_workers(workers_for(4 * 2 * rows * cols, 1, 2 * blocks));
-  PhasedWork work(1, static_cast<int32_t>(2 * blocks), workers);
-  ColumnSums job{{m0, m1}, {out0, out1}, rows, cols, blocks, &work};
+  const int32_t workers = region_workers(workers_for(4 * 2 * rows * GH, 1, chunks));
+  PhasedWork work(1, static_cast<int32_t>(chunks), workers);
+  job.work = &work;
   parallel_run(workers, &column_sums_worker, &job);
 }
 
-// Zeroes the rows of dGx, dGh, the h_prev copy and inner that no step writes: a sequence's
-// padding steps (t >= lengths[b]). Every other (step, row) is written whole by its
-// step (GateGrads: every column of the worker's units; the cell's recurrent_grad: r's columns
-// and inner) before the weight gradients read it, so zeroing all of them (megabytes a
-// backward, D: 5.6 MB) would be work for one thread only.
+// Zeroes the rows of dGx, dGh (when the cell has one), the h_prev copy and inner that no step
+// writes: a sequence's padding steps (t >= lengths[b]). Every other (step, row) is written
+// whole by its step (GateGrads: every column of the worker's units, dGh's of
+// CellSpec::dgh_gates; the cell's recurrent_grad: r's columns and inner) before the weight
+// gradients read it, so zeroing all of them (megabytes a backward, D: 4 MB) would be work for
+// one thread only.
 void zero_padding_rows(const BackwardBuffers& bb, const int32_t* lengths, int32_t T, int32_t B,
-                       int32_t batch_first, int64_t GH, int64_t H, bool inner) {
+                       int32_t batch_first, int64_t GH, int64_t H, bool dgh, bool inner) {
   for (int32_t b = 0; b < B; ++b)
     for (int32_t t = lengths[b]; t < T; ++t) {
       const int64_t r = row_of(batch_first, T, B, t, b);
       memset(bb.dgx + r * GH, 0, GH * sizeof(float));
-      memset(bb.dgh + r * GH, 0, GH * sizeof(float));
+      if (dgh) memset(bb.dgh + r * GH, 0, GH * sizeof(float));
       memset(bb.hprev + r * H, 0, H * sizeof(float));
       if (inner) memset(bb.inner + r * H, 0, H * sizeof(float));
     }
@@ -297,7 +342,6 @@ struct StepContext {
     rg.h_prev = bb.hprev;
     rg.inner = bb.inner;
     rg.dgx = bb.dgx;
-    rg.dgh = bb.dgh;
     rg.tmp = bb.step_tmp;
     rg.sync = nullptr;
     rg.sync_context = nullptr;
@@ -488,7 +532,8 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
       const float* dir_in = l == 0 && tc.input_copies > 1 ? tc.x + d * rows * I : x_in;
       const int64_t in = c.input;
       const float* gates = tc.gates + (l * D + d) * rows * saved_per_row;
-      zero_padding_rows(bb, lengths, T, B, tc.batch_first, GH, H, spec.recurrent_groups > 1);
+      zero_padding_rows(bb, lengths, T, B, tc.batch_first, GH, H, spec.dgh_gates != 0,
+                        spec.recurrent_groups > 1);
       if (dh_n) {
         memcpy(bb.dh, dh_n + (l * D + d) * B * H, B * H * sizeof(float));
       } else {
@@ -552,28 +597,36 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
       if (gate_inputs) {  // Keras's per-gate input masks: each gate's rows with its masked x
         fill_gate_input_masks(net, static_cast<int32_t>(d), B, tc.input_dropout_seed,
                               tc.gate_input_dropout, bb.qmasks);
-        masked_weight_grads(net, 0, spec.gates, in, bb.dgx, x_in, bb.qmasks, T, B, tc.batch_first,
-                            c.g_w_ih, bb.masked_seq, bb.gemm_pack, pack);
+        masked_weight_grads(net, 0, spec.gates, in, bb.dgx, nullptr, 0, x_in, bb.qmasks, T, B,
+                            tc.batch_first, c.g_w_ih, bb.masked_seq, bb.gemm_pack, pack);
       } else {
         gemm_parallel(k, GH, in, rows, bb.dgx, 1, GH, dir_in, in, 1, c.g_w_ih, in, true,
                       bb.gemm_pack, pack);
       }
       // dW_hh per recurrent group: its rows of dGh times the vector the group multiplies
-      // (with recurrent dropout, group 0's gates each with its masked copy of the states).
+      // (with recurrent dropout, group 0's gates each with its masked copy of the states), a
+      // GEMM per run of the group's gates whose dGh is in one matrix (dgh_block).
       for (int32_t i = 0; i < spec.recurrent_groups; ++i) {
-        const int64_t first = spec.recurrent[i].first_gate * H, K = spec.recurrent[i].gates * H;
+        const int32_t first = spec.recurrent[i].first_gate, last = first + spec.recurrent[i].gates;
         if (masked && i == 0) {
-          masked_weight_grads(net, spec.recurrent[i].first_gate, spec.recurrent[i].gates, H, bb.dgh,
-                              bb.hprev, bb.masks, T, B, tc.batch_first, c.g_w_hh, bb.masked_seq,
-                              bb.gemm_pack, pack);
+          masked_weight_grads(net, first, last - first, H, bb.dgx, bb.dgh, spec.dgh_gates, bb.hprev,
+                              bb.masks, T, B, tc.batch_first, c.g_w_hh, bb.masked_seq, bb.gemm_pack,
+                              pack);
           continue;
         }
-        gemm_parallel(k, K, H, rows, bb.dgh + first, 1, GH, i == 0 ? bb.hprev : bb.inner, H, 1,
-                      c.g_w_hh + first * H, H, true, bb.gemm_pack, pack);
+        // One product per two runs (gemm's a_tail), so B is packed once: GRU reset_after's
+        // group [r z | n] is one product, r and z from dGx, n from dgh.
+        for (int32_t g = first; g < last;) {
+          const int32_t mid = same_block_run(spec, g, last);
+          const int32_t end = mid < last ? same_block_run(spec, mid, last) : mid;
+          const float* a_tail = mid < end ? dgh_block(bb, spec, H, mid) - (mid - g) * H : nullptr;
+          gemm_parallel(k, (end - g) * H, H, rows, dgh_block(bb, spec, H, g), 1, GH,
+                        i == 0 ? bb.hprev : bb.inner, H, 1, c.g_w_hh + g * H * H, H, true,
+                        bb.gemm_pack, pack, a_tail, (mid - g) * H);
+          g = end;
+        }
       }
-      if (net->has_bias) {
-        add_column_sums(bb.dgx, c.g_b_ih, bb.dgh, c.g_b_hh, rows, GH);
-      }
+      if (net->has_bias) add_bias_grads(bb, spec, H, rows, c.g_b_ih, c.g_b_hh);
       // Gradient of the layer's input (both directions add into it; with per-direction input
       // dropout the second goes apart first, to pass through its own mask).
       const bool apart = l == 0 && dx_per_direction && d > 0;

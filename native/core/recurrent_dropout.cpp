@@ -305,9 +305,9 @@ void pack_gate_rows(const gru_net* net, const Cell& c, float* panels) {
 }
 
 void masked_weight_grads(const gru_net* net, int32_t first_gate, int32_t gates, int64_t K,
-                         const float* dg, const float* seq, const float* masks, int32_t seq_len,
-                         int32_t batch, int32_t batch_first, float* dw, float* masked, float* pack,
-                         size_t pack_floats) {
+                         const float* dg, const float* dg_own, uint32_t own_gates, const float* seq,
+                         const float* masks, int32_t seq_len, int32_t batch, int32_t batch_first,
+                         float* dw, float* masked, float* pack, size_t pack_floats) {
   const int64_t rows = static_cast<int64_t>(seq_len) * batch;
   const int64_t H = net->hidden, GH = static_cast<int64_t>(net->spec->gates) * H;
   for (int32_t g = first_gate; g < first_gate + gates; ++g) {
@@ -316,8 +316,9 @@ void masked_weight_grads(const gru_net* net, int32_t first_gate, int32_t gates, 
       const float* mb = mask + batch_of(r, seq_len, batch, batch_first) * K;
       for (int64_t k = 0; k < K; ++k) masked[r * K + k] = seq[r * K + k] * mb[k];
     }
-    gemm_parallel(net->kernels, H, K, rows, dg + g * H, 1, GH, masked, K, 1, dw + g * H * K, K,
-                  true, pack, pack_floats);
+    const float* dg_g = (((own_gates >> g) & 1u) != 0 ? dg_own : dg) + g * H;
+    gemm_parallel(net->kernels, H, K, rows, dg_g, 1, GH, masked, K, 1, dw + g * H * K, K, true,
+                  pack, pack_floats);
   }
 }
 

@@ -89,11 +89,13 @@ void pack_gate_rows(const gru_net* net, const Cell& c, float* panels);
 
 // dW (rows of the gates in [first_gate, first_gate + gates)) += dG^T (seq * mask_g), the mask
 // of each row's sequence; seq [rows, K], masks [G][B, K] (indexed by gate), rows in the
-// call's layout. `masked` is [rows, K] scratch.
+// call's layout. dG [rows, G*H]: gate g's block from dg_own for the gates of own_gates (bit g),
+// else from dg (dGh of CellSpec::dgh_gates, as net_backward.cpp's dgh_block). `masked` is
+// [rows, K] scratch.
 void masked_weight_grads(const gru_net* net, int32_t first_gate, int32_t gates, int64_t K,
-                         const float* dg, const float* seq, const float* masks, int32_t seq_len,
-                         int32_t batch, int32_t batch_first, float* dw, float* masked, float* pack,
-                         size_t pack_floats);
+                         const float* dg, const float* dg_own, uint32_t own_gates, const float* seq,
+                         const float* masks, int32_t seq_len, int32_t batch, int32_t batch_first,
+                         float* dw, float* masked, float* pack, size_t pack_floats);
 
 // Fills input masks [G][B, features] of a direction (layer 0).
 void fill_gate_input_masks(const gru_net* net, int32_t direction, int32_t batch, uint32_t seed,

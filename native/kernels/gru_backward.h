@@ -9,6 +9,8 @@
 //   reset_after:  da_r = da_n hn r (1 - r), with hn = U_n h + b_hn;
 //                 the rows of the step's dG (against U) are [da_r, da_z, da_n r]
 //   reset_before: [., da_z, da_n]; r's gradient needs U_n^T da_n first (native/core/cell_gru.cpp)
+// dgx keeps every gate's gradient against W for the weight gradients; dgh only what differs
+// from it against U (reset_after's n: da_n r; CellSpec::dgh_gates), step_dg all of it.
 // Multiplications and subtractions only, in the order of the scalar formulas. ISAs may still
 // differ by an ulp: in the FMA variants (avx2, avx512) the compiler contracts a multiply and a
 // subtraction such as 1 - n*n into one fused operation (GCC's default -ffp-contract=fast), so
@@ -40,20 +42,17 @@ struct GateGrads {
     const V da_z = Act::gate_grad(dz, z, a.recurrent_activation);
     S::store(a.dh_prev + j, S::mul(dh, z));
     S::store(a.dgx + H + j, da_z);
-    S::store(a.dgh + H + j, da_z);
     S::store(a.step_dg + H + j, da_z);
     S::store(a.dgx + 2 * H + j, da_n);
     if constexpr (kResetAfter) {
       const V hn = S::load(g + 3 * stride);
       const V da_r = Act::gate_grad(S::mul(da_n, hn), r, a.recurrent_activation);
       S::store(a.dgx + j, da_r);
-      S::store(a.dgh + j, da_r);
       S::store(a.step_dg + j, da_r);
       const V dgn = S::mul(da_n, r);
       S::store(a.dgh + 2 * H + j, dgn);
       S::store(a.step_dg + 2 * H + j, dgn);
     } else {
-      S::store(a.dgh + 2 * H + j, da_n);
       S::store(a.step_dg + 2 * H + j, da_n);
     }
   }

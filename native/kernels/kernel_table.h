@@ -99,8 +99,10 @@ struct GateGradArgs {
   float* h_prev_copy;   // receives h_prev (kept for the weight gradient GEMM) [H]
   float* dh_prev;       // receives the direct part of dL/dh_prev (GRU: dh' z) [H]
   float* dgx;           // receives dL/d(W x) pre-activations [G*H]
-  float* dgh;           // receives dL/d(U h) pre-activations [G*H]
-  float* step_dg;       // this step's copy of dgh for dh_prev += dG U [G*H]
+  // Receives dL/d(U h) pre-activations, only of the gates where they differ from dgx's
+  // (CellSpec::dgh_gates; GRU reset_after: n) [G*H]; the others' blocks are left alone.
+  float* dgh;
+  float* step_dg;  // this step's dL/d(U h) of every gate, for dh_prev += dG U [G*H]
 };
 
 // Hyper-parameters of one Adam / AdamW update (formulas in gru_simd.h).

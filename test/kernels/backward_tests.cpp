@@ -139,19 +139,25 @@ void gate_grads_case(const gru::KernelTable& k, Check& c, bool reset_after, bool
         // Up to the next block; after the last one, the W floats past the array too.
         const int gap = H - j1, end = H - j1 + W;
         check_range(c, "dh_prev", out.dh_prev.data(), H, 0, j0, j1, end, dprev.data(), true);
-        // Rows of 3H: [r | z | n]. dgx's n row is da_n; dgh's and step_dg's are da_n r
-        // (reset_after) or da_n; the r rows are reset_after's only.
+        // Rows of 3H: [r | z | n]. dgx's n row is da_n; step_dg's is da_n r (reset_after) or
+        // da_n; the r rows are reset_after's only. dgh holds only what differs from dgx
+        // (CellSpec::dgh_gates): reset_after's n row, da_n r; nothing of reset_before's.
         const struct {
           const char* name;
           const float* out;
           const Val* n_ref;
         } rows3[] = {{"dgx", out.dgx.data(), da_n.data()},
-                     {"dgh", out.dgh.data(), dgn.data()},
                      {"step_dg", out.step_dg.data(), dgn.data()}};
         for (const auto& o : rows3) {
           check_range(c, o.name, o.out, H, 0, j0, j1, gap, da_r.data(), reset_after);
           check_range(c, o.name, o.out, H, 1, j0, j1, gap, da_z.data(), true);
           check_range(c, o.name, o.out, H, 2, j0, j1, end, o.n_ref, true);
+        }
+        c.untouched(out.dgh.data(), 2 * H, "dgh's r and z rows (dgx's)");
+        if (reset_after) {
+          check_range(c, "dgh", out.dgh.data(), H, 2, j0, j1, end, dgn.data(), true);
+        } else {
+          c.untouched(out.dgh.data() + 2 * H, H + W, "dgh's n row (reset_before: dgx's)");
         }
       }
   }

@@ -2,6 +2,7 @@
 // with the panels packed by the core's own packer (native/core/pack.h).
 #include <string.h>
 
+#include "core/gemm.h"
 #include "core/pack.h"
 #include "harness.h"
 #include "reference.h"
@@ -160,6 +161,57 @@ KT_TEST(gemm_strided_slice, "gemm_strided", "column slices (2 workers), accumula
 }
 KT_TEST(gemm_strided_slice_tr, "gemm_strided", "column slices, transposed A, accumulate=0") {
   gemm_strided_case(k, c, Layout::kTransposed, false, true);
+}
+
+}  // namespace
+
+namespace {
+
+// The core's gemm and gemm_parallel with a_tail (native/core/gemm.h): C's rows from tail_row on
+// read A from a second matrix, as the backward's dW_hh reads r and z from dGx and n from dGh.
+// The bits of the product over one matrix holding both, at every kind of split row, with K
+// over two K blocks and A transposed as the backward has it. Each source holds poison where
+// the other's rows are: a row read from the wrong one shows.
+void gemm_a_tail_case(const gru::KernelTable& k, Check& c, bool parallel) {
+  const int M = 41, N = 37, K = gru::kGemmKBlock + 19;
+  const int64_t cs = M + 3;  // A(m, k) = A[m + k * cs]
+  kt::Rng rng = c.rng();
+  std::vector<float> whole(K * cs, kt::kPoison), B(static_cast<size_t>(K) * N);
+  for (int kk = 0; kk < K; ++kk)
+    for (int m = 0; m < M; ++m) whole[m + kk * cs] = rng.uniform(-1.0f, 1.0f);
+  kt::fill(rng, B.data(), B.size(), -1.0f, 1.0f);
+  std::vector<float> pack(parallel ? gru::gemm_parallel_pack_floats(&k, N, K)
+                                   : gru::gemm_pack_floats(&k, N, K));
+  const auto product = [&](const float* a, const float* a_tail, int64_t tail_row) {
+    std::vector<float> C(static_cast<size_t>(M) * N);
+    kt::fill(rng, C.data(), C.size(), -1.0f, 1.0f);  // accumulated into
+    if (parallel) {
+      gru::gemm_parallel(&k, M, N, K, a, 1, cs, B.data(), N, 1, C.data(), N, true, pack.data(),
+                         pack.size(), a_tail, tail_row);
+    } else {
+      gru::gemm(&k, M, N, K, a, 1, cs, B.data(), N, 1, C.data(), N, true, pack.data(), a_tail,
+                tail_row);
+    }
+    return C;
+  };
+  for (int tail_row : {0, 1, 8, 16, 25, 40, 41}) {
+    c.at("M=%d N=%d K=%d tail_row %d%s", M, N, K, tail_row, parallel ? " (gemm_parallel)" : "");
+    std::vector<float> head(whole.size(), kt::kPoison), tail(whole.size(), kt::kPoison);
+    for (int kk = 0; kk < K; ++kk)
+      for (int m = 0; m < M; ++m) (m < tail_row ? head : tail)[m + kk * cs] = whole[m + kk * cs];
+    const kt::Rng start = rng;
+    const std::vector<float> want = product(whole.data(), nullptr, 0);
+    rng = start;  // the same C to accumulate into
+    const std::vector<float> got = product(head.data(), tail.data(), tail_row);
+    for (int i = 0; i < M * N; ++i) c.same(got[i], want[i], "C[%d][%d]", i / N, i % N);
+  }
+}
+
+KT_TEST(gemm_a_tail, "gemm_strided", "core gemm, rows of A from two matrices (a_tail)") {
+  gemm_a_tail_case(k, c, false);
+}
+KT_TEST(gemm_parallel_a_tail, "gemm_strided", "core gemm_parallel, rows of A from two matrices") {
+  gemm_a_tail_case(k, c, true);
 }
 
 }  // namespace
