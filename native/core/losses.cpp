@@ -1,8 +1,8 @@
 // Losses with their gradients, PyTorch's definitions with mean reduction. Sums run in double
 // (a loss is one number over the whole batch; float accumulation would lose digits past a few
-// thousand terms). Plain loops, except mse, whose sum runs over eight partial sums and whose
-// gradient is a loop of its own, so the compiler vectorizes it (training step D calls it on
-// every element of the output sequence).
+// thousand terms). Plain loops, except mse (training step D calls it on every element of the
+// output sequence): blocks shared by the pool's workers, each one pass over its elements that
+// sums over eight partial sums and writes the gradient.
 //
 // An empty input (n = 0, or every row ignored) has loss 0 and a zero gradient, where PyTorch
 // returns NaN (0 / 0): a batch with nothing to learn from should not poison the weights.
@@ -14,6 +14,7 @@
 #include "gru_simd.h"
 #include "memory.h"
 #include "status.h"
+#include "thread_pool.h"
 
 using gru::fail;
 
@@ -31,6 +32,62 @@ int check_elementwise(const char* what, const float* a, size_t n, const float* t
   if (!loss) return fail(GRU_ERR_NULL, "%s: loss is null", what);
   if (n > 0 && (!a || !targets)) return fail(GRU_ERR_NULL, "%s: input or targets is null", what);
   return GRU_OK;
+}
+
+// mse in blocks: at least kMseMinBlock elements each (a multiple of 8), at most kMseMaxBlocks
+// of them. The blocks depend on n only and their sums are added in block order, so the loss
+// has the same bits whichever worker sums which block, at any thread count.
+constexpr size_t kMseMinBlock = 8192;
+constexpr int32_t kMseMaxBlocks = 64;
+
+struct MseJob {
+  const float* pred;
+  const float* targets;
+  float* dpred;  // null: no gradient
+  size_t n, block;
+  double scale;  // of the gradient: 2 / n
+  double sums[kMseMaxBlocks];
+  gru::PhasedWork* work;
+};
+
+// One block's sum of squared differences, over eight partial sums (one running sum is a chain
+// of dependent additions, 4 cycles each), and its gradient in the same pass. Element by
+// element, each read before its gradient is written: dpred may be pred or targets themselves.
+template <bool kGrad>
+double mse_block(const float* pred, const float* targets, float* dpred, size_t n, double scale) {
+  double part[8] = {};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int k = 0; k < 8; ++k) {
+      const double d = static_cast<double>(pred[i + k]) - targets[i + k];
+      part[k] += d * d;
+      if (kGrad) dpred[i + k] = static_cast<float>(scale * d);
+    }
+  }
+  for (; i < n; ++i) {
+    const double d = static_cast<double>(pred[i]) - targets[i];
+    part[0] += d * d;
+    if (kGrad) dpred[i] = static_cast<float>(scale * d);
+  }
+  return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
+void mse_worker(void* context, int32_t worker, int32_t) {
+  MseJob& j = *static_cast<MseJob*>(context);
+  j.work->run(worker, [&j](int64_t, int32_t chunk, int32_t) {
+    const size_t first = static_cast<size_t>(chunk) * j.block;
+    const size_t count = j.n - first < j.block ? j.n - first : j.block;
+    j.sums[chunk] =
+        j.dpred
+            ? mse_block<true>(j.pred + first, j.targets + first, j.dpred + first, count, j.scale)
+            : mse_block<false>(j.pred + first, j.targets + first, nullptr, count, j.scale);
+  });
+}
+
+// Whether [a, a + n) and [b, b + n) share an element without being the same array.
+bool overlaps_elsewhere(const float* a, const float* b, size_t n) {
+  const uintptr_t x = reinterpret_cast<uintptr_t>(a), y = reinterpret_cast<uintptr_t>(b);
+  return x != y && x < y + n * sizeof(float) && y < x + n * sizeof(float);
 }
 
 }  // namespace
@@ -138,26 +195,32 @@ int gru_loss_mse(const float* pred, size_t n, const float* targets, size_t targe
       check_elementwise("mse", pred, n, targets, targets_len, dpred, dpred_len, "dpred", loss);
   if (status != GRU_OK) return status;
   const double inv_n = n > 0 ? 1.0 / static_cast<double>(n) : 0.0;
-  // The sum in double, over eight partial sums: one running sum is a chain of dependent
-  // additions (4 cycles each). The gradient in its own loop, which the compiler vectorizes.
-  double part[8] = {};
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int k = 0; k < 8; ++k) {
-      const double d = static_cast<double>(pred[i + k]) - targets[i + k];
-      part[k] += d * d;
-    }
-  }
-  for (; i < n; ++i) {
-    const double d = static_cast<double>(pred[i]) - targets[i];
-    part[0] += d * d;
-  }
-  const double sum =
-      ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
-  if (dpred) {
-    const double scale = 2.0 * inv_n;
+  MseJob job{};
+  job.pred = pred;
+  job.targets = targets;
+  // A gradient array that overlaps an input other than in place (a view one element off,
+  // say) gets its gradient after the whole sum, in a pass of its own.
+  const bool apart =
+      dpred && (overlaps_elsewhere(dpred, pred, n) || overlaps_elsewhere(dpred, targets, n));
+  job.dpred = apart ? nullptr : dpred;
+  job.n = n;
+  job.scale = 2.0 * inv_n;
+  size_t block = (n + kMseMaxBlocks - 1) / kMseMaxBlocks;
+  block = block < kMseMinBlock ? kMseMinBlock : (block + 7) & ~size_t{7};
+  job.block = block;
+  const int32_t blocks = n > 0 ? static_cast<int32_t>((n + block - 1) / block) : 0;
+  // A pass that streams 12 bytes per element is bound by memory, not by multiply-adds: count
+  // an element as 32 of them (about its time at one core) for the policy.
+  const int32_t workers =
+      gru::region_workers(gru::workers_for(32 * static_cast<int64_t>(n), 1, blocks));
+  gru::PhasedWork work(1, blocks, workers);
+  job.work = &work;
+  if (blocks > 0) gru::parallel_run(workers, &mse_worker, &job);
+  double sum = 0.0;
+  for (int32_t b = 0; b < blocks; ++b) sum += job.sums[b];
+  if (apart) {
     for (size_t j = 0; j < n; ++j)
-      dpred[j] = static_cast<float>(scale * (static_cast<double>(pred[j]) - targets[j]));
+      dpred[j] = static_cast<float>(job.scale * (static_cast<double>(pred[j]) - targets[j]));
   }
   *loss = static_cast<float>(sum * inv_n);
   return GRU_OK;

@@ -514,7 +514,9 @@ export function layerGradientSuite(backend: Backend, isa: string): void {
 
   it('BCE with logits (|x| up to 40) and MSE vs float64: loss and gradient', () => {
     const rand = rng(14);
-    for (const n of [1, 7, 97, 1000]) {
+    // MSE sums in blocks of at least 8192 elements, at most 64 blocks (native/core/losses.cpp):
+    // one partial block, several with a short last one, and 64 longer ones.
+    for (const n of [1, 7, 97, 1000, 3 * 8192 + 5, 64 * 9000 + 3]) {
       const z = uniform(n, -40, 40, rand);
       const t = uniform(n, 0, 1, rand);
       const b = bceWithLogits(z, t, { backend });
@@ -537,6 +539,28 @@ export function layerGradientSuite(backend: Backend, isa: string): void {
         assert.equal(r.loss, fresh.loss, `${name}: same loss`);
         assert.deepEqual(into, fresh.grad, `${name}: same gradient`);
       }
+    }
+  });
+
+  // Where setThreads gives threads (native; a wasm module with shared memory).
+  const threaded = backend.threadsNote === null ? it : undefined;
+  threaded?.('MSE over many blocks: the same loss and gradient bits at 1 and 2 threads', () => {
+    const n = 64 * 9000 + 3; // 64 blocks, enough work for a second worker
+    const rand = rng(17);
+    const p = uniform(n, -3, 3, rand);
+    const t = uniform(n, -3, 3, rand);
+    const threads = backend.threads();
+    const at = (k: number): ReturnType<typeof mse> => {
+      backend.setThreads(k);
+      return mse(p, t, { backend });
+    };
+    try {
+      const one = at(1);
+      const two = at(2);
+      assert.equal(two.loss, one.loss, `${key}: loss at 2 threads`);
+      assert.deepEqual(two.grad, one.grad, `${key}: gradient at 2 threads`);
+    } finally {
+      backend.setThreads(threads);
     }
   });
 
