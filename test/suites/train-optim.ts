@@ -47,7 +47,12 @@ export class Trio {
   readonly gru: GRU;
   readonly dense: Dense;
   readonly emb: Embedding;
-  constructor(backend: Backend, seed: number) {
+  /** denseIn: the Dense's inputs (its weights: 4 x denseIn). */
+  constructor(
+    backend: Backend,
+    seed: number,
+    readonly denseIn = 7,
+  ) {
     this.gru = new GRU({
       inputSize: 3,
       hiddenSize: 5,
@@ -56,7 +61,13 @@ export class Trio {
       seed,
       backend,
     });
-    this.dense = new Dense({ inFeatures: 7, outFeatures: 4, bias: true, seed: seed + 1, backend });
+    this.dense = new Dense({
+      inFeatures: denseIn,
+      outFeatures: 4,
+      bias: true,
+      seed: seed + 1,
+      backend,
+    });
     this.emb = new Embedding({ numEmbeddings: 9, embeddingDim: 3, seed: seed + 2, backend });
   }
 
@@ -89,7 +100,7 @@ export class Trio {
       dOutput: uniform(T * B * 10, -1, 1, rand),
       dHN: uniform(4 * B * 5, -1, 1, rand),
     });
-    this.dense.forward(uniform(3 * 7, -1, 1, rand), { train: true });
+    this.dense.forward(uniform(3 * this.denseIn, -1, 1, rand), { train: true });
     this.dense.backward(uniform(3 * 4, -2, 2, rand));
     // Rows 0..5 only: rows 6..8 keep a zero gradient (weight decay still moves them).
     this.emb.forward(
@@ -298,6 +309,64 @@ export function optimizerSuite(backend: Backend, isa: string): void {
       }
     });
   }
+
+  // A tensor over one update chunk (native/core/optim.cpp shares chunks of 16384 elements
+  // among the workers): a Dense of 4 x 33001 weights, nine chunks, the last one short, enough
+  // work to wake a second worker (thread_pool.h: kMinWakeFmas). Each
+  // optimizer against its float64 reference, and where setThreads gives threads, with the
+  // same bits at 1 and 2.
+  const allCases: {
+    title: string;
+    make: MomentCase['make'];
+    ref: MomentCase['ref'];
+    lr: number;
+  }[] = [
+    ...ADAM_CASES.map((c) => ({
+      title: c.title,
+      make: c.make,
+      ref: (p: Float64Array[]) => new RefAdam(p, { ...c.ref, decoupled: c.decoupled }),
+      lr: c.ref.lr,
+    })),
+    ...SGD_CASES.map((c) => ({
+      title: c.title,
+      make: c.make,
+      ref: (p: Float64Array[]) => new RefSgd(p, c.ref),
+      lr: c.ref.lr,
+    })),
+    ...MOMENT_CASES,
+  ];
+  it('every optimizer on a tensor of nine update chunks: vs float64, the same bits at 1 and 2 threads', () => {
+    const threads = backend.threads();
+    const counts = backend.threadsNote === null ? [1, 2] : [1];
+    try {
+      for (const c of allCases) {
+        const bits: Uint8Array[] = [];
+        for (const n of counts) {
+          backend.setThreads(n);
+          const trio = new Trio(backend, 23, 33001);
+          const opt = c.make(trio.layers);
+          try {
+            const ref = c.ref(trio.params().map((p) => Float64Array.from(p)));
+            runSideBySide(
+              trio,
+              opt,
+              (g, lr) => ref.step(g, lr),
+              () => c.lr,
+            );
+            compareParams(key, `${c.title} (4 x 33001 Dense, ${n} threads)`, trio, ref.params);
+            const w = trio.dense.getParameter(trio.dense.parameterNames()[0]!);
+            bits.push(new Uint8Array(w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength)));
+          } finally {
+            opt.dispose();
+            trio.dispose();
+          }
+        }
+        if (bits.length === 2) assert.deepEqual(bits[1], bits[0], `${c.title}: bits at 2 threads`);
+      }
+    } finally {
+      backend.setThreads(threads);
+    }
+  });
 
   it('the lr setter changes the lr of the next step (Adam, lr 0.01 then 0.002 from step 4)', () => {
     const trio = new Trio(backend, 13);
