@@ -242,125 +242,92 @@ function runSideBySide(
   }
 }
 
+/** Every optimizer setting above with its float64 reference, and the Trio seed of its family. */
+interface OptimCase {
+  title: string;
+  make: (layers: Trio['layers']) => Optim;
+  ref: (params: Float64Array[]) => RefOptimizer;
+  lr: number;
+  seed: number;
+}
+const ALL_CASES: OptimCase[] = [
+  ...ADAM_CASES.map((c) => ({
+    title: c.title,
+    make: c.make,
+    ref: (p: Float64Array[]) => new RefAdam(p, { ...c.ref, decoupled: c.decoupled }),
+    lr: c.ref.lr,
+    seed: 11,
+  })),
+  ...SGD_CASES.map((c) => ({
+    title: c.title,
+    make: c.make,
+    ref: (p: Float64Array[]) => new RefSgd(p, c.ref),
+    lr: c.ref.lr,
+    seed: 12,
+  })),
+  ...MOMENT_CASES.map((c) => ({ ...c, seed: 16 })),
+];
+
+/**
+ * STEPS steps of case `c` on a Trio (its Dense with denseIn inputs) beside the float64
+ * reference; compares every parameter and returns the bytes of the Dense's weight.
+ */
+function sideBySide(
+  backend: Backend,
+  key: string,
+  c: OptimCase,
+  seed: number,
+  denseIn: number,
+  label: string,
+): Uint8Array {
+  const trio = new Trio(backend, seed, denseIn);
+  const opt = c.make(trio.layers);
+  try {
+    const ref = c.ref(trio.params().map((p) => Float64Array.from(p)));
+    runSideBySide(
+      trio,
+      opt,
+      (g, lr) => ref.step(g, lr),
+      () => c.lr,
+    );
+    compareParams(key, label, trio, ref.params);
+    assert.equal(opt.stepCount, STEPS, 'stepCount');
+    const w = trio.dense.getParameter(trio.dense.parameterNames()[0]!);
+    return new Uint8Array(w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength));
+  } finally {
+    opt.dispose();
+    trio.dispose();
+  }
+}
+
 export function optimizerSuite(backend: Backend, isa: string): void {
   const key = `${backend.name}/${isa}`;
-  for (const c of ADAM_CASES) {
+  for (const c of ALL_CASES) {
     it(`${c.title}: ${STEPS} steps vs torch.optim formulas in float64`, () => {
-      const trio = new Trio(backend, 11);
-      const opt = c.make(trio.layers);
-      try {
-        const ref = new RefAdam(
-          trio.params().map((p) => Float64Array.from(p)),
-          { ...c.ref, decoupled: c.decoupled },
-        );
-        runSideBySide(
-          trio,
-          opt,
-          (g, lr) => ref.step(g, lr),
-          () => c.ref.lr,
-        );
-        compareParams(key, c.title, trio, ref.params);
-        assert.equal(opt.stepCount, STEPS, 'stepCount');
-      } finally {
-        opt.dispose();
-        trio.dispose();
-      }
-    });
-  }
-  for (const c of SGD_CASES) {
-    it(`${c.title}: ${STEPS} steps vs torch.optim formulas in float64`, () => {
-      const trio = new Trio(backend, 12);
-      const opt = c.make(trio.layers);
-      try {
-        const ref = new RefSgd(
-          trio.params().map((p) => Float64Array.from(p)),
-          c.ref,
-        );
-        runSideBySide(
-          trio,
-          opt,
-          (g, lr) => ref.step(g, lr),
-          () => c.ref.lr,
-        );
-        compareParams(key, c.title, trio, ref.params);
-      } finally {
-        opt.dispose();
-        trio.dispose();
-      }
-    });
-  }
-
-  for (const c of MOMENT_CASES) {
-    it(`${c.title}: ${STEPS} steps vs torch.optim formulas in float64`, () => {
-      const trio = new Trio(backend, 16);
-      const opt = c.make(trio.layers);
-      try {
-        const ref = c.ref(trio.params().map((p) => Float64Array.from(p)));
-        runSideBySide(
-          trio,
-          opt,
-          (g, lr) => ref.step(g, lr),
-          () => c.lr,
-        );
-        compareParams(key, c.title, trio, ref.params);
-      } finally {
-        opt.dispose();
-        trio.dispose();
-      }
+      sideBySide(backend, key, c, c.seed, 7, c.title);
     });
   }
 
   // A tensor over one update chunk (native/core/optim.cpp shares chunks of 16384 elements
   // among the workers): a Dense of 4 x 33001 weights, nine chunks, the last one short, enough
-  // work to wake a second worker (thread_pool.h: kMinWakeFmas). Each
-  // optimizer against its float64 reference, and where setThreads gives threads, with the
-  // same bits at 1 and 2.
-  const allCases: {
-    title: string;
-    make: MomentCase['make'];
-    ref: MomentCase['ref'];
-    lr: number;
-  }[] = [
-    ...ADAM_CASES.map((c) => ({
-      title: c.title,
-      make: c.make,
-      ref: (p: Float64Array[]) => new RefAdam(p, { ...c.ref, decoupled: c.decoupled }),
-      lr: c.ref.lr,
-    })),
-    ...SGD_CASES.map((c) => ({
-      title: c.title,
-      make: c.make,
-      ref: (p: Float64Array[]) => new RefSgd(p, c.ref),
-      lr: c.ref.lr,
-    })),
-    ...MOMENT_CASES,
-  ];
+  // work to wake a second worker (thread_pool.h: kMinWakeFmas). Each optimizer against its
+  // float64 reference, and where setThreads gives threads, with the same bits at 1 and 2.
   it('every optimizer on a tensor of nine update chunks: vs float64, the same bits at 1 and 2 threads', () => {
     const threads = backend.threads();
     const counts = backend.threadsNote === null ? [1, 2] : [1];
     try {
-      for (const c of allCases) {
-        const bits: Uint8Array[] = [];
-        for (const n of counts) {
+      for (const c of ALL_CASES) {
+        const bits = counts.map((n) => {
           backend.setThreads(n);
-          const trio = new Trio(backend, 23, 33001);
-          const opt = c.make(trio.layers);
-          try {
-            const ref = c.ref(trio.params().map((p) => Float64Array.from(p)));
-            runSideBySide(
-              trio,
-              opt,
-              (g, lr) => ref.step(g, lr),
-              () => c.lr,
-            );
-            compareParams(key, `${c.title} (4 x 33001 Dense, ${n} threads)`, trio, ref.params);
-            const w = trio.dense.getParameter(trio.dense.parameterNames()[0]!);
-            bits.push(new Uint8Array(w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength)));
-          } finally {
-            opt.dispose();
-            trio.dispose();
-          }
-        }
+          return sideBySide(
+            backend,
+            key,
+            c,
+            23,
+            33001,
+            `${c.title} (4 x 33001 Dense, ${n} threads)`,
+          );
+        });
         if (bits.length === 2) assert.deepEqual(bits[1], bits[0], `${c.title}: bits at 2 threads`);
       }
     } finally {
