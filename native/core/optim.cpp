@@ -29,7 +29,6 @@
 #include "memory.h"
 #include "object.h"
 #include "status.h"
-#include "thread_pool.h"
 
 using gru::fail;
 
@@ -230,57 +229,6 @@ int32_t flag(const gru_optim* opt, int32_t f) { return (opt->flags & f) ? 1 : 0;
 gru::ParamTensor& tensor_of(const Slot& s) { return s.owner->tensors[s.index]; }
 float* buffer(const Slot& s, int32_t which) { return s.buffers + which * s.size; }
 
-// Every slot's update in chunks of kUpdateChunk elements that the pool's workers share:
-// update(slot, first, count) updates elements [first, first + count) of the slot's tensor and
-// buffers. The updates are element-wise and a chunk starts at a multiple of every ISA's vector
-// width (so each element takes the same path, vector or tail, as in one call over the tensor):
-// the same bits whichever worker updates which chunk, at any thread count.
-constexpr int64_t kUpdateChunk = 16384;
-// An update streams 12 to 28 bytes per element: memory, not multiply-adds, bounds it; the
-// policy counts an element as 64 multiply-adds (about its time at one core, Adam's).
-constexpr int64_t kUpdateFmasPerElement = 64;
-
-int64_t chunks_of(const Slot& s) {
-  return (static_cast<int64_t>(s.size) + kUpdateChunk - 1) / kUpdateChunk;
-}
-
-template <class Update>
-void update_slots(gru_optim* opt, const Update& update) {
-  int64_t chunks = 0, elements = 0;
-  for (int32_t i = 0; i < opt->n_slots; ++i) {
-    chunks += chunks_of(opt->slots[i]);
-    elements += static_cast<int64_t>(opt->slots[i].size);
-  }
-  if (chunks == 0) return;
-  struct Job {
-    const gru_optim* opt;
-    const Update* update;
-    gru::PhasedWork* work;
-  };
-  const int32_t workers =
-      gru::region_workers(gru::workers_for(kUpdateFmasPerElement * elements, 1, chunks));
-  gru::PhasedWork work(1, static_cast<int32_t>(chunks), workers);
-  Job job{opt, &update, &work};
-  gru::parallel_run(
-      workers,
-      [](void* context, int32_t worker, int32_t) {
-        const Job& j = *static_cast<const Job*>(context);
-        j.work->run(worker, [&j](int64_t, int32_t chunk, int32_t) {
-          int64_t c = chunk;  // the slot it falls in, and which of that slot's chunks
-          for (int32_t i = 0; i < j.opt->n_slots; ++i) {
-            const Slot& s = j.opt->slots[i];
-            if (c < chunks_of(s)) {
-              const int64_t first = c * kUpdateChunk, size = static_cast<int64_t>(s.size);
-              (*j.update)(s, first, size - first < kUpdateChunk ? size - first : kUpdateChunk);
-              return;
-            }
-            c -= chunks_of(s);
-          }
-        });
-      },
-      &job);
-}
-
 void sgd_step(gru_optim* opt, float lr, int64_t t) {
   const gru::SgdArgs args = {lr,
                              opt->a,
@@ -289,11 +237,10 @@ void sgd_step(gru_optim* opt, float lr, int64_t t) {
                              flag(opt, GRU_OPTIM_NESTEROV),
                              flag(opt, GRU_OPTIM_MAXIMIZE),
                              t == 1};
-  update_slots(opt, [opt, &args](const Slot& s, int64_t at, int64_t n) {
-    gru::ParamTensor& p = tensor_of(s);
-    opt->kernels->sgd_update(n, p.value + at, p.grad + at, s.buffers ? s.buffers + at : nullptr,
-                             &args);
-  });
+  for (int32_t i = 0; i < opt->n_slots; ++i) {
+    gru::ParamTensor& p = tensor_of(opt->slots[i]);
+    opt->kernels->sgd_update(p.size, p.value, p.grad, opt->slots[i].buffers, &args);
+  }
 }
 
 void adam_step(gru_optim* opt, float lr, int64_t t) {
@@ -309,11 +256,13 @@ void adam_step(gru_optim* opt, float lr, int64_t t) {
                               opt->kind == GRU_OPTIM_ADAMW,
                               amsgrad,
                               flag(opt, GRU_OPTIM_MAXIMIZE)};
-  update_slots(opt, [opt, &args, amsgrad](const Slot& s, int64_t at, int64_t n) {
+  for (int32_t i = 0; i < opt->n_slots; ++i) {
+    const Slot& s = opt->slots[i];
     gru::ParamTensor& p = tensor_of(s);
-    opt->kernels->adam_update(n, p.value + at, p.grad + at, buffer(s, 0) + at, buffer(s, 1) + at,
-                              amsgrad ? buffer(s, 2) + at : nullptr, &args);
-  });
+    if (p.size == 0) continue;
+    opt->kernels->adam_update(p.size, p.value, p.grad, buffer(s, 0), buffer(s, 1),
+                              amsgrad ? buffer(s, 2) : nullptr, &args);
+  }
 }
 
 // Keras folds both bias corrections into the rate: alpha = lr sqrt(1 - b2^t) / (1 - b1^t).
@@ -325,22 +274,22 @@ void keras_adam_step(gru_optim* opt, float lr, int64_t t) {
   const gru::KerasAdamArgs args = {
       static_cast<float>(alpha),    opt->a, opt->b, opt->eps, opt->weight_decay * lr, amsgrad,
       flag(opt, GRU_OPTIM_MAXIMIZE)};
-  update_slots(opt, [opt, &args, amsgrad](const Slot& s, int64_t at, int64_t n) {
+  for (int32_t i = 0; i < opt->n_slots; ++i) {
+    const Slot& s = opt->slots[i];
     gru::ParamTensor& p = tensor_of(s);
-    opt->kernels->adam_keras_update(n, p.value + at, p.grad + at, buffer(s, 0) + at,
-                                    buffer(s, 1) + at, amsgrad ? buffer(s, 2) + at : nullptr,
-                                    &args);
-  });
+    if (p.size == 0) continue;
+    opt->kernels->adam_keras_update(p.size, p.value, p.grad, buffer(s, 0), buffer(s, 1),
+                                    amsgrad ? buffer(s, 2) : nullptr, &args);
+  }
 }
 
 void keras_sgd_step(gru_optim* opt, float lr) {
   const gru::KerasSgdArgs args = {lr, opt->a, opt->weight_decay * lr, flag(opt, GRU_OPTIM_NESTEROV),
                                   flag(opt, GRU_OPTIM_MAXIMIZE)};
-  update_slots(opt, [opt, &args](const Slot& s, int64_t at, int64_t n) {
-    gru::ParamTensor& p = tensor_of(s);
-    opt->kernels->sgd_keras_update(n, p.value + at, p.grad + at,
-                                   s.buffers ? s.buffers + at : nullptr, &args);
-  });
+  for (int32_t i = 0; i < opt->n_slots; ++i) {
+    gru::ParamTensor& p = tensor_of(opt->slots[i]);
+    opt->kernels->sgd_keras_update(p.size, p.value, p.grad, opt->slots[i].buffers, &args);
+  }
 }
 
 void rmsprop_step(gru_optim* opt, float lr) {
@@ -354,12 +303,14 @@ void rmsprop_step(gru_optim* opt, float lr) {
                                  centered,
                                  flag(opt, GRU_OPTIM_MAXIMIZE),
                                  flag(opt, GRU_OPTIM_KERAS)};
-  update_slots(opt, [opt, &args, centered, momentum](const Slot& s, int64_t at, int64_t n) {
+  for (int32_t i = 0; i < opt->n_slots; ++i) {
+    const Slot& s = opt->slots[i];
     gru::ParamTensor& p = tensor_of(s);
-    opt->kernels->rmsprop_update(n, p.value + at, p.grad + at, buffer(s, 0) + at,
-                                 centered ? buffer(s, 1) + at : nullptr,
-                                 momentum ? buffer(s, 1 + centered) + at : nullptr, &args);
-  });
+    if (p.size == 0) continue;
+    opt->kernels->rmsprop_update(p.size, p.value, p.grad, buffer(s, 0),
+                                 centered ? buffer(s, 1) : nullptr,
+                                 momentum ? buffer(s, 1 + centered) : nullptr, &args);
+  }
 }
 
 // PyTorch's lr_decay: clr = lr / (1 + (t - 1) lr_decay) (0 in Keras's, which has none).
@@ -367,10 +318,12 @@ void adagrad_step(gru_optim* opt, float lr, int64_t t) {
   const double clr = lr / (1.0 + static_cast<double>(t - 1) * opt->b);
   const gru::AdagradArgs args = {static_cast<float>(clr), opt->eps, opt->weight_decay,
                                  flag(opt, GRU_OPTIM_MAXIMIZE), flag(opt, GRU_OPTIM_KERAS)};
-  update_slots(opt, [opt, &args](const Slot& s, int64_t at, int64_t n) {
+  for (int32_t i = 0; i < opt->n_slots; ++i) {
+    const Slot& s = opt->slots[i];
     gru::ParamTensor& p = tensor_of(s);
-    opt->kernels->adagrad_update(n, p.value + at, p.grad + at, buffer(s, 0) + at, &args);
-  });
+    if (p.size == 0) continue;
+    opt->kernels->adagrad_update(p.size, p.value, p.grad, buffer(s, 0), &args);
+  }
 }
 
 // Whether slot i is in the caller's skip list (a handful of indices: a linear search).
