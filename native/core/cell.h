@@ -105,6 +105,14 @@ inline void param_shape(const CellSpec& spec, int64_t hidden, int64_t input, int
   *cols = kind == 0 ? input : kind == 1 ? hidden : 1;
 }
 
+// Gate g's block [rows, H] (row stride G*H) of the pre-activation gradients against U: dgh's
+// for the gates of own_gates (CellSpec::dgh_gates), dgx's for the others (the same gradient as
+// against W, kept once there).
+inline const float* gate_grad_block(uint32_t own_gates, const float* dgx, const float* dgh,
+                                    int64_t hidden, int32_t g) {
+  return (((own_gates >> g) & 1u) != 0 ? dgh : dgx) + g * hidden;
+}
+
 // What CellSpec::recurrent_grad gets: one backward step, one worker's share of the units.
 struct BackwardStep {
   const KernelTable* k;

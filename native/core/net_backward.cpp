@@ -127,10 +127,9 @@ void pack_rows(const float* w_hh, int64_t H, int64_t k0, int64_t K, int32_t W, i
       }
 }
 
-// Gate g's block of dGh, [rows, H] at a row stride of G*H: its own in dgh for the gates of
-// CellSpec::dgh_gates, dGx's for the others (the same gradient, kept once).
+// Gate g's block of dGh (cell.h's gate_grad_block over this call's buffers).
 const float* dgh_block(const BackwardBuffers& bb, const CellSpec& spec, int64_t H, int32_t g) {
-  return (((spec.dgh_gates >> g) & 1u) != 0 ? bb.dgh : bb.dgx) + g * H;
+  return gate_grad_block(spec.dgh_gates, bb.dgx, bb.dgh, H, g);
 }
 
 // The end of the run of gates from g (before `last`) whose dgh_block is in one matrix, dgx or
@@ -187,6 +186,7 @@ void add_bias_grads(const BackwardBuffers& bb, const CellSpec& spec, int64_t H, 
   job.rows = rows;
   job.stride = GH;
   const auto add = [&job](const float* m, float* out, int64_t cols) {
+    if (job.count == kMaxSumParts) __builtin_trap();  // a cell of more than 8 gates: none ships
     job.parts[job.count] = SumPart{m, out, cols};
     job.first_chunk[job.count + 1] =
         job.first_chunk[job.count] + (cols + kSumColumns - 1) / kSumColumns;

@@ -316,7 +316,7 @@ void masked_weight_grads(const gru_net* net, int32_t first_gate, int32_t gates, 
       const float* mb = mask + batch_of(r, seq_len, batch, batch_first) * K;
       for (int64_t k = 0; k < K; ++k) masked[r * K + k] = seq[r * K + k] * mb[k];
     }
-    const float* dg_g = (((own_gates >> g) & 1u) != 0 ? dg_own : dg) + g * H;
+    const float* dg_g = gate_grad_block(own_gates, dg, dg_own, H, g);
     gemm_parallel(net->kernels, H, K, rows, dg_g, 1, GH, masked, K, 1, dw + g * H * K, K, true,
                   pack, pack_floats);
   }
