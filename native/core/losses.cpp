@@ -31,7 +31,10 @@ int check_elementwise(const char* what, const float* a, size_t n, const float* t
                 what, grad_name, n, grad_len);
   if (!loss) return fail(GRU_ERR_NULL, "%s: loss is null", what);
   if (n > 0 && (!a || !targets)) return fail(GRU_ERR_NULL, "%s: input or targets is null", what);
-  return GRU_OK;
+  const size_t bytes = n * sizeof(float);
+  int status = gru::check_in_place_or_apart(what, grad_name, grad, bytes, "the input", a, bytes);
+  if (status != GRU_OK) return status;
+  return gru::check_in_place_or_apart(what, grad_name, grad, bytes, "targets", targets, bytes);
 }
 
 // mse in blocks: at least kMseMinBlock elements each (a multiple of 8), at most kMseMaxBlocks
@@ -84,12 +87,6 @@ void mse_worker(void* context, int32_t worker, int32_t) {
   });
 }
 
-// Whether [a, a + n) and [b, b + n) share an element without being the same array.
-bool overlaps_elsewhere(const float* a, const float* b, size_t n) {
-  const uintptr_t x = reinterpret_cast<uintptr_t>(a), y = reinterpret_cast<uintptr_t>(b);
-  return x != y && x < y + n * sizeof(float) && y < x + n * sizeof(float);
-}
-
 }  // namespace
 
 extern "C" {
@@ -113,6 +110,14 @@ int gru_loss_softmax_cross_entropy(const float* logits, size_t logits_len, int32
                 static_cast<unsigned long long>(total), rows, classes, dlogits_len);
   if (!loss) return fail(GRU_ERR_NULL, "loss is null");
   if (!logits || !targets) return fail(GRU_ERR_NULL, "%s is null", logits ? "targets" : "logits");
+  int status =
+      gru::check_in_place_or_apart("softmax_cross_entropy", "dlogits", dlogits,
+                                   total * sizeof(float), "logits", logits, total * sizeof(float));
+  if (status == GRU_OK)
+    status = gru::check_in_place_or_apart("softmax_cross_entropy", "dlogits", dlogits,
+                                          total * sizeof(float), "targets", targets,
+                                          targets_len * sizeof(int32_t));
+  if (status != GRU_OK) return status;
   int64_t counted = 0;
   for (int32_t r = 0; r < rows; ++r) {
     if (targets[r] == -1) continue;
@@ -198,11 +203,7 @@ int gru_loss_mse(const float* pred, size_t n, const float* targets, size_t targe
   MseJob job{};
   job.pred = pred;
   job.targets = targets;
-  // A gradient array that overlaps an input other than in place (a view one element off,
-  // say) gets its gradient after the whole sum, in a pass of its own.
-  const bool apart =
-      dpred && (overlaps_elsewhere(dpred, pred, n) || overlaps_elsewhere(dpred, targets, n));
-  job.dpred = apart ? nullptr : dpred;
+  job.dpred = dpred;  // check_elementwise: pred or targets themselves, or apart from both
   job.n = n;
   job.scale = 2.0 * inv_n;
   size_t block = (n + kMseMaxBlocks - 1) / kMseMaxBlocks;
@@ -218,10 +219,6 @@ int gru_loss_mse(const float* pred, size_t n, const float* targets, size_t targe
   if (blocks > 0) gru::parallel_run(workers, &mse_worker, &job);
   double sum = 0.0;
   for (int32_t b = 0; b < blocks; ++b) sum += job.sums[b];
-  if (apart) {
-    for (size_t j = 0; j < n; ++j)
-      dpred[j] = static_cast<float>(job.scale * (static_cast<double>(pred[j]) - targets[j]));
-  }
   *loss = static_cast<float>(sum * inv_n);
   return GRU_OK;
 }

@@ -129,6 +129,17 @@ int check_common(int32_t kind, int32_t cols, size_t pred_len, size_t targets_len
   if (!loss) return fail(GRU_ERR_NULL, "%s: loss is null", what);
   if (pred_len > 0 && (!pred || !targets))
     return fail(GRU_ERR_NULL, "%s: %s is null", what, pred ? "targets" : "pred");
+  // targets are floats or int32s (sparse): 4 bytes an entry either way.
+  const size_t grad_bytes = grad ? pred_len * sizeof(float) : 0;
+  int status = gru::check_in_place_or_apart(what, "grad", grad, grad_bytes, "pred", pred,
+                                            pred_len * sizeof(float));
+  if (status == GRU_OK)
+    status = gru::check_in_place_or_apart(what, "grad", grad, grad_bytes, "targets", targets,
+                                          targets_len * 4);
+  if (status == GRU_OK)
+    status = gru::check_in_place_or_apart(what, "grad", grad, grad_bytes, "sample_weight", w,
+                                          w_len * sizeof(float));
+  if (status != GRU_OK) return status;
   return gru::check_sample_weight(what, w, w_len, static_cast<int64_t>(pred_len / cols), "rows",
                                   weights);
 }

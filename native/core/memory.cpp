@@ -47,4 +47,10 @@ size_t mem_allocated_bytes() { return __atomic_load_n(&g_allocated, __ATOMIC_REL
 
 size_t mem_size(const void* p) { return p ? (static_cast<const Header*>(p) - 1)->bytes : 0; }
 
+bool ranges_overlap(const void* a, size_t a_bytes, const void* b, size_t b_bytes) {
+  if (!a || !b || a_bytes == 0 || b_bytes == 0) return false;
+  const uintptr_t x = reinterpret_cast<uintptr_t>(a), y = reinterpret_cast<uintptr_t>(b);
+  return x < y + b_bytes && y < x + a_bytes;
+}
+
 }  // namespace gru

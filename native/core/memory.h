@@ -14,6 +14,10 @@ size_t mem_allocated_bytes();
 // Bytes of one live allocation (0 for null).
 size_t mem_size(const void* p);
 
+// Whether the byte ranges [a, a + a_bytes) and [b, b + b_bytes) share a byte (null or empty
+// ranges share none).
+bool ranges_overlap(const void* a, size_t a_bytes, const void* b, size_t b_bytes);
+
 template <class T>
 T* alloc_array(size_t count) {
   if (count > static_cast<size_t>(-1) / sizeof(T) / 2) return nullptr;

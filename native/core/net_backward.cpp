@@ -498,9 +498,8 @@ int run_backward(gru_net* net, const float* dy, size_t dy_len, const float* dh_n
 
   // dy is read in place unless the caller's dx overlaps it (a bidirectional layer's first
   // direction writes dx before the second reads dy).
-  const uintptr_t dy_at = reinterpret_cast<uintptr_t>(dy), dx_at = reinterpret_cast<uintptr_t>(dx);
-  const bool dy_overlaps_dx = dy && dx && dx_at < dy_at + rows * DH * sizeof(float) &&
-                              dy_at < dx_at + rows * I * sizeof(float);
+  const bool dy_overlaps_dx =
+      ranges_overlap(dy, rows * DH * sizeof(float), dx, rows * I * sizeof(float));
   if (dy && !dy_overlaps_dx) {
     bb.dy_layer = dy;
   } else if (dy) {

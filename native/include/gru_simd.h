@@ -477,6 +477,9 @@ GRU_API int gru_masking_forward(int32_t rows, int32_t features, float mask_value
                                 size_t x_len, float* y, size_t y_len, float* mask, size_t mask_len);
 
 /* ---- Losses, PyTorch's (mean over elements / rows); the gradient output may be null -------- */
+/* The gradient output of every loss (these and gru_loss, gru_loss_sparse below) may be one of
+ * the inputs itself (same start, same length), or share no memory with them; a partial overlap
+ * is GRU_ERR_ARG. */
 /* logits [rows, classes], targets [rows] in [0, classes) or -1 (ignored row); mean over the
  * rows not ignored. dlogits [rows, classes] = d loss / d logits. */
 GRU_API GRU_ASYNC int gru_loss_softmax_cross_entropy(const float* logits, size_t logits_len,
